@@ -1,0 +1,54 @@
+// Error reporting and checked allocation (see include/llamagen/common.h).
+#include "llamagen/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lg_fail(lg_err *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int lg_fail_ctx(lg_err *err, const char *fmt, ...)
+{
+    if (err) {
+        char prefix[256];
+        char old[sizeof err->msg];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->msg, sizeof old);
+        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    }
+    return -1;
+}
+
+int lg_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a)
+        return -1;
+    *out = a * b;
+    return 0;
+}
+
+void *lg_calloc(size_t n, size_t size, lg_err *err)
+{
+    size_t total;
+    if (lg_mul_size(n, size, &total) != 0) {
+        lg_fail(err, "allocation of %zu x %zu bytes overflows", n, size);
+        return NULL;
+    }
+    void *p = calloc(total ? total : 1, 1);
+    if (!p)
+        lg_fail(err, "out of memory allocating %zu bytes", total);
+    return p;
+}
