@@ -27,7 +27,17 @@ int lg_fail_ctx(lg_err *err, const char *fmt, ...)
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+        // Truncation of an overlong message is acceptable: keep the head.
+        size_t n = strlen(prefix);
+        if (n > sizeof err->msg - 3)
+            n = sizeof err->msg - 3;
+        memcpy(err->msg, prefix, n);
+        memcpy(err->msg + n, ": ", 2);
+        size_t room = sizeof err->msg - n - 3, m = strlen(old);
+        if (m > room)
+            m = room;
+        memcpy(err->msg + n + 2, old, m);
+        err->msg[n + 2 + m] = '\0';
     }
     return -1;
 }

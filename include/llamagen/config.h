@@ -53,9 +53,10 @@ void lg_hw_defaults(const lg_model_config *m, lg_hw_config *hw);
 // "llama2-7b", "llama3-8b"). Hardware parameters are set to defaults.
 int lg_config_preset(const char *name, lg_config *out, lg_err *err);
 
-// Number of presets and their names, in listing order.
+// Number of presets, their names and one-line descriptions, in listing order.
 int lg_config_preset_count(void);
 const char *lg_config_preset_name(int i);
+const char *lg_config_preset_desc(int i);
 
 // Applies one "--key value" override (keys: dim, hidden-dim, n-layers,
 // n-heads, n-kv-heads, vocab-size, seq-len, rope-theta, lanes, group-size,

@@ -1,0 +1,383 @@
+// llama2.c tokenizer.bin loading, BPE encoding and piece decoding
+// (see include/llamagen/tokenizer.h). Behaviour follows llama2.c run.c's
+// Tokenizer: same dummy prefix, same UTF-8 grouping, same byte fallback and
+// the same greedy "best score, first pair on ties" merge loop, so token ids
+// agree with llama2.c for any input.
+#include "llamagen/tokenizer.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// Special ids fixed by the llama2.c / sentencepiece vocabularies.
+#define TOK_BOS 1
+#define TOK_EOS 2
+#define TOK_BYTE0 3 // <0x00>; raw byte b is id b + 3
+
+// A piece longer than this is certainly a corrupt length field: the longest
+// piece in any LLaMA vocabulary is well under 1 KiB.
+#define MAX_PIECE_LEN (1 << 16)
+
+// ---- file reading ----
+
+// Reads the whole file into a malloc'd buffer (*data, *size). Tokenizer
+// files are small (32k-128k pieces, at most a few MB), and having every
+// byte in memory lets the loader count records and detect trailing bytes
+// before it allocates anything.
+static int read_whole_file(const char *path, unsigned char **data, size_t *size, lg_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return lg_fail(err, "%s: cannot open tokenizer file", path);
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        fclose(f);
+        return lg_fail(err, "%s: out of memory reading tokenizer", path);
+    }
+    for (;;) {
+        if (n == cap) {
+            unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
+            if (!bigger) {
+                free(buf);
+                fclose(f);
+                return lg_fail(err, "%s: out of memory reading tokenizer", path);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return lg_fail(err, "%s: read error", path);
+    }
+    *data = buf;
+    *size = n;
+    return 0;
+}
+
+// Little-endian-agnostic field reads: the file is in host byte order, as
+// llama2.c writes it with fwrite.
+static int32_t get_i32(const unsigned char *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static float get_f32(const unsigned char *p)
+{
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// Walks the token records from offset 4 to the end of the buffer.
+// Returns the number of complete, valid records found before the first bad
+// one (or the end). *clean is 1 when the walk reached exactly the end of the
+// buffer; otherwise *bad_off / *bad_len describe the record that stopped it.
+typedef struct record_walk {
+    long count;      // complete records
+    int clean;       // 1: ended exactly at end of file
+    size_t bad_off;  // byte offset of the first incomplete/invalid record
+    int32_t bad_len; // its length field (0 when even the 8-byte head is cut)
+    int head_cut;    // 1: fewer than 8 bytes left for score + length
+} record_walk;
+
+static record_walk walk_records(const unsigned char *data, size_t size)
+{
+    record_walk r = {0, 1, 0, 0, 0};
+    size_t off = 4;
+    while (off < size) {
+        if (size - off < 8) {
+            r.clean = 0, r.bad_off = off, r.head_cut = 1;
+            return r;
+        }
+        int32_t len = get_i32(data + off + 4);
+        if (len < 0 || len > MAX_PIECE_LEN || (size_t)len > size - off - 8) {
+            r.clean = 0, r.bad_off = off, r.bad_len = len;
+            return r;
+        }
+        off += 8 + (size_t)len;
+        r.count++;
+    }
+    return r;
+}
+
+// ---- load / free ----
+
+static int compare_tokens(const void *a, const void *b)
+{
+    const lg_token_index *x = a, *y = b;
+    int c = strcmp(x->str, y->str);
+    if (c != 0)
+        return c;
+    // Duplicate pieces (not present in real vocabularies) resolve to the
+    // lowest id, so lookups are deterministic regardless of qsort.
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void lg_tokenizer_free(lg_tokenizer *t)
+{
+    if (!t)
+        return;
+    if (t->vocab) {
+        for (int i = 0; i < t->vocab_size; i++)
+            free(t->vocab[i]);
+    }
+    free(t->vocab);
+    free(t->scores);
+    free(t->sorted);
+    memset(t, 0, sizeof *t);
+}
+
+int lg_tokenizer_load(const char *path, int vocab_size, lg_tokenizer *t, lg_err *err)
+{
+    memset(t, 0, sizeof *t);
+    if (vocab_size <= 0)
+        return lg_fail(err, "%s: model vocab_size %d is not positive", path, vocab_size);
+
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if (read_whole_file(path, &data, &size, err) != 0)
+        return -1;
+    if (size < 4) {
+        free(data);
+        return lg_fail(err, "%s: %zu bytes is too short for the tokenizer header", path, size);
+    }
+
+    // Validate the whole layout before allocating: the count of records must
+    // equal the model's vocab_size and nothing may follow the last one.
+    record_walk r = walk_records(data, size);
+    if (r.clean && r.count != vocab_size) {
+        free(data);
+        return lg_fail(err, "%s: tokenizer has %ld tokens, model expects %d", path, r.count,
+                       vocab_size);
+    }
+    if (!r.clean && r.count < vocab_size) {
+        long idx = r.count;
+        free(data);
+        if (r.head_cut)
+            return lg_fail(err, "%s: truncated record for token %ld at byte %zu", path, idx,
+                           r.bad_off);
+        if (r.bad_len < 0)
+            return lg_fail(err, "%s: token %ld has negative length %d", path, idx,
+                           (int)r.bad_len);
+        if (r.bad_len > MAX_PIECE_LEN)
+            return lg_fail(err, "%s: token %ld has implausible length %d", path, idx,
+                           (int)r.bad_len);
+        return lg_fail(err, "%s: truncated record for token %ld (length %d, %zu bytes left)",
+                       path, idx, (int)r.bad_len, size - r.bad_off - 8);
+    }
+    if (!r.clean) {
+        // vocab_size good records, then bytes that do not form a record.
+        // Find where the vocab_size-th record ends to report the excess.
+        size_t off = 4;
+        for (int i = 0; i < vocab_size; i++)
+            off += 8 + (size_t)get_i32(data + off + 4);
+        free(data);
+        return lg_fail(err, "%s: %zu trailing bytes after the %d tokens", path, size - off,
+                       vocab_size);
+    }
+
+    // The layout is valid: copy it out.
+    // max_token_length bounds the merge buffer in encode. llama2.c trusts the
+    // header; here it is raised to the longest piece actually present so a
+    // lying header cannot overflow the buffer.
+    t->vocab_size = vocab_size;
+    int32_t header_max = get_i32(data);
+    t->max_token_length = header_max > 0 ? (uint32_t)header_max : 0;
+    t->vocab = lg_calloc((size_t)vocab_size, sizeof *t->vocab, err);       // (vocab_size)
+    t->scores = lg_calloc((size_t)vocab_size, sizeof *t->scores, err);     // (vocab_size)
+    t->sorted = lg_calloc((size_t)vocab_size, sizeof *t->sorted, err);     // (vocab_size)
+    if (!t->vocab || !t->scores || !t->sorted)
+        goto fail;
+    size_t off = 4;
+    for (int i = 0; i < vocab_size; i++) {
+        size_t len = (size_t)get_i32(data + off + 4);
+        t->scores[i] = get_f32(data + off);
+        t->vocab[i] = lg_calloc(len + 1, 1, err); // piece bytes + NUL
+        if (!t->vocab[i])
+            goto fail;
+        memcpy(t->vocab[i], data + off + 8, len);
+        if (len > t->max_token_length)
+            t->max_token_length = (uint32_t)len;
+        off += 8 + len;
+    }
+    free(data);
+    data = NULL;
+
+    // Raw-byte pieces: byte_pieces[2*b] = b, byte_pieces[2*b+1] = NUL, so
+    // byte_pieces + 2*b is the one-byte string for byte b.
+    for (int b = 0; b < 256; b++) {
+        t->byte_pieces[b * 2] = (unsigned char)b;
+        t->byte_pieces[b * 2 + 1] = '\0';
+    }
+
+    // llama2.c sorts lazily on first encode; sorting here keeps encode const.
+    for (int i = 0; i < vocab_size; i++) {
+        t->sorted[i].str = t->vocab[i];
+        t->sorted[i].id = i;
+    }
+    qsort(t->sorted, (size_t)vocab_size, sizeof *t->sorted, compare_tokens);
+    return 0;
+
+fail:
+    free(data);
+    lg_fail_ctx(err, "%s", path);
+    lg_tokenizer_free(t);
+    return -1;
+}
+
+// ---- encode ----
+
+// Id of the piece equal to str, or -1. A lower-bound binary search over the
+// sorted index, so with duplicate pieces the lowest id wins.
+static int str_lookup(const char *str, const lg_tokenizer *t)
+{
+    size_t lo = 0, hi = (size_t)t->vocab_size;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->sorted[mid].str, str) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < (size_t)t->vocab_size && strcmp(t->sorted[lo].str, str) == 0)
+        return t->sorted[lo].id;
+    return -1;
+}
+
+int lg_tokenizer_encode(const lg_tokenizer *t, const char *text, int bos, int eos,
+                        int *tokens, int *n_tokens, lg_err *err)
+{
+    *n_tokens = 0;
+    if (!text)
+        return lg_fail(err, "cannot encode NULL text");
+
+    // Scratch for one code point (<= 4 bytes) and for the concatenation of
+    // two pieces during merging: (2 * max_token_length + 1) chars, never less
+    // than the 5 a code point needs.
+    size_t buf_size = 2 * (size_t)t->max_token_length + 3;
+    if (buf_size < 8)
+        buf_size = 8;
+    char *buf = lg_calloc(buf_size, 1, err); // (buf_size)
+    if (!buf)
+        return -1;
+    size_t buf_len = 0;
+    int n = 0;
+
+    if (bos)
+        tokens[n++] = TOK_BOS;
+
+    // sentencepiece's add_dummy_prefix: a non-empty text starts with " ".
+    // llama2.c emits whatever " " looks up to; vocabularies without a " "
+    // piece (where llama2.c would emit -1) get the byte-fallback id instead.
+    if (text[0] != '\0') {
+        int id = str_lookup(" ", t);
+        if (id == -1)
+            id = (unsigned char)' ' + TOK_BYTE0;
+        if (id >= t->vocab_size)
+            goto no_byte_token;
+        tokens[n++] = id;
+    }
+
+    // Split into UTF-8 code points (a lead byte plus up to three
+    // continuation bytes 10xxxxxx) and look each one up whole; unknown code
+    // points fall back to one <0xXX> token per byte.
+    for (const char *c = text; *c != '\0'; c++) {
+        if ((*c & 0xC0) != 0x80)
+            buf_len = 0; // a lead (or ASCII) byte starts a new code point
+        buf[buf_len++] = *c;
+        buf[buf_len] = '\0';
+        if ((c[1] & 0xC0) == 0x80 && buf_len < 4)
+            continue; // more continuation bytes belong to this code point
+        int id = str_lookup(buf, t);
+        if (id != -1) {
+            tokens[n++] = id;
+        } else {
+            for (size_t i = 0; i < buf_len; i++) {
+                int b = (unsigned char)buf[i] + TOK_BYTE0;
+                if (b >= t->vocab_size)
+                    goto no_byte_token;
+                tokens[n++] = b;
+            }
+        }
+        buf_len = 0;
+    }
+
+    // Greedy BPE: merge the adjacent pair whose concatenation is a piece with
+    // the highest score; the strict '>' keeps the leftmost pair on ties.
+    for (;;) {
+        float best_score = -1e10f;
+        int best_id = -1, best_idx = -1;
+        for (int i = 0; i < n - 1; i++) {
+            const char *a = t->vocab[tokens[i]], *b = t->vocab[tokens[i + 1]];
+            size_t la = strlen(a), lb = strlen(b);
+            memcpy(buf, a, la);
+            memcpy(buf + la, b, lb + 1);
+            int id = str_lookup(buf, t);
+            if (id != -1 && t->scores[id] > best_score) {
+                best_score = t->scores[id];
+                best_id = id;
+                best_idx = i;
+            }
+        }
+        if (best_idx == -1)
+            break;
+        tokens[best_idx] = best_id;
+        memmove(tokens + best_idx + 1, tokens + best_idx + 2,
+                (size_t)(n - best_idx - 2) * sizeof *tokens);
+        n--;
+    }
+
+    if (eos)
+        tokens[n++] = TOK_EOS;
+    free(buf);
+    *n_tokens = n;
+    return 0;
+
+no_byte_token:
+    free(buf);
+    return lg_fail(err, "tokenizer: byte fallback needs ids 3..258 but vocab_size is %d",
+                   t->vocab_size);
+}
+
+// ---- decode / print ----
+
+const char *lg_tokenizer_decode(const lg_tokenizer *t, int prev, int token)
+{
+    if (!t || !t->vocab || token < 0 || token >= t->vocab_size)
+        return "";
+    const char *piece = t->vocab[token];
+    // After BOS, sentencepiece's dummy-prefix space is not part of the text.
+    if (prev == TOK_BOS && piece[0] == ' ')
+        piece++;
+    // Byte-fallback pieces "<0xXX>" stand for the raw byte. Same sscanf as
+    // llama2.c so borderline pieces parse identically.
+    unsigned char byte_val;
+    if (sscanf(piece, "<0x%02hhX>", &byte_val) == 1)
+        piece = (const char *)t->byte_pieces + byte_val * 2;
+    return piece;
+}
+
+void lg_tokenizer_print_piece(void *file, const char *piece)
+{
+    if (!piece || piece[0] == '\0')
+        return;
+    // A lone raw byte may be a control code or half of a UTF-8 sequence;
+    // printing it could garble the terminal, so (as llama2.c) drop it.
+    if (piece[1] == '\0') {
+        unsigned char b = (unsigned char)piece[0];
+        if (!(isprint(b) || isspace(b)))
+            return;
+    }
+    fputs(piece, (FILE *)file);
+}

@@ -1,0 +1,413 @@
+// Tokenizer tests: llama2.c-identical encoding on the real tok512.bin, round
+// trips, byte fallback, load errors, and merge priority on a synthetic
+// vocabulary written by the test itself.
+#include "test_util.h"
+
+#include "llamagen/tokenizer.h"
+
+// ---- helpers ----
+
+// Appends one token record (float score, int32 length, bytes) to buf. The
+// length field is written as given (tests pass bogus ones); the bytes
+// written are always piece's own.
+static size_t put_record(unsigned char *buf, size_t off, const char *piece, int32_t len_field,
+                         float score)
+{
+    size_t n = strlen(piece);
+    memcpy(buf + off, &score, 4);
+    memcpy(buf + off + 4, &len_field, 4);
+    memcpy(buf + off + 8, piece, n);
+    return off + 8 + n;
+}
+
+typedef struct piece_def {
+    const char *str;
+    float score;
+} piece_def;
+
+// Writes a tokenizer file with the given pieces into dir/name and returns
+// its path (static buffer).
+static const char *write_tokenizer(const char *dir, const char *name, const piece_def *p, int n)
+{
+    static char path[512];
+    unsigned char buf[8192];
+    int32_t max_len = 0;
+    for (int i = 0; i < n; i++)
+        if ((int32_t)strlen(p[i].str) > max_len)
+            max_len = (int32_t)strlen(p[i].str);
+    memcpy(buf, &max_len, 4);
+    size_t off = 4;
+    for (int i = 0; i < n; i++) {
+        assert_true(off + 8 + strlen(p[i].str) <= sizeof buf);
+        off = put_record(buf, off, p[i].str, (int32_t)strlen(p[i].str), p[i].score);
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    tu_write_file(path, buf, off);
+    return path;
+}
+
+// Reads a whole file into a malloc'd buffer.
+static unsigned char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    assert_true(size > 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)size + 64); // room for appended garbage
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    *n = (size_t)size;
+    return buf;
+}
+
+// Encodes text (with BOS) and checks that decoding the tokens back, each
+// after its predecessor, reproduces text exactly.
+static void check_round_trip(const lg_tokenizer *t, const char *text)
+{
+    lg_err err = {{0}};
+    size_t len = strlen(text);
+    int *tokens = malloc((len + 3) * sizeof *tokens);
+    assert_non_null(tokens);
+    int n = -1;
+    assert_int_equal(lg_tokenizer_encode(t, text, 1, 0, tokens, &n, &err), 0);
+    assert_true(n >= 1 && n <= (int)len + 3);
+    assert_int_equal(tokens[0], 1);
+    char *out = calloc(len + 1, 1);
+    assert_non_null(out);
+    size_t pos = 0;
+    for (int i = 1; i < n; i++) {
+        assert_true(tokens[i] >= 0 && tokens[i] < t->vocab_size);
+        const char *piece = lg_tokenizer_decode(t, tokens[i - 1], tokens[i]);
+        size_t pl = strlen(piece);
+        // <0x00> decodes to "" but never occurs in C strings; anything else
+        // must fit in what is left of the input.
+        assert_true(pos + pl <= len);
+        memcpy(out + pos, piece, pl);
+        pos += pl;
+    }
+    assert_int_equal(pos, len);
+    assert_string_equal(out, text);
+    free(out);
+    free(tokens);
+}
+
+// ---- real tokenizer (tok512.bin) ----
+
+static void test_encode_once_upon(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 512, &t, &err), 0);
+    int tokens[32], n = 0;
+    assert_int_equal(lg_tokenizer_encode(&t, "Once upon a time", 1, 0, tokens, &n, &err), 0);
+    const int want[] = {1, 403, 407, 261, 378};
+    assert_int_equal(n, 5);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(tokens[i], want[i]);
+
+    // EOS only appends 2; without BOS the same body follows.
+    assert_int_equal(lg_tokenizer_encode(&t, "Once upon a time", 0, 1, tokens, &n, &err), 0);
+    assert_int_equal(n, 5);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(tokens[i], want[i + 1]);
+    assert_int_equal(tokens[4], 2);
+
+    // Decoding strips the dummy-prefix space only right after BOS.
+    assert_string_equal(lg_tokenizer_decode(&t, 1, 403), "Once");
+    assert_string_equal(lg_tokenizer_decode(&t, 403, 407), " upon");
+    lg_tokenizer_free(&t);
+}
+
+static void test_round_trips(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 512, &t, &err), 0);
+    const char *texts[] = {
+        "Once upon a time, there was a little girl named Lily.",
+        "The quick brown fox jumps over the lazy dog! 1234567890 (ok?)",
+        "  leading spaces and trailing  ",
+        "tabs\tand\nnewlines\r\n~`|\\{}",
+        "café ☃ 日本",
+        "emoji 😀 and a lone ñ",
+        "x",
+        "",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        check_round_trip(&t, texts[i]);
+    lg_tokenizer_free(&t);
+}
+
+static void test_empty_text(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 512, &t, &err), 0);
+    int tokens[4], n = -1;
+    // No dummy prefix for empty text.
+    assert_int_equal(lg_tokenizer_encode(&t, "", 0, 0, tokens, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(lg_tokenizer_encode(&t, "", 1, 1, tokens, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(tokens[0], 1);
+    assert_int_equal(tokens[1], 2);
+    lg_tokenizer_free(&t);
+}
+
+static void test_byte_fallback(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 512, &t, &err), 0);
+    int tokens[16], n = 0;
+    // U+2603 SNOWMAN = E2 98 83 is not a piece: one <0xXX> token per byte,
+    // id = byte + 3, after the " " dummy prefix (410 in tok512).
+    assert_int_equal(lg_tokenizer_encode(&t, "☃", 1, 0, tokens, &n, &err), 0);
+    const int want[] = {1, 410, 0xE2 + 3, 0x98 + 3, 0x83 + 3};
+    assert_int_equal(n, 5);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(tokens[i], want[i]);
+    // é (C3 A9) is a whole piece in tok512 (id 485): no fallback.
+    assert_int_equal(lg_tokenizer_encode(&t, "é", 0, 0, tokens, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(tokens[1], 485);
+
+    // <0xXX> pieces decode to the raw byte.
+    assert_string_equal(lg_tokenizer_decode(&t, 0, 0x41 + 3), "A");
+    assert_int_equal((unsigned char)lg_tokenizer_decode(&t, 0, 0xE2 + 3)[0], 0xE2);
+    assert_int_equal(strlen(lg_tokenizer_decode(&t, 0, 0xE2 + 3)), 1);
+    // Out-of-range ids decode to "" instead of crashing.
+    assert_string_equal(lg_tokenizer_decode(&t, 1, 512), "");
+    assert_string_equal(lg_tokenizer_decode(&t, 1, -1), "");
+    assert_string_equal(lg_tokenizer_decode(&t, 1, 1 << 30), "");
+    lg_tokenizer_free(&t);
+}
+
+static void test_print_piece(void **state)
+{
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    lg_tokenizer_print_piece(f, "ab");
+    lg_tokenizer_print_piece(f, "\x01");   // lone control byte: skipped
+    lg_tokenizer_print_piece(f, "\xE2");   // lone UTF-8 lead byte: skipped
+    lg_tokenizer_print_piece(f, "\n");     // whitespace: printed
+    lg_tokenizer_print_piece(f, "");       // nothing
+    lg_tokenizer_print_piece(f, NULL);     // nothing
+    lg_tokenizer_print_piece(f, "\xC3\xA9"); // multi-byte piece: printed
+    lg_tokenizer_print_piece(f, "z");
+    rewind(f);
+    char buf[32] = {0};
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    assert_int_equal(n, 6);
+    assert_string_equal(buf, "ab\n\xC3\xA9z");
+}
+
+// ---- load errors ----
+
+static void test_wrong_vocab_size(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 32000, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "tok512.bin: tokenizer has 512 tokens, model expects 32000"));
+    assert_null(strchr(err.msg, '\n'));
+    assert_null(t.vocab);
+    assert_int_equal(lg_tokenizer_load(path, 256, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "tokenizer has 512 tokens, model expects 256"));
+    assert_int_equal(lg_tokenizer_load(path, 0, &t, &err), -1);
+}
+
+static void test_truncated_and_trailing(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    size_t n;
+    unsigned char *buf = slurp(path, &n);
+    const char *dir = tu_tmpdir();
+    char p[512];
+    lg_tokenizer t;
+    lg_err err = {{0}};
+
+    // Cut inside the last piece's bytes.
+    snprintf(p, sizeof p, "%s/cut.bin", dir);
+    tu_write_file(p, buf, n - 3);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "cut.bin: truncated record for token 511"));
+
+    // Cut inside a record header (score + length).
+    tu_write_file(p, buf, 4 + 5);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "truncated record for token 0"));
+
+    // Header only, and shorter than the header.
+    tu_write_file(p, buf, 4);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "tokenizer has 0 tokens, model expects 512"));
+    tu_write_file(p, buf, 2);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "too short"));
+
+    // Trailing garbage that does not form a record.
+    memcpy(buf + n, "xyz", 3);
+    snprintf(p, sizeof p, "%s/trail.bin", dir);
+    tu_write_file(p, buf, n + 3);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "trail.bin: 3 trailing bytes after the 512 tokens"));
+
+    // One extra complete record: the file simply has more tokens.
+    size_t m = put_record(buf, n, "zz", 2, -1.0f);
+    tu_write_file(p, buf, m);
+    assert_int_equal(lg_tokenizer_load(p, 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "tokenizer has 513 tokens, model expects 512"));
+
+    free(buf);
+    tu_rmtree(dir);
+}
+
+static void test_bad_lengths(void **state)
+{
+    const char *dir = tu_tmpdir();
+    char p[512];
+    unsigned char buf[64];
+    int32_t max_len = 4;
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    snprintf(p, sizeof p, "%s/len.bin", dir);
+
+    memcpy(buf, &max_len, 4);
+    size_t off = put_record(buf, 4, "ab", 2, 0.0f);
+    size_t end = put_record(buf, off, "", -5, 0.0f);
+    tu_write_file(p, buf, end);
+    assert_int_equal(lg_tokenizer_load(p, 2, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "token 1 has negative length -5"));
+
+    end = put_record(buf, off, "", INT32_MAX, 0.0f);
+    tu_write_file(p, buf, end);
+    assert_int_equal(lg_tokenizer_load(p, 2, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "token 1 has implausible length"));
+
+    // A plausible length that runs past the end of the file.
+    end = put_record(buf, off, "", 100, 0.0f);
+    tu_write_file(p, buf, end);
+    assert_int_equal(lg_tokenizer_load(p, 2, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "truncated record for token 1"));
+
+    tu_rmtree(dir);
+}
+
+static void test_missing_file(void **state)
+{
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load("/nonexistent/dir/tok.bin", 512, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/tok.bin"));
+    assert_null(t.vocab);
+    lg_tokenizer_free(&t); // freeing a failed load is harmless
+}
+
+// ---- synthetic vocabulary: merge priority ----
+
+enum { S_UNK, S_BOS, S_EOS, S_SP, S_A, S_B, S_C, S_AB, S_BC, S_ABC, S_SPA, S_AA, S_N };
+
+static const piece_def synth[S_N] = {
+    [S_UNK] = {"<unk>", 0},   [S_BOS] = {"\n<s>\n", 0}, [S_EOS] = {"\n</s>\n", 0},
+    [S_SP] = {" ", -1},       [S_A] = {"a", -1},        [S_B] = {"b", -1},
+    [S_C] = {"c", -1},        [S_AB] = {"ab", 1},       [S_BC] = {"bc", 2},
+    [S_ABC] = {"abc", 0},     [S_SPA] = {" a", -5},     [S_AA] = {"aa", 1},
+};
+
+static void encode_expect(const lg_tokenizer *t, const char *text, const int *want, int n_want)
+{
+    int tokens[64], n = -1;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_encode(t, text, 0, 0, tokens, &n, &err), 0);
+    assert_int_equal(n, n_want);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(tokens[i], want[i]);
+}
+
+static void test_synthetic_merges(void **state)
+{
+    const char *dir = tu_tmpdir();
+    const char *path = write_tokenizer(dir, "synth.bin", synth, S_N);
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, S_N, &t, &err), 0);
+
+    // " abc": pairs " a"(-5) "ab"(1) "bc"(2) -> bc first (highest score, not
+    // leftmost), then "abc"(0) beats " a"(-5); " abc" is no piece.
+    encode_expect(&t, "abc", (const int[]){S_SP, S_ABC}, 2);
+    // " ab": "ab"(1) beats " a"(-5).
+    encode_expect(&t, "ab", (const int[]){S_SP, S_AB}, 2);
+    // " a": the only pair merges.
+    encode_expect(&t, "a", (const int[]){S_SPA}, 1);
+    // " aaa": "aa" ties at positions 1 and 2 -> the leftmost merges
+    // (strictly greater keeps the first); then " aa"/"aaa" are no pieces.
+    encode_expect(&t, "aaa", (const int[]){S_SP, S_AA, S_A}, 3);
+    // " cab": "ab"(1) beats " c"(none) and "ca"(none).
+    encode_expect(&t, "cab", (const int[]){S_SP, S_C, S_AB}, 3);
+
+    // No <0xXX> ids exist in this 12-token vocabulary: byte fallback fails
+    // with an error instead of emitting out-of-range ids.
+    int tokens[16], n;
+    assert_int_equal(lg_tokenizer_encode(&t, "z", 0, 0, tokens, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "byte fallback"));
+
+    assert_string_equal(lg_tokenizer_decode(&t, S_BOS, S_SPA), "a");
+    assert_string_equal(lg_tokenizer_decode(&t, S_A, S_SPA), " a");
+    lg_tokenizer_free(&t);
+    tu_rmtree(dir);
+}
+
+// A vocabulary without a " " piece still gets a dummy prefix: the <0x20>
+// byte token, which is what sentencepiece's byte fallback would give.
+static void test_synthetic_no_space_piece(void **state)
+{
+    const char *dir = tu_tmpdir();
+    piece_def p[262];
+    static char names[256][8];
+    p[0] = (piece_def){"<unk>", 0};
+    p[1] = (piece_def){"\n<s>\n", 0};
+    p[2] = (piece_def){"\n</s>\n", 0};
+    for (int b = 0; b < 256; b++) {
+        snprintf(names[b], sizeof names[b], "<0x%02X>", b);
+        p[3 + b] = (piece_def){names[b], 0};
+    }
+    p[259] = (piece_def){"h", -1};
+    p[260] = (piece_def){"i", -1};
+    p[261] = (piece_def){"hi", 3};
+    // write_tokenizer's 8 KiB buffer holds 262 short records.
+    const char *path = write_tokenizer(dir, "bytes.bin", p, 262);
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 262, &t, &err), 0);
+    encode_expect(&t, "hi!", (const int[]){' ' + 3, 261, '!' + 3}, 3);
+    lg_tokenizer_free(&t);
+    tu_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encode_once_upon),
+        cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_empty_text),
+        cmocka_unit_test(test_byte_fallback),
+        cmocka_unit_test(test_print_piece),
+        cmocka_unit_test(test_wrong_vocab_size),
+        cmocka_unit_test(test_truncated_and_trailing),
+        cmocka_unit_test(test_bad_lengths),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_synthetic_merges),
+        cmocka_unit_test(test_synthetic_no_space_piece),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
