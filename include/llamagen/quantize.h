@@ -1,0 +1,31 @@
+/*
+ * Offline quantization (float allowed): float32 weights -> lg_qmodel, with
+ * the optional K smoothing calibrated on text the float model samples itself.
+ */
+#ifndef LLAMAGEN_QUANTIZE_H
+#define LLAMAGEN_QUANTIZE_H
+
+#include "llamagen/checkpoint.h"
+#include "llamagen/ref_model.h"
+
+typedef struct lg_quant_opts {
+    int smooth_k;          // 1: per-channel-pair K smoothing folded into Wq/Wk
+    int calib_tokens;      // positions the float model samples for calibration
+    uint64_t calib_seed;   // seed of that sampling (temperature 1)
+    int smooth_alpha_pct;  // smoothing strength in percent (100 = full)
+} lg_quant_opts;
+
+void lg_quant_opts_default(lg_quant_opts *o);
+
+int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w,
+                      const lg_quant_opts *o, lg_err *err);
+void lg_qmodel_free(lg_qmodel *qm);
+
+// Quantizes one (rows, cols) float matrix to I8E with group G (min-error
+// exponent per group, ebase = max exponent - 15).
+int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group, lg_err *err);
+void lg_qmat_free(lg_qmat *m);
+// Gains * sqrt(n) -> int16 block float.
+int lg_quantize_gain(lg_qvec *v, const float *g, int n, lg_err *err);
+
+#endif

@@ -1,0 +1,294 @@
+// Offline quantization: float32 weights -> the integer model's memories.
+// Float is fine here (host, generation time); the results are integers that
+// the reference model and the RTL consume identically.
+#include "llamagen/quantize.h"
+#include "llamagen/float_model.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PI 3.14159265358979323846
+
+void lg_quant_opts_default(lg_quant_opts *o)
+{
+    o->smooth_k = 1;
+    o->calib_tokens = 256;
+    o->calib_seed = 0x5eed;
+    o->smooth_alpha_pct = 50;
+}
+
+// ---- I8E matrices ------------------------------------------------------------
+
+// Squared error of quantizing x[0..n) with exponent e (mantissa clipped to
+// +-127, rounded half away from zero).
+static double group_err(const float *x, int n, int e)
+{
+    double sc = ldexp(1.0, e), err = 0;
+    for (int i = 0; i < n; i++) {
+        double m = round(x[i] / sc);
+        m = m > 127 ? 127 : m < -127 ? -127 : m;
+        double d = x[i] - m * sc;
+        err += d * d;
+    }
+    return err;
+}
+
+// Exponent for a group by minimum error among the leading-one exponent
+// (no clipping) and the two below it (more resolution, some clipping).
+static int group_exp(const float *x, int n)
+{
+    double a = 0;
+    for (int i = 0; i < n; i++)
+        a = fmax(a, fabs(x[i]));
+    if (a == 0)
+        return INT32_MIN;
+    int e0 = (int)ceil(log2(a / 127.0));
+    while (round(a / ldexp(1.0, e0)) > 127)
+        e0++;
+    while (round(a / ldexp(1.0, e0 - 1)) <= 127)
+        e0--;
+    int best = e0;
+    double best_err = group_err(x, n, e0);
+    for (int e = e0 - 1; e >= e0 - 2; e--) {
+        double err = group_err(x, n, e);
+        if (err < best_err) { // ties keep the larger exponent
+            best_err = err;
+            best = e;
+        }
+    }
+    return best;
+}
+
+void lg_qmat_free(lg_qmat *m)
+{
+    free(m->mant);
+    free(m->dexp);
+    memset(m, 0, sizeof *m);
+}
+
+int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group, lg_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->rows = rows;
+    m->cols = cols;
+    m->group = group;
+    m->ngroups = (cols + group - 1) / group;
+    size_t ng = (size_t)rows * (size_t)m->ngroups;
+    int *ex = lg_calloc(ng, sizeof *ex, err); // (rows, ngroups) unclamped exponents
+    m->mant = ex ? lg_calloc((size_t)rows * (size_t)cols, 1, err) : NULL;
+    m->dexp = m->mant ? lg_calloc(ng, 1, err) : NULL;
+    if (!m->dexp) {
+        free(ex);
+        lg_qmat_free(m);
+        return -1;
+    }
+    int emax = INT32_MIN;
+    for (int r = 0; r < rows; r++)
+        for (int g = 0; g < m->ngroups; g++) {
+            int lo = g * group, n = (lo + group < cols ? group : cols - lo);
+            int e = group_exp(w + (size_t)r * cols + lo, n);
+            ex[(size_t)r * m->ngroups + g] = e;
+            if (e > emax)
+                emax = e;
+        }
+    if (emax == INT32_MIN)
+        emax = 0; // all-zero matrix
+    // One base per matrix; groups more than 15 octaves below the largest
+    // are clamped up to the base (they lose resolution, not range).
+    m->ebase = emax - LG_W_DEXP_MAX;
+    for (int r = 0; r < rows; r++)
+        for (int g = 0; g < m->ngroups; g++) {
+            int e = ex[(size_t)r * m->ngroups + g];
+            if (e < m->ebase)
+                e = m->ebase;
+            m->dexp[(size_t)r * m->ngroups + g] = (uint8_t)(e - m->ebase);
+            double sc = ldexp(1.0, e);
+            int lo = g * group, n = (lo + group < cols ? group : cols - lo);
+            for (int i = lo; i < lo + n; i++) {
+                double q = round(w[(size_t)r * cols + i] / sc);
+                m->mant[(size_t)r * cols + i] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+            }
+        }
+    free(ex);
+    return 0;
+}
+
+int lg_quantize_gain(lg_qvec *v, const float *g, int n, lg_err *err)
+{
+    memset(v, 0, sizeof *v);
+    v->n = n;
+    v->mant = lg_calloc((size_t)n, sizeof *v->mant, err);
+    if (!v->mant)
+        return -1;
+    double sq = sqrt((double)n), a = 0;
+    for (int i = 0; i < n; i++)
+        a = fmax(a, fabs(g[i] * sq));
+    int e = a > 0 ? (int)ceil(log2(a / LG_A16_MAX)) : 0;
+    while (a > 0 && round(a / ldexp(1.0, e)) > LG_A16_MAX)
+        e++;
+    while (a > 0 && round(a / ldexp(1.0, e - 1)) <= LG_A16_MAX)
+        e--;
+    v->exp = e;
+    for (int i = 0; i < n; i++)
+        v->mant[i] = (int16_t)round(g[i] * sq / ldexp(1.0, e));
+    return 0;
+}
+
+// ---- K smoothing ----------------------------------------------------------
+//
+// Keys of one head row share one exponent, so channels with small keys lose
+// most of their bits to the largest channel. Scaling K's channel pair c by
+// 1/s_c and Q's by s_c leaves q.k unchanged (and commutes with RoPE, which
+// rotates within a pair) while balancing the pairs. s_c is calibrated on text
+// the float model samples itself from BOS (temperature 1), never on an
+// evaluation sequence: s_c = (max_t |k_c(t)| / geomean_c max_t |k_c|)^alpha.
+
+static int smooth_k(lg_weights *w, const lg_model_config *m, const lg_quant_opts *o,
+                    lg_err *err)
+{
+    lg_float_model fm;
+    if (lg_float_model_init(&fm, m, w, err))
+        return -1;
+    int hs = lg_head_size(m), kvd = lg_kv_dim(m), npair = hs / 2;
+    int steps = o->calib_tokens < m->seq_len ? o->calib_tokens : m->seq_len;
+    lg_float_sampler smp = {1.0f, o->calib_seed ? o->calib_seed : 1};
+    int tok = 1;
+    for (int pos = 0; pos < steps; pos++) {
+        float *logits = lg_float_forward(&fm, tok, pos);
+        tok = lg_float_sample(&smp, logits, m->vocab_size);
+        if (tok == 1)
+            tok = 1; // BOS again: keep going, the cache stays meaningful
+    }
+    double alpha = o->smooth_alpha_pct / 100.0;
+    int grp = m->n_heads / m->n_kv_heads;
+    for (int l = 0; l < m->n_layers; l++)
+        for (int kh = 0; kh < m->n_kv_heads; kh++) {
+            double mk[256], logsum = 0; // (npair) max pair magnitude, hs <= 512
+            for (int c = 0; c < npair; c++) {
+                mk[c] = 0;
+                for (int t = 0; t < steps; t++) {
+                    const float *k = fm.key_cache + ((size_t)l * m->seq_len + t) * kvd + kh * hs;
+                    mk[c] = fmax(mk[c], hypot(k[2 * c], k[2 * c + 1]));
+                }
+                mk[c] = fmax(mk[c], 1e-6);
+                logsum += log(mk[c]);
+            }
+            double geo = exp(logsum / npair);
+            for (int c = 0; c < npair; c++) {
+                double s = pow(mk[c] / geo, alpha);
+                for (int r = 2 * c; r <= 2 * c + 1; r++) {
+                    float *wk = w->wk + ((size_t)l * kvd + kh * hs + r) * m->dim;
+                    for (int i = 0; i < m->dim; i++)
+                        wk[i] = (float)(wk[i] / s);
+                    for (int h = kh * grp; h < (kh + 1) * grp; h++) {
+                        float *wq = w->wq + ((size_t)l * m->dim + h * hs + r) * m->dim;
+                        for (int i = 0; i < m->dim; i++)
+                            wq[i] = (float)(wq[i] * s);
+                    }
+                }
+            }
+        }
+    lg_float_model_free(&fm);
+    return 0;
+}
+
+// ---- the whole model -------------------------------------------------------
+
+void lg_qmodel_free(lg_qmodel *qm)
+{
+    int L = qm->cfg.m.n_layers;
+    lg_qmat *mats[] = {qm->wq, qm->wk, qm->wv, qm->wo, qm->w1, qm->w2, qm->w3};
+    for (size_t j = 0; j < sizeof mats / sizeof mats[0]; j++) {
+        for (int l = 0; mats[j] && l < L; l++)
+            lg_qmat_free(&mats[j][l]);
+        free(mats[j]);
+    }
+    for (int l = 0; l < L; l++) {
+        if (qm->rms_att)
+            free(qm->rms_att[l].mant);
+        if (qm->rms_ffn)
+            free(qm->rms_ffn[l].mant);
+    }
+    free(qm->rms_att);
+    free(qm->rms_ffn);
+    free(qm->rms_final.mant);
+    if (qm->cls.mant != qm->embed.mant)
+        lg_qmat_free(&qm->cls);
+    lg_qmat_free(&qm->embed);
+    free(qm->rope_inc);
+    memset(qm, 0, sizeof *qm);
+}
+
+int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w0,
+                      const lg_quant_opts *o, lg_err *err)
+{
+    memset(qm, 0, sizeof *qm);
+    if (lg_config_validate(cfg, err))
+        return -1;
+    const lg_model_config *m = &cfg->m;
+    int L = m->n_layers, d = m->dim, hd = m->hidden_dim, kvd = lg_kv_dim(m), hs = lg_head_size(m);
+    int G = cfg->hw.group_size;
+    qm->cfg = *cfg;
+
+    // Work on a copy: smoothing rewrites Wq/Wk.
+    lg_weights w;
+    if (lg_weights_alloc(m, &w, err))
+        return -1;
+    memcpy(w.mem, w0->mem, w.n_floats * sizeof(float));
+    if (o->smooth_k && smooth_k(&w, m, o, err))
+        goto fail;
+
+    qm->wq = lg_calloc((size_t)L, sizeof(lg_qmat), err);
+    qm->wk = qm->wq ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->wv = qm->wk ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->wo = qm->wv ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->w1 = qm->wo ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->w2 = qm->w1 ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->w3 = qm->w2 ? lg_calloc((size_t)L, sizeof(lg_qmat), err) : NULL;
+    qm->rms_att = qm->w3 ? lg_calloc((size_t)L, sizeof(lg_qvec), err) : NULL;
+    qm->rms_ffn = qm->rms_att ? lg_calloc((size_t)L, sizeof(lg_qvec), err) : NULL;
+    qm->rope_inc = qm->rms_ffn ? lg_calloc((size_t)hs / 2, sizeof(uint32_t), err) : NULL;
+    if (!qm->rope_inc)
+        goto fail;
+
+    if (lg_quantize_matrix(&qm->embed, w.token_embedding, m->vocab_size, d, G, err))
+        goto fail;
+    if (m->shared_classifier)
+        qm->cls = qm->embed;
+    else if (lg_quantize_matrix(&qm->cls, w.wcls, m->vocab_size, d, G, err))
+        goto fail;
+    for (int l = 0; l < L; l++) {
+        size_t dd = (size_t)d * d, kd = (size_t)kvd * d, hdd = (size_t)hd * d;
+        if (lg_quantize_matrix(&qm->wq[l], w.wq + l * dd, d, d, G, err) ||
+            lg_quantize_matrix(&qm->wk[l], w.wk + l * kd, kvd, d, G, err) ||
+            lg_quantize_matrix(&qm->wv[l], w.wv + l * kd, kvd, d, G, err) ||
+            lg_quantize_matrix(&qm->wo[l], w.wo + l * dd, d, d, G, err) ||
+            lg_quantize_matrix(&qm->w1[l], w.w1 + l * hdd, hd, d, G, err) ||
+            lg_quantize_matrix(&qm->w2[l], w.w2 + l * hdd, d, hd, G, err) ||
+            lg_quantize_matrix(&qm->w3[l], w.w3 + l * hdd, hd, d, G, err) ||
+            lg_quantize_gain(&qm->rms_att[l], w.rms_att + (size_t)l * d, d, err) ||
+            lg_quantize_gain(&qm->rms_ffn[l], w.rms_ffn + (size_t)l * d, d, err))
+            goto fail;
+    }
+    if (lg_quantize_gain(&qm->rms_final, w.rms_final, d, err))
+        goto fail;
+
+    // Model constants (see docs/numerics.md).
+    for (int j = 0; j < hs / 2; j++) {
+        double f = pow((double)m->rope_theta, -2.0 * j / hs) / (2 * PI);
+        double v = round(f * 4294967296.0);
+        qm->rope_inc[j] = v >= 4294967295.0 ? 4294967295u : (uint32_t)v;
+    }
+    qm->score_c = (int32_t)llround(1.0 / log(2.0) / sqrt((double)hs) * (1 << LG_SCORE_SC));
+    double eps = m->norm_eps_e9 * 1e-9;
+    for (int s = 0; s <= LG_A16_SHIFT_MAX; s++)
+        qm->eps_tab[s] = (uint64_t)llround(eps * d * ldexp(1.0, 32 - 2 * s));
+    lg_luts_build(&qm->luts);
+    lg_weights_free(&w);
+    return 0;
+fail:
+    lg_weights_free(&w);
+    lg_qmodel_free(qm);
+    return -1;
+}
