@@ -67,9 +67,14 @@ $(BUILD)/tests/%: tests/%.c tests/test_util.h $(LIB) $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests $< $(LIB) $(LDFLAGS) -lcmocka $(LDLIBS) -o $@
 
+# HDL benches: each tests/hdl/*.mk appends runnable bench scripts/binaries to
+# HDL_TESTS (each exits 0 on a bit-exact pass) and may add rules.
+HDL_TESTS :=
+-include $(sort $(wildcard tests/hdl/*.mk))
+
 ## test: run every test (unit tests, CLI tests, HDL benches); the CI command
-test: deps-check $(CLI) $(TEST_BINS)
-	@LG_MODELS_DIR=$(MODELS) LG_CLI=$(abspath $(CLI)) tools/run_tests.sh $(TEST_BINS) tests/cli_test.sh
+test: deps-check $(CLI) $(TEST_BINS) $(HDL_TESTS)
+	@LG_MODELS_DIR=$(MODELS) LG_CLI=$(abspath $(CLI)) tools/run_tests.sh $(TEST_BINS) tests/cli_test.sh $(HDL_TESTS)
 
 deps-check:
 	@tools/deps.sh --check-test

@@ -176,8 +176,11 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
     if (m->norm_eps_e9 == 0 || m->norm_eps_e9 > 1000000)
         return lg_fail(err, "invalid config: norm_eps = %u e-9 must be in (0, 1e-3]",
                        m->norm_eps_e9);
-    if (h->lanes < 1 || h->lanes > 64)
-        return lg_fail(err, "invalid config: lanes = %d must be in 1..64", h->lanes);
+    // Lanes and groups are powers of two so that a stream beat of L weights
+    // never straddles a group boundary unevenly (G % L == 0 or L % G == 0).
+    if (!is_pow2(h->lanes) || h->lanes > 64)
+        return lg_fail(err, "invalid config: lanes = %d must be a power of two in 1..64",
+                       h->lanes);
     if (!is_pow2(h->group_size) || h->group_size < 4 || h->group_size > 256)
         return lg_fail(err, "invalid config: group_size = %d must be a power of two in 4..256",
                        h->group_size);
