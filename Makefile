@@ -86,3 +86,18 @@ bench-accuracy: $(CLI)
 ## clean: remove the build directories
 clean:
 	rm -rf $(BUILD) $(BUILD)-san
+
+# ---- demo ---------------------------------------------------------------------
+# (Owned by the CLI/README work; keep this block at the end of the Makefile.)
+# Today: the stories260K float model generating text. Coming: emit the 260k
+# decoder and simulate it in Verilator.
+.PHONY: demo
+
+## demo: the main job: build the CLI and run stories260K (float model) from $(MODELS)
+demo: deps $(CLI)
+	@if [ ! -r "$(MODELS)/stories260K.bin" ] || [ ! -r "$(MODELS)/tok512.bin" ]; then \
+	  echo "llamagen: make demo needs $(MODELS)/stories260K.bin and $(MODELS)/tok512.bin" \
+	       "(Karpathy's tinyllamas, see README.md 'Model files'); set MODELS=DIR" >&2; \
+	  exit 1; \
+	fi
+	$(CLI) run --float --checkpoint $(MODELS)/stories260K.bin --tokenizer $(MODELS)/tok512.bin -n 200 -t 0

@@ -1,0 +1,917 @@
+/*
+ * llamagen: the command-line front end of libllamagen.
+ *
+ *   llamagen list                                   presets and their shapes
+ *   llamagen info (--config NAME | --checkpoint F)  sizes, MACs, hardware parameters
+ *   llamagen run --float --checkpoint F --tokenizer T [-n -t -s -i --tokens]
+ *   llamagen --config NAME [--checkpoint F] [...] -o DIR   emit the Verilog decoder
+ *
+ * Errors: every failure prints exactly one line "llamagen: <message>" on
+ * stderr and exits 1 for runtime errors (bad file, bad config, unwritable
+ * directory) or 2 for usage errors (unknown option or command, missing
+ * value, a feature that is not built yet). `llamagen --help` has the rest.
+ */
+#define _XOPEN_SOURCE 700 // nftw() for removing temporary output trees
+
+#include "llamagen/checkpoint.h"
+#include "llamagen/config.h"
+#include "llamagen/float_model.h"
+#include "llamagen/tokenizer.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+// ---- errors -----------------------------------------------------------------
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+// Prints "llamagen: <message>" on stderr and returns code (for `return fail(...)`).
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("llamagen: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+// Reports a library error (its message is already one line).
+static int report(int code, const lg_err *err) { return fail(code, "%s", err->msg); }
+
+// ---- usage ------------------------------------------------------------------
+
+static const char USAGE[] =
+    "usage: llamagen <command> [options]\n"
+    "       llamagen --config NAME [--checkpoint F [--tokenizer T]] [overrides] -o DIR\n"
+    "\n"
+    "Turns a LLaMA-2/3 style model into a synthesizable, floating-point-free Verilog\n"
+    "decoder, with a bit-exact integer C reference model.\n"
+    "\n"
+    "commands:\n"
+    "  list                 the model presets and their shapes\n"
+    "  info                 parameters, weight and K/V bytes, MACs per token and the\n"
+    "                       hardware parameters of --config NAME or --checkpoint F\n"
+    "                       (overrides apply)\n"
+    "  run                  generate text like llama2.c's run: needs --checkpoint and\n"
+    "                       --tokenizer; --float selects the float32 model (the\n"
+    "                       integer model is not built yet, so --float is required)\n"
+    "  (no command)         emit the decoder RTL into -o DIR (not implemented yet:\n"
+    "                       the arguments and DIR are checked, then exit 2)\n"
+    "\n"
+    "model:\n"
+    "  --config NAME        a preset (see 'llamagen list')\n"
+    "  --checkpoint F       llama2.c checkpoint (legacy or ak42); gives the shape when\n"
+    "                       --config is absent, else must have the preset's shape\n"
+    "  --tokenizer T        llama2.c tokenizer.bin holding exactly vocab_size tokens\n"
+    "\n"
+    "overrides (applied after the preset or checkpoint; a checkpoint's weight shape\n"
+    "cannot change, its seq_len and rope_theta can):\n"
+    "  --dim N  --hidden-dim N  --n-layers N  --n-heads N  --n-kv-heads N\n"
+    "  --vocab-size N  --seq-len N  --rope-theta N\n"
+    "  --lanes N            MAC lanes of the mat-vec engine (a power of two in 1..64;\n"
+    "                       default 16)\n"
+    "  --group-size G       weights sharing one exponent (power of two in 4..256;\n"
+    "                       default 32)\n"
+    "  --kv-bits B          K/V cache mantissa bits (4..16; default 8)\n"
+    "  --kv-group K         K/V elements sharing one exponent (divides head_size;\n"
+    "                       default head_size)\n"
+    "\n"
+    "output (emit):\n"
+    "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
+    "                       or a previous llamagen output (manifest.json), which is\n"
+    "                       replaced as a whole; written beside DIR, then renamed\n"
+    "\n"
+    "run:\n"
+    "  --float              use the float32 model (llama2.c's arithmetic)\n"
+    "  -n STEPS             positions to run, prompt included (default 256; 0 or more\n"
+    "                       than seq_len means seq_len); stops early at BOS (id 1)\n"
+    "  -t TEMP              temperature (default 1.0; 0 = greedy argmax)\n"
+    "  -s SEED              sampler seed (default or 0: from the clock)\n"
+    "  -i PROMPT            prompt text (default empty: start from BOS alone)\n"
+    "  --tokens             print token ids instead of text: the tokens after BOS (the\n"
+    "                       prompt's, then the sampled ones, exactly those the text\n"
+    "                       mode prints), space separated, on one line\n"
+    "  tokens per second go to stderr as \"achieved tok/s: X\"\n"
+    "\n"
+    "other:\n"
+    "  -h, --help           this text\n"
+    "  --version            the version\n"
+    "\n"
+    "Options take their value as the next argument or after '=' (--dim=64).\n"
+    "Exit status: 0 success, 1 runtime error (bad file, bad config, unwritable\n"
+    "directory), 2 usage error (unknown option or command, missing value, not built).\n";
+
+// ---- options ----------------------------------------------------------------
+
+typedef enum mode { MODE_EMIT, MODE_LIST, MODE_INFO, MODE_RUN } mode;
+static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'run'"};
+#define M_EMIT (1u << MODE_EMIT)
+#define M_LIST (1u << MODE_LIST)
+#define M_INFO (1u << MODE_INFO)
+#define M_RUN (1u << MODE_RUN)
+#define M_MODEL (M_EMIT | M_INFO | M_RUN)
+#define M_ALL (M_EMIT | M_LIST | M_INFO | M_RUN)
+
+// Override keys as lg_config_override takes them, in the order they are
+// applied: hardware last, so an explicit --kv-group wins over the default
+// that --dim / --n-heads reset it to. A repeated key: the last one counts.
+static const char *const OVERRIDE_KEYS[] = {
+    "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
+    "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
+};
+#define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
+
+typedef struct options {
+    mode mode;
+    const char *config;                   // --config NAME
+    const char *checkpoint;               // --checkpoint F
+    const char *tokenizer;                // --tokenizer T
+    const char *out_dir;                  // -o DIR
+    const char *overrides[N_OVERRIDES];   // value per OVERRIDE_KEYS entry, or NULL
+    int use_float;                        // --float
+    int print_tokens;                     // --tokens
+    int steps;                            // -n
+    float temperature;                    // -t
+    uint64_t seed;                        // -s (0: from the clock)
+    const char *prompt;                   // -i
+} options;
+
+enum opt_id {
+    OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_CHECKPOINT, OPT_TOKENIZER, OPT_OUT, OPT_FLOAT,
+    OPT_TOKENS, OPT_STEPS, OPT_TEMP, OPT_SEED, OPT_PROMPT,
+    OPT_OVERRIDE // + index into OVERRIDE_KEYS
+};
+
+typedef struct optdef {
+    const char *name;  // as typed: "--config", "-o"
+    int takes_value;
+    unsigned modes;    // M_* where the option means something
+    int id;
+} optdef;
+
+static const optdef OPTS[] = {
+    {"-h", 0, M_ALL, OPT_HELP},
+    {"--help", 0, M_ALL, OPT_HELP},
+    {"--version", 0, M_ALL, OPT_VERSION},
+    {"--config", 1, M_MODEL, OPT_CONFIG},
+    {"--checkpoint", 1, M_MODEL, OPT_CHECKPOINT},
+    {"--tokenizer", 1, M_EMIT | M_RUN, OPT_TOKENIZER},
+    {"-o", 1, M_EMIT, OPT_OUT},
+    {"--float", 0, M_RUN, OPT_FLOAT},
+    {"--tokens", 0, M_RUN, OPT_TOKENS},
+    {"-n", 1, M_RUN, OPT_STEPS},
+    {"-t", 1, M_RUN, OPT_TEMP},
+    {"-s", 1, M_RUN, OPT_SEED},
+    {"-i", 1, M_RUN, OPT_PROMPT},
+};
+#define N_OPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
+
+// Finds the option named by arg (up to '=' when present). Override keys are
+// matched as "--" + key. Returns 0 and fills *def, or -1.
+static int find_option(const char *arg, size_t len, optdef *def)
+{
+    for (int i = 0; i < N_OPTS; i++) {
+        if (strlen(OPTS[i].name) == len && strncmp(OPTS[i].name, arg, len) == 0) {
+            *def = OPTS[i];
+            return 0;
+        }
+    }
+    if (len > 2 && strncmp(arg, "--", 2) == 0) {
+        for (int k = 0; k < N_OVERRIDES; k++) {
+            const char *key = OVERRIDE_KEYS[k];
+            if (strlen(key) == len - 2 && strncmp(key, arg + 2, len - 2) == 0) {
+                *def = (optdef){NULL, 1, M_MODEL, OPT_OVERRIDE + k};
+                return 0;
+            }
+        }
+    }
+    return -1;
+}
+
+// Parses a decimal integer in [lo, hi] for option name.
+static int parse_long(const char *name, const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return fail(EXIT_USAGE, "option '%s': '%s' is not an integer in %lld..%lld", name, s, lo,
+                    hi);
+    *out = v;
+    return 0;
+}
+
+static int parse_temperature(const char *s, float *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end != '\0' || !isfinite(v) || v < 0 || v > 1e6)
+        return fail(EXIT_USAGE, "option '-t': '%s' is not a temperature (a number >= 0)", s);
+    *out = (float)v;
+    return 0;
+}
+
+// Result of parse_args besides an error: carry on, or stop with exit 0
+// (--help, --version).
+enum { PARSE_GO = -1 };
+
+// Parses argv into o. Returns PARSE_GO, or an exit status (0 after --help /
+// --version, else the error already printed).
+static int parse_args(int argc, char **argv, options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->steps = 256;
+    o->temperature = 1.0f;
+    o->prompt = "";
+
+    int i = 1;
+    if (argc < 2)
+        return fail(EXIT_USAGE, "nothing to do: give a command or --config NAME -o DIR "
+                                "(see llamagen --help)");
+    if (argv[1][0] != '-') {
+        static const char *const cmds[] = {"list", "info", "run"};
+        static const mode modes[] = {MODE_LIST, MODE_INFO, MODE_RUN};
+        int found = 0;
+        for (int c = 0; c < 3; c++) {
+            if (strcmp(argv[1], cmds[c]) == 0) {
+                o->mode = modes[c];
+                found = 1;
+            }
+        }
+        if (!found)
+            return fail(EXIT_USAGE, "unknown command '%s' (see llamagen --help)", argv[1]);
+        i = 2;
+    }
+
+    for (; i < argc; i++) {
+        const char *arg = argv[i];
+        if (arg[0] != '-' || arg[1] == '\0')
+            return fail(EXIT_USAGE, "unexpected argument '%s' (see llamagen --help)", arg);
+        const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
+        size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+        optdef def;
+        if (find_option(arg, len, &def) != 0)
+            return fail(EXIT_USAGE, "unknown option '%.*s' (see llamagen --help)", (int)len, arg);
+        if (def.id == OPT_HELP) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
+        if (def.id == OPT_VERSION) {
+            printf("llamagen %s\n", LG_VERSION);
+            return 0;
+        }
+        if (!(def.modes & (1u << o->mode)))
+            return fail(EXIT_USAGE, "option '%.*s' does not apply to %s (see llamagen --help)",
+                        (int)len, arg, MODE_NAME[o->mode]);
+        const char *val = NULL;
+        if (def.takes_value) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else
+                return fail(EXIT_USAGE, "option '%s' needs a value", arg);
+        } else if (eq) {
+            return fail(EXIT_USAGE, "option '%.*s' takes no value", (int)len, arg);
+        }
+
+        long long v = 0;
+        switch (def.id) {
+        case OPT_CONFIG: o->config = val; break;
+        case OPT_CHECKPOINT: o->checkpoint = val; break;
+        case OPT_TOKENIZER: o->tokenizer = val; break;
+        case OPT_OUT: o->out_dir = val; break;
+        case OPT_FLOAT: o->use_float = 1; break;
+        case OPT_TOKENS: o->print_tokens = 1; break;
+        case OPT_PROMPT: o->prompt = val; break;
+        case OPT_STEPS:
+            if (parse_long("-n", val, 0, INT32_MAX, &v))
+                return EXIT_USAGE;
+            o->steps = (int)v;
+            break;
+        case OPT_SEED:
+            if (parse_long("-s", val, 0, INT64_MAX, &v))
+                return EXIT_USAGE;
+            o->seed = (uint64_t)v;
+            break;
+        case OPT_TEMP:
+            if (parse_temperature(val, &o->temperature))
+                return EXIT_USAGE;
+            break;
+        default: // an override; its value is checked by lg_config_override
+            o->overrides[def.id - OPT_OVERRIDE] = val;
+            break;
+        }
+    }
+    return PARSE_GO;
+}
+
+// ---- configuration ----------------------------------------------------------
+
+// The fields a checkpoint header fixes. `weights`: part of the weight shape,
+// which no override may change once a checkpoint gave it.
+static const struct {
+    const char *name;   // field
+    const char *option; // the override that sets it, or NULL
+    size_t off;
+    int weights;
+} SHAPE[] = {
+    {"dim", "--dim", offsetof(lg_model_config, dim), 1},
+    {"hidden_dim", "--hidden-dim", offsetof(lg_model_config, hidden_dim), 1},
+    {"n_layers", "--n-layers", offsetof(lg_model_config, n_layers), 1},
+    {"n_heads", "--n-heads", offsetof(lg_model_config, n_heads), 1},
+    {"n_kv_heads", "--n-kv-heads", offsetof(lg_model_config, n_kv_heads), 1},
+    {"vocab_size", "--vocab-size", offsetof(lg_model_config, vocab_size), 1},
+    {"seq_len", "--seq-len", offsetof(lg_model_config, seq_len), 0},
+    {"shared_classifier", NULL, offsetof(lg_model_config, shared_classifier), 1},
+};
+#define N_SHAPE ((int)(sizeof SHAPE / sizeof SHAPE[0]))
+
+static int32_t shape_field(const lg_model_config *m, int i)
+{
+    int32_t v;
+    memcpy(&v, (const char *)m + SHAPE[i].off, sizeof v);
+    return v;
+}
+
+// Builds the configuration: the preset, or the checkpoint's header (its
+// weights loaded into w; a --config given too must have the same shape and
+// then supplies rope_theta and norm_eps), then the overrides; validates it.
+// w is zeroed when there is no checkpoint; the caller frees it either way.
+static int build_config(const options *o, lg_config *cfg, lg_weights *w, lg_err *err)
+{
+    memset(w, 0, sizeof *w);
+    memset(cfg, 0, sizeof *cfg);
+    lg_config preset = {0};
+    if (o->config && lg_config_preset(o->config, &preset, err))
+        return -1;
+
+    lg_model_config ckpt = {0};
+    if (o->checkpoint) {
+        if (lg_checkpoint_load(o->checkpoint, &ckpt, w, err))
+            return -1;
+        if (o->config) {
+            for (int i = 0; i < N_SHAPE; i++) {
+                if (shape_field(&ckpt, i) != shape_field(&preset.m, i))
+                    return lg_fail(err, "checkpoint %s has %s = %d but config '%s' has %s = %d",
+                                   o->checkpoint, SHAPE[i].name, shape_field(&ckpt, i), o->config,
+                                   SHAPE[i].name, shape_field(&preset.m, i));
+            }
+        } else {
+            snprintf(preset.name, sizeof preset.name, "checkpoint");
+            preset.m = ckpt;
+            lg_hw_defaults(&preset.m, &preset.hw);
+        }
+    }
+    *cfg = preset;
+
+    for (int k = 0; k < N_OVERRIDES; k++) {
+        if (o->overrides[k] && lg_config_override(cfg, OVERRIDE_KEYS[k], o->overrides[k], err))
+            return -1;
+    }
+    if (o->checkpoint) {
+        for (int i = 0; i < N_SHAPE; i++) {
+            if (SHAPE[i].weights && shape_field(&cfg->m, i) != shape_field(&ckpt, i))
+                return lg_fail(err, "%s %d disagrees with checkpoint %s, which has %s = %d",
+                               SHAPE[i].option ? SHAPE[i].option : SHAPE[i].name,
+                               shape_field(&cfg->m, i), o->checkpoint,
+                               SHAPE[i].name, shape_field(&ckpt, i));
+        }
+    }
+    return lg_config_validate(cfg, err);
+}
+
+// ---- output directory -------------------------------------------------------
+//
+// -o DIR may be absent (it is created, parents too), empty, or a previous
+// llamagen output: DIR/manifest.json containing OUTDIR_MARK. Anything else is
+// refused. The emitter writes into a fresh temporary directory beside DIR;
+// outdir_commit renames it into place (replacing the old DIR), so a failure
+// never leaves a half-written DIR behind. Usage:
+//   outdir od;  outdir_begin(&od, path, &err);  ... write under od.tmp ...
+//   outdir_commit(&od, &err)  or, on any failure,  outdir_abort(&od)
+
+// What a manifest.json written by llamagen contains (the emitter must write it).
+#define OUTDIR_MARK "\"generator\": \"llamagen\""
+
+typedef struct outdir {
+    char *dir;     // DIR as given, without trailing slashes
+    char *parent;  // the directory holding DIR ("." for a bare name)
+    char *tmp;     // the temporary sibling the emitter writes into
+    char *created; // topmost parent directory outdir_begin created, or NULL
+} outdir;
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    return remove(path) == 0 ? 0 : -1;
+}
+
+// Removes a directory tree (symlinks are removed, not followed).
+static int remove_tree(const char *path)
+{
+    return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *str_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (!s)
+        return NULL;
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static void outdir_free(outdir *od)
+{
+    free(od->dir);
+    free(od->parent);
+    free(od->tmp);
+    free(od->created);
+    memset(od, 0, sizeof *od);
+}
+
+// 1 when dir/manifest.json exists and marks a llamagen output.
+static int is_llamagen_output(const char *dir)
+{
+    char *path = str_printf("%s/manifest.json", dir);
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    free(path);
+    if (!f)
+        return 0;
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, OUTDIR_MARK) != NULL;
+}
+
+// Checks that an existing DIR is empty or a previous llamagen output.
+static int check_existing(const char *dir, lg_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return lg_fail(err, "cannot read output directory %s: %s", dir, strerror(errno));
+    int entries = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            entries++;
+    }
+    closedir(d);
+    if (entries > 0 && !is_llamagen_output(dir))
+        return lg_fail(err, "output directory %s holds other files; refusing to overwrite", dir);
+    return 0;
+}
+
+// mkdir -p path; remembers the topmost directory it made in od->created.
+static int make_parents(outdir *od, const char *path, lg_err *err)
+{
+    char *p = str_printf("%s", path);
+    if (!p)
+        return lg_fail(err, "out of memory");
+    int rc = 0;
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(p, 0777) == 0) {
+            if (!od->created && !(od->created = str_printf("%s", p)))
+                rc = lg_fail(err, "out of memory");
+        } else if (errno != EEXIST) {
+            rc = lg_fail(err, "cannot write output directory %s: %s", od->dir, strerror(errno));
+        }
+        *s = c;
+        if (rc || c == '\0')
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+// Undoes make_parents: removes the (empty) directories it created.
+static void remove_parents(outdir *od)
+{
+    if (!od->created || !od->parent)
+        return;
+    char *p = od->parent;
+    for (;;) {
+        rmdir(p);
+        char *slash = strrchr(p, '/');
+        if (strcmp(p, od->created) == 0 || !slash || slash == p)
+            break;
+        *slash = '\0'; // p is od->parent, which is freed next anyway
+    }
+}
+
+static int outdir_begin(outdir *od, const char *path, lg_err *err)
+{
+    memset(od, 0, sizeof *od);
+    size_t len = strlen(path);
+    if (len == 0)
+        return lg_fail(err, "the output directory name is empty");
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    od->dir = str_printf("%.*s", (int)len, path);
+    if (!od->dir)
+        return lg_fail(err, "out of memory");
+    const char *slash = strrchr(od->dir, '/');
+    const char *base = slash ? slash + 1 : od->dir;
+    if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        lg_fail(err, "output directory '%s' cannot be replaced; name a directory below it", path);
+        goto fail;
+    }
+    od->parent = slash == od->dir    ? str_printf("/")
+                 : slash             ? str_printf("%.*s", (int)(slash - od->dir), od->dir)
+                                     : str_printf(".");
+    if (!od->parent) {
+        lg_fail(err, "out of memory");
+        goto fail;
+    }
+
+    struct stat st;
+    if (lstat(od->dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) {
+            lg_fail(err, "output directory %s exists and is not a directory; refusing to overwrite",
+                    od->dir);
+            goto fail;
+        }
+        if (check_existing(od->dir, err))
+            goto fail;
+    } else if (errno != ENOENT) {
+        lg_fail(err, "cannot write output directory %s: %s", od->dir, strerror(errno));
+        goto fail;
+    } else if (make_parents(od, od->parent, err)) {
+        goto fail;
+    }
+
+    od->tmp = str_printf("%s/.%s.llamagen-tmp.XXXXXX", od->parent, base);
+    if (!od->tmp) {
+        lg_fail(err, "out of memory");
+        goto fail;
+    }
+    if (!mkdtemp(od->tmp)) {
+        lg_fail(err, "cannot write output directory %s: %s", od->dir, strerror(errno));
+        free(od->tmp);
+        od->tmp = NULL;
+        goto fail;
+    }
+    mode_t mask = umask(0); // mkdtemp makes 0700; give DIR the usual mode
+    umask(mask);
+    chmod(od->tmp, 0777 & ~mask);
+    return 0;
+
+fail:
+    remove_parents(od);
+    outdir_free(od);
+    return -1;
+}
+
+// Discards everything written so far (safe to call after a failed begin).
+static void outdir_abort(outdir *od)
+{
+    if (od->tmp)
+        remove_tree(od->tmp);
+    remove_parents(od);
+    outdir_free(od);
+}
+
+// Moves the finished temporary directory to DIR, replacing the old one.
+static int outdir_commit(outdir *od, lg_err *err)
+{
+    char *old = NULL;
+    struct stat st;
+    if (lstat(od->dir, &st) == 0) {
+        // Move the old DIR onto a fresh empty name (rename may replace an
+        // empty directory), then the new one in, then delete the old.
+        const char *slash = strrchr(od->dir, '/');
+        old = str_printf("%s/.%s.llamagen-old.XXXXXX", od->parent, slash ? slash + 1 : od->dir);
+        if (!old || !mkdtemp(old) || rename(od->dir, old) != 0) {
+            lg_fail(err, "cannot replace output directory %s: %s", od->dir,
+                    old ? strerror(errno) : "out of memory");
+            if (old)
+                rmdir(old);
+            free(old);
+            outdir_abort(od);
+            return -1;
+        }
+    }
+    if (rename(od->tmp, od->dir) != 0) {
+        lg_fail(err, "cannot write output directory %s: %s", od->dir, strerror(errno));
+        if (old)
+            rename(old, od->dir);
+        free(old);
+        outdir_abort(od);
+        return -1;
+    }
+    if (old)
+        remove_tree(old);
+    free(old);
+    free(od->created); // DIR now lives in the parents made; keep them
+    od->created = NULL;
+    outdir_free(od);
+    return 0;
+}
+
+// ---- list -------------------------------------------------------------------
+
+static int cmd_list(void)
+{
+    printf("%-16s %6s %7s %6s %5s %8s %7s %7s  %s\n", "name", "dim", "hidden", "layers", "heads",
+           "kv_heads", "vocab", "seq_len", "description");
+    for (int i = 0; i < lg_config_preset_count(); i++) {
+        lg_config c;
+        lg_err err;
+        if (lg_config_preset(lg_config_preset_name(i), &c, &err))
+            return report(EXIT_RUNTIME, &err);
+        printf("%-16s %6d %7d %6d %5d %8d %7d %7d  %s\n", c.name, c.m.dim, c.m.hidden_dim,
+               c.m.n_layers, c.m.n_heads, c.m.n_kv_heads, c.m.vocab_size, c.m.seq_len,
+               lg_config_preset_desc(i));
+    }
+    return 0;
+}
+
+// ---- info -------------------------------------------------------------------
+
+// One aligned "key: value" line.
+static void kv(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void kv(const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int pad = 24 - (int)strlen(key);
+    printf("%s:%*s", key, pad > 1 ? pad : 1, "");
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+}
+
+// "1234567 (1.23 M)" or, for bytes, "1234567 (1.18 MiB)"; plain below 1000.
+static const char *human(char *buf, size_t n, uint64_t v, int bytes)
+{
+    static const char *const dec[] = {"", "K", "M", "G", "T", "P"};
+    static const char *const bin[] = {"", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double base = bytes ? 1024.0 : 1000.0, x = (double)v;
+    int u = 0;
+    while (x >= base && u < 5) {
+        x /= base;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, n, "%llu", (unsigned long long)v);
+    else
+        snprintf(buf, n, "%llu (%.2f %s)", (unsigned long long)v, x, bytes ? bin[u] : dec[u]);
+    return buf;
+}
+
+static int cmd_info(const options *o)
+{
+    if (!o->config && !o->checkpoint)
+        return fail(EXIT_USAGE, "info needs --config NAME or --checkpoint F");
+    lg_config cfg;
+    lg_weights w;
+    lg_err err;
+    int rc = build_config(o, &cfg, &w, &err);
+    lg_weights_free(&w);
+    if (rc)
+        return report(EXIT_RUNTIME, &err);
+
+    const lg_model_config *m = &cfg.m;
+    lg_config_stats st;
+    lg_config_stats_compute(&cfg, &st);
+    char b[64];
+    const char *desc = NULL;
+    for (int i = 0; i < lg_config_preset_count(); i++)
+        if (strcmp(cfg.name, lg_config_preset_name(i)) == 0)
+            desc = lg_config_preset_desc(i);
+    kv("config", "%s%s%s%s", cfg.name, desc ? " (" : "", desc ? desc : "", desc ? ")" : "");
+    if (o->checkpoint)
+        kv("checkpoint", "%s", o->checkpoint);
+    kv("dim", "%d", m->dim);
+    kv("hidden_dim", "%d", m->hidden_dim);
+    kv("n_layers", "%d", m->n_layers);
+    kv("n_heads", "%d", m->n_heads);
+    kv("n_kv_heads", "%d", m->n_kv_heads);
+    kv("head_size", "%d", lg_head_size(m));
+    kv("kv_dim", "%d", lg_kv_dim(m));
+    kv("vocab_size", "%d", m->vocab_size);
+    kv("seq_len", "%d", m->seq_len);
+    kv("rope_theta", "%u", m->rope_theta);
+    kv("norm_eps", "%g", m->norm_eps_e9 * 1e-9);
+    kv("classifier", "%s", m->shared_classifier ? "shared with the token embedding" : "separate");
+    kv("parameters", "%s", human(b, sizeof b, st.params, 0));
+    kv("weight bytes", "%s  int8 + 1 exponent byte per %d weights",
+       human(b, sizeof b, st.weight_bytes, 1), cfg.hw.group_size);
+    kv("kv bytes per position", "%s", human(b, sizeof b, st.kv_bytes_per_pos, 1));
+    kv("kv bytes at seq_len", "%s",
+       human(b, sizeof b, st.kv_bytes_per_pos * (uint64_t)m->seq_len, 1));
+    kv("weight MACs per token", "%s", human(b, sizeof b, st.weight_macs, 0));
+    kv("attn MACs at pos 0", "%s", human(b, sizeof b, st.attn_macs_pos0, 0));
+    char key[48];
+    snprintf(key, sizeof key, "attn MACs at pos %d", m->seq_len - 1);
+    kv(key, "%s", human(b, sizeof b, st.attn_macs_last, 0));
+    kv("lanes", "%d", cfg.hw.lanes);
+    kv("group_size", "%d", cfg.hw.group_size);
+    kv("kv_bits", "%d", cfg.hw.kv_bits);
+    kv("kv_group", "%d", cfg.hw.kv_group);
+    return 0;
+}
+
+// ---- generation -------------------------------------------------------------
+
+// A language model as the generation loop sees it. The float model plugs in
+// below; the integer model plugs in the same way.
+typedef struct lm {
+    void *self;
+    int vocab_size;
+    // Runs token at pos (0 <= pos < seq_len); returns the logits, owned by
+    // the model, or NULL with err set.
+    void *(*forward)(void *self, int token, int pos, lg_err *err);
+    // Picks the next token from the logits forward just returned.
+    int (*sample)(void *self, void *logits);
+} lm;
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+// llama2.c's generate(): feeds the prompt (BOS first), then samples, for
+// steps positions or until BOS comes out. Prints each token after BOS as text
+// (or its id with print_tokens) as it is produced.
+static int generate(const lm *model, const lg_tokenizer *t, const char *prompt, int steps,
+                    int print_tokens, lg_err *err)
+{
+    int *tokens = lg_calloc(strlen(prompt) + 3, sizeof *tokens, err); // (strlen(prompt)+3)
+    if (!tokens)
+        return -1;
+    int n_prompt = 0;
+    if (lg_tokenizer_encode(t, prompt, 1, 0, tokens, &n_prompt, err)) {
+        free(tokens);
+        return -1;
+    }
+
+    double start = 0;
+    int token = tokens[0], pos = 0, rc = 0;
+    while (pos < steps) {
+        void *logits = model->forward(model->self, token, pos, err);
+        if (!logits) {
+            rc = -1;
+            break;
+        }
+        int next = pos < n_prompt - 1 ? tokens[pos + 1] : model->sample(model->self, logits);
+        if (next < 0 || next >= model->vocab_size) {
+            rc = lg_fail(err, "model produced token %d outside 0..%d", next, model->vocab_size - 1);
+            break;
+        }
+        pos++;
+        if (next == 1) // BOS delimits sequences
+            break;
+        if (print_tokens)
+            printf("%s%d", pos > 1 ? " " : "", next);
+        else
+            lg_tokenizer_print_piece(stdout, lg_tokenizer_decode(t, token, next));
+        fflush(stdout);
+        token = next;
+        if (start == 0)
+            start = now_seconds(); // after the first position, as llama2.c
+    }
+    putchar('\n');
+    free(tokens);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return rc ? rc : lg_fail(err, "writing the output: %s", strerror(errno));
+    double elapsed = now_seconds() - start;
+    if (rc == 0 && pos > 1 && elapsed > 0)
+        fprintf(stderr, "achieved tok/s: %f\n", (pos - 1) / elapsed);
+    return rc;
+}
+
+// The float32 model (llama2.c's arithmetic) behind the lm interface.
+typedef struct float_lm {
+    lg_float_model fm;
+    lg_float_sampler sampler;
+} float_lm;
+
+static void *float_forward(void *self, int token, int pos, lg_err *err)
+{
+    return lg_float_forward(&((float_lm *)self)->fm, token, pos);
+}
+
+static int float_sample(void *self, void *logits)
+{
+    float_lm *f = self;
+    return lg_float_sample(&f->sampler, logits, f->fm.cfg.vocab_size);
+}
+
+// ---- run --------------------------------------------------------------------
+
+static int cmd_run(const options *o)
+{
+    if (!o->checkpoint)
+        return fail(EXIT_USAGE, "run needs --checkpoint F");
+    if (!o->tokenizer)
+        return fail(EXIT_USAGE, "run needs --tokenizer T");
+    if (!o->use_float)
+        return fail(EXIT_USAGE, "the integer model is not built yet; use --float");
+
+    lg_config cfg;
+    lg_weights w;
+    lg_tokenizer tok = {0};
+    float_lm flm = {0};
+    lg_err err;
+    int rc = build_config(o, &cfg, &w, &err) ||
+             lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) ||
+             lg_float_model_init(&flm.fm, &cfg.m, &w, &err);
+    if (rc == 0) {
+        flm.sampler.temperature = o->temperature;
+        flm.sampler.rng_state = o->seed ? o->seed : (uint64_t)time(NULL);
+        lm model = {&flm, cfg.m.vocab_size, float_forward, float_sample};
+        int steps = (o->steps == 0 || o->steps > cfg.m.seq_len) ? cfg.m.seq_len : o->steps;
+        rc = generate(&model, &tok, o->prompt, steps, o->print_tokens, &err);
+    }
+    lg_float_model_free(&flm.fm);
+    lg_tokenizer_free(&tok);
+    lg_weights_free(&w);
+    return rc ? report(EXIT_RUNTIME, &err) : 0;
+}
+
+// ---- emit -------------------------------------------------------------------
+
+// Writes the decoder for cfg into dir (the temporary directory of an outdir).
+// w and t may be NULL (no checkpoint / tokenizer). Returns 0, or an exit
+// status with err set.
+static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights *w,
+                        const lg_tokenizer *t, lg_err *err)
+{
+    lg_fail(err, "RTL emission is not implemented yet");
+    return EXIT_USAGE;
+}
+
+static int cmd_emit(const options *o)
+{
+    if (!o->config && !o->checkpoint)
+        return fail(EXIT_USAGE, "nothing to emit: give --config NAME or --checkpoint F "
+                                "(see llamagen --help)");
+    if (!o->out_dir)
+        return fail(EXIT_USAGE, "the emit form needs -o DIR");
+
+    lg_config cfg;
+    lg_weights w;
+    lg_tokenizer tok = {0};
+    lg_err err;
+    outdir od;
+    int status = EXIT_RUNTIME;
+    if (build_config(o, &cfg, &w, &err) == 0 &&
+        (!o->tokenizer || lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) == 0) &&
+        outdir_begin(&od, o->out_dir, &err) == 0) {
+        status = emit_decoder(od.tmp, &cfg, o->checkpoint ? &w : NULL, o->tokenizer ? &tok : NULL,
+                              &err);
+        if (status)
+            outdir_abort(&od);
+        else if (outdir_commit(&od, &err))
+            status = EXIT_RUNTIME;
+    }
+    lg_tokenizer_free(&tok);
+    lg_weights_free(&w);
+    return status ? report(status, &err) : 0;
+}
+
+// ---- main -------------------------------------------------------------------
+
+int main(int argc, char **argv)
+{
+    options o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != PARSE_GO)
+        return rc;
+    switch (o.mode) {
+    case MODE_LIST: return cmd_list();
+    case MODE_INFO: return cmd_info(&o);
+    case MODE_RUN: return cmd_run(&o);
+    case MODE_EMIT: return cmd_emit(&o);
+    }
+    return EXIT_USAGE;
+}

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# CLI tests: exit codes, one-line error messages and output of the llamagen
+# binary. `make test` runs this with LG_CLI (absolute path of build/llamagen)
+# and LG_MODELS_DIR (holding stories260K.bin and tok512.bin) set; checks that
+# need the real model are skipped visibly when it is absent.
+# Prints "ok - NAME" / "not ok - NAME" per check, "skip - NAME: why" for a
+# skipped one, and ends with "cli: N passed, M failed"; exit 1 if any failed.
+set -u
+CLI=${LG_CLI:?set LG_CLI to the llamagen binary}
+MODELS=${LG_MODELS_DIR:-../shared/models}
+CKPT=$MODELS/stories260K.bin
+TOK=$MODELS/tok512.bin
+have_model=0
+[ -r "$CKPT" ] && [ -r "$TOK" ] && have_model=1
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/lgcli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+rc=0
+
+# ---- helpers ----
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+not_ok() {
+  echo "not ok - $1"
+  shift
+  local l
+  for l in "$@"; do echo "#   $l"; done
+  fail=$((fail + 1))
+}
+skip() { echo "skip - $1: $2"; }
+
+# run ARGS...: runs the CLI; sets rc, stdout in $tmp/out, stderr in $tmp/err.
+run() {
+  "$CLI" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+}
+
+# expect_fail NAME RC NEEDLE...: the last run exited with RC, printed
+# nothing on stdout and exactly one stderr line "llamagen: ..." that
+# contains every NEEDLE (fixed strings).
+expect_fail() {
+  local name=$1 want=$2 needle
+  shift 2
+  if [ "$rc" -ne "$want" ]; then
+    not_ok "$name" "exit status $rc, want $want" "stderr: $(head -c 300 "$tmp/err")"
+    return
+  fi
+  if [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q '^llamagen: ' "$tmp/err"; then
+    not_ok "$name" "stderr is not one 'llamagen: ...' line:" "$(head -c 300 "$tmp/err")"
+    return
+  fi
+  if [ -s "$tmp/out" ]; then
+    not_ok "$name" "a failure wrote to stdout: $(head -c 200 "$tmp/out")"
+    return
+  fi
+  for needle in "$@"; do
+    if ! grep -qF -- "$needle" "$tmp/err"; then
+      not_ok "$name" "stderr lacks '$needle':" "$(cat "$tmp/err")"
+      return
+    fi
+  done
+  ok "$name"
+}
+
+# expect_ok NAME NEEDLE...: the last run exited 0 and stdout contains every
+# NEEDLE (fixed strings).
+expect_ok() {
+  local name=$1 needle
+  shift
+  if [ "$rc" -ne 0 ]; then
+    not_ok "$name" "exit status $rc, want 0" "stderr: $(head -c 300 "$tmp/err")"
+    return
+  fi
+  for needle in "$@"; do
+    if ! grep -qF -- "$needle" "$tmp/out"; then
+      not_ok "$name" "stdout lacks '$needle':" "$(head -c 300 "$tmp/out")"
+      return
+    fi
+  done
+  ok "$name"
+}
+
+# snapshot DIR: names, sizes and contents of everything under DIR.
+snapshot() { (cd "$1" && find . -print0 | sort -z | xargs -0 ls -ld --time-style=+ && find . -type f -print0 | sort -z | xargs -0 -r cat | cksum); }
+
+# no_leftovers DIR: no temporary llamagen directories remain in DIR.
+no_leftovers() { ! ls -a "$1" | grep -q 'llamagen-\(tmp\|old\)'; }
+
+# ---- help, version, list, info ----
+
+run --help
+expect_ok "--help exits 0 and shows the usage" "usage: llamagen"
+missing=()
+for opt in list info run --config --checkpoint --tokenizer --dim --hidden-dim --n-layers \
+  --n-heads --n-kv-heads --vocab-size --seq-len --rope-theta --lanes --group-size --kv-bits \
+  --kv-group -o --float -n -t -s -i --tokens --help --version; do
+  grep -qE -- "(^|[ ,])$opt( |,|$)" "$tmp/out" || missing+=("$opt")
+done
+if [ ${#missing[@]} -eq 0 ]; then ok "--help lists every command and option"; else
+  not_ok "--help lists every command and option" "missing: ${missing[*]}"; fi
+run -h
+expect_ok "-h is --help" "usage: llamagen"
+run info --config 260k --help
+expect_ok "--help after other arguments" "usage: llamagen"
+
+run --version
+if [ "$rc" -eq 0 ] && grep -qE '^llamagen [0-9]+\.[0-9]+\.[0-9]+$' "$tmp/out"; then
+  ok "--version prints 'llamagen X.Y.Z'"
+else not_ok "--version prints 'llamagen X.Y.Z'" "rc $rc: $(cat "$tmp/out" "$tmp/err")"; fi
+
+run list
+expect_ok "list shows the presets" 260k 15m 42m 110m tinyllama-1.1b llama2-7b llama3-8b
+if grep -qE '^llama3-8b +4096 +14336 +32 +32 +8 +128256 +8192 ' "$tmp/out" &&
+  grep -qE '^260k +64 +172 +5 +8 +4 +512 +512 ' "$tmp/out"; then
+  ok "list shows each preset's shape"
+else not_ok "list shows each preset's shape" "$(cat "$tmp/out")"; fi
+
+run info --config 260k
+expect_ok "info --config 260k" "parameters:" "260032" "head_size:" "kv_dim:" "weight bytes:" \
+  "kv bytes per position:" "weight MACs per token:" "attn MACs at pos 0:" "attn MACs at pos 511:" \
+  "lanes:" "group_size:" "kv_bits:" "kv_group:"
+run info --config llama3-8b
+expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000"
+run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
+expect_ok "info applies overrides" "lanes:                   8" "seq_len:                 1024" \
+  "kv_group:                4" "attn MACs at pos 1023:"
+run info --config 260k --kv-group 4 --n-heads 4
+expect_ok "an explicit --kv-group wins whatever the order" "kv_group:                4"
+
+# ---- usage errors (exit 2) ----
+
+run
+expect_fail "no arguments" 2 "nothing to do"
+run --foo
+expect_fail "unknown option" 2 "unknown option '--foo' (see llamagen --help)"
+run info --config 260k --bogus=3
+expect_fail "unknown option with =value" 2 "unknown option '--bogus'"
+run frobnicate
+expect_fail "unknown command" 2 "unknown command 'frobnicate'"
+run info --config
+expect_fail "missing option value" 2 "option '--config' needs a value"
+run list --dim 4
+expect_fail "option that does not apply to the command" 2 "'--dim' does not apply to 'list'"
+run info
+expect_fail "info without a config" 2 "info needs --config NAME or --checkpoint F"
+run info --config 260k stray
+expect_fail "stray argument" 2 "unexpected argument 'stray'"
+run run --checkpoint x.bin --tokenizer y.bin
+expect_fail "run without --float" 2 "the integer model is not built yet; use --float"
+run run --float --checkpoint x.bin
+expect_fail "run without --tokenizer" 2 "run needs --tokenizer T"
+run run --float --checkpoint x.bin --tokenizer y.bin -t hot
+expect_fail "bad temperature" 2 "option '-t': 'hot'"
+run run --float --checkpoint x.bin --tokenizer y.bin -n -5
+expect_fail "negative steps" 2 "option '-n': '-5'"
+run run --float=yes --checkpoint x.bin --tokenizer y.bin
+expect_fail "flag given a value" 2 "option '--float' takes no value"
+run --config 260k
+expect_fail "emit form without -o" 2 "the emit form needs -o DIR"
+run -o "$tmp/x"
+expect_fail "emit form without a config" 2 "nothing to emit"
+
+# ---- runtime errors (exit 1) ----
+
+run info --config nope
+expect_fail "unknown config" 1 "unknown config 'nope'"
+run info --config 260k --lanes 65
+expect_fail "invalid config" 1 "lanes = 65 must be"
+run info --config 260k --dim 99999999999
+expect_fail "overflowing override" 1 "--dim: '99999999999' is not an integer"
+run info --checkpoint "$tmp/absent.bin"
+expect_fail "missing checkpoint file" 1 "$tmp/absent.bin"
+run run --float --checkpoint "$tmp/absent.bin" --tokenizer "$tmp/absent.tok"
+expect_fail "run with a missing checkpoint file" 1 "$tmp/absent.bin"
+
+if [ $have_model -eq 1 ]; then
+  head -c 1000 "$CKPT" >"$tmp/trunc.bin"
+  run info --checkpoint "$tmp/trunc.bin"
+  expect_fail "truncated checkpoint" 1 "$tmp/trunc.bin"
+  head -c 20 "$CKPT" >"$tmp/trunc20.bin"
+  run run --float --checkpoint "$tmp/trunc20.bin" --tokenizer "$TOK"
+  expect_fail "checkpoint cut inside its header" 1 "$tmp/trunc20.bin" "truncated"
+  run info --config 15m --checkpoint "$CKPT"
+  expect_fail "checkpoint disagreeing with --config" 1 "dim = 64 but config '15m' has dim = 288"
+  run info --checkpoint "$CKPT" --n-kv-heads 8
+  expect_fail "override disagreeing with the checkpoint" 1 "--n-kv-heads 8 disagrees with checkpoint"
+  run info --config 260k --checkpoint "$CKPT" --seq-len 256
+  expect_ok "checkpoint with its preset and a shorter context" "seq_len:                 256" "260032"
+  # a well-formed tokenizer.bin with 3 tokens (max_len 1; score 0.0, len 1, byte)
+  printf '\x01\x00\x00\x00' >"$tmp/tok3.bin"
+  for c in a b c; do printf '\x00\x00\x00\x00\x01\x00\x00\x00%s' "$c" >>"$tmp/tok3.bin"; done
+  run run --float --checkpoint "$CKPT" --tokenizer "$tmp/tok3.bin"
+  expect_fail "tokenizer with the wrong vocabulary size" 1 "$tmp/tok3.bin" "3 tokens" "512"
+  run run --float --checkpoint "$CKPT" --tokenizer "$tmp/absent.tok"
+  expect_fail "missing tokenizer file" 1 "$tmp/absent.tok"
+else
+  for n in "truncated checkpoint" "checkpoint disagreeing with --config" \
+    "tokenizer with the wrong vocabulary size" "missing tokenizer file"; do
+    skip "$n" "$CKPT or $TOK absent (there is no synthetic checkpoint writer in the CLI)"
+  done
+fi
+
+# ---- output directory rules (emit form) ----
+
+echo "a file" >"$tmp/plainfile"
+run --config 260k -o "$tmp/plainfile/out"
+expect_fail "unwritable output dir (under a regular file)" 1 "$tmp/plainfile/out" "Not a directory"
+run --config 260k -o "$tmp/plainfile"
+expect_fail "output path is a regular file" 1 "$tmp/plainfile" "not a directory"
+
+mkdir -p "$tmp/other/sub" && echo keep >"$tmp/other/notes.txt" && echo deeper >"$tmp/other/sub/x"
+before=$(snapshot "$tmp/other")
+run --config 260k -o "$tmp/other"
+expect_fail "output dir holding other files is refused" 1 \
+  "output directory $tmp/other holds other files; refusing to overwrite"
+if [ "$before" = "$(snapshot "$tmp/other")" ]; then ok "refused output dir is untouched"; else
+  not_ok "refused output dir is untouched"; fi
+
+mkdir -p "$tmp/wrongmanifest" && echo '{"generator": "someone-else"}' >"$tmp/wrongmanifest/manifest.json"
+run --config 260k -o "$tmp/wrongmanifest"
+expect_fail "a foreign manifest.json is refused" 1 "holds other files"
+
+# Until the emitter exists, an acceptable DIR gets as far as "not implemented"
+# (exit 2) and must be left exactly as it was.
+run --config 260k -o "$tmp/new/deeper/out"
+expect_fail "emit into a new dir reports not implemented" 2 "RTL emission is not implemented yet"
+if [ ! -e "$tmp/new" ] && no_leftovers "$tmp"; then ok "failed emit leaves no directory behind"; else
+  not_ok "failed emit leaves no directory behind" "$(ls -a "$tmp" "$tmp/new" 2>&1)"; fi
+
+mkdir "$tmp/empty"
+run --config 260k -o "$tmp/empty/"
+expect_fail "empty output dir is accepted" 2 "RTL emission is not implemented yet"
+if [ -d "$tmp/empty" ] && [ -z "$(ls -A "$tmp/empty")" ] && no_leftovers "$tmp"; then
+  ok "empty output dir stays empty after a failed emit"
+else not_ok "empty output dir stays empty after a failed emit" "$(ls -a "$tmp" "$tmp/empty")"; fi
+
+mkdir -p "$tmp/prev/rtl" && printf '{\n  "generator": "llamagen",\n  "config": "260k"\n}\n' \
+  >"$tmp/prev/manifest.json" && echo "module x; endmodule" >"$tmp/prev/rtl/x.v"
+before=$(snapshot "$tmp/prev")
+run --config 260k -o "$tmp/prev"
+expect_fail "previous llamagen output is accepted" 2 "RTL emission is not implemented yet"
+if [ "$before" = "$(snapshot "$tmp/prev")" ] && no_leftovers "$tmp"; then
+  ok "previous output is untouched by a failed emit"
+else not_ok "previous output is untouched by a failed emit"; fi
+
+run --config 260k -o .
+expect_fail "-o . is refused" 1 "cannot be replaced"
+
+# ---- run --float with the real model ----
+
+if [ $have_model -eq 1 ]; then
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 40
+  if [ $rc -eq 0 ] && head -c 16 "$tmp/out" | grep -qx "Once upon a time"; then
+    ok "run --float -t 0 tells the known story"
+  else not_ok "run --float -t 0 tells the known story" "rc $rc: $(head -c 200 "$tmp/out" "$tmp/err")"; fi
+  if grep -qE '^achieved tok/s: [0-9.]+$' "$tmp/err"; then ok "run reports tok/s on stderr"; else
+    not_ok "run reports tok/s on stderr" "$(cat "$tmp/err")"; fi
+  text40=$(cat "$tmp/out")
+
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 40 --tokens
+  if [ $rc -eq 0 ] && grep -qE '^403 407 261 378 432 383 286 261 376 298 315 421 395 317 426 338( [0-9]+)*$' "$tmp/out" &&
+    [ "$(wc -w <"$tmp/out")" -eq 40 ]; then
+    ok "run --tokens -n 40 prints the 40 ids after BOS"
+  else not_ok "run --tokens -n 40 prints the 40 ids after BOS" "rc $rc: $(head -c 300 "$tmp/out" "$tmp/err")"; fi
+
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 20 -i "Once upon a time"
+  if [ $rc -eq 0 ] && [ "${text40:0:40}" = "$(head -c 40 "$tmp/out")" ]; then
+    ok "a prompt continues the same greedy story"
+  else not_ok "a prompt continues the same greedy story" "$(head -c 200 "$tmp/out" "$tmp/err")"; fi
+
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 1.0 -s 42 -n 60
+  first=$(cat "$tmp/out")
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 1.0 -s 42 -n 60
+  if [ $rc -eq 0 ] && [ -n "$first" ] && [ "$first" = "$(cat "$tmp/out")" ]; then
+    ok "sampling with a seed is reproducible"
+  else not_ok "sampling with a seed is reproducible"; fi
+
+  run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 100000 --tokens
+  if [ $rc -eq 0 ] && [ "$(wc -w <"$tmp/out")" -le 512 ]; then ok "-n is capped at seq_len"; else
+    not_ok "-n is capped at seq_len" "rc $rc, $(wc -w <"$tmp/out") ids"; fi
+else
+  skip "run --float with the real model" "$CKPT or $TOK absent"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ $fail -eq 0 ]
