@@ -15,7 +15,9 @@
 
 #include "llamagen/checkpoint.h"
 #include "llamagen/config.h"
+#include "llamagen/eval.h"
 #include "llamagen/float_model.h"
+#include "llamagen/quantize.h"
 #include "llamagen/tokenizer.h"
 
 #include <errno.h>
@@ -66,8 +68,10 @@ static const char USAGE[] =
     "                       hardware parameters of --config NAME or --checkpoint F\n"
     "                       (overrides apply)\n"
     "  run                  generate text like llama2.c's run: needs --checkpoint and\n"
-    "                       --tokenizer; --float selects the float32 model (the\n"
-    "                       integer model is not built yet, so --float is required)\n"
+    "                       --tokenizer; the bit-exact integer model by default,\n"
+    "                       --float selects the float32 model\n"
+    "  eval                 integer vs float model on --checkpoint F: teacher-forced\n"
+    "                       top-1 agreement, logit error, free-running divergence\n"
     "  (no command)         emit the decoder RTL into -o DIR (not implemented yet:\n"
     "                       the arguments and DIR are checked, then exit 2)\n"
     "\n"
@@ -94,6 +98,13 @@ static const char USAGE[] =
     "                       or a previous llamagen output (manifest.json), which is\n"
     "                       replaced as a whole; written beside DIR, then renamed\n"
     "\n"
+    "eval:\n"
+    "  --steps N            compare over the float model's own greedy sequence from BOS\n"
+    "                       for N positions (default 512, capped at seq_len)\n"
+    "  --tokens FILE        compare over this sequence instead (whitespace-separated\n"
+    "                       ids, BOS first)\n"
+    "  --print              per-position predictions of both models ('*' = differ)\n"
+    "\n"
     "run:\n"
     "  --float              use the float32 model (llama2.c's arithmetic)\n"
     "  -n STEPS             positions to run, prompt included (default 256; 0 or more\n"
@@ -116,14 +127,16 @@ static const char USAGE[] =
 
 // ---- options ----------------------------------------------------------------
 
-typedef enum mode { MODE_EMIT, MODE_LIST, MODE_INFO, MODE_RUN } mode;
-static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'run'"};
+typedef enum mode { MODE_EMIT, MODE_LIST, MODE_INFO, MODE_RUN, MODE_EVAL } mode;
+static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'run'",
+                                       "'eval'"};
 #define M_EMIT (1u << MODE_EMIT)
 #define M_LIST (1u << MODE_LIST)
 #define M_INFO (1u << MODE_INFO)
 #define M_RUN (1u << MODE_RUN)
-#define M_MODEL (M_EMIT | M_INFO | M_RUN)
-#define M_ALL (M_EMIT | M_LIST | M_INFO | M_RUN)
+#define M_EVAL (1u << MODE_EVAL)
+#define M_MODEL (M_EMIT | M_INFO | M_RUN | M_EVAL)
+#define M_ALL (M_EMIT | M_LIST | M_INFO | M_RUN | M_EVAL)
 
 // Override keys as lg_config_override takes them, in the order they are
 // applied: hardware last, so an explicit --kv-group wins over the default
@@ -145,13 +158,17 @@ typedef struct options {
     int print_tokens;                     // --tokens
     int steps;                            // -n
     float temperature;                    // -t
+    const char *temp_text;                // -t as typed (integer model parses it exactly)
+    const char *tokens_file;              // eval --tokens FILE
+    int eval_steps;                       // eval --steps N
+    int eval_print;                       // eval --print
     uint64_t seed;                        // -s (0: from the clock)
     const char *prompt;                   // -i
 } options;
 
 enum opt_id {
     OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_CHECKPOINT, OPT_TOKENIZER, OPT_OUT, OPT_FLOAT,
-    OPT_TOKENS, OPT_STEPS, OPT_TEMP, OPT_SEED, OPT_PROMPT,
+    OPT_TOKENS, OPT_STEPS, OPT_TEMP, OPT_SEED, OPT_PROMPT, OPT_TOKFILE, OPT_EVSTEPS, OPT_PRINT,
     OPT_OVERRIDE // + index into OVERRIDE_KEYS
 };
 
@@ -171,7 +188,9 @@ static const optdef OPTS[] = {
     {"--tokenizer", 1, M_EMIT | M_RUN, OPT_TOKENIZER},
     {"-o", 1, M_EMIT, OPT_OUT},
     {"--float", 0, M_RUN, OPT_FLOAT},
-    {"--tokens", 0, M_RUN, OPT_TOKENS},
+    {"--tokens", 0, M_RUN | M_EVAL, OPT_TOKENS}, // eval: --tokens FILE (see parse_args)
+    {"--steps", 1, M_EVAL, OPT_EVSTEPS},
+    {"--print", 0, M_EVAL, OPT_PRINT},
     {"-n", 1, M_RUN, OPT_STEPS},
     {"-t", 1, M_RUN, OPT_TEMP},
     {"-s", 1, M_RUN, OPT_SEED},
@@ -237,16 +256,17 @@ static int parse_args(int argc, char **argv, options *o)
     o->steps = 256;
     o->temperature = 1.0f;
     o->prompt = "";
+    o->temp_text = "1.0";
 
     int i = 1;
     if (argc < 2)
         return fail(EXIT_USAGE, "nothing to do: give a command or --config NAME -o DIR "
                                 "(see llamagen --help)");
     if (argv[1][0] != '-') {
-        static const char *const cmds[] = {"list", "info", "run"};
-        static const mode modes[] = {MODE_LIST, MODE_INFO, MODE_RUN};
+        static const char *const cmds[] = {"list", "info", "run", "eval"};
+        static const mode modes[] = {MODE_LIST, MODE_INFO, MODE_RUN, MODE_EVAL};
         int found = 0;
-        for (int c = 0; c < 3; c++) {
+        for (int c = 0; c < 4; c++) {
             if (strcmp(argv[1], cmds[c]) == 0) {
                 o->mode = modes[c];
                 found = 1;
@@ -273,6 +293,10 @@ static int parse_args(int argc, char **argv, options *o)
         if (def.id == OPT_VERSION) {
             printf("llamagen %s\n", LG_VERSION);
             return 0;
+        }
+        if (def.id == OPT_TOKENS && o->mode == MODE_EVAL) {
+            def.id = OPT_TOKFILE; // eval's --tokens names a file of token ids
+            def.takes_value = 1;
         }
         if (!(def.modes & (1u << o->mode)))
             return fail(EXIT_USAGE, "option '%.*s' does not apply to %s (see llamagen --help)",
@@ -311,6 +335,14 @@ static int parse_args(int argc, char **argv, options *o)
         case OPT_TEMP:
             if (parse_temperature(val, &o->temperature))
                 return EXIT_USAGE;
+            o->temp_text = val;
+            break;
+        case OPT_TOKFILE: o->tokens_file = val; break;
+        case OPT_PRINT: o->eval_print = 1; break;
+        case OPT_EVSTEPS:
+            if (parse_long("--steps", val, 1, INT32_MAX, &v))
+                return EXIT_USAGE;
+            o->eval_steps = (int)v;
             break;
         default: // an override; its value is checked by lg_config_override
             o->overrides[def.id - OPT_OVERRIDE] = val;
@@ -826,6 +858,69 @@ static int float_sample(void *self, void *logits)
     return lg_float_sample(&f->sampler, logits, f->fm.cfg.vocab_size);
 }
 
+// The bit-exact integer model behind the same interface.
+typedef struct int_lm {
+    lg_qmodel qm;
+    lg_ref_model rm;
+    uint32_t inv_temp; // 1/T in Q16, 0 = greedy
+    uint32_t state;    // xorshift32 state
+} int_lm;
+
+static void *int_forward(void *self, int token, int pos, lg_err *err)
+{
+    return (void *)lg_ref_forward(&((int_lm *)self)->rm, token, pos);
+}
+
+static int int_sample(void *self, void *logits)
+{
+    int_lm *m = self;
+    return lg_ref_sample(logits, m->qm.cfg.m.vocab_size, m->inv_temp, &m->state, &m->qm.luts);
+}
+
+// Decimal temperature -> 1/T in Q16 with integer arithmetic only, so the
+// integer model's draw does not depend on a float parse: "0.8" = 8/10 ->
+// round(65536 * 10 / 8). 0 means greedy. Clamped to 2^24-1 (T >= 1/256).
+static uint32_t inv_temp_q16(const char *text)
+{
+    uint64_t num = 0, den = 1;
+    int frac = 0;
+    for (const char *c = text; *c; c++) {
+        if (*c == '.') {
+            frac = 1;
+            continue;
+        }
+        if (*c < '0' || *c > '9' || num > 1000000000000ull || den > 1000000000000ull)
+            break; // exponent forms etc.: keep the digits read so far
+        num = num * 10 + (uint64_t)(*c - '0');
+        if (frac)
+            den *= 10;
+    }
+    if (num == 0)
+        return 0;
+    uint64_t v = (65536 * den + num / 2) / num;
+    return v > 0xffffff ? 0xffffff : (v == 0 ? 1 : (uint32_t)v);
+}
+
+static int int_lm_init(int_lm *m, const lg_config *cfg, const lg_weights *w, lg_err *err)
+{
+    lg_quant_opts qo;
+    lg_quant_opts_default(&qo);
+    memset(m, 0, sizeof *m);
+    if (lg_quantize_model(&m->qm, cfg, w, &qo, err))
+        return -1;
+    if (lg_ref_model_init(&m->rm, &m->qm, err)) {
+        lg_qmodel_free(&m->qm);
+        return -1;
+    }
+    return 0;
+}
+
+static void int_lm_free(int_lm *m)
+{
+    lg_ref_model_free(&m->rm);
+    lg_qmodel_free(&m->qm);
+}
+
 // ---- run --------------------------------------------------------------------
 
 static int cmd_run(const options *o)
@@ -834,26 +929,132 @@ static int cmd_run(const options *o)
         return fail(EXIT_USAGE, "run needs --checkpoint F");
     if (!o->tokenizer)
         return fail(EXIT_USAGE, "run needs --tokenizer T");
-    if (!o->use_float)
-        return fail(EXIT_USAGE, "the integer model is not built yet; use --float");
 
     lg_config cfg;
     lg_weights w;
     lg_tokenizer tok = {0};
     float_lm flm = {0};
+    int_lm ilm;
+    memset(&ilm, 0, sizeof ilm);
     lg_err err;
     int rc = build_config(o, &cfg, &w, &err) ||
              lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) ||
-             lg_float_model_init(&flm.fm, &cfg.m, &w, &err);
+             (o->use_float ? lg_float_model_init(&flm.fm, &cfg.m, &w, &err)
+                           : int_lm_init(&ilm, &cfg, &w, &err));
     if (rc == 0) {
+        uint64_t seed = o->seed ? o->seed : (uint64_t)time(NULL);
         flm.sampler.temperature = o->temperature;
-        flm.sampler.rng_state = o->seed ? o->seed : (uint64_t)time(NULL);
-        lm model = {&flm, cfg.m.vocab_size, float_forward, float_sample};
+        flm.sampler.rng_state = seed;
+        ilm.inv_temp = inv_temp_q16(o->temp_text);
+        ilm.state = lg_sampler_seed((uint32_t)seed);
+        lm model = o->use_float ? (lm){&flm, cfg.m.vocab_size, float_forward, float_sample}
+                                : (lm){&ilm, cfg.m.vocab_size, int_forward, int_sample};
         int steps = (o->steps == 0 || o->steps > cfg.m.seq_len) ? cfg.m.seq_len : o->steps;
         rc = generate(&model, &tok, o->prompt, steps, o->print_tokens, &err);
     }
     lg_float_model_free(&flm.fm);
+    int_lm_free(&ilm);
     lg_tokenizer_free(&tok);
+    lg_weights_free(&w);
+    return rc ? report(EXIT_RUNTIME, &err) : 0;
+}
+
+// ---- eval -------------------------------------------------------------------
+
+// Reads whitespace-separated token ids (the teacher sequence, BOS first).
+static int read_tokens(const char *path, int vocab, int **out, int *n, lg_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return lg_fail(err, "%s: %s", path, strerror(errno));
+    int cap = 1024, cnt = 0, *v = malloc((size_t)cap * sizeof *v);
+    long long x;
+    int r;
+    while (v && (r = fscanf(f, "%lld", &x)) == 1) {
+        if (x < 0 || x >= vocab) {
+            fclose(f);
+            free(v);
+            return lg_fail(err, "%s: token id %lld outside 0..%d", path, x, vocab - 1);
+        }
+        if (cnt == cap) {
+            int *nv = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+            if (!nv) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = nv;
+        }
+        v[cnt++] = (int)x;
+    }
+    int bad = v && !feof(f);
+    fclose(f);
+    if (!v)
+        return lg_fail(err, "out of memory reading %s", path);
+    if (bad || cnt < 2) {
+        free(v);
+        return lg_fail(err, "%s: %s", path,
+                       bad ? "not a list of token ids" : "needs at least two token ids");
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+static int cmd_eval(const options *o)
+{
+    if (!o->checkpoint)
+        return fail(EXIT_USAGE, "eval needs --checkpoint F");
+    if (o->tokens_file && o->eval_steps)
+        return fail(EXIT_USAGE, "eval takes --tokens FILE or --steps N, not both");
+    lg_config cfg;
+    lg_weights w;
+    lg_qmodel qm;
+    lg_quant_opts qo;
+    lg_eval_result res;
+    lg_err err;
+    int *toks = NULL, ntok = 0, rc;
+    memset(&qm, 0, sizeof qm);
+    memset(&res, 0, sizeof res);
+    lg_quant_opts_default(&qo);
+    rc = build_config(o, &cfg, &w, &err);
+    if (rc)
+        return report(EXIT_RUNTIME, &err);
+    int steps = o->eval_steps ? o->eval_steps : 512;
+    if (o->tokens_file) {
+        rc = read_tokens(o->tokens_file, cfg.m.vocab_size, &toks, &ntok, &err);
+        steps = ntok - 1;
+    }
+    if (steps > cfg.m.seq_len)
+        steps = cfg.m.seq_len;
+    double t0 = now_seconds();
+    if (!rc)
+        rc = lg_quantize_model(&qm, &cfg, &w, &qo, &err) ||
+             lg_eval_run(&qm, &w, toks, steps, &res, &err);
+    if (!rc) {
+        if (o->eval_print) {
+            printf("pos  input  float  int\n");
+            for (int p = 0; p < res.steps; p++)
+                printf("%4d %6d %6d %6d%s\n", p, res.tokens[p], res.float_pred[p],
+                       res.int_pred[p], res.float_pred[p] != res.int_pred[p] ? "  *" : "");
+        }
+        printf("steps:               %d\n", res.steps);
+        printf("top-1 agreement:     %d/%d (%.2f%%)\n", res.agree, res.steps,
+               100.0 * res.agree / res.steps);
+        printf("mean |logit error|:  %.4f\n", res.mean_abs_err);
+        printf("max |logit error|:   %.4f\n", res.max_abs_err);
+        if (res.diverge_at < 0)
+            printf("free-running greedy: identical for all %d positions\n", res.steps);
+        else
+            printf("free-running greedy: first differs at position %d\n", res.diverge_at);
+        printf("config:              %s lanes=%d group=%d kv_bits=%d kv_group=%d smooth_k=%d\n",
+               cfg.name, cfg.hw.lanes, cfg.hw.group_size, cfg.hw.kv_bits, cfg.hw.kv_group,
+               qo.smooth_k);
+        fprintf(stderr, "eval took %.1f s\n", now_seconds() - t0);
+    }
+    lg_eval_result_free(&res);
+    lg_qmodel_free(&qm);
+    free(toks);
     lg_weights_free(&w);
     return rc ? report(EXIT_RUNTIME, &err) : 0;
 }
@@ -912,6 +1113,7 @@ int main(int argc, char **argv)
     case MODE_INFO: return cmd_info(&o);
     case MODE_RUN: return cmd_run(&o);
     case MODE_EMIT: return cmd_emit(&o);
+    case MODE_EVAL: return cmd_eval(&o);
     }
     return EXIT_USAGE;
 }

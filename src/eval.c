@@ -32,6 +32,7 @@ void lg_eval_result_free(lg_eval_result *res)
 {
     free(res->tokens);
     free(res->int_pred);
+    free(res->float_pred);
     memset(res, 0, sizeof *res);
 }
 
@@ -46,7 +47,8 @@ int lg_eval_run(const lg_qmodel *qm, const lg_weights *w, const int *tokens, int
     res->diverge_at = -1;
     res->tokens = lg_calloc((size_t)steps + 1, sizeof(int), err);
     res->int_pred = res->tokens ? lg_calloc((size_t)steps, sizeof(int), err) : NULL;
-    if (!res->int_pred)
+    res->float_pred = res->int_pred ? lg_calloc((size_t)steps, sizeof(int), err) : NULL;
+    if (!res->float_pred)
         goto fail;
     if (tokens)
         memcpy(res->tokens, tokens, ((size_t)steps + 1) * sizeof(int));
@@ -74,6 +76,7 @@ int lg_eval_run(const lg_qmodel *qm, const lg_weights *w, const int *tokens, int
         int fpred = argmax_f(fl, m->vocab_size);
         int ipred = lg_ref_argmax(il, m->vocab_size);
         res->int_pred[pos] = ipred;
+        res->float_pred[pos] = fpred;
         res->agree += (ipred == fpred);
         for (int i = 0; i < m->vocab_size; i++) {
             double e = fabs(il[i] / 65536.0 - fl[i]);

@@ -147,8 +147,14 @@ run info
 expect_fail "info without a config" 2 "info needs --config NAME or --checkpoint F"
 run info --config 260k stray
 expect_fail "stray argument" 2 "unexpected argument 'stray'"
-run run --checkpoint x.bin --tokenizer y.bin
-expect_fail "run without --float" 2 "the integer model is not built yet; use --float"
+run run --tokenizer y.bin
+expect_fail "run without --checkpoint" 2 "run needs --checkpoint F"
+run eval
+expect_fail "eval without --checkpoint" 2 "eval needs --checkpoint F"
+run eval --checkpoint x.bin --steps 5 --tokens t.txt
+expect_fail "eval with both --steps and --tokens" 2 "not both"
+run eval --checkpoint x.bin --steps 0
+expect_fail "eval --steps 0" 2 "option '--steps': '0'"
 run run --float --checkpoint x.bin
 expect_fail "run without --tokenizer" 2 "run needs --tokenizer T"
 run run --float --checkpoint x.bin --tokenizer y.bin -t hot
@@ -280,8 +286,31 @@ if [ $have_model -eq 1 ]; then
   run run --float --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 100000 --tokens
   if [ $rc -eq 0 ] && [ "$(wc -w <"$tmp/out")" -le 512 ]; then ok "-n is capped at seq_len"; else
     not_ok "-n is capped at seq_len" "rc $rc, $(wc -w <"$tmp/out") ids"; fi
+
+  # ---- the integer model (default) and eval ----
+  run run --checkpoint "$CKPT" --tokenizer "$TOK" -t 0 -n 60 --tokens
+  if [ $rc -eq 0 ] && grep -qE '^403 407 261 378 432 383 286 261 376 298 315 421 395 317 426 338( [0-9]+)*$' "$tmp/out"; then
+    ok "integer run -t 0 starts with the float model's greedy ids"
+  else not_ok "integer run -t 0 starts with the float model's greedy ids" "rc $rc: $(head -c 300 "$tmp/out" "$tmp/err")"; fi
+  run run --checkpoint "$CKPT" --tokenizer "$TOK" -t 0.8 -s 7 -n 50 --tokens
+  first=$(cat "$tmp/out")
+  run run --checkpoint "$CKPT" --tokenizer "$TOK" -t 0.8 -s 7 -n 50 --tokens
+  if [ $rc -eq 0 ] && [ -n "$first" ] && [ "$first" = "$(cat "$tmp/out")" ]; then
+    ok "integer sampling with a seed is reproducible"
+  else not_ok "integer sampling with a seed is reproducible"; fi
+  run eval --checkpoint "$CKPT" --steps 64 --print
+  if [ $rc -eq 0 ] && grep -qE '^top-1 agreement: +[0-9]+/64' "$tmp/out" && [ "$(grep -cE '^ +[0-9]+ ' "$tmp/out")" -eq 64 ]; then
+    ok "eval --steps 64 --print reports agreement and 64 positions"
+  else not_ok "eval --steps 64 --print" "rc $rc: $(head -c 300 "$tmp/out" "$tmp/err")"; fi
+  printf '1 403 407 261\n378 99999\n' >"$tmp/toks.txt"
+  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
+  expect_fail "eval with an out-of-range token id" 1 "token id 99999 outside 0..511"
+  printf '1 403 407 261 378\n' >"$tmp/toks.txt"
+  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
+  if [ $rc -eq 0 ] && grep -qE '^steps: +4$' "$tmp/out"; then ok "eval --tokens FILE"; else
+    not_ok "eval --tokens FILE" "rc $rc: $(cat "$tmp/out" "$tmp/err")"; fi
 else
-  skip "run --float with the real model" "$CKPT or $TOK absent"
+  skip "run with the real model" "$CKPT or $TOK absent"
 fi
 
 echo "cli: $pass passed, $fail failed"

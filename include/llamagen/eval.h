@@ -16,6 +16,7 @@ typedef struct lg_eval_result {
     int diverge_at;       // first position where free-running greedy differs (-1: never)
     int *tokens;          // (steps + 1) teacher sequence (BOS first)
     int *int_pred;        // (steps) integer model's argmax per position
+    int *float_pred;      // (steps) float model's argmax per position
 } lg_eval_result;
 
 // Greedy float sequence from BOS for `steps` positions (tokens: steps+1).
