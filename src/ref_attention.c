@@ -49,8 +49,11 @@ void lg_ref_attention_head(int32_t *out, const int32_t *q, int head_size, const 
         }
         int64_t p = lg_ref_exp2(t, z - m); // Q16, in (0, 65536]
         l += p;
-        for (int i = 0; i < head_size; i++)
-            o[i] += lg_round_shift(p * vm[i], 8 - ve[i / G]);
+        for (int g = 0; g < head_size / G; g++) {
+            int sh = 8 - ve[g];
+            for (int i = g * G; i < (g + 1) * G; i++)
+                o[i] += lg_round_shift(p * vm[i], sh);
+        }
     }
 
     // One reciprocal per head: R = floor(2^(pl+16) / l), 17 bits.

@@ -53,12 +53,39 @@ void lg_luts_build(lg_luts *t); // src/lut.c (float, offline)
 
 // ---- scalar helpers (src/ref_common.c) -------------------------------------
 
-// Round half up (toward +inf) shift: s > 0 shifts right with rounding,
-// s <= 0 shifts left (saturating to int64). s >= 63 gives 0 or -1... see
-// numerics.md section "Rounding".
-int64_t lg_round_shift(int64_t v, int s);
-int32_t lg_sat32(int64_t v);
-int lg_bitlen(uint64_t v); // bits needed for v: 0 for 0, 1 for 1, ...
+// These are static inline: they sit in every inner loop of the model.
+
+// Round half up (toward +inf) shift (docs/numerics.md, "Rounding"):
+// s > 0: floor(v / 2^s) + bit s-1 of v, i.e. floor((v + 2^(s-1)) / 2^s)
+// without the overflow of the addition; s >= 63 gives 0 (|v| < 2^62
+// wherever it is used); s <= 0: v * 2^-s saturated to +-(2^63-1).
+static inline int64_t lg_round_shift(int64_t v, int s)
+{
+    if (s > 0) {
+        if (s >= 63)
+            return 0;
+        return (v >> s) + ((v >> (s - 1)) & 1); // arithmetic shift = floor
+    }
+    if (s == 0)
+        return v;
+    int l = -s;
+    if (l >= 63)
+        return v == 0 ? 0 : (v > 0 ? INT64_MAX : -INT64_MAX);
+    if (v > (INT64_MAX >> l))
+        return INT64_MAX;
+    if (v < -(INT64_MAX >> l))
+        return -INT64_MAX;
+    return (int64_t)((uint64_t)v << l);
+}
+
+// Symmetric int32 saturation: [-(2^31-1), 2^31-1].
+static inline int32_t lg_sat32(int64_t v)
+{
+    return v > LG_SAT32 ? (int32_t)LG_SAT32 : v < -LG_SAT32 ? (int32_t)-LG_SAT32 : (int32_t)v;
+}
+
+// Bits needed for v: 0 for 0, 1 for 1, 2 for 2..3, ...
+static inline int lg_bitlen(uint64_t v) { return v ? 64 - __builtin_clzll(v) : 0; }
 
 // ---- activation quantizer (src/ref_actq.c) --------------------------------
 
