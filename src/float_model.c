@@ -190,6 +190,9 @@ float *lg_float_forward(lg_float_model *fm, int token, int pos)
             }
         }
 
+        if (fm->qk_hook)
+            fm->qk_hook(fm->hook_ctx, (int)l, pos, fm->q, k);
+
         // Multi-head attention over positions 0..pos; query head h reads
         // K/V head h / kv_mul.
         for (int h = 0; h < p->n_heads; h++) {

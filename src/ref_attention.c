@@ -37,7 +37,7 @@ void lg_ref_attention_head(int32_t *out, const int32_t *q, int head_size, const 
 
         // Online softmax: the max is kept as ceil(z) so a move rescales by
         // an exact power of two.
-        int64_t zc = ((z + 0xffff) >> LG_Q) << LG_Q;
+        int64_t zc = ((z + 0xffff) >> LG_Q) * LG_ONE; // ceil to a multiple of 2^16
         if (tt == 0) {
             m = zc;
         } else if (z > m) {

@@ -16,7 +16,7 @@ int64_t lg_ref_matvec_acc(const lg_qmat *w, int row, const int16_t *xm)
         int32_t psum = 0; // |psum| <= 127 * 32767 * 256 < 2^31
         for (int i = lo; i < hi; i++)
             psum += (int32_t)wr[i] * (int32_t)xm[i];
-        acc += (int64_t)psum << de[g];
+        acc += (int64_t)psum * ((int64_t)1 << de[g]); // = psum << dexp (no UB for negatives)
     }
     return acc;
 }

@@ -61,6 +61,11 @@ const int32_t *lg_ref_forward(lg_ref_model *rm, int token, int pos)
         lg_ref_matvec(rm->v, &qm->wv[l], rm->xa, s);
         lg_ref_rope(rm->q, m->n_heads, hs, (uint32_t)pos, qm->rope_inc, t);
         lg_ref_rope(rm->k, m->n_kv_heads, hs, (uint32_t)pos, qm->rope_inc, t);
+        // K offset: every score of a query moves by the same q.mu, which the
+        // softmax cancels; the cache only sees the smaller remainder.
+        const int32_t *mu = qm->k_offset + (size_t)l * (size_t)kvd; // (kv_dim)
+        for (int i = 0; i < kvd; i++)
+            rm->k[i] = lg_sat32((int64_t)rm->k[i] - mu[i]);
         size_t row = (size_t)l * (size_t)m->seq_len + (size_t)pos;
         lg_ref_kv_quant(c->k_mant + row * kvd, c->k_exp + row * c->ngroups, rm->k, kvd, c->group,
                         c->bits);

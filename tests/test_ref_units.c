@@ -187,7 +187,7 @@ static void test_actq_roundtrip(void **state)
         int32_t maxm = 0;
         for (int i = 0; i < 64; i++) {
             assert_true(m[i] <= 32767 && m[i] >= -32767);
-            int64_t back = (int64_t)m[i] << s;
+            int64_t back = (int64_t)m[i] * ((int64_t)1 << s);
             int64_t bound = s ? ((int64_t)1 << (s - 1)) : 0;
             // clamped values (32768 << s rounded down) may miss by one more step
             assert_true(llabs(back - x[i]) <= bound + ((int64_t)1 << s));
@@ -218,7 +218,7 @@ static void test_kv_quant_roundtrip(void **state)
                 assert_true(e[g] <= 31);
                 for (int i = g * 4; i < g * 4 + 4; i++) {
                     assert_true(m[i] <= mmax && m[i] >= -mmax);
-                    int64_t back = (int64_t)m[i] << e[g];
+                    int64_t back = (int64_t)m[i] * ((int64_t)1 << e[g]);
                     int64_t step = (int64_t)1 << e[g];
                     assert_true(llabs(back - x[i]) <= step); // half a step, one more if clamped
                 }
@@ -277,7 +277,7 @@ static void test_matvec_ragged(void **state)
     for (int r = 0; r < R; r++) {
         int64_t acc = 0;
         for (int i = 0; i < C; i++)
-            acc += ((int64_t)mant[r * C + i] * xm[i]) << dexp[r * NG + i / G];
+            acc += ((int64_t)mant[r * C + i] * xm[i]) * ((int64_t)1 << dexp[r * NG + i / G]);
         assert_int_equal(lg_ref_matvec_acc(&w, r, xm), acc);
         assert_int_equal(out[r], lg_sat32(lg_round_shift(acc, 17)));
     }

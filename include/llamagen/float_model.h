@@ -20,6 +20,10 @@ typedef struct lg_float_model {
     float *logits;      // (vocab_size)
     float *key_cache;   // (n_layers, seq_len, kv_dim)
     float *value_cache; // (n_layers, seq_len, kv_dim)
+    // Optional observer of each layer's post-RoPE q (dim) and k (kv_dim),
+    // used by the offline calibration (src/quantize.c). NULL: none.
+    void (*qk_hook)(void *ctx, int layer, int pos, const float *q, const float *k);
+    void *hook_ctx;
 } lg_float_model;
 
 int lg_float_model_init(lg_float_model *fm, const lg_model_config *cfg, const lg_weights *w,

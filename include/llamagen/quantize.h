@@ -10,8 +10,10 @@
 
 typedef struct lg_quant_opts {
     int smooth_k;          // 1: per-channel-pair K smoothing folded into Wq/Wk
-    int calib_tokens;      // positions the float model samples for calibration
-    uint64_t calib_seed;   // seed of that sampling (temperature 1)
+    int k_offset;          // 1: per-layer post-RoPE K offset subtracted before the cache
+    int calib_tokens;      // positions per calibration sequence the float model samples
+    int calib_seqs;        // calibration sequences (seeds calib_seed + 1, + 2, ...)
+    uint64_t calib_seed;   // seed of that sampling (temperature 1, from BOS)
     int smooth_alpha_pct;  // smoothing strength in percent (100 = full)
 } lg_quant_opts;
 

@@ -22,6 +22,8 @@ typedef struct lg_qmodel {
     lg_qvec *rms_att;    // (n_layers) gains * sqrt(dim)
     lg_qvec *rms_ffn;    // (n_layers) gains * sqrt(dim)
     lg_qvec rms_final;   // gains * sqrt(dim)
+    int32_t *k_offset;   // (n_layers, kv_dim) Q16, subtracted from K after RoPE, before
+                         // the cache write (softmax ignores the constant shift q.mu)
     uint32_t *rope_inc;  // (head_size/2) phase increment per position, turns * 2^32
     int32_t score_c;     // round(log2(e) / sqrt(head_size) * 2^20)
     uint64_t eps_tab[LG_A16_SHIFT_MAX + 1]; // round(eps * dim * 2^(32-2s))
