@@ -42,7 +42,7 @@ all: $(CLI) $(LIB)
 
 ## help: list the targets
 help:
-	@grep -E '^## ' Makefile | sed 's/^## /  /'
+	@grep -hE '^## ' Makefile $(wildcard tests/hdl/*.mk) | sed 's/^## /  /'
 
 ## deps: install the Debian packages the project uses (as root), else print the command
 deps:

@@ -1,0 +1,274 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: activation quantizer, Q16 -> A16 (template
+ * rtl_templates/lg_actq.v, C twin lg_ref_actq in src/ref_actq.c).
+ *
+ * Why: the mat-vec engine multiplies int16 mantissas, so every Q16 vector
+ * entering a mat-vec is turned into block floating point with one shift s
+ * for the whole vector. s depends on the largest magnitude, which is only
+ * known after the last element, hence two passes over a local buffer.
+ *
+ * Numerics (bit-exact with the C twin):
+ *  pass 1: maxabs = max |x[i]| (x = -2^31 gives 2^31; Q16 vectors are
+ *          symmetric-saturated so it does not occur in the decoder, but the
+ *          C twin defines it and so does this unit);
+ *          s = max(0, bitlen(maxabs) - 15) by a leading-one detector (0..17);
+ *  pass 2: m[i] = clamp(round_shift(x[i], s), -32767, 32767), round half up
+ *          ((x >>> s) + bit s-1), clamped because rounding can reach 32768.
+ * No divider, no multiplier.
+ *
+ * Parameters: COLS (vector length, >= 2).
+ *
+ * Handshake contract:
+ *  - s_x: valid/ready, COLS Q16 values per vector. s_x_ready is high while
+ *    the unit is loading a vector (from reset, and again after the last
+ *    output of the previous vector has been taken).
+ *  - m_a: valid/ready, COLS int16 mantissas in input order, m_a_last on the
+ *    last one; m_a_shift (s) is valid with every beat and constant over the
+ *    vector. Valid stays high and data stable until ready (skid buffer);
+ *    backpressure stalls the read pipeline without loss.
+ *  - The next vector is accepted only after the current one has left (one
+ *    buffer, no overlap of pass 1 and pass 2).
+ *
+ * Latency and throughput: one input per cycle, then one output per cycle.
+ * The first output is valid 4 cycles after the handshake of the last input
+ * (shift decode overlaps the first buffer read; then read, shift,
+ * round/clamp into the output register). With no stalls the last output
+ * handshake comes 2 * COLS + 2 cycles after the first input handshake, and
+ * the next vector's first input can be taken the cycle after it.
+ */
+module ${MODULE} #(
+    // vector length (>= 2)
+    parameter COLS = ${COLS}
+) (
+    input  wire         clk,
+    input  wire         rst,
+
+    /*
+     * Q16 input stream
+     */
+    input  wire         s_x_valid,
+    output wire         s_x_ready,
+    input  wire [31:0]  s_x_data,
+
+    /*
+     * A16 output stream
+     */
+    output wire         m_a_valid,
+    input  wire         m_a_ready,
+    output wire [15:0]  m_a_data,
+    output wire [4:0]   m_a_shift,
+    output wire         m_a_last
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+localparam AW = $clog2(COLS);
+localparam [31:0] COLS_M1 = COLS - 1;
+localparam [AW-1:0] IDX_LAST = COLS_M1[AW-1:0];
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (COLS < 2) begin
+        $error("Error: COLS must be >= 2 (instance %m)");
+        $finish;
+    end
+end
+
+// ---- control ------------------------------------------------------------------
+
+// pipeline advance: registered ready of the output skid buffer (pass 2)
+wire adv;
+
+// load_reg: pass 1 (accepting input); otherwise pass 2 (reading out)
+reg load_reg;
+// pass 2: reads still to issue
+reg rd_left_reg;
+// input write index in pass 1, buffer read index in pass 2
+reg [AW-1:0] idx_reg;
+
+assign s_x_ready = load_reg;
+wire x_fire = s_x_valid && s_x_ready;
+wire idx_last = idx_reg == IDX_LAST;
+wire rd_issue = !load_reg && rd_left_reg && adv;
+wire out_fire_last = m_a_valid && m_a_ready && m_a_last;
+
+always @(posedge clk) begin
+    if (x_fire && idx_last)
+        load_reg <= 1'b0;
+    else if (out_fire_last)
+        load_reg <= 1'b1;
+    if (rst)
+        load_reg <= 1'b1;
+end
+
+always @(posedge clk) begin
+    if (x_fire && idx_last)
+        rd_left_reg <= 1'b1;
+    else if (rd_issue && idx_last)
+        rd_left_reg <= 1'b0;
+    if (rst)
+        rd_left_reg <= 1'b0;
+end
+
+// one index serves both passes: it wraps to 0 after the last input and
+// after the last read
+always @(posedge clk) begin
+    if (x_fire || rd_issue)
+        idx_reg <= idx_last ? {AW{1'b0}} : idx_reg + 1'b1;
+    if (rst)
+        idx_reg <= {AW{1'b0}};
+end
+
+// ---- pass 1: buffer and max |x| ---------------------------------------------
+
+reg [31:0] mem [0:COLS-1];
+
+always @(posedge clk) begin
+    if (x_fire)
+        mem[idx_reg] <= s_x_data;
+end
+
+// |x| as an unsigned 32-bit value (|-2^31| = 2^31 fits)
+wire [31:0] x_abs = s_x_data[31] ? 32'd0 - s_x_data : s_x_data;
+reg [31:0] maxabs_reg;
+
+// the first input of a vector restarts the maximum
+always @(posedge clk) begin
+    if (x_fire) begin
+        if (idx_reg == {AW{1'b0}} || x_abs > maxabs_reg)
+            maxabs_reg <= x_abs;
+    end
+end
+
+// leading-one detect: bitlen(maxabs) (0..32), then s = max(0, bitlen - 15).
+// Registered every cycle; maxabs is frozen during pass 2, so s is stable
+// from the cycle after the last input (when the first read is issued).
+reg [5:0] bitlen;
+integer k;
+always @* begin
+    bitlen = 6'd0;
+    for (k = 0; k < 32; k = k + 1) begin
+        if (maxabs_reg[k])
+            bitlen = k[5:0] + 6'd1;
+    end
+end
+
+reg [4:0] s_reg;
+
+always @(posedge clk) begin
+    s_reg <= (bitlen > 6'd15) ? bitlen[4:0] - 5'd15 : 5'd0;
+end
+
+// ---- pass 2, stage 1: buffer read ------------------------------------------------
+
+reg [31:0] rd_reg;
+reg rd_valid_reg;
+reg rd_last_reg;
+
+always @(posedge clk) begin
+    if (adv)
+        rd_reg <= mem[idx_reg];
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        rd_valid_reg <= rd_issue;
+        rd_last_reg <= idx_last;
+    end
+    if (rst)
+        rd_valid_reg <= 1'b0;
+end
+
+// ---- pass 2, stage 2: arithmetic shift by s - 1 -------------------------------
+
+reg [31:0] t_reg;
+reg t_valid_reg;
+reg t_last_reg;
+
+// s = 0: t = x; s > 0: t = x >>> (s - 1), rounded in the next stage
+wire signed [31:0] rd_s = rd_reg;
+wire [4:0] s_m1 = s_reg - 5'd1;
+
+always @(posedge clk) begin
+    if (adv) begin
+        if (s_reg == 5'd0)
+            t_reg <= rd_reg;
+        else
+            t_reg <= rd_s >>> s_m1;
+    end
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        t_valid_reg <= rd_valid_reg;
+        t_last_reg <= rd_last_reg;
+    end
+    if (rst)
+        t_valid_reg <= 1'b0;
+end
+
+// ---- pass 2, stage 3: round half up and clamp (into the skid buffer) -----------
+
+// (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1; cannot overflow 32 bits
+wire [31:0] t_half = {t_reg[31], t_reg[31:1]};
+wire [31:0] rnd = (s_reg == 5'd0) ? t_reg : t_half + {31'd0, t_reg[0]};
+// fits in [-32767, 32767]: bits 15 and up all equal, and not -32768
+wire hi_zero = ~|rnd[31:15];
+wire hi_ones = &rnd[31:15];
+wire fits = hi_zero || (hi_ones && |rnd[14:0]);
+wire [15:0] result = fits ? rnd[15:0] : (rnd[31] ? 16'h8001 : 16'h7fff);
+
+// ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
+
+reg s_ready_reg;
+reg m_valid_reg;
+reg [15:0] m_data_reg;
+reg m_last_reg;
+reg tmp_valid_reg;
+reg [15:0] tmp_data_reg;
+reg tmp_last_reg;
+
+assign adv = s_ready_reg;
+assign m_a_valid = m_valid_reg;
+assign m_a_data = m_data_reg;
+assign m_a_last = m_last_reg;
+assign m_a_shift = s_reg;
+
+// ready next cycle if the output is taken, or nothing can fill the temp slot
+wire s_ready_early = m_a_ready || (!tmp_valid_reg && (!m_valid_reg || !t_valid_reg));
+
+always @(posedge clk) begin
+    s_ready_reg <= s_ready_early;
+    if (s_ready_reg) begin
+        if (m_a_ready || !m_valid_reg) begin
+            // output free: input goes straight to the output register
+            m_valid_reg <= t_valid_reg;
+            m_data_reg <= result;
+            m_last_reg <= t_last_reg;
+        end else begin
+            // output stalled: park the input in the temp slot
+            tmp_valid_reg <= t_valid_reg;
+            tmp_data_reg <= result;
+            tmp_last_reg <= t_last_reg;
+        end
+    end else if (m_a_ready) begin
+        // pipeline frozen: drain the temp slot
+        m_valid_reg <= tmp_valid_reg;
+        m_data_reg <= tmp_data_reg;
+        m_last_reg <= tmp_last_reg;
+        tmp_valid_reg <= 1'b0;
+    end
+    if (rst) begin
+        s_ready_reg <= 1'b0;
+        m_valid_reg <= 1'b0;
+        tmp_valid_reg <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,505 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: I8E x A16 mat-vec engine (template rtl_templates/lg_matvec.v,
+ * C twin lg_ref_matvec / lg_ref_matvec_acc in src/ref_matvec.c).
+ *
+ * Why: every weight mat-vec of the decoder is this unit. Weights stream in
+ * (they do not fit on chip for any real model); the activation vector sits
+ * in a local banked buffer so that LANES mantissas can be read per cycle.
+ *
+ * Numerics (bit-exact with the C twin): for each row, each group of GROUP
+ * inputs gives an exact int8 x int16 partial sum, shifted left by the
+ * group's exponent offset dexp (0..15) and added into a wide signed
+ * accumulator (ACC_W bits, no overflow possible). Shifting is linear, so the
+ * engine shifts each beat's (or each group slice's) sum by its dexp instead
+ * of forming the group sum first; the result is the same integer. At the row
+ * end: out = sat32(round_shift(acc, SHIFT)), round half up for SHIFT > 0
+ * (floor(acc / 2^s) + bit s-1), saturating left shift for SHIFT < 0,
+ * symmetric saturation to +-(2^31 - 1).
+ *
+ * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
+ * COLS (inputs, >= 2, any value: the last beat and the last group of a row
+ * may be ragged), ROWS (outputs, >= 1).
+ *
+ * Handshake contract:
+ *  - act_*: plain write port, one int16 mantissa per cycle at address
+ *    0..COLS-1. Load the vector while busy is low; it is kept across runs.
+ *  - start: one-cycle pulse, ignored while busy. shift (SHIFT = -(ebase +
+ *    xs), signed) is captured with it.
+ *  - s_w: valid/ready. Each beat carries LANES int8 mantissas (lane i in
+ *    s_w_mant[8*i +: 8]) and the dexp of every group the beat covers
+ *    (s_w_dexp[4*j +: 4]: one dexp when LANES <= GROUP, LANES/GROUP when
+ *    LANES > GROUP). A row takes BEATS = ceil(COLS/LANES) beats; row 0
+ *    first. Lanes past the row end (and dexps of groups past it) are ignored.
+ *    s_w_ready depends on registers only (no path from m_out_ready).
+ *  - m_out: valid/ready, one signed Q16 int32 per row in row order,
+ *    m_out_last on the last row. Valid stays high and data stable until
+ *    ready (a skid buffer decouples the pipeline; backpressure stalls the
+ *    whole pipeline without loss).
+ *  - done: one-cycle pulse the cycle after the last row is taken; busy falls
+ *    with it.
+ *
+ * Latency and throughput: one beat per cycle, rows back to back. Row r's
+ * result is valid on m_out 6 + log2(LANES) cycles after the handshake of its
+ * last beat (stages: buffer read, multiply, log2(min(LANES, GROUP)) tree
+ * levels, dexp shift, log2(max(1, LANES/GROUP)) tree levels, accumulate,
+ * shift, round/saturate into the output register). With s_w_valid and
+ * m_out_ready held high, done rises ROWS * BEATS + 7 + log2(LANES) cycles
+ * after the start cycle.
+ */
+module ${MODULE} #(
+    // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)
+    parameter LANES = ${LANES},
+    // I8E group size: inputs sharing one exponent offset (power of two, 4..256)
+    parameter GROUP = ${GROUP},
+    // inputs per row (activation vector length, >= 2)
+    parameter COLS = ${COLS},
+    // outputs (weight matrix rows, >= 1)
+    parameter ROWS = ${ROWS}
+) (
+    input  wire                                          clk,
+    input  wire                                          rst,
+
+    /*
+     * Activation buffer write port (A16 mantissas)
+     */
+    input  wire                                          act_we,
+    input  wire [$clog2(COLS)-1:0]                       act_waddr,
+    input  wire [15:0]                                   act_wdata,
+
+    /*
+     * Control
+     */
+    input  wire                                          start,
+    input  wire signed [7:0]                             shift,
+    output wire                                          busy,
+    output wire                                          done,
+
+    /*
+     * Weight stream input
+     */
+    input  wire                                          s_w_valid,
+    output wire                                          s_w_ready,
+    input  wire [LANES*8-1:0]                            s_w_mant,
+    input  wire [((LANES > GROUP) ? LANES / GROUP : 1)*4-1:0] s_w_dexp,
+
+    /*
+     * Result stream output (Q16)
+     */
+    output wire                                          m_out_valid,
+    input  wire                                          m_out_ready,
+    output wire [31:0]                                   m_out_data,
+    output wire                                          m_out_last
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+// beats per row
+localparam BEATS = (COLS + LANES - 1) / LANES;
+// valid lanes in the last beat of a row (1..LANES)
+localparam RAGGED = COLS - (BEATS - 1) * LANES;
+localparam LOG2L = $clog2(LANES);
+// lanes of one group inside a beat, and groups per beat
+localparam GL = (LANES < GROUP) ? LANES : GROUP;
+localparam NG = (LANES > GROUP) ? LANES / GROUP : 1;
+// adder tree levels inside a group slice, and across the slices of a beat
+localparam T1 = $clog2(GL);
+localparam T2 = $clog2(NG);
+// product, group slice sum, shifted slice, beat sum widths
+localparam PW = 24;
+localparam GW = PW + T1;
+localparam SW = GW + 15;
+localparam BW = SW + T2;
+// accumulator: |acc| <= COLS * 2^22 * 2^15 <= 2^(clog2(COLS) + 37) (2^22
+// bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
+// bits always hold it; and at least one bit wider than a beat sum
+localparam ACC_W = (BW + 1 > $clog2(COLS) + 39) ? BW + 1 : $clog2(COLS) + 39;
+// shifter: a left shift is clamped to 32 (anything beyond saturates anyway)
+localparam SH_W = ACC_W + 33;
+// counters and buffer addressing
+localparam AW = $clog2(COLS);
+localparam BCW = (BEATS > 1) ? $clog2(BEATS) : 1;
+localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
+localparam XW = AW + LOG2L + 1;
+// pipeline stages from the input register to the beat sum (see header)
+localparam NSTG = 3 + T1 + T2;
+// control bits per stage: {row_last, beat_last, beat_first, valid}
+localparam CW = 4;
+
+localparam [31:0] BEATS_M1 = BEATS - 1;
+localparam [31:0] ROWS_M1 = ROWS - 1;
+localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
+localparam [RCW-1:0] ROW_LAST = ROWS_M1[RCW-1:0];
+localparam [XW-1:0] LANE_MASK = LANES - 1;
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (LANES < 1 || LANES > 64 || (LANES & (LANES - 1)) != 0) begin
+        $error("Error: LANES must be a power of two in 1..64 (instance %m)");
+        $finish;
+    end
+    if (GROUP < 4 || GROUP > 256 || (GROUP & (GROUP - 1)) != 0) begin
+        $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
+        $finish;
+    end
+    if (COLS < 2 || ROWS < 1) begin
+        $error("Error: COLS must be >= 2 and ROWS >= 1 (instance %m)");
+        $finish;
+    end
+end
+
+// ---- control ------------------------------------------------------------------
+
+// pipeline advance: the registered ready of the output skid buffer. Every
+// pipeline register (and the buffer read port) moves only when adv is high,
+// so backpressure freezes the pipeline as a whole and nothing is lost.
+wire adv;
+
+reg running_reg; // accepting weight beats
+reg busy_reg;    // from start until done
+reg done_reg;
+reg [BCW-1:0] beat_reg; // beat within the row = buffer read address
+reg [RCW-1:0] row_reg;
+
+wire start_ok = start && !busy_reg;
+assign s_w_ready = running_reg && adv;
+wire w_fire = s_w_valid && s_w_ready;
+wire beat_last = beat_reg == BEAT_LAST;
+wire row_last = row_reg == ROW_LAST;
+wire out_fire_last = m_out_valid && m_out_ready && m_out_last;
+
+assign busy = busy_reg;
+assign done = done_reg;
+
+// running: set by start, cleared when the last beat of the last row is taken
+always @(posedge clk) begin
+    if (start_ok)
+        running_reg <= 1'b1;
+    else if (w_fire && beat_last && row_last)
+        running_reg <= 1'b0;
+    if (rst)
+        running_reg <= 1'b0;
+end
+
+// busy: start until the last result leaves; done pulses as it falls
+always @(posedge clk) begin
+    if (start_ok)
+        busy_reg <= 1'b1;
+    else if (out_fire_last)
+        busy_reg <= 1'b0;
+    if (rst)
+        busy_reg <= 1'b0;
+end
+
+always @(posedge clk) begin
+    done_reg <= out_fire_last;
+    if (rst)
+        done_reg <= 1'b0;
+end
+
+// beat and row counters (wrap so that rows follow back to back)
+always @(posedge clk) begin
+    if (start_ok) begin
+        beat_reg <= {BCW{1'b0}};
+        row_reg <= {RCW{1'b0}};
+    end else if (w_fire) begin
+        if (beat_last) begin
+            beat_reg <= {BCW{1'b0}};
+            row_reg <= row_reg + 1'b1;
+        end else begin
+            beat_reg <= beat_reg + 1'b1;
+        end
+    end
+    if (rst) begin
+        beat_reg <= {BCW{1'b0}};
+        row_reg <= {RCW{1'b0}};
+    end
+end
+
+// output shift, decoded once at start: right by s (s > 0) is done as an
+// arithmetic shift by s - 1 followed by the rounding step; left by l = -s
+// (s <= 0) is clamped to 32 because any nonzero value shifted by 32 or more
+// saturates int32 anyway.
+wire [7:0] shift_neg = 8'd0 - shift;
+wire unused_shift_neg = ^shift_neg[7:6];
+reg sh_right_reg;
+reg [6:0] sh_ramt_reg;
+reg [5:0] sh_lamt_reg;
+
+always @(posedge clk) begin
+    if (start_ok) begin
+        sh_right_reg <= shift > 8'sd0;
+        sh_ramt_reg <= shift[6:0] - 7'd1;
+        if (shift > 8'sd0)
+            sh_lamt_reg <= 6'd0;
+        else if (shift < -8'sd32)
+            sh_lamt_reg <= 6'd32;
+        else
+            sh_lamt_reg <= shift_neg[5:0];
+    end
+end
+
+// ---- activation buffer: LANES banks, bank b holds x[b + LANES * k] at k ----
+
+// write address split into bank (low bits) and row within the bank
+wire [XW-1:0] waddr_x = {{(LOG2L + 1){1'b0}}, act_waddr};
+wire [XW-1:0] wr_bank = waddr_x & LANE_MASK;
+wire [XW-1:0] wr_row_x = waddr_x >> LOG2L;
+wire [BCW-1:0] wr_row = wr_row_x[BCW-1:0];
+wire unused_wr_row = ^wr_row_x;
+
+// read data, lane b in [16*b +: 16]
+wire [LANES*16-1:0] act_rd;
+
+genvar b;
+generate
+    for (b = 0; b < LANES; b = b + 1) begin : g_bank
+        if (b < COLS) begin : g_ram
+            localparam [XW-1:0] BANK = b;
+            reg [15:0] mem [0:BEATS-1];
+            reg [15:0] rd_reg;
+
+            always @(posedge clk) begin
+                if (act_we && wr_bank == BANK)
+                    mem[wr_row] <= act_wdata;
+            end
+
+            // synchronous read of the beat being accepted (enable = adv)
+            always @(posedge clk) begin
+                if (adv)
+                    rd_reg <= mem[beat_reg];
+            end
+
+            assign act_rd[16*b +: 16] = rd_reg;
+        end else begin : g_none
+            // lanes past COLS never carry data (LANES > COLS)
+            assign act_rd[16*b +: 16] = 16'd0;
+        end
+    end
+endgenerate
+
+// ---- control and exponent pipes ------------------------------------------------
+
+// ctl_pipe[CW*k +: CW] travels with the data of stage k:
+// 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
+// 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
+reg [NSTG*CW-1:0] ctl_pipe;
+wire [CW-1:0] ctl_in = {row_last, beat_last, beat_reg == {BCW{1'b0}}, w_fire};
+
+always @(posedge clk) begin
+    if (adv)
+        ctl_pipe <= {ctl_pipe[(NSTG-1)*CW-1:0], ctl_in};
+    if (rst)
+        ctl_pipe <= {NSTG*CW{1'b0}};
+end
+
+// dexps of stage k (k = 0 .. 1+T1), used by the shift stage at 1+T1
+localparam DXW = NG * 4;
+reg [(2+T1)*DXW-1:0] dx_pipe;
+
+always @(posedge clk) begin
+    if (adv)
+        dx_pipe <= {dx_pipe[(1+T1)*DXW-1:0], s_w_dexp};
+end
+
+// ---- stage 0: weight input register --------------------------------------------
+
+reg [LANES*8-1:0] mant_reg;
+
+always @(posedge clk) begin
+    if (adv)
+        mant_reg <= s_w_mant;
+end
+
+// ---- stage 1: products (lanes past the row end forced to zero) ---------------
+
+genvar i, lv;
+generate
+    for (lv = 0; lv <= T1; lv = lv + 1) begin : g_t1
+        // level lv: LANES >> lv sums of PW + lv bits
+        reg [(LANES>>lv)*(PW+lv)-1:0] node;
+        if (lv == 0) begin : g_mul
+            for (i = 0; i < LANES; i = i + 1) begin : g_lane
+                wire signed [7:0] m = mant_reg[8*i +: 8];
+                wire signed [15:0] a = act_rd[16*i +: 16];
+                wire signed [PW-1:0] p = m * a;
+                if (i >= RAGGED) begin : g_pad
+                    // padding lane in the last beat (ctl_pipe[2]: stage 0
+                    // is a row's last beat): ignored, and the buffer word
+                    // it reads may never have been written
+                    always @(posedge clk) begin
+                        if (adv)
+                            node[PW*i +: PW] <= ctl_pipe[2] ? {PW{1'b0}} : p;
+                    end
+                end else begin : g_full
+                    always @(posedge clk) begin
+                        if (adv)
+                            node[PW*i +: PW] <= p;
+                    end
+                end
+            end
+        end else begin : g_add
+            localparam NW = PW + lv - 1;
+            for (i = 0; i < (LANES >> lv); i = i + 1) begin : g_node
+                wire [NW-1:0] x0 = g_t1[lv-1].node[NW*(2*i) +: NW];
+                wire [NW-1:0] x1 = g_t1[lv-1].node[NW*(2*i+1) +: NW];
+                always @(posedge clk) begin
+                    if (adv)
+                        node[(NW+1)*i +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
+                end
+            end
+        end
+    end
+endgenerate
+
+// ---- stage 2+T1: each group slice shifted by its dexp ---------------------------
+
+wire [DXW-1:0] dexp_s = dx_pipe[(1+T1)*DXW +: DXW];
+
+genvar j;
+generate
+    for (lv = 0; lv <= T2; lv = lv + 1) begin : g_t2
+        // level lv: NG >> lv sums of SW + lv bits
+        reg [(NG>>lv)*(SW+lv)-1:0] node;
+        if (lv == 0) begin : g_shift
+            for (j = 0; j < NG; j = j + 1) begin : g_slice
+                wire [GW-1:0] g = g_t1[T1].node[GW*j +: GW];
+                wire [SW-1:0] g_ext = {{15{g[GW-1]}}, g};
+                always @(posedge clk) begin
+                    if (adv)
+                        node[SW*j +: SW] <= g_ext << dexp_s[4*j +: 4];
+                end
+            end
+        end else begin : g_add
+            localparam NW = SW + lv - 1;
+            for (j = 0; j < (NG >> lv); j = j + 1) begin : g_node
+                wire [NW-1:0] x0 = g_t2[lv-1].node[NW*(2*j) +: NW];
+                wire [NW-1:0] x1 = g_t2[lv-1].node[NW*(2*j+1) +: NW];
+                always @(posedge clk) begin
+                    if (adv)
+                        node[(NW+1)*j +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
+                end
+            end
+        end
+    end
+endgenerate
+
+// ---- accumulator ------------------------------------------------------------
+
+wire [CW-1:0] ctl_b = ctl_pipe[CW*(NSTG-1) +: CW];
+wire [BW-1:0] beat_sum = g_t2[T2].node;
+wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){beat_sum[BW-1]}}, beat_sum};
+
+reg [ACC_W-1:0] acc_reg;
+reg acc_valid_reg; // acc_reg holds a finished row
+reg acc_last_reg;
+
+// a row's first beat restarts the sum, so rows need no gap between them
+wire [ACC_W-1:0] acc_base = ctl_b[1] ? {ACC_W{1'b0}} : acc_reg;
+
+always @(posedge clk) begin
+    if (adv && ctl_b[0])
+        acc_reg <= acc_base + beat_ext;
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        acc_valid_reg <= ctl_b[0] && ctl_b[2];
+        acc_last_reg <= ctl_b[3];
+    end
+    if (rst)
+        acc_valid_reg <= 1'b0;
+end
+
+// ---- final stage 1: barrel shift -----------------------------------------------
+
+wire signed [SH_W-1:0] acc_ext = {{(SH_W-ACC_W){acc_reg[ACC_W-1]}}, acc_reg};
+
+reg [SH_W-1:0] sh_reg;
+reg sh_valid_reg;
+reg sh_last_reg;
+
+always @(posedge clk) begin
+    if (adv) begin
+        if (sh_right_reg)
+            sh_reg <= acc_ext >>> sh_ramt_reg;
+        else
+            sh_reg <= acc_ext << sh_lamt_reg;
+    end
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        sh_valid_reg <= acc_valid_reg;
+        sh_last_reg <= acc_last_reg;
+    end
+    if (rst)
+        sh_valid_reg <= 1'b0;
+end
+
+// ---- final stage 2: round half up, saturate (into the skid buffer) ------------
+
+// right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1)
+wire [SH_W-1:0] sh_half = {sh_reg[SH_W-1], sh_reg[SH_W-1:1]};
+wire [SH_W-1:0] rnd = sh_right_reg ? sh_half + {{(SH_W-1){1'b0}}, sh_reg[0]} : sh_reg;
+// fits in [-(2^31-1), 2^31-1]: bits 31 and up all equal, and not -2^31
+wire hi_zero = ~|rnd[SH_W-1:31];
+wire hi_ones = &rnd[SH_W-1:31];
+wire fits = hi_zero || (hi_ones && |rnd[30:0]);
+wire [31:0] result = fits ? rnd[31:0] : (rnd[SH_W-1] ? 32'h8000_0001 : 32'h7fff_ffff);
+
+// ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
+
+// Input side: the pipeline's final stage (valid sh_valid_reg, data result).
+// s_ready_reg is adv: it only depends on registers, so m_out_ready never
+// reaches the pipeline enables combinationally.
+reg s_ready_reg;
+reg m_valid_reg;
+reg [31:0] m_data_reg;
+reg m_last_reg;
+reg tmp_valid_reg;
+reg [31:0] tmp_data_reg;
+reg tmp_last_reg;
+
+assign adv = s_ready_reg;
+assign m_out_valid = m_valid_reg;
+assign m_out_data = m_data_reg;
+assign m_out_last = m_last_reg;
+
+// ready next cycle if the output is taken, or nothing can fill the temp slot
+wire s_ready_early = m_out_ready || (!tmp_valid_reg && (!m_valid_reg || !sh_valid_reg));
+
+always @(posedge clk) begin
+    s_ready_reg <= s_ready_early;
+    if (s_ready_reg) begin
+        if (m_out_ready || !m_valid_reg) begin
+            // output free: input goes straight to the output register
+            m_valid_reg <= sh_valid_reg;
+            m_data_reg <= result;
+            m_last_reg <= sh_last_reg;
+        end else begin
+            // output stalled: park the input in the temp slot
+            tmp_valid_reg <= sh_valid_reg;
+            tmp_data_reg <= result;
+            tmp_last_reg <= sh_last_reg;
+        end
+    end else if (m_out_ready) begin
+        // pipeline frozen: drain the temp slot
+        m_valid_reg <= tmp_valid_reg;
+        m_data_reg <= tmp_data_reg;
+        m_last_reg <= tmp_last_reg;
+        tmp_valid_reg <= 1'b0;
+    end
+    if (rst) begin
+        s_ready_reg <= 1'b0;
+        m_valid_reg <= 1'b0;
+        tmp_valid_reg <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,113 @@
+// Emitter of the mat-vec engine (rtl_templates/lg_matvec.v; C twin
+// lg_ref_matvec in src/ref_matvec.c). The shape lives in Verilog parameters;
+// the emitter bakes the configuration's values in as their defaults and in
+// the default module name, so two shapes can meet in one build.
+#include "llamagen/emit_units.h"
+
+#include <stdio.h>
+
+static int is_pow2(int32_t v)
+{
+    return v > 0 && (v & (v - 1)) == 0;
+}
+
+static int32_t log2_exact(int32_t v) // v a power of two
+{
+    int32_t k = 0;
+    while ((1 << k) < v)
+        k++;
+    return k;
+}
+
+static int32_t clog2(int64_t v) // Verilog $clog2
+{
+    int32_t k = 0;
+    while (((int64_t)1 << k) < v)
+        k++;
+    return k;
+}
+
+void lg_matvec_params_from_cfg(lg_matvec_params *p, const lg_config *cfg, int32_t rows,
+                               int32_t cols)
+{
+    p->lanes = cfg->hw.lanes;
+    p->group = cfg->hw.group_size;
+    p->rows = rows;
+    p->cols = cols;
+}
+
+int lg_matvec_check(const lg_matvec_params *p, lg_err *err)
+{
+    if (!is_pow2(p->lanes) || p->lanes > 64)
+        return lg_fail(err, "matvec: lanes = %d must be a power of two in 1..64", p->lanes);
+    if (!is_pow2(p->group) || p->group < 4 || p->group > 256)
+        return lg_fail(err, "matvec: group = %d must be a power of two in 4..256", p->group);
+    if (p->cols < 2 || p->cols > (1 << 24))
+        return lg_fail(err, "matvec: cols = %d must be in 2..2^24", p->cols);
+    if (p->rows < 1 || p->rows > (1 << 24))
+        return lg_fail(err, "matvec: rows = %d must be in 1..2^24", p->rows);
+    return 0;
+}
+
+int32_t lg_matvec_beats(const lg_matvec_params *p)
+{
+    return (p->cols + p->lanes - 1) / p->lanes;
+}
+
+int32_t lg_matvec_dexps(const lg_matvec_params *p)
+{
+    return p->lanes > p->group ? p->lanes / p->group : 1;
+}
+
+// Mirrors the localparams of the template.
+int32_t lg_matvec_acc_width(const lg_matvec_params *p)
+{
+    int32_t bw = 24 + log2_exact(p->lanes) + 15; // beat sum: product + tree + dexp shift
+    int32_t need = clog2(p->cols) + 39;          // |acc| <= cols * 2^22 * 2^15
+    return bw + 1 > need ? bw + 1 : need;
+}
+
+// Input register, multiply, log2(lanes) tree levels, dexp shift, accumulate,
+// output shift, round/saturate into the output register.
+int32_t lg_matvec_latency(const lg_matvec_params *p)
+{
+    return 6 + log2_exact(p->lanes);
+}
+
+int64_t lg_matvec_run_cycles(const lg_matvec_params *p)
+{
+    return (int64_t)p->rows * lg_matvec_beats(p) + lg_matvec_latency(p) + 1;
+}
+
+void lg_matvec_module_name(char *buf, size_t n, const lg_matvec_params *p)
+{
+    snprintf(buf, n, "lg_matvec_l%d_g%d_r%d_c%d", p->lanes, p->group, p->rows, p->cols);
+}
+
+int lg_emit_matvec(lg_emit_ctx *ctx, const char *module, const lg_matvec_params *p,
+                   lg_err *err)
+{
+    char name[96];
+    if (!module) {
+        lg_matvec_module_name(name, sizeof name, p);
+        module = name;
+    }
+    if (lg_matvec_check(p, err))
+        return lg_fail_ctx(err, "emit %s", module);
+    char lanes[16], group[16], rows[16], cols[16], latency[256];
+    snprintf(lanes, sizeof lanes, "%d", p->lanes);
+    snprintf(group, sizeof group, "%d", p->group);
+    snprintf(rows, sizeof rows, "%d", p->rows);
+    snprintf(cols, sizeof cols, "%d", p->cols);
+    snprintf(latency, sizeof latency,
+             "%d cycles from a row's last weight beat to its result; one beat per cycle "
+             "(%d beats per row, rows back to back); start to done %lld cycles without stalls",
+             lg_matvec_latency(p), lg_matvec_beats(p), (long long)lg_matvec_run_cycles(p));
+    lg_subst vars[] = {
+        {"LANES", lanes},
+        {"GROUP", group},
+        {"ROWS", rows},
+        {"COLS", cols},
+    };
+    return lg_emit_module(ctx, module, "lg_matvec", vars, 4, latency, err);
+}
