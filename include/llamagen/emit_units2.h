@@ -1,0 +1,110 @@
+/*
+ * Emitters of the LUT function units, RMSNorm, RoPE, SiLU gate and residual
+ * add (src/emit_lut.c, src/emit_norm.c, src/emit_rope.c, src/emit_silu.c).
+ *
+ * Each unit is one template in rtl_templates/ and one C twin in src/ref_*.c;
+ * the emitter bakes what the template cannot compute (table images, widths
+ * derived from the tables, per-config constants) and writes <module>.v plus
+ * its $readmemh images into ctx->outdir. File names passed in are also the
+ * default values of the modules' *_FILE parameters ($readmemh resolves them
+ * against the simulator's or synthesiser's working directory; instances may
+ * override them).
+ *
+ * Latencies (also in each module's banner and header; L cycles: with no
+ * stalls a result is valid on the outputs L cycles after the cycle its input
+ * was sampled or handshaken in):
+ *   exp2, sigmoid, sincos   3 cycles, one result per cycle
+ *   rsqrt                   6 cycles, one result per cycle
+ *   rmsnorm                 3 * dim + 16 cycles per vector (first input to done)
+ *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
+ *                           after 8; one element per cycle
+ *   silu_gate               6 cycles, one element per cycle
+ *   residual                1 cycle, one element per cycle
+ */
+#ifndef LLAMAGEN_EMIT_UNITS2_H
+#define LLAMAGEN_EMIT_UNITS2_H
+
+#include "llamagen/emit.h"
+#include "llamagen/ref.h"
+
+// ---- LUT images (src/emit_lut.c) ---------------------------------------------
+
+// Default image names of lg_emit_lut_images.
+#define LG_EXP2_HEX "lg_exp2_lut.hex"
+#define LG_SIGMOID_HEX "lg_sigmoid_lut.hex"
+#define LG_SINE_HEX "lg_sine_lut.hex"
+#define LG_RSQRT_HEX "lg_rsqrt_lut.hex"
+
+// Layout of an interpolated table image (see src/emit_lut.c).
+typedef struct lg_lut_layout {
+    uint32_t t_min; // smallest T[i], i < n (added back by the module)
+    int t_w;        // bits of T[i] - t_min
+    int d_w;        // bits of T[i+1] - T[i]
+} lg_lut_layout;
+
+// Interpolated table -> ROM words {T[i] - t_min (t_w bits), T[i+1] - T[i]
+// (d_w bits)}, i = 0..n-1 (t holds n + 1 entries). Fails unless t is
+// non-decreasing, T < 2^17 and T[i] - t_min < 2^16. words: (n).
+int lg_lut_pack(int64_t *words, lg_lut_layout *l, const uint32_t *t, int n, const char *what,
+                lg_err *err);
+
+typedef enum lg_lut_id { LG_LUT_EXP2, LG_LUT_SIGMOID, LG_LUT_SINE, LG_LUT_RSQRT } lg_lut_id;
+
+// Writes one table image under its LG_*_HEX name: exp2 256 words, sigmoid 512,
+// sine 256 (packed as above), rsqrt 192 words T[i] - min T.
+int lg_emit_lut_image(lg_emit_ctx *ctx, lg_lut_id id, const lg_luts *t, lg_err *err);
+// All four.
+int lg_emit_lut_images(lg_emit_ctx *ctx, const lg_luts *t, lg_err *err);
+
+// LUT function units; lut_file is the default LUT_FILE parameter (the image
+// written by lg_emit_lut_images, or a path to it).
+int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
+                 lg_err *err);
+int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                    const lg_luts *t, lg_err *err);
+int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                   const lg_luts *t, lg_err *err);
+int lg_emit_rsqrt(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
+                  lg_err *err);
+
+// ---- RMSNorm (src/emit_norm.c) -------------------------------------------------
+
+typedef struct lg_rmsnorm_unit {
+    const char *module;       // emitted module name; it bakes dim, nvec, eps and the
+                              // gain exponents ("lg_rmsnorm_d64")
+    const char *rsqrt_module; // instantiated, emitted separately (lg_emit_rsqrt)
+    const char *rsqrt_file;   // default RSQRT_FILE parameter
+    const char *gain_file;    // gain image written here, default GAIN_FILE
+    int32_t dim;              // vector length n
+    int32_t nvec;             // gain vectors held (selected by s_sel)
+    const lg_qvec *gains;     // (nvec) each of n = dim, |mant| <= 32767
+    const uint64_t *eps_tab;  // (LG_A16_SHIFT_MAX + 1) round(eps * dim * 2^(32 - 2s))
+} lg_rmsnorm_unit;
+
+// Width of the sum of squares register: bits of dim * 32767^2 + max eps,
+// rounded up to even.
+int lg_rmsnorm_sum_width(int32_t dim, const uint64_t *eps_tab);
+
+int lg_emit_rmsnorm(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, lg_err *err);
+
+// ---- RoPE (src/emit_rope.c) ------------------------------------------------------
+
+typedef struct lg_rope_unit {
+    const char *module;        // emitted module name (carries head_size: "lg_rope_h8")
+    const char *sincos_module; // instantiated, emitted separately (lg_emit_sincos)
+    const char *sine_file;     // default SINE_FILE parameter
+    const char *inc_file;      // increment image written here, default INC_FILE
+    int32_t n_heads;           // default N_HEADS parameter
+    int32_t head_size;         // even
+    const uint32_t *inc;       // (head_size / 2) phase increments, turns * 2^32
+} lg_rope_unit;
+
+int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err);
+
+// ---- SiLU gate and residual (src/emit_silu.c) -------------------------------------
+
+int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
+                      const char *sigmoid_file, lg_err *err);
+int lg_emit_residual(lg_emit_ctx *ctx, const char *module, lg_err *err);
+
+#endif

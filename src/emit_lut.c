@@ -1,0 +1,184 @@
+// LUT images and the LUT function units (lg_exp2, lg_sigmoid, lg_sincos,
+// lg_rsqrt; C twins in src/ref_lut.c and src/ref_rmsnorm.c).
+//
+// An interpolated table T[0..n] becomes n ROM words
+// {T[i] - T_MIN, T[i+1] - T[i]}: one synchronous single-port read gives both
+// ends of the interval, so the ROM stays a plain block RAM (no second port,
+// no address + 1 adder). The tables are monotone (exp2, sigmoid, the first
+// quadrant of sin), so the differences are unsigned and narrow (9-10 bits).
+// Storing T - T_MIN (T_MIN baked into the module) drops the bit columns that
+// would be constant (2^16 in every exp2 entry, bit 16 of every sine entry):
+// 25-26 bit words instead of 26-27 (rsqrt: 15 bits instead of 16).
+#include "llamagen/emit_units2.h"
+
+#include <stdio.h>
+
+// ---- packing -----------------------------------------------------------------
+
+int lg_lut_pack(int64_t *words, lg_lut_layout *l, const uint32_t *t, int n, const char *what,
+                lg_err *err)
+{
+    uint32_t dmax = 0, tmin = t[0], tmax = t[0];
+    for (int i = 0; i < n; i++) {
+        if (t[i + 1] < t[i])
+            return lg_fail(err, "%s table: not monotone at entry %d (%u > %u)", what, i, t[i],
+                           t[i + 1]);
+        if (t[i + 1] - t[i] > dmax)
+            dmax = t[i + 1] - t[i];
+        tmin = t[i] < tmin ? t[i] : tmin;
+        tmax = t[i] > tmax ? t[i] : tmax;
+    }
+    if (tmax >= (1u << 17) || tmax - tmin >= (1u << 16))
+        return lg_fail(err, "%s table: entries %u..%u do not fit 17 bits with a 16-bit offset",
+                       what, tmin, tmax);
+    if (dmax >= (1u << 16))
+        return lg_fail(err, "%s table: step %u does not fit 16 bits", what, dmax);
+    l->t_min = tmin;
+    l->t_w = lg_bitlen(tmax - tmin);
+    l->d_w = lg_bitlen(dmax);
+    if (l->t_w < 1)
+        l->t_w = 1;
+    if (l->d_w < 1)
+        l->d_w = 1;
+    for (int i = 0; i < n; i++)
+        words[i] = ((int64_t)(t[i] - tmin) << l->d_w) | (int64_t)(t[i + 1] - t[i]);
+    return 0;
+}
+
+// ---- images -------------------------------------------------------------------
+
+static int emit_packed(lg_emit_ctx *ctx, const char *file, const uint32_t *t, int n,
+                       const char *what, lg_err *err)
+{
+    int64_t words[LG_SIG_N]; // the largest table
+    lg_lut_layout l;
+    if (lg_lut_pack(words, &l, t, n, what, err))
+        return -1;
+    char desc[200];
+    snprintf(desc, sizeof desc,
+             "%s LUT: %d words {T[i] - %u (%d bits), T[i+1] - T[i] (%d bits)}", what, n,
+             l.t_min, l.t_w, l.d_w);
+    return lg_emit_hex(ctx, file, words, (size_t)n, l.t_w + l.d_w, desc, err);
+}
+
+// The rsqrt seed table is not interpolated: words T[i] - min T.
+static int rsqrt_words(int64_t *words, uint32_t *tmin, int *w, const lg_luts *t, lg_err *err)
+{
+    uint32_t lo = t->rsqrt[0], hi = t->rsqrt[0];
+    for (int i = 0; i < LG_RSQRT_N; i++) {
+        lo = t->rsqrt[i] < lo ? t->rsqrt[i] : lo;
+        hi = t->rsqrt[i] > hi ? t->rsqrt[i] : hi;
+    }
+    if (hi >= 65536u || hi - lo >= 32768u)
+        return lg_fail(err, "rsqrt table: entries %u..%u do not fit 16 bits with a 15-bit "
+                            "offset", lo, hi);
+    for (int i = 0; i < LG_RSQRT_N; i++)
+        words[i] = t->rsqrt[i] - lo;
+    *tmin = lo;
+    *w = lg_bitlen(hi - lo) > 0 ? lg_bitlen(hi - lo) : 1;
+    return 0;
+}
+
+int lg_emit_lut_image(lg_emit_ctx *ctx, lg_lut_id id, const lg_luts *t, lg_err *err)
+{
+    switch (id) {
+    case LG_LUT_EXP2:
+        return emit_packed(ctx, LG_EXP2_HEX, t->exp2, LG_EXP2_N, "exp2", err);
+    case LG_LUT_SIGMOID:
+        return emit_packed(ctx, LG_SIGMOID_HEX, t->sigmoid, LG_SIG_N, "sigmoid", err);
+    case LG_LUT_SINE:
+        return emit_packed(ctx, LG_SINE_HEX, t->sine, LG_SIN_N, "sine", err);
+    case LG_LUT_RSQRT:
+        break;
+    default:
+        return lg_fail(err, "lg_emit_lut_image: unknown table %d", (int)id);
+    }
+    int64_t words[LG_RSQRT_N];
+    uint32_t lo;
+    int w;
+    if (rsqrt_words(words, &lo, &w, t, err))
+        return -1;
+    char desc[160];
+    snprintf(desc, sizeof desc,
+             "rsqrt seed LUT: 192 words round(2^16 / sqrt((i + 64.5) / 64)) - %u (%d bits)", lo,
+             w);
+    return lg_emit_hex(ctx, LG_RSQRT_HEX, words, LG_RSQRT_N, w, desc, err);
+}
+
+int lg_emit_lut_images(lg_emit_ctx *ctx, const lg_luts *t, lg_err *err)
+{
+    return lg_emit_lut_image(ctx, LG_LUT_EXP2, t, err) ||
+                   lg_emit_lut_image(ctx, LG_LUT_SIGMOID, t, err) ||
+                   lg_emit_lut_image(ctx, LG_LUT_SINE, t, err) ||
+                   lg_emit_lut_image(ctx, LG_LUT_RSQRT, t, err)
+               ? -1
+               : 0;
+}
+
+// ---- units ----------------------------------------------------------------------
+
+// Emits a LUT unit whose template takes LUT_FILE, T_W, D_W, T_MIN (and T_END).
+static int emit_interp_unit(lg_emit_ctx *ctx, const char *tmpl, const char *module,
+                            const char *lut_file, const uint32_t *t, int n, const char *what,
+                            const char *latency, int with_end, lg_err *err)
+{
+    int64_t words[LG_SIG_N];
+    lg_lut_layout l;
+    if (lg_lut_pack(words, &l, t, n, what, err))
+        return lg_fail_ctx(err, "%s", module);
+    if (with_end && t[n] >= (1u << 17))
+        return lg_fail(err, "%s: %s table end %u does not fit 17 bits", module, what, t[n]);
+    char tw[16], dw[16], tmin[32], tend[32];
+    snprintf(tw, sizeof tw, "%d", l.t_w);
+    snprintf(dw, sizeof dw, "%d", l.d_w);
+    snprintf(tmin, sizeof tmin, "17'd%u", l.t_min);
+    snprintf(tend, sizeof tend, "17'd%u", t[n]);
+    lg_subst vars[] = {
+        {"MODULE", module}, {"LUT_FILE", lut_file}, {"T_W", tw},
+        {"D_W", dw},        {"T_MIN", tmin},        {"T_END", tend},
+    };
+    return lg_emit_module(ctx, module, tmpl, vars, with_end ? 6 : 5, latency, err);
+}
+
+int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
+                 lg_err *err)
+{
+    return emit_interp_unit(ctx, "lg_exp2", module, lut_file, t->exp2, LG_EXP2_N, "exp2",
+                            "3 cycles, one result per cycle (ce = 0 stalls)", 0, err);
+}
+
+int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                    const lg_luts *t, lg_err *err)
+{
+    return emit_interp_unit(ctx, "lg_sigmoid", module, lut_file, t->sigmoid, LG_SIG_N,
+                            "sigmoid", "3 cycles, one result per cycle (ce = 0 stalls)", 0,
+                            err);
+}
+
+int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                   const lg_luts *t, lg_err *err)
+{
+    return emit_interp_unit(ctx, "lg_sincos", module, lut_file, t->sine, LG_SIN_N, "sine",
+                            "3 cycles, one sin/cos pair per cycle (ce = 0 stalls)", 1, err);
+}
+
+int lg_emit_rsqrt(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
+                  lg_err *err)
+{
+    int64_t words[LG_RSQRT_N];
+    uint32_t lo;
+    int w;
+    if (rsqrt_words(words, &lo, &w, t, err))
+        return lg_fail_ctx(err, "%s", module);
+    char tw[16], tmin[32];
+    snprintf(tw, sizeof tw, "%d", w);
+    snprintf(tmin, sizeof tmin, "16'd%u", lo);
+    lg_subst vars[] = {
+        {"MODULE", module},
+        {"LUT_FILE", lut_file},
+        {"T_W", tw},
+        {"T_MIN", tmin},
+    };
+    return lg_emit_module(ctx, module, "lg_rsqrt", vars, 4,
+                          "6 cycles, one result per cycle (ce = 0 stalls)", err);
+}

@@ -1,0 +1,22 @@
+// SiLU gate and residual add units (rtl_templates/lg_silu_gate.v and
+// lg_residual.v, C twins in src/ref_silu.c).
+#include "llamagen/emit_units2.h"
+
+int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
+                      const char *sigmoid_file, lg_err *err)
+{
+    lg_subst vars[] = {
+        {"MODULE", module},
+        {"SIGMOID_MODULE", sigmoid_module},
+        {"SIGMOID_FILE", sigmoid_file},
+    };
+    return lg_emit_module(ctx, module, "lg_silu_gate", vars, 3,
+                          "6 cycles, one element per cycle (joined h1/h3 streams)", err);
+}
+
+int lg_emit_residual(lg_emit_ctx *ctx, const char *module, lg_err *err)
+{
+    lg_subst vars[] = {{"MODULE", module}};
+    return lg_emit_module(ctx, module, "lg_residual", vars, 1,
+                          "1 cycle, one element per cycle (joined x/d streams)", err);
+}
