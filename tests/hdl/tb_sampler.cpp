@@ -1,0 +1,393 @@
+// tb_sampler: the token sampler (lg_sampler) against its C twin
+// lg_ref_sample / lg_ref_argmax, token by token.
+//
+// The model (tb_sampler_top, verilated with --prefix Vdut) holds two
+// instances (tests/hdl/gen_mem_units.c): vocab 512 (a_*, the 260k
+// vocabulary) and vocab 5 (b_*, not a power of two). For each, long
+// sequences of logit vectors are sampled with one seed (reseeded a few
+// times, seed 0 included), and the C twin with its own PRNG state predicts
+// every token, so the xorshift32 state sequence must match across thousands
+// of draws (and must not move at temperature 0). Logit vectors: random small
+// and full-range, ties (several maxima), all equal, extremes +-(2^31 - 1)
+// and -2^31, one-hot. inv_temp: 0, small, 1.0, 2.0, 0.5, 2^24 - 1, and
+// values above it (clamped); the inv_temp port is scrambled after the first
+// logit of a vector (it must be sampled only with the first). Boundary
+// vectors put u exactly on a cumulative sum (see boundary_vec), so that one
+// LSB of error anywhere in z, p, S or u, or >= for >, changes the token.
+// Random valid gaps on s_logit and random backpressure on m_tok, valid held /
+// data stable while stalled, s_logit_ready low while a token is pending.
+// Without stalls the latency must match lg_sampler_latency (= the module
+// header's VOCAB + TOK + 55, and 1 at inv_temp 0).
+// Plusargs: +seed=N (default 1), +n=VECTORS (default 1500), +trace[=FILE].
+#include "Vdut.h"
+#include "testb.h"
+
+extern "C" {
+#include "llamagen/emit_mem.h"
+#include "llamagen/ref.h"
+}
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+typedef TESTB<Vdut> TB;
+
+static std::mt19937_64 rng;
+static bool chance(int pct) { return (int)(rng() % 100) < pct; }
+static int errors = 0;
+static lg_luts luts;
+
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            if (errors++ < 20) {                                                             \
+                std::printf("FAIL %s:%d: ", __FILE__, __LINE__);                           \
+                std::printf(__VA_ARGS__);                                                    \
+                std::printf("\n");                                                           \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+// ---- one instance's ports --------------------------------------------------------
+
+struct Io {
+    virtual ~Io() {}
+    virtual void drive(uint32_t inv_temp, bool seed_load, uint32_t seed, bool valid,
+                       int32_t logit, bool ready) = 0;
+    virtual bool s_ready() = 0;
+    virtual bool valid() = 0;
+    virtual int tok() = 0;
+};
+
+#define IO_CLASS(P)                                                                          \
+    struct Io_##P : Io {                                                                     \
+        Vdut *m;                                                                  \
+        explicit Io_##P(Vdut *mm) : m(mm) {}                                      \
+        void drive(uint32_t it, bool sl, uint32_t sd, bool v, int32_t x, bool r) override    \
+        {                                                                                    \
+            m->P##_inv_temp = it;                                                            \
+            m->P##_seed_load = sl;                                                           \
+            m->P##_seed = sd;                                                                \
+            m->P##_s_valid = v;                                                              \
+            m->P##_s_data = (uint32_t)x;                                                     \
+            m->P##_m_ready = r;                                                              \
+        }                                                                                    \
+        bool s_ready() override { return m->P##_s_ready; }                                   \
+        bool valid() override { return m->P##_m_valid; }                                     \
+        int tok() override { return (int)m->P##_m_data; }                                    \
+    };
+
+IO_CLASS(a)
+IO_CLASS(b)
+
+// ---- stimuli ------------------------------------------------------------------------
+
+static int32_t rnd_full()
+{
+    return (int32_t)(uint32_t)rng(); // any int32, -2^31 included
+}
+
+static std::vector<int32_t> make_logits(int V, int kind)
+{
+    std::vector<int32_t> x((size_t)V);
+    const int32_t MAXL = 0x7fffffff;
+    switch (kind) {
+    case 0: // typical logits: +-12.0 in Q16
+        for (auto &v : x)
+            v = (int32_t)(rng() % (24 * 65536 + 1)) - 12 * 65536;
+        break;
+    case 1: // full int32 range
+        for (auto &v : x)
+            v = rnd_full();
+        break;
+    case 2: { // ties: few distinct values, the max repeated
+        int32_t vals[4] = {(int32_t)(rng() % 200000) - 100000, 0, 0, 0};
+        for (int k = 1; k < 4; k++)
+            vals[k] = vals[0] - (int32_t)(rng() % 300000);
+        for (auto &v : x)
+            v = vals[rng() % 4];
+        break;
+    }
+    case 3: { // all equal
+        int32_t c = chance(30) ? (chance(50) ? MAXL : -MAXL) : rnd_full();
+        for (auto &v : x)
+            v = c;
+        break;
+    }
+    case 4: // extremes
+        for (auto &v : x) {
+            int k = (int)(rng() % 5);
+            v = k == 0 ? MAXL : k == 1 ? -MAXL : k == 2 ? INT32_MIN : k == 3 ? 0 : rnd_full();
+        }
+        break;
+    case 5: // one-hot (or one-cold) around a base
+    default: {
+        int32_t base = (int32_t)(rng() % 100000) - 50000;
+        for (auto &v : x)
+            v = base + (int32_t)(rng() % 3000);
+        x[rng() % (uint64_t)V] = chance(50) ? base + 20 * 65536 : MAXL;
+        break;
+    }
+    }
+    return x;
+}
+
+static uint32_t make_inv_temp()
+{
+    static const uint32_t fixed[] = {0,       1,          300,        65536,     32768,
+                                     131072,  655360,     0xffffffu,  0x1000000u, 0xffffffffu,
+                                     6553,    0x80000000u};
+    if (chance(25))
+        return 0;
+    if (chance(60))
+        return fixed[rng() % (sizeof fixed / sizeof fixed[0])];
+    return (uint32_t)(rng() % (8u << 16)) + 1; // 1/T up to 8
+}
+
+// ---- a sequence of vectors ------------------------------------------------------------
+
+struct Vec {
+    std::vector<int32_t> logits;
+    uint32_t inv_temp;
+    bool reseed;
+    uint32_t seed;
+};
+
+// Samples `vecs` back to back on one instance; the C twin predicts every
+// token. gap_pct / ready_pct: stall chances (timing: 0 / 100, then the
+// latency is checked).
+static void run(TB &tb, Io &io, int V, std::vector<Vec> &vecs, uint32_t &state,
+                int gap_pct, int ready_pct, bool timing, const char *what)
+{
+    size_t vi = 0, li = 0;
+    int expect = -1;
+    bool prev_stall = false;
+    int prev_tok = 0;
+    uint64_t last_logit_cycle = 0, drawn = 0, greedy = 0, max_lat = 0;
+    uint64_t limit = tb.cycle + (uint64_t)vecs.size() * (uint64_t)(3 * V + 200) * 4 + 1000;
+    while ((vi < vecs.size() || expect >= 0) && tb.cycle < limit) {
+        bool reseed = false;
+        uint32_t it = (uint32_t)rng(); // scrambled except with the first logit
+        bool v = false;
+        int32_t x = 0;
+        if (vi < vecs.size() && expect < 0) {
+            Vec &c = vecs[vi];
+            if (li == 0 && c.reseed) {
+                // a one-cycle seed pulse before the vector's first logit
+                reseed = true;
+                io.drive(it, true, c.seed, false, 0, true);
+                tb.settle();
+                tb.tick();
+                state = lg_sampler_seed(c.seed);
+                c.reseed = false; // once
+                continue;
+            }
+            if (!chance(gap_pct)) {
+                v = true;
+                x = c.logits[li];
+                if (li == 0)
+                    it = c.inv_temp;
+            }
+        }
+        bool rdy = chance(ready_pct);
+        io.drive(it, reseed, 0, v, x, rdy);
+        tb.settle();
+        bool sr = io.s_ready();
+        if (expect >= 0)
+            CHECK(!sr, "%s: s_logit_ready while a token is pending", what);
+        // output side
+        bool ov = io.valid();
+        if (prev_stall) {
+            CHECK(ov, "%s: m_tok_valid dropped while stalled", what);
+            CHECK(io.tok() == prev_tok, "%s: token changed while stalled", what);
+        }
+        if (ov) {
+            CHECK(expect >= 0, "%s: token without a vector", what);
+            CHECK(io.tok() == expect, "%s: vector %zu (inv_temp %u): token %d, C twin %d", what,
+                  vi - 1, vecs[vi - 1].inv_temp, io.tok(), expect);
+            if (timing && expect >= 0 && !prev_stall) {
+                lg_sampler_params p = {V, "lg_exp2", "x"};
+                uint64_t lat = tb.cycle - last_logit_cycle;
+                int64_t want = lg_sampler_latency(&p, vecs[vi - 1].inv_temp, expect);
+                CHECK((int64_t)lat == want, "%s: token %llu cycles after the last logit, "
+                      "header says %lld (inv_temp %u, token %d)", what,
+                      (unsigned long long)lat, (long long)want, vecs[vi - 1].inv_temp, expect);
+                if (lat > max_lat)
+                    max_lat = lat;
+            }
+            prev_tok = io.tok();
+        }
+        bool fire = ov && rdy;
+        prev_stall = ov && !fire;
+        if (fire)
+            expect = -1;
+        // input side
+        if (v && sr) {
+            if (++li == (size_t)V) {
+                const Vec &c = vecs[vi++];
+                li = 0;
+                uint32_t before = state;
+                expect = lg_ref_sample(c.logits.data(), V, c.inv_temp, &state, &luts);
+                if (c.inv_temp == 0) {
+                    CHECK(state == before, "C twin moved the state at temperature 0");
+                    CHECK(expect == lg_ref_argmax(c.logits.data(), V), "argmax");
+                    greedy++;
+                } else {
+                    drawn++;
+                }
+                last_logit_cycle = tb.cycle;
+            }
+        }
+        tb.tick();
+    }
+    CHECK(vi == vecs.size() && expect < 0, "%s: timeout at vector %zu of %zu", what, vi,
+          vecs.size());
+    io.drive(0, false, 0, false, 0, false);
+    std::printf("%s: %zu vectors (%llu greedy, %llu sampled)", what, vecs.size(),
+                (unsigned long long)greedy, (unsigned long long)drawn);
+    if (timing)
+        std::printf(", latency checked, max %llu cycles", (unsigned long long)max_lat);
+    std::printf("\n");
+}
+
+// ---- boundary vectors ----------------------------------------------------------------
+//
+// A token is robust to small errors in S or in a p_i unless u sits right at
+// a cumulative sum. These vectors put it there: the bench computes the p_i
+// and S (numerics.md 3.13), picks u = cum_k or cum_k - 1, an r with
+// floor(r * S / 2^32) = u, and the seed whose first xorshift32 step gives r
+// (the step is invertible). An error of one LSB in any p_j (j <= k), in S,
+// in u, or a >= for > then changes the token.
+
+static int64_t rshift_round(int64_t v, int s) { return lg_round_shift(v, s); }
+
+static int64_t scaled(int32_t logit, uint32_t it)
+{
+    int64_t z = lg_sat32(rshift_round((int64_t)logit * it, 16));
+    return lg_sat32(rshift_round(z * LG_LOG2E_Q24, 24));
+}
+
+// x ^= x << s undone: x = y ^ (y << s) ^ (y << 2s) ^ ...
+static uint32_t undo_shl(uint32_t y, int s)
+{
+    uint32_t x = y;
+    for (int k = s; k < 32; k += s)
+        x ^= y << k;
+    return x;
+}
+
+static uint32_t undo_shr(uint32_t y, int s)
+{
+    uint32_t x = y;
+    for (int k = s; k < 32; k += s)
+        x ^= y >> k;
+    return x;
+}
+
+// The state whose next xorshift32 output is r.
+static uint32_t xorshift_prev(uint32_t r) { return undo_shl(undo_shr(undo_shl(r, 5), 17), 13); }
+
+static bool boundary_vec(Vec &c, int V)
+{
+    static const int kinds[4] = {0, 2, 3, 5};
+    c.logits = make_logits(V, kinds[rng() % 4]);
+    do
+        c.inv_temp = make_inv_temp();
+    while (c.inv_temp == 0);
+    uint32_t it = c.inv_temp > 0xffffffu ? 0xffffffu : c.inv_temp;
+    int64_t zmax = scaled(c.logits[(size_t)lg_ref_argmax(c.logits.data(), V)], it);
+    std::vector<uint64_t> cum((size_t)V);
+    uint64_t S = 0;
+    for (int i = 0; i < V; i++)
+        cum[(size_t)i] = S += (uint64_t)lg_ref_exp2(&luts, scaled(c.logits[(size_t)i], it) - zmax);
+    int k = (int)(rng() % (uint64_t)(V - 1));
+    int side = (int)(rng() % 2);
+    if (cum[(size_t)k] < 1 || cum[(size_t)k] >= S)
+        return false;
+    uint64_t u = cum[(size_t)k] - (uint64_t)side; // token k + 1 (side 0) or k (side 1)
+    // r in [ceil(u 2^32 / S), ceil((u + 1) 2^32 / S) - 1]
+    uint64_t lo = ((u << 32) + S - 1) / S, hi = (((u + 1) << 32) + S - 1) / S - 1;
+    if (hi < lo || hi > 0xffffffffu)
+        return false;
+    uint32_t r = (uint32_t)(lo + rng() % (hi - lo + 1));
+    if (r == 0 || (((unsigned __int128)r * S) >> 32) != u)
+        return false;
+    c.seed = xorshift_prev(r);
+    c.reseed = true;
+    if (c.seed == 0)
+        return false;
+    uint32_t st = lg_sampler_seed(c.seed);
+    int want = 0; // first i with cum_i > u (p_i = 0 entries are skipped)
+    while (cum[(size_t)want] <= u)
+        want++;
+    int got = lg_ref_sample(c.logits.data(), V, c.inv_temp, &st, &luts);
+    CHECK(got == want, "boundary vector: C twin gives %d, construction %d", got, want);
+    return true;
+}
+
+static std::vector<Vec> make_boundary(int V, int n)
+{
+    std::vector<Vec> v;
+    while ((int)v.size() < n) {
+        Vec c;
+        if (boundary_vec(c, V))
+            v.push_back(c);
+    }
+    return v;
+}
+
+static std::vector<Vec> make_vecs(int V, int n, uint32_t first_seed)
+{
+    std::vector<Vec> v;
+    for (int i = 0; i < n; i++) {
+        Vec c;
+        c.logits = make_logits(V, (int)(rng() % 6));
+        c.inv_temp = make_inv_temp();
+        c.reseed = i == 0 || chance(1);
+        c.seed = i == 0 ? first_seed : (chance(30) ? 0 : (uint32_t)rng());
+        v.push_back(c);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    TB tb(argc, argv, "tb_sampler");
+    rng.seed(tb.plusarg("seed", 1));
+    int n = (int)tb.plusarg("n", 1500);
+    lg_luts_build(&luts);
+    Io_a a(tb.m);
+    Io_b b(tb.m);
+    a.drive(0, false, 0, false, 0, false);
+    b.drive(0, false, 0, false, 0, false);
+    tb.reset(4);
+    CHECK(a.s_ready() && b.s_ready() && !a.valid() && !b.valid(), "state after reset");
+
+    // reset state = seed 0: a sequence without a seed pulse
+    uint32_t sa = lg_sampler_seed(0), sb = lg_sampler_seed(0);
+    std::vector<Vec> v0 = make_vecs(5, 20, 0);
+    for (auto &c : v0) {
+        c.reseed = false;
+        if (c.inv_temp == 0)
+            c.inv_temp = 65536;
+    }
+    run(tb, b, 5, v0, sb, 0, 100, true, "b(vocab 5) from reset");
+
+    std::vector<Vec> va = make_vecs(512, n, 12345);
+    run(tb, a, 512, va, sa, 25, 60, false, "a(vocab 512) with stalls");
+    std::vector<Vec> vt = make_vecs(512, 200, 777);
+    run(tb, a, 512, vt, sa, 0, 100, true, "a(vocab 512) stall-free");
+    std::vector<Vec> vb = make_vecs(5, 4 * n, 0);
+    run(tb, b, 5, vb, sb, 30, 50, false, "b(vocab 5) with stalls");
+    std::vector<Vec> vbt = make_vecs(5, 500, 99);
+    run(tb, b, 5, vbt, sb, 0, 100, true, "b(vocab 5) stall-free");
+
+    std::vector<Vec> ba = make_boundary(512, 150), bb = make_boundary(5, 600);
+    run(tb, a, 512, ba, sa, 10, 80, false, "a(vocab 512) u on a cumulative sum");
+    run(tb, b, 5, bb, sb, 10, 80, false, "b(vocab 5) u on a cumulative sum");
+
+    if (errors)
+        std::printf("tb_sampler: %d errors\n", errors);
+    return tb.finish(errors == 0);
+}
