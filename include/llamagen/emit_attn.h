@@ -1,0 +1,81 @@
+/*
+ * Emitters of the K/V cache and the attention unit (src/emit_attention.c).
+ *
+ * lg_kvcache (rtl_templates/lg_kvcache.v + lg_kvquant.v, C twins
+ * lg_kvcache / lg_ref_kv_quant) holds every layer's quantized K and V rows;
+ * lg_attention (rtl_templates/lg_attention.v + lg_recip.v, C twin
+ * lg_ref_attention_head once per query head) streams them back for one
+ * layer and position. Both are driven by one parameter struct so that the
+ * cache's read beat and the attention's beat always agree.
+ *
+ * Latencies and throughput (also in the module headers and banners):
+ *   kvcache write   one element per cycle; a row is in the RAM (done high)
+ *                   KV_GROUP + 3 cycles after the cycle of its last element's
+ *                   handshake
+ *   kvcache read    one beat (BEAT mantissas) per cycle; the first beat is
+ *                   valid 3 cycles after the request handshake cycle
+ *   attention       a row of a head costs NB = HEAD_SIZE / BEAT cycles (one for
+ *                   stories260K at 16 lanes); a call at position pos takes
+ *                   3 HS + 41 + NB + R + (N_HEADS - 1) max(R, HS + 19, 2 HS + 3)
+ *                   cycles start to done without stalls, R = (pos + 1) NB
+ *                   (lg_attn_cycles)
+ */
+#ifndef LLAMAGEN_EMIT_ATTN_H
+#define LLAMAGEN_EMIT_ATTN_H
+
+#include "llamagen/emit.h"
+
+typedef struct lg_attn_params {
+    int32_t head_size;  // elements per head (>= 2)
+    int32_t n_heads;    // query heads
+    int32_t n_kv_heads; // K/V heads (divides n_heads)
+    int32_t n_layers;   // layers held by the cache
+    int32_t seq_len;    // positions per layer (1 .. 2^20)
+    int32_t kv_bits;    // K/V mantissa bits, 4..16
+    int32_t kv_group;   // K/V elements per exponent (divides head_size)
+    int32_t lanes;      // multipliers for q.k and p.v (power of two, 1..64)
+    int32_t score_c;    // round(log2(e) / sqrt(head_size) * 2^20), 1 .. 2^21-1
+} lg_attn_params;
+
+// The model's shapes and hardware parameters; score_c from the quantized
+// model (lg_qmodel.score_c).
+void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t score_c);
+int lg_attn_check(const lg_attn_params *p, lg_err *err);
+
+// Elements per K/V beat: the largest power of two <= max(1, lanes / 2) that
+// divides head_size and divides or is a multiple of kv_group. The cache's
+// word width and the attention's multipliers per pipe.
+int32_t lg_attn_beat(const lg_attn_params *p);
+// Cycles per (query head, cached row) in steady state: head_size / beat.
+int32_t lg_attn_row_cycles(const lg_attn_params *p);
+// Cycles from the start cycle to the done pulse of one attention call at
+// position pos (rows 0..pos), with the query offered every cycle, the
+// cache's streams as lg_kvcache serves them and the output always ready.
+int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos);
+
+// Cache write: cycles from the cycle of a row's last element handshake to the
+// cycle its done pulse is high.
+int32_t lg_kvcache_done_latency(const lg_attn_params *p);
+// Cache read: cycles from a request handshake cycle (idle port) to the cycle
+// the first beat is valid.
+int32_t lg_kvcache_read_latency(const lg_attn_params *p);
+
+// Default module names, with the parameters baked in:
+// "lg_kvcache_h<hs>_k<kv heads>_b<bits>_g<group>_e<beat>_l<layers>_s<seq>" and
+// "lg_attention_h<hs>_n<heads>_k<kv heads>_b<bits>_g<group>_w<lanes>_s<seq>".
+void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p);
+void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p);
+
+// Writes <module>.v and its write-side quantizer <module>_quant.v (module
+// NULL: the default name).
+int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p, lg_err *err);
+
+// Writes <module>.v and its reciprocal divider <module>_recip.v (module NULL:
+// the default name). exp2_module (lg_emit_exp2) and actq_module (lg_emit_actq;
+// its COLS is overridden to head_size) are instantiated and emitted
+// separately; exp2_file is the default EXP2_FILE parameter.
+int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,
+                      const char *exp2_module, const char *exp2_file, const char *actq_module,
+                      lg_err *err);
+
+#endif

@@ -1,0 +1,209 @@
+// Emitters of the K/V cache (rtl_templates/lg_kvcache.v + lg_kvquant.v) and
+// the attention unit (rtl_templates/lg_attention.v + lg_recip.v); C twins
+// lg_ref_kv_quant and lg_ref_attention_head. Every constant is a Verilog
+// parameter, so the emitter bakes the configuration into the parameter
+// defaults and the default module names, and owns the cycle formulas the
+// benches check.
+#include "llamagen/emit_attn.h"
+
+#include <stdio.h>
+
+// ---- parameters -----------------------------------------------------------------
+
+void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t score_c)
+{
+    p->head_size = lg_head_size(&cfg->m);
+    p->n_heads = cfg->m.n_heads;
+    p->n_kv_heads = cfg->m.n_kv_heads;
+    p->n_layers = cfg->m.n_layers;
+    p->seq_len = cfg->m.seq_len;
+    p->kv_bits = cfg->hw.kv_bits;
+    p->kv_group = cfg->hw.kv_group;
+    p->lanes = cfg->hw.lanes;
+    p->score_c = score_c;
+}
+
+static int is_pow2(int32_t x) { return x > 0 && (x & (x - 1)) == 0; }
+
+int lg_attn_check(const lg_attn_params *p, lg_err *err)
+{
+    if (p->head_size < 2 || p->head_size > 4096)
+        return lg_fail(err, "attention: head_size = %d must be in 2..4096", p->head_size);
+    if (p->n_heads < 1 || p->n_kv_heads < 1 || p->n_heads % p->n_kv_heads != 0 ||
+        p->n_heads > 1024)
+        return lg_fail(err, "attention: n_kv_heads = %d must divide n_heads = %d (<= 1024)",
+                       p->n_kv_heads, p->n_heads);
+    if (p->n_layers < 1 || p->n_layers > 1024)
+        return lg_fail(err, "attention: n_layers = %d must be in 1..1024", p->n_layers);
+    if (p->seq_len < 1 || p->seq_len > (1 << 20))
+        return lg_fail(err, "attention: seq_len = %d must be in 1..2^20", p->seq_len);
+    if (p->kv_bits < 4 || p->kv_bits > 16)
+        return lg_fail(err, "attention: kv_bits = %d must be in 4..16", p->kv_bits);
+    if (p->kv_group < 1 || p->head_size % p->kv_group != 0)
+        return lg_fail(err, "attention: kv_group = %d must divide head_size = %d", p->kv_group,
+                       p->head_size);
+    if (!is_pow2(p->lanes) || p->lanes > 64)
+        return lg_fail(err, "attention: lanes = %d must be a power of two in 1..64", p->lanes);
+    if (p->score_c < 1 || p->score_c >= (1 << 21))
+        return lg_fail(err, "attention: score_c = %d must be in 1..2^21-1", p->score_c);
+    return 0;
+}
+
+// Mirrors the BEAT localparam of lg_attention.v (the cache gets it as BEAT).
+int32_t lg_attn_beat(const lg_attn_params *p)
+{
+    int32_t b = p->lanes >= 2 ? p->lanes / 2 : 1;
+    int32_t p2_hs = p->head_size & -p->head_size;
+    int32_t p2_g = p->kv_group & -p->kv_group;
+    if (b > p2_hs)
+        b = p2_hs;
+    if (p2_g != p->kv_group && b > p2_g)
+        b = p2_g;
+    return b;
+}
+
+int32_t lg_attn_row_cycles(const lg_attn_params *p) { return p->head_size / lg_attn_beat(p); }
+
+// ---- cycle model ------------------------------------------------------------------
+//
+// Three loops run concurrently, one query head at a time each; the slowest
+// paces the heads (measured exactly by tests/hdl/tb_attention.cpp):
+//   rows    R = (pos + 1) * NB K beats per head, back to back (the cache
+//           takes the next head's request while the current one streams);
+//   back    hand-off, 17-step reciprocal, head_size outputs: head_size + 19;
+//   query   the actq holds one head: head_size in, head_size out, 3 cycles
+//           of latency between: 2 * head_size + 3.
+// The first head adds the fill: its query (2 * head_size + 4 cycles to a
+// full bank), the cache's read latency (3), the row pipe (14 cycles from
+// the last K beat to the last o update, plus NB - 1 value beats of the last
+// row), the hand-off and the back end up to the done pulse (head_size + 22).
+
+#define ATTN_REQ_LAT 3 // cache: request handshake cycle to first beat valid
+
+int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
+{
+    int64_t hs = p->head_size, nb = lg_attn_row_cycles(p);
+    int64_t rows = ((int64_t)pos + 1) * nb;
+    int64_t period = rows;
+    if (period < hs + 19)
+        period = hs + 19;
+    if (period < 2 * hs + 3)
+        period = 2 * hs + 3;
+    return 3 * hs + 41 + nb + rows + (int64_t)(p->n_heads - 1) * period;
+}
+
+int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return p->kv_group + 3; }
+
+int32_t lg_kvcache_read_latency(const lg_attn_params *p)
+{
+    (void)p;
+    return ATTN_REQ_LAT;
+}
+
+// ---- names ------------------------------------------------------------------------
+
+void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p)
+{
+    snprintf(buf, n, "lg_kvcache_h%d_k%d_b%d_g%d_e%d_l%d_s%d", p->head_size, p->n_kv_heads,
+             p->kv_bits, p->kv_group, lg_attn_beat(p), p->n_layers, p->seq_len);
+}
+
+void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p)
+{
+    snprintf(buf, n, "lg_attention_h%d_n%d_k%d_b%d_g%d_w%d_s%d", p->head_size, p->n_heads,
+             p->n_kv_heads, p->kv_bits, p->kv_group, p->lanes, p->seq_len);
+}
+
+// ---- emitters ---------------------------------------------------------------------
+
+#define NUM(buf, v) snprintf(buf, sizeof buf, "%d", (int)(v))
+
+int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p, lg_err *err)
+{
+    char name[160], qname[200];
+    if (!module) {
+        lg_kvcache_module_name(name, sizeof name, p);
+        module = name;
+    }
+    if (lg_attn_check(p, err))
+        return lg_fail_ctx(err, "emit %s", module);
+    snprintf(qname, sizeof qname, "%s_quant", module);
+    char kv_dim[16], group[16], bits[16], beat[16], layers[16], seq[16], kvh[16], hs[16];
+    NUM(kv_dim, p->head_size * p->n_kv_heads);
+    NUM(group, p->kv_group);
+    NUM(bits, p->kv_bits);
+    NUM(beat, lg_attn_beat(p));
+    NUM(layers, p->n_layers);
+    NUM(seq, p->seq_len);
+    NUM(kvh, p->n_kv_heads);
+    NUM(hs, p->head_size);
+    char qlat[256], lat[512];
+    snprintf(qlat, sizeof qlat,
+             "one element per cycle; done %d cycles after a row's last element (a gapless "
+             "row of %d: done %d cycles after its first)",
+             lg_kvcache_done_latency(p), p->head_size * p->n_kv_heads,
+             p->head_size * p->n_kv_heads - 1 + lg_kvcache_done_latency(p));
+    snprintf(lat, sizeof lat,
+             "write: one element per cycle per port, row done %d cycles after its last "
+             "element; read: first beat %d cycles after the request, then one beat of %s "
+             "mantissas per cycle per port",
+             lg_kvcache_done_latency(p), lg_kvcache_read_latency(p), beat);
+    lg_subst qv[] = {{"KV_DIM", kv_dim}, {"KV_GROUP", group}, {"KV_BITS", bits},
+                     {"BEAT", beat},     {"LAYERS", layers},  {"SEQ_LEN", seq}};
+    lg_subst cv[] = {{"KVQ_MODULE", qname}, {"LAYERS", layers}, {"SEQ_LEN", seq},
+                     {"N_KV_HEADS", kvh},   {"HEAD_SIZE", hs},  {"KV_BITS", bits},
+                     {"KV_GROUP", group},   {"BEAT", beat}};
+    if (lg_emit_module(ctx, qname, "lg_kvquant", qv, 6, qlat, err))
+        return -1;
+    return lg_emit_module(ctx, module, "lg_kvcache", cv, 8, lat, err);
+}
+
+int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,
+                      const char *exp2_module, const char *exp2_file, const char *actq_module,
+                      lg_err *err)
+{
+    char name[160], rname[200];
+    if (!module) {
+        lg_attention_module_name(name, sizeof name, p);
+        module = name;
+    }
+    if (lg_attn_check(p, err))
+        return lg_fail_ctx(err, "emit %s", module);
+    if (!exp2_module || !exp2_file || !actq_module)
+        return lg_fail(err, "emit %s: exp2/actq module names and the exp2 image are required",
+                       module);
+    snprintf(rname, sizeof rname, "%s_recip", module);
+    char hs[16], nh[16], nkv[16], layers[16], bits[16], group[16], seq[16], lanes[16],
+        sc[16], l_w[16];
+    int clog2_seq = 0;
+    while ((1L << clog2_seq) < p->seq_len)
+        clog2_seq++;
+    NUM(hs, p->head_size);
+    NUM(nh, p->n_heads);
+    NUM(nkv, p->n_kv_heads);
+    NUM(layers, p->n_layers);
+    NUM(bits, p->kv_bits);
+    NUM(group, p->kv_group);
+    NUM(seq, p->seq_len);
+    NUM(lanes, p->lanes);
+    NUM(sc, p->score_c);
+    NUM(l_w, 18 + clog2_seq); // lg_attention's L_W
+    char rlat[128], lat[512];
+    snprintf(rlat, sizeof rlat, "done 18 cycles after start (17 quotient steps)");
+    snprintf(lat, sizeof lat,
+             "%d cycle(s) per query head per cached row (beat %d of %d lanes); %lld cycles "
+             "start to done at pos 0, %lld at pos %d (no stalls)",
+             lg_attn_row_cycles(p), lg_attn_beat(p), p->lanes, (long long)lg_attn_cycles(p, 0),
+             (long long)lg_attn_cycles(p, p->seq_len - 1), p->seq_len - 1);
+    lg_subst rv[] = {{"L_W", l_w}};
+    lg_subst av[] = {{"RECIP_MODULE", rname}, {"EXP2_MODULE", exp2_module},
+                     {"ACTQ_MODULE", actq_module}, {"EXP2_FILE", exp2_file},
+                     {"HEAD_SIZE", hs},         {"N_HEADS", nh},
+                     {"N_KV_HEADS", nkv},       {"LAYERS", layers},
+                     {"KV_BITS", bits},         {"KV_GROUP", group},
+                     {"SEQ_LEN", seq},          {"LANES", lanes},
+                     {"SCORE_C", sc}};
+    if (lg_emit_module(ctx, rname, "lg_recip", rv, 1, rlat, err))
+        return -1;
+    return lg_emit_module(ctx, module, "lg_attention", av, 13, lat, err);
+}
