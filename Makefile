@@ -89,15 +89,109 @@ clean:
 
 # ---- demo ---------------------------------------------------------------------
 # (Owned by the CLI/README work; keep this block at the end of the Makefile.)
-# Today: the stories260K float model generating text. Coming: emit the 260k
-# decoder and simulate it in Verilator.
+# Emits the stories260K decoder with the real checkpoint into $(BUILD)/out260k
+# and simulates it in Verilator: the story streams out of the RTL, every
+# logit checked against the bit-exact C model (sim/tb_decoder.cpp).
 .PHONY: demo
+DEMO_N ?= 100
 
-## demo: the main job: build the CLI and run stories260K (float model) from $(MODELS)
+## demo: the main job: emit the 260k decoder and simulate it in Verilator (real weights when present)
+ifneq ($(DEC_REAL_260K),)
 demo: deps $(CLI)
-	@if [ ! -r "$(MODELS)/stories260K.bin" ] || [ ! -r "$(MODELS)/tok512.bin" ]; then \
-	  echo "llamagen: make demo needs $(MODELS)/stories260K.bin and $(MODELS)/tok512.bin" \
-	       "(Karpathy's tinyllamas, see README.md 'Model files'); set MODELS=DIR" >&2; \
-	  exit 1; \
-	fi
-	$(CLI) run --float --checkpoint $(MODELS)/stories260K.bin --tokenizer $(MODELS)/tok512.bin -n 200 -t 0
+	@$(MAKE) --no-print-directory $(DEC_OUT)/demo/tb
+	$(DEC_OUT)/demo/tb +dir=$(BUILD)/out260k +config=260k +checkpoint=$(MODELS)/stories260K.bin \
+	  +tokenizer=$(MODELS)/tok512.bin +n=$(DEMO_N) +stall=0
+
+# The demo's model: emitted every time (the llamagen command above), verilated
+# again only when the emitted text changes.
+$(eval $(call lg_dec_model,demo,--config 260k --checkpoint $(MODELS)/stories260K.bin --tokenizer $(MODELS)/tok512.bin,-O2,fast,$(BUILD)/out260k,lg_dec_force))
+else
+# Without the model files: the same decoder with seeded synthetic weights
+# (docs/synthetic-weights.md); it prints token ids instead of text.
+demo: deps $(CLI)
+	@echo "llamagen: $(MODELS)/stories260K.bin or tok512.bin missing (see README.md 'Model files'):" \
+	     "running the 260k decoder with synthetic weights; set MODELS=DIR for the story" >&2
+	@$(MAKE) --no-print-directory $(DEC_OUT)/demo_syn/tb
+	$(DEC_OUT)/demo_syn/tb +dir=$(BUILD)/out260k +config=260k +n=$(DEMO_N) +stall=0
+
+$(eval $(call lg_dec_model,demo_syn,--config 260k,-O2,fast,$(BUILD)/out260k,lg_dec_force))
+endif
+
+# ---- decoder co-simulation: sim, bench ------------------------------------------
+# (Owned by the decoder integration; the macros lg_dec_model / lg_dec_test are
+# in tests/hdl/decoder.mk, which also adds the short co-simulations to `make
+# test`.) Every run compares every logit of every position and every sampled
+# token with the C model; a run exits 0 only when all matched.
+.PHONY: sim bench
+SIM_N ?= 200
+BENCH_LANES ?= 1 4 8 16 32
+BENCH_POS ?= 512
+SIM_W := --checkpoint $(DEC_MODELS_260K) --tokenizer $(DEC_TOK_260K)
+SIM_P := +checkpoint=$(DEC_MODELS_260K) +tokenizer=$(DEC_TOK_260K)
+BENCH_W := $(if $(DEC_MODELS_260K),--checkpoint $(DEC_MODELS_260K))
+BENCH_P := $(if $(DEC_MODELS_260K),+checkpoint=$(DEC_MODELS_260K))
+
+# stories260K with the real weights: SIM_N tokens greedy, and SIM_N tokens at
+# temperature 0.8 (fixed seed) followed by the error sequences.
+ifneq ($(DEC_REAL_260K),)
+$(eval $(call lg_dec_model,s260k,--config 260k $(SIM_W),-O2,trace,$(DEC_OUT)/s260k/rtl,$(DEC_MODELS_260K)))
+$(eval $(call lg_dec_test,s260k,sim_260k_t0,$(DEC_OUT)/s260k/rtl,+config=260k $(SIM_P) +n=$(SIM_N)))
+$(eval $(call lg_dec_test,s260k,sim_260k_t08,$(DEC_OUT)/s260k/rtl,+config=260k $(SIM_P) +n=$(SIM_N) +temp=0.8 +seed=1234 +errtest))
+else
+$(eval $(call lg_dec_skip,sim_260k_t0))
+$(eval $(call lg_dec_skip,sim_260k_t08))
+endif
+
+# Synthetic configurations (seeded weights), small enough to run to the end
+# of seq_len: every one also runs the error sequences (+errtest: rejected ids,
+# a prompt past seq_len, generation into seq_len, then a clean run again).
+#  gqa1   GQA 1:1, lanes 4
+#  gqa2   GQA 2:1 (the 260k shape), lanes 32, seq_len 64 generated to its last position
+#  gqa4   GQA 4:1, lanes 16, ragged hidden 344 (21.5 beats), 6-bit K/V, 8 per exponent, T 0.8
+#  lane1  lanes 1, group 8, one layer, GQA 2:1
+#  rag    dim 48 (ragged group of 32), head 16, hidden 130, lanes 8, group 16, T 0.8
+#  lane64 lanes 64 > group 32 (two dexps per beat), GQA 2:1, 12-bit K/V
+#  seq4   seq_len 4 generated to its last position, lanes 64 > dim 32 (idle lanes)
+SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4
+SIM_gqa2 := seq-len=64 lanes=32
+SIM_gqa4 := dim=128 hidden-dim=344 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=300 seq-len=40 lanes=16 kv-bits=6 kv-group=8
+SIM_lane1 := dim=32 hidden-dim=72 n-layers=1 n-heads=2 n-kv-heads=1 vocab-size=64 seq-len=16 lanes=1 group-size=8
+SIM_rag := dim=48 hidden-dim=130 n-layers=2 n-heads=3 n-kv-heads=3 vocab-size=100 seq-len=24 lanes=8 group-size=16
+SIM_lane64 := dim=128 hidden-dim=300 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=128 seq-len=16 lanes=64 kv-bits=12
+SIM_seq4 := dim=32 hidden-dim=64 n-layers=2 n-heads=2 n-kv-heads=1 vocab-size=40 seq-len=4 lanes=64
+SIM_RUN_gqa1 := +n=20 +errtest
+SIM_RUN_gqa2 := +n=64 +errtest
+SIM_RUN_gqa4 := +n=30 +temp=0.8 +seed=99 +errtest
+SIM_RUN_lane1 := +n=10 +errtest +boot
+SIM_RUN_rag := +n=23 +temp=0.8 +seed=3 +errtest
+SIM_RUN_lane64 := +n=15 +errtest
+SIM_RUN_seq4 := +n=4 +errtest
+SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4
+$(foreach c,$(SIM_SYN),$(eval $(call lg_dec_model,s_$(c),--config 260k $(call lg_dec_opts,$(SIM_$(c))),-O1,trace,$(DEC_OUT)/s_$(c)/rtl,)))
+$(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) $(SIM_RUN_$(c)) +quiet)))
+SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh)
+
+## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8) and 7 synthetic configs
+sim: $(SIM_RUNS)
+	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
+
+# Bench: the 260k shapes (real weights when present, else synthetic) at each
+# of BENCH_LANES, teacher-forced over BENCH_POS positions (the reference's
+# greedy text), untraced models. Per position: cycles, the mat-vec /
+# attention / other split, the cycle model, lane utilization = (weight MACs +
+# attention MACs) / lanes / cycles; per controller stage: the cycle share.
+$(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BENCH_W) --lanes $(l),-O2,fast,$(DEC_OUT)/b_l$(l)/rtl,$(DEC_MODELS_260K))))
+
+## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES)
+bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb)
+	@set -e; for l in $(BENCH_LANES); do \
+	  echo "== lanes $$l"; \
+	  $(DEC_OUT)/b_l$$l/tb +dir=$(DEC_OUT)/b_l$$l/rtl +config=260k +lanes=$$l $(BENCH_P) \
+	    +teacher=$(BENCH_POS) +n=0 +stall=0 +bench +quiet > $(DEC_OUT)/bench_l$$l.log || \
+	    { tail -20 $(DEC_OUT)/bench_l$$l.log; exit 1; }; \
+	  grep -E "^BENCH (pos|stage)|PASS|FAIL" $(DEC_OUT)/bench_l$$l.log | sed 's/^BENCH /  /'; \
+	done; \
+	echo; echo "lanes  cycles@pos0  util@pos0  model@pos0  cycles@last  util@last  model@last  sim cycles/s"; \
+	for l in $(BENCH_LANES); do grep '^BENCH_SUMMARY' $(DEC_OUT)/bench_l$$l.log | \
+	  awk '{printf "%5d  %11d  %9.3f  %10d  %11d  %9.3f  %10d  %12d\n", $$3, $$5, $$7, $$9, $$13, $$15, $$17, $$19}'; \
+	done

@@ -15,6 +15,7 @@
 
 #include "llamagen/checkpoint.h"
 #include "llamagen/config.h"
+#include "llamagen/emit_decoder.h"
 #include "llamagen/eval.h"
 #include "llamagen/float_model.h"
 #include "llamagen/quantize.h"
@@ -72,8 +73,9 @@ static const char USAGE[] =
     "                       --float selects the float32 model\n"
     "  eval                 integer vs float model on --checkpoint F: teacher-forced\n"
     "                       top-1 agreement, logit error, free-running divergence\n"
-    "  (no command)         emit the decoder RTL into -o DIR (not implemented yet:\n"
-    "                       the arguments and DIR are checked, then exit 2)\n"
+    "  (no command)         emit the decoder into -o DIR: one Verilog module per\n"
+    "                       file, files.f, memory images (.hex), manifest.json and\n"
+    "                       a README.md (synthetic weights without --checkpoint)\n"
     "\n"
     "model:\n"
     "  --config NAME        a preset (see 'llamagen list')\n"
@@ -1067,8 +1069,36 @@ static int cmd_eval(const options *o)
 static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights *w,
                         const lg_tokenizer *t, lg_err *err)
 {
-    lg_fail(err, "RTL emission is not implemented yet");
-    return EXIT_USAGE;
+    // The regenerate command for the banners: this process's own command
+    // line (Linux /proc), else the config it amounts to.
+    char cmd[4096] = "";
+    size_t len = 0;
+    FILE *f = fopen("/proc/self/cmdline", "rb");
+    if (f) {
+        len = fread(cmd, 1, sizeof cmd - 1, f);
+        fclose(f);
+    }
+    cmd[len] = '\0';
+    for (size_t i = 0; len > 0 && i + 1 < len; i++)
+        if (cmd[i] == '\0')
+            cmd[i] = ' ';
+    if (len == 0 || len == sizeof cmd - 1)
+        snprintf(cmd, sizeof cmd, "llamagen --config %.32s%s -o DIR", cfg->name,
+                 w ? " --checkpoint F" : "");
+
+    lg_qmodel qm;
+    if (lg_decoder_qmodel(&qm, cfg, w, err))
+        return EXIT_RUNTIME;
+    char src[96];
+    if (w)
+        snprintf(src, sizeof src, "checkpoint (see the command)");
+    else
+        snprintf(src, sizeof src, "synthetic (lg_weights_synthetic seed %d)",
+                 LG_DECODER_SYNTH_SEED);
+    lg_decoder_opts o = {cmd, src, t};
+    int rc = lg_emit_decoder(dir, &qm, &o, err);
+    lg_qmodel_free(&qm);
+    return rc ? EXIT_RUNTIME : 0;
 }
 
 static int cmd_emit(const options *o)

@@ -228,28 +228,47 @@ mkdir -p "$tmp/wrongmanifest" && echo '{"generator": "someone-else"}' >"$tmp/wro
 run --config 260k -o "$tmp/wrongmanifest"
 expect_fail "a foreign manifest.json is refused" 1 "holds other files"
 
-# Until the emitter exists, an acceptable DIR gets as far as "not implemented"
-# (exit 2) and must be left exactly as it was.
+# An acceptable DIR gets the whole decoder, written beside DIR and renamed.
 run --config 260k -o "$tmp/new/deeper/out"
-expect_fail "emit into a new dir reports not implemented" 2 "RTL emission is not implemented yet"
-if [ ! -e "$tmp/new" ] && no_leftovers "$tmp"; then ok "failed emit leaves no directory behind"; else
-  not_ok "failed emit leaves no directory behind" "$(ls -a "$tmp" "$tmp/new" 2>&1)"; fi
+if [ $rc -eq 0 ] && [ -s "$tmp/new/deeper/out/manifest.json" ] && [ -s "$tmp/new/deeper/out/files.f" ] &&
+  no_leftovers "$tmp/new/deeper"; then ok "emit into a new nested dir"; else
+  not_ok "emit into a new nested dir" "rc $rc: $(cat "$tmp/err")" "$(ls -a "$tmp/new/deeper" 2>&1)"; fi
+missing=0
+while read -r f; do [ -s "$tmp/new/deeper/out/$f" ] || missing=$((missing + 1)); done <"$tmp/new/deeper/out/files.f"
+nfiles=$(wc -l <"$tmp/new/deeper/out/files.f")
+if [ "$missing" -eq 0 ] && [ "$nfiles" -ge 10 ]; then ok "files.f lists $nfiles emitted modules, all present"; else
+  not_ok "files.f lists emitted modules, all present" "$missing of $nfiles missing"; fi
+if grep -q '"name": "260k"' "$tmp/new/deeper/out/manifest.json" &&
+  ! grep -qE '^\s*(real|realtime|shortreal)\s|\$(bitstoreal|realtobits|itor|rtoi)' "$tmp/new/deeper/out"/*.v; then
+  ok "manifest names the config; no real in the RTL"
+else not_ok "manifest names the config; no real in the RTL"; fi
+first=$(snapshot "$tmp/new/deeper/out")
+run --config 260k -o "$tmp/new/deeper/out"
+if [ $rc -eq 0 ] && [ "$first" = "$(snapshot "$tmp/new/deeper/out")" ]; then
+  ok "re-emitting replaces the output byte for byte"
+else not_ok "re-emitting replaces the output byte for byte" "rc $rc"; fi
 
 mkdir "$tmp/empty"
-run --config 260k -o "$tmp/empty/"
-expect_fail "empty output dir is accepted" 2 "RTL emission is not implemented yet"
-if [ -d "$tmp/empty" ] && [ -z "$(ls -A "$tmp/empty")" ] && no_leftovers "$tmp"; then
-  ok "empty output dir stays empty after a failed emit"
-else not_ok "empty output dir stays empty after a failed emit" "$(ls -a "$tmp" "$tmp/empty")"; fi
+run --config 260k --lanes 4 -o "$tmp/empty/"
+if [ $rc -eq 0 ] && [ -s "$tmp/empty/manifest.json" ] && no_leftovers "$tmp"; then
+  ok "an empty output dir is filled"
+else not_ok "an empty output dir is filled" "rc $rc: $(cat "$tmp/err")"; fi
+if ! cmp -s "$tmp/empty/manifest.json" "$tmp/new/deeper/out/manifest.json"; then
+  ok "--lanes changes the output"
+else not_ok "--lanes changes the output"; fi
 
 mkdir -p "$tmp/prev/rtl" && printf '{\n  "generator": "llamagen",\n  "config": "260k"\n}\n' \
   >"$tmp/prev/manifest.json" && echo "module x; endmodule" >"$tmp/prev/rtl/x.v"
-before=$(snapshot "$tmp/prev")
 run --config 260k -o "$tmp/prev"
-expect_fail "previous llamagen output is accepted" 2 "RTL emission is not implemented yet"
-if [ "$before" = "$(snapshot "$tmp/prev")" ] && no_leftovers "$tmp"; then
-  ok "previous output is untouched by a failed emit"
-else not_ok "previous output is untouched by a failed emit"; fi
+if [ $rc -eq 0 ] && [ ! -e "$tmp/prev/rtl" ] && [ -s "$tmp/prev/files.f" ] && no_leftovers "$tmp"; then
+  ok "previous llamagen output is replaced as a whole"
+else not_ok "previous llamagen output is replaced as a whole" "rc $rc: $(cat "$tmp/err")"; fi
+
+# A config the generator refuses must fail before anything is written.
+run --config 260k --seq-len 0 -o "$tmp/never"
+if [ $rc -ne 0 ] && [ ! -e "$tmp/never" ] && no_leftovers "$tmp"; then
+  ok "a refused config leaves no output dir"
+else not_ok "a refused config leaves no output dir" "rc $rc"; fi
 
 run --config 260k -o .
 expect_fail "-o . is refused" 1 "cannot be replaced"

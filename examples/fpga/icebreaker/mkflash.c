@@ -1,0 +1,241 @@
+// mkflash: flash images for the iCEBreaker builds (docs/fpga.md).
+//
+//   mkflash weights [--config NAME] [--checkpoint FILE] [--lanes N] -o OUT.bin
+//       the decoder's whole weight stream, one beat after the other in the
+//       lg_qspi_stream layout (flash_image.h), built from the same quantized
+//       model the emitted decoder bakes in (lg_decoder_qmodel: the checkpoint,
+//       or the config's seeded synthetic weights). Program it at 1 MiB:
+//       iceprog -o 1M OUT.bin
+//   mkflash probe [--lanes N] [--rows R] [--cols C] [--seed S] -o OUT.bin --expect OUT.txt
+//       a random I8E matrix (R x C, G 32) for icebreaker_probe, plus the
+//       activation vector, the shift and the results lg_ref_matvec gives,
+//       which lgtok.py --probe sends and compares.
+// Prints the image size and the flash time per token at a given SCK rate.
+#include "flash_image.h"
+#include "llamagen/checkpoint.h"
+#include "llamagen/emit_decoder.h"
+#include "llamagen/emit_mem.h"
+#include "llamagen/quantize.h"
+#include "llamagen/ref.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int write_file(const char *path, const uint8_t *b, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        fprintf(stderr, "mkflash: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int bad = fwrite(b, 1, n, f) != n;
+    if (fclose(f) || bad) {
+        fprintf(stderr, "mkflash: %s: write failed\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void summary(const lg_wimage *img)
+{
+    int32_t bb = lg_flash_beat_bytes(img->beat_bits);
+    int64_t bytes = lg_flash_image_bytes(img);
+    // SCK = clk / 2, 4 bits per SCK: 4 * bb clk cycles per beat
+    printf("image: %lld beats x %d bytes = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
+           (long long)img->nbeats, bb, (long long)bytes, img->beat_bits, img->lanes,
+           img->ndexp);
+    for (int mhz = 24; mhz <= 36; mhz += 6)
+        printf("  at clk %d MHz (SCK %d MHz): %.1f ms per full stream\n", mhz, mhz / 2,
+               (double)img->nbeats * 4.0 * bb / (mhz * 1000.0));
+}
+
+static int cmd_weights(int argc, char **argv)
+{
+    const char *config = "260k", *ckpt = NULL, *out = NULL;
+    int lanes = 4;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
+            ckpt = argv[++i];
+        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
+            lanes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else {
+            fprintf(stderr, "mkflash weights: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out) {
+        fprintf(stderr, "mkflash weights: -o OUT.bin is required\n");
+        return 2;
+    }
+    lg_err err = {{0}};
+    lg_config cfg;
+    lg_weights w;
+    int have_w = 0;
+    if (ckpt) {
+        memset(&cfg, 0, sizeof cfg);
+        snprintf(cfg.name, sizeof cfg.name, "checkpoint");
+        if (lg_checkpoint_load(ckpt, &cfg.m, &w, &err)) {
+            fprintf(stderr, "mkflash: %s\n", err.msg);
+            return 1;
+        }
+        lg_hw_defaults(&cfg.m, &cfg.hw);
+        have_w = 1;
+    } else if (lg_config_preset(config, &cfg, &err)) {
+        fprintf(stderr, "mkflash: %s\n", err.msg);
+        return 1;
+    }
+    cfg.hw.lanes = lanes;
+    lg_qmodel qm;
+    lg_wimage img;
+    int rc = lg_config_validate(&cfg, &err) || lg_decoder_qmodel(&qm, &cfg, have_w ? &w : NULL, &err);
+    if (have_w)
+        lg_weights_free(&w);
+    if (rc) {
+        fprintf(stderr, "mkflash: %s\n", err.msg);
+        return 1;
+    }
+    rc = lg_wimage_build(&img, &qm, lanes, &err);
+    lg_qmodel_free(&qm);
+    if (rc) {
+        fprintf(stderr, "mkflash: %s\n", err.msg);
+        return 1;
+    }
+    size_t n = (size_t)lg_flash_image_bytes(&img);
+    uint8_t *b = malloc(n);
+    if (!b) {
+        lg_wimage_free(&img);
+        fprintf(stderr, "mkflash: out of memory\n");
+        return 1;
+    }
+    lg_flash_pack(b, &img);
+    summary(&img);
+    if (LG_FLASH_BASE + n > (16u << 20))
+        fprintf(stderr, "mkflash: warning: the image does not fit a 16 MiB flash at 1 MiB\n");
+    rc = write_file(out, b, n);
+    free(b);
+    lg_wimage_free(&img);
+    return rc ? 1 : 0;
+}
+
+// xorshift64 for the probe's random data (reproducible everywhere)
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+    int lanes = 4, rows = 512, cols = 172, shift = 16;
+    uint64_t seed = 1;
+    const char *out = NULL, *expect = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
+            lanes = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
+            rows = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
+            cols = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+            seed = strtoull(argv[++i], NULL, 0);
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+            out = argv[++i];
+        else if (!strcmp(argv[i], "--expect") && i + 1 < argc)
+            expect = argv[++i];
+        else {
+            fprintf(stderr, "mkflash probe: unknown argument %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!out || !expect || rows < 1 || cols < 2 || lanes < 1) {
+        fprintf(stderr, "mkflash probe: -o OUT.bin and --expect OUT.txt are required\n");
+        return 2;
+    }
+    uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
+    lg_qmat m = {rows, cols, 32, (cols + 31) / 32, -12, NULL, NULL};
+    m.mant = malloc((size_t)rows * (size_t)cols);
+    m.dexp = malloc((size_t)rows * (size_t)m.ngroups);
+    int16_t *x = malloc(sizeof *x * (size_t)cols);
+    int32_t *y = malloc(sizeof *y * (size_t)rows);
+    if (!m.mant || !m.dexp || !x || !y) {
+        fprintf(stderr, "mkflash: out of memory\n");
+        return 1;
+    }
+    for (int i = 0; i < rows * cols; i++)
+        m.mant[i] = (int8_t)rnd(&s);
+    for (int i = 0; i < rows * m.ngroups; i++)
+        m.dexp[i] = (uint8_t)(rnd(&s) & 7);
+    for (int i = 0; i < cols; i++)
+        x[i] = (int16_t)rnd(&s);
+    // the engine's shift is -(ebase + xs)
+    lg_ref_matvec(y, &m, x, -shift - m.ebase);
+
+    lg_wimage img;
+    memset(&img, 0, sizeof img);
+    img.lanes = lanes;
+    img.group = 32;
+    img.ndexp = lg_wimage_ndexp(lanes, 32);
+    img.beat_bits = 8 * lanes + 4 * img.ndexp;
+    img.words = (img.beat_bits + 63) / 64;
+    img.nbeats = lg_wimage_mat_beats(&m, lanes);
+    img.beats = calloc((size_t)img.nbeats * (size_t)img.words, sizeof *img.beats);
+    lg_err err = {{0}};
+    int rc = !img.beats || lg_wimage_pack_mat(img.beats, img.words, &m, lanes, &err);
+    size_t n = (size_t)lg_flash_image_bytes(&img);
+    uint8_t *b = rc ? NULL : malloc(n);
+    if (rc || !b) {
+        fprintf(stderr, "mkflash: %s\n", err.msg[0] ? err.msg : "out of memory");
+        return 1;
+    }
+    lg_flash_pack(b, &img);
+    summary(&img);
+    rc = write_file(out, b, n);
+    FILE *f = rc ? NULL : fopen(expect, "w");
+    if (!rc && !f) {
+        fprintf(stderr, "mkflash: %s: %s\n", expect, strerror(errno));
+        rc = -1;
+    }
+    if (f) {
+        fprintf(f, "# llamagen icebreaker_probe check (mkflash probe --seed %llu): send x with\n"
+                   "# the shift, expect y (lg_ref_matvec of the image's matrix)\n",
+                (unsigned long long)seed);
+        fprintf(f, "lanes %d rows %d cols %d shift %d\nx", lanes, rows, cols, shift);
+        for (int i = 0; i < cols; i++)
+            fprintf(f, " %d", x[i]);
+        fprintf(f, "\ny");
+        for (int i = 0; i < rows; i++)
+            fprintf(f, " %d", y[i]);
+        fprintf(f, "\n");
+        if (fclose(f))
+            rc = -1;
+    }
+    free(b);
+    free(img.beats);
+    free(m.mant);
+    free(m.dexp);
+    free(x);
+    free(y);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && !strcmp(argv[1], "weights"))
+        return cmd_weights(argc, argv);
+    if (argc >= 2 && !strcmp(argv[1], "probe"))
+        return cmd_probe(argc, argv);
+    fprintf(stderr,
+            "usage: %s weights [--config NAME] [--checkpoint FILE] [--lanes N] -o OUT.bin\n"
+            "       %s probe [--lanes N] [--rows R] [--cols C] [--seed S] -o OUT.bin --expect "
+            "OUT.txt\n",
+            argv[0], argv[0]);
+    return 2;
+}

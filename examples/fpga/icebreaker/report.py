@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Resource and Fmax report of an iCE40 build (examples/fpga/icebreaker).
+
+    report.py PNR_LOG [--json NEXTPNR_REPORT.json] [--yosys YOSYS_LOG] [--md]
+
+Prints, for the placed-and-routed design, the iCE40 UP5K resources used out
+of those available (logic cells, EBR = SB_RAM40_4K, SPRAM = SB_SPRAM256KA,
+DSP = SB_MAC16, IO, PLL) and the achieved Fmax of every clock against its
+constraint, from nextpnr-ice40's --report JSON when given (else from its
+log). With --yosys it adds the synthesized cell counts (SB_LUT4, SB_CARRY,
+flip-flops, SB_MAC16, SB_RAM40_4K, SB_SPRAM256KA) from yosys' last `stat`.
+--md prints the tables as Markdown (for docs/fpga.md). Exit status 1 when a
+clock misses its constraint.
+"""
+import argparse
+import json
+import re
+import sys
+
+# nextpnr-ice40 cell type -> (row label, what it is)
+RESOURCES = [
+    ("ICESTORM_LC", "LC", "logic cells (LUT4 + DFF + carry)"),
+    ("ICESTORM_RAM", "EBR", "SB_RAM40_4K, 4 kbit block RAM"),
+    ("ICESTORM_SPRAM", "SPRAM", "SB_SPRAM256KA, 256 kbit single-port RAM"),
+    ("ICESTORM_DSP", "DSP", "SB_MAC16, 16x16 multiply-accumulate"),
+    ("SB_IO", "IO", "IO cells"),
+    ("ICESTORM_PLL", "PLL", "SB_PLL40"),
+]
+
+
+def from_json(path):
+    with open(path) as f:
+        rep = json.load(f)
+    util = {k: (v.get("used", 0), v.get("available", 0))
+            for k, v in rep.get("utilization", {}).items()}
+    fmax = {k: (v.get("achieved", 0.0), v.get("constraint", 0.0))
+            for k, v in rep.get("fmax", {}).items()}
+    return util, fmax
+
+
+def from_log(path):
+    util, fmax = {}, {}
+    in_util = False
+    with open(path, errors="replace") as f:
+        for line in f:
+            if "Device utilisation" in line or "Device utilization" in line:
+                in_util = True
+                util = {}
+                continue
+            m = re.search(r"^\s*Info:\s+(\w+):\s+(\d+)/\s*(\d+)", line)
+            if in_util and m:
+                util[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+                continue
+            if in_util and line.strip() in ("", "Info:"):
+                in_util = False
+            m = re.search(r"Max frequency for clock\s+'([^']+)':\s+([\d.]+) MHz"
+                          r"(?:\s+\((PASS|FAIL) at ([\d.]+) MHz\))?", line)
+            if m:
+                fmax[m.group(1)] = (float(m.group(2)),
+                                    float(m.group(4)) if m.group(4) else 0.0)
+    return util, fmax
+
+
+def yosys_cells(path):
+    cells = {}
+    with open(path, errors="replace") as f:
+        text = f.read()
+    # the last statistics block of the top
+    blocks = text.split("Printing statistics")
+    if len(blocks) < 2:
+        return cells
+    last = blocks[-1]
+    for m in re.finditer(r"^\s+(SB_\w+|\$\w+)\s+(\d+)\s*$", last, re.M):
+        cells[m.group(1)] = cells.get(m.group(1), 0) + int(m.group(2))
+    return cells
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("log", help="nextpnr-ice40 log (--log)")
+    ap.add_argument("--json", help="nextpnr-ice40 --report JSON")
+    ap.add_argument("--yosys", help="yosys log (synth_ice40 ... ; stat)")
+    ap.add_argument("--md", action="store_true", help="Markdown tables")
+    a = ap.parse_args()
+
+    util, fmax = from_json(a.json) if a.json else from_log(a.log)
+    if not util:
+        util, fmax2 = from_log(a.log)
+        fmax = fmax or fmax2
+
+    rows = []
+    for key, label, what in RESOURCES:
+        used, avail = util.get(key, (0, 0))
+        if key not in util and key != "ICESTORM_SPRAM":
+            continue
+        pct = 100.0 * used / avail if avail else 0.0
+        rows.append((label, used, avail, pct, what))
+
+    ok = True
+    if a.md:
+        print("| resource | used | available | % |")
+        print("|---|---:|---:|---:|")
+        for label, used, avail, pct, what in rows:
+            print(f"| {label} ({what}) | {used} | {avail} | {pct:.1f} |")
+        print()
+        print("| clock | Fmax (MHz) | target (MHz) | |")
+        print("|---|---:|---:|---|")
+        for clk, (ach, con) in sorted(fmax.items()):
+            st = "PASS" if ach >= con else "FAIL"
+            ok = ok and ach >= con
+            print(f"| {clk} | {ach:.2f} | {con:.2f} | {st} |")
+    else:
+        print(f"{'resource':<8} {'used':>6} {'avail':>6} {'%':>6}  what")
+        for label, used, avail, pct, what in rows:
+            print(f"{label:<8} {used:>6} {avail:>6} {pct:>5.1f}%  {what}")
+        for clk, (ach, con) in sorted(fmax.items()):
+            st = "PASS" if ach >= con else "FAIL"
+            ok = ok and ach >= con
+            print(f"Fmax {clk}: {ach:.2f} MHz (target {con:.2f} MHz, {st})")
+    if a.yosys:
+        cells = yosys_cells(a.yosys)
+        keys = ["SB_LUT4", "SB_CARRY", "SB_MAC16", "SB_RAM40_4K", "SB_SPRAM256KA"]
+        ffs = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
+        parts = [f"{k} {cells.get(k, 0)}" for k in keys] + [f"SB_DFF* {ffs}"]
+        print(("\nyosys cells: " if not a.md else "\nyosys cells: ") + ", ".join(parts))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,598 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: the decoder's weight stream read from a QSPI NOR flash
+ * (template rtl_templates/lg_qspi_stream.v; flash image layout and board
+ * notes in docs/fpga.md; bench tests/hdl/tb_qspi.cpp with the flash model
+ * sim/flash_model.h).
+ *
+ * Why: on the iCE40 UP5K the weights (260k: about 300 KB per token) do not
+ * fit on chip, but the board's configuration flash holds 16 MiB. Every token
+ * reads the whole weight set once, in one fixed order (docs/architecture.md,
+ * "The weight stream"), so one sequential flash burst per token is the
+ * whole memory system. This unit is the flash-side twin of lg_wmem: the same
+ * start / start_addr / last_addr / busy / done / loaded control and the same
+ * m_w beat stream, so the decoder cannot tell the two apart (it has no boot
+ * write port: the image is written with a flash programmer).
+ *
+ * Flash command: Fast Read Quad Output, 0x6B (1-1-4): instruction and 24-bit
+ * address on IO0, 8 dummy clocks, then one nibble per SCK on IO3..IO0 (high
+ * nibble of each byte first) for as long as CS# stays low, the address
+ * incrementing by itself. 0x6B rather than Quad I/O 0xEB: a burst is issued
+ * once per token (about 300 KB), so the 20 SCK cycles 0xEB would save are
+ * noise, and 0x6B needs no mode byte (no continuous-read "M" bits that a
+ * later command, or the FPGA's own configuration reader after a reset, would
+ * have to clear) and drives only IO0 as an output before the turnaround.
+ * Both need the Quad Enable bit (QE, status register 2 bit 1 on Winbond
+ * W25Q parts); see INIT_QE.
+ *
+ * Flash image (one beat = BEAT_W = 8 * LANES + 4 * NDX bits, the lg_wmem
+ * word): beat b occupies BB = ceil(BEAT_W / 8) bytes at byte address
+ * BASE_ADDR + b * BB, little-endian: byte k holds beat bits [8k +: 8] (lane
+ * k's mantissa for k < LANES, then the dexps, dexp 0 in the low nibble); a
+ * pad nibble (BEAT_W % 8 == 4, i.e. one dexp) is the high nibble of the
+ * last byte and is ignored.
+ *
+ * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
+ * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * BB <= 2^24),
+ * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
+ * INIT_QE, CS_HIGH_CYCLES and IN_LAT (below).
+ *
+ * Boot sequence (after rst; loaded rises when it is over):
+ *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
+ *    CS# high (tRES1 = 3 us: T_RES_CYCLES >= 3e-6 * f_clk);
+ *  - INIT_QE: 0x50 (write enable for volatile status), 0x01 0x00 0x02
+ *    (status registers 1 and 2, volatile: QE = 1, no protection), then 0x05
+ *    (read status register 1) until BUSY = 0. Volatile: no program/erase
+ *    cycle is spent and the flash's non-volatile status is untouched (a
+ *    power cycle restores it). Parts with QE = 1 from the factory (W25Q..IQ)
+ *    need none of it; INIT_QE = 0 skips it.
+ *
+ * SPI timing: mode 0, SCK = clk / 2 (a registered toggle, high for one clk
+ * cycle, low for at least one). Every output (spi_cs_n, spi_sck, spi_io_o,
+ * spi_io_oe) is a register, so it can sit in the IO cell; IO0 changes only
+ * with SCK falling (never with a rising edge: the flash samples then), and
+ * each nibble is sampled on the clk edge that raises SCK, one clk cycle
+ * after the flash shifted it out on the falling edge (budget: one clk
+ * period for clock-to-pad, the flash's tCLQV (6-7 ns) and the input path).
+ * IN_LAT extra register stages in that round trip are compensated: IO
+ * output registers plus IO input registers (2 with SB_IO cells registering
+ * both, as on the iCEBreaker). CS# stays high at least CS_HIGH_CYCLES (and
+ * IN_LAT + 2) cycles between commands (tSHSL >= 50 ns).
+ *
+ * Handshake contract:
+ *  - start: one-cycle pulse, taken when busy is low and loaded is high
+ *    (ignored otherwise); start_addr and last_addr (start_addr <= last_addr
+ *    < DEPTH, beat indices) are captured with it; beats start_addr ..
+ *    last_addr follow. Per token the controller pulses start with 0 and the
+ *    image's last beat (a new 0x6B burst from BASE_ADDR).
+ *  - m_w: valid/ready; valid stays high and data stable until ready;
+ *    m_w_last marks the beat at last_addr.
+ *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
+ *    next nibble on the bus): a beat's first nibble is clocked only while
+ *    fewer than two beats are held (output register + assembly register), so
+ *    no nibble is ever lost and m_w_ready reaches no SPI pin.
+ *  - done: one-cycle pulse the cycle after the last beat is taken; busy
+ *    falls with it. A start right after done waits for the CS# high time.
+ *
+ * Latency and throughput (from idle, m_w_ready high): the first beat is
+ * valid 83 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
+ * nibbles per beat; 2 cycles for the byte address, 64 for 0x6B and the
+ * address, 16 dummy, 2 * NW for the beat's nibbles, 1 to assemble), then
+ * one beat every 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
+ * bottleneck, so done rises 84 + 2 * NW * N + IN_LAT cycles after start for
+ * a stream of N beats (from idle: a start right after done waits for the
+ * sequencer's CS# high time, CSH + 3 cycles at most).
+ */
+module ${MODULE} #(
+    // MAC lanes of the mat-vec: int8 mantissas per beat (power of two, 1..64)
+    parameter LANES = 4,
+    // I8E group size G (power of two, 4..256)
+    parameter GROUP = 32,
+    // beats in the flash image (>= 2): the range of start_addr / last_addr
+    parameter DEPTH = 64,
+    // flash byte address of beat 0 (the image sits after the bitstream)
+    parameter [23:0] BASE_ADDR = 24'h100000,
+    // 1: release the flash from deep power-down (0xAB) after reset
+    parameter INIT_WAKE = 1,
+    // clk cycles CS# stays high after 0xAB (tRES1 = 3 us at f_clk)
+    parameter T_RES_CYCLES = 256,
+    // 1: set QE in the volatile status register after reset (Winbond W25Q)
+    parameter INIT_QE = 1,
+    // minimum clk cycles with CS# high between two commands (>= 50 ns)
+    parameter CS_HIGH_CYCLES = 4,
+    // extra register stages in the pin round trip: IO output + input registers (0..2)
+    parameter IN_LAT = 0
+) (
+    input  wire                                              clk,
+    input  wire                                              rst,
+
+    /*
+     * Control
+     */
+    input  wire                                              start,
+    input  wire [$clog2(DEPTH)-1:0]                          start_addr,
+    input  wire [$clog2(DEPTH)-1:0]                          last_addr,
+    output wire                                              busy,
+    output wire                                              done,
+    // the boot sequence is over: start is accepted
+    output wire                                              loaded,
+
+    /*
+     * Weight stream output
+     */
+    output wire                                              m_w_valid,
+    input  wire                                              m_w_ready,
+    output wire [LANES*8-1:0]                                m_w_mant,
+    output wire [((LANES > GROUP) ? LANES / GROUP : 1)*4-1:0] m_w_dexp,
+    output wire                                              m_w_last,
+
+    /*
+     * QSPI flash pins (every output registered; io_oe high = FPGA drives)
+     */
+    output wire                                              spi_cs_n,
+    output wire                                              spi_sck,
+    output wire [3:0]                                        spi_io_o,
+    output wire [3:0]                                        spi_io_oe,
+    input  wire [3:0]                                        spi_io_i
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+// dexps per beat, beat bits, bytes and nibbles per beat in flash
+localparam NDX = (LANES > GROUP) ? LANES / GROUP : 1;
+localparam BEAT_W = LANES * 8 + NDX * 4;
+localparam BB = (BEAT_W + 7) / 8;
+localparam NW = 2 * BB;
+localparam NWW = $clog2(NW);
+localparam AW = $clog2(DEPTH);
+// CS# high time between commands (the status poll also waits for IN_LAT)
+localparam CSH = (CS_HIGH_CYCLES > IN_LAT + 2) ? CS_HIGH_CYCLES : IN_LAT + 2;
+localparam WMAX = (T_RES_CYCLES > CSH) ? T_RES_CYCLES : CSH;
+localparam WCW = $clog2(WMAX + 1);
+
+localparam [31:0] NW_M1 = NW - 1;
+localparam [NWW-1:0] NIB_LAST = NW_M1[NWW-1:0];
+localparam [31:0] BB_32 = BB;
+localparam [31:0] CSH_32 = CSH;
+localparam [31:0] T_RES_32 = T_RES_CYCLES;
+localparam [23:0] BB24 = BB_32[23:0];
+localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
+localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (LANES < 1 || LANES > 64 || (LANES & (LANES - 1)) != 0) begin
+        $error("Error: LANES must be a power of two in 1..64 (instance %m)");
+        $finish;
+    end
+    if (GROUP < 4 || GROUP > 256 || (GROUP & (GROUP - 1)) != 0) begin
+        $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
+        $finish;
+    end
+    if (DEPTH < 2 || {8'd0, BASE_ADDR} + DEPTH * BB > 32'h1000000) begin
+        $error("Error: DEPTH must be >= 2 and the image must end within 16 MiB (instance %m)");
+        $finish;
+    end
+    if (IN_LAT < 0 || IN_LAT > 2 || T_RES_CYCLES < 1 || CS_HIGH_CYCLES < 1) begin
+        $error("Error: IN_LAT must be 0..2, T_RES_CYCLES and CS_HIGH_CYCLES >= 1 (instance %m)");
+        $finish;
+    end
+end
+
+// ---- SPI sequencer ---------------------------------------------------------------
+
+// sequencer states
+localparam [2:0] S_WAIT = 3'd0,  // CS# high, counting wait_reg down, then step_reg
+                 S_TX = 3'd1,    // shifting sh_reg out on IO0, MSB first
+                 S_RX = 3'd2,    // shifting 8 bits in from IO1 (status poll)
+                 S_DUMMY = 3'd3, // 8 dummy clocks of 0x6B, IOs released
+                 S_DATA = 3'd4,  // quad data nibbles, paced by the beat credits
+                 S_FIN = 3'd5,   // SCK low since the last falling edge: CS# up
+                 S_IDLE = 3'd6;  // waiting for a read request
+// what S_WAIT does when its count runs out
+localparam [2:0] T_WAKE = 3'd0, T_WREN = 3'd1, T_WRSR = 3'd2, T_POLL = 3'd3,
+                 T_CHECK = 3'd4, T_IDLE = 3'd5;
+// what follows the S_TX phase
+localparam [1:0] X_FIN = 2'd0, X_RX = 2'd1, X_DUMMY = 2'd2;
+
+localparam [2:0] T_FIRST = (INIT_WAKE != 0) ? T_WAKE : (INIT_QE != 0) ? T_WREN : T_IDLE;
+localparam [2:0] T_AFTER_WAKE = (INIT_QE != 0) ? T_WREN : T_IDLE;
+
+reg [2:0] state_reg;
+reg [2:0] step_reg;      // S_WAIT's next action
+reg [2:0] nxt_step_reg;  // step_reg after the current command
+reg nxt_res_reg;         // wait T_RES_CYCLES (not CSH) after the current command
+reg [1:0] then_reg;      // phase after S_TX
+reg [WCW-1:0] wait_reg;
+reg [5:0] cnt_reg;       // bits / clocks left in S_TX, S_RX, S_DUMMY
+reg [31:0] sh_reg;       // S_TX shift register, sh_reg[31] on IO0
+reg cs_n_reg;
+reg sck_reg;
+reg [3:0] oe_reg;
+reg loaded_reg;
+reg start_d_reg;         // start taken last cycle
+reg req_reg;             // a read burst is requested
+reg [23:0] off_reg;      // its first beat's byte offset from BASE_ADDR
+reg [AW-1:0] len_reg;    // its beats minus one
+reg [23:0] addr_reg;     // its flash byte address
+reg rx_bit;              // last bit read by the poll: status 1 bit 0, BUSY
+
+// data phase: wire nibble within the beat, beats left after the current
+// one and beats held downstream (assembly + output register)
+reg [NWW-1:0] nib_reg;
+reg [AW-1:0] left_reg;
+reg [1:0] credit_reg;
+
+wire issue_ok = nib_reg != {NWW{1'b0}} || credit_reg != 2'd2;
+wire nib_last = nib_reg == NIB_LAST;
+wire beat_last = left_reg == {AW{1'b0}};
+// the clk edge that raises SCK samples the bus (IN_LAT edges later here)
+wire rise = !sck_reg && (state_reg == S_TX || state_reg == S_RX || state_reg == S_DUMMY ||
+                         (state_reg == S_DATA && issue_ok));
+wire fall = sck_reg;
+wire data_rise = rise && state_reg == S_DATA;
+wire rx_rise = rise && state_reg == S_RX;
+
+assign spi_cs_n = cs_n_reg;
+assign spi_sck = sck_reg;
+// IO0: command, address and the write data; IO2 (WP#) and IO3 (HOLD#) high
+// whenever the FPGA drives them; IO1 is only an input
+assign spi_io_o = {2'b11, 1'b0, sh_reg[31]};
+assign spi_io_oe = oe_reg;
+assign loaded = loaded_reg;
+
+// start and request: the byte address takes two cycles (offset, then the
+// base), so the request reaches the sequencer one cycle after start
+wire start_ok;
+
+always @(posedge clk) begin
+    start_d_reg <= start_ok;
+    if (start_d_reg) begin
+        req_reg <= 1'b1;
+    end else if (state_reg == S_IDLE) begin
+        req_reg <= 1'b0;
+    end
+    if (rst) begin
+        start_d_reg <= 1'b0;
+        req_reg <= 1'b0;
+    end
+end
+
+wire [23:0] start_x = {{(24-AW){1'b0}}, start_addr};
+
+// start_x * BB as shifts and adds (a constant factor: no multiplier)
+function [23:0] times_bb(input [23:0] x);
+    integer j;
+    begin
+        times_bb = 24'd0;
+        for (j = 0; j < 8; j = j + 1)
+            if (BB24[j])
+                times_bb = times_bb + (x << j);
+    end
+endfunction
+
+always @(posedge clk) begin
+    if (start_ok) begin
+        off_reg <= times_bb(start_x);
+        len_reg <= last_addr - start_addr;
+    end
+    if (start_d_reg)
+        addr_reg <= BASE_ADDR + off_reg;
+end
+
+// the sequencer
+always @(posedge clk) begin
+    case (state_reg)
+        S_WAIT: begin
+            // IOs driven again one cycle after CS# rose (the flash floats
+            // its outputs within tSHQZ)
+            oe_reg <= 4'b1101;
+            if (wait_reg != {WCW{1'b0}}) begin
+                wait_reg <= wait_reg - 1'b1;
+            end else begin
+                case (step_reg)
+                    T_WAKE: begin
+                        // release from power-down, then tRES1
+                        cs_n_reg <= 1'b0;
+                        sh_reg <= {8'hab, 24'd0};
+                        cnt_reg <= 6'd8;
+                        then_reg <= X_FIN;
+                        nxt_step_reg <= T_AFTER_WAKE;
+                        nxt_res_reg <= 1'b1;
+                        state_reg <= S_TX;
+                    end
+                    T_WREN: begin
+                        // write enable for the volatile status registers
+                        cs_n_reg <= 1'b0;
+                        sh_reg <= {8'h50, 24'd0};
+                        cnt_reg <= 6'd8;
+                        then_reg <= X_FIN;
+                        nxt_step_reg <= T_WRSR;
+                        nxt_res_reg <= 1'b0;
+                        state_reg <= S_TX;
+                    end
+                    T_WRSR: begin
+                        // status 1 = 0x00, status 2 = 0x02 (QE)
+                        cs_n_reg <= 1'b0;
+                        sh_reg <= {8'h01, 8'h00, 8'h02, 8'd0};
+                        cnt_reg <= 6'd24;
+                        then_reg <= X_FIN;
+                        nxt_step_reg <= T_POLL;
+                        nxt_res_reg <= 1'b0;
+                        state_reg <= S_TX;
+                    end
+                    T_POLL: begin
+                        // read status register 1
+                        cs_n_reg <= 1'b0;
+                        sh_reg <= {8'h05, 24'd0};
+                        cnt_reg <= 6'd8;
+                        then_reg <= X_RX;
+                        nxt_step_reg <= T_CHECK;
+                        nxt_res_reg <= 1'b0;
+                        state_reg <= S_TX;
+                    end
+                    T_CHECK: begin
+                        // BUSY (bit 0): poll again
+                        if (rx_bit) begin
+                            step_reg <= T_POLL;
+                            wait_reg <= WAIT_CSH;
+                        end else begin
+                            state_reg <= S_IDLE;
+                        end
+                    end
+                    default: begin
+                        state_reg <= S_IDLE;
+                    end
+                endcase
+            end
+        end
+        S_IDLE: begin
+            if (req_reg) begin
+                // 0x6B and the address, then 8 dummy clocks and the data
+                cs_n_reg <= 1'b0;
+                sh_reg <= {8'h6b, addr_reg};
+                cnt_reg <= 6'd32;
+                then_reg <= X_DUMMY;
+                nxt_step_reg <= T_IDLE;
+                nxt_res_reg <= 1'b0;
+                state_reg <= S_TX;
+            end
+        end
+        S_TX: begin
+            if (fall) begin
+                if (cnt_reg == 6'd1) begin
+                    case (then_reg)
+                        X_RX: begin
+                            cnt_reg <= 6'd8;
+                            state_reg <= S_RX;
+                        end
+                        X_DUMMY: begin
+                            // turnaround: the flash drives IO0..IO3 after
+                            // the last dummy clock
+                            cnt_reg <= 6'd8;
+                            oe_reg <= 4'b0000;
+                            state_reg <= S_DUMMY;
+                        end
+                        default: begin
+                            state_reg <= S_FIN;
+                        end
+                    endcase
+                end else begin
+                    cnt_reg <= cnt_reg - 1'b1;
+                    sh_reg <= {sh_reg[30:0], 1'b0};
+                end
+            end
+        end
+        S_RX: begin
+            if (fall) begin
+                cnt_reg <= cnt_reg - 1'b1;
+                if (cnt_reg == 6'd1)
+                    state_reg <= S_FIN;
+            end
+        end
+        S_DUMMY: begin
+            if (fall) begin
+                cnt_reg <= cnt_reg - 1'b1;
+                if (cnt_reg == 6'd1)
+                    state_reg <= S_DATA;
+            end
+        end
+        S_DATA: begin
+            if (fall && nib_last && beat_last)
+                state_reg <= S_FIN;
+        end
+        S_FIN: begin
+            cs_n_reg <= 1'b1;
+            step_reg <= nxt_step_reg;
+            wait_reg <= nxt_res_reg ? WAIT_RES : WAIT_CSH;
+            state_reg <= S_WAIT;
+        end
+        default: begin
+            state_reg <= S_WAIT;
+        end
+    endcase
+    // SCK: up on every permitted rise, down on the next edge
+    if (rise)
+        sck_reg <= 1'b1;
+    else if (fall)
+        sck_reg <= 1'b0;
+    if (rst) begin
+        state_reg <= S_WAIT;
+        step_reg <= T_FIRST;
+        wait_reg <= WAIT_CSH;
+        cs_n_reg <= 1'b1;
+        sck_reg <= 1'b0;
+        oe_reg <= 4'b1101;
+        sh_reg <= 32'd0;
+    end
+end
+
+// loaded: the boot sequence reached S_IDLE once
+always @(posedge clk) begin
+    if (state_reg == S_IDLE)
+        loaded_reg <= 1'b1;
+    if (rst)
+        loaded_reg <= 1'b0;
+end
+
+// data phase counters
+always @(posedge clk) begin
+    if (state_reg == S_IDLE) begin
+        left_reg <= len_reg;
+        nib_reg <= {NWW{1'b0}};
+    end else if (state_reg == S_DATA && fall) begin
+        if (nib_last) begin
+            nib_reg <= {NWW{1'b0}};
+            left_reg <= left_reg - 1'b1;
+        end else begin
+            nib_reg <= nib_reg + 1'b1;
+        end
+    end
+    if (rst) begin
+        left_reg <= {AW{1'b0}};
+        nib_reg <= {NWW{1'b0}};
+    end
+end
+
+// ---- sampling: {rx bit, data nibble, beat's last nibble, stream's last beat} ----
+
+wire [3:0] ev_now = {rx_rise, data_rise, nib_last, beat_last};
+wire [3:0] ev;
+
+generate
+    if (IN_LAT == 0) begin : g_lat0
+        assign ev = ev_now;
+    end else if (IN_LAT == 1) begin : g_lat1
+        reg [3:0] ev_reg;
+        always @(posedge clk) begin
+            ev_reg <= ev_now;
+            if (rst)
+                ev_reg <= 4'd0;
+        end
+        assign ev = ev_reg;
+    end else begin : g_lat
+        // 4 bits per stage, the newest in the low bits
+        reg [4*IN_LAT-1:0] ev_pipe;
+        always @(posedge clk) begin
+            ev_pipe <= {ev_pipe[4*IN_LAT-5:0], ev_now};
+            if (rst)
+                ev_pipe <= {(4*IN_LAT){1'b0}};
+        end
+        assign ev = ev_pipe[4*IN_LAT-1 -: 4];
+    end
+endgenerate
+
+wire ev_rx = ev[3];
+wire ev_data = ev[2];
+wire ev_nib_last = ev[1];
+wire ev_beat_last = ev[0];
+
+// status register 1 arrives MSB first: the last bit is BUSY
+always @(posedge clk) begin
+    if (ev_rx)
+        rx_bit <= spi_io_i[1];
+end
+
+// ---- beat assembly ------------------------------------------------------------
+
+// wire nibble w of the beat lands in asm_sr[4w +: 4]; the flash sends each
+// byte's high nibble first, so beat nibble n is wire nibble n ^ 1
+reg [NW*4-1:0] asm_sr;
+reg asm_full_reg; // asm_sr holds a complete beat
+reg asm_last_reg;
+
+always @(posedge clk) begin
+    if (ev_data)
+        asm_sr <= {spi_io_i, asm_sr[NW*4-1:4]};
+end
+
+wire [BEAT_W-1:0] asm_beat;
+
+genvar k;
+generate
+    for (k = 0; k < BEAT_W / 4; k = k + 1) begin : g_nib
+        assign asm_beat[4*k +: 4] = asm_sr[4*(k ^ 1) +: 4];
+    end
+endgenerate
+
+// pad nibble (BEAT_W % 8 == 4): received, never used
+wire unused_pad = ^asm_sr[4*(NW-2) +: 4];
+
+// ---- output register ----------------------------------------------------------
+
+reg m_valid_reg;
+reg [BEAT_W-1:0] m_data_reg;
+reg m_last_reg;
+reg busy_reg;
+reg done_reg;
+
+wire out_fire = m_valid_reg && m_w_ready;
+wire xfer = asm_full_reg && (!m_valid_reg || m_w_ready);
+wire first_issue = data_rise && nib_reg == {NWW{1'b0}};
+
+assign start_ok = start && !busy_reg && loaded_reg;
+assign busy = busy_reg;
+assign done = done_reg;
+assign m_w_valid = m_valid_reg;
+assign m_w_mant = m_data_reg[LANES*8-1:0];
+assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
+assign m_w_last = m_last_reg;
+
+// the beat completes with its last nibble; it moves on as soon as the
+// output register is free (the credits guarantee the next beat's first
+// nibble comes later)
+always @(posedge clk) begin
+    if (ev_data && ev_nib_last) begin
+        asm_full_reg <= 1'b1;
+        asm_last_reg <= ev_beat_last;
+    end else if (xfer) begin
+        asm_full_reg <= 1'b0;
+    end
+    if (rst)
+        asm_full_reg <= 1'b0;
+end
+
+always @(posedge clk) begin
+    if (xfer) begin
+        m_valid_reg <= 1'b1;
+        m_data_reg <= asm_beat;
+        m_last_reg <= asm_last_reg;
+    end else if (m_w_ready) begin
+        m_valid_reg <= 1'b0;
+    end
+    if (rst)
+        m_valid_reg <= 1'b0;
+end
+
+// beats clocked in but not yet taken downstream (at most 2)
+always @(posedge clk) begin
+    case ({first_issue, out_fire})
+        2'b10: credit_reg <= credit_reg + 2'd1;
+        2'b01: credit_reg <= credit_reg - 2'd1;
+        default: credit_reg <= credit_reg;
+    endcase
+    if (rst)
+        credit_reg <= 2'd0;
+end
+
+always @(posedge clk) begin
+    if (start_ok)
+        busy_reg <= 1'b1;
+    else if (out_fire && m_last_reg)
+        busy_reg <= 1'b0;
+    if (rst)
+        busy_reg <= 1'b0;
+end
+
+always @(posedge clk) begin
+    done_reg <= out_fire && m_last_reg;
+    if (rst)
+        done_reg <= 1'b0;
+end
+
+endmodule
+
+`resetall

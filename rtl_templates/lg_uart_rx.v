@@ -1,0 +1,186 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: UART receiver, 8N1 (template rtl_templates/lg_uart_rx.v; bench
+ * tests/hdl/tb_uart.cpp; the host protocol on top of it is lg_uart_tokens,
+ * docs/fpga.md).
+ *
+ * Why: the iCEBreaker talks to its host through the FTDI's UART; the token
+ * protocol needs a byte stream in.
+ *
+ * Parameters: CLK_HZ (clk frequency), BAUD (line rate); one bit lasts
+ * CPB = round(CLK_HZ / BAUD) clk cycles (>= 8).
+ *
+ * Operation: rxd passes a two-flop synchronizer (it is asynchronous). A
+ * falling edge starts a frame; the start bit is checked at its middle (a
+ * glitch shorter than half a bit returns to idle), the 8 data bits (LSB
+ * first) and the stop bit are sampled at their middles, CPB cycles apart.
+ * The receiver is ready for the next start bit from the middle of the stop
+ * bit on, so the two ends' rates may differ by about +-4 %.
+ *
+ * Handshake contract:
+ *  - m: valid/ready; valid stays high and data stable until ready. A UART
+ *    cannot wait: a byte completed while m_valid is still high is dropped
+ *    and err_overrun pulses.
+ *  - err_frame: one-cycle pulse when a stop bit is low (the byte is
+ *    dropped); the receiver then waits for the line to be high again (a
+ *    break is one error, not a stream of zero bytes).
+ *
+ * Latency: m_valid rises 3 + CPB / 2 + 9 * CPB cycles after the first
+ * cycle with rxd low (2 synchronizer stages, 1 to see the edge, half the
+ * start bit, 8 data bits and half the stop bit).
+ */
+module ${MODULE} #(
+    // clk frequency in Hz
+    parameter CLK_HZ = 24000000,
+    // line rate in baud
+    parameter BAUD = 115200
+) (
+    input  wire       clk,
+    input  wire       rst,
+
+    /*
+     * Serial line (asynchronous, idle high)
+     */
+    input  wire       rxd,
+
+    /*
+     * Received bytes
+     */
+    output wire       m_valid,
+    input  wire       m_ready,
+    output wire [7:0] m_data,
+
+    /*
+     * Errors (one-cycle pulses)
+     */
+    output wire       err_frame,
+    output wire       err_overrun
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+// clk cycles per bit (rounded), and to the middle of the start bit
+localparam CPB = (CLK_HZ + BAUD / 2) / BAUD;
+localparam HALF = CPB / 2;
+localparam CW = $clog2(CPB);
+localparam [31:0] CPB_M1_32 = CPB - 1;
+localparam [31:0] HALF_M1_32 = HALF - 1;
+localparam [CW-1:0] CPB_M1 = CPB_M1_32[CW-1:0];
+localparam [CW-1:0] HALF_M1 = HALF_M1_32[CW-1:0];
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (BAUD < 1 || CLK_HZ < 8 * BAUD) begin
+        $error("Error: CLK_HZ must be at least 8 * BAUD (instance %m)");
+        $finish;
+    end
+end
+
+// ---- synchronizer -------------------------------------------------------------
+
+reg rx_meta_reg;
+reg rx_reg;
+
+always @(posedge clk) begin
+    rx_meta_reg <= rxd;
+    rx_reg <= rx_meta_reg;
+    if (rst) begin
+        rx_meta_reg <= 1'b1;
+        rx_reg <= 1'b1;
+    end
+end
+
+// ---- receiver -------------------------------------------------------------------
+
+localparam [2:0] S_IDLE = 3'd0,  // line high, waiting for a start bit
+                 S_START = 3'd1, // to the middle of the start bit
+                 S_DATA = 3'd2,  // 8 data bits
+                 S_STOP = 3'd3,  // to the middle of the stop bit
+                 S_BREAK = 3'd4; // after a framing error: wait for high
+
+reg [2:0] state_reg;
+reg [CW-1:0] cnt_reg;
+reg [2:0] bit_reg;
+reg [7:0] sh_reg;
+reg m_valid_reg;
+reg [7:0] m_data_reg;
+reg err_frame_reg;
+reg err_overrun_reg;
+
+assign m_valid = m_valid_reg;
+assign m_data = m_data_reg;
+assign err_frame = err_frame_reg;
+assign err_overrun = err_overrun_reg;
+
+wire tick = cnt_reg == {CW{1'b0}};
+
+always @(posedge clk) begin
+    err_frame_reg <= 1'b0;
+    err_overrun_reg <= 1'b0;
+    if (m_ready)
+        m_valid_reg <= 1'b0;
+    if (!tick)
+        cnt_reg <= cnt_reg - 1'b1;
+    case (state_reg)
+        S_IDLE: begin
+            if (!rx_reg) begin
+                cnt_reg <= HALF_M1;
+                state_reg <= S_START;
+            end
+        end
+        S_START: begin
+            if (tick) begin
+                if (rx_reg) begin
+                    state_reg <= S_IDLE; // a glitch, not a start bit
+                end else begin
+                    cnt_reg <= CPB_M1;
+                    bit_reg <= 3'd0;
+                    state_reg <= S_DATA;
+                end
+            end
+        end
+        S_DATA: begin
+            if (tick) begin
+                sh_reg <= {rx_reg, sh_reg[7:1]};
+                cnt_reg <= CPB_M1;
+                bit_reg <= bit_reg + 1'b1;
+                if (bit_reg == 3'd7)
+                    state_reg <= S_STOP;
+            end
+        end
+        S_STOP: begin
+            if (tick) begin
+                if (rx_reg) begin
+                    if (m_valid_reg && !m_ready) begin
+                        err_overrun_reg <= 1'b1;
+                    end else begin
+                        m_valid_reg <= 1'b1;
+                        m_data_reg <= sh_reg;
+                    end
+                    state_reg <= S_IDLE;
+                end else begin
+                    err_frame_reg <= 1'b1;
+                    state_reg <= S_BREAK;
+                end
+            end
+        end
+        default: begin
+            if (rx_reg)
+                state_reg <= S_IDLE;
+        end
+    endcase
+    if (rst) begin
+        state_reg <= S_IDLE;
+        cnt_reg <= {CW{1'b0}};
+        m_valid_reg <= 1'b0;
+        err_frame_reg <= 1'b0;
+        err_overrun_reg <= 1'b0;
+    end
+end
+
+endmodule
+
+`resetall

@@ -1,0 +1,739 @@
+// tb_decoder: the emitted decoder (<prefix>_top, verilated with --prefix
+// Vdut) co-simulated against the bit-exact C model, logit by logit.
+//
+// The harness builds the same lg_qmodel the emitter built (lg_decoder_qmodel:
+// the checkpoint's weights, or the seeded synthetic ones, default quantizer
+// options) and checks that it matches the emitted design (the hash in
+// manifest.json). It runs one or more sequences through the top module, as
+// a host would: ctl_start, the prompt on s_tok (random valid gaps), the
+// generated tokens taken from m_tok (random ready gaps). Alongside, the C
+// reference runs llama2.c's generate() loop itself (lg_ref_forward for each
+// position, lg_ref_sample after the last prompt token), so every position's
+// whole logit vector (the m_logit tap) and every sampled token are compared,
+// as are the sticky error flags at the end of each sequence.
+//
+// Arguments (plusargs, any order):
+//   +dir=DIR               the emitted decoder (files.f, images, manifest.json)
+//   +config=NAME           preset; overrides as in the CLI: +lanes=N +dim=N
+//                          +hidden-dim=N +n-layers=N +n-heads=N +n-kv-heads=N
+//                          +vocab-size=N +seq-len=N +rope-theta=N +group-size=N
+//                          +kv-bits=N +kv-group=N
+//   +checkpoint=FILE       real weights (else synthetic, as the emitter)
+//   +tokenizer=FILE        prints the story as it streams; needed by +prompt
+//   +prompt=TEXT           prompt text (encoded with BOS, as llama2.c)
+//   +tokens=A,B,...        prompt token ids instead (BOS included if wanted)
+//   +teacher=N             prompt = BOS + the reference's greedy continuation,
+//                          N positions in all (teacher forcing; the bench)
+//   +n=N                   tokens to generate (ctl_n_gen; default 8)
+//   +temp=T                temperature (decimal; 0 = greedy; default 0)
+//   +seed=S                sampler seed (default 42)
+//   +stall=P               percent of cycles a token stream stalls (default 25)
+//   +errtest               also run the error sequences: an out-of-range prompt
+//                          token, a prompt running past seq_len, generation
+//                          running into seq_len, then a clean sequence again
+//   +boot                  write the weight image through the wl_* port first
+//   +quiet                 no story text
+//   +verbose               per-stage progress (stage changes with cycle stamps)
+//   +bench                 per-position cycles and the per-stage breakdown
+//   +trace[=FILE]          waveform (FST)
+// Exit code 0 = every logit and token matched and the flags were right.
+#include "Vdut.h"
+#include "testb.h"
+#include <verilated_syms.h>
+
+extern "C" {
+#include "llamagen/checkpoint.h"
+#include "llamagen/emit_decoder.h"
+#include "llamagen/emit_mem.h"
+#include "llamagen/quantize.h"
+#include "llamagen/ref_model.h"
+#include "llamagen/tokenizer.h"
+}
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+typedef TESTB<Vdut> TB;
+
+static int errors = 0;
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            if (errors++ < 20) {                                                             \
+                std::printf("\nFAIL %s:%d: ", __FILE__, __LINE__);                         \
+                std::printf(__VA_ARGS__);                                                    \
+                std::printf("\n");                                                           \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+// ---- arguments ----------------------------------------------------------------------
+
+static std::map<std::string, std::string> args;
+
+static void parse_args(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '+')
+            continue;
+        const char *eq = std::strchr(a, '=');
+        if (eq)
+            args[std::string(a + 1, eq)] = eq + 1;
+        else
+            args[a + 1] = "";
+    }
+}
+
+static bool has(const char *k) { return args.count(k) != 0; }
+static std::string arg(const char *k, const char *def)
+{
+    return has(k) ? args[k] : std::string(def);
+}
+static long long argi(const char *k, long long def)
+{
+    return has(k) ? std::strtoll(args[k].c_str(), nullptr, 0) : def;
+}
+
+// Decimal temperature -> 1/T in Q16 with integer arithmetic (as the CLI's
+// run does): "0.8" -> round(65536 * 10 / 8); 0 = greedy.
+static uint32_t inv_temp_q16(const char *text)
+{
+    uint64_t num = 0, den = 1;
+    int frac = 0;
+    for (const char *c = text; *c; c++) {
+        if (*c == '.') {
+            frac = 1;
+            continue;
+        }
+        if (*c < '0' || *c > '9' || num > 1000000000000ull || den > 1000000000000ull)
+            break;
+        num = num * 10 + (uint64_t)(*c - '0');
+        if (frac)
+            den *= 10;
+    }
+    if (num == 0)
+        return 0;
+    uint64_t v = (65536 * den + num / 2) / num;
+    return v > 0xffffff ? 0xffffff : (v == 0 ? 1 : (uint32_t)v);
+}
+
+// ---- wide port helpers ---------------------------------------------------------------
+
+template <class T> static void set_bits(T &port, const uint64_t *w, int bits)
+{
+    (void)bits;
+    port = (T)w[0];
+}
+template <std::size_t N> static void set_bits(VlWide<N> &port, const uint64_t *w, int bits)
+{
+    for (std::size_t i = 0; i < N; i++) {
+        int k = (int)i * 32;
+        port[i] = k < bits ? (uint32_t)(w[k / 64] >> (k % 64)) : 0u;
+    }
+}
+
+// ---- the reference: llama2.c's generate() loop on the C model ----------------------------
+
+struct Sequence {
+    std::vector<int> prompt; // ids as sent (may include rejected ones)
+    int n_gen;
+    uint32_t inv_temp;
+    uint32_t seed;
+    const char *what;
+};
+
+struct Ref {
+    const lg_qmodel *qm;
+    lg_ref_model rm;
+    int vocab, seq_len;
+    // expectation of the current sequence
+    std::vector<int> inputs; // input token of each position, as known so far
+    int n_prompt;            // accepted prompt tokens (positions fed by the host)
+    bool sample_after_prompt;
+    int gen_left;
+    uint32_t inv_temp, state;
+    bool err_pos, err_tok, over;
+    int pos_done; // positions whose logits were compared
+    std::deque<std::pair<int, int>> exp_tokens; // (input of the position, sampled token)
+
+    void begin(const Sequence &s)
+    {
+        inputs.clear();
+        exp_tokens.clear();
+        err_pos = err_tok = over = false;
+        pos_done = 0;
+        inv_temp = s.inv_temp;
+        state = lg_sampler_seed(s.seed);
+        gen_left = s.n_gen;
+        bool last_rejected = false;
+        for (size_t i = 0; i < s.prompt.size(); i++) {
+            int t = s.prompt[i];
+            bool rej = false;
+            if (t < 0 || t >= vocab) {
+                err_tok = true;
+                rej = true;
+            } else if ((int)inputs.size() == seq_len) {
+                err_pos = true;
+                rej = true;
+            } else {
+                inputs.push_back(t);
+            }
+            if (i + 1 == s.prompt.size())
+                last_rejected = rej;
+        }
+        n_prompt = (int)inputs.size();
+        sample_after_prompt = !last_rejected && gen_left > 0;
+        if (inputs.empty())
+            over = true;
+    }
+
+    // HW logits of the next position: compare, then advance the loop.
+    // Returns the sampled token or -1.
+    int position(const std::vector<int32_t> &hw, int *mismatches)
+    {
+        int p = pos_done++;
+        if (p >= (int)inputs.size()) {
+            *mismatches = -1;
+            return -1;
+        }
+        const int32_t *lg = lg_ref_forward(&rm, inputs[p], p);
+        int bad = 0;
+        for (int i = 0; i < vocab; i++)
+            if (hw[i] != lg[i]) {
+                if (bad < 4)
+                    std::printf("\n  pos %d logit %d: rtl %d ref %d", p, i, hw[i], lg[i]);
+                bad++;
+            }
+        *mismatches = bad;
+        int tok = -1;
+        if (p >= n_prompt - 1 && sample_after_prompt && gen_left > 0) {
+            // sample from the reference's own logits (the loop stays the
+            // reference's even if the RTL drifted)
+            tok = lg_ref_sample(lg, vocab, inv_temp, &state, &qm->luts);
+            exp_tokens.push_back(std::make_pair(inputs[p], tok));
+            gen_left--;
+            if (gen_left == 0 || tok == 1) {
+                over = true;
+            } else if (p + 1 == seq_len) {
+                err_pos = true;
+                over = true;
+            } else {
+                inputs.push_back(tok);
+            }
+        } else if (p + 1 == (int)inputs.size()) {
+            over = true;
+        }
+        return tok;
+    }
+};
+
+// ---- the bench -------------------------------------------------------------------------------
+
+static const char *STAGE_NAMES[] = {"idle", "tok", "embed", "norm", "matvec", "kvwait",
+                                    "attn", "sample", "next", "end"};
+static const char *KIND_NAMES[] = {"Wq", "Wk", "Wv", "Wo", "W1", "W3", "W2", "Wcls"};
+enum { N_STAGES = 10, N_KINDS = 8 };
+
+struct Harness {
+    TB *tb;
+    Vdut *m;
+    Ref ref;
+    const lg_tokenizer *tok;
+    lg_config cfg;
+    std::mt19937_64 rng;
+    int stall_pct;
+    bool quiet, verbose, bench;
+    // internal state (public_flat_rd signals of the controller)
+    const CData *state_p, *kind_p;
+    // per-stage cycles, all sequences: stage x kind (kind only for matvec)
+    uint64_t stage_cycles[N_STAGES][N_KINDS];
+    std::vector<uint64_t> pos_cycles; // cycles per position (interval between last logits)
+    std::vector<uint64_t> pos_mv, pos_att, pos_oth;
+    uint64_t sim_cycles;
+
+    bool chance(int pct) { return pct > 0 && (int)(rng() % 100) < pct; }
+
+    void find_internal()
+    {
+        state_p = kind_p = nullptr;
+        const VerilatedScopeNameMap *mp = tb->ctx->scopeNameMap();
+        if (!mp)
+            return;
+        for (const auto &kv : *mp) {
+            std::string name = kv.first;
+            if (name.size() < 6 || name.compare(name.size() - 6, 6, ".u_dec") != 0)
+                continue;
+            const VerilatedScope *sc = kv.second;
+            VerilatedVar *s = sc->varFind("state_reg");
+            VerilatedVar *k = sc->varFind("kind_reg");
+            if (s && k) {
+                state_p = (const CData *)s->datap();
+                kind_p = (const CData *)k->datap();
+            }
+        }
+    }
+
+    int stage() const { return state_p ? (*state_p & 15) : 0; }
+    int kind() const { return kind_p ? (*kind_p & 7) : 0; }
+
+    void print_piece(int prev, int next)
+    {
+        if (quiet || !tok || next == 1)
+            return;
+        lg_tokenizer_print_piece(stdout, lg_tokenizer_decode(tok, prev, next));
+        std::fflush(stdout);
+    }
+
+    bool tracing; // +trace: the full testb.h tick (settle, edge, trace samples)
+
+    // One clock cycle. Without a trace: the rising and the falling edge
+    // only (Verilator settles the inputs changed since the last eval before
+    // it processes the edge), half the evaluations of testb.h's tick.
+    void tick()
+    {
+        if (tracing) {
+            tb->tick();
+            return;
+        }
+        m->clk = 1;
+        m->eval();
+        m->clk = 0;
+        m->eval();
+        tb->cycle++;
+    }
+
+    // Runs one sequence; returns false on a hang.
+    bool run(const Sequence &s, int index)
+    {
+        ref.begin(s);
+        if (!quiet)
+            std::printf("%s-- sequence %d: %s (%zu prompt ids, n_gen %d, inv_temp %u, seed %u)\n",
+                        index ? "\n" : "", index, s.what, s.prompt.size(), s.n_gen, s.inv_temp,
+                        s.seed);
+        // wait for idle and weights
+        for (int i = 0; m->st_busy || !m->st_weights_ready; i++) {
+            if (i > 1000000) {
+                CHECK(false, "decoder never became idle with weights ready");
+                return false;
+            }
+            tick();
+        }
+        m->ctl_start = 1;
+        m->ctl_inv_temp = s.inv_temp;
+        m->ctl_seed = s.seed;
+        m->ctl_n_gen = (uint32_t)s.n_gen;
+        tick();
+        m->ctl_start = 0;
+        m->ctl_inv_temp = 0xabcdef; // must have been sampled with ctl_start
+        m->ctl_seed = 0x12345678;
+        m->ctl_n_gen = 0;
+
+        size_t sent = 0;
+        std::vector<int32_t> logits;
+        logits.reserve(ref.vocab);
+        uint64_t last_progress = tb->cycle, last_vec = tb->cycle;
+        uint64_t c_mv = m->cnt_matvec, c_att = m->cnt_attn, c_oth = m->cnt_other;
+        int last_stage = -1, last_kind = -1;
+        uint64_t watchdog = 200000 + 50ull * lg_decoder_cycles(&cfg, cfg.m.seq_len - 1);
+        while (true) {
+            // host side: prompt tokens and token sink with random stalls
+            bool offer = sent < s.prompt.size() && !chance(stall_pct);
+            m->s_tok_valid = offer;
+            m->s_tok_data = offer ? (uint32_t)s.prompt[sent] : 0x5a5a5a5a & ((1u << 16) - 1);
+            m->s_tok_last = offer && sent + 1 == s.prompt.size();
+            m->m_tok_ready = !chance(stall_pct);
+            // (no settle: every output sampled below comes from registers,
+            // none depends on the inputs just set)
+
+            int st = stage(), kd = kind();
+            stage_cycles[st][st == 4 ? kd : 0]++;
+            if (verbose && (st != last_stage || (st == 4 && kd != last_kind)))
+                std::printf("[%llu] pos %u %s%s%s\n", (unsigned long long)tb->cycle,
+                            (unsigned)m->st_pos, STAGE_NAMES[st], st == 4 ? " " : "",
+                            st == 4 ? KIND_NAMES[kd] : "");
+            last_stage = st;
+            last_kind = kd;
+
+            if (m->s_tok_valid && m->s_tok_ready)
+                sent++;
+            if (m->m_logit_valid) {
+                logits.push_back((int32_t)m->m_logit_data);
+                CHECK((bool)m->m_logit_last == ((int)logits.size() == ref.vocab),
+                      "m_logit_last at logit %zu", logits.size() - 1);
+                if ((int)logits.size() == ref.vocab) {
+                    int p = ref.pos_done, bad = 0;
+                    int in_tok = p < (int)ref.inputs.size() ? ref.inputs[p] : -1;
+                    ref.position(logits, &bad);
+                    CHECK(bad == 0, "position %d (input token %d): %d of %d logits differ", p,
+                          in_tok, bad, ref.vocab);
+                    // prompt text: the next prompt token after this position
+                    if (p + 1 < ref.n_prompt)
+                        print_piece(ref.inputs[p], ref.inputs[p + 1]);
+                    uint64_t now = tb->cycle + 1;
+                    pos_cycles.push_back(now - last_vec);
+                    pos_mv.push_back(m->cnt_matvec - c_mv);
+                    pos_att.push_back(m->cnt_attn - c_att);
+                    pos_oth.push_back(m->cnt_other - c_oth);
+                    c_mv = m->cnt_matvec;
+                    c_att = m->cnt_attn;
+                    c_oth = m->cnt_other;
+                    last_vec = now;
+                    logits.clear();
+                    last_progress = tb->cycle;
+                }
+            }
+            if (m->m_tok_valid && m->m_tok_ready) {
+                int t = (int)m->m_tok_data;
+                CHECK(!ref.exp_tokens.empty(), "unexpected token %d on m_tok", t);
+                if (!ref.exp_tokens.empty()) {
+                    std::pair<int, int> e = ref.exp_tokens.front();
+                    ref.exp_tokens.pop_front();
+                    CHECK(t == e.second, "sampled token %d, reference %d", t, e.second);
+                    print_piece(e.first, t);
+                }
+                last_progress = tb->cycle;
+            }
+            tick();
+            if (!m->st_busy && sent == s.prompt.size() && ref.exp_tokens.empty())
+                break;
+            if (tb->cycle - last_progress > watchdog) {
+                CHECK(false, "no progress for %llu cycles (stage %s, pos %u)",
+                      (unsigned long long)watchdog, STAGE_NAMES[stage()], (unsigned)m->st_pos);
+                return false;
+            }
+        }
+        CHECK(logits.empty(), "a partial logit vector (%zu words) at the end", logits.size());
+        CHECK(ref.pos_done == (int)ref.inputs.size(), "%d positions ran, the reference has %zu",
+              ref.pos_done, ref.inputs.size());
+        CHECK(ref.exp_tokens.empty(), "%zu expected tokens never came", ref.exp_tokens.size());
+        CHECK((bool)m->st_err_pos == ref.err_pos, "st_err_pos = %d, expected %d",
+              (int)m->st_err_pos, (int)ref.err_pos);
+        CHECK((bool)m->st_err_token == ref.err_tok, "st_err_token = %d, expected %d",
+              (int)m->st_err_token, (int)ref.err_tok);
+        if (!quiet)
+            std::printf("\n-- %d positions, %d tokens generated, err_pos %d, err_token %d\n",
+                        ref.pos_done, s.n_gen - ref.gen_left, (int)m->st_err_pos,
+                        (int)m->st_err_token);
+        return true;
+    }
+};
+
+// ---- main -------------------------------------------------------------------------------------
+
+static int build_config(lg_config *cfg, lg_err *err)
+{
+    static const char *const keys[] = {"dim",        "hidden-dim", "n-layers", "n-heads",
+                                       "n-kv-heads", "vocab-size", "seq-len",  "rope-theta",
+                                       "lanes",      "group-size", "kv-bits",  "kv-group"};
+    if (lg_config_preset(arg("config", "260k").c_str(), cfg, err))
+        return -1;
+    for (const char *k : keys)
+        if (has(k) && lg_config_override(cfg, k, args[k].c_str(), err))
+            return -1;
+    return lg_config_validate(cfg, err);
+}
+
+static std::string read_file(const std::string &path)
+{
+    std::string s;
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return s;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        s.append(buf, n);
+    std::fclose(f);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    lg_err err;
+    lg_config cfg;
+    lg_weights w;
+    std::memset(&w, 0, sizeof w);
+    lg_tokenizer tok;
+    std::memset(&tok, 0, sizeof tok);
+    bool have_tok = false;
+    if (build_config(&cfg, &err)) {
+        std::printf("tb_decoder: %s\n", err.msg);
+        return 2;
+    }
+    if (has("checkpoint")) {
+        lg_model_config mc;
+        if (lg_checkpoint_load(args["checkpoint"].c_str(), &mc, &w, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+    }
+    if (has("tokenizer")) {
+        if (lg_tokenizer_load(args["tokenizer"].c_str(), cfg.m.vocab_size, &tok, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+        have_tok = true;
+    }
+    lg_qmodel qm;
+    auto t0 = std::chrono::steady_clock::now();
+    if (lg_decoder_qmodel(&qm, &cfg, has("checkpoint") ? &w : nullptr, &err)) {
+        std::printf("tb_decoder: %s\n", err.msg);
+        return 2;
+    }
+    lg_weights_free(&w);
+
+    // the emitted design must be this model
+    std::string dir = arg("dir", ".");
+    std::string manifest = read_file(dir + "/manifest.json");
+    char hash[64];
+    std::snprintf(hash, sizeof hash, "\"hash\": \"%016llx\"",
+                  (unsigned long long)lg_decoder_hash(&qm));
+    if (manifest.find(hash) == std::string::npos) {
+        std::printf("tb_decoder: %s/manifest.json is not the decoder of this model and config "
+                    "(expected %s)\n",
+                    dir.c_str(), hash);
+        return 2;
+    }
+    if (chdir(dir.c_str()) != 0) {
+        std::printf("tb_decoder: cannot enter %s\n", dir.c_str());
+        return 2;
+    }
+
+    // the sequences
+    std::vector<Sequence> seqs;
+    Sequence main_seq;
+    main_seq.n_gen = (int)argi("n", 8);
+    main_seq.inv_temp = inv_temp_q16(arg("temp", "0").c_str());
+    main_seq.seed = (uint32_t)argi("seed", 42);
+    main_seq.what = "main";
+    if (has("tokens")) {
+        std::string s = args["tokens"];
+        for (size_t i = 0; i < s.size();) {
+            size_t j = s.find(',', i);
+            if (j == std::string::npos)
+                j = s.size();
+            main_seq.prompt.push_back(std::atoi(s.substr(i, j - i).c_str()));
+            i = j + 1;
+        }
+    } else if (has("prompt")) {
+        if (!have_tok) {
+            std::printf("tb_decoder: +prompt needs +tokenizer\n");
+            return 2;
+        }
+        std::string p = args["prompt"];
+        std::vector<int> ids(p.size() + 3);
+        int n = 0;
+        if (lg_tokenizer_encode(&tok, p.c_str(), 1, 0, ids.data(), &n, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+        main_seq.prompt.assign(ids.begin(), ids.begin() + n);
+    } else if (has("teacher")) {
+        // BOS and the reference's own greedy continuation, as one long prompt
+        // (every position runs; the bench reaches seq_len - 1 whatever the
+        // model says, BOS included)
+        int n = (int)argi("teacher", cfg.m.seq_len);
+        n = n < 1 ? 1 : (n > cfg.m.seq_len ? cfg.m.seq_len : n);
+        lg_ref_model tm;
+        if (lg_ref_model_init(&tm, &qm, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+        int t = 1;
+        for (int p = 0; p < n; p++) {
+            main_seq.prompt.push_back(t);
+            if (p + 1 < n)
+                t = lg_ref_argmax(lg_ref_forward(&tm, t, p), cfg.m.vocab_size);
+        }
+        lg_ref_model_free(&tm);
+    } else {
+        main_seq.prompt.push_back(1); // BOS
+    }
+    int V = cfg.m.vocab_size, S = cfg.m.seq_len;
+    int bad_id = V; // the smallest rejected id (TOK_W holds it)
+    seqs.push_back(main_seq);
+    if (has("errtest")) {
+        Sequence a;
+        a.prompt = {1, bad_id, 5 % V, bad_id, 7 % V};
+        a.n_gen = 3;
+        a.inv_temp = 0;
+        a.seed = 7;
+        a.what = "out-of-range prompt ids (rejected, the prompt goes on)";
+        seqs.push_back(a);
+        Sequence b;
+        b.prompt = {1, 9 % V, bad_id};
+        b.n_gen = 4;
+        b.inv_temp = 0;
+        b.seed = 7;
+        b.what = "last prompt id out of range (no sampling)";
+        seqs.push_back(b);
+        if (S <= 64) {
+            Sequence c;
+            c.prompt.push_back(1);
+            for (int i = 1; i < S + 3; i++)
+                c.prompt.push_back((3 * i + 2) % V);
+            c.n_gen = 2;
+            c.inv_temp = 0;
+            c.seed = 7;
+            c.what = "prompt longer than seq_len (extra ids rejected)";
+            seqs.push_back(c);
+            Sequence d;
+            d.prompt = {1, 4 % V};
+            d.n_gen = S + 5;
+            d.inv_temp = inv_temp_q16("0.9");
+            d.seed = 11;
+            d.what = "generation into seq_len";
+            seqs.push_back(d);
+        }
+        Sequence e = main_seq;
+        e.what = "main again after the errors";
+        seqs.push_back(e);
+    }
+
+    TB *tb = new TB(argc, argv, "tb_decoder");
+    Harness h;
+    std::memset(h.stage_cycles, 0, sizeof h.stage_cycles);
+    h.tb = tb;
+    h.m = tb->m;
+    h.cfg = cfg;
+    h.tok = have_tok ? &tok : nullptr;
+    h.rng.seed((uint64_t)argi("stallseed", 1));
+    h.stall_pct = (int)argi("stall", 25);
+    h.quiet = has("quiet");
+    h.verbose = has("verbose");
+    h.bench = has("bench");
+    h.tracing = has("trace");
+    h.ref.qm = &qm;
+    h.ref.vocab = V;
+    h.ref.seq_len = S;
+    if (lg_ref_model_init(&h.ref.rm, &qm, &err)) {
+        std::printf("tb_decoder: %s\n", err.msg);
+        return 2;
+    }
+    h.find_internal();
+    if (!h.state_p && (h.verbose || h.bench))
+        std::printf("tb_decoder: controller state not visible; no per-stage breakdown\n");
+
+    Vdut *m = tb->m;
+    m->ctl_start = 0;
+    m->s_tok_valid = 0;
+    m->m_tok_ready = 0;
+    m->wl_we = 0;
+    m->wl_done = 0;
+    m->wl_addr = 0;
+    tb->reset(4);
+
+    // optional: (re)load the weight image through the boot port
+    if (has("boot")) {
+        lg_wimage img;
+        if (lg_wimage_build(&img, &qm, cfg.hw.lanes, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+        for (int64_t b = 0; b < img.nbeats; b++) {
+            m->wl_we = 1;
+            m->wl_addr = (uint32_t)b;
+            set_bits(m->wl_data, img.beats + b * img.words, img.beat_bits);
+            tb->tick();
+            m->wl_we = 0;
+            CHECK(!m->st_weights_ready, "st_weights_ready high during the boot load");
+        }
+        m->wl_done = 1;
+        tb->tick();
+        m->wl_done = 0;
+        tb->tick();
+        CHECK(m->st_weights_ready, "st_weights_ready low after wl_done");
+        lg_wimage_free(&img);
+    }
+
+    uint64_t c_start = tb->cycle;
+    auto s0 = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < seqs.size(); i++)
+        if (!h.run(seqs[i], (int)i))
+            break;
+    auto s1 = std::chrono::steady_clock::now();
+    double wall = std::chrono::duration<double>(s1 - s0).count();
+    uint64_t cycles = tb->cycle - c_start;
+    (void)t0;
+
+    // ---- report ----
+    lg_config_stats st;
+    lg_config_stats_compute(&cfg, &st);
+    size_t np = h.pos_cycles.size();
+    if (np > 0) {
+        uint64_t sum = 0;
+        for (size_t i = 1; i < np; i++)
+            sum += h.pos_cycles[i];
+        std::printf("cycles/token: %llu at position 0 (first, from ctl_start)",
+                    (unsigned long long)h.pos_cycles[0]);
+        if (np > 1)
+            std::printf(", %.1f mean over positions 1..%zu, %llu at the last",
+                        (double)sum / (double)(np - 1), np - 1,
+                        (unsigned long long)h.pos_cycles[np - 1]);
+        std::printf("\n");
+    }
+    std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s (%.1f tokens/s)\n",
+                (unsigned long long)cycles, wall, wall > 0 ? (double)cycles / wall : 0.0,
+                wall > 0 ? (double)np / wall : 0.0);
+    if (h.bench && np > 0) {
+        // one line for make bench: position 0 and the last position run
+        size_t last = np - 1;
+        int lastpos = (int)last;
+        uint64_t m0 = st.weight_macs + lg_attn_macs(&cfg.m, 0);
+        uint64_t ml = st.weight_macs + lg_attn_macs(&cfg.m, lastpos);
+        std::printf("BENCH_SUMMARY lanes %d pos0 %llu util0 %.3f model0 %lld last %d cycles %llu "
+                    "util %.3f model %lld cps %.0f\n",
+                    cfg.hw.lanes, (unsigned long long)h.pos_cycles[0],
+                    (double)m0 / cfg.hw.lanes / (double)h.pos_cycles[0],
+                    (long long)lg_decoder_cycles(&cfg, 0), lastpos,
+                    (unsigned long long)h.pos_cycles[last],
+                    (double)ml / cfg.hw.lanes / (double)h.pos_cycles[last],
+                    (long long)lg_decoder_cycles(&cfg, lastpos),
+                    wall > 0 ? (double)cycles / wall : 0.0);
+        std::printf("per position: pos cycles matvec attn other model util\n");
+        for (size_t i = 0; i < np; i++) {
+            if (np > 12 && i >= 4 && i + 4 < np && i % 64 != 0)
+                continue;
+            uint64_t macs = st.weight_macs + lg_attn_macs(&cfg.m, (int64_t)i);
+            std::printf("BENCH pos %zu cycles %llu matvec %llu attn %llu other %llu model %lld "
+                        "util %.3f\n",
+                        i, (unsigned long long)h.pos_cycles[i], (unsigned long long)h.pos_mv[i],
+                        (unsigned long long)h.pos_att[i], (unsigned long long)h.pos_oth[i],
+                        (long long)lg_decoder_cycles(&cfg, (int32_t)i),
+                        (double)macs / cfg.hw.lanes / (double)h.pos_cycles[i]);
+        }
+        if (h.state_p) {
+            std::printf("per stage (all positions): cycles, share\n");
+            uint64_t tot = 0;
+            for (int s = 0; s < N_STAGES; s++)
+                for (int k = 0; k < N_KINDS; k++)
+                    tot += h.stage_cycles[s][k];
+            for (int s = 0; s < N_STAGES; s++)
+                for (int k = 0; k < N_KINDS; k++) {
+                    if (!h.stage_cycles[s][k] || (s != 4 && k))
+                        continue;
+                    std::printf("BENCH stage %s%s%s %llu %.4f\n", STAGE_NAMES[s],
+                                s == 4 ? "." : "", s == 4 ? KIND_NAMES[k] : "",
+                                (unsigned long long)h.stage_cycles[s][k],
+                                (double)h.stage_cycles[s][k] / (double)tot);
+                }
+        }
+    }
+    lg_ref_model_free(&h.ref.rm);
+    lg_qmodel_free(&qm);
+    if (have_tok)
+        lg_tokenizer_free(&tok);
+    int rc = tb->finish(errors == 0);
+    delete tb;
+    return rc;
+}

@@ -1,0 +1,871 @@
+// Emitter of the whole decoder (include/llamagen/emit_decoder.h): the units
+// through their own emitters, the controller, vector buffers and top from
+// rtl_templates/lg_decoder.v, lg_vecbuf.v and lg_top.v, the memory images,
+// files.f, manifest.json and README.md.
+#include "llamagen/emit_decoder.h"
+
+#include "llamagen/emit_attn.h"
+#include "llamagen/emit_mem.h"
+#include "llamagen/emit_units.h"
+#include "llamagen/emit_units2.h"
+#include "llamagen/quantize.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- the quantized model -----------------------------------------------------------
+
+int lg_decoder_qmodel(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w, lg_err *err)
+{
+    lg_weights syn;
+    memset(&syn, 0, sizeof syn);
+    memset(qm, 0, sizeof *qm);
+    if (!w) {
+        if (lg_weights_synthetic(&cfg->m, LG_DECODER_SYNTH_SEED, &syn, err))
+            return -1;
+        w = &syn;
+    }
+    lg_quant_opts qo;
+    lg_quant_opts_default(&qo);
+    int rc = lg_quantize_model(qm, cfg, w, &qo, err);
+    lg_weights_free(&syn);
+    return rc;
+}
+
+// ---- hash and prefix -----------------------------------------------------------------
+
+typedef struct fnv {
+    uint64_t h;
+} fnv;
+
+static void fnv_bytes(fnv *f, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        f->h ^= b[i];
+        f->h *= 0x100000001b3ull;
+    }
+}
+
+static void fnv_i64(fnv *f, int64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+    fnv_bytes(f, b, 8);
+}
+
+static void fnv_mat(fnv *f, const lg_qmat *m)
+{
+    fnv_i64(f, m->rows);
+    fnv_i64(f, m->cols);
+    fnv_i64(f, m->group);
+    fnv_i64(f, m->ngroups);
+    fnv_i64(f, m->ebase);
+    fnv_bytes(f, m->mant, (size_t)m->rows * (size_t)m->cols);
+    fnv_bytes(f, m->dexp, (size_t)m->rows * (size_t)m->ngroups);
+}
+
+static void fnv_vec(fnv *f, const lg_qvec *v)
+{
+    fnv_i64(f, v->n);
+    fnv_i64(f, v->exp);
+    for (int i = 0; i < v->n; i++)
+        fnv_i64(f, v->mant[i]);
+}
+
+uint64_t lg_decoder_hash(const lg_qmodel *qm)
+{
+    fnv f = {0xcbf29ce484222325ull};
+    const lg_config *c = &qm->cfg;
+    const lg_model_config *m = &c->m;
+    int64_t fields[] = {m->dim,        m->hidden_dim, m->n_layers,          m->n_heads,
+                        m->n_kv_heads, m->vocab_size, m->seq_len,           m->rope_theta,
+                        m->norm_eps_e9, m->shared_classifier, c->hw.lanes, c->hw.group_size,
+                        c->hw.kv_bits, c->hw.kv_group};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        fnv_i64(&f, fields[i]);
+    fnv_mat(&f, &qm->embed);
+    fnv_mat(&f, &qm->cls);
+    for (int l = 0; l < m->n_layers; l++) {
+        fnv_mat(&f, &qm->wq[l]);
+        fnv_mat(&f, &qm->wk[l]);
+        fnv_mat(&f, &qm->wv[l]);
+        fnv_mat(&f, &qm->wo[l]);
+        fnv_mat(&f, &qm->w1[l]);
+        fnv_mat(&f, &qm->w2[l]);
+        fnv_mat(&f, &qm->w3[l]);
+        fnv_vec(&f, &qm->rms_att[l]);
+        fnv_vec(&f, &qm->rms_ffn[l]);
+    }
+    fnv_vec(&f, &qm->rms_final);
+    int kvd = lg_kv_dim(m);
+    for (int i = 0; i < m->n_layers * kvd; i++)
+        fnv_i64(&f, qm->k_offset[i]);
+    for (int j = 0; j < lg_head_size(m) / 2; j++)
+        fnv_i64(&f, qm->rope_inc[j]);
+    fnv_i64(&f, qm->score_c);
+    for (int s = 0; s <= LG_A16_SHIFT_MAX; s++)
+        fnv_i64(&f, (int64_t)qm->eps_tab[s]);
+    fnv_bytes(&f, &qm->luts, sizeof qm->luts); // uint32 arrays only: no padding
+    return f.h;
+}
+
+void lg_decoder_prefix(char *buf, size_t n, const lg_qmodel *qm)
+{
+    char name[sizeof qm->cfg.name + 1];
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof qm->cfg.name && qm->cfg.name[i]; i++) {
+        char c = qm->cfg.name[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        name[k++] = ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) ? c : '_';
+    }
+    name[k] = '\0';
+    snprintf(buf, n, "lg_%s_%08x", k ? name : "custom",
+             (unsigned)(lg_decoder_hash(qm) & 0xffffffffu));
+}
+
+// ---- shapes ---------------------------------------------------------------------------
+
+static int32_t clog2(int64_t v) // Verilog $clog2
+{
+    int32_t k = 0;
+    while (((int64_t)1 << k) < v)
+        k++;
+    return k;
+}
+
+static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
+
+int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err)
+{
+    const lg_model_config *m = &cfg->m;
+    int64_t lanes = cfg->hw.lanes, d = m->dim, hd = m->hidden_dim, kvd = lg_kv_dim(m);
+    int64_t v = m->vocab_size, L = m->n_layers;
+    memset(s, 0, sizeof *s);
+    s->pos_w = clog2((int64_t)m->seq_len + 1);
+    s->tok_w = clog2(v + 1);
+    s->dexps = lg_wimage_ndexp(cfg->hw.lanes, cfg->hw.group_size);
+    s->wl_dw = (int32_t)(8 * lanes + 4 * s->dexps);
+    int64_t bd = cdiv(d, lanes), bh = cdiv(hd, lanes);
+    s->nbeats = L * (2 * d * bd + 2 * kvd * bd + 2 * hd * bd + d * bh) + v * bd;
+    s->wl_aw = clog2(s->nbeats);
+    s->rows_d = (int32_t)max64(max64(d, kvd), max64(hd, v));
+    s->max_run_beats = max64(max64(d * bd, hd * bd), max64(d * bh, v * bd));
+    lg_attn_params ap;
+    lg_attn_params_from_cfg(&ap, cfg, 1);
+    s->kv_beat = lg_attn_beat(&ap);
+    if (s->pos_w > 31 || s->tok_w > 31)
+        return lg_fail(err, "decoder: seq_len %d or vocab %d too large", m->seq_len,
+                       m->vocab_size);
+    if (s->max_run_beats >= ((int64_t)1 << 31) || s->nbeats >= ((int64_t)1 << 31))
+        return lg_fail(err, "decoder: %lld weight beats per token at lanes %d exceed 2^31",
+                       (long long)s->nbeats, cfg->hw.lanes);
+    if (s->wl_aw < 1)
+        s->wl_aw = 1;
+    return 0;
+}
+
+// ---- cycle model ------------------------------------------------------------------------
+
+int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
+{
+    const lg_model_config *m = &cfg->m;
+    int64_t lanes = cfg->hw.lanes, d = m->dim, hd = m->hidden_dim, kvd = lg_kv_dim(m);
+    int64_t hs = lg_head_size(m), v = m->vocab_size, L = m->n_layers, nh = m->n_heads;
+    int64_t bd = cdiv(d, lanes), bh = cdiv(hd, lanes);
+    int64_t ng = cdiv(d, cfg->hw.group_size);
+    lg_attn_params ap;
+    lg_attn_params_from_cfg(&ap, cfg, 1);
+    int64_t nb = lg_attn_row_cycles(&ap);
+    // a mat-vec run: start, rows * beats, the engine's pipeline (6 + log2
+    // lanes), the last result's bookkeeping and the clear; +1 when its
+    // results go through the residual add
+    int64_t run = 6 + clog2(lanes) + 3;
+    // after the last x element: the norm's sum and output passes (its load
+    // pass overlapped the producer), the quantizer's output pass
+    int64_t norm = 3 * d + 19;
+    int64_t emb = d + ng + 5;
+    int64_t kvwait = cfg->hw.kv_group + 2;
+    // the attention unit (its header: per head max(rows * NB, HS + 19), plus
+    // the query load, pipeline fill and last head's tail), then the
+    // quantizer's output pass
+    int64_t rows = nb * ((int64_t)pos + 1);
+    int64_t att = nh * (rows > hs + 19 ? rows : hs + 19) + 4 * hs + 44 + d + 4;
+    int64_t ffn_tail = 6 + 4 + hd + 3; // last h3 -> silu -> quantizer output pass
+    int64_t layer = 2 * norm + (d * bd + run) + 2 * (kvd * bd + run) + kvwait + att +
+                    (d * bd + run + 1) + (hd * bd + run) + (hd * bd + ffn_tail + run) +
+                    (d * bh + run + 1);
+    return emb + L * layer + norm + v * bd + run + 3;
+}
+
+// ---- small text helpers ----------------------------------------------------------------
+
+typedef struct text {
+    char *s;
+    size_t len, cap;
+    int bad; // out of memory: the text is incomplete
+} text;
+
+static void tput(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tput(text *t, const char *fmt, ...)
+{
+    if (t->bad)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        t->bad = 1;
+        return;
+    }
+    if (t->len + (size_t)n + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap : 4096;
+        while (cap < t->len + (size_t)n + 1)
+            cap *= 2;
+        char *p = realloc(t->s, cap);
+        if (!p) {
+            t->bad = 1;
+            return;
+        }
+        t->s = p;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+// A JSON string literal of s (quotes included).
+static void tjson(text *t, const char *s)
+{
+    tput(t, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            tput(t, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7f)
+            tput(t, "\\u%04x", *p);
+        else
+            tput(t, "%c", *p);
+    }
+    tput(t, "\"");
+}
+
+static int write_text(const char *dir, const char *file, const text *t, lg_err *err)
+{
+    if (t->bad)
+        return lg_fail(err, "emit %s: out of memory", file);
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", dir, file) >= (int)sizeof path)
+        return lg_fail(err, "emit %s: output path too long", file);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return lg_fail(err, "emit %s: %s", path, strerror(errno));
+    size_t wr = t->len ? fwrite(t->s, 1, t->len, f) : 0;
+    int bad = wr != t->len;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        return lg_fail(err, "emit %s: write failed: %s", path, strerror(errno));
+    return 0;
+}
+
+// ---- names of everything emitted ---------------------------------------------------------
+
+typedef struct names {
+    char prefix[80];
+    char top[128], dec[128], wmem[128], vecbuf[128], actq[128], matvec[128], embed[128];
+    char norm[128], rsqrt[128], rope[128], sincos[128], silu[128], sigmoid[128], resid[128];
+    char kvc[128], att[128], exp2[128], smp[128];
+    char f_weights[128], f_emb[128], f_gain[128], f_inc[128], f_koff[128], f_eps[128];
+} names;
+
+static void make_names(names *n, const lg_qmodel *qm)
+{
+    lg_decoder_prefix(n->prefix, sizeof n->prefix, qm);
+    const char *p = n->prefix;
+#define NM(field, suffix) snprintf(n->field, sizeof n->field, "%s_%s", p, suffix)
+    NM(top, "top");
+    NM(dec, "decoder");
+    NM(wmem, "wmem");
+    NM(vecbuf, "vecbuf");
+    NM(actq, "actq");
+    NM(matvec, "matvec");
+    NM(embed, "embed");
+    NM(norm, "rmsnorm");
+    NM(rsqrt, "rsqrt");
+    NM(rope, "rope");
+    NM(sincos, "sincos");
+    NM(silu, "silu_gate");
+    NM(sigmoid, "sigmoid");
+    NM(resid, "residual");
+    NM(kvc, "kvcache");
+    NM(att, "attention");
+    NM(exp2, "exp2");
+    NM(smp, "sampler");
+    NM(f_weights, "weights.hex");
+    NM(f_emb, "emb.hex");
+    NM(f_gain, "gain.hex");
+    NM(f_inc, "rope_inc.hex");
+    NM(f_koff, "koff.hex");
+    NM(f_eps, "eps.hex");
+#undef NM
+}
+
+// ---- the generated Verilog pieces ----------------------------------------------------------
+
+// Case items of the decoder's ebase table: matrix index in stream order (7
+// per layer: Wq, Wk, Wv, Wo, W1, W3, W2; then the classifier) -> ebase.
+static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
+{
+    const lg_model_config *m = &qm->cfg.m;
+    text t = {0};
+    int nmat = 7 * m->n_layers + 1;
+    for (int idx = 0; idx < nmat; idx++) {
+        int l = idx / 7;
+        const lg_qmat *layer[7] = {0};
+        if (l < m->n_layers) {
+            const lg_qmat *row[7] = {&qm->wq[l], &qm->wk[l], &qm->wv[l], &qm->wo[l],
+                                     &qm->w1[l], &qm->w3[l], &qm->w2[l]};
+            memcpy(layer, row, sizeof row);
+        }
+        int e = l < m->n_layers ? layer[idx % 7]->ebase : qm->cls.ebase;
+        // shift = -(ebase + s), s in 0..17, must fit signed 8 bits
+        if (-e - LG_A16_SHIFT_MAX < -128 || -e > 127) {
+            free(t.s);
+            lg_fail(err, "decoder: matrix %d has ebase %d; the mat-vec shift -(ebase + s) "
+                         "would not fit 8 bits",
+                    idx, e);
+            return NULL;
+        }
+        tput(&t, "%s        %d'd%d: ebase = %s10'sd%d;", idx ? "\n" : "", wsel_w, idx,
+             e < 0 ? "-" : "", e < 0 ? -e : e);
+    }
+    if (t.bad) {
+        free(t.s);
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    return t.s;
+}
+
+#define NUM(buf, v) snprintf(buf, sizeof buf, "%lld", (long long)(v))
+
+static int emit_vecbuf(lg_emit_ctx *ctx, const names *n, const lg_config *cfg, lg_err *err)
+{
+    char depth[24];
+    NUM(depth, cfg->m.dim);
+    lg_subst v[] = {{"DEPTH", depth}};
+    return lg_emit_module(ctx, n->vecbuf, "lg_vecbuf", v, 1,
+                          "first element 2 cycles after rd_start, then one per cycle "
+                          "(DEPTH + 1 cycles to the last without stalls)",
+                          err);
+}
+
+static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm,
+                               const lg_decoder_shape *s, lg_err *err)
+{
+    const lg_config *cfg = &qm->cfg;
+    const lg_model_config *m = &cfg->m;
+    lg_attn_params ap;
+    lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
+    int ngb = s->kv_beat > cfg->hw.kv_group ? s->kv_beat / cfg->hw.kv_group : 1;
+    int wsel_w = clog2(7 * (int64_t)m->n_layers + 1);
+    char *cases = ebase_cases(qm, wsel_w, err);
+    if (!cases)
+        return -1;
+    char pos_w[16], tok_w[16], lanes[16], dxw[16], dim[16], hid[16], kvd[16], nl[16], voc[16],
+        seq[16], rows_d[16], kv_mw[16], kv_ew[16], nkv[16], bl_w[16], group[16];
+    NUM(pos_w, s->pos_w);
+    NUM(tok_w, s->tok_w);
+    NUM(lanes, cfg->hw.lanes);
+    NUM(dxw, 4 * s->dexps);
+    NUM(dim, m->dim);
+    NUM(hid, m->hidden_dim);
+    NUM(kvd, lg_kv_dim(m));
+    NUM(nl, m->n_layers);
+    NUM(voc, m->vocab_size);
+    NUM(seq, m->seq_len);
+    NUM(rows_d, s->rows_d);
+    NUM(kv_mw, s->kv_beat * cfg->hw.kv_bits);
+    NUM(kv_ew, ngb * 5);
+    NUM(nkv, m->n_kv_heads);
+    NUM(bl_w, clog2(s->max_run_beats + 1) < 1 ? 1 : clog2(s->max_run_beats + 1));
+    NUM(group, cfg->hw.group_size);
+    char lat[256];
+    snprintf(lat, sizeof lat,
+             "one position per token: about %lld cycles at position 0 and %lld at position %d "
+             "without stalls (lg_decoder_cycles)",
+             (long long)lg_decoder_cycles(cfg, 0), (long long)lg_decoder_cycles(cfg, m->seq_len - 1),
+             m->seq_len - 1);
+    char att_name[160], kvc_name[160];
+    snprintf(att_name, sizeof att_name, "%s", n->att);
+    snprintf(kvc_name, sizeof kvc_name, "%s", n->kvc);
+    lg_subst v[] = {
+        {"POS_W", pos_w},          {"TOK_W", tok_w},          {"LANES", lanes},
+        {"DXW", dxw},              {"KOFF_FILE", n->f_koff},  {"DIM", dim},
+        {"HIDDEN", hid},           {"KV_DIM", kvd},           {"N_LAYERS", nl},
+        {"VOCAB", voc},            {"SEQ_LEN", seq},          {"ROWS_D", rows_d},
+        {"KV_MW", kv_mw},          {"KV_EW", kv_ew},          {"N_KV_HEADS", nkv},
+        {"BL_W", bl_w},            {"EBASE_CASES", cases},    {"ACTQ_MODULE", n->actq},
+        {"MATVEC_MODULE", n->matvec}, {"GROUP", group},       {"VECBUF_MODULE", n->vecbuf},
+        {"EMBED_MODULE", n->embed}, {"NORM_MODULE", n->norm}, {"RESID_MODULE", n->resid},
+        {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
+        {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp},
+    };
+    int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
+                            err);
+    free(cases);
+    return rc;
+}
+
+static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
+                    const lg_decoder_shape *s, lg_err *err)
+{
+    char pos_w[16], tok_w[16], wl_aw[16], wl_dw[16], lanes[16], dxw[16], nbeats[24];
+    NUM(pos_w, s->pos_w);
+    NUM(tok_w, s->tok_w);
+    NUM(wl_aw, s->wl_aw);
+    NUM(wl_dw, s->wl_dw);
+    NUM(lanes, cfg->hw.lanes);
+    NUM(dxw, 4 * s->dexps);
+    NUM(nbeats, s->nbeats);
+    lg_subst v[] = {
+        {"POS_W", pos_w}, {"TOK_W", tok_w},   {"WL_AW", wl_aw},        {"WL_DW", wl_dw},
+        {"LANES", lanes}, {"DXW", dxw},       {"NBEATS", nbeats},      {"WMEM_MODULE", n->wmem},
+        {"DECODER_MODULE", n->dec},
+    };
+    char lat[200];
+    snprintf(lat, sizeof lat, "one position per token, %lld cycles at position 0 (model)",
+             (long long)lg_decoder_cycles(cfg, 0));
+    return lg_emit_module(ctx, n->top, "lg_top", v, (int)(sizeof v / sizeof v[0]), lat, err);
+}
+
+// ---- memory images -----------------------------------------------------------------------
+
+static int emit_koff(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm, lg_err *err)
+{
+    size_t cnt = (size_t)qm->cfg.m.n_layers * (size_t)lg_kv_dim(&qm->cfg.m);
+    int64_t *w = lg_calloc(cnt, sizeof *w, err);
+    if (!w)
+        return -1;
+    for (size_t i = 0; i < cnt; i++)
+        w[i] = qm->k_offset[i];
+    int rc = lg_emit_hex(ctx, n->f_koff, w, cnt, 32,
+                         "K offset mu (n_layers, kv_dim) Q16, subtracted from K after RoPE",
+                         err);
+    free(w);
+    return rc;
+}
+
+static int emit_eps(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm, lg_err *err)
+{
+    int64_t w[LG_A16_SHIFT_MAX + 1];
+    for (int s = 0; s <= LG_A16_SHIFT_MAX; s++)
+        w[s] = (int64_t)qm->eps_tab[s];
+    int width = lg_rmsnorm_sum_width(qm->cfg.m.dim, qm->eps_tab);
+    return lg_emit_hex(ctx, n->f_eps, w, LG_A16_SHIFT_MAX + 1, width > 63 ? 64 : width,
+                       "RMSNorm EPS[s] = round(eps * dim * 2^(32 - 2s)), s = 0..17 (reference "
+                       "copy: the norm module bakes these into a case table)",
+                       err);
+}
+
+// ---- manifest, files.f, README --------------------------------------------------------------
+
+typedef struct mem_row {
+    const char *name;  // what it holds
+    const char *owner; // module (instance) that holds it
+    int64_t depth;     // words
+    int64_t width;     // bits per word
+    int64_t count;     // copies
+    const char *file;  // $readmemh image, or NULL (RAM)
+} mem_row;
+
+static int lut_width(const uint32_t *t, int n)
+{
+    int64_t words[LG_SIG_N];
+    lg_lut_layout l;
+    lg_err e;
+    if (lg_lut_pack(words, &l, t, n, "lut", &e))
+        return 0;
+    return l.t_w + l.d_w;
+}
+
+static int rsqrt_width(const lg_luts *t)
+{
+    uint32_t lo = t->rsqrt[0], hi = t->rsqrt[0];
+    for (int i = 0; i < LG_RSQRT_N; i++) {
+        lo = t->rsqrt[i] < lo ? t->rsqrt[i] : lo;
+        hi = t->rsqrt[i] > hi ? t->rsqrt[i] : hi;
+    }
+    int w = lg_bitlen(hi - lo);
+    return w > 0 ? w : 1;
+}
+
+static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
+                      const lg_decoder_shape *s)
+{
+    const lg_config *cfg = &qm->cfg;
+    const lg_model_config *m = &cfg->m;
+    int64_t d = m->dim, hd = m->hidden_dim, kvd = lg_kv_dim(m), L = m->n_layers;
+    int64_t lanes = cfg->hw.lanes, beat = s->kv_beat, grp = cfg->hw.kv_group;
+    int64_t egw = beat > grp ? beat : grp, ngb = beat > grp ? beat / grp : 1;
+    int64_t hs = lg_head_size(m);
+    int k = 0;
+    r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem", s->nbeats,
+                       s->wl_dw, 1, n->f_weights};
+    r[k++] = (mem_row){"token embedding (I8E rows: dexp word + mantissas per group)",
+                       "u_dec.u_emb", lg_embed_rom_words(&qm->embed), 8, 1, n->f_emb};
+    r[k++] = (mem_row){"RMSNorm gains * sqrt(dim) (att[0], ffn[0], ..., final)", "u_dec.u_norm",
+                       (2 * L + 1) * d, 16, 1, n->f_gain};
+    r[k++] = (mem_row){"RoPE phase increments", "u_dec.u_rope", hs / 2, 32, 1, n->f_inc};
+    r[k++] = (mem_row){"K offset mu (n_layers, kv_dim)", "u_dec", L * kvd, 32, 1, n->f_koff};
+    r[k++] = (mem_row){"exp2 LUT (attention, sampler)", "u_dec.u_att, u_dec.u_smp", LG_EXP2_N,
+                       lut_width(qm->luts.exp2, LG_EXP2_N), 2, LG_EXP2_HEX};
+    r[k++] = (mem_row){"sigmoid LUT", "u_dec.u_gate", LG_SIG_N,
+                       lut_width(qm->luts.sigmoid, LG_SIG_N), 1, LG_SIGMOID_HEX};
+    r[k++] = (mem_row){"quarter-wave sine LUT", "u_dec.u_rope", LG_SIN_N,
+                       lut_width(qm->luts.sine, LG_SIN_N), 1, LG_SINE_HEX};
+    r[k++] = (mem_row){"rsqrt seed LUT", "u_dec.u_norm", LG_RSQRT_N, rsqrt_width(&qm->luts), 1,
+                       LG_RSQRT_HEX};
+    r[k++] = (mem_row){"K and V mantissa RAMs (all layers)", "u_dec.u_kv",
+                       L * m->seq_len * kvd / beat, beat * cfg->hw.kv_bits, 2, NULL};
+    r[k++] = (mem_row){"K and V exponent RAMs (all layers)", "u_dec.u_kv",
+                       L * m->seq_len * kvd / egw, ngb * 5, 2, NULL};
+    r[k++] = (mem_row){"residual stream x", "u_dec.u_xbuf", d, 32, 1, NULL};
+    r[k++] = (mem_row){"rotated query q", "u_dec.u_qbuf", d, 32, 1, NULL};
+    r[k++] = (mem_row){"FFN gate h1", "u_dec.u_hbuf", hd, 32, 1, NULL};
+    r[k++] = (mem_row){"mat-vec activation banks, dim inputs (per lane)", "u_dec.u_mv_d",
+                       cdiv(d, lanes), 16, lanes < d ? lanes : d, NULL};
+    r[k++] = (mem_row){"mat-vec activation banks, hidden inputs (per lane)", "u_dec.u_mv_h",
+                       cdiv(hd, lanes), 16, lanes < hd ? lanes : hd, NULL};
+    r[k++] = (mem_row){"activation quantizer buffer (dim)", "u_dec.u_aq_d", d, 32, 1, NULL};
+    r[k++] = (mem_row){"activation quantizer buffer (hidden)", "u_dec.u_aq_h", hd, 32, 1, NULL};
+    r[k++] = (mem_row){"query quantizer buffer (head)", "u_dec.u_att", hs, 32, 1, NULL};
+    r[k++] = (mem_row){"RMSNorm input", "u_dec.u_norm", d, 32, 1, NULL};
+    r[k++] = (mem_row){"logit RAM", "u_dec.u_smp", m->vocab_size, 32, 1, NULL};
+    return k;
+}
+
+typedef struct port_row {
+    const char *name;
+    const char *dir;
+    int64_t width;
+} port_row;
+
+static int build_ports(port_row *p, const lg_decoder_shape *s)
+{
+    int k = 0;
+    p[k++] = (port_row){"clk", "input", 1};
+    p[k++] = (port_row){"rst", "input", 1};
+    p[k++] = (port_row){"ctl_start", "input", 1};
+    p[k++] = (port_row){"ctl_inv_temp", "input", 24};
+    p[k++] = (port_row){"ctl_seed", "input", 32};
+    p[k++] = (port_row){"ctl_n_gen", "input", s->pos_w};
+    p[k++] = (port_row){"s_tok_valid", "input", 1};
+    p[k++] = (port_row){"s_tok_ready", "output", 1};
+    p[k++] = (port_row){"s_tok_data", "input", s->tok_w};
+    p[k++] = (port_row){"s_tok_last", "input", 1};
+    p[k++] = (port_row){"m_tok_valid", "output", 1};
+    p[k++] = (port_row){"m_tok_ready", "input", 1};
+    p[k++] = (port_row){"m_tok_data", "output", s->tok_w};
+    p[k++] = (port_row){"m_logit_valid", "output", 1};
+    p[k++] = (port_row){"m_logit_data", "output", 32};
+    p[k++] = (port_row){"m_logit_last", "output", 1};
+    p[k++] = (port_row){"st_busy", "output", 1};
+    p[k++] = (port_row){"st_pos", "output", s->pos_w};
+    p[k++] = (port_row){"st_err_pos", "output", 1};
+    p[k++] = (port_row){"st_err_token", "output", 1};
+    p[k++] = (port_row){"wl_we", "input", 1};
+    p[k++] = (port_row){"wl_addr", "input", s->wl_aw};
+    p[k++] = (port_row){"wl_data", "input", s->wl_dw};
+    p[k++] = (port_row){"wl_done", "input", 1};
+    p[k++] = (port_row){"st_weights_ready", "output", 1};
+    p[k++] = (port_row){"cnt_total", "output", 64};
+    p[k++] = (port_row){"cnt_matvec", "output", 64};
+    p[k++] = (port_row){"cnt_attn", "output", 64};
+    p[k++] = (port_row){"cnt_other", "output", 64};
+    return k;
+}
+
+static int is_verilog(const char *f)
+{
+    size_t n = strlen(f);
+    return n > 2 && strcmp(f + n - 2, ".v") == 0;
+}
+
+static int write_files_f(const lg_emit_ctx *ctx, lg_err *err)
+{
+    text t = {0};
+    for (int i = 0; i < ctx->nfiles; i++)
+        if (is_verilog(ctx->files[i]))
+            tput(&t, "%s\n", ctx->files[i]);
+    int rc = write_text(ctx->outdir, "files.f", &t, err);
+    free(t.s);
+    return rc;
+}
+
+static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm,
+                          const lg_decoder_shape *s, const lg_wimage *img,
+                          const lg_decoder_opts *o, lg_err *err)
+{
+    const lg_config *cfg = &qm->cfg;
+    const lg_model_config *m = &cfg->m;
+    lg_config_stats st;
+    lg_config_stats_compute(cfg, &st);
+    char cname[sizeof cfg->name + 1];
+    memcpy(cname, cfg->name, sizeof cfg->name);
+    cname[sizeof cfg->name] = '\0';
+    text t = {0};
+    tput(&t, "{\n  \"generator\": \"llamagen\",\n  \"version\": \"%s\",\n  \"command\": ",
+         LG_VERSION);
+    tjson(&t, o && o->command ? o->command : "");
+    tput(&t, ",\n  \"prefix\": \"%s\",\n  \"top\": \"%s\",\n", n->prefix, n->top);
+    tput(&t, "  \"hash\": \"%016llx\",\n", (unsigned long long)lg_decoder_hash(qm));
+    tput(&t, "  \"weights\": ");
+    tjson(&t, o && o->weights ? o->weights : "unspecified");
+    tput(&t, ",\n  \"config\": {\n    \"name\": ");
+    tjson(&t, cname);
+    tput(&t,
+         ",\n    \"dim\": %d,\n    \"hidden_dim\": %d,\n    \"n_layers\": %d,\n"
+         "    \"n_heads\": %d,\n    \"n_kv_heads\": %d,\n    \"head_size\": %d,\n"
+         "    \"kv_dim\": %d,\n    \"vocab_size\": %d,\n    \"seq_len\": %d,\n"
+         "    \"rope_theta\": %u,\n    \"norm_eps_e9\": %u,\n    \"shared_classifier\": %s\n  },\n",
+         m->dim, m->hidden_dim, m->n_layers, m->n_heads, m->n_kv_heads, lg_head_size(m),
+         lg_kv_dim(m), m->vocab_size, m->seq_len, m->rope_theta, m->norm_eps_e9,
+         m->shared_classifier ? "true" : "false");
+    tput(&t,
+         "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
+         "    \"kv_group\": %d,\n    \"kv_beat\": %d,\n    \"weight_beat_bits\": %d,\n"
+         "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
+         "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
+         "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
+         cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, s->kv_beat,
+         s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
+    tput(&t,
+         "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"
+         "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",
+         qm->score_c, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw);
+
+    port_row ports[40];
+    int np = build_ports(ports, s);
+    tput(&t, "  \"ports\": [\n");
+    for (int i = 0; i < np; i++)
+        tput(&t, "    {\"name\": \"%s\", \"dir\": \"%s\", \"width\": %lld}%s\n", ports[i].name,
+             ports[i].dir, (long long)ports[i].width, i + 1 < np ? "," : "");
+    tput(&t, "  ],\n  \"modules\": [\n");
+    int first = 1;
+    for (int i = 0; i < ctx->nfiles; i++) {
+        if (!is_verilog(ctx->files[i]))
+            continue;
+        char mod[256];
+        snprintf(mod, sizeof mod, "%.*s", (int)strlen(ctx->files[i]) - 2, ctx->files[i]);
+        tput(&t, "%s    {\"name\": \"%s\", \"file\": \"%s\"}", first ? "" : ",\n", mod,
+             ctx->files[i]);
+        first = 0;
+    }
+    tput(&t, "\n  ],\n  \"memories\": [\n");
+    mem_row mems[32];
+    int nm = build_mems(mems, n, qm, s);
+    for (int i = 0; i < nm; i++) {
+        tput(&t, "    {\"name\": ");
+        tjson(&t, mems[i].name);
+        tput(&t, ", \"owner\": ");
+        tjson(&t, mems[i].owner);
+        tput(&t, ", \"depth\": %lld, \"width\": %lld, \"count\": %lld, \"image\": ",
+             (long long)mems[i].depth, (long long)mems[i].width, (long long)mems[i].count);
+        if (mems[i].file)
+            tjson(&t, mems[i].file);
+        else
+            tput(&t, "null");
+        tput(&t, "}%s\n", i + 1 < nm ? "," : "");
+    }
+    tput(&t, "  ],\n  \"matrices\": [\n");
+    for (int i = 0; i < img->nmats; i++)
+        tput(&t, "    {\"name\": \"%s\", \"first_beat\": %lld, \"beats\": %lld, \"ebase\": %d}%s\n",
+             img->mats[i].name, (long long)img->mats[i].first, (long long)img->mats[i].nbeats,
+             img->mats[i].m->ebase, i + 1 < img->nmats ? "," : "");
+    tput(&t, "  ],\n");
+    tput(&t,
+         "  \"macs_per_token\": {\"weight\": %llu, \"attention_pos0\": %llu, "
+         "\"attention_last\": %llu},\n",
+         (unsigned long long)st.weight_macs, (unsigned long long)st.attn_macs_pos0,
+         (unsigned long long)st.attn_macs_last);
+    int64_t c0 = lg_decoder_cycles(cfg, 0), cl = lg_decoder_cycles(cfg, m->seq_len - 1);
+    tput(&t,
+         "  \"expected_cycles_per_token\": {\"pos0\": %lld, \"last_pos\": %lld, "
+         "\"last_pos_index\": %d, \"lane_utilization_pos0\": %.3f, "
+         "\"lane_utilization_last\": %.3f}\n}\n",
+         (long long)c0, (long long)cl, m->seq_len - 1,
+         (double)(st.weight_macs + st.attn_macs_pos0) / cfg->hw.lanes / (double)c0,
+         (double)(st.weight_macs + st.attn_macs_last) / cfg->hw.lanes / (double)cl);
+    int rc = write_text(ctx->outdir, "manifest.json", &t, err);
+    free(t.s);
+    return rc;
+}
+
+static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm,
+                        const lg_decoder_shape *s, const lg_decoder_opts *o, lg_err *err)
+{
+    const lg_config *cfg = &qm->cfg;
+    const lg_model_config *m = &cfg->m;
+    char cname[sizeof cfg->name + 1];
+    memcpy(cname, cfg->name, sizeof cfg->name);
+    cname[sizeof cfg->name] = '\0';
+    text t = {0};
+    tput(&t, "# %s: llamagen decoder (%s)\n\n", n->top, cname);
+    tput(&t, "Generated by llamagen %s; do not edit. Regenerate with:\n\n    %s\n\n", LG_VERSION,
+         o && o->command ? o->command : "(unknown)");
+    tput(&t,
+         "Model: dim %d, hidden %d, %d layers, %d heads (%d K/V heads, head size %d), vocab "
+         "%d, seq_len %d. Hardware: %d MAC lanes, weight group %d, K/V %d-bit mantissas with "
+         "one exponent per %d elements. Weights: %s.\n\n",
+         m->dim, m->hidden_dim, m->n_layers, m->n_heads, m->n_kv_heads, lg_head_size(m),
+         m->vocab_size, m->seq_len, cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits,
+         cfg->hw.kv_group, o && o->weights ? o->weights : "unspecified");
+    tput(&t,
+         "## Files\n\n"
+         "- `files.f`: every module, one per file, in dependency order; the top module is "
+         "`%s` (`%s.v`).\n"
+         "- `*.hex`: `$readmemh` images, read relative to the working directory of the "
+         "simulator or synthesizer: run tools from this directory (or override the `*_FILE` "
+         "parameters). `%s` holds the weight stream (%lld beats of %d bits, the order the "
+         "mat-vec engines consume them), `%s` the embedding, `%s` the norm gains, `%s` the "
+         "RoPE phase increments, `%s` the K offsets; `lg_*_lut.hex` are the function tables; "
+         "`%s` is a reference copy of the RMSNorm eps table (baked into the norm module).\n"
+         "- `manifest.json`: config, ports, modules, memories (depth x width), the weight "
+         "stream's matrices and ebases, expected cycles per token.\n",
+         n->top, n->top, n->f_weights, (long long)s->nbeats, s->wl_dw, n->f_emb, n->f_gain,
+         n->f_inc, n->f_koff, n->f_eps);
+    if (o && o->tok)
+        tput(&t, "- `tokens.txt`: the tokenizer's %d pieces, `id<TAB>piece` (C escapes), for a "
+                 "host that prints the token stream.\n",
+             o->tok->vocab_size);
+    tput(&t,
+         "\n## Use\n\n"
+         "Simulate: `verilator --cc -f files.f --top-module %s` (or `iverilog -g2005 -c "
+         "files.f`), from this directory. Synthesize: `yosys -p 'read_verilog %s.v; "
+         "hierarchy -libdir . -top %s; synth'`.\n\n"
+         "Interface (docs/architecture.md, \"The top module\"): pulse `ctl_start` while "
+         "`st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, `ctl_seed`, "
+         "`ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
+         "token); generated tokens come out on `m_tok` and are fed back internally; "
+         "`m_logit` taps every logit. Widths: POS_W = %d, TOK_W = %d, WL_AW = %d, WL_DW = "
+         "%d.\n\n"
+         "Cycles per token without stalls (model, see manifest.json): about %lld at position 0, "
+         "%lld at position %d.\n",
+         n->top, n->top, n->top, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw,
+         (long long)lg_decoder_cycles(cfg, 0), (long long)lg_decoder_cycles(cfg, m->seq_len - 1),
+         m->seq_len - 1);
+    int rc = write_text(ctx->outdir, "README.md", &t, err);
+    free(t.s);
+    return rc;
+}
+
+static int write_tokens(const lg_emit_ctx *ctx, const lg_tokenizer *tok, lg_err *err)
+{
+    text t = {0};
+    for (int i = 0; i < tok->vocab_size; i++) {
+        tput(&t, "%d\t", i);
+        for (const unsigned char *p = (const unsigned char *)tok->vocab[i]; *p; p++) {
+            if (*p == '\\')
+                tput(&t, "\\\\");
+            else if (*p == '\n')
+                tput(&t, "\\n");
+            else if (*p == '\t')
+                tput(&t, "\\t");
+            else if (*p < 0x20 || *p == 0x7f)
+                tput(&t, "\\x%02x", *p);
+            else
+                tput(&t, "%c", *p);
+        }
+        tput(&t, "\n");
+    }
+    int rc = write_text(ctx->outdir, "tokens.txt", &t, err);
+    free(t.s);
+    return rc;
+}
+
+// ---- the decoder ------------------------------------------------------------------------------
+
+int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_opts *o,
+                    lg_err *err)
+{
+    const lg_config *cfg = &qm->cfg;
+    const lg_model_config *m = &cfg->m;
+    lg_decoder_shape s;
+    if (lg_config_validate(cfg, err) || lg_decoder_shape_of(&s, cfg, err))
+        return -1;
+    names n;
+    make_names(&n, qm);
+
+    lg_emit_ctx ctx;
+    lg_emit_ctx_init(&ctx, cfg, outdir,
+                     o && o->command ? o->command : "llamagen (command line unknown)");
+    lg_wimage img;
+    memset(&img, 0, sizeof img);
+    lg_qvec *gains = NULL;
+    int rc = -1;
+
+    // leaf units first (files.f follows the emission order)
+    lg_matvec_params mvp;
+    lg_matvec_params_from_cfg(&mvp, cfg, s.rows_d, m->dim);
+    lg_actq_params aqp = {m->dim};
+    lg_attn_params ap;
+    lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
+    lg_embed_params ep;
+    lg_embed_params_from_qmat(&ep, &qm->embed, n.f_emb);
+    lg_sampler_params sp = {m->vocab_size, n.exp2, LG_EXP2_HEX};
+    lg_wmem_params wp = {cfg->hw.lanes, cfg->hw.group_size, 0, n.f_weights};
+    int32_t ngains = lg_model_gain_count(qm);
+    if (!(gains = lg_calloc((size_t)ngains, sizeof *gains, err)))
+        goto out;
+    lg_model_gain_list(gains, qm);
+    lg_rmsnorm_unit nu = {n.norm,  n.rsqrt,     LG_RSQRT_HEX, n.f_gain,
+                          m->dim,  ngains,      gains,        qm->eps_tab};
+    lg_rope_unit ru = {n.rope, n.sincos, LG_SINE_HEX, n.f_inc, m->n_heads + m->n_kv_heads,
+                       lg_head_size(m), qm->rope_inc};
+
+    if (lg_emit_lut_images(&ctx, &qm->luts, err) ||
+        lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err) ||
+        lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, err) ||
+        lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, err) ||
+        lg_emit_rsqrt(&ctx, n.rsqrt, LG_RSQRT_HEX, &qm->luts, err) ||
+        lg_emit_actq(&ctx, n.actq, &aqp, err) || lg_emit_matvec(&ctx, n.matvec, &mvp, err) ||
+        emit_vecbuf(&ctx, &n, cfg, err) || lg_emit_embed_hex(&ctx, &qm->embed, n.f_emb, err) ||
+        lg_emit_embed(&ctx, n.embed, &ep, err) || lg_emit_rmsnorm(&ctx, &nu, err) ||
+        lg_emit_rope(&ctx, &ru, err) || lg_emit_silu_gate(&ctx, n.silu, n.sigmoid,
+                                                          LG_SIGMOID_HEX, err) ||
+        lg_emit_residual(&ctx, n.resid, err) || lg_emit_kvcache(&ctx, n.kvc, &ap, err) ||
+        lg_emit_attention(&ctx, n.att, &ap, n.exp2, LG_EXP2_HEX, n.actq, err) ||
+        lg_emit_sampler(&ctx, n.smp, &sp, err) || emit_koff(&ctx, &n, qm, err) ||
+        emit_eps(&ctx, &n, qm, err) || emit_decoder_module(&ctx, &n, qm, &s, err))
+        goto out;
+    if (lg_wimage_build(&img, qm, cfg->hw.lanes, err))
+        goto out;
+    wp.depth = img.nbeats;
+    if (img.nbeats != s.nbeats) {
+        lg_fail(err, "decoder: weight image has %lld beats, the controller expects %lld",
+                (long long)img.nbeats, (long long)s.nbeats);
+        goto out;
+    }
+    if (lg_emit_weights_hex(&ctx, &img, n.f_weights, err) || lg_emit_wmem(&ctx, n.wmem, &wp, err) ||
+        emit_top(&ctx, &n, cfg, &s, err) || write_files_f(&ctx, err) ||
+        write_manifest(&ctx, &n, qm, &s, &img, o, err) || write_readme(&ctx, &n, qm, &s, o, err) ||
+        (o && o->tok && write_tokens(&ctx, o->tok, err)))
+        goto out;
+    rc = 0;
+out:
+    free(gains);
+    lg_wimage_free(&img);
+    lg_emit_ctx_free(&ctx);
+    return rc;
+}

@@ -1,0 +1,496 @@
+// tb_qspi: the QSPI weight stream (lg_qspi_stream) reading flash images
+// packed by lg_flash_pack (examples/fpga/icebreaker/flash_image.h) from the
+// pin-level flash model (sim/flash_model.h).
+//
+// The model (tb_qspi_top, verilated with --prefix Vdut) holds four instances
+// (tests/hdl/gen_fpga_units.c, table in tb_qspi_cfg.h), each with its own
+// flash model, all running at once:
+//   a  the 260k synthetic model's whole weight stream at lanes 4 (64832
+//      beats of 5 bytes at 1 MiB); the flash starts in deep power-down with
+//      QE = 0 and a slow volatile status write (the BUSY poll loops)
+//   b  lanes 1, random image at an odd base, IN_LAT 1, no boot sequence
+//   c  lanes 64 (two dexps, 65-byte beats), IN_LAT 2, QE set at boot
+//   d  lanes 16 (17-byte beats), image ending at the last flash byte
+// For each the bench checks:
+//  - boot: start is ignored until loaded; loaded rises; afterwards the
+//    flash is awake with QE = 1 (volatile only: the non-volatile status is
+//    untouched);
+//  - every beat of every stream equal to the C image (lg_wimage: mantissas
+//    and dexps), m_w_last only on the last, valid held and data stable while
+//    not ready, done the cycle after the last handshake with busy falling;
+//  - random downstream backpressure (bursts of ready low up to 120 cycles),
+//    and a start pulse in the middle of a stream ignored;
+//  - a stall-free stream: first beat after the latency the header states,
+//    one beat every 4 * BB cycles, done after 84 + 4 * BB * N + IN_LAT;
+//  - restarts: a sub-range (for a: the classifier's beats, a restart in the
+//    middle of a token), one beat, back-to-back streams;
+//  - the flash model's protocol and timing checks (mode 0, hold, tSHSL,
+//    tRES1, tSHQZ, tCLQV, contention, SCK rate at the instance's clk) and
+//    one read command per stream with no over-read beyond one byte.
+// Plusargs: +seed=N (default 1), +trace[=FILE].
+#include "Vdut.h"
+#include "flash_model.h"
+#include "tb_qspi_cfg.h"
+#include "testb.h"
+
+extern "C" {
+#include "flash_image.h"
+#include "llamagen/checkpoint.h"
+#include "llamagen/emit_mem.h"
+#include "llamagen/quantize.h"
+}
+
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+typedef TESTB<Vdut> TB;
+
+static std::mt19937_64 rng;
+static int errors = 0;
+
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            if (errors++ < 30) {                                                             \
+                std::printf("FAIL %s:%d: ", __FILE__, __LINE__);                           \
+                std::printf(__VA_ARGS__);                                                    \
+                std::printf("\n");                                                           \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+// ---- beats as bit vectors ------------------------------------------------------
+
+typedef std::vector<uint32_t> Beat; // beat bits in 32-bit words, lsb first
+
+static Beat beat_of(const lg_wimage *img, int64_t b)
+{
+    Beat v((size_t)(img->beat_bits + 31) / 32, 0);
+    const uint64_t *w = img->beats + (size_t)b * (size_t)img->words;
+    for (size_t i = 0; i < v.size(); i++)
+        v[i] = (uint32_t)(w[i / 2] >> (32 * (i % 2)));
+    return v;
+}
+
+template <typename T> static void get_words(std::vector<uint32_t> &w, const T &port, int n)
+{
+    uint64_t v = (uint64_t)port;
+    w.assign((size_t)(n + 31) / 32, 0);
+    for (size_t i = 0; i < w.size(); i++)
+        w[i] = (uint32_t)(v >> (32 * i));
+}
+
+template <std::size_t N>
+static void get_words(std::vector<uint32_t> &w, const VlWide<N> &port, int n)
+{
+    w.assign((size_t)(n + 31) / 32, 0);
+    for (size_t i = 0; i < w.size(); i++)
+        w[i] = port[i];
+}
+
+// ---- one instance's ports --------------------------------------------------------
+
+struct Io {
+    virtual ~Io() {}
+    virtual void start(bool v, uint32_t first, uint32_t last) = 0;
+    virtual void ready(bool r) = 0;
+    virtual bool valid() = 0;
+    virtual bool last() = 0;
+    virtual bool busy() = 0;
+    virtual bool done() = 0;
+    virtual bool loaded() = 0;
+    virtual void mant(std::vector<uint32_t> &w, int bits) = 0;
+    virtual void dexp(std::vector<uint32_t> &w, int bits) = 0;
+    virtual int cs_n() = 0;
+    virtual int sck() = 0;
+    virtual uint8_t io_o() = 0;
+    virtual uint8_t io_oe() = 0;
+    virtual void pad(uint8_t v) = 0;
+};
+
+#define IO_CLASS(P)                                                                          \
+    struct Io_##P : Io {                                                                     \
+        Vdut *m;                                                                             \
+        explicit Io_##P(Vdut *mm) : m(mm) {}                                                 \
+        void start(bool v, uint32_t first, uint32_t lst) override                            \
+        {                                                                                    \
+            m->P##_start = v;                                                                \
+            m->P##_start_addr = first;                                                       \
+            m->P##_last_addr = lst;                                                          \
+        }                                                                                    \
+        void ready(bool r) override { m->P##_m_ready = r; }                                  \
+        bool valid() override { return m->P##_m_valid; }                                    \
+        bool last() override { return m->P##_m_last; }                                       \
+        bool busy() override { return m->P##_busy; }                                         \
+        bool done() override { return m->P##_done; }                                         \
+        bool loaded() override { return m->P##_loaded; }                                     \
+        void mant(std::vector<uint32_t> &w, int n) override { get_words(w, m->P##_m_mant, n); } \
+        void dexp(std::vector<uint32_t> &w, int n) override { get_words(w, m->P##_m_dexp, n); } \
+        int cs_n() override { return m->P##_cs_n; }                                          \
+        int sck() override { return m->P##_sck; }                                           \
+        uint8_t io_o() override { return m->P##_io_o; }                                      \
+        uint8_t io_oe() override { return m->P##_io_oe; }                                    \
+        void pad(uint8_t v) override { m->P##_pad_i = v; }                                   \
+    };
+
+#define X_IO(P, ...) IO_CLASS(P)
+TBQ_FOREACH(X_IO)
+
+// ---- the 260k weight image, exactly as gen_fpga_units builds it -----------------
+
+static int image_260k(lg_wimage *img, int lanes)
+{
+    lg_err err = {{0}};
+    lg_config cfg;
+    lg_weights w;
+    lg_qmodel qm;
+    if (lg_config_preset("260k", &cfg, &err) || lg_weights_synthetic(&cfg.m, 260, &w, &err)) {
+        std::printf("tb_qspi: %s\n", err.msg);
+        return -1;
+    }
+    lg_quant_opts o;
+    lg_quant_opts_default(&o);
+    o.smooth_k = 0;
+    int rc = lg_quantize_model(&qm, &cfg, &w, &o, &err);
+    lg_weights_free(&w);
+    if (!rc) {
+        rc = lg_wimage_build(img, &qm, lanes, &err);
+        lg_qmodel_free(&qm);
+    }
+    if (rc)
+        std::printf("tb_qspi: %s\n", err.msg);
+    return rc;
+}
+
+// Random beats in an lg_wimage (beats owned by the caller's vector).
+static void image_random(lg_wimage *img, std::vector<uint64_t> &store, int lanes, int group,
+                         long nbeats)
+{
+    *img = lg_wimage{};
+    img->lanes = lanes;
+    img->group = group;
+    img->ndexp = lg_wimage_ndexp(lanes, group);
+    img->beat_bits = 8 * lanes + 4 * img->ndexp;
+    img->words = (img->beat_bits + 63) / 64;
+    img->nbeats = nbeats;
+    store.assign((size_t)nbeats * (size_t)img->words, 0);
+    for (long b = 0; b < nbeats; b++)
+        for (int k = 0; k < img->beat_bits; k++)
+            store[(size_t)b * img->words + (size_t)k / 64] |= (uint64_t)(rng() & 1) << (k % 64);
+    img->beats = store.data();
+}
+
+// ---- one instance's test program ---------------------------------------------------
+
+struct Stream {
+    uint32_t first, last;
+    bool stall_free;
+    bool back_to_back; // start the cycle after the previous stream's done
+};
+
+struct Runner {
+    const char *name;
+    Io *io;
+    int lanes, group, in_lat, clk_ns, bb;
+    long depth;
+    FlashModel fl;
+    lg_wimage img;
+    std::vector<uint64_t> store;
+    bool own_img = false;
+    std::vector<Stream> prog;
+
+    // state
+    enum { BOOT, GAP, RUN, FIN } st = BOOT;
+    size_t si = 0;          // stream index
+    uint64_t t0 = 0;        // start cycle of the running stream
+    uint32_t next = 0;      // next beat expected
+    uint64_t first_valid = 0, last_fire = 0;
+    bool prev_stall = false;
+    Beat prev;
+    int stall_left = 0;
+    int gap = 0;
+    bool start_now = false;
+    bool stray_start = false; // a start pulse sent mid-stream (must be ignored)
+    uint64_t boot_cycle = 0;
+    uint64_t expect_bytes = 0;
+    bool done_expected = false;
+    bool probed_before_load = false;
+
+    Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns)
+        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), depth(d), fl(16u << 20, 7)
+    {
+        bb = lg_flash_beat_bytes(8 * l + 4 * lg_wimage_ndexp(l, g));
+    }
+
+    Beat expected(uint32_t b) const { return beat_of(&img, b); }
+
+    Beat data()
+    {
+        std::vector<uint32_t> mw, dw;
+        int nd = lg_wimage_ndexp(lanes, group);
+        io->mant(mw, 8 * lanes);
+        io->dexp(dw, 4 * nd);
+        int bits_n = 8 * lanes + 4 * nd;
+        Beat v((size_t)(bits_n + 31) / 32, 0);
+        for (int k = 0; k < bits_n; k++) {
+            uint32_t bit = k < 8 * lanes
+                               ? (mw[(size_t)k / 32] >> (k % 32)) & 1u
+                               : (dw[(size_t)(k - 8 * lanes) / 32] >> ((k - 8 * lanes) % 32)) & 1u;
+            v[(size_t)k / 32] |= bit << (k % 32);
+        }
+        return v;
+    }
+
+    uint64_t lat_first() const { return 83 + 4 * (uint64_t)bb + (uint64_t)in_lat; }
+    uint64_t lat_done(uint64_t n) const { return 84 + 4 * (uint64_t)bb * n + (uint64_t)in_lat; }
+
+    bool ready_now(const Stream &s)
+    {
+        if (s.stall_free)
+            return true;
+        if (stall_left > 0) {
+            stall_left--;
+            return false;
+        }
+        if (rng() % 100 < 3) {
+            stall_left = (int)(rng() % 120);
+            return false;
+        }
+        return rng() % 100 < 75;
+    }
+
+    // Inputs for this cycle, then outputs checked (called between settle and
+    // tick; `cycle` = tb.cycle).
+    void cycle_pre(uint64_t cycle)
+    {
+        io->start(false, 0, 0);
+        io->ready(false);
+        rdy_now = false;
+        if (st == BOOT) {
+            // a start during boot must be ignored
+            if (cycle % 97 == 5 && !io->loaded()) {
+                io->start(true, 0, 1);
+                probed_before_load = true;
+            }
+            return;
+        }
+        if (st == GAP) {
+            if (gap > 0) {
+                gap--;
+                return;
+            }
+            if (si == prog.size()) {
+                st = FIN;
+                return;
+            }
+            const Stream &s = prog[si];
+            CHECK(!io->busy(), "%s: busy before stream %zu", name, si);
+            io->start(true, s.first, s.last);
+            t0 = cycle;
+            next = s.first;
+            first_valid = 0;
+            last_fire = 0;
+            prev_stall = false;
+            stray_start = false;
+            done_expected = false;
+            expect_bytes += (uint64_t)(s.last - s.first + 1) * (uint64_t)bb + 1;
+            st = RUN;
+            return;
+        }
+        if (st != RUN)
+            return;
+        const Stream &s = prog[si];
+        rdy_now = cycle > t0 && ready_now(s);
+        io->ready(rdy_now);
+        // a stray start in the middle (ignored: busy)
+        if (!s.stall_free && !stray_start && cycle > t0 + 300 && next > s.first + 2) {
+            io->start(true, 0, (uint32_t)depth - 1);
+            stray_start = true;
+        }
+    }
+
+    void cycle_check(uint64_t cycle)
+    {
+        if (st == BOOT) {
+            if (io->loaded()) {
+                boot_cycle = cycle;
+                CHECK(!io->busy(), "%s: a start during boot was taken", name);
+                st = GAP;
+                gap = 3;
+            }
+            return;
+        }
+        if (st != RUN)
+            return;
+        const Stream &s = prog[si];
+        bool done = io->done();
+        if (done_expected) {
+            CHECK(done, "%s: stream %zu: no done the cycle after the last beat", name, si);
+            CHECK(!io->busy(), "%s: stream %zu: busy high with done", name, si);
+            if (s.stall_free) {
+                uint64_t n = s.last - s.first + 1;
+                CHECK(first_valid - t0 == lat_first(),
+                      "%s: first beat %llu cycles after start, header says %llu", name,
+                      (unsigned long long)(first_valid - t0), (unsigned long long)lat_first());
+                CHECK(cycle - t0 == lat_done(n), "%s: done %llu cycles after start, expected %llu",
+                      name, (unsigned long long)(cycle - t0), (unsigned long long)lat_done(n));
+                std::printf("%s: stall-free %llu beats: first beat after %llu cycles, done after "
+                            "%llu (%d cycles per beat)\n",
+                            name, (unsigned long long)n, (unsigned long long)(first_valid - t0),
+                            (unsigned long long)(cycle - t0), 4 * bb);
+            }
+            si++;
+            st = GAP;
+            // back to back: start the cycle after done (the sequencer is still
+            // in its CS# high time); a stall-free stream starts from idle
+            if (si < prog.size() && prog[si].back_to_back)
+                gap = 0;
+            else if (si < prog.size() && prog[si].stall_free)
+                gap = 30 + (int)(rng() % 50);
+            else
+                gap = (int)(rng() % 50);
+            return;
+        }
+        CHECK(!done, "%s: stream %zu: done at beat %u", name, si, next);
+        bool v = io->valid();
+        bool rdy = rdy_now;
+        if (prev_stall) {
+            CHECK(v, "%s: valid dropped while stalled at beat %u", name, next);
+            CHECK(data() == prev, "%s: data changed while stalled at beat %u", name, next);
+        }
+        if (v) {
+            if (!first_valid)
+                first_valid = cycle;
+            CHECK(next <= s.last, "%s: beat past the end", name);
+            Beat d = data();
+            if (next <= s.last && d != expected(next))
+                CHECK(false, "%s: beat %u differs (word 0 %08x vs %08x)", name, next, d[0],
+                      expected(next)[0]);
+            CHECK(io->last() == (next == s.last), "%s: m_w_last %d at beat %u", name, io->last(),
+                  next);
+            prev = d;
+        }
+        bool fire = v && rdy;
+        prev_stall = v && !fire;
+        if (fire) {
+            if (s.stall_free && last_fire)
+                CHECK(cycle - last_fire == (uint64_t)(4 * bb),
+                      "%s: beats %llu cycles apart, expected %d", name,
+                      (unsigned long long)(cycle - last_fire), 4 * bb);
+            last_fire = cycle;
+            if (next == s.last)
+                done_expected = true;
+            next++;
+        }
+        if (cycle - t0 > 400 * (uint64_t)bb * (s.last - s.first + 1) + 100000) {
+            CHECK(false, "%s: stream %zu stuck at beat %u", name, si, next);
+            st = FIN;
+        }
+    }
+
+    bool rdy_now = false; // m_w_ready driven this cycle
+
+    // After the clock edge: the flash sees the pins, the pads see the flash.
+    void cycle_post(uint64_t cycle)
+    {
+        fl.step(cycle * (uint64_t)clk_ns, io->cs_n(), io->sck(), io->io_o(), io->io_oe());
+        io->pad(fl.bus(io->io_o(), io->io_oe()));
+    }
+};
+
+int main(int argc, char **argv)
+{
+    TB tb(argc, argv, "tb_qspi");
+    rng.seed(tb.plusarg("seed", 1));
+
+    std::vector<Runner *> rs;
+#define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE)      \
+    {                                                                                          \
+        Runner *r = new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS);            \
+        if (MODEL) {                                                                           \
+            if (image_260k(&r->img, LANES))                                                    \
+                return tb.finish(false);                                                       \
+            r->own_img = true;                                                                 \
+            CHECK(r->img.nbeats == DEPTH, "%s: image has %lld beats, wrapper %ld", #P,         \
+                  (long long)r->img.nbeats, (long)DEPTH);                                      \
+        } else {                                                                               \
+            image_random(&r->img, r->store, LANES, GROUP, DEPTH);                              \
+        }                                                                                      \
+        std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&r->img));                    \
+        lg_flash_pack(bytes.data(), &r->img);                                                  \
+        r->fl.load((size_t)(BASE), bytes);                                                     \
+        r->fl.powered_down = PD;                                                               \
+        r->fl.sr2 = r->fl.sr2_nv = FQE ? 0x02 : 0x00;                                          \
+        rs.push_back(r);                                                                       \
+    }
+    TBQ_FOREACH(X_RUN)
+
+    // test programs
+    for (Runner *r : rs) {
+        uint32_t n = (uint32_t)r->depth;
+        if (std::string(r->name) == "a") {
+            // slow volatile status write: the BUSY poll must loop
+            r->fl.busy_volatile_ns = 5000;
+            r->prog.push_back({0, n - 1, false, false});
+            r->prog.push_back({TBQ_CLS_FIRST, TBQ_CLS_FIRST + TBQ_CLS_BEATS - 1, true, false});
+            r->prog.push_back({1000, 1000, false, true});
+            r->prog.push_back({12345, 13344, false, true});
+        } else {
+            r->prog.push_back({0, n - 1, false, false});
+            uint32_t a = (uint32_t)(rng() % (n / 2)), b = a + (uint32_t)(rng() % (n / 2));
+            r->prog.push_back({a, b, true, false});
+            r->prog.push_back({n - 1, n - 1, false, true});
+            r->prog.push_back({0, n - 1, false, true});
+            r->prog.push_back({0, 0, true, false});
+        }
+    }
+
+    tb.reset(4);
+    for (Runner *r : rs)
+        r->cycle_post(tb.cycle);
+    uint64_t limit = 6000000;
+    while (tb.cycle < limit) {
+        bool all_fin = true;
+        for (Runner *r : rs) {
+            r->cycle_pre(tb.cycle);
+            all_fin = all_fin && r->st == Runner::FIN;
+        }
+        if (all_fin)
+            break;
+        tb.settle();
+        for (Runner *r : rs)
+            r->cycle_check(tb.cycle);
+        tb.tick();
+        for (Runner *r : rs)
+            r->cycle_post(tb.cycle);
+    }
+
+    for (Runner *r : rs) {
+        CHECK(r->st == Runner::FIN, "%s: did not finish (stream %zu, beat %u)", r->name, r->si,
+              r->next);
+        CHECK(r->probed_before_load || r->boot_cycle < 97,
+              "%s: no start probe during boot", r->name);
+        for (size_t i = 0; i < r->fl.errors.size() && i < 10; i++)
+            CHECK(false, "%s: flash: %s", r->name, r->fl.errors[i].c_str());
+        for (size_t i = 0; i < r->fl.notes.size() && i < 10; i++)
+            CHECK(false, "%s: flash note: %s", r->name, r->fl.notes[i].c_str());
+        CHECK(r->fl.reads == r->prog.size(), "%s: %llu read commands for %zu streams", r->name,
+              (unsigned long long)r->fl.reads, r->prog.size());
+        CHECK(r->fl.bytes_out == r->expect_bytes, "%s: flash shifted out %llu bytes, expected %llu",
+              r->name, (unsigned long long)r->fl.bytes_out, (unsigned long long)r->expect_bytes);
+        CHECK(!r->fl.powered_down && r->fl.qe(), "%s: flash not awake with QE after boot",
+              r->name);
+        std::printf("%s: lanes %d, %d bytes per beat, IN_LAT %d: loaded after %llu cycles, "
+                    "%zu streams, %llu flash bytes\n",
+                    r->name, r->lanes, r->bb, r->in_lat, (unsigned long long)r->boot_cycle,
+                    r->prog.size(), (unsigned long long)r->fl.bytes_out);
+    }
+    // non-volatile status untouched by the boot sequence
+    CHECK(rs[0]->fl.sr2_nv == 0, "a: non-volatile status register 2 written");
+    for (Runner *r : rs)
+        if (r->own_img)
+            lg_wimage_free(&r->img);
+    return tb.finish(errors == 0);
+}

@@ -1,0 +1,121 @@
+# FPGA board units: QSPI weight stream, UART, host token protocol (included
+# by the main Makefile after emit_core.mk, whose HDL_DIR, VLT_FLAGS,
+# HDL_CXXFLAGS and HDL_VRT it reuses; appends to HDL_TESTS).
+#
+#  - tests/hdl/gen_fpga_units emits the units with the library's template
+#    machinery into $(FPGA_OUT)/gen/rtl/, plus per bench a wrapper
+#    ($(FPGA_OUT)/gen/tb_<b>/tb_<b>_top.v, every configuration in one
+#    Verilator model) and the same table as a C header (tb_<b>_cfg.h). It
+#    writes into gen.new; only changed files are copied over, so library
+#    edits elsewhere do not re-verilate.
+#  - tb_qspi: lg_qspi_stream against the pin-level flash model
+#    (sim/flash_model.h) serving images packed by
+#    examples/fpga/icebreaker/flash_image.h; tb_uart: UART loopback through
+#    lg_uart_tokens with a C++ stand-in for the decoder; tb_probe: the
+#    iCEBreaker probe's logic (examples/fpga/icebreaker/icebreaker_probe_core.v:
+#    flash -> lg_qspi_stream -> lg_matvec -> UART) end to end, every result
+#    against lg_ref_matvec (examples/fpga/icebreaker/sim_probe.cpp).
+#  - $(FPGA_OUT)/lint_fpga.sh lints the emitted units (tools/lint_rtl.sh
+#    --coarse) as a test program; `make lint` runs the full flow on them.
+
+FPGA_OUT     := $(HDL_DIR)/fpga
+FPGA_GEN     := $(HDL_DIR)/gen_fpga_units
+FPGA_BENCHES := qspi uart
+FPGA_UNITS   := lg_qspi_stream lg_uart_rx lg_uart_tx lg_uart_tokens
+
+$(FPGA_GEN): tests/hdl/gen_fpga_units.c $(LIB) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+# Touched only when some emitted file changed (make re-stats it afterwards).
+$(FPGA_OUT)/gen/.changed: $(FPGA_GEN)
+	@rm -rf $(FPGA_OUT)/gen.new && mkdir -p $(FPGA_OUT)/gen
+	$(FPGA_GEN) bench $(FPGA_OUT)/gen.new $(FPGA_OUT)/gen
+	@cd $(FPGA_OUT)/gen.new && changed=0 && \
+	  for f in $$(find . -type f); do \
+	    if ! cmp -s $$f ../gen/$$f; then mkdir -p ../gen/$$(dirname $$f); \
+	      cp $$f ../gen/$$f; changed=1; fi; \
+	  done && \
+	  if [ $$changed = 1 ] || [ ! -f ../gen/.changed ]; then touch ../gen/.changed; fi
+	@rm -rf $(FPGA_OUT)/gen.new
+
+# $(1) = bench. The RTL list is a shell glob: it exists only after generation.
+define FPGA_BENCH_RULE
+$(FPGA_OUT)/$(1)/obj/Vdut.h: $(FPGA_OUT)/gen/.changed
+	@rm -rf $(FPGA_OUT)/$(1)/obj && mkdir -p $(FPGA_OUT)/$(1)/obj
+	$(VERILATOR) $(VLT_FLAGS) --top-module tb_$(1)_top -Mdir $(FPGA_OUT)/$(1)/obj \
+	  $(FPGA_OUT)/gen/tb_$(1)/tb_$(1)_top.v $(FPGA_OUT)/gen/rtl/*.v
+	@cd $(FPGA_OUT)/$(1)/obj && for f in Vdut*.cpp; do echo "#include \"$$$$f\""; done > all.cpp
+
+$(FPGA_OUT)/$(1)/model.o: $(FPGA_OUT)/$(1)/obj/Vdut.h
+	$(CXX) $(HDL_CXXFLAGS) -I$(FPGA_OUT)/$(1)/obj -c $(FPGA_OUT)/$(1)/obj/all.cpp -o $$@
+
+$(FPGA_OUT)/$(1)/tb.o: tests/hdl/tb_$(1).cpp sim/testb.h sim/flash_model.h \
+  examples/fpga/icebreaker/flash_image.h $(FPGA_OUT)/$(1)/obj/Vdut.h $(HDRS)
+	$(CXX) $(HDL_CXXFLAGS) -Isim -Iinclude -Iexamples/fpga/icebreaker \
+	  -I$(FPGA_OUT)/gen/tb_$(1) -I$(FPGA_OUT)/$(1)/obj -c $$< -o $$@
+
+$(FPGA_OUT)/tb_$(1): $(FPGA_OUT)/$(1)/tb.o $(FPGA_OUT)/$(1)/model.o $(HDL_VRT) $(LIB)
+	$(CXX) $$^ $(LDFLAGS) -pthread -latomic $(LDLIBS) -o $$@
+endef
+$(foreach b,$(FPGA_BENCHES),$(eval $(call FPGA_BENCH_RULE,$(b))))
+
+# ---- the probe, end to end (lanes 4, 512 x 172; the board's IO registers
+# are modelled in the bench, IN_LAT 2) ----
+FPGA_PROBE := $(FPGA_OUT)/probe
+FPGA_PROBE_MV := lg_matvec_l4_g32_r512_c172
+FPGA_PROBE_SRC := examples/fpga/icebreaker
+
+$(FPGA_PROBE)/rtl/.changed: $(FPGA_GEN)
+	@rm -rf $(FPGA_PROBE)/rtl.new && mkdir -p $(FPGA_PROBE)/rtl.new $(FPGA_PROBE)/rtl
+	$(FPGA_GEN) board $(FPGA_PROBE)/rtl.new 4 512 172 >/dev/null
+	@cd $(FPGA_PROBE)/rtl.new && changed=0 && for f in *.v; do \
+	    if ! cmp -s $$f ../rtl/$$f; then cp $$f ../rtl/$$f; changed=1; fi; done && \
+	  if [ $$changed = 1 ] || [ ! -f ../rtl/.changed ]; then touch ../rtl/.changed; fi
+	@rm -rf $(FPGA_PROBE)/rtl.new
+
+$(FPGA_PROBE)/obj/Vdut.h: $(FPGA_PROBE)/rtl/.changed $(FPGA_PROBE_SRC)/icebreaker_probe_core.v
+	@rm -rf $(FPGA_PROBE)/obj && mkdir -p $(FPGA_PROBE)/obj
+	$(VERILATOR) $(VLT_FLAGS) --top-module icebreaker_probe_core -Mdir $(FPGA_PROBE)/obj \
+	  -GCLK_HZ=1152000 -GIN_LAT=2 -GLANES=4 -GROWS=512 -GCOLS=172 \
+	  +define+LG_MATVEC=$(FPGA_PROBE_MV) $(FPGA_PROBE)/rtl/*.v \
+	  $(FPGA_PROBE_SRC)/icebreaker_probe_core.v
+	@cd $(FPGA_PROBE)/obj && for f in Vdut*.cpp; do echo "#include \"$$f\""; done > all.cpp
+
+$(FPGA_PROBE)/model.o: $(FPGA_PROBE)/obj/Vdut.h
+	$(CXX) $(HDL_CXXFLAGS) -I$(FPGA_PROBE)/obj -c $(FPGA_PROBE)/obj/all.cpp -o $@
+
+$(FPGA_PROBE)/tb.o: $(FPGA_PROBE_SRC)/sim_probe.cpp sim/testb.h sim/flash_model.h \
+  $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_PROBE)/obj/Vdut.h $(HDRS)
+	$(CXX) $(HDL_CXXFLAGS) -Isim -Iinclude -I$(FPGA_PROBE_SRC) -I$(FPGA_PROBE)/obj \
+	  -DSIM_LANES=4 -DSIM_ROWS=512 -DSIM_COLS=172 -c $< -o $@
+
+$(FPGA_OUT)/tb_probe: $(FPGA_PROBE)/tb.o $(FPGA_PROBE)/model.o $(HDL_VRT) $(LIB)
+	$(CXX) $^ $(LDFLAGS) -pthread -latomic $(LDLIBS) -o $@
+
+FPGA_BENCHES += probe
+
+FPGA_LINT := $(addprefix $(FPGA_OUT)/gen/rtl/,$(addsuffix .v,$(FPGA_UNITS)))
+
+$(FPGA_OUT)/lint_fpga.sh: tests/hdl/units_fpga.mk $(FPGA_OUT)/gen/.changed
+	@{ echo '#!/bin/sh'; echo '# generated by tests/hdl/units_fpga.mk: lint the FPGA board units'; \
+	   echo 'exec tools/lint_rtl.sh --coarse $(FPGA_LINT)'; } > $@
+	@chmod +x $@
+
+HDL_TESTS += $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh
+
+.PHONY: test-fpga lint-fpga fpga-probe
+
+## test-fpga: build and run the QSPI flash stream, UART/token protocol and probe benches and their lint
+test-fpga: $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh
+	@tools/run_tests.sh $^
+
+## lint-fpga: full RTL lint of the FPGA board units
+lint-fpga: $(FPGA_OUT)/gen/.changed
+	tools/lint_rtl.sh $(FPGA_LINT)
+lint: lint-fpga
+
+## fpga-probe: iCEBreaker probe build (yosys, nextpnr-ice40, icepack) and its resource/Fmax report
+fpga-probe: $(LIB)
+	$(MAKE) -C examples/fpga/icebreaker BUILD=$(abspath $(BUILD))/fpga/icebreaker \
+	  LG_LIB=$(abspath $(LIB))
