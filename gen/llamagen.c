@@ -1101,6 +1101,25 @@ static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights 
     return rc ? EXIT_RUNTIME : 0;
 }
 
+// The emitted decoder holds its weights on chip (ROM images written as hex);
+// past this size the images and the quantization in memory make no sense
+// (and a 7B model would need ~27 GB of float weights in memory first), so
+// such a config is refused before anything is allocated or written.
+#define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
+
+static int emit_size_check(const lg_config *cfg, lg_err *err)
+{
+    lg_config_stats st;
+    lg_config_stats_compute(cfg, &st);
+    if (st.params <= EMIT_MAX_PARAMS)
+        return 0;
+    lg_fail(err,
+            "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
+            "%.0f M; streaming weights from external memory is not implemented yet",
+            cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
+    return -1;
+}
+
 static int cmd_emit(const options *o)
 {
     if (!o->config && !o->checkpoint)
@@ -1115,7 +1134,7 @@ static int cmd_emit(const options *o)
     lg_err err;
     outdir od;
     int status = EXIT_RUNTIME;
-    if (build_config(o, &cfg, &w, &err) == 0 &&
+    if (build_config(o, &cfg, &w, &err) == 0 && emit_size_check(&cfg, &err) == 0 &&
         (!o->tokenizer || lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) == 0) &&
         outdir_begin(&od, o->out_dir, &err) == 0) {
         status = emit_decoder(od.tmp, &cfg, o->checkpoint ? &w : NULL, o->tokenizer ? &tok : NULL,

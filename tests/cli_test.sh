@@ -264,6 +264,13 @@ if [ $rc -eq 0 ] && [ ! -e "$tmp/prev/rtl" ] && [ -s "$tmp/prev/files.f" ] && no
   ok "previous llamagen output is replaced as a whole"
 else not_ok "previous llamagen output is replaced as a whole" "rc $rc: $(cat "$tmp/err")"; fi
 
+# A 7B model cannot be emitted with on-chip weights: refused up front, with
+# no attempt to allocate its weights.
+run --config llama2-7b -o "$tmp/big"
+expect_fail "llama2-7b emission is refused" 1 "llama2-7b has 6.74 G weights" "external memory"
+[ ! -e "$tmp/big" ] && no_leftovers "$tmp" && ok "refused 7B emission leaves nothing" ||
+  not_ok "refused 7B emission leaves nothing"
+
 # A config the generator refuses must fail before anything is written.
 run --config 260k --seq-len 0 -o "$tmp/never"
 if [ $rc -ne 0 ] && [ ! -e "$tmp/never" ] && no_leftovers "$tmp"; then
