@@ -35,7 +35,7 @@ TEST_SRCS := $(sort $(wildcard tests/test_*.c))
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
 HDRS      := $(wildcard include/llamagen/*.h) $(wildcard src/*.h)
 
-.PHONY: all help deps test test-unit test-cli clean bench-accuracy
+.PHONY: all help deps test test-unit clean bench-accuracy
 
 ## all: build the llamagen CLI and libllamagen.a
 all: $(CLI) $(LIB)
@@ -75,6 +75,10 @@ HDL_TESTS :=
 ## test: run every test (unit tests, CLI tests, HDL benches); the CI command
 test: deps-check $(CLI) $(TEST_BINS) $(HDL_TESTS)
 	@LG_MODELS_DIR=$(MODELS) LG_CLI=$(abspath $(CLI)) tools/run_tests.sh $(TEST_BINS) tests/cli_test.sh $(HDL_TESTS)
+
+## test-unit: the cmocka unit tests and the CLI tests only (no HDL); `make SAN=1 test-unit` under ASan + UBSan
+test-unit: $(CLI) $(TEST_BINS)
+	@LG_MODELS_DIR=$(MODELS) LG_CLI=$(abspath $(CLI)) tools/run_tests.sh $(TEST_BINS) tests/cli_test.sh
 
 deps-check:
 	@tools/deps.sh --check-test
