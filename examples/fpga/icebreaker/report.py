@@ -2,6 +2,7 @@
 """Resource and Fmax report of an iCE40 build (examples/fpga/icebreaker).
 
     report.py PNR_LOG [--json NEXTPNR_REPORT.json] [--yosys YOSYS_LOG] [--md]
+              [--limit LABEL=N ...]
 
 Prints, for the placed-and-routed design, the iCE40 UP5K resources used out
 of those available (logic cells, EBR = SB_RAM40_4K, SPRAM = SB_SPRAM256KA,
@@ -9,8 +10,11 @@ DSP = SB_MAC16, IO, PLL) and the achieved Fmax of every clock against its
 constraint, from nextpnr-ice40's --report JSON when given (else from its
 log). With --yosys it adds the synthesized cell counts (SB_LUT4, SB_CARRY,
 flip-flops, SB_MAC16, SB_RAM40_4K, SB_SPRAM256KA) from yosys' last `stat`.
---md prints the tables as Markdown (for docs/fpga.md). Exit status 1 when a
-clock misses its constraint.
+--md prints the tables as Markdown (for docs/fpga.md). --limit LABEL=N (LABEL
+one of LC, EBR, SPRAM, DSP, IO, PLL; repeatable) caps a resource below what
+the device offers (a budget). Exit status 1 when a clock misses its
+constraint, a resource exceeds what the device offers, or a --limit is
+exceeded; each failure is named on a line starting with "FAIL".
 """
 import argparse
 import json
@@ -81,7 +85,16 @@ def main():
     ap.add_argument("--json", help="nextpnr-ice40 --report JSON")
     ap.add_argument("--yosys", help="yosys log (synth_ice40 ... ; stat)")
     ap.add_argument("--md", action="store_true", help="Markdown tables")
+    ap.add_argument("--limit", action="append", default=[], metavar="LABEL=N",
+                    help="fail when resource LABEL (LC, EBR, SPRAM, DSP, IO, PLL) uses more than N")
     a = ap.parse_args()
+    labels = {label for _, label, _ in RESOURCES}
+    limits = {}
+    for item in a.limit:
+        label, _, n = item.partition("=")
+        if label not in labels or not n.isdigit():
+            ap.error(f"bad --limit {item!r}: want LABEL=N with LABEL in {sorted(labels)}")
+        limits[label] = int(n)
 
     util, fmax = from_json(a.json) if a.json else from_log(a.log)
     if not util:
@@ -123,7 +136,23 @@ def main():
         ffs = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
         parts = [f"{k} {cells.get(k, 0)}" for k in keys] + [f"SB_DFF* {ffs}"]
         print(("\nyosys cells: " if not a.md else "\nyosys cells: ") + ", ".join(parts))
-    return 0 if ok else 1
+    fails = []
+    for label, used, avail, pct, what in rows:
+        if avail and used > avail:
+            fails.append(f"{label} {used} > {avail} available")
+        if label in limits and used > limits[label]:
+            fails.append(f"{label} {used} > limit {limits[label]}")
+    for label in limits:
+        if label not in {r[0] for r in rows}:
+            fails.append(f"{label}: not in the report")
+    if not fmax:
+        fails.append("no Fmax in the report (nothing timed?)")
+    for clk, (ach, con) in sorted(fmax.items()):
+        if ach < con:
+            fails.append(f"clock {clk}: {ach:.2f} MHz < target {con:.2f} MHz")
+    for f in fails:
+        print("FAIL " + f)
+    return 0 if ok and not fails else 1
 
 
 if __name__ == "__main__":
