@@ -20,29 +20,38 @@
  *          ((x >>> s) + bit s-1), clamped because rounding can reach 32768.
  * No divider, no multiplier.
  *
- * Parameters: COLS (vector length, >= 2).
+ * Parameters: COLS (vector length, >= 2), VL (elements per beat, >= 1;
+ * default 1). A vector is NBT = ceil(COLS / VL) beats; element b*VL + i is
+ * lane i of beat b (bits [32*i +: 32] in, [16*i +: 16] out); lanes past COLS
+ * in the last beat are ignored on input (they take no part in max |x|) and
+ * undefined on output. VL > 1 lets a vector cross in NBT cycles each way
+ * (the decoder feeds the mat-vec activation buffer LANES-wide: one element
+ * per cycle cost as much as a short mat-vec run); the buffer is one RAM of
+ * VL * 32-bit words.
  *
  * Handshake contract:
- *  - s_x: valid/ready, COLS Q16 values per vector. s_x_ready is high while
+ *  - s_x: valid/ready, NBT beats per vector. s_x_ready is high while
  *    the unit is loading a vector (from reset, and again after the last
  *    output of the previous vector has been taken).
- *  - m_a: valid/ready, COLS int16 mantissas in input order, m_a_last on the
- *    last one; m_a_shift (s) is valid with every beat and constant over the
- *    vector. Valid stays high and data stable until ready (skid buffer);
+ *  - m_a: valid/ready, NBT beats of mantissas in input order, m_a_last on
+ *    the last one; m_a_shift (s) is valid with every beat and constant over
+ *    the vector. Valid stays high and data stable until ready (skid buffer);
  *    backpressure stalls the read pipeline without loss.
  *  - The next vector is accepted only after the current one has left (one
  *    buffer, no overlap of pass 1 and pass 2).
  *
- * Latency and throughput: one input per cycle, then one output per cycle.
- * The first output is valid 4 cycles after the handshake of the last input
- * (shift decode overlaps the first buffer read; then read, shift,
+ * Latency and throughput: one input beat per cycle, then one output beat per
+ * cycle. The first output is valid 4 cycles after the handshake of the last
+ * input (shift decode overlaps the first buffer read; then read, shift,
  * round/clamp into the output register). With no stalls the last output
- * handshake comes 2 * COLS + 2 cycles after the first input handshake, and
+ * handshake comes 2 * NBT + 2 cycles after the first input handshake, and
  * the next vector's first input can be taken the cycle after it.
  */
 module ${MODULE} #(
     // vector length (>= 2)
-    parameter COLS = ${COLS}
+    parameter COLS = ${COLS},
+    // elements per beat (>= 1)
+    parameter VL = 1
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -52,28 +61,31 @@ module ${MODULE} #(
      */
     input  wire         s_x_valid,
     output wire         s_x_ready,
-    input  wire [31:0]  s_x_data,
+    input  wire [VL*32-1:0] s_x_data,
 
     /*
      * A16 output stream
      */
     output wire         m_a_valid,
     input  wire         m_a_ready,
-    output wire [15:0]  m_a_data,
+    output wire [VL*16-1:0] m_a_data,
     output wire [4:0]   m_a_shift,
     output wire         m_a_last
 );
 
 // ---- derived sizes ------------------------------------------------------------
 
-localparam AW = $clog2(COLS);
-localparam [31:0] COLS_M1 = COLS - 1;
-localparam [AW-1:0] IDX_LAST = COLS_M1[AW-1:0];
+// beats per vector, valid lanes of the last beat
+localparam NBT = (COLS + VL - 1) / VL;
+localparam RAG = COLS - (NBT - 1) * VL;
+localparam AW = (NBT > 1) ? $clog2(NBT) : 1;
+localparam [31:0] NBT_M1 = NBT - 1;
+localparam [AW-1:0] IDX_LAST = NBT_M1[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
-    if (COLS < 2) begin
-        $error("Error: COLS must be >= 2 (instance %m)");
+    if (COLS < 2 || VL < 1) begin
+        $error("Error: COLS must be >= 2 and VL >= 1 (instance %m)");
         $finish;
     end
 end
@@ -125,15 +137,26 @@ end
 
 // ---- pass 1: buffer and max |x| ---------------------------------------------
 
-reg [31:0] mem [0:COLS-1];
+reg [VL*32-1:0] mem [0:NBT-1]; // (NBT, VL) Q16 inputs
 
 always @(posedge clk) begin
     if (x_fire)
         mem[idx_reg] <= s_x_data;
 end
 
-// |x| as an unsigned 32-bit value (|-2^31| = 2^31 fits)
-wire [31:0] x_abs = s_x_data[31] ? 32'd0 - s_x_data : s_x_data;
+// |x| of each lane as an unsigned 32-bit value (|-2^31| = 2^31 fits), and
+// the largest of the beat (lanes past COLS in the last beat count as 0)
+reg [31:0] x_abs;
+reg [31:0] lane_abs;
+integer ln;
+always @* begin
+    x_abs = 32'd0;
+    for (ln = 0; ln < VL; ln = ln + 1) begin
+        lane_abs = s_x_data[32*ln + 31] ? 32'd0 - s_x_data[32*ln +: 32] : s_x_data[32*ln +: 32];
+        if ((ln < RAG || !idx_last) && lane_abs > x_abs)
+            x_abs = lane_abs;
+    end
+end
 reg [31:0] maxabs_reg;
 
 // the first input of a vector restarts the maximum
@@ -165,7 +188,7 @@ end
 
 // ---- pass 2, stage 1: buffer read ------------------------------------------------
 
-reg [31:0] rd_reg;
+reg [VL*32-1:0] rd_reg;
 reg rd_valid_reg;
 reg rd_last_reg;
 
@@ -185,22 +208,40 @@ end
 
 // ---- pass 2, stage 2: arithmetic shift by s - 1 -------------------------------
 
-reg [31:0] t_reg;
+reg [VL*32-1:0] t_reg;
 reg t_valid_reg;
 reg t_last_reg;
 
 // s = 0: t = x; s > 0: t = x >>> (s - 1), rounded in the next stage
-wire signed [31:0] rd_s = rd_reg;
 wire [4:0] s_m1 = s_reg - 5'd1;
+wire [VL*16-1:0] result;
 
-always @(posedge clk) begin
-    if (adv) begin
-        if (s_reg == 5'd0)
-            t_reg <= rd_reg;
-        else
-            t_reg <= rd_s >>> s_m1;
+genvar g;
+generate
+    for (g = 0; g < VL; g = g + 1) begin : g_lane
+        wire signed [31:0] rd_s = rd_reg[32*g +: 32];
+
+        always @(posedge clk) begin
+            if (adv) begin
+                if (s_reg == 5'd0)
+                    t_reg[32*g +: 32] <= rd_s;
+                else
+                    t_reg[32*g +: 32] <= rd_s >>> s_m1;
+            end
+        end
+
+        // stage 3: (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1; cannot
+        // overflow 32 bits; then clamp to [-32767, 32767] (bits 15 and up
+        // all equal, and not -32768)
+        wire [31:0] t = t_reg[32*g +: 32];
+        wire [31:0] t_half = {t[31], t[31:1]};
+        wire [31:0] rnd = (s_reg == 5'd0) ? t : t_half + {31'd0, t[0]};
+        wire hi_zero = ~|rnd[31:15];
+        wire hi_ones = &rnd[31:15];
+        wire fits = hi_zero || (hi_ones && |rnd[14:0]);
+        assign result[16*g +: 16] = fits ? rnd[15:0] : (rnd[31] ? 16'h8001 : 16'h7fff);
     end
-end
+endgenerate
 
 always @(posedge clk) begin
     if (adv) begin
@@ -211,25 +252,16 @@ always @(posedge clk) begin
         t_valid_reg <= 1'b0;
 end
 
-// ---- pass 2, stage 3: round half up and clamp (into the skid buffer) -----------
-
-// (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1; cannot overflow 32 bits
-wire [31:0] t_half = {t_reg[31], t_reg[31:1]};
-wire [31:0] rnd = (s_reg == 5'd0) ? t_reg : t_half + {31'd0, t_reg[0]};
-// fits in [-32767, 32767]: bits 15 and up all equal, and not -32768
-wire hi_zero = ~|rnd[31:15];
-wire hi_ones = &rnd[31:15];
-wire fits = hi_zero || (hi_ones && |rnd[14:0]);
-wire [15:0] result = fits ? rnd[15:0] : (rnd[31] ? 16'h8001 : 16'h7fff);
+// (pass 2, stage 3, round half up and clamp into the skid buffer: g_lane)
 
 // ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
 
 reg s_ready_reg;
 reg m_valid_reg;
-reg [15:0] m_data_reg;
+reg [VL*16-1:0] m_data_reg;
 reg m_last_reg;
 reg tmp_valid_reg;
-reg [15:0] tmp_data_reg;
+reg [VL*16-1:0] tmp_data_reg;
 reg tmp_last_reg;
 
 assign adv = s_ready_reg;

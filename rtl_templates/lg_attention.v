@@ -40,20 +40,28 @@
  * output multiplier. A row of a head takes NB = HEAD_SIZE / BEAT cycles, so
  * a head at position pos streams in (pos + 1) * NB cycles, heads back to
  * back (stories260K, LANES 16: BEAT 8 = HEAD_SIZE, one row per cycle).
- * Three loops run concurrently, one head at a time each, and the slowest
- * paces the heads: the rows (R = (pos + 1) * NB cycles), the back end (the
- * finished o and l are handed to hold registers, the 17-step reciprocal
- * runs, HEAD_SIZE outputs leave: HEAD_SIZE + 19 cycles) and the query
- * quantizer (one head at a time: 2 * HEAD_SIZE + 3 cycles). With the query
- * offered every cycle, the cache serving its streams and the output always
- * ready, a call takes
- *   3 * HEAD_SIZE + 41 + NB + R + (N_HEADS - 1) * max(R, HEAD_SIZE + 19,
- *                                                    2 * HEAD_SIZE + 3)
- * cycles from the start cycle to the done cycle (lg_attn_cycles(); the
- * first head's fill: query to a full bank 2 * HEAD_SIZE + 4, cache read 3,
- * last K beat to last o update 13 + NB, hand-off and back end to done
- * HEAD_SIZE + 23). stories260K, 16 lanes: 256 cycles at pos 0 (back end
- * bound; 3 % of the multipliers busy), 4162 at pos 511 (98.4 % busy).
+ * Three loops run concurrently, one head at a time each: the rows (R =
+ * (pos + 1) * NB cycles a head), the query path (elements packed into beats
+ * of QV = min(HEAD_SIZE, 8), NQC beats a head through the query quantizer:
+ * Qp = max(HEAD_SIZE, HEAD_SIZE - QV + NQC + 4) cycles a head) and the back
+ * end (a finished head's o and l go to a reciprocal slot, the 17-step
+ * divider runs, 18 cycles after the hand-off the head moves to the output
+ * stage, which issues its HEAD_SIZE outputs while the next head's divider
+ * runs; with HEAD_SIZE < 18 two slots take alternate heads, so the divider
+ * no longer paces them). Heads reach the back end max(R, Qp) apart; head h
+ * is handed off at t_h = max(t_(h-1) + max(R, Qp), slot free: x_(h-2) + 1
+ * with two slots, x_(h-1) + 1 with one) and transferred at x_h = max(t_h +
+ * 18, x_(h-1) + HEAD_SIZE), t_0 = 0, x_0 = 18. With the query offered every
+ * cycle, the cache serving its streams and the output always ready, a call
+ * takes
+ *   2 * HEAD_SIZE + NQC + 42 + NB + R + (x_(N_HEADS-1) - 18)
+ * cycles from the start cycle to the done cycle (lg_attn_cycles(), which
+ * runs this recurrence; the first head's fill: query to a full bank
+ * HEAD_SIZE + NQC + 4, cache read 3, last K beat to last o update 13 + NB,
+ * hand-off and back end to done HEAD_SIZE + 23). When the rows pace the
+ * heads it is 2 * HEAD_SIZE + NQC + 42 + NB + N_HEADS * R. stories260K,
+ * 16 lanes: 126 cycles at pos 0 (8 % of the multipliers busy), 4156 at pos
+ * 511 (98.6 % busy).
  *
  * Parameters: HEAD_SIZE, N_HEADS, N_KV_HEADS (divides N_HEADS), LAYERS,
  * KV_BITS (4..16), KV_GROUP (divides HEAD_SIZE), SEQ_LEN, LANES (power of
@@ -199,6 +207,14 @@ localparam integer NBW = NB > 1 ? $clog2(NB) : 1;
 localparam integer BGW = BPG > 1 ? $clog2(BPG) : 1;
 localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
 localparam integer QN = N_HEADS * HEAD_SIZE;
+// query quantizer beat: QV elements, NQC beats per head
+localparam integer QV = HEAD_SIZE < 8 ? HEAD_SIZE : 8;
+localparam integer NQC = (HEAD_SIZE + QV - 1) / QV;
+localparam integer QVW = QV > 1 ? $clog2(QV) : 1;
+localparam integer QIW = NQC > 1 ? $clog2(NQC) : 1;
+// reciprocal dividers: two (alternate heads) when one would pace the heads
+// (18 cycles per head against HEAD_SIZE outputs)
+localparam integer NDIV = HEAD_SIZE < 18 ? 2 : 1;
 localparam integer QCW = $clog2(QN + 1);
 // score pipe: q*k product, group slice sum, group sum, times SCORE_C (22-bit
 // signed constant), left-shifted (36 - sq - ek >= 36 - 17 - 31 = -12)
@@ -233,6 +249,8 @@ localparam [NBW-1:0] BEAT_LAST = NB_M1[NBW-1:0];
 localparam [BGW-1:0] GSUB_LAST = BPG_M1[BGW-1:0];
 localparam [GQW-1:0] GQ_LAST = GQA_M1[GQW-1:0];
 localparam [HSW-1:0] ELEM_LAST = HS_M1[HSW-1:0];
+localparam [31:0] QV_M1 = QV - 1;
+localparam [QVW-1:0] QV_LAST = QV_M1[QVW-1:0];
 localparam [QHW-1:0] HEADS = NH32[QHW-1:0];
 localparam [QHW-1:0] HEAD_LAST = HEADS - 1'b1;
 localparam [QCW-1:0] QTOTAL = QN32[QCW-1:0];
@@ -308,34 +326,67 @@ always @(posedge clk) begin
 end
 
 // ---- query: quantizer per head into a two-bank buffer ------------------------------
+//
+// The query elements (one per cycle) are packed into beats of QV, the
+// quantizer takes a head as NQC beats and writes its mantissas to the bank
+// a beat at a time, so a head's query is ready HEAD_SIZE + NQC + 5 cycles
+// after its first element and the quantizer takes the next head's first
+// beat the cycle after the last beat left: at one element per cycle the
+// query path no longer paces the heads at position 0.
 
 reg  [QCW-1:0] q_cnt;
 wire           q_more = q_cnt != QTOTAL;
 wire           aq_x_ready;
-wire           aq_x_valid = run && q_more && s_q_valid;
-assign s_q_ready = run && q_more && aq_x_ready;
+reg  [QV*32-1:0] qp_data;   // packer: lanes of the beat being filled
+reg  [QVW-1:0]   qp_lane;
+reg  [HSW-1:0]   qp_elem;   // element of the head
+reg              qp_full;   // a complete beat waits for the quantizer
+wire             qp_in_ready = !qp_full || aq_x_ready;
+wire             q_fire = run && q_more && s_q_valid && qp_in_ready;
+assign s_q_ready = run && q_more && qp_in_ready;
 
 always @(posedge clk) begin
     if (go)
         q_cnt <= {QCW{1'b0}};
-    else if (aq_x_valid && aq_x_ready)
+    else if (q_fire)
         q_cnt <= q_cnt + 1'b1;
 end
 
-wire        aq_valid;
-wire        aq_ready;
-wire [15:0] aq_data;
-wire [4:0]  aq_shift;
-wire        aq_last;
+always @(posedge clk) begin
+    if (qp_full && aq_x_ready)
+        qp_full <= 1'b0;
+    if (q_fire) begin
+        qp_data[32*qp_lane +: 32] <= s_q_data;
+        qp_elem <= qp_elem == ELEM_LAST ? {HSW{1'b0}} : qp_elem + 1'b1;
+        if (qp_lane == QV_LAST || qp_elem == ELEM_LAST) begin
+            qp_lane <= {QVW{1'b0}};
+            qp_full <= 1'b1;
+        end else begin
+            qp_lane <= qp_lane + 1'b1;
+        end
+    end
+    if (go || rst) begin
+        qp_full <= 1'b0;
+        qp_lane <= {QVW{1'b0}};
+        qp_elem <= {HSW{1'b0}};
+    end
+end
+
+wire           aq_valid;
+wire           aq_ready;
+wire [QV*16-1:0] aq_data;
+wire [4:0]     aq_shift;
+wire           aq_last;
 
 ${ACTQ_MODULE} #(
-    .COLS(HEAD_SIZE)
+    .COLS(HEAD_SIZE),
+    .VL(QV)
 ) u_qactq (
     .clk(clk),
     .rst(rst),
-    .s_x_valid(aq_x_valid),
+    .s_x_valid(qp_full),
     .s_x_ready(aq_x_ready),
-    .s_x_data(s_q_data),
+    .s_x_data(qp_data),
     .m_a_valid(aq_valid),
     .m_a_ready(aq_ready),
     .m_a_data(aq_data),
@@ -349,21 +400,30 @@ ${ACTQ_MODULE} #(
 reg [1:0]                  qfull;
 reg [1:0]                  qreq;
 reg                        qb_w;
-reg [HSW-1:0]              qb_i;
+reg [QIW-1:0]              qb_i;   // beat of the head being written
 reg [2*HEAD_SIZE*16-1:0]   qm;
 reg [9:0]                  qsq;
 
 assign aq_ready = !qfull[qb_w];
 wire aq_fire = aq_valid && aq_ready;
 
-// element qb_i of bank qb_w (one enable per element: no wide shifters)
-wire [31:0] qw_idx = (qb_w ? HEAD_SIZE : 0) + {{(32 - HSW){1'b0}}, qb_i};
-integer qe;
+// beat qb_i of bank qb_w: one enable per element (no wide shifters)
+genvar qbk, qch, qln;
+generate
+    for (qbk = 0; qbk < 2; qbk = qbk + 1) begin : g_qbank
+        for (qch = 0; qch < NQC; qch = qch + 1) begin : g_qch
+            for (qln = 0; qln < QV; qln = qln + 1) begin : g_qln
+                if (qch * QV + qln < HEAD_SIZE) begin : g_el
+                    always @(posedge clk)
+                        if (aq_fire && qb_w == qbk && qb_i == qch)
+                            qm[(qbk * HEAD_SIZE + qch * QV + qln) * 16 +: 16] <= aq_data[qln*16 +: 16];
+                end
+            end
+        end
+    end
+endgenerate
 
 always @(posedge clk) begin
-    for (qe = 0; qe < 2 * HEAD_SIZE; qe = qe + 1)
-        if (aq_fire && qw_idx == qe)
-            qm[qe * 16 +: 16] <= aq_data;
     if (aq_fire && aq_last) begin
         if (qb_w)
             qsq[9:5] <= aq_shift;
@@ -374,12 +434,12 @@ end
 
 always @(posedge clk) begin
     if (aq_fire) begin
-        qb_i <= aq_last ? {HSW{1'b0}} : qb_i + 1'b1;
+        qb_i <= aq_last ? {QIW{1'b0}} : qb_i + 1'b1;
         if (aq_last)
             qb_w <= !qb_w;
     end
     if (go || rst) begin
-        qb_i <= {HSW{1'b0}};
+        qb_i <= {QIW{1'b0}};
         qb_w <= 1'b0;
     end
 end
@@ -840,11 +900,12 @@ wire           cur_first = e_v ? e_first : vs_first;
 wire           cur_hlast = e_v ? e_hlast : vs_hlast;
 
 // the back end
-reg  hdone;     // a finished head waits in o / l for the hand-off
-reg  bk_busy;   // the back end holds a head (reciprocal or output)
-wire handoff = hdone && !bk_busy;
+reg  hdone;       // a finished head waits in o / l for the hand-off
+reg  [1:0] bk_busy; // reciprocal slot s holds a head
+reg  hs_in;       // slot of the next hand-off (heads alternate when NDIV = 2)
+wire handoff = hdone && !bk_busy[hs_in];
 
-assign adv = !(needs_v && !s_v_valid) && !(hdone && bk_busy);
+assign adv = !(needs_v && !s_v_valid) && !(hdone && bk_busy[hs_in]);
 assign s_v_ready = adv && needs_v;
 
 always @(posedge clk) begin
@@ -1021,33 +1082,65 @@ always @(posedge clk) begin
 end
 
 // ---- back end: hand-off, reciprocal, output -----------------------------------------
+//
+// Two stages, so that a head's reciprocal runs while the previous head's
+// outputs leave: a reciprocal slot (o_hold, a divider) takes a finished
+// head at the hand-off; when the divider is done and the output stage is
+// free (or issuing its last element) the head moves on (xfer) with its R
+// and pl into the output stage (o_out), which issues its HEAD_SIZE outputs.
+// With NDIV = 2 slots (HEAD_SIZE < 18) heads alternate between two
+// dividers, so a head costs the back end max(9, HEAD_SIZE) cycles instead
+// of HEAD_SIZE + 19 (one slot: max(18, HEAD_SIZE)).
 
-reg [HEAD_SIZE*O_W-1:0] o_hold;
-reg                     bk_out;   // issuing the head's outputs
+localparam integer OH_W = HEAD_SIZE * O_W;
+reg [OH_W-1:0]          o_out;
+reg [16:0]              r_out;
+reg [PLW-1:0]           pl_out;
+reg                     bk_out;   // the output stage is issuing a head's outputs
+reg [1:0]               rc_pend;  // slot s: divider done, its head waits for the output stage
+reg                     hs_out;   // slot of the next transfer
 reg [HSW-1:0]           oidx;
-reg [QHW-1:0]           bk_head;  // heads handed off so far in this call
-wire                    rc_done;
-wire                    rc_busy;
-wire [16:0]             rc_r;
-wire [PLW-1:0]          rc_pl;
+reg [QHW-1:0]           bk_head;  // heads issued so far in this call
+wire [1:0]              rc_done;
+wire [1:0]              rc_busy;
+wire [2*17-1:0]         rc_r;
+wire [2*PLW-1:0]        rc_pl;
+wire [2*OH_W-1:0]       o_hold;
 
-always @(posedge clk) begin
-    if (handoff)
-        o_hold <= o_acc;
-end
+genvar sl;
+generate
+    for (sl = 0; sl < 2; sl = sl + 1) begin : g_slot
+        if (sl < NDIV) begin : g_div
+            localparam [0:0] SLB = sl;
+            wire go_s = handoff && hs_in == SLB;
+            reg [OH_W-1:0] oh_r;
+            always @(posedge clk) begin
+                if (go_s)
+                    oh_r <= o_acc;
+            end
+            assign o_hold[sl*OH_W +: OH_W] = oh_r;
 
-${RECIP_MODULE} #(
-    .L_W(L_W)
-) u_recip (
-    .clk(clk),
-    .rst(rst),
-    .start(handoff),
-    .s_l(l_acc),
-    .busy(rc_busy),
-    .done(rc_done),
-    .m_r(rc_r),
-    .m_pl(rc_pl)
-);
+            ${RECIP_MODULE} #(
+                .L_W(L_W)
+            ) u_recip (
+                .clk(clk),
+                .rst(rst),
+                .start(go_s),
+                .s_l(l_acc),
+                .busy(rc_busy[sl]),
+                .done(rc_done[sl]),
+                .m_r(rc_r[sl*17 +: 17]),
+                .m_pl(rc_pl[sl*PLW +: PLW])
+            );
+        end else begin : g_none
+            assign o_hold[sl*OH_W +: OH_W] = {OH_W{1'b0}};
+            assign rc_busy[sl] = 1'b0;
+            assign rc_done[sl] = 1'b0;
+            assign rc_r[sl*17 +: 17] = 17'd0;
+            assign rc_pl[sl*PLW +: PLW] = {PLW{1'b0}};
+        end
+    end
+endgenerate
 
 // output pipe: advances when its output register is free or taken
 reg                  out_v;
@@ -1056,24 +1149,48 @@ reg                  out_last;
 wire                 ob_en = !out_v || m_out_ready;
 wire                 issue_o = bk_out && ob_en;
 wire                 oidx_last = oidx == ELEM_LAST;
+wire                 o_free = !bk_out || (issue_o && oidx_last);
+wire                 xfer = (rc_done[hs_out] || rc_pend[hs_out]) && o_free;
 
 always @(posedge clk) begin
+    if (xfer) begin
+        o_out <= o_hold[hs_out*OH_W +: OH_W];
+        r_out <= rc_r[hs_out*17 +: 17];
+        pl_out <= rc_pl[hs_out*PLW +: PLW];
+    end
+end
+
+integer si;
+always @(posedge clk) begin
+    for (si = 0; si < 2; si = si + 1) begin
+        if (handoff && hs_in == si[0])
+            bk_busy[si] <= 1'b1;
+        else if (xfer && hs_out == si[0])
+            bk_busy[si] <= 1'b0;
+        if (xfer && hs_out == si[0])
+            rc_pend[si] <= 1'b0;
+        else if (rc_done[si])
+            rc_pend[si] <= 1'b1;
+    end
     if (handoff)
-        bk_busy <= 1'b1;
-    else if (issue_o && oidx_last)
-        bk_busy <= 1'b0;
-    if (rc_done)
+        hs_in <= NDIV > 1 ? !hs_in : 1'b0;
+    if (xfer)
+        hs_out <= NDIV > 1 ? !hs_out : 1'b0;
+    if (xfer)
         bk_out <= 1'b1;
     else if (issue_o && oidx_last)
         bk_out <= 1'b0;
     if (rst) begin
-        bk_busy <= 1'b0;
+        bk_busy <= 2'b00;
+        rc_pend <= 2'b00;
+        hs_in <= 1'b0;
+        hs_out <= 1'b0;
         bk_out <= 1'b0;
     end
 end
 
 always @(posedge clk) begin
-    if (rc_done)
+    if (xfer)
         oidx <= {HSW{1'b0}};
     else if (issue_o)
         oidx <= oidx + 1'b1;
@@ -1085,8 +1202,8 @@ end
 
 // O0: tq = round_shift(o[i], pl - 15), clamped to 41 bits (any |tq| >= 2^40
 // saturates the output anyway since R >= 2^15)
-wire signed [O_W-1:0] oh = o_hold[oidx * O_W +: O_W];
-wire [PLW-1:0]        tsh = rc_pl > 15 ? rc_pl - 15 : {PLW{1'b0}};
+wire signed [O_W-1:0] oh = o_out[oidx * O_W +: O_W];
+wire [PLW-1:0]        tsh = pl_out > 15 ? pl_out - 15 : {PLW{1'b0}};
 wire signed [O_W-1:0] oht = oh >>> (tsh - 1'b1);
 wire signed [O_W-1:0] ohth = oht >>> 1;
 wire signed [O_W-1:0] tq = (tsh == {PLW{1'b0}}) ? oh : ohth + {{(O_W - 1){1'b0}}, oht[0]};
@@ -1102,7 +1219,7 @@ always @(posedge clk) begin
     if (ob_en) begin
         o0_v <= issue_o;
         o0_tq <= tqc[TQ_W-1:0];
-        o0_r <= rc_r;
+        o0_r <= r_out;
         o0_last <= oidx_last && bk_head == HEAD_LAST;
     end
     if (rst)

@@ -24,14 +24,24 @@
  *
  * Every new x is loaded into the norm while it is produced (the norm's load
  * pass hides behind the embedding or the Wo / W2 run); the norm's sum and
- * output passes, the quantizer's output pass and each engine's pipeline
- * drain are what remains between two mat-vec runs.
+ * output passes and the quantizer's output pass (VL = min(LANES, 16)
+ * elements per cycle each, straight into the engine's buffer VL-wide), and
+ * each dependent engine's pipeline drain are what remains between two
+ * mat-vec runs. Runs over the same vector are chained: Wk starts the cycle
+ * after Wq's last beat was taken (Wq's last rows still in the pipeline),
+ * Wv after Wk, W3 after W1, so the weight stream pauses one cycle there.
+ * The results leave in run order; okind_reg (the run on the output side)
+ * routes them while kind_reg (the run on the weight side) feeds beats.
+ * The attention starts when the last q element is in the q buffer (during
+ * Wk) and streams as soon as this position's K and V rows are written.
+ * SiLU and attention outputs (one per cycle) are packed into beats of VL
+ * for their quantizers.
  *
  * Mat-vec engines: ${MATVEC_MODULE} once with COLS = dim for every matrix
  * that reads a dim vector (ROWS = the largest such row count: rows of a
- * shorter matrix are counted here and the engine is cleared by a one-cycle
- * local reset after its last result, which keeps its activation buffer),
- * and once with COLS = hidden_dim for W2. The weight stream s_w arrives in
+ * shorter matrix are counted here, and the next run's start ends it at its
+ * row boundary, keeping the activation buffer), and once with COLS =
+ * hidden_dim for W2. The weight stream s_w arrives in
  * consumption order (Wq, Wk, Wv, Wo, W1, W3, W2 per layer, then Wcls) and is
  * handed to the running engine, exactly rows * ceil(cols / LANES) beats per
  * matrix; shift = -(ebase + s) with ebase a generation-time constant per
@@ -57,18 +67,21 @@
  * (m_logit_last on id vocab - 1).
  *
  * Cycle counters (cleared by ctl_start, counting while st_busy): total,
- * mat-vec runs (engine start to its last result, plus the one-cycle clear),
- * attention (waiting for the K/V row to be written, then attention and the
- * query/output quantizer up to the Wo buffer load), other (embedding, norms
- * and quantizers, sampling, waiting on the host).
+ * mat-vec runs (engine start to its last result; the attention's start
+ * overlaps Wk / Wv and counts there), attention (after Wv: waiting for the
+ * K/V rows to be written, the rest of the attention and the output
+ * quantizer up to the Wo buffer load), other (embedding, norms and
+ * quantizers, sampling, waiting on the host).
  *
  * Stage latencies are the units' (their headers); this module adds one
  * cycle per stage change. Per position without stalls (lg_decoder_cycles()
  * in src/emit_decoder.c states the model the bench checks):
- *   embed + per layer (2 norms, 7 mat-vec runs, K/V wait, attention) +
- *   final norm + classifier (+ sampler).
- * Measured, stories260K at 16 lanes: 21732 cycles at position 0 (16288 of
- * them weight beats), 41265 at position 511.
+ *   embed + per layer (2 norms, the Wq-Wk-Wv chain, the attention after
+ *   Wv, Wo, the W1-W3 chain and the SiLU tail, W2) + final norm +
+ *   classifier (+ sampler).
+ * Measured, stories260K at 16 lanes: 17671 cycles at position 0 (16288 of
+ * them weight beats), 37823 at position 511 (docs/architecture.md,
+ * Performance).
  *
  * state_reg and kind_reg carry a Verilator public_flat_rd comment so that the
  * co-simulation harness (sim/tb_decoder.cpp) can attribute cycles to stages;
@@ -159,6 +172,15 @@ localparam integer BPR_H = (HID + LANES - 1) / LANES;
 // K/V cache read beat: mantissa and exponent bits (lg_attn_beat)
 localparam integer KV_MW = ${KV_MW};
 localparam integer KV_EW = ${KV_EW};
+// vector lanes of the norm, the activation quantizers and the mat-vec
+// buffer write ports (lg_decoder_vec_lanes(): min(LANES, 16)); chunks of VL
+// per dim and hidden vector
+localparam integer VL = LANES < 16 ? LANES : 16;
+localparam integer NCH_D = (DIM + VL - 1) / VL;
+localparam integer NCH_H = (HID + VL - 1) / VL;
+localparam integer CD_W = NCH_D > 1 ? $clog2(NCH_D) : 1;
+localparam integer CH_W = NCH_H > 1 ? $clog2(NCH_H) : 1;
+localparam integer VLW = VL > 1 ? $clog2(VL) : 1;
 
 // widths: layer (cache/attention ports), kv head, cache row, norm row,
 // matrix index (7 per layer + classifier), run beats, results per run
@@ -169,6 +191,7 @@ localparam integer NSEL_W = $clog2(2 * NL + 1);
 localparam integer WSEL_W = $clog2(7 * NL + 1);
 localparam integer BL_W = ${BL_W};
 localparam integer OC_W = $clog2(ROWS_D + 1);
+
 localparam integer DA_W = $clog2(DIM);
 localparam integer HA_W = $clog2(HID);
 localparam integer KO_W = $clog2(NL * KVD);
@@ -200,6 +223,9 @@ localparam [POS_W-1:0] POS_END = SEQ32[POS_W-1:0];
 localparam [31:0] ONE32 = 1;
 localparam [TOK_W-1:0] TOK_BOS = ONE32[TOK_W-1:0];
 localparam [DA_W-1:0] DA_LAST = DIM32[DA_W-1:0] - 1'b1;
+localparam [HA_W-1:0] HA_LAST = HID32[HA_W-1:0] - 1'b1;
+localparam [31:0] VL_M1_32 = VL - 1;
+localparam [VLW-1:0] VL_LAST = VL_M1_32[VLW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -226,12 +252,13 @@ localparam [3:0] S_IDLE = 4'd0, // waiting for ctl_start
 localparam [2:0] K_Q = 3'd0, K_K = 3'd1, K_V = 3'd2, K_O = 3'd3, K_1 = 3'd4, K_3 = 3'd5,
                  K_2 = 3'd6, K_C = 3'd7;
 
-// phases of S_MV: start pulse, run, one-cycle engine clear
-localparam [1:0] P_START = 2'd0, P_RUN = 2'd1, P_CLEAR = 2'd2;
+// phases of S_MV: start pulse, run
+localparam P_START = 1'b0, P_RUN = 1'b1;
 
 reg [3:0] state_reg /*verilator public_flat_rd*/;
 reg [2:0] kind_reg /*verilator public_flat_rd*/;  // run of S_MV, or the run after S_NORM
-reg [1:0] phase_reg;   // S_MV phase
+reg       phase_reg;   // S_MV phase
+reg [2:0] okind_reg;   // run whose results leave the engine (kind_reg feeds weights)
 reg       first_reg;   // first cycle in the current state
 reg [LW-1:0] layer_reg;
 reg [POS_W-1:0] pos_reg;
@@ -261,31 +288,41 @@ reg [OC_W-1:0] out_cnt_reg;
 wire in_mv = state_reg == S_MV;
 wire mv_run = in_mv && phase_reg == P_RUN;
 wire use_h = kind_reg == K_2;
+wire ouse_h = okind_reg == K_2;
 
 wire mvd_s_w_ready, mvh_s_w_ready;
 wire w_gate = mv_run && beats_left_reg != {BL_W{1'b0}};
 assign s_w_ready = w_gate && (use_h ? mvh_s_w_ready : mvd_s_w_ready);
 wire w_fire = s_w_valid && s_w_ready;
+// the run's last weight beat is taken this cycle (a chained run starts next)
+wire last_beat_fire = w_fire && beats_left_reg == {{(BL_W-1){1'b0}}, 1'b1};
 
 // ---- engine outputs -----------------------------------------------------------------
 
 wire        mvd_out_valid, mvh_out_valid;
 wire [31:0] mvd_out_data, mvh_out_data;
 reg         mvd_out_ready, mvh_out_ready;
-wire        mv_out_valid = use_h ? mvh_out_valid : mvd_out_valid;
-wire [31:0] mv_out_data = use_h ? mvh_out_data : mvd_out_data;
-wire        mv_out_fire = mv_run && (use_h ? mvh_out_valid && mvh_out_ready
+wire        mv_out_valid = ouse_h ? mvh_out_valid : mvd_out_valid;
+wire [31:0] mv_out_data = ouse_h ? mvh_out_data : mvd_out_data;
+wire        mv_out_fire = in_mv && (ouse_h ? mvh_out_valid && mvh_out_ready
                                            : mvd_out_valid && mvd_out_ready);
 
-reg [OC_W-1:0] run_rows;
-always @* begin
-    case (kind_reg)
-        K_Q, K_O, K_2: run_rows = ROWS_DIM;
-        K_K, K_V: run_rows = ROWS_KVD;
-        K_1, K_3: run_rows = ROWS_HID;
-        default: run_rows = ROWS_VOC;
+// rows of a run: of the run being fed (the engine's start_rows) and of the
+// run whose results are leaving
+function [OC_W-1:0] rows_of(input [2:0] k);
+    case (k)
+        K_Q, K_O, K_2: rows_of = ROWS_DIM;
+        K_K, K_V: rows_of = ROWS_KVD;
+        K_1, K_3: rows_of = ROWS_HID;
+        default: rows_of = ROWS_VOC;
     endcase
-end
+endfunction
+wire [OC_W-1:0] run_rows = rows_of(okind_reg);
+wire            out_last_row = out_cnt_reg == run_rows - 1'b1;
+// a run that follows its predecessor over the same activation vector
+// (Wq -> Wk -> Wv, W1 -> W3) starts as soon as the predecessor's last
+// weight beat is taken, while its last rows drain
+wire            chain_next = kind_reg == K_Q || kind_reg == K_K || kind_reg == K_1;
 
 reg [BL_W-1:0] run_beats;
 always @* begin
@@ -316,22 +353,23 @@ wire unused_shift = ^shift_w[9:8];
 wire mv_start = in_mv && phase_reg == P_START;
 wire mvd_start = mv_start && !use_h;
 wire mvh_start = mv_start && use_h;
-wire mv_clear = in_mv && phase_reg == P_CLEAR;
 
 // ---- units: activation quantizers and mat-vec engines ------------------------------
 
-// dim-input quantizer source: the norm, or the attention output
+// dim-input quantizer source: the norm (VL elements per beat), or the
+// attention output packed into beats of VL
 reg         aqd_s_valid;
 wire        aqd_s_ready;
-reg  [31:0] aqd_s_data;
+reg  [VL*32-1:0] aqd_s_data;
 wire        aqd_m_valid;
-wire [15:0] aqd_m_data;
+wire [VL*16-1:0] aqd_m_data;
 wire [4:0]  aqd_m_shift;
 wire        aqd_m_last;
-reg  [DA_W-1:0] aqd_addr_reg;
+reg  [CD_W-1:0] aqd_addr_reg;
 
 ${ACTQ_MODULE} #(
-    .COLS(DIM)
+    .COLS(DIM),
+    .VL(VL)
 ) u_aq_d (
     .clk(clk),
     .rst(rst),
@@ -345,18 +383,19 @@ ${ACTQ_MODULE} #(
     .m_a_last(aqd_m_last)
 );
 
-// hidden-input quantizer (silu output -> W2 buffer)
+// hidden-input quantizer (silu output packed into beats of VL -> W2 buffer)
 wire        aqh_s_valid;
 wire        aqh_s_ready;
-wire [31:0] aqh_s_data;
+wire [VL*32-1:0] aqh_s_data;
 wire        aqh_m_valid;
-wire [15:0] aqh_m_data;
+wire [VL*16-1:0] aqh_m_data;
 wire [4:0]  aqh_m_shift;
 wire        aqh_m_last;
-reg  [HA_W-1:0] aqh_addr_reg;
+reg  [CH_W-1:0] aqh_addr_reg;
 
 ${ACTQ_MODULE} #(
-    .COLS(HID)
+    .COLS(HID),
+    .VL(VL)
 ) u_aq_h (
     .clk(clk),
     .rst(rst),
@@ -370,15 +409,16 @@ ${ACTQ_MODULE} #(
     .m_a_last(aqh_m_last)
 );
 
-// quantized vectors go straight into the engines' activation buffers
+// quantized vectors go straight into the engines' activation buffers, one
+// chunk of VL mantissas per cycle
 always @(posedge clk) begin
     if (aqd_m_valid)
-        aqd_addr_reg <= aqd_m_last ? {DA_W{1'b0}} : aqd_addr_reg + 1'b1;
+        aqd_addr_reg <= aqd_m_last ? {CD_W{1'b0}} : aqd_addr_reg + 1'b1;
     if (aqh_m_valid)
-        aqh_addr_reg <= aqh_m_last ? {HA_W{1'b0}} : aqh_addr_reg + 1'b1;
+        aqh_addr_reg <= aqh_m_last ? {CH_W{1'b0}} : aqh_addr_reg + 1'b1;
     if (rst) begin
-        aqd_addr_reg <= {DA_W{1'b0}};
-        aqh_addr_reg <= {HA_W{1'b0}};
+        aqd_addr_reg <= {CD_W{1'b0}};
+        aqh_addr_reg <= {CH_W{1'b0}};
     end
 end
 
@@ -390,10 +430,11 @@ ${MATVEC_MODULE} #(
     .LANES(LANES),
     .GROUP(${GROUP}),
     .COLS(DIM),
-    .ROWS(ROWS_D)
+    .ROWS(ROWS_D),
+    .WL(VL)
 ) u_mv_d (
     .clk(clk),
-    .rst(rst || (mv_clear && !use_h)),
+    .rst(rst),
     .act_we(aqd_m_valid),
     .act_waddr(aqd_addr_reg),
     .act_wdata(aqd_m_data),
@@ -415,10 +456,11 @@ ${MATVEC_MODULE} #(
     .LANES(LANES),
     .GROUP(${GROUP}),
     .COLS(HID),
-    .ROWS(DIM)
+    .ROWS(DIM),
+    .WL(VL)
 ) u_mv_h (
     .clk(clk),
-    .rst(rst || (mv_clear && use_h)),
+    .rst(rst),
     .act_we(aqh_m_valid),
     .act_waddr(aqh_addr_reg),
     .act_wdata(aqh_m_data),
@@ -495,11 +537,13 @@ reg  [31:0] norm_s_data;
 wire        norm_s_ready;
 wire        norm_m_valid;
 reg         norm_m_ready;
-wire [31:0] norm_m_data;
+wire [VL*32-1:0] norm_m_data;
 wire        norm_m_last, norm_done;
 wire unused_norm = ^{norm_m_last, norm_done};
 
-${NORM_MODULE} u_norm (
+${NORM_MODULE} #(
+    .VL(VL)
+) u_norm (
     .clk(clk),
     .rst(rst),
     .s_valid(norm_s_valid),
@@ -515,7 +559,7 @@ ${NORM_MODULE} u_norm (
 
 // ---- residual add ---------------------------------------------------------------------------
 
-wire        res_on = mv_run && (kind_reg == K_O || kind_reg == K_2);
+wire        res_on = in_mv && (okind_reg == K_O || okind_reg == K_2);
 wire        res_x_ready, res_d_ready;
 wire        res_m_valid;
 reg         res_m_ready;
@@ -576,7 +620,7 @@ reg         rope_m_ready;
 wire [31:0] rope_m_data;
 wire        rope_m_last;
 wire unused_rope = rope_m_last;
-wire        rope_on = mv_run && (kind_reg == K_Q || kind_reg == K_K);
+wire        rope_on = in_mv && (okind_reg == K_Q || okind_reg == K_K);
 
 ${ROPE_MODULE} u_rope (
     .clk(clk),
@@ -659,7 +703,7 @@ ${VECBUF_MODULE} #(
     .we(rope_m_valid && !ro_is_k),
     .waddr(ro_cnt_q[DA_W-1:0]),
     .wdata(rope_m_data),
-    .rd_start(state_reg == S_ATT && first_reg),
+    .rd_start(att_go),
     .rd_busy(qb_busy),
     .m_valid(qb_m_valid),
     .m_ready(qb_m_ready),
@@ -673,6 +717,11 @@ wire kv_v_ready, kv_k_done, kv_v_done, kv_err;
 wire unused_kv = kv_err;
 
 wire             kreq_valid, kreq_ready, vreq_valid, vreq_ready;
+// this position's K (V) row is in the cache: the attention's K (V) requests
+// wait for it (see att_go); K rows are written a run before V rows, so the
+// first head's scores are computed while the V row is still being written
+wire             k_ok = kdone_reg;
+wire             v_ok = vdone_reg;
 wire [LW-1:0]    kreq_layer, vreq_layer;
 wire [KHW-1:0]   kreq_head, vreq_head;
 wire [KPW-1:0]   kreq_first, kreq_last, vreq_first, vreq_last;
@@ -688,18 +737,18 @@ ${KVCACHE_MODULE} u_kv (
     .s_k_data(ksat),
     .s_k_layer(layer_reg),
     .s_k_pos({{(32-POS_W){1'b0}}, pos_reg}),
-    .s_v_valid(mv_run && kind_reg == K_V && mvd_out_valid),
+    .s_v_valid(in_mv && okind_reg == K_V && mvd_out_valid),
     .s_v_ready(kv_v_ready),
     .s_v_data(mvd_out_data),
     .s_v_layer(layer_reg),
     .s_v_pos({{(32-POS_W){1'b0}}, pos_reg}),
-    .s_kreq_valid(kreq_valid),
+    .s_kreq_valid(kreq_valid && k_ok),
     .s_kreq_ready(kreq_ready),
     .s_kreq_layer(kreq_layer),
     .s_kreq_head(kreq_head),
     .s_kreq_first(kreq_first),
     .s_kreq_last(kreq_last),
-    .s_vreq_valid(vreq_valid),
+    .s_vreq_valid(vreq_valid && v_ok),
     .s_vreq_ready(vreq_ready),
     .s_vreq_layer(vreq_layer),
     .s_vreq_head(vreq_head),
@@ -726,11 +775,34 @@ wire [31:0] att_out_data;
 wire        att_out_last;
 wire unused_att = ^{att_busy, att_done, att_err, att_out_last};
 wire        in_att = state_reg == S_ATT;
+// The attention starts as soon as the last q element is in the q buffer
+// (during Wk): its query quantizer and the first heads' query banks fill
+// while Wk and Wv stream, and its K/V row requests are held back until this
+// position's rows are written (k_ok, v_ok), so it reads no stale row. From then
+// until the Wo run its output is the dim quantizer's source (the norm is
+// idle: its next input is the Wo residual).
+wire        att_go = rope_fire && !ro_is_k && ro_cnt_reg == DIM32 - 32'd1;
+reg         att_on_reg;
+wire        att_route = att_on_reg;
+
+always @(posedge clk) begin
+    if (att_go)
+        att_on_reg <= 1'b1;
+    else if (mv_start && kind_reg == K_O)
+        att_on_reg <= 1'b0;
+    if (rst)
+        att_on_reg <= 1'b0;
+end
+// attention output packer state (below)
+reg  [VL*32-1:0] apk_data_reg;
+reg  [VLW-1:0]   apk_lane_reg;
+reg              apk_full_reg;
+wire             apk_in_ready = !apk_full_reg || aqd_s_ready;
 
 ${ATTN_MODULE} u_att (
     .clk(clk),
     .rst(rst),
-    .start(in_att && first_reg),
+    .start(att_go),
     .start_layer(layer_reg),
     .start_pos({{(32-POS_W){1'b0}}, pos_reg}),
     .busy(att_busy),
@@ -740,13 +812,13 @@ ${ATTN_MODULE} u_att (
     .s_q_ready(qb_m_ready),
     .s_q_data(qb_m_data),
     .m_kreq_valid(kreq_valid),
-    .m_kreq_ready(kreq_ready),
+    .m_kreq_ready(kreq_ready && k_ok),
     .m_kreq_layer(kreq_layer),
     .m_kreq_head(kreq_head),
     .m_kreq_first(kreq_first),
     .m_kreq_last(kreq_last),
     .m_vreq_valid(vreq_valid),
-    .m_vreq_ready(vreq_ready),
+    .m_vreq_ready(vreq_ready && v_ok),
     .m_vreq_layer(vreq_layer),
     .m_vreq_head(vreq_head),
     .m_vreq_first(vreq_first),
@@ -762,19 +834,44 @@ ${ATTN_MODULE} u_att (
     .s_v_exp(vb_exp),
     .s_v_last(vb_last),
     .m_out_valid(att_out_valid),
-    .m_out_ready(in_att && aqd_s_ready),
+    .m_out_ready(att_route && apk_in_ready),
     .m_out_data(att_out_data),
     .m_out_last(att_out_last)
 );
+
+// Attention output packer: VL elements (or the vector's last, possibly
+// partial, beat) into one quantizer beat. A full beat waits in the packer
+// until the quantizer takes it; meanwhile the next element may enter only
+// in the cycle the beat leaves.
+wire             apk_in_fire = att_route && att_out_valid && apk_in_ready;
+wire             apk_out_fire = apk_full_reg && aqd_s_ready && att_route;
+
+always @(posedge clk) begin
+    if (apk_out_fire)
+        apk_full_reg <= 1'b0;
+    if (apk_in_fire) begin
+        apk_data_reg[32*apk_lane_reg +: 32] <= att_out_data;
+        if (apk_lane_reg == VL_LAST || att_out_last) begin
+            apk_lane_reg <= {VLW{1'b0}};
+            apk_full_reg <= 1'b1;
+        end else begin
+            apk_lane_reg <= apk_lane_reg + 1'b1;
+        end
+    end
+    if (rst) begin
+        apk_full_reg <= 1'b0;
+        apk_lane_reg <= {VLW{1'b0}};
+    end
+end
 
 // dim-input quantizer source
 always @* begin
     aqd_s_valid = norm_m_valid;
     aqd_s_data = norm_m_data;
     norm_m_ready = aqd_s_ready;
-    if (in_att) begin
-        aqd_s_valid = att_out_valid;
-        aqd_s_data = att_out_data;
+    if (att_route) begin
+        aqd_s_valid = apk_full_reg;
+        aqd_s_data = apk_data_reg;
         norm_m_ready = 1'b0;
     end
 end
@@ -787,7 +884,15 @@ wire [31:0] hb_m_data;
 wire        hb_m_last, hb_busy;
 wire unused_hb = ^{hb_m_last, hb_busy, out_cnt_q};
 wire [OC_W-1:0] out_cnt_q = out_cnt_reg;
-wire        silu_on = mv_run && kind_reg == K_3;
+wire        silu_on = in_mv && okind_reg == K_3;
+// SiLU output and its packer state (below)
+wire             silu_m_valid;
+wire [31:0]      silu_m_data;
+reg  [VL*32-1:0] hpk_data_reg;
+reg  [VLW-1:0]   hpk_lane_reg;
+reg  [HA_W-1:0]  hpk_cnt_reg;
+reg              hpk_full_reg;
+wire             hpk_in_ready = !hpk_full_reg || aqh_s_ready;
 wire        silu_h3_ready;
 
 ${VECBUF_MODULE} #(
@@ -796,10 +901,10 @@ ${VECBUF_MODULE} #(
 ) u_hbuf (
     .clk(clk),
     .rst(rst),
-    .we(mv_run && kind_reg == K_1 && mvd_out_valid),
+    .we(in_mv && okind_reg == K_1 && mvd_out_valid),
     .waddr(out_cnt_q[HA_W-1:0]),
     .wdata(mvd_out_data),
-    .rd_start(mv_start && kind_reg == K_3),
+    .rd_start(mv_out_fire && okind_reg == K_1 && out_last_row),
     .rd_busy(hb_busy),
     .m_valid(hb_m_valid),
     .m_ready(hb_m_ready),
@@ -816,10 +921,36 @@ ${SILU_MODULE} u_gate (
     .s_h3_valid(silu_on && mvd_out_valid),
     .s_h3_ready(silu_h3_ready),
     .s_h3_data(mvd_out_data),
-    .m_valid(aqh_s_valid),
-    .m_ready(aqh_s_ready),
-    .m_data(aqh_s_data)
+    .m_valid(silu_m_valid),
+    .m_ready(hpk_in_ready),
+    .m_data(silu_m_data)
 );
+
+// SiLU output packer (as the attention's): beats of VL for the W2 quantizer;
+// the hidden vector's last element closes a partial beat.
+wire             hpk_in_fire = silu_m_valid && hpk_in_ready;
+assign aqh_s_valid = hpk_full_reg;
+assign aqh_s_data = hpk_data_reg;
+
+always @(posedge clk) begin
+    if (hpk_full_reg && aqh_s_ready)
+        hpk_full_reg <= 1'b0;
+    if (hpk_in_fire) begin
+        hpk_data_reg[32*hpk_lane_reg +: 32] <= silu_m_data;
+        hpk_cnt_reg <= hpk_cnt_reg == HA_LAST ? {HA_W{1'b0}} : hpk_cnt_reg + 1'b1;
+        if (hpk_lane_reg == VL_LAST || hpk_cnt_reg == HA_LAST) begin
+            hpk_lane_reg <= {VLW{1'b0}};
+            hpk_full_reg <= 1'b1;
+        end else begin
+            hpk_lane_reg <= hpk_lane_reg + 1'b1;
+        end
+    end
+    if (rst) begin
+        hpk_full_reg <= 1'b0;
+        hpk_lane_reg <= {VLW{1'b0}};
+        hpk_cnt_reg <= {HA_W{1'b0}};
+    end
+end
 
 // ---- sampler and the token output slot ---------------------------------------------------
 
@@ -828,7 +959,7 @@ wire             smp_tok_valid;
 wire [SMP_W-1:0] smp_tok_data;
 reg              tok_out_valid_reg;
 reg  [TOK_W-1:0] tok_out_data_reg;
-wire             in_cls = mv_run && kind_reg == K_C;
+wire             in_cls = in_mv && okind_reg == K_C;
 wire             smp_tok_ready = state_reg == S_SAMP && !tok_out_valid_reg;
 wire             smp_fire = smp_tok_valid && smp_tok_ready;
 wire [TOK_W-1:0] smp_tok = {{(TOK_W-SMP_W){1'b0}}, smp_tok_data};
@@ -871,8 +1002,8 @@ assign m_logit_last = out_cnt_reg == ROWS_VOC - 1'b1;
 always @* begin
     mvd_out_ready = 1'b0;
     mvh_out_ready = 1'b0;
-    if (mv_run) begin
-        case (kind_reg)
+    if (in_mv) begin
+        case (okind_reg)
             K_Q, K_K: mvd_out_ready = rope_s_ready;
             K_V: mvd_out_ready = kv_v_ready;
             K_O: mvd_out_ready = res_d_ready;
@@ -888,14 +1019,19 @@ end
 
 always @(posedge clk) begin
     // results of the running engine
-    if (mv_start) begin
-        out_cnt_reg <= {OC_W{1'b0}};
+    // results of the run on the output side: the count wraps after each
+    // run's last row; the run being fed is complete when its own last row
+    // left (a chained predecessor's last row does not count)
+    if (mv_out_fire)
+        out_cnt_reg <= out_last_row ? {OC_W{1'b0}} : out_cnt_reg + 1'b1;
+    if (mv_start)
         out_done_reg <= 1'b0;
-    end else if (mv_out_fire) begin
-        out_cnt_reg <= out_cnt_reg + 1'b1;
-        if (out_cnt_reg == run_rows - 1'b1)
-            out_done_reg <= 1'b1;
-    end
+    else if (mv_out_fire && out_last_row && okind_reg == kind_reg)
+        out_done_reg <= 1'b1;
+    if (mv_start && !(kind_reg == K_K || kind_reg == K_V || kind_reg == K_3))
+        okind_reg <= kind_reg;
+    else if (mv_out_fire && out_last_row && (okind_reg == K_Q || okind_reg == K_K || okind_reg == K_1))
+        okind_reg <= okind_reg + 3'd1;
     // weight beats still owed to the running engine
     if (mv_start)
         beats_left_reg <= run_beats;
@@ -928,6 +1064,7 @@ always @(posedge clk) begin
     if (rst) begin
         out_cnt_reg <= {OC_W{1'b0}};
         out_done_reg <= 1'b0;
+        okind_reg <= K_Q;
         beats_left_reg <= {BL_W{1'b0}};
         xw_done_reg <= 1'b0;
         actd_full_reg <= 1'b0;
@@ -945,6 +1082,10 @@ always @(posedge clk) begin
 end
 
 // ---- the controller -----------------------------------------------------------------------
+
+// the dim engine's buffer holds the new vector, or its last chunk is written
+// this cycle (the run's first buffer read comes two cycles later)
+wire actd_full_now = actd_full_reg || (aqd_m_valid && aqd_m_last);
 
 // a mat-vec run is complete when its last result was taken and what it
 // feeds has finished: the x buffer writes (Wo, W2), the W2 buffer (W3)
@@ -1015,7 +1156,7 @@ always @(posedge clk) begin
             end
         end
         S_NORM: begin
-            if (!first_reg && actd_full_reg) begin
+            if (!first_reg && actd_full_now) begin
                 state_reg <= S_MV;
                 first_reg <= 1'b1;
                 phase_reg <= P_START;
@@ -1025,9 +1166,8 @@ always @(posedge clk) begin
         S_MV: begin
             case (phase_reg)
                 P_START: phase_reg <= P_RUN;
-                P_RUN: if (run_complete) phase_reg <= P_CLEAR;
-                default: begin
-                    // engine cleared this cycle; on to the next stage
+                default: if (chain_next ? last_beat_fire : run_complete) begin
+                    // on to the next run (a chained one while this one drains)
                     phase_reg <= P_START;
                     first_reg <= 1'b1;
                     wsel_reg <= wsel_reg + 1'b1;
@@ -1061,7 +1201,7 @@ always @(posedge clk) begin
             end
         end
         S_ATT: begin
-            if (!first_reg && actd_full_reg) begin
+            if (!first_reg && actd_full_now) begin
                 state_reg <= S_MV;
                 first_reg <= 1'b1;
                 phase_reg <= P_START;

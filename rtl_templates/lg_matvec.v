@@ -22,13 +22,28 @@
  *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * COLS (inputs, >= 2, any value: the last beat and the last group of a row
- * may be ragged), ROWS (outputs, >= 1).
+ * may be ragged), ROWS (outputs, >= 1), WL (activation write lanes: a power
+ * of two dividing LANES; default 1).
  *
  * Handshake contract:
- *  - act_*: plain write port, one int16 mantissa per cycle at address
- *    0..COLS-1. Load the vector while busy is low; it is kept across runs.
- *  - start: one-cycle pulse, ignored while busy. shift (SHIFT = -(ebase +
- *    xs), signed) is captured with it.
+ *  - act_*: plain write port, WL int16 mantissas per cycle: chunk act_waddr
+ *    (0..ceil(COLS/WL)-1) holds inputs act_waddr*WL .. act_waddr*WL+WL-1,
+ *    input act_waddr*WL+i in act_wdata[16*i +: 16] (lanes past COLS are
+ *    ignored). So a vector loads in ceil(COLS/WL) cycles: the producers
+ *    (the activation quantizer) emit WL elements per cycle, and loading at
+ *    one element per cycle cost as much as a short mat-vec run. WL = 1 is
+ *    the element-addressed port. Load the vector while busy is low; it is
+ *    kept across runs.
+ *  - start: one-cycle pulse; shift (SHIFT = -(ebase + xs), signed) is
+ *    captured with it. Accepted when the engine takes no weight beats (a
+ *    run's last beat has been taken) or at a row boundary of a running run
+ *    (all beats of the rows so far taken); it must not coincide with a beat
+ *    handshake. A run thus ends after ROWS rows, or after fewer when the
+ *    next start cuts it short (the decoder's shorter matrices share an
+ *    engine sized for the largest). The rows already taken finish with their
+ *    own run's shift (it rides with every beat), so back-to-back runs over
+ *    the same activation vector (Wq, Wk, Wv; W1, W3) cost no pipeline drain
+ *    between them.
  *  - s_w: valid/ready. Each beat carries LANES int8 mantissas (lane i in
  *    s_w_mant[8*i +: 8]) and the dexp of every group the beat covers
  *    (s_w_dexp[4*j +: 4]: one dexp when LANES <= GROUP, LANES/GROUP when
@@ -39,16 +54,23 @@
  *    m_out_last on the last row. Valid stays high and data stable until
  *    ready (a skid buffer decouples the pipeline; backpressure stalls the
  *    whole pipeline without loss).
- *  - done: one-cycle pulse the cycle after the last row is taken; busy falls
- *    with it.
+ *  - done: one-cycle pulse the cycle after the last row (row ROWS - 1) is
+ *    taken. busy: a run takes weight beats (after a run cut short: until
+ *    the next start) or results are in flight; it is low in the done
+ *    cycle.
  *
  * Latency and throughput: one beat per cycle, rows back to back. Row r's
  * result is valid on m_out 6 + log2(LANES) cycles after the handshake of its
  * last beat (stages: buffer read, multiply, log2(min(LANES, GROUP)) tree
  * levels, dexp shift, log2(max(1, LANES/GROUP)) tree levels, accumulate,
- * shift, round/saturate into the output register). With s_w_valid and
- * m_out_ready held high, done rises ROWS * BEATS + 7 + log2(LANES) cycles
- * after the start cycle.
+ * shift, round/saturate into the output register). The rounding adds its
+ * increment to the low 32 bits only: it reaches the high part through that
+ * add's carry, whose effect on the saturation test is decided from flags of
+ * the high part (zero, all ones, all ones but bit 0) computed beside the
+ * add, so no carry chain longer than 33 bits sits between registers (the
+ * add over the whole ~80-bit shifted accumulator was the iCE40 critical
+ * path). With s_w_valid and m_out_ready held high, done rises ROWS * BEATS
+ * + 7 + log2(LANES) cycles after the start cycle.
  */
 module ${MODULE} #(
     // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)
@@ -58,7 +80,9 @@ module ${MODULE} #(
     // inputs per row (activation vector length, >= 2)
     parameter COLS = ${COLS},
     // outputs (weight matrix rows, >= 1)
-    parameter ROWS = ${ROWS}
+    parameter ROWS = ${ROWS},
+    // activation write lanes (power of two dividing LANES)
+    parameter WL = 1
 ) (
     input  wire                                          clk,
     input  wire                                          rst,
@@ -67,8 +91,8 @@ module ${MODULE} #(
      * Activation buffer write port (A16 mantissas)
      */
     input  wire                                          act_we,
-    input  wire [$clog2(COLS)-1:0]                       act_waddr,
-    input  wire [15:0]                                   act_wdata,
+    input  wire [WAW-1:0]                                act_waddr,
+    input  wire [WL*16-1:0]                              act_wdata,
 
     /*
      * Control
@@ -126,14 +150,23 @@ localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
 localparam XW = AW + LOG2L + 1;
 // pipeline stages from the input register to the beat sum (see header)
 localparam NSTG = 3 + T1 + T2;
-// control bits per stage: {row_last, beat_last, beat_first, valid}
-localparam CW = 4;
+// control bits per stage: {right shift amount - 1 (7), left shift amount
+// (6), right shift, row_last, beat_last, beat_first, valid}
+localparam CW = 18;
 
 localparam [31:0] BEATS_M1 = BEATS - 1;
-localparam [31:0] ROWS_M1 = ROWS - 1;
 localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
+localparam [31:0] ROWS_M1 = ROWS - 1;
 localparam [RCW-1:0] ROW_LAST = ROWS_M1[RCW-1:0];
 localparam [XW-1:0] LANE_MASK = LANES - 1;
+// write port: chunks of WL inputs, LPW chunks per bank row
+localparam WCH = (COLS + WL - 1) / WL;
+localparam WAW = (WCH > 1) ? $clog2(WCH) : 1;
+localparam LPW = LANES / WL;
+localparam LOG2LPW = $clog2(LPW);
+localparam LOG2WL = $clog2(WL);
+localparam [31:0] LPW_M1 = LPW - 1;
+localparam [XW-1:0] SUB_MASK = LPW_M1[XW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -143,6 +176,10 @@ initial begin
     end
     if (GROUP < 4 || GROUP > 256 || (GROUP & (GROUP - 1)) != 0) begin
         $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
+        $finish;
+    end
+    if (WL < 1 || WL > LANES || (WL & (WL - 1)) != 0) begin
+        $error("Error: WL must be a power of two dividing LANES (instance %m)");
         $finish;
     end
     if (COLS < 2 || ROWS < 1) begin
@@ -159,19 +196,19 @@ end
 wire adv;
 
 reg running_reg; // accepting weight beats
-reg busy_reg;    // from start until done
 reg done_reg;
 reg [BCW-1:0] beat_reg; // beat within the row = buffer read address
 reg [RCW-1:0] row_reg;
 
-wire start_ok = start && !busy_reg;
+wire start_ok = start && (!running_reg || beat_reg == {BCW{1'b0}});
 assign s_w_ready = running_reg && adv;
 wire w_fire = s_w_valid && s_w_ready;
 wire beat_last = beat_reg == BEAT_LAST;
 wire row_last = row_reg == ROW_LAST;
 wire out_fire_last = m_out_valid && m_out_ready && m_out_last;
 
-assign busy = busy_reg;
+wire in_flight; // some stage holds a beat or a result (below)
+assign busy = running_reg || in_flight;
 assign done = done_reg;
 
 // running: set by start, cleared when the last beat of the last row is taken
@@ -184,15 +221,7 @@ always @(posedge clk) begin
         running_reg <= 1'b0;
 end
 
-// busy: start until the last result leaves; done pulses as it falls
-always @(posedge clk) begin
-    if (start_ok)
-        busy_reg <= 1'b1;
-    else if (out_fire_last)
-        busy_reg <= 1'b0;
-    if (rst)
-        busy_reg <= 1'b0;
-end
+
 
 always @(posedge clk) begin
     done_reg <= out_fire_last;
@@ -222,7 +251,8 @@ end
 // output shift, decoded once at start: right by s (s > 0) is done as an
 // arithmetic shift by s - 1 followed by the rounding step; left by l = -s
 // (s <= 0) is clamped to 32 because any nonzero value shifted by 32 or more
-// saturates int32 anyway.
+// saturates int32 anyway. The decoded shift rides with every beat of the
+// run (ctl_pipe), so the final stages apply each row's own run's shift.
 wire [7:0] shift_neg = 8'd0 - shift;
 wire unused_shift_neg = ^shift_neg[7:6];
 reg sh_right_reg;
@@ -244,12 +274,13 @@ end
 
 // ---- activation buffer: LANES banks, bank b holds x[b + LANES * k] at k ----
 
-// write address split into bank (low bits) and row within the bank
-wire [XW-1:0] waddr_x = {{(LOG2L + 1){1'b0}}, act_waddr};
-wire [XW-1:0] wr_bank = waddr_x & LANE_MASK;
-wire [XW-1:0] wr_row_x = waddr_x >> LOG2L;
+// write chunk split into the lane group it fills (low bits: the chunk's
+// first bank is sub * WL) and the row within the banks
+wire [XW-1:0] waddr_x = {{(XW - WAW){1'b0}}, act_waddr};
+wire [XW-1:0] wr_sub = waddr_x & SUB_MASK;
+wire [XW-1:0] wr_row_x = waddr_x >> LOG2LPW;
 wire [BCW-1:0] wr_row = wr_row_x[BCW-1:0];
-wire unused_wr_row = ^wr_row_x;
+wire unused_wr_row = ^{wr_row_x, LANE_MASK};
 
 // read data, lane b in [16*b +: 16]
 wire [LANES*16-1:0] act_rd;
@@ -258,13 +289,15 @@ genvar b;
 generate
     for (b = 0; b < LANES; b = b + 1) begin : g_bank
         if (b < COLS) begin : g_ram
-            localparam [XW-1:0] BANK = b;
+            // bank b takes lane b % WL of the chunks with sub = b / WL
+            localparam [XW-1:0] SUB = b >> LOG2WL;
+            localparam integer WLANE = b & (WL - 1);
             reg [15:0] mem [0:BEATS-1];
             reg [15:0] rd_reg;
 
             always @(posedge clk) begin
-                if (act_we && wr_bank == BANK)
-                    mem[wr_row] <= act_wdata;
+                if (act_we && wr_sub == SUB)
+                    mem[wr_row] <= act_wdata[16*WLANE +: 16];
             end
 
             // synchronous read of the beat being accepted (enable = adv)
@@ -287,7 +320,8 @@ endgenerate
 // 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
 // 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
 reg [NSTG*CW-1:0] ctl_pipe;
-wire [CW-1:0] ctl_in = {row_last, beat_last, beat_reg == {BCW{1'b0}}, w_fire};
+wire [CW-1:0] ctl_in = {sh_ramt_reg, sh_lamt_reg, sh_right_reg, row_last, beat_last,
+                        beat_reg == {BCW{1'b0}}, w_fire};
 
 always @(posedge clk) begin
     if (adv)
@@ -396,6 +430,9 @@ wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){beat_sum[BW-1]}}, beat_sum};
 reg [ACC_W-1:0] acc_reg;
 reg acc_valid_reg; // acc_reg holds a finished row
 reg acc_last_reg;
+reg acc_right_reg; // its run's shift
+reg [6:0] acc_ramt_reg;
+reg [5:0] acc_lamt_reg;
 
 // a row's first beat restarts the sum, so rows need no gap between them
 wire [ACC_W-1:0] acc_base = ctl_b[1] ? {ACC_W{1'b0}} : acc_reg;
@@ -409,6 +446,9 @@ always @(posedge clk) begin
     if (adv) begin
         acc_valid_reg <= ctl_b[0] && ctl_b[2];
         acc_last_reg <= ctl_b[3];
+        acc_right_reg <= ctl_b[4];
+        acc_lamt_reg <= ctl_b[10:5];
+        acc_ramt_reg <= ctl_b[17:11];
     end
     if (rst)
         acc_valid_reg <= 1'b0;
@@ -421,13 +461,15 @@ wire signed [SH_W-1:0] acc_ext = {{(SH_W-ACC_W){acc_reg[ACC_W-1]}}, acc_reg};
 reg [SH_W-1:0] sh_reg;
 reg sh_valid_reg;
 reg sh_last_reg;
+reg sh_rt_reg; // right shift: round in the next stage
 
 always @(posedge clk) begin
     if (adv) begin
-        if (sh_right_reg)
-            sh_reg <= acc_ext >>> sh_ramt_reg;
+        if (acc_right_reg)
+            sh_reg <= acc_ext >>> acc_ramt_reg;
         else
-            sh_reg <= acc_ext << sh_lamt_reg;
+            sh_reg <= acc_ext << acc_lamt_reg;
+        sh_rt_reg <= acc_right_reg;
     end
 end
 
@@ -442,14 +484,29 @@ end
 
 // ---- final stage 2: round half up, saturate (into the skid buffer) ------------
 
-// right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1)
-wire [SH_W-1:0] sh_half = {sh_reg[SH_W-1], sh_reg[SH_W-1:1]};
-wire [SH_W-1:0] rnd = sh_right_reg ? sh_half + {{(SH_W-1){1'b0}}, sh_reg[0]} : sh_reg;
+// right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1).
+// rnd = t2 + inc with t2 the halved (or left-shifted) value. Only the low 32
+// bits are added (33-bit result: the carry into the high part); the high
+// part hi is only compared, in parallel with the add, so no carry chain
+// longer than 33 bits sits between registers (the add over the whole
+// ~80-bit value was the iCE40 critical path): hi + c is 0 for (hi = 0,
+// c = 0) or (hi = -1, c = 1), all ones for (hi = -1, c = 0) or (hi = -2,
+// c = 1), negative unless (hi = -1, c = 1).
+localparam HI_W = SH_W - 32;
+wire [SH_W-1:0] t2 = sh_rt_reg ? {sh_reg[SH_W-1], sh_reg[SH_W-1:1]} : sh_reg;
+wire inc = sh_rt_reg && sh_reg[0];
+wire [HI_W-1:0] t2_hi = t2[SH_W-1:32];
+wire [32:0] lo = {1'b0, t2[31:0]} + {32'd0, inc};
+wire hz = ~|t2_hi;
+wire ho = &t2_hi;
+wire hm2 = &t2_hi[HI_W-1:1] && !t2_hi[0];
+wire c_lo = lo[32];
 // fits in [-(2^31-1), 2^31-1]: bits 31 and up all equal, and not -2^31
-wire hi_zero = ~|rnd[SH_W-1:31];
-wire hi_ones = &rnd[SH_W-1:31];
-wire fits = hi_zero || (hi_ones && |rnd[30:0]);
-wire [31:0] result = fits ? rnd[31:0] : (rnd[SH_W-1] ? 32'h8000_0001 : 32'h7fff_ffff);
+wire rhi_zero = (hz && !c_lo) || (ho && c_lo);
+wire rhi_ones = (ho && !c_lo) || (hm2 && c_lo);
+wire r_neg = t2_hi[HI_W-1] && !(ho && c_lo);
+wire fits = (rhi_zero && !lo[31]) || (rhi_ones && lo[31] && |lo[30:0]);
+wire [31:0] result = fits ? lo[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
 
 // ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
 
@@ -463,6 +520,16 @@ reg m_last_reg;
 reg tmp_valid_reg;
 reg [31:0] tmp_data_reg;
 reg tmp_last_reg;
+
+// valid bits of the control pipe: a beat in stage k
+wire [NSTG-1:0] ctl_valid;
+genvar vk;
+generate
+    for (vk = 0; vk < NSTG; vk = vk + 1) begin : g_cv
+        assign ctl_valid[vk] = ctl_pipe[CW*vk];
+    end
+endgenerate
+assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || m_valid_reg || tmp_valid_reg;
 
 assign adv = s_ready_reg;
 assign m_out_valid = m_valid_reg;

@@ -19,29 +19,42 @@
 // Rounding is half up (floor(v / 2^r) + bit r-1 of v), a negative shift is a
 // saturating left shift, sat32 is symmetric +-(2^31 - 1).
 //
-// Schedule (one vector at a time):
-//   LOAD   DIM inputs are written to a DIM x 32 RAM while max |x| is tracked
-//   SHIFT  1 cycle: s from the leading one of max |x|
-//   SUM    DIM RAM reads -> m -> m*m into the accumulator (pipeline 3)
+// Schedule (one vector at a time; VL elements per read beat, NR = ceil(DIM /
+// VL) beats per pass):
+//   LOAD   DIM inputs, one per cycle, with their gains (the gain ROM is read
+//          one element per cycle beside the input) are written to VL banks
+//          of NR x (16 + 32) RAM while max |x| is tracked
+//   SHIFT  1 cycle: s from the leading one of max |x| (the last element's
+//          RAM write lands in it)
+//   SUM    NR bank reads -> m -> m*m, VL per beat, summed into the
+//          accumulator (pipeline 3)
 //   EPS    1 cycle: S = acc + EPS[s] into the rsqrt unit (latency 6)
-//   OUT    DIM RAM + gain ROM reads -> m -> m*g -> *y -> round/sat (pipeline 5)
-// Two multipliers: 16x16 (m*m in SUM, m*g in OUT) and 31x18 (p*y).
-// Cycles per vector at full rate: the done pulse is high 3 * DIM + 16 cycles
-// after the cycle of the first input handshake (DIM load + 1 + DIM sum + 3 +
-// 1 + rsqrt 6 + 1 + DIM out + 5 - 1); s_ready is high again in the done
+//   OUT    NR bank reads -> m -> m*g -> *y -> round/sat (pipeline 5), VL
+//          results per beat
+// Why VL lanes: the sum and output passes sit between two mat-vec runs (the
+// load pass hides behind the producer of x), so at one element per cycle
+// the norm cost as much as a quarter of the mat-vec time at 16 lanes.
+// Multipliers: VL 16x16 (m*m in SUM, m*g in OUT) and VL 31x18 (p*y).
+// Cycles per vector at full rate: the done pulse is high DIM + 2 * NR + 16
+// cycles after the cycle of the first input handshake (DIM load + 1 + NR sum
+// + 3 + 1 + rsqrt 6 + 1 + NR out + 5 - 1); s_ready is high again in the done
 // cycle, so vectors can follow back to back.
 //
 // Handshakes: s_* and m_* are valid/ready streams: a transfer happens on a
 // clock edge with valid and ready both high; valid stays high and data stable
 // until ready (m_* obeys this; s_* must). s_sel is sampled with the first
-// element of each vector. m_last marks the last element; done pulses for
-// one cycle after it is accepted.
+// element of each vector. The output is NR beats of VL elements: element
+// b*VL + i in m_data[32*i +: 32] of beat b; lanes past DIM in the last beat
+// are 0. m_last marks the last beat; done pulses for one cycle after it is
+// accepted.
 
 module ${MODULE} #(
     // $readmemh image of the gain mantissas (NVEC * DIM int16 words)
     parameter GAIN_FILE = "${GAIN_FILE}",
     // $readmemh image of the rsqrt seed table
-    parameter RSQRT_FILE = "${RSQRT_FILE}"
+    parameter RSQRT_FILE = "${RSQRT_FILE}",
+    // output elements per beat (>= 1)
+    parameter VL = 1
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -52,13 +65,13 @@ module ${MODULE} #(
     input  wire [31:0]          s_data,
     input  wire [SEL_W-1:0]     s_sel,
 
-    // ---- output vector: DIM Q16 values ----------------------------------
+    // ---- output vector: NR beats of VL Q16 values ------------------------
     output reg                  m_valid,
     input  wire                 m_ready,
-    output reg  [31:0]          m_data,
+    output reg  [VL*32-1:0]     m_data,
     output reg                  m_last,
 
-    // one-cycle pulse: the last output element was accepted
+    // one-cycle pulse: the last output beat was accepted
     output reg                  done
 );
 
@@ -73,6 +86,24 @@ localparam integer GADDR_W = NVEC * DIM > 1 ? $clog2(NVEC * DIM) : 1;
 localparam integer SEL_W = NVEC > 1 ? $clog2(NVEC) : 1;
 localparam integer LAST = DIM - 1;
 localparam [ADDR_W-1:0] LAST_ADDR = LAST[ADDR_W-1:0];
+// beats per pass, valid lanes of the last beat, lane and beat index widths
+localparam integer NR = (DIM + VL - 1) / VL;
+localparam integer RAG = DIM - (NR - 1) * VL;
+localparam integer LVW = VL > 1 ? $clog2(VL) : 1;
+localparam integer RW = NR > 1 ? $clog2(NR) : 1;
+localparam [31:0] NR_M1 = NR - 1;
+localparam [RW-1:0] ROW_LAST = NR_M1[RW-1:0];
+localparam [31:0] VL_M1 = VL - 1;
+localparam [LVW-1:0] LANE_LAST = VL_M1[LVW-1:0];
+// sum of squares of one beat: VL terms < 2^31
+localparam integer BS_W = 31 + LVW + 1;
+
+initial begin
+    if (VL < 1 || (VL & (VL - 1)) != 0 || BS_W > S_W) begin
+        $error("Error: VL must be a power of two with VL * 2^31 below the sum width (instance %m)");
+        $finish;
+    end
+end
 
 // ---- constant tables ---------------------------------------------------------
 // EPS[s] = round(eps * DIM * 2^(32 - 2s)), s = 0..17.
@@ -104,18 +135,13 @@ reg [2:0] state;
 // taken (en = 0 only stalls it in OUT, where m_valid can be high).
 wire en = !m_valid || m_ready;
 
-// ---- LOAD: input transfers, x RAM writes, max |x| ------------------------------
+// ---- LOAD: input transfers, max |x|, gain read, RAM writes ----------------------
 assign s_ready = (state == ST_LOAD);
 wire s_fire = s_valid && s_ready;
 
 reg [ADDR_W-1:0] wr_addr;
 reg [31:0]       maxabs;
 wire [31:0]      s_abs = s_data[31] ? 32'd0 - s_data : s_data;
-
-reg [31:0] ram [0:DIM-1]; // (DIM) x of the current vector
-always @(posedge clk)
-    if (s_fire)
-        ram[wr_addr] <= s_data;
 
 always @(posedge clk)
     if (s_fire) begin
@@ -127,6 +153,37 @@ always @(posedge clk)
         end
     end
 
+// Load stage L: the input, its bank lane and row, and the gain address of
+// the same element (sel * DIM + i, counted); the gain ROM is read through
+// that registered address straight into the bank write (a block RAM read
+// port), so the output pass reads x and g together, VL of each per cycle.
+reg [15:0] grom [0:NVEC*DIM-1]; // (NVEC, DIM) gain mantissas
+initial $readmemh(GAIN_FILE, grom);
+
+reg               l_we;
+reg [31:0]        l_x;
+reg [LVW-1:0]     l_lane;
+reg [RW-1:0]      l_row;
+reg [GADDR_W-1:0] l_gaddr;
+wire [GADDR_W-1:0] sel_base = s_sel * DIM[GADDR_W-1:0];
+
+always @(posedge clk) begin
+    l_we <= s_fire;
+    if (s_fire) begin
+        l_x <= s_data;
+        l_gaddr <= (wr_addr == {ADDR_W{1'b0}}) ? sel_base : l_gaddr + 1'b1;
+        if (wr_addr == {ADDR_W{1'b0}} || l_lane == LANE_LAST) begin
+            l_lane <= {LVW{1'b0}};
+            l_row <= (wr_addr == {ADDR_W{1'b0}}) ? {RW{1'b0}} : l_row + 1'b1;
+        end else begin
+            l_lane <= l_lane + 1'b1;
+        end
+    end
+    if (rst)
+        l_we <= 1'b0;
+end
+wire [15:0] l_g = grom[l_gaddr];
+
 // ---- SHIFT: s = max(bitlen(max |x|) - 15, 0) ----------------------------------
 reg [5:0] maxbits; // bitlen(max |x|)
 integer i;
@@ -137,73 +194,30 @@ always @* begin
             maxbits = i[5:0] + 6'd1;
 end
 
-reg [GADDR_W-1:0] gbase; // sel * DIM: first gain of the selected vector
 always @(posedge clk)
-    if (state == ST_SHIFT) begin
+    if (state == ST_SHIFT)
         s_r <= maxbits > 6'd15 ? maxbits[4:0] - 5'd15 : 5'd0;
-        gbase <= sel_r * DIM[GADDR_W-1:0];
-    end
 
 // ---- read pipeline (SUM and OUT) -----------------------------------------------
-// Stage A: RAM read; B: m = clamp(round(x / 2^s)), gain ROM read; C: m*m or
-// m*g. In OUT also D: p*y; E: round, saturate into m_data.
-reg [ADDR_W-1:0] rd_addr;
-reg              rd_busy; // reads of this pass still to issue
-wire             rd_issue = rd_busy && en;
-
-reg [15:0] grom [0:NVEC*DIM-1]; // (NVEC, DIM) gain mantissas
-initial $readmemh(GAIN_FILE, grom);
-
-wire [GADDR_W-1:0] g_addr;
-generate
-    if (GADDR_W > ADDR_W) begin : g_gaddr_wide
-        assign g_addr = gbase + {{(GADDR_W - ADDR_W){1'b0}}, rd_addr};
-    end else begin : g_gaddr_one
-        assign g_addr = gbase + rd_addr;
-    end
-endgenerate
-
-reg [31:0] a_x;
-always @(posedge clk)
-    if (en)
-        a_x <= ram[rd_addr];
-
-// The gain address follows the element to stage B, where the ROM is read
-// through that registered address (a block RAM read port) straight into the
-// stage C multiplier. (Registering the ROM data, or passing it through a
-// plain register, is equivalent, but Yosys 0.23 then leaves a dangling
-// flip-flop input for every constant bit column, e.g. the sign of
-// all-positive gains, and fails check -assert.)
-reg [GADDR_W-1:0] a_gaddr;
-always @(posedge clk)
-    if (en)
-        a_gaddr <= g_addr;
+// Stage A: bank reads (x and g of VL elements); B: m = clamp(round(x / 2^s));
+// C: m*m or m*g. In OUT also D: p*y; E: round, saturate into m_data.
+reg [RW-1:0] rd_addr;
+reg          rd_busy; // reads of this pass still to issue
+wire         rd_issue = rd_busy && en;
 
 reg a_valid, a_last;
 always @(posedge clk) begin
     if (en) begin
         a_valid <= rd_issue;
-        a_last <= rd_issue && rd_addr == LAST_ADDR;
+        a_last <= rd_issue && rd_addr == ROW_LAST;
     end
     if (rst)
         a_valid <= 1'b0;
 end
 
-// Stage B: round half up by s (0..17), clamp to +-32767.
-wire [4:0]         a_sm1 = s_r - 5'd1;
-wire signed [31:0] a_t = $signed(a_x) >>> a_sm1;
-wire signed [32:0] a_rnd = (s_r == 5'd0) ? $signed({a_x[31], a_x})
-                         : ($signed({a_t[31], a_t}) >>> 1) + $signed({32'd0, a_t[0]});
-wire signed [15:0] a_m = (a_rnd > 33'sd32767) ? 16'sd32767
-                       : (a_rnd < -33'sd32767) ? -16'sd32767 : a_rnd[15:0];
-
-reg signed [15:0]  b_m;
-reg [GADDR_W-1:0]  b_gaddr;
-reg                b_valid, b_last;
+reg b_valid, b_last;
 always @(posedge clk) begin
     if (en) begin
-        b_m <= a_m;
-        b_gaddr <= a_gaddr;
         b_valid <= a_valid;
         b_last <= a_last;
     end
@@ -211,21 +225,104 @@ always @(posedge clk) begin
         b_valid <= 1'b0;
 end
 
-// Stage C: the 16x16 multiplier, shared by both passes (|product| < 2^30).
-wire signed [15:0] b_g = grom[b_gaddr];
-wire signed [15:0] b_f = (state == ST_OUT) ? b_g : b_m;
-wire signed [31:0] b_p = b_m * b_f;
-
-reg signed [31:0] c_p;
-reg               c_valid, c_last;
+reg c_valid, c_last;
 always @(posedge clk) begin
     if (en) begin
-        c_p <= b_p;
         c_valid <= b_valid;
         c_last <= b_last;
     end
     if (rst)
         c_valid <= 1'b0;
+end
+
+reg d_valid, d_last;
+always @(posedge clk) begin
+    if (en) begin
+        d_valid <= c_valid && state == ST_OUT;
+        d_last <= c_last;
+    end
+    if (rst)
+        d_valid <= 1'b0;
+end
+
+// Output shift k - e, as a right shift by sh_amt + 1 (sh_right) or a left
+// shift by sh_amt (0 included). |p * y| < 2^47: right shifts beyond 48 give
+// 0 like 48 does; left shifts beyond 32 saturate like 32 does.
+reg [16:0] y_r;
+reg        sh_right;
+reg [5:0]  sh_amt;
+
+// per lane: the stage registers and the beat's sum of squares
+wire [VL*31-1:0] c_sq;   // m*m of each lane (31 bits: m*m >= 0)
+wire [VL*32-1:0] d_sat;  // rounded, saturated output of each lane
+wire [4:0]       a_sm1 = s_r - 5'd1;
+
+genvar g;
+generate
+    for (g = 0; g < VL; g = g + 1) begin : g_lane
+        reg [47:0] ram [0:NR-1]; // (NR) {g, x} of elements g, g + VL, ...
+        always @(posedge clk)
+            if (l_we && l_lane == g[LVW-1:0])
+                ram[l_row] <= {l_g, l_x};
+
+        reg [47:0] a_gx;
+        always @(posedge clk)
+            if (en)
+                a_gx <= ram[rd_addr];
+
+        // Stage B: round half up by s (0..17), clamp to +-32767; a lane past
+        // DIM in the last beat (never written) becomes 0.
+        wire [31:0]        a_x = a_gx[31:0];
+        wire signed [31:0] a_t = $signed(a_x) >>> a_sm1;
+        wire signed [32:0] a_rnd = (s_r == 5'd0) ? $signed({a_x[31], a_x})
+                                 : ($signed({a_t[31], a_t}) >>> 1) + $signed({32'd0, a_t[0]});
+        wire signed [15:0] a_m = (a_rnd > 33'sd32767) ? 16'sd32767
+                               : (a_rnd < -33'sd32767) ? -16'sd32767 : a_rnd[15:0];
+        wire a_pad = (g >= RAG) && a_last;
+
+        reg signed [15:0] b_m;
+        reg signed [15:0] b_g;
+        always @(posedge clk)
+            if (en) begin
+                b_m <= a_pad ? 16'sd0 : a_m;
+                b_g <= a_gx[47:32];
+            end
+
+        // Stage C: the 16x16 multiplier, shared by both passes (|product| < 2^30).
+        wire signed [15:0] b_f = (state == ST_OUT) ? b_g : b_m;
+        reg signed [31:0] c_p;
+        always @(posedge clk)
+            if (en)
+                c_p <= b_m * b_f;
+        assign c_sq[31*g +: 31] = c_p[30:0];
+
+        // Stage D: p * y
+        wire signed [49:0] c_v = c_p * $signed({1'b0, y_r});
+        reg signed [49:0] d_v;
+        always @(posedge clk)
+            if (en)
+                d_v <= c_v;
+
+        // Stage E: round, saturate
+        wire signed [49:0] d_t = d_v >>> sh_amt;
+        wire signed [81:0] d_l = $signed({{32{d_v[49]}}, d_v}) <<< sh_amt;
+        wire signed [81:0] d_r = $signed({{32{d_t[49]}}, d_t}) >>> 1;
+        wire signed [81:0] d_res = sh_right ? d_r + $signed({81'd0, d_t[0]}) : d_l;
+        assign d_sat[32*g +: 32] = (d_res > 82'sh7fff_ffff) ? 32'h7fff_ffff
+                                 : (d_res < -82'sh7fff_ffff) ? 32'h8000_0001 : d_res[31:0];
+
+        // c_p[31] is the sign of m*m (0) where the accumulator uses it.
+        wire unused_lane = &{1'b0, c_p[31]};
+    end
+endgenerate
+
+// sum of the beat's squares (lanes past DIM are 0)
+reg [BS_W-1:0] c_bsum;
+integer k;
+always @* begin
+    c_bsum = {BS_W{1'b0}};
+    for (k = 0; k < VL; k = k + 1)
+        c_bsum = c_bsum + {{(BS_W - 31){1'b0}}, c_sq[31*k +: 31]};
 end
 
 // ---- SUM: accumulate m^2 (S < DIM * 2^30 + EPS[s]) -------------------------
@@ -234,7 +331,7 @@ always @(posedge clk)
     if (state == ST_SHIFT)
         acc <= {S_W{1'b0}};
     else if (state == ST_SUM && c_valid)
-        acc <= acc + {{(S_W - 31){1'b0}}, c_p[30:0]};
+        acc <= acc + {{(S_W - BS_W){1'b0}}, c_bsum};
 
 // ---- EPS / RSQ: y * 2^(-16-k) = 1 / sqrt(S) ------------------------------------
 wire        rq_valid;
@@ -255,12 +352,6 @@ ${RSQRT_MODULE} #(
     .m_k(rq_k)
 );
 
-// Output shift k - e, as a right shift by sh_amt + 1 (sh_right) or a left
-// shift by sh_amt (0 included). |p * y| < 2^47: right shifts beyond 48 give
-// 0 like 48 does; left shifts beyond 32 saturate like 32 does.
-reg [16:0] y_r;
-reg        sh_right;
-reg [5:0]  sh_amt;
 wire signed [8:0] rq_sh = $signed({4'd0, rq_k}) - gexp;
 always @(posedge clk)
     if (state == ST_RSQ && rq_valid) begin
@@ -270,28 +361,6 @@ always @(posedge clk)
                 : (rq_sh > 9'sd0) ? rq_sh[5:0] - 6'd1
                 : (rq_sh < -9'sd32) ? 6'd32 : 6'd0 - rq_sh[5:0];
     end
-
-// ---- OUT: p * y, round, saturate -----------------------------------------------
-wire signed [49:0] c_v = c_p * $signed({1'b0, y_r});
-
-reg signed [49:0] d_v;
-reg               d_valid, d_last;
-always @(posedge clk) begin
-    if (en) begin
-        d_v <= c_v;
-        d_valid <= c_valid && state == ST_OUT;
-        d_last <= c_last;
-    end
-    if (rst)
-        d_valid <= 1'b0;
-end
-
-wire signed [49:0] d_t = d_v >>> sh_amt;
-wire signed [81:0] d_l = $signed({{32{d_v[49]}}, d_v}) <<< sh_amt;
-wire signed [81:0] d_r = $signed({{32{d_t[49]}}, d_t}) >>> 1;
-wire signed [81:0] d_res = sh_right ? d_r + $signed({81'd0, d_t[0]}) : d_l;
-wire [31:0] d_sat = (d_res > 82'sh7fff_ffff) ? 32'h7fff_ffff
-                  : (d_res < -82'sh7fff_ffff) ? 32'h8000_0001 : d_res[31:0];
 
 // m_valid stays high with m_data stable until m_ready (en = 0 holds it).
 always @(posedge clk) begin
@@ -319,7 +388,7 @@ always @(posedge clk) begin
         ST_SHIFT: begin
             state <= ST_SUM;
             rd_busy <= 1'b1;
-            rd_addr <= {ADDR_W{1'b0}};
+            rd_addr <= {RW{1'b0}};
         end
         ST_SUM:
             if (c_valid && c_last)
@@ -330,7 +399,7 @@ always @(posedge clk) begin
             if (rq_valid) begin
                 state <= ST_OUT;
                 rd_busy <= 1'b1;
-                rd_addr <= {ADDR_W{1'b0}};
+                rd_addr <= {RW{1'b0}};
             end
         ST_OUT:
             if (m_valid && m_ready && m_last) begin
@@ -343,20 +412,17 @@ always @(posedge clk) begin
     // Read address generation for the SUM and OUT passes.
     if (rd_issue) begin
         rd_addr <= rd_addr + 1'b1;
-        if (rd_addr == LAST_ADDR)
+        if (rd_addr == ROW_LAST)
             rd_busy <= 1'b0;
     end
     if (rst) begin
         state <= ST_LOAD;
         wr_addr <= {ADDR_W{1'b0}};
         rd_busy <= 1'b0;
-        rd_addr <= {ADDR_W{1'b0}};
+        rd_addr <= {RW{1'b0}};
         done <= 1'b0;
     end
 end
-
-// c_p[31] is the sign of m*m (0) where the accumulator uses it.
-wire unused_ok = &{1'b0, c_p[31]};
 
 endmodule
 

@@ -19,7 +19,7 @@
 //                          +vocab-size=N +seq-len=N +rope-theta=N +group-size=N
 //                          +kv-bits=N +kv-group=N
 //   +checkpoint=FILE       real weights (else synthetic, as the emitter)
-//   +tokenizer=FILE        prints the story as it streams; needed by +prompt
+//   +tokenizer=FILE        prints the story as it streams (else the token ids); needed by +prompt
 //   +prompt=TEXT           prompt text (encoded with BOS, as llama2.c)
 //   +tokens=A,B,...        prompt token ids instead (BOS included if wanted)
 //   +teacher=N             prompt = BOS + the reference's greedy continuation,
@@ -287,9 +287,12 @@ struct Harness {
 
     void print_piece(int prev, int next)
     {
-        if (quiet || !tok || next == 1)
+        if (quiet || next == 1)
             return;
-        lg_tokenizer_print_piece(stdout, lg_tokenizer_decode(tok, prev, next));
+        if (tok)
+            lg_tokenizer_print_piece(stdout, lg_tokenizer_decode(tok, prev, next));
+        else // no tokenizer (synthetic weights): the ids, space separated
+            std::printf("%d ", next);
         std::fflush(stdout);
     }
 

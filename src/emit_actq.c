@@ -41,8 +41,8 @@ int lg_emit_actq(lg_emit_ctx *ctx, const char *module, const lg_actq_params *p, 
     char cols[16], latency[256];
     snprintf(cols, sizeof cols, "%d", p->cols);
     snprintf(latency, sizeof latency,
-             "%d cycles from the last input to the first output; one element per cycle in, "
-             "then out; %lld cycles first input to last output without stalls",
+             "%d cycles from the last input to the first output; one beat of VL elements per "
+             "cycle in, then out; %lld cycles first input to last output without stalls at VL 1",
              lg_actq_latency(p), (long long)lg_actq_run_cycles(p));
     lg_subst vars[] = {{"COLS", cols}};
     return lg_emit_module(ctx, module, "lg_actq", vars, 1, latency, err);

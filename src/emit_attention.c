@@ -84,12 +84,34 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
 {
     int64_t hs = p->head_size, nb = lg_attn_row_cycles(p);
     int64_t rows = ((int64_t)pos + 1) * nb;
-    int64_t period = rows;
-    if (period < hs + 19)
-        period = hs + 19;
-    if (period < 2 * hs + 3)
-        period = 2 * hs + 3;
-    return 3 * hs + 41 + nb + rows + (int64_t)(p->n_heads - 1) * period;
+    // the query path (rtl_templates/lg_attention.v): QV elements a beat, NQC
+    // beats a head; a head's query takes its hs input cycles, or the
+    // quantizer's output pass and latency when they are longer than the
+    // first beat's packing
+    int64_t qv = hs < 8 ? hs : 8, nqc = (hs + qv - 1) / qv;
+    int64_t qp = hs - qv + nqc + 4;
+    if (qp < hs)
+        qp = hs;
+    // heads reach the back end one pace apart (rows, or the query path);
+    // a hand-off waits for its reciprocal slot (two slots, alternating, when
+    // hs < 18), the transfer to the output stage comes 18 cycles after the
+    // hand-off and once the previous head's hs outputs have been issued
+    int64_t pace = rows > qp ? rows : qp;
+    int ndiv = hs < 18 ? 2 : 1;
+    int64_t t = 0, x = 18, xm1 = 0, xm2 = 0; // hand-off, transfer of heads h, h-1, h-2
+    for (int32_t h = 1; h < p->n_heads; h++) {
+        xm2 = xm1;
+        xm1 = x;
+        int64_t th = t + pace;
+        int64_t slot_free = ndiv == 2 ? (h >= 2 ? xm2 + 1 : 0) : xm1 + 1;
+        if (th < slot_free)
+            th = slot_free;
+        t = th;
+        x = t + 18 > xm1 + hs ? t + 18 : xm1 + hs;
+    }
+    // first head: query to a full bank (hs + nqc + 4), cache read, last K
+    // beat to last o update (13 + nb), hand-off and back end to done
+    return 2 * hs + nqc + 42 + nb + rows + (x - 18);
 }
 
 int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return p->kv_group + 3; }

@@ -174,35 +174,41 @@ int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err)
 
 // ---- cycle model ------------------------------------------------------------------------
 
+int32_t lg_decoder_vec_lanes(const lg_config *cfg)
+{
+    return cfg->hw.lanes < 16 ? cfg->hw.lanes : 16;
+}
+
 int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
 {
     const lg_model_config *m = &cfg->m;
     int64_t lanes = cfg->hw.lanes, d = m->dim, hd = m->hidden_dim, kvd = lg_kv_dim(m);
-    int64_t hs = lg_head_size(m), v = m->vocab_size, L = m->n_layers, nh = m->n_heads;
+    int64_t hs = lg_head_size(m), v = m->vocab_size, L = m->n_layers;
     int64_t bd = cdiv(d, lanes), bh = cdiv(hd, lanes);
     int64_t ng = cdiv(d, cfg->hw.group_size);
+    int64_t vl = lg_decoder_vec_lanes(cfg), nch_d = cdiv(d, vl), nch_h = cdiv(hd, vl);
     lg_attn_params ap;
     lg_attn_params_from_cfg(&ap, cfg, 1);
-    int64_t nb = lg_attn_row_cycles(&ap);
-    // a mat-vec run: start, rows * beats, the engine's pipeline (6 + log2
-    // lanes), the last result's bookkeeping and the clear; +1 when its
-    // results go through the residual add
-    int64_t run = 6 + clog2(lanes) + 3;
-    // after the last x element: the norm's sum and output passes (its load
-    // pass overlapped the producer), the quantizer's output pass
-    int64_t norm = 3 * d + 19;
+    lg_matvec_params mp;
+    lg_matvec_params_from_cfg(&mp, cfg, 1, 2);
+    int64_t lat = lg_matvec_latency(&mp);
+    // a standalone mat-vec run: start, rows * beats, the engine's pipeline,
+    // the last result's bookkeeping (+1 through the residual add's x writes)
+    int64_t run = lat + 3;
+    // after the last x element: the norm's sum and output passes at VL per
+    // cycle (its load pass overlapped the producer), the quantizer's passes
+    int64_t norm = 2 * nch_d + nch_d + 19;
     int64_t emb = d + ng + 5;
-    int64_t kvwait = cfg->hw.kv_group + 2;
-    // the attention unit (its header: per head max(rows * NB, HS + 19), plus
-    // the query load, pipeline fill and last head's tail), then the
+    // Wq, Wk, Wv chained (one cycle between the runs), then the drain
+    int64_t qkv = (d + 2 * kvd) * bd + 4 + lat + 2;
+    // the attention starts with Wk; the query fill (2 hs + 4) hides behind
+    // Wk / Wv, the rest follows the V row write, then the packer and the
     // quantizer's output pass
-    int64_t rows = nb * ((int64_t)pos + 1);
-    int64_t att = nh * (rows > hs + 19 ? rows : hs + 19) + 4 * hs + 44 + d + 4;
-    int64_t ffn_tail = 6 + 4 + hd + 3; // last h3 -> silu -> quantizer output pass
-    int64_t layer = 2 * norm + (d * bd + run) + 2 * (kvd * bd + run) + kvwait + att +
-                    (d * bd + run + 1) + (hd * bd + run) + (hd * bd + ffn_tail + run) +
-                    (d * bh + run + 1);
-    return emb + L * layer + norm + v * bd + run + 3;
+    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1;
+    // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
+    int64_t w13 = 2 * hd * bd + lat + nch_h + 14;
+    int64_t layer = 2 * norm + qkv + att + (d * bd + run) + w13 + (d * bh + run);
+    return emb + L * layer + norm + v * bd + lat + 2 + 2;
 }
 
 // ---- small text helpers ----------------------------------------------------------------

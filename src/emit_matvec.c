@@ -68,7 +68,8 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p)
 }
 
 // Input register, multiply, log2(lanes) tree levels, dexp shift, accumulate,
-// output shift, round/saturate into the output register.
+// output shift, round (33-bit add, high-part flags)/saturate into the output
+// register.
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
     return 6 + log2_exact(p->lanes);

@@ -108,7 +108,8 @@ int lg_emit_rmsnorm(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, lg_err *err)
     snprintf(nvec, sizeof nvec, "%d", u->nvec);
     snprintf(sw, sizeof sw, "%d", s_w);
     snprintf(lat, sizeof lat,
-             "%d cycles per vector at full rate (3 * %d + 16, first input to done)",
+             "%d cycles per vector at full rate with VL 1 (dim + 2 * ceil(%d / VL) + 16, "
+             "first input to done)",
              3 * u->dim + 16, u->dim);
     lg_subst vars[] = {
         {"MODULE", u->module},       {"RSQRT_MODULE", u->rsqrt_module},

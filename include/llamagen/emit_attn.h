@@ -16,9 +16,12 @@
  *                   valid 3 cycles after the request handshake cycle
  *   attention       a row of a head costs NB = HEAD_SIZE / BEAT cycles (one for
  *                   stories260K at 16 lanes); a call at position pos takes
- *                   3 HS + 41 + NB + R + (N_HEADS - 1) max(R, HS + 19, 2 HS + 3)
- *                   cycles start to done without stalls, R = (pos + 1) NB
- *                   (lg_attn_cycles)
+ *                   2 HS + NQC + 42 + NB + R + (x_(N_HEADS-1) - 18) cycles
+ *                   start to done without stalls, R = (pos + 1) NB, NQC =
+ *                   ceil(HS / min(HS, 8)) query beats, x_h the back end's
+ *                   transfer times (the recurrence in the module header);
+ *                   2 HS + NQC + 42 + NB + N_HEADS R when the rows pace the
+ *                   heads (lg_attn_cycles)
  */
 #ifndef LLAMAGEN_EMIT_ATTN_H
 #define LLAMAGEN_EMIT_ATTN_H

@@ -65,6 +65,10 @@ int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err);
 // The co-simulation bench (make bench) prints it next to the measurement.
 int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos);
 
+// Vector lanes of the decoder's RMSNorm, activation quantizers and mat-vec
+// buffer write ports: min(lanes, 16) elements per cycle.
+int32_t lg_decoder_vec_lanes(const lg_config *cfg);
+
 typedef struct lg_decoder_opts {
     const char *command;      // the regenerate command for banners and the manifest
     const char *weights;      // weight source for the manifest ("checkpoint FILE", "synthetic ...")

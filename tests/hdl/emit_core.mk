@@ -64,6 +64,8 @@ $(HDL_DIR)/gen_unit: tests/hdl/gen_unit.c $(LIB) $(HDRS)
 # one bench binary.
 #   $(1) config dir name   $(2) unit (matvec | actq)   $(3) gen_unit arguments
 #   $(4) module name        $(5) bench -D flags
+#   $(6) extra Verilator flags (-G parameter overrides: the VL / WL variants,
+#        whose RTL text is the default one's, so only the default is linted)
 # The RTL is re-emitted whenever the library changes but only replaced when
 # its text changes, so colleagues' library edits do not re-verilate.
 define lg_hdl_bench
@@ -75,7 +77,7 @@ $(HDL_DIR)/$(1)/rtl/$(4).v: $(HDL_DIR)/gen_unit
 
 $(HDL_DIR)/$(1)/obj/Vdut.h: $(HDL_DIR)/$(1)/rtl/$(4).v
 	@rm -rf $(HDL_DIR)/$(1)/obj
-	$(VERILATOR) $(VLT_FLAGS) --top-module $(4) -Mdir $(HDL_DIR)/$(1)/obj $$<
+	$(VERILATOR) $(VLT_FLAGS) $(6) --top-module $(4) -Mdir $(HDL_DIR)/$(1)/obj $$<
 	@cd $(HDL_DIR)/$(1)/obj && for f in Vdut*.cpp; do echo "#include \"$$$$f\""; done > all.cpp
 
 $(HDL_DIR)/$(1)/model.o: $(HDL_DIR)/$(1)/obj/Vdut.h
@@ -89,13 +91,16 @@ $(HDL_DIR)/$(1)/tb: $(HDL_DIR)/$(1)/tb.o $(HDL_DIR)/$(1)/model.o $(HDL_VRT) $(LI
 
 HDL_TESTS += $(HDL_DIR)/$(1)/tb
 LG_CORE_TESTS += $(HDL_DIR)/$(1)/tb
-LG_EMITTED_RTL += $(HDL_DIR)/$(1)/rtl/$(4).v
+$(if $(6),,LG_EMITTED_RTL += $(HDL_DIR)/$(1)/rtl/$(4).v)
 endef
 
 LG_EMITTED_RTL :=
 LG_CORE_TESTS :=
 mv = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4))
 aq = $(call lg_hdl_bench,actq_c$(1),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1))
+# the wide variants the decoder uses: WL activation writes, VL elements per beat
+mvw = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_w$(5),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_WL=$(5),-GWL=$(5))
+aqv = $(call lg_hdl_bench,actq_c$(1)_v$(2),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1) -DTB_VL=$(2),-GVL=$(2))
 
 # 260k shapes at the default lanes 16 (64 x 172 is ragged: 11 beats of 16,
 # last group 12 of 32); lanes 1 and 4; lanes 64 > G = 32 (two dexps per beat,
@@ -108,6 +113,12 @@ $(eval $(call mv,4,32,64,172))
 $(eval $(call mv,64,32,64,172))
 $(eval $(call aq,64))
 $(eval $(call aq,172))
+# WL 16 at lanes 16 (172: 11 chunks, the last ragged) and at lanes 64 (four
+# chunks per bank row); VL 4 (64-bit output beat) and VL 16 (172: ragged)
+$(eval $(call mvw,16,32,64,172,16))
+$(eval $(call mvw,64,32,64,172,16))
+$(eval $(call aqv,64,4))
+$(eval $(call aqv,172,16))
 
 # Lint of every bench's emitted RTL (coarse yosys) as a test program.
 $(HDL_DIR)/lint_emit_core.sh: tests/hdl/emit_core.mk

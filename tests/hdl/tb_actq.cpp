@@ -6,7 +6,9 @@
 // header's latency: first output lg_actq_latency cycles after the last
 // input, last output lg_actq_run_cycles after the first input.
 //
-// Built once per configuration with -DTB_COLS= against the model verilated
+// Built once per configuration with -DTB_COLS= (and -DTB_VL= for a model
+// verilated with -GVL=: VL elements per beat, the last beat of a vector
+// ragged, its padding lanes driven with noise) against the model verilated
 // with --prefix Vdut. Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "testb.h"
@@ -25,7 +27,35 @@ extern "C" {
 #error "build with -DTB_COLS="
 #endif
 
+#ifndef TB_VL
+#define TB_VL 1
+#endif
+
 static const lg_actq_params P = {TB_COLS};
+// elements per beat, beats per vector
+static const int VL = TB_VL;
+static const int NBT = (TB_COLS + TB_VL - 1) / TB_VL;
+
+// The model's wide ports (VerilatedWide for VL * 16 > 64 bits): element i.
+template <typename T> static uint32_t get_lane(const T &v, int i, int w)
+{
+    if constexpr (sizeof(T) <= 8) {
+        return (uint32_t)(((uint64_t)v >> (i * w)) & ((w == 32) ? 0xffffffffull : 0xffffull));
+    } else {
+        int bit = i * w;
+        uint32_t lo = v[bit / 32] >> (bit % 32);
+        return w == 32 ? lo : (lo & 0xffffu);
+    }
+}
+template <typename T> static void set_lane(T &v, int i, uint32_t x)
+{
+    if constexpr (sizeof(T) <= 8) {
+        uint64_t mask = 0xffffffffull << (i * 32);
+        v = (T)(((uint64_t)v & ~mask) | ((uint64_t)x << (i * 32)));
+    } else {
+        v[i] = x;
+    }
+}
 
 typedef TESTB<Vdut> TB;
 
@@ -77,7 +107,8 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
                         tb.cycle);
     };
 
-    size_t in = 0, out = 0, total = exp_m.size();
+    // in / out count beats: NBT per vector
+    size_t in = 0, out = 0, total = vecs.size() * (size_t)NBT;
     bool have = false;
     bool prev_stalled = false;
     uint32_t prev = 0;
@@ -85,44 +116,56 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         t_first_out(vecs.size()), t_last_out(vecs.size());
     const uint64_t limit = tb.cycle + 1000 + (uint64_t)total * 100;
     while (out < total && tb.cycle < limit) {
-        size_t kin = in / (size_t)P.cols;
+        size_t kin = in / (size_t)NBT;
         if (!have && in < total && pct(rng) >= vecs[kin].in_idle_pct) {
-            m->s_x_data = (uint32_t)vecs[kin].x[in % (size_t)P.cols];
+            int b = (int)(in % (size_t)NBT);
+            for (int l = 0; l < VL; l++) {
+                int e = b * VL + l;
+                // lanes past cols: noise that must be ignored
+                set_lane(m->s_x_data, l,
+                         e < P.cols ? (uint32_t)vecs[kin].x[(size_t)e] : noise(rng));
+            }
             have = true;
         }
         if (!have)
-            m->s_x_data = noise(rng); // not valid: must be ignored
+            for (int l = 0; l < VL; l++)
+                set_lane(m->s_x_data, l, noise(rng)); // not valid: must be ignored
         m->s_x_valid = have;
-        size_t kout = out / (size_t)P.cols;
+        size_t kout = out / (size_t)NBT;
         m->m_a_ready = pct(rng) >= vecs[kout].out_stall_pct;
         tb.settle();
 
-        uint32_t now = (uint32_t)m->m_a_data | (uint32_t)m->m_a_shift << 16 |
-                       (uint32_t)m->m_a_last << 21;
+        uint32_t now = (uint32_t)m->m_a_shift << 16 | (uint32_t)m->m_a_last << 21;
+        for (int l = 0; l < VL; l++)
+            now = now * 31u + get_lane(m->m_a_data, l, 16);
         if (prev_stalled && (!m->m_a_valid || now != prev))
             fail("m_a changed while stalled", (long)now, (long)prev);
         prev_stalled = m->m_a_valid && !m->m_a_ready;
         prev = now;
 
         if (m->m_a_valid && m->m_a_ready) {
-            int i = (int)(out % (size_t)P.cols);
-            if ((int16_t)m->m_a_data != exp_m[out]) {
-                if (errors < 10)
-                    std::printf("  %s: element %d x = %d\n", vecs[kout].name.c_str(), i,
-                                vecs[kout].x[(size_t)i]);
-                fail("m_a_data", (int16_t)m->m_a_data, exp_m[out]);
+            int i = (int)(out % (size_t)NBT);
+            for (int l = 0; l < VL && i * VL + l < P.cols; l++) {
+                size_t e = kout * (size_t)P.cols + (size_t)(i * VL + l);
+                int16_t got = (int16_t)get_lane(m->m_a_data, l, 16);
+                if (got != exp_m[e]) {
+                    if (errors < 10)
+                        std::printf("  %s: element %d x = %d\n", vecs[kout].name.c_str(),
+                                    i * VL + l, vecs[kout].x[(size_t)(i * VL + l)]);
+                    fail("m_a_data", got, exp_m[e]);
+                }
             }
-            if ((int)m->m_a_shift != exp_s[out])
-                fail("m_a_shift", m->m_a_shift, exp_s[out]);
-            if (m->m_a_last != (i == P.cols - 1))
-                fail("m_a_last", m->m_a_last, i == P.cols - 1);
+            if ((int)m->m_a_shift != exp_s[kout * (size_t)P.cols])
+                fail("m_a_shift", m->m_a_shift, exp_s[kout * (size_t)P.cols]);
+            if (m->m_a_last != (i == NBT - 1))
+                fail("m_a_last", m->m_a_last, i == NBT - 1);
             if (i == 0)
                 t_first_out[kout] = tb.cycle;
             t_last_out[kout] = tb.cycle;
             out++;
         }
         if (m->s_x_valid && m->s_x_ready) {
-            int i = (int)(in % (size_t)P.cols);
+            int i = (int)(in % (size_t)NBT);
             if (i == 0)
                 t_first_in[kin] = tb.cycle;
             t_last_in[kin] = tb.cycle;
@@ -148,8 +191,10 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         long run = (long)(t_last_out[k] - t_first_in[k]);
         if (timed && lat != lg_actq_latency(&P))
             fail("latency last input to first output", lat, lg_actq_latency(&P));
-        if (timed && run != lg_actq_run_cycles(&P))
-            fail("first input to last output", run, (long)lg_actq_run_cycles(&P));
+        // the header: 2 * NBT + latency - 2 (lg_actq_run_cycles at VL 1)
+        long want = VL == 1 ? (long)lg_actq_run_cycles(&P) : 2L * NBT + lg_actq_latency(&P) - 2;
+        if (timed && run != want)
+            fail("first input to last output", run, want);
         std::printf("  %-24s s %2d%s\n", v.name.c_str(), exp_s[k * (size_t)P.cols],
                     timed ? (" (no stalls: latency " + std::to_string(lat) + ", run " +
                              std::to_string(run) + " cycles)")
@@ -163,7 +208,7 @@ int main(int argc, char **argv)
 {
     TB tb(argc, argv, "tb_actq");
     std::mt19937_64 rng(tb.plusarg("seed", 1));
-    std::printf("tb_actq: cols %d\n", P.cols);
+    std::printf("tb_actq: cols %d, %d per beat\n", P.cols, VL);
 
     Vdut *m = tb.m;
     m->s_x_valid = 0;

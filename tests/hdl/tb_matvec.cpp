@@ -29,6 +29,26 @@ extern "C" {
 
 static const lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS};
 
+// activation write lanes (a model verilated with -GWL=): chunk c holds
+// inputs c*WL .. c*WL+WL-1, lanes past cols driven with noise
+#ifndef TB_WL
+#define TB_WL 1
+#endif
+static const int WL = TB_WL;
+static const int NCH = (TB_COLS + TB_WL - 1) / TB_WL;
+
+template <typename T> static void set_lane16(T &v, int i, uint16_t x)
+{
+    if constexpr (sizeof(T) <= 8) {
+        uint64_t mask = 0xffffull << (i * 16);
+        v = (T)(((uint64_t)v & ~mask) | ((uint64_t)x << (i * 16)));
+    } else {
+        uint32_t &w = v[i / 2];
+        int sh = (i % 2) * 16;
+        w = (w & ~(0xffffu << sh)) | ((uint32_t)x << sh);
+    }
+}
+
 typedef TESTB<Vdut> TB;
 
 // ---- wide port helpers -----------------------------------------------------------
@@ -145,19 +165,23 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
 
     // Activation buffer: written in a random order, with random gaps.
     if (c.load_act) {
-        std::vector<int> order((size_t)P.cols);
-        for (int i = 0; i < P.cols; i++)
+        std::vector<int> order((size_t)NCH);
+        for (int i = 0; i < NCH; i++)
             order[(size_t)i] = i;
         std::shuffle(order.begin(), order.end(), rng);
         for (int i : order) {
             while (pct(rng) < c.in_idle_pct) {
                 m->act_we = 0;
-                m->act_waddr = (uint32_t)(pct(rng) % P.cols); // noise, not written
+                m->act_waddr = (uint32_t)(pct(rng) % NCH); // noise, not written
                 tb.tick();
             }
             m->act_we = 1;
             m->act_waddr = (uint32_t)i;
-            m->act_wdata = (uint16_t)act[(size_t)i];
+            for (int l = 0; l < WL; l++) {
+                int e = i * WL + l;
+                set_lane16(m->act_wdata, l,
+                           e < P.cols ? (uint16_t)act[(size_t)e] : (uint16_t)any8(rng));
+            }
             tb.tick();
         }
         m->act_we = 0;
@@ -292,8 +316,10 @@ int main(int argc, char **argv)
 {
     TB tb(argc, argv, "tb_matvec");
     std::mt19937_64 rng(tb.plusarg("seed", 1));
-    std::printf("tb_matvec: lanes %d group %d rows %d cols %d (beats/row %d, acc %d bits)\n",
-                P.lanes, P.group, P.rows, P.cols, lg_matvec_beats(&P), lg_matvec_acc_width(&P));
+    std::printf("tb_matvec: lanes %d group %d rows %d cols %d (beats/row %d, acc %d bits), "
+                "%d per write\n",
+                P.lanes, P.group, P.rows, P.cols, lg_matvec_beats(&P), lg_matvec_acc_width(&P),
+                WL);
 
     Vdut *m = tb.m;
     m->act_we = 0;
