@@ -60,17 +60,19 @@
  *    cycle.
  *
  * Latency and throughput: one beat per cycle, rows back to back. Row r's
- * result is valid on m_out 6 + log2(LANES) cycles after the handshake of its
+ * result is valid on m_out 7 + log2(LANES) cycles after the handshake of its
  * last beat (stages: buffer read, multiply, log2(min(LANES, GROUP)) tree
  * levels, dexp shift, log2(max(1, LANES/GROUP)) tree levels, accumulate,
- * shift, round/saturate into the output register). The rounding adds its
+ * shift, round, saturate into the output register). The rounding adds its
  * increment to the low 32 bits only: it reaches the high part through that
- * add's carry, whose effect on the saturation test is decided from flags of
- * the high part (zero, all ones, all ones but bit 0) computed beside the
- * add, so no carry chain longer than 33 bits sits between registers (the
- * add over the whole ~80-bit shifted accumulator was the iCE40 critical
- * path). With s_w_valid and m_out_ready held high, done rises ROWS * BEATS
- * + 7 + log2(LANES) cycles after the start cycle.
+ * add's carry, whose effect on the saturation test is decided, one stage
+ * later, from flags of the high part (zero, all ones, all ones but bit 0)
+ * registered beside the add, so no carry chain longer than 33 bits sits
+ * between registers and the chain never feeds the saturation mux in the
+ * same cycle (the add over the whole ~80-bit shifted accumulator was the
+ * iCE40 critical path: 18.8 MHz; the add and the saturation in one stage:
+ * 25.2 MHz). With s_w_valid and m_out_ready held high, done rises ROWS *
+ * BEATS + 8 + log2(LANES) cycles after the start cycle.
  */
 module ${MODULE} #(
     // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)
@@ -482,7 +484,7 @@ always @(posedge clk) begin
         sh_valid_reg <= 1'b0;
 end
 
-// ---- final stage 2: round half up, saturate (into the skid buffer) ------------
+// ---- final stage 2: round half up ------------------------------------------------
 
 // right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1).
 // rnd = t2 + inc with t2 the halved (or left-shifted) value. Only the low 32
@@ -500,17 +502,43 @@ wire [32:0] lo = {1'b0, t2[31:0]} + {32'd0, inc};
 wire hz = ~|t2_hi;
 wire ho = &t2_hi;
 wire hm2 = &t2_hi[HI_W-1:1] && !t2_hi[0];
-wire c_lo = lo[32];
+
+// The add and the high-part flags are registered; the saturation decision
+// and its mux come in the next stage (final stage 3), so the carry chain and
+// the decision are never in one path (one more cycle of latency, which keeps
+// the iCE40 build above 30 MHz: docs/fpga.md).
+reg [32:0] rd_lo_reg;
+reg rd_hz_reg, rd_ho_reg, rd_hm2_reg, rd_sign_reg;
+reg rd_valid_reg;
+reg rd_last_reg;
+
+always @(posedge clk) begin
+    if (adv) begin
+        rd_lo_reg <= lo;
+        rd_hz_reg <= hz;
+        rd_ho_reg <= ho;
+        rd_hm2_reg <= hm2;
+        rd_sign_reg <= t2_hi[HI_W-1];
+        rd_valid_reg <= sh_valid_reg;
+        rd_last_reg <= sh_last_reg;
+    end
+    if (rst)
+        rd_valid_reg <= 1'b0;
+end
+
+// ---- final stage 3: saturate (into the skid buffer) ----------------------------
+
+wire c_lo = rd_lo_reg[32];
 // fits in [-(2^31-1), 2^31-1]: bits 31 and up all equal, and not -2^31
-wire rhi_zero = (hz && !c_lo) || (ho && c_lo);
-wire rhi_ones = (ho && !c_lo) || (hm2 && c_lo);
-wire r_neg = t2_hi[HI_W-1] && !(ho && c_lo);
-wire fits = (rhi_zero && !lo[31]) || (rhi_ones && lo[31] && |lo[30:0]);
-wire [31:0] result = fits ? lo[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
+wire rhi_zero = (rd_hz_reg && !c_lo) || (rd_ho_reg && c_lo);
+wire rhi_ones = (rd_ho_reg && !c_lo) || (rd_hm2_reg && c_lo);
+wire r_neg = rd_sign_reg && !(rd_ho_reg && c_lo);
+wire fits = (rhi_zero && !rd_lo_reg[31]) || (rhi_ones && rd_lo_reg[31] && |rd_lo_reg[30:0]);
+wire [31:0] result = fits ? rd_lo_reg[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
 
 // ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
 
-// Input side: the pipeline's final stage (valid sh_valid_reg, data result).
+// Input side: the pipeline's final stage (valid rd_valid_reg, data result).
 // s_ready_reg is adv: it only depends on registers, so m_out_ready never
 // reaches the pipeline enables combinationally.
 reg s_ready_reg;
@@ -529,7 +557,7 @@ generate
         assign ctl_valid[vk] = ctl_pipe[CW*vk];
     end
 endgenerate
-assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || m_valid_reg || tmp_valid_reg;
+assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg || m_valid_reg || tmp_valid_reg;
 
 assign adv = s_ready_reg;
 assign m_out_valid = m_valid_reg;
@@ -537,21 +565,21 @@ assign m_out_data = m_data_reg;
 assign m_out_last = m_last_reg;
 
 // ready next cycle if the output is taken, or nothing can fill the temp slot
-wire s_ready_early = m_out_ready || (!tmp_valid_reg && (!m_valid_reg || !sh_valid_reg));
+wire s_ready_early = m_out_ready || (!tmp_valid_reg && (!m_valid_reg || !rd_valid_reg));
 
 always @(posedge clk) begin
     s_ready_reg <= s_ready_early;
     if (s_ready_reg) begin
         if (m_out_ready || !m_valid_reg) begin
             // output free: input goes straight to the output register
-            m_valid_reg <= sh_valid_reg;
+            m_valid_reg <= rd_valid_reg;
             m_data_reg <= result;
-            m_last_reg <= sh_last_reg;
+            m_last_reg <= rd_last_reg;
         end else begin
             // output stalled: park the input in the temp slot
-            tmp_valid_reg <= sh_valid_reg;
+            tmp_valid_reg <= rd_valid_reg;
             tmp_data_reg <= result;
-            tmp_last_reg <= sh_last_reg;
+            tmp_last_reg <= rd_last_reg;
         end
     end else if (m_out_ready) begin
         // pipeline frozen: drain the temp slot

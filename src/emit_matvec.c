@@ -68,11 +68,11 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p)
 }
 
 // Input register, multiply, log2(lanes) tree levels, dexp shift, accumulate,
-// output shift, round (33-bit add, high-part flags)/saturate into the output
+// output shift, round (33-bit add, high-part flags), saturate into the output
 // register.
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
-    return 6 + log2_exact(p->lanes);
+    return 7 + log2_exact(p->lanes);
 }
 
 int64_t lg_matvec_run_cycles(const lg_matvec_params *p)

@@ -183,8 +183,8 @@ static void test_banner(void **state)
     assert_string_equal(ctx.files[1], "lg_matvec_l16_g32_r64_c64.v");
     s = slurp(dir, "lg_matvec_l16_g32_r64_c64.v");
     assert_non_null(s);
-    assert_non_null(strstr(s, "\n// latency: 10 cycles from a row's last weight beat"));
-    assert_non_null(strstr(s, "start to done 267 cycles"));
+    assert_non_null(strstr(s, "\n// latency: 11 cycles from a row's last weight beat"));
+    assert_non_null(strstr(s, "start to done 268 cycles"));
     assert_non_null(strstr(s, "\nmodule lg_matvec_l16_g32_r64_c64 #(\n"));
     assert_non_null(strstr(s, "parameter LANES = 16"));
     free(s);
@@ -246,8 +246,8 @@ static void test_unit_numbers(void **state)
     lg_matvec_params p = {16, 32, 64, 172};
     assert_int_equal(lg_matvec_beats(&p), 11);
     assert_int_equal(lg_matvec_dexps(&p), 1);
-    assert_int_equal(lg_matvec_latency(&p), 10);
-    assert_int_equal(lg_matvec_run_cycles(&p), 64 * 11 + 11);
+    assert_int_equal(lg_matvec_latency(&p), 11);
+    assert_int_equal(lg_matvec_run_cycles(&p), 64 * 11 + 12);
     assert_int_equal(lg_matvec_acc_width(&p), 47); // clog2(172) + 39
     lg_matvec_params w = {64, 32, 64, 16};
     assert_int_equal(lg_matvec_dexps(&w), 2);

@@ -17,6 +17,9 @@
 //                  and the output shift k - e runs from left shifts to ~33
 //   rmsnorm_15m    15m: dim 288 (not a power of two), eps 1e-5, 3 synthetic
 //                  gain vectors as above
+//   rmsnorm_h172   260k with dim 172 (its hidden_dim: 4 * 43, so the last
+//                  beat at VL 8 and 16 is ragged), eps 1e-5, 3 synthetic gain
+//                  vectors as above
 //   rope_260k      260k: head_size 8, theta 10000 (q: 8 heads, k: 4 heads)
 //   rope_h128      llama3-8b: head_size 128, theta 500000 (4 heads per vector)
 //   silu_260k      260k: SiLU gate and residual add (element-wise, any length)
@@ -202,11 +205,11 @@ static int norm_260k(norm_cfg *c, lg_err *err)
     return rc ? -1 : 0;
 }
 
-// Synthetic mantissas from an LCG for the dim of a preset, exponents chosen
-// so that the output shift k - e covers right shifts past 30 and (with eps 0)
-// left shifts.
+// Synthetic mantissas from an LCG for the dim of a preset (or dim, if > 0),
+// exponents chosen so that the output shift k - e covers right shifts past 30
+// and (with eps 0) left shifts.
 static int norm_synth(norm_cfg *c, const char *name, const char *module, const char *preset_name,
-                      int eps_zero, lg_err *err)
+                      int dim, int eps_zero, lg_err *err)
 {
     static const int exps[3] = {-12, -3, 4};
     if (lg_config_preset(preset_name, &c->cfg, err))
@@ -215,7 +218,7 @@ static int norm_synth(norm_cfg *c, const char *name, const char *module, const c
         c->cfg.m.norm_eps_e9 = 0;
     c->name = name;
     c->module = module;
-    c->dim = c->cfg.m.dim;
+    c->dim = dim > 0 ? dim : c->cfg.m.dim;
     c->nvec = 3;
     c->gains = lg_calloc(3, sizeof *c->gains, err);
     if (!c->gains)
@@ -373,32 +376,41 @@ static int gen_wrappers(lg_err *err)
             abs_file(a, sizeof a, "lut_std", LG_RSQRT_HEX));
     fclose(f);
 
-    // ---- tb_rmsnorm: dim 64 (a_*), 4096 (b_*) and 288 (c_*).
+    // ---- tb_rmsnorm: VL 1 at dim 64 (a_*), 4096 (b_*) and 288 (c_*); VL 16 at
+    // dim 64 (d_*, 4 full beats), VL 4 at dim 288 (e_*, 72 full beats), VL 16
+    // and 8 at dim 172 (f_*, g_*: 11 beats, last 12 of 16; 22 beats, last 4 of 8).
     snprintf(dir, sizeof dir, "%s/tb_rmsnorm", g_root);
     if (mkdir_p(dir, err) || !(f = open_out(dir, "tb_rmsnorm_top.v", err)))
         return -1;
     fprintf(f, WRAP_HEAD, g_command,
-            "RMSNorm dim 64 (a_*, rmsnorm_260k), 4096 (b_*, rmsnorm_d4096), 288 (c_*, rmsnorm_15m).");
+            "RMSNorm VL 1: dim 64 (a_*, rmsnorm_260k), 4096 (b_*, rmsnorm_d4096), 288 (c_*,\n"
+            "// rmsnorm_15m); VL 16: dim 64 (d_*); VL 4: dim 288 (e_*); dim 172 (rmsnorm_h172)\n"
+            "// at VL 16 (f_*) and VL 8 (g_*).");
     fprintf(f, "module tb_rmsnorm_top (\n    input  wire clk,\n    input  wire rst");
-    const char *pre[3] = {"a", "b", "c"};
-    const int sel_w[3] = {4, 2, 2};
-    for (int k = 0; k < 3; k++)
+    enum { N_NORM = 7 };
+    const char *pre[N_NORM] = {"a", "b", "c", "d", "e", "f", "g"};
+    const int sel_w[N_NORM] = {4, 2, 2, 4, 2, 2, 2};
+    const int vl[N_NORM] = {1, 1, 1, 16, 4, 16, 8};
+    for (int k = 0; k < N_NORM; k++)
         fprintf(f,
                 ",\n    input  wire %s_s_valid,\n    output wire %s_s_ready,\n"
                 "    input  wire [31:0] %s_s_data,\n    input  wire [%d:0] %s_s_sel,\n"
                 "    output wire %s_m_valid,\n    input  wire %s_m_ready,\n"
-                "    output wire [31:0] %s_m_data,\n    output wire %s_m_last,\n"
+                "    output wire [%d:0] %s_m_data,\n    output wire %s_m_last,\n"
                 "    output wire %s_done",
-                pre[k], pre[k], pre[k], sel_w[k] - 1, pre[k], pre[k], pre[k], pre[k], pre[k],
-                pre[k]);
+                pre[k], pre[k], pre[k], sel_w[k] - 1, pre[k], pre[k], pre[k], 32 * vl[k] - 1,
+                pre[k], pre[k], pre[k]);
     fprintf(f, "\n);\n\n");
-    const char *mods[3] = {"lg_rmsnorm_d64", "lg_rmsnorm_d4096", "lg_rmsnorm_d288"};
-    const char *cfgs[3] = {"rmsnorm_260k", "rmsnorm_d4096", "rmsnorm_15m"};
-    for (int k = 0; k < 3; k++) {
+    const char *mods[N_NORM] = {"lg_rmsnorm_d64",  "lg_rmsnorm_d4096", "lg_rmsnorm_d288",
+                                "lg_rmsnorm_d64",  "lg_rmsnorm_d288",  "lg_rmsnorm_d172",
+                                "lg_rmsnorm_d172"};
+    const char *cfgs[N_NORM] = {"rmsnorm_260k", "rmsnorm_d4096", "rmsnorm_15m", "rmsnorm_260k",
+                                "rmsnorm_15m",  "rmsnorm_h172",  "rmsnorm_h172"};
+    for (int k = 0; k < N_NORM; k++) {
         char g[64];
         snprintf(g, sizeof g, "%s_gain.hex", mods[k]);
         fprintf(f,
-                "%s #(.GAIN_FILE(\"%s\"), .RSQRT_FILE(\"%s\")) norm_%s_i (\n"
+                "%s #(.GAIN_FILE(\"%s\"), .RSQRT_FILE(\"%s\"), .VL(%d)) norm_%s_i (\n"
                 "    .clk(clk), .rst(rst),\n"
                 "    .s_valid(%s_s_valid), .s_ready(%s_s_ready), .s_data(%s_s_data), "
                 ".s_sel(%s_s_sel),\n"
@@ -406,8 +418,8 @@ static int gen_wrappers(lg_err *err)
                 ".m_last(%s_m_last),\n"
                 "    .done(%s_done));\n\n",
                 mods[k], abs_file(a, sizeof a, cfgs[k], g),
-                abs_file(b, sizeof b, cfgs[k], LG_RSQRT_HEX), pre[k], pre[k], pre[k], pre[k],
-                pre[k], pre[k], pre[k], pre[k], pre[k], pre[k]);
+                abs_file(b, sizeof b, cfgs[k], LG_RSQRT_HEX), vl[k], pre[k], pre[k], pre[k],
+                pre[k], pre[k], pre[k], pre[k], pre[k], pre[k], pre[k]);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
@@ -506,18 +518,21 @@ int main(int argc, char **argv)
 
     lg_luts t;
     lg_luts_build(&t);
-    norm_cfg n64 = {0}, n4096 = {0}, n288 = {0};
+    norm_cfg n64 = {0}, n4096 = {0}, n288 = {0}, n172 = {0};
     int rc = gen_lut(&t, &err) || norm_260k(&n64, &err) || gen_norm(&n64, &t, &err) ||
-             norm_synth(&n4096, "rmsnorm_d4096", "lg_rmsnorm_d4096", "llama2-7b", 1, &err) ||
+             norm_synth(&n4096, "rmsnorm_d4096", "lg_rmsnorm_d4096", "llama2-7b", 0, 1, &err) ||
              gen_norm(&n4096, &t, &err) ||
-             norm_synth(&n288, "rmsnorm_15m", "lg_rmsnorm_d288", "15m", 0, &err) ||
+             norm_synth(&n288, "rmsnorm_15m", "lg_rmsnorm_d288", "15m", 0, 0, &err) ||
              gen_norm(&n288, &t, &err) ||
+             norm_synth(&n172, "rmsnorm_h172", "lg_rmsnorm_d172", "260k", 172, 0, &err) ||
+             gen_norm(&n172, &t, &err) ||
              gen_rope("rope_260k", "lg_rope_h8", "260k", 8, &t, &err) ||
              gen_rope("rope_h128", "lg_rope_h128", "llama3-8b", 4, &t, &err) ||
              gen_silu(&t, &err) || gen_wrappers(&err);
     norm_free(&n64);
     norm_free(&n4096);
     norm_free(&n288);
+    norm_free(&n172);
     if (rc) {
         fprintf(stderr, "gen_lut_units: %s\n", err.msg);
         return 1;

@@ -1,16 +1,23 @@
 // tb_rmsnorm: lg_rmsnorm_d64 (rmsnorm_260k: the 11 gain vectors of the
 // synthetic stories260K), lg_rmsnorm_d4096 (rmsnorm_d4096: eps 0, gain
-// exponents -12, -3, +4) and lg_rmsnorm_d288 (rmsnorm_15m: a dim that is not
-// a power of two, eps 1e-5) against the C twin lg_ref_rmsnorm.
+// exponents -12, -3, +4), lg_rmsnorm_d288 (rmsnorm_15m: a dim that is not
+// a power of two, eps 1e-5) and lg_rmsnorm_d172 (rmsnorm_h172: dim 4 * 43)
+// against the C twin lg_ref_rmsnorm, at several output widths VL:
+//   VL 1: d64, d4096, d288      VL 16: d64 (4 beats), d172 (11 beats, the
+//   VL 4: d288 (72 beats)              last 12 of 16 lanes)
+//                               VL 8:  d172 (22 beats, the last 4 of 8 lanes)
 //
 // The gains, exponents and eps table come from each config's bench_data.txt
 // (written by gen_lut_units with the RTL). Each instance gets vectors of many
 // shapes (realistic, zero, one nonzero, saturated, rounding to 32768, tiny,
 // wide dynamic range, random scales) with a random gain vector. The first two
 // vectors run at full rate (s_valid and m_ready held high) and must take
-// exactly the promised 3 * DIM + 16 cycles from the first input handshake to
-// done; the rest randomize s_valid gaps and m_ready backpressure. Every
-// output bit and m_last are compared.
+// exactly the promised DIM + 2 * NR + 16 cycles (NR = ceil(DIM / VL) output
+// beats; 3 * DIM + 16 at VL 1) from the first input handshake to done; the
+// rest randomize s_valid gaps and m_ready backpressure. Every output bit of
+// every element (element b * VL + i in lane i of beat b) and m_last (on beat
+// NR - 1 only) are compared; the padding lanes past DIM in the last beat must
+// be 0, as the unit's header promises.
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_rmsnorm_top (verilated with --prefix Vdut)
 #include "testb.h"
@@ -160,17 +167,20 @@ struct NormPort {
     CData *s_valid, *s_ready, *s_sel;
     IData *s_data;
     CData *m_valid, *m_ready, *m_last, *done;
-    IData *m_data;
+    const uint32_t *m_data; // VL 32-bit words (IData at VL 1, a VlWide's words above)
 };
 
 struct NormBench {
     const char *name;
+    const char *cfg; // bench_data.txt directory
+    int vl;          // elements per output beat
     NormData d;
     NormPort p;
     lg_luts *t;
     int full_rate; // vectors run without stalls (cycle count checked)
     int nvec;      // vectors to run
     int promised;  // cycles from the first input handshake to done at full rate
+    int nr = 0;    // output beats per vector
 
     struct Vec {
         std::vector<int32_t> x, want;
@@ -182,15 +192,17 @@ struct NormBench {
     bool holding = false; // s_valid asserted and not yet accepted
     uint64_t first_fire = 0;
     bool timing = false;
-    uint64_t errors = 0, checked = 0, timed = 0;
+    uint64_t errors = 0, checked = 0, padded = 0, beats = 0, timed = 0;
     int sh_min = 1000, sh_max = -1000; // output shifts k - e covered
     bool s_fire = false, m_fire = false;
-    uint32_t m_data_seen = 0;
+    std::vector<uint32_t> m_data_seen;
     bool m_last_seen = false;
 
     void setup()
     {
-        promised = 3 * d.dim + 16;
+        nr = (d.dim + vl - 1) / vl;
+        promised = d.dim + 2 * nr + 16;
+        m_data_seen.assign((size_t)vl, 0);
         for (int v = 0; v < nvec; v++) {
             Vec vec;
             int kind = v < full_rate ? 0 : (v - full_rate) % 9;
@@ -244,7 +256,8 @@ struct NormBench {
     {
         s_fire = *p.s_valid && *p.s_ready;
         m_fire = *p.m_valid && *p.m_ready;
-        m_data_seen = *p.m_data;
+        for (int i = 0; i < vl; i++)
+            m_data_seen[(size_t)i] = p.m_data[i];
         m_last_seen = *p.m_last;
     }
 
@@ -263,15 +276,30 @@ struct NormBench {
                 sent++;
             }
         }
-        if (m_fire) {
+        if (m_fire) { // beat out_pos: elements out_pos * vl + i
             Vec &v = out_q.front();
-            int32_t want = v.want[out_pos];
-            bool last = out_pos + 1 == (size_t)d.dim;
-            checked++;
-            if (((int32_t)m_data_seen != want || m_last_seen != last) && errors++ < 10)
-                std::printf("%s: vector %d (sel %d) element %zu: got %d%s, want %d%s\n", name,
-                            received, v.sel, out_pos, (int32_t)m_data_seen,
-                            m_last_seen ? " last" : "", want, last ? " last" : "");
+            bool last = out_pos + 1 == (size_t)nr;
+            beats++;
+            if (m_last_seen != last && errors++ < 10)
+                std::printf("%s: vector %d beat %zu of %d: m_last %d, want %d\n", name, received,
+                            out_pos, nr, (int)m_last_seen, (int)last);
+            for (int i = 0; i < vl; i++) {
+                size_t e = out_pos * (size_t)vl + (size_t)i;
+                int32_t got = (int32_t)m_data_seen[(size_t)i];
+                if (e >= (size_t)d.dim) { // padding lane of the last beat: 0
+                    padded++;
+                    if (got != 0 && errors++ < 10)
+                        std::printf("%s: vector %d beat %zu lane %d (padding): got %d, want 0\n",
+                                    name, received, out_pos, i, got);
+                    continue;
+                }
+                int32_t want = v.want[e];
+                checked++;
+                if (got != want && errors++ < 10)
+                    std::printf("%s: vector %d (sel %d) element %zu (beat %zu lane %d): got %d, "
+                                "want %d\n",
+                                name, received, v.sel, e, out_pos, i, got, want);
+            }
             if (last) {
                 out_pos = 0;
                 out_q.pop_front();
@@ -288,8 +316,9 @@ struct NormBench {
                 std::printf("%s: vector at full rate took %llu cycles, promised %d\n", name,
                             (unsigned long long)cycles, promised);
             if (timed == 1)
-                std::printf("%s: dim %d: %llu cycles first input to done (promised %d)\n", name,
-                            d.dim, (unsigned long long)cycles, promised);
+                std::printf("%s: dim %d VL %d (%d beats): %llu cycles first input to done "
+                            "(promised %d)\n",
+                            name, d.dim, vl, nr, (unsigned long long)cycles, promised);
         }
     }
 };
@@ -302,28 +331,60 @@ int main(int argc, char **argv)
     lg_luts_build(&t);
     auto *m = tb.m;
 
-    NormBench a{"rmsnorm_260k"}, b{"rmsnorm_d4096"}, c{"rmsnorm_15m"};
+    // name, bench_data dir, VL, vectors; ports below in the same order (a_* .. g_*)
+    NormBench nb_all[] = {
+        {"rmsnorm_260k", "rmsnorm_260k", 1},        {"rmsnorm_d4096", "rmsnorm_d4096", 1},
+        {"rmsnorm_15m", "rmsnorm_15m", 1},          {"rmsnorm_260k_vl16", "rmsnorm_260k", 16},
+        {"rmsnorm_15m_vl4", "rmsnorm_15m", 4},      {"rmsnorm_h172_vl16", "rmsnorm_h172", 16},
+        {"rmsnorm_h172_vl8", "rmsnorm_h172", 8},
+    };
+    const int nvecs[] = {60, 14, 40, 60, 40, 40, 40};
+    NormBench &a = nb_all[0], &b = nb_all[1], &c = nb_all[2], &dd = nb_all[3], &e = nb_all[4],
+              &f = nb_all[5], &g = nb_all[6];
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_sel, &m->a_s_data,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_done, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_sel, &m->b_s_data,
            &m->b_m_valid, &m->b_m_ready, &m->b_m_last, &m->b_done, &m->b_m_data};
     c.p = {&m->c_s_valid, &m->c_s_ready, &m->c_s_sel, &m->c_s_data,
            &m->c_m_valid, &m->c_m_ready, &m->c_m_last, &m->c_done, &m->c_m_data};
-    if (!load(a.d, "rmsnorm_260k") || !load(b.d, "rmsnorm_d4096") || !load(c.d, "rmsnorm_15m"))
+    dd.p = {&m->d_s_valid, &m->d_s_ready, &m->d_s_sel, &m->d_s_data,
+            &m->d_m_valid, &m->d_m_ready, &m->d_m_last, &m->d_done, m->d_m_data.data()};
+    e.p = {&m->e_s_valid, &m->e_s_ready, &m->e_s_sel, &m->e_s_data,
+           &m->e_m_valid, &m->e_m_ready, &m->e_m_last, &m->e_done, m->e_m_data.data()};
+    f.p = {&m->f_s_valid, &m->f_s_ready, &m->f_s_sel, &m->f_s_data,
+           &m->f_m_valid, &m->f_m_ready, &m->f_m_last, &m->f_done, m->f_m_data.data()};
+    g.p = {&m->g_s_valid, &m->g_s_ready, &m->g_s_sel, &m->g_s_data,
+           &m->g_m_valid, &m->g_m_ready, &m->g_m_last, &m->g_done, m->g_m_data.data()};
+    static_assert(sizeof(m->d_m_data) == 16 * 4 && sizeof(m->e_m_data) == 4 * 4 &&
+                      sizeof(m->f_m_data) == 16 * 4 && sizeof(m->g_m_data) == 8 * 4,
+                  "m_data widths of the VL 16 / 4 / 16 / 8 instances");
+    std::vector<NormBench *> benches;
+    int n = 0;
+    for (NormBench &nb : nb_all) {
+        if (!load(nb.d, nb.cfg))
+            return tb.finish(false);
+        nb.nvec = nvecs[n++];
+        nb.t = &t;
+        nb.full_rate = 2;
+        nb.setup();
+        benches.push_back(&nb);
+    }
+    // The last beat is ragged at dim 172 (VL 8, 16), full elsewhere.
+    if (f.d.dim % f.vl == 0 || g.d.dim % g.vl == 0 || dd.d.dim % dd.vl || e.d.dim % e.vl) {
+        std::printf("tb_rmsnorm: unexpected dims %d %d %d %d\n", dd.d.dim, e.d.dim, f.d.dim,
+                    g.d.dim);
         return tb.finish(false);
-    a.nvec = 60;
-    b.nvec = 14;
-    c.nvec = 40;
-    NormBench *benches[3] = {&a, &b, &c};
-    for (NormBench *nb : benches) {
-        nb->t = &t;
-        nb->full_rate = 2;
-        nb->setup();
     }
 
     tb.reset(3);
     uint64_t limit = 2000000;
-    while (!(a.done() && b.done() && c.done()) && tb.cycle < limit) {
+    auto all_done = [&] {
+        for (NormBench *nb : benches)
+            if (!nb->done())
+                return false;
+        return true;
+    };
+    while (!all_done() && tb.cycle < limit) {
         for (NormBench *nb : benches)
             nb->drive();
         tb.settle();
@@ -335,11 +396,14 @@ int main(int argc, char **argv)
     }
     bool ok = true;
     for (NormBench *nb : benches) {
-        std::printf("%s: %d vectors, %llu outputs checked, output shifts %d..%d, %llu full-rate "
-                    "timings, %llu errors\n",
-                    nb->name, nb->received, (unsigned long long)nb->checked, nb->sh_min,
+        std::printf("%s: VL %d, %d vectors, %llu beats, %llu outputs + %llu padding lanes "
+                    "checked, output shifts %d..%d, %llu full-rate timings, %llu errors\n",
+                    nb->name, nb->vl, nb->received, (unsigned long long)nb->beats,
+                    (unsigned long long)nb->checked, (unsigned long long)nb->padded, nb->sh_min,
                     nb->sh_max, (unsigned long long)nb->timed, (unsigned long long)nb->errors);
-        ok &= nb->errors == 0 && nb->done() && nb->timed == (uint64_t)nb->full_rate;
+        ok &= nb->errors == 0 && nb->done() && nb->timed == (uint64_t)nb->full_rate &&
+              nb->checked == (uint64_t)nb->nvec * nb->d.dim &&
+              nb->padded == (uint64_t)nb->nvec * (nb->nr * nb->vl - nb->d.dim);
     }
     // rmsnorm_d4096 is there for the extremes: left shifts and shifts past 30.
     if (b.sh_min >= 0 || b.sh_max <= 30) {

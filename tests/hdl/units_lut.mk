@@ -7,7 +7,7 @@
 #    the constants each was built from into $(HDL_DIR)/<unit>_<cfg>/bench_data.txt,
 #    and one top wrapper per bench into $(HDL_DIR)/tb_<unit>/ that puts all
 #    configurations of the unit into a single Verilator model (four builds
-#    for seven configurations).
+#    for eight configurations).
 #  - The emission goes to a scratch tree and only files whose text changed
 #    are copied, so library edits elsewhere do not re-verilate the benches.
 #  - Benches: $(HDL_DIR)/tb_<unit>/tb (tests/hdl/tb_<unit>.cpp, linked with
@@ -27,6 +27,9 @@ LUT_CFG_FILES := \
 	rmsnorm_15m/rtl/lg_rmsnorm_d288.v rmsnorm_15m/rtl/lg_rsqrt.v \
 	rmsnorm_15m/rtl/lg_rmsnorm_d288_gain.hex rmsnorm_15m/rtl/lg_rsqrt_lut.hex \
 	rmsnorm_15m/bench_data.txt \
+	rmsnorm_h172/rtl/lg_rmsnorm_d172.v rmsnorm_h172/rtl/lg_rsqrt.v \
+	rmsnorm_h172/rtl/lg_rmsnorm_d172_gain.hex rmsnorm_h172/rtl/lg_rsqrt_lut.hex \
+	rmsnorm_h172/bench_data.txt \
 	rope_260k/rtl/lg_rope_h8.v rope_260k/rtl/lg_sincos.v rope_260k/rtl/lg_rope_h8_inc.hex \
 	rope_260k/rtl/lg_sine_lut.hex rope_260k/bench_data.txt \
 	rope_h128/rtl/lg_rope_h128.v rope_h128/rtl/lg_sincos.v \
@@ -81,7 +84,7 @@ endef
 LUT_RTL_lut := $(addprefix $(HDL_DIR)/lut_std/rtl/,lg_exp2.v lg_sigmoid.v lg_sincos.v lg_rsqrt.v)
 LUT_RTL_rmsnorm := $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64.v \
 	$(HDL_DIR)/rmsnorm_260k/rtl/lg_rsqrt.v $(HDL_DIR)/rmsnorm_d4096/rtl/lg_rmsnorm_d4096.v \
-	$(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v
+	$(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v $(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172.v
 LUT_RTL_rope := $(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v $(HDL_DIR)/rope_260k/rtl/lg_sincos.v \
 	$(HDL_DIR)/rope_h128/rtl/lg_rope_h128.v
 LUT_RTL_silu := $(addprefix $(HDL_DIR)/silu_260k/rtl/,lg_silu_gate.v lg_sigmoid.v lg_residual.v)
@@ -94,7 +97,7 @@ $(eval $(call lg_lut_bench,silu,$(LUT_RTL_silu)))
 # Lint: every emitted module once (a unit's submodules sit beside it).
 LUT_LINT_RTL := $(LUT_RTL_lut) $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64.v \
 	$(HDL_DIR)/rmsnorm_d4096/rtl/lg_rmsnorm_d4096.v $(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v \
-	$(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v \
+	$(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172.v $(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v \
 	$(HDL_DIR)/rope_h128/rtl/lg_rope_h128.v $(HDL_DIR)/silu_260k/rtl/lg_silu_gate.v \
 	$(HDL_DIR)/silu_260k/rtl/lg_residual.v
 LG_EMITTED_RTL += $(LUT_LINT_RTL)
