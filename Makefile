@@ -173,9 +173,10 @@ SIM_RUN_seq4 := +n=4 +errtest
 SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_model,s_$(c),--config 260k $(call lg_dec_opts,$(SIM_$(c))),-O1,trace,$(DEC_OUT)/s_$(c)/rtl,)))
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) $(SIM_RUN_$(c)) +quiet)))
-SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh)
+SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh) \
+  $(FPGA_OUT)/sim_icebreaker_decoder.sh
 
-## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8) and 7 synthetic configs
+## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8), 7 synthetic configs, the iCEBreaker system (flash + UART)
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 

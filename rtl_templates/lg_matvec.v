@@ -160,7 +160,8 @@ localparam [31:0] BEATS_M1 = BEATS - 1;
 localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
 localparam [31:0] ROWS_M1 = ROWS - 1;
 localparam [RCW-1:0] ROW_LAST = ROWS_M1[RCW-1:0];
-localparam [XW-1:0] LANE_MASK = LANES - 1;
+localparam [31:0] LANES_M1 = LANES - 1;
+localparam [XW-1:0] LANE_MASK = LANES_M1[XW-1:0];
 // write port: chunks of WL inputs, LPW chunks per bank row
 localparam WCH = (COLS + WL - 1) / WL;
 localparam WAW = (WCH > 1) ? $clog2(WCH) : 1;

@@ -67,7 +67,7 @@ $(DEC_OUT)/$(1)/obj/Vdut.h: $(DEC_OUT)/$(1)/emit.stamp
 $(DEC_OUT)/$(1)/model.o: $(DEC_OUT)/$(1)/obj/Vdut.h
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_$(4)) $(3) -I$(DEC_OUT)/$(1)/obj -c $(DEC_OUT)/$(1)/obj/all.cpp -o $$@
 
-$(DEC_OUT)/$(1)/tb.o: sim/tb_decoder.cpp sim/testb.h $(DEC_OUT)/$(1)/obj/Vdut.h $(HDRS)
+$(DEC_OUT)/$(1)/tb.o: sim/tb_decoder.cpp sim/dec_common.h sim/testb.h $(DEC_OUT)/$(1)/obj/Vdut.h $(HDRS)
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_$(4)) -O2 -Isim -Iinclude -I$(DEC_OUT)/$(1)/obj -c $$< -o $$@
 
 $(DEC_OUT)/$(1)/tb: $(DEC_OUT)/$(1)/tb.o $(DEC_OUT)/$(1)/model.o $(DEC_VRT) $(LIB)

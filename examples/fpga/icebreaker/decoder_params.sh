@@ -1,0 +1,28 @@
+#!/bin/sh
+# decoder_params.sh DIR [verilator|yosys]: the emitted decoder's baked values
+# (DIR/manifest.json) as the options that configure icebreaker_decoder_core:
+# its module name as the LG_DECODER define and LANES, GROUP, NBEATS, POS_W,
+# TOK_W, VOCAB, SEQ_LEN as parameters. Verilator syntax by default
+# (+define+ / -G); `yosys` prints `read_verilog -D` / `chparam -set` text.
+set -eu
+m="$1/manifest.json"
+[ -f "$m" ] || { echo "decoder_params.sh: no $m (emit the decoder first)" >&2; exit 1; }
+get() { # first "key": value in the manifest, quotes stripped
+    v=$(sed -n "s/^ *\"$1\": *\"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" "$m" | head -n 1)
+    [ -n "$v" ] || { echo "decoder_params.sh: $m has no \"$1\"" >&2; exit 1; }
+    echo "$v"
+}
+prefix=$(get prefix)
+params="LANES=$(get lanes) GROUP=$(get group_size) NBEATS=$(get weight_beats_per_token)"
+params="$params POS_W=$(get POS_W) TOK_W=$(get TOK_W) VOCAB=$(get vocab_size) SEQ_LEN=$(get seq_len)"
+case "${2:-verilator}" in
+verilator)
+    out="+define+LG_DECODER=${prefix}_decoder"
+    for p in $params; do out="$out -G$p"; done
+    echo "$out" ;;
+yosys)
+    out="chparam"
+    for p in $params; do out="$out -set ${p%%=*} ${p#*=}"; done
+    echo "-DLG_DECODER=${prefix}_decoder;$out icebreaker_decoder_core" ;;
+*) echo "decoder_params.sh: unknown form '$2'" >&2; exit 1 ;;
+esac

@@ -1,0 +1,346 @@
+// sim_decoder: the whole decoder as the iCEBreaker runs it
+// (icebreaker_decoder_core: weights streamed from QSPI flash, tokens over the
+// UART host protocol) co-simulated in Verilator against the bit-exact C
+// model: every logit of every position (the core's m_logit tap), every
+// generated id (as 'T' records on the UART line) and every 'E' status.
+//
+// Around the core, as on the board (and as sim_probe.cpp):
+//  - the flash: sim/flash_model.h (a W25Q128JV at the pins, timing checked)
+//    holding the weight image at 1 MiB, packed by lg_flash_pack from the
+//    same quantized model the emitter used (mkflash weights writes the same
+//    bytes); it starts in deep power-down with QE = 0, so the reader's
+//    wake-up and quad-enable sequence runs first;
+//  - the SB_IO registers: the flash sees the core's pins one cycle late and
+//    the core sees the pads through an input register (IN_LAT 2);
+//  - the host: a UART at CLK_HZ / 10 per bit (the model is built with
+//    CLK_HZ = 10 * 115200) sending 'G' frames bit by bit and decoding the
+//    records on txd.
+//
+// Plusargs: those of sim/dec_common.h (+dir= the emitted decoder, +config,
+// +lanes, +seq-len, ..., +checkpoint, +tokenizer, +prompt / +tokens, +n,
+// +temp, +seed), and
+//   +errtest     also: a frame with a bad checksum (rejected, the core never
+//                starts), a prompt with an id >= vocab (st_err_token, status
+//                bit 1), then the main sequence again
+//   +quiet       no story text
+//   +trace[=F]   waveform
+// Exit code 0 = every logit, token and status matched and the flash model
+// saw no protocol or timing violation.
+#include "Vdut.h"
+#include "dec_common.h"
+#include "flash_model.h"
+#include "testb.h"
+
+extern "C" {
+#include "flash_image.h"
+}
+
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <vector>
+
+typedef TESTB<Vdut> TB;
+
+static const int CPB = 10;           // clk cycles per UART bit
+static const uint64_t T_CLK_NS = 868; // 1.152 MHz: the model's CLK_HZ
+
+
+// A 'G' frame (docs/fpga.md, "Host protocol"); bad_chk flips the checksum.
+static std::vector<uint8_t> g_frame(const Sequence &s, bool bad_chk)
+{
+    std::vector<uint8_t> f = {'G'};
+    auto put = [&f](uint32_t v, int n) {
+        for (int i = 0; i < n; i++)
+            f.push_back((uint8_t)(v >> (8 * i)));
+    };
+    put(s.inv_temp, 3);
+    put(s.seed, 4);
+    put((uint32_t)s.n_gen, 2);
+    put((uint32_t)s.prompt.size(), 2);
+    for (int id : s.prompt)
+        put((uint32_t)id, 3);
+    uint8_t chk = 0;
+    for (uint8_t b : f)
+        chk ^= b;
+    f.push_back(bad_chk ? (uint8_t)(chk ^ 0x5a) : chk);
+    return f;
+}
+
+struct System {
+    TB *tb;
+    Vdut *m;
+    FlashModel fl;
+    Ref ref;
+    const lg_tokenizer *tok;
+    bool quiet;
+    // SB_IO registers: outputs (the pins show the last edge's fabric values), input
+    uint8_t cs_d = 1, sck_d = 0, o_d = 0, oe_d = 0, pad = 0xf, in_reg = 0xf;
+    // host UART
+    std::deque<int> line;
+    int rx_state = 0, rx_bit = 0, prev_txd = 1;
+    uint64_t rx_t = 0;
+    uint8_t rx_byte = 0;
+    std::deque<uint8_t> rx;
+    // measurements
+    std::vector<uint64_t> pos_cycles;
+    uint64_t last_vec = 0;
+
+    void send(const std::vector<uint8_t> &bytes)
+    {
+        for (int i = 0; i < 3 * CPB; i++)
+            line.push_back(1);
+        for (uint8_t b : bytes) {
+            for (int c = 0; c < CPB; c++)
+                line.push_back(0);
+            for (int k = 0; k < 8; k++)
+                for (int c = 0; c < CPB; c++)
+                    line.push_back((b >> k) & 1);
+            for (int c = 0; c < CPB; c++)
+                line.push_back(1);
+        }
+    }
+
+    void tick()
+    {
+        m->rxd = line.empty() ? 1 : line.front();
+        if (!line.empty())
+            line.pop_front();
+        m->spi_io_i = in_reg;
+        tb->tick();
+        // the edge: the input register takes the pad, the output registers
+        // the core's pins of the last cycle; then the flash reacts
+        in_reg = pad;
+        fl.step(tb->cycle * T_CLK_NS, cs_d, sck_d, o_d, oe_d);
+        pad = fl.bus(o_d, oe_d);
+        cs_d = m->spi_cs_n;
+        sck_d = m->spi_sck;
+        o_d = m->spi_io_o;
+        oe_d = m->spi_io_oe;
+        // host receiver: samples the middle of each bit
+        int v = m->txd;
+        if (rx_state == 0 && prev_txd && !v) {
+            rx_state = 1;
+            rx_t = tb->cycle;
+            rx_bit = 0;
+            rx_byte = 0;
+        } else if (rx_state == 1 && tb->cycle - rx_t == (uint64_t)(CPB / 2 + CPB * (rx_bit + 1))) {
+            if (rx_bit < 8) {
+                rx_byte |= (uint8_t)(v << rx_bit);
+                rx_bit++;
+            } else {
+                CHECK(v, "UART stop bit low at cycle %llu", (unsigned long long)tb->cycle);
+                rx.push_back(rx_byte);
+                rx_state = 0;
+            }
+        }
+        prev_txd = v;
+    }
+
+    void print_piece(int prev, int next)
+    {
+        if (quiet || next == 1)
+            return;
+        if (tok)
+            lg_tokenizer_print_piece(stdout, lg_tokenizer_decode(tok, prev, next));
+        else
+            std::printf("%d ", next);
+        std::fflush(stdout);
+    }
+
+    // Runs one frame; expect_reject: the status bits of a rejected frame
+    // (the core must not run), else -1 (a run checked against the reference).
+    bool run(const Sequence &s, bool bad_chk, int expect_reject, uint64_t watchdog)
+    {
+        if (!quiet)
+            std::printf("\n-- %s (%zu prompt ids, n_gen %d, inv_temp %u, seed %u)\n", s.what,
+                        s.prompt.size(), s.n_gen, s.inv_temp, s.seed);
+        bool runs = expect_reject < 0;
+        if (runs)
+            ref.begin(s);
+        send(g_frame(s, bad_chk));
+        std::vector<int32_t> logits;
+        int n_tok = 0;
+        uint64_t last_progress = tb->cycle;
+        last_vec = tb->cycle;
+        bool accepted = false, ended = false;
+        while (!ended) {
+            if (m->m_logit_valid) {
+                CHECK(runs, "logits from a rejected frame");
+                logits.push_back((int32_t)m->m_logit_data);
+                CHECK((bool)m->m_logit_last == ((int)logits.size() == ref.vocab),
+                      "m_logit_last at logit %zu", logits.size() - 1);
+                if ((int)logits.size() == ref.vocab) {
+                    int p = ref.pos_done, bad = 0;
+                    int in_tok = p < (int)ref.inputs.size() ? ref.inputs[p] : -1;
+                    ref.position(logits, &bad);
+                    CHECK(bad == 0, "position %d (input token %d): %d of %d logits differ", p,
+                          in_tok, bad, ref.vocab);
+                    if (p + 1 < ref.n_prompt)
+                        print_piece(ref.inputs[p], ref.inputs[p + 1]);
+                    pos_cycles.push_back(tb->cycle + 1 - last_vec);
+                    last_vec = tb->cycle + 1;
+                    logits.clear();
+                    last_progress = tb->cycle;
+                }
+            }
+            tick();
+            // records
+            while (!rx.empty()) {
+                uint8_t r = rx.front();
+                size_t need = r == 'T' ? 4 : (r == 'E' ? 4 : 1);
+                if (rx.size() < need)
+                    break;
+                std::vector<uint8_t> rec(rx.begin(), rx.begin() + (long)need);
+                rx.erase(rx.begin(), rx.begin() + (long)need);
+                last_progress = tb->cycle;
+                if (r == 'A') {
+                    CHECK(runs && !accepted, "unexpected 'A'");
+                    accepted = true;
+                } else if (r == 'T') {
+                    int t = rec[1] | rec[2] << 8 | rec[3] << 16;
+                    n_tok++;
+                    CHECK(runs && !ref.exp_tokens.empty(), "unexpected 'T' %d", t);
+                    if (runs && !ref.exp_tokens.empty()) {
+                        std::pair<int, int> e = ref.exp_tokens.front();
+                        ref.exp_tokens.pop_front();
+                        CHECK(t == e.second, "generated id %d, reference %d", t, e.second);
+                        print_piece(e.first, t);
+                    }
+                } else if (r == 'E') {
+                    int status = rec[1], count = rec[2] | rec[3] << 8;
+                    if (runs) {
+                        int exp = (ref.err_pos ? 1 : 0) | (ref.err_tok ? 2 : 0);
+                        CHECK(accepted, "'E' without 'A'");
+                        CHECK(status == exp, "'E' status 0x%02x, expected 0x%02x", status, exp);
+                        CHECK(count == n_tok, "'E' count %d, %d 'T' records came", count, n_tok);
+                    } else {
+                        CHECK(status == expect_reject && count == 0,
+                              "'E' status 0x%02x count %d, expected a reject 0x%02x", status,
+                              count, expect_reject);
+                    }
+                    ended = true;
+                } else {
+                    CHECK(false, "unknown record byte 0x%02x", r);
+                }
+            }
+            if (tb->cycle - last_progress > watchdog) {
+                CHECK(false, "no progress for %llu cycles (pos %u)", (unsigned long long)watchdog,
+                      (unsigned)m->st_pos);
+                return false;
+            }
+        }
+        if (runs) {
+            CHECK(logits.empty(), "a partial logit vector (%zu words) at the end", logits.size());
+            CHECK(ref.pos_done == (int)ref.inputs.size(),
+                  "%d positions ran, the reference has %zu", ref.pos_done, ref.inputs.size());
+            CHECK(ref.exp_tokens.empty(), "%zu expected tokens never came",
+                  ref.exp_tokens.size());
+            CHECK((bool)m->st_err_pos == ref.err_pos && (bool)m->st_err_token == ref.err_tok,
+                  "st_err_pos %d st_err_token %d, expected %d %d", (int)m->st_err_pos,
+                  (int)m->st_err_token, (int)ref.err_pos, (int)ref.err_tok);
+            if (!quiet)
+                std::printf("\n-- %d positions, %d tokens over the UART\n", ref.pos_done, n_tok);
+        }
+        return errors == 0;
+    }
+};
+
+int main(int argc, char **argv)
+{
+    parse_args(argc, argv);
+    DecSetup ds;
+    if (dec_setup("sim_decoder", &ds))
+        return 2;
+    lg_config &cfg = ds.cfg;
+    lg_err err;
+
+    // the flash image of the weight stream (as mkflash weights writes it)
+    lg_wimage img;
+    if (lg_wimage_build(&img, &ds.qm, cfg.hw.lanes, &err)) {
+        std::printf("sim_decoder: %s\n", err.msg);
+        return 2;
+    }
+    std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&img));
+    lg_flash_pack(bytes.data(), &img);
+    int64_t nbeats = img.nbeats;
+    int32_t beat_bytes = lg_flash_beat_bytes(img.beat_bits);
+    lg_wimage_free(&img);
+
+    TB *tb = new TB(argc, argv, "sim_decoder");
+    System sys;
+    sys.tb = tb;
+    sys.m = tb->m;
+    sys.fl.load(LG_FLASH_BASE, bytes);
+    sys.fl.powered_down = true; // as after a deep power-down; QE = 0 (an -IM part)
+    sys.tok = ds.have_tok ? &ds.tok : nullptr;
+    sys.quiet = has("quiet");
+    sys.ref.qm = &ds.qm;
+    sys.ref.vocab = cfg.m.vocab_size;
+    sys.ref.seq_len = cfg.m.seq_len;
+    if (lg_ref_model_init(&sys.ref.rm, &ds.qm, &err)) {
+        std::printf("sim_decoder: %s\n", err.msg);
+        return 2;
+    }
+    std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d bytes "
+                "(%lld bytes at flash offset 0x%x)\n",
+                arg("config", "260k").c_str(), cfg.hw.lanes, cfg.m.seq_len, (long long)nbeats,
+                beat_bytes, (long long)bytes.size(), LG_FLASH_BASE);
+
+    tb->m->rxd = 1;
+    tb->m->spi_io_i = 0xf;
+    tb->reset(4);
+    uint64_t t_load = 0;
+    for (; !tb->m->st_loaded && t_load < 100000; t_load++)
+        sys.tick();
+    CHECK(tb->m->st_loaded, "the flash reader never became ready");
+
+    // a position reads the whole image: 4 clk per byte plus the command
+    uint64_t watchdog = 200000 + 8ull * (uint64_t)bytes.size() * 4;
+    auto s0 = std::chrono::steady_clock::now();
+    uint64_t c0 = tb->cycle;
+    Sequence main_seq = ds.main_seq;
+    main_seq.what = "main";
+    bool ok = errors == 0;
+    if (ok && has("errtest")) {
+        Sequence r = main_seq;
+        r.what = "bad checksum (rejected; the core must not start)";
+        ok = sys.run(r, true, 0x04, watchdog);
+        Sequence e;
+        e.prompt = {1, cfg.m.vocab_size};
+        e.n_gen = 3;
+        e.inv_temp = 0;
+        e.seed = 7;
+        e.what = "last prompt id >= vocab (st_err_token; no sampling)";
+        ok = ok && sys.run(e, false, -1, watchdog);
+    }
+    ok = ok && sys.run(main_seq, false, -1, watchdog);
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    uint64_t cycles = tb->cycle - c0;
+
+    for (size_t i = 0; i < sys.fl.errors.size() && i < 10; i++)
+        CHECK(false, "flash: %s", sys.fl.errors[i].c_str());
+    for (size_t i = 0; i < sys.fl.notes.size() && i < 10; i++)
+        CHECK(false, "flash note: %s", sys.fl.notes[i].c_str());
+
+    // report: a position is flash-bound (one pass over the image per token)
+    size_t np = sys.pos_cycles.size();
+    if (np > 0) {
+        uint64_t mn = sys.pos_cycles[0], mx = sys.pos_cycles[0];
+        for (uint64_t c : sys.pos_cycles) {
+            mn = c < mn ? c : mn;
+            mx = c > mx ? c : mx;
+        }
+        std::printf("\nflash reader ready %llu cycles after reset; cycles/token %llu..%llu over "
+                    "%zu positions (image read alone: %lld): %.1f tokens/s at 30 MHz\n",
+                    (unsigned long long)t_load, (unsigned long long)mn, (unsigned long long)mx,
+                    np, (long long)(4 * (int64_t)bytes.size()), 30e6 / (double)mx);
+    }
+    std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s\n", (unsigned long long)cycles,
+                wall, wall > 0 ? (double)cycles / wall : 0.0);
+    lg_ref_model_free(&sys.ref.rm);
+    dec_teardown(&ds);
+    int rc = tb->finish(errors == 0);
+    delete tb;
+    return rc;
+}

@@ -1,0 +1,344 @@
+// dec_common.h: what the decoder co-simulations share (sim/tb_decoder.cpp,
+// the top module with its on-chip weights; examples/fpga/icebreaker/
+// sim_decoder.cpp, the iCEBreaker system with weights from the flash model
+// and tokens over the UART): plusargs, the model the emitter built (checked
+// against manifest.json's hash), the prompt, and the C reference running
+// llama2.c's generate() loop position by position.
+//
+// Plusargs read here: +dir +config (+ the CLI's overrides) +checkpoint
+// +tokenizer +prompt / +tokens / +teacher +n +temp +seed (see tb_decoder.cpp).
+// Header-only: each harness is one translation unit.
+#ifndef LLAMAGEN_SIM_DEC_COMMON_H
+#define LLAMAGEN_SIM_DEC_COMMON_H
+
+extern "C" {
+#include "llamagen/checkpoint.h"
+#include "llamagen/emit_decoder.h"
+#include "llamagen/emit_mem.h"
+#include "llamagen/quantize.h"
+#include "llamagen/ref_model.h"
+#include "llamagen/tokenizer.h"
+}
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+// Failures: counted, the first 20 printed (a harness exits non-zero on any).
+static int errors = 0;
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) {                                                                       \
+            if (errors++ < 20) {                                                             \
+                std::printf("\nFAIL %s:%d: ", __FILE__, __LINE__);                         \
+                std::printf(__VA_ARGS__);                                                    \
+                std::printf("\n");                                                           \
+            }                                                                                \
+        }                                                                                    \
+    } while (0)
+
+// ---- arguments ----------------------------------------------------------------------
+
+static std::map<std::string, std::string> args;
+
+static void parse_args(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '+')
+            continue;
+        const char *eq = std::strchr(a, '=');
+        if (eq)
+            args[std::string(a + 1, eq)] = eq + 1;
+        else
+            args[a + 1] = "";
+    }
+}
+
+static bool has(const char *k) { return args.count(k) != 0; }
+static std::string arg(const char *k, const char *def)
+{
+    return has(k) ? args[k] : std::string(def);
+}
+static long long argi(const char *k, long long def)
+{
+    return has(k) ? std::strtoll(args[k].c_str(), nullptr, 0) : def;
+}
+
+// Decimal temperature -> 1/T in Q16 with integer arithmetic (as the CLI's
+// run does): "0.8" -> round(65536 * 10 / 8); 0 = greedy.
+static uint32_t inv_temp_q16(const char *text)
+{
+    uint64_t num = 0, den = 1;
+    int frac = 0;
+    for (const char *c = text; *c; c++) {
+        if (*c == '.') {
+            frac = 1;
+            continue;
+        }
+        if (*c < '0' || *c > '9' || num > 1000000000000ull || den > 1000000000000ull)
+            break;
+        num = num * 10 + (uint64_t)(*c - '0');
+        if (frac)
+            den *= 10;
+    }
+    if (num == 0)
+        return 0;
+    uint64_t v = (65536 * den + num / 2) / num;
+    return v > 0xffffff ? 0xffffff : (v == 0 ? 1 : (uint32_t)v);
+}
+
+// ---- the reference: llama2.c's generate() loop on the C model ----------------------------
+
+struct Sequence {
+    std::vector<int> prompt; // ids as sent (may include rejected ones)
+    int n_gen;
+    uint32_t inv_temp;
+    uint32_t seed;
+    const char *what;
+};
+
+struct Ref {
+    const lg_qmodel *qm;
+    lg_ref_model rm;
+    int vocab, seq_len;
+    // expectation of the current sequence
+    std::vector<int> inputs; // input token of each position, as known so far
+    int n_prompt;            // accepted prompt tokens (positions fed by the host)
+    bool sample_after_prompt;
+    int gen_left;
+    uint32_t inv_temp, state;
+    bool err_pos, err_tok, over;
+    int pos_done; // positions whose logits were compared
+    std::deque<std::pair<int, int>> exp_tokens; // (input of the position, sampled token)
+
+    void begin(const Sequence &s)
+    {
+        inputs.clear();
+        exp_tokens.clear();
+        err_pos = err_tok = over = false;
+        pos_done = 0;
+        inv_temp = s.inv_temp;
+        state = lg_sampler_seed(s.seed);
+        gen_left = s.n_gen;
+        bool last_rejected = false;
+        for (size_t i = 0; i < s.prompt.size(); i++) {
+            int t = s.prompt[i];
+            bool rej = false;
+            if (t < 0 || t >= vocab) {
+                err_tok = true;
+                rej = true;
+            } else if ((int)inputs.size() == seq_len) {
+                err_pos = true;
+                rej = true;
+            } else {
+                inputs.push_back(t);
+            }
+            if (i + 1 == s.prompt.size())
+                last_rejected = rej;
+        }
+        n_prompt = (int)inputs.size();
+        sample_after_prompt = !last_rejected && gen_left > 0;
+        if (inputs.empty())
+            over = true;
+    }
+
+    // HW logits of the next position: compare, then advance the loop.
+    // Returns the sampled token or -1.
+    int position(const std::vector<int32_t> &hw, int *mismatches)
+    {
+        int p = pos_done++;
+        if (p >= (int)inputs.size()) {
+            *mismatches = -1;
+            return -1;
+        }
+        const int32_t *lg = lg_ref_forward(&rm, inputs[p], p);
+        int bad = 0;
+        for (int i = 0; i < vocab; i++)
+            if (hw[i] != lg[i]) {
+                if (bad < 4)
+                    std::printf("\n  pos %d logit %d: rtl %d ref %d", p, i, hw[i], lg[i]);
+                bad++;
+            }
+        *mismatches = bad;
+        int tok = -1;
+        if (p >= n_prompt - 1 && sample_after_prompt && gen_left > 0) {
+            // sample from the reference's own logits (the loop stays the
+            // reference's even if the RTL drifted)
+            tok = lg_ref_sample(lg, vocab, inv_temp, &state, &qm->luts);
+            exp_tokens.push_back(std::make_pair(inputs[p], tok));
+            gen_left--;
+            if (gen_left == 0 || tok == 1) {
+                over = true;
+            } else if (p + 1 == seq_len) {
+                err_pos = true;
+                over = true;
+            } else {
+                inputs.push_back(tok);
+            }
+        } else if (p + 1 == (int)inputs.size()) {
+            over = true;
+        }
+        return tok;
+    }
+};
+
+// ---- the model and the main sequence ---------------------------------------------------
+
+static int build_config(lg_config *cfg, lg_err *err)
+{
+    static const char *const keys[] = {"dim",        "hidden-dim", "n-layers", "n-heads",
+                                       "n-kv-heads", "vocab-size", "seq-len",  "rope-theta",
+                                       "lanes",      "group-size", "kv-bits",  "kv-group"};
+    if (lg_config_preset(arg("config", "260k").c_str(), cfg, err))
+        return -1;
+    for (const char *k : keys)
+        if (has(k) && lg_config_override(cfg, k, args[k].c_str(), err))
+            return -1;
+    return lg_config_validate(cfg, err);
+}
+
+static std::string read_file(const std::string &path)
+{
+    std::string s;
+    FILE *f = std::fopen(path.c_str(), "rb");
+    if (!f)
+        return s;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+        s.append(buf, n);
+    std::fclose(f);
+    return s;
+}
+
+// What dec_setup() loads. The caller owns it (dec_teardown frees it).
+struct DecSetup {
+    lg_config cfg;
+    lg_qmodel qm;
+    lg_tokenizer tok;
+    bool have_tok;
+    Sequence main_seq; // the prompt and generation of +prompt/+tokens/+teacher/+n/+temp/+seed
+};
+
+// Builds the config and the quantized model exactly as the emitter did,
+// checks them against +dir's manifest.json, enters +dir (the memory images
+// are read relative to it) and builds the main sequence. Returns 0, or
+// prints "PROG: reason" and returns 2.
+static int dec_setup(const char *prog, DecSetup *ds)
+{
+    lg_config &cfg = ds->cfg;
+    lg_qmodel &qm = ds->qm;
+    lg_tokenizer &tok = ds->tok;
+    bool &have_tok = ds->have_tok;
+    Sequence &main_seq = ds->main_seq;
+    std::memset(&tok, 0, sizeof tok);
+    have_tok = false;
+    lg_err err;
+    lg_weights w;
+    std::memset(&w, 0, sizeof w);
+    if (build_config(&cfg, &err)) {
+        std::printf("%s: %s\n", prog, err.msg);
+        return 2;
+    }
+    if (has("checkpoint")) {
+        lg_model_config mc;
+        if (lg_checkpoint_load(args["checkpoint"].c_str(), &mc, &w, &err)) {
+            std::printf("%s: %s\n", prog, err.msg);
+            return 2;
+        }
+    }
+    if (has("tokenizer")) {
+        if (lg_tokenizer_load(args["tokenizer"].c_str(), cfg.m.vocab_size, &tok, &err)) {
+            std::printf("%s: %s\n", prog, err.msg);
+            return 2;
+        }
+        have_tok = true;
+    }
+    if (lg_decoder_qmodel(&qm, &cfg, has("checkpoint") ? &w : nullptr, &err)) {
+        std::printf("%s: %s\n", prog, err.msg);
+        return 2;
+    }
+    lg_weights_free(&w);
+
+    // the emitted design must be this model
+    std::string dir = arg("dir", ".");
+    std::string manifest = read_file(dir + "/manifest.json");
+    char hash[64];
+    std::snprintf(hash, sizeof hash, "\"hash\": \"%016llx\"",
+                  (unsigned long long)lg_decoder_hash(&qm));
+    if (manifest.find(hash) == std::string::npos) {
+        std::printf("%s: %s/manifest.json is not the decoder of this model and config "
+                    "(expected %s)\n",
+                    prog, dir.c_str(), hash);
+        return 2;
+    }
+    if (chdir(dir.c_str()) != 0) {
+        std::printf("%s: cannot enter %s\n", prog, dir.c_str());
+        return 2;
+    }
+
+    // the main sequence
+    main_seq.n_gen = (int)argi("n", 8);
+    main_seq.inv_temp = inv_temp_q16(arg("temp", "0").c_str());
+    main_seq.seed = (uint32_t)argi("seed", 42);
+    main_seq.what = "main";
+    if (has("tokens")) {
+        std::string s = args["tokens"];
+        for (size_t i = 0; i < s.size();) {
+            size_t j = s.find(',', i);
+            if (j == std::string::npos)
+                j = s.size();
+            main_seq.prompt.push_back(std::atoi(s.substr(i, j - i).c_str()));
+            i = j + 1;
+        }
+    } else if (has("prompt")) {
+        if (!have_tok) {
+            std::printf("%s: +prompt needs +tokenizer\n", prog);
+            return 2;
+        }
+        std::string p = args["prompt"];
+        std::vector<int> ids(p.size() + 3);
+        int n = 0;
+        if (lg_tokenizer_encode(&tok, p.c_str(), 1, 0, ids.data(), &n, &err)) {
+            std::printf("%s: %s\n", prog, err.msg);
+            return 2;
+        }
+        main_seq.prompt.assign(ids.begin(), ids.begin() + n);
+    } else if (has("teacher")) {
+        // BOS and the reference's own greedy continuation, as one long prompt
+        // (every position runs; the bench reaches seq_len - 1 whatever the
+        // model says, BOS included)
+        int n = (int)argi("teacher", cfg.m.seq_len);
+        n = n < 1 ? 1 : (n > cfg.m.seq_len ? cfg.m.seq_len : n);
+        lg_ref_model tm;
+        if (lg_ref_model_init(&tm, &qm, &err)) {
+            std::printf("%s: %s\n", prog, err.msg);
+            return 2;
+        }
+        int t = 1;
+        for (int p = 0; p < n; p++) {
+            main_seq.prompt.push_back(t);
+            if (p + 1 < n)
+                t = lg_ref_argmax(lg_ref_forward(&tm, t, p), cfg.m.vocab_size);
+        }
+        lg_ref_model_free(&tm);
+    } else {
+        main_seq.prompt.push_back(1); // BOS
+    }
+    return 0;
+}
+
+static void dec_teardown(DecSetup *ds)
+{
+    lg_qmodel_free(&ds->qm);
+    if (ds->have_tok)
+        lg_tokenizer_free(&ds->tok);
+}
+
+#endif
