@@ -149,14 +149,14 @@ endif
 # Synthetic configurations (seeded weights), small enough to run to the end
 # of seq_len: every one also runs the error sequences (+errtest: rejected ids,
 # a prompt past seq_len, generation into seq_len, then a clean run again).
-#  gqa1   GQA 1:1, lanes 4
+#  gqa1   GQA 1:1, lanes 4, single-port K/V mantissa RAMs (--kv-ports 1)
 #  gqa2   GQA 2:1 (the 260k shape), lanes 32, seq_len 64 generated to its last position
 #  gqa4   GQA 4:1, lanes 16, ragged hidden 344 (21.5 beats), 6-bit K/V, 8 per exponent, T 0.8
 #  lane1  lanes 1, group 8, one layer, GQA 2:1
 #  rag    dim 48 (ragged group of 32), head 16, hidden 130, lanes 8, group 16, T 0.8
 #  lane64 lanes 64 > group 32 (two dexps per beat), GQA 2:1, 12-bit K/V
 #  seq4   seq_len 4 generated to its last position, lanes 64 > dim 32 (idle lanes)
-SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4
+SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4 kv-ports=1
 SIM_gqa2 := seq-len=64 lanes=32
 SIM_gqa4 := dim=128 hidden-dim=344 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=300 seq-len=40 lanes=16 kv-bits=6 kv-group=8
 SIM_lane1 := dim=32 hidden-dim=72 n-layers=1 n-heads=2 n-kv-heads=1 vocab-size=64 seq-len=16 lanes=1 group-size=8

@@ -94,6 +94,8 @@ static const char USAGE[] =
     "  --kv-bits B          K/V cache mantissa bits (4..16; default 8)\n"
     "  --kv-group K         K/V elements sharing one exponent (divides head_size;\n"
     "                       default head_size)\n"
+    "  --kv-ports P         K/V mantissa RAM ports: 2 = simple dual port (default),\n"
+    "                       1 = single port, the form iCE40 SPRAM takes\n"
     "\n"
     "output (emit):\n"
     "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
@@ -146,6 +148,7 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 static const char *const OVERRIDE_KEYS[] = {
     "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
     "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
+    "kv-ports",
 };
 #define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
 
@@ -769,6 +772,7 @@ static int cmd_info(const options *o)
     kv("group_size", "%d", cfg.hw.group_size);
     kv("kv_bits", "%d", cfg.hw.kv_bits);
     kv("kv_group", "%d", cfg.hw.kv_group);
+    kv("kv_ports", "%d", cfg.hw.kv_ports);
     return 0;
 }
 

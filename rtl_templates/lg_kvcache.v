@@ -23,13 +23,23 @@
  *                 EGW = max(BEAT, KV_GROUP), NGB = max(1, BEAT / KV_GROUP):
  *                 the exponents of the groups one beat touches (one word
  *                 serves KV_GROUP / BEAT beats when KV_GROUP > BEAT)
- * Each RAM has one write port (its quantizer) and one registered read port,
- * the simple dual-port shape that maps to block RAM.
+ * With KV_PORTS = 2 each RAM has one write port (its quantizer) and one
+ * registered read port, the simple dual-port shape that maps to block RAM.
+ * With KV_PORTS = 1 the mantissa RAMs are single port: one address, a write
+ * or a read per cycle (`if (we) mem[a] <= d; else if (re) q <= mem[a];`),
+ * the shape yosys maps to iCE40 SPRAM (SB_SPRAM256KA, 16 bits x 16 k per
+ * block) where simple dual port cannot go. A cycle in which the quantizer
+ * writes a mantissa word issues no read on that port's stream (the beat on
+ * the output holds; the stream resumes the next cycle), so reads lose one
+ * cycle per mantissa word written meanwhile: KV_DIM / BEAT per row, and
+ * none in the decoder, whose K (V) reads wait for the row's K (V) write.
+ * The exponent RAMs (a few bits per group) stay simple dual port (EBR).
  *
  * Parameters: LAYERS, SEQ_LEN, N_KV_HEADS, HEAD_SIZE (KV_DIM = N_KV_HEADS *
  * HEAD_SIZE), KV_BITS (4..16), KV_GROUP (divides HEAD_SIZE), BEAT (read
  * beat width: divides HEAD_SIZE, and BEAT divides KV_GROUP or KV_GROUP
- * divides BEAT; lg_attention's BEAT, computed by lg_attn_beat()).
+ * divides BEAT; lg_attention's BEAT, computed by lg_attn_beat()), KV_PORTS
+ * (1 or 2, above).
  *
  * Write ports s_k_* / s_v_* (independent, ${KVQ_MODULE} each): valid/ready,
  * one Q16 element per transfer, KV_DIM per row; s_*_layer / s_*_pos sampled
@@ -70,7 +80,9 @@ module ${MODULE} #(
     // elements sharing one exponent (divides HEAD_SIZE)
     parameter KV_GROUP = ${KV_GROUP},
     // mantissas per read beat and RAM word
-    parameter BEAT = ${BEAT}
+    parameter BEAT = ${BEAT},
+    // mantissa RAM ports: 2 simple dual port, 1 single port (SPRAM form)
+    parameter KV_PORTS = ${KV_PORTS}
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -184,6 +196,10 @@ initial begin
         $error("Error: KV_GROUP and BEAT must divide HEAD_SIZE and one another (instance %m)");
         $finish;
     end
+    if (KV_PORTS != 1 && KV_PORTS != 2) begin
+        $error("Error: KV_PORTS must be 1 or 2 (instance %m)");
+        $finish;
+    end
     if (LAYERS < 1 || SEQ_LEN < 1 || N_KV_HEADS < 1) begin
         $error("Error: LAYERS, SEQ_LEN and N_KV_HEADS must be >= 1 (instance %m)");
         $finish;
@@ -267,15 +283,10 @@ generate
             .err(wr_err[kd])
         );
 
-        // ---- the RAMs (simple dual port, registered read) -------------------------
+        // ---- the RAMs (registered read; the mantissa RAM's form per KV_PORTS) ----
 
         reg [MW-1:0] mant [0:MDEPTH-1];
         reg [EW-1:0] expo [0:EDEPTH-1];
-
-        always @(posedge clk) begin
-            if (q_we)
-                mant[q_addr] <= q_data;
-        end
 
         always @(posedge clk) begin
             if (q_ewe)
@@ -321,7 +332,9 @@ generate
         reg           o_valid;
 
         // a read is issued when the output register is free or being taken
-        wire issue = act && (!o_valid || rd_ready[kd]);
+        // (and, single port, when the quantizer is not writing a mantissa word)
+        wire port_free = (KV_PORTS == 2) || !q_we;
+        wire issue = act && (!o_valid || rd_ready[kd]) && port_free;
         wire range_end = rows_left == {PW{1'b0}} && beat == BEAT_LAST;
         wire load = pd_v && (!act || (issue && range_end));
 
@@ -387,9 +400,30 @@ generate
         reg [EW-1:0] o_exp;
         reg          o_last;
 
+        if (KV_PORTS == 1) begin : g_sp
+            // one address: the write's, else the read's
+            wire [MAW-1:0] sp_addr = q_we ? q_addr : addr;
+
+            always @(posedge clk) begin
+                if (q_we)
+                    mant[sp_addr] <= q_data;
+                else if (issue)
+                    o_mant <= mant[sp_addr];
+            end
+        end else begin : g_dp
+            always @(posedge clk) begin
+                if (q_we)
+                    mant[q_addr] <= q_data;
+            end
+
+            always @(posedge clk) begin
+                if (issue)
+                    o_mant <= mant[addr];
+            end
+        end
+
         always @(posedge clk) begin
             if (issue) begin
-                o_mant <= mant[addr];
                 o_exp <= expo[eaddr];
                 o_last <= range_end;
             end
@@ -397,7 +431,7 @@ generate
 
         always @(posedge clk) begin
             if (!o_valid || rd_ready[kd])
-                o_valid <= act;
+                o_valid <= act && port_free;
             if (rst)
                 o_valid <= 1'b0;
         end

@@ -21,6 +21,7 @@ void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t sc
     p->kv_group = cfg->hw.kv_group;
     p->lanes = cfg->hw.lanes;
     p->score_c = score_c;
+    p->kv_ports = cfg->hw.kv_ports;
 }
 
 static int is_pow2(int32_t x) { return x > 0 && (x & (x - 1)) == 0; }
@@ -42,6 +43,8 @@ int lg_attn_check(const lg_attn_params *p, lg_err *err)
     if (p->kv_group < 1 || p->head_size % p->kv_group != 0)
         return lg_fail(err, "attention: kv_group = %d must divide head_size = %d", p->kv_group,
                        p->head_size);
+    if (p->kv_ports < 0 || p->kv_ports > 2)
+        return lg_fail(err, "attention: kv_ports = %d must be 1 or 2", p->kv_ports);
     if (!is_pow2(p->lanes) || p->lanes > 64)
         return lg_fail(err, "attention: lanes = %d must be a power of two in 1..64", p->lanes);
     if (p->score_c < 1 || p->score_c >= (1 << 21))
@@ -126,8 +129,9 @@ int32_t lg_kvcache_read_latency(const lg_attn_params *p)
 
 void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p)
 {
-    snprintf(buf, n, "lg_kvcache_h%d_k%d_b%d_g%d_e%d_l%d_s%d", p->head_size, p->n_kv_heads,
-             p->kv_bits, p->kv_group, lg_attn_beat(p), p->n_layers, p->seq_len);
+    snprintf(buf, n, "lg_kvcache_h%d_k%d_b%d_g%d_e%d_l%d_s%d%s", p->head_size, p->n_kv_heads,
+             p->kv_bits, p->kv_group, lg_attn_beat(p), p->n_layers, p->seq_len,
+             p->kv_ports == 1 ? "_p1" : "");
 }
 
 void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p)
@@ -151,6 +155,8 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
         return lg_fail_ctx(err, "emit %s", module);
     snprintf(qname, sizeof qname, "%s_quant", module);
     char kv_dim[16], group[16], bits[16], beat[16], layers[16], seq[16], kvh[16], hs[16];
+    char ports[16];
+    NUM(ports, p->kv_ports == 1 ? 1 : 2);
     NUM(kv_dim, p->head_size * p->n_kv_heads);
     NUM(group, p->kv_group);
     NUM(bits, p->kv_bits);
@@ -168,16 +174,18 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
     snprintf(lat, sizeof lat,
              "write: one element per cycle per port, row done %d cycles after its last "
              "element; read: first beat %d cycles after the request, then one beat of %s "
-             "mantissas per cycle per port",
-             lg_kvcache_done_latency(p), lg_kvcache_read_latency(p), beat);
+             "mantissas per cycle per port%s",
+             lg_kvcache_done_latency(p), lg_kvcache_read_latency(p), beat,
+             p->kv_ports == 1 ? " (single-port RAMs: a mantissa write cycle issues no read)"
+                              : "");
     lg_subst qv[] = {{"KV_DIM", kv_dim}, {"KV_GROUP", group}, {"KV_BITS", bits},
                      {"BEAT", beat},     {"LAYERS", layers},  {"SEQ_LEN", seq}};
     lg_subst cv[] = {{"KVQ_MODULE", qname}, {"LAYERS", layers}, {"SEQ_LEN", seq},
                      {"N_KV_HEADS", kvh},   {"HEAD_SIZE", hs},  {"KV_BITS", bits},
-                     {"KV_GROUP", group},   {"BEAT", beat}};
+                     {"KV_GROUP", group},   {"BEAT", beat},     {"KV_PORTS", ports}};
     if (lg_emit_module(ctx, qname, "lg_kvquant", qv, 6, qlat, err))
         return -1;
-    return lg_emit_module(ctx, module, "lg_kvcache", cv, 8, lat, err);
+    return lg_emit_module(ctx, module, "lg_kvcache", cv, 9, lat, err);
 }
 
 int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,

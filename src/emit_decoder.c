@@ -88,6 +88,9 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
                         c->hw.kv_bits, c->hw.kv_group};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         fnv_i64(&f, fields[i]);
+    // added later: hashed only when not the default, so older hashes stay valid
+    if (c->hw.kv_ports != 2)
+        fnv_i64(&f, c->hw.kv_ports);
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -650,12 +653,12 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          m->shared_classifier ? "true" : "false");
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
-         "    \"kv_group\": %d,\n    \"kv_beat\": %d,\n    \"weight_beat_bits\": %d,\n"
+         "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"kv_beat\": %d,\n    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
          "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
-         cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, s->kv_beat,
-         s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
+         cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
+         s->kv_beat, s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"
          "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",

@@ -222,6 +222,12 @@ static void test_hardware_rules(void **state)
     assert_invalid(c, "kv_group = 16 must divide head_size = 8");
     c = base_260k(), c.hw.kv_group = 0;
     assert_invalid(c, "kv_group = 0 must divide head_size = 8");
+    c = base_260k(), c.hw.kv_ports = 0;
+    assert_invalid(c, "kv_ports = 0 must be 1 (single-port K/V RAM) or 2");
+    c = base_260k(), c.hw.kv_ports = 3;
+    assert_invalid(c, "kv_ports = 3 must be 1 (single-port K/V RAM) or 2");
+    c = base_260k(), c.hw.kv_ports = 1;
+    assert_int_equal(lg_config_validate(&c, NULL), 0);
     // the ends of each range pass
     c = base_260k(), c.hw.lanes = 64, c.hw.group_size = 256, c.hw.kv_bits = 16, c.hw.kv_group = 1;
     assert_int_equal(lg_config_validate(&c, NULL), 0);

@@ -30,6 +30,8 @@ typedef struct lg_hw_config {
     int32_t group_size; // I8E weight group G: inputs sharing one exponent
     int32_t kv_bits;    // K/V cache mantissa width in bits (4 .. 16)
     int32_t kv_group;   // K/V elements sharing one exponent (divides head_size)
+    int32_t kv_ports;   // K/V mantissa RAM ports: 2 = simple dual port (block RAM),
+                        // 1 = single port, read or write per cycle (iCE40 SPRAM)
 } lg_hw_config;
 
 typedef struct lg_config {

@@ -38,6 +38,7 @@ typedef struct lg_attn_params {
     int32_t kv_group;   // K/V elements per exponent (divides head_size)
     int32_t lanes;      // multipliers for q.k and p.v (power of two, 1..64)
     int32_t score_c;    // round(log2(e) / sqrt(head_size) * 2^20), 1 .. 2^21-1
+    int32_t kv_ports;   // cache mantissa RAM ports: 1 single port, 2 (or 0) simple dual port
 } lg_attn_params;
 
 // The model's shapes and hardware parameters; score_c from the quantized

@@ -194,16 +194,20 @@ static int write_top(const char *dir, const lg_attn_params *p, const char *kvc,
 
 int main(int argc, char **argv)
 {
-    if (argc != 11) {
+    if (argc != 11 && argc != 12) {
         fprintf(stderr,
-                "usage: %s OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES\n", argv[0]);
+                "usage: %s OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES [KV_PORTS]\n",
+                argv[0]);
         return 2;
     }
     lg_attn_params p;
+    memset(&p, 0, sizeof p);
+    p.kv_ports = 2;
     if (arg_int(argv[3], &p.head_size) || arg_int(argv[4], &p.n_heads) ||
         arg_int(argv[5], &p.n_kv_heads) || arg_int(argv[6], &p.n_layers) ||
         arg_int(argv[7], &p.seq_len) || arg_int(argv[8], &p.kv_bits) ||
-        arg_int(argv[9], &p.kv_group) || arg_int(argv[10], &p.lanes)) {
+        arg_int(argv[9], &p.kv_group) || arg_int(argv[10], &p.lanes) ||
+        (argc == 12 && arg_int(argv[11], &p.kv_ports))) {
         fprintf(stderr, "gen_attn_units: bad arguments\n");
         return 2;
     }
@@ -229,6 +233,7 @@ int main(int argc, char **argv)
     cfg.hw.kv_bits = p.kv_bits;
     cfg.hw.kv_group = p.kv_group;
     cfg.hw.lanes = p.lanes;
+    cfg.hw.kv_ports = p.kv_ports;
 
     char rtl[4096], final_img[4200];
     snprintf(rtl, sizeof rtl, "%s/rtl", argv[1]);
@@ -278,9 +283,10 @@ int main(int argc, char **argv)
             "// DO NOT EDIT: written by %s\n"
             "#define TB_HEAD_SIZE %d\n#define TB_N_HEADS %d\n#define TB_N_KV_HEADS %d\n"
             "#define TB_LAYERS %d\n#define TB_SEQ_LEN %d\n#define TB_KV_BITS %d\n"
-            "#define TB_KV_GROUP %d\n#define TB_LANES %d\n#define TB_SCORE_C %d\n",
+            "#define TB_KV_GROUP %d\n#define TB_LANES %d\n#define TB_SCORE_C %d\n"
+            "#define TB_KV_PORTS %d\n",
             cmd, p.head_size, p.n_heads, p.n_kv_heads, p.n_layers, p.seq_len, p.kv_bits,
-            p.kv_group, p.lanes, p.score_c);
+            p.kv_group, p.lanes, p.score_c, p.kv_ports);
     fclose(h);
     for (int i = 0; i < ctx.nfiles; i++)
         printf("%s/%s\n", rtl, ctx.files[i]);

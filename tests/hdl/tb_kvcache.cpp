@@ -29,7 +29,8 @@ extern "C" {
 typedef TESTB<Vdut> TB;
 
 static const lg_attn_params P = {TB_HEAD_SIZE, TB_N_HEADS, TB_N_KV_HEADS, TB_LAYERS, TB_SEQ_LEN,
-                                 TB_KV_BITS,   TB_KV_GROUP, TB_LANES,     TB_SCORE_C};
+                                 TB_KV_BITS,   TB_KV_GROUP, TB_LANES,     TB_SCORE_C,
+                                 TB_KV_PORTS};
 static const int KV_DIM = TB_HEAD_SIZE * TB_N_KV_HEADS;
 static const int NGROUPS = KV_DIM / TB_KV_GROUP;
 
@@ -215,9 +216,11 @@ template <std::size_t N> static void grab(std::vector<uint32_t> &w, const VlWide
 }
 
 // Issues the requests on both read ports and checks every beat against the
-// model. Returns the number of beats compared.
+// model. Returns the number of beats compared. With a writer, its rows are
+// written meanwhile (into wmodel; they must not be among the rows read).
 static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<Req> reqs[2],
-                       int req_idle, int stall_pct, bool bad = false)
+                       int req_idle, int stall_pct, bool bad = false, Writer *wr = nullptr,
+                       Cache *wmodel = nullptr)
 {
     Vdut *m = tb.m;
     std::deque<Req> pending[2]; // accepted, beats outstanding
@@ -230,9 +233,13 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
     for (int k = 0; k < 2; k++)
         for (const Req &r : reqs[k])
             limit += (uint64_t)(r.last - r.first + 1) * HB * 8;
+    if (wr)
+        limit += 20 * (uint64_t)(wr->rows[0].size() + wr->rows[1].size()) * KV_DIM;
     while ((!reqs[0].empty() || !reqs[1].empty() || !pending[0].empty() ||
-            !pending[1].empty()) &&
+            !pending[1].empty() || (wr && wr->busy())) &&
            tb.cycle < limit) {
+        if (wr)
+            wr->drive(m, rng);
         for (int k = 0; k < 2; k++) {
             if (!have_req[k] && !reqs[k].empty() && (int)(rng() % 100) >= req_idle)
                 have_req[k] = true;
@@ -255,6 +262,8 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
             }
         }
         tb.settle();
+        if (wr)
+            wr->sample(m, tb.cycle, wmodel);
         for (int k = 0; k < 2; k++) {
             bool rq_ready = k ? m->rq_v_ready : m->rq_k_ready;
             bool valid = k ? m->rd_v_valid : m->rd_k_valid;
@@ -501,6 +510,34 @@ int main(int argc, char **argv)
         CHECK(beats > 0, "no beat compared after the bad writes");
     }
 
-    std::printf("tb_kvcache: %d row writes per port, %ld beats compared\n", nrows, beats);
+    // 7. Writes while reads stream (a single-port cache, KV_PORTS 1, issues no
+    // read in a mantissa write cycle; its held beats must not change): the
+    // last layer's upper rows written on both ports while every other row
+    // is read with stalls, then everything read back.
+    {
+        Writer w;
+        w.idle_pct = 20;
+        uint32_t lw = (uint32_t)TB_LAYERS - 1, half = (uint32_t)TB_SEQ_LEN / 2;
+        for (uint32_t pos = half; pos < (uint32_t)TB_SEQ_LEN && pos < half + 40; pos++)
+            for (int k = 0; k < 2; k++)
+                w.rows[k].push_back(random_row(rng, lw, pos));
+        std::deque<Req> reqs[2];
+        for (int k = 0; k < 2; k++)
+            for (uint32_t h = 0; h < (uint32_t)TB_N_KV_HEADS; h++) {
+                for (uint32_t l = 0; l < lw; l++)
+                    reqs[k].push_back(Req{l, h, 0, (uint32_t)TB_SEQ_LEN - 1});
+                if (half > 0)
+                    reqs[k].push_back(Req{lw, h, 0, half - 1});
+            }
+        bool any = !reqs[0].empty();
+        int ed[2] = {w.dones[0] + (int)w.rows[0].size(), w.dones[1] + (int)w.rows[1].size()};
+        long b = read_check(tb, rng, model, reqs, 10, 25, false, &w, &model);
+        CHECK(!any || b > 0, "no beat compared while writing");
+        write_all(tb, rng, w, &model, ed);
+        CHECK(full_read(10) > 0, "no beat compared after the concurrent writes");
+    }
+
+    std::printf("tb_kvcache: %d row writes per port, %ld beats compared (kv_ports %d)\n", nrows,
+                beats, TB_KV_PORTS);
     return tb.finish(g_errors == 0);
 }
