@@ -96,6 +96,9 @@ static const char USAGE[] =
     "                       default head_size)\n"
     "  --kv-ports P         K/V mantissa RAM ports: 2 = simple dual port (default),\n"
     "                       1 = single port, the form iCE40 SPRAM takes\n"
+    "  --vec-lanes V        elements per cycle of the norm, quantizers and mat-vec\n"
+    "                       buffer writes (power of two <= min(lanes, 16), the default;\n"
+    "                       1 for the smallest decoder)\n"
     "\n"
     "output (emit):\n"
     "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
@@ -148,7 +151,7 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 static const char *const OVERRIDE_KEYS[] = {
     "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
     "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
-    "kv-ports",
+    "kv-ports",   "vec-lanes",
 };
 #define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
 
@@ -773,6 +776,7 @@ static int cmd_info(const options *o)
     kv("kv_bits", "%d", cfg.hw.kv_bits);
     kv("kv_group", "%d", cfg.hw.kv_group);
     kv("kv_ports", "%d", cfg.hw.kv_ports);
+    kv("vec_lanes", "%d", lg_decoder_vec_lanes(&cfg));
     return 0;
 }
 

@@ -42,7 +42,8 @@
  * back (stories260K, LANES 16: BEAT 8 = HEAD_SIZE, one row per cycle).
  * Three loops run concurrently, one head at a time each: the rows (R =
  * (pos + 1) * NB cycles a head), the query path (elements packed into beats
- * of QV = min(HEAD_SIZE, 8), NQC beats a head through the query quantizer:
+ * of QV = min(HEAD_SIZE, 8) (or --vec-lanes when narrower), NQC beats a
+ * head through the query quantizer:
  * Qp = max(HEAD_SIZE, HEAD_SIZE - QV + NQC + 4) cycles a head) and the back
  * end (a finished head's o and l go to a reciprocal slot, the 17-step
  * divider runs, 18 cycles after the hand-off the head moves to the output
@@ -207,8 +208,9 @@ localparam integer NBW = NB > 1 ? $clog2(NB) : 1;
 localparam integer BGW = BPG > 1 ? $clog2(BPG) : 1;
 localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
 localparam integer QN = N_HEADS * HEAD_SIZE;
-// query quantizer beat: QV elements, NQC beats per head
-localparam integer QV = HEAD_SIZE < 8 ? HEAD_SIZE : 8;
+// query quantizer beat: QV elements (lg_attn_qv(): min(HEAD_SIZE, 8), or
+// narrower with --vec-lanes below 8), NQC beats per head
+localparam integer QV = ${QV};
 localparam integer NQC = (HEAD_SIZE + QV - 1) / QV;
 localparam integer QVW = QV > 1 ? $clog2(QV) : 1;
 localparam integer QIW = NQC > 1 ? $clog2(NQC) : 1;

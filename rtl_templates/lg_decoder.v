@@ -24,8 +24,8 @@
  *
  * Every new x is loaded into the norm while it is produced (the norm's load
  * pass hides behind the embedding or the Wo / W2 run); the norm's sum and
- * output passes and the quantizer's output pass (VL = min(LANES, 16)
- * elements per cycle each, straight into the engine's buffer VL-wide), and
+ * output passes and the quantizer's output pass (VL elements per cycle
+ * each, --vec-lanes: min(LANES, 16) by default, straight into the engine's buffer VL-wide), and
  * each dependent engine's pipeline drain are what remains between two
  * mat-vec runs. Runs over the same vector are chained: Wk starts the cycle
  * after Wq's last beat was taken (Wq's last rows still in the pipeline),
@@ -173,9 +173,10 @@ localparam integer BPR_H = (HID + LANES - 1) / LANES;
 localparam integer KV_MW = ${KV_MW};
 localparam integer KV_EW = ${KV_EW};
 // vector lanes of the norm, the activation quantizers and the mat-vec
-// buffer write ports (lg_decoder_vec_lanes(): min(LANES, 16)); chunks of VL
-// per dim and hidden vector
-localparam integer VL = LANES < 16 ? LANES : 16;
+// buffer write ports (lg_decoder_vec_lanes(): --vec-lanes, by default
+// min(LANES, 16); a power of two <= LANES); chunks of VL per dim and hidden
+// vector
+localparam integer VL = ${VL};
 localparam integer NCH_D = (DIM + VL - 1) / VL;
 localparam integer NCH_H = (HID + VL - 1) / VL;
 localparam integer CD_W = NCH_D > 1 ? $clog2(NCH_D) : 1;

@@ -153,10 +153,10 @@ always @(posedge clk)
         end
     end
 
-// Load stage L: the input, its bank lane and row, and the gain address of
-// the same element (sel * DIM + i, counted); the gain ROM is read through
-// that registered address straight into the bank write (a block RAM read
-// port), so the output pass reads x and g together, VL of each per cycle.
+// Load stage L: the input, its bank lane and row, and the gain of the same
+// element (address sel * DIM + i, counted), read from the gain ROM through a
+// registered address (a block RAM port) and written into the bank beside x,
+// so the output pass reads x and g together, VL of each per cycle.
 reg [15:0] grom [0:NVEC*DIM-1]; // (NVEC, DIM) gain mantissas
 initial $readmemh(GAIN_FILE, grom);
 
@@ -166,12 +166,24 @@ reg [LVW-1:0]     l_lane;
 reg [RW-1:0]      l_row;
 reg [GADDR_W-1:0] l_gaddr;
 wire [GADDR_W-1:0] sel_base = s_sel * DIM[GADDR_W-1:0];
+wire [GADDR_W-1:0] l_gaddr_next = (wr_addr == {ADDR_W{1'b0}}) ? sel_base : l_gaddr + 1'b1;
+
+// The ROM's own address register, loaded every cycle (l_g is used only in
+// the cycle after s_fire, when it holds that element's gain): an address
+// register that feeds nothing else is what yosys folds into a block RAM read
+// port; reading through the counter l_gaddr itself left the ROM in LUTs,
+// and registering the data instead trips a yosys 0.23 check on constant
+// ROM bits.
+reg [GADDR_W-1:0] g_raddr;
+always @(posedge clk)
+    g_raddr <= l_gaddr_next;
+wire [15:0] l_g = grom[g_raddr];
 
 always @(posedge clk) begin
     l_we <= s_fire;
     if (s_fire) begin
         l_x <= s_data;
-        l_gaddr <= (wr_addr == {ADDR_W{1'b0}}) ? sel_base : l_gaddr + 1'b1;
+        l_gaddr <= l_gaddr_next;
         if (wr_addr == {ADDR_W{1'b0}} || l_lane == LANE_LAST) begin
             l_lane <= {LVW{1'b0}};
             l_row <= (wr_addr == {ADDR_W{1'b0}}) ? {RW{1'b0}} : l_row + 1'b1;
@@ -182,7 +194,6 @@ always @(posedge clk) begin
     if (rst)
         l_we <= 1'b0;
 end
-wire [15:0] l_g = grom[l_gaddr];
 
 // ---- SHIFT: s = max(bitlen(max |x|) - 15, 0) ----------------------------------
 reg [5:0] maxbits; // bitlen(max |x|)

@@ -54,6 +54,7 @@ void lg_hw_defaults(const lg_model_config *m, lg_hw_config *hw)
     // One exponent per head row of K and V.
     hw->kv_group = (m && m->n_heads > 0) ? lg_head_size(m) : 32;
     hw->kv_ports = 2;
+    hw->vec_lanes = 0;
 }
 
 int lg_config_preset(const char *name, lg_config *out, lg_err *err)
@@ -103,6 +104,7 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         {"kv-bits", &cfg->hw.kv_bits, NULL},
         {"kv-group", &cfg->hw.kv_group, NULL},
         {"kv-ports", &cfg->hw.kv_ports, NULL},
+        {"vec-lanes", &cfg->hw.vec_lanes, NULL},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].key, key) != 0)
@@ -191,6 +193,12 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
     if (h->kv_group < 1 || hs % h->kv_group != 0)
         return lg_fail(err, "invalid config: kv_group = %d must divide head_size = %d",
                        h->kv_group, hs);
+    if (h->vec_lanes != 0 &&
+        (!is_pow2(h->vec_lanes) || h->vec_lanes > h->lanes || h->vec_lanes > 16))
+        return lg_fail(err,
+                       "invalid config: vec_lanes = %d must be a power of two <= min(lanes, 16) "
+                       "= %d",
+                       h->vec_lanes, h->lanes < 16 ? h->lanes : 16);
     if (h->kv_ports != 1 && h->kv_ports != 2)
         return lg_fail(err, "invalid config: kv_ports = %d must be 1 (single-port K/V RAM) or 2",
                        h->kv_ports);

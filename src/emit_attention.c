@@ -22,6 +22,14 @@ void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t sc
     p->lanes = cfg->hw.lanes;
     p->score_c = score_c;
     p->kv_ports = cfg->hw.kv_ports;
+    // an explicit --vec-lanes below 8 narrows the query quantizer too
+    p->qv_max = cfg->hw.vec_lanes > 0 && cfg->hw.vec_lanes < 8 ? cfg->hw.vec_lanes : 0;
+}
+
+int32_t lg_attn_qv(const lg_attn_params *p)
+{
+    int32_t cap = p->qv_max > 0 && p->qv_max < 8 ? p->qv_max : 8;
+    return p->head_size < cap ? p->head_size : cap;
 }
 
 static int is_pow2(int32_t x) { return x > 0 && (x & (x - 1)) == 0; }
@@ -45,6 +53,8 @@ int lg_attn_check(const lg_attn_params *p, lg_err *err)
                        p->head_size);
     if (p->kv_ports < 0 || p->kv_ports > 2)
         return lg_fail(err, "attention: kv_ports = %d must be 1 or 2", p->kv_ports);
+    if (p->qv_max < 0)
+        return lg_fail(err, "attention: qv_max = %d must be >= 0", p->qv_max);
     if (!is_pow2(p->lanes) || p->lanes > 64)
         return lg_fail(err, "attention: lanes = %d must be a power of two in 1..64", p->lanes);
     if (p->score_c < 1 || p->score_c >= (1 << 21))
@@ -91,7 +101,7 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
     // beats a head; a head's query takes its hs input cycles, or the
     // quantizer's output pass and latency when they are longer than the
     // first beat's packing
-    int64_t qv = hs < 8 ? hs : 8, nqc = (hs + qv - 1) / qv;
+    int64_t qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
     int64_t qp = hs - qv + nqc + 4;
     if (qp < hs)
         qp = hs;
@@ -136,8 +146,11 @@ void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p)
 
 void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p)
 {
-    snprintf(buf, n, "lg_attention_h%d_n%d_k%d_b%d_g%d_w%d_s%d", p->head_size, p->n_heads,
-             p->n_kv_heads, p->kv_bits, p->kv_group, p->lanes, p->seq_len);
+    char q[16] = "";
+    if (p->qv_max > 0 && p->qv_max < 8)
+        snprintf(q, sizeof q, "_q%d", p->qv_max);
+    snprintf(buf, n, "lg_attention_h%d_n%d_k%d_b%d_g%d_w%d_s%d%s", p->head_size, p->n_heads,
+             p->n_kv_heads, p->kv_bits, p->kv_group, p->lanes, p->seq_len, q);
 }
 
 // ---- emitters ---------------------------------------------------------------------
@@ -204,7 +217,8 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
                        module);
     snprintf(rname, sizeof rname, "%s_recip", module);
     char hs[16], nh[16], nkv[16], layers[16], bits[16], group[16], seq[16], lanes[16],
-        sc[16], l_w[16];
+        sc[16], l_w[16], qv[16];
+    NUM(qv, lg_attn_qv(p));
     int clog2_seq = 0;
     while ((1L << clog2_seq) < p->seq_len)
         clog2_seq++;
@@ -232,8 +246,8 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
                      {"N_KV_HEADS", nkv},       {"LAYERS", layers},
                      {"KV_BITS", bits},         {"KV_GROUP", group},
                      {"SEQ_LEN", seq},          {"LANES", lanes},
-                     {"SCORE_C", sc}};
+                     {"SCORE_C", sc},           {"QV", qv}};
     if (lg_emit_module(ctx, rname, "lg_recip", rv, 1, rlat, err))
         return -1;
-    return lg_emit_module(ctx, module, "lg_attention", av, 13, lat, err);
+    return lg_emit_module(ctx, module, "lg_attention", av, 14, lat, err);
 }

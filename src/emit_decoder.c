@@ -91,6 +91,8 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
     // added later: hashed only when not the default, so older hashes stay valid
     if (c->hw.kv_ports != 2)
         fnv_i64(&f, c->hw.kv_ports);
+    if (c->hw.vec_lanes != 0)
+        fnv_i64(&f, 1000 + lg_decoder_vec_lanes(c));
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -179,6 +181,8 @@ int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err)
 
 int32_t lg_decoder_vec_lanes(const lg_config *cfg)
 {
+    if (cfg->hw.vec_lanes > 0)
+        return cfg->hw.vec_lanes;
     return cfg->hw.lanes < 16 ? cfg->hw.lanes : 16;
 }
 
@@ -392,7 +396,8 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
     if (!cases)
         return -1;
     char pos_w[16], tok_w[16], lanes[16], dxw[16], dim[16], hid[16], kvd[16], nl[16], voc[16],
-        seq[16], rows_d[16], kv_mw[16], kv_ew[16], nkv[16], bl_w[16], group[16];
+        seq[16], rows_d[16], kv_mw[16], kv_ew[16], nkv[16], bl_w[16], group[16], vl[16];
+    NUM(vl, lg_decoder_vec_lanes(cfg));
     NUM(pos_w, s->pos_w);
     NUM(tok_w, s->tok_w);
     NUM(lanes, cfg->hw.lanes);
@@ -428,7 +433,7 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"MATVEC_MODULE", n->matvec}, {"GROUP", group},       {"VECBUF_MODULE", n->vecbuf},
         {"EMBED_MODULE", n->embed}, {"NORM_MODULE", n->norm}, {"RESID_MODULE", n->resid},
         {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
-        {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp},
+        {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
                             err);
@@ -653,12 +658,13 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          m->shared_classifier ? "true" : "false");
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
-         "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"kv_beat\": %d,\n    \"weight_beat_bits\": %d,\n"
+         "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n    \"kv_beat\": %d,\n"
+         "    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
          "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
-         s->kv_beat, s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
+         lg_decoder_vec_lanes(cfg), s->kv_beat, s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"
          "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",

@@ -95,7 +95,7 @@ expect_ok "--help exits 0 and shows the usage" "usage: llamagen"
 missing=()
 for opt in list info run --config --checkpoint --tokenizer --dim --hidden-dim --n-layers \
   --n-heads --n-kv-heads --vocab-size --seq-len --rope-theta --lanes --group-size --kv-bits \
-  --kv-group --kv-ports -o --float -n -t -s -i --tokens --help --version; do
+  --kv-group --kv-ports --vec-lanes -o --float -n -t -s -i --tokens --help --version; do
   grep -qE -- "(^|[ ,])$opt( |,|$)" "$tmp/out" || missing+=("$opt")
 done
 if [ ${#missing[@]} -eq 0 ]; then ok "--help lists every command and option"; else
@@ -123,6 +123,10 @@ expect_ok "info --config 260k" "parameters:" "260032" "head_size:" "kv_dim:" "we
   "lanes:" "group_size:" "kv_bits:" "kv_group:" "kv_ports:                2"
 run info --config 260k --kv-ports 1
 expect_ok "info --kv-ports 1 (single-port K/V RAM)" "kv_ports:                1"
+run info --config 260k --lanes 4
+expect_ok "info: vec_lanes follows lanes by default" "vec_lanes:               4"
+run info --config 260k --lanes 4 --vec-lanes 1
+expect_ok "info --vec-lanes 1" "vec_lanes:               1"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000"
 run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
@@ -178,6 +182,8 @@ run info --config 260k --lanes 65
 expect_fail "invalid config" 1 "lanes = 65 must be"
 run info --config 260k --kv-ports 3
 expect_fail "--kv-ports 3" 1 "kv_ports = 3 must be 1 (single-port K/V RAM) or 2"
+run info --config 260k --lanes 4 --vec-lanes 8
+expect_fail "--vec-lanes above lanes" 1 "vec_lanes = 8 must be a power of two <= min(lanes, 16) = 4"
 run info --config 260k --dim 99999999999
 expect_fail "overflowing override" 1 "--dim: '99999999999' is not an integer"
 run info --checkpoint "$tmp/absent.bin"

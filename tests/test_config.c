@@ -228,6 +228,14 @@ static void test_hardware_rules(void **state)
     assert_invalid(c, "kv_ports = 3 must be 1 (single-port K/V RAM) or 2");
     c = base_260k(), c.hw.kv_ports = 1;
     assert_int_equal(lg_config_validate(&c, NULL), 0);
+    c = base_260k(), c.hw.lanes = 4, c.hw.vec_lanes = 8;
+    assert_invalid(c, "vec_lanes = 8 must be a power of two <= min(lanes, 16) = 4");
+    c = base_260k(), c.hw.lanes = 64, c.hw.vec_lanes = 32;
+    assert_invalid(c, "vec_lanes = 32 must be a power of two <= min(lanes, 16) = 16");
+    c = base_260k(), c.hw.vec_lanes = 3;
+    assert_invalid(c, "vec_lanes = 3 must be a power of two");
+    c = base_260k(), c.hw.lanes = 4, c.hw.vec_lanes = 1;
+    assert_int_equal(lg_config_validate(&c, NULL), 0);
     // the ends of each range pass
     c = base_260k(), c.hw.lanes = 64, c.hw.group_size = 256, c.hw.kv_bits = 16, c.hw.kv_group = 1;
     assert_int_equal(lg_config_validate(&c, NULL), 0);

@@ -32,6 +32,8 @@ typedef struct lg_hw_config {
     int32_t kv_group;   // K/V elements sharing one exponent (divides head_size)
     int32_t kv_ports;   // K/V mantissa RAM ports: 2 = simple dual port (block RAM),
                         // 1 = single port, read or write per cycle (iCE40 SPRAM)
+    int32_t vec_lanes;  // elements per cycle of the norm, the activation quantizers and
+                        // the mat-vec buffer writes; 0 = min(lanes, 16)
 } lg_hw_config;
 
 typedef struct lg_config {

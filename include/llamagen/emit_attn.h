@@ -39,6 +39,7 @@ typedef struct lg_attn_params {
     int32_t lanes;      // multipliers for q.k and p.v (power of two, 1..64)
     int32_t score_c;    // round(log2(e) / sqrt(head_size) * 2^20), 1 .. 2^21-1
     int32_t kv_ports;   // cache mantissa RAM ports: 1 single port, 2 (or 0) simple dual port
+    int32_t qv_max;     // query quantizer beat: min(head_size, qv_max) elements; 0 = 8
 } lg_attn_params;
 
 // The model's shapes and hardware parameters; score_c from the quantized
@@ -50,6 +51,8 @@ int lg_attn_check(const lg_attn_params *p, lg_err *err);
 // divides head_size and divides or is a multiple of kv_group. The cache's
 // word width and the attention's multipliers per pipe.
 int32_t lg_attn_beat(const lg_attn_params *p);
+// Elements per query quantizer beat: min(head_size, qv_max or 8).
+int32_t lg_attn_qv(const lg_attn_params *p);
 // Cycles per (query head, cached row) in steady state: head_size / beat.
 int32_t lg_attn_row_cycles(const lg_attn_params *p);
 // Cycles from the start cycle to the done pulse of one attention call at

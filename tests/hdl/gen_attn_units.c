@@ -194,9 +194,10 @@ static int write_top(const char *dir, const lg_attn_params *p, const char *kvc,
 
 int main(int argc, char **argv)
 {
-    if (argc != 11 && argc != 12) {
+    if (argc < 11 || argc > 13) {
         fprintf(stderr,
-                "usage: %s OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES [KV_PORTS]\n",
+                "usage: %s OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES [KV_PORTS "
+                "[QV_MAX]]\n",
                 argv[0]);
         return 2;
     }
@@ -207,7 +208,8 @@ int main(int argc, char **argv)
         arg_int(argv[5], &p.n_kv_heads) || arg_int(argv[6], &p.n_layers) ||
         arg_int(argv[7], &p.seq_len) || arg_int(argv[8], &p.kv_bits) ||
         arg_int(argv[9], &p.kv_group) || arg_int(argv[10], &p.lanes) ||
-        (argc == 12 && arg_int(argv[11], &p.kv_ports))) {
+        (argc >= 12 && arg_int(argv[11], &p.kv_ports)) ||
+        (argc >= 13 && arg_int(argv[12], &p.qv_max))) {
         fprintf(stderr, "gen_attn_units: bad arguments\n");
         return 2;
     }
@@ -234,6 +236,8 @@ int main(int argc, char **argv)
     cfg.hw.kv_group = p.kv_group;
     cfg.hw.lanes = p.lanes;
     cfg.hw.kv_ports = p.kv_ports;
+    if (p.qv_max > 0 && p.qv_max < 8) // what lg_attn_params_from_cfg derives it from
+        cfg.hw.vec_lanes = p.qv_max;
 
     char rtl[4096], final_img[4200];
     snprintf(rtl, sizeof rtl, "%s/rtl", argv[1]);
@@ -284,9 +288,9 @@ int main(int argc, char **argv)
             "#define TB_HEAD_SIZE %d\n#define TB_N_HEADS %d\n#define TB_N_KV_HEADS %d\n"
             "#define TB_LAYERS %d\n#define TB_SEQ_LEN %d\n#define TB_KV_BITS %d\n"
             "#define TB_KV_GROUP %d\n#define TB_LANES %d\n#define TB_SCORE_C %d\n"
-            "#define TB_KV_PORTS %d\n",
+            "#define TB_KV_PORTS %d\n#define TB_QV_MAX %d\n",
             cmd, p.head_size, p.n_heads, p.n_kv_heads, p.n_layers, p.seq_len, p.kv_bits,
-            p.kv_group, p.lanes, p.score_c, p.kv_ports);
+            p.kv_group, p.lanes, p.score_c, p.kv_ports, p.qv_max);
     fclose(h);
     for (int i = 0; i < ctx.nfiles; i++)
         printf("%s/%s\n", rtl, ctx.files[i]);

@@ -30,7 +30,7 @@ typedef TESTB<Vdut> TB;
 
 static const lg_attn_params P = {TB_HEAD_SIZE, TB_N_HEADS, TB_N_KV_HEADS, TB_LAYERS, TB_SEQ_LEN,
                                  TB_KV_BITS,   TB_KV_GROUP, TB_LANES,     TB_SCORE_C,
-                                 TB_KV_PORTS};
+                                 TB_KV_PORTS,  TB_QV_MAX};
 static const int KV_DIM = TB_HEAD_SIZE * TB_N_KV_HEADS;
 static const int NGROUPS = KV_DIM / TB_KV_GROUP;
 

@@ -74,9 +74,10 @@ $(eval $(call lg_attn_cfg,g4,8 4 1 2 48 12 4 16,lint))
 $(eval $(call lg_attn_cfg,h64,64 2 2 1 320 8 32 16,lint))
 $(eval $(call lg_attn_cfg,h64w64,64 4 2 3 40 12 64 64))
 $(eval $(call lg_attn_cfg,w4,8 2 2 1 24 8 2 4))
-# single-port K/V mantissa RAMs (--kv-ports 1, the iCE40 SPRAM form): the
-# 260k head shape at lanes 4 (as the iCEBreaker system), GQA 2:1
-$(eval $(call lg_attn_cfg,p1,8 4 2 2 40 8 8 4 1,lint))
+# single-port K/V mantissa RAMs (--kv-ports 1, the iCE40 SPRAM form) and a
+# one-element query quantizer beat (--vec-lanes 1): the 260k head shape at
+# lanes 4 (as the iCEBreaker system), GQA 2:1
+$(eval $(call lg_attn_cfg,p1,8 4 2 2 40 8 8 4 1 1,lint))
 
 .PHONY: attn-benches
 

@@ -2,7 +2,7 @@
 """Resource and Fmax report of an iCE40 build (examples/fpga/icebreaker).
 
     report.py PNR_LOG [--json NEXTPNR_REPORT.json] [--yosys YOSYS_LOG] [--md]
-              [--limit LABEL=N ...]
+              [--limit LABEL=N ...] [--flash-bytes N [--flash-what TEXT]]
 
 Prints, for the placed-and-routed design, the iCE40 UP5K resources used out
 of those available (logic cells, EBR = SB_RAM40_4K, SPRAM = SB_SPRAM256KA,
@@ -12,7 +12,12 @@ log). With --yosys it adds the synthesized cell counts (SB_LUT4, SB_CARRY,
 flip-flops, SB_MAC16, SB_RAM40_4K, SB_SPRAM256KA) from yosys' last `stat`.
 --md prints the tables as Markdown (for docs/fpga.md). --limit LABEL=N (LABEL
 one of LC, EBR, SPRAM, DSP, IO, PLL; repeatable) caps a resource below what
-the device offers (a budget). Exit status 1 when a clock misses its
+the device offers (a budget). --flash-bytes N (the bytes of the weight image
+one token reads from the QSPI flash) adds the decoder's token rate at each
+clock's Fmax and target: the flash reader takes 4 clk per byte (SCK = clk /
+2, 4 bits per SCK), so tokens/s <= f / (4 N); the simulated iCEBreaker
+system (sim_decoder.cpp) comes within 0.5 % of that bound, the rest of the
+decoder overlapping the stream. Exit status 1 when a clock misses its
 constraint, a resource exceeds what the device offers, or a --limit is
 exceeded; each failure is named on a line starting with "FAIL".
 """
@@ -87,6 +92,10 @@ def main():
     ap.add_argument("--md", action="store_true", help="Markdown tables")
     ap.add_argument("--limit", action="append", default=[], metavar="LABEL=N",
                     help="fail when resource LABEL (LC, EBR, SPRAM, DSP, IO, PLL) uses more than N")
+    ap.add_argument("--flash-bytes", type=int, metavar="N",
+                    help="weight image bytes read from flash per token: print tokens/s")
+    ap.add_argument("--flash-what", default="the weight image",
+                    help="what --flash-bytes counts (printed)")
     a = ap.parse_args()
     labels = {label for _, label, _ in RESOURCES}
     limits = {}
@@ -130,6 +139,13 @@ def main():
             st = "PASS" if ach >= con else "FAIL"
             ok = ok and ach >= con
             print(f"Fmax {clk}: {ach:.2f} MHz (target {con:.2f} MHz, {st})")
+    if a.flash_bytes:
+        cyc = 4 * a.flash_bytes
+        print(f"\ntokens/s, flash-bound ({a.flash_what}: {a.flash_bytes} bytes per token, "
+              f"4 clk per byte = {cyc} cycles):")
+        for clk, (ach, con) in sorted(fmax.items()):
+            print(f"  {clk}: {ach * 1e6 / cyc:.1f} at Fmax {ach:.2f} MHz, "
+                  f"{con * 1e6 / cyc:.1f} at the target {con:.2f} MHz")
     if a.yosys:
         cells = yosys_cells(a.yosys)
         keys = ["SB_LUT4", "SB_CARRY", "SB_MAC16", "SB_RAM40_4K", "SB_SPRAM256KA"]

@@ -2,7 +2,8 @@
 # UP5K fit-and-timing check of the iCEBreaker probe (docs/fpga.md, "UP5K build
 # in make test"): builds the probe bitstream with this directory's Makefile
 # (gen_fpga_units, yosys synth_ice40 -dsp, nextpnr-ice40 --up5k at FREQ,
-# icepack), prints report.py's report and fails (exit 1) when a clock misses
+# icepack) and the 260k weight image (mkflash weights), prints report.py's report
+# (resources, Fmax, the decoder's flash-bound tokens/s at it) and fails (exit 1) when a clock misses
 # FREQ or a resource exceeds the UP5K (5,280 LC, 30 EBR, 4 SPRAM, 8 DSP) or the
 # budget in LIMITS. Any yosys/nextpnr error fails it too (its log tail is shown).
 #
@@ -32,13 +33,13 @@ done
 # the Makefile's values (its defaults when not overridden)
 p=$(make -s -C "$here" --no-print-directory BUILD="$build" LG_LIB="$lib" $vars print-settings)
 set -- $p
-[ $# -eq 5 ] || { echo "up5k_check: cannot read the Makefile's settings"; exit 1; }
-P=$1 F=$2 L=$3 R=$4 C=$5
+[ $# -eq 6 ] || { echo "up5k_check: cannot read the Makefile's settings"; exit 1; }
+P=$1 F=$2 L=$3 R=$4 C=$5 W=$6
 
 echo "up5k_check: probe lanes $L, $R x $C, target $F MHz, limits: $limits"
 start=$(date +%s)
 log=$build/up5k_check.log
-if ! make -C "$here" --no-print-directory BUILD="$build" LG_LIB="$lib" $vars bitstream \
+if ! make -C "$here" --no-print-directory BUILD="$build" LG_LIB="$lib" $vars bitstream "$W" \
      >"$log" 2>&1; then
   tail -n 30 "$log"
   echo "FAIL up5k_check: the probe build failed (yosys/nextpnr/icepack; full log $log)"
@@ -47,7 +48,8 @@ fi
 echo "up5k_check: build $(( $(date +%s) - start )) s (0 when up to date)"
 lim=""
 for x in $limits; do lim="$lim --limit $x"; done
-python3 "$here/report.py" "${P}_pnr.log" --json "${P}_report.json" --yosys "${P}_yosys.log" $lim
+python3 "$here/report.py" "${P}_pnr.log" --json "${P}_report.json" --yosys "${P}_yosys.log" $lim \
+  --flash-bytes "$(wc -c < "$W")" --flash-what "260k decoder weight image, lanes $L"
 rc=$?
 [ $rc -eq 0 ] && echo "up5k_check: PASS" || echo "up5k_check: FAIL"
 exit $rc
