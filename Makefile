@@ -153,15 +153,17 @@ endif
 #  gqa2   GQA 2:1 (the 260k shape), lanes 32, seq_len 64 generated to its last position
 #  gqa4   GQA 4:1, lanes 16, ragged hidden 344 (21.5 beats), 6-bit K/V, 8 per exponent, T 0.8
 #  lane1  lanes 1, group 8, one layer, GQA 2:1
-#  rag    dim 48 (ragged group of 32), head 16, hidden 130, lanes 8, group 16, T 0.8
-#  lane64 lanes 64 > group 32 (two dexps per beat), GQA 2:1, 12-bit K/V, 4 vector lanes
+#  rag    dim 48 (ragged group of 32), head 16, hidden 130, lanes 8, group 16, T 0.8,
+#         embedding rows from the weight stream
+#  lane64 lanes 64 > group 32 (two dexps per beat), GQA 2:1, 12-bit K/V, 4 vector lanes,
+#         embedding rows from the weight stream
 #  seq4   seq_len 4 generated to its last position, lanes 64 > dim 32 (idle lanes)
 SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4 kv-ports=1
 SIM_gqa2 := seq-len=64 lanes=32
 SIM_gqa4 := dim=128 hidden-dim=344 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=300 seq-len=40 lanes=16 kv-bits=6 kv-group=8
 SIM_lane1 := dim=32 hidden-dim=72 n-layers=1 n-heads=2 n-kv-heads=1 vocab-size=64 seq-len=16 lanes=1 group-size=8
-SIM_rag := dim=48 hidden-dim=130 n-layers=2 n-heads=3 n-kv-heads=3 vocab-size=100 seq-len=24 lanes=8 group-size=16
-SIM_lane64 := dim=128 hidden-dim=300 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=128 seq-len=16 lanes=64 kv-bits=12 vec-lanes=4
+SIM_rag := dim=48 hidden-dim=130 n-layers=2 n-heads=3 n-kv-heads=3 vocab-size=100 seq-len=24 lanes=8 group-size=16 embed-stream=1
+SIM_lane64 := dim=128 hidden-dim=300 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=128 seq-len=16 lanes=64 kv-bits=12 vec-lanes=4 embed-stream=1
 SIM_seq4 := dim=32 hidden-dim=64 n-layers=2 n-heads=2 n-kv-heads=1 vocab-size=40 seq-len=4 lanes=64
 SIM_RUN_gqa1 := +n=20 +errtest
 SIM_RUN_gqa2 := +n=64 +errtest

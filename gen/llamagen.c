@@ -99,6 +99,8 @@ static const char USAGE[] =
     "  --vec-lanes V        elements per cycle of the norm, quantizers and mat-vec\n"
     "                       buffer writes (power of two <= min(lanes, 16), the default;\n"
     "                       1 for the smallest decoder)\n"
+    "  --embed-stream 0|1   1: read each token's embedding row from the weight stream\n"
+    "                       (the shared classifier's rows) instead of an embedding ROM\n"
     "\n"
     "output (emit):\n"
     "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
@@ -151,7 +153,7 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 static const char *const OVERRIDE_KEYS[] = {
     "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
     "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
-    "kv-ports",   "vec-lanes",
+    "kv-ports",   "vec-lanes",  "embed-stream",
 };
 #define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
 
@@ -777,6 +779,7 @@ static int cmd_info(const options *o)
     kv("kv_group", "%d", cfg.hw.kv_group);
     kv("kv_ports", "%d", cfg.hw.kv_ports);
     kv("vec_lanes", "%d", lg_decoder_vec_lanes(&cfg));
+    kv("embed_stream", "%d", cfg.hw.embed_stream);
     return 0;
 }
 

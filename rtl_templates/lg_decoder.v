@@ -141,6 +141,8 @@ module ${MODULE} #(
      */
     input  wire                 w_loaded,
     output wire                 w_start,
+    output wire [WL_AW-1:0]     w_start_addr,  // beat range of this start
+    output wire [WL_AW-1:0]     w_last_addr,
     input  wire                 w_busy,
     input  wire                 s_w_valid,
     output wire                 s_w_ready,
@@ -157,6 +159,13 @@ module ${MODULE} #(
 );
 
 // ---- configuration (baked at generation time) -------------------------------------
+
+// weight stream: beat address width and the last beat of one token's stream
+localparam integer WL_AW = ${WL_AW};
+localparam [31:0] NBEATS_M1 = ${NBEATS} - 1;
+localparam [WL_AW-1:0] W_LAST = NBEATS_M1[WL_AW-1:0];
+// 1: the embedding rows come from the weight stream (lg_embstream), 0: ROM
+localparam integer EMB_STREAM = ${EMB_STREAM};
 
 localparam integer DIM = ${DIM};
 localparam integer HID = ${HIDDEN};
@@ -293,7 +302,8 @@ wire ouse_h = okind_reg == K_2;
 
 wire mvd_s_w_ready, mvh_s_w_ready;
 wire w_gate = mv_run && beats_left_reg != {BL_W{1'b0}};
-assign s_w_ready = w_gate && (use_h ? mvh_s_w_ready : mvd_s_w_ready);
+// the embedding row's beats (lg_embstream) come before any run's
+assign s_w_ready = emb_s_w_ready || (w_gate && (use_h ? mvh_s_w_ready : mvd_s_w_ready));
 wire w_fire = s_w_valid && s_w_ready;
 // the run's last weight beat is taken this cycle (a chained run starts next)
 wire last_beat_fire = w_fire && beats_left_reg == {{(BL_W-1){1'b0}}, 1'b1};
@@ -518,18 +528,16 @@ wire [31:0] emb_x_data;
 wire        emb_x_last, emb_err;
 wire unused_emb = ^{emb_x_last, emb_err};
 
-${EMBED_MODULE} u_emb (
-    .clk(clk),
-    .rst(rst),
-    .s_tok_valid(emb_req_reg),
-    .s_tok_ready(emb_tok_ready),
-    .s_tok_data({{(32-TOK_W){1'b0}}, tok_reg}),
-    .m_x_valid(emb_x_valid),
-    .m_x_ready(emb_x_ready),
-    .m_x_data(emb_x_data),
-    .m_x_last(emb_x_last),
-    .err_oob(emb_err)
-);
+// the embedding unit's range request and beats (lg_embstream only; the ROM
+// form ties them off)
+wire             emb_w_start;
+wire [WL_AW-1:0] emb_w_start_addr, emb_w_last_addr;
+wire             emb_s_w_ready;
+
+// ${EMBED_MODULE}: lg_embed (the table in its own ROM) or lg_embstream (the
+// row read from the weight stream: --embed-stream); the instance below is
+// the emitter's, one of the two port lists
+${EMBED_INST}
 
 // ---- RMSNorm --------------------------------------------------------------------------------
 
@@ -1105,8 +1113,24 @@ wire pos_full = pos_reg == POS_END;
 wire [POS_W-1:0] pos_inc = pos_reg + 1'b1;
 
 assign s_tok_ready = state_reg == S_TOK && w_loaded;
-assign w_start = state_reg == S_EMB && first_reg;
-wire unused_w = w_busy;
+// The token's stream (every layer, then the classifier) starts with the
+// embedding stage; with the embedding read from the stream, once that row's
+// range is done (the source idle again).
+reg  main_pend_reg;
+wire main_start = (EMB_STREAM != 0) ? (main_pend_reg && !w_busy)
+                                    : (state_reg == S_EMB && first_reg);
+assign w_start = emb_w_start || main_start;
+assign w_start_addr = emb_w_start ? emb_w_start_addr : {WL_AW{1'b0}};
+assign w_last_addr = emb_w_start ? emb_w_last_addr : W_LAST;
+
+always @(posedge clk) begin
+    if (emb_w_start)
+        main_pend_reg <= 1'b1;
+    else if (main_start)
+        main_pend_reg <= 1'b0;
+    if (rst)
+        main_pend_reg <= 1'b0;
+end
 
 always @(posedge clk) begin
     first_reg <= 1'b0;

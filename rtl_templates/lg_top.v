@@ -85,8 +85,6 @@ localparam integer LANES = ${LANES};
 localparam integer DXW = ${DXW};
 // beats in the weight image (one token's stream)
 localparam integer NBEATS = ${NBEATS};
-localparam [31:0] NBEATS_M1 = NBEATS - 1;
-localparam [WL_AW-1:0] W_LAST = NBEATS_M1[WL_AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -94,11 +92,16 @@ initial begin
         $error("Error: POS_W, TOK_W, WL_AW and WL_DW are baked in at generation (instance %m)");
         $finish;
     end
+    if (NBEATS < 1 || NBEATS > (1 << WL_AW)) begin
+        $error("Error: the weight image's %0d beats do not fit WL_AW (instance %m)", NBEATS);
+        $finish;
+    end
 end
 
 // ---- weight memory ------------------------------------------------------------------
 
 wire               w_start, w_busy, w_done, w_loaded;
+wire [WL_AW-1:0]   w_start_addr, w_last_addr; // the decoder's beat range per start
 wire               w_valid, w_ready, w_last;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
@@ -108,8 +111,8 @@ ${WMEM_MODULE} u_wmem (
     .clk(clk),
     .rst(rst),
     .start(w_start),
-    .start_addr({WL_AW{1'b0}}),
-    .last_addr(W_LAST),
+    .start_addr(w_start_addr),
+    .last_addr(w_last_addr),
     .busy(w_busy),
     .done(w_done),
     .boot_we(wl_we),
@@ -151,6 +154,8 @@ ${DECODER_MODULE} u_dec (
     .st_err_token(st_err_token),
     .w_loaded(w_loaded),
     .w_start(w_start),
+    .w_start_addr(w_start_addr),
+    .w_last_addr(w_last_addr),
     .w_busy(w_busy),
     .s_w_valid(w_valid),
     .s_w_ready(w_ready),

@@ -55,6 +55,7 @@ void lg_hw_defaults(const lg_model_config *m, lg_hw_config *hw)
     hw->kv_group = (m && m->n_heads > 0) ? lg_head_size(m) : 32;
     hw->kv_ports = 2;
     hw->vec_lanes = 0;
+    hw->embed_stream = 0;
 }
 
 int lg_config_preset(const char *name, lg_config *out, lg_err *err)
@@ -105,13 +106,19 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         {"kv-group", &cfg->hw.kv_group, NULL},
         {"kv-ports", &cfg->hw.kv_ports, NULL},
         {"vec-lanes", &cfg->hw.vec_lanes, NULL},
+        {"embed-stream", &cfg->hw.embed_stream, NULL},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].key, key) != 0)
             continue;
         int64_t v = 0;
-        if (parse_pos_int(key, value, keys[i].u32 ? UINT32_MAX : INT32_MAX, &v, err))
+        if (strcmp(key, "embed-stream") == 0) { // a switch: 0 or 1
+            if (strcmp(value, "0") && strcmp(value, "1"))
+                return lg_fail(err, "--%s: '%s' is not 0 or 1", key, value);
+            v = value[0] - '0';
+        } else if (parse_pos_int(key, value, keys[i].u32 ? UINT32_MAX : INT32_MAX, &v, err)) {
             return -1;
+        }
         if (keys[i].u32)
             *keys[i].u32 = (uint32_t)v;
         else
@@ -199,6 +206,12 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
                        "invalid config: vec_lanes = %d must be a power of two <= min(lanes, 16) "
                        "= %d",
                        h->vec_lanes, h->lanes < 16 ? h->lanes : 16);
+    if (h->embed_stream != 0 && h->embed_stream != 1)
+        return lg_fail(err, "invalid config: embed_stream = %d must be 0 or 1", h->embed_stream);
+    if (h->embed_stream && !m->shared_classifier)
+        return lg_fail(err, "invalid config: embed_stream needs a shared classifier (the "
+                            "embedding rows are read as the classifier's rows of the weight "
+                            "stream)");
     if (h->kv_ports != 1 && h->kv_ports != 2)
         return lg_fail(err, "invalid config: kv_ports = %d must be 1 (single-port K/V RAM) or 2",
                        h->kv_ports);

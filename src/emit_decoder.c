@@ -93,6 +93,8 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
         fnv_i64(&f, c->hw.kv_ports);
     if (c->hw.vec_lanes != 0)
         fnv_i64(&f, 1000 + lg_decoder_vec_lanes(c));
+    if (c->hw.embed_stream)
+        fnv_i64(&f, 2001);
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -205,7 +207,9 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // after the last x element: the norm's sum and output passes at VL per
     // cycle (its load pass overlapped the producer), the quantizer's passes
     int64_t norm = 2 * nch_d + nch_d + 19;
-    int64_t emb = d + ng + 5;
+    // the embedding row: from its ROM (one bubble per group), or as a range
+    // of the weight stream (one bubble per beat, the source's latency)
+    int64_t emb = cfg->hw.embed_stream ? d + bd + LG_WMEM_LATENCY + 6 : d + ng + 5;
     // Wq, Wk, Wv chained (one cycle between the runs), then the drain
     int64_t qkv = (d + 2 * kvd) * bd + 4 + lat + 2;
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
@@ -383,6 +387,47 @@ static int emit_vecbuf(lg_emit_ctx *ctx, const names *n, const lg_config *cfg, l
                           err);
 }
 
+// The embedding unit's instance in the decoder (lg_decoder.v's ${EMBED_INST}):
+// lg_embed with its ROM, or lg_embstream on the weight stream.
+static char *embed_inst(const names *n, int stream)
+{
+    const char *common = "    .clk(clk),\n"
+                         "    .rst(rst),\n"
+                         "    .s_tok_valid(emb_req_reg),\n"
+                         "    .s_tok_ready(emb_tok_ready),\n"
+                         "    .s_tok_data({{(32-TOK_W){1'b0}}, tok_reg}),\n";
+    const char *out = "    .m_x_valid(emb_x_valid),\n"
+                      "    .m_x_ready(emb_x_ready),\n"
+                      "    .m_x_data(emb_x_data),\n"
+                      "    .m_x_last(emb_x_last),\n"
+                      "    .err_oob(emb_err)\n"
+                      ");";
+    size_t cap = 2048;
+    char *b = malloc(cap);
+    if (!b)
+        return NULL;
+    if (stream)
+        snprintf(b, cap,
+                 "%s u_emb (\n%s"
+                 "    .w_start(emb_w_start),\n"
+                 "    .w_start_addr(emb_w_start_addr),\n"
+                 "    .w_last_addr(emb_w_last_addr),\n"
+                 "    .s_w_valid(s_w_valid),\n"
+                 "    .s_w_ready(emb_s_w_ready),\n"
+                 "    .s_w_mant(s_w_mant),\n"
+                 "    .s_w_dexp(s_w_dexp),\n%s",
+                 n->embed, common, out);
+    else
+        snprintf(b, cap,
+                 "%s u_emb (\n%s%s\n"
+                 "assign emb_w_start = 1'b0;\n"
+                 "assign emb_w_start_addr = {WL_AW{1'b0}};\n"
+                 "assign emb_w_last_addr = {WL_AW{1'b0}};\n"
+                 "assign emb_s_w_ready = 1'b0;",
+                 n->embed, common, out);
+    return b;
+}
+
 static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm,
                                const lg_decoder_shape *s, lg_err *err)
 {
@@ -395,9 +440,18 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
     char *cases = ebase_cases(qm, wsel_w, err);
     if (!cases)
         return -1;
+    char *einst = embed_inst(n, cfg->hw.embed_stream);
+    if (!einst) {
+        free(cases);
+        return lg_fail(err, "decoder: out of memory");
+    }
     char pos_w[16], tok_w[16], lanes[16], dxw[16], dim[16], hid[16], kvd[16], nl[16], voc[16],
-        seq[16], rows_d[16], kv_mw[16], kv_ew[16], nkv[16], bl_w[16], group[16], vl[16];
+        seq[16], rows_d[16], kv_mw[16], kv_ew[16], nkv[16], bl_w[16], group[16], vl[16],
+        wl_aw[16], nbeats[24], emb_stream[8];
     NUM(vl, lg_decoder_vec_lanes(cfg));
+    NUM(wl_aw, s->wl_aw);
+    snprintf(nbeats, sizeof nbeats, "%lld", (long long)s->nbeats);
+    NUM(emb_stream, cfg->hw.embed_stream ? 1 : 0);
     NUM(pos_w, s->pos_w);
     NUM(tok_w, s->tok_w);
     NUM(lanes, cfg->hw.lanes);
@@ -434,11 +488,32 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"EMBED_MODULE", n->embed}, {"NORM_MODULE", n->norm}, {"RESID_MODULE", n->resid},
         {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
         {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
+        {"WL_AW", wl_aw},          {"NBEATS", nbeats},        {"EMB_STREAM", emb_stream},
+        {"EMBED_INST", einst},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
                             err);
     free(cases);
+    free(einst);
     return rc;
+}
+
+// The embedding unit: lg_embed and its ROM image, or (--embed-stream)
+// lg_embstream reading the classifier's rows, the last vocab * ceil(dim /
+// lanes) beats of the weight stream.
+static int emit_embedding(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm,
+                          const lg_decoder_shape *s, const lg_embed_params *ep, lg_err *err)
+{
+    const lg_config *cfg = &qm->cfg;
+    if (!cfg->hw.embed_stream)
+        return lg_emit_embed_hex(ctx, &qm->embed, n->f_emb, err) ||
+               lg_emit_embed(ctx, n->embed, ep, err);
+    if (qm->cls.mant != qm->embed.mant)
+        return lg_fail(err, "decoder: --embed-stream needs a shared classifier");
+    int64_t bd = (cfg->m.dim + cfg->hw.lanes - 1) / cfg->hw.lanes;
+    lg_embstream_params p = {*ep, cfg->hw.lanes, s->nbeats - (int64_t)cfg->m.vocab_size * bd,
+                             s->wl_aw};
+    return lg_emit_embstream(ctx, n->embed, &p, err);
 }
 
 static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
@@ -536,8 +611,9 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     int k = 0;
     r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem", s->nbeats,
                        s->wl_dw, 1, n->f_weights};
-    r[k++] = (mem_row){"token embedding (I8E rows: dexp word + mantissas per group)",
-                       "u_dec.u_emb", lg_embed_rom_words(&qm->embed), 8, 1, n->f_emb};
+    if (!cfg->hw.embed_stream) // else the rows are the classifier's, in the weight stream
+        r[k++] = (mem_row){"token embedding (I8E rows: dexp word + mantissas per group)",
+                           "u_dec.u_emb", lg_embed_rom_words(&qm->embed), 8, 1, n->f_emb};
     r[k++] = (mem_row){"RMSNorm gains * sqrt(dim) (att[0], ffn[0], ..., final)", "u_dec.u_norm",
                        (2 * L + 1) * d, 16, 1, n->f_gain};
     r[k++] = (mem_row){"RoPE phase increments", "u_dec.u_rope", hs / 2, 32, 1, n->f_inc};
@@ -658,13 +734,15 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          m->shared_classifier ? "true" : "false");
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
-         "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n    \"kv_beat\": %d,\n"
+         "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n"
+         "    \"embed_stream\": %s,\n    \"kv_beat\": %d,\n"
          "    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
          "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
-         lg_decoder_vec_lanes(cfg), s->kv_beat, s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
+         lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false", s->kv_beat,
+         s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"
          "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",
@@ -758,7 +836,9 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "`%s` is a reference copy of the RMSNorm eps table (baked into the norm module).\n"
          "- `manifest.json`: config, ports, modules, memories (depth x width), the weight "
          "stream's matrices and ebases, expected cycles per token.\n",
-         n->top, n->top, n->f_weights, (long long)s->nbeats, s->wl_dw, n->f_emb, n->f_gain,
+         n->top, n->top, n->f_weights, (long long)s->nbeats, s->wl_dw,
+         cfg->hw.embed_stream ? "(none: --embed-stream reads the classifier's rows)" : n->f_emb,
+         n->f_gain,
          n->f_inc, n->f_koff, n->f_eps);
     if (o && o->tok)
         tput(&t, "- `tokens.txt`: the tokenizer's %d pieces, `id<TAB>piece` (C escapes), for a "
@@ -855,8 +935,8 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
         lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, err) ||
         lg_emit_rsqrt(&ctx, n.rsqrt, LG_RSQRT_HEX, &qm->luts, err) ||
         lg_emit_actq(&ctx, n.actq, &aqp, err) || lg_emit_matvec(&ctx, n.matvec, &mvp, err) ||
-        emit_vecbuf(&ctx, &n, cfg, err) || lg_emit_embed_hex(&ctx, &qm->embed, n.f_emb, err) ||
-        lg_emit_embed(&ctx, n.embed, &ep, err) || lg_emit_rmsnorm(&ctx, &nu, err) ||
+        emit_vecbuf(&ctx, &n, cfg, err) || emit_embedding(&ctx, &n, qm, &s, &ep, err) ||
+        lg_emit_rmsnorm(&ctx, &nu, err) ||
         lg_emit_rope(&ctx, &ru, err) || lg_emit_silu_gate(&ctx, n.silu, n.sigmoid,
                                                           LG_SIGMOID_HEX, err) ||
         lg_emit_residual(&ctx, n.resid, err) || lg_emit_kvcache(&ctx, n.kvc, &ap, err) ||

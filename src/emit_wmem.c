@@ -478,3 +478,41 @@ int lg_emit_embed(lg_emit_ctx *ctx, const char *module, const lg_embed_params *p
     };
     return lg_emit_module(ctx, module, "lg_embed", vars, 5, lat, err);
 }
+
+int lg_emit_embstream(lg_emit_ctx *ctx, const char *module, const lg_embstream_params *p,
+                      lg_err *err)
+{
+    const lg_embed_params *e = &p->e;
+    if (e->vocab < 2 || e->dim < 2 || e->group < 2 || e->ebase < -200 || e->ebase > 200)
+        return lg_fail(err, "embstream: vocab %d, dim %d, group %d >= 2 and ebase %d in "
+                            "-200..200 required",
+                       e->vocab, e->dim, e->group, e->ebase);
+    if (p->lanes < 1 || p->aw < 1 || p->aw > 31 || p->base < 0)
+        return lg_fail(err, "embstream: bad lanes %d / address width %d / base %lld", p->lanes,
+                       p->aw, (long long)p->base);
+    int64_t bpr = (e->dim + p->lanes - 1) / p->lanes;
+    if (p->base + (int64_t)e->vocab * bpr > ((int64_t)1 << p->aw))
+        return lg_fail(err, "embstream: %d rows of %lld beats from beat %lld exceed %d address "
+                            "bits",
+                       e->vocab, (long long)bpr, (long long)p->base, p->aw);
+    int ndx = p->lanes > e->group ? p->lanes / e->group : 1;
+    char vocab[16], dim[16], group[16], ebase[16], lanes[16], dxw[16], base[24], aw[16],
+        lat[200];
+    snprintf(vocab, sizeof vocab, "%d", e->vocab);
+    snprintf(dim, sizeof dim, "%d", e->dim);
+    snprintf(group, sizeof group, "%d", e->group);
+    snprintf(ebase, sizeof ebase, "%d", e->ebase);
+    snprintf(lanes, sizeof lanes, "%d", p->lanes);
+    snprintf(dxw, sizeof dxw, "%d", 4 * ndx);
+    snprintf(base, sizeof base, "%lld", (long long)p->base);
+    snprintf(aw, sizeof aw, "%d", p->aw);
+    snprintf(lat, sizeof lat,
+             "range request the cycle after the token; then one element per cycle from each "
+             "beat (%lld beats of %d lanes a row, one bubble per beat)",
+             (long long)bpr, p->lanes);
+    lg_subst vars[] = {
+        {"VOCAB", vocab}, {"DIM", dim},   {"GROUP", group}, {"LANES", lanes},
+        {"DXW", dxw},     {"EBASE", ebase}, {"BASE", base}, {"AW", aw},
+    };
+    return lg_emit_module(ctx, module, "lg_embstream", vars, 8, lat, err);
+}

@@ -95,7 +95,7 @@ expect_ok "--help exits 0 and shows the usage" "usage: llamagen"
 missing=()
 for opt in list info run --config --checkpoint --tokenizer --dim --hidden-dim --n-layers \
   --n-heads --n-kv-heads --vocab-size --seq-len --rope-theta --lanes --group-size --kv-bits \
-  --kv-group --kv-ports --vec-lanes -o --float -n -t -s -i --tokens --help --version; do
+  --kv-group --kv-ports --vec-lanes --embed-stream -o --float -n -t -s -i --tokens --help --version; do
   grep -qE -- "(^|[ ,])$opt( |,|$)" "$tmp/out" || missing+=("$opt")
 done
 if [ ${#missing[@]} -eq 0 ]; then ok "--help lists every command and option"; else
@@ -127,6 +127,8 @@ run info --config 260k --lanes 4
 expect_ok "info: vec_lanes follows lanes by default" "vec_lanes:               4"
 run info --config 260k --lanes 4 --vec-lanes 1
 expect_ok "info --vec-lanes 1" "vec_lanes:               1"
+run info --config 260k --embed-stream 1
+expect_ok "info --embed-stream 1" "embed_stream:            1"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000"
 run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
@@ -184,6 +186,8 @@ run info --config 260k --kv-ports 3
 expect_fail "--kv-ports 3" 1 "kv_ports = 3 must be 1 (single-port K/V RAM) or 2"
 run info --config 260k --lanes 4 --vec-lanes 8
 expect_fail "--vec-lanes above lanes" 1 "vec_lanes = 8 must be a power of two <= min(lanes, 16) = 4"
+run info --config 260k --embed-stream yes
+expect_fail "--embed-stream takes 0 or 1" 1 "--embed-stream: 'yes' is not 0 or 1"
 run info --config 260k --dim 99999999999
 expect_fail "overflowing override" 1 "--dim: '99999999999' is not an integer"
 run info --checkpoint "$tmp/absent.bin"
@@ -266,6 +270,26 @@ else not_ok "an empty output dir is filled" "rc $rc: $(cat "$tmp/err")"; fi
 if ! cmp -s "$tmp/empty/manifest.json" "$tmp/new/deeper/out/manifest.json"; then
   ok "--lanes changes the output"
 else not_ok "--lanes changes the output"; fi
+run --config 260k --lanes 4 --embed-stream 1 --kv-ports 1 --vec-lanes 1 -o "$tmp/small"
+if [ $rc -eq 0 ] && ! ls "$tmp/small"/*_emb.hex >/dev/null 2>&1 &&
+  grep -q "lg_embstream.v" "$tmp/small"/*_embed.v && grep -q '"embed_stream": true' "$tmp/small/manifest.json" &&
+  grep -q '"kv_ports": 1' "$tmp/small/manifest.json" && grep -q '"vec_lanes": 1' "$tmp/small/manifest.json" &&
+  ls "$tmp/small"/*_emb.hex 2>/dev/null | wc -l | grep -q '^0$'; then
+  ok "--embed-stream 1: no embedding ROM image, lg_embstream, manifest says so"
+else not_ok "--embed-stream 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/small" 2>&1 | head)"; fi
+# a tiny v0 checkpoint with its own classifier (negative vocab_size): the
+# embedding rows are not in the weight stream, so --embed-stream is refused
+python3 -c "
+import struct, sys
+d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
+hs = d // H
+n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs + V*d
+open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, -V, S) + struct.pack('%df' % n, *([0.01] * n)))
+" "$tmp/unshared.bin"
+run --checkpoint "$tmp/unshared.bin" --embed-stream 1 -o "$tmp/unsh"
+if [ $rc -eq 1 ] && grep -q "embed_stream needs a shared classifier" "$tmp/err" && [ ! -e "$tmp/unsh" ]; then
+  ok "--embed-stream with an unshared classifier: one-line error, no output"
+else not_ok "--embed-stream with an unshared classifier" "rc $rc: $(cat "$tmp/err")"; fi
 
 mkdir -p "$tmp/prev/rtl" && printf '{\n  "generator": "llamagen",\n  "config": "260k"\n}\n' \
   >"$tmp/prev/manifest.json" && echo "module x; endmodule" >"$tmp/prev/rtl/x.v"

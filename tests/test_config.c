@@ -236,6 +236,12 @@ static void test_hardware_rules(void **state)
     assert_invalid(c, "vec_lanes = 3 must be a power of two");
     c = base_260k(), c.hw.lanes = 4, c.hw.vec_lanes = 1;
     assert_int_equal(lg_config_validate(&c, NULL), 0);
+    c = base_260k(), c.hw.embed_stream = 2;
+    assert_invalid(c, "embed_stream = 2 must be 0 or 1");
+    c = base_260k(), c.hw.embed_stream = 1, c.m.shared_classifier = 0;
+    assert_invalid(c, "embed_stream needs a shared classifier");
+    c = base_260k(), c.hw.embed_stream = 1;
+    assert_int_equal(lg_config_validate(&c, NULL), 0);
     // the ends of each range pass
     c = base_260k(), c.hw.lanes = 64, c.hw.group_size = 256, c.hw.kv_bits = 16, c.hw.kv_group = 1;
     assert_int_equal(lg_config_validate(&c, NULL), 0);

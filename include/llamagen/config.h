@@ -34,6 +34,8 @@ typedef struct lg_hw_config {
                         // 1 = single port, read or write per cycle (iCE40 SPRAM)
     int32_t vec_lanes;  // elements per cycle of the norm, the activation quantizers and
                         // the mat-vec buffer writes; 0 = min(lanes, 16)
+    int32_t embed_stream; // 1: embedding rows read from the weight stream (the shared
+                          // classifier's rows) instead of an embedding ROM; 0: ROM
 } lg_hw_config;
 
 typedef struct lg_config {

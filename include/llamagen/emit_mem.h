@@ -150,6 +150,19 @@ int lg_embed_check(const lg_embed_params *p, lg_err *err);
 int64_t lg_embed_row_cycles(const lg_embed_params *p);
 int lg_emit_embed(lg_emit_ctx *ctx, const char *module, const lg_embed_params *p, lg_err *err);
 
+// The embedding read from the weight stream instead of a ROM
+// (rtl_templates/lg_embstream.v): row t is beats base + t * ceil(dim / lanes)
+// .. + ceil(dim / lanes) - 1 of the stream (the classifier's rows, for a
+// shared classifier). init_file is unused.
+typedef struct lg_embstream_params {
+    lg_embed_params e; // vocab, dim, group, ebase
+    int32_t lanes;     // weight stream lanes
+    int64_t base;      // first beat of row 0
+    int32_t aw;        // beat address width
+} lg_embstream_params;
+int lg_emit_embstream(lg_emit_ctx *ctx, const char *module, const lg_embstream_params *p,
+                      lg_err *err);
+
 // ---- sampler (src/emit_sampler.c) --------------------------------------------------
 
 typedef struct lg_sampler_params {

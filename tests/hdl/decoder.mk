@@ -109,10 +109,11 @@ else
 $(eval $(call lg_dec_skip,test_dec_260k))
 endif
 
-# GQA 2:1, lanes 8 with 2 vector lanes (--vec-lanes 2), ragged hidden_dim
-# (90 = 11.25 beats, group 32 ragged), seq_len 10 (runs into seq_len), seeded
-# synthetic weights.
-DEC_TA_ARGS := dim=32 hidden-dim=90 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=96 seq-len=10 lanes=8 vec-lanes=2
+# GQA 2:1, lanes 8 with 2 vector lanes (--vec-lanes 2), the embedding read
+# from the weight stream (--embed-stream 1), ragged hidden_dim (90 = 11.25
+# beats, group 32 ragged), seq_len 10 (runs into seq_len), seeded synthetic
+# weights.
+DEC_TA_ARGS := dim=32 hidden-dim=90 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=96 seq-len=10 lanes=8 vec-lanes=2 embed-stream=1
 $(eval $(call lg_dec_model,ta,--config 260k $(call lg_dec_opts,$(DEC_TA_ARGS)),-O1,trace,$(DEC_OUT)/ta/rtl,))
 $(eval $(call lg_dec_test,ta,test_dec_gqa2_l8,$(DEC_OUT)/ta/rtl,$(call lg_dec_plus,$(DEC_TA_ARGS)) +n=4 +errtest +quiet))
 

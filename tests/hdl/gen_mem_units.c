@@ -291,6 +291,81 @@ static int wrap_embed(const embed_cfg *cs, int n, lg_err *err)
     return 0;
 }
 
+// ---- embedding from the weight stream (lg_embstream) ----------------------------------
+
+typedef struct embstream_cfg {
+    const char *name;   // directory
+    const char *prefix; // wrapper port prefix
+    const char *table;  // the embed_* configuration whose table (bench_data.txt) it reads
+    int32_t lanes;
+    int64_t base;
+    int32_t aw;
+    char module[128];
+    int dxw; // dexp bits a beat (set by gen_embstream)
+} embstream_cfg;
+
+static int gen_embstream(embstream_cfg *c, const lg_qmat *m, lg_err *err)
+{
+    lg_config cfg;
+    if (lg_config_preset("260k", &cfg, err))
+        return -1;
+    lg_emit_ctx ctx;
+    if (open_cfg(&ctx, c->name, &cfg, err))
+        return -1;
+    lg_embstream_params p;
+    lg_embed_params_from_qmat(&p.e, m, "unused.hex");
+    p.lanes = c->lanes;
+    p.base = c->base;
+    p.aw = c->aw;
+    snprintf(c->module, sizeof c->module, "lg_embstream_%s", c->prefix);
+    c->dxw = 4 * (c->lanes > m->group ? c->lanes / m->group : 1);
+    int rc = lg_emit_embstream(&ctx, c->module, &p, err);
+    lg_emit_ctx_free(&ctx);
+    return rc;
+}
+
+static int wrap_embstream(const embstream_cfg *cs, int n, lg_err *err)
+{
+    FILE *f = open_out("tb_embstream", "tb_embstream_top.v", err);
+    if (!f)
+        return -1;
+    fprintf(f, WRAP_HEAD, g_command,
+            "embedding rows from a weight stream: 260k lanes 4 (a_*), 37 x 40 G 16 lanes 32 "
+            "(b_*), ebase +8 lanes 1 (c_*).");
+    fprintf(f, "module tb_embstream_top (\n    input  wire clk,\n    input  wire rst");
+    for (int k = 0; k < n; k++) {
+        const char *p = cs[k].prefix;
+        int l = cs[k].lanes, aw = cs[k].aw, dxw = cs[k].dxw;
+        fprintf(f,
+                ",\n    input  wire %s_s_valid,\n    output wire %s_s_ready,\n"
+                "    input  wire [31:0] %s_s_data,\n    output wire %s_w_start,\n"
+                "    output wire [%d:0] %s_w_saddr,\n    output wire [%d:0] %s_w_laddr,\n"
+                "    input  wire %s_w_valid,\n    output wire %s_w_ready,\n"
+                "    input  wire [%d:0] %s_w_mant,\n    input  wire [%d:0] %s_w_dexp,\n"
+                "    output wire %s_m_valid,\n    input  wire %s_m_ready,\n"
+                "    output wire [31:0] %s_m_data,\n    output wire %s_m_last,\n"
+                "    output wire %s_err",
+                p, p, p, p, aw - 1, p, aw - 1, p, p, p, 8 * l - 1, p, dxw - 1, p, p, p, p, p, p);
+    }
+    fprintf(f, "\n);\n\n");
+    for (int k = 0; k < n; k++) {
+        const char *p = cs[k].prefix;
+        fprintf(f,
+                "%s embs_%s_i (\n"
+                "    .clk(clk), .rst(rst),\n"
+                "    .s_tok_valid(%s_s_valid), .s_tok_ready(%s_s_ready), .s_tok_data(%s_s_data),\n"
+                "    .w_start(%s_w_start), .w_start_addr(%s_w_saddr), .w_last_addr(%s_w_laddr),\n"
+                "    .s_w_valid(%s_w_valid), .s_w_ready(%s_w_ready), .s_w_mant(%s_w_mant),\n"
+                "    .s_w_dexp(%s_w_dexp),\n"
+                "    .m_x_valid(%s_m_valid), .m_x_ready(%s_m_ready), .m_x_data(%s_m_data),\n"
+                "    .m_x_last(%s_m_last), .err_oob(%s_err));\n\n",
+                cs[k].module, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+    }
+    fprintf(f, "endmodule\n\n`resetall\n");
+    fclose(f);
+    return 0;
+}
+
 // ---- sampler -------------------------------------------------------------------------
 
 static int gen_sampler(const int *vocab, const char **prefix, int n, lg_err *err)
@@ -391,6 +466,13 @@ int main(int argc, char **argv)
              small_table(&em[1].m, -30, &err) || small_table(&em[2].m, 8, &err) ||
              gen_embed(&em[0], &err) || gen_embed(&em[1], &err) || gen_embed(&em[2], &err) ||
              wrap_embed(em, 3, &err) || gen_sampler(vocab, sp, 2, &err);
+    // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
+    // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
+    embstream_cfg es[3] = {{"embstream_a", "a", "embed_260k", 4, 100, 16, "", 0},
+                           {"embstream_b", "b", "embed_neg", 32, 3, 8, "", 0},
+                           {"embstream_c", "c", "embed_sat", 1, 0, 11, "", 0}};
+    rc = rc || gen_embstream(&es[0], &em[0].m, &err) || gen_embstream(&es[1], &em[1].m, &err) ||
+         gen_embstream(&es[2], &em[2].m, &err) || wrap_embstream(es, 3, &err);
     lg_qmat_free(&em[1].m);
     lg_qmat_free(&em[2].m);
     lg_qmodel_free(&qm);

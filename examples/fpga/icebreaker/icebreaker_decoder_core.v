@@ -97,12 +97,12 @@ module icebreaker_decoder_core #(
 localparam integer NDX = (LANES > GROUP) ? LANES / GROUP : 1;
 localparam integer DXW = 4 * NDX;
 localparam integer AW = (NBEATS > 1) ? $clog2(NBEATS) : 1;
-localparam [31:0] NBEATS_M1 = NBEATS - 1;
 localparam integer T_RES = CLK_HZ / 333333 + 1;   // tRES1 = 3 us
 
 // ---- weight stream from flash -------------------------------------------------------
 
 wire               w_start, w_busy, w_done, w_loaded;
+wire [AW-1:0]      w_start_addr, w_last_addr; // the decoder's beat range per start
 wire               w_valid, w_ready, w_last;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
@@ -122,8 +122,8 @@ lg_qspi_stream #(
     .clk(clk),
     .rst(rst),
     .start(w_start),
-    .start_addr({AW{1'b0}}),
-    .last_addr(NBEATS_M1[AW-1:0]),
+    .start_addr(w_start_addr),
+    .last_addr(w_last_addr),
     .busy(w_busy),
     .done(w_done),
     .loaded(w_loaded),
@@ -209,6 +209,8 @@ lg_uart_tokens #(
     .st_err_token(st_err_token),
     .w_loaded(w_loaded),
     .w_start(w_start),
+    .w_start_addr(w_start_addr),
+    .w_last_addr(w_last_addr),
     .w_busy(w_busy),
     .s_w_valid(w_valid),
     .s_w_ready(w_ready),
