@@ -1048,7 +1048,21 @@ wire [BEAT*O_W-1:0]     onew;
 
 generate
     for (j = 0; j < BEAT; j = j + 1) begin : g_oacc
-        wire signed [O_W-1:0] oc = o_acc[(v2_beat * BEAT + j) * O_W +: O_W];
+        // o[v2_beat * BEAT + j]: an NB-way select, one constant slice per
+        // beat. Not o_acc[(v2_beat * BEAT + j) * O_W +: O_W]: that relies on
+        // yosys' peepopt shiftmul, which 0.23 misses in the flattened decoder
+        // (wreduce leaves the index $mul 32 bits wide), so each j became a
+        // barrel shifter over all HEAD_SIZE * O_W bits (15m: 8 of 2448 bits;
+        // its synth_ecp5 decoder 285,016 LUT4 with them, 25,507 without)
+        reg [O_W-1:0] oc_sel;
+        integer k;
+        always @* begin
+            oc_sel = o_acc[j*O_W +: O_W];
+            for (k = 1; k < NB; k = k + 1)
+                if ({{(32 - NBW){1'b0}}, v2_beat} == k)
+                    oc_sel = o_acc[(k * BEAT + j) * O_W +: O_W];
+        end
+        wire signed [O_W-1:0] oc = oc_sel;
         wire signed [O_W-1:0] ot = oc >>> (v2_d - 1'b1);
         wire signed [O_W-1:0] oth = ot >>> 1;
         wire signed [O_W-1:0] ors = (v2_d == {DW{1'b0}}) ? oc :

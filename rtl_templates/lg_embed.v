@@ -222,18 +222,15 @@ end
 
 // ---- stage 2: shift, round, saturate (into the skid buffer) ----------------------
 
-wire signed [7:0] mant = q_reg;
-wire signed [40:0] m_ext = {{33{mant[7]}}, mant};
-wire signed [40:0] v_left = m_ext <<< sh_lamt_reg;
-// right: floor(m / 2^s) + bit s-1 = (t >>> 1) + t[0], t = m >>> (s-1)
-wire signed [7:0] t_right = mant >>> sh_ramt_reg;
-wire [7:0] v_right = {t_right[7], t_right[7:1]} + {7'd0, t_right[0]};
-// symmetric saturation of the left shift to +-(2^31 - 1)
-wire hi_zero = ~|v_left[40:31];
-wire hi_ones = &v_left[40:31];
-wire fits = hi_zero || (hi_ones && |v_left[30:0]);
-wire [31:0] sat_left = fits ? v_left[31:0] : (v_left[40] ? 32'h8000_0001 : 32'h7fff_ffff);
-wire [31:0] result = sh_left_reg ? sat_left : {{24{v_right[7]}}, v_right};
+wire [31:0] result;
+
+${SHIFT_MODULE} u_shift (
+    .mant(q_reg),
+    .sh_left(sh_left_reg),
+    .sh_lamt(sh_lamt_reg),
+    .sh_ramt(sh_ramt_reg),
+    .result(result)
+);
 
 wire in_valid = q_valid_reg && !q_dexp_reg;
 

@@ -246,17 +246,15 @@ wire [5:0] sh_lamt = (e_new > 32) ? 6'd32 : (e_new < 0 ? 6'd0 : e_new[5:0]);
 wire [3:0] sh_ramt = (e_new >= 0) ? 4'd0 : ((e_neg > 15) ? 4'd14 : e_neg[3:0] - 4'd1);
 wire unused_e = ^{e_new[31:6], e_neg[31:4]};
 
-wire signed [40:0] m_ext = {{33{mant[7]}}, mant};
-wire signed [40:0] v_left = m_ext <<< sh_lamt;
-// right: floor(m / 2^s) + bit s-1 = (t >>> 1) + t[0], t = m >>> (s-1)
-wire signed [7:0] t_right = mant >>> sh_ramt;
-wire [7:0] v_right = {t_right[7], t_right[7:1]} + {7'd0, t_right[0]};
-// symmetric saturation of the left shift to +-(2^31 - 1)
-wire hi_zero = ~|v_left[40:31];
-wire hi_ones = &v_left[40:31];
-wire fits = hi_zero || (hi_ones && |v_left[30:0]);
-wire [31:0] sat_left = fits ? v_left[31:0] : (v_left[40] ? 32'h8000_0001 : 32'h7fff_ffff);
-wire [31:0] result = sh_left ? sat_left : {{24{v_right[7]}}, v_right};
+wire [31:0] result;
+
+${SHIFT_MODULE} u_shift (
+    .mant(mant),
+    .sh_left(sh_left),
+    .sh_lamt(sh_lamt),
+    .sh_ramt(sh_ramt),
+    .result(result)
+);
 
 // ---- output register ---------------------------------------------------------------
 

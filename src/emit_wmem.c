@@ -455,6 +455,14 @@ int64_t lg_embed_row_cycles(const lg_embed_params *p)
     return LG_EMBED_LATENCY + p->dim + ng - 2;
 }
 
+// The dequantizing shift both embedding units instantiate (lg_i8e_shift.v),
+// emitted as <unit>_shift before the unit (files.f lists leaves first).
+static int emit_shift(lg_emit_ctx *ctx, const char *unit, char *name, size_t cap, lg_err *err)
+{
+    snprintf(name, cap, "%s_shift", unit);
+    return lg_emit_module(ctx, name, "lg_i8e_shift", NULL, 0, "combinational", err);
+}
+
 int lg_emit_embed(lg_emit_ctx *ctx, const char *module, const lg_embed_params *p, lg_err *err)
 {
     if (lg_embed_check(p, err))
@@ -472,11 +480,14 @@ int lg_emit_embed(lg_emit_ctx *ctx, const char *module, const lg_embed_params *p
              "first element 4 cycles after the token; token to last element %lld cycles "
              "(one bubble per group)",
              (long long)lg_embed_row_cycles(p));
+    char shift[160];
+    if (emit_shift(ctx, module, shift, sizeof shift, err))
+        return -1;
     lg_subst vars[] = {
         {"VOCAB", vocab}, {"DIM", dim}, {"GROUP", group}, {"EBASE", ebase},
-        {"INIT_FILE", p->init_file},
+        {"INIT_FILE", p->init_file}, {"SHIFT_MODULE", shift},
     };
-    return lg_emit_module(ctx, module, "lg_embed", vars, 5, lat, err);
+    return lg_emit_module(ctx, module, "lg_embed", vars, 6, lat, err);
 }
 
 int lg_emit_embstream(lg_emit_ctx *ctx, const char *module, const lg_embstream_params *p,
@@ -510,9 +521,13 @@ int lg_emit_embstream(lg_emit_ctx *ctx, const char *module, const lg_embstream_p
              "range request the cycle after the token; then one element per cycle from each "
              "beat (%lld beats of %d lanes a row, one bubble per beat)",
              (long long)bpr, p->lanes);
+    char shift[160];
+    if (emit_shift(ctx, module, shift, sizeof shift, err))
+        return -1;
     lg_subst vars[] = {
         {"VOCAB", vocab}, {"DIM", dim},   {"GROUP", group}, {"LANES", lanes},
         {"DXW", dxw},     {"EBASE", ebase}, {"BASE", base}, {"AW", aw},
+        {"SHIFT_MODULE", shift},
     };
-    return lg_emit_module(ctx, module, "lg_embstream", vars, 8, lat, err);
+    return lg_emit_module(ctx, module, "lg_embstream", vars, 9, lat, err);
 }
