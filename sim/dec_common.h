@@ -120,6 +120,7 @@ struct Ref {
     void begin(const Sequence &s)
     {
         inputs.clear();
+        tap.clear();
         exp_tokens.clear();
         err_pos = err_tok = over = false;
         pos_done = 0;
@@ -150,6 +151,26 @@ struct Ref {
 
     // HW logits of the next position: compare, then advance the loop.
     // Returns the sampled token or -1.
+    std::vector<int32_t> tap; // logits of the position being received
+
+    // One word of the m_logit tap. When it completes a position's vector
+    // (vocab words, m_logit_last on the last), compares every logit with the
+    // reference and returns the position; -1 while the vector fills.
+    int logit(int32_t v, bool last)
+    {
+        tap.push_back(v);
+        CHECK(last == ((int)tap.size() == vocab), "m_logit_last at logit %zu", tap.size() - 1);
+        if ((int)tap.size() < vocab)
+            return -1;
+        int p = pos_done, bad = 0;
+        int in_tok = p < (int)inputs.size() ? inputs[p] : -1;
+        position(tap, &bad);
+        CHECK(bad == 0, "position %d (input token %d): %d of %d logits differ", p, in_tok, bad,
+              vocab);
+        tap.clear();
+        return p;
+    }
+
     int position(const std::vector<int32_t> &hw, int *mismatches)
     {
         int p = pos_done++;

@@ -159,7 +159,6 @@ struct System {
         if (runs)
             ref.begin(s);
         send(g_frame(s, bad_chk));
-        std::vector<int32_t> logits;
         int n_tok = 0;
         uint64_t last_progress = tb->cycle;
         last_vec = tb->cycle;
@@ -167,20 +166,12 @@ struct System {
         while (!ended) {
             if (m->m_logit_valid) {
                 CHECK(runs, "logits from a rejected frame");
-                logits.push_back((int32_t)m->m_logit_data);
-                CHECK((bool)m->m_logit_last == ((int)logits.size() == ref.vocab),
-                      "m_logit_last at logit %zu", logits.size() - 1);
-                if ((int)logits.size() == ref.vocab) {
-                    int p = ref.pos_done, bad = 0;
-                    int in_tok = p < (int)ref.inputs.size() ? ref.inputs[p] : -1;
-                    ref.position(logits, &bad);
-                    CHECK(bad == 0, "position %d (input token %d): %d of %d logits differ", p,
-                          in_tok, bad, ref.vocab);
+                int p = ref.logit((int32_t)m->m_logit_data, m->m_logit_last);
+                if (p >= 0) {
                     if (p + 1 < ref.n_prompt)
                         print_piece(ref.inputs[p], ref.inputs[p + 1]);
                     pos_cycles.push_back(tb->cycle + 1 - last_vec);
                     last_vec = tb->cycle + 1;
-                    logits.clear();
                     last_progress = tb->cycle;
                 }
             }
@@ -231,7 +222,7 @@ struct System {
             }
         }
         if (runs) {
-            CHECK(logits.empty(), "a partial logit vector (%zu words) at the end", logits.size());
+            CHECK(ref.tap.empty(), "a partial logit vector (%zu words) at the end", ref.tap.size());
             CHECK(ref.pos_done == (int)ref.inputs.size(),
                   "%d positions ran, the reference has %zu", ref.pos_done, ref.inputs.size());
             CHECK(ref.exp_tokens.empty(), "%zu expected tokens never came",
