@@ -101,6 +101,8 @@ static const char USAGE[] =
     "                       1 for the smallest decoder)\n"
     "  --embed-stream 0|1   1: read each token's embedding row from the weight stream\n"
     "                       (the shared classifier's rows) instead of an embedding ROM\n"
+    "  --mul-share 0|1      1: the element-wise units and the attention time-share their\n"
+    "                       multipliers (fewest DSPs, more cycles; for the iCE40 UP5K)\n"
     "\n"
     "output (emit):\n"
     "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
@@ -153,7 +155,7 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 static const char *const OVERRIDE_KEYS[] = {
     "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
     "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
-    "kv-ports",   "vec-lanes",  "embed-stream",
+    "kv-ports",   "vec-lanes",  "embed-stream", "mul-share",
 };
 #define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
 
@@ -780,6 +782,7 @@ static int cmd_info(const options *o)
     kv("kv_ports", "%d", cfg.hw.kv_ports);
     kv("vec_lanes", "%d", lg_decoder_vec_lanes(&cfg));
     kv("embed_stream", "%d", cfg.hw.embed_stream);
+    kv("mul_share", "%d", cfg.hw.mul_share);
     return 0;
 }
 

@@ -56,6 +56,7 @@ void lg_hw_defaults(const lg_model_config *m, lg_hw_config *hw)
     hw->kv_ports = 2;
     hw->vec_lanes = 0;
     hw->embed_stream = 0;
+    hw->mul_share = 0;
 }
 
 int lg_config_preset(const char *name, lg_config *out, lg_err *err)
@@ -107,12 +108,13 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         {"kv-ports", &cfg->hw.kv_ports, NULL},
         {"vec-lanes", &cfg->hw.vec_lanes, NULL},
         {"embed-stream", &cfg->hw.embed_stream, NULL},
+        {"mul-share", &cfg->hw.mul_share, NULL},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].key, key) != 0)
             continue;
         int64_t v = 0;
-        if (strcmp(key, "embed-stream") == 0) { // a switch: 0 or 1
+        if (strcmp(key, "embed-stream") == 0 || strcmp(key, "mul-share") == 0) { // switches
             if (strcmp(value, "0") && strcmp(value, "1"))
                 return lg_fail(err, "--%s: '%s' is not 0 or 1", key, value);
             v = value[0] - '0';
@@ -212,6 +214,8 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
         return lg_fail(err, "invalid config: embed_stream needs a shared classifier (the "
                             "embedding rows are read as the classifier's rows of the weight "
                             "stream)");
+    if (h->mul_share != 0 && h->mul_share != 1)
+        return lg_fail(err, "invalid config: mul_share = %d must be 0 or 1", h->mul_share);
     if (h->kv_ports != 1 && h->kv_ports != 2)
         return lg_fail(err, "invalid config: kv_ports = %d must be 1 (single-port K/V RAM) or 2",
                        h->kv_ports);

@@ -95,6 +95,8 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
         fnv_i64(&f, 1000 + lg_decoder_vec_lanes(c));
     if (c->hw.embed_stream)
         fnv_i64(&f, 2001);
+    if (c->hw.mul_share)
+        fnv_i64(&f, 3001);
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -735,13 +737,14 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
          "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n"
-         "    \"embed_stream\": %s,\n    \"kv_beat\": %d,\n"
+         "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"kv_beat\": %d,\n"
          "    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
          "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
-         lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false", s->kv_beat,
+         lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
+         cfg->hw.mul_share ? "true" : "false", s->kv_beat,
          s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"

@@ -36,6 +36,8 @@ typedef struct lg_hw_config {
                         // the mat-vec buffer writes; 0 = min(lanes, 16)
     int32_t embed_stream; // 1: embedding rows read from the weight stream (the shared
                           // classifier's rows) instead of an embedding ROM; 0: ROM
+    int32_t mul_share;  // 1: the element-wise units and the attention time-share their
+                        // multipliers (fewest DSPs, more cycles per element; UP5K); 0: not
 } lg_hw_config;
 
 typedef struct lg_config {
