@@ -37,11 +37,12 @@
  * SiLU and attention outputs (one per cycle) are packed into beats of VL
  * for their quantizers.
  *
- * Mat-vec engines: ${MATVEC_MODULE} once with COLS = dim for every matrix
- * that reads a dim vector (ROWS = the largest such row count: rows of a
- * shorter matrix are counted here, and the next run's start ends it at its
- * row boundary, keeping the activation buffer), and once with COLS =
- * hidden_dim for W2. The weight stream s_w arrives in
+ * Mat-vec engine: one ${MATVEC_MODULE} for every matrix, holding two
+ * activation vectors: region 0 (COLS = dim) for the matrices that read a
+ * dim vector and region 1 (COLS2 = hidden_dim) for W2, so the W2 vector
+ * loads while W3 still reads the dim vector. ROWS = the largest row count:
+ * rows of a shorter matrix are counted here, and the next run's start ends
+ * it at its row boundary, keeping the activation buffer. The weight stream s_w arrives in
  * consumption order (Wq, Wk, Wv, Wo, W1, W3, W2 per layer, then Wcls) and is
  * handed to the running engine, exactly rows * ceil(cols / LANES) beats per
  * matrix; shift = -(ebase + s) with ebase a generation-time constant per
@@ -284,8 +285,8 @@ reg       err_pos_reg, err_tok_reg;
 // ---- stream bookkeeping flags (set by the datapath, cleared by stages) ------------
 
 reg       xw_done_reg;   // the x buffer got all DIM writes (embed or residual)
-reg       actd_full_reg; // the dim-input engine's buffer holds a new vector
-reg       acth_full_reg; // the W2 engine's buffer holds a new vector
+reg       actd_full_reg; // the engine's dim-vector region holds a new vector
+reg       acth_full_reg; // its W2 (hidden-vector) region holds a new vector
 reg       kdone_reg, vdone_reg;
 reg       out_done_reg;  // the running engine delivered all rows
 reg [4:0] actd_shift_reg, acth_shift_reg;
@@ -298,25 +299,23 @@ reg [OC_W-1:0] out_cnt_reg;
 wire in_mv = state_reg == S_MV;
 wire mv_run = in_mv && phase_reg == P_RUN;
 wire use_h = kind_reg == K_2;
-wire ouse_h = okind_reg == K_2;
 
-wire mvd_s_w_ready, mvh_s_w_ready;
+wire mvd_s_w_ready;
 wire w_gate = mv_run && beats_left_reg != {BL_W{1'b0}};
 // the embedding row's beats (lg_embstream) come before any run's
-assign s_w_ready = emb_s_w_ready || (w_gate && (use_h ? mvh_s_w_ready : mvd_s_w_ready));
+assign s_w_ready = emb_s_w_ready || (w_gate && mvd_s_w_ready);
 wire w_fire = s_w_valid && s_w_ready;
 // the run's last weight beat is taken this cycle (a chained run starts next)
 wire last_beat_fire = w_fire && beats_left_reg == {{(BL_W-1){1'b0}}, 1'b1};
 
 // ---- engine outputs -----------------------------------------------------------------
 
-wire        mvd_out_valid, mvh_out_valid;
-wire [31:0] mvd_out_data, mvh_out_data;
-reg         mvd_out_ready, mvh_out_ready;
-wire        mv_out_valid = ouse_h ? mvh_out_valid : mvd_out_valid;
-wire [31:0] mv_out_data = ouse_h ? mvh_out_data : mvd_out_data;
-wire        mv_out_fire = in_mv && (ouse_h ? mvh_out_valid && mvh_out_ready
-                                           : mvd_out_valid && mvd_out_ready);
+wire        mvd_out_valid;
+wire [31:0] mvd_out_data;
+reg         mvd_out_ready;
+wire        mv_out_valid = mvd_out_valid;
+wire [31:0] mv_out_data = mvd_out_data;
+wire        mv_out_fire = in_mv && mvd_out_valid && mvd_out_ready;
 
 // rows of a run: of the run being fed (the engine's start_rows) and of the
 // run whose results are leaving
@@ -363,7 +362,6 @@ wire unused_shift = ^shift_w[9:8];
 
 wire mv_start = in_mv && phase_reg == P_START;
 wire mvd_start = mv_start && !use_h;
-wire mvh_start = mv_start && use_h;
 
 // ---- units: activation quantizers and mat-vec engines ------------------------------
 
@@ -420,8 +418,18 @@ ${ACTQ_MODULE} #(
     .m_a_last(aqh_m_last)
 );
 
-// quantized vectors go straight into the engines' activation buffers, one
-// chunk of VL mantissas per cycle
+// quantized vectors go straight into the engine's activation buffer, one
+// chunk of VL mantissas per cycle: the dim vector into region 0, the W2
+// vector into region 1 (the two quantizers never write in the same cycle:
+// the hidden one runs during W3, the dim one before Wq, Wo, W1 and Wcls;
+// the hidden one wins if they ever did, which the decoder bench would see)
+localparam integer MW_AW = CD_W > CH_W ? CD_W : CH_W;
+wire              mv_act_we = aqd_m_valid || aqh_m_valid;
+wire              mv_act_wsel = aqh_m_valid;
+wire [MW_AW-1:0]  mv_act_waddr = aqh_m_valid ? {{(MW_AW - CH_W){1'b0}}, aqh_addr_reg}
+                                             : {{(MW_AW - CD_W){1'b0}}, aqd_addr_reg};
+wire [VL*16-1:0]  mv_act_wdata = aqh_m_valid ? aqh_m_data : aqd_m_data;
+
 always @(posedge clk) begin
     if (aqd_m_valid)
         aqd_addr_reg <= aqd_m_last ? {CD_W{1'b0}} : aqd_addr_reg + 1'b1;
@@ -434,26 +442,28 @@ always @(posedge clk) begin
 end
 
 wire mvd_busy, mvd_done, mvd_out_last;
-wire mvh_busy, mvh_done, mvh_out_last;
-wire unused_mv = ^{mvd_busy, mvd_done, mvd_out_last, mvh_busy, mvh_done, mvh_out_last};
+wire unused_mv = ^{mvd_busy, mvd_done, mvd_out_last};
 
 ${MATVEC_MODULE} #(
     .LANES(LANES),
     .GROUP(${GROUP}),
     .COLS(DIM),
     .ROWS(ROWS_D),
-    .WL(VL)
-) u_mv_d (
+    .WL(VL),
+    .COLS2(HID)
+) u_mv (
     .clk(clk),
     .rst(rst),
-    .act_we(aqd_m_valid),
-    .act_waddr(aqd_addr_reg),
-    .act_wdata(aqd_m_data),
-    .start(mvd_start),
+    .act_we(mv_act_we),
+    .act_wsel(mv_act_wsel),
+    .act_waddr(mv_act_waddr),
+    .act_wdata(mv_act_wdata),
+    .start(mv_start),
     .shift(run_shift),
+    .start_sel(use_h),
     .busy(mvd_busy),
     .done(mvd_done),
-    .s_w_valid(s_w_valid && w_gate && !use_h),
+    .s_w_valid(s_w_valid && w_gate),
     .s_w_ready(mvd_s_w_ready),
     .s_w_mant(s_w_mant),
     .s_w_dexp(s_w_dexp),
@@ -461,32 +471,6 @@ ${MATVEC_MODULE} #(
     .m_out_ready(mvd_out_ready),
     .m_out_data(mvd_out_data),
     .m_out_last(mvd_out_last)
-);
-
-${MATVEC_MODULE} #(
-    .LANES(LANES),
-    .GROUP(${GROUP}),
-    .COLS(HID),
-    .ROWS(DIM),
-    .WL(VL)
-) u_mv_h (
-    .clk(clk),
-    .rst(rst),
-    .act_we(aqh_m_valid),
-    .act_waddr(aqh_addr_reg),
-    .act_wdata(aqh_m_data),
-    .start(mvh_start),
-    .shift(run_shift),
-    .busy(mvh_busy),
-    .done(mvh_done),
-    .s_w_valid(s_w_valid && w_gate && use_h),
-    .s_w_ready(mvh_s_w_ready),
-    .s_w_mant(s_w_mant),
-    .s_w_dexp(s_w_dexp),
-    .m_out_valid(mvh_out_valid),
-    .m_out_ready(mvh_out_ready),
-    .m_out_data(mvh_out_data),
-    .m_out_last(mvh_out_last)
 );
 
 // ---- x buffer (residual stream) ---------------------------------------------------------
@@ -1010,7 +994,6 @@ assign m_logit_last = out_cnt_reg == ROWS_VOC - 1'b1;
 
 always @* begin
     mvd_out_ready = 1'b0;
-    mvh_out_ready = 1'b0;
     if (in_mv) begin
         case (okind_reg)
             K_Q, K_K: mvd_out_ready = rope_s_ready;
@@ -1018,7 +1001,7 @@ always @* begin
             K_O: mvd_out_ready = res_d_ready;
             K_1: mvd_out_ready = 1'b1;
             K_3: mvd_out_ready = silu_h3_ready;
-            K_2: mvh_out_ready = res_d_ready;
+            K_2: mvd_out_ready = res_d_ready;
             default: mvd_out_ready = sampling_reg ? smp_logit_ready : 1'b1;
         endcase
     end

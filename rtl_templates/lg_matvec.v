@@ -23,19 +23,30 @@
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * COLS (inputs, >= 2, any value: the last beat and the last group of a row
  * may be ragged), ROWS (outputs, >= 1), WL (activation write lanes: a power
- * of two dividing LANES; default 1).
+ * of two dividing LANES; default 1), COLS2 (0, the default, or the length
+ * of a second activation vector, >= 2).
+ *
+ * Two vectors (COLS2 > 0): the buffer holds a COLS vector (region 0) and a
+ * COLS2 vector (region 1) one above the other in the same banks, and each
+ * run reads the region start_sel names, with that region's row length. So
+ * one engine serves the decoder's dim-input matrices and W2 (hidden
+ * inputs): the W2 vector loads into region 1 while W3 still reads region 0,
+ * as it did into a second engine, for one engine's multipliers, adder tree,
+ * accumulator and output stages.
  *
  * Handshake contract:
  *  - act_*: plain write port, WL int16 mantissas per cycle: chunk act_waddr
- *    (0..ceil(COLS/WL)-1) holds inputs act_waddr*WL .. act_waddr*WL+WL-1,
+ *    (0..ceil(COLS/WL)-1, or 0..ceil(COLS2/WL)-1 with act_wsel, which names
+ *    the region written) holds inputs act_waddr*WL .. act_waddr*WL+WL-1,
  *    input act_waddr*WL+i in act_wdata[16*i +: 16] (lanes past COLS are
  *    ignored). So a vector loads in ceil(COLS/WL) cycles: the producers
  *    (the activation quantizer) emit WL elements per cycle, and loading at
  *    one element per cycle cost as much as a short mat-vec run. WL = 1 is
  *    the element-addressed port. Load the vector while busy is low; it is
  *    kept across runs.
- *  - start: one-cycle pulse; shift (SHIFT = -(ebase + xs), signed) is
- *    captured with it. Accepted when the engine takes no weight beats (a
+ *  - start: one-cycle pulse; shift (SHIFT = -(ebase + xs), signed) and
+ *    start_sel (the region the run reads, 0 without COLS2) are captured with
+ *    it. Accepted when the engine takes no weight beats (a
  *    run's last beat has been taken) or at a row boundary of a running run
  *    (all beats of the rows so far taken); it must not coincide with a beat
  *    handshake. A run thus ends after ROWS rows, or after fewer when the
@@ -84,7 +95,9 @@ module ${MODULE} #(
     // outputs (weight matrix rows, >= 1)
     parameter ROWS = ${ROWS},
     // activation write lanes (power of two dividing LANES)
-    parameter WL = 1
+    parameter WL = 1,
+    // inputs of a second activation vector (region 1), 0: none
+    parameter COLS2 = 0
 ) (
     input  wire                                          clk,
     input  wire                                          rst,
@@ -93,6 +106,7 @@ module ${MODULE} #(
      * Activation buffer write port (A16 mantissas)
      */
     input  wire                                          act_we,
+    input  wire                                          act_wsel,
     input  wire [WAW-1:0]                                act_waddr,
     input  wire [WL*16-1:0]                              act_wdata,
 
@@ -101,6 +115,7 @@ module ${MODULE} #(
      */
     input  wire                                          start,
     input  wire signed [7:0]                             shift,
+    input  wire                                          start_sel,
     output wire                                          busy,
     output wire                                          done,
 
@@ -123,10 +138,16 @@ module ${MODULE} #(
 
 // ---- derived sizes ------------------------------------------------------------
 
-// beats per row
+// beats per row of each region (BEATS2 = 0 without a second vector), and
+// the longer; the banks hold region 0 at rows 0..BEATS-1, region 1 above it
 localparam BEATS = (COLS + LANES - 1) / LANES;
-// valid lanes in the last beat of a row (1..LANES)
+localparam BEATS2 = (COLS2 + LANES - 1) / LANES;
+localparam BMAX = BEATS > BEATS2 ? BEATS : BEATS2;
+localparam DEPTH = BEATS + BEATS2;
+localparam CMAX = COLS > COLS2 ? COLS : COLS2;
+// valid lanes in the last beat of a row (1..LANES), per region
 localparam RAGGED = COLS - (BEATS - 1) * LANES;
+localparam RAGGED2 = COLS2 > 0 ? COLS2 - (BEATS2 - 1) * LANES : LANES;
 localparam LOG2L = $clog2(LANES);
 // lanes of one group inside a beat, and groups per beat
 localparam GL = (LANES < GROUP) ? LANES : GROUP;
@@ -142,28 +163,33 @@ localparam BW = SW + T2;
 // accumulator: |acc| <= COLS * 2^22 * 2^15 <= 2^(clog2(COLS) + 37) (2^22
 // bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
 // bits always hold it; and at least one bit wider than a beat sum
-localparam ACC_W = (BW + 1 > $clog2(COLS) + 39) ? BW + 1 : $clog2(COLS) + 39;
+localparam ACC_W = (BW + 1 > $clog2(CMAX) + 39) ? BW + 1 : $clog2(CMAX) + 39;
 // shifter: a left shift is clamped to 32 (anything beyond saturates anyway)
 localparam SH_W = ACC_W + 33;
 // counters and buffer addressing
-localparam AW = $clog2(COLS);
-localparam BCW = (BEATS > 1) ? $clog2(BEATS) : 1;
+localparam AW = $clog2(CMAX);
+localparam BCW = (BMAX > 1) ? $clog2(BMAX) : 1;
+localparam DAW = (DEPTH > 1) ? $clog2(DEPTH) : 1;
 localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
 localparam XW = AW + LOG2L + 1;
 // pipeline stages from the input register to the beat sum (see header)
 localparam NSTG = 3 + T1 + T2;
-// control bits per stage: {right shift amount - 1 (7), left shift amount
-// (6), right shift, row_last, beat_last, beat_first, valid}
-localparam CW = 18;
+// control bits per stage: {region, right shift amount - 1 (7), left shift
+// amount (6), right shift, row_last, beat_last, beat_first, valid}
+localparam CW = 19;
 
 localparam [31:0] BEATS_M1 = BEATS - 1;
 localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
+localparam [31:0] BEATS2_M1 = BEATS2 > 0 ? BEATS2 - 1 : 0;
+localparam [BCW-1:0] BEAT_LAST2 = BEATS2_M1[BCW-1:0];
+localparam [31:0] BEATS32 = BEATS;
+localparam [DAW-1:0] BASE2 = BEATS32[DAW-1:0];
 localparam [31:0] ROWS_M1 = ROWS - 1;
 localparam [RCW-1:0] ROW_LAST = ROWS_M1[RCW-1:0];
 localparam [31:0] LANES_M1 = LANES - 1;
 localparam [XW-1:0] LANE_MASK = LANES_M1[XW-1:0];
 // write port: chunks of WL inputs, LPW chunks per bank row
-localparam WCH = (COLS + WL - 1) / WL;
+localparam WCH = (CMAX + WL - 1) / WL;
 localparam WAW = (WCH > 1) ? $clog2(WCH) : 1;
 localparam LPW = LANES / WL;
 localparam LOG2LPW = $clog2(LPW);
@@ -185,8 +211,8 @@ initial begin
         $error("Error: WL must be a power of two dividing LANES (instance %m)");
         $finish;
     end
-    if (COLS < 2 || ROWS < 1) begin
-        $error("Error: COLS must be >= 2 and ROWS >= 1 (instance %m)");
+    if (COLS < 2 || ROWS < 1 || COLS2 == 1 || COLS2 < 0) begin
+        $error("Error: COLS must be >= 2, COLS2 0 or >= 2 and ROWS >= 1 (instance %m)");
         $finish;
     end
 end
@@ -200,13 +226,15 @@ wire adv;
 
 reg running_reg; // accepting weight beats
 reg done_reg;
-reg [BCW-1:0] beat_reg; // beat within the row = buffer read address
+reg [BCW-1:0] beat_reg; // beat within the row
 reg [RCW-1:0] row_reg;
+reg sel_reg;            // region of the run being fed (0 without COLS2)
+reg [DAW-1:0] raddr_reg; // buffer row of that beat: beat_reg, + BEATS in region 1
 
 wire start_ok = start && (!running_reg || beat_reg == {BCW{1'b0}});
 assign s_w_ready = running_reg && adv;
 wire w_fire = s_w_valid && s_w_ready;
-wire beat_last = beat_reg == BEAT_LAST;
+wire beat_last = (COLS2 > 0 && sel_reg) ? beat_reg == BEAT_LAST2 : beat_reg == BEAT_LAST;
 wire row_last = row_reg == ROW_LAST;
 wire out_fire_last = m_out_valid && m_out_ready && m_out_last;
 
@@ -232,22 +260,33 @@ always @(posedge clk) begin
         done_reg <= 1'b0;
 end
 
-// beat and row counters (wrap so that rows follow back to back)
+// beat and row counters (wrap so that rows follow back to back); the read
+// address counts beside the beat from the run's region base, so no adder
+// sits in front of the buffer read
+wire new_sel = COLS2 > 0 && start_sel;
+wire [DAW-1:0] run_base = (COLS2 > 0 && sel_reg) ? BASE2 : {DAW{1'b0}};
+
 always @(posedge clk) begin
     if (start_ok) begin
         beat_reg <= {BCW{1'b0}};
         row_reg <= {RCW{1'b0}};
+        sel_reg <= new_sel;
+        raddr_reg <= new_sel ? BASE2 : {DAW{1'b0}};
     end else if (w_fire) begin
         if (beat_last) begin
             beat_reg <= {BCW{1'b0}};
             row_reg <= row_reg + 1'b1;
+            raddr_reg <= run_base;
         end else begin
             beat_reg <= beat_reg + 1'b1;
+            raddr_reg <= raddr_reg + 1'b1;
         end
     end
     if (rst) begin
         beat_reg <= {BCW{1'b0}};
         row_reg <= {RCW{1'b0}};
+        sel_reg <= 1'b0;
+        raddr_reg <= {DAW{1'b0}};
     end
 end
 
@@ -282,7 +321,8 @@ end
 wire [XW-1:0] waddr_x = {{(XW - WAW){1'b0}}, act_waddr};
 wire [XW-1:0] wr_sub = waddr_x & SUB_MASK;
 wire [XW-1:0] wr_row_x = waddr_x >> LOG2LPW;
-wire [BCW-1:0] wr_row = wr_row_x[BCW-1:0];
+wire [DAW-1:0] wr_base = (COLS2 > 0 && act_wsel) ? BASE2 : {DAW{1'b0}};
+wire [DAW-1:0] wr_row = wr_base + wr_row_x[DAW-1:0];
 wire unused_wr_row = ^{wr_row_x, LANE_MASK};
 
 // read data, lane b in [16*b +: 16]
@@ -291,11 +331,11 @@ wire [LANES*16-1:0] act_rd;
 genvar b;
 generate
     for (b = 0; b < LANES; b = b + 1) begin : g_bank
-        if (b < COLS) begin : g_ram
+        if (b < CMAX) begin : g_ram
             // bank b takes lane b % WL of the chunks with sub = b / WL
             localparam [XW-1:0] SUB = b >> LOG2WL;
             localparam integer WLANE = b & (WL - 1);
-            reg [15:0] mem [0:BEATS-1];
+            reg [15:0] mem [0:DEPTH-1];
             reg [15:0] rd_reg;
 
             always @(posedge clk) begin
@@ -306,12 +346,12 @@ generate
             // synchronous read of the beat being accepted (enable = adv)
             always @(posedge clk) begin
                 if (adv)
-                    rd_reg <= mem[beat_reg];
+                    rd_reg <= mem[raddr_reg];
             end
 
             assign act_rd[16*b +: 16] = rd_reg;
         end else begin : g_none
-            // lanes past COLS never carry data (LANES > COLS)
+            // lanes past both vectors never carry data (LANES > COLS, COLS2)
             assign act_rd[16*b +: 16] = 16'd0;
         end
     end
@@ -323,7 +363,7 @@ endgenerate
 // 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
 // 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
 reg [NSTG*CW-1:0] ctl_pipe;
-wire [CW-1:0] ctl_in = {sh_ramt_reg, sh_lamt_reg, sh_right_reg, row_last, beat_last,
+wire [CW-1:0] ctl_in = {sel_reg, sh_ramt_reg, sh_lamt_reg, sh_right_reg, row_last, beat_last,
                         beat_reg == {BCW{1'b0}}, w_fire};
 
 always @(posedge clk) begin
@@ -363,13 +403,15 @@ generate
                 wire signed [7:0] m = mant_reg[8*i +: 8];
                 wire signed [15:0] a = act_rd[16*i +: 16];
                 wire signed [PW-1:0] p = m * a;
-                if (i >= RAGGED) begin : g_pad
-                    // padding lane in the last beat (ctl_pipe[2]: stage 0
-                    // is a row's last beat): ignored, and the buffer word
+                if (i >= RAGGED || i >= RAGGED2) begin : g_pad
+                    // padding lane in the last beat of a row of its region
+                    // (ctl_pipe[2]: stage 0 is a row's last beat,
+                    // ctl_pipe[18] its region): ignored, and the buffer word
                     // it reads may never have been written
+                    wire pad = ctl_pipe[2] && (ctl_pipe[18] ? i >= RAGGED2 : i >= RAGGED);
                     always @(posedge clk) begin
                         if (adv)
-                            node[PW*i +: PW] <= ctl_pipe[2] ? {PW{1'b0}} : p;
+                            node[PW*i +: PW] <= pad ? {PW{1'b0}} : p;
                     end
                 end else begin : g_full
                     always @(posedge clk) begin
@@ -439,6 +481,7 @@ reg [5:0] acc_lamt_reg;
 
 // a row's first beat restarts the sum, so rows need no gap between them
 wire [ACC_W-1:0] acc_base = ctl_b[1] ? {ACC_W{1'b0}} : acc_reg;
+wire unused_ctl_b = ctl_b[18]; // the region only matters at stage 0 (padding)
 
 always @(posedge clk) begin
     if (adv && ctl_b[0])

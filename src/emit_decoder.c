@@ -635,10 +635,10 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     r[k++] = (mem_row){"residual stream x", "u_dec.u_xbuf", d, 32, 1, NULL};
     r[k++] = (mem_row){"rotated query q", "u_dec.u_qbuf", d, 32, 1, NULL};
     r[k++] = (mem_row){"FFN gate h1", "u_dec.u_hbuf", hd, 32, 1, NULL};
-    r[k++] = (mem_row){"mat-vec activation banks, dim inputs (per lane)", "u_dec.u_mv_d",
-                       cdiv(d, lanes), 16, lanes < d ? lanes : d, NULL};
-    r[k++] = (mem_row){"mat-vec activation banks, hidden inputs (per lane)", "u_dec.u_mv_h",
-                       cdiv(hd, lanes), 16, lanes < hd ? lanes : hd, NULL};
+    // one engine: the dim vector (region 0) below the hidden vector (region 1)
+    r[k++] = (mem_row){"mat-vec activation banks, dim + hidden inputs (per lane)", "u_dec.u_mv",
+                       cdiv(d, lanes) + cdiv(hd, lanes), 16,
+                       lanes < max64(d, hd) ? lanes : max64(d, hd), NULL};
     r[k++] = (mem_row){"activation quantizer buffer (dim)", "u_dec.u_aq_d", d, 32, 1, NULL};
     r[k++] = (mem_row){"activation quantizer buffer (hidden)", "u_dec.u_aq_h", hd, 32, 1, NULL};
     r[k++] = (mem_row){"query quantizer buffer (head)", "u_dec.u_att", hs, 32, 1, NULL};
@@ -740,12 +740,12 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"kv_beat\": %d,\n"
          "    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"matvec_engines\": [\n"
-         "      {\"instance\": \"u_dec.u_mv_d\", \"rows\": %d, \"cols\": %d},\n"
-         "      {\"instance\": \"u_dec.u_mv_h\", \"rows\": %d, \"cols\": %d}\n    ]\n  },\n",
+         "      {\"instance\": \"u_dec.u_mv\", \"rows\": %d, \"cols\": %d, \"cols2\": %d}\n"
+         "    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
          lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
          cfg->hw.mul_share ? "true" : "false", s->kv_beat,
-         s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->dim, m->hidden_dim);
+         s->wl_dw, (long long)s->nbeats, s->rows_d, m->dim, m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"
          "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",

@@ -101,6 +101,9 @@ aq = $(call lg_hdl_bench,actq_c$(1),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1))
 # the wide variants the decoder uses: WL activation writes, VL elements per beat
 mvw = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_w$(5),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_WL=$(5),-GWL=$(5))
 aqv = $(call lg_hdl_bench,actq_c$(1)_v$(2),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1) -DTB_VL=$(2),-GVL=$(2))
+# two activation vectors in one engine (COLS2: the decoder's dim and hidden
+# inputs): region 1 longer (172 after 64) or shorter (64 after 172)
+mv2 = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_x$(5)_w$(6),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_COLS2=$(5) -DTB_WL=$(6),-GWL=$(6) -GCOLS2=$(5))
 
 # 260k shapes at the default lanes 16 (64 x 172 is ragged: 11 beats of 16,
 # last group 12 of 32); lanes 1 and 4; lanes 64 > G = 32 (two dexps per beat,
@@ -119,6 +122,11 @@ $(eval $(call mvw,16,32,64,172,16))
 $(eval $(call mvw,64,32,64,172,16))
 $(eval $(call aqv,64,4))
 $(eval $(call aqv,172,16))
+# COLS2: the iCEBreaker engine (lanes 4, WL 1), the default decoder's
+# (lanes 16, WL 16), and lanes 64 > G with the shorter vector second
+$(eval $(call mv2,4,32,64,64,172,1))
+$(eval $(call mv2,16,32,64,64,172,16))
+$(eval $(call mv2,64,32,16,172,64,16))
 
 # Lint of every bench's emitted RTL (coarse yosys) as a test program.
 $(HDL_DIR)/lint_emit_core.sh: tests/hdl/emit_core.mk

@@ -8,7 +8,12 @@
 // lg_matvec_run_cycles after start.
 //
 // Built once per configuration with -DTB_LANES= -DTB_GROUP= -DTB_ROWS=
-// -DTB_COLS= against the model verilated with --prefix Vdut.
+// -DTB_COLS= against the model verilated with --prefix Vdut. With
+// -DTB_COLS2= (model verilated with -GCOLS2=) the engine holds a second
+// vector: the cases run over region 0, then region 1 (its own row length),
+// then each region again without reloading, so a region's writes must leave
+// the other intact (the decoder keeps the dim vector while the W2 vector
+// loads).
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "testb.h"
@@ -27,7 +32,9 @@ extern "C" {
 #error "build with -DTB_LANES= -DTB_GROUP= -DTB_ROWS= -DTB_COLS="
 #endif
 
-static const lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS};
+// the shape of the region under test (cols: COLS or COLS2) and its select
+static lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS};
+static int SEL = 0;
 
 // activation write lanes (a model verilated with -GWL=): chunk c holds
 // inputs c*WL .. c*WL+WL-1, lanes past cols driven with noise
@@ -35,7 +42,7 @@ static const lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS};
 #define TB_WL 1
 #endif
 static const int WL = TB_WL;
-static const int NCH = (TB_COLS + TB_WL - 1) / TB_WL;
+static int nch() { return (P.cols + WL - 1) / WL; }
 
 template <typename T> static void set_lane16(T &v, int i, uint16_t x)
 {
@@ -165,6 +172,7 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
 
     // Activation buffer: written in a random order, with random gaps.
     if (c.load_act) {
+        const int NCH = nch();
         std::vector<int> order((size_t)NCH);
         for (int i = 0; i < NCH; i++)
             order[(size_t)i] = i;
@@ -173,9 +181,11 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
             while (pct(rng) < c.in_idle_pct) {
                 m->act_we = 0;
                 m->act_waddr = (uint32_t)(pct(rng) % NCH); // noise, not written
+                m->act_wsel = pct(rng) & 1;
                 tb.tick();
             }
             m->act_we = 1;
+            m->act_wsel = SEL;
             m->act_waddr = (uint32_t)i;
             for (int l = 0; l < WL; l++) {
                 int e = i * WL + l;
@@ -193,10 +203,12 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
         fail("busy before start", 1, 0);
     m->start = 1;
     m->shift = (uint8_t)(int8_t)c.shift;
+    m->start_sel = SEL;
     uint64_t t_start = tb.cycle;
     tb.tick();
     m->start = 0;
     m->shift = (uint8_t)(int8_t)any8(rng); // captured at start only
+    m->start_sel = pct(rng) & 1;
 
     int beat = 0, row = 0, out_row = 0, dones = 0;
     bool have_beat = false;
@@ -351,5 +363,30 @@ int main(int argc, char **argv)
             act = c.x;
         errors += run_case(tb, rng, c, act);
     }
+#ifdef TB_COLS2
+    // region 1: its own vector and row length, region 0's vector kept
+    std::vector<int16_t> act0 = act, act1;
+    P.cols = TB_COLS2;
+    SEL = 1;
+    std::printf("region 1: cols %d (beats/row %d)\n", P.cols, lg_matvec_beats(&P));
+    std::vector<Case> cases1;
+    cases1.push_back(make_case(rng, "r1 random, no stalls", RANDOM, 24, 0, 0, true));
+    cases1.push_back(make_case(rng, "r1 random, stalls", RANDOM, sh_mid(rng), 30, 40, true));
+    cases1.push_back(make_case(rng, "r1 reuse, heavy bp", RANDOM, sh_mid(rng), 50, 85, false));
+    cases1.push_back(make_case(rng, "r1 +-127 x +-32767", EXTREME, 30, 10, 30, true));
+    cases1.push_back(make_case(rng, "r1 random, any shift", RANDOM, sh_any(rng), 20, 20, true));
+    for (const Case &c : cases1) {
+        if (c.load_act)
+            act1 = c.x;
+        errors += run_case(tb, rng, c, act1);
+    }
+    // each region again without reloading
+    P.cols = TB_COLS;
+    SEL = 0;
+    errors += run_case(tb, rng, make_case(rng, "r0 kept, no stalls", RANDOM, 20, 0, 0, false), act0);
+    P.cols = TB_COLS2;
+    SEL = 1;
+    errors += run_case(tb, rng, make_case(rng, "r1 kept, stalls", RANDOM, 12, 20, 20, false), act1);
+#endif
     return tb.finish(errors == 0);
 }

@@ -214,10 +214,12 @@ end
     .clk(clk),
     .rst(rst),
     .act_we(p_fire),
+    .act_wsel(1'b0),   // one vector (COLS2 = 0)
     .act_waddr(x_addr_reg),
     .act_wdata(p_data),
     .start(go_reg),
     .shift(shift_reg),
+    .start_sel(1'b0),
     .busy(mv_busy),
     .done(mv_done),
     .s_w_valid(w_valid),
