@@ -21,7 +21,12 @@
  * No divider, no multiplier.
  *
  * Parameters: COLS (vector length, >= 2), VL (elements per beat, >= 1;
- * default 1). A vector is NBT = ceil(COLS / VL) beats; element b*VL + i is
+ * default 1), COLS2 (0, the default, or a second vector length >= 2).
+ *
+ * Two lengths (COLS2 > 0): each vector is COLS long, or COLS2 long when
+ * s_x_sel is high with its first beat (s_x_sel is sampled there only), and
+ * the buffer holds the longer. So one quantizer serves the decoder's dim
+ * vectors and its hidden (W2) vector, which never overlap in time. A vector is NBT = ceil(COLS / VL) beats; element b*VL + i is
  * lane i of beat b (bits [32*i +: 32] in, [16*i +: 16] out); lanes past COLS
  * in the last beat are ignored on input (they take no part in max |x|) and
  * undefined on output. VL > 1 lets a vector cross in NBT cycles each way
@@ -30,7 +35,7 @@
  * VL * 32-bit words.
  *
  * Handshake contract:
- *  - s_x: valid/ready, NBT beats per vector. s_x_ready is high while
+ *  - s_x: valid/ready, NBT beats per vector (of the vector's length). s_x_ready is high while
  *    the unit is loading a vector (from reset, and again after the last
  *    output of the previous vector has been taken).
  *  - m_a: valid/ready, NBT beats of mantissas in input order, m_a_last on
@@ -51,7 +56,9 @@ module ${MODULE} #(
     // vector length (>= 2)
     parameter COLS = ${COLS},
     // elements per beat (>= 1)
-    parameter VL = 1
+    parameter VL = 1,
+    // a second vector length (s_x_sel), 0: none
+    parameter COLS2 = 0
 ) (
     input  wire         clk,
     input  wire         rst,
@@ -61,6 +68,7 @@ module ${MODULE} #(
      */
     input  wire         s_x_valid,
     output wire         s_x_ready,
+    input  wire         s_x_sel,
     input  wire [VL*32-1:0] s_x_data,
 
     /*
@@ -75,17 +83,22 @@ module ${MODULE} #(
 
 // ---- derived sizes ------------------------------------------------------------
 
-// beats per vector, valid lanes of the last beat
+// beats per vector, valid lanes of the last beat (per length), buffer depth
 localparam NBT = (COLS + VL - 1) / VL;
 localparam RAG = COLS - (NBT - 1) * VL;
-localparam AW = (NBT > 1) ? $clog2(NBT) : 1;
+localparam NBT2 = COLS2 > 0 ? (COLS2 + VL - 1) / VL : 1;
+localparam RAG2 = COLS2 > 0 ? COLS2 - (NBT2 - 1) * VL : VL;
+localparam NBMAX = NBT > NBT2 ? NBT : NBT2;
+localparam AW = (NBMAX > 1) ? $clog2(NBMAX) : 1;
 localparam [31:0] NBT_M1 = NBT - 1;
 localparam [AW-1:0] IDX_LAST = NBT_M1[AW-1:0];
+localparam [31:0] NBT2_M1 = NBT2 - 1;
+localparam [AW-1:0] IDX_LAST2 = NBT2_M1[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
-    if (COLS < 2 || VL < 1) begin
-        $error("Error: COLS must be >= 2 and VL >= 1 (instance %m)");
+    if (COLS < 2 || VL < 1 || COLS2 < 0 || COLS2 == 1) begin
+        $error("Error: COLS must be >= 2, COLS2 0 or >= 2 and VL >= 1 (instance %m)");
         $finish;
     end
 end
@@ -104,7 +117,18 @@ reg [AW-1:0] idx_reg;
 
 assign s_x_ready = load_reg;
 wire x_fire = s_x_valid && s_x_ready;
-wire idx_last = idx_reg == IDX_LAST;
+// the vector's length: s_x_sel with its first beat, held in sel_reg
+reg sel_reg;
+wire first_in = load_reg && idx_reg == {AW{1'b0}};
+wire sel = COLS2 > 0 && (first_in ? s_x_sel : sel_reg);
+wire idx_last = sel ? idx_reg == IDX_LAST2 : idx_reg == IDX_LAST;
+
+always @(posedge clk) begin
+    if (x_fire && first_in)
+        sel_reg <= sel;
+    if (rst)
+        sel_reg <= 1'b0;
+end
 wire rd_issue = !load_reg && rd_left_reg && adv;
 wire out_fire_last = m_a_valid && m_a_ready && m_a_last;
 
@@ -137,7 +161,7 @@ end
 
 // ---- pass 1: buffer and max |x| ---------------------------------------------
 
-reg [VL*32-1:0] mem [0:NBT-1]; // (NBT, VL) Q16 inputs
+reg [VL*32-1:0] mem [0:NBMAX-1]; // (NBT or NBT2, VL) Q16 inputs
 
 always @(posedge clk) begin
     if (x_fire)
@@ -153,7 +177,7 @@ always @* begin
     x_abs = 32'd0;
     for (ln = 0; ln < VL; ln = ln + 1) begin
         lane_abs = s_x_data[32*ln + 31] ? 32'd0 - s_x_data[32*ln +: 32] : s_x_data[32*ln +: 32];
-        if ((ln < RAG || !idx_last) && lane_abs > x_abs)
+        if (((sel ? ln < RAG2 : ln < RAG) || !idx_last) && lane_abs > x_abs)
             x_abs = lane_abs;
     end
 end

@@ -388,6 +388,7 @@ ${ACTQ_MODULE} #(
     .rst(rst),
     .s_x_valid(qp_full),
     .s_x_ready(aq_x_ready),
+    .s_x_sel(1'b0),
     .s_x_data(qp_data),
     .m_a_valid(aq_valid),
     .m_a_ready(aq_ready),

@@ -35,7 +35,7 @@
  * The attention starts when the last q element is in the q buffer (during
  * Wk) and streams as soon as this position's K and V rows are written.
  * SiLU and attention outputs (one per cycle) are packed into beats of VL
- * for their quantizers.
+ * for the activation quantizer (one unit: a dim or the hidden vector).
  *
  * Mat-vec engine: one ${MATVEC_MODULE} for every matrix, holding two
  * activation vectors: region 0 (COLS = dim) for the matrices that read a
@@ -376,23 +376,8 @@ wire [4:0]  aqd_m_shift;
 wire        aqd_m_last;
 reg  [CD_W-1:0] aqd_addr_reg;
 
-${ACTQ_MODULE} #(
-    .COLS(DIM),
-    .VL(VL)
-) u_aq_d (
-    .clk(clk),
-    .rst(rst),
-    .s_x_valid(aqd_s_valid),
-    .s_x_ready(aqd_s_ready),
-    .s_x_data(aqd_s_data),
-    .m_a_valid(aqd_m_valid),
-    .m_a_ready(1'b1),
-    .m_a_data(aqd_m_data),
-    .m_a_shift(aqd_m_shift),
-    .m_a_last(aqd_m_last)
-);
-
-// hidden-input quantizer (silu output packed into beats of VL -> W2 buffer)
+// hidden-input quantizer source (silu output packed into beats of VL -> W2
+// buffer)
 wire        aqh_s_valid;
 wire        aqh_s_ready;
 wire [VL*32-1:0] aqh_s_data;
@@ -402,20 +387,54 @@ wire [4:0]  aqh_m_shift;
 wire        aqh_m_last;
 reg  [CH_W-1:0] aqh_addr_reg;
 
+// One quantizer for both: a dim vector (COLS) or the hidden vector (COLS2,
+// s_x_sel). They never overlap: the hidden vector loads during W3 and has
+// left before W2 starts; dim vectors come from the norm (before Wq, W1,
+// Wcls) and the attention (before Wo). aq_h_reg remembers which one is in
+// the unit, so its output goes to the right buffer region, counter and flag.
+wire        aq_s_valid = aqh_s_valid || aqd_s_valid;
+wire        aq_s_ready;
+wire [VL*32-1:0] aq_s_data = aqh_s_valid ? aqh_s_data : aqd_s_data;
+wire        aq_m_valid;
+wire [VL*16-1:0] aq_m_data;
+wire [4:0]  aq_m_shift;
+wire        aq_m_last;
+reg         aq_h_reg;
+
+assign aqh_s_ready = aq_s_ready;
+assign aqd_s_ready = aq_s_ready && !aqh_s_valid;
+assign aqd_m_valid = aq_m_valid && !aq_h_reg;
+assign aqh_m_valid = aq_m_valid && aq_h_reg;
+assign aqd_m_data = aq_m_data;
+assign aqh_m_data = aq_m_data;
+assign aqd_m_shift = aq_m_shift;
+assign aqh_m_shift = aq_m_shift;
+assign aqd_m_last = aq_m_last;
+assign aqh_m_last = aq_m_last;
+
+always @(posedge clk) begin
+    if (aq_s_valid && aq_s_ready)
+        aq_h_reg <= aqh_s_valid;
+    if (rst)
+        aq_h_reg <= 1'b0;
+end
+
 ${ACTQ_MODULE} #(
-    .COLS(HID),
-    .VL(VL)
-) u_aq_h (
+    .COLS(DIM),
+    .VL(VL),
+    .COLS2(HID)
+) u_aq (
     .clk(clk),
     .rst(rst),
-    .s_x_valid(aqh_s_valid),
-    .s_x_ready(aqh_s_ready),
-    .s_x_data(aqh_s_data),
-    .m_a_valid(aqh_m_valid),
+    .s_x_valid(aq_s_valid),
+    .s_x_ready(aq_s_ready),
+    .s_x_sel(aqh_s_valid),
+    .s_x_data(aq_s_data),
+    .m_a_valid(aq_m_valid),
     .m_a_ready(1'b1),
-    .m_a_data(aqh_m_data),
-    .m_a_shift(aqh_m_shift),
-    .m_a_last(aqh_m_last)
+    .m_a_data(aq_m_data),
+    .m_a_shift(aq_m_shift),
+    .m_a_last(aq_m_last)
 );
 
 // quantized vectors go straight into the engine's activation buffer, one

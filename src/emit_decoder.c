@@ -639,8 +639,8 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     r[k++] = (mem_row){"mat-vec activation banks, dim + hidden inputs (per lane)", "u_dec.u_mv",
                        cdiv(d, lanes) + cdiv(hd, lanes), 16,
                        lanes < max64(d, hd) ? lanes : max64(d, hd), NULL};
-    r[k++] = (mem_row){"activation quantizer buffer (dim)", "u_dec.u_aq_d", d, 32, 1, NULL};
-    r[k++] = (mem_row){"activation quantizer buffer (hidden)", "u_dec.u_aq_h", hd, 32, 1, NULL};
+    r[k++] = (mem_row){"activation quantizer buffer (dim or hidden vector)", "u_dec.u_aq",
+                       max64(d, hd), 32, 1, NULL};
     r[k++] = (mem_row){"query quantizer buffer (head)", "u_dec.u_att", hs, 32, 1, NULL};
     r[k++] = (mem_row){"RMSNorm input", "u_dec.u_norm", d, 32, 1, NULL};
     r[k++] = (mem_row){"logit RAM", "u_dec.u_smp", m->vocab_size, 32, 1, NULL};

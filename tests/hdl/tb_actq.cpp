@@ -9,7 +9,10 @@
 // Built once per configuration with -DTB_COLS= (and -DTB_VL= for a model
 // verilated with -GVL=: VL elements per beat, the last beat of a vector
 // ragged, its padding lanes driven with noise) against the model verilated
-// with --prefix Vdut. Plusargs: +seed=N (default 1), +trace[=FILE].
+// with --prefix Vdut. With -DTB_COLS2= (model verilated with -GCOLS2=) the
+// vectors alternate between the two lengths at random (s_x_sel with each
+// vector's first beat, noise on it otherwise), back to back.
+// Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "testb.h"
 
@@ -32,9 +35,13 @@ extern "C" {
 #endif
 
 static const lg_actq_params P = {TB_COLS};
-// elements per beat, beats per vector
+// elements per beat
 static const int VL = TB_VL;
-static const int NBT = (TB_COLS + TB_VL - 1) / TB_VL;
+#ifdef TB_COLS2
+static const int COLS2 = TB_COLS2;
+#else
+static const int COLS2 = 0;
+#endif
 
 // The model's wide ports (VerilatedWide for VL * 16 > 64 bits): element i.
 template <typename T> static uint32_t get_lane(const T &v, int i, int w)
@@ -61,7 +68,8 @@ typedef TESTB<Vdut> TB;
 
 struct Vec {
     std::string name;
-    std::vector<int32_t> x; // (cols)
+    std::vector<int32_t> x; // (cols): COLS, or COLS2 when sel
+    int sel;                // s_x_sel with the first beat
     int in_idle_pct;        // chance of a gap before an input
     int out_stall_pct;      // chance of m_a_ready low in a cycle
 };
@@ -73,14 +81,21 @@ static Vec random_vec(std::mt19937_64 &rng, int bits, int in_idle, int out_stall
     v.name = "random " + std::to_string(bits) + " bits";
     v.in_idle_pct = in_idle;
     v.out_stall_pct = out_stall;
+    v.sel = COLS2 > 0 && (rng() & 1);
+    const int cols = v.sel ? COLS2 : P.cols;
+    if (v.sel)
+        v.name += " (cols2)";
     int64_t lim = bits >= 31 ? (int64_t)LG_SAT32 : ((int64_t)1 << bits) - 1;
     std::uniform_int_distribution<int64_t> d(-lim, lim);
-    for (int i = 0; i < P.cols; i++)
+    for (int i = 0; i < cols; i++)
         v.x.push_back((int32_t)d(rng));
     // Make sure the top bit length is reached.
-    v.x[(size_t)(rng() % (uint64_t)P.cols)] = (int32_t)((rng() & 1) ? lim : -lim);
+    v.x[(size_t)(rng() % (uint64_t)cols)] = (int32_t)((rng() & 1) ? lim : -lim);
     return v;
 }
+
+static int cols_of(const Vec &v) { return (int)v.x.size(); }
+static int nbt_of(const Vec &v) { return (cols_of(v) + VL - 1) / VL; }
 
 static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vecs)
 {
@@ -89,17 +104,12 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
     std::uniform_int_distribution<int> pct(0, 99);
     std::uniform_int_distribution<uint32_t> noise;
 
-    // Expected streams, all vectors back to back.
-    std::vector<int16_t> exp_m;
-    std::vector<int> exp_s, exp_vec;
+    // Expected mantissas and shift of each vector.
+    std::vector<std::vector<int16_t>> exp_m(vecs.size());
+    std::vector<int> exp_s(vecs.size());
     for (size_t k = 0; k < vecs.size(); k++) {
-        std::vector<int16_t> mm((size_t)P.cols);
-        int s = lg_ref_actq(mm.data(), vecs[k].x.data(), P.cols);
-        for (int16_t v : mm) {
-            exp_m.push_back(v);
-            exp_s.push_back(s);
-            exp_vec.push_back((int)k);
-        }
+        exp_m[k].resize(vecs[k].x.size());
+        exp_s[k] = lg_ref_actq(exp_m[k].data(), vecs[k].x.data(), cols_of(vecs[k]));
     }
     auto fail = [&](const char *what, long a, long b) {
         if (errors++ < 10)
@@ -107,8 +117,12 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
                         tb.cycle);
     };
 
-    // in / out count beats: NBT per vector
-    size_t in = 0, out = 0, total = vecs.size() * (size_t)NBT;
+    // in / out count beats: nbt_of(v) per vector; (kin, bin) and (kout,
+    // bout) the vector and beat of the next input and output
+    size_t in = 0, out = 0, total = 0, kin = 0, kout = 0;
+    int bin = 0, bout = 0;
+    for (const Vec &v : vecs)
+        total += (size_t)nbt_of(v);
     bool have = false;
     bool prev_stalled = false;
     uint32_t prev = 0;
@@ -116,23 +130,23 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         t_first_out(vecs.size()), t_last_out(vecs.size());
     const uint64_t limit = tb.cycle + 1000 + (uint64_t)total * 100;
     while (out < total && tb.cycle < limit) {
-        size_t kin = in / (size_t)NBT;
         if (!have && in < total && pct(rng) >= vecs[kin].in_idle_pct) {
-            int b = (int)(in % (size_t)NBT);
+            const int cols = cols_of(vecs[kin]);
             for (int l = 0; l < VL; l++) {
-                int e = b * VL + l;
+                int e = bin * VL + l;
                 // lanes past cols: noise that must be ignored
                 set_lane(m->s_x_data, l,
-                         e < P.cols ? (uint32_t)vecs[kin].x[(size_t)e] : noise(rng));
+                         e < cols ? (uint32_t)vecs[kin].x[(size_t)e] : noise(rng));
             }
             have = true;
         }
+        // the length select counts with a vector's first beat only
+        m->s_x_sel = (have && bin == 0) ? vecs[kin].sel : (int)(noise(rng) & 1);
         if (!have)
             for (int l = 0; l < VL; l++)
                 set_lane(m->s_x_data, l, noise(rng)); // not valid: must be ignored
         m->s_x_valid = have;
-        size_t kout = out / (size_t)NBT;
-        m->m_a_ready = pct(rng) >= vecs[kout].out_stall_pct;
+        m->m_a_ready = pct(rng) >= vecs[kout < vecs.size() ? kout : 0].out_stall_pct;
         tb.settle();
 
         uint32_t now = (uint32_t)m->m_a_shift << 16 | (uint32_t)m->m_a_last << 21;
@@ -144,33 +158,40 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         prev = now;
 
         if (m->m_a_valid && m->m_a_ready) {
-            int i = (int)(out % (size_t)NBT);
-            for (int l = 0; l < VL && i * VL + l < P.cols; l++) {
-                size_t e = kout * (size_t)P.cols + (size_t)(i * VL + l);
+            const int i = bout, cols = cols_of(vecs[kout]), nbt = nbt_of(vecs[kout]);
+            for (int l = 0; l < VL && i * VL + l < cols; l++) {
+                size_t e = (size_t)(i * VL + l);
                 int16_t got = (int16_t)get_lane(m->m_a_data, l, 16);
-                if (got != exp_m[e]) {
+                if (got != exp_m[kout][e]) {
                     if (errors < 10)
                         std::printf("  %s: element %d x = %d\n", vecs[kout].name.c_str(),
-                                    i * VL + l, vecs[kout].x[(size_t)(i * VL + l)]);
-                    fail("m_a_data", got, exp_m[e]);
+                                    i * VL + l, vecs[kout].x[e]);
+                    fail("m_a_data", got, exp_m[kout][e]);
                 }
             }
-            if ((int)m->m_a_shift != exp_s[kout * (size_t)P.cols])
-                fail("m_a_shift", m->m_a_shift, exp_s[kout * (size_t)P.cols]);
-            if (m->m_a_last != (i == NBT - 1))
-                fail("m_a_last", m->m_a_last, i == NBT - 1);
+            if ((int)m->m_a_shift != exp_s[kout])
+                fail("m_a_shift", m->m_a_shift, exp_s[kout]);
+            if (m->m_a_last != (i == nbt - 1))
+                fail("m_a_last", m->m_a_last, i == nbt - 1);
             if (i == 0)
                 t_first_out[kout] = tb.cycle;
             t_last_out[kout] = tb.cycle;
             out++;
+            if (++bout == nbt) {
+                bout = 0;
+                kout++;
+            }
         }
         if (m->s_x_valid && m->s_x_ready) {
-            int i = (int)(in % (size_t)NBT);
-            if (i == 0)
+            if (bin == 0)
                 t_first_in[kin] = tb.cycle;
             t_last_in[kin] = tb.cycle;
             have = false;
             in++;
+            if (++bin == nbt_of(vecs[kin])) {
+                bin = 0;
+                kin++;
+            }
         }
         tb.tick();
     }
@@ -192,10 +213,12 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         if (timed && lat != lg_actq_latency(&P))
             fail("latency last input to first output", lat, lg_actq_latency(&P));
         // the header: 2 * NBT + latency - 2 (lg_actq_run_cycles at VL 1)
-        long want = VL == 1 ? (long)lg_actq_run_cycles(&P) : 2L * NBT + lg_actq_latency(&P) - 2;
+        const lg_actq_params pk = {cols_of(v)};
+        long want = VL == 1 ? (long)lg_actq_run_cycles(&pk)
+                            : 2L * nbt_of(v) + lg_actq_latency(&P) - 2;
         if (timed && run != want)
             fail("first input to last output", run, want);
-        std::printf("  %-24s s %2d%s\n", v.name.c_str(), exp_s[k * (size_t)P.cols],
+        std::printf("  %-24s s %2d%s\n", v.name.c_str(), exp_s[k],
                     timed ? (" (no stalls: latency " + std::to_string(lat) + ", run " +
                              std::to_string(run) + " cycles)")
                                 .c_str()
@@ -208,7 +231,7 @@ int main(int argc, char **argv)
 {
     TB tb(argc, argv, "tb_actq");
     std::mt19937_64 rng(tb.plusarg("seed", 1));
-    std::printf("tb_actq: cols %d, %d per beat\n", P.cols, VL);
+    std::printf("tb_actq: cols %d (cols2 %d), %d per beat\n", P.cols, COLS2, VL);
 
     Vdut *m = tb.m;
     m->s_x_valid = 0;
@@ -223,7 +246,7 @@ int main(int argc, char **argv)
         vecs.push_back(random_vec(rng, bits, 25, 35));
     Vec v = random_vec(rng, 31, 10, 60);
     v.name = "has -2^31";
-    v.x[(size_t)P.cols / 2] = INT32_MIN;
+    v.x[v.x.size() / 2] = INT32_MIN;
     vecs.push_back(v);
     // Rounding reaches 32768 and must clamp: x = 32767.5 * 2^s (both signs).
     for (int s = 1; s <= 16; s += 5) {
@@ -231,13 +254,13 @@ int main(int argc, char **argv)
         r.name = "round to 32768, s " + std::to_string(s);
         int64_t big = (((int64_t)32767 << s) + ((int64_t)1 << (s - 1)));
         r.x[0] = (int32_t)big;
-        r.x[(size_t)P.cols - 1] = (int32_t)-big;
+        r.x[r.x.size() - 1] = (int32_t)-big;
         vecs.push_back(r);
     }
     // One outlier among tiny values, and all zeros.
     Vec o = random_vec(rng, 3, 0, 50);
     o.name = "outlier";
-    o.x[(size_t)P.cols / 3] = -(int32_t)LG_SAT32;
+    o.x[o.x.size() / 3] = -(int32_t)LG_SAT32;
     vecs.push_back(o);
     Vec z = random_vec(rng, 0, 0, 0);
     z.name = "all zero";
