@@ -164,8 +164,9 @@ localparam BW = SW + T2;
 // bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
 // bits always hold it; and at least one bit wider than a beat sum
 localparam ACC_W = (BW + 1 > $clog2(CMAX) + 39) ? BW + 1 : $clog2(CMAX) + 39;
-// shifter: a left shift is clamped to 32 (anything beyond saturates anyway)
-localparam SH_W = ACC_W + 33;
+// shifter: acc * 2^32 shifted right (a left shift is clamped to 32: anything
+// beyond saturates anyway, so acc << l fits ACC_W + 32 bits)
+localparam SH_W = ACC_W + 32;
 // counters and buffer addressing
 localparam AW = $clog2(CMAX);
 localparam BCW = (BMAX > 1) ? $clog2(BMAX) : 1;
@@ -174,9 +175,9 @@ localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
 localparam XW = AW + LOG2L + 1;
 // pipeline stages from the input register to the beat sum (see header)
 localparam NSTG = 3 + T1 + T2;
-// control bits per stage: {region, right shift amount - 1 (7), left shift
-// amount (6), right shift, row_last, beat_last, beat_first, valid}
-localparam CW = 19;
+// control bits per stage: {region, shifter amount (8), right shift,
+// row_last, beat_last, beat_first, valid}
+localparam CW = 14;
 
 localparam [31:0] BEATS_M1 = BEATS - 1;
 localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
@@ -293,24 +294,24 @@ end
 // output shift, decoded once at start: right by s (s > 0) is done as an
 // arithmetic shift by s - 1 followed by the rounding step; left by l = -s
 // (s <= 0) is clamped to 32 because any nonzero value shifted by 32 or more
-// saturates int32 anyway. The decoded shift rides with every beat of the
-// run (ctl_pipe), so the final stages apply each row's own run's shift.
-wire [7:0] shift_neg = 8'd0 - shift;
-wire unused_shift_neg = ^shift_neg[7:6];
+// saturates int32 anyway. Both are one right shift of acc * 2^32 (a
+// constant shift: wiring): by 32 + (s - 1) = 31 + s (32..158) for s > 0,
+// which is acc >>> (s - 1), and by 32 - l (0..32) for s <= 0, which is
+// acc << l; one barrel shifter instead of a right and a left one and the
+// mux between them. The decoded shift rides with every beat of the run
+// (ctl_pipe), so the final stages apply each row's own run's shift.
 reg sh_right_reg;
-reg [6:0] sh_ramt_reg;
-reg [5:0] sh_lamt_reg;
+reg [7:0] sh_amt_reg;
 
 always @(posedge clk) begin
     if (start_ok) begin
         sh_right_reg <= shift > 8'sd0;
-        sh_ramt_reg <= shift[6:0] - 7'd1;
         if (shift > 8'sd0)
-            sh_lamt_reg <= 6'd0;
+            sh_amt_reg <= 8'd31 + {1'b0, shift[6:0]};
         else if (shift < -8'sd32)
-            sh_lamt_reg <= 6'd32;
+            sh_amt_reg <= 8'd0;
         else
-            sh_lamt_reg <= shift_neg[5:0];
+            sh_amt_reg <= 8'd32 + shift;
     end
 end
 
@@ -363,7 +364,7 @@ endgenerate
 // 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
 // 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
 reg [NSTG*CW-1:0] ctl_pipe;
-wire [CW-1:0] ctl_in = {sel_reg, sh_ramt_reg, sh_lamt_reg, sh_right_reg, row_last, beat_last,
+wire [CW-1:0] ctl_in = {sel_reg, sh_amt_reg, sh_right_reg, row_last, beat_last,
                         beat_reg == {BCW{1'b0}}, w_fire};
 
 always @(posedge clk) begin
@@ -406,9 +407,9 @@ generate
                 if (i >= RAGGED || i >= RAGGED2) begin : g_pad
                     // padding lane in the last beat of a row of its region
                     // (ctl_pipe[2]: stage 0 is a row's last beat,
-                    // ctl_pipe[18] its region): ignored, and the buffer word
+                    // ctl_pipe[13] its region): ignored, and the buffer word
                     // it reads may never have been written
-                    wire pad = ctl_pipe[2] && (ctl_pipe[18] ? i >= RAGGED2 : i >= RAGGED);
+                    wire pad = ctl_pipe[2] && (ctl_pipe[13] ? i >= RAGGED2 : i >= RAGGED);
                     always @(posedge clk) begin
                         if (adv)
                             node[PW*i +: PW] <= pad ? {PW{1'b0}} : p;
@@ -476,12 +477,11 @@ reg [ACC_W-1:0] acc_reg;
 reg acc_valid_reg; // acc_reg holds a finished row
 reg acc_last_reg;
 reg acc_right_reg; // its run's shift
-reg [6:0] acc_ramt_reg;
-reg [5:0] acc_lamt_reg;
+reg [7:0] acc_amt_reg;
 
 // a row's first beat restarts the sum, so rows need no gap between them
 wire [ACC_W-1:0] acc_base = ctl_b[1] ? {ACC_W{1'b0}} : acc_reg;
-wire unused_ctl_b = ctl_b[18]; // the region only matters at stage 0 (padding)
+wire unused_ctl_b = ctl_b[13]; // the region only matters at stage 0 (padding)
 
 always @(posedge clk) begin
     if (adv && ctl_b[0])
@@ -493,8 +493,7 @@ always @(posedge clk) begin
         acc_valid_reg <= ctl_b[0] && ctl_b[2];
         acc_last_reg <= ctl_b[3];
         acc_right_reg <= ctl_b[4];
-        acc_lamt_reg <= ctl_b[10:5];
-        acc_ramt_reg <= ctl_b[17:11];
+        acc_amt_reg <= ctl_b[12:5];
     end
     if (rst)
         acc_valid_reg <= 1'b0;
@@ -502,7 +501,8 @@ end
 
 // ---- final stage 1: barrel shift -----------------------------------------------
 
-wire signed [SH_W-1:0] acc_ext = {{(SH_W-ACC_W){acc_reg[ACC_W-1]}}, acc_reg};
+// acc * 2^32, shifted right by the decoded amount (see the shift decode)
+wire signed [SH_W-1:0] acc_up = {acc_reg, 32'd0};
 
 reg [SH_W-1:0] sh_reg;
 reg sh_valid_reg;
@@ -511,10 +511,7 @@ reg sh_rt_reg; // right shift: round in the next stage
 
 always @(posedge clk) begin
     if (adv) begin
-        if (acc_right_reg)
-            sh_reg <= acc_ext >>> acc_ramt_reg;
-        else
-            sh_reg <= acc_ext << acc_lamt_reg;
+        sh_reg <= acc_up >>> acc_amt_reg;
         sh_rt_reg <= acc_right_reg;
     end
 end
