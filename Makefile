@@ -71,6 +71,10 @@ $(BUILD)/tests/%: tests/%.c tests/test_util.h $(LIB) $(HDRS)
 # HDL_TESTS (each exits 0 on a bit-exact pass) and may add rules.
 HDL_TESTS :=
 -include $(sort $(wildcard tests/hdl/*.mk))
+# The coarse lint of every bench unit needs all of their RTL, which the
+# fragments after emit_core.mk add to LG_EMITTED_RTL: a prerequisite list is
+# expanded where it is written, so it is written here, after all of them.
+$(HDL_DIR)/lint_emit_core.sh: $(LG_EMITTED_RTL)
 
 ## test: run every test (unit tests, CLI tests, HDL benches); the CI command
 test: deps-check $(CLI) $(TEST_BINS) $(HDL_TESTS)

@@ -6,6 +6,14 @@
  * ${MODULE}: activation quantizer, Q16 -> A16 (template
  * rtl_templates/lg_actq.v, C twin lg_ref_actq in src/ref_actq.c).
  *
+ * Small on purpose (it is in every vector's path and, in the attention, in
+ * every head's): max |x| is tracked as the OR of the magnitudes (the shift
+ * only needs bitlen(max), and bitlen(max) = bitlen(OR), so no magnitude
+ * comparators), |x| is (x - sgn) ^ sgn (one LUT and one carry per bit),
+ * and the rounding shifter keeps a 17-bit window, which is all a mantissa
+ * can occupy once s is known (iCE40, COLS 64 / COLS2 172, VL 1: 592 -> 403
+ * SB_LUT4, 136 -> 59 carries against a full-width form).
+ *
  * Why: the mat-vec engine multiplies int16 mantissas, so every Q16 vector
  * entering a mat-vec is turned into block floating point with one shift s
  * for the whole vector. s depends on the largest magnitude, which is only
@@ -176,9 +184,11 @@ integer ln;
 always @* begin
     x_abs = 32'd0;
     for (ln = 0; ln < VL; ln = ln + 1) begin
-        lane_abs = s_x_data[32*ln + 31] ? 32'd0 - s_x_data[32*ln +: 32] : s_x_data[32*ln +: 32];
-        if (((sel ? ln < RAG2 : ln < RAG) || !idx_last) && lane_abs > x_abs)
-            x_abs = lane_abs;
+        // |x| = (x - sgn) ^ sgn: one LUT and one carry per bit
+        lane_abs = (s_x_data[32*ln +: 32] + {32{s_x_data[32*ln + 31]}}) ^ {32{s_x_data[32*ln + 31]}};
+        // bitlen(max) = bitlen(OR): no magnitude comparators
+        if ((sel ? ln < RAG2 : ln < RAG) || !idx_last)
+            x_abs = x_abs | lane_abs;
     end
 end
 reg [31:0] maxabs_reg;
@@ -186,8 +196,7 @@ reg [31:0] maxabs_reg;
 // the first input of a vector restarts the maximum
 always @(posedge clk) begin
     if (x_fire) begin
-        if (idx_reg == {AW{1'b0}} || x_abs > maxabs_reg)
-            maxabs_reg <= x_abs;
+        maxabs_reg <= idx_reg == {AW{1'b0}} ? x_abs : maxabs_reg | x_abs;
     end
 end
 
@@ -232,7 +241,7 @@ end
 
 // ---- pass 2, stage 2: arithmetic shift by s - 1 -------------------------------
 
-reg [VL*32-1:0] t_reg;
+reg [VL*17-1:0] t_reg;
 reg t_valid_reg;
 reg t_last_reg;
 
@@ -245,25 +254,28 @@ generate
     for (g = 0; g < VL; g = g + 1) begin : g_lane
         wire signed [31:0] rd_s = rd_reg[32*g +: 32];
 
+        // |x| < 2^(15+s) for every element (s comes from their maximum), so
+        // t = x >>> (s - 1) is in [-2^16, 2^16): a 17-bit window suffices
+        // (s = 0: |x| <= 32767, x itself)
+        wire signed [31:0] sh = rd_s >>> s_m1;
         always @(posedge clk) begin
             if (adv) begin
                 if (s_reg == 5'd0)
-                    t_reg[32*g +: 32] <= rd_s;
+                    t_reg[17*g +: 17] <= {rd_s[15], rd_s[15:0]};
                 else
-                    t_reg[32*g +: 32] <= rd_s >>> s_m1;
+                    t_reg[17*g +: 17] <= sh[16:0];
             end
         end
 
-        // stage 3: (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1; cannot
-        // overflow 32 bits; then clamp to [-32767, 32767] (bits 15 and up
-        // all equal, and not -32768)
-        wire [31:0] t = t_reg[32*g +: 32];
-        wire [31:0] t_half = {t[31], t[31:1]};
-        wire [31:0] rnd = (s_reg == 5'd0) ? t : t_half + {31'd0, t[0]};
-        wire hi_zero = ~|rnd[31:15];
-        wire hi_ones = &rnd[31:15];
-        wire fits = hi_zero || (hi_ones && |rnd[14:0]);
-        assign result[16*g +: 16] = fits ? rnd[15:0] : (rnd[31] ? 16'h8001 : 16'h7fff);
+        // stage 3: (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1, in
+        // [-32768, 32768]; clamp the two ends to -32767, 32767
+        wire [16:0] t = t_reg[17*g +: 17];
+        wire [16:0] rnd = (s_reg == 5'd0) ? t : {t[16], t[16:1]} + {16'd0, t[0]};
+        wire ovf = rnd[16] != rnd[15];
+        wire mneg = rnd[16:15] == 2'b11 && rnd[14:0] == 15'd0;
+        assign result[16*g +: 16] = ovf ? 16'h7fff : mneg ? 16'h8001 : rnd[15:0];
+        // bits above the window are copies of its sign bit
+        wire unused_sh = &{1'b0, sh[31:17]};
     end
 endgenerate
 
