@@ -928,20 +928,20 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
         goto out;
     lg_model_gain_list(gains, qm);
     lg_rmsnorm_unit nu = {n.norm,  n.rsqrt,     LG_RSQRT_HEX, n.f_gain,
-                          m->dim,  ngains,      gains,        qm->eps_tab};
+                          m->dim,  ngains,      gains,        qm->eps_tab, cfg->hw.mul_share};
     lg_rope_unit ru = {n.rope, n.sincos, LG_SINE_HEX, n.f_inc, m->n_heads + m->n_kv_heads,
-                       lg_head_size(m), qm->rope_inc};
+                       lg_head_size(m), qm->rope_inc, cfg->hw.mul_share};
 
     if (lg_emit_lut_images(&ctx, &qm->luts, err) ||
         lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err) ||
-        lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, err) ||
-        lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, err) ||
+        lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, cfg->hw.mul_share, err) ||
+        lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, cfg->hw.mul_share, err) ||
         lg_emit_rsqrt(&ctx, n.rsqrt, LG_RSQRT_HEX, &qm->luts, err) ||
         lg_emit_actq(&ctx, n.actq, &aqp, err) || lg_emit_matvec(&ctx, n.matvec, &mvp, err) ||
         emit_vecbuf(&ctx, &n, cfg, err) || emit_embedding(&ctx, &n, qm, &s, &ep, err) ||
         lg_emit_rmsnorm(&ctx, &nu, err) ||
         lg_emit_rope(&ctx, &ru, err) || lg_emit_silu_gate(&ctx, n.silu, n.sigmoid,
-                                                          LG_SIGMOID_HEX, err) ||
+                                                          LG_SIGMOID_HEX, cfg->hw.mul_share, err) ||
         lg_emit_residual(&ctx, n.resid, err) || lg_emit_kvcache(&ctx, n.kvc, &ap, err) ||
         lg_emit_attention(&ctx, n.att, &ap, n.exp2, LG_EXP2_HEX, n.actq, err) ||
         lg_emit_sampler(&ctx, n.smp, &sp, err) || emit_koff(&ctx, &n, qm, err) ||

@@ -148,16 +148,27 @@ int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, con
 }
 
 int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
-                    const lg_luts *t, lg_err *err)
+                    const lg_luts *t, int32_t mul_share, lg_err *err)
 {
+    if (mul_share)
+        return emit_interp_unit(ctx, "lg_sigmoid_share", module, lut_file, t->sigmoid, LG_SIG_N,
+                                "sigmoid",
+                                "1 cycle, one table lookup (interpolation operands) per cycle "
+                                "(ce = 0 holds)",
+                                0, err);
     return emit_interp_unit(ctx, "lg_sigmoid", module, lut_file, t->sigmoid, LG_SIG_N,
                             "sigmoid", "3 cycles, one result per cycle (ce = 0 stalls)", 0,
                             err);
 }
 
 int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
-                   const lg_luts *t, lg_err *err)
+                   const lg_luts *t, int32_t mul_share, lg_err *err)
 {
+    if (mul_share)
+        return emit_interp_unit(ctx, "lg_sincos_share", module, lut_file, t->sine, LG_SIN_N,
+                                "sine",
+                                "1 cycle, one table lookup (sin or cos operands) per cycle", 1,
+                                err);
     return emit_interp_unit(ctx, "lg_sincos", module, lut_file, t->sine, LG_SIN_N, "sine",
                             "3 cycles, one sin/cos pair per cycle (ce = 0 stalls)", 1, err);
 }

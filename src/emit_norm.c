@@ -1,6 +1,11 @@
 // RMSNorm unit (rtl_templates/lg_rmsnorm.v, C twin lg_ref_rmsnorm in
 // src/ref_rmsnorm.c): the gain image, the eps table and the gain exponents
 // baked into case statements, and the width of the sum of squares.
+// With mul_share the lean form rtl_templates/lg_rmsnorm_share.v is emitted
+// under the same module name: one 16x16 multiplier, the inverse square root
+// inline (it reads the rsqrt seed image itself; rsqrt_module is not used),
+// 9 * dim + AW + 35 cycles per vector (AW = max(sum width, 34)) instead of
+// dim + 2 * ceil(dim / VL) + 16.
 #include "llamagen/emit_units2.h"
 
 #include <stdio.h>
@@ -8,6 +13,15 @@
 #include <string.h>
 
 #define N_EPS (LG_A16_SHIFT_MAX + 1)
+
+int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl)
+{
+    if (u->mul_share) {
+        int aw = lg_rmsnorm_sum_width(u->dim, u->eps_tab);
+        return 9 * u->dim + (aw > 34 ? aw : 34) + 35;
+    }
+    return u->dim + 2 * ((u->dim + vl - 1) / vl) + 16;
+}
 
 int lg_rmsnorm_sum_width(int32_t dim, const uint64_t *eps_tab)
 {
@@ -28,6 +42,11 @@ static int check_unit(const lg_rmsnorm_unit *u, int s_w, lg_err *err)
         return lg_fail(err, "%s: %d gain vectors of %d do not fit", u->module, u->nvec, u->dim);
     if (s_w > 64)
         return lg_fail(err, "%s: sum of squares needs %d bits (max 64)", u->module, s_w);
+    // Lean form: sel * DIM by repeated addition unless dim is a power of two,
+    // done before the output pass (at least dim + 60 cycles later).
+    if (u->mul_share && (u->dim & (u->dim - 1)) != 0 && u->nvec - 1 > u->dim + 60)
+        return lg_fail(err, "%s: %d gain vectors of %d: too many for the lean form", u->module,
+                       u->nvec, u->dim);
     for (int v = 0; v < u->nvec; v++) {
         const lg_qvec *g = &u->gains[v];
         if (g->n != u->dim)
@@ -103,10 +122,40 @@ int lg_emit_rmsnorm(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, lg_err *err)
         free(gc);
         return lg_fail(err, "%s: out of memory", u->module);
     }
-    char dim[16], nvec[16], sw[16], lat[160];
+    char dim[16], nvec[16], sw[16], lat[200], tw[16], tmin[16];
     snprintf(dim, sizeof dim, "%d", u->dim);
     snprintf(nvec, sizeof nvec, "%d", u->nvec);
     snprintf(sw, sizeof sw, "%d", s_w);
+    if (u->mul_share) {
+        // The seed table layout of the image lg_emit_lut_image writes (the
+        // same deterministic tables as the model's).
+        lg_luts t;
+        lg_luts_build(&t);
+        uint32_t lo = t.rsqrt[0], hi = t.rsqrt[0];
+        for (int i = 0; i < LG_RSQRT_N; i++) {
+            lo = t.rsqrt[i] < lo ? t.rsqrt[i] : lo;
+            hi = t.rsqrt[i] > hi ? t.rsqrt[i] : hi;
+        }
+        int w = lg_bitlen(hi - lo) > 0 ? lg_bitlen(hi - lo) : 1;
+        snprintf(tw, sizeof tw, "%d", w);
+        snprintf(tmin, sizeof tmin, "16'd%u", lo);
+        snprintf(lat, sizeof lat,
+                 "%d cycles per vector at full rate, any VL (9 * dim + max(%d, 34) + 35, "
+                 "first input to done); one 16x16 multiplier",
+                 lg_rmsnorm_cycles(u, 1), s_w);
+        lg_subst svars[] = {
+            {"MODULE", u->module},       {"RSQRT_FILE", u->rsqrt_file},
+            {"GAIN_FILE", u->gain_file}, {"DIM", dim},
+            {"NVEC", nvec},              {"S_W", sw},
+            {"EPS_CASES", ec},           {"GEXP_CASES", gc},
+            {"T_W", tw},                 {"T_MIN", tmin},
+        };
+        rc = lg_emit_module(ctx, u->module, "lg_rmsnorm_share", svars,
+                            (int)(sizeof svars / sizeof svars[0]), lat, err);
+        free(ec);
+        free(gc);
+        return rc;
+    }
     snprintf(lat, sizeof lat,
              "%d cycles per vector at full rate with VL 1 (dim + 2 * ceil(%d / VL) + 16, "
              "first input to done)",

@@ -1,5 +1,10 @@
 // RoPE unit (rtl_templates/lg_rope.v, C twin lg_ref_rope in src/ref_rope.c):
 // the phase increment image and the head size.
+//
+// Latency: x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1] after 8, one
+// element per cycle. mul_share 1 (rtl_templates/lg_rope_share.v, one 16x16
+// multiplier, sincos_module emitted with mul_share 1): y[2j] after 12 cycles,
+// y[2j+1] after 16, one pair per 17 cycles.
 #include "llamagen/emit_units2.h"
 
 #include <stdio.h>
@@ -28,15 +33,21 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err)
     char hs[16], nh[16], lat[160];
     snprintf(hs, sizeof hs, "%d", u->head_size);
     snprintf(nh, sizeof nh, "%d", u->n_heads);
-    snprintf(lat, sizeof lat,
-             "7 cycles from the handshake of x[2j+1] to y[2j] (y[2j+1] one later), one element "
-             "per cycle; head_size %d",
-             u->head_size);
+    if (u->mul_share)
+        snprintf(lat, sizeof lat,
+                 "12 cycles from the handshake of x[2j+1] to y[2j] (y[2j+1] after 16), one "
+                 "pair per 17 cycles; head_size %d",
+                 u->head_size);
+    else
+        snprintf(lat, sizeof lat,
+                 "7 cycles from the handshake of x[2j+1] to y[2j] (y[2j+1] one later), one "
+                 "element per cycle; head_size %d",
+                 u->head_size);
     lg_subst vars[] = {
         {"MODULE", u->module},     {"SINCOS_MODULE", u->sincos_module},
         {"INC_FILE", u->inc_file}, {"SINE_FILE", u->sine_file},
         {"N_HEADS", nh},           {"HEAD_SIZE", hs},
     };
-    return lg_emit_module(ctx, u->module, "lg_rope", vars, (int)(sizeof vars / sizeof vars[0]),
-                          lat, err);
+    return lg_emit_module(ctx, u->module, u->mul_share ? "lg_rope_share" : "lg_rope", vars,
+                          (int)(sizeof vars / sizeof vars[0]), lat, err);
 }

@@ -2,14 +2,22 @@
 // lg_residual.v, C twins in src/ref_silu.c).
 #include "llamagen/emit_units2.h"
 
+// Latency: 6 cycles, one element per cycle. mul_share 1
+// (rtl_templates/lg_silu_gate_share.v, one 16x16 multiplier, sigmoid_module
+// emitted with mul_share 1): 9 cycles, one element per 9 cycles.
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
-                      const char *sigmoid_file, lg_err *err)
+                      const char *sigmoid_file, int32_t mul_share, lg_err *err)
 {
     lg_subst vars[] = {
         {"MODULE", module},
         {"SIGMOID_MODULE", sigmoid_module},
         {"SIGMOID_FILE", sigmoid_file},
     };
+    if (mul_share)
+        return lg_emit_module(ctx, module, "lg_silu_gate_share", vars, 3,
+                              "9 cycles, one element per 9 cycles (joined h1/h3 streams, one "
+                              "shared multiplier)",
+                              err);
     return lg_emit_module(ctx, module, "lg_silu_gate", vars, 3,
                           "6 cycles, one element per cycle (joined h1/h3 streams)", err);
 }

@@ -22,7 +22,11 @@
 //                  vectors as above
 //   rope_260k      260k: head_size 8, theta 10000 (q: 8 heads, k: 4 heads)
 //   rope_h128      llama3-8b: head_size 128, theta 500000 (4 heads per vector)
+//   rope_260k_share, rope_h128_share  the same two with mul_share 1
+//                  (lg_rope_share.v + lg_sincos_share.v)
 //   silu_260k      260k: SiLU gate and residual add (element-wise, any length)
+//   silu_260k_share  the SiLU gate with mul_share 1 (lg_silu_gate_share.v +
+//                  lg_sigmoid_share.v)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 // realpath
 #endif
@@ -111,8 +115,8 @@ static int gen_lut(const lg_luts *t, lg_err *err)
         return -1;
     int rc = lg_emit_lut_images(&ctx, t, err) ||
              lg_emit_exp2(&ctx, "lg_exp2", LG_EXP2_HEX, t, err) ||
-             lg_emit_sigmoid(&ctx, "lg_sigmoid", LG_SIGMOID_HEX, t, err) ||
-             lg_emit_sincos(&ctx, "lg_sincos", LG_SINE_HEX, t, err) ||
+             lg_emit_sigmoid(&ctx, "lg_sigmoid", LG_SIGMOID_HEX, t, 0, err) ||
+             lg_emit_sincos(&ctx, "lg_sincos", LG_SINE_HEX, t, 0, err) ||
              lg_emit_rsqrt(&ctx, "lg_rsqrt", LG_RSQRT_HEX, t, err);
     lg_emit_ctx_free(&ctx);
     return rc ? -1 : 0;
@@ -145,10 +149,18 @@ static int gen_norm(const norm_cfg *c, const lg_luts *t, lg_err *err)
         return -1;
     snprintf(gfile, sizeof gfile, "%s_gain.hex", c->module);
     lg_rmsnorm_unit u = {c->module, "lg_rsqrt", LG_RSQRT_HEX, gfile, c->dim, c->nvec, c->gains,
-                         c->eps_tab};
+                         c->eps_tab, 0};
+    // The lean form (mul_share) of the same configuration: module <module>s.
+    char smod[64], sgfile[80];
+    snprintf(smod, sizeof smod, "%ss", c->module);
+    snprintf(sgfile, sizeof sgfile, "%s_gain.hex", smod);
+    lg_rmsnorm_unit us = u;
+    us.module = smod;
+    us.gain_file = sgfile;
+    us.mul_share = 1;
     int rc = lg_emit_lut_image(&ctx, LG_LUT_RSQRT, t, err) ||
              lg_emit_rsqrt(&ctx, "lg_rsqrt", LG_RSQRT_HEX, t, err) ||
-             lg_emit_rmsnorm(&ctx, &u, err);
+             lg_emit_rmsnorm(&ctx, &u, err) || lg_emit_rmsnorm(&ctx, &us, err);
     lg_emit_ctx_free(&ctx);
     if (rc)
         return -1;
@@ -211,7 +223,12 @@ static int norm_260k(norm_cfg *c, lg_err *err)
 static int norm_synth(norm_cfg *c, const char *name, const char *module, const char *preset_name,
                       int dim, int eps_zero, lg_err *err)
 {
-    static const int exps[3] = {-12, -3, 4};
+    static const int exps_std[3] = {-12, -3, 4};
+    // rmsnorm_w64 (lean form only): shifts past 47 (-32), 33..47 (-20) and
+    // left shifts down to -18 (18, the vector the bench sends zeros and
+    // single +-1 with).
+    static const int exps_wide[3] = {-32, -20, 18};
+    const int *exps = strcmp(name, "rmsnorm_w64") == 0 ? exps_wide : exps_std;
     if (lg_config_preset(preset_name, &c->cfg, err))
         return -1;
     if (eps_zero)
@@ -253,8 +270,9 @@ static void norm_free(norm_cfg *c)
 // ---- rope -----------------------------------------------------------------------------
 
 static int gen_rope(const char *name, const char *module, const char *preset_name, int n_heads,
-                    const lg_luts *t, lg_err *err)
+                    int32_t mul_share, const lg_luts *t, lg_err *err)
 {
+    const char *sincos = mul_share ? "lg_sincos_share" : "lg_sincos";
     lg_config cfg;
     if (lg_config_preset(preset_name, &cfg, err))
         return -1;
@@ -272,9 +290,9 @@ static int gen_rope(const char *name, const char *module, const char *preset_nam
     if (open_cfg(&ctx, dir, sizeof dir, rtl, sizeof rtl, name, &cfg, err))
         return -1;
     snprintf(ifile, sizeof ifile, "%s_inc.hex", module);
-    lg_rope_unit u = {module, "lg_sincos", LG_SINE_HEX, ifile, n_heads, head_size, inc};
+    lg_rope_unit u = {module, sincos, LG_SINE_HEX, ifile, n_heads, head_size, inc, mul_share};
     int rc = lg_emit_lut_image(&ctx, LG_LUT_SINE, t, err) ||
-             lg_emit_sincos(&ctx, "lg_sincos", LG_SINE_HEX, t, err) ||
+             lg_emit_sincos(&ctx, sincos, LG_SINE_HEX, t, mul_share, err) ||
              lg_emit_rope(&ctx, &u, err);
     lg_emit_ctx_free(&ctx);
     if (rc)
@@ -302,9 +320,19 @@ static int gen_silu(const lg_luts *t, lg_err *err)
         open_cfg(&ctx, dir, sizeof dir, rtl, sizeof rtl, "silu_260k", &cfg, err))
         return -1;
     int rc = lg_emit_lut_image(&ctx, LG_LUT_SIGMOID, t, err) ||
-             lg_emit_sigmoid(&ctx, "lg_sigmoid", LG_SIGMOID_HEX, t, err) ||
-             lg_emit_silu_gate(&ctx, "lg_silu_gate", "lg_sigmoid", LG_SIGMOID_HEX, err) ||
+             lg_emit_sigmoid(&ctx, "lg_sigmoid", LG_SIGMOID_HEX, t, 0, err) ||
+             lg_emit_silu_gate(&ctx, "lg_silu_gate", "lg_sigmoid", LG_SIGMOID_HEX, 0, err) ||
              lg_emit_residual(&ctx, "lg_residual", err);
+    lg_emit_ctx_free(&ctx);
+    if (rc)
+        return -1;
+    // mul_share form (one shared multiplier)
+    if (open_cfg(&ctx, dir, sizeof dir, rtl, sizeof rtl, "silu_260k_share", &cfg, err))
+        return -1;
+    rc = lg_emit_lut_image(&ctx, LG_LUT_SIGMOID, t, err) ||
+         lg_emit_sigmoid(&ctx, "lg_sigmoid_share", LG_SIGMOID_HEX, t, 1, err) ||
+         lg_emit_silu_gate(&ctx, "lg_silu_gate_share", "lg_sigmoid_share", LG_SIGMOID_HEX, 1,
+                           err);
     lg_emit_ctx_free(&ctx);
     return rc ? -1 : 0;
 }
@@ -385,12 +413,16 @@ static int gen_wrappers(lg_err *err)
     fprintf(f, WRAP_HEAD, g_command,
             "RMSNorm VL 1: dim 64 (a_*, rmsnorm_260k), 4096 (b_*, rmsnorm_d4096), 288 (c_*,\n"
             "// rmsnorm_15m); VL 16: dim 64 (d_*); VL 4: dim 288 (e_*); dim 172 (rmsnorm_h172)\n"
-            "// at VL 16 (f_*) and VL 8 (g_*).");
+            "// at VL 16 (f_*) and VL 8 (g_*). Lean form (mul_share): dim 64 VL 1 (h_*),\n"
+            "// 4096 VL 1 (i_*), 172 VL 8 (j_*), 288 VL 4 (k_*), rmsnorm_w64 VL 2 (l_*).");
     fprintf(f, "module tb_rmsnorm_top (\n    input  wire clk,\n    input  wire rst");
-    enum { N_NORM = 7 };
-    const char *pre[N_NORM] = {"a", "b", "c", "d", "e", "f", "g"};
-    const int sel_w[N_NORM] = {4, 2, 2, 4, 2, 2, 2};
-    const int vl[N_NORM] = {1, 1, 1, 16, 4, 16, 8};
+    // h_* .. l_*: the lean form (mul_share, modules <module>s) at dim 64 VL 1
+    // (the iCEBreaker shape), 4096 VL 1, 172 VL 8, 288 VL 4 and the extreme
+    // gain exponents of rmsnorm_w64 at VL 2.
+    enum { N_NORM = 12 };
+    const char *pre[N_NORM] = {"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l"};
+    const int sel_w[N_NORM] = {4, 2, 2, 4, 2, 2, 2, 4, 2, 2, 2, 2};
+    const int vl[N_NORM] = {1, 1, 1, 16, 4, 16, 8, 1, 1, 8, 4, 2};
     for (int k = 0; k < N_NORM; k++)
         fprintf(f,
                 ",\n    input  wire %s_s_valid,\n    output wire %s_s_ready,\n"
@@ -401,11 +433,13 @@ static int gen_wrappers(lg_err *err)
                 pre[k], pre[k], pre[k], sel_w[k] - 1, pre[k], pre[k], pre[k], 32 * vl[k] - 1,
                 pre[k], pre[k], pre[k]);
     fprintf(f, "\n);\n\n");
-    const char *mods[N_NORM] = {"lg_rmsnorm_d64",  "lg_rmsnorm_d4096", "lg_rmsnorm_d288",
-                                "lg_rmsnorm_d64",  "lg_rmsnorm_d288",  "lg_rmsnorm_d172",
-                                "lg_rmsnorm_d172"};
-    const char *cfgs[N_NORM] = {"rmsnorm_260k", "rmsnorm_d4096", "rmsnorm_15m", "rmsnorm_260k",
-                                "rmsnorm_15m",  "rmsnorm_h172",  "rmsnorm_h172"};
+    const char *mods[N_NORM] = {"lg_rmsnorm_d64",   "lg_rmsnorm_d4096",  "lg_rmsnorm_d288",
+                                "lg_rmsnorm_d64",   "lg_rmsnorm_d288",   "lg_rmsnorm_d172",
+                                "lg_rmsnorm_d172",  "lg_rmsnorm_d64s",   "lg_rmsnorm_d4096s",
+                                "lg_rmsnorm_d172s", "lg_rmsnorm_d288s",  "lg_rmsnorm_w64s"};
+    const char *cfgs[N_NORM] = {"rmsnorm_260k", "rmsnorm_d4096", "rmsnorm_15m",  "rmsnorm_260k",
+                                "rmsnorm_15m",  "rmsnorm_h172",  "rmsnorm_h172", "rmsnorm_260k",
+                                "rmsnorm_d4096", "rmsnorm_h172", "rmsnorm_15m",  "rmsnorm_w64"};
     for (int k = 0; k < N_NORM; k++) {
         char g[64];
         snprintf(g, sizeof g, "%s_gain.hex", mods[k]);
@@ -424,15 +458,19 @@ static int gen_wrappers(lg_err *err)
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
 
-    // ---- tb_rope: head_size 8 as q (8 heads) and k (4 heads), head_size 128 (4 heads).
+    // ---- tb_rope: head_size 8 as q (8 heads) and k (4 heads), head_size 128 (4 heads);
+    // mul_share: head_size 8 with q and k in one vector (12 heads, as the decoder),
+    // head_size 128 (3 heads).
     snprintf(dir, sizeof dir, "%s/tb_rope", g_root);
     if (mkdir_p(dir, err) || !(f = open_out(dir, "tb_rope_top.v", err)))
         return -1;
     fprintf(f, WRAP_HEAD, g_command,
-            "RoPE head_size 8 q (a_*, 8 heads), k (b_*, 4 heads); head_size 128 (c_*, 4 heads).");
+            "RoPE head_size 8 q (a_*, 8 heads), k (b_*, 4 heads); head_size 128 (c_*, 4 heads);\n"
+            "// mul_share: head_size 8 (d_*, 12 heads), head_size 128 (e_*, 3 heads).");
     fprintf(f, "module tb_rope_top (\n    input  wire clk,\n    input  wire rst");
-    const char *rp[3] = {"a", "b", "c"};
-    for (int k = 0; k < 3; k++)
+    enum { N_ROPE = 5 };
+    const char *rp[N_ROPE] = {"a", "b", "c", "d", "e"};
+    for (int k = 0; k < N_ROPE; k++)
         fprintf(f,
                 ",\n    input  wire %s_s_valid,\n    output wire %s_s_ready,\n"
                 "    input  wire [31:0] %s_s_data,\n    input  wire [31:0] %s_s_pos,\n"
@@ -440,10 +478,12 @@ static int gen_wrappers(lg_err *err)
                 "    output wire [31:0] %s_m_data,\n    output wire %s_m_last",
                 rp[k], rp[k], rp[k], rp[k], rp[k], rp[k], rp[k], rp[k]);
     fprintf(f, "\n);\n\n");
-    const char *rmod[3] = {"lg_rope_h8", "lg_rope_h8", "lg_rope_h128"};
-    const char *rcfg[3] = {"rope_260k", "rope_260k", "rope_h128"};
-    const int rheads[3] = {8, 4, 4};
-    for (int k = 0; k < 3; k++) {
+    const char *rmod[N_ROPE] = {"lg_rope_h8", "lg_rope_h8", "lg_rope_h128", "lg_rope_h8_share",
+                                "lg_rope_h128_share"};
+    const char *rcfg[N_ROPE] = {"rope_260k", "rope_260k", "rope_h128", "rope_260k_share",
+                                "rope_h128_share"};
+    const int rheads[N_ROPE] = {8, 4, 4, 12, 3};
+    for (int k = 0; k < N_ROPE; k++) {
         char inc[64];
         snprintf(inc, sizeof inc, "%s_inc.hex", rmod[k]);
         fprintf(f,
@@ -460,11 +500,13 @@ static int gen_wrappers(lg_err *err)
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
 
-    // ---- tb_silu: SiLU gate (g_*) and residual add (r_*).
+    // ---- tb_silu: SiLU gate (g_*), its mul_share form (s_*) and residual add (r_*).
     snprintf(dir, sizeof dir, "%s/tb_silu", g_root);
     if (mkdir_p(dir, err) || !(f = open_out(dir, "tb_silu_top.v", err)))
         return -1;
-    fprintf(f, WRAP_HEAD, g_command, "SiLU gate (g_*) and residual add (r_*), silu_260k.");
+    fprintf(f, WRAP_HEAD, g_command,
+            "SiLU gate (g_*) and residual add (r_*), silu_260k; SiLU gate mul_share (s_*),\n"
+            "// silu_260k_share.");
     fprintf(f,
             "module tb_silu_top (\n"
             "    input  wire        clk,\n    input  wire        rst,\n"
@@ -474,6 +516,12 @@ static int gen_wrappers(lg_err *err)
             "    input  wire [31:0] g_h3_data,\n"
             "    output wire        g_m_valid,\n    input  wire        g_m_ready,\n"
             "    output wire [31:0] g_m_data,\n"
+            "    input  wire        s_h1_valid,\n    output wire        s_h1_ready,\n"
+            "    input  wire [31:0] s_h1_data,\n"
+            "    input  wire        s_h3_valid,\n    output wire        s_h3_ready,\n"
+            "    input  wire [31:0] s_h3_data,\n"
+            "    output wire        s_m_valid,\n    input  wire        s_m_ready,\n"
+            "    output wire [31:0] s_m_data,\n"
             "    input  wire        r_x_valid,\n    output wire        r_x_ready,\n"
             "    input  wire [31:0] r_x_data,\n"
             "    input  wire        r_d_valid,\n    output wire        r_d_ready,\n"
@@ -486,13 +534,19 @@ static int gen_wrappers(lg_err *err)
             "    .s_h1_valid(g_h1_valid), .s_h1_ready(g_h1_ready), .s_h1_data(g_h1_data),\n"
             "    .s_h3_valid(g_h3_valid), .s_h3_ready(g_h3_ready), .s_h3_data(g_h3_data),\n"
             "    .m_valid(g_m_valid), .m_ready(g_m_ready), .m_data(g_m_data));\n\n"
+            "lg_silu_gate_share #(.SIGMOID_FILE(\"%s\")) silu_share_i (\n"
+            "    .clk(clk), .rst(rst),\n"
+            "    .s_h1_valid(s_h1_valid), .s_h1_ready(s_h1_ready), .s_h1_data(s_h1_data),\n"
+            "    .s_h3_valid(s_h3_valid), .s_h3_ready(s_h3_ready), .s_h3_data(s_h3_data),\n"
+            "    .m_valid(s_m_valid), .m_ready(s_m_ready), .m_data(s_m_data));\n\n"
             "lg_residual residual_i (\n"
             "    .clk(clk), .rst(rst),\n"
             "    .s_x_valid(r_x_valid), .s_x_ready(r_x_ready), .s_x_data(r_x_data),\n"
             "    .s_d_valid(r_d_valid), .s_d_ready(r_d_ready), .s_d_data(r_d_data),\n"
             "    .m_valid(r_m_valid), .m_ready(r_m_ready), .m_data(r_m_data));\n\n"
             "endmodule\n\n`resetall\n",
-            abs_file(a, sizeof a, "silu_260k", LG_SIGMOID_HEX));
+            abs_file(a, sizeof a, "silu_260k", LG_SIGMOID_HEX),
+            abs_file(b, sizeof b, "silu_260k_share", LG_SIGMOID_HEX));
     fclose(f);
     return 0;
 }
@@ -518,7 +572,7 @@ int main(int argc, char **argv)
 
     lg_luts t;
     lg_luts_build(&t);
-    norm_cfg n64 = {0}, n4096 = {0}, n288 = {0}, n172 = {0};
+    norm_cfg n64 = {0}, n4096 = {0}, n288 = {0}, n172 = {0}, nw64 = {0};
     int rc = gen_lut(&t, &err) || norm_260k(&n64, &err) || gen_norm(&n64, &t, &err) ||
              norm_synth(&n4096, "rmsnorm_d4096", "lg_rmsnorm_d4096", "llama2-7b", 0, 1, &err) ||
              gen_norm(&n4096, &t, &err) ||
@@ -526,13 +580,18 @@ int main(int argc, char **argv)
              gen_norm(&n288, &t, &err) ||
              norm_synth(&n172, "rmsnorm_h172", "lg_rmsnorm_d172", "260k", 172, 0, &err) ||
              gen_norm(&n172, &t, &err) ||
-             gen_rope("rope_260k", "lg_rope_h8", "260k", 8, &t, &err) ||
-             gen_rope("rope_h128", "lg_rope_h128", "llama3-8b", 4, &t, &err) ||
+             norm_synth(&nw64, "rmsnorm_w64", "lg_rmsnorm_w64", "260k", 0, 1, &err) ||
+             gen_norm(&nw64, &t, &err) ||
+             gen_rope("rope_260k", "lg_rope_h8", "260k", 8, 0, &t, &err) ||
+             gen_rope("rope_h128", "lg_rope_h128", "llama3-8b", 4, 0, &t, &err) ||
+             gen_rope("rope_260k_share", "lg_rope_h8_share", "260k", 12, 1, &t, &err) ||
+             gen_rope("rope_h128_share", "lg_rope_h128_share", "llama3-8b", 4, 1, &t, &err) ||
              gen_silu(&t, &err) || gen_wrappers(&err);
     norm_free(&n64);
     norm_free(&n4096);
     norm_free(&n288);
     norm_free(&n172);
+    norm_free(&nw64);
     if (rc) {
         fprintf(stderr, "gen_lut_units: %s\n", err.msg);
         return 1;

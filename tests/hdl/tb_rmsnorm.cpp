@@ -6,6 +6,10 @@
 //   VL 1: d64, d4096, d288      VL 16: d64 (4 beats), d172 (11 beats, the
 //   VL 4: d288 (72 beats)              last 12 of 16 lanes)
 //                               VL 8:  d172 (22 beats, the last 4 of 8 lanes)
+// and the lean form (mul_share, modules lg_rmsnorm_d*s: one multiplier) at
+//   VL 1: d64 (the iCEBreaker shape), d4096   VL 8: d172   VL 4: d288
+//   VL 2: w64 (rmsnorm_w64: gain exponents -32, -20, 18 for output shifts
+//         past 47 and below -15)
 //
 // The gains, exponents and eps table come from each config's bench_data.txt
 // (written by gen_lut_units with the RTL). Each instance gets vectors of many
@@ -13,7 +17,8 @@
 // wide dynamic range, random scales) with a random gain vector. The first two
 // vectors run at full rate (s_valid and m_ready held high) and must take
 // exactly the promised DIM + 2 * NR + 16 cycles (NR = ceil(DIM / VL) output
-// beats; 3 * DIM + 16 at VL 1) from the first input handshake to done; the
+// beats; 3 * DIM + 16 at VL 1; lean form 9 * DIM + max(S_W, 34) + 35, as
+// lg_rmsnorm_cycles says) from the first input handshake to done; the
 // rest randomize s_valid gaps and m_ready backpressure. Every output bit of
 // every element (element b * VL + i in lane i of beat b) and m_last (on beat
 // NR - 1 only) are compared; the padding lanes past DIM in the last beat must
@@ -23,6 +28,7 @@
 #include "testb.h"
 
 extern "C" {
+#include "llamagen/emit_units2.h"
 #include "llamagen/ref.h"
 }
 
@@ -174,6 +180,7 @@ struct NormBench {
     const char *name;
     const char *cfg; // bench_data.txt directory
     int vl;          // elements per output beat
+    int share;       // lean form (mul_share)
     NormData d;
     NormPort p;
     lg_luts *t;
@@ -201,7 +208,11 @@ struct NormBench {
     void setup()
     {
         nr = (d.dim + vl - 1) / vl;
-        promised = d.dim + 2 * nr + 16;
+        lg_rmsnorm_unit u = {};
+        u.dim = d.dim;
+        u.eps_tab = d.eps.data();
+        u.mul_share = share;
+        promised = lg_rmsnorm_cycles(&u, vl);
         m_data_seen.assign((size_t)vl, 0);
         for (int v = 0; v < nvec; v++) {
             Vec vec;
@@ -336,11 +347,16 @@ int main(int argc, char **argv)
         {"rmsnorm_260k", "rmsnorm_260k", 1},        {"rmsnorm_d4096", "rmsnorm_d4096", 1},
         {"rmsnorm_15m", "rmsnorm_15m", 1},          {"rmsnorm_260k_vl16", "rmsnorm_260k", 16},
         {"rmsnorm_15m_vl4", "rmsnorm_15m", 4},      {"rmsnorm_h172_vl16", "rmsnorm_h172", 16},
-        {"rmsnorm_h172_vl8", "rmsnorm_h172", 8},
+        {"rmsnorm_h172_vl8", "rmsnorm_h172", 8},    {"rmsnorm_260k_share", "rmsnorm_260k", 1, 1},
+        {"rmsnorm_d4096_share", "rmsnorm_d4096", 1, 1},
+        {"rmsnorm_h172_vl8_share", "rmsnorm_h172", 8, 1},
+        {"rmsnorm_15m_vl4_share", "rmsnorm_15m", 4, 1},
+        {"rmsnorm_w64_vl2_share", "rmsnorm_w64", 2, 1},
     };
-    const int nvecs[] = {60, 14, 40, 60, 40, 40, 40};
+    const int nvecs[] = {60, 14, 40, 60, 40, 40, 40, 60, 14, 40, 40, 80};
     NormBench &a = nb_all[0], &b = nb_all[1], &c = nb_all[2], &dd = nb_all[3], &e = nb_all[4],
-              &f = nb_all[5], &g = nb_all[6];
+              &f = nb_all[5], &g = nb_all[6], &h = nb_all[7], &ii = nb_all[8],
+              &j = nb_all[9], &kk = nb_all[10], &l = nb_all[11];
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_sel, &m->a_s_data,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_done, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_sel, &m->b_s_data,
@@ -355,6 +371,19 @@ int main(int argc, char **argv)
            &m->f_m_valid, &m->f_m_ready, &m->f_m_last, &m->f_done, m->f_m_data.data()};
     g.p = {&m->g_s_valid, &m->g_s_ready, &m->g_s_sel, &m->g_s_data,
            &m->g_m_valid, &m->g_m_ready, &m->g_m_last, &m->g_done, m->g_m_data.data()};
+    h.p = {&m->h_s_valid, &m->h_s_ready, &m->h_s_sel, &m->h_s_data,
+           &m->h_m_valid, &m->h_m_ready, &m->h_m_last, &m->h_done, &m->h_m_data};
+    ii.p = {&m->i_s_valid, &m->i_s_ready, &m->i_s_sel, &m->i_s_data,
+            &m->i_m_valid, &m->i_m_ready, &m->i_m_last, &m->i_done, &m->i_m_data};
+    j.p = {&m->j_s_valid, &m->j_s_ready, &m->j_s_sel, &m->j_s_data,
+           &m->j_m_valid, &m->j_m_ready, &m->j_m_last, &m->j_done, m->j_m_data.data()};
+    kk.p = {&m->k_s_valid, &m->k_s_ready, &m->k_s_sel, &m->k_s_data,
+            &m->k_m_valid, &m->k_m_ready, &m->k_m_last, &m->k_done, m->k_m_data.data()};
+    l.p = {&m->l_s_valid, &m->l_s_ready, &m->l_s_sel, &m->l_s_data,
+           &m->l_m_valid, &m->l_m_ready, &m->l_m_last, &m->l_done, (const uint32_t *)&m->l_m_data};
+    static_assert(sizeof(m->j_m_data) == 8 * 4 && sizeof(m->k_m_data) == 4 * 4 &&
+                      sizeof(m->l_m_data) == 2 * 4,
+                  "m_data widths of the lean VL 8 / 4 instances");
     static_assert(sizeof(m->d_m_data) == 16 * 4 && sizeof(m->e_m_data) == 4 * 4 &&
                       sizeof(m->f_m_data) == 16 * 4 && sizeof(m->g_m_data) == 8 * 4,
                   "m_data widths of the VL 16 / 4 / 16 / 8 instances");
@@ -406,8 +435,15 @@ int main(int argc, char **argv)
               nb->padded == (uint64_t)nb->nvec * (nb->nr * nb->vl - nb->d.dim);
     }
     // rmsnorm_d4096 is there for the extremes: left shifts and shifts past 30.
-    if (b.sh_min >= 0 || b.sh_max <= 30) {
-        std::printf("rmsnorm_d4096: output shifts %d..%d miss the extremes\n", b.sh_min, b.sh_max);
+    // The lean d4096 instance also covers r <= -16 (0 or saturation) and r > 47.
+    for (NormBench *x : {&b, &ii})
+        if (x->sh_min >= 0 || x->sh_max <= 30) {
+            std::printf("%s: output shifts %d..%d miss the extremes\n", x->name, x->sh_min,
+                        x->sh_max);
+            ok = false;
+        }
+    if (l.sh_min > -16 || l.sh_max < 48) {
+        std::printf("%s: output shifts %d..%d miss -16 and 48\n", l.name, l.sh_min, l.sh_max);
         ok = false;
     }
     return tb.finish(ok);

@@ -1,6 +1,8 @@
 // tb_rope: lg_rope_h8 (rope_260k: head_size 8, theta 10000) as q (8 heads) and
 // k (4 heads), and lg_rope_h128 (rope_h128: head_size 128, theta 500000,
-// 4 heads) against the C twin lg_ref_rope.
+// 4 heads) against the C twin lg_ref_rope; the mul_share forms (one shared
+// 16x16 multiplier) lg_rope_h8_share (12 heads: q and k in one vector, as the
+// decoder uses it) and lg_rope_h128_share (3 heads).
 //
 // The phase increments come from each config's bench_data.txt (written by
 // gen_lut_units with the RTL). Positions cover 0, 1, the 260k context end,
@@ -8,7 +10,9 @@
 // +-(2^31 - 1) (saturation). The first two vectors of each instance run at
 // full rate and every element must come out exactly at the promised latency
 // (element 2j 7 cycles after the handshake of element 2j+1, element 2j+1
-// one cycle later); the rest randomize s_valid gaps and m_ready backpressure.
+// one cycle later; mul_share: 12 and 16 cycles, which with s_ready also
+// checks the 17-cycle pair period); the rest randomize s_valid gaps and
+// m_ready backpressure.
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_rope_top (verilated with --prefix Vdut)
 #include "testb.h"
@@ -27,7 +31,6 @@ extern "C" {
 #error "LG_HDL_ROOT (the generated bench root, build/hdl) must be defined"
 #endif
 
-static const int LAT = 7; // x[2j+1] handshake cycle -> y[2j] valid (cycles)
 
 static uint64_t rng_state;
 static uint64_t rnd64()
@@ -88,6 +91,7 @@ struct RopeBench {
     RopePort p;
     lg_luts *t;
     int full_rate, nvec;
+    int lat0 = 7, lat1 = 8; // x[2j+1] handshake cycle -> y[2j], y[2j+1] valid (cycles)
 
     struct Vec {
         std::vector<int32_t> x, want;
@@ -193,9 +197,9 @@ struct RopeBench {
         }
         if (s_fire) {
             if (sent < full_rate && in_pos % 2 == 1) {
-                // handshake in cycle `cycle - 1`: y[2j] in cycle +LAT, y[2j+1] +LAT+1
-                due.push_back(cycle - 1 + LAT);
-                due.push_back(cycle - 1 + LAT + 1);
+                // handshake in cycle `cycle - 1`: y[2j] in cycle +lat0, y[2j+1] +lat1
+                due.push_back(cycle - 1 + lat0);
+                due.push_back(cycle - 1 + lat1);
             }
             holding = false;
             if (++in_pos == (size_t)n()) {
@@ -216,19 +220,29 @@ int main(int argc, char **argv)
     auto *m = tb.m;
 
     RopeBench a{"rope_260k_q", 8}, b{"rope_260k_k", 4}, c{"rope_h128", 4};
+    RopeBench d{"rope_260k_share", 12}, e{"rope_h128_share", 3};
+    d.lat0 = e.lat0 = 12;
+    d.lat1 = e.lat1 = 16;
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_data, &m->a_s_pos,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_data, &m->b_s_pos,
            &m->b_m_valid, &m->b_m_ready, &m->b_m_last, &m->b_m_data};
     c.p = {&m->c_s_valid, &m->c_s_ready, &m->c_s_data, &m->c_s_pos,
            &m->c_m_valid, &m->c_m_ready, &m->c_m_last, &m->c_m_data};
+    d.p = {&m->d_s_valid, &m->d_s_ready, &m->d_s_data, &m->d_s_pos,
+           &m->d_m_valid, &m->d_m_ready, &m->d_m_last, &m->d_m_data};
+    e.p = {&m->e_s_valid, &m->e_s_ready, &m->e_s_data, &m->e_s_pos,
+           &m->e_m_valid, &m->e_m_ready, &m->e_m_last, &m->e_m_data};
     if (!load(a.inc, a.head_size, "rope_260k") || !load(b.inc, b.head_size, "rope_260k") ||
-        !load(c.inc, c.head_size, "rope_h128"))
+        !load(c.inc, c.head_size, "rope_h128") || !load(d.inc, d.head_size, "rope_260k_share") ||
+        !load(e.inc, e.head_size, "rope_h128_share"))
         return tb.finish(false);
-    RopeBench *benches[3] = {&a, &b, &c};
+    RopeBench *benches[5] = {&a, &b, &c, &d, &e};
     a.nvec = 400;
     b.nvec = 400;
     c.nvec = 60;
+    d.nvec = 300;
+    e.nvec = 40;
     for (RopeBench *rb : benches) {
         rb->t = &t;
         rb->full_rate = 2;
@@ -236,7 +250,7 @@ int main(int argc, char **argv)
     }
 
     tb.reset(3);
-    while (!(a.done() && b.done() && c.done()) && tb.cycle < 2000000) {
+    while (!(a.done() && b.done() && c.done() && d.done() && e.done()) && tb.cycle < 2000000) {
         for (RopeBench *rb : benches)
             rb->drive();
         tb.settle();

@@ -1,5 +1,6 @@
-// tb_silu: lg_silu_gate and lg_residual (silu_260k) against the C twins
-// lg_ref_silu_gate and lg_ref_residual.
+// tb_silu: lg_silu_gate and lg_residual (silu_260k) and the mul_share form
+// lg_silu_gate_share (silu_260k_share: one shared multiplier) against the C
+// twins lg_ref_silu_gate and lg_ref_residual.
 //
 // Each unit joins two input streams; every stream gets its own random valid
 // gaps and the output random backpressure. h1 sweeps [-20, 20] in Q16 (the
@@ -8,7 +9,8 @@
 // values with extremes, so both saturations are hit. The first 2 * 172 pairs
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
-// residual 1 cycle after the handshake cycle).
+// residual 1 cycle after the handshake cycle; silu mul_share 9 cycles, which
+// with its ready also checks one element per 9 cycles).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_silu_top (verilated with --prefix Vdut)
 #include "testb.h"
@@ -130,8 +132,11 @@ int main(int argc, char **argv)
     auto *m = tb.m;
 
     JoinBench g{"silu_gate", 6, 2 * 172}, r{"residual", 1, 2 * 172};
+    JoinBench sh{"silu_gate_share", 9, 2 * 172};
     g.p = {&m->g_h1_valid, &m->g_h1_ready, &m->g_h3_valid, &m->g_h3_ready,
            &m->g_m_valid,  &m->g_m_ready,  &m->g_h1_data,  &m->g_h3_data, &m->g_m_data};
+    sh.p = {&m->s_h1_valid, &m->s_h1_ready, &m->s_h3_valid, &m->s_h3_ready,
+            &m->s_m_valid,  &m->s_m_ready,  &m->s_h1_data,  &m->s_h3_data, &m->s_m_data};
     r.p = {&m->r_x_valid, &m->r_x_ready, &m->r_d_valid, &m->r_d_ready,
            &m->r_m_valid, &m->r_m_ready, &m->r_x_data,  &m->r_d_data, &m->r_m_data};
 
@@ -152,6 +157,9 @@ int main(int argc, char **argv)
     }
     g.want = g.a;
     lg_ref_silu_gate(g.want.data(), g.b.data(), (int)g.want.size(), &t);
+    sh.a = g.a; // the same stimulus for the mul_share form
+    sh.b = g.b;
+    sh.want = g.want;
     // residual: random pairs plus every pair of extremes.
     for (int32_t e1 : edge)
         for (int32_t e3 : edge) {
@@ -164,13 +172,13 @@ int main(int argc, char **argv)
     }
     r.want = r.a;
     lg_ref_residual(r.want.data(), r.b.data(), (int)r.want.size());
-    JoinBench *benches[2] = {&g, &r};
+    JoinBench *benches[3] = {&g, &r, &sh};
     for (JoinBench *jb : benches)
         for (int32_t w : jb->want)
             jb->sats += w == 0x7fffffff || w == -0x7fffffff;
 
     tb.reset(3);
-    while (!(g.done() && r.done()) && tb.cycle < 1000000) {
+    while (!(g.done() && r.done() && sh.done()) && tb.cycle < 2000000) {
         for (JoinBench *jb : benches)
             jb->drive();
         tb.settle();

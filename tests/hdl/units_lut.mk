@@ -20,23 +20,37 @@ LUT_CFG_FILES := \
 	lut_std/rtl/lg_sine_lut.hex lut_std/rtl/lg_rsqrt_lut.hex \
 	rmsnorm_260k/rtl/lg_rmsnorm_d64.v rmsnorm_260k/rtl/lg_rsqrt.v \
 	rmsnorm_260k/rtl/lg_rmsnorm_d64_gain.hex rmsnorm_260k/rtl/lg_rsqrt_lut.hex \
+	rmsnorm_260k/rtl/lg_rmsnorm_d64s.v rmsnorm_260k/rtl/lg_rmsnorm_d64s_gain.hex \
 	rmsnorm_260k/bench_data.txt \
 	rmsnorm_d4096/rtl/lg_rmsnorm_d4096.v rmsnorm_d4096/rtl/lg_rsqrt.v \
 	rmsnorm_d4096/rtl/lg_rmsnorm_d4096_gain.hex rmsnorm_d4096/rtl/lg_rsqrt_lut.hex \
+	rmsnorm_d4096/rtl/lg_rmsnorm_d4096s.v rmsnorm_d4096/rtl/lg_rmsnorm_d4096s_gain.hex \
 	rmsnorm_d4096/bench_data.txt \
 	rmsnorm_15m/rtl/lg_rmsnorm_d288.v rmsnorm_15m/rtl/lg_rsqrt.v \
 	rmsnorm_15m/rtl/lg_rmsnorm_d288_gain.hex rmsnorm_15m/rtl/lg_rsqrt_lut.hex \
+	rmsnorm_15m/rtl/lg_rmsnorm_d288s.v rmsnorm_15m/rtl/lg_rmsnorm_d288s_gain.hex \
 	rmsnorm_15m/bench_data.txt \
 	rmsnorm_h172/rtl/lg_rmsnorm_d172.v rmsnorm_h172/rtl/lg_rsqrt.v \
 	rmsnorm_h172/rtl/lg_rmsnorm_d172_gain.hex rmsnorm_h172/rtl/lg_rsqrt_lut.hex \
+	rmsnorm_h172/rtl/lg_rmsnorm_d172s.v rmsnorm_h172/rtl/lg_rmsnorm_d172s_gain.hex \
 	rmsnorm_h172/bench_data.txt \
+	rmsnorm_w64/rtl/lg_rmsnorm_w64s.v rmsnorm_w64/rtl/lg_rmsnorm_w64s_gain.hex \
+	rmsnorm_w64/rtl/lg_rsqrt_lut.hex rmsnorm_w64/bench_data.txt \
 	rope_260k/rtl/lg_rope_h8.v rope_260k/rtl/lg_sincos.v rope_260k/rtl/lg_rope_h8_inc.hex \
 	rope_260k/rtl/lg_sine_lut.hex rope_260k/bench_data.txt \
 	rope_h128/rtl/lg_rope_h128.v rope_h128/rtl/lg_sincos.v \
 	rope_h128/rtl/lg_rope_h128_inc.hex rope_h128/rtl/lg_sine_lut.hex \
 	rope_h128/bench_data.txt \
+	rope_260k_share/rtl/lg_rope_h8_share.v rope_260k_share/rtl/lg_sincos_share.v \
+	rope_260k_share/rtl/lg_rope_h8_share_inc.hex rope_260k_share/rtl/lg_sine_lut.hex \
+	rope_260k_share/bench_data.txt \
+	rope_h128_share/rtl/lg_rope_h128_share.v rope_h128_share/rtl/lg_sincos_share.v \
+	rope_h128_share/rtl/lg_rope_h128_share_inc.hex rope_h128_share/rtl/lg_sine_lut.hex \
+	rope_h128_share/bench_data.txt \
 	silu_260k/rtl/lg_silu_gate.v silu_260k/rtl/lg_sigmoid.v silu_260k/rtl/lg_residual.v \
 	silu_260k/rtl/lg_sigmoid_lut.hex \
+	silu_260k_share/rtl/lg_silu_gate_share.v silu_260k_share/rtl/lg_sigmoid_share.v \
+	silu_260k_share/rtl/lg_sigmoid_lut.hex \
 	tb_lut/tb_lut_top.v tb_rmsnorm/tb_rmsnorm_top.v tb_rope/tb_rope_top.v tb_silu/tb_silu_top.v
 LUT_FILES := $(addprefix $(HDL_DIR)/,$(LUT_CFG_FILES))
 
@@ -82,12 +96,21 @@ HDL_TESTS += $(HDL_DIR)/tb_$(1)/tb
 endef
 
 LUT_RTL_lut := $(addprefix $(HDL_DIR)/lut_std/rtl/,lg_exp2.v lg_sigmoid.v lg_sincos.v lg_rsqrt.v)
+# the lean form (mul_share) of each RMSNorm configuration
+LUT_RTL_rmsnorm_share := $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64s.v \
+	$(HDL_DIR)/rmsnorm_d4096/rtl/lg_rmsnorm_d4096s.v $(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288s.v \
+	$(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172s.v $(HDL_DIR)/rmsnorm_w64/rtl/lg_rmsnorm_w64s.v
 LUT_RTL_rmsnorm := $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64.v \
 	$(HDL_DIR)/rmsnorm_260k/rtl/lg_rsqrt.v $(HDL_DIR)/rmsnorm_d4096/rtl/lg_rmsnorm_d4096.v \
-	$(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v $(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172.v
+	$(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v $(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172.v \
+	$(LUT_RTL_rmsnorm_share)
 LUT_RTL_rope := $(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v $(HDL_DIR)/rope_260k/rtl/lg_sincos.v \
-	$(HDL_DIR)/rope_h128/rtl/lg_rope_h128.v
-LUT_RTL_silu := $(addprefix $(HDL_DIR)/silu_260k/rtl/,lg_silu_gate.v lg_sigmoid.v lg_residual.v)
+	$(HDL_DIR)/rope_h128/rtl/lg_rope_h128.v \
+	$(HDL_DIR)/rope_260k_share/rtl/lg_rope_h8_share.v \
+	$(HDL_DIR)/rope_260k_share/rtl/lg_sincos_share.v \
+	$(HDL_DIR)/rope_h128_share/rtl/lg_rope_h128_share.v
+LUT_RTL_silu := $(addprefix $(HDL_DIR)/silu_260k/rtl/,lg_silu_gate.v lg_sigmoid.v lg_residual.v) \
+	$(addprefix $(HDL_DIR)/silu_260k_share/rtl/,lg_silu_gate_share.v lg_sigmoid_share.v)
 
 $(eval $(call lg_lut_bench,lut,$(LUT_RTL_lut)))
 $(eval $(call lg_lut_bench,rmsnorm,$(LUT_RTL_rmsnorm)))
@@ -99,7 +122,13 @@ LUT_LINT_RTL := $(LUT_RTL_lut) $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64.v \
 	$(HDL_DIR)/rmsnorm_d4096/rtl/lg_rmsnorm_d4096.v $(HDL_DIR)/rmsnorm_15m/rtl/lg_rmsnorm_d288.v \
 	$(HDL_DIR)/rmsnorm_h172/rtl/lg_rmsnorm_d172.v $(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v \
 	$(HDL_DIR)/rope_h128/rtl/lg_rope_h128.v $(HDL_DIR)/silu_260k/rtl/lg_silu_gate.v \
+	$(HDL_DIR)/rope_260k_share/rtl/lg_rope_h8_share.v \
+	$(HDL_DIR)/rope_h128_share/rtl/lg_rope_h128_share.v \
+	$(HDL_DIR)/rope_260k_share/rtl/lg_sincos_share.v \
+	$(HDL_DIR)/silu_260k_share/rtl/lg_silu_gate_share.v \
+	$(HDL_DIR)/silu_260k_share/rtl/lg_sigmoid_share.v \
 	$(HDL_DIR)/silu_260k/rtl/lg_residual.v
+LUT_LINT_RTL += $(LUT_RTL_rmsnorm_share)
 LG_EMITTED_RTL += $(LUT_LINT_RTL)
 $(HDL_DIR)/lint_units.sh: $(LUT_LINT_RTL)
 

@@ -1,0 +1,209 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+// ${MODULE}: SwiGLU gate, y = silu(h1) * h3 element by element (Q16),
+// mul_share form: one 16x16 multiplier (one SB_MAC16) for everything.
+//
+// Why: the iCE40 UP5K has 8 DSPs for the whole decoder; the streaming form
+// (lg_silu_gate.v) spends 9 on one element per cycle, far more rate than the
+// mat-vec feeding it delivers. This form runs each element through a
+// sequence of 16x16 unsigned products on one multiplier and one 33-bit
+// accumulator that only adds:
+//   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE}
+//   |silu|         |h1| in 16-bit chunks times sg (<= 65536)
+//   |y|            |silu| x |h3|: four chunk products
+// Signs are handled in sign-magnitude: for a product p = +-b (b >= 0),
+// round(p, 16) = +-floor((b + 2^15 - [p < 0]) / 2^16), so each magnitude
+// starts from the rounding constant 2^15 or 2^15 - 1, low chunks first, and
+// the accumulator shifts right by 16 between chunk weights.
+//
+// C twin: lg_ref_silu_gate (src/ref_silu.c), bit-exact:
+//   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
+// (round half up: floor(v / 2^16) + bit 15 of v; sat32 symmetric).
+//
+// Latency / throughput (no stalls): a pair accepted at a clock edge -> its
+// result on m_* after the 9th following edge; the inputs are ready only while
+// the unit is idle, so one element per 9 cycles.
+//
+// Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
+// edge with valid and ready high; valid stays high and data stable until
+// ready). The two inputs are joined: both transfer on the same edge, so each
+// ready waits for the other stream's valid. The sequence waits at its output
+// step while m_valid is high and m_ready low.
+
+module ${MODULE} #(
+    // $readmemh image of the sigmoid table
+    parameter SIGMOID_FILE = "${SIGMOID_FILE}"
+) (
+    input  wire        clk,
+    input  wire        rst,
+
+    // ---- input: h1 (gate, Q16) ------------------------------------------
+    input  wire        s_h1_valid,
+    output wire        s_h1_ready,
+    input  wire [31:0] s_h1_data,
+
+    // ---- input: h3 (up projection, Q16) ---------------------------------
+    input  wire        s_h3_valid,
+    output wire        s_h3_ready,
+    input  wire [31:0] s_h3_data,
+
+    // ---- output: silu(h1) * h3 (Q16) ------------------------------------
+    output reg         m_valid,
+    input  wire        m_ready,
+    output reg  [31:0] m_data
+);
+
+// ---- sequence steps ---------------------------------------------------------
+localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
+localparam [3:0] S_SG  = 4'd1; // sg = sigmoid(h1) (interpolation product)
+localparam [3:0] S_U0  = 4'd2; // acc = 2^15 - n1 + |h1|lo * sg
+localparam [3:0] S_U1  = 4'd3; // acc = (acc >> 16) + |h1|hi * sg = |silu|; a1 = |silu|
+localparam [3:0] S_Y0  = 4'd4; // acc = 2^15 - n + |silu|lo * |h3|lo
+localparam [3:0] S_Y1  = 4'd5; // acc = (acc >> 16) + |silu|lo * |h3|hi
+localparam [3:0] S_Y2  = 4'd6; // acc += |silu|hi * |h3|lo
+localparam [3:0] S_Y3  = 4'd7; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0]
+localparam [3:0] S_OUT = 4'd8; // |y| = {acc, y_lo}: saturate, sign, output
+
+reg [3:0] st;
+
+wire out_free = !m_valid || m_ready;
+wire idle = st == S_IN;
+assign s_h1_ready = idle && s_h3_valid;
+assign s_h3_ready = idle && s_h1_valid;
+wire fire = s_h1_valid && s_h3_valid && idle;
+
+// Sign and magnitude of the inputs (|-2^31| = 2^31 still fits 32 bits).
+// |x| = (x - s) ^ s for the sign s (-x = ~(x - 1)): one LUT and one carry
+// per bit, where s ? -x : x maps to about three LUTs per bit.
+wire [31:0] h1_dec = s_h1_data + {32{s_h1_data[31]}};
+wire [31:0] h3_dec = s_h3_data + {32{s_h3_data[31]}};
+wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
+wire [31:0] h3_abs = h3_dec ^ {32{s_h3_data[31]}};
+
+reg [31:0] a1;  // |h1|, after step U1 |silu|
+reg [31:0] a3;  // |h3|
+reg        n1;  // h1 < 0: silu < 0 (or 0)
+reg        n;   // the sign of silu * h3
+reg  [32:0] acc;      // the accumulator
+wire [32:0] acc_next; // its next value (below)
+always @(posedge clk) begin
+    if (fire) begin
+        a1 <= h1_abs;
+        a3 <= h3_abs;
+        n1 <= s_h1_data[31];
+        n <= s_h1_data[31] ^ s_h3_data[31];
+    end
+    if (st == S_U1)
+        a1 <= acc_next[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
+end
+
+// ---- sigmoid table stage (sampled with the handshake) ---------------------------
+wire [16:0] sg_t;
+wire [15:0] sg_d;
+wire [10:0] sg_fr;
+wire        sg_neg;
+
+${SIGMOID_MODULE} #(
+    .LUT_FILE(SIGMOID_FILE)
+) sigmoid_i (
+    .clk(clk),
+    .ce(fire),
+    .s_abs(h1_abs),
+    .s_neg(s_h1_data[31]),
+    .m_t(sg_t),
+    .m_d(sg_d),
+    .m_fr(sg_fr),
+    .m_neg(sg_neg)
+);
+
+// ---- the shared multiplier ------------------------------------------------------
+reg [16:0] sg;  // sigmoid(h1), 0 .. 65536
+
+reg [15:0] mul_a, mul_b;
+always @(*) begin
+    case (st)
+        S_SG:         mul_a = sg_d;
+        S_U0, S_Y0, S_Y1: mul_a = a1[15:0];
+        default:      mul_a = a1[31:16];  // U1, Y2, Y3
+    endcase
+    case (st)
+        S_SG:         mul_b = {5'd0, sg_fr};
+        S_Y0, S_Y2:   mul_b = a3[15:0];
+        S_Y1, S_Y3:   mul_b = a3[31:16];
+        default:      mul_b = sg[15:0];   // U0, U1
+    endcase
+end
+
+wire [31:0] mul_p = mul_a * mul_b;
+
+// ---- sigmoid: v = T + ((D * fr + 1024) >> 11), reflected for h1 < 0 ---------------
+wire [16:0] sg_v = sg_t + {1'b0, mul_p[26:11]} + {16'd0, mul_p[10]};
+// 65536 - v = ~(v - 1) on 16 bits for 0 < v <= 65536 (v >= T[0] = 32768):
+// one LUT and one carry per bit.
+wire [15:0] sg_dec = sg_v[15:0] + {16{sg_neg}};
+always @(posedge clk)
+    if (st == S_SG)
+        sg <= {sg_v[16] && !sg_neg, sg_dec ^ {16{sg_neg}}};
+
+// |h1| chunk * sg: sg = 65536 has sg[15:0] = 0, the product is chunk << 16.
+wire [31:0] term = (st == S_U0 || st == S_U1) && sg[16] ? {mul_a, 16'd0} : mul_p;
+
+// ---- accumulator (magnitudes only) ----------------------------------------------------
+reg [32:0] base;
+always @(*)
+    case (st)
+        S_U0:               base = {17'd0, 1'b0, 15'h7fff} + {32'd0, !n1}; // 2^15 - n1
+        S_Y0:               base = {17'd0, 1'b0, 15'h7fff} + {32'd0, !n};  // 2^15 - n
+        S_Y2:               base = acc;
+        default:            base = {16'd0, acc[32:16]}; // U1, Y1, Y3: next chunk weight
+    endcase
+
+assign acc_next = base + {1'b0, term};
+
+reg [15:0] y_lo; // |y|[15:0], saved before the last shift
+always @(posedge clk) begin
+    if (st == S_U0 || st == S_U1 || st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3)
+        acc <= acc_next;
+    if (st == S_Y3)
+        y_lo <= acc[15:0];
+end
+
+// ---- output: |y| = {acc, y_lo} (acc = |y| >> 16), sat32, sign ------------------------
+// -r = ~(r - 1) as above, and the saturated value chosen after the sign:
+// one LUT and one carry per bit.
+wire        y_sat = |acc[32:15]; // |y| >= 2^31
+wire [31:0] y_dec = {acc[15:0], y_lo} + {32{n}};
+wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff) : y_dec ^ {32{n}};
+
+// ---- sequencer -------------------------------------------------------------------------
+always @(posedge clk) begin
+    if (idle) begin
+        if (fire)
+            st <= S_SG;
+    end else if (st == S_OUT) begin
+        if (out_free)
+            st <= S_IN;
+    end else begin
+        st <= st + 4'd1;
+    end
+    if (st == S_OUT && out_free) begin
+        m_valid <= 1'b1;
+        m_data <= y;
+    end else if (m_ready) begin
+        m_valid <= 1'b0;
+    end
+    if (rst) begin
+        st <= S_IN;
+        m_valid <= 1'b0;
+    end
+end
+
+// D * fr < 2^27 (D_W + 11 bits <= 27): the top product bits are 0 while
+// interpolating; |silu| <= 2^31 leaves acc[32] 0 in step Y0.
+wire unused_ok = &{1'b0, mul_p[31:27]};
+
+endmodule
+
+`resetall
