@@ -1,5 +1,7 @@
-// Emitters of the K/V cache (rtl_templates/lg_kvcache.v + lg_kvquant.v) and
-// the attention unit (rtl_templates/lg_attention.v + lg_recip.v); C twins
+// Emitters of the K/V cache (rtl_templates/lg_kvcache.v + lg_kvquant.v; under
+// mul_share lg_kvcache_share.v + lg_kvquant_share.v, one quantizer for K and V) and
+// the attention unit (rtl_templates/lg_attention.v + lg_recip.v; under
+// mul_share lg_attention_share.v alone: one multiplier, one shifter); C twins
 // lg_ref_kv_quant and lg_ref_attention_head. Every constant is a Verilog
 // parameter, so the emitter bakes the configuration into the parameter
 // defaults and the default module names, and owns the cycle formulas the
@@ -24,6 +26,7 @@ void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t sc
     p->kv_ports = cfg->hw.kv_ports;
     // an explicit --vec-lanes below 8 narrows the query quantizer too
     p->qv_max = cfg->hw.vec_lanes > 0 && cfg->hw.vec_lanes < 8 ? cfg->hw.vec_lanes : 0;
+    p->mul_share = cfg->hw.mul_share;
 }
 
 int32_t lg_attn_qv(const lg_attn_params *p)
@@ -93,8 +96,41 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p) { return p->head_size / lg_a
 
 #define ATTN_REQ_LAT 3 // cache: request handshake cycle to first beat valid
 
+// The lean form (mul_share, rtl_templates/lg_attention_share.v): heads one
+// after another, one multiplier, every phase element by element; its cycle
+// model is the sum of the sequencer's steps (module header):
+//   query  QH = 2 hs (the inline quantizer's two passes)
+//   row    RC = 3 hs + (hs / kv_group) (2 LA + 1) + 7
+//   back   BH = L_W + 17 + hs (2 LA + 2) (reciprocal: load, L_W - 1
+//          normalising steps, 17 quotient steps; hs outputs), L_W = 18 +
+//          clog2(seq_len)
+// plus the start cycle and the last output's transfer to done (2).
+// LA = limbs of the wide multiply operand: ceil((max(PS_W, 41) - 1) / 15).
+int32_t lg_attn_share_limbs(const lg_attn_params *p)
+{
+    int32_t lg = 0;
+    while ((1 << lg) < p->kv_group)
+        lg++;
+    int32_t ps_w = 16 + p->kv_bits + lg + 1, ma_w = ps_w > 41 ? ps_w : 41;
+    return (ma_w - 1 + 14) / 15;
+}
+
+static int64_t attn_share_cycles(const lg_attn_params *p, int32_t pos)
+{
+    int64_t hs = p->head_size, la = lg_attn_share_limbs(p);
+    int64_t qh = 2 * hs;
+    int64_t rc = 3 * hs + (hs / p->kv_group) * (2 * la + 1) + 7;
+    int lg_seq = 0;
+    while ((1L << lg_seq) < p->seq_len)
+        lg_seq++;
+    int64_t bh = 18 + lg_seq + 17 + hs * (2 * la + 2);
+    return (int64_t)p->n_heads * (qh + ((int64_t)pos + 1) * rc + bh) + 2;
+}
+
 int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
 {
+    if (p->mul_share)
+        return attn_share_cycles(p, pos);
     int64_t hs = p->head_size, nb = lg_attn_row_cycles(p);
     int64_t rows = ((int64_t)pos + 1) * nb;
     // the query path (rtl_templates/lg_attention.v): QV elements a beat, NQC
@@ -127,7 +163,19 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
     return 2 * hs + nqc + 42 + nb + rows + (x - 18);
 }
 
+// Both forms: the quantizer (lg_kvquant, or the shared lg_kvquant_share under
+// mul_share) writes a row's last word KV_GROUP + 2 cycles after its last
+// element and pulses done the cycle after.
 int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return p->kv_group + 3; }
+
+// A K row and a V row offered together without gaps: one quantizer per cache
+// writes them in parallel; the shared one (mul_share) takes the V row in the
+// K row's done cycle.
+int32_t lg_kvcache_pair_cycles(const lg_attn_params *p)
+{
+    int32_t row = p->head_size * p->n_kv_heads + p->kv_group + 2;
+    return p->mul_share ? 2 * row : row;
+}
 
 int32_t lg_kvcache_read_latency(const lg_attn_params *p)
 {
@@ -139,9 +187,9 @@ int32_t lg_kvcache_read_latency(const lg_attn_params *p)
 
 void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p)
 {
-    snprintf(buf, n, "lg_kvcache_h%d_k%d_b%d_g%d_e%d_l%d_s%d%s", p->head_size, p->n_kv_heads,
+    snprintf(buf, n, "lg_kvcache_h%d_k%d_b%d_g%d_e%d_l%d_s%d%s%s", p->head_size, p->n_kv_heads,
              p->kv_bits, p->kv_group, lg_attn_beat(p), p->n_layers, p->seq_len,
-             p->kv_ports == 1 ? "_p1" : "");
+             p->kv_ports == 1 ? "_p1" : "", p->mul_share ? "_ms" : "");
 }
 
 void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p)
@@ -149,8 +197,9 @@ void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p)
     char q[16] = "";
     if (p->qv_max > 0 && p->qv_max < 8)
         snprintf(q, sizeof q, "_q%d", p->qv_max);
-    snprintf(buf, n, "lg_attention_h%d_n%d_k%d_b%d_g%d_w%d_s%d%s", p->head_size, p->n_heads,
-             p->n_kv_heads, p->kv_bits, p->kv_group, p->lanes, p->seq_len, q);
+    snprintf(buf, n, "lg_attention_h%d_n%d_k%d_b%d_g%d_w%d_s%d%s%s", p->head_size, p->n_heads,
+             p->n_kv_heads, p->kv_bits, p->kv_group, p->lanes, p->seq_len, q,
+             p->mul_share ? "_ms" : "");
 }
 
 // ---- emitters ---------------------------------------------------------------------
@@ -178,27 +227,42 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
     NUM(seq, p->seq_len);
     NUM(kvh, p->n_kv_heads);
     NUM(hs, p->head_size);
-    char qlat[256], lat[512];
+    char qlat[384], lat[640];
     snprintf(qlat, sizeof qlat,
              "one element per cycle; done %d cycles after a row's last element (a gapless "
-             "row of %d: done %d cycles after its first)",
+             "row of %d: done %d cycles after its first)%s",
              lg_kvcache_done_latency(p), p->head_size * p->n_kv_heads,
-             p->head_size * p->n_kv_heads - 1 + lg_kvcache_done_latency(p));
+             p->head_size * p->n_kv_heads - 1 + lg_kvcache_done_latency(p),
+             p->mul_share ? "; K and V rows in turn, a row's first element in the previous "
+                            "row's done cycle at the earliest"
+                          : "");
+    char pair[160] = "";
+    if (p->mul_share)
+        snprintf(pair, sizeof pair,
+                 " (one quantizer shared by K and V, rows in turn: a K and a V row offered "
+                 "together, V done %d cycles after the K row's first element)",
+                 lg_kvcache_pair_cycles(p));
     snprintf(lat, sizeof lat,
-             "write: one element per cycle per port, row done %d cycles after its last "
-             "element; read: first beat %d cycles after the request, then one beat of %s "
+             "write: one element per cycle%s, row done %d cycles after its last "
+             "element%s; read: first beat %d cycles after the request, then one beat of %s "
              "mantissas per cycle per port%s",
-             lg_kvcache_done_latency(p), lg_kvcache_read_latency(p), beat,
-             p->kv_ports == 1 ? " (single-port RAMs: a mantissa write cycle issues no read)"
-                              : "");
+             p->mul_share ? "" : " per port", lg_kvcache_done_latency(p), pair,
+             lg_kvcache_read_latency(p), beat,
+             p->kv_ports != 1  ? ""
+             : p->mul_share ? " (single-port RAMs: a write cycle issues no read)"
+                            : " (single-port RAMs: a mantissa write cycle issues no read)");
     lg_subst qv[] = {{"KV_DIM", kv_dim}, {"KV_GROUP", group}, {"KV_BITS", bits},
                      {"BEAT", beat},     {"LAYERS", layers},  {"SEQ_LEN", seq}};
     lg_subst cv[] = {{"KVQ_MODULE", qname}, {"LAYERS", layers}, {"SEQ_LEN", seq},
                      {"N_KV_HEADS", kvh},   {"HEAD_SIZE", hs},  {"KV_BITS", bits},
                      {"KV_GROUP", group},   {"BEAT", beat},     {"KV_PORTS", ports}};
-    if (lg_emit_module(ctx, qname, "lg_kvquant", qv, 6, qlat, err))
+    // mul_share: one quantizer for both caches (lg_kvquant_share with K and V
+    // ports, lg_kvcache_share routing its writes)
+    if (lg_emit_module(ctx, qname, p->mul_share ? "lg_kvquant_share" : "lg_kvquant", qv, 6,
+                       qlat, err))
         return -1;
-    return lg_emit_module(ctx, module, "lg_kvcache", cv, 9, lat, err);
+    return lg_emit_module(ctx, module, p->mul_share ? "lg_kvcache_share" : "lg_kvcache", cv, 9,
+                          lat, err);
 }
 
 int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,
@@ -234,12 +298,33 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
     NUM(l_w, 18 + clog2_seq); // lg_attention's L_W
     char rlat[128], lat[512];
     snprintf(rlat, sizeof rlat, "done 18 cycles after start (17 quotient steps)");
-    snprintf(lat, sizeof lat,
-             "%d cycle(s) per query head per cached row (beat %d of %d lanes); %lld cycles "
-             "start to done at pos 0, %lld at pos %d (no stalls)",
-             lg_attn_row_cycles(p), lg_attn_beat(p), p->lanes, (long long)lg_attn_cycles(p, 0),
-             (long long)lg_attn_cycles(p, p->seq_len - 1), p->seq_len - 1);
+    if (p->mul_share)
+        snprintf(lat, sizeof lat,
+                 "lean form (one multiplier): %lld cycles per query head per cached row, heads "
+                 "one after another; %lld cycles start to done at pos 0, %lld at pos %d (no "
+                 "stalls)",
+                 (long long)(lg_attn_cycles(p, 1) - lg_attn_cycles(p, 0)) / p->n_heads,
+                 (long long)lg_attn_cycles(p, 0), (long long)lg_attn_cycles(p, p->seq_len - 1),
+                 p->seq_len - 1);
+    else
+        snprintf(lat, sizeof lat,
+                 "%d cycle(s) per query head per cached row (beat %d of %d lanes); %lld cycles "
+                 "start to done at pos 0, %lld at pos %d (no stalls)",
+                 lg_attn_row_cycles(p), lg_attn_beat(p), p->lanes,
+                 (long long)lg_attn_cycles(p, 0), (long long)lg_attn_cycles(p, p->seq_len - 1),
+                 p->seq_len - 1);
     lg_subst rv[] = {{"L_W", l_w}};
+    if (p->mul_share) {
+        // the lean sibling (one multiplier, one round-shifter, RAMs): it
+        // quantizes the query and divides inline (no actq, no recip unit)
+        lg_subst sv[] = {{"EXP2_MODULE", exp2_module}, {"EXP2_FILE", exp2_file},
+                         {"HEAD_SIZE", hs},            {"N_HEADS", nh},
+                         {"N_KV_HEADS", nkv},          {"LAYERS", layers},
+                         {"KV_BITS", bits},            {"KV_GROUP", group},
+                         {"SEQ_LEN", seq},             {"LANES", lanes},
+                         {"SCORE_C", sc}};
+        return lg_emit_module(ctx, module, "lg_attention_share", sv, 11, lat, err);
+    }
     lg_subst av[] = {{"RECIP_MODULE", rname}, {"EXP2_MODULE", exp2_module},
                      {"ACTQ_MODULE", actq_module}, {"EXP2_FILE", exp2_file},
                      {"HEAD_SIZE", hs},         {"N_HEADS", nh},

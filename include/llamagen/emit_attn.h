@@ -11,9 +11,15 @@
  * Latencies and throughput (also in the module headers and banners):
  *   kvcache write   one element per cycle; a row is in the RAM (done high)
  *                   KV_GROUP + 3 cycles after the cycle of its last element's
- *                   handshake
+ *                   handshake; under mul_share (lg_kvcache_share.v +
+ *                   lg_kvquant_share.v) one quantizer serves K and V, whole
+ *                   rows in turn, a row's first element taken in the previous
+ *                   row's done cycle at the earliest (lg_kvcache_pair_cycles)
  *   kvcache read    one beat (BEAT mantissas) per cycle; the first beat is
- *                   valid 3 cycles after the request handshake cycle
+ *                   valid 3 cycles after the request handshake cycle (both
+ *                   forms; under mul_share with kv_ports 1 the exponents
+ *                   live in the mantissa SPRAM banks, no EBR, and a cycle
+ *                   writing either word kind issues no read on that cache)
  *   attention       a row of a head costs NB = HEAD_SIZE / BEAT cycles (one for
  *                   stories260K at 16 lanes); a call at position pos takes
  *                   2 HS + NQC + 42 + NB + R + (x_(N_HEADS-1) - 18) cycles
@@ -21,7 +27,13 @@
  *                   ceil(HS / min(HS, 8)) query beats, x_h the back end's
  *                   transfer times (the recurrence in the module header);
  *                   2 HS + NQC + 42 + NB + N_HEADS R when the rows pace the
- *                   heads (lg_attn_cycles)
+ *                   heads (lg_attn_cycles). Under mul_share the lean form
+ *                   (lg_attention_share.v: one multiplier, heads one after
+ *                   another) takes N_HEADS (QH + (pos + 1) RC + BH) + 2
+ *                   cycles, QH = 2 HS (the query quantized inline),
+ *                   RC = 3 HS + (HS / KV_GROUP)(2 LA + 1) + 7 per row,
+ *                   BH = L_W + 17 + HS (2 LA + 2), L_W = 18 +
+ *                   clog2(SEQ_LEN), LA = lg_attn_share_limbs
  */
 #ifndef LLAMAGEN_EMIT_ATTN_H
 #define LLAMAGEN_EMIT_ATTN_H
@@ -40,6 +52,7 @@ typedef struct lg_attn_params {
     int32_t score_c;    // round(log2(e) / sqrt(head_size) * 2^20), 1 .. 2^21-1
     int32_t kv_ports;   // cache mantissa RAM ports: 1 single port, 2 (or 0) simple dual port
     int32_t qv_max;     // query quantizer beat: min(head_size, qv_max) elements; 0 = 8
+    int32_t mul_share;  // 1: the lean forms (one shared multiplier; more cycles per element)
 } lg_attn_params;
 
 // The model's shapes and hardware parameters; score_c from the quantized
@@ -59,17 +72,27 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p);
 // position pos (rows 0..pos), with the query offered every cycle, the
 // cache's streams as lg_kvcache serves them and the output always ready.
 int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos);
+// Lean form (mul_share): 15-bit limbs of its wide multiply operand (psum or
+// the clamped 41-bit tq): ceil((max(psum width, 41) - 1) / 15).
+int32_t lg_attn_share_limbs(const lg_attn_params *p);
 
 // Cache write: cycles from the cycle of a row's last element handshake to the
 // cycle its done pulse is high.
 int32_t lg_kvcache_done_latency(const lg_attn_params *p);
+// Cache write, a K row and a V row offered in the same cycle, both without
+// gaps: cycles from the first element handshake (the K row's) to the V row's
+// done pulse: KV_DIM + KV_GROUP + 2, twice that under mul_share (the V row
+// waits for the K row's done).
+int32_t lg_kvcache_pair_cycles(const lg_attn_params *p);
 // Cache read: cycles from a request handshake cycle (idle port) to the cycle
 // the first beat is valid.
 int32_t lg_kvcache_read_latency(const lg_attn_params *p);
 
 // Default module names, with the parameters baked in:
-// "lg_kvcache_h<hs>_k<kv heads>_b<bits>_g<group>_e<beat>_l<layers>_s<seq>" and
-// "lg_attention_h<hs>_n<heads>_k<kv heads>_b<bits>_g<group>_w<lanes>_s<seq>".
+// "lg_kvcache_h<hs>_k<kv heads>_b<bits>_g<group>_e<beat>_l<layers>_s<seq>" (+ "_p1"
+// single-port, "_ms" mul_share) and
+// "lg_attention_h<hs>_n<heads>_k<kv heads>_b<bits>_g<group>_w<lanes>_s<seq>" (+ "_q<qv>"
+// narrow query beat, "_ms" mul_share).
 void lg_kvcache_module_name(char *buf, size_t n, const lg_attn_params *p);
 void lg_attention_module_name(char *buf, size_t n, const lg_attn_params *p);
 
@@ -80,7 +103,10 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
 // Writes <module>.v and its reciprocal divider <module>_recip.v (module NULL:
 // the default name). exp2_module (lg_emit_exp2) and actq_module (lg_emit_actq;
 // its COLS is overridden to head_size) are instantiated and emitted
-// separately; exp2_file is the default EXP2_FILE parameter.
+// separately; exp2_file is the default EXP2_FILE parameter. Under mul_share
+// the lean form (lg_attention_share.v) quantizes the query and divides
+// itself: it writes no <module>_recip.v and does not instantiate actq_module
+// (still required, for one call signature).
 int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,
                       const char *exp2_module, const char *exp2_file, const char *actq_module,
                       lg_err *err);

@@ -1,4 +1,5 @@
-// gen_attn_units OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES
+// gen_attn_units OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES [KV_PORTS [QV_MAX
+// [MUL_SHARE]]]
 //
 // Bench helper: emits one K/V cache + attention configuration with the
 // library's emitters (src/emit_attention.c, plus the exp2 and actq units they
@@ -194,10 +195,10 @@ static int write_top(const char *dir, const lg_attn_params *p, const char *kvc,
 
 int main(int argc, char **argv)
 {
-    if (argc < 11 || argc > 13) {
+    if (argc < 11 || argc > 14) {
         fprintf(stderr,
                 "usage: %s OUTDIR FINALDIR HS NH NKV LAYERS SEQ BITS GROUP LANES [KV_PORTS "
-                "[QV_MAX]]\n",
+                "[QV_MAX [MUL_SHARE]]]\n",
                 argv[0]);
         return 2;
     }
@@ -209,7 +210,8 @@ int main(int argc, char **argv)
         arg_int(argv[7], &p.seq_len) || arg_int(argv[8], &p.kv_bits) ||
         arg_int(argv[9], &p.kv_group) || arg_int(argv[10], &p.lanes) ||
         (argc >= 12 && arg_int(argv[11], &p.kv_ports)) ||
-        (argc >= 13 && arg_int(argv[12], &p.qv_max))) {
+        (argc >= 13 && arg_int(argv[12], &p.qv_max)) ||
+        (argc >= 14 && arg_int(argv[13], &p.mul_share))) {
         fprintf(stderr, "gen_attn_units: bad arguments\n");
         return 2;
     }
@@ -236,6 +238,7 @@ int main(int argc, char **argv)
     cfg.hw.kv_group = p.kv_group;
     cfg.hw.lanes = p.lanes;
     cfg.hw.kv_ports = p.kv_ports;
+    cfg.hw.mul_share = p.mul_share;
     if (p.qv_max > 0 && p.qv_max < 8) // what lg_attn_params_from_cfg derives it from
         cfg.hw.vec_lanes = p.qv_max;
 
@@ -288,9 +291,9 @@ int main(int argc, char **argv)
             "#define TB_HEAD_SIZE %d\n#define TB_N_HEADS %d\n#define TB_N_KV_HEADS %d\n"
             "#define TB_LAYERS %d\n#define TB_SEQ_LEN %d\n#define TB_KV_BITS %d\n"
             "#define TB_KV_GROUP %d\n#define TB_LANES %d\n#define TB_SCORE_C %d\n"
-            "#define TB_KV_PORTS %d\n#define TB_QV_MAX %d\n",
+            "#define TB_KV_PORTS %d\n#define TB_QV_MAX %d\n#define TB_MUL_SHARE %d\n",
             cmd, p.head_size, p.n_heads, p.n_kv_heads, p.n_layers, p.seq_len, p.kv_bits,
-            p.kv_group, p.lanes, p.score_c, p.kv_ports, p.qv_max);
+            p.kv_group, p.lanes, p.score_c, p.kv_ports, p.qv_max, p.mul_share);
     fclose(h);
     for (int i = 0; i < ctx.nfiles; i++)
         printf("%s/%s\n", rtl, ctx.files[i]);

@@ -15,7 +15,9 @@
 // multiplier utilization.
 //
 // Built per configuration against tb_attn_top's model (--prefix Vdut) with
-// its tb_cfg.h. Plusargs: +seed=N, +trace[=FILE].
+// its tb_cfg.h; TB_MUL_SHARE 1 there: the lean form (lg_attention_share.v,
+// one multiplier), checked the same way against its own lg_attn_cycles.
+// Plusargs: +seed=N, +trace[=FILE].
 #include "Vdut.h"
 #include "tb_cfg.h"
 #include "testb.h"
@@ -32,9 +34,14 @@ extern "C" {
 
 typedef TESTB<Vdut> TB;
 
+#ifndef TB_MUL_SHARE
+#define TB_MUL_SHARE 0
+#endif
+// mul_share 1: the lean form (lg_attention_share.v), checked the same way
+// (every output value, and the cycles against lg_attn_cycles)
 static const lg_attn_params P = {TB_HEAD_SIZE, TB_N_HEADS, TB_N_KV_HEADS, TB_LAYERS, TB_SEQ_LEN,
                                  TB_KV_BITS,   TB_KV_GROUP, TB_LANES,     TB_SCORE_C,
-                                 TB_KV_PORTS,  TB_QV_MAX};
+                                 TB_KV_PORTS,  TB_QV_MAX,   TB_MUL_SHARE};
 static const int HS = TB_HEAD_SIZE;
 static const int KV_DIM = TB_HEAD_SIZE * TB_N_KV_HEADS;
 static const int NGROUPS = KV_DIM / TB_KV_GROUP;
@@ -324,9 +331,10 @@ int main(int argc, char **argv)
     lg_luts_build(&luts);
     RefCache ref;
     std::printf("tb_attention: head %d, %d heads / %d kv heads, kv_bits %d, kv_group %d, "
-                "lanes %d (beat %d, %d cycle(s) a row), seq %d\n",
+                "lanes %d (beat %d, %d cycle(s) a row), seq %d%s\n",
                 HS, TB_N_HEADS, TB_N_KV_HEADS, TB_KV_BITS, TB_KV_GROUP, TB_LANES,
-                lg_attn_beat(&P), lg_attn_row_cycles(&P), TB_SEQ_LEN);
+                lg_attn_beat(&P), lg_attn_row_cycles(&P), TB_SEQ_LEN,
+                TB_MUL_SHARE ? " (lean form, mul_share)" : "");
 
     m->sel = 0;
     m->gate = 0xf;

@@ -5,8 +5,10 @@
 // every mantissa and exponent is compared with the C twin lg_ref_kv_quant,
 // and every beat's last flag. Values cover every exponent (group maxima of
 // every bit length, -2^31 and 2^31-1 included), zeros and rounding edges.
-// Checks the header's cycles without stalls (write done latency, read
-// latency, one beat per cycle), the error flag of out-of-range writes
+// Checks the header's cycles without stalls (write done latency, a K and a
+// V row offered together (lg_kvcache_pair_cycles: under mul_share the shared
+// quantizer takes the V row after the K row), read latency, one beat per
+// cycle), the error flag of out-of-range writes
 // (pos >= SEQ_LEN, pos = 2^32-1, layer >= LAYERS) and reads, and that such a
 // write corrupts nothing.
 //
@@ -28,9 +30,12 @@ extern "C" {
 
 typedef TESTB<Vdut> TB;
 
+#ifndef TB_MUL_SHARE
+#define TB_MUL_SHARE 0
+#endif
 static const lg_attn_params P = {TB_HEAD_SIZE, TB_N_HEADS, TB_N_KV_HEADS, TB_LAYERS, TB_SEQ_LEN,
                                  TB_KV_BITS,   TB_KV_GROUP, TB_LANES,     TB_SCORE_C,
-                                 TB_KV_PORTS,  TB_QV_MAX};
+                                 TB_KV_PORTS,  TB_QV_MAX,   TB_MUL_SHARE};
 static const int KV_DIM = TB_HEAD_SIZE * TB_N_KV_HEADS;
 static const int NGROUPS = KV_DIM / TB_KV_GROUP;
 
@@ -98,6 +103,14 @@ static Row random_row(std::mt19937_64 &rng, uint32_t layer, uint32_t pos)
             r.x[(size_t)(g * TB_KV_GROUP + (int)(rng() % TB_KV_GROUP))] = INT32_MIN;
         if (kind == 3)
             r.x[(size_t)(g * TB_KV_GROUP + (int)(rng() % TB_KV_GROUP))] = INT32_MAX;
+        // the group's max magnitude from a negative power of two (-2^(bits-1),
+        // the others below it): |x| = 2^k is where ~x has a shorter bit length
+        if (kind == 4 && bits >= 1 && bits <= 31) {
+            for (int i = 0; i < TB_KV_GROUP; i++)
+                r.x[(size_t)(g * TB_KV_GROUP + i)] /= 2;
+            r.x[(size_t)(g * TB_KV_GROUP + (int)(rng() % TB_KV_GROUP))] =
+                (int32_t)-((int64_t)1 << (bits - 1));
+        }
     }
     return r;
 }
@@ -110,6 +123,9 @@ struct Writer {
     bool have[2] = {false, false};
     int idle_pct = 0;
     uint64_t last_hs[2] = {0, 0}; // cycle of the latest last-element handshake
+    uint64_t first_hs[2] = {0, 0}; // cycle of the first element handshake of the first row
+    uint64_t last_done[2] = {0, 0}; // cycle of the latest done pulse
+    long taken[2] = {0, 0}; // elements handed over
     int dones[2] = {0, 0};
     std::vector<uint64_t> done_lat[2]; // done cycle - last handshake cycle (no stalls)
 
@@ -151,8 +167,11 @@ struct Writer {
             if (done[k]) {
                 dones[k]++;
                 done_lat[k].push_back(cycle - last_hs[k]);
+                last_done[k] = cycle;
             }
             if (have[k] && ready[k]) {
+                if (taken[k]++ == 0)
+                    first_hs[k] = cycle;
                 have[k] = false;
                 if (++idx[k] == (size_t)KV_DIM) {
                     const Row &r = rows[k].front();
@@ -391,6 +410,12 @@ int main(int argc, char **argv)
                   "%s write done %" PRIu64 " cycles after the last element, header says %d",
                   k ? "V" : "K", w.done_lat[k].empty() ? 0 : w.done_lat[k][0],
                   lg_kvcache_done_latency(&P));
+        // both rows were offered from the same cycle, without gaps
+        CHECK(w.first_hs[0] == w.first_hs[1] || (TB_MUL_SHARE && w.first_hs[0] < w.first_hs[1]),
+              "first handshakes K %" PRIu64 " V %" PRIu64, w.first_hs[0], w.first_hs[1]);
+        CHECK(w.last_done[1] - w.first_hs[0] == (uint64_t)lg_kvcache_pair_cycles(&P),
+              "K+V rows: V done %" PRIu64 " cycles after the first element, header says %d",
+              w.last_done[1] - w.first_hs[0], lg_kvcache_pair_cycles(&P));
         // read latency: request handshake -> first beat valid
         m->rq_k_valid = 1;
         m->rq_k_layer = 0;
@@ -537,7 +562,8 @@ int main(int argc, char **argv)
         CHECK(full_read(10) > 0, "no beat compared after the concurrent writes");
     }
 
-    std::printf("tb_kvcache: %d row writes per port, %ld beats compared (kv_ports %d)\n", nrows,
-                beats, TB_KV_PORTS);
+    std::printf("tb_kvcache: %d row writes per port, %ld beats compared (kv_ports %d, mul_share "
+                "%d)\n",
+                nrows, beats, TB_KV_PORTS, TB_MUL_SHARE);
     return tb.finish(g_errors == 0);
 }

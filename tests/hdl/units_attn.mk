@@ -78,6 +78,28 @@ $(eval $(call lg_attn_cfg,w4,8 2 2 1 24 8 2 4))
 # one-element query quantizer beat (--vec-lanes 1): the 260k head shape at
 # lanes 4 (as the iCEBreaker system), GQA 2:1
 $(eval $(call lg_attn_cfg,p1,8 4 2 2 40 8 8 4 1 1,lint))
+# --mul-share 1: one K/V write quantizer for both caches (lg_kvcache_share +
+# lg_kvquant_share); the 13th argument is mul_share.
+# p1ms:   the iCEBreaker cache (260k, lanes 4, seq 256, single port, qv 1)
+# g4ms:   GQA 4:1, 12-bit, two exponents a beat, dual port
+# h64ms:  head 64, four beats a group (exponent address = mantissa >> 2)
+# r3ms:   head 12, kv_group 6, beat 2: three beats a group (exponent counter),
+#         3 layers, seq 20
+# g1ms:   kv_group 1 (two exponents a beat of 2), single port
+$(eval $(call lg_attn_cfg,p1ms,8 8 4 5 256 8 8 4 1 1 1,lint))
+$(eval $(call lg_attn_cfg,g4ms,8 4 1 2 48 12 4 16 2 0 1))
+$(eval $(call lg_attn_cfg,h64ms,64 2 2 1 320 8 32 16 1 0 1))
+$(eval $(call lg_attn_cfg,r3ms,12 2 1 3 20 8 6 4 2 0 1,lint))
+$(eval $(call lg_attn_cfg,g1ms,8 2 2 1 24 8 1 4 1 0 1))
+# These also test the lean attention (lg_attention_share: one multiplier, one
+# round-shifter; every output and the cycles of lg_attn_cycles), and two
+# more shapes for its limb and shift ranges:
+# b16ms:  16-bit K/V, kv_group 16 = beat (64 lanes), GQA 2:1 (pre-shift 13,
+#         the widest score product)
+# b4ms:   4-bit K/V, kv_group 2, beat 4 (two exponents a beat): exponents up
+#         to 29, the widest left shift of p * vm (pre-shift 22)
+$(eval $(call lg_attn_cfg,b16ms,16 4 2 2 30 16 16 64 2 0 1))
+$(eval $(call lg_attn_cfg,b4ms,8 2 1 1 16 4 2 8 2 0 1))
 
 .PHONY: attn-benches
 

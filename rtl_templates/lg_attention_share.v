@@ -1,0 +1,847 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: multi-head attention of one layer at one position, over the K/V
+ * rows 0..pos held by lg_kvcache; the lean form (--mul-share 1; template
+ * rtl_templates/lg_attention_share.v, the default form is lg_attention.v;
+ * C twin lg_ref_attention_head in src/ref_attention.c, once per head).
+ *
+ * Why: on a small FPGA (iCE40 UP5K: 5,280 LC, 8 DSP) the pipelined form
+ * costs too much: per-lane multipliers, per-lane o rescale shifters, o and
+ * two reciprocal slots in flip-flops, a wide constant multiply and a wide
+ * output multiply. This form does the same arithmetic one element at a time
+ * with ONE 16x16 signed multiplier (one SB_MAC16) and ONE round-shifter:
+ * wide products are taken over several cycles in 15-bit limbs into one
+ * accumulator, the query and o live in one small RAM, the query quantizer and
+ * the reciprocal divider are inline and use the same shifter and registers.
+ * Heads run strictly one after another (no overlap of query, rows, back end).
+ *
+ * Numerics (bit-exact with the C twin and the default form), per query head
+ * h (K/V head h / (N_HEADS / N_KV_HEADS)):
+ *   (qm, sq) = actq(q_h)      (lg_ref_actq, inline: two passes, see below)
+ *   row t:  z_t = sum_g sat32(round_shift(psum_g * SCORE_C, 36 - sq - ek_g)),
+ *           sat32 after each add, groups in order
+ *           t = 0 or z_t > M:  M' = ceil(z_t), d = (M' - M) >> 16 (0 for t = 0)
+ *           p = exp2(z_t - M')                           (${EXP2_MODULE})
+ *           l = round_shift(l, d) + p
+ *           o[i] = round_shift(o[i], d) + round_shift(p * vm[i], 8 - ev_g(i))
+ *   end:    R = floor(2^(pl+16) / l), pl = bitlen(l) - 1  (as lg_recip)
+ *           out[i] = sat32(round_shift(round_shift(o[i], pl - 15) * R, 23))
+ * Multiplies: q * k in one step; p * vm as vm * p_lo + (vm * p_hi) << 15
+ * (p = p_hi 2^15 + p_lo); psum * SCORE_C and tq * R as LA x 2 limb products
+ * (15-bit unsigned limbs, the top limb of the wide operand signed), summed
+ * modulo 2^ACC_W, exact since the result fits ACC_W bits. Every round_shift
+ * (score term, p * vm term, o and l rescale, tq, output, query mantissas)
+ * is one shared shifter: round_shift(x, s) = (t >>> 1) + t[0], t = (x << P) >>> (s + P - 1),
+ * for any s >= 1 - P (left shifts exact). tq is clamped to 41 bits as in the
+ * default form (|tq| >= 2^40 saturates the output anyway since R >= 2^15).
+ *
+ * Latency and throughput: one head after another; the K/V requests of a head
+ * go out when its query starts loading. With the query offered every cycle,
+ * the cache serving its streams and the output always ready, a head costs
+ *   QH + (pos + 1) * RC + BH cycles,
+ *   QH = 2 * HEAD_SIZE (the query's two passes),
+ *   RC = 3 * HEAD_SIZE + (HEAD_SIZE / KV_GROUP) * (2 * LA + 1) + 7 per row
+ *        (HEAD_SIZE q*k steps, per group 2 LA limb steps and the term, max,
+ *        3 for exp2, the first V element's take, HEAD_SIZE V elements of two
+ *        steps (the term and o update of one overlap the next one's
+ *        product), 2 for the last element's term and o update),
+ *   BH = L_W + 17 + HEAD_SIZE * (2 * LA + 2) (reciprocal: load, L_W - 1
+ *        normalising steps, 17 quotient steps; HEAD_SIZE outputs of 2 LA + 2
+ *        steps), L_W = 18 + clog2(SEQ_LEN),
+ * LA = ceil((max(PS_W, 41) - 1) / 15) limbs, and a call takes
+ *   N_HEADS * (QH + (pos + 1) * RC + BH) + 2
+ * cycles from the start cycle to the done cycle (lg_attn_cycles(); the 2:
+ * the start cycle and the last output's transfer). stories260K at the
+ * iCEBreaker shape (head 8, kv_bits 8, kv_group 8, seq 256): LA = 3,
+ * QH = 16, RC = 38 cycles per row and head, BH = 107; 1,290 cycles at
+ * pos 0, 78,810 at pos 255 (the default form at lanes 4: 4 cycles per row
+ * and head, 207 cycles at pos 0, 8,262 at pos 255).
+ *
+ * Parameters: HEAD_SIZE, N_HEADS, N_KV_HEADS (divides N_HEADS), LAYERS,
+ * KV_BITS (4..16), KV_GROUP (divides HEAD_SIZE), SEQ_LEN, LANES (power of
+ * two; only sets the K/V beat), SCORE_C (round(log2(e) / sqrt(HEAD_SIZE) *
+ * 2^20), < 2^21), EXP2_FILE (the exp2 unit's table image).
+ *
+ * Handshake contract (as the default form):
+ *  - start: one-cycle pulse while busy is low; start_layer and start_pos are
+ *    captured with it. start_pos >= SEQ_LEN or start_layer >= LAYERS sets
+ *    err (sticky until rst) and pulses done the next cycle with no output.
+ *  - s_q: valid/ready, the N_HEADS * HEAD_SIZE query values (Q16, after
+ *    RoPE, head-major), accepted only while busy, a head at a time.
+ *  - m_kreq / m_vreq: read requests to lg_kvcache (valid/ready; rows 0..pos
+ *    of the head's K/V head), one per query head, in head order.
+ *  - s_k / s_v: the row streams of those requests (valid/ready; BEAT
+ *    mantissas and the beat's exponent(s) per transfer, the beat held with
+ *    ready low while its elements are taken one per step); *_last is not
+ *    needed (the unit counts beats). A missing beat stalls the unit.
+ *  - m_out: valid/ready, N_HEADS * HEAD_SIZE Q16 values, head-major; last on
+ *    the final one. Valid stays high and data stable until ready.
+ *  - done: one-cycle pulse after the last output is accepted; busy falls
+ *    with it.
+ */
+module ${MODULE} #(
+    // elements per head
+    parameter HEAD_SIZE = ${HEAD_SIZE},
+    // query heads
+    parameter N_HEADS = ${N_HEADS},
+    // K/V heads (GQA: divides N_HEADS)
+    parameter N_KV_HEADS = ${N_KV_HEADS},
+    // decoder layers (width of the layer port)
+    parameter LAYERS = ${LAYERS},
+    // K/V mantissa width in bits (4..16)
+    parameter KV_BITS = ${KV_BITS},
+    // K/V elements sharing one exponent (divides HEAD_SIZE)
+    parameter KV_GROUP = ${KV_GROUP},
+    // maximum context (positions 0..SEQ_LEN-1)
+    parameter SEQ_LEN = ${SEQ_LEN},
+    // lanes of the default form: sets the K/V beat width only
+    parameter LANES = ${LANES},
+    // score constant round(log2(e) / sqrt(HEAD_SIZE) * 2^20)
+    parameter SCORE_C = ${SCORE_C},
+    // $readmemh image of the exp2 table
+    parameter EXP2_FILE = "${EXP2_FILE}"
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+
+    /*
+     * Control
+     */
+    input  wire                 start,
+    input  wire [LW-1:0]        start_layer,
+    input  wire [31:0]          start_pos,
+    output wire                 busy,
+    output reg                  done,
+    output reg                  err,
+
+    /*
+     * Query input (Q16, N_HEADS * HEAD_SIZE values, head-major)
+     */
+    input  wire                 s_q_valid,
+    output wire                 s_q_ready,
+    input  wire [31:0]          s_q_data,
+
+    /*
+     * K read requests to lg_kvcache
+     */
+    output wire                 m_kreq_valid,
+    input  wire                 m_kreq_ready,
+    output wire [LW-1:0]        m_kreq_layer,
+    output wire [HW-1:0]        m_kreq_head,
+    output wire [PW-1:0]        m_kreq_first,
+    output wire [PW-1:0]        m_kreq_last,
+
+    /*
+     * V read requests to lg_kvcache
+     */
+    output wire                 m_vreq_valid,
+    input  wire                 m_vreq_ready,
+    output wire [LW-1:0]        m_vreq_layer,
+    output wire [HW-1:0]        m_vreq_head,
+    output wire [PW-1:0]        m_vreq_first,
+    output wire [PW-1:0]        m_vreq_last,
+
+    /*
+     * K row stream (BEAT mantissas + exponents per beat)
+     */
+    input  wire                 s_k_valid,
+    output wire                 s_k_ready,
+    input  wire [MW-1:0]        s_k_mant,
+    input  wire [EW-1:0]        s_k_exp,
+    input  wire                 s_k_last,
+
+    /*
+     * V row stream
+     */
+    input  wire                 s_v_valid,
+    output wire                 s_v_ready,
+    input  wire [MW-1:0]        s_v_mant,
+    input  wire [EW-1:0]        s_v_exp,
+    input  wire                 s_v_last,
+
+    /*
+     * Output (Q16, N_HEADS * HEAD_SIZE values, head-major)
+     */
+    output wire                 m_out_valid,
+    input  wire                 m_out_ready,
+    output wire [31:0]          m_out_data,
+    output wire                 m_out_last
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+// Elements per beat, as the default form (lg_attn_beat): the largest power
+// of two <= max(1, LANES / 2) that divides HEAD_SIZE and divides or is a
+// multiple of KV_GROUP. The cache's beat; taken here one element per step.
+localparam integer B_LANES = LANES >= 2 ? LANES / 2 : 1;
+localparam integer P2_HS = HEAD_SIZE & (~HEAD_SIZE + 1);
+localparam integer P2_G = KV_GROUP & (~KV_GROUP + 1);
+localparam integer B_HS = B_LANES < P2_HS ? B_LANES : P2_HS;
+localparam integer BEAT = (P2_G == KV_GROUP || B_HS < P2_G) ? B_HS : P2_G;
+localparam integer KB = KV_BITS;
+// groups per beat (exponents), elements per group slice of a beat
+localparam integer NGB = BEAT > KV_GROUP ? BEAT / KV_GROUP : 1;
+localparam integer GL = BEAT > KV_GROUP ? KV_GROUP : BEAT;
+localparam integer GQA = N_HEADS / N_KV_HEADS;
+localparam integer MW = BEAT * KB;
+localparam integer EW = NGB * 5;
+// port and counter widths
+localparam integer LW = LAYERS > 1 ? $clog2(LAYERS) : 1;
+localparam integer HW = N_KV_HEADS > 1 ? $clog2(N_KV_HEADS) : 1;
+localparam integer PW = SEQ_LEN > 1 ? $clog2(SEQ_LEN) : 1;
+localparam integer QHW = $clog2(N_HEADS + 1);
+localparam integer HSW = HEAD_SIZE > 1 ? $clog2(HEAD_SIZE) : 1;
+localparam integer BJW = BEAT > 1 ? $clog2(BEAT) : 1;
+localparam integer GLS = $clog2(GL);
+localparam integer GIW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
+localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
+// score: q*k product, group sum (one spare bit), times SCORE_C (22-bit
+// signed), left-shifted by up to 12 (36 - sq - ek >= 36 - 17 - 31 = -12)
+localparam integer PROD_W = 16 + KB;
+localparam integer PS_W = PROD_W + $clog2(KV_GROUP) + 1;
+localparam integer C_W = 22;
+localparam integer PC_W = PS_W + C_W;
+localparam integer SL_W = PC_W + 12;
+// value: shifted term (|term| <= 2^40), o (<= SEQ_LEN terms), l
+localparam integer T_W = 42;
+localparam integer O_W = 43 + $clog2(SEQ_LEN);   // one spare bit
+localparam integer L_W = 18 + $clog2(SEQ_LEN);   // one spare bit
+// output: tq clamped to 41 bits, tq * R
+localparam integer PLW = 6;
+localparam integer TQ_W = 41;
+localparam integer OP_W = TQ_W + 18;
+// limb products: the wide operand (psum or tq) in MA_W bits, LA limbs of 15
+// bits (the top one signed, <= 16 bits); the other (SCORE_C, R or p, all in
+// 0 .. 2^21 - 1) in two limbs
+localparam integer MA_W = PS_W > TQ_W ? PS_W : TQ_W;
+localparam integer LA = (MA_W - 1 + 14) / 15;
+localparam integer MAX_W = 15 * LA + 1;          // ma sign-extended to whole limbs
+localparam integer MCW = $clog2(2 * LA);
+localparam integer ACC_W = PC_W > OP_W ? PC_W : OP_W;
+// the shared round-shifter: input SH_W bits (acc, o or l), pre-shift P so
+// that every shift amount s + P - 1 is >= 0 (s >= -12 for the score,
+// s = 8 - ev >= KB - 25 for p * vm), amounts up to SMAX + P - 1
+localparam integer SH_W0 = ACC_W > SL_W ? ACC_W : SL_W;
+localparam integer SH_W = SH_W0 > O_W ? SH_W0 : O_W;
+localparam integer P = KB < 13 ? 26 - KB : 13;
+localparam integer XS_W = SH_W + P;
+localparam integer SMAX = O_W > 36 ? O_W : 36;
+localparam integer AMT_W = $clog2(SMAX + P);
+localparam integer DW = $clog2(O_W + 1);
+
+localparam [31:0] HS_M1 = HEAD_SIZE - 1;
+localparam [31:0] BEAT_M1 = BEAT - 1;
+localparam [31:0] G_M1 = KV_GROUP - 1;
+localparam [31:0] GQA_M1 = GQA - 1;
+localparam [31:0] NH32 = N_HEADS;
+localparam [31:0] OW32 = O_W;
+localparam [31:0] MC_LAST32 = 2 * LA - 1;
+localparam [31:0] PM1_32 = P - 1;
+localparam [HSW-1:0] ELEM_LAST = HS_M1[HSW-1:0];
+localparam [BJW-1:0] BJ_LAST = BEAT_M1[BJW-1:0];
+localparam [GIW-1:0] GI_LAST = G_M1[GIW-1:0];
+localparam [GQW-1:0] GQ_LAST = GQA_M1[GQW-1:0];
+localparam [QHW-1:0] HEADS = NH32[QHW-1:0];
+localparam [QHW-1:0] HEAD_LAST = HEADS - 1'b1;
+localparam [DW-1:0] D_MAX = OW32[DW-1:0];
+localparam [MCW-1:0] MC_LAST = MC_LAST32[MCW-1:0];
+localparam [8:0] PM1 = PM1_32[8:0];
+// SCORE_C in two limbs (constants)
+localparam [31:0] SC32 = SCORE_C;
+localparam [20:0] SC21 = SC32[20:0];
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (HEAD_SIZE < 2 || N_HEADS < 1 || N_KV_HEADS < 1 || N_HEADS % N_KV_HEADS != 0) begin
+        $error("Error: need HEAD_SIZE >= 2 and N_KV_HEADS dividing N_HEADS (instance %m)");
+        $finish;
+    end
+    if (KV_BITS < 4 || KV_BITS > 16 || KV_GROUP < 1 || HEAD_SIZE % KV_GROUP != 0) begin
+        $error("Error: KV_BITS must be 4..16 and KV_GROUP divide HEAD_SIZE (instance %m)");
+        $finish;
+    end
+    if (LANES < 1 || LANES > 64 || (LANES & (LANES - 1)) != 0) begin
+        $error("Error: LANES must be a power of two in 1..64 (instance %m)");
+        $finish;
+    end
+    if (SCORE_C < 1 || SCORE_C >= (1 << 21) || SEQ_LEN < 1 || SEQ_LEN > (1 << 20)) begin
+        $error("Error: need 0 < SCORE_C < 2^21 and SEQ_LEN in 1..2^20 (instance %m)");
+        $finish;
+    end
+    if (HEAD_SIZE % BEAT != 0 || (KV_GROUP % BEAT != 0 && BEAT % KV_GROUP != 0)) begin
+        $error("Error: no valid beat width (instance %m)");
+        $finish;
+    end
+end
+
+// ---- control ------------------------------------------------------------------------
+
+localparam [3:0] S_IDLE = 4'd0;   // no head in work (or the last output waits)
+localparam [3:0] S_Q = 4'd1;      // query of the head: the quantizer's two passes
+localparam [3:0] S_K = 4'd2;      // q * k, one element per step
+localparam [3:0] S_C = 4'd3;      // group sum * SCORE_C, limb products
+localparam [3:0] S_T = 4'd4;      // score term, z += term
+localparam [3:0] S_M = 4'd5;      // running max, exp2 argument
+localparam [3:0] S_E = 4'd6;      // wait for exp2; l update
+localparam [3:0] S_V = 4'd7;      // V elements: two steps each, pipelined (vs)
+localparam [3:0] S_R = 4'd8;      // reciprocal: load l
+localparam [3:0] S_N = 4'd9;      // reciprocal: normalise the divisor
+localparam [3:0] S_D = 4'd13;     // reciprocal: 17 quotient bits
+localparam [3:0] S_O0 = 4'd10;    // output: tq
+localparam [3:0] S_OM = 4'd11;    // output: tq * R, limb products
+localparam [3:0] S_O2 = 4'd12;    // output: rounded, saturated, into the register
+
+reg [3:0]     st;
+reg           run;
+reg [LW-1:0]  layer_r;
+reg [PW-1:0]  pos_r;
+wire          start_ok = {{(32 - LW){1'b0}}, start_layer} < LAYERS && start_pos < SEQ_LEN;
+wire          go = start && !run && start_ok;
+wire          out_fire;
+
+assign busy = run;
+
+always @(posedge clk) begin
+    if (go) begin
+        layer_r <= start_layer;
+        pos_r <= start_pos[PW-1:0];
+    end
+end
+
+always @(posedge clk) begin
+    if (go)
+        run <= 1'b1;
+    else if (out_fire && m_out_last)
+        run <= 1'b0;
+    if (rst)
+        run <= 1'b0;
+end
+
+always @(posedge clk) begin
+    done <= (out_fire && m_out_last) || (start && !run && !start_ok);
+    if (start && !run && !start_ok)
+        err <= 1'b1;
+    if (rst) begin
+        done <= 1'b0;
+        err <= 1'b0;
+    end
+end
+
+// counters: query head, its K/V head, element of the head (every phase walks
+// the elements 0..HEAD_SIZE-1 in order), element of the group, row, limb step
+reg [QHW-1:0] head;
+reg [HW-1:0]  kvh;
+reg [GQW-1:0] gq;
+reg [HSW-1:0] ei;
+reg [GIW-1:0] gi;
+reg [PW-1:0]  row;
+reg [MCW-1:0] mc;
+reg [2:0]     vs;          // V step (VS_*)
+reg [HSW-1:0] eo;          // V: element of the o update (ei: of the V take)
+reg           vp;          // V: an element's term and o update are pending
+reg           vall;        // V: the row's last element has been taken
+reg [4:0]     ev_t;        // V: exponent of the element whose term is taken
+// V steps, element i: A (acc = v_i p_hi; term of i-1), B (acc = acc << 15 +
+// v_i p_lo; o update of i-1; take element i+1), W (wait for a V element),
+// D1 / D2 (term / o update of the last element)
+localparam [2:0] VS_W = 3'd0;
+localparam [2:0] VS_A = 3'd1;
+localparam [2:0] VS_B = 3'd2;
+localparam [2:0] VS_D1 = 3'd3;
+localparam [2:0] VS_D2 = 3'd4;
+reg           zf;          // the next score term is the row's first
+
+wire [BJW-1:0] ej = ei[BJW-1:0] & BJ_LAST;   // element of the beat
+wire           e_last = ei == ELEM_LAST;
+wire [HSW-1:0] ei_inc = e_last ? {HSW{1'b0}} : ei + 1'b1;
+
+// ---- query: the quantizer's two passes, inline -----------------------------------
+//
+// (qm, sq) = actq(q_h) without a quantizer unit: pass 1 takes the head's
+// HEAD_SIZE elements (one a cycle) into the o RAM (free until the head's
+// first row) and ORs their magnitudes (bitlen(max |x|) = bitlen(OR |x|));
+// pass 2 reads them back one a step through the shared round-shifter
+// (round_shift(x, sq)), clamps to +-32767 and writes the query RAM.
+reg            q_ph;      // 0: pass 1, 1: pass 2
+reg  [31:0]    q_or;      // OR of |x| so far
+wire           q_fire = s_q_valid && s_q_ready;
+assign s_q_ready = run && st == S_Q && !q_ph;
+// |x| (x = -2^31 gives 2^31)
+wire [31:0]    q_abs = (s_q_data ^ {32{s_q_data[31]}}) + {31'd0, s_q_data[31]};
+// sq = max(0, bitlen(OR) - 15): the highest set bit among bits 31..15
+reg  [4:0]     sq_now;
+integer        qb;
+always @* begin
+    sq_now = 5'd0;
+    for (qb = 15; qb < 32; qb = qb + 1)
+        if (q_or[qb])
+            sq_now = qb[4:0] - 5'd14;
+end
+
+reg [4:0] sq_r;
+always @(posedge clk) begin
+    if (q_fire)
+        q_or <= q_or | q_abs;
+    if (st != S_Q)
+        q_or <= 32'd0;
+    if (st == S_Q && q_ph)
+        sq_r <= sq_now;
+end
+
+// RAMs are read at the element counter's next value, so the read data is
+// always element ei's (the writes never hit the element being read)
+wire           q_step = st == S_Q && q_ph;
+wire           k_take = st == S_K && s_k_valid;
+wire           v_take;
+wire           v_step = st == S_V && ((vs == VS_B && vp) || vs == VS_D2);
+wire [HSW-1:0] eo_nxt = !v_step ? eo : eo == ELEM_LAST ? {HSW{1'b0}} : eo + 1'b1;
+wire           o_step = st == S_O2 && (!out_v || m_out_ready);
+wire           e_adv = q_fire || q_step || k_take || v_take || o_step;
+wire [HSW-1:0] ei_nxt = e_adv ? ei_inc : ei;
+
+// ---- K/V read requests, one per head when its query starts ----------------------
+
+reg kreq_p, vreq_p;
+assign m_kreq_valid = kreq_p;
+assign m_kreq_layer = layer_r;
+assign m_kreq_head = kvh;
+assign m_kreq_first = {PW{1'b0}};
+assign m_kreq_last = pos_r;
+assign m_vreq_valid = vreq_p;
+assign m_vreq_layer = layer_r;
+assign m_vreq_head = kvh;
+assign m_vreq_first = {PW{1'b0}};
+assign m_vreq_last = pos_r;
+
+// ---- the multiplier and the accumulator ------------------------------------------
+
+reg  signed [ACC_W-1:0] acc;
+reg  [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
+reg  [16:0]             p_r;       // p of the current row
+reg  signed [15:0]      v_r;       // V element
+reg  [4:0]              ev_r;      // its exponent
+reg  [4:0]              ek_r;      // exponent of the group being summed
+reg  [16:0]             rc_r;      // R, shifted in by the divider
+reg  [PLW-1:0]          rc_pl;     // pl
+
+// Limb products by Horner's rule, highest limb position first, so the
+// accumulator shifts by 15 instead of each product being placed: step mc of
+// 2 LA takes limb ca = LA - (mc + 2) / 2 of ma and limb cb = !mc[0] of the
+// narrow operand, after shifting acc left by 15 when mc is odd (position
+// LA: (LA-1, 1); then per position t = LA-1 .. 1: (t, 0), (t-1, 1); then
+// (0, 0)). The V product p * vm is the same with one limb: (1), (0).
+localparam [31:0] LA32 = LA;
+wire [MCW:0]     mc2 = {1'b0, mc} + {{(MCW - 1){1'b0}}, 2'd2};
+wire [MCW-1:0]   ca = LA32[MCW-1:0] - mc2[MCW:1];
+wire             cb = !mc[0];
+reg  [15:0]      ma_limb;
+integer          li;
+always @* begin
+    ma_limb = ma[15*(LA-1) +: 16];
+    for (li = 0; li < LA - 1; li = li + 1)
+        if ({{(32 - MCW){1'b0}}, ca} == li)
+            ma_limb = {1'b0, ma[15*li +: 15]};
+end
+wire [20:0]      nb = st == S_C ? SC21 : st == S_OM ? {4'd0, rc_r} : {4'd0, p_r};
+wire [15:0]      nb_limb = cb ? {10'd0, nb[20:15]} : {1'b0, nb[14:0]};
+
+wire [KB-1:0]    k_el = s_k_mant[ej*KB +: KB];
+wire [KB-1:0]    v_el = s_v_mant[ej*KB +: KB];
+
+reg  signed [15:0]     mul_a, mul_b;
+reg                    mul_sh;      // acc << 15 before the add (Horner step)
+reg                    mul_en, mul_clr;
+always @* begin
+    mul_a = ma_limb;
+    mul_b = nb_limb;
+    mul_sh = mc[0];
+    mul_en = 1'b0;
+    mul_clr = mc == {MCW{1'b0}};
+    case (st)
+        S_K: begin
+            mul_a = qrd;
+            mul_b = {{(16 - KB){k_el[KB-1]}}, k_el};
+            mul_sh = 1'b0;
+            mul_en = k_take;
+            mul_clr = gi == {GIW{1'b0}};
+        end
+        S_C, S_OM: mul_en = 1'b1;
+        S_V: begin
+            mul_a = v_r;
+            mul_b = nb_limb;
+            mul_en = vs == VS_A || vs == VS_B;
+            mul_clr = vs == VS_A;
+        end
+        default: ;
+    endcase
+end
+
+wire signed [31:0]      mul_p = mul_a * mul_b;
+wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_p[31]}}, mul_p};
+wire signed [ACC_W-1:0] acc_in = mul_clr ? {ACC_W{1'b0}} :
+                                 mul_sh ? {acc[ACC_W-16:0], 15'd0} : acc;
+wire signed [ACC_W-1:0] acc_nxt = acc_in + mul_px;
+
+always @(posedge clk) begin
+    if (mul_en)
+        acc <= acc_nxt;
+end
+
+// ---- the round-shifter: y = round_shift(x, s) ------------------------------------
+
+reg  [O_W-1:0]          ord;       // o[ei], raw q[ei] or qm[ei] (the RAM's read data)
+wire [15:0]             qrd = ord[15:0];
+reg  [L_W-1:0]          l_acc;
+reg  signed [31:0]      z;
+reg  [DW-1:0]           d_r;
+reg  [T_W-1:0]          term_r;
+
+reg  signed [SH_W-1:0]  sx;
+reg  signed [8:0]       ss;        // s, two's complement
+wire [PLW-1:0]          tsh = rc_pl > 6'd15 ? rc_pl - 6'd15 : {PLW{1'b0}};
+always @* begin
+    sx = {{(SH_W - ACC_W){acc[ACC_W-1]}}, acc};
+    ss = 9'd23;
+    case (st)
+        S_T: ss = 9'd36 - {4'd0, sq_r} - {4'd0, ek_r};
+        S_E: begin
+            sx = {{(SH_W - L_W){1'b0}}, l_acc};
+            ss = {{(9 - DW){1'b0}}, d_r};
+        end
+        S_V: begin
+            if (vs == VS_B || vs == VS_D2) begin
+                sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
+                ss = {{(9 - DW){1'b0}}, d_r};
+            end else begin
+                ss = 9'd8 - {4'd0, ev_t};
+            end
+        end
+        S_O0: begin
+            sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
+            ss = {3'd0, tsh};
+        end
+        S_Q: begin
+            sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
+            ss = {4'd0, sq_now};
+        end
+        default: ;
+    endcase
+end
+
+wire [8:0]              amt9 = ss + PM1;
+wire [AMT_W-1:0]        amt = amt9[AMT_W-1:0];
+wire signed [XS_W-1:0]  xs = {sx, {P{1'b0}}};
+wire signed [XS_W-1:0]  xt = xs >>> amt;
+wire signed [SH_W-1:0]  y = xt[SH_W:1] + {{(SH_W - 1){1'b0}}, xt[0]};
+// sat32(y)
+wire                    y_hi = !y[SH_W-1] && |y[SH_W-2:31];
+wire                    y_lo = y[SH_W-1] && (!(&y[SH_W-2:31]) || y[30:0] == 31'd0);
+wire [31:0]             y_sat = y_hi ? 32'h7fffffff : y_lo ? 32'h80000001 : y[31:0];
+
+// the query mantissas, written in pass 2: clamp(round_shift(x, sq), +-32767)
+// (|round_shift(x, sq)| <= 32768: only +-32768 needs the clamp)
+wire [15:0]             q_m = y[15:0] != 16'h8000 ? y[15:0] :
+                              y[SH_W-1] ? 16'h8001 : 16'h7fff;
+
+// ---- score: z = sat32(z + term) over the groups of a row -----------------------
+
+wire signed [32:0] z_sum = {y_sat[31], y_sat} + (zf ? 33'sd0 : {z[31], z});
+wire [31:0]        z_sat = (!z_sum[32] && z_sum[31]) ? 32'h7fffffff :
+                           (z_sum[32] && (!z_sum[31] || z_sum[30:0] == 31'd0)) ? 32'h80000001 :
+                           z_sum[31:0];
+
+// ---- online softmax: integer running max, exp2 argument, rescale ---------------
+
+// M / 2^16 (M = ceil(z) of the row that set it)
+reg signed [16:0]   mi;
+wire               rfirst = row == {PW{1'b0}};
+wire signed [32:0]  zsum = {z[31], z} + 33'sd65535;
+wire signed [16:0]  zci = zsum[32:16];
+wire signed [33:0]  z34 = {{2{z[31]}}, z};
+wire signed [33:0]  m34 = {mi[16], mi, 16'd0};
+wire                upd = rfirst || z34 > m34;
+wire signed [16:0]  mn = upd ? zci : mi;
+wire signed [33:0]  x_now = z34 - {mn[16], mn, 16'd0};
+wire signed [17:0]  dfull = {zci[16], zci} - {mi[16], mi};
+wire [DW-1:0]       d_now = (rfirst || !upd) ? {DW{1'b0}} :
+                            (dfull > $signed({{(18 - DW){1'b0}}, D_MAX})) ? D_MAX : dfull[DW-1:0];
+
+wire        e_v;
+wire [16:0] e_y;
+
+${EXP2_MODULE} #(
+    .X_W(34),
+    .LUT_FILE(EXP2_FILE)
+) u_exp2 (
+    .clk(clk),
+    .rst(rst),
+    .ce(1'b1),
+    .s_valid(st == S_M),
+    .s_x(x_now),
+    .m_valid(e_v),
+    .m_y(e_y)
+);
+
+// ---- one RAM: o[ei] = round_shift(o[ei], d) + term; the query ---------------------
+//
+// Half 0 holds o (and the raw query in the query's pass 1), half 1 the query
+// mantissas (pass 2 writes them while reading the raw values of half 0). The
+// read address is the next cycle's element in the half the next state reads:
+// half 1 when the next state is S_K.
+
+reg [O_W-1:0] omem [0:(2 << HSW) - 1];
+wire signed [O_W-1:0] o_rs = rfirst ? {O_W{1'b0}} : y[O_W-1:0];
+wire signed [O_W-1:0] o_wd = o_rs + {{(O_W - T_W){term_r[T_W-1]}}, term_r};
+wire [O_W-1:0]        m_wd = q_step ? {{(O_W - 16){q_m[15]}}, q_m} :
+                             st == S_Q ? {{(O_W - 32){s_q_data[31]}}, s_q_data} : o_wd;
+wire                  nx_k = (q_step && e_last) || (st == S_K && !(k_take && gi == GI_LAST)) ||
+                             (st == S_T && ei != {HSW{1'b0}}) ||
+                             (st == S_V && vs == VS_D2 && row != pos_r);
+wire [HSW-1:0]        m_ra = st == S_V ? eo_nxt : ei_nxt;
+always @(posedge clk) begin
+    if (v_step || q_fire || q_step)
+        omem[{q_step, st == S_V ? eo : ei}] <= m_wd;
+    ord <= omem[{nx_k, m_ra}];
+end
+
+// ---- the reciprocal R = floor(2^(pl+16) / l), pl = bitlen(l) - 1 -----------------
+//
+// lg_recip's restoring divider, with its normalisation done in steps instead
+// of a leading-one detector and a barrel shifter: S_N shifts the divisor
+// left while its top bit is clear, K = L_W - 1 steps (pl = K - shifts), then
+// S_D takes the 17 quotient bits. l = 0 (not reached: l >= 2^15 from the
+// first row on) gives R = 0 and pl = 0, as lg_recip.
+localparam integer K = L_W - 1;
+localparam integer DCW = $clog2(K + 17);
+localparam [31:0] K_M1_32 = K - 1;
+localparam [DCW-1:0] DC_NORM = K_M1_32[DCW-1:0];
+localparam [DCW-1:0] DC_DIV = 16;
+localparam [31:0] K32 = K;
+localparam [PLW-1:0] K_P = K32[PLW-1:0];
+localparam [L_W:0] REM0 = {2'b01, {(L_W - 1){1'b0}}};
+
+reg [L_W-1:0] dv;      // divisor, normalised in S_N
+reg [L_W:0]   rem;     // partial remainder (< 2 dv)
+reg [DCW-1:0] dc;      // step
+reg [PLW-1:0] nsh;     // normalising shifts so far
+reg           rzero;   // l = 0
+wire          r_ge = rem >= {1'b0, dv};
+wire [L_W:0]  r_sub = r_ge ? rem - {1'b0, dv} : rem;
+
+always @(posedge clk) begin
+    case (st)
+        S_R: begin
+            dv <= l_acc;
+            rem <= REM0;
+            nsh <= {PLW{1'b0}};
+            rzero <= l_acc == {L_W{1'b0}};
+        end
+        S_N: if (!dv[L_W-1]) begin
+            dv <= dv << 1;
+            nsh <= nsh + 1'b1;
+        end
+        S_D: begin
+            rem <= {r_sub[L_W-1:0], 1'b0};
+            rc_r <= {rc_r[15:0], r_ge};
+            if (dc == DC_DIV && rzero)
+                rc_r <= 17'd0;
+        end
+        default: ;
+    endcase
+end
+
+always @(posedge clk) begin
+    dc <= st == S_R || (st == S_N && dc == DC_NORM) ? {DCW{1'b0}} : dc + 1'b1;
+end
+
+always @* rc_pl = rzero ? {PLW{1'b0}} : K_P - nsh;
+
+// ---- output register ----------------------------------------------------------------
+
+reg        out_v;
+reg [31:0] out_data;
+reg        out_last;
+assign m_out_valid = out_v;
+assign m_out_data = out_data;
+assign m_out_last = out_last;
+assign out_fire = out_v && m_out_ready;
+
+// tq = round_shift(o[i], pl - 15), clamped to 41 bits (a value that does not
+// fit saturates the output, as the default form's clamp to +-(2^40 - 1))
+wire [O_W-1:0] tq_y = y[O_W-1:0];
+wire           tq_fit = &tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1]);
+wire [TQ_W-1:0] tq = tq_fit ? tq_y[TQ_W-1:0] : {tq_y[O_W-1], {(TQ_W - 1){!tq_y[O_W-1]}}};
+
+// ---- the sequencer --------------------------------------------------------------------
+
+// element select of a beat's exponents (one per group slice)
+wire [BJW-1:0] eg = ej >> GLS;
+wire [4:0] k_ex = s_k_exp[eg*5 +: 5];
+wire [4:0] v_ex = s_v_exp[eg*5 +: 5];
+
+assign s_k_ready = st == S_K && ej == BJ_LAST;
+wire   v_can = st == S_V && (vs == VS_W || (vs == VS_B && !vall));
+assign v_take = v_can && s_v_valid;
+assign s_v_ready = v_can && ej == BJ_LAST;
+wire   head_last = head == HEAD_LAST;
+
+always @(posedge clk) begin
+    if (kreq_p && m_kreq_ready)
+        kreq_p <= 1'b0;
+    if (vreq_p && m_vreq_ready)
+        vreq_p <= 1'b0;
+    if (out_fire)
+        out_v <= 1'b0;
+    ei <= ei_nxt;
+    eo <= eo_nxt;
+    if (v_take) begin
+        v_r <= {{(16 - KB){v_el[KB-1]}}, v_el};
+        ev_r <= v_ex;
+        if (e_last)
+            vall <= 1'b1;
+    end
+    case (st)
+        S_Q: if (q_fire && e_last) begin
+            q_ph <= 1'b1;
+        end else if (q_step && e_last) begin
+            q_ph <= 1'b0;
+            st <= S_K;
+            zf <= 1'b1;
+            row <= {PW{1'b0}};
+            gi <= {GIW{1'b0}};
+        end
+        S_K: if (k_take) begin
+            ek_r <= k_ex;
+            gi <= gi == GI_LAST ? {GIW{1'b0}} : gi + 1'b1;
+            if (gi == GI_LAST) begin
+                ma <= {{(MAX_W - PS_W){acc_nxt[PS_W-1]}}, acc_nxt[PS_W-1:0]};
+                mc <= {MCW{1'b0}};
+                st <= S_C;
+            end
+        end
+        S_C: begin
+            mc <= mc + 1'b1;
+            if (mc == MC_LAST)
+                st <= S_T;
+        end
+        S_T: begin
+            z <= z_sat;
+            zf <= 1'b0;
+            st <= ei == {HSW{1'b0}} ? S_M : S_K;
+        end
+        S_M: begin
+            mi <= mn;
+            d_r <= d_now;
+            st <= S_E;
+        end
+        S_E: if (e_v) begin
+            p_r <= e_y;
+            l_acc <= (rfirst ? {L_W{1'b0}} : y[L_W-1:0]) + {{(L_W - 17){1'b0}}, e_y};
+            vs <= VS_W;
+            vp <= 1'b0;
+            vall <= 1'b0;
+            mc <= {MCW{1'b0}};
+            st <= S_V;
+        end
+        S_V: begin
+            case (vs)
+                VS_W: if (v_take)
+                    vs <= VS_A;
+                VS_A: begin
+                    term_r <= y[T_W-1:0];
+                    mc <= {{(MCW - 1){1'b0}}, 1'b1};
+                    vs <= VS_B;
+                end
+                VS_B: begin
+                    mc <= {MCW{1'b0}};
+                    ev_t <= ev_r;
+                    vp <= 1'b1;
+                    vs <= vall ? VS_D1 : v_take ? VS_A : VS_W;
+                end
+                VS_D1: begin
+                    term_r <= y[T_W-1:0];
+                    vs <= VS_D2;
+                end
+                default: begin
+                    vs <= VS_W;
+                    zf <= 1'b1;
+                    if (row == pos_r) begin
+                        st <= S_R;
+                    end else begin
+                        row <= row + 1'b1;
+                        st <= S_K;
+                    end
+                end
+            endcase
+        end
+        S_R: st <= S_N;
+        S_N: if (dc == DC_NORM)
+            st <= S_D;
+        S_D: if (dc == DC_DIV)
+            st <= S_O0;
+        S_O0: begin
+            ma <= {{(MAX_W - TQ_W){tq[TQ_W-1]}}, tq};
+            mc <= {MCW{1'b0}};
+            st <= S_OM;
+        end
+        S_OM: begin
+            mc <= mc + 1'b1;
+            if (mc == MC_LAST)
+                st <= S_O2;
+        end
+        S_O2: if (o_step) begin
+            out_v <= 1'b1;
+            out_data <= y_sat;
+            out_last <= head_last && e_last;
+            if (!e_last) begin
+                st <= S_O0;
+            end else if (head_last) begin
+                st <= S_IDLE;
+            end else begin
+                head <= head + 1'b1;
+                gq <= gq == GQ_LAST ? {GQW{1'b0}} : gq + 1'b1;
+                if (gq == GQ_LAST)
+                    kvh <= kvh + 1'b1;
+                kreq_p <= 1'b1;
+                vreq_p <= 1'b1;
+                st <= S_Q;
+            end
+        end
+        default: ;
+    endcase
+    if (go) begin
+        st <= S_Q;
+        q_ph <= 1'b0;
+        head <= {QHW{1'b0}};
+        kvh <= {HW{1'b0}};
+        gq <= {GQW{1'b0}};
+        ei <= {HSW{1'b0}};
+        eo <= {HSW{1'b0}};
+        kreq_p <= 1'b1;
+        vreq_p <= 1'b1;
+    end
+    if (rst) begin
+        st <= S_IDLE;
+        q_ph <= 1'b0;
+        kreq_p <= 1'b0;
+        vreq_p <= 1'b0;
+        out_v <= 1'b0;
+        ei <= {HSW{1'b0}};
+        eo <= {HSW{1'b0}};
+    end
+end
+
+// the streams' last flags are not needed (the unit counts elements); the
+// remainder's top bit is 0 after a subtraction (rem < 2 dv); bits of ceil(z)
+// below 2^16;
+// y's bits past what a use takes; limb, amount and shifter bits past the
+// selected field
+wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], zsum[15:0], y[SH_W-1:O_W],
+                  amt9[8:AMT_W], mc2[0], xt[XS_W-1:SH_W+1]};
+
+endmodule
+
+`resetall

@@ -1,0 +1,576 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: the K/V cache of all layers, one write-side quantizer shared by
+ * K and V (template rtl_templates/lg_kvcache_share.v, the --mul-share form of
+ * rtl_templates/lg_kvcache.v; C twin lg_kvcache + lg_ref_kv_quant in
+ * src/ref_kvcache.c). Same parameters, ports, storage and read side as
+ * lg_kvcache; only the write side's throughput differs.
+ *
+ * Why: in the decoder a position's K row (Wk run, after RoPE) and V row (Wv
+ * run) arrive one after the other, so one quantizer (${KVQ_MODULE}, with
+ * both write ports) serves both caches and routes its RAM writes by row;
+ * about half the write-side logic of lg_kvcache. When a word of the
+ * exponent RAM covers a power of two of mantissa words, the read side
+ * derives the exponent address from the mantissa address (no second
+ * address counter). Single port, the exponents live in the mantissa banks'
+ * spare words (below): no block RAM. The read stream's timing is
+ * lg_kvcache's exactly.
+ *
+ * Memories (one K set and one V set, each holding every layer: row r =
+ * layer * SEQ_LEN + pos):
+ *   mantissa RAM  LAYERS * SEQ_LEN * KV_DIM / BEAT words of BEAT * KV_BITS
+ *                 bits; a word is BEAT consecutive elements of a row, so a
+ *                 beat is one read (lane i in bits [KV_BITS*i +: KV_BITS])
+ *   exponent RAM  LAYERS * SEQ_LEN * KV_DIM / EGW words of NGB * 5 bits,
+ *                 EGW = max(BEAT, KV_GROUP), NGB = max(1, BEAT / KV_GROUP):
+ *                 the exponents of the groups one beat touches (one word
+ *                 serves KV_GROUP / BEAT beats when KV_GROUP > BEAT)
+ * With KV_PORTS = 2 each RAM has one write port (the quantizer) and one
+ * registered read port, the simple dual-port shape that maps to block RAM.
+ * With KV_PORTS = 1 the RAMs are single port: one address, a write or a
+ * read per cycle (`if (we) mem[a] <= d; else if (re) q <= mem[a];`), the
+ * shape yosys maps to iCE40 SPRAM (16 bits x 16 k). When BEAT > 1, KV_GROUP
+ * > 1, an exponent word fits a mantissa word (NGB * 5 <= BEAT * KV_BITS)
+ * and the mantissa words are even in number (SPX), each cache is two banks
+ * of 2^BAW words, BAW = clog2(MDEPTH / 2 + EDEPTH): mantissa word a in bank
+ * a[0] at a >> 1, and a copy of every exponent word e in both banks at ~e
+ * (the top words); a beat reads its mantissas from one bank and its
+ * exponents from the other in the same cycle (iCEBreaker: 10,240 + 5,120 of
+ * 16,384 words, one SPRAM a bank, no EBR). Otherwise the mantissa RAM is
+ * one single-port RAM and the exponent RAM stays simple dual port (EBR). A
+ * cycle in which the quantizer writes a mantissa word of a cache (or, SPX,
+ * an exponent word) issues no read on that cache's stream (the beat on the
+ * output holds; the stream resumes the next cycle), so reads lose one cycle
+ * per word written meanwhile: KV_DIM / BEAT (+ KV_DIM / EGW, SPX) per row,
+ * and none in the decoder, whose K (V) reads wait for the row's K (V)
+ * write.
+ *
+ * Parameters: LAYERS, SEQ_LEN, N_KV_HEADS, HEAD_SIZE (KV_DIM = N_KV_HEADS *
+ * HEAD_SIZE), KV_BITS (4..16), KV_GROUP (divides HEAD_SIZE), BEAT (read
+ * beat width: divides HEAD_SIZE, and BEAT divides KV_GROUP or KV_GROUP
+ * divides BEAT; lg_attention's BEAT, computed by lg_attn_beat()), KV_PORTS
+ * (1 or 2, above).
+ *
+ * Write ports s_k_* / s_v_* (one shared ${KVQ_MODULE}): valid/ready, one Q16
+ * element per transfer, KV_DIM per row; s_*_layer / s_*_pos sampled with a
+ * row's first element. Rows are taken whole, one at a time, K and V in turn
+ * when both wait: a row's first element is taken in the previous row's
+ * done cycle at the earliest (a port's ready is low meanwhile), then one
+ * element per cycle. *_done pulses when the row is in the RAM: in cycle
+ * c + KV_GROUP + 3 for a last element handed over in cycle c (a gapless
+ * row: KV_DIM + KV_GROUP + 2 cycles after its first handshake; a K row and
+ * a V row offered together: the V row is done 2 (KV_DIM + KV_GROUP + 2)
+ * cycles after the K row's first handshake). A row with pos >= SEQ_LEN or
+ * layer >= LAYERS is consumed without writing anything (no corruption),
+ * sets err, and still pulses *_done.
+ *
+ * Read ports (K and V independent): a request (s_*req: valid/ready; layer,
+ * kv head, rows first..last inclusive) streams rows first..last of that
+ * head, HEAD_SIZE / BEAT beats per row in element order, on m_k_* / m_v_*:
+ * valid/ready, mantissas, the beat's exponent(s) (aligned with the
+ * mantissas: both RAMs are read in the same cycle), and last on the final
+ * beat of the request. One beat per cycle; the first beat is valid 3 cycles
+ * after the cycle of the request handshake on an idle port (request into the
+ * pending slot, address load, RAM read), and a request accepted while the
+ * previous one streams follows it with no gap. s_*req_ready is a
+ * register (one request waits while one streams). A request with layer >=
+ * LAYERS, head >= N_KV_HEADS, last >= SEQ_LEN or first > last is dropped
+ * (no beats) and sets err. Reading a row before its write's done gives the
+ * old row.
+ *
+ * err: sticky, cleared by rst.
+ */
+module ${MODULE} #(
+    // decoder layers
+    parameter LAYERS = ${LAYERS},
+    // positions per layer
+    parameter SEQ_LEN = ${SEQ_LEN},
+    // K/V heads per row
+    parameter N_KV_HEADS = ${N_KV_HEADS},
+    // elements per head
+    parameter HEAD_SIZE = ${HEAD_SIZE},
+    // mantissa width in bits (4..16)
+    parameter KV_BITS = ${KV_BITS},
+    // elements sharing one exponent (divides HEAD_SIZE)
+    parameter KV_GROUP = ${KV_GROUP},
+    // mantissas per read beat and RAM word
+    parameter BEAT = ${BEAT},
+    // mantissa RAM ports: 2 simple dual port, 1 single port (SPRAM form)
+    parameter KV_PORTS = ${KV_PORTS}
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+
+    /*
+     * K row write (Q16 after RoPE, KV_DIM per row)
+     */
+    input  wire                 s_k_valid,
+    output wire                 s_k_ready,
+    input  wire [31:0]          s_k_data,
+    input  wire [LW-1:0]        s_k_layer,
+    input  wire [31:0]          s_k_pos,
+
+    /*
+     * V row write (Q16, KV_DIM per row)
+     */
+    input  wire                 s_v_valid,
+    output wire                 s_v_ready,
+    input  wire [31:0]          s_v_data,
+    input  wire [LW-1:0]        s_v_layer,
+    input  wire [31:0]          s_v_pos,
+
+    /*
+     * K read request: rows first..last of one kv head of one layer
+     */
+    input  wire                 s_kreq_valid,
+    output wire                 s_kreq_ready,
+    input  wire [LW-1:0]        s_kreq_layer,
+    input  wire [HW-1:0]        s_kreq_head,
+    input  wire [PW-1:0]        s_kreq_first,
+    input  wire [PW-1:0]        s_kreq_last,
+
+    /*
+     * V read request
+     */
+    input  wire                 s_vreq_valid,
+    output wire                 s_vreq_ready,
+    input  wire [LW-1:0]        s_vreq_layer,
+    input  wire [HW-1:0]        s_vreq_head,
+    input  wire [PW-1:0]        s_vreq_first,
+    input  wire [PW-1:0]        s_vreq_last,
+
+    /*
+     * K read stream: BEAT mantissas and their exponent(s) per beat
+     */
+    output wire                 m_k_valid,
+    input  wire                 m_k_ready,
+    output wire [MW-1:0]        m_k_mant,
+    output wire [EW-1:0]        m_k_exp,
+    output wire                 m_k_last,
+
+    /*
+     * V read stream
+     */
+    output wire                 m_v_valid,
+    input  wire                 m_v_ready,
+    output wire [MW-1:0]        m_v_mant,
+    output wire [EW-1:0]        m_v_exp,
+    output wire                 m_v_last,
+
+    /*
+     * Status
+     */
+    output wire                 k_done,
+    output wire                 v_done,
+    output reg                  err
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+localparam integer KV_DIM = N_KV_HEADS * HEAD_SIZE;
+localparam integer LW = LAYERS > 1 ? $clog2(LAYERS) : 1;
+localparam integer HW = N_KV_HEADS > 1 ? $clog2(N_KV_HEADS) : 1;
+localparam integer PW = SEQ_LEN > 1 ? $clog2(SEQ_LEN) : 1;
+localparam integer NGB = BEAT > KV_GROUP ? BEAT / KV_GROUP : 1;
+localparam integer EGW = BEAT > KV_GROUP ? BEAT : KV_GROUP;
+localparam integer MW = BEAT * KV_BITS;
+localparam integer EW = NGB * 5;
+// words per row and per head row (mantissa, exponent); beats per exp word
+localparam integer WPR = KV_DIM / BEAT;
+localparam integer EPR = KV_DIM / EGW;
+localparam integer HB = HEAD_SIZE / BEAT;
+localparam integer HE = HEAD_SIZE / EGW;
+localparam integer BPG = EGW / BEAT;
+localparam integer ROWS = LAYERS * SEQ_LEN;
+localparam integer MDEPTH = ROWS * WPR;
+localparam integer EDEPTH = ROWS * EPR;
+localparam integer MAW = MDEPTH > 1 ? $clog2(MDEPTH) : 1;
+localparam integer EAW = EDEPTH > 1 ? $clog2(EDEPTH) : 1;
+localparam integer HBW = HB > 1 ? $clog2(HB) : 1;
+localparam integer BPW = BPG > 1 ? $clog2(BPG) : 1;
+// exponent address = mantissa address >> BSH when BPG is a power of two
+localparam integer BSH = BPG > 1 ? $clog2(BPG) : 0;
+localparam integer EFROMM = ((1 << BSH) == BPG && MAW - BSH == EAW) ? 1 : 0;
+// single port with the exponents in the mantissa banks (see g_spx): two
+// banks of 2^BAW words, MDEPTH / 2 mantissa words and EDEPTH exponent words
+localparam integer SPX = (KV_PORTS == 1 && MW >= EW && MDEPTH % 2 == 0 && BEAT > 1 &&
+                          KV_GROUP > 1) ? 1 : 0;
+localparam integer BAW = $clog2(MDEPTH / 2 + EDEPTH);
+
+localparam [31:0] HB_M1 = HB - 1;
+localparam [31:0] BPG_M1 = BPG - 1;
+localparam [31:0] ROW_STEP = WPR - HB + 1;
+localparam [31:0] EROW_STEP = EPR - HE + 1;
+localparam [HBW-1:0] BEAT_LAST = HB_M1[HBW-1:0];
+localparam [BPW-1:0] BSUB_LAST = BPG_M1[BPW-1:0];
+localparam [MAW-1:0] ROW_STEP_A = ROW_STEP[MAW-1:0];
+localparam [31:0] ONE32 = 1;
+localparam [MAW-1:0] ONE_A = ONE32[MAW-1:0];
+localparam [EAW-1:0] EROW_STEP_A = EROW_STEP[EAW-1:0];
+localparam [31:0] SEQ32 = SEQ_LEN;
+localparam [31:0] WPR32 = WPR;
+localparam [31:0] EPR32 = EPR;
+localparam [31:0] HB32 = HB;
+localparam [31:0] HE32 = HE;
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (HEAD_SIZE < 1 || KV_GROUP < 1 || HEAD_SIZE % KV_GROUP != 0 || BEAT < 1 ||
+        HEAD_SIZE % BEAT != 0 || (KV_GROUP % BEAT != 0 && BEAT % KV_GROUP != 0)) begin
+        $error("Error: KV_GROUP and BEAT must divide HEAD_SIZE and one another (instance %m)");
+        $finish;
+    end
+    if (KV_PORTS != 1 && KV_PORTS != 2) begin
+        $error("Error: KV_PORTS must be 1 or 2 (instance %m)");
+        $finish;
+    end
+    if (LAYERS < 1 || SEQ_LEN < 1 || N_KV_HEADS < 1) begin
+        $error("Error: LAYERS, SEQ_LEN and N_KV_HEADS must be >= 1 (instance %m)");
+        $finish;
+    end
+end
+
+// ---- the two caches, K (index 0) and V (index 1) -----------------------------------
+
+wire [1:0]      wr_done;
+wire            wr_err;
+
+wire [1:0]      rq_valid = {s_vreq_valid, s_kreq_valid};
+wire [2*LW-1:0] rq_layer = {s_vreq_layer, s_kreq_layer};
+wire [2*HW-1:0] rq_head = {s_vreq_head, s_kreq_head};
+wire [2*PW-1:0] rq_first = {s_vreq_first, s_kreq_first};
+wire [2*PW-1:0] rq_last = {s_vreq_last, s_kreq_last};
+wire [1:0]      rq_ready;
+wire [1:0]      rq_err;
+
+wire [1:0]      rd_valid;
+wire [1:0]      rd_ready = {m_v_ready, m_k_ready};
+wire [2*MW-1:0] rd_mant;
+wire [2*EW-1:0] rd_exp;
+wire [1:0]      rd_last;
+
+assign k_done = wr_done[0];
+assign v_done = wr_done[1];
+assign s_kreq_ready = rq_ready[0];
+assign s_vreq_ready = rq_ready[1];
+assign m_k_valid = rd_valid[0];
+assign m_k_mant = rd_mant[0 +: MW];
+assign m_k_exp = rd_exp[0 +: EW];
+assign m_k_last = rd_last[0];
+assign m_v_valid = rd_valid[1];
+assign m_v_mant = rd_mant[MW +: MW];
+assign m_v_exp = rd_exp[EW +: EW];
+assign m_v_last = rd_last[1];
+
+// ---- write side: the shared quantizer, its RAM writes routed by m_sel ---------------
+
+wire           q_we_any;
+wire [MAW-1:0] q_addr;
+wire [MW-1:0]  q_data;
+wire           q_ewe_any;
+wire [EAW-1:0] q_eaddr;
+wire [EW-1:0]  q_edata;
+wire           q_sel;
+
+${KVQ_MODULE} #(
+    .KV_DIM(KV_DIM),
+    .KV_GROUP(KV_GROUP),
+    .KV_BITS(KV_BITS),
+    .BEAT(BEAT),
+    .LAYERS(LAYERS),
+    .SEQ_LEN(SEQ_LEN)
+) u_quant (
+    .clk(clk),
+    .rst(rst),
+    .s_k_valid(s_k_valid),
+    .s_k_ready(s_k_ready),
+    .s_k_data(s_k_data),
+    .s_k_layer(s_k_layer),
+    .s_k_pos(s_k_pos),
+    .s_v_valid(s_v_valid),
+    .s_v_ready(s_v_ready),
+    .s_v_data(s_v_data),
+    .s_v_layer(s_v_layer),
+    .s_v_pos(s_v_pos),
+    .m_we(q_we_any),
+    .m_addr(q_addr),
+    .m_data(q_data),
+    .m_ewe(q_ewe_any),
+    .m_eaddr(q_eaddr),
+    .m_edata(q_edata),
+    .m_sel(q_sel),
+    .k_done(wr_done[0]),
+    .v_done(wr_done[1]),
+    .err(wr_err)
+);
+
+genvar kd;
+generate
+    for (kd = 0; kd < 2; kd = kd + 1) begin : g_cache
+
+        // this cache's share of the quantizer's writes
+        localparam [0:0] KD = kd;
+        wire q_we = q_we_any && q_sel == KD;
+        wire q_ewe = q_ewe_any && q_sel == KD;
+
+        // ---- read request: checked, base addresses computed into the pending slot
+
+        wire [LW-1:0] r_layer = rq_layer[LW*kd +: LW];
+        wire [HW-1:0] r_head = rq_head[HW*kd +: HW];
+        wire [PW-1:0] r_first = rq_first[PW*kd +: PW];
+        wire [PW-1:0] r_last = rq_last[PW*kd +: PW];
+        wire [31:0]   r_layer32 = {{(32 - LW){1'b0}}, r_layer};
+        wire [31:0]   r_head32 = {{(32 - HW){1'b0}}, r_head};
+        wire [31:0]   r_first32 = {{(32 - PW){1'b0}}, r_first};
+        wire [31:0]   r_last32 = {{(32 - PW){1'b0}}, r_last};
+        // last - first with its borrow: first <= last when there is none
+        wire [PW:0]   r_span = {1'b0, r_last} - {1'b0, r_first};
+        wire          r_ok = r_layer32 < LAYERS && r_head32 < N_KV_HEADS &&
+                             r_last32 < SEQ_LEN && !r_span[PW];
+        // row of the first beat, its mantissa and exponent word addresses
+        // (modulo 2^32; a valid request's addresses fit MAW / EAW bits)
+        wire [31:0]   r_row32 = r_layer32 * SEQ32 + r_first32;
+        wire [31:0]   r_addr32 = r_row32 * WPR32 + r_head32 * HB32;
+
+        // pending slot: one request waiting while the previous one streams
+        reg           pd_v;
+        reg [MAW-1:0] pd_addr;
+        reg [PW-1:0]  pd_rows;
+
+        assign rq_ready[kd] = !pd_v;
+        wire rq_fire = rq_valid[kd] && !pd_v;
+        assign rq_err[kd] = rq_fire && !r_ok;
+
+        // ---- active stream: address generation ----------------------------------
+
+        reg           act;
+        reg [MAW-1:0] addr;
+        wire [EAW-1:0] eaddr;
+        reg [PW-1:0]  rows_left;
+        reg [HBW-1:0] beat;
+        reg           o_valid;
+
+        // a read is issued when the output register is free or being taken
+        // (and, single port, when the quantizer is not writing a mantissa word,
+        // nor, exponents in the SPRAM banks, an exponent word)
+        wire port_free = (KV_PORTS == 2) || !(q_we || (SPX != 0 && q_ewe));
+        wire issue = act && (!o_valid || rd_ready[kd]) && port_free;
+        wire range_end = rows_left == {PW{1'b0}} && beat == BEAT_LAST;
+        wire load = pd_v && (!act || (issue && range_end));
+
+        always @(posedge clk) begin
+            if (rq_fire && r_ok) begin
+                pd_addr <= r_addr32[MAW-1:0];
+                pd_rows <= r_span[PW-1:0];
+            end
+        end
+
+        always @(posedge clk) begin
+            if (rq_fire && r_ok)
+                pd_v <= 1'b1;
+            else if (load)
+                pd_v <= 1'b0;
+            if (rst)
+                pd_v <= 1'b0;
+        end
+
+        always @(posedge clk) begin
+            if (load) begin
+                addr <= pd_addr;
+                rows_left <= pd_rows;
+                beat <= {HBW{1'b0}};
+            end else if (issue) begin
+                // one adder: the next beat, or the next row of the same head
+                addr <= addr + (beat == BEAT_LAST ? ROW_STEP_A : ONE_A);
+                if (beat == BEAT_LAST) begin
+                    beat <= {HBW{1'b0}};
+                    rows_left <= rows_left - 1'b1;
+                end else begin
+                    beat <= beat + 1'b1;
+                end
+            end
+        end
+
+        // the exponent word of the beat at addr: addr / BPG when BPG is a
+        // power of two, else a second counter (as lg_kvcache)
+        if (EFROMM != 0) begin : g_ea_shift
+            assign eaddr = addr[MAW-1:BSH];
+        end else begin : g_ea_count
+            wire [31:0]   r_eaddr32 = r_row32 * EPR32 + r_head32 * HE32;
+            reg [EAW-1:0] pd_eaddr;
+            reg [EAW-1:0] ecnt;
+            reg [BPW-1:0] bsub;
+
+            always @(posedge clk) begin
+                if (rq_fire && r_ok)
+                    pd_eaddr <= r_eaddr32[EAW-1:0];
+            end
+
+            always @(posedge clk) begin
+                if (load) begin
+                    ecnt <= pd_eaddr;
+                    bsub <= {BPW{1'b0}};
+                end else if (issue) begin
+                    if (beat == BEAT_LAST) begin
+                        bsub <= {BPW{1'b0}};
+                        ecnt <= ecnt + EROW_STEP_A;
+                    end else if (bsub == BSUB_LAST) begin
+                        bsub <= {BPW{1'b0}};
+                        ecnt <= ecnt + 1'b1;
+                    end else begin
+                        bsub <= bsub + 1'b1;
+                    end
+                end
+            end
+
+            assign eaddr = ecnt;
+            // for a valid request the address fits EAW bits
+            wire unused_ea = &{1'b0, r_eaddr32[31:EAW]};
+        end
+
+        always @(posedge clk) begin
+            if (load)
+                act <= 1'b1;
+            else if (issue && range_end)
+                act <= 1'b0;
+            if (rst)
+                act <= 1'b0;
+        end
+
+        // ---- the RAMs; read data: the RAM output registers are the stream registers
+        // They hold while the stream is stalled (no read is issued then), so the
+        // mantissas and the exponent word stay aligned.
+
+        wire [MW-1:0] o_mant;
+        wire [EW-1:0] o_exp;
+        reg           o_last;
+
+        always @(posedge clk) begin
+            if (issue)
+                o_last <= range_end;
+        end
+
+        if (SPX != 0) begin : g_spx
+            // Two single-port banks (one SPRAM each at the iCEBreaker shape):
+            // mantissa word a in bank a[0] at a >> 1, and a copy of every
+            // exponent word e in both banks at the complemented address
+            // ~e (the top EDEPTH words). A beat reads its mantissa word from
+            // one bank and its exponent word from the other in the same
+            // cycle; an exponent write goes to both banks, a mantissa write
+            // to one (never in the same cycle: BEAT > 1, KV_GROUP > 1).
+            reg  [MW-1:0]  bank0 [0:(1 << BAW)-1];
+            reg  [MW-1:0]  bank1 [0:(1 << BAW)-1];
+            reg  [MW-1:0]  bq0, bq1;
+            reg            o_sel;
+            wire [31:0]    wm32 = {{(33 - MAW){1'b0}}, q_addr[MAW-1:1]};
+            wire [31:0]    rm32 = {{(33 - MAW){1'b0}}, addr[MAW-1:1]};
+            wire [31:0]    we32 = ~{{(32 - EAW){1'b0}}, q_eaddr};
+            wire [31:0]    re32 = ~{{(32 - EAW){1'b0}}, eaddr};
+            wire [MW+EW-1:0] ed_w = {{MW{1'b0}}, q_edata};
+            wire [MW-1:0]  wdata = q_ewe ? ed_w[MW-1:0] : q_data;
+            wire [BAW-1:0] waddr_b = q_ewe ? we32[BAW-1:0] : wm32[BAW-1:0];
+            wire           we0 = q_ewe || (q_we && !q_addr[0]);
+            wire           we1 = q_ewe || (q_we && q_addr[0]);
+            // bank b holds the beat's mantissas when addr[0] == b, else its exponents
+            wire [BAW-1:0] a0 = we0 ? waddr_b : addr[0] ? re32[BAW-1:0] : rm32[BAW-1:0];
+            wire [BAW-1:0] a1 = we1 ? waddr_b : addr[0] ? rm32[BAW-1:0] : re32[BAW-1:0];
+
+            always @(posedge clk) begin
+                if (we0)
+                    bank0[a0] <= wdata;
+                else if (issue)
+                    bq0 <= bank0[a0];
+            end
+
+            always @(posedge clk) begin
+                if (we1)
+                    bank1[a1] <= wdata;
+                else if (issue)
+                    bq1 <= bank1[a1];
+            end
+
+            always @(posedge clk) begin
+                if (issue)
+                    o_sel <= addr[0];
+            end
+
+            assign o_mant = o_sel ? bq1 : bq0;
+            wire [MW-1:0] bqe = o_sel ? bq0 : bq1;
+            assign o_exp = bqe[EW-1:0];
+            // the address halves fit BAW bits; exponent words use EW of MW bits
+            wire unused_spx = &{1'b0, wm32[31:BAW], rm32[31:BAW], we32[31:BAW], re32[31:BAW],
+                                ed_w[MW+EW-1:MW], bqe[MW-1:EW]};
+        end else begin : g_ebr_exp
+            reg [MW-1:0] mant [0:MDEPTH-1];
+            reg [EW-1:0] expo [0:EDEPTH-1];
+            reg [MW-1:0] om;
+            reg [EW-1:0] oe;
+
+            always @(posedge clk) begin
+                if (q_ewe)
+                    expo[q_eaddr] <= q_edata;
+            end
+
+            if (KV_PORTS == 1) begin : g_sp
+                // one address: the write's, else the read's
+                wire [MAW-1:0] sp_addr = q_we ? q_addr : addr;
+
+                always @(posedge clk) begin
+                    if (q_we)
+                        mant[sp_addr] <= q_data;
+                    else if (issue)
+                        om <= mant[sp_addr];
+                end
+            end else begin : g_dp
+                always @(posedge clk) begin
+                    if (q_we)
+                        mant[q_addr] <= q_data;
+                end
+
+                always @(posedge clk) begin
+                    if (issue)
+                        om <= mant[addr];
+                end
+            end
+
+            always @(posedge clk) begin
+                if (issue)
+                    oe <= expo[eaddr];
+            end
+
+            assign o_mant = om;
+            assign o_exp = oe;
+        end
+
+        always @(posedge clk) begin
+            if (!o_valid || rd_ready[kd])
+                o_valid <= act && port_free;
+            if (rst)
+                o_valid <= 1'b0;
+        end
+
+        assign rd_valid[kd] = o_valid;
+        assign rd_mant[MW*kd +: MW] = o_mant;
+        assign rd_exp[EW*kd +: EW] = o_exp;
+        assign rd_last[kd] = o_last;
+
+        // for a valid request the address fits MAW bits
+        wire unused_ok = &{1'b0, r_addr32[31:MAW]};
+    end
+endgenerate
+
+// ---- status -----------------------------------------------------------------------
+
+always @(posedge clk) begin
+    if (|{wr_err, rq_err})
+        err <= 1'b1;
+    if (rst)
+        err <= 1'b0;
+end
+
+endmodule
+
+`resetall
