@@ -216,7 +216,8 @@ static int build_config(lg_config *cfg, lg_err *err)
     static const char *const keys[] = {"dim",        "hidden-dim", "n-layers", "n-heads",
                                        "n-kv-heads", "vocab-size", "seq-len",  "rope-theta",
                                        "lanes",      "group-size", "kv-bits",  "kv-group",
-                                       "kv-ports",   "vec-lanes",  "embed-stream"};
+                                       "kv-ports",   "vec-lanes",  "embed-stream",
+                                       "mul-share"};
     if (lg_config_preset(arg("config", "260k").c_str(), cfg, err))
         return -1;
     for (const char *k : keys)

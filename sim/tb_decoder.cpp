@@ -35,6 +35,9 @@
 //   +quiet                 no story text
 //   +verbose               per-stage progress (stage changes with cycle stamps)
 //   +bench                 per-position cycles and the per-stage breakdown
+//   +model=PCT             with +teacher +stall=0: fail when a position's cycles
+//                          differ from lg_decoder_cycles() (the manifest's
+//                          cycles/token model) by more than PCT percent
 //   +trace[=FILE]          waveform (FST)
 // Exit code 0 = every logit and token matched and the flags were right.
 #include "Vdut.h"
@@ -43,6 +46,7 @@
 #include <verilated_syms.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -432,6 +436,29 @@ int main(int argc, char **argv)
                                 (unsigned long long)h.stage_cycles[s][k],
                                 (double)h.stage_cycles[s][k] / (double)tot);
                 }
+        }
+    }
+    if (has("model") && np > 0) {
+        // the cycle model of src/emit_decoder.c against every position
+        // (from position 1 on: position 0 also counts from ctl_start)
+        double tol = std::atof(arg("model", "2").c_str());
+        double worst = 0;
+        size_t worst_pos = 1;
+        for (size_t i = 1; i < np; i++) {
+            double model = (double)lg_decoder_cycles(&cfg, (int32_t)i);
+            double dev = 100.0 * ((double)h.pos_cycles[i] - model) / model;
+            if (std::fabs(dev) > std::fabs(worst)) {
+                worst = dev;
+                worst_pos = i;
+            }
+        }
+        std::printf("cycle model: worst %+.2f %% at position %zu (%llu measured, %lld model; "
+                    "limit %.1f %%)\n",
+                    worst, worst_pos, (unsigned long long)h.pos_cycles[worst_pos],
+                    (long long)lg_decoder_cycles(&cfg, (int32_t)worst_pos), tol);
+        if (std::fabs(worst) > tol) {
+            std::printf("FAIL: the cycle model is off by more than %.1f %%\n", tol);
+            errors++;
         }
     }
     lg_ref_model_free(&h.ref.rm);

@@ -207,19 +207,36 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // the last result's bookkeeping (+1 through the residual add's x writes)
     int64_t run = lat + 3;
     // after the last x element: the norm's sum and output passes at VL per
-    // cycle (its load pass overlapped the producer), the quantizer's passes
+    // cycle (its load pass overlapped the producer), the quantizer's passes;
+    // the lean norm (--mul-share) takes lg_rmsnorm_cycles() - dim instead
     int64_t norm = 2 * nch_d + nch_d + 19;
+    const int ms = cfg->hw.mul_share != 0;
+    if (ms) {
+        uint64_t eps[LG_A16_SHIFT_MAX + 1] = {0}; // its largest entry sets the sum width
+        eps[0] = (uint64_t)m->norm_eps_e9 * (uint64_t)d * (1ull << 32) / 1000000000ull;
+        lg_rmsnorm_unit nu = {0};
+        nu.dim = (int32_t)d;
+        nu.eps_tab = eps;
+        nu.mul_share = 1;
+        norm = lg_rmsnorm_cycles(&nu, (int32_t)vl) - d + nch_d + 3;
+    }
     // the embedding row: from its ROM (one bubble per group), or as a range
     // of the weight stream (one bubble per beat, the source's latency)
     int64_t emb = cfg->hw.embed_stream ? d + bd + LG_WMEM_LATENCY + 6 : d + ng + 5;
-    // Wq, Wk, Wv chained (one cycle between the runs), then the drain
+    // Wq, Wk, Wv chained (one cycle between the runs), then the drain; the
+    // lean RoPE (17 cycles a pair) paces Wq and Wk when rows come faster
     int64_t qkv = (d + 2 * kvd) * bd + 4 + lat + 2;
+    if (ms && 2 * bd < 17)
+        qkv += (d + kvd) * (17 - 2 * bd) / 2;
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
     // Wk / Wv, the rest follows the V row write, then the packer and the
     // quantizer's output pass
     int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1;
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
+    // (the lean SiLU: 9 cycles an element, 3 more of latency)
     int64_t w13 = 2 * hd * bd + lat + nch_h + 14;
+    if (ms)
+        w13 += 3 + (bd < 9 ? hd * (9 - bd) : 0);
     int64_t layer = 2 * norm + qkv + att + (d * bd + run) + w13 + (d * bh + run);
     return emb + L * layer + norm + v * bd + lat + 2 + 2;
 }
@@ -936,7 +953,8 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
         lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err) ||
         lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, cfg->hw.mul_share, err) ||
         lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, cfg->hw.mul_share, err) ||
-        lg_emit_rsqrt(&ctx, n.rsqrt, LG_RSQRT_HEX, &qm->luts, err) ||
+        // the lean norm computes the rsqrt inline (same seed image)
+        (!cfg->hw.mul_share && lg_emit_rsqrt(&ctx, n.rsqrt, LG_RSQRT_HEX, &qm->luts, err)) ||
         lg_emit_actq(&ctx, n.actq, &aqp, err) || lg_emit_matvec(&ctx, n.matvec, &mvp, err) ||
         emit_vecbuf(&ctx, &n, cfg, err) || emit_embedding(&ctx, &n, qm, &s, &ep, err) ||
         lg_emit_rmsnorm(&ctx, &nu, err) ||

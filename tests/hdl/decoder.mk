@@ -123,12 +123,19 @@ DEC_TB_ARGS := dim=64 hidden-dim=100 n-layers=1 n-heads=4 n-kv-heads=1 vocab-siz
 $(eval $(call lg_dec_model,tb,--config 260k $(call lg_dec_opts,$(DEC_TB_ARGS)),-O1,trace,$(DEC_OUT)/tb/rtl,))
 $(eval $(call lg_dec_test,tb,test_dec_gqa4_l64,$(DEC_OUT)/tb/rtl,$(call lg_dec_plus,$(DEC_TB_ARGS)) +n=3 +temp=0.8 +seed=5 +errtest +boot +quiet))
 
+# The cycle model (lg_decoder_cycles, the manifest's cycles/token) against
+# the same two designs, teacher-forced without stalls to their last position.
+$(eval $(call lg_dec_test,ta,test_dec_model_gqa2_l8,$(DEC_OUT)/ta/rtl,$(call lg_dec_plus,$(DEC_TA_ARGS)) +teacher=10 +n=0 +stall=0 +quiet +model=2))
+$(eval $(call lg_dec_test,tb,test_dec_model_gqa4_l64,$(DEC_OUT)/tb/rtl,$(call lg_dec_plus,$(DEC_TB_ARGS)) +teacher=8 +n=0 +stall=0 +quiet +model=2))
+
 HDL_TESTS += $(DEC_OUT)/test_dec_260k.sh $(DEC_OUT)/test_dec_gqa2_l8.sh \
-	$(DEC_OUT)/test_dec_gqa4_l64.sh
+	$(DEC_OUT)/test_dec_gqa4_l64.sh \
+	$(DEC_OUT)/test_dec_model_gqa2_l8.sh $(DEC_OUT)/test_dec_model_gqa4_l64.sh
 
 .PHONY: test-decoder
 ## test-decoder: build and run only the short decoder co-simulations of make test
 test-decoder: $(DEC_OUT)/test_dec_260k.sh $(DEC_OUT)/test_dec_gqa2_l8.sh $(DEC_OUT)/lint_dec.sh \
+  $(DEC_OUT)/test_dec_model_gqa2_l8.sh $(DEC_OUT)/test_dec_model_gqa4_l64.sh \
 	$(DEC_OUT)/test_dec_gqa4_l64.sh
 	@tools/run_tests.sh $^
 

@@ -151,10 +151,11 @@ synth-estimates: $(CLI)
 
 # ---- the whole decoder as the iCEBreaker runs it (docs/fpga.md, "The decoder
 # on the iCEBreaker, simulated"): `llamagen --config 260k --lanes 4 --seq-len
-# 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1` (K/V mantissas in
+# 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1` (K/V in
 # single-port RAMs, the SPRAM form; one element per cycle through the norm
 # and quantizers; each token's embedding row read from flash as a range of
-# the classifier's rows, a second burst per token; the real checkpoint when ../shared/models has it, else synthetic
+# the classifier's rows, a second burst per token; the element-wise units
+# and the attention on one multiplier each; the real checkpoint when ../shared/models has it, else synthetic
 # weights), its <prefix>_decoder inside examples/fpga/icebreaker/
 # icebreaker_decoder_core.v with the QSPI reader and the UART host protocol;
 # examples/fpga/icebreaker/sim_decoder.cpp serves the weight image from the
@@ -163,9 +164,9 @@ synth-estimates: $(CLI)
 # make test runs 3 generated tokens and the error frames; `make sim` 24
 # tokens at temperature 0.8.
 FPGA_DEC := $(FPGA_OUT)/icedec
-FPGA_DEC_ARGS := --config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 \
+FPGA_DEC_ARGS := --config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 \
   $(if $(DEC_REAL_260K),--checkpoint $(DEC_MODELS_260K) --tokenizer $(DEC_TOK_260K))
-FPGA_DEC_PLUS := +config=260k +lanes=4 +seq-len=256 +kv-ports=1 +vec-lanes=1 +embed-stream=1 \
+FPGA_DEC_PLUS := +config=260k +lanes=4 +seq-len=256 +kv-ports=1 +vec-lanes=1 +embed-stream=1 +mul-share=1 \
   $(if $(DEC_REAL_260K),+checkpoint=$(DEC_MODELS_260K) +tokenizer=$(DEC_TOK_260K))
 FPGA_BOARD_RTL := $(addprefix $(FPGA_OUT)/gen/rtl/,$(addsuffix .v,$(FPGA_UNITS)))
 
