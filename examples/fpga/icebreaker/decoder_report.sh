@@ -10,9 +10,12 @@
 #
 # then decoder_report.py prints the cells per decoder-level unit, the total,
 # the UP5K and the factor over it, and the memories that stayed in logic.
-# Only when yosys' counts fit the UP5K is the design synthesized flat (in a
-# board shell on the 12 MHz clock pin, taps left open) and placed with
-# nextpnr-ice40 --up5k --package sg48; PNR=1 forces that attempt.
+# Then the design is synthesized flat (in a board shell on the 12 MHz clock
+# pin, the co-simulation taps and cycle counters left open, so yosys removes
+# them as a board build would) and packed and placed with nextpnr-ice40
+# --up5k --package sg48: its "Device utilisation" is the measured LC count
+# (the table's LC column is only an estimate); when the design exceeds the
+# UP5K, placement fails after that print. PNR=0 skips this step.
 #
 #   decoder_report.sh OUT LLAMAGEN GEN_FPGA_UNITS [MODELS]
 #
@@ -29,7 +32,7 @@ models=${4:-}
 YOSYS=${YOSYS:-yosys}
 NEXTPNR=${NEXTPNR:-nextpnr-ice40}
 PYTHON=${PYTHON:-python3}
-PNR=${PNR:-0}
+PNR=${PNR:-1}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -89,10 +92,10 @@ echo "decoder_report: yosys $secs s; log $out/yosys.log"
 echo
 "$PYTHON" "$here/decoder_report.py" "$out" --prefix "$prefix" --seconds "$secs"
 
-# ---- place and route, only when it could fit
-if [ "$(cat "$out/fits")" != 1 ] && [ "$PNR" != 1 ]; then
+# ---- flat synthesis, pack, place and route (PNR=0: skipped)
+if [ "$PNR" = 0 ]; then
   echo
-  echo "decoder_report: no nextpnr run (the design exceeds the UP5K; PNR=1 forces it)"
+  echo "decoder_report: no nextpnr run (PNR=0)"
   exit 0
 fi
 cat > "$out/fit_top.v" <<'EOF'
@@ -152,6 +155,12 @@ if "$NEXTPNR" --up5k --package sg48 --pcf "$here/icebreaker.pcf" --json "$out/fi
 else
   echo "decoder_report: nextpnr failed (log $out/fit_pnr.log):"
 fi
-sed -n '/Device utilisation/,/^ *$/p' "$out/fit_pnr.log" | head -n 20
+# the packer's utilisation (printed before placement, so also for a design
+# that does not fit): logic cells, block RAM, DSPs, SPRAM
+grep -E 'ICESTORM_(LC|RAM|DSP|SPRAM):' "$out/fit_pnr.log" | head -n 4 | sed 's/^Info: *//'
+lc=$(sed -n 's/.*ICESTORM_LC: *\([0-9]*\)\/.*/\1/p' "$out/fit_pnr.log" | head -n 1)
+if [ -n "$lc" ]; then
+  echo "decoder_report: packed logic cells (measured): $lc of 5280 = $(awk "BEGIN{printf \"%.2f\", $lc/5280}")x the UP5K"
+fi
 grep -E 'ERROR|Max frequency' "$out/fit_pnr.log" | head -n 5 || true
 exit 0
