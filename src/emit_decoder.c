@@ -938,7 +938,7 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
     lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
     lg_embed_params ep;
     lg_embed_params_from_qmat(&ep, &qm->embed, n.f_emb);
-    lg_sampler_params sp = {m->vocab_size, n.exp2, LG_EXP2_HEX};
+    lg_sampler_params sp = {m->vocab_size, n.exp2, LG_EXP2_HEX, cfg->hw.mul_share};
     lg_wmem_params wp = {cfg->hw.lanes, cfg->hw.group_size, 0, n.f_weights};
     int32_t ngains = lg_model_gain_count(qm);
     if (!(gains = lg_calloc((size_t)ngains, sizeof *gains, err)))

@@ -19,7 +19,9 @@
 //   embed_neg    37 x 40, G 16 (ragged 16+16+8), ebase -30: right shifts up
 //                to 30 (rounding, and rows of zeros)
 //   embed_sat    the same table with ebase +8: left shifts 24..39, saturation
-//   sampler_units vocab 512 (a_*) and vocab 5 (b_*) with one exp2 unit
+//   sampler_units vocab 512 (a_*) and vocab 5 (b_*) with one exp2 unit; the
+//                mul_share form at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*)
+//                and 300 (e_*, not a power of two)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 // realpath
 #endif
@@ -368,7 +370,8 @@ static int wrap_embstream(const embstream_cfg *cs, int n, lg_err *err)
 
 // ---- sampler -------------------------------------------------------------------------
 
-static int gen_sampler(const int *vocab, const char **prefix, int n, lg_err *err)
+static int gen_sampler(const int *vocab, const int *share, const char **prefix, int n,
+                       lg_err *err)
 {
     lg_config cfg;
     if (lg_config_preset("260k", &cfg, err))
@@ -378,11 +381,11 @@ static int gen_sampler(const int *vocab, const char **prefix, int n, lg_err *err
     lg_emit_ctx ctx;
     if (open_cfg(&ctx, "sampler_units", &cfg, err))
         return -1;
-    char mods[4][64];
+    char mods[8][64];
     int rc = lg_emit_lut_image(&ctx, LG_LUT_EXP2, &t, err) ||
              lg_emit_exp2(&ctx, "lg_exp2", LG_EXP2_HEX, &t, err);
     for (int k = 0; k < n && !rc; k++) {
-        lg_sampler_params p = {vocab[k], "lg_exp2", LG_EXP2_HEX};
+        lg_sampler_params p = {vocab[k], "lg_exp2", LG_EXP2_HEX, share[k]};
         lg_sampler_module_name(mods[k], sizeof mods[k], &p);
         rc = lg_emit_sampler(&ctx, mods[k], &p, err);
     }
@@ -393,7 +396,9 @@ static int gen_sampler(const int *vocab, const char **prefix, int n, lg_err *err
     FILE *f = open_out("tb_sampler", "tb_sampler_top.v", err);
     if (!f)
         return -1;
-    fprintf(f, WRAP_HEAD, g_command, "samplers: vocab 512 (a_*) and vocab 5 (b_*).");
+    fprintf(f, WRAP_HEAD, g_command,
+            "samplers: vocab 512 (a_*) and vocab 5 (b_*); mul_share form at vocab 512 (c_*),\n"
+            "// 5 (d_*) and 300 (e_*).");
     fprintf(f, "module tb_sampler_top (\n    input  wire clk,\n    input  wire rst");
     for (int k = 0; k < n; k++) {
         const char *p = prefix[k];
@@ -459,13 +464,14 @@ int main(int argc, char **argv)
     embed_cfg em[3] = {{"embed_260k", "a", "", qm.embed, 1},
                        {"embed_neg", "b", "", {0}, 0},
                        {"embed_sat", "c", "", {0}, 0}};
-    static const int vocab[2] = {512, 5};
-    static const char *sp[2] = {"a", "b"};
+    static const int vocab[5] = {512, 5, 512, 5, 300};
+    static const int vshare[5] = {0, 0, 1, 1, 1};
+    static const char *sp[5] = {"a", "b", "c", "d", "e"};
     int rc = gen_wmem(&wm[0], &qm, cfg, &err) || gen_wmem(&wm[1], &qm, cfg, &err) ||
              gen_wmem(&wm[2], NULL, cfg, &err) || wrap_wmem(wm, 3, &err) ||
              small_table(&em[1].m, -30, &err) || small_table(&em[2].m, 8, &err) ||
              gen_embed(&em[0], &err) || gen_embed(&em[1], &err) || gen_embed(&em[2], &err) ||
-             wrap_embed(em, 3, &err) || gen_sampler(vocab, sp, 2, &err);
+             wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 5, &err);
     // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
     // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
     embstream_cfg es[3] = {{"embstream_a", "a", "embed_260k", 4, 100, 16, "", 0},

@@ -1,9 +1,12 @@
 // tb_sampler: the token sampler (lg_sampler) against its C twin
 // lg_ref_sample / lg_ref_argmax, token by token.
 //
-// The model (tb_sampler_top, verilated with --prefix Vdut) holds two
+// The model (tb_sampler_top, verilated with --prefix Vdut) holds five
 // instances (tests/hdl/gen_mem_units.c): vocab 512 (a_*, the 260k
-// vocabulary) and vocab 5 (b_*, not a power of two). For each, long
+// vocabulary) and vocab 5 (b_*, not a power of two), and the mul_share form
+// (lg_sampler_share.v) at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*) and
+// 300 (e_*, not a power of two), each through the same kinds of sequences
+// (from reset, with stalls, stall-free, boundary). For each, long
 // sequences of logit vectors are sampled with one seed (reseeded a few
 // times, seed 0 included), and the C twin with its own PRNG state predicts
 // every token, so the xorshift32 state sequence must match across thousands
@@ -17,7 +20,8 @@
 // Random valid gaps on s_logit and random backpressure on m_tok, valid held /
 // data stable while stalled, s_logit_ready low while a token is pending.
 // Without stalls the latency must match lg_sampler_latency (= the module
-// header's VOCAB + TOK + 55, and 1 at inv_temp 0).
+// header's VOCAB + TOK + 55, mul_share 16 * VOCAB + TOK + 117, and 1 at
+// inv_temp 0).
 // Plusargs: +seed=N (default 1), +n=VECTORS (default 1500), +trace[=FILE].
 #include "Vdut.h"
 #include "testb.h"
@@ -80,6 +84,9 @@ struct Io {
 
 IO_CLASS(a)
 IO_CLASS(b)
+IO_CLASS(c)
+IO_CLASS(d)
+IO_CLASS(e)
 
 // ---- stimuli ------------------------------------------------------------------------
 
@@ -157,15 +164,17 @@ struct Vec {
 // Samples `vecs` back to back on one instance; the C twin predicts every
 // token. gap_pct / ready_pct: stall chances (timing: 0 / 100, then the
 // latency is checked).
-static void run(TB &tb, Io &io, int V, std::vector<Vec> &vecs, uint32_t &state,
+static void run(TB &tb, Io &io, int V, int share, std::vector<Vec> &vecs, uint32_t &state,
                 int gap_pct, int ready_pct, bool timing, const char *what)
 {
+    lg_sampler_params p = {V, "lg_exp2", "x", share};
     size_t vi = 0, li = 0;
     int expect = -1;
     bool prev_stall = false;
     int prev_tok = 0;
     uint64_t last_logit_cycle = 0, drawn = 0, greedy = 0, max_lat = 0;
-    uint64_t limit = tb.cycle + (uint64_t)vecs.size() * (uint64_t)(3 * V + 200) * 4 + 1000;
+    uint64_t worst = (uint64_t)lg_sampler_latency(&p, 1, V - 1);
+    uint64_t limit = tb.cycle + (uint64_t)vecs.size() * (worst + (uint64_t)V + 200) * 4 + 1000;
     while ((vi < vecs.size() || expect >= 0) && tb.cycle < limit) {
         bool reseed = false;
         uint32_t it = (uint32_t)rng(); // scrambled except with the first logit
@@ -207,7 +216,6 @@ static void run(TB &tb, Io &io, int V, std::vector<Vec> &vecs, uint32_t &state,
             CHECK(io.tok() == expect, "%s: vector %zu (inv_temp %u): token %d, C twin %d", what,
                   vi - 1, vecs[vi - 1].inv_temp, io.tok(), expect);
             if (timing && expect >= 0 && !prev_stall) {
-                lg_sampler_params p = {V, "lg_exp2", "x"};
                 uint64_t lat = tb.cycle - last_logit_cycle;
                 int64_t want = lg_sampler_latency(&p, vecs[vi - 1].inv_temp, expect);
                 CHECK((int64_t)lat == want, "%s: token %llu cycles after the last logit, "
@@ -359,33 +367,52 @@ int main(int argc, char **argv)
     lg_luts_build(&luts);
     Io_a a(tb.m);
     Io_b b(tb.m);
-    a.drive(0, false, 0, false, 0, false);
-    b.drive(0, false, 0, false, 0, false);
+    Io_c c(tb.m);
+    Io_d d(tb.m);
+    Io_e e(tb.m);
+    Io *all[5] = {&a, &b, &c, &d, &e};
+    for (Io *io : all)
+        io->drive(0, false, 0, false, 0, false);
     tb.reset(4);
-    CHECK(a.s_ready() && b.s_ready() && !a.valid() && !b.valid(), "state after reset");
+    for (Io *io : all)
+        CHECK(io->s_ready() && !io->valid(), "state after reset");
 
-    // reset state = seed 0: a sequence without a seed pulse
-    uint32_t sa = lg_sampler_seed(0), sb = lg_sampler_seed(0);
-    std::vector<Vec> v0 = make_vecs(5, 20, 0);
-    for (auto &c : v0) {
-        c.reseed = false;
-        if (c.inv_temp == 0)
-            c.inv_temp = 65536;
+    // Each form at each vocabulary: name, vocab, mul_share, vectors with stalls.
+    struct Inst {
+        Io *io;
+        const char *name;
+        int V, share, n;
+    } inst[5] = {{&a, "a(vocab 512)", 512, 0, n},
+                 {&b, "b(vocab 5)", 5, 0, 4 * n},
+                 {&c, "c(vocab 512, mul_share)", 512, 1, n},
+                 {&d, "d(vocab 5, mul_share)", 5, 1, 4 * n},
+                 {&e, "e(vocab 300, mul_share)", 300, 1, n}};
+    char what[128];
+    for (const Inst &u : inst) {
+        uint32_t st = lg_sampler_seed(0);
+        const int V = u.V;
+        const bool small = V < 64;
+        // reset state = seed 0: a sequence without a seed pulse
+        std::vector<Vec> v0 = make_vecs(V, 20, 0);
+        for (auto &x : v0) {
+            x.reseed = false;
+            if (x.inv_temp == 0)
+                x.inv_temp = 65536;
+        }
+        snprintf(what, sizeof what, "%s from reset", u.name);
+        run(tb, *u.io, V, u.share, v0, st, 0, 100, true, what);
+
+        std::vector<Vec> vs = make_vecs(V, u.n, small ? 0 : 12345);
+        snprintf(what, sizeof what, "%s with stalls", u.name);
+        run(tb, *u.io, V, u.share, vs, st, small ? 30 : 25, small ? 50 : 60, false, what);
+        std::vector<Vec> vt = make_vecs(V, small ? 500 : 200, 777);
+        snprintf(what, sizeof what, "%s stall-free", u.name);
+        run(tb, *u.io, V, u.share, vt, st, 0, 100, true, what);
+
+        std::vector<Vec> bv = make_boundary(V, small ? 600 : 150);
+        snprintf(what, sizeof what, "%s u on a cumulative sum", u.name);
+        run(tb, *u.io, V, u.share, bv, st, 10, 80, false, what);
     }
-    run(tb, b, 5, v0, sb, 0, 100, true, "b(vocab 5) from reset");
-
-    std::vector<Vec> va = make_vecs(512, n, 12345);
-    run(tb, a, 512, va, sa, 25, 60, false, "a(vocab 512) with stalls");
-    std::vector<Vec> vt = make_vecs(512, 200, 777);
-    run(tb, a, 512, vt, sa, 0, 100, true, "a(vocab 512) stall-free");
-    std::vector<Vec> vb = make_vecs(5, 4 * n, 0);
-    run(tb, b, 5, vb, sb, 30, 50, false, "b(vocab 5) with stalls");
-    std::vector<Vec> vbt = make_vecs(5, 500, 99);
-    run(tb, b, 5, vbt, sb, 0, 100, true, "b(vocab 5) stall-free");
-
-    std::vector<Vec> ba = make_boundary(512, 150), bb = make_boundary(5, 600);
-    run(tb, a, 512, ba, sa, 10, 80, false, "a(vocab 512) u on a cumulative sum");
-    run(tb, b, 5, bb, sb, 10, 80, false, "b(vocab 5) u on a cumulative sum");
 
     if (errors)
         std::printf("tb_sampler: %d errors\n", errors);
