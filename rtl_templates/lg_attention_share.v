@@ -14,8 +14,13 @@
  * output multiply. This form does the same arithmetic one element at a time
  * with ONE 16x16 signed multiplier (one SB_MAC16) and ONE round-shifter:
  * wide products are taken over several cycles in 15-bit limbs into one
- * accumulator, the query and o live in one small RAM, the query quantizer and
- * the reciprocal divider are inline and use the same shifter and registers.
+ * accumulator, the query and o live in one small RAM of 32-bit words (two
+ * block RAMs; o[i] as a low and a high word, read and written in the two
+ * steps of a V element), the query quantizer and the reciprocal divider are
+ * inline and use the same shifter and registers, and so does exp2: its unit
+ * (${EXP2_MODULE}, lg_exp2_share.v) is only the table read (T alone, one
+ * block RAM), the interpolation is one multiplier step and the rounding one
+ * shifter step.
  * Heads run strictly one after another (no overlap of query, rows, back end).
  *
  * Numerics (bit-exact with the C twin and the default form), per query head
@@ -24,7 +29,7 @@
  *   row t:  z_t = sum_g sat32(round_shift(psum_g * SCORE_C, 36 - sq - ek_g)),
  *           sat32 after each add, groups in order
  *           t = 0 or z_t > M:  M' = ceil(z_t), d = (M' - M) >> 16 (0 for t = 0)
- *           p = exp2(z_t - M')                           (${EXP2_MODULE})
+ *           p = exp2(z_t - M')          (lg_ref_exp2: table read in ${EXP2_MODULE})
  *           l = round_shift(l, d) + p
  *           o[i] = round_shift(o[i], d) + round_shift(p * vm[i], 8 - ev_g(i))
  *   end:    R = floor(2^(pl+16) / l), pl = bitlen(l) - 1  (as lg_recip)
@@ -35,8 +40,9 @@
  * modulo 2^ACC_W, exact since the result fits ACC_W bits. Every round_shift
  * (score term, p * vm term, o and l rescale, tq, output, query mantissas)
  * is one shared shifter: round_shift(x, s) = (t >>> 1) + t[0], t = (x << P) >>> (s + P - 1),
- * for any s >= 1 - P (left shifts exact). tq is clamped to 41 bits as in the
- * default form (|tq| >= 2^40 saturates the output anyway since R >= 2^15).
+ * for any s >= 1 - P (left shifts exact). A tq outside 41 bits saturates the
+ * output directly, as the default form's clamp to +-(2^40 - 1) does (|tq|
+ * >= 2^40 saturates the output anyway since R >= 2^15).
  *
  * Latency and throughput: one head after another; the K/V requests of a head
  * go out when its query starts loading. With the query offered every cycle,
@@ -45,7 +51,8 @@
  *   QH = 2 * HEAD_SIZE (the query's two passes),
  *   RC = 3 * HEAD_SIZE + (HEAD_SIZE / KV_GROUP) * (2 * LA + 1) + 7 per row
  *        (HEAD_SIZE q*k steps, per group 2 LA limb steps and the term, max,
- *        3 for exp2, the first V element's take, HEAD_SIZE V elements of two
+ *        3 for exp2 (l rescale while the table is read, interpolation,
+ *        rounding and l update), the first V element's take, HEAD_SIZE V elements of two
  *        steps (the term and o update of one overlap the next one's
  *        product), 2 for the last element's term and o update),
  *   BH = L_W + 17 + HEAD_SIZE * (2 * LA + 2) (reciprocal: load, L_W - 1
@@ -222,11 +229,14 @@ localparam integer MAX_W = 15 * LA + 1;          // ma sign-extended to whole li
 localparam integer MCW = $clog2(2 * LA);
 localparam integer ACC_W = PC_W > OP_W ? PC_W : OP_W;
 // the shared round-shifter: input SH_W bits (acc, o or l), pre-shift P so
-// that every shift amount s + P - 1 is >= 0 (s >= -12 for the score,
-// s = 8 - ev >= KB - 25 for p * vm), amounts up to SMAX + P - 1
+// that every shift amount s + P - 1 is >= 0 (s >= -12 for the score and for
+// p * (vm << CV), s = 8 - ev + CV), amounts up to SMAX + P - 1
 localparam integer SH_W0 = ACC_W > SL_W ? ACC_W : SL_W;
 localparam integer SH_W = SH_W0 > O_W ? SH_W0 : O_W;
-localparam integer P = KB < 13 ? 26 - KB : 13;
+localparam integer P = 13;
+// V mantissas enter the multiplier pre-shifted left by CV (they stay within
+// 13 bits), their term's shift is 8 - ev + CV >= -12 (ev <= 33 - KB)
+localparam integer CV = KB < 13 ? 13 - KB : 0;
 localparam integer XS_W = SH_W + P;
 localparam integer SMAX = O_W > 36 ? O_W : 36;
 localparam integer AMT_W = $clog2(SMAX + P);
@@ -249,6 +259,8 @@ localparam [QHW-1:0] HEAD_LAST = HEADS - 1'b1;
 localparam [DW-1:0] D_MAX = OW32[DW-1:0];
 localparam [MCW-1:0] MC_LAST = MC_LAST32[MCW-1:0];
 localparam [8:0] PM1 = PM1_32[8:0];
+localparam [31:0] CV32 = CV;
+localparam [8:0] CV9 = CV32[8:0];
 // SCORE_C in two limbs (constants)
 localparam [31:0] SC32 = SCORE_C;
 localparam [20:0] SC21 = SC32[20:0];
@@ -285,7 +297,7 @@ localparam [3:0] S_K = 4'd2;      // q * k, one element per step
 localparam [3:0] S_C = 4'd3;      // group sum * SCORE_C, limb products
 localparam [3:0] S_T = 4'd4;      // score term, z += term
 localparam [3:0] S_M = 4'd5;      // running max, exp2 argument
-localparam [3:0] S_E = 4'd6;      // wait for exp2; l update
+localparam [3:0] S_E = 4'd6;      // exp2 interpolation and rounding; l update
 localparam [3:0] S_V = 4'd7;      // V elements: two steps each, pipelined (vs)
 localparam [3:0] S_R = 4'd8;      // reciprocal: load l
 localparam [3:0] S_N = 4'd9;      // reciprocal: normalise the divisor
@@ -366,11 +378,14 @@ wire [HSW-1:0] ei_inc = e_last ? {HSW{1'b0}} : ei + 1'b1;
 // pass 2 reads them back one a step through the shared round-shifter
 // (round_shift(x, sq)), clamps to +-32767 and writes the query RAM.
 reg            q_ph;      // 0: pass 1, 1: pass 2
-reg  [31:0]    q_or;      // OR of |x| so far
+reg  [31:15]   q_or;      // OR of |x| so far (bits 31..15: all sq needs)
 wire           q_fire = s_q_valid && s_q_ready;
 assign s_q_ready = run && st == S_Q && !q_ph;
-// |x| (x = -2^31 gives 2^31)
-wire [31:0]    q_abs = (s_q_data ^ {32{s_q_data[31]}}) + {31'd0, s_q_data[31]};
+// |x| bits 31..15 (x = -2^31 gives 2^31): ~x + 1 for x < 0, whose carry
+// into bit 15 is x[14:0] == 0
+wire           q_sg = s_q_data[31];
+wire [31:15]   q_abs = (s_q_data[31:15] ^ {17{q_sg}}) +
+                       {16'd0, q_sg && s_q_data[14:0] == 15'd0};
 // sq = max(0, bitlen(OR) - 15): the highest set bit among bits 31..15
 reg  [4:0]     sq_now;
 integer        qb;
@@ -381,14 +396,15 @@ always @* begin
             sq_now = qb[4:0] - 5'd14;
 end
 
-reg [4:0] sq_r;
+// 36 - sq: the head's part of the score shift 36 - sq - ek
+reg [5:0] sq36_r;
 always @(posedge clk) begin
     if (q_fire)
         q_or <= q_or | q_abs;
     if (st != S_Q)
-        q_or <= 32'd0;
+        q_or <= 17'd0;
     if (st == S_Q && q_ph)
-        sq_r <= sq_now;
+        sq36_r <= 6'd36 - {1'b0, sq_now};
 end
 
 // RAMs are read at the element counter's next value, so the read data is
@@ -417,6 +433,14 @@ assign m_vreq_first = {PW{1'b0}};
 assign m_vreq_last = pos_r;
 
 // ---- the multiplier and the accumulator ------------------------------------------
+
+// the exp2 table stage's outputs (T, D, fraction, shift of x; see u_exp2)
+wire [16:0] e_t;
+wire [15:0] e_d;
+wire [7:0]  e_fr;
+wire [4:0]  e_n;
+wire        e_one, e_zero;
+reg  [1:0]  e_ph;       // S_E step: 0 l rescale, 1 interpolation, 2 rounding
 
 reg  signed [ACC_W-1:0] acc;
 reg  [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
@@ -469,6 +493,15 @@ always @* begin
             mul_clr = gi == {GIW{1'b0}};
         end
         S_C, S_OM: mul_en = 1'b1;
+        S_E: begin
+            // exp2 interpolation: acc = (T << 8) + 128 + D * fr (the clear
+            // value carries T and the rounding constant)
+            mul_a = e_d;
+            mul_b = {8'd0, e_fr};
+            mul_sh = 1'b0;
+            mul_en = e_ph == 2'd1;
+            mul_clr = 1'b1;
+        end
         S_V: begin
             mul_a = v_r;
             mul_b = nb_limb;
@@ -481,7 +514,8 @@ end
 
 wire signed [31:0]      mul_p = mul_a * mul_b;
 wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_p[31]}}, mul_p};
-wire signed [ACC_W-1:0] acc_in = mul_clr ? {ACC_W{1'b0}} :
+wire [24:0]             acc_c = st == S_E ? {e_t, 8'h80} : 25'd0;
+wire signed [ACC_W-1:0] acc_in = mul_clr ? {{(ACC_W - 25){1'b0}}, acc_c} :
                                  mul_sh ? {acc[ACC_W-16:0], 15'd0} : acc;
 wire signed [ACC_W-1:0] acc_nxt = acc_in + mul_px;
 
@@ -492,8 +526,14 @@ end
 
 // ---- the round-shifter: y = round_shift(x, s) ------------------------------------
 
-reg  [O_W-1:0]          ord;       // o[ei], raw q[ei] or qm[ei] (the RAM's read data)
-wire [15:0]             qrd = ord[15:0];
+// the RAM holds 32-bit words (two block RAMs side by side): o[i] as a low
+// and a high word, the raw query and the query mantissas as one word each
+localparam integer OH_W = O_W - 32;   // bits of o in its high word
+reg  [31:0]             rd_q;      // the RAM's read data
+reg  [OH_W-1:0]         o_hi;      // high word of o[eo] / o[ei], read the cycle before
+// o[eo] (V), o[ei] (output) assembled; the raw query (pass 2) is one word
+wire [O_W-1:0]          ord = {o_hi, rd_q};
+wire [15:0]             qrd = rd_q[15:0];
 reg  [L_W-1:0]          l_acc;
 reg  signed [31:0]      z;
 reg  [DW-1:0]           d_r;
@@ -506,17 +546,21 @@ always @* begin
     sx = {{(SH_W - ACC_W){acc[ACC_W-1]}}, acc};
     ss = 9'd23;
     case (st)
-        S_T: ss = 9'd36 - {4'd0, sq_r} - {4'd0, ek_r};
-        S_E: begin
+        S_T: ss = {3'd0, sq36_r} - {4'd0, ek_r};
+        S_E: if (e_ph == 2'd0) begin
+            // l rescale while the multiplier interpolates
             sx = {{(SH_W - L_W){1'b0}}, l_acc};
             ss = {{(9 - DW){1'b0}}, d_r};
+        end else begin
+            // 2^x = round_shift(acc, n + 8) (see ${EXP2_MODULE})
+            ss = {4'd0, e_n} + 9'd8;
         end
         S_V: begin
             if (vs == VS_B || vs == VS_D2) begin
                 sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
                 ss = {{(9 - DW){1'b0}}, d_r};
             end else begin
-                ss = 9'd8 - {4'd0, ev_t};
+                ss = 9'd8 + CV9 - {4'd0, ev_t};
             end
         end
         S_O0: begin
@@ -524,7 +568,7 @@ always @* begin
             ss = {3'd0, tsh};
         end
         S_Q: begin
-            sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
+            sx = {{(SH_W - 32){rd_q[31]}}, rd_q};
             ss = {4'd0, sq_now};
         end
         default: ;
@@ -537,8 +581,11 @@ wire signed [XS_W-1:0]  xs = {sx, {P{1'b0}}};
 wire signed [XS_W-1:0]  xt = xs >>> amt;
 wire signed [SH_W-1:0]  y = xt[SH_W:1] + {{(SH_W - 1){1'b0}}, xt[0]};
 // sat32(y)
-wire                    y_hi = !y[SH_W-1] && |y[SH_W-2:31];
-wire                    y_lo = y[SH_W-1] && (!(&y[SH_W-2:31]) || y[30:0] == 31'd0);
+// (an output whose tq did not fit 41 bits saturates with tq's sign, see tq)
+reg                     tq_ov, tq_sg;
+wire                    sat_ov = st == S_O2 && tq_ov;
+wire                    y_hi = sat_ov ? !tq_sg : !y[SH_W-1] && |y[SH_W-2:31];
+wire                    y_lo = sat_ov ? tq_sg : y[SH_W-1] && (!(&y[SH_W-2:31]) || y[30:0] == 31'd0);
 wire [31:0]             y_sat = y_hi ? 32'h7fffffff : y_lo ? 32'h80000001 : y[31:0];
 
 // the query mantissas, written in pass 2: clamp(round_shift(x, sq), +-32767)
@@ -558,32 +605,49 @@ wire [31:0]        z_sat = (!z_sum[32] && z_sum[31]) ? 32'h7fffffff :
 // M / 2^16 (M = ceil(z) of the row that set it)
 reg signed [16:0]   mi;
 wire               rfirst = row == {PW{1'b0}};
-wire signed [32:0]  zsum = {z[31], z} + 33'sd65535;
-wire signed [16:0]  zci = zsum[32:16];
-wire signed [33:0]  z34 = {{2{z[31]}}, z};
-wire signed [33:0]  m34 = {mi[16], mi, 16'd0};
-wire                upd = rfirst || z34 > m34;
-wire signed [16:0]  mn = upd ? zci : mi;
-wire signed [33:0]  x_now = z34 - {mn[16], mn, 16'd0};
+// ceil(z / 2^16) = floor(z / 2^16) + (z mod 2^16 != 0); z > M iff
+// ceil(z / 2^16) > M / 2^16 (M a multiple of 2^16), so every compare and subtract is on the
+// top 17 bits; x = z - M' keeps z's low 16 bits
+wire signed [16:0]  zci = {z[31], z[31:16]} + {16'd0, |z[15:0]};
 wire signed [17:0]  dfull = {zci[16], zci} - {mi[16], mi};
-wire [DW-1:0]       d_now = (rfirst || !upd) ? {DW{1'b0}} :
+wire                upd = rfirst || (!dfull[17] && dfull != 18'd0);
+wire signed [16:0]  mn = upd ? zci : mi;
+wire signed [17:0]  x_hi = {{2{z[31]}}, z[31:16]} - {mn[16], mn};
+wire signed [33:0]  x_now = {x_hi, z[15:0]};
+// d: the first row's rescale shifts by O_W, which gives 0 for any O_W-bit
+// value (o's RAM words and l are not cleared)
+wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} :
                             (dfull > $signed({{(18 - DW){1'b0}}, D_MAX})) ? D_MAX : dfull[DW-1:0];
 
-wire        e_v;
-wire [16:0] e_y;
+// the exp2 table stage: T, D, fraction and shift of x two cycles after S_M;
+// the interpolation and rounding run on the multiplier and the shifter in
+// the three S_E steps (e_ph 0: l rescaled while the table is read; 1: acc
+// = (T << 8) + 128 + D fr; 2: p = round_shift(acc, n + 8), l += p)
 
 ${EXP2_MODULE} #(
     .X_W(34),
     .LUT_FILE(EXP2_FILE)
 ) u_exp2 (
     .clk(clk),
-    .rst(rst),
-    .ce(1'b1),
     .s_valid(st == S_M),
     .s_x(x_now),
-    .m_valid(e_v),
-    .m_y(e_y)
+    .m_t(e_t),
+    .m_d(e_d),
+    .m_fr(e_fr),
+    .m_n(e_n),
+    .m_one(e_one),
+    .m_zero(e_zero)
 );
+wire [16:0] e_y = e_one ? 17'd65536 : e_zero ? 17'd0 : y[16:0];
+
+// reciprocal step counter (S_N: K - 1 normalising steps, S_D: 17 quotient
+// steps; see the reciprocal below)
+localparam integer K = L_W - 1;
+localparam integer DCW = $clog2(K + 17);
+localparam [31:0] K_M1_32 = K - 1;
+localparam [DCW-1:0] DC_NORM = K_M1_32[DCW-1:0];
+localparam [DCW-1:0] DC_DIV = 16;
+reg [DCW-1:0] dc;      // step
 
 // ---- one RAM: o[ei] = round_shift(o[ei], d) + term; the query ---------------------
 //
@@ -592,19 +656,49 @@ ${EXP2_MODULE} #(
 // read address is the next cycle's element in the half the next state reads:
 // half 1 when the next state is S_K.
 
-reg [O_W-1:0] omem [0:(2 << HSW) - 1];
-wire signed [O_W-1:0] o_rs = rfirst ? {O_W{1'b0}} : y[O_W-1:0];
-wire signed [O_W-1:0] o_wd = o_rs + {{(O_W - T_W){term_r[T_W-1]}}, term_r};
-wire [O_W-1:0]        m_wd = q_step ? {{(O_W - 16){q_m[15]}}, q_m} :
-                             st == S_Q ? {{(O_W - 32){s_q_data[31]}}, s_q_data} : o_wd;
+reg [31:0] omem [0:(4 << HSW) - 1];
+wire signed [O_W-1:0] o_wd = y[O_W-1:0] + {{(O_W - T_W){term_r[T_W-1]}}, term_r};
+reg                   wh_p;      // the high word of the last o update is due
+reg  [OH_W-1:0]       wh_d;      // its data
+reg  [HSW-1:0]        wh_a;      // its element
 wire                  nx_k = (q_step && e_last) || (st == S_K && !(k_take && gi == GI_LAST)) ||
                              (st == S_T && ei != {HSW{1'b0}}) ||
                              (st == S_V && vs == VS_D2 && row != pos_r);
-wire [HSW-1:0]        m_ra = st == S_V ? eo_nxt : ei_nxt;
+wire [HSW-1:0]        m_ra = st == S_V ? eo_nxt : st == S_OM ? ei_inc : ei_nxt;
+// An o update (v_step) writes the low word, and its high word waits (wh_p)
+// for the next cycle that reads a low word (V: A or D1, at the latest the
+// next element's A; after a row's last element S_K or the last S_D step),
+// so that no write ever meets a read of the same word (yosys then needs no
+// read-first emulation). Reads: o's high word, then its low word in the
+// cycle before its use (V: A or D1 before the o update; output: S_O2 or the
+// last S_D step before S_O0, the high word in S_OM / S_D before), held in
+// o_hi when it arrives.
+wire                  rd_hi = !nx_k &&
+                              ((st == S_V && vs != VS_A && vs != VS_D1) || st == S_OM ||
+                               st == S_R || st == S_N || (st == S_D && dc != DC_DIV));
+wire                  wh_w = wh_p && !rd_hi;
+wire                  m_we = v_step || q_fire || q_step || wh_w;
+wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, 1'b1} : {q_step, st == S_V ? eo : ei, 1'b0};
+wire [31:0]           m_wd = wh_w ? {{(32 - OH_W){1'b0}}, wh_d} :
+                             q_step ? {{16{q_m[15]}}, q_m} :
+                             st == S_Q ? s_q_data : o_wd[31:0];
+reg                   hi_q;      // rd_q holds a high word
 always @(posedge clk) begin
-    if (v_step || q_fire || q_step)
-        omem[{q_step, st == S_V ? eo : ei}] <= m_wd;
-    ord <= omem[{nx_k, m_ra}];
+    if (m_we)
+        omem[m_wa] <= m_wd;
+    rd_q <= omem[{nx_k, m_ra, rd_hi}];
+    hi_q <= rd_hi;
+    if (hi_q)
+        o_hi <= rd_q[OH_W-1:0];
+    if (wh_w)
+        wh_p <= 1'b0;
+    if (v_step) begin
+        wh_p <= 1'b1;
+        wh_d <= o_wd[O_W-1:32];
+        wh_a <= eo;
+    end
+    if (rst)
+        wh_p <= 1'b0;
 end
 
 // ---- the reciprocal R = floor(2^(pl+16) / l), pl = bitlen(l) - 1 -----------------
@@ -614,22 +708,18 @@ end
 // left while its top bit is clear, K = L_W - 1 steps (pl = K - shifts), then
 // S_D takes the 17 quotient bits. l = 0 (not reached: l >= 2^15 from the
 // first row on) gives R = 0 and pl = 0, as lg_recip.
-localparam integer K = L_W - 1;
-localparam integer DCW = $clog2(K + 17);
-localparam [31:0] K_M1_32 = K - 1;
-localparam [DCW-1:0] DC_NORM = K_M1_32[DCW-1:0];
-localparam [DCW-1:0] DC_DIV = 16;
 localparam [31:0] K32 = K;
 localparam [PLW-1:0] K_P = K32[PLW-1:0];
 localparam [L_W:0] REM0 = {2'b01, {(L_W - 1){1'b0}}};
 
 reg [L_W-1:0] dv;      // divisor, normalised in S_N
 reg [L_W:0]   rem;     // partial remainder (< 2 dv)
-reg [DCW-1:0] dc;      // step
 reg [PLW-1:0] nsh;     // normalising shifts so far
 reg           rzero;   // l = 0
-wire          r_ge = rem >= {1'b0, dv};
-wire [L_W:0]  r_sub = r_ge ? rem - {1'b0, dv} : rem;
+// one subtraction: its borrow is the compare
+wire [L_W+1:0] r_dif = {1'b0, rem} - {2'b00, dv};
+wire          r_ge = !r_dif[L_W+1];
+wire [L_W:0]  r_sub = r_ge ? r_dif[L_W:0] : rem;
 
 always @(posedge clk) begin
     case (st)
@@ -673,7 +763,9 @@ assign out_fire = out_v && m_out_ready;
 // fit saturates the output, as the default form's clamp to +-(2^40 - 1))
 wire [O_W-1:0] tq_y = y[O_W-1:0];
 wire           tq_fit = &tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1]);
-wire [TQ_W-1:0] tq = tq_fit ? tq_y[TQ_W-1:0] : {tq_y[O_W-1], {(TQ_W - 1){!tq_y[O_W-1]}}};
+// instead of clamping, S_O0 notes the misfit (tq_ov) and S_O2 saturates
+// (|tq| >= 2^40 and R >= 2^15 put |tq * R| / 2^23 above 2^31), so ma takes
+// tq's low 41 bits
 
 // ---- the sequencer --------------------------------------------------------------------
 
@@ -698,7 +790,7 @@ always @(posedge clk) begin
     ei <= ei_nxt;
     eo <= eo_nxt;
     if (v_take) begin
-        v_r <= {{(16 - KB){v_el[KB-1]}}, v_el};
+        v_r <= {{(16 - KB){v_el[KB-1]}}, v_el} << CV;
         ev_r <= v_ex;
         if (e_last)
             vall <= 1'b1;
@@ -735,11 +827,17 @@ always @(posedge clk) begin
         S_M: begin
             mi <= mn;
             d_r <= d_now;
+            e_ph <= 2'd0;
             st <= S_E;
         end
-        S_E: if (e_v) begin
+        S_E: if (e_ph == 2'd0) begin
+            l_acc <= y[L_W-1:0];
+            e_ph <= 2'd1;
+        end else if (e_ph == 2'd1) begin
+            e_ph <= 2'd2;
+        end else begin
             p_r <= e_y;
-            l_acc <= (rfirst ? {L_W{1'b0}} : y[L_W-1:0]) + {{(L_W - 17){1'b0}}, e_y};
+            l_acc <= l_acc + {{(L_W - 17){1'b0}}, e_y};
             vs <= VS_W;
             vp <= 1'b0;
             vall <= 1'b0;
@@ -783,7 +881,9 @@ always @(posedge clk) begin
         S_D: if (dc == DC_DIV)
             st <= S_O0;
         S_O0: begin
-            ma <= {{(MAX_W - TQ_W){tq[TQ_W-1]}}, tq};
+            ma <= {{(MAX_W - TQ_W){tq_y[TQ_W-1]}}, tq_y[TQ_W-1:0]};
+            tq_ov <= !tq_fit;
+            tq_sg <= tq_y[O_W-1];
             mc <= {MCW{1'b0}};
             st <= S_OM;
         end
@@ -839,7 +939,7 @@ end
 // below 2^16;
 // y's bits past what a use takes; limb, amount and shifter bits past the
 // selected field
-wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], zsum[15:0], y[SH_W-1:O_W],
+wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], y[SH_W-1:O_W],
                   amt9[8:AMT_W], mc2[0], xt[XS_W-1:SH_W+1]};
 
 endmodule

@@ -1,14 +1,17 @@
 // Emitters of the K/V cache (rtl_templates/lg_kvcache.v + lg_kvquant.v; under
 // mul_share lg_kvcache_share.v + lg_kvquant_share.v, one quantizer for K and V) and
 // the attention unit (rtl_templates/lg_attention.v + lg_recip.v; under
-// mul_share lg_attention_share.v alone: one multiplier, one shifter); C twins
+// mul_share lg_attention_share.v + its exp2 table stage lg_exp2_share.v: one
+// multiplier, one shifter, the interpolation on them); C twins
 // lg_ref_kv_quant and lg_ref_attention_head. Every constant is a Verilog
 // parameter, so the emitter bakes the configuration into the parameter
 // defaults and the default module names, and owns the cycle formulas the
 // benches check.
 #include "llamagen/emit_attn.h"
+#include "llamagen/ref.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 // ---- parameters -----------------------------------------------------------------
 
@@ -316,8 +319,40 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
     lg_subst rv[] = {{"L_W", l_w}};
     if (p->mul_share) {
         // the lean sibling (one multiplier, one round-shifter, RAMs): it
-        // quantizes the query and divides inline (no actq, no recip unit)
-        lg_subst sv[] = {{"EXP2_MODULE", exp2_module}, {"EXP2_FILE", exp2_file},
+        // quantizes the query and divides inline (no actq, no recip unit),
+        // and interpolates 2^x on its own multiplier and shifter: its exp2
+        // is <module>_exp2, the table stage alone (lg_exp2_share.v) with the
+        // T column (T[i] - 2^16, 16 bits: one EBR) baked in from the table
+        // of the exp2_file image (fixed: lg_luts_build)
+        char ename[220];
+        snprintf(ename, sizeof ename, "%s_exp2", module);
+        lg_luts luts;
+        lg_luts_build(&luts);
+        for (int i = 0; i <= LG_EXP2_N; i++)
+            if (luts.exp2[i] < (1u << 16) || luts.exp2[i] > (1u << 17) ||
+                (i == LG_EXP2_N) != (luts.exp2[i] == (1u << 17)) ||
+                (i == 0 && luts.exp2[i] != (1u << 16)) ||
+                (i > 0 && (luts.exp2[i] < luts.exp2[i - 1] ||
+                           luts.exp2[i] - luts.exp2[i - 1] >= (1u << 15))))
+                return lg_fail(err, "%s: exp2 table entry %d = %u is not in the baked layout "
+                                    "(2^16 = T[0] <= T[i] < 2^17 = T[256], steps 0 .. 2^15 - 1)",
+                               ename, i, luts.exp2[i]);
+        size_t cap = (size_t)LG_EXP2_N * 32 + 1, len = 0;
+        char *init = malloc(cap);
+        if (!init)
+            return lg_fail(err, "out of memory");
+        for (int i = 0; i < LG_EXP2_N; i++)
+            len += (size_t)snprintf(init + len, cap - len, "    trom[%d] = 16'h%04x;\n", i,
+                                    luts.exp2[i] - (1u << 16));
+        lg_subst ev[] = {{"MODULE", ename}, {"LUT_FILE", exp2_file}, {"T_INIT", init}};
+        int erc = lg_emit_module(ctx, ename, "lg_exp2_share", ev, 3,
+                                 "2 cycles (T[i], T[i+1] read); the attention interpolates and "
+                                 "rounds",
+                                 err);
+        free(init);
+        if (erc)
+            return -1;
+        lg_subst sv[] = {{"EXP2_MODULE", ename},       {"EXP2_FILE", exp2_file},
                          {"HEAD_SIZE", hs},            {"N_HEADS", nh},
                          {"N_KV_HEADS", nkv},          {"LAYERS", layers},
                          {"KV_BITS", bits},            {"KV_GROUP", group},

@@ -637,8 +637,12 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
                        (2 * L + 1) * d, 16, 1, n->f_gain};
     r[k++] = (mem_row){"RoPE phase increments", "u_dec.u_rope", hs / 2, 32, 1, n->f_inc};
     r[k++] = (mem_row){"K offset mu (n_layers, kv_dim)", "u_dec", L * kvd, 32, 1, n->f_koff};
-    r[k++] = (mem_row){"exp2 LUT (attention, sampler)", "u_dec.u_att, u_dec.u_smp", LG_EXP2_N,
-                       lut_width(qm->luts.exp2, LG_EXP2_N), 2, LG_EXP2_HEX};
+    if (cfg->hw.mul_share) // the lean units hold the table's T column as constants
+        r[k++] = (mem_row){"exp2 table, T column (built into the lean attention and sampler)",
+                           "u_dec.u_att, u_dec.u_smp", LG_EXP2_N, 16, 2, NULL};
+    else
+        r[k++] = (mem_row){"exp2 LUT (attention, sampler)", "u_dec.u_att, u_dec.u_smp",
+                           LG_EXP2_N, lut_width(qm->luts.exp2, LG_EXP2_N), 2, LG_EXP2_HEX};
     r[k++] = (mem_row){"sigmoid LUT", "u_dec.u_gate", LG_SIG_N,
                        lut_width(qm->luts.sigmoid, LG_SIG_N), 1, LG_SIGMOID_HEX};
     r[k++] = (mem_row){"quarter-wave sine LUT", "u_dec.u_rope", LG_SIN_N,
@@ -647,7 +651,9 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
                        LG_RSQRT_HEX};
     r[k++] = (mem_row){"K and V mantissa RAMs (all layers)", "u_dec.u_kv",
                        L * m->seq_len * kvd / beat, beat * cfg->hw.kv_bits, 2, NULL};
-    r[k++] = (mem_row){"K and V exponent RAMs (all layers)", "u_dec.u_kv",
+    r[k++] = (mem_row){cfg->hw.mul_share && cfg->hw.kv_ports == 1 && beat > 1 && grp > 1
+                           ? "K and V exponents (all layers; in the mantissa RAMs' spare words)"
+                           : "K and V exponent RAMs (all layers)", "u_dec.u_kv",
                        L * m->seq_len * kvd / egw, ngb * 5, 2, NULL};
     r[k++] = (mem_row){"residual stream x", "u_dec.u_xbuf", d, 32, 1, NULL};
     r[k++] = (mem_row){"rotated query q", "u_dec.u_qbuf", d, 32, 1, NULL};
@@ -950,7 +956,7 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
                        lg_head_size(m), qm->rope_inc, cfg->hw.mul_share};
 
     if (lg_emit_lut_images(&ctx, &qm->luts, err) ||
-        lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err) ||
+        (!cfg->hw.mul_share && lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err)) ||
         lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, cfg->hw.mul_share, err) ||
         lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, cfg->hw.mul_share, err) ||
         // the lean norm computes the rsqrt inline (same seed image)

@@ -28,8 +28,9 @@
  *                   transfer times (the recurrence in the module header);
  *                   2 HS + NQC + 42 + NB + N_HEADS R when the rows pace the
  *                   heads (lg_attn_cycles). Under mul_share the lean form
- *                   (lg_attention_share.v: one multiplier, heads one after
- *                   another) takes N_HEADS (QH + (pos + 1) RC + BH) + 2
+ *                   (lg_attention_share.v + its exp2 table stage
+ *                   lg_exp2_share.v: one multiplier, one shifter, heads one
+ *                   after another) takes N_HEADS (QH + (pos + 1) RC + BH) + 2
  *                   cycles, QH = 2 HS (the query quantized inline),
  *                   RC = 3 HS + (HS / KV_GROUP)(2 LA + 1) + 7 per row,
  *                   BH = L_W + 17 + HS (2 LA + 2), L_W = 18 +
@@ -104,9 +105,11 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
 // the default name). exp2_module (lg_emit_exp2) and actq_module (lg_emit_actq;
 // its COLS is overridden to head_size) are instantiated and emitted
 // separately; exp2_file is the default EXP2_FILE parameter. Under mul_share
-// the lean form (lg_attention_share.v) quantizes the query and divides
-// itself: it writes no <module>_recip.v and does not instantiate actq_module
-// (still required, for one call signature).
+// the lean form (lg_attention_share.v) quantizes the query, divides and
+// interpolates exp2 itself: it writes no <module>_recip.v, instantiates
+// neither actq_module nor exp2_module (both still required, for one call
+// signature) but writes <module>_exp2.v (lg_exp2_share.v: the exp2 table
+// read alone, its T column baked in from the table of exp2_file).
 int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params *p,
                       const char *exp2_module, const char *exp2_file, const char *actq_module,
                       lg_err *err);

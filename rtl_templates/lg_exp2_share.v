@@ -1,0 +1,100 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+// ${MODULE}: the table stage of 2^x for the lean attention (--mul-share 1;
+// the default lg_exp2.v stays the unit of the default attention).
+//
+// Why: lg_exp2 interpolates with its own multiplier (one SB_MAC16), rounds
+// with its own 17-bit shifter and reads a packed {T, D} image of 25 bits (two
+// EBR). The lean attention owns one multiplier and one round-shifter that are
+// idle while it waits for 2^x, so this stage only reads the table, T alone
+// (16 bits: one EBR) at i and i + 1, and splits x; the attention finishes
+// (C twin lg_ref_exp2, src/ref_lut.c, bit-exact):
+//   acc = (T[i] << 8) + 128 + (T[i+1] - T[i]) * f[7:0],  i = f >> 8
+//                                                     (its multiplier)
+//   y   = round_shift(acc, n + 8)                      (its shifter)
+//       = round_half_up(v / 2^n), v = T[i] + ((D * f[7:0] + 128) >> 8),
+// since round_shift(a, s) depends on floor(a / 2^(s-1)) only and
+// floor(floor(acc / 2^8) / 2^(n-1)) = floor(acc / 2^(n+7)); m_one (x >= 0)
+// gives 65536 and m_zero (n >= 18) gives 0 instead.
+// The table: T[i] - 2^16 (i = 0..255, 16 bits) baked into this module at
+// generation time from lg_luts_build, the table of the LUT_FILE image;
+// T[0] = 2^16 and T[256] = 2^17, so i + 1 = 256 reads T[0] (see m_d). LUT_FILE is kept for parameter
+// compatibility with lg_exp2 and is not read.
+//
+// Latency: 2 cycles (s_valid/s_x sampled at a clock edge -> m_* valid after
+// the 2nd edge, held until the next s_valid; s_valid at most every other
+// cycle). The ROM is read asynchronously through its registered address (one
+// block RAM read port; yosys 0.23 'check' fails on a registered read whose
+// data has constant bit columns): T[i] the cycle after s_valid, T[i+1] from
+// the next.
+
+module ${MODULE} #(
+    // width of the signed Q16 input
+    parameter integer X_W = 34,
+    // the packed image of lg_exp2 (not read: the T column is baked in)
+    /* verilator lint_off UNUSEDPARAM */
+    parameter LUT_FILE = "${LUT_FILE}"
+    /* verilator lint_on UNUSEDPARAM */
+) (
+    input  wire                  clk,
+
+    // ---- input: x (Q16, signed), sampled when s_valid ------------------
+    input  wire                  s_valid,
+    input  wire signed [X_W-1:0] s_x,
+
+    // ---- output: the interpolation's pieces for x ------------------------
+    output wire [16:0]           m_t,     // T[f>>8] (65536 .. 131071)
+    output wire [15:0]           m_d,     // T[f>>8 + 1] - T[f>>8] (< 2^15)
+    output reg  [7:0]            m_fr,    // f[7:0]
+    output reg  [4:0]            m_n,     // n = -floor(x / 2^16) when 1..17
+    output reg                   m_one,   // x >= 0: 2^x = 65536
+    output reg                   m_zero   // n >= 18: 2^x rounds to 0
+);
+
+initial begin
+    if (X_W < 24 || X_W > 64) begin
+        $error("%m: X_W must be 24..64");
+        $finish;
+    end
+end
+
+// ip = floor(x / 2^16) <= -1 when x < 0; n = -ip; n >= 18 (ip < -17,
+// i.e. ip < -32 or ip[4:0] < 15 with ip >= -32) -> 0
+wire              x_nonneg = !s_x[X_W-1];
+wire [X_W-17:0]   ip = s_x[X_W-1:16];
+wire [4:0]        n5 = 5'd0 - ip[4:0];
+wire              x_zero = !x_nonneg && (!(&ip[X_W-17:5]) || ip[4:0] < 5'd15);
+
+reg [15:0] trom [0:255];
+initial begin
+${T_INIT}end
+
+reg [7:0]  addr;       // i, then i + 1 (mod 256)
+reg        ph;         // the cycle after s_valid: T[i] on the read port
+reg [15:0] t_r;        // T[i] - 2^16
+wire [15:0] q = trom[addr];
+always @(posedge clk) begin
+    ph <= s_valid;
+    if (s_valid) begin
+        addr <= s_x[15:8];
+        m_fr <= s_x[7:0];
+        m_n <= n5;
+        m_one <= x_nonneg;
+        m_zero <= x_zero;
+    end else if (ph) begin
+        t_r <= q;
+        addr <= addr + 1'b1;
+    end
+end
+
+// D = T[i+1] - T[i] modulo 2^16: exact, as 0 <= D < 2^15, and also for
+// i = 255, where the address wraps to T[0] - 2^16 = 0 and T[256] - 2^16 =
+// 2^16 = 0 mod 2^16 (the layout the emitter checks)
+assign m_t = {1'b1, t_r};
+assign m_d = q - t_r;
+
+endmodule
+
+`resetall
