@@ -3,23 +3,28 @@
 `default_nettype none
 
 // ${MODULE}: RMSNorm of a DIM-element Q16 vector with gains * sqrt(DIM),
-// lean form: one 16x16 unsigned multiplier for everything.
+// lean form: one 16x16 unsigned multiplier and one memory for everything.
 //
-// Why: the iCE40 UP5K has 8 SB_MAC16. The pipelined form (lg_rmsnorm.v plus
-// lg_rsqrt.v) spends ten of them; this form time-shares a single 16x16
-// multiplier (sign-magnitude operands) between the sum of squares, the
-// inverse square root (seed table + one Newton-Raphson step, inline) and the
-// output scaling, trading cycles per element for DSPs and LUTs. Same
-// parameters, ports and handshakes as the pipelined form (emitted instead of
-// it when the emitter's mul_share is set).
+// Why: the iCE40 UP5K has 8 SB_MAC16 and 30 EBR. The pipelined form
+// (lg_rmsnorm.v plus lg_rsqrt.v) spends ten multipliers; this form
+// time-shares a single 16x16 multiplier (sign-magnitude operands) between
+// the block-float shift of the inputs, the sum of squares, the inverse
+// square root (seed table + one Newton-Raphson step, inline) and the output
+// scaling, and keeps the input vector, the gains and the seed table in one
+// 32-bit-wide RAM (4 EBR at the iCEBreaker shape: 64 input words, 704 gains
+// two a word, 192 seeds two a word = 512 x 32), trading cycles per element
+// for DSPs, LUTs and EBR. Same parameters, ports and handshakes as the
+// pipelined form (emitted instead of it when the emitter's mul_share is set).
 //
 // C twin: lg_ref_rmsnorm (src/ref_rmsnorm.c), bit-exact:
 //   s = max(bitlen(max |x|) - 15, 0); m[i] = clamp(round(x[i] / 2^s), +-32767)
 //   S = sum m[i]^2 + EPS[s]; (y, k) = rsqrt(S)   (lg_ref_rsqrt, seed table
-//                                                  RSQRT_FILE, T[i] - T_MIN)
+//                                                  T[i] in the memory)
 //   out[i] = sat32(round(m[i] * g[i] * y / 2^r)), r = k - e (g = gain
 //            mantissas, e = gain exponent; round half up, negative r a
 //            saturating left shift, sat32 symmetric +-(2^31 - 1)).
+// How m avoids a barrel shifter: x / 2^s as x * 2^(16 - s) / 2^16 on the
+// multiplier, two 16-bit limbs (see MANT below), written back over x.
 // How the output scaling avoids a barrel shifter: with r clamped to
 // [-15, 47] (r >= 47 gives 0 as |m * g * y| < 2^46; r <= -16 gives 0 or
 // saturation as y > 2^15), r = 16 * (t - 1) + f with f in 1..16, t in 0..3.
@@ -32,10 +37,13 @@
 // value rounds its magnitude up only past one half).
 //
 // Schedule (one vector at a time):
-//   LOAD   DIM inputs, one per cycle, written to a DIM x 32 RAM; the OR of
+//   LOAD   DIM inputs, one per cycle, written to the memory; the OR of
 //          |x| >> 15 tracked (bitlen(max |x|) = bitlen(OR |x|))
 //   SHIFT  1 cycle: s from the leading one
-//   SUM    DIM RAM reads -> m -> m*m, one per cycle, into acc (= EPS[s]
+//   FSH    15 cycles (the YSH shifter): F = 2^(16 - s) in breg
+//   MANT   6 cycles an element: read x, v_lo * F, v_hi * F, two additions,
+//          m written back
+//   SUM    DIM reads of m -> m*m, one per cycle, into acc (= EPS[s]
 //          first); pipeline 3: DIM + 3 cycles
 //   NORM   AW - 2 cycles: acc doubled in pairs while its top two bits are
 //          0, so S * 4^j has its leading one in the top two bits; k = (AW -
@@ -43,19 +51,20 @@
 //   RSQ    12 cycles: seed read, y0*y0, sq*u (two products), nr, y0*nr (two
 //          products); y and the output shift r = k - e
 //   YSH    15 cycles: Y = y << (16 - f)
-//   OUT    one element every 7 cycles: m*g, then P0*Y0, P0*Y1, P1*Y0, P1*Y1
-//          (P = P1 * 2^16 + P0, Y likewise) accumulated, three cycles of
-//          (conditional) 16-bit shifts, round/saturate into the output lane;
-//          the next element's read and m*g overlap the tail (2 cycles of
-//          read-ahead before the first)
+//   OUT    one element every 7 cycles: reads of m and g, m*g, then P0*Y0,
+//          P0*Y1, P1*Y0, P1*Y1 (P = P1 * 2^16 + P0, Y likewise) accumulated,
+//          three cycles of (conditional) 16-bit shifts, round/saturate into
+//          the output lane; the next element's reads and m*g overlap the
+//          tail (3 cycles of read-ahead before the first)
 // Multiplier: one 16x16 unsigned (|m|, |g| <= 32767; y0 < 2^16).
-// Cycles per vector at full rate: the done pulse is high 9 * DIM + AW + 35
+// Cycles per vector at full rate: the done pulse is high 15 * DIM + AW + 51
 // cycles after the cycle of the first input handshake (DIM load + 1 shift
-// + DIM + 3 sum + AW - 2 norm + 12 rsq + 15 ysh + 7 * DIM + 6 out: 2 of
-// read-ahead, 7 per element, 9 from the last m*g to its beat, 1 for the
-// beat), AW = max(S_W, 34), whatever VL; s_ready is high again in the done
-// cycle, so vectors can follow back to back. One output element per 7
-// cycles (a beat per 7 * VL).
+// + 15 fsh + 6 * DIM mant + DIM + 3 sum + AW - 2 norm + 12 rsq + 15 ysh +
+// 7 * DIM + 7 out: 3 of read-ahead, 7 per element, 9 from the last m*g to
+// its beat, 1 for the beat), AW = max(S_W, 34), whatever VL; s_ready is
+// high again in the done cycle, so vectors can follow back to back. Inputs
+// are taken one per cycle; one output element per 7 cycles (a beat per
+// 7 * VL).
 //
 // Handshakes: s_* and m_* are valid/ready streams: a transfer happens on a
 // clock edge with valid and ready both high; valid stays high and data stable
@@ -67,10 +76,14 @@
 // whole unit holds.
 
 module ${MODULE} #(
-    // $readmemh image of the gain mantissas (NVEC * DIM int16 words)
+    // $readmemh image of the whole memory (MW 32-bit words: the input area,
+    // the gain mantissas in sign-magnitude, the rsqrt seeds T[i] < 2^16)
     parameter GAIN_FILE = "${GAIN_FILE}",
-    // $readmemh image of the rsqrt seed table (192 words T[i] - T_MIN)
+    // the rsqrt seed table image (unused: the seeds are part of GAIN_FILE;
+    // kept so the lean form takes the pipelined form's parameters)
+    /* verilator lint_off UNUSEDPARAM */
     parameter RSQRT_FILE = "${RSQRT_FILE}",
+    /* verilator lint_on UNUSEDPARAM */
     // output elements per beat (>= 1, a power of two)
     parameter VL = 1
 ) (
@@ -95,15 +108,21 @@ module ${MODULE} #(
 
 // Constants baked at generation time: vector length, number of gain
 // vectors, width of the sum of squares (DIM * 32767^2 + max EPS, even), and
-// the seed table layout (word width, offset added back).
+// the memory layout (words, where the seeds start).
 localparam integer DIM = ${DIM};
 localparam integer NVEC = ${NVEC};
 localparam integer S_W = ${S_W};
-localparam integer T_W = ${T_W};
-localparam [15:0] T_MIN = ${T_MIN};
 
+// The one memory: MW words; the seeds from word 128 * SEED_HI + 32 on (so
+// the word address of seed u[31:24] - 64 is {SEED_HI, u[31:25]}).
+localparam integer MW = ${MEM_WORDS};
+localparam integer SEED_HI = ${SEED_HI};
+localparam integer MA = $clog2(MW);
+localparam [31:0] SEED_W0_32 = SEED_HI * 128;
+localparam [MA-1:0] SEED_W0 = SEED_W0_32[MA-1:0];
 localparam integer ADDR_W = DIM > 1 ? $clog2(DIM) : 1;
-localparam integer GADDR_W = NVEC * DIM > 1 ? $clog2(NVEC * DIM) : 1;
+// gain pointer: a half-word address (the gains from half-word 2 * DIM on)
+localparam integer GADDR_W = MA + 1;
 localparam integer SEL_W = NVEC > 1 ? $clog2(NVEC) : 1;
 localparam integer LAST = DIM - 1;
 localparam [ADDR_W-1:0] LAST_ADDR = LAST[ADDR_W-1:0];
@@ -112,19 +131,20 @@ localparam [31:0] VL_M1 = VL - 1;
 localparam [LVW-1:0] LANE_LAST = VL_M1[LVW-1:0];
 // accumulator: the sum of squares, and 34 bits for the 16-bit-step products
 localparam integer AW = S_W > 34 ? S_W : 34;
-// NORM cycles, and k before any doubling (leading one in the top two bits)
+// NORM cycles (k before any doubling, (AW - 2) / 2, is baked into rq0)
 localparam [31:0] NORM_M1 = AW - 3;
 localparam [5:0] NORM_LAST = NORM_M1[5:0];
-localparam [31:0] K0_32 = (AW - 2) / 2;
-localparam [4:0] K0 = K0_32[4:0];
 // gain vector base sel * DIM: a shift when DIM is a power of two
 localparam integer DIM_LOG = $clog2(DIM);
 localparam DIM_POW2 = (DIM == (1 << DIM_LOG));
 localparam [GADDR_W-1:0] DIM_G = DIM[GADDR_W-1:0];
+localparam [31:0] DIM2_32 = 2 * DIM;
+localparam [GADDR_W-1:0] DIM2_G = DIM2_32[GADDR_W-1:0];
 
 initial begin
-    if (VL < 1 || (VL & (VL - 1)) != 0 || S_W > 64 || S_W < 32 || T_W > 15) begin
-        $error("Error: VL must be a power of two, S_W 32..64, T_W at most 15 (instance %m)");
+    if (VL < 1 || (VL & (VL - 1)) != 0 || S_W > 64 || S_W < 32 || SEED_HI < 1 ||
+        MW != 128 * SEED_HI + 128) begin
+        $error("Error: VL a power of two, S_W 32..64, MW = 128 * (SEED_HI + 1) (instance %m)");
         $finish;
     end
 end
@@ -140,19 +160,20 @@ ${EPS_CASES}
     endcase
 end
 
-// Gain exponent e of each gain vector (gain = mant * 2^e).
+// Per gain vector (gain = mant * 2^e): rq0 = K0 + 15 - e (K0 = (AW - 2) / 2,
+// k before NORM takes it down): r + 15 = k - e + 15 without a subtractor.
 reg [SEL_W-1:0]  sel_r; // gain vector of the current vector
-reg signed [8:0] gexp;
+reg signed [8:0] rq0;
 always @* begin
     case (sel_r)
-${GEXP_CASES}
-        default: gexp = 9'sd0;
+${RQ0_CASES}
+        default: rq0 = 9'sd0;
     endcase
 end
 
 // ---- control state -----------------------------------------------------------
 localparam [2:0] ST_LOAD = 3'd0, ST_SHIFT = 3'd1, ST_SUM = 3'd2, ST_NORM = 3'd3,
-                 ST_RSQ = 3'd4, ST_YSH = 3'd5, ST_OUT = 3'd6;
+                 ST_RSQ = 3'd4, ST_YSH = 3'd5, ST_OUT = 3'd6, ST_MANT = 3'd7;
 reg [2:0] state;
 reg [5:0] st;       // step within NORM, RSQ, YSH
 
@@ -169,20 +190,16 @@ reg [16:0]       maxor;   // OR of |x| >> 15 over the vector
 wire [16:0]      s_abs = s_data[31] ? ~s_data[31:15] + {16'd0, s_data[14:0] == 15'd0}
                                     : s_data[31:15];
 
-reg [31:0] ram [0:DIM-1]; // (DIM) the input vector
+// (cleared in SHIFT, after its use: a synchronous reset, no first-element mux)
 always @(posedge clk)
-    if (s_fire)
-        ram[wr_addr] <= s_data;
+    if (rst || state == ST_SHIFT)
+        maxor <= 17'd0;
+    else if (s_fire)
+        maxor <= maxor | s_abs;
 
 always @(posedge clk)
-    if (s_fire) begin
-        if (wr_addr == {ADDR_W{1'b0}}) begin
-            maxor <= s_abs;
-            sel_r <= s_sel;
-        end else begin
-            maxor <= maxor | s_abs;
-        end
-    end
+    if (s_fire && wr_addr == {ADDR_W{1'b0}})
+        sel_r <= s_sel;
 
 // ---- SHIFT: s = max(bitlen(max |x|) - 15, 0) = bitlen(OR (|x| >> 15)) ----------
 reg [4:0] maxbits;
@@ -198,21 +215,22 @@ always @(posedge clk)
     if (state == ST_SHIFT)
         s_r <= maxbits;
 
-// ---- gain vector base: sel * DIM ------------------------------------------------
+// ---- gain vector base: half-word (sel + 2) * DIM -----------------------------
 wire [GADDR_W-1:0] gbase;
 generate
     if (DIM_POW2) begin : g_base_shift
-        wire [GADDR_W+SEL_W-1:0] sh = {{GADDR_W{1'b0}}, sel_r} << DIM_LOG;
+        wire [GADDR_W+SEL_W-1:0] sh =
+            ({{GADDR_W{1'b0}}, sel_r} + {{(GADDR_W + SEL_W - 2){1'b0}}, 2'd2}) << DIM_LOG;
         assign gbase = sh[GADDR_W-1:0];
         wire unused_sh = &{1'b0, sh[GADDR_W+SEL_W-1:GADDR_W]};
     end else begin : g_base_add
         // sel_r additions of DIM, one per cycle from SHIFT on (NVEC - 1 <=
-        // DIM + 30 cycles of SUM and NORM, checked by the emitter)
+        // DIM + 60 cycles, checked by the emitter; MANT alone takes 6 * DIM)
         reg [GADDR_W-1:0] acc_b;
         reg [SEL_W-1:0]   left;
         always @(posedge clk)
             if (state == ST_SHIFT) begin
-                acc_b <= {GADDR_W{1'b0}};
+                acc_b <= DIM2_G;
                 left <= sel_r;
             end else if (left != {SEL_W{1'b0}}) begin
                 acc_b <= acc_b + DIM_G;
@@ -222,49 +240,65 @@ generate
     end
 endgenerate
 
-// ---- read and mantissa stage (SUM and OUT) ---------------------------------------
-// A RAM read (registered data) and, beside it, a gain ROM read through its
-// own address register; then m = clamp(round(x / 2^s)) and |m|, |g| into
-// the operand registers.
-reg [2:0]         c;      // OUT: cycle within the 7-cycle element slot
-reg               slot_v; // OUT: this slot carries an element
-reg [ADDR_W-1:0]  rd_addr;
-reg               rd_busy; // reads of this pass still to issue
-reg [GADDR_W-1:0] gptr;    // gain ROM address of the next read
-wire rd_fire = rd_busy && en && (state == ST_SUM || (state == ST_OUT && c == 3'd5));
+// ---- the memory: input words, mantissas, gains, seeds ------------------------
+// One MW x 32 RAM (512 words, 4 EBR, at the iCEBreaker shape, instead of a
+// RAM for x, a ROM for the gains and one for the seeds):
+//   word i < DIM      x[i] from LOAD, then {.., sign, |m[i]|} from MANT
+//   half-words 2 * DIM + v * DIM + i   gain v, element i: {sign, |g|}
+//   half-words 256 * SEED_HI + u8 (u8 = 64..255)   seed T[u8 - 64]
+// Read data registered (one cycle); the half-word of a gain or seed read is
+// picked by hsel, the low bit of its half-word address.
+reg [2:0]         c;       // MANT, OUT: cycle within the element slot
+reg               slot_v;  // OUT: this slot carries an element
+reg [ADDR_W-1:0]  rd_addr; // element of the next read
+reg               rd_busy; // SUM, OUT: reads of this pass still to issue
+reg [GADDR_W-1:0] gptr;    // half-word address of the next gain read
+reg               hsel;    // the half-word of the last gain or seed read
+wire rd_fire = rd_busy && en && (state == ST_SUM || (state == ST_OUT && c == 3'd4));
 
-reg [31:0] a_x;
+reg [31:0]  mem [0:MW-1];
+initial $readmemh(GAIN_FILE, mem);
+reg [MA-1:0] raddr;
+reg [31:0]   rdata;
+wire [31:0]  u;            // NORM result (below): the seed index is u[31:24]
+always @* begin
+    if (state == ST_RSQ)
+        raddr = SEED_W0 | {{(MA - 7){1'b0}}, u[31:25]};
+    else if (state == ST_OUT && c == 3'd5)
+        raddr = gptr[GADDR_W-1:1];
+    else
+        raddr = {{(MA - ADDR_W){1'b0}}, rd_addr};
+end
+// No read in a write cycle (no read there is needed): the read and write
+// enables exclusive, so synthesis adds no read-during-write bypass.
+wire        mem_we;
 always @(posedge clk)
-    if (rd_fire)
-        a_x <= ram[rd_addr];
-
-reg [15:0] grom [0:NVEC*DIM-1]; // (NVEC, DIM) gain mantissas
-initial $readmemh(GAIN_FILE, grom);
-reg [GADDR_W-1:0] g_raddr;
+    if (en && !mem_we)
+        rdata <= mem[raddr];
 always @(posedge clk)
-    g_raddr <= gptr;
-wire [15:0] a_g = grom[g_raddr];
+    if (en)
+        hsel <= (state == ST_OUT) ? gptr[0] : u[24];
+wire [15:0] hw = hsel ? rdata[31:16] : rdata[15:0];
 
-// round half up by s (0..17), clamp to +-32767, as sign and magnitude. For
-// s > 0, |x| < 2^(s + 15) (s comes from the largest |x|), so t = x >> (s-1)
-// fits 17 bits and round(t / 2) = (t >> 1) + t[0] lies in [-2^15, 2^15]; for
-// s = 0, |x| <= 32767 is m itself.
-wire [4:0]         a_sm1 = s_r - 5'd1;
-wire signed [31:0] a_t = $signed(a_x) >>> a_sm1;
-wire [16:0]        a_r = (s_r == 5'd0) ? {a_x[31], a_x[15:0]}
-                       : {a_t[16], a_t[16:1]} + {16'd0, a_t[0]};
-wire [16:0]        a_rmag = a_r[16] ? 17'd0 - a_r : a_r;
-wire [15:0]        a_mabs = a_rmag[15] ? 16'd32767 : {1'b0, a_rmag[14:0]};
-wire               a_msgn = a_r[16];
-wire [15:0]        a_gabs = a_g[15] ? 16'd0 - a_g : a_g;
+// MANT: m[i] = clamp(round(x / 2^s), +-32767) on the multiplier, written back.
+// With v = x ^ sign (|x| - 1 for x < 0, |x| otherwise: v < 2^(s + 15)),
+// |m| = (v + 2^(s-1)) >> s for s >= 1 (round half up of x), |x| for s = 0.
+// For s = 1..16, F = 2^(16 - s): acc = v_lo * F + 2^15, then (acc >> 16) +
+// v_hi * F = (v * F + 2^15) >> 16 = |m| (<= 32768, clamped). s = 0: acc =
+// v_lo + sign (= |x| <= 32767), no second step. s = 17 (some x = -2^31):
+// F = 1, acc = v_lo + 2^16, then (acc >> 16) + v_hi, and |m| = that >> 1.
+// F is made in breg by the YSH shifter before MANT (FSH: 1 << (16 - s)).
+wire        m_s0 = s_r == 5'd0;
+wire        m_s17 = s_r == 5'd17;
+wire        x_sgn = rdata[31];
 
 // ---- the multiplier and its operand registers ---------------------------------
-reg [15:0] mreg;  // |m| (SUM, OUT) or y0 (RSQ)
+reg [15:0] mreg;  // v_lo, v_hi (MANT), |m| (SUM, OUT) or y0 (RSQ)
 reg        msgn;
 reg [15:0] greg;  // |g| (OUT) or sq (RSQ)
 reg        gsgn;
 reg [31:0] preg;  // P = |m * g| (OUT), u (RSQ)
-reg [31:0] breg;  // Y = y << (16 - f) (OUT), nr (RSQ)
+reg [31:0] breg;  // F (MANT), Y = y << (16 - f) (OUT), nr (RSQ)
 reg [31:0] pr;    // registered product
 
 // operand selects: A 0 mreg, 1 pr[15:0], 2 preg[15:0], 3 preg[31:16];
@@ -273,7 +307,9 @@ reg [1:0] sel_a, sel_b;
 always @* begin
     sel_a = 2'd0;
     sel_b = 2'd0;
-    if (state == ST_OUT) begin
+    if (state == ST_MANT) begin
+        sel_b = 2'd2; // v_lo, v_hi times F
+    end else if (state == ST_OUT) begin
         case (c)
             3'd0: begin sel_a = 2'd0; sel_b = 2'd1; end
             3'd1: begin sel_a = 2'd1; sel_b = 2'd2; end
@@ -337,13 +373,15 @@ reg [31:0]   low;   // bits shifted out of acc (OUT)
 reg          half;  // bit below the output window
 reg          sticky; // OR of the bits below that
 reg          go_r;  // NORM: this pair doubles
-reg [4:0]    kreg;  // k of rsqrt(S)
+reg signed [8:0] rq; // r + 15 = k - e + 15 (k of rsqrt(S))
 reg [4:0]    tail;  // OUT: tail steps of the element in flight (one-hot)
 reg [1:0]    t_r;   // OUT: 16-bit right shifts after the products (0..3)
 
 wire acc_top0 = acc[AW-1:AW-2] == 2'b00;
 wire [AW-1:0] acc_sh16 = {16'd0, acc[AW-1:16]};
 wire [AW-1:0] pr_w = {{(AW - 32){1'b0}}, pr};
+// MANT rounding constant: 2^15, 2^16 for s = 17, the sign for s = 0
+wire [AW-1:0] m_k = {{(AW - 17){1'b0}}, m_s17, !m_s0 && !m_s17, 14'd0, m_s0 && x_sgn};
 
 // tail step d (1..3) shifts while d <= t
 wire tail_sh = (tail[1] && t_r != 2'd0) || (tail[2] && t_r[1]) || (tail[3] && t_r == 2'd3);
@@ -351,8 +389,8 @@ wire out_c2 = state == ST_OUT && slot_v && c == 3'd2;
 wire out_c3 = state == ST_OUT && slot_v && c == 3'd3;
 wire out_c4 = state == ST_OUT && slot_v && c == 3'd4;
 
-// adder operands: A in {0, acc, acc >> 16}, B in {0, pr, acc}
-reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16; B: 0 zero, 1 pr, 2 acc
+// adder operands: A in {0, acc, acc >> 16, m_k}, B in {0, pr, acc}
+reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16, 3 m_k; B: 0 zero, 1 pr, 2 acc
 reg       acc_we, acc_eps;
 always @* begin
     acc_am = 2'd0;
@@ -360,6 +398,11 @@ always @* begin
     acc_we = 1'b0;
     acc_eps = 1'b0;
     case (state)
+        ST_MANT: begin
+            acc_we = c == 3'd3 || (c == 3'd4 && !m_s0);
+            acc_am = c == 3'd3 ? 2'd3 : 2'd2;
+            acc_bm = 2'd1;
+        end
         ST_SUM: begin
             acc_eps = rd_addr == {ADDR_W{1'b0}} && rd_busy; // first SUM cycle
             acc_we = p_v || acc_eps;
@@ -385,7 +428,8 @@ always @* begin
     endcase
 end
 
-wire [AW-1:0] acc_a = acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 : {AW{1'b0}};
+wire [AW-1:0] acc_a = acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 :
+                      acc_am == 2'd3 ? m_k : {AW{1'b0}};
 wire [AW-1:0] acc_b = acc_bm == 2'd1 ? pr_w : acc_bm == 2'd2 ? acc : {AW{1'b0}};
 wire [AW-1:0] acc_sum = acc_a + acc_b;
 wire          low_sh = out_c3 || tail[0] || tail_sh;
@@ -407,46 +451,60 @@ always @(posedge clk)
         end
     end
 
+// MANT write-back: {sign, |m|} in the low half of word i (the high half
+// rewritten with whatever s_data holds; only the low half is read again)
+wire [15:0] m_val = m_s17 ? acc[16:1] : acc[15:0];
+wire [15:0] m_word = {x_sgn, m_val[14:0] | {15{m_val[15]}}};
+assign      mem_we = s_fire || (en && state == ST_MANT && c == 3'd5);
+wire [MA-1:0] waddr = {{(MA - ADDR_W){1'b0}}, (state == ST_LOAD) ? wr_addr : rd_addr};
+wire [31:0] wdata = {s_data[31:16], (state == ST_LOAD) ? s_data[15:0] : m_word};
+always @(posedge clk)
+    if (mem_we)
+        mem[waddr] <= wdata;
+
 // ---- NORM / RSQ: rsqrt(S) = y * 2^(-16-k) -----------------------------------------
 // u = S * 2^(30 - 2k) (S = 0 counts as 1: u = 2^30)
 wire [31:0] u_raw = acc[AW-1:AW-32];
-wire [31:0] u = (u_raw == 32'd0) ? 32'h4000_0000 : u_raw;
+assign u = (u_raw == 32'd0) ? 32'h4000_0000 : u_raw;
 
-reg [T_W-1:0] rrom [0:191]; // seed table T[i] - T_MIN
-initial $readmemh(RSQRT_FILE, rrom);
-reg [7:0] r_raddr;
-always @(posedge clk)
-    r_raddr <= u[31:24] - 8'd64;
-wire [15:0] y0 = T_MIN + {{(16 - T_W){1'b0}}, rrom[r_raddr]};
+// y0 from the seed read (issued in RSQ step 0)
+wire [15:0] y0 = hw;
 
-// nr = max(3 * 2^16 - g y0^2, 0), g y0^2 = acc >> 14 after the sq * u pair
+// nr = max(3 * 2^16 - g y0^2, 0), g y0^2 = acc >> 14 after the sq * u pair;
+// with the seed table g y0^2 < 3 * 2^16 for every u (the emitter checks the
+// largest u of each seed), so no clamp
 wire [17:0] gy2 = acc[31:14];
-wire [17:0] nr = (gy2 >= 18'd196608) ? 18'd0 : 18'd196608 - gy2;
+wire [17:0] nr = 18'd196608 - gy2;
 
-// output shift r = k - e: special (r <= -16: 0 or saturation), else
-// r' = min(r, 47) = 16 * (t - 1) + f, f in 1..16, Y = y << (16 - f)
-wire signed [8:0] r_sh = $signed({4'd0, kreg}) - gexp;
-wire signed [8:0] r_m1 = (r_sh > 9'sd47 ? 9'sd47 : r_sh) - 9'sd1;
-wire              r_spec = r_sh < -9'sd15;
-wire [8:0]        r_q = r_m1 + 9'd16; // (t << 4) + f - 1 for r' >= -15
+// output shift r = k - e: special (r <= -16: 0 or saturation, rq < 0),
+// else r' = min(r, 47) = 16 * (t - 1) + f, f in 1..16, Y = y << (16 - f):
+// r_q = r' + 15 = min(rq, 62) = (t << 4) + f - 1
+wire              r_spec = rq[8];
+wire [5:0]        r_q = (rq > 9'sd62) ? 6'd62 : rq[5:0];
 reg               spec_r;
 reg [3:0]         ysh_r;
+reg               fsh;   // YSH makes F for MANT (else Y for OUT)
+// F = 1 << (16 - s) for s = 1..16 (15 - (s - 1) shifts), else 1
+wire [3:0]        s_m1 = maxbits[3:0] - 4'd1;
 
 always @(posedge clk)
     if (en) begin
         if (state == ST_NORM && !st[0])
             go_r <= acc_top0;
         if (state == ST_NORM && !st[0] && acc_top0)
-            kreg <= kreg - 1'b1;
+            rq <= rq - 9'sd1;
         else if (state == ST_SUM)
-            kreg <= K0;
-        if (state == ST_RSQ && st[3:0] == 4'd7) begin
+            rq <= rq0;
+        if (state == ST_SHIFT) begin
+            breg <= 32'd1;
+            ysh_r <= (maxbits == 5'd0 || maxbits == 5'd17) ? 4'd0 : ~s_m1;
+        end else if (state == ST_RSQ && st[3:0] == 4'd7) begin
             breg <= {14'd0, nr};
         end else if (state == ST_RSQ && st[3:0] == 4'd11) begin
             breg <= {15'd0, acc[17:1]};
             spec_r <= r_spec;
             t_r <= r_spec ? 2'd0 : r_q[5:4];
-            ysh_r <= r_spec ? 4'd0 : ~r_m1[3:0];
+            ysh_r <= r_spec ? 4'd0 : ~r_q[3:0];
         end else if (state == ST_YSH && st[3:0] < ysh_r) begin
             breg <= {breg[30:0], 1'b0};
         end
@@ -455,13 +513,19 @@ always @(posedge clk)
 // ---- operand registers ----------------------------------------------------------
 always @(posedge clk)
     if (en) begin
-        if (state == ST_SUM || (state == ST_OUT && c == 3'd6)) begin
-            mreg <= a_mabs;
-            msgn <= a_msgn;
-            greg <= a_gabs;
-            gsgn <= a_g[15];
+        if (state == ST_MANT && c == 3'd1)
+            mreg <= rdata[15:0] ^ {16{x_sgn}};
+        else if (state == ST_MANT && c == 3'd2)
+            mreg <= {1'b0, rdata[30:16] ^ {15{x_sgn}}};
+        else if (state == ST_SUM || (state == ST_OUT && c == 3'd5)) begin
+            mreg <= {1'b0, rdata[14:0]};
+            msgn <= rdata[15];
         end else if (state == ST_RSQ && st[3:0] == 4'd1) begin
             mreg <= y0;
+        end
+        if (state == ST_OUT && c == 3'd6) begin
+            greg <= {1'b0, hw[14:0]};
+            gsgn <= hw[15];
         end else if (state == ST_RSQ && st[3:0] == 4'd3) begin
             greg <= pr[31:16];
         end
@@ -543,9 +607,20 @@ always @(posedge clk) begin
                     end
                 end
             ST_SHIFT: begin
-                state <= ST_SUM;
-                rd_busy <= 1'b1;
-                rd_addr <= {ADDR_W{1'b0}};
+                state <= ST_YSH;
+                fsh <= 1'b1;
+                st <= 6'd0;
+            end
+            ST_MANT: begin
+                c <= (c == 3'd5) ? 3'd0 : c + 1'b1;
+                if (c == 3'd5) begin
+                    rd_addr <= rd_addr + 1'b1;
+                    if (rd_addr == LAST_ADDR) begin
+                        state <= ST_SUM;
+                        rd_busy <= 1'b1;
+                        rd_addr <= {ADDR_W{1'b0}};
+                    end
+                end
             end
             ST_SUM:
                 if (p_v && p_last) begin
@@ -568,19 +643,26 @@ always @(posedge clk) begin
             end
             ST_YSH: begin
                 st <= st + 1'b1;
-                if (st[3:0] == 4'd14) begin
+                if (st[3:0] == 4'd14 && fsh) begin
+                    state <= ST_MANT;
+                    fsh <= 1'b0;
+                    rd_addr <= {ADDR_W{1'b0}};
+                    c <= 3'd0;
+                end else if (st[3:0] == 4'd14) begin
                     state <= ST_OUT;
                     rd_busy <= 1'b1;
                     rd_addr <= {ADDR_W{1'b0}};
                     gptr <= gbase;
-                    c <= 3'd5;
+                    c <= 3'd4;
                     slot_v <= 1'b0;
                 end
             end
             ST_OUT: begin
                 c <= (c == 3'd6) ? 3'd0 : c + 1'b1;
-                if (c == 3'd5)
+                if (c == 3'd4)
                     slot_v <= rd_busy;
+                if (c == 3'd5 && slot_v)
+                    gptr <= gptr + 1'b1;
                 if (m_valid && m_ready && m_last) begin
                     state <= ST_LOAD;
                     done <= 1'b1;
@@ -589,10 +671,9 @@ always @(posedge clk) begin
             default:
                 state <= ST_LOAD;
         endcase
-        // Read address generation for the SUM and OUT passes.
+        // Element reads of the SUM and OUT passes.
         if (rd_fire) begin
             rd_addr <= rd_addr + 1'b1;
-            gptr <= gptr + 1'b1;
             if (rd_addr == LAST_ADDR)
                 rd_busy <= 1'b0;
         end
@@ -605,13 +686,10 @@ always @(posedge clk) begin
         st <= 6'd0;
         c <= 3'd0;
         slot_v <= 1'b0;
+        fsh <= 1'b0;
         done <= 1'b0;
     end
 end
-
-// Unused: the sign of m*m (0) and the top of y0*y0 beyond sq, bits of r
-// outside t and f, acc bits above the window in OUT (all 0 there).
-wire unused_ok = &{1'b0, r_q[8:6], r_q[3:0], r_m1[8:4], a_t[31:17], a_rmag[16]};
 
 endmodule
 

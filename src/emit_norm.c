@@ -3,8 +3,10 @@
 // baked into case statements, and the width of the sum of squares.
 // With mul_share the lean form rtl_templates/lg_rmsnorm_share.v is emitted
 // under the same module name: one 16x16 multiplier, the inverse square root
-// inline (it reads the rsqrt seed image itself; rsqrt_module is not used),
-// 9 * dim + AW + 35 cycles per vector (AW = max(sum width, 34)) instead of
+// inline (rsqrt_module is not used), one 32-bit-wide memory whose image
+// gain_file holds the gains (sign-magnitude, two a word) and the rsqrt seeds
+// (two a word) besides room for the input vector (rsqrt_file is not read),
+// 15 * dim + AW + 51 cycles per vector (AW = max(sum width, 34)) instead of
 // dim + 2 * ceil(dim / VL) + 16.
 #include "llamagen/emit_units2.h"
 
@@ -18,7 +20,7 @@ int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl)
 {
     if (u->mul_share) {
         int aw = lg_rmsnorm_sum_width(u->dim, u->eps_tab);
-        return 9 * u->dim + (aw > 34 ? aw : 34) + 35;
+        return 15 * u->dim + (aw > 34 ? aw : 34) + 51;
     }
     return u->dim + 2 * ((u->dim + vl - 1) / vl) + 16;
 }
@@ -43,7 +45,7 @@ static int check_unit(const lg_rmsnorm_unit *u, int s_w, lg_err *err)
     if (s_w > 64)
         return lg_fail(err, "%s: sum of squares needs %d bits (max 64)", u->module, s_w);
     // Lean form: sel * DIM by repeated addition unless dim is a power of two,
-    // done before the output pass (at least dim + 60 cycles later).
+    // done before the output pass (at least 7 * dim + 60 cycles later).
     if (u->mul_share && (u->dim & (u->dim - 1)) != 0 && u->nvec - 1 > u->dim + 60)
         return lg_fail(err, "%s: %d gain vectors of %d: too many for the lean form", u->module,
                        u->nvec, u->dim);
@@ -94,11 +96,115 @@ static char *gexp_cases(const lg_rmsnorm_unit *u)
     return b;
 }
 
+// Lean form: per gain vector rq0 = K0 + 15 - e (K0 = (AW - 2) / 2), one
+// case item a line (no newline after the last).
+static char *rq0_cases(const lg_rmsnorm_unit *u, int s_w)
+{
+    int sel_w = u->nvec > 1 ? lg_bitlen((uint64_t)u->nvec - 1) : 1;
+    int k0 = ((s_w > 34 ? s_w : 34) - 2) / 2;
+    size_t cap = (size_t)u->nvec * 64 + 1;
+    char *b = malloc(cap), *p = b;
+    if (!b)
+        return NULL;
+    *p = 0;
+    for (int v = 0; v < u->nvec; v++) {
+        int r = k0 + 15 - u->gains[v].exp; // -185 .. 246 (exp in -200..200)
+        p += snprintf(p, cap - (size_t)(p - b), "%s        %d'd%d: rq0 = %s9'sd%d;",
+                      v ? "\n" : "", sel_w, v, r < 0 ? "-" : "", r < 0 ? -r : r);
+    }
+    return b;
+}
+
+// Lean form: the memory image (MW 32-bit words, rtl_templates/lg_rmsnorm_share.v):
+// words 0 .. dim - 1 the input area (0), from half-word 2 * dim on the gain
+// mantissas {sign, |g|} (vector v element i at half-word 2 * dim + v * dim +
+// i; half-word h is bits 16 * (h & 1) of word h >> 1), and the 192 seeds
+// T[i] (< 2^16) at half-words 2 * R0 + i, R0 = 128 * seed_hi + 32 >= the end
+// of the gains, MW = R0 + 96 (so the seed of u8 = 64..255 is at half-word
+// 256 * seed_hi + u8).
+static int emit_share(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, int s_w, lg_err *err)
+{
+    // The seed table of the image lg_emit_lut_image writes (the same
+    // deterministic tables as the model's). The lean form keeps T[i] in 16
+    // bits and drops the clamp of nr = max(3 * 2^16 - g y0^2, 0): both hold
+    // for every u when they hold for the largest u of each seed (g y0^2
+    // grows with u).
+    lg_luts t;
+    lg_luts_build(&t);
+    for (int i = 0; i < LG_RSQRT_N; i++) {
+        uint64_t y0 = t.rsqrt[i], sq = (y0 * y0) >> 16;
+        uint64_t umax = ((uint64_t)(i + 65) << 24) - 1;
+        if (y0 > 0xffff || ((sq * umax) >> 30) >= 3 * (uint64_t)LG_ONE)
+            return lg_fail(err, "%s: rsqrt seed %d = %llu does not suit the lean form",
+                           u->module, i, (unsigned long long)y0);
+    }
+    int64_t gend = (int64_t)u->dim + ((int64_t)u->nvec * u->dim + 1) / 2; // words
+    int64_t seed_hi = (gend - 32 + 127) / 128;
+    if (seed_hi < 1)
+        seed_hi = 1;
+    int64_t r0 = 128 * seed_hi + 32, mw = r0 + 96;
+    int64_t *words = lg_calloc((size_t)mw, sizeof *words, err);
+    if (!words)
+        return -1;
+    for (int v = 0; v < u->nvec; v++)
+        for (int i = 0; i < u->dim; i++) {
+            int64_t h = 2 * (int64_t)u->dim + (int64_t)v * u->dim + i;
+            int g = u->gains[v].mant[i];
+            int64_t sm = g < 0 ? 0x8000 | -g : g;
+            words[h >> 1] |= sm << (16 * (h & 1));
+        }
+    for (int i = 0; i < LG_RSQRT_N; i++) {
+        int64_t h = 2 * r0 + i;
+        words[h >> 1] |= (int64_t)t.rsqrt[i] << (16 * (h & 1));
+    }
+    char what[160];
+    snprintf(what, sizeof what,
+             "lean RMSNorm memory: %d input words, gains * sqrt(%d) (%d, %d) sign-magnitude "
+             "and 192 rsqrt seeds, two a word",
+             u->dim, u->dim, u->nvec, u->dim);
+    int rc = lg_emit_hex(ctx, u->gain_file, words, (size_t)mw, 32, what, err);
+    free(words);
+    if (rc)
+        return -1;
+
+    char *ec = eps_cases(s_w, u->eps_tab), *gc = rq0_cases(u, s_w);
+    if (!ec || !gc) {
+        free(ec);
+        free(gc);
+        return lg_fail(err, "%s: out of memory", u->module);
+    }
+    char dim[16], nvec[16], sw[16], lat[200], mws[24], shs[24];
+    snprintf(dim, sizeof dim, "%d", u->dim);
+    snprintf(nvec, sizeof nvec, "%d", u->nvec);
+    snprintf(sw, sizeof sw, "%d", s_w);
+    snprintf(mws, sizeof mws, "%lld", (long long)mw);
+    snprintf(shs, sizeof shs, "%lld", (long long)seed_hi);
+    snprintf(lat, sizeof lat,
+             "%d cycles per vector at full rate, any VL (15 * dim + max(%d, 34) + 51, "
+             "first input to done); one 16x16 multiplier",
+             lg_rmsnorm_cycles(u, 1), s_w);
+    lg_subst svars[] = {
+        {"MODULE", u->module},       {"RSQRT_FILE", u->rsqrt_file},
+        {"GAIN_FILE", u->gain_file}, {"DIM", dim},
+        {"NVEC", nvec},              {"S_W", sw},
+        {"EPS_CASES", ec},           {"RQ0_CASES", gc},
+        {"MEM_WORDS", mws},          {"SEED_HI", shs},
+    };
+    rc = lg_emit_module(ctx, u->module, "lg_rmsnorm_share", svars,
+                        (int)(sizeof svars / sizeof svars[0]), lat, err);
+    free(ec);
+    free(gc);
+    return rc;
+}
+
 int lg_emit_rmsnorm(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, lg_err *err)
 {
     int s_w = lg_rmsnorm_sum_width(u->dim, u->eps_tab);
     if (check_unit(u, s_w, err))
         return -1;
+
+    if (u->mul_share)
+        return emit_share(ctx, u, s_w, err);
 
     // Gain image: (nvec, dim) int16 mantissas.
     size_t n = (size_t)u->nvec * (size_t)u->dim;
@@ -122,40 +228,10 @@ int lg_emit_rmsnorm(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, lg_err *err)
         free(gc);
         return lg_fail(err, "%s: out of memory", u->module);
     }
-    char dim[16], nvec[16], sw[16], lat[200], tw[16], tmin[16];
+    char dim[16], nvec[16], sw[16], lat[200];
     snprintf(dim, sizeof dim, "%d", u->dim);
     snprintf(nvec, sizeof nvec, "%d", u->nvec);
     snprintf(sw, sizeof sw, "%d", s_w);
-    if (u->mul_share) {
-        // The seed table layout of the image lg_emit_lut_image writes (the
-        // same deterministic tables as the model's).
-        lg_luts t;
-        lg_luts_build(&t);
-        uint32_t lo = t.rsqrt[0], hi = t.rsqrt[0];
-        for (int i = 0; i < LG_RSQRT_N; i++) {
-            lo = t.rsqrt[i] < lo ? t.rsqrt[i] : lo;
-            hi = t.rsqrt[i] > hi ? t.rsqrt[i] : hi;
-        }
-        int w = lg_bitlen(hi - lo) > 0 ? lg_bitlen(hi - lo) : 1;
-        snprintf(tw, sizeof tw, "%d", w);
-        snprintf(tmin, sizeof tmin, "16'd%u", lo);
-        snprintf(lat, sizeof lat,
-                 "%d cycles per vector at full rate, any VL (9 * dim + max(%d, 34) + 35, "
-                 "first input to done); one 16x16 multiplier",
-                 lg_rmsnorm_cycles(u, 1), s_w);
-        lg_subst svars[] = {
-            {"MODULE", u->module},       {"RSQRT_FILE", u->rsqrt_file},
-            {"GAIN_FILE", u->gain_file}, {"DIM", dim},
-            {"NVEC", nvec},              {"S_W", sw},
-            {"EPS_CASES", ec},           {"GEXP_CASES", gc},
-            {"T_W", tw},                 {"T_MIN", tmin},
-        };
-        rc = lg_emit_module(ctx, u->module, "lg_rmsnorm_share", svars,
-                            (int)(sizeof svars / sizeof svars[0]), lat, err);
-        free(ec);
-        free(gc);
-        return rc;
-    }
     snprintf(lat, sizeof lat,
              "%d cycles per vector at full rate with VL 1 (dim + 2 * ceil(%d / VL) + 16, "
              "first input to done)",

@@ -14,10 +14,10 @@
 // The gains, exponents and eps table come from each config's bench_data.txt
 // (written by gen_lut_units with the RTL). Each instance gets vectors of many
 // shapes (realistic, zero, one nonzero, saturated, rounding to 32768, tiny,
-// wide dynamic range, random scales) with a random gain vector. The first two
+// wide dynamic range, -2^31 present, random scales) with a random gain vector. The first two
 // vectors run at full rate (s_valid and m_ready held high) and must take
 // exactly the promised DIM + 2 * NR + 16 cycles (NR = ceil(DIM / VL) output
-// beats; 3 * DIM + 16 at VL 1; lean form 9 * DIM + max(S_W, 34) + 35, as
+// beats; 3 * DIM + 16 at VL 1; lean form 15 * DIM + max(S_W, 34) + 51, as
 // lg_rmsnorm_cycles says) from the first input handshake to done; the
 // rest randomize s_valid gaps and m_ready backpressure. Every output bit of
 // every element (element b * VL + i in lane i of beat b) and m_last (on beat
@@ -156,6 +156,14 @@ static std::vector<int32_t> make_vector(int kind, int n)
             x[i] = rnd_q16(8);
         x[rnd64() % n] = rnd_q16(31);
         break;
+    case 9: // some x = -2^31 (s = 17: |x| = 2^31), the rest at a random scale
+        {
+            int bits = 1 + (int)(rnd64() % 31);
+            for (int i = 0; i < n; i++)
+                x[i] = chance(10) ? INT32_MIN : rnd_q16(bits);
+            x[rnd64() % n] = INT32_MIN;
+        }
+        break;
     default: // random scale per vector
         {
             int bits = 1 + (int)(rnd64() % 31);
@@ -216,10 +224,14 @@ struct NormBench {
         m_data_seen.assign((size_t)vl, 0);
         for (int v = 0; v < nvec; v++) {
             Vec vec;
-            int kind = v < full_rate ? 0 : (v - full_rate) % 9;
+            int kind = v < full_rate ? 0 : (v - full_rate) % 10;
             vec.x = make_vector(kind, d.dim);
-            // Small S with the largest gain exponent gives the left shifts.
-            vec.sel = (kind == 1 || kind == 2) ? d.nvec - 1 : (int)(rnd64() % d.nvec);
+            // Small S with the largest gain exponent gives the left shifts,
+            // the first saturated vector (largest S) with gain vector 0 (the
+            // smallest exponent in the synthetic sets) the largest shifts.
+            vec.sel = (kind == 1 || kind == 2)             ? d.nvec - 1
+                      : (kind == 3 && v - full_rate < 10) ? 0
+                                                          : (int)(rnd64() % d.nvec);
             vec.want.resize(d.dim);
             lg_ref_rmsnorm(vec.want.data(), vec.x.data(), &d.gains[vec.sel], d.eps.data(), t);
             int sh = out_shift(vec.x, d.gains[vec.sel].exp);
