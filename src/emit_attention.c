@@ -25,6 +25,12 @@ void lg_attn_params_from_cfg(lg_attn_params *p, const lg_config *cfg, int32_t sc
     p->kv_bits = cfg->hw.kv_bits;
     p->kv_group = cfg->hw.kv_group;
     p->lanes = cfg->hw.lanes;
+    // The lean cache and attention (--mul-share) take one element per cycle
+    // whatever the beat, so the beat needs no MAC lanes behind it; at least
+    // 2 elements keep two 8-bit mantissas per 16-bit word, the packing that
+    // puts the K/V exponents into the SPRAM's spare words, at --lanes 1 or 2 too.
+    if (cfg->hw.mul_share && p->lanes < 4)
+        p->lanes = 4;
     p->score_c = score_c;
     p->kv_ports = cfg->hw.kv_ports;
     // an explicit --vec-lanes below 8 narrows the query quantizer too
