@@ -129,6 +129,10 @@ run info --config 260k --lanes 4 --vec-lanes 1
 expect_ok "info --vec-lanes 1" "vec_lanes:               1"
 run info --config 260k --embed-stream 1
 expect_ok "info --embed-stream 1" "embed_stream:            1"
+run info --config 260k --mul-share 1
+expect_ok "info --mul-share 1" "mul_share:               1"
+run info --config 260k --mul-share 2
+expect_fail "--mul-share 2 is refused" 1 "mul-share" "not 0 or 1"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000"
 run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
@@ -277,6 +281,13 @@ if [ $rc -eq 0 ] && ! ls "$tmp/small"/*_emb.hex >/dev/null 2>&1 &&
   ls "$tmp/small"/*_emb.hex 2>/dev/null | wc -l | grep -q '^0$'; then
   ok "--embed-stream 1: no embedding ROM image, lg_embstream, manifest says so"
 else not_ok "--embed-stream 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/small" 2>&1 | head)"; fi
+run --config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 -o "$tmp/lean"
+if [ $rc -eq 0 ] && grep -q '"mul_share": true' "$tmp/lean/manifest.json" &&
+  grep -q "lean form" "$tmp/lean"/*_attention.v && ! ls "$tmp/lean"/*_rsqrt.v >/dev/null 2>&1 &&
+  ! ls "$tmp/lean"/*_recip.v >/dev/null 2>&1 && ! ls "$tmp/lean"/*[0-9a-f]_exp2.v >/dev/null 2>&1 &&
+  [ "$(grep -c . "$tmp/lean/files.f")" -eq "$(ls "$tmp/lean"/*.v | wc -l)" ]; then
+  ok "--mul-share 1: lean units, no unused rsqrt / reciprocal / exp2 module, files.f lists every module"
+else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lean" 2>&1 | head -40)"; fi
 # a tiny v0 checkpoint with its own classifier (negative vocab_size): the
 # embedding rows are not in the weight stream, so --embed-stream is refused
 python3 -c "
