@@ -77,6 +77,15 @@
  *  - done: one-cycle pulse the cycle after the last beat is taken; busy
  *    falls with it. A start right after done waits for the CS# high time.
  *
+ * Size (every LUT counts on the UP5K): no SPI shift register and no
+ * address, offset or length copies: IO0's next bit is picked by the bit
+ * counter from the command in flight (constants, or 0x6B and the flash
+ * byte address BASE_ADDR + first beat * BB, shifts and adds on the beat
+ * counter, which holds start_addr until the data phase); the burst ends
+ * by an up-count of beats against the held last_addr (no subtractor); one
+ * counter serves the CS# high waits and the bits of a phase; the command
+ * in flight (step_reg) decides what follows it.
+ *
  * Latency and throughput (from idle, m_w_ready high): the first beat is
  * valid 83 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
  * nibbles per beat; 2 cycles for the byte address, 64 for 0x6B and the
@@ -151,7 +160,8 @@ localparam AW = $clog2(DEPTH);
 // CS# high time between commands (the status poll also waits for IN_LAT)
 localparam CSH = (CS_HIGH_CYCLES > IN_LAT + 2) ? CS_HIGH_CYCLES : IN_LAT + 2;
 localparam WMAX = (T_RES_CYCLES > CSH) ? T_RES_CYCLES : CSH;
-localparam WCW = $clog2(WMAX + 1);
+// one counter for the CS# high waits and the bits / clocks of a phase (32 at most)
+localparam WCW = ($clog2(WMAX + 1) > 6) ? $clog2(WMAX + 1) : 6;
 
 localparam [31:0] NW_M1 = NW - 1;
 localparam [NWW-1:0] NIB_LAST = NW_M1[NWW-1:0];
@@ -159,6 +169,7 @@ localparam [31:0] BB_32 = BB;
 localparam [31:0] CSH_32 = CSH;
 localparam [31:0] T_RES_32 = T_RES_CYCLES;
 localparam [23:0] BB24 = BB_32[23:0];
+localparam [WCW-1:0] C1 = 1, C8 = 8, C24 = 24, C32 = 32;
 localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
 localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
 
@@ -185,50 +196,47 @@ end
 // ---- SPI sequencer ---------------------------------------------------------------
 
 // sequencer states
-localparam [2:0] S_WAIT = 3'd0,  // CS# high, counting wait_reg down, then step_reg
-                 S_TX = 3'd1,    // shifting sh_reg out on IO0, MSB first
+localparam [2:0] S_WAIT = 3'd0,  // CS# high, counting cnt_reg down, then step_reg
+                 S_TX = 3'd1,    // a command's bits out on IO0, MSB first
                  S_RX = 3'd2,    // shifting 8 bits in from IO1 (status poll)
                  S_DUMMY = 3'd3, // 8 dummy clocks of 0x6B, IOs released
                  S_DATA = 3'd4,  // quad data nibbles, paced by the beat credits
                  S_FIN = 3'd5,   // SCK low since the last falling edge: CS# up
                  S_IDLE = 3'd6;  // waiting for a read request
-// what S_WAIT does when its count runs out
+// what S_WAIT does when its count runs out (T_IDLE: boot over; also the
+// step of a read burst in flight)
 localparam [2:0] T_WAKE = 3'd0, T_WREN = 3'd1, T_WRSR = 3'd2, T_POLL = 3'd3,
                  T_CHECK = 3'd4, T_IDLE = 3'd5;
-// what follows the S_TX phase
-localparam [1:0] X_FIN = 2'd0, X_RX = 2'd1, X_DUMMY = 2'd2;
 
 localparam [2:0] T_FIRST = (INIT_WAKE != 0) ? T_WAKE : (INIT_QE != 0) ? T_WREN : T_IDLE;
 localparam [2:0] T_AFTER_WAKE = (INIT_QE != 0) ? T_WREN : T_IDLE;
 
 reg [2:0] state_reg;
-reg [2:0] step_reg;      // S_WAIT's next action
-reg [2:0] nxt_step_reg;  // step_reg after the current command
-reg nxt_res_reg;         // wait T_RES_CYCLES (not CSH) after the current command
-reg [1:0] then_reg;      // phase after S_TX
-reg [WCW-1:0] wait_reg;
-reg [5:0] cnt_reg;       // bits / clocks left in S_TX, S_RX, S_DUMMY
-reg [31:0] sh_reg;       // S_TX shift register, sh_reg[31] on IO0
+// S_WAIT's next action, and the command in flight until S_FIN (which
+// advances it): what follows S_TX, the wait and the next step derive from it
+reg [2:0] step_reg;
+// S_WAIT: cycles left with CS# high; S_TX, S_RX, S_DUMMY: bits / clocks left
+reg [WCW-1:0] cnt_reg;
+reg io0_reg;             // IO0: the command bit on the bus
 reg cs_n_reg;
 reg sck_reg;
 reg [3:0] oe_reg;
 reg loaded_reg;
 reg start_d_reg;         // start taken last cycle
-reg req_reg;             // a read burst is requested
-reg [23:0] off_reg;      // its first beat's byte offset from BASE_ADDR
-reg [AW-1:0] len_reg;    // its beats minus one
-reg [23:0] addr_reg;     // its flash byte address
+reg req_reg;             // a read burst is requested (its first beat in beat_reg)
 reg rx_bit;              // last bit read by the poll: status 1 bit 0, BUSY
 
-// data phase: wire nibble within the beat, beats left after the current
-// one and beats held downstream (assembly + output register)
+// data phase: wire nibble within the beat, the beat being clocked in and
+// the burst's last one (an up-count against a held limit: no subtractor),
+// beats held downstream (assembly + output register)
 reg [NWW-1:0] nib_reg;
-reg [AW-1:0] left_reg;
+reg [AW-1:0] beat_reg;
+reg [AW-1:0] last_reg;
 reg [1:0] credit_reg;
 
 wire issue_ok = nib_reg != {NWW{1'b0}} || credit_reg != 2'd2;
 wire nib_last = nib_reg == NIB_LAST;
-wire beat_last = left_reg == {AW{1'b0}};
+wire beat_last = beat_reg == last_reg;
 // the clk edge that raises SCK samples the bus (IN_LAT edges later here)
 wire rise = !sck_reg && (state_reg == S_TX || state_reg == S_RX || state_reg == S_DUMMY ||
                          (state_reg == S_DATA && issue_ok));
@@ -240,12 +248,14 @@ assign spi_cs_n = cs_n_reg;
 assign spi_sck = sck_reg;
 // IO0: command, address and the write data; IO2 (WP#) and IO3 (HOLD#) high
 // whenever the FPGA drives them; IO1 is only an input
-assign spi_io_o = {2'b11, 1'b0, sh_reg[31]};
+assign spi_io_o = {2'b11, 1'b0, io0_reg};
 assign spi_io_oe = oe_reg;
 assign loaded = loaded_reg;
 
-// start and request: the byte address takes two cycles (offset, then the
-// base), so the request reaches the sequencer one cycle after start
+// start and request: the beat counter takes the first and last beat with
+// start (the sequencer is past its data phase, so it is free); the request
+// reaches the sequencer one cycle later (the timing of the former two-cycle
+// address computation)
 wire start_ok;
 
 always @(posedge clk) begin
@@ -261,7 +271,8 @@ always @(posedge clk) begin
     end
 end
 
-wire [23:0] start_x = {{(24-AW){1'b0}}, start_addr};
+// the first beat (beat_reg holds it until the data phase)
+wire [23:0] start_x = {{(24-AW){1'b0}}, beat_reg};
 
 // start_x * BB as shifts and adds (a constant factor: no multiplier)
 function [23:0] times_bb(input [23:0] x);
@@ -274,14 +285,20 @@ function [23:0] times_bb(input [23:0] x);
     end
 endfunction
 
-always @(posedge clk) begin
-    if (start_ok) begin
-        off_reg <= times_bb(start_x);
-        len_reg <= last_addr - start_addr;
-    end
-    if (start_d_reg)
-        addr_reg <= BASE_ADDR + off_reg;
-end
+// the burst's flash byte address: BASE_ADDR + first beat * BB, read bit by
+// bit while 0x6B's address goes out (no address register)
+wire [23:0] start_byte = BASE_ADDR + times_bb(start_x);
+
+// IO0's next bit in S_TX: with cnt_reg = k bits left (the current one
+// included), bit k - 2 of the command word, MSB first; the words are
+// constants but for the read's address (bit j of word_x at j + 2: no
+// subtractor on the index)
+wire [33:0] word_rd = {8'h6b, start_byte, 2'b00};
+wire [33:0] word_x = (step_reg == T_WAKE) ? {26'd0, 8'hab} << 2 :
+                     (step_reg == T_WREN) ? {26'd0, 8'h50} << 2 :
+                     (step_reg == T_WRSR) ? {10'd0, 24'h010002} << 2 :
+                     (step_reg == T_POLL) ? {26'd0, 8'h05} << 2 : word_rd;
+wire tx_next = word_x[cnt_reg[5:0]];
 
 // the sequencer
 always @(posedge clk) begin
@@ -290,55 +307,43 @@ always @(posedge clk) begin
             // IOs driven again one cycle after CS# rose (the flash floats
             // its outputs within tSHQZ)
             oe_reg <= 4'b1101;
-            if (wait_reg != {WCW{1'b0}}) begin
-                wait_reg <= wait_reg - 1'b1;
+            if (cnt_reg != {WCW{1'b0}}) begin
+                cnt_reg <= cnt_reg - 1'b1;
             end else begin
                 case (step_reg)
                     T_WAKE: begin
                         // release from power-down, then tRES1
                         cs_n_reg <= 1'b0;
-                        sh_reg <= {8'hab, 24'd0};
-                        cnt_reg <= 6'd8;
-                        then_reg <= X_FIN;
-                        nxt_step_reg <= T_AFTER_WAKE;
-                        nxt_res_reg <= 1'b1;
+                        io0_reg <= 1'b1; // 0xAB, MSB first
+                        cnt_reg <= C8;
                         state_reg <= S_TX;
                     end
                     T_WREN: begin
                         // write enable for the volatile status registers
                         cs_n_reg <= 1'b0;
-                        sh_reg <= {8'h50, 24'd0};
-                        cnt_reg <= 6'd8;
-                        then_reg <= X_FIN;
-                        nxt_step_reg <= T_WRSR;
-                        nxt_res_reg <= 1'b0;
+                        io0_reg <= 1'b0;
+                        cnt_reg <= C8;
                         state_reg <= S_TX;
                     end
                     T_WRSR: begin
                         // status 1 = 0x00, status 2 = 0x02 (QE)
                         cs_n_reg <= 1'b0;
-                        sh_reg <= {8'h01, 8'h00, 8'h02, 8'd0};
-                        cnt_reg <= 6'd24;
-                        then_reg <= X_FIN;
-                        nxt_step_reg <= T_POLL;
-                        nxt_res_reg <= 1'b0;
+                        io0_reg <= 1'b0;
+                        cnt_reg <= C24;
                         state_reg <= S_TX;
                     end
                     T_POLL: begin
                         // read status register 1
                         cs_n_reg <= 1'b0;
-                        sh_reg <= {8'h05, 24'd0};
-                        cnt_reg <= 6'd8;
-                        then_reg <= X_RX;
-                        nxt_step_reg <= T_CHECK;
-                        nxt_res_reg <= 1'b0;
+                        io0_reg <= 1'b0;
+                        cnt_reg <= C8;
                         state_reg <= S_TX;
                     end
                     T_CHECK: begin
                         // BUSY (bit 0): poll again
                         if (rx_bit) begin
                             step_reg <= T_POLL;
-                            wait_reg <= WAIT_CSH;
+                            cnt_reg <= WAIT_CSH;
                         end else begin
                             state_reg <= S_IDLE;
                         end
@@ -351,28 +356,27 @@ always @(posedge clk) begin
         end
         S_IDLE: begin
             if (req_reg) begin
-                // 0x6B and the address, then 8 dummy clocks and the data
+                // 0x6B and the address (from beat_reg), then 8
+                // dummy clocks and the data
                 cs_n_reg <= 1'b0;
-                sh_reg <= {8'h6b, addr_reg};
-                cnt_reg <= 6'd32;
-                then_reg <= X_DUMMY;
-                nxt_step_reg <= T_IDLE;
-                nxt_res_reg <= 1'b0;
+                io0_reg <= 1'b0; // 0x6B, MSB first
+                step_reg <= T_IDLE;
+                cnt_reg <= C32;
                 state_reg <= S_TX;
             end
         end
         S_TX: begin
             if (fall) begin
-                if (cnt_reg == 6'd1) begin
-                    case (then_reg)
-                        X_RX: begin
-                            cnt_reg <= 6'd8;
+                if (cnt_reg == C1) begin
+                    case (step_reg)
+                        T_POLL: begin
+                            cnt_reg <= C8;
                             state_reg <= S_RX;
                         end
-                        X_DUMMY: begin
-                            // turnaround: the flash drives IO0..IO3 after
-                            // the last dummy clock
-                            cnt_reg <= 6'd8;
+                        T_IDLE: begin
+                            // a read; turnaround: the flash drives IO0..IO3
+                            // after the last dummy clock
+                            cnt_reg <= C8;
                             oe_reg <= 4'b0000;
                             state_reg <= S_DUMMY;
                         end
@@ -382,21 +386,21 @@ always @(posedge clk) begin
                     endcase
                 end else begin
                     cnt_reg <= cnt_reg - 1'b1;
-                    sh_reg <= {sh_reg[30:0], 1'b0};
+                    io0_reg <= tx_next;
                 end
             end
         end
         S_RX: begin
             if (fall) begin
                 cnt_reg <= cnt_reg - 1'b1;
-                if (cnt_reg == 6'd1)
+                if (cnt_reg == C1)
                     state_reg <= S_FIN;
             end
         end
         S_DUMMY: begin
             if (fall) begin
                 cnt_reg <= cnt_reg - 1'b1;
-                if (cnt_reg == 6'd1)
+                if (cnt_reg == C1)
                     state_reg <= S_DATA;
             end
         end
@@ -406,14 +410,24 @@ always @(posedge clk) begin
         end
         S_FIN: begin
             cs_n_reg <= 1'b1;
-            step_reg <= nxt_step_reg;
-            wait_reg <= nxt_res_reg ? WAIT_RES : WAIT_CSH;
+            case (step_reg)
+                T_WAKE: step_reg <= T_AFTER_WAKE;
+                T_WREN: step_reg <= T_WRSR;
+                T_WRSR: step_reg <= T_POLL;
+                T_POLL: step_reg <= T_CHECK;
+                default: step_reg <= T_IDLE;
+            endcase
+            // tRES1 after the wake-up, else the CS# high time
+            cnt_reg <= (step_reg == T_WAKE) ? WAIT_RES : WAIT_CSH;
             state_reg <= S_WAIT;
         end
         default: begin
             state_reg <= S_WAIT;
         end
     endcase
+    // (IO0 as the former shift register showed it from start: 0x6B's MSB)
+    if (start_ok)
+        io0_reg <= 1'b0;
     // SCK: up on every permitted rise, down on the next edge
     if (rise)
         sck_reg <= 1'b1;
@@ -422,11 +436,11 @@ always @(posedge clk) begin
     if (rst) begin
         state_reg <= S_WAIT;
         step_reg <= T_FIRST;
-        wait_reg <= WAIT_CSH;
+        cnt_reg <= WAIT_CSH;
         cs_n_reg <= 1'b1;
         sck_reg <= 1'b0;
         oe_reg <= 4'b1101;
-        sh_reg <= 32'd0;
+        io0_reg <= 1'b0;
     end
 end
 
@@ -440,53 +454,61 @@ end
 
 // data phase counters
 always @(posedge clk) begin
+    if (start_ok) begin
+        beat_reg <= start_addr;
+        last_reg <= last_addr;
+    end
     if (state_reg == S_IDLE) begin
-        left_reg <= len_reg;
         nib_reg <= {NWW{1'b0}};
     end else if (state_reg == S_DATA && fall) begin
         if (nib_last) begin
             nib_reg <= {NWW{1'b0}};
-            left_reg <= left_reg - 1'b1;
+            beat_reg <= beat_reg + 1'b1;
         end else begin
             nib_reg <= nib_reg + 1'b1;
         end
     end
     if (rst) begin
-        left_reg <= {AW{1'b0}};
+        beat_reg <= {AW{1'b0}};
+        last_reg <= {AW{1'b0}};
         nib_reg <= {NWW{1'b0}};
     end
 end
 
-// ---- sampling: {rx bit, data nibble, beat's last nibble, stream's last beat} ----
+// ---- sampling: {bus sample, beat's last nibble, stream's last beat} ----
+//
+// One sample flag serves the status poll and the data: every poll sample
+// lands before loaded rises (CS# stays high CSH >= IN_LAT + 2 cycles after
+// the poll) and every data sample after it (a read needs loaded).
 
-wire [3:0] ev_now = {rx_rise, data_rise, nib_last, beat_last};
-wire [3:0] ev;
+wire [2:0] ev_now = {rx_rise || data_rise, nib_last, beat_last};
+wire [2:0] ev;
 
 generate
     if (IN_LAT == 0) begin : g_lat0
         assign ev = ev_now;
     end else if (IN_LAT == 1) begin : g_lat1
-        reg [3:0] ev_reg;
+        reg [2:0] ev_reg;
         always @(posedge clk) begin
             ev_reg <= ev_now;
             if (rst)
-                ev_reg <= 4'd0;
+                ev_reg <= 3'd0;
         end
         assign ev = ev_reg;
     end else begin : g_lat
-        // 4 bits per stage, the newest in the low bits
-        reg [4*IN_LAT-1:0] ev_pipe;
+        // 3 bits per stage, the newest in the low bits
+        reg [3*IN_LAT-1:0] ev_pipe;
         always @(posedge clk) begin
-            ev_pipe <= {ev_pipe[4*IN_LAT-5:0], ev_now};
+            ev_pipe <= {ev_pipe[3*IN_LAT-4:0], ev_now};
             if (rst)
-                ev_pipe <= {(4*IN_LAT){1'b0}};
+                ev_pipe <= {(3*IN_LAT){1'b0}};
         end
-        assign ev = ev_pipe[4*IN_LAT-1 -: 4];
+        assign ev = ev_pipe[3*IN_LAT-1 -: 3];
     end
 endgenerate
 
-wire ev_rx = ev[3];
-wire ev_data = ev[2];
+wire ev_rx = ev[2] && !loaded_reg;
+wire ev_data = ev[2] && loaded_reg;
 wire ev_nib_last = ev[1];
 wire ev_beat_last = ev[0];
 

@@ -18,7 +18,8 @@
  * glitch shorter than half a bit returns to idle), the 8 data bits (LSB
  * first) and the stop bit are sampled at their middles, CPB cycles apart.
  * The receiver is ready for the next start bit from the middle of the stop
- * bit on, so the two ends' rates may differ by about +-4 %.
+ * bit on, so the two ends' rates may differ by about +-4 %. The data bits
+ * are counted by a marker bit in the shift register (no bit counter).
  *
  * Handshake contract:
  *  - m: valid/ready; valid stays high and data stable until ready. A UART
@@ -103,8 +104,8 @@ localparam [2:0] S_IDLE = 3'd0,  // line high, waiting for a start bit
 
 reg [2:0] state_reg;
 reg [CW-1:0] cnt_reg;
-reg [2:0] bit_reg;
-reg [7:0] sh_reg;
+reg [7:0] sh_reg;   // data bits in from the top above a marker 1: the marker in
+                    // bit 0 means the eighth bit is next (no bit counter)
 reg m_valid_reg;
 reg [7:0] m_data_reg;
 reg err_frame_reg;
@@ -137,7 +138,7 @@ always @(posedge clk) begin
                     state_reg <= S_IDLE; // a glitch, not a start bit
                 end else begin
                     cnt_reg <= CPB_M1;
-                    bit_reg <= 3'd0;
+                    sh_reg <= 8'h80;
                     state_reg <= S_DATA;
                 end
             end
@@ -146,8 +147,7 @@ always @(posedge clk) begin
             if (tick) begin
                 sh_reg <= {rx_reg, sh_reg[7:1]};
                 cnt_reg <= CPB_M1;
-                bit_reg <= bit_reg + 1'b1;
-                if (bit_reg == 3'd7)
+                if (sh_reg[0])
                     state_reg <= S_STOP;
             end
         end

@@ -33,13 +33,28 @@
  * the core as an invalid id and is reported by st_err_token) and checked
  * before anything reaches the core: a UART cannot be paused, while the core
  * takes a prompt token only when its position is done. Once accepted, 'A'
- * is sent, ctl_start pulses as soon as st_busy is low (ctl_* hold the
+ * is sent, ctl_start pulses as soon as st_busy is low (ctl_* carry the
  * frame's values), the prompt streams out on m_tok (m_tok_last on the last
  * id), each id the core sends on s_tok leaves as a 'T' record, and when the
  * core is idle again (st_busy seen high, then low, with the prompt
  * delivered or an error flag up) the 'E' record closes the run. A frame
  * arriving during a run is parsed and rejected with status bit 4. n_gen
  * saturates to 2^POS_W - 1.
+ *
+ * Size (the iCEBreaker build: every LUT counts on the UP5K): the frame is
+ * handled byte-serially, with no copy of the header. While no run is pending
+ * or active, header bytes 0..8 go straight into the ctl_* registers
+ * (inv_temp and seed through one byte-wide shift register, n_gen saturated
+ * as its high byte arrives); a frame arriving during a run leaves them
+ * alone. n_prompt lands in the id counter; the prompt ids are written at
+ * address (ids left) mod 2^PROMPT_AW, i.e. last id first, and read back
+ * from address n_prompt mod 2^PROMPT_AW downwards, so no write counter and
+ * no stored n_prompt are needed. Records are sent from a (record, byte)
+ * index through a byte multiplexer instead of a shift register: 'I' is
+ * constant, 'T' sends the one held id, 'E' of a run reads the token counter
+ * and st_err_* live (ctl_start of the next run waits until that 'E' is sent,
+ * so they cannot change under it; the core's error flags are sticky until
+ * ctl_start), a reject's 'E' its held status.
  *
  * Parameters: TOK_W (token id width, <= 24), POS_W (<= 16), VOCAB and
  * SEQ_LEN (reported by 'I'), PROMPT_AW (prompt buffer 2^PROMPT_AW ids,
@@ -53,12 +68,18 @@
  *    end); valid stays high and data stable until ready.
  *  - m_tok / s_tok: valid/ready (AXI-stream rules); s_tok_ready is high
  *    while no record is being sent and none of higher priority waits.
- *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_seed, ctl_n_gen stay
- *    stable from it until the next accepted frame.
+ *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_seed, ctl_n_gen carry
+ *    the frame's values with it (the consumer latches them there: they
+ *    change while a later frame's header arrives, unless a run is pending
+ *    or active then).
+ *  - the core sends at most n_gen (< 2^POS_W) ids per run: the 'E' count
+ *    is a POS_W-bit counter.
  *
  * Latency: 'A' is offered on m_tx, and ctl_start pulses (st_busy low), 2
- * cycles after the checksum byte's handshake; a prompt id is offered every
- * 3 cycles at most (buffer read, output register, handshake).
+ * cycles after the checksum byte's handshake (ctl_start later only while
+ * the previous run's 'E' record is still waiting or being sent); a prompt
+ * id is offered every 3 cycles at most (buffer read, output register,
+ * handshake).
  */
 module ${MODULE} #(
     // token id width (the top module's TOK_W, <= 24)
@@ -124,19 +145,27 @@ localparam [7:0] C_INFO = 8'h49;  // 'I'
 localparam [7:0] R_ACK = 8'h41;   // 'A'
 localparam [7:0] R_TOK = 8'h54;   // 'T'
 localparam [7:0] R_END = 8'h45;   // 'E'
-// status bits of 'E'
-localparam [7:0] E_CHK = 8'h04, E_LEN = 8'h08, E_BUSY = 8'h10, E_TIMEOUT = 8'h20;
+// reject causes, one-hot: 'E' status bits 2..5
+localparam [3:0] E_CHK = 4'h1, E_LEN = 4'h2, E_BUSY = 4'h4, E_TIMEOUT = 4'h8;
 
+localparam AW = PROMPT_AW;
 localparam TOW = $clog2(TIMEOUT_CYCLES + 1);
 localparam [31:0] TIMEOUT_32 = TIMEOUT_CYCLES;
-localparam [TOW-1:0] TIMEOUT = TIMEOUT_32[TOW-1:0];
+localparam [TOW:0] TIMEOUT = TIMEOUT_32[TOW:0];
 localparam [31:0] VOCAB_32 = VOCAB;
 localparam [31:0] SEQ_32 = SEQ_LEN;
-localparam [23:0] VOCAB24 = VOCAB_32[23:0];
-localparam [15:0] SEQ16 = SEQ_32[15:0];
 localparam [16:0] MAXP17 = 17'd1 << PROMPT_AW;
 localparam [15:0] MAXP16 = MAXP17[15:0];
 localparam [POS_W-1:0] NGEN_MAX = {POS_W{1'b1}};
+// bits of a 16-bit n_gen above POS_W (nonzero: saturate)
+localparam [16:0] POS17 = 17'd1 << POS_W;
+localparam [15:0] NGEN_OVER = ~(POS17[15:0] - 16'd1);
+// bits of a 24-bit id above TOK_W (nonzero: saturate)
+localparam [24:0] TOK25 = 25'd1 << TOK_W;
+localparam [23:0] ID_OVER = ~(TOK25[23:0] - 24'd1);
+// address of the last id (read back last)
+localparam [31:0] ONE_32 = 1;
+localparam [AW-1:0] A_ONE = ONE_32[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -160,64 +189,116 @@ reg run_act_reg;    // ctl_start sent, 'E' not yet queued
 localparam [1:0] P_IDLE = 2'd0, P_HDR = 2'd1, P_TOK = 2'd2, P_CHK = 2'd3;
 
 reg [1:0] p_state_reg;
-reg [3:0] hdr_idx_reg;       // header byte 0..10
-reg [87:0] hdr_reg;          // the 11 header bytes, byte k in [8k +: 8]
+reg [3:0] idx_reg;           // header byte 0..10 (P_HDR), id byte 0..2 (P_TOK)
 reg [7:0] xor_reg;           // XOR of the frame so far
-reg [1:0] tb_idx_reg;        // byte of the current id (0..2)
-reg [15:0] tok_left_reg;     // ids still to come
-reg [15:0] tb_lo_reg;        // the id's first two bytes
+reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then ids still to come
 reg store_reg;               // ids of this frame go to the buffer
 reg busy_at_g_reg;           // a run was pending or active at 'G'
-reg [TOW-1:0] idle_cnt_reg;  // cycles since the frame's last byte
+reg bad_len_reg;             // n_prompt is 0 or > 2^PROMPT_AW
+reg [TOW:0] idle_cnt_reg;    // TIMEOUT_CYCLES down to -1 after the frame's last byte
+reg [55:0] hs_reg;           // header bytes 0..6: {seed, inv_temp} = ctl values
+reg [POS_W-1:0] ngen_reg;    // header bytes 7..8, saturated = ctl_n_gen
+reg ngen_over_reg;           // n_gen's low byte has bits above POS_W
+reg [23:0] id_reg;           // the current id, byte k in [8k +: 8]
+reg id_over_reg;             // ... and whether they exceed TOK_W bits
+reg [AW-1:0] rd_a_reg;       // prompt readout address (loaded with n_prompt)
 
 wire rx_fire = s_rx_valid;
 assign s_rx_ready = 1'b1;
 
-wire [15:0] hdr_n_prompt = hdr_reg[87:72];
-wire bad_len = hdr_n_prompt == 16'd0 || hdr_n_prompt > MAXP16;
 // the header's last byte (n_prompt high) arriving now
-wire [15:0] n_prompt_now = {s_rx_data, hdr_reg[87:80]};
-wire bad_len_now = n_prompt_now == 16'd0 || n_prompt_now > MAXP16;
-
-// the id completed by this byte, saturated to TOK_W bits
-wire [23:0] id_now = {s_rx_data, tb_lo_reg};
-wire [TOK_W-1:0] id_sat;
-
-generate
-    if (TOK_W < 24) begin : g_sat
-        assign id_sat = (id_now[23:TOK_W] != {(24-TOK_W){1'b0}}) ? {TOK_W{1'b1}}
-                                                               : id_now[TOK_W-1:0];
-    end else begin : g_nosat
-        assign id_sat = id_now;
-    end
-endgenerate
+wire [15:0] n_prompt_now = {s_rx_data, tok_left_reg[7:0]};
+// > 2^AW: bits above AW, or bit AW and any below it
+wire [16:0] n_prompt17 = {1'b0, n_prompt_now};
+wire bad_len_now = n_prompt_now == 16'd0 || n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
+                   (n_prompt17[AW] && n_prompt17[AW-1:0] != {AW{1'b0}});
 
 // parser outcomes (one-cycle strobes for the run and reply logic)
 reg info_req;      // 'I' received
 reg accept;        // a 'G' frame passed every check
-reg reject;        // a 'G' frame failed (reject_status)
-reg [7:0] reject_status;
-reg buf_we;
-reg [PROMPT_AW-1:0] buf_wa_reg;
+reg reject;        // a 'G' frame failed (its cause in rej_status_reg)
+reg [3:0] rej_status_reg;  // the latest reject's cause (one-hot, 'E' status bits 2..5)
 
-// the count reached TIMEOUT (a registered compare: the wide equality stays
-// off the parser's enables); idle_cnt_reg saturates there
-reg to_reg;
-wire timeout = to_reg && p_state_reg != P_IDLE;
+// the count went below zero (TIMEOUT_CYCLES + 1 cycles without a byte) and
+// stops there: its sign bit is the timeout, no wide compare
+wire to_now = idle_cnt_reg[TOW];
+wire timeout = to_now && p_state_reg != P_IDLE;
+
+// byte strobes of the header fields and the ids
+wire hdr_fire = !timeout && rx_fire && p_state_reg == P_HDR;
+wire tok_fire = !timeout && rx_fire && p_state_reg == P_TOK;
+wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd7;
+wire ngen_lo_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd7;
+wire ngen_hi_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd8;
+// n_prompt complete: the readout address starts there (no run is pending or
+// active, so the readout is idle)
+wire rd_a_load = hdr_fire && !busy_at_g_reg && idx_reg == 4'd10;
+
+// n_gen: the low byte, then the high byte with the saturation
+wire [15:0] ngen_lo16 = {8'd0, s_rx_data};
+wire [15:0] ngen_hi16 = {s_rx_data, 8'd0};
+wire ngen_over_now = ngen_over_reg || (ngen_hi16 & NGEN_OVER) != 16'd0;
+
+always @(posedge clk) begin
+    if (hs_we)
+        hs_reg <= {s_rx_data, hs_reg[55:8]};
+    if (ngen_lo_we) begin
+        ngen_reg <= ngen_lo16[POS_W-1:0];
+        ngen_over_reg <= (ngen_lo16 & NGEN_OVER) != 16'd0;
+    end
+    if (ngen_hi_we)
+        ngen_reg <= ngen_over_now ? NGEN_MAX : (ngen_reg | ngen_hi16[POS_W-1:0]);
+end
+
+// an id: byte k lands in id bits [8k +: 8]; with the third byte the id is
+// saturated in place (all ones when a byte had bits above TOK_W) and
+// written the next cycle, at address (ids left) mod 2^AW, while the count
+// of ids left steps down
+localparam [7:0] OVER0 = ID_OVER[7:0], OVER1 = ID_OVER[15:8], OVER2 = ID_OVER[23:16];
+wire id_over_byte = (idx_reg[1:0] == 2'd0) ? (s_rx_data & OVER0) != 8'd0 :
+                    (idx_reg[1:0] == 2'd1) ? (s_rx_data & OVER1) != 8'd0 :
+                                             (s_rx_data & OVER2) != 8'd0;
+wire id_over_now = (idx_reg[1:0] != 2'd0 && id_over_reg) || id_over_byte;
+reg id_done_reg;   // an id is complete in id_reg: write it, count it
+
+always @(posedge clk) begin
+    if (tok_fire)
+        id_over_reg <= id_over_now;
+    if (tok_fire && idx_reg[1:0] == 2'd0)
+        id_reg[7:0] <= s_rx_data;
+    if (tok_fire && idx_reg[1:0] == 2'd1)
+        id_reg[15:8] <= s_rx_data;
+    if (tok_fire && idx_reg[1:0] == 2'd2)
+        id_reg[23:16] <= s_rx_data;
+    if (tok_fire && idx_reg[1:0] == 2'd2 && id_over_now)
+        id_reg <= 24'hffffff;
+    id_done_reg <= tok_fire && idx_reg[1:0] == 2'd2;
+    if (rst)
+        id_done_reg <= 1'b0;
+end
+
+generate
+    if (TOK_W < 24) begin : g_id_unused
+        // bits above TOK_W are not kept (id_over_reg covers them)
+        wire unused_id = &{1'b0, id_reg[23:TOK_W]};
+    end
+endgenerate
+
+wire buf_we = id_done_reg && store_reg;
+wire [TOK_W-1:0] buf_wdata = id_reg[TOK_W-1:0];
+wire [AW-1:0] buf_wa = tok_left_reg[AW-1:0];
 
 always @(posedge clk) begin
     info_req <= 1'b0;
     accept <= 1'b0;
     reject <= 1'b0;
-    buf_we <= 1'b0;
     if (p_state_reg == P_IDLE || rx_fire)
-        idle_cnt_reg <= {TOW{1'b0}};
-    else if (idle_cnt_reg != TIMEOUT)
-        idle_cnt_reg <= idle_cnt_reg + 1'b1;
-    to_reg <= idle_cnt_reg == TIMEOUT && !rx_fire;
+        idle_cnt_reg <= TIMEOUT;
+    else if (!to_now)
+        idle_cnt_reg <= idle_cnt_reg - 1'b1;
     if (timeout) begin
         reject <= 1'b1;
-        reject_status <= E_TIMEOUT;
+        rej_status_reg <= E_TIMEOUT;
         p_state_reg <= P_IDLE;
     end else if (rx_fire) begin
         xor_reg <= xor_reg ^ s_rx_data;
@@ -225,7 +306,7 @@ always @(posedge clk) begin
             P_IDLE: begin
                 if (s_rx_data == C_GEN) begin
                     xor_reg <= C_GEN;
-                    hdr_idx_reg <= 4'd0;
+                    idx_reg <= 4'd0;
                     busy_at_g_reg <= run_pend_reg || run_act_reg;
                     p_state_reg <= P_HDR;
                 end else if (s_rx_data == C_INFO) begin
@@ -233,39 +314,38 @@ always @(posedge clk) begin
                 end
             end
             P_HDR: begin
-                hdr_reg <= {s_rx_data, hdr_reg[87:8]};
-                hdr_idx_reg <= hdr_idx_reg + 1'b1;
-                if (hdr_idx_reg == 4'd10) begin
-                    tok_left_reg <= n_prompt_now;
-                    tb_idx_reg <= 2'd0;
+                idx_reg <= idx_reg + 1'b1;
+                if (idx_reg == 4'd9)
+                    tok_left_reg[7:0] <= s_rx_data;
+                if (idx_reg == 4'd10) begin
+                    tok_left_reg[15:8] <= s_rx_data;
+                    idx_reg <= 4'd0;
+                    bad_len_reg <= bad_len_now;
                     store_reg <= !bad_len_now && !busy_at_g_reg;
-                    buf_wa_reg <= {PROMPT_AW{1'b0}};
                     p_state_reg <= (n_prompt_now == 16'd0) ? P_CHK : P_TOK;
                 end
             end
             P_TOK: begin
-                if (tb_idx_reg == 2'd2) begin
-                    tb_idx_reg <= 2'd0;
-                    tok_left_reg <= tok_left_reg - 1'b1;
-                    buf_we <= store_reg;
+                if (idx_reg[1:0] == 2'd2) begin
+                    // (tok_left_reg steps down with id_done_reg, next cycle)
+                    idx_reg <= 4'd0;
                     if (tok_left_reg == 16'd1)
                         p_state_reg <= P_CHK;
                 end else begin
-                    tb_lo_reg <= {s_rx_data, tb_lo_reg[15:8]};
-                    tb_idx_reg <= tb_idx_reg + 1'b1;
+                    idx_reg <= idx_reg + 1'b1;
                 end
             end
             default: begin
                 // checksum: the XOR of every earlier byte of the frame
                 if (s_rx_data != xor_reg) begin
                     reject <= 1'b1;
-                    reject_status <= E_CHK;
-                end else if (bad_len) begin
+                    rej_status_reg <= E_CHK;
+                end else if (bad_len_reg) begin
                     reject <= 1'b1;
-                    reject_status <= E_LEN;
+                    rej_status_reg <= E_LEN;
                 end else if (busy_at_g_reg) begin
                     reject <= 1'b1;
-                    reject_status <= E_BUSY;
+                    rej_status_reg <= E_BUSY;
                 end else begin
                     accept <= 1'b1;
                 end
@@ -273,88 +353,62 @@ always @(posedge clk) begin
             end
         endcase
     end
-    if (buf_we)
-        buf_wa_reg <= buf_wa_reg + 1'b1;
+    if (id_done_reg)
+        tok_left_reg <= tok_left_reg - 1'b1;
     if (rst) begin
         p_state_reg <= P_IDLE;
-        idle_cnt_reg <= {TOW{1'b0}};
-        to_reg <= 1'b0;
+        idle_cnt_reg <= TIMEOUT;
         info_req <= 1'b0;
         accept <= 1'b0;
         reject <= 1'b0;
-        buf_we <= 1'b0;
     end
 end
 
 // ---- prompt buffer ----------------------------------------------------------------
 
-reg [TOK_W-1:0] buf_mem [0:(1<<PROMPT_AW)-1];
-reg [TOK_W-1:0] buf_wdata_reg;
-
-always @(posedge clk) begin
-    if (rx_fire && p_state_reg == P_TOK && tb_idx_reg == 2'd2)
-        buf_wdata_reg <= id_sat;
-end
+reg [TOK_W-1:0] buf_mem [0:(1<<AW)-1];
 
 always @(posedge clk) begin
     if (buf_we)
-        buf_mem[buf_wa_reg] <= buf_wdata_reg;
+        buf_mem[buf_wa] <= buf_wdata;
 end
 
 // ---- run control ------------------------------------------------------------------
 
-reg [23:0] inv_temp_reg;
-reg [31:0] seed_reg;
-reg [POS_W-1:0] n_gen_reg;
-reg [PROMPT_AW:0] n_prompt_reg; // ids in the buffer (<= 2^PROMPT_AW)
 reg start_reg;
 reg seen_busy_reg;
-reg [15:0] gen_cnt_reg;      // tokens taken from the core this run
+reg [POS_W-1:0] gen_cnt_reg; // tokens taken from the core this run
 reg end_req;                 // the run is over: queue 'E'
-
-wire [15:0] hdr_n_gen = hdr_reg[71:56];
-wire n_gen_sat;
-
-generate
-    if (POS_W < 16) begin : g_ngen_sat
-        assign n_gen_sat = hdr_n_gen[15:POS_W] != {(16-POS_W){1'b0}};
-    end else begin : g_ngen_fit
-        assign n_gen_sat = 1'b0;
-    end
-endgenerate
+wire end_busy;               // that 'E' is queued or being sent
 
 assign ctl_start = start_reg;
-assign ctl_inv_temp = inv_temp_reg;
-assign ctl_seed = seed_reg;
-assign ctl_n_gen = n_gen_reg;
+assign ctl_inv_temp = hs_reg[23:0];
+assign ctl_seed = hs_reg[55:24];
+assign ctl_n_gen = ngen_reg;
 assign st_run = run_pend_reg || run_act_reg;
 assign st_reject = reject;
 
 // prompt readout: buffer read, then the output register
-reg [PROMPT_AW:0] rd_cnt_reg;    // ids read so far
+reg rd_done_reg;   // the last id (address 1) has been read
 reg rd_pend_reg;
 reg [TOK_W-1:0] rd_data_reg;
 reg tok_valid_reg;
 reg tok_last_reg;
 
-wire prompt_done = rd_cnt_reg == n_prompt_reg && !rd_pend_reg && !tok_valid_reg;
+wire prompt_done = rd_done_reg && !rd_pend_reg && !tok_valid_reg;
 wire gen_fire = s_tok_valid && s_tok_ready;
 
 always @(posedge clk) begin
     start_reg <= 1'b0;
     end_req <= 1'b0;
     if (accept) begin
-        inv_temp_reg <= hdr_reg[23:0];
-        seed_reg <= hdr_reg[55:24];
-        n_gen_reg <= n_gen_sat ? NGEN_MAX : hdr_n_gen[POS_W-1:0];
-        n_prompt_reg <= hdr_n_prompt[PROMPT_AW:0];
         run_pend_reg <= 1'b1;
-    end else if (run_pend_reg && !run_act_reg && !st_busy && !start_reg) begin
+    end else if (run_pend_reg && !run_act_reg && !st_busy && !start_reg && !end_busy) begin
         start_reg <= 1'b1;
         run_pend_reg <= 1'b0;
         run_act_reg <= 1'b1;
         seen_busy_reg <= 1'b0;
-        gen_cnt_reg <= 16'd0;
+        gen_cnt_reg <= {POS_W{1'b0}};
     end else if (run_act_reg) begin
         if (st_busy)
             seen_busy_reg <= 1'b1;
@@ -374,34 +428,38 @@ always @(posedge clk) begin
     end
 end
 
-wire rd_en = run_act_reg && !tok_valid_reg && !rd_pend_reg &&
-             rd_cnt_reg != n_prompt_reg;
-wire tok_fire = tok_valid_reg && m_tok_ready;
+wire rd_en = run_act_reg && !start_reg && !tok_valid_reg && !rd_pend_reg && !rd_done_reg;
+wire m_fire = tok_valid_reg && m_tok_ready;
 
 always @(posedge clk) begin
     if (rd_en)
-        rd_data_reg <= buf_mem[rd_cnt_reg[PROMPT_AW-1:0]];
+        rd_data_reg <= buf_mem[rd_a_reg];
 end
 
 always @(posedge clk) begin
+    // the first id is read back first: from address n_prompt down
+    if (rd_a_load)
+        rd_a_reg <= n_prompt_now[AW-1:0];
+    if (rd_en) begin
+        rd_a_reg <= rd_a_reg - 1'b1;
+        rd_done_reg <= rd_a_reg == A_ONE;
+    end
     if (start_reg) begin
-        rd_cnt_reg <= {(PROMPT_AW+1){1'b0}};
+        rd_done_reg <= 1'b0;
         rd_pend_reg <= 1'b0;
         tok_valid_reg <= 1'b0;
     end else begin
-        if (rd_en)
-            rd_cnt_reg <= rd_cnt_reg + 1'b1;
         rd_pend_reg <= rd_en;
         if (rd_pend_reg) begin
             tok_valid_reg <= 1'b1;
-            tok_last_reg <= rd_cnt_reg == n_prompt_reg;
-        end else if (tok_fire || !run_act_reg) begin
+            tok_last_reg <= rd_done_reg;
+        end else if (m_fire || !run_act_reg) begin
             // taken, or the run ended without it (the core gave up)
             tok_valid_reg <= 1'b0;
         end
     end
     if (rst) begin
-        rd_cnt_reg <= {(PROMPT_AW+1){1'b0}};
+        rd_done_reg <= 1'b0;
         rd_pend_reg <= 1'b0;
         tok_valid_reg <= 1'b0;
     end
@@ -411,73 +469,123 @@ assign m_tok_valid = tok_valid_reg;
 assign m_tok_data = rd_data_reg;
 assign m_tok_last = tok_last_reg;
 
-// ---- replies: one record at a time from a shift register ------------------------
+// ---- replies: one record at a time, byte by byte through a multiplexer ----------
+
+localparam [2:0] R_NONE = 3'd0, R_REJ = 3'd1, R_INF = 3'd2, R_ACC = 3'd3, R_GEN = 3'd4,
+                 R_FIN = 3'd5;
 
 reg pend_info_reg;
 reg pend_ack_reg;
 reg pend_rej_reg;
-reg [7:0] rej_status_reg;
 reg pend_end_reg;
-reg [7:0] end_status_reg;
-reg [15:0] end_cnt_reg;
+reg [2:0] rec_reg;           // record being sent (R_NONE: idle)
+reg [3:0] rec_idx_reg;       // its byte on m_tx
+reg [3:0] rec_status_reg;    // a reject record's cause
+reg [TOK_W-1:0] rec_id_reg;  // a token record's id
 
-reg [71:0] rec_reg;          // bytes still to send, next in [7:0]
-reg [3:0] rec_left_reg;      // their count
-wire rec_idle = rec_left_reg == 4'd0;
+wire rec_idle = rec_reg == R_NONE;
+assign end_busy = end_req || pend_end_reg || rec_reg == R_FIN;
 
 assign m_tx_valid = !rec_idle;
-assign m_tx_data = rec_reg[7:0];
 wire tx_fire = !rec_idle && m_tx_ready;
+wire rec_last = (rec_reg == R_INF) ? rec_idx_reg == 4'd8 :
+                (rec_reg == R_ACC) ? 1'b1 : rec_idx_reg == 4'd3;
 
 assign s_tok_ready = rec_idle && !pend_rej_reg && !pend_info_reg && !pend_ack_reg;
 
-wire [23:0] gen_id;
+// byte k of a 24-bit / 16-bit field
+wire [23:0] rec_id24;
+wire [15:0] gen_cnt16;
 
 generate
     if (TOK_W < 24) begin : g_id_ext
-        assign gen_id = {{(24-TOK_W){1'b0}}, s_tok_data};
+        assign rec_id24 = {{(24-TOK_W){1'b0}}, rec_id_reg};
     end else begin : g_id_full
-        assign gen_id = s_tok_data;
+        assign rec_id24 = rec_id_reg;
+    end
+    if (POS_W < 16) begin : g_cnt_ext
+        assign gen_cnt16 = {{(16-POS_W){1'b0}}, gen_cnt_reg};
+    end else begin : g_cnt_full
+        assign gen_cnt16 = gen_cnt_reg;
     end
 endgenerate
-wire [23:0] info_vocab = VOCAB24;
+// the record's constant bytes (tags, 'I' payload) by (record, byte); the
+// variable payload bytes OR-ed in where they belong (zero elsewhere)
+reg [7:0] tx_const;
+
+always @(*) begin
+    tx_const = 8'd0;
+    if (rec_idx_reg == 4'd0) begin
+        case (rec_reg)
+            R_INF: tx_const = C_INFO;
+            R_ACC: tx_const = R_ACK;
+            R_GEN: tx_const = R_TOK;
+            default: tx_const = R_END;
+        endcase
+    end else if (rec_reg == R_INF) begin
+        case (rec_idx_reg)
+            4'd1: tx_const = VERSION;
+            4'd2: tx_const = VOCAB_32[7:0];
+            4'd3: tx_const = VOCAB_32[15:8];
+            4'd4: tx_const = VOCAB_32[23:16];
+            4'd5: tx_const = SEQ_32[7:0];
+            4'd6: tx_const = SEQ_32[15:8];
+            4'd7: tx_const = MAXP16[7:0];
+            default: tx_const = MAXP16[15:8];
+        endcase
+    end
+end
+
+wire b1 = rec_idx_reg[1:0] == 2'd1;
+wire b2 = rec_idx_reg[1:0] == 2'd2;
+wire b3 = rec_idx_reg[1:0] == 2'd3;
+wire r_rej = rec_reg == R_REJ;
+wire r_gen = rec_reg == R_GEN;
+wire r_fin = rec_reg == R_FIN;
+// the core's flags are sticky and the counter still until the next
+// ctl_start, which waits for the run's 'E' record
+wire [7:0] tx_byte = tx_const |
+                     ({8{r_rej && b1}} & {2'b00, rec_status_reg, 2'b00}) |
+                     ({8{r_gen && b1}} & rec_id24[7:0]) |
+                     ({8{r_gen && b2}} & rec_id24[15:8]) |
+                     ({8{r_gen && b3}} & rec_id24[23:16]) |
+                     ({8{r_fin && b1}} & {6'd0, st_err_token, st_err_pos}) |
+                     ({8{r_fin && b2}} & gen_cnt16[7:0]) |
+                     ({8{r_fin && b3}} & gen_cnt16[15:8]);
+
+assign m_tx_data = tx_byte;
 
 always @(posedge clk) begin
     if (info_req)
         pend_info_reg <= 1'b1;
     if (accept)
         pend_ack_reg <= 1'b1;
-    if (reject) begin
+    if (reject)
         pend_rej_reg <= 1'b1;
-        rej_status_reg <= reject_status;
-    end
-    if (end_req) begin
+    if (end_req)
         pend_end_reg <= 1'b1;
-        end_status_reg <= {6'd0, st_err_token, st_err_pos};
-        end_cnt_reg <= gen_cnt_reg;
-    end
     if (tx_fire) begin
-        rec_reg <= {8'd0, rec_reg[71:8]};
-        rec_left_reg <= rec_left_reg - 1'b1;
+        rec_idx_reg <= rec_idx_reg + 1'b1;
+        if (rec_last) begin
+            rec_reg <= R_NONE;
+            rec_idx_reg <= 4'd0;
+        end
     end else if (rec_idle) begin
         if (pend_rej_reg) begin
-            rec_reg <= {40'd0, 16'd0, rej_status_reg, R_END};
-            rec_left_reg <= 4'd4;
+            rec_reg <= R_REJ;
+            rec_status_reg <= rej_status_reg;
             pend_rej_reg <= 1'b0;
         end else if (pend_info_reg) begin
-            rec_reg <= {MAXP16, SEQ16, info_vocab, VERSION, C_INFO};
-            rec_left_reg <= 4'd9;
+            rec_reg <= R_INF;
             pend_info_reg <= 1'b0;
         end else if (pend_ack_reg) begin
-            rec_reg <= {64'd0, R_ACK};
-            rec_left_reg <= 4'd1;
+            rec_reg <= R_ACC;
             pend_ack_reg <= 1'b0;
         end else if (gen_fire) begin
-            rec_reg <= {40'd0, gen_id, R_TOK};
-            rec_left_reg <= 4'd4;
+            rec_reg <= R_GEN;
+            rec_id_reg <= s_tok_data;
         end else if (pend_end_reg) begin
-            rec_reg <= {40'd0, end_cnt_reg, end_status_reg, R_END};
-            rec_left_reg <= 4'd4;
+            rec_reg <= R_FIN;
             pend_end_reg <= 1'b0;
         end
     end
@@ -486,7 +594,8 @@ always @(posedge clk) begin
         pend_ack_reg <= 1'b0;
         pend_rej_reg <= 1'b0;
         pend_end_reg <= 1'b0;
-        rec_left_reg <= 4'd0;
+        rec_reg <= R_NONE;
+        rec_idx_reg <= 4'd0;
     end
 end
 

@@ -14,7 +14,9 @@
  * Handshake contract:
  *  - s: valid/ready; s_ready is a register, high while the transmitter is
  *    idle. A byte taken goes out as start bit, 8 data bits (LSB first) and
- *    one stop bit, each CPB cycles long; txd is a register (idle high).
+ *    one stop bit, each CPB cycles long; txd is a register (idle high):
+ *    the low bit of the frame's shift register, which also counts the bits
+ *    (zeros shifted in behind the stop bit).
  *
  * Latency and throughput: the start bit begins on txd the cycle after the
  * handshake; s_ready rises again at the end of the stop bit, so bytes
@@ -62,30 +64,27 @@ end
 // ---- transmitter ----------------------------------------------------------------
 
 reg ready_reg;      // idle
-reg [8:0] sh_reg;   // {stop, data} still to send after the current bit
-reg [3:0] bits_reg; // bits left after the current one
+// the frame from the current bit on, LSB on txd: {stop, data, start} when
+// taken, zeros shifted in from the top, so the stop bit alone is left
+// (sh_reg == 1) for the last bit and while idle (no bit counter)
+reg [9:0] sh_reg;
 reg [CW-1:0] cnt_reg;
-reg txd_reg;
 
 assign s_ready = ready_reg;
-assign txd = txd_reg;
+assign txd = sh_reg[0];
 
 always @(posedge clk) begin
     if (ready_reg) begin
         if (s_valid) begin
             // start bit now, then data and stop
-            txd_reg <= 1'b0;
-            sh_reg <= {1'b1, s_data};
-            bits_reg <= 4'd9;
+            sh_reg <= {1'b1, s_data, 1'b0};
             cnt_reg <= CPB_M1;
             ready_reg <= 1'b0;
         end
     end else if (cnt_reg != {CW{1'b0}}) begin
         cnt_reg <= cnt_reg - 1'b1;
-    end else if (bits_reg != 4'd0) begin
-        txd_reg <= sh_reg[0];
-        sh_reg <= {1'b1, sh_reg[8:1]};
-        bits_reg <= bits_reg - 1'b1;
+    end else if (sh_reg[9:1] != 9'd0) begin
+        sh_reg <= {1'b0, sh_reg[9:1]};
         cnt_reg <= CPB_M1;
     end else begin
         // the stop bit is over
@@ -93,9 +92,8 @@ always @(posedge clk) begin
     end
     if (rst) begin
         ready_reg <= 1'b1;
-        txd_reg <= 1'b1;
+        sh_reg <= 10'd1;
         cnt_reg <= {CW{1'b0}};
-        bits_reg <= 4'd0;
     end
 end
 

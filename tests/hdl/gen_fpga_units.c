@@ -6,6 +6,8 @@
 //         OUTROOT/rtl/lg_{qspi_stream,uart_rx,uart_tx,uart_tokens}.v
 //         OUTROOT/tb_qspi/tb_qspi_top.v + tb_qspi_cfg.h   (tests/hdl/tb_qspi.cpp)
 //         OUTROOT/tb_uart/tb_uart_top.v + tb_uart_cfg.h   (tests/hdl/tb_uart.cpp)
+//         OUTROOT/tb_uart2/tb_uart2_top.v + tb_uart_cfg.h (the same bench, another
+//         lg_uart_tokens shape: tests/hdl/tb_uart2.cpp)
 //       A wrapper instantiates every configuration of a bench in one
 //       Verilator model; the _cfg.h header hands the bench the same table
 //       (one source for both). With FINALROOT the banners name FINALROOT (the
@@ -254,16 +256,28 @@ static int gen_qspi_bench(const char *root, lg_err *err)
 #define U_CLK_HZ 1152000
 #define U_BAUD 115200
 #define U2_CLK_HZ 1000000
-#define U_TOK_W 10
-#define U_POS_W 10
 #define U_VOCAB 512
 #define U_SEQ 40
-#define U_PROMPT_AW 5
 #define U_TIMEOUT 5000
 
-static int gen_uart_bench(const char *root, lg_err *err)
+// lg_uart_tokens shapes, one bench each (the same tests/hdl/tb_uart.cpp):
+//   tb_uart   TOK_W 10, POS_W 10, 32 prompt ids
+//   tb_uart2  TOK_W 20 (an id's third byte is kept), POS_W 6 (n_gen
+//             saturated from its low byte), 16 prompt ids (random frames
+//             fill the buffer: n_prompt = 2^PROMPT_AW)
+typedef struct uart_cfg {
+    const char *name; // bench (directory tb_<name>, module tb_<name>_top)
+    int tok_w, pos_w, prompt_aw;
+} uart_cfg;
+
+static const uart_cfg UART_CFGS[] = {{"uart", 10, 10, 5}, {"uart2", 20, 6, 4}};
+
+static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
 {
-    FILE *f = open_out(root, "tb_uart", "tb_uart_top.v", err);
+    char sub[64], top[64];
+    snprintf(sub, sizeof sub, "tb_%s", c->name);
+    snprintf(top, sizeof top, "tb_%s_top.v", c->name);
+    FILE *f = open_out(root, sub, top, err);
     if (!f)
         return -1;
     fprintf(f,
@@ -271,7 +285,7 @@ static int gen_uart_bench(const char *root, lg_err *err)
             "// DO NOT EDIT: bench top written by %s (tests/hdl/gen_fpga_units.c).\n"
             "// host_tx -> (h2d_line, bench) -> dut_rxd -> rx -> tokens -> tx -> (d2h_line,\n"
             "// bench) -> host_rxd -> host_rx; rx2 at %d Hz is driven by the bench.\n\n"
-            "module tb_uart_top (\n"
+            "module tb_%s_top (\n"
             "    input  wire clk,\n    input  wire rst,\n"
             "    input  wire h_tx_valid,\n    output wire h_tx_ready,\n"
             "    input  wire [7:0] h_tx_data,\n    output wire h2d_line,\n"
@@ -289,7 +303,7 @@ static int gen_uart_bench(const char *root, lg_err *err)
             "    input  wire rx2_rxd,\n    input  wire rx2_ready,\n    output wire rx2_valid,\n"
             "    output wire [7:0] rx2_data,\n    output wire rx2_err_frame,\n"
             "    output wire rx2_err_overrun\n);\n\n",
-            g_command, U2_CLK_HZ, U_POS_W - 1, U_TOK_W - 1, U_TOK_W - 1);
+            g_command, U2_CLK_HZ, c->name, c->pos_w - 1, c->tok_w - 1, c->tok_w - 1);
     fprintf(f,
             "wire d_rx_valid, d_rx_ready, d_tx_valid, d_tx_ready;\n"
             "wire [7:0] d_rx_data, d_tx_data;\n\n"
@@ -324,21 +338,21 @@ static int gen_uart_bench(const char *root, lg_err *err)
             "    .m_ready(rx2_ready), .m_data(rx2_data), .err_frame(rx2_err_frame),\n"
             "    .err_overrun(rx2_err_overrun));\n\n"
             "endmodule\n\n`resetall\n",
-            U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD, U_TOK_W, U_POS_W, U_VOCAB, U_SEQ, U_PROMPT_AW,
+            U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD, c->tok_w, c->pos_w, U_VOCAB, U_SEQ, c->prompt_aw,
             U_TIMEOUT, U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD, U2_CLK_HZ, U_BAUD);
     fclose(f);
 
-    f = open_out(root, "tb_uart", "tb_uart_cfg.h", err);
+    f = open_out(root, sub, "tb_uart_cfg.h", err);
     if (!f)
         return -1;
     fprintf(f,
             "// DO NOT EDIT: written by %s (tests/hdl/gen_fpga_units.c).\n"
-            "// The parameters of tb_uart_top.v, for tests/hdl/tb_uart.cpp.\n"
+            "// The parameters of tb_%s_top.v, for tests/hdl/tb_uart.cpp.\n"
             "#define TBU_CLK_HZ %d\n#define TBU_BAUD %d\n#define TBU2_CLK_HZ %d\n"
             "#define TBU_TOK_W %d\n#define TBU_POS_W %d\n#define TBU_VOCAB %d\n"
             "#define TBU_SEQ %d\n#define TBU_PROMPT_AW %d\n#define TBU_TIMEOUT %d\n",
-            g_command, U_CLK_HZ, U_BAUD, U2_CLK_HZ, U_TOK_W, U_POS_W, U_VOCAB, U_SEQ,
-            U_PROMPT_AW, U_TIMEOUT);
+            g_command, c->name, U_CLK_HZ, U_BAUD, U2_CLK_HZ, c->tok_w, c->pos_w, U_VOCAB, U_SEQ,
+            c->prompt_aw, U_TIMEOUT);
     fclose(f);
     return 0;
 }
@@ -389,7 +403,9 @@ int main(int argc, char **argv)
             rc = emit_units(&ctx, &err);
         lg_emit_ctx_free(&ctx);
         if (!rc)
-            rc = gen_qspi_bench(argv[2], &err) || gen_uart_bench(argv[2], &err);
+            rc = gen_qspi_bench(argv[2], &err);
+        for (size_t i = 0; !rc && i < sizeof UART_CFGS / sizeof UART_CFGS[0]; i++)
+            rc = gen_uart_bench(argv[2], &UART_CFGS[i], &err);
     } else if (strcmp(argv[1], "board") == 0 && (argc == 3 || argc == 4 || argc == 6)) {
         lg_matvec_params p = {4, 32, 512, 172};
         if ((argc >= 4 && arg_int(argv[3], &p.lanes)) ||

@@ -11,7 +11,8 @@
 #  - tb_qspi: lg_qspi_stream against the pin-level flash model
 #    (sim/flash_model.h) serving images packed by
 #    examples/fpga/icebreaker/flash_image.h; tb_uart: UART loopback through
-#    lg_uart_tokens with a C++ stand-in for the decoder; tb_probe: the
+#    lg_uart_tokens with a C++ stand-in for the decoder (tb_uart2: the same
+#    bench on a second lg_uart_tokens shape); tb_probe: the
 #    iCEBreaker probe's logic (examples/fpga/icebreaker/icebreaker_probe_core.v:
 #    flash -> lg_qspi_stream -> lg_matvec -> UART) end to end, every result
 #    against lg_ref_matvec (examples/fpga/icebreaker/sim_probe.cpp).
@@ -29,7 +30,7 @@
 
 FPGA_OUT     := $(HDL_DIR)/fpga
 FPGA_GEN     := $(HDL_DIR)/gen_fpga_units
-FPGA_BENCHES := qspi uart
+FPGA_BENCHES := qspi uart uart2
 FPGA_UNITS   := lg_qspi_stream lg_uart_rx lg_uart_tx lg_uart_tokens
 
 $(FPGA_GEN): tests/hdl/gen_fpga_units.c $(LIB) $(HDRS)
@@ -68,6 +69,8 @@ $(FPGA_OUT)/tb_$(1): $(FPGA_OUT)/$(1)/tb.o $(FPGA_OUT)/$(1)/model.o $(HDL_VRT) $
 	$(CXX) $$^ $(LDFLAGS) -pthread -latomic $(LDLIBS) -o $$@
 endef
 $(foreach b,$(FPGA_BENCHES),$(eval $(call FPGA_BENCH_RULE,$(b))))
+# tb_uart2.cpp is tb_uart.cpp on another configuration
+$(FPGA_OUT)/uart2/tb.o: tests/hdl/tb_uart.cpp
 
 # ---- the probe, end to end (lanes 4, 512 x 172; the board's IO registers
 # are modelled in the bench, IN_LAT 2) ----
