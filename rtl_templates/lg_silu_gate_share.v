@@ -99,7 +99,9 @@ always @(posedge clk) begin
         a1 <= acc_next[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
 end
 
-// ---- sigmoid table stage (sampled with the handshake) ---------------------------
+// ---- sigmoid table stage --------------------------------------------------------
+// It samples h1 at every edge (ce is not read); step S_SG, the cycle after the
+// handshake edge, is the one that uses its outputs: the accepted h1's operands.
 wire [16:0] sg_t;
 wire [15:0] sg_d;
 wire [10:0] sg_fr;

@@ -643,8 +643,12 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     else
         r[k++] = (mem_row){"exp2 LUT (attention, sampler)", "u_dec.u_att, u_dec.u_smp",
                            LG_EXP2_N, lut_width(qm->luts.exp2, LG_EXP2_N), 2, LG_EXP2_HEX};
-    r[k++] = (mem_row){"sigmoid LUT", "u_dec.u_gate", LG_SIG_N,
-                       lut_width(qm->luts.sigmoid, LG_SIG_N), 1, LG_SIGMOID_HEX};
+    if (cfg->hw.mul_share) // T column only, even and odd entries in two ROMs
+        r[k++] = (mem_row){"sigmoid table, T column (built into the lean SiLU's table stage)",
+                           "u_dec.u_gate", LG_SIG_N / 2, 16, 2, NULL};
+    else
+        r[k++] = (mem_row){"sigmoid LUT", "u_dec.u_gate", LG_SIG_N,
+                           lut_width(qm->luts.sigmoid, LG_SIG_N), 1, LG_SIGMOID_HEX};
     r[k++] = (mem_row){"quarter-wave sine LUT", "u_dec.u_rope", LG_SIN_N,
                        lut_width(qm->luts.sine, LG_SIN_N), 1, LG_SINE_HEX};
     r[k++] = (mem_row){"rsqrt seed LUT", "u_dec.u_norm", LG_RSQRT_N, rsqrt_width(&qm->luts), 1,

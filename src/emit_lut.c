@@ -12,6 +12,7 @@
 #include "llamagen/emit_units2.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 // ---- packing -----------------------------------------------------------------
 
@@ -147,15 +148,55 @@ int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, con
                             "3 cycles, one result per cycle (ce = 0 stalls)", 0, err);
 }
 
+// mul_share (rtl_templates/lg_sigmoid_share.v): the T column alone, T[i] -
+// 32768 (16 bits, 0 .. 2^15), baked into the module as an even and an odd bank of 256
+// entries (one EBR each, both read in the same cycle: T[i] and T[i+1]); the
+// steps are formed modulo 2^D_W, which the layout checked here makes exact,
+// T[512] included (read as T[0]: 2^15 = 0 mod 2^D_W).
+static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                              const lg_luts *t, lg_err *err)
+{
+    int64_t words[LG_SIG_N];
+    lg_lut_layout l;
+    if (lg_lut_pack(words, &l, t->sigmoid, LG_SIG_N, "sigmoid", err))
+        return lg_fail_ctx(err, "%s", module);
+    const uint32_t *s = t->sigmoid;
+    if (LG_SIG_N != 512 || s[0] != (1u << 15) || s[LG_SIG_N] != (1u << 16) || l.d_w > 15)
+        return lg_fail(err, "%s: sigmoid table not in the baked layout (512 entries, T[0] = "
+                            "32768 <= T[i] <= 65536 = T[512], steps < 2^15; T[0] %u, "
+                            "T[512] %u, step bits %d)",
+                       module, s[0], s[LG_SIG_N], l.d_w);
+    // lg_lut_pack checked monotony, so T[0] <= T[i] <= T[512] for every i.
+    size_t cap = (size_t)(LG_SIG_N / 2) * 48 + 1, len = 0;
+    char *init = malloc(cap);
+    if (!init)
+        return lg_fail(err, "out of memory");
+    for (int j = 0; j < LG_SIG_N / 2; j++)
+        len += (size_t)snprintf(init + len, cap - len,
+                                "    erom[%d] = 16'h%04x; orom[%d] = 16'h%04x;\n", j,
+                                s[2 * j] - (1u << 15), j, s[2 * j + 1] - (1u << 15));
+    char dw[16];
+    snprintf(dw, sizeof dw, "%d", l.d_w);
+    lg_subst vars[] = {
+        {"MODULE", module},
+        {"LUT_FILE", lut_file},
+        {"D_W", dw},
+        {"T_INIT", init},
+    };
+    int rc = lg_emit_module(ctx, module, "lg_sigmoid_share", vars, 4,
+                            "1 cycle, one table lookup (interpolation operands) per cycle "
+                            "(no hold: ce not read); T column baked in, even/odd banks (2 "
+                            "EBR)",
+                            err);
+    free(init);
+    return rc;
+}
+
 int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                     const lg_luts *t, int32_t mul_share, lg_err *err)
 {
     if (mul_share)
-        return emit_interp_unit(ctx, "lg_sigmoid_share", module, lut_file, t->sigmoid, LG_SIG_N,
-                                "sigmoid",
-                                "1 cycle, one table lookup (interpolation operands) per cycle "
-                                "(ce = 0 holds)",
-                                0, err);
+        return emit_sigmoid_share(ctx, module, lut_file, t, err);
     return emit_interp_unit(ctx, "lg_sigmoid", module, lut_file, t->sigmoid, LG_SIG_N,
                             "sigmoid", "3 cycles, one result per cycle (ce = 0 stalls)", 0,
                             err);

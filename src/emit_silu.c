@@ -4,7 +4,8 @@
 
 // Latency: 6 cycles, one element per cycle. mul_share 1
 // (rtl_templates/lg_silu_gate_share.v, one 16x16 multiplier, sigmoid_module
-// emitted with mul_share 1): 9 cycles, one element per 9 cycles.
+// emitted with mul_share 1: the T column alone in two banks, 2 EBR, T[i] and
+// T[i+1] in the same cycle): 9 cycles, one element per 9 cycles.
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err)
 {

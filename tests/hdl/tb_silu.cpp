@@ -4,7 +4,8 @@
 //
 // Each unit joins two input streams; every stream gets its own random valid
 // gaps and the output random backpressure. h1 sweeps [-20, 20] in Q16 (the
-// whole interpolated range of the sigmoid and its saturation) and the
+// whole interpolated range of the sigmoid and its saturation), both ends of
+// every table interval (T[i] and T[i+1] of each, T[512] included) and the
 // extremes +-(2^31 - 1) and -2^31; h3 and the residual operands mix typical
 // values with extremes, so both saturations are hit. The first 2 * 172 pairs
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
@@ -150,6 +151,17 @@ int main(int argc, char **argv)
         for (int32_t e3 : edge) {
             g.a.push_back(e1);
             g.b.push_back(e3);
+        }
+    // both ends of every table interval i (fr = 0 and 2047, both signs; i = 511
+    // reads T[512]): the mul_share sigmoid reads T[i] and T[i+1] from its even
+    // and odd banks, swapped for odd i, and wraps to T[0] for T[512].
+    for (int32_t i = 0; i < LG_SIG_N; i++)
+        for (int32_t fr : {0, 2047}) {
+            const int32_t a = i * 2048 + fr;
+            g.a.push_back(a);
+            g.b.push_back(rnd_val());
+            g.a.push_back(-a);
+            g.b.push_back(rnd_val());
         }
     for (int i = 0; i < 20000; i++) {
         g.a.push_back(rnd_val());
