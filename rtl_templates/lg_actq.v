@@ -169,12 +169,38 @@ end
 
 // ---- pass 1: buffer and max |x| ---------------------------------------------
 
-reg [VL*32-1:0] mem [0:NBMAX-1]; // (NBT or NBT2, VL) Q16 inputs
+// (NBT or NBT2, VL) Q16 inputs: a RAM, or a plain register when a vector
+// is one beat (the attention's query at VL >= head_size), which tools would
+// otherwise map as a one-word memory in flip-flops
+reg [VL*32-1:0] rd_reg; // pass 2, stage 1 (below)
 
-always @(posedge clk) begin
-    if (x_fire)
-        mem[idx_reg] <= s_x_data;
-end
+generate
+    if (NBMAX > 1) begin : g_ram
+        reg [VL*32-1:0] mem [0:NBMAX-1];
+
+        always @(posedge clk) begin
+            if (x_fire)
+                mem[idx_reg] <= s_x_data;
+        end
+
+        always @(posedge clk) begin
+            if (adv)
+                rd_reg <= mem[idx_reg];
+        end
+    end else begin : g_word
+        reg [VL*32-1:0] word;
+
+        always @(posedge clk) begin
+            if (x_fire)
+                word <= s_x_data;
+        end
+
+        always @(posedge clk) begin
+            if (adv)
+                rd_reg <= word;
+        end
+    end
+endgenerate
 
 // |x| of each lane as an unsigned 32-bit value (|-2^31| = 2^31 fits), and
 // the largest of the beat (lanes past COLS in the last beat count as 0)
@@ -221,14 +247,9 @@ end
 
 // ---- pass 2, stage 1: buffer read ------------------------------------------------
 
-reg [VL*32-1:0] rd_reg;
+// rd_reg: the buffer's registered read (g_ram / g_word above)
 reg rd_valid_reg;
 reg rd_last_reg;
-
-always @(posedge clk) begin
-    if (adv)
-        rd_reg <= mem[idx_reg];
-end
 
 always @(posedge clk) begin
     if (adv) begin
