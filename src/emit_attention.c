@@ -8,6 +8,7 @@
 // defaults and the default module names, and owns the cycle formulas the
 // benches check.
 #include "llamagen/emit_attn.h"
+#include "llamagen/emit_units2.h"
 #include "llamagen/ref.h"
 
 #include <stdio.h>
@@ -180,6 +181,17 @@ int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return p->kv_group + 
 // A K row and a V row offered together without gaps: one quantizer per cache
 // writes them in parallel; the shared one (mul_share) takes the V row in the
 // K row's done cycle.
+int lg_kvcache_exp_in_mant(const lg_attn_params *p)
+{
+    // lg_kvcache_share.v's SPX: single port, an exponent word fits a
+    // mantissa word, an even number of mantissa words, beat and group > 1
+    int64_t beat = lg_attn_beat(p), grp = p->kv_group;
+    int64_t ngb = beat > grp ? beat / grp : 1;
+    int64_t words = (int64_t)p->n_layers * p->seq_len * p->n_kv_heads * p->head_size / beat;
+    return p->mul_share && p->kv_ports == 1 && beat * p->kv_bits >= ngb * 5 && words % 2 == 0 &&
+           beat > 1 && grp > 1;
+}
+
 int32_t lg_kvcache_pair_cycles(const lg_attn_params *p)
 {
     int32_t row = p->head_size * p->n_kv_heads + p->kv_group + 2;
@@ -334,22 +346,9 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
         snprintf(ename, sizeof ename, "%s_exp2", module);
         lg_luts luts;
         lg_luts_build(&luts);
-        for (int i = 0; i <= LG_EXP2_N; i++)
-            if (luts.exp2[i] < (1u << 16) || luts.exp2[i] > (1u << 17) ||
-                (i == LG_EXP2_N) != (luts.exp2[i] == (1u << 17)) ||
-                (i == 0 && luts.exp2[i] != (1u << 16)) ||
-                (i > 0 && (luts.exp2[i] < luts.exp2[i - 1] ||
-                           luts.exp2[i] - luts.exp2[i - 1] >= (1u << 15))))
-                return lg_fail(err, "%s: exp2 table entry %d = %u is not in the baked layout "
-                                    "(2^16 = T[0] <= T[i] < 2^17 = T[256], steps 0 .. 2^15 - 1)",
-                               ename, i, luts.exp2[i]);
-        size_t cap = (size_t)LG_EXP2_N * 32 + 1, len = 0;
-        char *init = malloc(cap);
+        char *init = lg_exp2_t_column(&luts, "trom", ename, err);
         if (!init)
-            return lg_fail(err, "out of memory");
-        for (int i = 0; i < LG_EXP2_N; i++)
-            len += (size_t)snprintf(init + len, cap - len, "    trom[%d] = 16'h%04x;\n", i,
-                                    luts.exp2[i] - (1u << 16));
+            return -1;
         lg_subst ev[] = {{"MODULE", ename}, {"LUT_FILE", exp2_file}, {"T_INIT", init}};
         int erc = lg_emit_module(ctx, ename, "lg_exp2_share", ev, 3,
                                  "2 cycles (T[i], T[i+1] read); the attention interpolates and "

@@ -212,8 +212,8 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     int64_t norm = 2 * nch_d + nch_d + 19;
     const int ms = cfg->hw.mul_share != 0;
     if (ms) {
-        uint64_t eps[LG_A16_SHIFT_MAX + 1] = {0}; // its largest entry sets the sum width
-        eps[0] = (uint64_t)m->norm_eps_e9 * (uint64_t)d * (1ull << 32) / 1000000000ull;
+        uint64_t eps[LG_A16_SHIFT_MAX + 1]; // the sum width depends on it
+        lg_eps_table(eps, m);
         lg_rmsnorm_unit nu = {0};
         nu.dim = (int32_t)d;
         nu.eps_tab = eps;
@@ -627,6 +627,8 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     int64_t lanes = cfg->hw.lanes, beat = s->kv_beat, grp = cfg->hw.kv_group;
     int64_t egw = beat > grp ? beat : grp, ngb = beat > grp ? beat / grp : 1;
     int64_t hs = lg_head_size(m);
+    lg_attn_params ap; // the cache's own rule for where its exponents live
+    lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
     int k = 0;
     r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem", s->nbeats,
                        s->wl_dw, 1, n->f_weights};
@@ -655,7 +657,7 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
                        LG_RSQRT_HEX};
     r[k++] = (mem_row){"K and V mantissa RAMs (all layers)", "u_dec.u_kv",
                        L * m->seq_len * kvd / beat, beat * cfg->hw.kv_bits, 2, NULL};
-    r[k++] = (mem_row){cfg->hw.mul_share && cfg->hw.kv_ports == 1 && beat > 1 && grp > 1
+    r[k++] = (mem_row){lg_kvcache_exp_in_mant(&ap)
                            ? "K and V exponents (all layers; in the mantissa RAMs' spare words)"
                            : "K and V exponent RAMs (all layers)", "u_dec.u_kv",
                        L * m->seq_len * kvd / egw, ngb * 5, 2, NULL};

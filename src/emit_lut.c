@@ -148,6 +148,34 @@ int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, con
                             "3 cycles, one result per cycle (ce = 0 stalls)", 0, err);
 }
 
+char *lg_exp2_t_column(const lg_luts *t, const char *arr, const char *who, lg_err *err)
+{
+    int64_t words[LG_EXP2_N];
+    lg_lut_layout l;
+    const uint32_t *e = t->exp2;
+    // lg_lut_pack checks monotony and the step width (l.d_w)
+    if (lg_lut_pack(words, &l, e, LG_EXP2_N, "exp2", err)) {
+        lg_fail_ctx(err, "%s", who);
+        return NULL;
+    }
+    if (e[0] != (1u << 16) || e[LG_EXP2_N] != (1u << 17) || l.d_w > 15) {
+        lg_fail(err, "%s: exp2 table not in the built-in layout (T[0] = 2^16 <= T[i] <= 2^17 = "
+                     "T[%d], steps < 2^15; T[0] %u, T[%d] %u, step bits %d)",
+                who, LG_EXP2_N, e[0], LG_EXP2_N, e[LG_EXP2_N], l.d_w);
+        return NULL;
+    }
+    size_t cap = (size_t)LG_EXP2_N * 40 + 1, len = 0;
+    char *init = malloc(cap);
+    if (!init) {
+        lg_fail(err, "out of memory");
+        return NULL;
+    }
+    for (int i = 0; i < LG_EXP2_N; i++)
+        len += (size_t)snprintf(init + len, cap - len, "    %s[%d] = 16'h%04x;\n", arr, i,
+                                e[i] - (1u << 16));
+    return init;
+}
+
 // mul_share (rtl_templates/lg_sigmoid_share.v): the T column alone, T[i] -
 // 32768 (16 bits, 0 .. 2^15), baked into the module as an even and an odd bank of 256
 // entries (one EBR each, both read in the same cycle: T[i] and T[i+1]); the

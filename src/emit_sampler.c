@@ -68,20 +68,9 @@ static int emit_share(lg_emit_ctx *ctx, const char *module, const lg_sampler_par
 {
     lg_luts t;
     lg_luts_build(&t);
-    for (int i = 0; i <= LG_EXP2_N; i++)
-        if (t.exp2[i] < (1u << 16) || t.exp2[i] > (1u << 17) ||
-            (i == LG_EXP2_N) != (t.exp2[i] == (1u << 17)) || (i > 0 && t.exp2[i] < t.exp2[i - 1]))
-            return lg_fail(err, "%s: exp2 table entry %d = %u is not in the baked layout "
-                                "(2^16 <= T[i] < 2^17 = T[256], monotone)",
-                           module, i, t.exp2[i]);
-    size_t cap = (size_t)LG_EXP2_N * 32 + 1;
-    char *init = malloc(cap);
+    char *init = lg_exp2_t_column(&t, "trom", module, err);
     if (!init)
-        return lg_fail(err, "out of memory");
-    size_t len = 0;
-    for (int i = 0; i < LG_EXP2_N; i++)
-        len += (size_t)snprintf(init + len, cap - len, "    trom[%d] = 16'h%04x;\n", i,
-                                t.exp2[i] - (1u << 16));
+        return -1;
     char lat[200];
     snprintf(lat, sizeof lat,
              "token 1 cycle after the last logit at inv_temp 0; otherwise %d * %d + token + %d "

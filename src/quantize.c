@@ -63,6 +63,13 @@ static int group_exp(const float *x, int n)
     return best;
 }
 
+void lg_eps_table(uint64_t *eps_tab, const lg_model_config *m)
+{
+    double eps = m->norm_eps_e9 * 1e-9;
+    for (int s = 0; s <= LG_A16_SHIFT_MAX; s++)
+        eps_tab[s] = (uint64_t)llround(eps * m->dim * ldexp(1.0, 32 - 2 * s));
+}
+
 void lg_qmat_free(lg_qmat *m)
 {
     free(m->mant);
@@ -358,9 +365,7 @@ int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w0,
         qm->rope_inc[j] = v >= 4294967295.0 ? 4294967295u : (uint32_t)v;
     }
     qm->score_c = (int32_t)llround(1.0 / log(2.0) / sqrt((double)hs) * (1 << LG_SCORE_SC));
-    double eps = m->norm_eps_e9 * 1e-9;
-    for (int s = 0; s <= LG_A16_SHIFT_MAX; s++)
-        qm->eps_tab[s] = (uint64_t)llround(eps * d * ldexp(1.0, 32 - 2 * s));
+    lg_eps_table(qm->eps_tab, m);
     lg_luts_build(&qm->luts);
     lg_weights_free(&w);
     return 0;

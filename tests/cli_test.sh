@@ -283,11 +283,17 @@ if [ $rc -eq 0 ] && ! ls "$tmp/small"/*_emb.hex >/dev/null 2>&1 &&
 else not_ok "--embed-stream 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/small" 2>&1 | head)"; fi
 run --config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 -o "$tmp/lean"
 if [ $rc -eq 0 ] && grep -q '"mul_share": true' "$tmp/lean/manifest.json" &&
+  grep -q "K and V exponents (all layers; in the mantissa RAMs' spare words)" "$tmp/lean/manifest.json" &&
   grep -q "lean form" "$tmp/lean"/*_attention.v && ! ls "$tmp/lean"/*_rsqrt.v >/dev/null 2>&1 &&
   ! ls "$tmp/lean"/*_recip.v >/dev/null 2>&1 && ! ls "$tmp/lean"/*[0-9a-f]_exp2.v >/dev/null 2>&1 &&
   [ "$(grep -c . "$tmp/lean/files.f")" -eq "$(ls "$tmp/lean"/*.v | wc -l)" ]; then
-  ok "--mul-share 1: lean units, no unused rsqrt / reciprocal / exp2 module, files.f lists every module"
+  ok "--mul-share 1: lean units, K/V exponents in the SPRAM spare words, no unused rsqrt / reciprocal / exp2 module, files.f lists every module"
 else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lean" 2>&1 | head -40)"; fi
+# one exponent per element: the lean cache keeps exponent RAMs of its own
+run --config 260k --mul-share 1 --kv-ports 1 --kv-group 1 --seq-len 32 -o "$tmp/lean1"
+if [ $rc -eq 0 ] && grep -q '"K and V exponent RAMs (all layers)"' "$tmp/lean1/manifest.json"; then
+  ok "--mul-share 1 --kv-group 1: the manifest lists exponent RAMs of their own"
+else not_ok "--mul-share 1 --kv-group 1 manifest" "rc $rc: $(cat "$tmp/err")"; fi
 # a tiny v0 checkpoint with its own classifier (negative vocab_size): the
 # embedding rows are not in the weight stream, so --embed-stream is refused
 python3 -c "

@@ -84,6 +84,10 @@ int32_t lg_kvcache_done_latency(const lg_attn_params *p);
 // gaps: cycles from the first element handshake (the K row's) to the V row's
 // done pulse: KV_DIM + KV_GROUP + 2, twice that under mul_share (the V row
 // waits for the K row's done).
+// 1 when the lean cache (mul_share) keeps the exponents in the mantissa
+// RAMs' spare words (two single-port banks per cache: lg_kvcache_share.v's
+// SPX rule), 0 when they have RAMs of their own.
+int lg_kvcache_exp_in_mant(const lg_attn_params *p);
 int32_t lg_kvcache_pair_cycles(const lg_attn_params *p);
 // Cache read: cycles from a request handshake cycle (idle port) to the cycle
 // the first beat is valid.

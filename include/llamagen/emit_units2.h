@@ -78,6 +78,12 @@ int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                    const lg_luts *t, int32_t mul_share, lg_err *err);
 int lg_emit_rsqrt(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
                   lg_err *err);
+// The exp2 table's T column as built-in ROM contents for the lean
+// (--mul-share) attention and sampler: "    ARR[i] = 16'hXXXX;" lines,
+// T[i] - 2^16 for i = 0..LG_EXP2_N-1, after checking that the table has that
+// layout (T[0] = 2^16, T[N] = 2^17, monotone, steps < 2^15). Returns a
+// malloc'd text (the caller frees it), or NULL with a message naming WHO.
+char *lg_exp2_t_column(const lg_luts *t, const char *arr, const char *who, lg_err *err);
 
 // ---- RMSNorm (src/emit_norm.c) -------------------------------------------------
 

@@ -27,6 +27,12 @@ void lg_qmodel_free(lg_qmodel *qm);
 // exponent per group, ebase = max exponent - 15).
 int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group, lg_err *err);
 void lg_qmat_free(lg_qmat *m);
+
+// RMSNorm's epsilon per activation shift s (offline, float):
+// eps_tab[s] = round(eps * dim * 2^(32 - 2s)), s = 0..LG_A16_SHIFT_MAX (the
+// table lg_quantize_model puts in lg_qmodel.eps_tab; the cycle model needs it
+// for the lean norm's sum width).
+void lg_eps_table(uint64_t *eps_tab, const lg_model_config *m);
 // Gains * sqrt(n) -> int16 block float.
 int lg_quantize_gain(lg_qvec *v, const float *g, int n, lg_err *err);
 
