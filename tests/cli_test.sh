@@ -289,6 +289,10 @@ if [ $rc -eq 0 ] && grep -q '"mul_share": true' "$tmp/lean/manifest.json" &&
   [ "$(grep -c . "$tmp/lean/files.f")" -eq "$(ls "$tmp/lean"/*.v | wc -l)" ]; then
   ok "--mul-share 1: lean units, K/V exponents in the SPRAM spare words, no unused rsqrt / reciprocal / exp2 module, files.f lists every module"
 else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lean" 2>&1 | head -40)"; fi
+# the lean sampler sums p in 32 bits: vocab above 32768 is refused up front
+run --config 260k --mul-share 1 --vocab-size 40000 -o "$tmp/lean40k"
+expect_fail "--mul-share 1 with vocab 40000 is refused" 1 "vocab = 40000" "32768"
+if [ -e "$tmp/lean40k" ]; then not_ok "refused lean emission left $tmp/lean40k"; fi
 # one exponent per element: the lean cache keeps exponent RAMs of its own
 run --config 260k --mul-share 1 --kv-ports 1 --kv-group 1 --seq-len 32 -o "$tmp/lean1"
 if [ $rc -eq 0 ] && grep -q '"K and V exponent RAMs (all layers)"' "$tmp/lean1/manifest.json"; then
