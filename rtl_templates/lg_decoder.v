@@ -647,9 +647,12 @@ ${ROPE_MODULE} u_rope (
     .m_last(rope_m_last)
 );
 
-// rotated elements 0..DIM-1 are q (-> q buffer), DIM..DIM+KVD-1 are k
-reg  [31:0] ro_cnt_reg;
-wire        ro_is_k = ro_cnt_reg >= DIM32;
+// rotated elements 0..DIM-1 are q (-> q buffer), DIM..DIM+KVD-1 are k; the
+// count restarts with every Q run, so RC_W bits hold DIM + KVD without wrap
+localparam integer RC_W = $clog2(DIM + KVD + 1);
+localparam [RC_W-1:0] RC_DIM = DIM32[RC_W-1:0];
+reg  [RC_W-1:0] ro_cnt_reg;
+wire        ro_is_k = ro_cnt_reg >= RC_DIM;
 wire        kv_k_ready;
 wire        rope_fire = rope_m_valid && rope_m_ready;
 
@@ -659,11 +662,11 @@ end
 
 always @(posedge clk) begin
     if (mv_start && kind_reg == K_Q)
-        ro_cnt_reg <= 32'd0;
+        ro_cnt_reg <= {RC_W{1'b0}};
     else if (rope_fire)
-        ro_cnt_reg <= ro_cnt_reg + 32'd1;
+        ro_cnt_reg <= ro_cnt_reg + 1'b1;
     if (rst)
-        ro_cnt_reg <= 32'd0;
+        ro_cnt_reg <= {RC_W{1'b0}};
 end
 
 // K offset mu[l][i] (Q16), one ROM word per layer and K channel. The read
@@ -691,10 +694,15 @@ always @(posedge clk) begin
     mu_reg <= koff_rom[(mv_start && kind_reg == K_Q) ? koff_base_reg : koff_next];
 end
 
-// k - mu, saturated to +-(2^31 - 1)
+// k - mu, saturated to +-(2^31 - 1). The 33-bit difference is outside 32
+// bits exactly when its top two bits differ (the sign bit says which end),
+// and -2^31 is the one 32-bit value below -(2^31 - 1): bit tests instead of
+// two 33-bit comparisons against constants (which map to carry chains)
 wire signed [32:0] ksub = $signed({rope_m_data[31], rope_m_data}) - $signed({mu_reg[31], mu_reg});
-wire [31:0] ksat = (ksub > 33'sh0_7fff_ffff) ? 32'h7fff_ffff
-                 : (ksub < -33'sh0_7fff_ffff) ? 32'h8000_0001 : ksub[31:0];
+wire k_ovf = ksub[32] != ksub[31];
+wire k_min = ksub[31] && ksub[30:0] == 31'd0; // 32-bit -2^31 (or an overflow)
+wire [31:0] ksat = (k_ovf && !ksub[32]) ? 32'h7fff_ffff
+                 : (k_ovf || k_min) ? 32'h8000_0001 : ksub[31:0];
 
 // ---- q buffer --------------------------------------------------------------------------------
 
@@ -703,7 +711,7 @@ wire        qb_m_ready;
 wire [31:0] qb_m_data;
 wire        qb_m_last, qb_busy;
 wire unused_qb = ^{qb_m_last, qb_busy};
-wire [31:0] ro_cnt_q = ro_cnt_reg;
+wire [31:0] ro_cnt_q = {{(32-RC_W){1'b0}}, ro_cnt_reg};
 wire unused_ro = ^ro_cnt_q[31:DA_W];
 
 ${VECBUF_MODULE} #(
@@ -793,7 +801,7 @@ wire        in_att = state_reg == S_ATT;
 // position's rows are written (k_ok, v_ok), so it reads no stale row. From then
 // until the Wo run its output is the dim quantizer's source (the norm is
 // idle: its next input is the Wo residual).
-wire        att_go = rope_fire && !ro_is_k && ro_cnt_reg == DIM32 - 32'd1;
+wire        att_go = rope_fire && !ro_is_k && ro_cnt_reg == RC_DIM - 1'b1;
 reg         att_on_reg;
 wire        att_route = att_on_reg;
 

@@ -153,7 +153,7 @@ synth-estimates: $(CLI)
 	LLAMAGEN=$(CLI) tools/synth_estimates.sh -o $(BUILD)/synth-estimates
 
 # ---- the whole decoder as the iCEBreaker runs it (docs/fpga.md, "The decoder
-# on the iCEBreaker, simulated"): `llamagen --config 260k --lanes 4 --seq-len
+# on the iCEBreaker, simulated"): `llamagen --config 260k --lanes 2 --seq-len
 # 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1` (K/V in
 # single-port RAMs, the SPRAM form; one element per cycle through the norm
 # and quantizers; each token's embedding row read from flash as a range of
@@ -163,13 +163,13 @@ synth-estimates: $(CLI)
 # icebreaker_decoder_core.v with the QSPI reader and the UART host protocol;
 # examples/fpga/icebreaker/sim_decoder.cpp serves the weight image from the
 # pin-level flash model and talks to the core over the UART line. Every
-# position reads the whole image from flash (~1.3 M cycles at lanes 4), so
+# position reads the whole image from flash (~1.57 M cycles at lanes 2), so
 # make test runs 3 generated tokens and the error frames; `make sim` 24
 # tokens at temperature 0.8.
 FPGA_DEC := $(FPGA_OUT)/icedec
-FPGA_DEC_ARGS := --config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 \
+FPGA_DEC_ARGS := --config 260k --lanes 2 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 \
   $(if $(DEC_REAL_260K),--checkpoint $(DEC_MODELS_260K) --tokenizer $(DEC_TOK_260K))
-FPGA_DEC_PLUS := +config=260k +lanes=4 +seq-len=256 +kv-ports=1 +vec-lanes=1 +embed-stream=1 +mul-share=1 \
+FPGA_DEC_PLUS := +config=260k +lanes=2 +seq-len=256 +kv-ports=1 +vec-lanes=1 +embed-stream=1 +mul-share=1 \
   $(if $(DEC_REAL_260K),+checkpoint=$(DEC_MODELS_260K) +tokenizer=$(DEC_TOK_260K))
 FPGA_BOARD_RTL := $(addprefix $(FPGA_OUT)/gen/rtl/,$(addsuffix .v,$(FPGA_UNITS)))
 
@@ -214,6 +214,6 @@ $(eval $(call FPGA_DEC_RUN,sim_icebreaker_decoder,+n=24 +temp=0.8 +seed=1234 +er
 HDL_TESTS += $(FPGA_OUT)/test_icebreaker_decoder.sh
 
 .PHONY: sim-icebreaker
-## sim-icebreaker: the 260k decoder with weights from the QSPI flash model and tokens over the UART (lanes 4, seq_len 256), 24 tokens at T 0.8, bit-exact
+## sim-icebreaker: the 260k decoder with weights from the QSPI flash model and tokens over the UART (lanes 2, seq_len 256), 24 tokens at T 0.8, bit-exact
 sim-icebreaker: $(FPGA_OUT)/sim_icebreaker_decoder.sh
 	$<

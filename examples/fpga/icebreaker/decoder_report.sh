@@ -1,7 +1,7 @@
 #!/bin/sh
 # UP5K gap report of the complete iCEBreaker decoder system (docs/fpga.md,
 # "What the full UP5K build needs"): icebreaker_decoder_core.v = the emitted
-# <prefix>_decoder (llamagen --config 260k --lanes 4 --seq-len 256
+# <prefix>_decoder (llamagen --config 260k --lanes 2 --seq-len 256
 # --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1, or DEC_ARGS; the real stories260K weights when MODELS has
 # them) + lg_qspi_stream + lg_uart_rx / lg_uart_tx / lg_uart_tokens, through
 # yosys
@@ -38,7 +38,7 @@ out=$(cd "$out" && pwd)
 
 # ---- the decoder and the board units
 # the system's emission (as tests/hdl/units_fpga.mk co-simulates it)
-args=${DEC_ARGS:-"--config 260k --lanes 4 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1"}
+args=${DEC_ARGS:-"--config 260k --lanes 2 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1"}
 if [ -n "$models" ] && [ -f "$models/stories260K.bin" ] && [ -f "$models/tok512.bin" ]; then
   args="$args --checkpoint $models/stories260K.bin --tokenizer $models/tok512.bin"
   weights="stories260K weights"

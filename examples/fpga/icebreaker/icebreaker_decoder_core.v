@@ -14,7 +14,7 @@
  * Why: the decoder's weight stream does not care where the weights live;
  * this is the configuration of docs/fpga.md's UP5K target (weights read from
  * flash once per token in consumption order, tokens over the host protocol),
- * with the decoder emitted by `llamagen --config 260k --lanes 4 --seq-len
+ * with the decoder emitted by `llamagen --config 260k --lanes 2 --seq-len
  * 256` (the UP5K's K/V cap). It replaces <prefix>_top's on-chip weight memory
  * by the flash reader; there is no boot write port (the flash is the boot
  * store) and st_weights_ready is the reader's `loaded` (its wake-up / quad
