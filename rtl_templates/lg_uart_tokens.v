@@ -366,6 +366,10 @@ end
 
 // ---- prompt buffer ----------------------------------------------------------------
 
+// no_rw_check: a prompt is written while no run reads the buffer (a new
+// frame is taken only after the previous run's 'E'; checked in simulation
+// below), so Yosys builds no read-first logic around the block RAM
+(* no_rw_check *)
 reg [TOK_W-1:0] buf_mem [0:(1<<AW)-1];
 
 always @(posedge clk) begin
@@ -435,6 +439,15 @@ always @(posedge clk) begin
     if (rd_en)
         rd_data_reg <= buf_mem[rd_a_reg];
 end
+
+`ifndef SYNTHESIS
+always @(posedge clk) begin
+    if (!rst && buf_we && rd_en && buf_wa == rd_a_reg) begin
+        $display("Error: %m: prompt word %0d written and read in one cycle", buf_wa);
+        $stop;
+    end
+end
+`endif
 
 always @(posedge clk) begin
     // the first id is read back first: from address n_prompt down

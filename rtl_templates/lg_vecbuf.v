@@ -12,18 +12,20 @@
  * silu) consume their vector inputs as streams, but the producer of a vector
  * and its consumer run at different times (q is made before the K/V row is
  * in the cache; x is read twice per block). A simple dual-port RAM (one
- * write port, one registered read port) holds it; a two-entry FIFO behind
- * the read port turns the registered read into a stream that runs at one
- * element per cycle and stalls without loss.
+ * write port, one registered read port) holds it; the read register is the
+ * stream's output register (read enable = output empty or being taken), so
+ * the stream runs at one element per cycle and stalls without loss.
  *
  * Parameters: DEPTH (elements, >= 2; a read streams all of them), W (bits
  * per element).
  *
  * Handshake contract:
- *  - write port: we/waddr/wdata, one element per cycle, any time. A read of
- *    an address in the same cycle as its write returns the old element
- *    (read-first), so a read-modify-write that reads element i before it
- *    writes element i (the residual add) is safe.
+ *  - write port: we/waddr/wdata, one element per cycle, any time except
+ *    that it must not write the address the read side reads in the same
+ *    cycle (block RAMs leave that undefined; simulation stops with an error
+ *    if it happens). The read side reads element i + 1 in the cycle element
+ *    i is taken, so a read-modify-write that writes element i after taking
+ *    it (the residual add) never collides.
  *  - rd_start: one-cycle pulse; the unit then streams elements 0..DEPTH-1 on
  *    m (valid/ready; valid stays high and data stable until ready; m_last on
  *    element DEPTH-1). A rd_start while a stream is running restarts the
@@ -31,7 +33,7 @@
  *  - rd_busy: high from rd_start until the last element has been taken.
  *
  * Latency and throughput: the first element is valid 2 cycles after the
- * rd_start cycle (address, RAM read register, FIFO); then one element per
+ * rd_start cycle (address, RAM read register); then one element per
  * cycle while m_ready is high: DEPTH + 1 cycles from rd_start to the last
  * handshake without stalls.
  */
@@ -78,6 +80,12 @@ end
 
 // ---- the RAM: one write port, one registered read port ---------------------------
 
+// no_rw_check: a read never meets a write of the same address in one cycle
+// (see the contract; checked in simulation below), so Yosys need not build
+// read-first logic around the block RAM (a write register and a bypass mux,
+// W + AW + 1 flip-flops and W LUTs on iCE40, whose EBR leaves collisions
+// undefined)
+(* no_rw_check *)
 reg [W-1:0] mem [0:DEPTH-1];
 
 always @(posedge clk) begin
@@ -85,27 +93,25 @@ always @(posedge clk) begin
         mem[waddr] <= wdata;
 end
 
-// ---- read side: address counter, registered read, two-entry FIFO -----------------
+// ---- read side: address counter and the RAM's read register as the output ------------------
+// The registered read is the stream's output register: a read is issued when
+// there is an element left and the output is empty or being taken this cycle,
+// so the RAM's read enable holds the data through a stall (no FIFO, no copy of
+// the data in flip-flops: the read register is the block RAM's own).
 
-reg         left_reg;  // reads still to issue
+reg          left_reg;  // reads still to issue
 reg [AW-1:0] raddr_reg;
-reg         rd_v_reg;  // rd_q_reg holds a fresh read this cycle
-reg [W-1:0] rd_q_reg;
-reg         rd_l_reg;  // ... and it is element DEPTH-1
-reg [1:0]   cnt_reg;   // FIFO entries (0..2)
-reg [W-1:0] d0_reg, d1_reg;
-reg         l0_reg, l1_reg;
+reg          v_reg;     // q_reg holds an element not yet taken
+reg [W-1:0]  q_reg;
+reg          l_reg;     // ... and it is element DEPTH-1
 
-assign m_valid = cnt_reg != 2'd0;
-assign m_data = d0_reg;
-assign m_last = l0_reg;
-assign rd_busy = left_reg || rd_v_reg || m_valid;
+assign m_valid = v_reg;
+assign m_data = q_reg;
+assign m_last = l_reg;
+assign rd_busy = left_reg || v_reg;
 
-wire pop = m_valid && m_ready;
-// entries after this edge without a new read: cnt + rd_v - pop (0..2); a
-// read is issued only when that leaves room for it, so cnt + rd_v <= 2
-wire [1:0] keep = cnt_reg + {1'b0, rd_v_reg} - {1'b0, pop};
-wire issue = left_reg && (keep != 2'd2);
+wire pop = v_reg && m_ready;
+wire issue = left_reg && (!v_reg || m_ready);
 wire raddr_last = raddr_reg == ADDR_LAST;
 
 // issue side: addresses 0..DEPTH-1 from rd_start
@@ -124,57 +130,32 @@ always @(posedge clk) begin
     end
 end
 
-// registered read (block RAM read port with enable)
+`ifndef SYNTHESIS
+// the contract's no-collision rule, checked in every simulation
+always @(posedge clk) begin
+    if (!rst && we && issue && waddr == raddr_reg) begin
+        $display("Error: %m: read and write of address %0d in one cycle", waddr);
+        $stop;
+    end
+end
+`endif
+
+// registered read with enable (block RAM read port, its output register)
 always @(posedge clk) begin
     if (issue) begin
-        rd_q_reg <= mem[raddr_reg];
-        rd_l_reg <= raddr_last;
+        q_reg <= mem[raddr_reg];
+        l_reg <= raddr_last;
     end
 end
 
+// a read refills the output; a take without a read empties it
 always @(posedge clk) begin
-    rd_v_reg <= issue;
+    if (issue)
+        v_reg <= 1'b1;
+    else if (pop)
+        v_reg <= 1'b0;
     if (rst)
-        rd_v_reg <= 1'b0;
-end
-
-// FIFO: d0 is the head (the output register), d1 the second entry
-always @(posedge clk) begin
-    case ({rd_v_reg, pop})
-        2'b10: begin
-            if (cnt_reg == 2'd0) begin
-                d0_reg <= rd_q_reg;
-                l0_reg <= rd_l_reg;
-            end else begin
-                d1_reg <= rd_q_reg;
-                l1_reg <= rd_l_reg;
-            end
-        end
-        2'b01: begin
-            d0_reg <= d1_reg;
-            l0_reg <= l1_reg;
-        end
-        2'b11: begin
-            if (cnt_reg == 2'd1) begin
-                d0_reg <= rd_q_reg;
-                l0_reg <= rd_l_reg;
-            end else begin
-                d0_reg <= d1_reg;
-                l0_reg <= l1_reg;
-                d1_reg <= rd_q_reg;
-                l1_reg <= rd_l_reg;
-            end
-        end
-        default: begin
-        end
-    endcase
-end
-
-// the fresh read (if any) enters, the head (if taken) leaves
-always @(posedge clk) begin
-    cnt_reg <= keep;
-    if (rst)
-        cnt_reg <= 2'd0;
+        v_reg <= 1'b0;
 end
 
 endmodule
