@@ -16,8 +16,13 @@
  * exponent RAM covers a power of two of mantissa words, the read side
  * derives the exponent address from the mantissa address (no second
  * address counter). Single port, the exponents live in the mantissa banks'
- * spare words (below): no block RAM. The read stream's timing is
- * lg_kvcache's exactly.
+ * spare words (below): no block RAM. When SEQ_LEN, KV_DIM / BEAT and
+ * HEAD_SIZE / BEAT are powers of two (P2A) a mantissa address is {layer *
+ * SEQ_LEN + pos, head, beat}: the request's base address is wiring and the
+ * read counter a row counter above a beat counter, the range ending on a
+ * row compare (no adder over the address, no row down-counter). The bank
+ * write address and data are formed once for both caches. The read
+ * stream's timing is lg_kvcache's exactly.
  *
  * Memories (one K set and one V set, each holding every layer: row r =
  * layer * SEQ_LEN + pos):
@@ -38,8 +43,13 @@
  * of 2^BAW words, BAW = clog2(MDEPTH / 2 + EDEPTH): mantissa word a in bank
  * a[0] at a >> 1, and a copy of every exponent word e in both banks at ~e
  * (the top words); a beat reads its mantissas from one bank and its
- * exponents from the other in the same cycle (iCEBreaker: 10,240 + 5,120 of
- * 16,384 words, one SPRAM a bank, no EBR). Otherwise the mantissa RAM is
+ * exponents from the other in the same cycle. When a group spans an even
+ * power of two of beats (XONE: KV_GROUP / BEAT = 2, 4, ...), a group's
+ * first beat has an even address: its exponent word is read from bank 1
+ * with its mantissas from bank 0 and held for the group's later beats, so
+ * the exponents live in bank 1 only and bank 0 has no exponent address
+ * (iCEBreaker: bank 0 10,240, bank 1 10,240 + 5,120 of 16,384 words, one
+ * SPRAM a bank, no EBR). Otherwise the mantissa RAM is
  * one single-port RAM and the exponent RAM stays simple dual port (EBR). A
  * cycle in which the quantizer writes a mantissa word of a cache (or, SPX,
  * an exponent word) issues no read on that cache's stream (the beat on the
@@ -215,6 +225,22 @@ localparam [31:0] WPR32 = WPR;
 localparam [31:0] EPR32 = EPR;
 localparam [31:0] HB32 = HB;
 localparam [31:0] HE32 = HE;
+// power-of-two shapes (P2A: SEQ_LEN, WPR and HB powers of two, WPR > 1):
+// a mantissa address is {layer * SEQ_LEN + pos, head, beat}, the request's
+// base address is wiring, and the read counter is a row counter above a
+// beat counter (no adder over the whole address, the range ends at the row
+// compare instead of a row down-counter)
+localparam integer WSH = WPR > 1 ? $clog2(WPR) : 0;
+localparam integer HSH = HB > 1 ? $clog2(HB) : 0;
+localparam integer SEQ_P2 = (1 << PW) == SEQ_LEN ? 1 : 0;
+localparam integer P2A = (SEQ_P2 != 0 && (1 << WSH) == WPR && (1 << HSH) == HB && WSH > 0 &&
+                          MAW - WSH >= PW) ? 1 : 0;
+localparam [31:0] BMASK32 = HB - 1;
+// SPX with an even power-of-two number of beats a group: a group's first
+// beat has an even address (its mantissas in bank 0), so its exponent word
+// is read from bank 1 in the same cycle and held for the group's other
+// beats; the exponents live in bank 1 only (bank 0 reads mantissas only)
+localparam integer XONE = (SPX != 0 && EFROMM != 0 && BSH > 0) ? 1 : 0;
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -307,6 +333,32 @@ ${KVQ_MODULE} #(
     .err(wr_err)
 );
 
+// SPX: the bank write address and data, one copy for both caches (a cache
+// uses them only in its own write cycles). An exponent word's bits above EW
+// are never read back, so they carry the mantissa word's (no mux there).
+localparam integer SBW = SPX != 0 ? BAW : 1;
+wire [MW-1:0]  sp_wdata;
+wire [SBW-1:0] sp_waddr;
+
+generate
+    if (SPX != 0) begin : g_spw
+        wire [31:0] wm32 = {{(33 - MAW){1'b0}}, q_addr[MAW-1:1]};
+        wire [31:0] we32 = ~{{(32 - EAW){1'b0}}, q_eaddr};
+        assign sp_waddr = q_ewe_any ? we32[SBW-1:0] : wm32[SBW-1:0];
+        if (MW > EW) begin : g_wide
+            assign sp_wdata = {q_data[MW-1:EW], q_ewe_any ? q_edata : q_data[EW-1:0]};
+        end else begin : g_eq
+            assign sp_wdata = q_ewe_any ? q_edata : q_data;
+        end
+        // the address halves fit BAW bits
+        wire unused_spw = &{1'b0, wm32[31:SBW], we32[31:SBW]};
+    end else begin : g_nspw
+        assign sp_waddr = 1'b0;
+        assign sp_wdata = q_data;
+        wire unused_spw = &{1'b0, sp_waddr, sp_wdata};
+    end
+endgenerate
+
 genvar kd;
 generate
     for (kd = 0; kd < 2; kd = kd + 1) begin : g_cache
@@ -326,19 +378,18 @@ generate
         wire [31:0]   r_head32 = {{(32 - HW){1'b0}}, r_head};
         wire [31:0]   r_first32 = {{(32 - PW){1'b0}}, r_first};
         wire [31:0]   r_last32 = {{(32 - PW){1'b0}}, r_last};
-        // last - first with its borrow: first <= last when there is none
-        wire [PW:0]   r_span = {1'b0, r_last} - {1'b0, r_first};
         wire          r_ok = r_layer32 < LAYERS && r_head32 < N_KV_HEADS &&
-                             r_last32 < SEQ_LEN && !r_span[PW];
+                             r_last32 < SEQ_LEN && r_first <= r_last;
         // row of the first beat, its mantissa and exponent word addresses
         // (modulo 2^32; a valid request's addresses fit MAW / EAW bits)
-        wire [31:0]   r_row32 = r_layer32 * SEQ32 + r_first32;
-        wire [31:0]   r_addr32 = r_row32 * WPR32 + r_head32 * HB32;
+        wire [31:0]   r_row32 = SEQ_P2 != 0 ? (r_layer32 << PW) | r_first32
+                                              : r_layer32 * SEQ32 + r_first32;
+        wire [31:0]   r_addr32 = P2A != 0 ? (r_row32 << WSH) | (r_head32 << HSH)
+                                          : r_row32 * WPR32 + r_head32 * HB32;
 
         // pending slot: one request waiting while the previous one streams
         reg           pd_v;
         reg [MAW-1:0] pd_addr;
-        reg [PW-1:0]  pd_rows;
 
         assign rq_ready[kd] = !pd_v;
         wire rq_fire = rq_valid[kd] && !pd_v;
@@ -347,9 +398,8 @@ generate
         // ---- active stream: address generation ----------------------------------
 
         reg           act;
-        reg [MAW-1:0] addr;
+        wire [MAW-1:0] addr;
         wire [EAW-1:0] eaddr;
-        reg [PW-1:0]  rows_left;
         reg [HBW-1:0] beat;
         reg           o_valid;
 
@@ -358,14 +408,13 @@ generate
         // nor, exponents in the SPRAM banks, an exponent word)
         wire port_free = (KV_PORTS == 2) || !(q_we || (SPX != 0 && q_ewe));
         wire issue = act && (!o_valid || rd_ready[kd]) && port_free;
-        wire range_end = rows_left == {PW{1'b0}} && beat == BEAT_LAST;
+        wire beat_last = beat == BEAT_LAST;
+        wire range_end;
         wire load = pd_v && (!act || (issue && range_end));
 
         always @(posedge clk) begin
-            if (rq_fire && r_ok) begin
+            if (rq_fire && r_ok)
                 pd_addr <= r_addr32[MAW-1:0];
-                pd_rows <= r_span[PW-1:0];
-            end
         end
 
         always @(posedge clk) begin
@@ -378,20 +427,70 @@ generate
         end
 
         always @(posedge clk) begin
-            if (load) begin
-                addr <= pd_addr;
-                rows_left <= pd_rows;
+            if (load)
                 beat <= {HBW{1'b0}};
-            end else if (issue) begin
-                // one adder: the next beat, or the next row of the same head
-                addr <= addr + (beat == BEAT_LAST ? ROW_STEP_A : ONE_A);
-                if (beat == BEAT_LAST) begin
-                    beat <= {HBW{1'b0}};
-                    rows_left <= rows_left - 1'b1;
-                end else begin
-                    beat <= beat + 1'b1;
+            else if (issue)
+                beat <= beat_last ? {HBW{1'b0}} : beat + 1'b1;
+        end
+
+        if (P2A != 0) begin : g_ag_p2
+            // {row, head, beat}: the row part counts rows, the low part beats
+            // (its head bits stay); the range ends on the last row's last beat
+            localparam [WSH-1:0] BMASK = BMASK32[WSH-1:0];
+            reg [MAW-1:WSH] arow;
+            reg [WSH-1:0]   alow;
+            reg [PW-1:0]    pd_last;
+            reg [PW-1:0]    last_row;
+
+            always @(posedge clk) begin
+                if (rq_fire && r_ok)
+                    pd_last <= r_last;
+            end
+
+            always @(posedge clk) begin
+                if (load) begin
+                    arow <= pd_addr[MAW-1:WSH];
+                    alow <= pd_addr[WSH-1:0];
+                    last_row <= pd_last;
+                end else if (issue) begin
+                    if (beat_last) begin
+                        // the layer bits above stay (pos < SEQ_LEN)
+                        arow[WSH+PW-1:WSH] <= arow[WSH+PW-1:WSH] + 1'b1;
+                        alow <= alow & ~BMASK;
+                    end else begin
+                        alow <= alow + 1'b1;
+                    end
                 end
             end
+
+            assign addr = {arow, alow};
+            assign range_end = arow[WSH+PW-1:WSH] == last_row && beat_last;
+        end else begin : g_ag_add
+            reg [MAW-1:0] acnt;
+            // last - first: the rows after the first
+            wire [PW-1:0] r_span = r_last - r_first;
+            reg [PW-1:0]  pd_rows;
+            reg [PW-1:0]  rows_left;
+
+            always @(posedge clk) begin
+                if (rq_fire && r_ok)
+                    pd_rows <= r_span;
+            end
+
+            always @(posedge clk) begin
+                if (load) begin
+                    acnt <= pd_addr;
+                    rows_left <= pd_rows;
+                end else if (issue) begin
+                    // one adder: the next beat, or the next row of the same head
+                    acnt <= acnt + (beat_last ? ROW_STEP_A : ONE_A);
+                    if (beat_last)
+                        rows_left <= rows_left - 1'b1;
+                end
+            end
+
+            assign addr = acnt;
+            assign range_end = rows_left == {PW{1'b0}} && beat_last;
         end
 
         // the exponent word of the beat at addr: addr / BPG when BPG is a
@@ -456,26 +555,26 @@ generate
         if (SPX != 0) begin : g_spx
             // Two single-port banks (one SPRAM each at the iCEBreaker shape):
             // mantissa word a in bank a[0] at a >> 1, and a copy of every
-            // exponent word e in both banks at the complemented address
-            // ~e (the top EDEPTH words). A beat reads its mantissa word from
-            // one bank and its exponent word from the other in the same
-            // cycle; an exponent write goes to both banks, a mantissa write
-            // to one (never in the same cycle: BEAT > 1, KV_GROUP > 1).
+            // exponent word e in both banks (XONE: in bank 1 only) at the
+            // complemented address ~e (the top EDEPTH words). A beat reads
+            // its mantissa word from one bank and its exponent word from the
+            // other in the same cycle (XONE: a group's first beat only); an
+            // exponent write goes to both banks (XONE: bank 1), a mantissa
+            // write to one (never in the same cycle: BEAT > 1, KV_GROUP > 1).
             reg  [MW-1:0]  bank0 [0:(1 << BAW)-1];
             reg  [MW-1:0]  bank1 [0:(1 << BAW)-1];
             reg  [MW-1:0]  bq0, bq1;
             reg            o_sel;
-            wire [31:0]    wm32 = {{(33 - MAW){1'b0}}, q_addr[MAW-1:1]};
             wire [31:0]    rm32 = {{(33 - MAW){1'b0}}, addr[MAW-1:1]};
-            wire [31:0]    we32 = ~{{(32 - EAW){1'b0}}, q_eaddr};
             wire [31:0]    re32 = ~{{(32 - EAW){1'b0}}, eaddr};
-            wire [MW+EW-1:0] ed_w = {{MW{1'b0}}, q_edata};
-            wire [MW-1:0]  wdata = q_ewe ? ed_w[MW-1:0] : q_data;
-            wire [BAW-1:0] waddr_b = q_ewe ? we32[BAW-1:0] : wm32[BAW-1:0];
-            wire           we0 = q_ewe || (q_we && !q_addr[0]);
+            wire [MW-1:0]  wdata = sp_wdata;
+            wire [BAW-1:0] waddr_b = sp_waddr[BAW-1:0];
+            // XONE: the exponents in bank 1 only, bank 0 reads mantissas only
+            wire           we0 = (XONE == 0 && q_ewe) || (q_we && !q_addr[0]);
             wire           we1 = q_ewe || (q_we && q_addr[0]);
             // bank b holds the beat's mantissas when addr[0] == b, else its exponents
-            wire [BAW-1:0] a0 = we0 ? waddr_b : addr[0] ? re32[BAW-1:0] : rm32[BAW-1:0];
+            wire [BAW-1:0] a0 = we0 ? waddr_b : (XONE == 0 && addr[0]) ? re32[BAW-1:0]
+                                                                        : rm32[BAW-1:0];
             wire [BAW-1:0] a1 = we1 ? waddr_b : addr[0] ? rm32[BAW-1:0] : re32[BAW-1:0];
 
             always @(posedge clk) begin
@@ -498,11 +597,27 @@ generate
             end
 
             assign o_mant = o_sel ? bq1 : bq0;
-            wire [MW-1:0] bqe = o_sel ? bq0 : bq1;
+            wire [MW-1:0] bqe;
+            if (XONE != 0) begin : g_xone
+                // the beat on the output is its group's first (its exponent
+                // word in bq1) or a later one (the word held from the first:
+                // taken when the next beat's read replaces bq1)
+                reg          o_gf;
+                reg [EW-1:0] ehold;
+                always @(posedge clk) begin
+                    if (issue) begin
+                        o_gf <= addr[BSH-1:0] == {BSH{1'b0}};
+                        if (o_gf)
+                            ehold <= bq1[EW-1:0];
+                    end
+                end
+                assign bqe = o_gf ? bq1 : {{(MW - EW){1'b0}}, ehold};
+            end else begin : g_xtwo
+                assign bqe = o_sel ? bq0 : bq1;
+            end
             assign o_exp = bqe[EW-1:0];
             // the address halves fit BAW bits; exponent words use EW of MW bits
-            wire unused_spx = &{1'b0, wm32[31:BAW], rm32[31:BAW], we32[31:BAW], re32[31:BAW],
-                                ed_w[MW+EW-1:MW], bqe[MW-1:EW]};
+            wire unused_spx = &{1'b0, rm32[31:BAW], re32[31:BAW], bqe[MW-1:EW]};
         end else begin : g_ebr_exp
             reg [MW-1:0] mant [0:MDEPTH-1];
             reg [EW-1:0] expo [0:EDEPTH-1];

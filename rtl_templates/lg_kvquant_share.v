@@ -19,15 +19,19 @@
  *   maxabs = max |x|      (x = -2^31 gives 2^31)
  *   e = max(0, bitlen(maxabs) - (KV_BITS - 1))        leading-one detect
  *   m = clamp(round_shift(x, e), +-(2^(KV_BITS-1) - 1))
- * round_shift is round half up (floor(x / 2^e) + bit e-1 of x). bitlen of
- * the max equals bitlen of the OR of the magnitudes, so the group keeps a
- * running OR (no 32-bit compare) of a value with |x|'s bit length formed
- * without a negation (see x_mag). Every x of the group has |x| <
- * 2^(e + KV_BITS - 1), so for e > 0 t = x >>> (e - 1) lies in
- * [-2^KV_BITS, 2^KV_BITS) and only its low KV_BITS + 1 bits are formed;
- * (t >>> 1) + t[0] is then in [-2^(KV_BITS-1), 2^(KV_BITS-1)] and the
- * clamp only has to catch the two end values. For e = 0, |x| < 2^(KV_BITS-1)
- * needs no clamp. No multiplier, no divider.
+ * round_shift is round half up (floor(x / 2^e) + bit e-1 of x). An
+ * element is kept in one's complement form, s = sign and y = x ^ {32{s}}
+ * (y >= 0; the port mux and the XOR are one LUT a bit). e = bitlen(maxabs
+ * >> (KV_BITS - 1)), and bitlen of the max equals bitlen of the OR, so the
+ * group keeps a running OR (no compare) of y's upper bits with the carry
+ * of y + s into them (|x| = y + s; an AND chain, no adder: see mag), and e
+ * is the top set bit of {OR, 1} (no subtraction). Every x of the group has
+ * |x| < 2^(e + KV_BITS - 1), so t = x >>> (e - 1) = ({y, s} >> e) ^ s lies
+ * in [-2^KV_BITS, 2^KV_BITS): only the KV_BITS low bits u of the logical
+ * shift are formed, and the rounding is one adder, m = ((u + (s ? -1 :
+ * 1)) >> 1) ^ s, in [-2^(KV_BITS-1), 2^(KV_BITS-1)]: the clamp catches
+ * exactly u = all ones. For e = 0 (|x| < 2^(KV_BITS-1)) the same path
+ * gives x. No multiplier, no divider.
  *
  * Storage layout: as lg_kvquant (row r = layer * SEQ_LEN + pos; mantissa
  * word r * (KV_DIM / BEAT) + element / BEAT, lane i in bits [KV_BITS*i +:
@@ -35,6 +39,8 @@
  * max(BEAT, KV_GROUP), NGB = max(1, BEAT / KV_GROUP) exponents a word,
  * lowest group in the low bits). When EGW / BEAT is a power of two the
  * exponent address is the mantissa address shifted (no exponent counter).
+ * When SEQ_LEN and KV_DIM / BEAT are powers of two the row's base address
+ * is wiring ({layer, pos, 0}) and only the word index below it counts.
  *
  * Parameters: KV_DIM (elements per row), KV_GROUP (divides KV_DIM), KV_BITS
  * (4..16), BEAT (mantissas per word: divides KV_DIM, and BEAT divides
@@ -48,9 +54,10 @@
  *    earliest). A grant register picks the port: it passes to the other
  *    port at each row's last element, and, between rows, to the other port
  *    when that one is valid and the granted one is not (one cycle). Ready
- *    depends on registers only. Within a row s_*_ready is low only while
- *    the buffer half the next element would go to is still being read out
- *    (never at one element per cycle).
+ *    depends on registers only and is high within a row: a completed
+ *    group is read out (one element per cycle) from one half of a
+ *    two-group buffer in the next KV_GROUP cycles, while the next group
+ *    fills the other half.
  *  - m_we/m_addr/m_data and m_ewe/m_eaddr/m_edata: registered write ports
  *    of the mantissa and exponent RAMs (the RAM writes at the next edge);
  *    m_sel says whose RAMs (0 K, 1 V); it is constant through a row.
@@ -148,8 +155,9 @@ localparam integer GW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
 localparam integer PTRW = $clog2(2 * KV_GROUP);
 localparam integer BW = BEAT > 1 ? $clog2(BEAT) : 1;
 localparam integer NGW = NGB > 1 ? $clog2(NGB) : 1;
-// the rounding window: t = x >>> (e - 1) in KV_BITS + 1 bits
-localparam integer TW = KV_BITS + 1;
+// |x| >> (KV_BITS - 1) (|x| <= 2^31): its width
+localparam integer KB1 = KV_BITS - 1;
+localparam integer MGW = 32 - KB1;
 
 localparam [31:0] ROW_M1 = KV_DIM - 1;
 localparam [31:0] GRP_M1 = KV_GROUP - 1;
@@ -161,12 +169,6 @@ localparam [GW-1:0] GRP_LAST = GRP_M1[GW-1:0];
 localparam [BW-1:0] LANE_LAST = BEAT_M1[BW-1:0];
 localparam [NGW-1:0] EL_LAST = NGB_M1[NGW-1:0];
 localparam [GW:0] KG = KG32[GW:0];
-// clamp bounds in the window width: +-(2^(KV_BITS-1) - 1) and the one value
-// beyond each that rounding can reach
-localparam [TW-1:0] T_MMAX = {2'b00, {(KV_BITS - 1){1'b1}}};
-localparam [TW-1:0] T_MMIN = {2'b11, {(KV_BITS - 2){1'b0}}, 1'b1};
-localparam [TW-1:0] T_POVF = {2'b01, {(KV_BITS - 1){1'b0}}};
-localparam [TW-1:0] T_NOVF = {2'b11, {(KV_BITS - 1){1'b0}}};
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -187,12 +189,10 @@ end
 
 // ---- input side: row arbitration --------------------------------------------------
 
-// busy[h]: half h holds a complete group that is not yet fully read out
-reg [1:0]    busy;
 // half being filled, element index in the row and in the group
 reg          wh;
 reg [RW-1:0] in_idx;
-reg [GW-1:0] in_gi;
+wire [GW-1:0] in_gi;
 // a row has been started and its done has not pulsed yet
 reg          row_act;
 // port granted (0 K, 1 V) and owner of the row in flight
@@ -203,13 +203,17 @@ reg          done;
 wire in_first = in_idx == {RW{1'b0}};
 wire in_glast = in_gi == GRP_LAST;
 wire in_rlast = in_idx == ROW_LAST;
-// the next element may go in: its half is free and, for a row's first
-// element, the previous row is done
-wire in_ok = !busy[wh] && (!in_first || !row_act || done);
+// the next element may go in: within a row always (a completed group's
+// read-out starts the next cycle and takes KV_GROUP cycles, so it has
+// left its half before the group after next can reach it), and a row's
+// first element when the previous row is done
+wire in_ok = !in_first || !row_act || done;
 wire s_valid = gnt ? s_v_valid : s_k_valid;
-wire [31:0] s_data = gnt ? s_v_data : s_k_data;
+// the element in one's complement form: sign s and y = x ^ {32{s}} (y >= 0,
+// y[31] = 0; x = -y - 1 for s = 1), the port mux and the XOR in one LUT a bit
+wire s_sgn = gnt ? s_v_data[31] : s_k_data[31];
+wire [31:0] s_y = (gnt ? s_v_data : s_k_data) ^ {32{s_sgn}};
 wire [LW-1:0] s_layer = gnt ? s_v_layer : s_k_layer;
-wire [31:0] s_pos = gnt ? s_v_pos : s_k_pos;
 wire s_fire = s_valid && in_ok;
 wire row_start = s_fire && in_first;
 
@@ -219,7 +223,6 @@ assign s_v_ready = in_ok && gnt;
 always @(posedge clk) begin
     if (s_fire) begin
         in_idx <= in_rlast ? {RW{1'b0}} : in_idx + 1'b1;
-        in_gi <= in_glast ? {GW{1'b0}} : in_gi + 1'b1;
         if (in_glast)
             wh <= !wh;
     end
@@ -237,7 +240,6 @@ always @(posedge clk) begin
     end
     if (rst) begin
         in_idx <= {RW{1'b0}};
-        in_gi <= {GW{1'b0}};
         wh <= 1'b0;
         gnt <= 1'b0;
         own <= 1'b0;
@@ -246,67 +248,114 @@ always @(posedge clk) begin
 end
 
 // group buffer: two halves of KV_GROUP elements (element i of half h at
-// h * KV_GROUP + i), written as elements arrive, read back one per cycle
+// h * KV_GROUP + i), written as elements arrive, read back one per cycle;
+// an element is kept as {s, y[30:0]}
 reg [31:0] gbuf [0:2*KV_GROUP-1];
-wire [GW:0]      wr_sum = (wh ? KG : {(GW + 1){1'b0}}) + {1'b0, in_gi};
-wire [PTRW-1:0]  wr_ptr = wr_sum[PTRW-1:0];
+wire [PTRW-1:0]  wr_ptr;
+wire [PTRW-1:0]  rd_ptr;
+reg  [GW-1:0]    rd_gi;
+
+// the element index in the group: the row index's low bits when KV_GROUP
+// is a power of two (groups tile the row), else its own counter; the
+// buffer addresses are then {half, index}
+generate
+    if (KV_GROUP > 1 && (1 << GW) == KV_GROUP) begin : g_gi_p2
+        assign in_gi = in_idx[GW-1:0];
+        assign wr_ptr = {wh, in_gi};
+        assign rd_ptr = {!wh, rd_gi};
+    end else begin : g_gi_count
+        reg [GW-1:0] gi_cnt;
+        always @(posedge clk) begin
+            if (s_fire)
+                gi_cnt <= in_glast ? {GW{1'b0}} : gi_cnt + 1'b1;
+            if (rst)
+                gi_cnt <= {GW{1'b0}};
+        end
+        assign in_gi = gi_cnt;
+        wire [GW:0] wr_sum = (wh ? KG : {(GW + 1){1'b0}}) + {1'b0, in_gi};
+        wire [GW:0] rd_sum = (wh ? {(GW + 1){1'b0}} : KG) + {1'b0, rd_gi};
+        assign wr_ptr = wr_sum[PTRW-1:0];
+        assign rd_ptr = rd_sum[PTRW-1:0];
+        // the sums have a spare top bit when KV_GROUP = 1
+        wire unused_sum = &{1'b0, wr_sum, rd_sum};
+    end
+endgenerate
 
 always @(posedge clk) begin
     if (s_fire)
-        gbuf[wr_ptr] <= s_data;
+        gbuf[wr_ptr] <= {s_sgn, s_y[30:0]};
 end
 
-// running OR over the group of a value with the bit length of |x|: x for
-// x >= 0; for x < 0, ~x = |x| - 1 has the same bit length unless |x| is a
-// power of two (x = 1..10..0: every set bit has a set bit above it, up to
-// bit 31), where ~x shifted up with a 1 below has |x|'s (no negation, no
-// carry chain). The OR's bit length is that of the group's max |x|.
-wire [31:0] x_inv = s_data ^ {32{s_data[31]}};
-wire        x_p2 = s_data[31] && &(s_data[31:1] | ~s_data[30:0]);
-wire [31:0] x_mag = x_p2 ? {x_inv[30:0], 1'b1} : x_inv;
-reg  [31:0] orabs;
-wire [31:0] or_now = in_gi == {GW{1'b0}} ? x_mag : orabs | x_mag;
+// e = max(0, bitlen(maxabs) - (KV_BITS - 1)) = bitlen(maxabs >> (KV_BITS - 1)),
+// and the bit length of the max is that of the OR, so the group keeps a
+// running OR of a value with the bit length of |x| >> (KV_BITS - 1) = (y +
+// s) >> (KV_BITS - 1) (|x| <= 2^31: MGW = 32 - (KV_BITS - 1) bits): the
+// upper bits of y plus the carry cy into them (s and y's low bits all
+// ones). y + cy and y | cy have the same top bit (the carry sets y's
+// lowest zero bit), so mag = y_hi | cy: an AND chain, no adder.
+wire           mag_c = s_sgn && &s_y[KB1-1:0];
+reg  [MGW-1:0] mag_cy;
+integer        mk;
+always @* begin
+    mag_cy[0] = mag_c;
+    for (mk = 1; mk < MGW; mk = mk + 1)
+        mag_cy[mk] = mag_cy[mk - 1] && s_y[KB1 + mk - 1];
+end
+wire [MGW-1:0] mag = {1'b0, s_y[30:KB1]} | mag_cy;
+reg  [MGW-1:0] orabs;
+wire [MGW-1:0] or_now = in_gi == {GW{1'b0}} ? mag : orabs | mag;
 
 always @(posedge clk) begin
     if (s_fire)
         orabs <= or_now;
 end
 
-// leading-one detect by binary search (five 2:1 steps): lead = index of the
-// top set bit, bitlen = lead + 1 (0 for 0); e = max(0, bitlen - (KV_BITS - 1))
-wire        lo_4 = |or_now[31:16];
-wire [15:0] lo_x4 = lo_4 ? or_now[31:16] : or_now[15:0];
+// e = bitlen(or_now) = index of the top set bit of {or_now, 1}: binary
+// search (five 2:1 steps) over it zero-extended to 32 bits (MGW + 1 <= 30)
+wire [31:0] lo_in = {{(31 - MGW){1'b0}}, or_now, 1'b1};
+wire        lo_4 = |lo_in[31:16];
+wire [15:0] lo_x4 = lo_4 ? lo_in[31:16] : lo_in[15:0];
 wire        lo_3 = |lo_x4[15:8];
 wire [7:0]  lo_x3 = lo_3 ? lo_x4[15:8] : lo_x4[7:0];
 wire        lo_2 = |lo_x3[7:4];
 wire [3:0]  lo_x2 = lo_2 ? lo_x3[7:4] : lo_x3[3:0];
 wire        lo_1 = |lo_x2[3:2];
 wire [1:0]  lo_x1 = lo_1 ? lo_x2[3:2] : lo_x2[1:0];
-wire [5:0]  bitlen = (or_now == 32'd0) ? 6'd0 : {1'b0, lo_4, lo_3, lo_2, lo_1, lo_x1[1]} + 6'd1;
-localparam [5:0] KB_M1 = KV_BITS - 1;
-wire [5:0] e_full = bitlen > KB_M1 ? bitlen - KB_M1 : 6'd0;
+wire [4:0]  e_full = {lo_4, lo_3, lo_2, lo_1, lo_x1[1]};
 
 // Row check and base addresses from the first element's layer and pos (a
 // bad row is consumed but never written). 32-bit arithmetic modulo 2^32:
-// for a valid row the results fit MAW / EAW bits.
+// for a valid row the results fit MAW / EAW bits. When SEQ_LEN (WPR, EPR)
+// is a power of two its product is a shift and the sum with pos an OR
+// (pos < SEQ_LEN for a valid row): wiring, no carry chain.
 localparam [31:0] SEQ32 = SEQ_LEN;
 localparam [31:0] WPR32 = WPR;
 localparam [31:0] EPR32 = EPR;
 localparam integer PW = SEQ_LEN > 1 ? $clog2(SEQ_LEN) : 1;
 localparam [PW:0] SEQ_P = SEQ32[PW:0];
+localparam integer WSH = WPR > 1 ? $clog2(WPR) : 0;
+localparam integer ESH = EPR > 1 ? $clog2(EPR) : 0;
+localparam integer SEQ_P2 = (1 << PW) == SEQ_LEN ? 1 : 0;
+localparam integer WPR_P2 = (1 << WSH) == WPR ? 1 : 0;
+localparam integer EPR_P2 = (1 << ESH) == EPR ? 1 : 0;
 wire [31:0]    layer32 = {{(32 - LW){1'b0}}, s_layer};
-// pos < SEQ_LEN as "no bit above PW" and a PW-bit compare (no 32-bit chain)
-wire           pos_ok = s_pos[31:PW] == {(32 - PW){1'b0}} && {1'b0, s_pos[PW-1:0]} < SEQ_P;
+// pos < SEQ_LEN as "no bit above PW" and a PW-bit compare (no 32-bit
+// chain), checked on each port and then selected (only pos's low PW bits
+// go through the port mux)
+wire           pos_ok_k = s_k_pos[31:PW] == {(32 - PW){1'b0}} && {1'b0, s_k_pos[PW-1:0]} < SEQ_P;
+wire           pos_ok_v = s_v_pos[31:PW] == {(32 - PW){1'b0}} && {1'b0, s_v_pos[PW-1:0]} < SEQ_P;
+wire           pos_ok = gnt ? pos_ok_v : pos_ok_k;
+wire [31:0]    pos32 = {{(32 - PW){1'b0}}, gnt ? s_v_pos[PW-1:0] : s_k_pos[PW-1:0]};
 wire           row_ok_now = (layer32 < LAYERS) && pos_ok;
-wire [31:0]    row32 = layer32 * SEQ32 + s_pos;
-wire [31:0]    wbase32 = row32 * WPR32;
-wire [31:0]    ebase32 = row32 * EPR32;
+wire [31:0]    row32 = SEQ_P2 != 0 ? (layer32 << PW) | pos32 : layer32 * SEQ32 + pos32;
+wire [31:0]    wbase32 = WPR_P2 != 0 ? row32 << WSH : row32 * WPR32;
+wire [31:0]    ebase32 = EPR_P2 != 0 ? row32 << ESH : row32 * EPR32;
 
 // one row at a time: the row state is loaded with the first element and
 // the write address counter runs from there (the previous row's last word
 // was written before its done, so nothing else uses them meanwhile)
 reg           row_ok;
-reg [MAW-1:0] waddr;
+wire [MAW-1:0] waddr;
 
 always @(posedge clk) begin
     err <= row_start && !row_ok_now;
@@ -316,50 +365,38 @@ always @(posedge clk) begin
         err <= 1'b0;
 end
 
-// per-half group exponent and row-end flag, written when the group completes
-reg [4:0] meta_e0, meta_e1;
-reg [1:0] meta_rlast;
+// the group exponent and row-end flag, written when the group completes:
+// its read-out (the next KV_GROUP cycles) ends before the next group can
+// complete, so one copy serves
+reg [4:0] meta_e;
+reg       meta_rlast;
 
 always @(posedge clk) begin
     if (s_fire && in_glast) begin
-        if (wh)
-            meta_e1 <= e_full[4:0];
-        else
-            meta_e0 <= e_full[4:0];
-        meta_rlast[wh] <= in_rlast;
+        meta_e <= e_full;
+        meta_rlast <= in_rlast;
     end
 end
 
 // ---- read-out: one element per cycle from the completed half ----------------------
 
-reg          rh;
-reg [GW-1:0] rd_gi;
-wire rd_go = busy[rh];
+// the half being read is the one not being filled (!wh): a group's read-out
+// starts in the cycle after its completion toggles wh, and ends before the
+// next completion toggles it back
+reg  rd_go;
 wire rd_glast = rd_gi == GRP_LAST;
-wire [GW:0]      rd_sum = (rh ? KG : {(GW + 1){1'b0}}) + {1'b0, rd_gi};
-wire [PTRW-1:0]  rd_ptr = rd_sum[PTRW-1:0];
 
 always @(posedge clk) begin
-    if (rd_go) begin
+    if (rd_go)
         rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
-        if (rd_glast)
-            rh <= !rh;
-    end
+    if (s_fire && in_glast)
+        rd_go <= 1'b1;
+    else if (rd_go && rd_glast)
+        rd_go <= 1'b0;
     if (rst) begin
         rd_gi <= {GW{1'b0}};
-        rh <= 1'b0;
+        rd_go <= 1'b0;
     end
-end
-
-// A half is busy from its group's completion to its last read; the writer
-// only fills a free half and the reader only empties a busy one.
-always @(posedge clk) begin
-    if (s_fire && in_glast)
-        busy[wh] <= 1'b1;
-    if (rd_go && rd_glast)
-        busy[rh] <= 1'b0;
-    if (rst)
-        busy <= 2'b00;
 end
 
 // ---- stage 1: buffer read (registered: block RAM) --------------------------------
@@ -372,9 +409,9 @@ reg        r1_rlast;
 
 always @(posedge clk) begin
     r1_x <= gbuf[rd_ptr];
-    r1_e <= rh ? meta_e1 : meta_e0;
+    r1_e <= meta_e;
     r1_gfirst <= rd_gi == {GW{1'b0}};
-    r1_rlast <= meta_rlast[rh] && rd_glast;
+    r1_rlast <= meta_rlast && rd_glast;
 end
 
 always @(posedge clk) begin
@@ -385,28 +422,37 @@ end
 
 // ---- stage 2: round half up by e, clamp, pack straight into the write registers
 
-// t = x >>> (e - 1) = {x, 0} >>> e, only its low TW bits (the rest are sign
-// copies for e > 0): a log shifter whose stages keep only the bits the later
-// stages can reach (the unused upper bits of each stage are trimmed by
-// synthesis; a full 32-bit >>> costs about 30 LUTs more)
-reg [TW+30:0] r1_sh;
+// t = x >>> (e - 1) = {x, 0} >>> e in KV_BITS + 1 bits (the rest are sign
+// copies for e > 0). With x = y ^ {32{s}}: {x, 0} = {y, s} ^ {33{s}}, so t
+// = u' ^ {s} with u' = {y, s} >> e, a logical shift. As y < 2^(e +
+// KV_BITS - 1), u' < 2^KV_BITS: only its low KV_BITS bits u are formed (a
+// log shifter whose stages keep only the bits the later stages can reach,
+// trimmed by synthesis), and t = {s, u ^ {KV_BITS{s}}}.
+wire         r1_s = r1_x[31];
+reg [31:0]   r1_sh;
 always @* begin
-    r1_sh = {{(TW - 2){r1_x[31]}}, r1_x, 1'b0};
+    r1_sh = {r1_x[30:0], r1_s};
     if (r1_e[4])
-        r1_sh = {{16{r1_x[31]}}, r1_sh[TW+30:16]};
+        r1_sh = {16'd0, r1_sh[31:16]};
     if (r1_e[3])
-        r1_sh = {{8{r1_x[31]}}, r1_sh[TW+30:8]};
+        r1_sh = {8'd0, r1_sh[31:8]};
     if (r1_e[2])
-        r1_sh = {{4{r1_x[31]}}, r1_sh[TW+30:4]};
+        r1_sh = {4'd0, r1_sh[31:4]};
     if (r1_e[1])
-        r1_sh = {{2{r1_x[31]}}, r1_sh[TW+30:2]};
+        r1_sh = {2'd0, r1_sh[31:2]};
     if (r1_e[0])
-        r1_sh = {r1_x[31], r1_sh[TW+30:1]};
+        r1_sh = {1'b0, r1_sh[31:1]};
 end
-wire [TW-1:0]      r1_t = r1_sh[TW-1:0];
-wire [TW-1:0]      r1_rnd = {r1_t[TW-1], r1_t[TW-1:1]} + {{(TW - 1){1'b0}}, r1_t[0]};
-wire [TW-1:0]      r1_cl = r1_rnd == T_POVF ? T_MMAX : r1_rnd == T_NOVF ? T_MMIN : r1_rnd;
-wire [KV_BITS-1:0] r1_q = r1_e == 5'd0 ? r1_x[KV_BITS-1:0] : r1_cl[KV_BITS-1:0];
+wire [KV_BITS-1:0] r1_u = r1_sh[KV_BITS-1:0];
+// round half up: (t >>> 1) + t[0] = floor((t + 1) / 2), which is (u + 1) >> 1
+// for s = 0 and ~((u - 1) >> 1) for s = 1 (t = -u - 1): one adder,
+// g = (u + (s ? -1 : 1)) >> 1, and m = g ^ {s}. |m| reaches 2^(KV_BITS-1)
+// (the clamp) exactly when u is all ones, for either sign. For e = 0 (|x| <
+// 2^(KV_BITS-1)), u = {x, 0} ^ s and m = x: no bypass.
+wire [KV_BITS:0]   r1_g = {1'b0, r1_u} + {{KV_BITS{r1_s}}, 1'b1};
+wire               r1_ovf = &r1_u;
+wire [KV_BITS-1:0] r1_q = r1_ovf ? {r1_s, {(KV_BITS - 2){~r1_s}}, 1'b1}
+                                 : r1_g[KV_BITS:1] ^ {KV_BITS{r1_s}};
 
 // word lane and exponent lane of this element (rows always complete, so the
 // counters wrap at row ends by themselves)
@@ -451,13 +497,35 @@ always @(posedge clk) begin
 end
 
 // the write address: loaded with the row, advanced after each word write
-// (m_addr is the counter itself)
-always @(posedge clk) begin
-    if (row_start)
-        waddr <= wbase32[MAW-1:0];
-    else if (m_we)
-        waddr <= waddr + 1'b1;
-end
+// (m_addr is the counter itself). WPR a power of two (and more than one
+// word): the row's base is {row, 0}, so only the word index below it
+// counts (it wraps at the row's end: rows are always complete) and the row
+// part is just loaded.
+generate
+    if (WPR_P2 != 0 && WSH > 0 && WSH < MAW) begin : g_wa_split
+        reg [MAW-1:WSH] wrow;
+        reg [WSH-1:0]   wword;
+        always @(posedge clk) begin
+            if (row_start)
+                wrow <= wbase32[MAW-1:WSH];
+            if (m_we)
+                wword <= wword + 1'b1;
+            if (rst)
+                wword <= {WSH{1'b0}};
+        end
+        assign waddr = {wrow, wword};
+        wire unused_wb = &{1'b0, wbase32[WSH-1:0]};
+    end else begin : g_wa_count
+        reg [MAW-1:0] wcnt;
+        always @(posedge clk) begin
+            if (row_start)
+                wcnt <= wbase32[MAW-1:0];
+            else if (m_we)
+                wcnt <= wcnt + 1'b1;
+        end
+        assign waddr = wcnt;
+    end
+endgenerate
 
 assign m_addr = waddr;
 
@@ -496,12 +564,12 @@ assign m_sel = own;
 assign k_done = done && !own;
 assign v_done = done && own;
 
-// e <= 33 - KV_BITS < 32; the window's upper bits (and the clamped value's
-// sign copy) and the bits of x above KV_BITS are not needed; base addresses of a valid row fit MAW bits;
-// the buffer address sums have a spare top bit when KV_GROUP = 1; the
-// leading-one search's last step needs only the upper bit of its pair
-wire unused_ok = &{1'b0, e_full[5], r1_sh[TW+30:TW], r1_cl[TW-1], r1_x[31:KV_BITS], wbase32[31:MAW],
-                   wr_sum, rd_sum, lo_x1[0]};
+// the shifter's upper bits are zero (u' < 2^KV_BITS) and g's bit 0 is
+// dropped by the halving; base addresses of a valid row fit MAW bits; the
+// leading-one search's last step needs only the upper bit of its pair; y's
+// sign bit is always 0
+wire unused_ok = &{1'b0, r1_sh[31:KV_BITS], r1_g[0], wbase32[31:MAW],
+                   lo_x1[0], s_y[31]};
 
 endmodule
 

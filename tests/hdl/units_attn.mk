@@ -100,6 +100,13 @@ $(eval $(call lg_attn_cfg,g1ms,8 2 2 1 24 8 1 4 1 0 1))
 #         to 29, the widest left shift of p * vm (pre-shift 22)
 $(eval $(call lg_attn_cfg,b16ms,16 4 2 2 30 16 16 64 2 0 1))
 $(eval $(call lg_attn_cfg,b4ms,8 2 1 1 16 4 2 8 2 0 1))
+# The lean cache's address and exponent-bank branches (lg_kvcache_share):
+# p1ms above takes the power-of-two one with every exponent in bank 1 (a
+# group spans an even power of two of beats); these take the others:
+# x2ms:   single port, kv_group = beat 2: exponents in both banks
+# x6ms:   single port, beat = head (8 lanes): one beat a head row
+$(eval $(call lg_attn_cfg,x2ms,8 4 2 2 40 8 2 4 1 1 1))
+$(eval $(call lg_attn_cfg,x6ms,8 8 4 3 64 8 8 16 1 0 1))
 
 .PHONY: attn-benches
 
