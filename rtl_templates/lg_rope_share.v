@@ -8,9 +8,12 @@
 // Why: the iCE40 UP5K has 8 DSPs for the whole decoder; the streaming form
 // (lg_rope.v) spends 13 on one element per cycle, far more rate than the
 // mat-vec feeding it delivers. This form runs each pair through a sequence of
-// 16x16 unsigned products on one multiplier and one 36-bit accumulator:
-//   phase = pos * INC[j] mod 2^32   3 products (lo*lo, hi*lo, lo*hi)
+// 16x16 unsigned products on one multiplier and one 34-bit accumulator:
+//   P = pos * INC[j] mod 2^32       3 products (lo*lo, hi*lo, lo*hi)
+//   -P                              the same 3, negated (the quadrant fold of
+//                                   sin or cos: 2^30 - r, see ${SINCOS_MODULE})
 //   sin, cos                        2 products D * fr, table from ${SINCOS_MODULE}
+//                                   (two table reads each, T[i+1] then T[i])
 //   y[2j], y[2j+1]                  4 products each: |x| in 16-bit chunks times
 //                                   |c| or |s| (<= 65536), signs applied in the
 //                                   accumulator
@@ -27,16 +30,17 @@
 // INC image (INC_FILE): HEAD_SIZE / 2 words of 32 bits,
 // INC[j] = round(theta^(-2j/HEAD_SIZE) / (2 pi) * 2^32).
 //
-// Latency / throughput (no stalls): y[2j] is valid on m_* 12 cycles after the
-// handshake cycle of x[2j+1], y[2j+1] 16 cycles after it; s_ready is high
-// only while waiting for a pair's two elements, so a pair takes 17 cycles
-// (2 input handshakes + 15 sequence steps): 8.5 cycles per element.
+// Latency / throughput (no stalls): y[2j] is valid on m_* 18 cycles after the
+// handshake cycle of x[2j+1], y[2j+1] 22 cycles after it; s_ready is high
+// only while waiting for a pair's two elements, so a pair takes 23 cycles
+// (2 input handshakes + 21 sequence steps): 11.5 cycles per element.
 //
 // Handshakes: s_* and m_* are valid/ready streams (a transfer on a clock edge
 // with valid and ready high; valid stays high and data stable until ready).
 // s_pos is sampled with the first element of each vector; m_last marks the
 // last element of a vector. The sequence waits at the two output steps
-// while m_valid is high and m_ready low.
+// (rotation steps 3 and 7, whose sums go straight to m_data) while m_valid
+// is high and m_ready low.
 
 module ${MODULE} #(
     // Heads per vector (n_heads for q, n_kv_heads for k)
@@ -78,22 +82,34 @@ initial begin
 end
 
 // ---- sequence steps ---------------------------------------------------------
-// st[3] = 1: rotation step k = st[2:0] (k < 4: y[2j], k >= 4: y[2j+1]).
-localparam [3:0] S_IN  = 4'd0; // waiting for x[2j], x[2j+1]
-localparam [3:0] S_PH0 = 4'd1; // acc = pos_lo * inc_lo
-localparam [3:0] S_PH1 = 4'd2; // acc = (acc >> 16) + pos_hi * inc_lo
-localparam [3:0] S_PH2 = 4'd3; // acc += pos_lo * inc_hi: phase = {acc[15:0], ph_lo}
-//                     4'd4     SC0: table read of sin
-localparam [3:0] S_SC1 = 4'd5; // |sin| = interpolation; table read of cos
-localparam [3:0] S_SC2 = 4'd6; // |cos| = interpolation
-localparam [3:0] S_OUT = 4'd7; // y[2j+1] to the output register
-localparam [3:0] S_R4  = 4'd12; // y[2j] to the output register (and rotation step 4)
+// st[4] = 1: rotation step k = st[2:0] (k < 4: y[2j], k >= 4: y[2j+1]).
+// Phase steps: st[2] = 0, st[1:0] = 1..3; st[3] = 1 negates (-P).
+// Lookup A (sin or cos, the one with q[0] = 0) from P, B (the other) from -P.
+localparam [4:0] S_IN  = 5'd0;  // waiting for x[2j], x[2j+1]; acc = 0
+//                     5'd1      PH0: acc = pos_lo * inc_lo
+//                     5'd2      PH1: acc = (acc >> 16) + pos_hi * inc_lo
+//                     5'd3      PH2: acc += pos_lo * inc_hi: P = {acc[15:0], ph_lo}
+//                     5'd4      SA0: table read T[i+1] of A
+localparam [4:0] S_SA1 = 5'd5;  // table read T[i] of A; acc = 0; sw = P[30]
+localparam [4:0] S_SA2 = 5'd6;  // |A| = interpolation
+//                     5'd9-11   NP0-2: as PH0-2, products negated: -P
+//                     5'd12     SB0: table read T[i+1] of B
+//                     5'd13     SB1: table read T[i] of B
+localparam [4:0] S_SB2 = 5'd14; // |B| = interpolation; acc = 2^15
+localparam [4:0] S_SW  = 5'd15; // A = cos (sw): swap to |cos|, |sin|
+//                     5'd16-23  rotation steps; 19: y[2j] out, 23: y[2j+1] out
+localparam [4:0] S_R7  = 5'd23;
 
-reg [3:0] st;
+reg [4:0] st;
 
 wire out_free = !m_valid || m_ready;
 assign s_ready = st == S_IN;
 wire s_fire = s_valid && s_ready;
+
+wire       rot = st[4];
+wire [2:0] k = st[2:0];
+wire       out_step = rot && k[1:0] == 2'd3; // k = 3: y[2j], k = 7: y[2j+1]
+wire       step = st == S_IN ? s_fire && odd : out_step ? out_free : 1'b1;
 
 // ---- input side: pair assembly ---------------------------------------------
 reg           odd; // next element is x[2j+1]
@@ -124,25 +140,36 @@ end
 wire [31:0] s_dec = s_data + {32{s_data[31]}};
 wire [31:0] s_abs = s_dec ^ {32{s_data[31]}};
 
-reg [31:0]    xa0, xa1;  // |x[2j]|, |x[2j+1]|
-reg           sx0, sx1;  // their signs
+// The magnitudes as a ring of 16-bit chunks, xr0 the multiplier's operand:
+// a handshake shifts {xr1, xr3} into {xr0, xr2} and loads |x| into
+// {xr1, xr3}, so after x[2j], x[2j+1] the ring holds |x0|lo, |x1|lo, |x0|hi,
+// |x1|hi, the order of the rotation steps' chunks; each rotation step turns
+// the ring by one (twice round in the 8 steps). xs0 is the sign of xr0's
+// element, xs1 the other one's (they swap with every turn).
+reg [15:0]    xr0, xr1, xr2, xr3;
+reg           xs0, xs1;
 reg [31:0]    pos_r;     // position of the current vector
 reg [J_W-1:0] inc_a;     // INC ROM address (j of the pair)
 reg           last_r;    // the pair ends the vector
-always @(posedge clk)
+wire          turn = rot && step;
+always @(posedge clk) begin
+    if (s_fire || turn) begin
+        xr0 <= xr1;
+        xr1 <= s_fire ? s_abs[15:0] : xr2;
+        xr2 <= xr3;
+        xr3 <= s_fire ? s_abs[31:16] : xr0;
+        xs0 <= xs1;
+        xs1 <= s_fire ? s_data[31] : xs0;
+    end
     if (s_fire) begin
         if (odd) begin
-            xa1 <= s_abs;
-            sx1 <= s_data[31];
             inc_a <= j;
             last_r <= j_end && h_end;
-        end else begin
-            xa0 <= s_abs;
-            sx0 <= s_data[31];
-            if (j == {J_W{1'b0}} && h == {H_W{1'b0}})
-                pos_r <= s_pos;
+        end else if (j == {J_W{1'b0}} && h == {H_W{1'b0}}) begin
+            pos_r <= s_pos;
         end
     end
+end
 
 // INC[j], read through the registered address (see lg_sincos).
 reg [31:0] rom [0:HALF-1];
@@ -150,117 +177,121 @@ initial $readmemh(INC_FILE, rom);
 wire [31:0] inc = rom[inc_a];
 
 // ---- sine table stage ---------------------------------------------------------
-reg  [35:0] acc;   // the accumulator (signed during rotation steps)
+// Samples at every edge: st[3] is s_mirror (-P in SB0, SB1) and st[0] s_lo
+// (SA1, SB1), so SA0, SA1 read A's T[i+1], T[i] and SB0, SB1 B's; the
+// operands and m_v are those of A in SA2 and of B in SB2.
+// 34 bits: a rotation sum stays within +-(2^33 - 1) (|x| <= 2^31, |c|, |s|
+// <= 2^16: low chunks 2 * (2^16 - 1) * 2^16 + 2^15, then below 2^17 + 2 * 2^31);
+// the phase steps need only their low 16 bits exact (mod 2^32 after PH2).
+reg  [33:0] acc;   // the accumulator (signed during rotation steps)
 reg  [15:0] ph_lo; // phase[15:0], saved before the shift of step PH1
+wire [31:0] mul_p; // the shared product (below)
 
-wire [16:0] sc_t;
 wire [15:0] sc_d;
 wire [13:0] sc_fr;
 wire        sc_neg;
+wire        sc_end;
+wire [16:0] sc_v;
 
 ${SINCOS_MODULE} #(
     .LUT_FILE(SINE_FILE)
 ) sincos_i (
     .clk(clk),
     .s_phase({acc[15:0], ph_lo}),
-    .s_cos(st == S_SC1),
-    .m_t(sc_t),
+    .s_mirror(st[3]),
+    .s_lo(st[0]),
+    .s_prod(mul_p[29:13]),
     .m_d(sc_d),
     .m_fr(sc_fr),
-    .m_neg(sc_neg)
+    .m_neg(sc_neg),
+    .m_end(sc_end),
+    .m_v(sc_v)
 );
 
-reg [16:0] cs_s, cs_c; // |sin|, |cos| (<= 65536)
-reg        ss, sc;     // their signs
-
-// ---- the shared multiplier ------------------------------------------------------
-wire       rot = st[3];
-wire [2:0] k = st[2:0];
-wire       use_s = k[0] ^ k[2];                 // steps 1, 3, 4, 6 take sin
-wire [16:0] cs = use_s ? cs_s : cs_c;
-wire [31:0] xa = k[0] ? xa1 : xa0;              // odd steps take x[2j+1]
-wire [15:0] chunk = k[1] ? xa[31:16] : xa[15:0]; // steps 2, 3, 6, 7: high chunk
-
-reg [15:0] mul_a, mul_b;
-always @(*) begin
-    case (st)
-        S_PH0, S_PH2: mul_a = pos_r[15:0];
-        S_PH1:        mul_a = pos_r[31:16];
-        S_SC1, S_SC2: mul_a = sc_d;
-        default:      mul_a = chunk;
-    endcase
-    case (st)
-        S_PH0, S_PH1: mul_b = inc[15:0];
-        S_PH2:        mul_b = inc[31:16];
-        S_SC1, S_SC2: mul_b = {2'b00, sc_fr};
-        default:      mul_b = cs[15:0];
-    endcase
+// |sin| and |cos| (<= 65536) as a pair that swaps, ca the multiplier's
+// operand: SA2 loads |A|, SB2 shifts it to cb and loads |B|, SW swaps if A
+// is cos, so that ca = |cos|, cb = |sin|. The rotation steps take c, s, c,
+// s, s, c, s, c: a swap after every step but k = 3. cas, cbs are their
+// signs. At the table's end (sc_end) the value is T[256] = 65536 (a
+// synchronous set / reset of ca's flip-flops).
+reg [16:0] ca, cb;
+reg        cas, cbs;
+reg        sw;     // P[30]: A is cos
+wire       sc_load = st == S_SA2 || st == S_SB2;
+always @(posedge clk) begin
+    if (st == S_SA1)
+        sw <= acc[14];
+    if (sc_load || (st == S_SW && sw) || (turn && k[1:0] != 2'd3)) begin
+        if (sc_load && sc_end)
+            ca <= 17'h10000;
+        else
+            ca <= sc_load ? sc_v : cb;
+        cb <= ca;
+        cas <= sc_load ? sc_neg : cbs;
+        cbs <= cas;
+    end
 end
 
-wire [31:0] mul_p = mul_a * mul_b;
+// ---- the shared multiplier ------------------------------------------------------
+wire ph = !st[4] && !st[2] && st[1:0] != 2'd0; // PH0-2, NP0-2
+reg [15:0] mul_a, mul_b;
+always @(*) begin
+    if (rot)
+        mul_a = xr0;
+    else if (st[2])
+        mul_a = sc_d;          // SA2, SB2
+    else if (st[1:0] == 2'd2)
+        mul_a = pos_r[31:16];  // PH1, NP1
+    else
+        mul_a = pos_r[15:0];
+    if (rot)
+        mul_b = ca[15:0];
+    else if (st[2])
+        mul_b = {2'b00, sc_fr};
+    else if (st[1:0] == 2'd3)
+        mul_b = inc[31:16];    // PH2, NP2
+    else
+        mul_b = inc[15:0];
+end
 
-// |x| chunk * |c|: c = 65536 has cs[15:0] = 0, the product is chunk << 16.
-wire [31:0] term = rot && cs[16] ? {chunk, 16'd0} : mul_p;
+assign mul_p = mul_a * mul_b;
 
-// ---- interpolation: v = T + ((D * fr + 8192) >> 14) ------------------------------
-wire [16:0] sc_v = sc_t + {1'b0, mul_p[29:14]} + {16'd0, mul_p[13]};
+// |x| chunk * |c|: c = 65536 has ca[15:0] = 0, so the product is 0 and
+// chunk << 16 is ORed in.
+wire [31:0] term = {mul_p[31:16] | ({16{rot && ca[16]}} & xr0), mul_p[15:0]};
 
 // ---- accumulator ---------------------------------------------------------------------
 // Rotation step k: y[2j] = x0*c - x1*s (k 0-3), y[2j+1] = x0*s + x1*c (k 4-7).
-wire neg = rot && (((k[0] ? sx1 : sx0) ^ (use_s ? ss : sc)) ^ (k[0] && !k[2]));
+// The constants are preset (acc = 0 in IN and SA1, 2^15 from SB2 and from
+// the output step k = 3), so the adder takes acc or acc >> 16 only.
+wire neg = rot ? xs0 ^ cas ^ (k[0] && !k[2]) : st[3]; // NP0-2: -P
+wire shift = (ph || rot) && k[1:0] == 2'd2; // PH1, NP1; on to the high chunks
 
-reg [35:0] base;
-always @(*) begin
-    if (st == S_PH0)
-        base = 36'd0;
-    else if (rot && k[1:0] == 2'd0)
-        base = 36'd32768; // rounding constant, with the low chunks
-    else if (st == S_PH1 || (rot && k[1:0] == 2'd2))
-        base = {{16{acc[35]}}, acc[35:16]}; // on to the high chunks
-    else
-        base = acc;
-end
+wire [33:0] base = shift ? {{16{acc[33]}}, acc[33:16]} : acc;
+wire [33:0] acc_next = base + ({2'd0, term} ^ {34{neg}}) + {33'd0, neg};
 
-wire [35:0] acc_next = base + ({4'd0, term} ^ {36{neg}}) + {35'd0, neg};
-
-// ---- saturation of the finished sum (acc = floor((v + 2^15) / 2^16)) -----------------
-wire        sat_hi = !acc[35] && acc[34:31] != 4'd0;
-wire        sat_lo = acc[35] && (acc[34:31] != 4'hf || acc[30:0] == 31'd0);
-wire [31:0] y_sat = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : acc[31:0];
+// ---- saturation of the finished sum (acc_next = floor((v + 2^15) / 2^16)) -------------
+wire        sat_hi = !acc_next[33] && acc_next[32:31] != 2'd0;
+wire        sat_lo = acc_next[33] && (acc_next[32:31] != 2'b11 || acc_next[30:0] == 31'd0);
+wire [31:0] y_sat = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : acc_next[31:0];
 
 // ---- sequencer -------------------------------------------------------------------------
-wire step = st == S_IN ? s_fire && odd
-          : st == S_R4 || st == S_OUT ? out_free : 1'b1;
-
-// IN, PH0-2, SC0-2, rotation steps 8-15, OUT, IN.
-reg [3:0] st_next;
-always @(*)
-    case (st)
-        S_SC2:   st_next = 4'd8;
-        4'd15:   st_next = S_OUT;
-        S_OUT:   st_next = S_IN;
-        default: st_next = st + 4'd1;
-    endcase
-
+// IN, PH0-2, SA0-2, NP0-2, SB0-2, SW, rotation steps 16-23, IN.
 always @(posedge clk) begin
     if (step)
-        st <= st_next;
-    if (step && (st == S_PH0 || st == S_PH1 || st == S_PH2 || rot))
+        st <= st == S_SA2 ? 5'd9 : st == S_R7 ? S_IN : st + 5'd1;
+    if (st == S_IN || st == S_SA1)
+        acc <= 34'd0;
+    else if (st == S_SB2 || (out_step && step))
+        acc <= 34'd32768; // rounding constant, with the low chunks
+    else if (ph || (rot && step))
         acc <= acc_next;
-    if (st == S_PH1)
+    if (ph && k[1:0] == 2'd2)
         ph_lo <= acc[15:0];
-    if (st == S_SC1) begin
-        cs_s <= sc_v;
-        ss <= sc_neg;
-    end
-    if (st == S_SC2) begin
-        cs_c <= sc_v;
-        sc <= sc_neg;
-    end
-    if (step && (st == S_R4 || st == S_OUT)) begin
+    if (out_step && step) begin
         m_valid <= 1'b1;
         m_data <= y_sat;
-        m_last <= st == S_OUT && last_r;
+        m_last <= k[2] && last_r;
     end else if (m_ready) begin
         m_valid <= 1'b0;
     end
@@ -271,7 +302,7 @@ always @(posedge clk) begin
 end
 
 // D * fr < 2^30 (D_W + 14 bits <= 30): the top product bits are 0 while
-// interpolating; sc_v <= 65536 fits 17 bits.
+// interpolating.
 wire unused_ok = &{1'b0, mul_p[31:30]};
 
 endmodule

@@ -9,22 +9,25 @@
 // (lg_silu_gate.v) spends 9 on one element per cycle, far more rate than the
 // mat-vec feeding it delivers. This form runs each element through a
 // sequence of 16x16 unsigned products on one multiplier and one 33-bit
-// accumulator that only adds:
+// accumulator that only adds (products; the rounding constants are preset):
 //   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE}
 //   |silu|         |h1| in 16-bit chunks times sg (<= 65536)
 //   |y|            |silu| x |h3|: four chunk products
 // Signs are handled in sign-magnitude: for a product p = +-b (b >= 0),
 // round(p, 16) = +-floor((b + 2^15 - [p < 0]) / 2^16), so each magnitude
 // starts from the rounding constant 2^15 or 2^15 - 1, low chunks first, and
-// the accumulator shifts right by 16 between chunk weights.
+// the accumulator shifts right by 16 (arithmetically) between chunk weights.
+// |y| - n comes out instead of |y| (n = [y < 0]: the constant of the last
+// magnitude is 2^15 - n - n * 2^16, two's complement), so -|y| = ~(|y| - 1)
+// is a plain inversion: no output adder.
 //
 // C twin: lg_ref_silu_gate (src/ref_silu.c), bit-exact:
 //   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
 // (round half up: floor(v / 2^16) + bit 15 of v; sat32 symmetric).
 //
 // Latency / throughput (no stalls): a pair accepted at a clock edge -> its
-// result on m_* after the 9th following edge; the inputs are ready only while
-// the unit is idle, so one element per 9 cycles.
+// result on m_* after the 10th following edge; the inputs are ready only while
+// the unit is idle, so one element per 10 cycles.
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
@@ -57,14 +60,15 @@ module ${MODULE} #(
 
 // ---- sequence steps ---------------------------------------------------------
 localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
-localparam [3:0] S_SG  = 4'd1; // sg = sigmoid(h1) (interpolation product)
-localparam [3:0] S_U0  = 4'd2; // acc = 2^15 - n1 + |h1|lo * sg
-localparam [3:0] S_U1  = 4'd3; // acc = (acc >> 16) + |h1|hi * sg = |silu|; a1 = |silu|
-localparam [3:0] S_Y0  = 4'd4; // acc = 2^15 - n + |silu|lo * |h3|lo
-localparam [3:0] S_Y1  = 4'd5; // acc = (acc >> 16) + |silu|lo * |h3|hi
-localparam [3:0] S_Y2  = 4'd6; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd7; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0]
-localparam [3:0] S_OUT = 4'd8; // |y| = {acc, y_lo}: saturate, sign, output
+//                     4'd1     SG0: the table stage reads T[i]
+localparam [3:0] S_SG  = 4'd2; // sg = sigmoid(h1) (interpolation product)
+localparam [3:0] S_U0  = 4'd3; // acc = 2^15 - n1 + |h1|lo * sg
+localparam [3:0] S_U1  = 4'd4; // acc = (acc >> 16) + |h1|hi * sg = |silu|; a1 = |silu|
+localparam [3:0] S_Y0  = 4'd5; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
+localparam [3:0] S_Y1  = 4'd6; // acc = (acc >> 16) + |silu|lo * |h3|hi
+localparam [3:0] S_Y2  = 4'd7; // acc += |silu|hi * |h3|lo
+localparam [3:0] S_Y3  = 4'd8; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0]
+localparam [3:0] S_OUT = 4'd9; // |y| - n = {acc, y_lo}: saturate, sign, output
 
 reg [3:0] st;
 
@@ -100,12 +104,13 @@ always @(posedge clk) begin
 end
 
 // ---- sigmoid table stage --------------------------------------------------------
-// It samples h1 at every edge (ce is not read); step S_SG, the cycle after the
-// handshake edge, is the one that uses its outputs: the accepted h1's operands.
+// It samples h1 at the handshake edge (ce) and reads T[i], T[i+1] on the next
+// two edges; step S_SG, two cycles after the handshake, uses its outputs.
 wire [16:0] sg_t;
 wire [15:0] sg_d;
 wire [10:0] sg_fr;
 wire        sg_neg;
+wire        sg_sat;
 
 ${SIGMOID_MODULE} #(
     .LUT_FILE(SIGMOID_FILE)
@@ -117,7 +122,8 @@ ${SIGMOID_MODULE} #(
     .m_t(sg_t),
     .m_d(sg_d),
     .m_fr(sg_fr),
-    .m_neg(sg_neg)
+    .m_neg(sg_neg),
+    .m_sat(sg_sat)
 );
 
 // ---- the shared multiplier ------------------------------------------------------
@@ -144,46 +150,64 @@ wire [31:0] mul_p = mul_a * mul_b;
 wire [16:0] sg_v = sg_t + {1'b0, mul_p[26:11]} + {16'd0, mul_p[10]};
 // 65536 - v = ~(v - 1) on 16 bits for 0 < v <= 65536 (v >= T[0] = 32768):
 // one LUT and one carry per bit.
+// |h1| >= 16 (sg_sat): sg = 65536 or, reflected, 0 (a synchronous reset of
+// bits 15:0).
 wire [15:0] sg_dec = sg_v[15:0] + {16{sg_neg}};
 always @(posedge clk)
-    if (st == S_SG)
-        sg <= {sg_v[16] && !sg_neg, sg_dec ^ {16{sg_neg}}};
+    if (st == S_SG) begin
+        if (sg_sat)
+            sg <= {!sg_neg, 16'd0};
+        else
+            sg <= {sg_v[16] && !sg_neg, sg_dec ^ {16{sg_neg}}};
+    end
 
-// |h1| chunk * sg: sg = 65536 has sg[15:0] = 0, the product is chunk << 16.
-wire [31:0] term = (st == S_U0 || st == S_U1) && sg[16] ? {mul_a, 16'd0} : mul_p;
+// |h1| chunk * sg: sg = 65536 has sg[15:0] = 0, so the product is 0 and
+// chunk << 16 is ORed in.
+wire [31:0] term = {mul_p[31:16] | ({16{(st == S_U0 || st == S_U1) && sg[16]}} & mul_a),
+                    mul_p[15:0]};
 
-// ---- accumulator (magnitudes only) ----------------------------------------------------
+// ---- accumulator (magnitudes; |y| - n >= -1 in the Y steps) ---------------------------
+// In the Y steps acc is a two's complement value (33 bits hold it: the sums
+// stay below 2^32 - 1 as |silu|, |h3| <= 2^31).
+// The rounding constants are 2^15 - 1 plus the carry in (!n1 in U0, !n in Y0):
+// 2^15 - 1 is preset in step SG (no input multiplexer), the Y0 constant is
+// 2^15 - 1 - n * 2^16.
 reg [32:0] base;
 always @(*)
     case (st)
-        S_U0:               base = {17'd0, 1'b0, 15'h7fff} + {32'd0, !n1}; // 2^15 - n1
-        S_Y0:               base = {17'd0, 1'b0, 15'h7fff} + {32'd0, !n};  // 2^15 - n
-        S_Y2:               base = acc;
-        default:            base = {16'd0, acc[32:16]}; // U1, Y1, Y3: next chunk weight
+        S_Y0:               base = {{17{n}}, 1'b0, 15'h7fff};
+        S_U0, S_Y2:         base = acc;
+        default:            base = {{16{acc[32]}}, acc[32:16]}; // U1, Y1, Y3: next weight
     endcase
+wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
 
-assign acc_next = base + {1'b0, term};
+assign acc_next = base + {1'b0, term} + {32'd0, cin};
 
-reg [15:0] y_lo; // |y|[15:0], saved before the last shift
+reg [15:0] y_lo; // (|y| - n)[15:0], saved before the last shift
 always @(posedge clk) begin
-    if (st == S_U0 || st == S_U1 || st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3)
+    if (st == S_SG)
+        acc <= {18'd0, 15'h7fff};
+    else if (st == S_U0 || st == S_U1 || st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3)
         acc <= acc_next;
     if (st == S_Y3)
         y_lo <= acc[15:0];
 end
 
-// ---- output: |y| = {acc, y_lo} (acc = |y| >> 16), sat32, sign ------------------------
-// -r = ~(r - 1) as above, and the saturated value chosen after the sign:
-// one LUT and one carry per bit.
-wire        y_sat = |acc[32:15]; // |y| >= 2^31
-wire [31:0] y_dec = {acc[15:0], y_lo} + {32{n}};
-wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff) : y_dec ^ {32{n}};
+// ---- output: w = |y| - n = {acc, y_lo} (acc = w >> 16), sat32, sign ----------------------
+// y = w ^ n (-|y| = ~(|y| - 1)): one LUT per bit with the saturation. |y| >=
+// 2^31 saturates: w >= 2^31, or w = 2^31 - 1 with n, where w ^ n is
+// -2^31 and only bit 0 differs from the saturated -(2^31 - 1).
+wire [31:0] w = {acc[15:0], y_lo};
+wire        y_sat = !acc[32] && |acc[31:15];              // w >= 2^31
+wire        y_min = acc[32:15] == 18'd0 && &w[30:0] && n; // w = 2^31 - 1, y < 0
+wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff)
+                      : {w[31:1] ^ {31{n}}, (w[0] ^ n) | y_min};
 
 // ---- sequencer -------------------------------------------------------------------------
 always @(posedge clk) begin
     if (idle) begin
         if (fire)
-            st <= S_SG;
+            st <= 4'd1;
     end else if (st == S_OUT) begin
         if (out_free)
             st <= S_IN;
@@ -203,7 +227,7 @@ always @(posedge clk) begin
 end
 
 // D * fr < 2^27 (D_W + 11 bits <= 27): the top product bits are 0 while
-// interpolating; |silu| <= 2^31 leaves acc[32] 0 in step Y0.
+// interpolating.
 wire unused_ok = &{1'b0, mul_p[31:27]};
 
 endmodule

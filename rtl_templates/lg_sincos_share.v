@@ -7,86 +7,110 @@
 //
 // Why: with mul_share the RoPE unit computes sin and cos one after the other
 // on its single shared 16x16 multiplier. This module keeps what needs the
-// table: the quadrant fold of the phase, one synchronous ROM read, and the
-// interpolation operands; the caller forms
-//   v = m_t + ((m_d * m_fr + 8192) >> 14),   result = m_neg ? -v : v.
-// One single-port ROM (iCE40: 2 SB_RAM40_4K) instead of two read ports.
+// table: the table reads, the step D and the interpolation sum; the caller
+// forms the product D * fr on its multiplier:
+//   m_d, m_fr          -> the caller's product p = m_d * m_fr
+//   s_prod = p[29:13]  -> m_v = T + ((p + 8192) >> 14)   (combinational)
+//   result = m_end ? T_END : m_neg ? -m_v : m_v.
+// The packed {T, D} image (LUT_FILE, 256 x 25 bits) takes 2 EBR; this stage
+// stores the T column alone (T[i] - T_MIN, 16 bits, baked in at generation
+// time): 256 x 16 bits, one EBR. T[i+1] and T[i] are read on two consecutive
+// cycles and D is formed by subtraction.
 //
-// C twin: lg_ref_sincos (src/ref_lut.c), bit-exact. For p = phase (s_cos = 0)
-// or p = phase + 2^30 (s_cos = 1, cos(a) = sin(a + pi/2)):
+// C twin: lg_ref_sincos (src/ref_lut.c), bit-exact. For p = phase (sin) or
+// p = phase + 2^30 (cos, cos(a) = sin(a + pi/2)):
 //   q = p[31:30], r = p[29:0]; r' = q[0] ? 2^30 - r : r   (r' in [0, 2^30])
-//   r' = 2^30 -> v = T[256] (here m_t = T_END, m_d = 0)
+//   r' = 2^30 -> v = T[256] = T_END
 //   otherwise v = T[r'>>22] + ((D[r'>>22] * r'[21:8] + 8192) >> 14)
 //   result = q[1] ? -v : v
-// LUT image (LUT_FILE): 256 words {T[i] - T_MIN (T_W bits), D[i] =
-// T[i+1] - T[i] (D_W bits)}; T[256] is the constant T_END.
+// No fold here: of sin and cos, the one with q[0] = 0 (sin if P[30] = 0,
+// else cos; P = phase) is looked up with s_mirror = 0 and s_phase = P, so
+// r' = P[29:0] and q[1] = P[31] ^ P[30]; the other one (q[0] = 1, q[1] =
+// P[31]) with s_mirror = 1 and s_phase = -P mod 2^32 (the caller computes
+// both), so r' = s_phase[29:0] but for r = 0 (r' = 2^30: m_end), and P[31]
+// is read back from -P: P[31:30] = ~s_phase[31:30] + [s_phase[29:0] = 0].
+// D is formed modulo 2^D_W from the low D_W bits of both ends, exact since
+// 0 <= D < 2^D_W; for i = 255 the address i + 1 wraps to 0 and T[0] - T_MIN
+// stands for T[256] - T_MIN: equal mod 2^D_W (checked by the emitter,
+// lg_emit_sincos, with every other step of the image, and T_END = 65536).
 //
-// Latency: 1 cycle (s_phase/s_cos sampled at every clock edge -> m_* valid
-// after that edge); one lookup per cycle. No valid flags: the caller's
+// Timing: s_phase, s_mirror and s_lo are sampled at every clock edge. The
+// caller holds s_phase and s_mirror for two edges, the first with s_lo = 0
+// (reads T[i+1]), the second with s_lo = 1 (reads T[i]); after the second
+// edge m_d, m_fr, m_neg, m_end (and m_v from s_prod) belong to that phase,
+// until the next edge. Two cycles per lookup. No valid flags: the caller's
 // sequencer knows when it asked.
 
 module ${MODULE} #(
-    // $readmemh image of the quarter-wave table (256 words, see above)
+    // the packed image of lg_sincos (not read: the T column is baked in)
+    /* verilator lint_off UNUSEDPARAM */
     parameter LUT_FILE = "${LUT_FILE}"
+    /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire        clk,
 
-    // ---- input: phase (unsigned, 2^32 = 2 pi) and sin (0) / cos (1) -----
+    // ---- input: P or -P (unsigned, 2^32 = 2 pi), which one, the read -----
     input  wire [31:0] s_phase,
-    input  wire        s_cos,
+    input  wire        s_mirror, // 0: s_phase = P, 1: s_phase = -P (see above)
+    input  wire        s_lo,     // 0: read T[i+1]; 1: read T[i] (then m_* valid)
 
-    // ---- output: interpolation operands of the folded phase -------------
-    output wire [16:0] m_t,   // T[i] (T_END at r' = 2^30)
-    output wire [15:0] m_d,   // T[i+1] - T[i] (0 at r' = 2^30)
-    output reg  [13:0] m_fr,  // r'[21:8]
-    output reg         m_neg  // the half turn: negate the interpolated value
+    // ---- the caller's product D * fr, bits 29:13 -------------------------
+    input  wire [16:0] s_prod,
+
+    // ---- output: interpolation operands and the interpolated value -------
+    output wire [15:0] m_d,   // T[i+1] - T[i]
+    output reg  [13:0] m_fr,  // r'[21:8] (0 at r' = 2^30)
+    output reg         m_neg, // the half turn: negate the interpolated value
+    output reg         m_end, // r' = 2^30: the value is T_END (m_v is not)
+    output wire [16:0] m_v    // T[i] + ((D * fr + 8192) >> 14)
 );
 
-// Image layout (from the table, at generation time): offset width, difference
-// width, the offset T_MIN = min T[i], and T[256] (not in the ROM).
-localparam integer T_W = ${T_W};
+// Image layout (from the table, at generation time): difference width and
+// the offset T_MIN = min T[i]. T[256] = T_END = 65536 (not in the ROM) is
+// the caller's constant.
 localparam integer D_W = ${D_W};
-localparam integer W = T_W + D_W;
 localparam [16:0] T_MIN = ${T_MIN};
-localparam [16:0] T_END = ${T_END};
 
 initial begin
-    if (T_W > 16 || D_W > 16) begin
-        $error("%m: T_W and D_W must be at most 16");
+    if (D_W < 1 || D_W > 16) begin
+        $error("%m: D_W must be 1..16");
         $finish;
     end
 end
 
-// ---- fold (combinational): adding 2^30 for cos touches only p[31:30] -------
-// 2^30 - r = ~(r - 1) on 30 bits, so r' = (r - q[0]) ^ q[0] (one LUT and one
-// carry per bit); the borrow out (r = 0 with q[0]) is r' = 2^30.
-wire [1:0]  q = s_phase[31:30] + {1'b0, s_cos};
-wire [30:0] r_dec = {1'b0, s_phase[29:0]} + {1'b0, {30{q[0]}}};
-wire [30:0] r = {q[0] && !r_dec[30], r_dec[29:0] ^ {30{q[0]}}};
+// ---- the T column: T[i] - T_MIN ------------------------------------------------
+reg [15:0] rom [0:255];
+initial begin
+${T_INIT}end
 
-// ---- ROM read through a registered address ---------------------------------
+// r = 0: with s_mirror, r' = 2^30 (and P[31:30] = -s_phase[31:30]).
+wire z = s_phase[29:0] == 30'd0;
+
+// ---- ROM reads through a registered address ---------------------------------
 // (a block RAM read port; registering the data instead leaves a dangling
 // flip-flop input per constant bit column in Yosys 0.23, failing check)
-reg [W-1:0] rom [0:255];
-initial $readmemh(LUT_FILE, rom);
-
-reg [7:0] addr;
-reg       at_end; // r' = 2^30: the value is T_END
+// Address i + 1 (mod 256) with s_lo = 0, i with s_lo = 1.
+reg [7:0]     addr;
+reg [D_W-1:0] t_hi;   // T[i+1] - T_MIN, low D_W bits (read the cycle before)
 always @(posedge clk) begin
-    addr <= r[29:22];
-    at_end <= r[30];
-    m_fr <= r[21:8];
-    m_neg <= q[1];
+    addr <= s_phase[29:22] + {7'd0, !s_lo};
+    m_end <= s_mirror && z;
+    m_fr <= s_phase[21:8];
+    m_neg <= s_mirror ? !s_phase[31] ^ (!s_phase[30] && z) : s_phase[31] ^ s_phase[30];
 end
 
-wire [W-1:0] word = rom[addr];
+wire [15:0] word = rom[addr];
+always @(posedge clk)
+    t_hi <= word[D_W-1:0];
 
-assign m_t = at_end ? T_END : T_MIN + {{(17 - T_W){1'b0}}, word[W-1:D_W]};
-wire [16:0] d_ext = {{(17 - D_W){1'b0}}, word[D_W-1:0]};
-assign m_d = at_end ? 16'd0 : d_ext[15:0];
+wire [D_W-1:0] d = t_hi - word[D_W-1:0]; // D[i] (mod 2^D_W: exact)
+wire [16:0] d_ext = {{(17 - D_W){1'b0}}, d};
+assign m_d = d_ext[15:0];
 
-// r'[7:0] is below the 14 interpolation bits; d_ext[16] is 0 (D_W <= 16).
-wire unused_ok = &{1'b0, r[7:0], d_ext[16]};
+assign m_v = T_MIN + {1'b0, word} + {1'b0, s_prod[16:1]} + {16'd0, s_prod[0]};
+
+// d_ext[16] is 0 (D_W <= 16).
+wire unused_ok = &{1'b0, d_ext[16]};
 
 endmodule
 

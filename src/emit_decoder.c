@@ -224,19 +224,22 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // of the weight stream (one bubble per beat, the source's latency)
     int64_t emb = cfg->hw.embed_stream ? d + bd + LG_WMEM_LATENCY + 6 : d + ng + 5;
     // Wq, Wk, Wv chained (one cycle between the runs), then the drain; the
-    // lean RoPE (17 cycles a pair) paces Wq and Wk when rows come faster
+    // lean RoPE (LG_ROPE_SHARE_PAIR cycles a pair) paces Wq and Wk when rows
+    // come faster
     int64_t qkv = (d + 2 * kvd) * bd + 4 + lat + 2;
-    if (ms && 2 * bd < 17)
-        qkv += (d + kvd) * (17 - 2 * bd) / 2;
+    if (ms && 2 * bd < LG_ROPE_SHARE_PAIR)
+        qkv += (d + kvd) * (LG_ROPE_SHARE_PAIR - 2 * bd) / 2;
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
     // Wk / Wv, the rest follows the V row write, then the packer and the
     // quantizer's output pass
     int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1;
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
-    // (the lean SiLU: 9 cycles an element, 3 more of latency)
+    // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
+    // against the default's one and 6)
     int64_t w13 = 2 * hd * bd + lat + nch_h + 14;
     if (ms)
-        w13 += 3 + (bd < 9 ? hd * (9 - bd) : 0);
+        w13 += LG_SILU_SHARE_ELEM - 6 +
+               (bd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - bd) : 0);
     int64_t layer = 2 * norm + qkv + att + (d * bd + run) + w13 + (d * bh + run);
     return emb + L * layer + norm + v * bd + lat + 2 + 2;
 }

@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 // ---- packing -----------------------------------------------------------------
 
@@ -148,6 +149,22 @@ int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, con
                             "3 cycles, one result per cycle (ce = 0 stalls)", 0, err);
 }
 
+// A T column as built-in ROM contents: "    ARR[i] = 16'hXXXX;" for
+// v[i] - off, i = 0..n-1 (the caller checked that each fits 16 bits).
+// malloc'd (the caller frees it), NULL when out of memory.
+static char *t_column_text(const uint32_t *v, int n, uint32_t off, const char *arr)
+{
+    size_t cap = (size_t)n * (strlen(arr) + 24) + 1, len = 0;
+    char *text = malloc(cap);
+    if (!text)
+        return NULL;
+    text[0] = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "    %s[%d] = 16'h%04x;\n", arr, i,
+                                v[i] - off);
+    return text;
+}
+
 char *lg_exp2_t_column(const lg_luts *t, const char *arr, const char *who, lg_err *err)
 {
     int64_t words[LG_EXP2_N];
@@ -164,23 +181,17 @@ char *lg_exp2_t_column(const lg_luts *t, const char *arr, const char *who, lg_er
                 who, LG_EXP2_N, e[0], LG_EXP2_N, e[LG_EXP2_N], l.d_w);
         return NULL;
     }
-    size_t cap = (size_t)LG_EXP2_N * 40 + 1, len = 0;
-    char *init = malloc(cap);
-    if (!init) {
+    char *init = t_column_text(e, LG_EXP2_N, 1u << 16, arr);
+    if (!init)
         lg_fail(err, "out of memory");
-        return NULL;
-    }
-    for (int i = 0; i < LG_EXP2_N; i++)
-        len += (size_t)snprintf(init + len, cap - len, "    %s[%d] = 16'h%04x;\n", arr, i,
-                                e[i] - (1u << 16));
     return init;
 }
 
 // mul_share (rtl_templates/lg_sigmoid_share.v): the T column alone, T[i] -
-// 32768 (16 bits, 0 .. 2^15), baked into the module as an even and an odd bank of 256
-// entries (one EBR each, both read in the same cycle: T[i] and T[i+1]); the
-// steps are formed modulo 2^D_W, which the layout checked here makes exact,
-// T[512] included (read as T[0]: 2^15 = 0 mod 2^D_W).
+// 32768 (16 bits, 0 .. 2^15), baked into the module as one 512-entry ROM (two
+// EBR, read on two cycles: T[i], then T[i+1]); the steps are formed modulo
+// 2^D_W, which the layout checked here makes exact, T[512] included (read as
+// T[0]: 2^15 = 0 mod 2^D_W).
 static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                               const lg_luts *t, lg_err *err)
 {
@@ -195,14 +206,9 @@ static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *
                             "T[512] %u, step bits %d)",
                        module, s[0], s[LG_SIG_N], l.d_w);
     // lg_lut_pack checked monotony, so T[0] <= T[i] <= T[512] for every i.
-    size_t cap = (size_t)(LG_SIG_N / 2) * 48 + 1, len = 0;
-    char *init = malloc(cap);
+    char *init = t_column_text(s, LG_SIG_N, 1u << 15, "rom");
     if (!init)
         return lg_fail(err, "out of memory");
-    for (int j = 0; j < LG_SIG_N / 2; j++)
-        len += (size_t)snprintf(init + len, cap - len,
-                                "    erom[%d] = 16'h%04x; orom[%d] = 16'h%04x;\n", j,
-                                s[2 * j] - (1u << 15), j, s[2 * j + 1] - (1u << 15));
     char dw[16];
     snprintf(dw, sizeof dw, "%d", l.d_w);
     lg_subst vars[] = {
@@ -212,9 +218,8 @@ static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *
         {"T_INIT", init},
     };
     int rc = lg_emit_module(ctx, module, "lg_sigmoid_share", vars, 4,
-                            "1 cycle, one table lookup (interpolation operands) per cycle "
-                            "(no hold: ce not read); T column baked in, even/odd banks (2 "
-                            "EBR)",
+                            "2 cycles per table lookup (ce samples; T[i], then T[i+1]); "
+                            "T column baked in (512 x 16, 2 EBR)",
                             err);
     free(init);
     return rc;
@@ -230,14 +235,54 @@ int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                             err);
 }
 
+// mul_share (rtl_templates/lg_sincos_share.v): the T column alone, T[i] -
+// T_MIN (16 bits), baked into the module (256 x 16: one EBR). The stage reads
+// T[i+1] and T[i] on two cycles and forms D modulo 2^D_W; checked here: every
+// entry fits 16 bits and the D the RTL forms equals the image's D for every
+// i, i = 255 included (its address i + 1 wraps to 0: T[0] stands for T[256]),
+// and T[256] = 65536 (the RoPE's constant for the table's end).
+static int emit_sincos_share(lg_emit_ctx *ctx, const char *module, const char *lut_file,
+                             const lg_luts *t, lg_err *err)
+{
+    int64_t words[LG_SIN_N];
+    lg_lut_layout l;
+    const uint32_t *s = t->sine;
+    if (lg_lut_pack(words, &l, s, LG_SIN_N, "sine", err))
+        return lg_fail_ctx(err, "%s", module);
+    if (LG_SIN_N != 256 || s[LG_SIN_N] != (1u << 16))
+        return lg_fail(err, "%s: sine table not in the baked layout (256 entries, T[256] = "
+                            "65536; T[256] %u)", module, s[LG_SIN_N]);
+    uint32_t mask = (1u << l.d_w) - 1u; // d_w <= 16 (lg_lut_pack)
+    for (int i = 0; i < LG_SIN_N; i++) {
+        uint32_t lo = s[i] - l.t_min, hi = s[(i + 1) % LG_SIN_N] - l.t_min;
+        if (lo >= (1u << 16) || ((hi - lo) & mask) != (uint32_t)(words[i] & mask))
+            return lg_fail(err, "%s: sine table entry %d (T %u, step %u) does not fit the "
+                                "T column layout (16 bits, steps mod 2^%d)",
+                           module, i, s[i], s[i + 1] - s[i], l.d_w);
+    }
+    char *init = t_column_text(s, LG_SIN_N, l.t_min, "rom");
+    if (!init)
+        return lg_fail(err, "out of memory");
+    char dw[16], tmin[32];
+    snprintf(dw, sizeof dw, "%d", l.d_w);
+    snprintf(tmin, sizeof tmin, "17'd%u", l.t_min);
+    lg_subst vars[] = {
+        {"MODULE", module}, {"LUT_FILE", lut_file}, {"D_W", dw},
+        {"T_MIN", tmin},    {"T_INIT", init},
+    };
+    int rc = lg_emit_module(ctx, module, "lg_sincos_share", vars, 5,
+                            "2 cycles per table lookup (T[i+1], then T[i]; the phase or "
+                            "its negation, no fold); T column baked in (1 EBR)",
+                            err);
+    free(init);
+    return rc;
+}
+
 int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                    const lg_luts *t, int32_t mul_share, lg_err *err)
 {
     if (mul_share)
-        return emit_interp_unit(ctx, "lg_sincos_share", module, lut_file, t->sine, LG_SIN_N,
-                                "sine",
-                                "1 cycle, one table lookup (sin or cos operands) per cycle", 1,
-                                err);
+        return emit_sincos_share(ctx, module, lut_file, t, err);
     return emit_interp_unit(ctx, "lg_sincos", module, lut_file, t->sine, LG_SIN_N, "sine",
                             "3 cycles, one sin/cos pair per cycle (ce = 0 stalls)", 1, err);
 }

@@ -14,21 +14,27 @@
  * stalls a result is valid on the outputs L cycles after the cycle its input
  * was sampled or handshaken in):
  *   exp2, sigmoid, sincos   3 cycles, one result per cycle
- *   sigmoid, sincos with    1 cycle table stage (interpolation operands for the
- *     mul_share             caller's shared multiplier), one lookup per cycle
+ *   sigmoid, sincos with    table stages (two reads on consecutive cycles give
+ *     mul_share             the interpolation operands for the caller's shared
+ *                           multiplier; the callers' rates below)
  *   rsqrt                   6 cycles, one result per cycle
  *   rmsnorm                 3 * dim + 16 cycles per vector (first input to done);
- *                           lean form (mul_share): 15 * dim + max(S_W, 34) + 51
+ *                           lean form (mul_share): 26 * dim + 3 * max(S_W, 34) - 21
  *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
  *                           after 8; one element per cycle
- *   rope, mul_share         x[2j+1] handshake -> y[2j] after 12 cycles, y[2j+1]
- *                           after 16; one pair per 17 cycles
+ *   rope, mul_share         x[2j+1] handshake -> y[2j] after 18 cycles, y[2j+1]
+ *                           after 22; one pair per LG_ROPE_SHARE_PAIR (23) cycles
  *   silu_gate               6 cycles, one element per cycle
- *   silu_gate, mul_share    9 cycles, one element per 9 cycles
+ *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (10) cycles, one element per 10
  *   residual                1 cycle, one element per cycle
  */
 #ifndef LLAMAGEN_EMIT_UNITS2_H
 #define LLAMAGEN_EMIT_UNITS2_H
+
+// Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
+// state and their benches check; the decoder's cycle model uses them.
+#define LG_ROPE_SHARE_PAIR 23 // cycles per rotated pair
+#define LG_SILU_SHARE_ELEM 10 // cycles per element, and handshake to output
 
 #include "llamagen/emit.h"
 #include "llamagen/ref.h"
@@ -67,13 +73,16 @@ int lg_emit_lut_images(lg_emit_ctx *ctx, const lg_luts *t, lg_err *err);
 int lg_emit_exp2(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
                  lg_err *err);
 // mul_share 1: the table stage of the multiplier-sharing SiLU gate instead
-// (rtl_templates/lg_sigmoid_share.v: one ROM read, 1 cycle, the caller
-// interpolates on its shared multiplier; other ports).
+// (rtl_templates/lg_sigmoid_share.v: the T column alone, baked in, 512 x 16
+// bits, read for T[i] and T[i+1] on two cycles; the caller interpolates on
+// its shared multiplier; other ports).
 int lg_emit_sigmoid(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                     const lg_luts *t, int32_t mul_share, lg_err *err);
 // mul_share 1: the table stage of the multiplier-sharing RoPE instead
-// (rtl_templates/lg_sincos_share.v: fold + one ROM read, 1 cycle, the caller
-// interpolates on its shared multiplier; other ports).
+// (rtl_templates/lg_sincos_share.v: the T column alone, baked in, 256 x 16
+// bits in one EBR, T[i+1] and T[i] read on two cycles and D formed by
+// subtraction; no quadrant fold: the caller looks sin and cos up from P and
+// -P and interpolates on its shared multiplier; other ports).
 int lg_emit_sincos(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                    const lg_luts *t, int32_t mul_share, lg_err *err);
 int lg_emit_rsqrt(lg_emit_ctx *ctx, const char *module, const char *lut_file, const lg_luts *t,
@@ -99,7 +108,7 @@ typedef struct lg_rmsnorm_unit {
     const uint64_t *eps_tab;  // (LG_A16_SHIFT_MAX + 1) round(eps * dim * 2^(32 - 2s))
     int32_t mul_share;        // 1: lean form (lg_rmsnorm_share.v): one 16x16 multiplier,
                               // rsqrt inline, one memory (gain_file holds the gains and
-                              // seeds), 15 * dim + max(S_W, 34) + 51 cycles per vector
+                              // seeds), 26 * dim + 3 * max(S_W, 34) - 21 cycles per vector
 } lg_rmsnorm_unit;
 
 // Width of the sum of squares register: bits of dim * 32767^2 + max eps,
@@ -107,7 +116,7 @@ typedef struct lg_rmsnorm_unit {
 int lg_rmsnorm_sum_width(int32_t dim, const uint64_t *eps_tab);
 
 // Cycles per vector at full rate, first input handshake to done (exact):
-// dim + 2 * ceil(dim / vl) + 16, or with mul_share 15 * dim + max(S_W, 34) + 51
+// dim + 2 * ceil(dim / vl) + 16, or with mul_share 26 * dim + 3 * max(S_W, 34) - 21
 // for any vl (S_W = lg_rmsnorm_sum_width).
 int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl);
 
@@ -123,7 +132,7 @@ typedef struct lg_rope_unit {
     int32_t n_heads;           // default N_HEADS parameter
     int32_t head_size;         // even
     const uint32_t *inc;       // (head_size / 2) phase increments, turns * 2^32
-    int32_t mul_share;         // 1: one 16x16 multiplier, 17 cycles per pair
+    int32_t mul_share;         // 1: one 16x16 multiplier, 23 cycles per pair
                                // (lg_rope_share.v; sincos_module emitted with
                                // mul_share 1 too)
 } lg_rope_unit;
@@ -132,7 +141,7 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err);
 
 // ---- SiLU gate and residual (src/emit_silu.c) -------------------------------------
 
-// mul_share 1: one 16x16 multiplier, one element per 9 cycles
+// mul_share 1: one 16x16 multiplier, one element per 10 cycles
 // (rtl_templates/lg_silu_gate_share.v; sigmoid_module emitted with mul_share 1).
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err);

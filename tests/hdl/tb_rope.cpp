@@ -10,8 +10,8 @@
 // +-(2^31 - 1) (saturation). The first two vectors of each instance run at
 // full rate and every element must come out exactly at the promised latency
 // (element 2j 7 cycles after the handshake of element 2j+1, element 2j+1
-// one cycle later; mul_share: 12 and 16 cycles, which with s_ready also
-// checks the 17-cycle pair period); the rest randomize s_valid gaps and
+// one cycle later; mul_share: 18 and 22 cycles, which with s_ready also
+// checks the 23-cycle pair period); the rest randomize s_valid gaps and
 // m_ready backpressure.
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_rope_top (verilated with --prefix Vdut)
@@ -110,11 +110,14 @@ struct RopeBench {
 
     void setup()
     {
-        const uint32_t fixed_pos[] = {0, 1, 511, 0x80000000u, 0xffffffffu, 2, 4095};
+        // 2^30 and 3 * 2^30: phases on a quadrant boundary (r = 0) for odd INC[j]
+        const uint32_t fixed_pos[] = {0, 1, 511, 0x80000000u, 0xffffffffu, 2, 4095,
+                                      0x40000000u, 0xc0000000u};
+        const int n_fixed = (int)(sizeof fixed_pos / sizeof fixed_pos[0]);
         for (int v = 0; v < nvec; v++) {
             Vec vec;
-            vec.pos = v < 7 ? fixed_pos[v] : (chance(50) ? (uint32_t)(rnd64() % 8192)
-                                                         : (uint32_t)rnd64());
+            vec.pos = v < n_fixed ? fixed_pos[v] : (chance(50) ? (uint32_t)(rnd64() % 8192)
+                                                               : (uint32_t)rnd64());
             vec.x.resize(n());
             int kind = v % 4;
             for (int i = 0; i < n(); i++) {
@@ -123,8 +126,8 @@ struct RopeBench {
                     r >>= 11;
                 else if (kind == 1) // wide range
                     r >>= rnd64() % 31;
-                else if (kind == 2) // extremes: rotations saturate
-                    r = chance(50) ? 0x7fffffff : -0x7fffffff;
+                else if (kind == 2) // extremes: rotations saturate (|x| = 2^31 too)
+                    r = chance(50) ? 0x7fffffff : chance(50) ? -0x7fffffff : INT32_MIN;
                 vec.x[i] = lg_sat32(r);
             }
             vec.want = vec.x;
@@ -221,8 +224,8 @@ int main(int argc, char **argv)
 
     RopeBench a{"rope_260k_q", 8}, b{"rope_260k_k", 4}, c{"rope_h128", 4};
     RopeBench d{"rope_260k_share", 12}, e{"rope_h128_share", 3};
-    d.lat0 = e.lat0 = 12;
-    d.lat1 = e.lat1 = 16;
+    d.lat0 = e.lat0 = 18;
+    d.lat1 = e.lat1 = 22;
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_data, &m->a_s_pos,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_data, &m->b_s_pos,

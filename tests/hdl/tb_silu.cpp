@@ -10,8 +10,8 @@
 // values with extremes, so both saturations are hit. The first 2 * 172 pairs
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
-// residual 1 cycle after the handshake cycle; silu mul_share 9 cycles, which
-// with its ready also checks one element per 9 cycles).
+// residual 1 cycle after the handshake cycle; silu mul_share 10 cycles, which
+// with its ready also checks one element per 10 cycles).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_silu_top (verilated with --prefix Vdut)
 #include "testb.h"
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     auto *m = tb.m;
 
     JoinBench g{"silu_gate", 6, 2 * 172}, r{"residual", 1, 2 * 172};
-    JoinBench sh{"silu_gate_share", 9, 2 * 172};
+    JoinBench sh{"silu_gate_share", 10, 2 * 172};
     g.p = {&m->g_h1_valid, &m->g_h1_ready, &m->g_h3_valid, &m->g_h3_ready,
            &m->g_m_valid,  &m->g_m_ready,  &m->g_h1_data,  &m->g_h3_data, &m->g_m_data};
     sh.p = {&m->s_h1_valid, &m->s_h1_ready, &m->s_h3_valid, &m->s_h3_ready,
@@ -152,9 +152,17 @@ int main(int argc, char **argv)
             g.a.push_back(e1);
             g.b.push_back(e3);
         }
+    // |y| around 2^31, both signs (silu(h1) = h1 for h1 >= 16, h3 = +-2.0 or
+    // +-1.5): the mul_share form's output stage forms |y| - [y < 0], which is
+    // 2^31 - 1 for y = -2^31 (saturated to -(2^31 - 1): only bit 0 differs).
+    for (int32_t h1 : {0x3fffffff, 0x40000000, 0x40000001, 0x55555555, 0x55555556})
+        for (int32_t h3 : {131072, -131072, 98304, -98304}) {
+            g.a.push_back(h1);
+            g.b.push_back(h3);
+        }
     // both ends of every table interval i (fr = 0 and 2047, both signs; i = 511
-    // reads T[512]): the mul_share sigmoid reads T[i] and T[i+1] from its even
-    // and odd banks, swapped for odd i, and wraps to T[0] for T[512].
+    // reads T[512]): the mul_share sigmoid reads T[i] and T[i+1] on two
+    // cycles and wraps to T[0] for T[512].
     for (int32_t i = 0; i < LG_SIG_N; i++)
         for (int32_t fr : {0, 2047}) {
             const int32_t a = i * 2048 + fr;
