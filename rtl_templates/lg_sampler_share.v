@@ -18,17 +18,27 @@
  *                     in two 16-bit chunks times it in two, plus sign * it;
  *                     rounding constant 2^15 - sign added first
  *   |z1| * LOG2E_Q24  4 products, rounding constant 2^23 - sign
- *   exp2 interpolation 2 products: T[a] (256 - fr) + T[a+1] fr = 256 v
- *                     (two reads of a 16-bit T table: one EBR)
- *   exp2 rounding     1 product: v * 2^(15-k), k = n - 1 (no barrel shifter)
+ *   exp2 interpolation 4 products: T[a] (255 - fr) + T[a] + T[a+1] fr
+ *                     (+ fr for a = 255) = 256 v (two reads of a 16-bit T
+ *                     table: one EBR)
+ *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then (acc >> 16) +
+ *                     1 * 2^(15-k), k = n - 1 (no barrel shifter)
  *   u = r * S / 2^32  5 products, once per vector
- * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles).
+ * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles; 32
+ * more plain rotations bring r's halves to the multiplier and restore it).
  * Chunks are summed low first, the accumulator then shifts right by 16 and
  * the high chunks are added: the exact floor((M + c) / 2^16) of the wide
  * product, every partial sum below 2^32. Signs are applied in sign-magnitude
  * (round half up of -M is -floor((M + 2^15 - 1) / 2^16)). Pass 1 writes
- * each p_i back over its logit in the logit RAM, so pass 2 is a plain
- * running sum at one id per cycle.
+ * each p_i back over its logit in the logit RAM and adds it to S as read
+ * back; pass 2 is a plain running sum at one id per two cycles.
+ *
+ * Logic economy (iCE40): one RAM index for load, both passes and the RAM
+ * write; the argmax id register is the token output; the accumulator input
+ * is acc, acc >> 16, acc[15:0] or a few per-step constants; rounding
+ * constants and saturation enter through FF set/reset or the accumulator;
+ * the operand muxes have six (A) and eleven (B) sources; the argmax compare
+ * is one carry chain.
  *
  * Numerics (bit-exact with the C twin):
  *  - argmax, ties to the lowest id (strict > while streaming);
@@ -62,11 +72,11 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 16 * VOCAB + TOK + 117 cycles (TOK = the drawn id; at
- *    most 17 * VOCAB + 116): the zmax item (13 steps), VOCAB items of 16
- *    steps, 1 cycle for the last p, 96 for the draw, 5 multiply steps for u,
- *    then pass 2 checks ids 0..TOK at one per cycle and the token is
- *    registered.
+ *  - inv_temp > 0: 22 * VOCAB + 2 * TOK + 150 cycles (TOK = the drawn id;
+ *    at most 24 * VOCAB + 148): the zmax item (15 steps), VOCAB items of 22
+ *    steps, 128 PRNG cycles (96 for the draw, 32 rotations) and 5 multiply
+ *    steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
+ *    TOK + 1) and the token is registered.
  * Throughput: one logit per cycle while loading; the next vector's first
  * logit is taken the cycle after the token handshake.
  */
@@ -130,15 +140,17 @@ end
 
 localparam [2:0] ST_LOAD = 3'd0, // taking logits
                  ST_P1 = 3'd1,   // pass 1: the zmax item, then ids 0..VOCAB-1
-                 ST_W1 = 3'd2,   // the last p joins S
-                 ST_RNG = 3'd6,  // r = xorshift32(state), one bit per cycle, 96 cycles
-                 ST_MUL = 3'd3,  // u = floor(r * S / 2^32), 5 steps
-                 ST_P2 = 3'd4,   // pass 2: one id per cycle until the sum passes u
+                 ST_RNG = 3'd2,  // r = xorshift32(state), one bit per cycle; rotations for u
+                 ST_MUL = 3'd3,  // u = floor(r * S / 2^32), 2 + 3 steps
+                 ST_P2 = 3'd4,   // pass 2: one id per 2 cycles until the sum passes u
                  ST_OUT = 3'd5;  // token waiting on m_tok
 
-// Steps of one pass-1 item (the zmax item ends after K_D). The logit enters
-// as x ^ s (= |x| - s, no negation adder); the missing s * it is added by
-// two products with A = s:
+// Steps of one pass-1 item; the item of id i works at idx = i, its logit x
+// in q (the RAM read register). The zmax item starts at K_RA and ends after
+// K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
+// is added by two products with A = s. Accumulator modes (acc = in + A * B):
+// ld (in = a small per-step constant), add (in = acc), shr (in = acc >> 16),
+// keep (in = acc[15:0]).
 localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
                  K_M1A = 5'd1,  // acc = (2^15 - s) + x0 * i0
                  K_M1S = 5'd2,  // acc = acc + s * i0
@@ -151,67 +163,79 @@ localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
                  K_M2B = 5'd9,  // acc = (acc >> 16) + z0 * L1
                  K_M2C = 5'd10, // acc = acc + z1 * L0
                  K_M2D = 5'd11, // lo = acc[15:0]; acc = (acc >> 16) + z1 * L1
-                 K_D = 5'd12,   // d = z - zmax (zmax item: -zmax); ROM address
-                 K_TA = 5'd13,  // acc = 2^24 + 128 + ta * (256 - fr)   (ta = T[a] - 2^16)
-                 K_TB = 5'd14,  // acc = acc + tb * fr: v = acc[24:8]  (tb = T[a+1] - 2^16)
-                 K_SH = 5'd15;  // acc = 2^(31-k) + 2^15 + v[15:0] * 2^(15-k): p = acc >> 16
+                 K_D = 5'd12,   // d = z - zmax (zmax item: -zmax); ROM address a
+                 // 256 v - 2^24 = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
+                 // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1):
+                 K_TA = 5'd13,  // acc = 128 + ta * (255 - fr)
+                 K_TA2 = 5'd14, // acc = acc + ta * 1; a = a + 1
+                 K_TB = 5'd15,  // acc = acc + tb * fr (a = 255: (2^16 - 1) * fr)
+                 K_TC = 5'd16,  // acc = acc + (a = 255) * fr: v[15:0] = acc[23:8]
+                 // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
+                 // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
+                 K_SH = 5'd17,  // acc = 2^15 + v[15:0] * 2^(15-k)
+                 K_SH2 = 5'd18, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
+                 K_PW = 5'd19,  // RAM[i] = p
+                 K_PR = 5'd20,  // read RAM[i]; idx = i + 1 (wraps)
+                 K_PA = 5'd21,  // S += q = p; the next item's logit is read
+                 K_RA = 5'd30,  // (zmax item) idx = argmax id
+                 K_RB = 5'd31;  // (zmax item) its logit is read; idx = 0
 
 // Steps of u = floor(r * S / 2^32), r = r1 2^16 + r0, S = S1 2^16 + S0
 // (S1 <= 2^15): A = floor(r0 S / 2^16) = A1 2^16 + A0, then
 // u = floor((r1 S0 + A0) / 2^16) + r1 S1 + A1, every partial sum < 2^32.
+// r is the PRNG state, r0 its low half; 16 rotations bring r1 there (and
+// 16 more restore the state).
 localparam [4:0] U_00 = 5'd0,  // acc = r0 * S0
                  U_01 = 5'd1,  // acc = (acc >> 16) + r0 * S1: A
-                 U_10 = 5'd2,  // lo = A1; acc = A0 + r1 * S0
+                 U_10 = 5'd2,  // it[15:0] = A1; acc = A0 + r1 * S0
                  U_11 = 5'd3,  // acc = (acc >> 16) + r1 * S1
-                 U_A1 = 5'd4;  // acc = acc + lo * 1: u
+                 U_A1 = 5'd4;  // acc = acc + 1 * A1: u
 
 reg [2:0] state_reg;
-reg [4:0] step_reg;        // step of the pass-1 item, or of the u multiply
+reg [4:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
 reg zm_reg;                // the current pass-1 item is the zmax item
+
+wire in_p1 = state_reg == ST_P1;
+wire in_mul = state_reg == ST_MUL;
+wire in_p2 = state_reg == ST_P2;
 
 // ---- load: logit RAM write and running argmax ------------------------------------
 
-reg [TW-1:0] idx_reg;      // load index, then read index of a pass
+// the one RAM index: load index, then the id of the pass-1 item or of the
+// pass-2 check
+reg [TW-1:0] idx_reg;
 reg [31:0] best_reg;       // largest logit so far
+// the argmax id; after pass 2 the drawn id (the token output register)
 reg [TW-1:0] best_idx_reg;
-reg [23:0] it_reg;         // clamped inv_temp of the vector
+reg [23:0] it_reg;         // clamped inv_temp of the vector (A1 of u after pass 1)
 
 assign s_logit_ready = state_reg == ST_LOAD;
 wire logit_fire = s_logit_valid && s_logit_ready;
 wire idx_last = idx_reg == IDX_LAST;
 wire first = idx_reg == {TW{1'b0}};
-// strictly greater: ties keep the lower id
-wire better = $signed(s_logit_data) > $signed(best_reg);
-// the argmax including the logit being taken
-wire [TW-1:0] argmax_now = (!first && better) ? idx_reg : best_idx_reg;
-
-always @(posedge clk) begin
-    if (logit_fire) begin
-        if (first || better) begin
-            best_reg <= s_logit_data;
-            best_idx_reg <= idx_reg;
-        end
-        if (first)
-            it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
-    end
-end
+// strictly greater (ties keep the lower id), on one carry chain: with the
+// sign bits flipped the order is unsigned, and best + ~x + 1 carries out iff
+// best >= x
+wire [32:0] cmp_sum = {1'b0, best_reg ^ 32'h8000_0000} +
+                      {1'b0, ~(s_logit_data ^ 32'h8000_0000)} + 33'd1;
+wire better = !cmp_sum[32];
 
 // ---- logit RAM: logits while loading, p_i over them in pass 1 -------------------------
 
-reg [TW-1:0] out_idx_reg;  // id of the p being produced (pass 1) or summed (pass 2)
-reg y_pend_reg;            // a p is ready in the accumulator (written this cycle)
-wire [16:0] y;             // that p (below)
-
 reg [31:0] logit_ram [0:VOCAB-1];
 reg [31:0] q_reg;          // registered read of logit_ram[idx_reg], every cycle
+reg [31:0] acc;            // the accumulator (every sum stays below 2^32, see the steps)
+reg y_one_reg;             // d = 0: p = 2^16
 
-wire ram_we = logit_fire || y_pend_reg;
-wire [TW-1:0] ram_wa = logit_fire ? idx_reg : out_idx_reg;
-wire [31:0] ram_wd = logit_fire ? s_logit_data : {15'd0, y};
+// p = acc[16:0] after K_SH2, or 2^16 for d = 0; bits 31:17 of a p word are
+// don't-care (only q[16:0] is read back)
+wire ram_we = logit_fire || (in_p1 && step_reg == K_PW);
+wire [31:0] ram_wd = logit_fire ? s_logit_data :
+                     {s_logit_data[31:17], acc[16] || y_one_reg, acc[15:0] & {16{!y_one_reg}}};
 
 always @(posedge clk) begin
     if (ram_we)
-        logit_ram[ram_wa] <= ram_wd;
+        logit_ram[idx_reg] <= ram_wd;
     q_reg <= logit_ram[idx_reg];
 end
 
@@ -224,14 +248,24 @@ end
 //   >> 17: position 16 = original bit i + 17 (>= 17, never modified), c >= 17
 //   << 5:  position 26 = original bit i - 5, for c <= 26
 // so the three shifts cost one XOR, not 32 (the state is r afterwards).
+// Counts 96..127 are plain rotations: the u multiply reads r0 at count 96
+// and r1 at count 112; count 128 (= 0) leaves the state at r.
 reg [31:0] state_prng;
 reg [6:0] rng_cnt_reg;     // ST_RNG: operation (bits 6:5) and rotation (4:0)
 wire [4:0] rng_c = rng_cnt_reg[4:0];
-wire rng_tap = rng_cnt_reg[6:5] == 2'd0 ? state_prng[18] && rng_c <= 5'd18 :
-               rng_cnt_reg[6:5] == 2'd1 ? state_prng[16] && rng_c >= 5'd17 :
-                                          state_prng[26] && rng_c <= 5'd26;
+reg rng_tap;
+always @(*) begin
+    case (rng_cnt_reg[6:5])
+        2'd0:    rng_tap = state_prng[18] && rng_c <= 5'd18;
+        2'd1:    rng_tap = state_prng[16] && rng_c >= 5'd17;
+        2'd2:    rng_tap = state_prng[26] && rng_c <= 5'd26;
+        default: rng_tap = 1'b0;
+    endcase
+end
 wire [31:0] prng_next = {state_prng[30:0], state_prng[31] ^ rng_tap};
-wire rng_done = rng_cnt_reg == 7'd95;
+// the multiply steps follow counts 95 (r0) and 111 (r1); pass 2 follows 127
+wire rng_mul = rng_cnt_reg == 7'd95 || rng_cnt_reg == 7'd111;
+wire rng_end = rng_cnt_reg == 7'd127;
 
 // ---- exp2 T column (T[i] - 2^16), baked from lg_luts_build -------------------------
 
@@ -243,111 +277,135 @@ ${EXP2_T_INIT}end
 // port once Yosys merges the register).
 reg [7:0] rom_a_reg;
 wire [15:0] trom_q = trom[rom_a_reg];
-// a = 255 (K_TA: the address is a; K_TB: it has wrapped to a + 1 = 0)
-wire a_last = step_reg == K_TA ? &rom_a_reg : ~|rom_a_reg;
 
 // ---- the shared multiplier and the accumulator -----------------------------------------
 
-reg [31:0] xr;             // x ^ s, |z1|, or r: the chunked A operand
+reg [31:0] xr;             // x ^ s or |z1|: the chunked A operand
 reg sign_reg;              // sign of the logit (= of z1 and z)
-reg [31:0] acc;            // the accumulator (every sum stays below 2^32, see the steps)
-reg [15:0] lo_reg;         // low chunk shifted out of acc at a 4th product; A1 of u
-reg [16:0] dhi_reg;        // floor(d / 2^16) of d = z - zmax (<= 0)
+reg [15:0] lo_reg;         // low chunk shifted out of acc at a 4th product
+reg [4:0] k_reg;           // k = n - 1 of d (n = -floor(d / 2^16))
+reg far_reg;               // n >= 33 or d = 0 (no valid k)
 reg [7:0] fr_reg;          // d[7:0]: the interpolation fraction
 reg [31:0] nzmax_reg;      // -zmax (0 while the zmax item is computed)
-reg [SW-1:0] sum_reg;      // S in pass 1, the cumulative sum in pass 2
+reg [SW:0] sum_reg;        // S in pass 1 (< 2^SW), -(cumulative sum) in pass 2
 
-wire in_p1 = state_reg == ST_P1;
-wire in_mul = state_reg == ST_MUL;
-
-// exp2 operands from d: n = -floor(d / 2^16) >= 1, k = n - 1 = ~floor(d / 2^16)
-wire [16:0] nk = ~dhi_reg;
-wire [4:0] k = nk[4:0];
-wire y_one = !dhi_reg[16];                              // d = 0: 2^0
-wire y_zero = (|nk[16:5]) || (k > 5'd16);             // n >= 18: 0
-
-// A: a 16-bit chunk of xr, the sign, T[a] or T[a+1], or v[15:0] for the rounding shift
-wire a_hi = (in_p1 && (step_reg == K_M1C || step_reg == K_M1D ||
-                       step_reg == K_M2C || step_reg == K_M2D)) ||
-            (in_mul && (step_reg == U_10 || step_reg == U_11));
-wire a_s = in_p1 && (step_reg == K_M1S || step_reg == K_M1T);
-wire a_t = in_p1 && (step_reg == K_TA || step_reg == K_TB);
-wire [15:0] mul_a = (in_p1 && step_reg == K_SH) ? acc[23:8] :
-                   (in_mul && step_reg == U_A1) ? lo_reg :
-                   a_t ? ((step_reg == K_TB && a_last) ? 16'd0 : trom_q) :
-                   a_s ? {15'd0, sign_reg} : (a_hi ? xr[31:16] : xr[15:0]);
-
-// B: it, LOG2E, fr, 2^(15-k) or S chunks
-// (S zero-extended: SW + 16 >= 32 bits)
-wire [SW+15:0] s_ext = {16'd0, sum_reg};
-reg [15:0] mul_b;
+// ---- step decode: operand selects and accumulator mode ---------------------------
+//
+// A: xr[15:0], xr[31:16], T (or 2^16 - 1 for a = 255 at K_TB), v[15:0] =
+// acc[23:8], r0 / r1 (state_prng[15:0]), or one bit (s, 1, a = 255).
+// B: it, LOG2E, fr, 255 - fr, 1, 2^(15-k) or S chunks. The accumulator
+// constants of the ld steps are decoded per bit (kc below).
+localparam [2:0] A_XLO = 3'd0, A_XHI = 3'd1, A_T = 3'd2, A_V = 3'd3, A_R = 3'd4,
+                 A_BIT = 3'd5;
+localparam [3:0] B_0 = 4'd0, B_I0 = 4'd1, B_I1 = 4'd2, B_L0 = 4'd3, B_L1 = 4'd4,
+                 B_NFR = 4'd5, B_FR = 4'd6, B_ONE = 4'd7, B_SH = 4'd8, B_SH2 = 4'd9,
+                 B_S0 = 4'd10, B_S1 = 4'd11;
+reg [2:0] a_sel;
+reg [3:0] b_sel;
+reg acc_step;              // a product step (acc is written)
+reg m_hold_hi, m_hold_lo, m_shr; // accumulator mode (none of them: ld)
+reg c_r1, c_r2, c_80, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 128, 2^15
+reg bit_s, bit_al;         // the A bit: s, a = 255 (else 1)
 always @(*) begin
-    mul_b = 16'd0;
+    a_sel = A_XLO;
+    b_sel = B_0;
+    acc_step = 1'b1;
+    m_hold_hi = 1'b1;
+    m_hold_lo = 1'b1;
+    m_shr = 1'b0;
+    {c_r1, c_r2, c_80, c_8000} = 4'd0;
+    bit_s = 1'b0;
+    bit_al = 1'b0;
     if (in_mul)
         case (step_reg)
-            U_00, U_10: mul_b = s_ext[15:0];
-            U_01, U_11: mul_b = s_ext[31:16];
-            default:    mul_b = 16'd1;
+            U_00: begin a_sel = A_R; b_sel = B_S0; {m_hold_hi, m_hold_lo} = 2'b00; end
+            U_01: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            U_10: begin a_sel = A_R; b_sel = B_S0; m_hold_hi = 1'b0; end
+            U_11: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            default: begin a_sel = A_BIT; b_sel = B_I0; end
+        endcase
+    else if (in_p1)
+        case (step_reg)
+            K_M1A: begin b_sel = B_I0; {m_hold_hi, m_hold_lo, c_r1} = 3'b001; end
+            K_M1S: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I0; end
+            K_M1B: begin b_sel = B_I1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_M1T: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I1; end
+            K_M1C: begin a_sel = A_XHI; b_sel = B_I0; end
+            K_M1D: begin a_sel = A_XHI; b_sel = B_I1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_M2A: begin b_sel = B_L0; {m_hold_hi, m_hold_lo, c_r2} = 3'b001; end
+            K_M2B: begin b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_M2C: begin a_sel = A_XHI; b_sel = B_L0; end
+            K_M2D: begin a_sel = A_XHI; b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_TA:  begin a_sel = A_T; b_sel = B_NFR; {m_hold_hi, m_hold_lo, c_80} = 3'b001; end
+            K_TA2: begin a_sel = A_T; b_sel = B_ONE; end
+            K_TB:  begin a_sel = A_T; b_sel = B_FR; end
+            K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; end
+            K_SH:  begin a_sel = A_V; b_sel = B_SH; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
+            K_SH2: begin a_sel = A_BIT; b_sel = B_SH2; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            default: acc_step = 1'b0;
         endcase
     else
-        case (step_reg)
-            K_M1A, K_M1S, K_M1C: mul_b = it_reg[15:0];
-            K_M1B, K_M1T, K_M1D: mul_b = {8'd0, it_reg[23:16]};
-            K_M2A, K_M2C: mul_b = LOG2E_LO;
-            K_M2B, K_M2D: mul_b = LOG2E_HI;
-            K_TA:         mul_b = {7'd0, 9'd256 - {1'b0, fr_reg}};
-            K_TB:         mul_b = {8'd0, fr_reg};
-            K_SH:         mul_b = k[4] ? 16'd0 : (16'd1 << (4'd15 - k[3:0]));
-            default:      mul_b = 16'd0;
-        endcase
+        acc_step = 1'b0;
+end
+
+// a = 255: at K_TB / K_TC the address has wrapped to a + 1 = 0
+wire a_last = ~|rom_a_reg;
+wire a_bit = bit_s ? sign_reg : (bit_al ? a_last : 1'b1);
+reg [15:0] mul_a;
+always @(*) begin
+    case (a_sel)
+        A_XLO:   mul_a = xr[15:0];
+        A_XHI:   mul_a = xr[31:16];
+        A_T:     mul_a = (step_reg == K_TB && a_last) ? 16'hffff : trom_q;
+        A_V:     mul_a = acc[23:8];
+        A_R:     mul_a = state_prng[15:0];
+        default: mul_a = {15'd0, a_bit};
+    endcase
+end
+
+// 2^(15-k) for k <= 15 (K_SH: 0 for k >= 16; K_SH2: 1 for k = 16, else 0)
+wire sh_k16 = !far_reg && k_reg == 5'd16;
+wire [15:0] sh_pow = (far_reg || k_reg[4]) ? 16'd0 : (16'd1 << (4'd15 - k_reg[3:0]));
+// (S zero-extended: SW + 16 >= 32 bits)
+wire [SW+15:0] s_ext = {16'd0, sum_reg[SW-1:0]};
+reg [15:0] mul_b;
+always @(*) begin
+    case (b_sel)
+        B_I0:    mul_b = it_reg[15:0];
+        B_I1:    mul_b = {8'd0, it_reg[23:16]};
+        B_L0:    mul_b = LOG2E_LO;
+        B_L1:    mul_b = LOG2E_HI;
+        B_NFR:   mul_b = {8'd0, ~fr_reg};
+        B_FR:    mul_b = {8'd0, fr_reg};
+        B_ONE:   mul_b = 16'd1;
+        B_SH:    mul_b = sh_pow;
+        B_SH2:   mul_b = {sh_pow[15:1], sh_pow[0] || sh_k16};
+        B_S0:    mul_b = s_ext[15:0];
+        B_S1:    mul_b = s_ext[31:16];
+        default: mul_b = 16'd0;
+    endcase
 end
 
 wire [31:0] mul_p = mul_a * mul_b;
 
-// accumulator input: a per-step constant, acc >> 16, or acc
-wire [31:0] rnd1 = sign_reg ? 32'h7fff : 32'h8000;     // 2^15 - s
-wire [31:0] rnd2 = sign_reg ? 32'h7f_ffff : 32'h80_0000; // 2^23 - s
-// 2^24 + 128, and for a = 255 the tb * fr of T[256] - 2^16 = 2^16 (tb = 0 below)
-wire [31:0] v_base = {7'd0, 1'b1, a_last ? fr_reg : 8'd0, 8'd0, 8'h80};
-// 2^(31-k) + 2^15 (k = 16: 2^16)
-wire [31:0] sh_base = k[4] ? 32'h1_0000 : ((32'd1 << (5'd31 - k)) | 32'h8000);
-wire [31:0] acc_shr = {16'd0, acc[31:16]};
-reg [31:0] acc_in;
-always @(*) begin
-    acc_in = acc;
-    if (in_mul)
-        case (step_reg)
-            U_00:    acc_in = 32'd0;
-            U_10:    acc_in = {16'd0, acc[15:0]};
-            U_A1:    acc_in = acc;
-            default: acc_in = acc_shr;
-        endcase
-    else
-        case (step_reg)
-            K_M1A:        acc_in = rnd1;
-            K_M2A:        acc_in = rnd2;
-            K_M1B, K_M1D, K_M2B, K_M2D: acc_in = acc_shr;
-            K_TA:         acc_in = v_base;
-            K_SH:         acc_in = sh_base;
-            default:      acc_in = acc;
-        endcase
-end
-
-// every step but K_ABS, K_Z1 and K_D is a product
-wire acc_step = in_mul ||
-                (in_p1 && step_reg != K_ABS && step_reg != K_Z1 && step_reg != K_D);
+// accumulator input: acc, acc >> 16, acc[15:0], or the ld constant kc
+//   2^15 - s = {~s, 15 x s};  2^23 - s = {~s, 7 x s, 16 x s};  128;  2^15
+wire s_r = sign_reg && (c_r1 || c_r2);
+wire [31:0] kc = {8'd0, c_r2 && !sign_reg, {7{c_r2 && sign_reg}},
+                  (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r || c_80,
+                  {7{s_r}}};
+wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}},
+                      (acc[15:0] & {16{m_hold_lo}}) | (acc[31:16] & {16{m_shr}})} | kc;
 
 always @(posedge clk) begin
     if (acc_step)
         acc <= acc_in + mul_p;
-    if ((in_p1 && (step_reg == K_M1D || step_reg == K_M2D)))
+    if (in_p1 && (step_reg == K_M1D || step_reg == K_M2D))
         lo_reg <= acc[15:0];
-    if (in_mul && step_reg == U_10)
-        lo_reg <= acc[31:16];
 end
 
-// |z1| = min(floor((|x| it + 2^15 - s) / 2^16), 2^31 - 1) = {acc, lo} saturated
-wire [30:0] z1_mag = (|acc[31:15]) ? 31'h7fff_ffff : {acc[14:0], lo_reg};
+// z1 saturated: |z1| = min(floor((|x| it + 2^15 - s) / 2^16), 2^31 - 1) = {acc, lo}
+wire z1_sat = |acc[31:15];
 // |z| = min({acc, lo} >> 8, 2^31 - 1)
 wire [30:0] z_mag = (|acc[31:23]) ? 31'h7fff_ffff : {acc[22:0], lo_reg[15:8]};
 // d = -zmax + z for an item; -zmax itself for the zmax item (flip the sign)
@@ -355,119 +413,112 @@ wire t_neg = sign_reg ^ zm_reg;
 // (one adder: the extra low bit carries t_neg in)
 wire [33:0] d_sum = {nzmax_reg[31], nzmax_reg, 1'b1} + {{2{t_neg}}, z_mag ^ {31{t_neg}}, t_neg};
 wire [32:0] d_next = d_sum[33:1];
-
-// the operand of an item: the best logit for the zmax item, else the RAM word
-wire [31:0] x_op = zm_reg ? best_reg : q_reg;
-
-// p = exp2(d) = floor(acc / 2^16); the sum reaches 2^32 only for k = 0 and
-// v = 2^17 - 1 (p = 2^16), where acc wraps to 0: for k = 0 acc >= 2^31 otherwise
-wire y_carry = k == 5'd0 && !acc[31];
-assign y = y_one ? 17'h1_0000 : (y_zero ? 17'd0 : {y_carry, acc[31:16]});
+// exp2 operands from d: n = -floor(d / 2^16) >= 1, k = n - 1 = ~floor(d / 2^16)
+wire [16:0] nk_next = ~d_next[32:16];
 
 always @(posedge clk) begin
+    // xr: x ^ s at K_ABS (s = sign of q); |z1| at K_Z1, saturated through
+    // the FFs' synchronous set
+    if (in_p1 && step_reg == K_Z1 && z1_sat)
+        xr <= 32'h7fff_ffff;
+    else if (in_p1 && step_reg == K_ABS)
+        xr <= q_reg ^ {32{q_reg[31]}};
+    else if (in_p1 && step_reg == K_Z1)
+        xr <= {1'b0, acc[14:0], lo_reg};
     if (in_p1) begin
         case (step_reg)
-            K_ABS: begin
-                // the zmax item scales the best logit; the others the RAM word
-                sign_reg <= x_op[31];
-                xr <= x_op ^ {32{x_op[31]}};
-            end
-            K_Z1: xr <= {1'b0, z1_mag};
+            K_ABS: sign_reg <= q_reg[31];
             K_D: begin
-                dhi_reg <= d_next[32:16];
+                k_reg <= nk_next[4:0];
+                far_reg <= (|nk_next[16:5]) || !d_next[32];
+                y_one_reg <= !d_next[32];
                 fr_reg <= d_next[7:0];
                 rom_a_reg <= d_next[15:8];
                 if (zm_reg)
                     nzmax_reg <= d_next[31:0];
             end
-            K_TA: rom_a_reg <= rom_a_reg + 8'd1;
+            K_TA2: rom_a_reg <= rom_a_reg + 8'd1;
             default: ;
         endcase
     end
-    if (state_reg == ST_RNG && rng_done)
-        xr <= prng_next; // r
     if (state_reg == ST_LOAD)
         nzmax_reg <= 32'd0;
 end
 
 // ---- S (pass 1) and the inverse CDF (pass 2) --------------------------------------
 
-wire [SW-1:0] sum_add = sum_reg + {{(SW-17){1'b0}}, (state_reg == ST_P2) ? q_reg[16:0] : y};
-wire out_last = out_idx_reg == IDX_LAST;
+// p of the current id, read back from the RAM (K_PA; pass-2 phase 0). Pass 1
+// adds it: S. Pass 2 subtracts it: sum_reg = -(p_0 + ... + p_i) in SW + 1
+// bits, so that the compare with u needs no inverters: cum > u <=> u - cum
+// < 0, the sign of u + sum_reg (|u - cum| < 2^SW).
+wire [SW:0] sum_op = {{(SW-16){in_p2}}, q_reg[16:0] ^ {17{in_p2}}};
+wire [SW:0] sum_add = sum_reg + sum_op + {{SW{1'b0}}, in_p2};
 // u = acc (after the multiply)
-wire hit = state_reg == ST_P2 && (sum_add > acc[SW-1:0] || out_last);
+wire [SW:0] hit_sum = {1'b0, acc[SW-1:0]} + sum_add;
+wire hit = hit_sum[SW] || idx_last;
+wire p2_chk = in_p2 && !step_reg[0];
 
 always @(posedge clk) begin
-    // pass 1: p_i joins S the cycle after its last step
-    y_pend_reg <= in_p1 && !zm_reg && step_reg == K_SH;
-    if (y_pend_reg || state_reg == ST_P2) begin
+    if ((in_p1 && step_reg == K_PA && !zm_reg) || p2_chk)
         sum_reg <= sum_add;
-        out_idx_reg <= out_idx_reg + 1'b1;
-    end
-    if (state_reg == ST_LOAD || (in_mul && step_reg == U_A1)) begin
+    if (state_reg == ST_LOAD || (in_mul && step_reg == U_A1))
         // a pass starts from an empty sum at id 0
-        sum_reg <= {SW{1'b0}};
-        out_idx_reg <= {TW{1'b0}};
-    end
-    if (rst)
-        y_pend_reg <= 1'b0;
+        sum_reg <= {(SW+1){1'b0}};
 end
 
 // ---- control ----------------------------------------------------------------------
 
-reg [TW-1:0] tok_reg;
 reg tok_valid_reg;
 assign m_tok_valid = tok_valid_reg;
-assign m_tok_data = tok_reg;
-
-// the last item of pass 1: its read index has wrapped (out_idx = VOCAB - 1)
-wire item_end = zm_reg ? step_reg == K_D : step_reg == K_SH;
+assign m_tok_data = best_idx_reg;
 
 always @(posedge clk) begin
     case (state_reg)
         ST_LOAD: begin
             if (logit_fire && idx_last) begin
                 if (it_reg == 24'd0) begin
-                    tok_reg <= argmax_now;
+                    // best_idx_reg includes this logit (below)
                     tok_valid_reg <= 1'b1;
                     state_reg <= ST_OUT;
                 end else begin
-                    // best_reg already includes this logit (load block)
                     zm_reg <= 1'b1;
-                    step_reg <= K_ABS;
+                    step_reg <= K_RA;
                     state_reg <= ST_P1;
                 end
             end
         end
         ST_P1: begin
             step_reg <= step_reg + 5'd1;
-            if (item_end) begin
+            if (zm_reg && step_reg == K_D) begin
                 step_reg <= K_ABS;
                 zm_reg <= 1'b0;
-                if (!zm_reg && out_last)
-                    state_reg <= ST_W1;
             end
-        end
-        ST_W1: begin
-            // S complete this cycle; then draw r
-            rng_cnt_reg <= 7'd0;
-            state_reg <= ST_RNG;
+            if (step_reg == K_PA) begin
+                // S is complete after the last id (idx has wrapped)
+                step_reg <= K_ABS;
+                if (first) begin
+                    rng_cnt_reg <= 7'd0;
+                    state_reg <= ST_RNG;
+                end
+            end
         end
         ST_RNG: begin
             rng_cnt_reg <= rng_cnt_reg + 7'd1;
-            if (rng_done) begin
-                step_reg <= 5'd0;
+            if (rng_mul)
                 state_reg <= ST_MUL;
+            if (rng_end) begin
+                step_reg <= 5'd0;
+                state_reg <= ST_P2;
             end
         end
         ST_MUL: begin
             step_reg <= step_reg + 5'd1;
-            if (step_reg == U_A1)
-                state_reg <= ST_P2;
+            if (step_reg == U_01 || step_reg == U_A1)
+                state_reg <= ST_RNG;
         end
         ST_P2: begin
-            if (hit) begin
-                tok_reg <= out_idx_reg;
+            step_reg <= {4'd0, !step_reg[0]};
+            if (p2_chk && hit) begin
                 tok_valid_reg <= 1'b1;
                 state_reg <= ST_OUT;
             end
@@ -475,6 +526,7 @@ always @(posedge clk) begin
         ST_OUT: begin
             if (m_tok_ready) begin
                 tok_valid_reg <= 1'b0;
+                step_reg <= 5'd0;
                 state_reg <= ST_LOAD;
             end
         end
@@ -488,33 +540,47 @@ always @(posedge clk) begin
     end
 end
 
-// load index / pass read index: wraps to 0 after the last logit and after
-// the last read of pass 1; pass 2 reads one id ahead of the sum
+// the argmax while loading; the drawn id at the pass-2 hit (the same source)
 always @(posedge clk) begin
-    if (logit_fire || (in_p1 && !zm_reg && step_reg == K_ABS))
+    if ((logit_fire && (first || better)) || (p2_chk && hit))
+        best_idx_reg <= idx_reg;
+    if (logit_fire && (first || better))
+        best_reg <= s_logit_data;
+    if (logit_fire && first)
+        it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
+    if (in_mul && step_reg == U_10)
+        it_reg[15:0] <= acc[31:16]; // A1 of u
+end
+
+// the RAM index: the load index, wrapping to 0 after the last logit; in pass
+// 1 the zmax item reads the argmax id, then each item advances it at K_PR
+// (wrapping after the last); pass 2 advances it after each check that
+// misses, and the token handshake returns it to 0
+always @(posedge clk) begin
+    if (logit_fire || (in_p1 && step_reg == K_PR))
         idx_reg <= idx_last ? {TW{1'b0}} : idx_reg + 1'b1;
-    if (in_mul && step_reg == U_A1)
-        idx_reg <= {{(TW-1){1'b0}}, 1'b1};
-    if (state_reg == ST_P2)
+    if (p2_chk && !hit)
         idx_reg <= idx_reg + 1'b1;
-    if (state_reg == ST_P2 && hit)
-        idx_reg <= {TW{1'b0}};
-    if (rst)
+    if (in_p1 && step_reg == K_RA)
+        idx_reg <= best_idx_reg;
+    if ((in_p1 && step_reg == K_RB) || state_reg == ST_OUT || rst)
         idx_reg <= {TW{1'b0}};
 end
 
 // the PRNG: seed_load wins; otherwise one step per sampled vector
+// (reset and seed 0 share the FFs' synchronous set/reset to SEED0)
 always @(posedge clk) begin
-    if (seed_load)
-        state_prng <= (seed == 32'd0) ? SEED0 : seed;
+    if (rst || (seed_load && seed == 32'd0))
+        state_prng <= SEED0;
+    else if (seed_load)
+        state_prng <= seed;
     else if (state_reg == ST_RNG)
         state_prng <= prng_next;
-    if (rst)
-        state_prng <= SEED0;
 end
 
-// the lowest bit of the carry-in adder is a constant; S has <= 32 bits
-wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32]};
+// the lowest bit of the carry-in adder is a constant; S has <= 32 bits;
+// the compare uses the carry only; bits 31:17 of a p word are not read
+wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_sum[31:0], hit_sum[SW-1:0], sum_reg[SW]};
 
 endmodule
 

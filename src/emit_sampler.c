@@ -7,11 +7,12 @@
 // last logit at inv_temp 0, otherwise vocab + token + 55 cycles.
 //
 // mul_share 1: rtl_templates/lg_sampler_share.v, one 16x16 multiplier and one
-// accumulator (one SB_MAC16), 16 cycles per logit in pass 1, p_i written back
-// into the logit RAM for pass 2, exp2 inline with its T column baked here
-// from lg_luts_build (one EBR; the exp2 module is not instantiated). Token 1
-// cycle after the last logit at inv_temp 0, otherwise 16 * vocab + token + 117
-// cycles. vocab <= 32768 (S fits 32 bits).
+// accumulator (one SB_MAC16), 22 cycles per logit in pass 1, p_i written back
+// into the logit RAM for pass 2 (one id per 2 cycles), exp2 inline with its T
+// column baked here from lg_luts_build (one EBR; the exp2 module is not
+// instantiated). Token 1 cycle after the last logit at inv_temp 0, otherwise
+// 22 * vocab + 2 * token + 150 cycles (LG_SAMPLER_SHARE_*, emit_mem.h).
+// vocab <= 32768 (S fits 32 bits).
 #include "llamagen/emit_mem.h"
 #include "llamagen/emit_units2.h"
 
@@ -24,7 +25,8 @@ int64_t lg_sampler_latency(const lg_sampler_params *p, uint32_t inv_temp, int32_
     if (inv_temp == 0)
         return 1;
     if (p->mul_share)
-        return (int64_t)LG_SAMPLER_SHARE_ITEM * p->vocab + token + LG_SAMPLER_SHARE_FIXED;
+        return (int64_t)LG_SAMPLER_SHARE_ITEM * p->vocab + (int64_t)LG_SAMPLER_SHARE_TOK * token +
+               LG_SAMPLER_SHARE_FIXED;
     return (int64_t)p->vocab + token + LG_SAMPLER_FIXED;
 }
 
@@ -73,10 +75,11 @@ static int emit_share(lg_emit_ctx *ctx, const char *module, const lg_sampler_par
         return -1;
     char lat[200];
     snprintf(lat, sizeof lat,
-             "token 1 cycle after the last logit at inv_temp 0; otherwise %d * %d + token + %d "
-             "cycles (<= %lld); one logit per cycle while loading",
-             LG_SAMPLER_SHARE_ITEM, p->vocab, LG_SAMPLER_SHARE_FIXED,
-             (long long)(LG_SAMPLER_SHARE_ITEM + 1) * p->vocab - 1 + LG_SAMPLER_SHARE_FIXED);
+             "token 1 cycle after the last logit at inv_temp 0; otherwise %d * %d + %d * token + "
+             "%d cycles (<= %lld); one logit per cycle while loading",
+             LG_SAMPLER_SHARE_ITEM, p->vocab, LG_SAMPLER_SHARE_TOK, LG_SAMPLER_SHARE_FIXED,
+             (long long)(LG_SAMPLER_SHARE_ITEM + LG_SAMPLER_SHARE_TOK) * p->vocab -
+                 LG_SAMPLER_SHARE_TOK + LG_SAMPLER_SHARE_FIXED);
     lg_subst vars[] = {
         {"VOCAB", vocab},
         {"EXP2_FILE", p->exp2_file},

@@ -20,8 +20,8 @@
 //                to 30 (rounding, and rows of zeros)
 //   embed_sat    the same table with ebase +8: left shifts 24..39, saturation
 //   sampler_units vocab 512 (a_*) and vocab 5 (b_*) with one exp2 unit; the
-//                mul_share form at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*)
-//                and 300 (e_*, not a power of two)
+//                mul_share form at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*),
+//                300 (e_*, not a power of two) and 2 (f_*, the smallest)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700 // realpath
 #endif
@@ -398,7 +398,7 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
         return -1;
     fprintf(f, WRAP_HEAD, g_command,
             "samplers: vocab 512 (a_*) and vocab 5 (b_*); mul_share form at vocab 512 (c_*),\n"
-            "// 5 (d_*) and 300 (e_*).");
+            "// 5 (d_*), 300 (e_*) and 2 (f_*).");
     fprintf(f, "module tb_sampler_top (\n    input  wire clk,\n    input  wire rst");
     for (int k = 0; k < n; k++) {
         const char *p = prefix[k];
@@ -464,14 +464,14 @@ int main(int argc, char **argv)
     embed_cfg em[3] = {{"embed_260k", "a", "", qm.embed, 1},
                        {"embed_neg", "b", "", {0}, 0},
                        {"embed_sat", "c", "", {0}, 0}};
-    static const int vocab[5] = {512, 5, 512, 5, 300};
-    static const int vshare[5] = {0, 0, 1, 1, 1};
-    static const char *sp[5] = {"a", "b", "c", "d", "e"};
+    static const int vocab[6] = {512, 5, 512, 5, 300, 2};
+    static const int vshare[6] = {0, 0, 1, 1, 1, 1};
+    static const char *sp[6] = {"a", "b", "c", "d", "e", "f"};
     int rc = gen_wmem(&wm[0], &qm, cfg, &err) || gen_wmem(&wm[1], &qm, cfg, &err) ||
              gen_wmem(&wm[2], NULL, cfg, &err) || wrap_wmem(wm, 3, &err) ||
              small_table(&em[1].m, -30, &err) || small_table(&em[2].m, 8, &err) ||
              gen_embed(&em[0], &err) || gen_embed(&em[1], &err) || gen_embed(&em[2], &err) ||
-             wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 5, &err);
+             wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 6, &err);
     // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
     // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
     embstream_cfg es[3] = {{"embstream_a", "a", "embed_260k", 4, 100, 16, "", 0},

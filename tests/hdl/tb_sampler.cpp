@@ -1,11 +1,11 @@
 // tb_sampler: the token sampler (lg_sampler) against its C twin
 // lg_ref_sample / lg_ref_argmax, token by token.
 //
-// The model (tb_sampler_top, verilated with --prefix Vdut) holds five
+// The model (tb_sampler_top, verilated with --prefix Vdut) holds six
 // instances (tests/hdl/gen_mem_units.c): vocab 512 (a_*, the 260k
 // vocabulary) and vocab 5 (b_*, not a power of two), and the mul_share form
-// (lg_sampler_share.v) at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*) and
-// 300 (e_*, not a power of two), each through the same kinds of sequences
+// (lg_sampler_share.v) at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*),
+// 300 (e_*, not a power of two) and 2 (f_*, the smallest), each through the same kinds of sequences
 // (from reset, with stalls, stall-free, boundary). For each, long
 // sequences of logit vectors are sampled with one seed (reseeded a few
 // times, seed 0 included), and the C twin with its own PRNG state predicts
@@ -20,7 +20,7 @@
 // Random valid gaps on s_logit and random backpressure on m_tok, valid held /
 // data stable while stalled, s_logit_ready low while a token is pending.
 // Without stalls the latency must match lg_sampler_latency (= the module
-// header's VOCAB + TOK + 55, mul_share 16 * VOCAB + TOK + 117, and 1 at
+// header's VOCAB + TOK + 55, mul_share 22 * VOCAB + 2 * TOK + 150, and 1 at
 // inv_temp 0).
 // Plusargs: +seed=N (default 1), +n=VECTORS (default 1500), +trace[=FILE].
 #include "Vdut.h"
@@ -87,6 +87,7 @@ IO_CLASS(b)
 IO_CLASS(c)
 IO_CLASS(d)
 IO_CLASS(e)
+IO_CLASS(f)
 
 // ---- stimuli ------------------------------------------------------------------------
 
@@ -370,7 +371,8 @@ int main(int argc, char **argv)
     Io_c c(tb.m);
     Io_d d(tb.m);
     Io_e e(tb.m);
-    Io *all[5] = {&a, &b, &c, &d, &e};
+    Io_f f(tb.m);
+    Io *all[6] = {&a, &b, &c, &d, &e, &f};
     for (Io *io : all)
         io->drive(0, false, 0, false, 0, false);
     tb.reset(4);
@@ -382,11 +384,12 @@ int main(int argc, char **argv)
         Io *io;
         const char *name;
         int V, share, n;
-    } inst[5] = {{&a, "a(vocab 512)", 512, 0, n},
+    } inst[6] = {{&a, "a(vocab 512)", 512, 0, n},
                  {&b, "b(vocab 5)", 5, 0, 4 * n},
                  {&c, "c(vocab 512, mul_share)", 512, 1, n},
                  {&d, "d(vocab 5, mul_share)", 5, 1, 4 * n},
-                 {&e, "e(vocab 300, mul_share)", 300, 1, n}};
+                 {&e, "e(vocab 300, mul_share)", 300, 1, n},
+                 {&f, "f(vocab 2, mul_share)", 2, 1, 4 * n}};
     char what[128];
     for (const Inst &u : inst) {
         uint32_t st = lg_sampler_seed(0);
