@@ -26,45 +26,54 @@
 // How m avoids a barrel shifter: x / 2^s as x * 2^(16 - s) / 2^16 on the
 // multiplier, two 16-bit limbs (see MANT below), written back over x.
 // How the output scaling avoids a barrel shifter: with r clamped to
-// [-15, 47] (r >= 47 gives 0 as |m * g * y| < 2^46; r <= -16 gives 0 or
+// [-15, 48] (r >= 47 gives 0 as |m * g * y| < 2^46; r <= -16 gives 0 or
 // saturation as y > 2^15), r = 16 * (t - 1) + f with f in 1..16, t in 0..3.
-// Y = y * 2^(16 - f) < 2^32 is made once per vector (1-bit shifts of y);
-// per element |P| = |m| * |g| (< 2^30) and |P| * Y (four 16x16 products,
-// accumulated 16 bits at a time into {acc, low}) leave |m * g * y| * 2^(16-f)
-// whose bits from 16 * t on are the output: t more 16-bit right shifts of
-// {acc, low} (the bits shifted out kept as half and sticky bits) put the
-// window at low[30:0]. The sign is applied last (round half up of a negative
-// value rounds its magnitude up only past one half).
+// Y = y * 2^(16 - f) < 2^32 is made once per vector (doublings of y in the
+// accumulator, see YSH); per element |P| = |m| * |g| (< 2^30) and |P| * Y
+// (four 16x16 products, accumulated 16 bits at a time into {acc, low}) leave
+// |m * g * y| * 2^(16-f) whose bits from 16 * t on are the output: t more
+// 16-bit right shifts of {acc, low} (the bits shifted out kept as half and
+// sticky bits) put the window at low[30:0]. The sign is applied last (round
+// half up of a negative value rounds its magnitude up only past one half).
+//
+// Datapath (sized for few iCE40 LUTs; cycles are cheap): the multiplier's
+// A operand is always ra[15:0] (ra: a memory half-word, a product, or its
+// own high half shifted down), B is breg[15:0], breg[31:16] or the memory
+// half-word; the read data is held between reads, so a value read once
+// serves as an operand for several cycles. breg is only ever loaded from
+// the top 32 bits of the accumulator (u, F, Y) or with nr. One adder (acc)
+// does every sum, the doublings of NORM and YSH and the 16-bit shifts; no
+// element overlaps another.
 //
 // Schedule (one vector at a time):
 //   LOAD   DIM inputs, one per cycle, written to the memory; the OR of
 //          |x| >> 15 tracked (bitlen(max |x|) = bitlen(OR |x|))
-//   SHIFT  1 cycle: s from the leading one
-//   FSH    15 cycles (the YSH shifter): F = 2^(16 - s) in breg
-//   MANT   6 cycles an element: read x, v_lo * F, v_hi * F, two additions,
-//          m written back
-//   SUM    DIM reads of m -> m*m, one per cycle, into acc (= EPS[s]
-//          first); pipeline 3: DIM + 3 cycles
+//   SHIFT  1 cycle: s from the leading one; acc = 2
+//   FSH    AW - 17 cycles (YSH): acc doubled from step s - 1 (15 for s = 0)
+//          on, so F = 2^(16 - s) (s = 0: 1; s = 17: 2^15) sits in the top
+//          32 bits of acc; breg = F in the last cycle
+//   MANT   7 cycles an element: read x, v_lo * F, v_hi * F, two additions
+//          (s = 17: a third, the 16-bit shift), m written back
+//   SUM    4 cycles an element: read m, m*m, into acc (= EPS[s] first)
 //   NORM   AW - 2 cycles: acc doubled in pairs while its top two bits are
 //          0, so S * 4^j has its leading one in the top two bits; k = (AW -
 //          2) / 2 - j, u = top 32 bits
-//   RSQ    12 cycles: seed read, y0*y0, sq*u (two products), nr, y0*nr (two
-//          products); y and the output shift r = k - e
-//   YSH    15 cycles: Y = y << (16 - f)
-//   OUT    one element every 7 cycles: reads of m and g, m*g, then P0*Y0,
-//          P0*Y1, P1*Y0, P1*Y1 (P = P1 * 2^16 + P0, Y likewise) accumulated,
-//          three cycles of (conditional) 16-bit shifts, round/saturate into
-//          the output lane; the next element's reads and m*g overlap the
-//          tail (3 cycles of read-ahead before the first)
+//   RSQ    13 cycles: seed read, y0*y0, sq*u (two products), nr, y0*nr (two
+//          products); 2y in acc and the output shift r = k - e
+//   YSH    AW - 17 cycles: acc doubled from step f - 1 on (15 for r <= -16),
+//          so Y = y << (16 - f) sits in the top 32 bits; breg = Y
+//   OUT    14 cycles an element: reads of m and g, m*g, then P0*Y0, P0*Y1,
+//          P1*Y0, P1*Y1 (P = P1 * 2^16 + P0, Y likewise) accumulated, three
+//          cycles of (conditional) 16-bit shifts, saturation, then the
+//          rounded, signed result into the output lane
 // Multiplier: one 16x16 unsigned (|m|, |g| <= 32767; y0 < 2^16).
-// Cycles per vector at full rate: the done pulse is high 15 * DIM + AW + 51
-// cycles after the cycle of the first input handshake (DIM load + 1 shift
-// + 15 fsh + 6 * DIM mant + DIM + 3 sum + AW - 2 norm + 12 rsq + 15 ysh +
-// 7 * DIM + 7 out: 3 of read-ahead, 7 per element, 9 from the last m*g to
-// its beat, 1 for the beat), AW = max(S_W, 34), whatever VL; s_ready is
-// high again in the done cycle, so vectors can follow back to back. Inputs
-// are taken one per cycle; one output element per 7 cycles (a beat per
-// 7 * VL).
+// Cycles per vector at full rate: the done pulse is high 26 * DIM + 3 * AW -
+// 21 cycles after the cycle of the first input handshake (DIM load + 1
+// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 13 rsq +
+// AW - 17 ysh + 14 * DIM out + 1 for the last beat), AW = max(S_W, 34),
+// whatever VL; s_ready is high again in the done cycle, so vectors can
+// follow back to back. Inputs are taken one per cycle; one output element
+// per 14 cycles (a beat per 14 * VL).
 //
 // Handshakes: s_* and m_* are valid/ready streams: a transfer happens on a
 // clock edge with valid and ready both high; valid stays high and data stable
@@ -175,7 +184,14 @@ end
 localparam [2:0] ST_LOAD = 3'd0, ST_SHIFT = 3'd1, ST_SUM = 3'd2, ST_NORM = 3'd3,
                  ST_RSQ = 3'd4, ST_YSH = 3'd5, ST_OUT = 3'd6, ST_MANT = 3'd7;
 reg [2:0] state;
-reg [5:0] st;       // step within NORM, RSQ, YSH
+reg [5:0] st;       // step: within the element slot (MANT, SUM, OUT) or the phase
+// slot and RSQ steps are below 16: their decodes look at st[3:0] only
+wire [3:0] c4 = st[3:0];
+wire st_is0 = c4 == 4'd0;
+
+// YSH: AW - 17 cycles, the last one loads breg
+localparam [31:0] YSH_LAST_32 = AW - 18;
+localparam [5:0] YSH_LAST = YSH_LAST_32[5:0];
 
 // Everything holds while an output beat waits (en = 0 only in OUT).
 wire en = !m_valid || m_ready;
@@ -184,11 +200,14 @@ wire en = !m_valid || m_ready;
 assign s_ready = (state == ST_LOAD);
 wire s_fire = s_valid && s_ready;
 
-reg [ADDR_W-1:0] wr_addr;
-// Only |x| >> 15 decides s: for x < 0 it is ~x[31:15] + (x[14:0] == 0).
+// idx, the element index: LOAD writes, MANT, SUM and OUT read (and OUT
+// outputs) element idx
+wire             idx_last = idx == LAST_ADDR;
+// Only |x| >> 15 decides s: for x < 0 it is ~x[31:15] + (x[14:0] == 0)
+// = ~(x[31:15] - (x[14:0] == 0)) (a decrement: no inverted carry inputs).
 reg [16:0]       maxor;   // OR of |x| >> 15 over the vector
-wire [16:0]      s_abs = s_data[31] ? ~s_data[31:15] + {16'd0, s_data[14:0] == 15'd0}
-                                    : s_data[31:15];
+wire [16:0]      s_dec = s_data[31:15] - {16'd0, s_data[14:0] == 15'd0};
+wire [16:0]      s_abs = s_data[31] ? ~s_dec : s_data[31:15];
 
 // (cleared in SHIFT, after its use: a synchronous reset, no first-element mux)
 always @(posedge clk)
@@ -198,34 +217,44 @@ always @(posedge clk)
         maxor <= maxor | s_abs;
 
 always @(posedge clk)
-    if (s_fire && wr_addr == {ADDR_W{1'b0}})
+    if (s_fire && idx == {ADDR_W{1'b0}})
         sel_r <= s_sel;
 
 // ---- SHIFT: s = max(bitlen(max |x|) - 15, 0) = bitlen(OR (|x| >> 15)) ----------
+// (and the first YSH doubling step for F = 2^(16 - s): s - 1 mod 16 = the
+// index of the leading one, 15 for s = 0)
 reg [4:0] maxbits;
+reg [3:0] f_start;
 integer i;
 always @* begin
     maxbits = 5'd0;
+    f_start = 4'd15;
     for (i = 0; i < 17; i = i + 1)
-        if (maxor[i])
+        if (maxor[i]) begin
             maxbits = i[4:0] + 5'd1;
+            f_start = i[3:0];
+        end
 end
 
 always @(posedge clk)
     if (state == ST_SHIFT)
         s_r <= maxbits;
 
-// ---- gain vector base: half-word (sel + 2) * DIM -----------------------------
-wire [GADDR_W-1:0] gbase;
+// ---- gain address: half-word (sel + 2) * DIM + i -----------------------------
+reg  [ADDR_W-1:0]  idx;     // element index (below)
+wire               g_start; // OUT begins (below)
+wire               g_next;  // OUT: the gain read of this element issued
+wire [GADDR_W-1:0] gaddr;   // half-word address of the gain of element idx
 generate
     if (DIM_POW2) begin : g_base_shift
+        // (sel + 2) * DIM + i as a concatenation
         wire [GADDR_W+SEL_W-1:0] sh =
             ({{GADDR_W{1'b0}}, sel_r} + {{(GADDR_W + SEL_W - 2){1'b0}}, 2'd2}) << DIM_LOG;
-        assign gbase = sh[GADDR_W-1:0];
-        wire unused_sh = &{1'b0, sh[GADDR_W+SEL_W-1:GADDR_W]};
+        assign gaddr = sh[GADDR_W-1:0] | {{(GADDR_W - ADDR_W){1'b0}}, idx};
+        wire unused_sh = &{1'b0, sh[GADDR_W+SEL_W-1:GADDR_W], g_start, g_next};
     end else begin : g_base_add
         // sel_r additions of DIM, one per cycle from SHIFT on (NVEC - 1 <=
-        // DIM + 60 cycles, checked by the emitter; MANT alone takes 6 * DIM)
+        // DIM + 60 cycles, checked by the emitter; MANT alone takes 7 * DIM)
         reg [GADDR_W-1:0] acc_b;
         reg [SEL_W-1:0]   left;
         always @(posedge clk)
@@ -236,7 +265,14 @@ generate
                 acc_b <= acc_b + DIM_G;
                 left <= left - 1'b1;
             end
-        assign gbase = acc_b;
+        // the gain pointer: from acc_b on, one up per element
+        reg [GADDR_W-1:0] gptr;
+        always @(posedge clk)
+            if (g_start)
+                gptr <= acc_b;
+            else if (g_next)
+                gptr <= gptr + 1'b1;
+        assign gaddr = gptr;
     end
 endgenerate
 
@@ -246,38 +282,38 @@ endgenerate
 //   word i < DIM      x[i] from LOAD, then {.., sign, |m[i]|} from MANT
 //   half-words 2 * DIM + v * DIM + i   gain v, element i: {sign, |g|}
 //   half-words 256 * SEED_HI + u8 (u8 = 64..255)   seed T[u8 - 64]
-// Read data registered (one cycle); the half-word of a gain or seed read is
-// picked by hsel, the low bit of its half-word address.
-reg [2:0]         c;       // MANT, OUT: cycle within the element slot
-reg               slot_v;  // OUT: this slot carries an element
-reg [ADDR_W-1:0]  rd_addr; // element of the next read
-reg               rd_busy; // SUM, OUT: reads of this pass still to issue
-reg [GADDR_W-1:0] gptr;    // half-word address of the next gain read
-reg               hsel;    // the half-word of the last gain or seed read
-wire rd_fire = rd_busy && en && (state == ST_SUM || (state == ST_OUT && c == 3'd4));
+// Read data registered (one cycle) and held until the next read, so it
+// serves as a multiplier operand for several cycles; the half-word hw of a
+// read is picked by hsel (the low bit of a gain or seed half-word address;
+// the x half in MANT).
+reg               hsel;
 
 reg [31:0]  mem [0:MW-1];
 initial $readmemh(GAIN_FILE, mem);
 reg [MA-1:0] raddr;
 reg [31:0]   rdata;
 wire [31:0]  u;            // NORM result (below): the seed index is u[31:24]
+// reads: element word at step 0 (MANT, SUM, OUT), seed at RSQ step 0, gain
+// at OUT step 1; never in a write cycle (no read-during-write bypass)
+wire st_o1 = state == ST_OUT && c4 == 4'd1;
+assign g_next = en && st_o1;
+assign g_start = en && state == ST_YSH && st == YSH_LAST;
+wire rd_en = st_is0 ? (state == ST_MANT || state == ST_SUM || state == ST_RSQ ||
+                       state == ST_OUT) : st_o1;
 always @* begin
     if (state == ST_RSQ)
         raddr = SEED_W0 | {{(MA - 7){1'b0}}, u[31:25]};
-    else if (state == ST_OUT && c == 3'd5)
-        raddr = gptr[GADDR_W-1:1];
+    else if (st_o1)
+        raddr = gaddr[GADDR_W-1:1];
     else
-        raddr = {{(MA - ADDR_W){1'b0}}, rd_addr};
+        raddr = {{(MA - ADDR_W){1'b0}}, idx};
 end
-// No read in a write cycle (no read there is needed): the read and write
-// enables exclusive, so synthesis adds no read-during-write bypass.
-wire        mem_we;
 always @(posedge clk)
-    if (en && !mem_we)
+    if (en && rd_en)
         rdata <= mem[raddr];
 always @(posedge clk)
-    if (en)
-        hsel <= (state == ST_OUT) ? gptr[0] : u[24];
+    if (en && (rd_en || (state == ST_MANT && c4 == 4'd1)))
+        hsel <= (state == ST_RSQ) ? u[24] : st_o1 ? gaddr[0] : (state == ST_MANT && c4 == 4'd1);
 wire [15:0] hw = hsel ? rdata[31:16] : rdata[15:0];
 
 // MANT: m[i] = clamp(round(x / 2^s), +-32767) on the multiplier, written back.
@@ -286,86 +322,48 @@ wire [15:0] hw = hsel ? rdata[31:16] : rdata[15:0];
 // For s = 1..16, F = 2^(16 - s): acc = v_lo * F + 2^15, then (acc >> 16) +
 // v_hi * F = (v * F + 2^15) >> 16 = |m| (<= 32768, clamped). s = 0: acc =
 // v_lo + sign (= |x| <= 32767), no second step. s = 17 (some x = -2^31):
-// F = 1, acc = v_lo + 2^16, then (acc >> 16) + v_hi, and |m| = that >> 1.
-// F is made in breg by the YSH shifter before MANT (FSH: 1 << (16 - s)).
+// |m| = (v + 2^16) >> 17 = (v * 2^15 + 2^31) >> 32: F = 2^15, acc = v_lo * F
+// + 2^31, (acc >> 16) + v_hi * F, then a third step acc >> 16; so |m| is
+// always acc[15:0]. F is made in breg by YSH before MANT (FSH: doublings).
 wire        m_s0 = s_r == 5'd0;
 wire        m_s17 = s_r == 5'd17;
 wire        x_sgn = rdata[31];
 
-// ---- the multiplier and its operand registers ---------------------------------
-reg [15:0] mreg;  // v_lo, v_hi (MANT), |m| (SUM, OUT) or y0 (RSQ)
-reg        msgn;
-reg [15:0] greg;  // |g| (OUT) or sq (RSQ)
-reg        gsgn;
-reg [31:0] preg;  // P = |m * g| (OUT), u (RSQ)
-reg [31:0] breg;  // F (MANT), Y = y << (16 - f) (OUT), nr (RSQ)
+// ---- the multiplier and its two operand registers -----------------------------
+// A = ra[15:0] always; ra takes a memory half-word (v_lo, v_hi, |m|, y0), a
+// product (P = |m * g|, y0^2) or its own high half (P1, sq).
+// B = breg[15:0] (F, u, nr, Y limbs: breg rotates by 16 between the limbs) or
+// the memory half-word (|m| in SUM, |g| in OUT, y0 in RSQ).
+reg [31:0] ra;
+reg [31:0] breg;
 reg [31:0] pr;    // registered product
 
-// operand selects: A 0 mreg, 1 pr[15:0], 2 preg[15:0], 3 preg[31:16];
-//                  B 0 mreg, 1 greg, 2 breg[15:0], 3 breg[31:16]
-reg [1:0] sel_a, sel_b;
-always @* begin
-    sel_a = 2'd0;
-    sel_b = 2'd0;
-    if (state == ST_MANT) begin
-        sel_b = 2'd2; // v_lo, v_hi times F
-    end else if (state == ST_OUT) begin
-        case (c)
-            3'd0: begin sel_a = 2'd0; sel_b = 2'd1; end
-            3'd1: begin sel_a = 2'd1; sel_b = 2'd2; end
-            3'd2: begin sel_a = 2'd2; sel_b = 2'd3; end
-            3'd3: begin sel_a = 2'd3; sel_b = 2'd2; end
-            3'd4: begin sel_a = 2'd3; sel_b = 2'd3; end
-            default: begin sel_a = 2'd0; sel_b = 2'd0; end
-        endcase
-    end else if (state == ST_RSQ) begin
-        case (st[3:0])
-            4'd4: begin sel_a = 2'd2; sel_b = 2'd1; end // sq * u_lo
-            4'd5: begin sel_a = 2'd3; sel_b = 2'd1; end // sq * u_hi
-            4'd8: begin sel_a = 2'd0; sel_b = 2'd2; end // y0 * nr_lo
-            4'd9: begin sel_a = 2'd0; sel_b = 2'd3; end // y0 * nr_hi
-            default: begin sel_a = 2'd0; sel_b = 2'd0; end // y0 * y0
-        endcase
-    end
-end
+wire ra_mem = c4 == 4'd1 ? (state == ST_MANT || state == ST_SUM || state == ST_RSQ ||
+                            state == ST_OUT) :
+              c4 == 4'd2 ? (state == ST_MANT) : (state == ST_RSQ && c4 == 4'd8);
+wire ra_pr = c4 == 4'd3 && (state == ST_RSQ || state == ST_OUT);
+wire ra_sh = (state == ST_RSQ && c4 == 4'd4) || (state == ST_OUT && c4 == 4'd5);
+// MANT: hw ^ sign (v_hi[15] = x[31] ^ sign = 0); SUM, OUT: the magnitude
+wire        mag = state == ST_SUM || state == ST_OUT;
+wire [15:0] hwx = {hw[15] && !mag, hw[14:0]} ^ {16{state == ST_MANT && x_sgn}};
+wire b_mem = c4 == 4'd2 && (state == ST_SUM || state == ST_OUT || state == ST_RSQ);
 
-reg [15:0] mul_a, mul_b;
-always @* begin
-    case (sel_a)
-        2'd0: mul_a = mreg;
-        2'd1: mul_a = pr[15:0];
-        2'd2: mul_a = preg[15:0];
-        default: mul_a = preg[31:16];
-    endcase
-    case (sel_b)
-        2'd0: mul_b = mreg;
-        2'd1: mul_b = greg;
-        2'd2: mul_b = breg[15:0];
-        default: mul_b = breg[31:16];
-    endcase
-end
+wire [15:0] mul_a = ra[15:0];
+// the high limb of breg: RSQ 6 (u_hi), 10 (nr_hi); OUT 5, 7 (Y1)
+wire b_hi = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd10) :
+            (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd7));
+wire [15:0] mul_b = b_mem ? {hw[15] && !mag, hw[14:0]} : b_hi ? breg[31:16] : breg[15:0];
 
 always @(posedge clk)
-    if (en)
-        pr <= mul_a * mul_b;
-
-// ---- SUM pipeline valid flags ---------------------------------------------------
-reg a_v, a_last, m_v, m_last_s, p_v, p_last;
-always @(posedge clk) begin
     if (en) begin
-        a_v <= rd_fire && state == ST_SUM;
-        a_last <= rd_addr == LAST_ADDR;
-        m_v <= a_v;
-        m_last_s <= a_last;
-        p_v <= m_v;
-        p_last <= m_last_s;
+        pr <= mul_a * mul_b;
+        if (ra_mem)
+            ra <= {16'd0, hwx};
+        else if (ra_pr)
+            ra <= pr;
+        else if (ra_sh)
+            ra <= {16'd0, ra[31:16]};
     end
-    if (rst) begin
-        a_v <= 1'b0;
-        m_v <= 1'b0;
-        p_v <= 1'b0;
-    end
-end
 
 // ---- the accumulator: {acc, low} ------------------------------------------------
 reg [AW-1:0] acc;
@@ -374,38 +372,50 @@ reg          half;  // bit below the output window
 reg          sticky; // OR of the bits below that
 reg          go_r;  // NORM: this pair doubles
 reg signed [8:0] rq; // r + 15 = k - e + 15 (k of rsqrt(S))
-reg [4:0]    tail;  // OUT: tail steps of the element in flight (one-hot)
 reg [1:0]    t_r;   // OUT: 16-bit right shifts after the products (0..3)
+reg [3:0]    ystart; // YSH: first doubling step (f - 1, s - 1 or 15)
 
 wire acc_top0 = acc[AW-1:AW-2] == 2'b00;
 wire [AW-1:0] acc_sh16 = {16'd0, acc[AW-1:16]};
 wire [AW-1:0] pr_w = {{(AW - 32){1'b0}}, pr};
-// MANT rounding constant: 2^15, 2^16 for s = 17, the sign for s = 0
-wire [AW-1:0] m_k = {{(AW - 17){1'b0}}, m_s17, !m_s0 && !m_s17, 14'd0, m_s0 && x_sgn};
+// constants: MANT rounding (2^15, 2^16 for s = 17, the sign for s = 0);
+// SHIFT: 2, the start of F
+wire          k_mant = state == ST_MANT;
+wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 15'd0, k_mant && !m_s0 && !m_s17,
+                     13'd0, state == ST_SHIFT, k_mant && m_s0 && x_sgn};
 
-// tail step d (1..3) shifts while d <= t
-wire tail_sh = (tail[1] && t_r != 2'd0) || (tail[2] && t_r[1]) || (tail[3] && t_r == 2'd3);
-wire out_c2 = state == ST_OUT && slot_v && c == 3'd2;
-wire out_c3 = state == ST_OUT && slot_v && c == 3'd3;
-wire out_c4 = state == ST_OUT && slot_v && c == 3'd4;
+// OUT tail: steps 9..11 shift while step - 8 <= t
+wire out_sh = state == ST_OUT && ((c4 == 4'd9 && t_r != 2'd0) ||
+                                  (c4 == 4'd10 && t_r[1]) || (c4 == 4'd11 && t_r == 2'd3));
+wire out_low = state == ST_OUT && (c4 == 4'd6 || c4 == 4'd8);
 
 // adder operands: A in {0, acc, acc >> 16, m_k}, B in {0, pr, acc}
 reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16, 3 m_k; B: 0 zero, 1 pr, 2 acc
-reg       acc_we, acc_eps;
+reg       acc_we, acc_eps, acc_clr0;
 always @* begin
     acc_am = 2'd0;
     acc_bm = 2'd0;
     acc_we = 1'b0;
     acc_eps = 1'b0;
+    acc_clr0 = 1'b0;
     case (state)
+        ST_SHIFT: begin
+            acc_we = 1'b1;
+            acc_am = 2'd3;
+        end
+        ST_YSH: begin
+            acc_we = st != YSH_LAST && st >= {2'd0, ystart};
+            acc_am = 2'd1;
+            acc_bm = 2'd2;
+        end
         ST_MANT: begin
-            acc_we = c == 3'd3 || (c == 3'd4 && !m_s0);
-            acc_am = c == 3'd3 ? 2'd3 : 2'd2;
-            acc_bm = 2'd1;
+            acc_we = c4 == 4'd3 || (c4 == 4'd4 && !m_s0) || (c4 == 4'd5 && m_s17);
+            acc_am = c4 == 4'd3 ? 2'd3 : 2'd2;
+            acc_bm = c4 == 4'd5 ? 2'd0 : 2'd1;
         end
         ST_SUM: begin
-            acc_eps = rd_addr == {ADDR_W{1'b0}} && rd_busy; // first SUM cycle
-            acc_we = p_v || acc_eps;
+            acc_eps = st_is0 && idx == {ADDR_W{1'b0}}; // first SUM cycle
+            acc_we = c4 == 4'd3;
             acc_am = 2'd1;
             acc_bm = 2'd1;
         end
@@ -415,14 +425,15 @@ always @* begin
             acc_bm = 2'd2;
         end
         ST_RSQ: begin
-            acc_we = st[3:0] == 4'd5 || st[3:0] == 4'd6 || st[3:0] == 4'd9 || st[3:0] == 4'd10;
-            acc_am = (st[3:0] == 4'd6 || st[3:0] == 4'd10) ? 2'd2 : 2'd0;
-            acc_bm = 2'd1;
+            acc_we = c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd10 || c4 == 4'd11 || c4 == 4'd12;
+            acc_am = (c4 == 4'd7 || c4 == 4'd11) ? 2'd2 : c4 == 4'd12 ? 2'd1 : 2'd0;
+            acc_bm = c4 == 4'd12 ? 2'd0 : 2'd1;
+            acc_clr0 = c4 == 4'd12;
         end
         ST_OUT: begin
-            acc_we = out_c2 || out_c3 || out_c4 || tail[0] || tail_sh;
-            acc_am = (out_c3 || tail[0] || tail_sh) ? 2'd2 : out_c4 ? 2'd1 : 2'd0;
-            acc_bm = tail_sh ? 2'd0 : 2'd1;
+            acc_we = c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8 || out_sh;
+            acc_am = (out_low || out_sh) ? 2'd2 : c4 == 4'd7 ? 2'd1 : 2'd0;
+            acc_bm = out_sh ? 2'd0 : 2'd1;
         end
         default: ;
     endcase
@@ -432,20 +443,23 @@ wire [AW-1:0] acc_a = acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 :
                       acc_am == 2'd3 ? m_k : {AW{1'b0}};
 wire [AW-1:0] acc_b = acc_bm == 2'd1 ? pr_w : acc_bm == 2'd2 ? acc : {AW{1'b0}};
 wire [AW-1:0] acc_sum = acc_a + acc_b;
-wire          low_sh = out_c3 || tail[0] || tail_sh;
+wire          low_sh = out_low || out_sh;
 
 always @(posedge clk)
     if (en) begin
         if (acc_eps)
             acc <= {{(AW - S_W){1'b0}}, eps};
         else if (acc_we)
-            acc <= acc_sum;
-        if (low_sh)
+            acc <= {acc_sum[AW-1:1], acc_sum[0] && !acc_clr0};
+        // OUT 12: saturation sets the window to all ones (a synchronous set)
+        if (w_sat_set)
+            low[30:0] <= {31{1'b1}};
+        else if (low_sh)
             low <= {acc[15:0], low[31:16]};
-        if (tail[0]) begin
+        if (state == ST_OUT && c4 == 4'd8) begin
             half <= 1'b0;
             sticky <= 1'b0;
-        end else if (tail_sh) begin
+        end else if (out_sh) begin
             half <= low[15];
             sticky <= sticky | half | (|low[14:0]);
         end
@@ -453,39 +467,37 @@ always @(posedge clk)
 
 // MANT write-back: {sign, |m|} in the low half of word i (the high half
 // rewritten with whatever s_data holds; only the low half is read again)
-wire [15:0] m_val = m_s17 ? acc[16:1] : acc[15:0];
+wire [15:0] m_val = acc[15:0];
 wire [15:0] m_word = {x_sgn, m_val[14:0] | {15{m_val[15]}}};
-assign      mem_we = s_fire || (en && state == ST_MANT && c == 3'd5);
-wire [MA-1:0] waddr = {{(MA - ADDR_W){1'b0}}, (state == ST_LOAD) ? wr_addr : rd_addr};
+wire        mem_we = s_fire || (en && state == ST_MANT && c4 == 4'd6);
 wire [31:0] wdata = {s_data[31:16], (state == ST_LOAD) ? s_data[15:0] : m_word};
 always @(posedge clk)
     if (mem_we)
-        mem[waddr] <= wdata;
+        mem[{{(MA - ADDR_W){1'b0}}, idx}] <= wdata;
 
 // ---- NORM / RSQ: rsqrt(S) = y * 2^(-16-k) -----------------------------------------
-// u = S * 2^(30 - 2k) (S = 0 counts as 1: u = 2^30)
+// u = S * 2^(30 - 2k) (S = 0 counts as 1: u = 2^30); the top 32 bits of acc
+// also carry F and Y at the end of YSH
 wire [31:0] u_raw = acc[AW-1:AW-32];
-assign u = (u_raw == 32'd0) ? 32'h4000_0000 : u_raw;
-
-// y0 from the seed read (issued in RSQ step 0)
-wire [15:0] y0 = hw;
+assign u = {u_raw[31], u_raw[30] || (state == ST_RSQ && go_r && !u_raw[31]), u_raw[29:0]};
 
 // nr = max(3 * 2^16 - g y0^2, 0), g y0^2 = acc >> 14 after the sq * u pair;
 // with the seed table g y0^2 < 3 * 2^16 for every u (the emitter checks the
 // largest u of each seed), so no clamp
+// (3 * 2^16 - gy2 = ~(gy2 + 65535) on 18 bits: an adder without inverted
+// carry inputs)
 wire [17:0] gy2 = acc[31:14];
-wire [17:0] nr = 18'd196608 - gy2;
+wire [17:0] nr_n = gy2 + 18'd65535;
+wire [17:0] nr = ~nr_n;
 
 // output shift r = k - e: special (r <= -16: 0 or saturation, rq < 0),
-// else r' = min(r, 47) = 16 * (t - 1) + f, f in 1..16, Y = y << (16 - f):
-// r_q = r' + 15 = min(rq, 62) = (t << 4) + f - 1
+// else r' = 16 * (t - 1) + f, f in 1..16, Y = y << (16 - f), with r_q = r'
+// + 15 = (t << 4) + f - 1 = rq for rq < 64, else 63 (r' = 48: the output is
+// 0 for every r >= 47 anyway)
 wire              r_spec = rq[8];
-wire [5:0]        r_q = (rq > 9'sd62) ? 6'd62 : rq[5:0];
+wire [5:0]        r_q = rq[5:0] | {6{rq[7] || rq[6]}};
 reg               spec_r;
-reg [3:0]         ysh_r;
 reg               fsh;   // YSH makes F for MANT (else Y for OUT)
-// F = 1 << (16 - s) for s = 1..16 (15 - (s - 1) shifts), else 1
-wire [3:0]        s_m1 = maxbits[3:0] - 4'd1;
 
 always @(posedge clk)
     if (en) begin
@@ -495,71 +507,49 @@ always @(posedge clk)
             rq <= rq - 9'sd1;
         else if (state == ST_SUM)
             rq <= rq0;
-        if (state == ST_SHIFT) begin
-            breg <= 32'd1;
-            ysh_r <= (maxbits == 5'd0 || maxbits == 5'd17) ? 4'd0 : ~s_m1;
-        end else if (state == ST_RSQ && st[3:0] == 4'd7) begin
-            breg <= {14'd0, nr};
-        end else if (state == ST_RSQ && st[3:0] == 4'd11) begin
-            breg <= {15'd0, acc[17:1]};
+        if (state == ST_SHIFT)
+            ystart <= f_start;
+        if (state == ST_RSQ && c4 == 4'd12) begin
             spec_r <= r_spec;
             t_r <= r_spec ? 2'd0 : r_q[5:4];
-            ysh_r <= r_spec ? 4'd0 : ~r_q[3:0];
-        end else if (state == ST_YSH && st[3:0] < ysh_r) begin
-            breg <= {breg[30:0], 1'b0};
+            ystart <= r_spec ? 4'd15 : r_q[3:0];
         end
+        // breg: u (RSQ 0), nr (RSQ 8), F or Y (last YSH step)
+        if ((state == ST_RSQ && st_is0) || (state == ST_YSH && st == YSH_LAST))
+            breg <= u;
+        else if (state == ST_RSQ && c4 == 4'd8)
+            breg <= {14'd0, nr};
     end
 
-// ---- operand registers ----------------------------------------------------------
+// ---- OUT: element slots, output lanes -------------------------------------------
+reg neg; // sign of m * g
 always @(posedge clk)
-    if (en) begin
-        if (state == ST_MANT && c == 3'd1)
-            mreg <= rdata[15:0] ^ {16{x_sgn}};
-        else if (state == ST_MANT && c == 3'd2)
-            mreg <= {1'b0, rdata[30:16] ^ {15{x_sgn}}};
-        else if (state == ST_SUM || (state == ST_OUT && c == 3'd5)) begin
-            mreg <= {1'b0, rdata[14:0]};
-            msgn <= rdata[15];
-        end else if (state == ST_RSQ && st[3:0] == 4'd1) begin
-            mreg <= y0;
-        end
-        if (state == ST_OUT && c == 3'd6) begin
-            greg <= {1'b0, hw[14:0]};
-            gsgn <= hw[15];
-        end else if (state == ST_RSQ && st[3:0] == 4'd3) begin
-            greg <= pr[31:16];
-        end
-        if (state == ST_RSQ && st[3:0] == 4'd0)
-            preg <= u;
-        else if (state == ST_OUT && slot_v && c == 3'd1)
-            preg <= {2'd0, pr[29:0]};
+    if (en && state == ST_OUT) begin
+        if (c4 == 4'd1)
+            neg <= hw[15];
+        else if (c4 == 4'd2)
+            neg <= neg ^ hw[15];
     end
 
-// ---- OUT: element slots, tail, output lanes -------------------------------------
-reg neg_h, neg_t; // sign of m * g: head (slot), tail
-always @(posedge clk)
-    if (en) begin
-        if (state == ST_OUT && slot_v && c == 3'd0)
-            neg_h <= msgn ^ gsgn;
-        if (tail[0])
-            neg_t <= neg_h;
-    end
-
-// window: low[30:0]; above it acc and low[31]; round half up with the sign
+// window: low[30:0]; above it acc (Z >> (32 + 16 t) < 2^30) and low[31];
+// round half up with the sign. OUT 12: saturation (w_sat) makes the window
+// all ones and drops the round-up (w_upe); OUT 13: the result
+// (w + up) or, with the sign, -(w + up) = ~(w + all ones * !up): one adder
+// (w + b) ^ neg, b = up (neg = 0), all ones * !up (neg = 1).
 wire [30:0] w = low[30:0];
-wire        w_hi = low[31] || (|acc);
-wire        w_up = half && (!neg_t || sticky);
+wire        w_hi = low[31] || (|acc[29:0]);
+wire        w_up = half && (!neg || sticky);
 wire        w_sat = w_hi || (w_up && (&w)) || (spec_r && (|w));
-// saturation as the window of all ones rounded down: 2^31 - 1, or with the
-// sign -(2^31 - 1) (~w + 1 on 32 bits)
-wire [30:0] w_eff = w | {31{w_sat}};
-wire        w_upe = w_up && !w_sat;
-wire [31:0] w_res = ({1'b0, w_eff} ^ {32{neg_t}}) + {31'd0, w_upe ^ neg_t};
+wire        w_sat_set = state == ST_OUT && c4 == 4'd12 && w_sat;
+reg         w_upe;
+always @(posedge clk)
+    if (en && state == ST_OUT && c4 == 4'd12)
+        w_upe <= w_up && !w_sat;
+wire        w_bhi = neg && !w_upe;
+wire [31:0] w_res = ({1'b0, w} + {{31{w_bhi}}, neg ^ w_upe}) ^ {32{neg}};
 
 reg [LVW-1:0]    olane;
-reg [ADDR_W-1:0] oidx;
-wire             o_wr = tail[4];
-wire             o_end = oidx == LAST_ADDR;
+wire             o_wr = state == ST_OUT && c4 == 4'd13;
 
 genvar g;
 generate
@@ -576,116 +566,98 @@ endgenerate
 
 always @(posedge clk) begin
     if (en) begin
-        m_valid <= o_wr && (olane == LANE_LAST || o_end);
+        m_valid <= o_wr && (olane == LANE_LAST || idx_last);
         if (o_wr) begin
-            m_last <= o_end;
-            olane <= (olane == LANE_LAST || o_end) ? {LVW{1'b0}} : olane + 1'b1;
-            oidx <= o_end ? {ADDR_W{1'b0}} : oidx + 1'b1;
+            m_last <= idx_last;
+            olane <= (olane == LANE_LAST || idx_last) ? {LVW{1'b0}} : olane + 1'b1;
         end
-        tail <= {tail[3:0], out_c4};
     end
     if (rst) begin
         m_valid <= 1'b0;
         m_last <= 1'b0;
         olane <= {LVW{1'b0}};
-        oidx <= {ADDR_W{1'b0}};
-        tail <= 5'd0;
     end
 end
 
 // ---- sequencer ---------------------------------------------------------------
+// Element slots: MANT steps 0..5, SUM 0..3, OUT 0..12 (13 after the last
+// element: wait for the last beat); phases: YSH 0..YSH_LAST, NORM
+// 0..NORM_LAST, RSQ 0..12.
 always @(posedge clk) begin
     done <= 1'b0;
     if (en) begin
+        st <= st + 1'b1;
         case (state)
-            ST_LOAD:
+            ST_LOAD: begin
+                st <= 6'd0;
                 if (s_fire) begin
-                    wr_addr <= wr_addr + 1'b1;
-                    if (wr_addr == LAST_ADDR) begin
-                        wr_addr <= {ADDR_W{1'b0}};
+                    idx <= idx + 1'b1;
+                    if (idx_last) begin
+                        idx <= {ADDR_W{1'b0}};
                         state <= ST_SHIFT;
                     end
                 end
+            end
             ST_SHIFT: begin
                 state <= ST_YSH;
                 fsh <= 1'b1;
                 st <= 6'd0;
             end
-            ST_MANT: begin
-                c <= (c == 3'd5) ? 3'd0 : c + 1'b1;
-                if (c == 3'd5) begin
-                    rd_addr <= rd_addr + 1'b1;
-                    if (rd_addr == LAST_ADDR) begin
+            ST_MANT:
+                if (c4 == 4'd6) begin
+                    st <= 6'd0;
+                    idx <= idx + 1'b1;
+                    if (idx_last) begin
                         state <= ST_SUM;
-                        rd_busy <= 1'b1;
-                        rd_addr <= {ADDR_W{1'b0}};
+                        idx <= {ADDR_W{1'b0}};
                     end
                 end
-            end
             ST_SUM:
-                if (p_v && p_last) begin
-                    state <= ST_NORM;
+                if (c4 == 4'd3) begin
                     st <= 6'd0;
+                    idx <= idx + 1'b1;
+                    if (idx_last) begin
+                        state <= ST_NORM;
+                        idx <= {ADDR_W{1'b0}};
+                    end
                 end
-            ST_NORM: begin
-                st <= st + 1'b1;
+            ST_NORM:
                 if (st == NORM_LAST) begin
                     state <= ST_RSQ;
                     st <= 6'd0;
                 end
-            end
-            ST_RSQ: begin
-                st <= st + 1'b1;
-                if (st[3:0] == 4'd11) begin
+            ST_RSQ:
+                if (c4 == 4'd12) begin
                     state <= ST_YSH;
                     st <= 6'd0;
                 end
-            end
-            ST_YSH: begin
-                st <= st + 1'b1;
-                if (st[3:0] == 4'd14 && fsh) begin
-                    state <= ST_MANT;
+            ST_YSH:
+                if (st == YSH_LAST) begin
+                    st <= 6'd0;
                     fsh <= 1'b0;
-                    rd_addr <= {ADDR_W{1'b0}};
-                    c <= 3'd0;
-                end else if (st[3:0] == 4'd14) begin
-                    state <= ST_OUT;
-                    rd_busy <= 1'b1;
-                    rd_addr <= {ADDR_W{1'b0}};
-                    gptr <= gbase;
-                    c <= 3'd4;
-                    slot_v <= 1'b0;
+                    state <= fsh ? ST_MANT : ST_OUT;
                 end
-            end
             ST_OUT: begin
-                c <= (c == 3'd6) ? 3'd0 : c + 1'b1;
-                if (c == 3'd4)
-                    slot_v <= rd_busy;
-                if (c == 3'd5 && slot_v)
-                    gptr <= gptr + 1'b1;
+                if (c4 == 4'd13) begin
+                    st <= idx_last ? 6'd14 : 6'd0;
+                    idx <= idx_last ? {ADDR_W{1'b0}} : idx + 1'b1;
+                end
+                if (c4 == 4'd14)
+                    st <= 6'd14;
                 if (m_valid && m_ready && m_last) begin
                     state <= ST_LOAD;
+                    st <= 6'd0;
                     done <= 1'b1;
                 end
             end
             default:
                 state <= ST_LOAD;
         endcase
-        // Element reads of the SUM and OUT passes.
-        if (rd_fire) begin
-            rd_addr <= rd_addr + 1'b1;
-            if (rd_addr == LAST_ADDR)
-                rd_busy <= 1'b0;
-        end
     end
     if (rst) begin
         state <= ST_LOAD;
-        wr_addr <= {ADDR_W{1'b0}};
-        rd_busy <= 1'b0;
-        rd_addr <= {ADDR_W{1'b0}};
+        idx <= {ADDR_W{1'b0}};
         st <= 6'd0;
-        c <= 3'd0;
-        slot_v <= 1'b0;
         fsh <= 1'b0;
         done <= 1'b0;
     end

@@ -6,8 +6,8 @@
 // inline (rsqrt_module is not used), one 32-bit-wide memory whose image
 // gain_file holds the gains (sign-magnitude, two a word) and the rsqrt seeds
 // (two a word) besides room for the input vector (rsqrt_file is not read),
-// 15 * dim + AW + 51 cycles per vector (AW = max(sum width, 34)) instead of
-// dim + 2 * ceil(dim / VL) + 16.
+// 26 * dim + 3 * AW - 21 cycles per vector (AW = max(sum width, 34)) instead
+// of dim + 2 * ceil(dim / VL) + 16.
 #include "llamagen/emit_units2.h"
 
 #include <stdio.h>
@@ -20,7 +20,8 @@ int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl)
 {
     if (u->mul_share) {
         int aw = lg_rmsnorm_sum_width(u->dim, u->eps_tab);
-        return 15 * u->dim + (aw > 34 ? aw : 34) + 51;
+        aw = aw > 34 ? aw : 34;
+        return 26 * u->dim + 3 * aw - 21;
     }
     return u->dim + 2 * ((u->dim + vl - 1) / vl) + 16;
 }
@@ -45,7 +46,7 @@ static int check_unit(const lg_rmsnorm_unit *u, int s_w, lg_err *err)
     if (s_w > 64)
         return lg_fail(err, "%s: sum of squares needs %d bits (max 64)", u->module, s_w);
     // Lean form: sel * DIM by repeated addition unless dim is a power of two,
-    // done before the output pass (at least 7 * dim + 60 cycles later).
+    // done before the output pass (at least 11 * dim + 60 cycles later).
     if (u->mul_share && (u->dim & (u->dim - 1)) != 0 && u->nvec - 1 > u->dim + 60)
         return lg_fail(err, "%s: %d gain vectors of %d: too many for the lean form", u->module,
                        u->nvec, u->dim);
@@ -180,7 +181,7 @@ static int emit_share(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, int s_w, lg_er
     snprintf(mws, sizeof mws, "%lld", (long long)mw);
     snprintf(shs, sizeof shs, "%lld", (long long)seed_hi);
     snprintf(lat, sizeof lat,
-             "%d cycles per vector at full rate, any VL (15 * dim + max(%d, 34) + 51, "
+             "%d cycles per vector at full rate, any VL (26 * dim + 3 * max(%d, 34) - 21, "
              "first input to done); one 16x16 multiplier",
              lg_rmsnorm_cycles(u, 1), s_w);
     lg_subst svars[] = {
