@@ -19,8 +19,12 @@
  * steps of a V element), the query quantizer and the reciprocal divider are
  * inline and use the same shifter and registers, and so does exp2: its unit
  * (${EXP2_MODULE}, lg_exp2_share.v) is only the table read (T alone, one
- * block RAM), the interpolation is one multiplier step and the rounding one
- * shifter step.
+ * block RAM), the interpolation is two multiplier steps and the rounding one
+ * shifter step. The shifter's adder also adds the V term to the rescaled o
+ * and p to the rescaled l (no separate o or l adder), l doubles as the
+ * divisor, R as p's register, the score z as the output register, and the
+ * shifter is no wider than o (right shifts; a 13-bit pre-shift window of
+ * the accumulator for the left shifts).
  * Heads run strictly one after another (no overlap of query, rows, back end).
  *
  * Numerics (bit-exact with the C twin and the default form), per query head
@@ -37,35 +41,45 @@
  * Multiplies: q * k in one step; p * vm as vm * p_lo + (vm * p_hi) << 15
  * (p = p_hi 2^15 + p_lo); psum * SCORE_C and tq * R as LA x 2 limb products
  * (15-bit unsigned limbs, the top limb of the wide operand signed), summed
- * modulo 2^ACC_W, exact since the result fits ACC_W bits. Every round_shift
- * (score term, p * vm term, o and l rescale, tq, output, query mantissas)
- * is one shared shifter: round_shift(x, s) = (t >>> 1) + t[0], t = (x << P) >>> (s + P - 1),
- * for any s >= 1 - P (left shifts exact). A tq outside 41 bits saturates the
- * output directly, as the default form's clamp to +-(2^40 - 1) does (|tq|
- * >= 2^40 saturates the output anyway since R >= 2^15).
+ * modulo 2^ACC_W, exact since the result fits ACC_W bits; the output's
+ * last product is added as floor(tq_0 R_0 / 2^15), unshifted, so acc ends
+ * at floor(tq * R / 2^15) and out = sat32(round_shift(acc, 8)) (the same:
+ * round_shift(x, s) depends on floor(x / 2^(s-1)) only). Every round_shift
+ * (score term, p * vm term, o and l rescale, tq, output, query mantissas,
+ * exp2) is one shared shifter: round_shift(x, s) = (t >>> 1) + t[0], t =
+ * (x << P) >>> (s + P - 1), for any s >= 1 - P (left shifts exact): P = 1
+ * (o, query, acc), 2 (l: also l << 1 for the divisor), 13 (acc's low bits:
+ * the V term, s >= -12, and a score with s < 0, whose acc outside the
+ * window saturates). A tq outside 41 bits saturates the output directly, as
+ * the default form's clamp to +-(2^40 - 1) does (|tq| >= 2^40 saturates the
+ * output anyway since R >= 2^15).
  *
  * Latency and throughput: one head after another; the K/V requests of a head
  * go out when its query starts loading. With the query offered every cycle,
  * the cache serving its streams and the output always ready, a head costs
  *   QH + (pos + 1) * RC + BH cycles,
  *   QH = 2 * HEAD_SIZE (the query's two passes),
- *   RC = 3 * HEAD_SIZE + (HEAD_SIZE / KV_GROUP) * (2 * LA + 1) + 7 per row
- *        (HEAD_SIZE q*k steps, per group 2 LA limb steps and the term, max,
- *        3 for exp2 (l rescale while the table is read, interpolation,
- *        rounding and l update), the first V element's take, HEAD_SIZE V elements of two
+ *   RC = 3 * HEAD_SIZE + (HEAD_SIZE / KV_GROUP) * (2 * LA + 2) + 7 per row
+ *        (HEAD_SIZE q*k steps, per group the sum's move into the wide
+ *        operand, 2 LA limb steps and the term, max, 3 for exp2 (table
+ *        read and interpolation, interpolation, rounding), the first V
+ *        element's take (and the l update), HEAD_SIZE V elements of two
  *        steps (the term and o update of one overlap the next one's
  *        product), 2 for the last element's term and o update),
  *   BH = L_W + 17 + HEAD_SIZE * (2 * LA + 2) (reciprocal: load, L_W - 1
  *        normalising steps, 17 quotient steps; HEAD_SIZE outputs of 2 LA + 2
- *        steps), L_W = 18 + clog2(SEQ_LEN),
- * LA = ceil((max(PS_W, 41) - 1) / 15) limbs, and a call takes
+ *        steps), L_W = 17 + clog2(SEQ_LEN),
+ * LA = ceil((max(PS_W, 41) - 1) / 15) limbs (PS_W = 15 + KV_BITS +
+ * clog2(KV_GROUP)), and a call takes
  *   N_HEADS * (QH + (pos + 1) * RC + BH) + 2
  * cycles from the start cycle to the done cycle (lg_attn_cycles(); the 2:
  * the start cycle and the last output's transfer). stories260K at the
  * iCEBreaker shape (head 8, kv_bits 8, kv_group 8, seq 256): LA = 3,
- * QH = 16, RC = 38 cycles per row and head, BH = 107; 1,290 cycles at
- * pos 0, 78,810 at pos 255 (the default form at lanes 4: 4 cycles per row
- * and head, 207 cycles at pos 0, 8,262 at pos 255).
+ * QH = 16, RC = 39 cycles per row and head, BH = 106; 1,290 cycles at
+ * pos 0, 80,850 at pos 255 (the default form at lanes 4: 4 cycles per row
+ * and head, 207 cycles at pos 0, 8,262 at pos 255). A row's score waits
+ * while an output is pending (never without output stalls: z and the
+ * output share a register).
  *
  * Parameters: HEAD_SIZE, N_HEADS, N_KV_HEADS (divides N_HEADS), LAYERS,
  * KV_BITS (4..16), KV_GROUP (divides HEAD_SIZE), SEQ_LEN, LANES (power of
@@ -205,21 +219,21 @@ localparam integer BJW = BEAT > 1 ? $clog2(BEAT) : 1;
 localparam integer GLS = $clog2(GL);
 localparam integer GIW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
 localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
-// score: q*k product, group sum (one spare bit), times SCORE_C (22-bit
-// signed), left-shifted by up to 12 (36 - sq - ek >= 36 - 17 - 31 = -12)
-localparam integer PROD_W = 16 + KB;
-localparam integer PS_W = PROD_W + $clog2(KV_GROUP) + 1;
-localparam integer C_W = 22;
-localparam integer PC_W = PS_W + C_W;
-localparam integer SL_W = PC_W + 12;
-// value: shifted term (|term| <= 2^40), o (<= SEQ_LEN terms), l
+// score: group sum (|q| <= 2^15 - 1, |k| <= 2^(KB-1): |psum| < KV_GROUP *
+// 2^(14+KB)), times SCORE_C (< 2^21), left-shifted by up to 12 (36 - sq - ek
+// >= 36 - 17 - 31 = -12)
+localparam integer PS_W = 15 + KB + $clog2(KV_GROUP);
+localparam integer PC_W = PS_W + 21;
+// value: shifted term (|term| <= 2^40), o (<= SEQ_LEN terms: |o| <= 2^40 *
+// SEQ_LEN), l
 localparam integer T_W = 42;
-localparam integer O_W = 43 + $clog2(SEQ_LEN);   // one spare bit
-localparam integer L_W = 18 + $clog2(SEQ_LEN);   // one spare bit
-// output: tq clamped to 41 bits, tq * R
+localparam integer O_W = 42 + $clog2(SEQ_LEN);
+localparam integer L_W = 17 + $clog2(SEQ_LEN);   // l <= SEQ_LEN * 2^16
+// output: tq clamped to 41 bits; the accumulator ends the output product at
+// floor(tq * R / 2^15) (|tq| < 2^40, R <= 2^16: 43 bits, one spare)
 localparam integer PLW = 6;
 localparam integer TQ_W = 41;
-localparam integer OP_W = TQ_W + 18;
+localparam integer OA_W = TQ_W + 3;
 // limb products: the wide operand (psum or tq) in MA_W bits, LA limbs of 15
 // bits (the top one signed, <= 16 bits); the other (SCORE_C, R or p, all in
 // 0 .. 2^21 - 1) in two limbs
@@ -227,19 +241,27 @@ localparam integer MA_W = PS_W > TQ_W ? PS_W : TQ_W;
 localparam integer LA = (MA_W - 1 + 14) / 15;
 localparam integer MAX_W = 15 * LA + 1;          // ma sign-extended to whole limbs
 localparam integer MCW = $clog2(2 * LA);
-localparam integer ACC_W = PC_W > OP_W ? PC_W : OP_W;
-// the shared round-shifter: input SH_W bits (acc, o or l), pre-shift P so
-// that every shift amount s + P - 1 is >= 0 (s >= -12 for the score and for
-// p * (vm << CV), s = 8 - ev + CV), amounts up to SMAX + P - 1
-localparam integer SH_W0 = ACC_W > SL_W ? ACC_W : SL_W;
-localparam integer SH_W = SH_W0 > O_W ? SH_W0 : O_W;
-localparam integer P = 13;
+localparam integer ACC_W = PC_W > OA_W ? PC_W : OA_W;
+// the shared round-shifter: xs = x << P, t = xs >>> (s + P - 1), y = (t >>> 1)
+// + t[0] (+ an addend): P = 1 for right shifts (o, query, tq, acc: score
+// with s >= 0, exp2, output), P = 2 for l (its rescale, and l << 1 for the
+// reciprocal's normalisation), P = 13 for the left shifts down to s = -12
+// (acc: the V term p * (vm << CV) of TV_W bits, the score with s < 0 in a
+// window of W13 >= 32 bits whose overflow saturates). Y_W bits out.
+localparam integer TV_W = 33;
+localparam integer Y1_0 = O_W > ACC_W ? O_W : ACC_W;
+localparam integer Y1_1 = Y1_0 > L_W ? Y1_0 : L_W;
+localparam integer Y1 = Y1_1 > 32 ? Y1_1 : 32;
+localparam integer Y13 = TV_W + 12 > 44 ? TV_W + 12 : 44;
+localparam integer Y_W = Y1 > Y13 ? Y1 : Y13;
+localparam integer XS_W = Y_W + 1;
+localparam integer W13 = XS_W - 13;
+localparam integer AX_W = ACC_W > XS_W ? ACC_W : XS_W;
 // V mantissas enter the multiplier pre-shifted left by CV (they stay within
 // 13 bits), their term's shift is 8 - ev + CV >= -12 (ev <= 33 - KB)
 localparam integer CV = KB < 13 ? 13 - KB : 0;
-localparam integer XS_W = SH_W + P;
-localparam integer SMAX = O_W > 36 ? O_W : 36;
-localparam integer AMT_W = $clog2(SMAX + P);
+localparam integer SMAX = O_W + 1 > 36 ? O_W + 1 : 36;   // l's rescale: d + 1 <= O_W + 1
+localparam integer AMT_W = $clog2(SMAX + 1);
 localparam integer DW = $clog2(O_W + 1);
 
 localparam [31:0] HS_M1 = HEAD_SIZE - 1;
@@ -249,7 +271,6 @@ localparam [31:0] GQA_M1 = GQA - 1;
 localparam [31:0] NH32 = N_HEADS;
 localparam [31:0] OW32 = O_W;
 localparam [31:0] MC_LAST32 = 2 * LA - 1;
-localparam [31:0] PM1_32 = P - 1;
 localparam [HSW-1:0] ELEM_LAST = HS_M1[HSW-1:0];
 localparam [BJW-1:0] BJ_LAST = BEAT_M1[BJW-1:0];
 localparam [GIW-1:0] GI_LAST = G_M1[GIW-1:0];
@@ -258,7 +279,6 @@ localparam [QHW-1:0] HEADS = NH32[QHW-1:0];
 localparam [QHW-1:0] HEAD_LAST = HEADS - 1'b1;
 localparam [DW-1:0] D_MAX = OW32[DW-1:0];
 localparam [MCW-1:0] MC_LAST = MC_LAST32[MCW-1:0];
-localparam [8:0] PM1 = PM1_32[8:0];
 localparam [31:0] CV32 = CV;
 localparam [8:0] CV9 = CV32[8:0];
 // SCORE_C in two limbs (constants)
@@ -294,12 +314,13 @@ end
 localparam [3:0] S_IDLE = 4'd0;   // no head in work (or the last output waits)
 localparam [3:0] S_Q = 4'd1;      // query of the head: the quantizer's two passes
 localparam [3:0] S_K = 4'd2;      // q * k, one element per step
+localparam [3:0] S_P = 4'd14;     // group sum through the shifter into ma
 localparam [3:0] S_C = 4'd3;      // group sum * SCORE_C, limb products
 localparam [3:0] S_T = 4'd4;      // score term, z += term
 localparam [3:0] S_M = 4'd5;      // running max, exp2 argument
 localparam [3:0] S_E = 4'd6;      // exp2 interpolation and rounding; l update
 localparam [3:0] S_V = 4'd7;      // V elements: two steps each, pipelined (vs)
-localparam [3:0] S_R = 4'd8;      // reciprocal: load l
+localparam [3:0] S_R = 4'd8;      // reciprocal: start (remainder, tsh)
 localparam [3:0] S_N = 4'd9;      // reciprocal: normalise the divisor
 localparam [3:0] S_D = 4'd13;     // reciprocal: 17 quotient bits
 localparam [3:0] S_O0 = 4'd10;    // output: tq
@@ -388,12 +409,16 @@ wire [31:15]   q_abs = (s_q_data[31:15] ^ {17{q_sg}}) +
                        {16'd0, q_sg && s_q_data[14:0] == 15'd0};
 // sq = max(0, bitlen(OR) - 15): the highest set bit among bits 31..15
 reg  [4:0]     sq_now;
+reg  [5:0]     sq36_now;  // 36 - sq
 integer        qb;
 always @* begin
     sq_now = 5'd0;
+    sq36_now = 6'd36;
     for (qb = 15; qb < 32; qb = qb + 1)
-        if (q_or[qb])
+        if (q_or[qb]) begin
             sq_now = qb[4:0] - 5'd14;
+            sq36_now = 6'd50 - qb[5:0];
+        end
 end
 
 // 36 - sq: the head's part of the score shift 36 - sq - ek
@@ -404,7 +429,7 @@ always @(posedge clk) begin
     if (st != S_Q)
         q_or <= 17'd0;
     if (st == S_Q && q_ph)
-        sq36_r <= 6'd36 - {1'b0, sq_now};
+        sq36_r <= sq36_now;
 end
 
 // RAMs are read at the element counter's next value, so the read data is
@@ -434,29 +459,33 @@ assign m_vreq_last = pos_r;
 
 // ---- the multiplier and the accumulator ------------------------------------------
 
-// the exp2 table stage's outputs (T, D, fraction, shift of x; see u_exp2)
-wire [16:0] e_t;
+// the exp2 table stage's outputs (T[i] - 98304, then D; fraction, n + 8 of
+// x; see u_exp2)
 wire [15:0] e_d;
 wire [7:0]  e_fr;
 wire [4:0]  e_n;
-wire        e_one, e_zero;
-reg  [1:0]  e_ph;       // S_E step: 0 l rescale, 1 interpolation, 2 rounding
+wire        e_one;
+// S_E step: 0 T[i] product, 1 D product, 2 rounding; 3: the row's first
+// S_V cycle, which updates l
+reg  [1:0]  e_ph;
 
 reg  signed [ACC_W-1:0] acc;
 reg  [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
-reg  [16:0]             p_r;       // p of the current row
+reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
 reg  [4:0]              ev_r;      // its exponent
 reg  [4:0]              ek_r;      // exponent of the group being summed
-reg  [16:0]             rc_r;      // R, shifted in by the divider
-reg  [PLW-1:0]          rc_pl;     // pl
+reg  [PLW-1:0]          tsh;       // max(0, pl - 15) (see the reciprocal)
 
 // Limb products by Horner's rule, highest limb position first, so the
 // accumulator shifts by 15 instead of each product being placed: step mc of
 // 2 LA takes limb ca = LA - (mc + 2) / 2 of ma and limb cb = !mc[0] of the
 // narrow operand, after shifting acc left by 15 when mc is odd (position
 // LA: (LA-1, 1); then per position t = LA-1 .. 1: (t, 0), (t-1, 1); then
-// (0, 0)). The V product p * vm is the same with one limb: (1), (0).
+// (0, 0)). The V product p * vm is the same with one limb: (1), (0). The
+// output product's last step (0, 0) adds floor(product / 2^15) instead,
+// unshifted: acc ends at floor(tq * R / 2^15) (exact: the earlier steps sum
+// multiples of 2^15).
 localparam [31:0] LA32 = LA;
 wire [MCW:0]     mc2 = {1'b0, mc} + {{(MCW - 1){1'b0}}, 2'd2};
 wire [MCW-1:0]   ca = LA32[MCW-1:0] - mc2[MCW:1];
@@ -469,7 +498,7 @@ always @* begin
         if ({{(32 - MCW){1'b0}}, ca} == li)
             ma_limb = {1'b0, ma[15*li +: 15]};
 end
-wire [20:0]      nb = st == S_C ? SC21 : st == S_OM ? {4'd0, rc_r} : {4'd0, p_r};
+wire [20:0]      nb = st == S_C ? SC21 : {4'd0, p_r};
 wire [15:0]      nb_limb = cb ? {10'd0, nb[20:15]} : {1'b0, nb[14:0]};
 
 wire [KB-1:0]    k_el = s_k_mant[ej*KB +: KB];
@@ -478,10 +507,11 @@ wire [KB-1:0]    v_el = s_v_mant[ej*KB +: KB];
 reg  signed [15:0]     mul_a, mul_b;
 reg                    mul_sh;      // acc << 15 before the add (Horner step)
 reg                    mul_en, mul_clr;
+wire                   o_low = st == S_OM && mc == MC_LAST;
 always @* begin
     mul_a = ma_limb;
     mul_b = nb_limb;
-    mul_sh = mc[0];
+    mul_sh = mc[0] && !o_low;
     mul_en = 1'b0;
     mul_clr = mc == {MCW{1'b0}};
     case (st)
@@ -494,13 +524,14 @@ always @* begin
         end
         S_C, S_OM: mul_en = 1'b1;
         S_E: begin
-            // exp2 interpolation: acc = (T << 8) + 128 + D * fr (the clear
-            // value carries T and the rounding constant)
+            // exp2 interpolation: acc = (T << 8) + 128 + D * fr, as step 0:
+            // acc = 98304 * 256 + 128 + (T - 98304) * 256 (the clear value
+            // carries the constants), step 1: acc += D * fr
             mul_a = e_d;
-            mul_b = {8'd0, e_fr};
+            mul_b = {7'd0, e_ph == 2'd0, e_ph == 2'd0 ? 8'd0 : e_fr};
             mul_sh = 1'b0;
-            mul_en = e_ph == 2'd1;
-            mul_clr = 1'b1;
+            mul_en = !e_ph[1];
+            mul_clr = e_ph == 2'd0;
         end
         S_V: begin
             mul_a = v_r;
@@ -513,8 +544,10 @@ always @* begin
 end
 
 wire signed [31:0]      mul_p = mul_a * mul_b;
-wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_p[31]}}, mul_p};
-wire [24:0]             acc_c = st == S_E ? {e_t, 8'h80} : 25'd0;
+// (the output's last product is tq_0 * R_0 >= 0)
+wire signed [31:0]      mul_q = o_low ? {15'd0, mul_p[31:15]} : mul_p;
+wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_q[31]}}, mul_q};
+wire [24:0]             acc_c = st == S_E ? {17'h18000, !e_one, 7'd0} : 25'd0;
 wire signed [ACC_W-1:0] acc_in = mul_clr ? {{(ACC_W - 25){1'b0}}, acc_c} :
                                  mul_sh ? {acc[ACC_W-16:0], 15'd0} : acc;
 wire signed [ACC_W-1:0] acc_nxt = acc_in + mul_px;
@@ -524,121 +557,202 @@ always @(posedge clk) begin
         acc <= acc_nxt;
 end
 
-// ---- the round-shifter: y = round_shift(x, s) ------------------------------------
+// ---- the round-shifter: y = round_shift(x, s) + term_r ---------------------------
 
 // the RAM holds 32-bit words (two block RAMs side by side): o[i] as a low
 // and a high word, the raw query and the query mantissas as one word each
 localparam integer OH_W = O_W - 32;   // bits of o in its high word
 reg  [31:0]             rd_q;      // the RAM's read data
 reg  [OH_W-1:0]         o_hi;      // high word of o[eo] / o[ei], read the cycle before
-// o[eo] (V), o[ei] (output) assembled; the raw query (pass 2) is one word
-wire [O_W-1:0]          ord = {o_hi, rd_q};
+// o[eo] (V), o[ei] (output) assembled; the raw query (pass 2) is one word,
+// sign-extended by two bits in place of the high word's low bits: all that
+// y[16:0] sees for s <= 17 (its higher bits are not used)
+wire [OH_W-1:0]         o_hx = {o_hi[OH_W-1:2], q_step ? {2{rd_q[31]}} : o_hi[1:0]};
+wire signed [O_W-1:0]   ord = {o_hx, rd_q};
 wire [15:0]             qrd = rd_q[15:0];
-reg  [L_W-1:0]          l_acc;
-reg  signed [31:0]      z;
+reg  [L_W-1:0]          l_acc;     // l; the reciprocal's divisor in S_N, S_D
 reg  [DW-1:0]           d_r;
-reg  [T_W-1:0]          term_r;
+// the addend: the V term of the o update (VS_A/D1 -> VS_B/D2) or p of the l
+// update (S_E step 2 -> the row's first S_V cycle), 0 in every other cycle
+reg  signed [T_W-1:0]   term_r;
+wire                    l_upd = st == S_V && e_ph == 2'd3;
 
-reg  signed [SH_W-1:0]  sx;
-reg  signed [8:0]       ss;        // s, two's complement
-wire [PLW-1:0]          tsh = rc_pl > 6'd15 ? rc_pl - 6'd15 : {PLW{1'b0}};
+wire signed [AX_W:0]    acc_x = {{(AX_W + 1 - ACC_W){acc[ACC_W-1]}}, acc};
+// the P = 13 window of acc: a value outside W13 bits saturates the score
+wire                    ov13 = |acc_x[AX_W:W13-1] && !(&acc_x[AX_W:W13-1]);
+wire [6:0]              s_sc = {1'b0, sq36_r} - {2'd0, ek_r};   // 36 - sq - ek, -12 .. 36
+reg  [1:0]              xsel;      // x: 0 acc (P 1), 1 acc (P 13), 2 o / query, 3 l (P 2)
+reg  [8:0]              ss;        // s + P - 1
 always @* begin
-    sx = {{(SH_W - ACC_W){acc[ACC_W-1]}}, acc};
-    ss = 9'd23;
+    xsel = 2'd0;
+    // output: round_shift(tq * R, 23) = round_shift(floor(tq * R / 2^15), 8)
+    ss = 9'd8;
     case (st)
-        S_T: ss = {3'd0, sq36_r} - {4'd0, ek_r};
-        S_E: if (e_ph == 2'd0) begin
-            // l rescale while the multiplier interpolates
-            sx = {{(SH_W - L_W){1'b0}}, l_acc};
+        S_P: ss = 9'd0;
+        S_T: if (s_sc[6]) begin
+            xsel = 2'd1;
+            ss = {2'd0, s_sc + 7'd12};
+        end else begin
+            ss = {2'd0, s_sc};
+        end
+        // 2^x = round_shift(acc, n + 8) (see ${EXP2_MODULE})
+        S_E: ss = {4'd0, e_n};
+        S_V: if (l_upd) begin
+            xsel = 2'd3;
+            ss = {{(9 - DW){1'b0}}, d_r} + 9'd1;
+        end else if (vs == VS_B || vs == VS_D2) begin
+            xsel = 2'd2;
             ss = {{(9 - DW){1'b0}}, d_r};
         end else begin
-            // 2^x = round_shift(acc, n + 8) (see ${EXP2_MODULE})
-            ss = {4'd0, e_n} + 9'd8;
-        end
-        S_V: begin
-            if (vs == VS_B || vs == VS_D2) begin
-                sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
-                ss = {{(9 - DW){1'b0}}, d_r};
-            end else begin
-                ss = 9'd8 + CV9 - {4'd0, ev_t};
-            end
+            xsel = 2'd1;
+            ss = 9'd20 + CV9 - {4'd0, ev_t};
         end
         S_O0: begin
-            sx = {{(SH_W - O_W){ord[O_W-1]}}, ord};
+            xsel = 2'd2;
             ss = {3'd0, tsh};
         end
+        // the reciprocal's normalising step: y = l << 1
+        S_N: begin
+            xsel = 2'd3;
+            ss = 9'd0;
+        end
         S_Q: begin
-            sx = {{(SH_W - 32){rd_q[31]}}, rd_q};
+            xsel = 2'd2;
             ss = {4'd0, sq_now};
         end
         default: ;
     endcase
 end
 
-wire [8:0]              amt9 = ss + PM1;
-wire [AMT_W-1:0]        amt = amt9[AMT_W-1:0];
-wire signed [XS_W-1:0]  xs = {sx, {P{1'b0}}};
-wire signed [XS_W-1:0]  xt = xs >>> amt;
-wire signed [SH_W-1:0]  y = xt[SH_W:1] + {{(SH_W - 1){1'b0}}, xt[0]};
-// sat32(y)
-// (an output whose tq did not fit 41 bits saturates with tq's sign, see tq)
+wire [Y_W:0]            ord_y = {{(Y_W + 1 - O_W){ord[O_W-1]}}, ord};
+wire [Y_W-2:0]          l_y = {{(Y_W - 1 - L_W){1'b0}}, l_acc};
+reg  [XS_W-1:0]         xs;
+always @* begin
+    case (xsel)
+        2'd0: xs = {acc_x[Y_W-1:0], 1'b0};
+        2'd1: xs = {acc_x[W13-1:0], 13'd0};
+        2'd2: xs = {ord_y[Y_W-1:0], 1'b0};
+        default: xs = {l_y, 2'b00};
+    endcase
+end
+wire [AMT_W-1:0]        amt = ss[AMT_W-1:0];
+// (a log shifter, largest step first)
+reg  [XS_W-1:0]         xt;
+integer                 bs;
+always @* begin
+    xt = xs;
+    for (bs = AMT_W - 1; bs >= 0; bs = bs - 1)
+        if (amt[bs])
+            xt = $signed(xt) >>> (1 << bs);
+end
+wire [Y_W-1:0]          add_y = {{(Y_W - T_W){term_r[T_W-1]}}, term_r};
+// (t >>> 1) + addend + t[0] in one adder (bit 0: t[0] + t[0] carries t[0])
+wire [Y_W:0]            ysum = {xt[XS_W-1:1], xt[0]} + {add_y, xt[0]};
+wire [Y_W-1:0]          y = ysum[Y_W:1];
+// sat32(y); the query mantissas (pass 2) clamp(y, +-32767) instead (|y| <=
+// 32768: y[16] is its sign; the RAM word's bits 31:16 are not read); the o
+// and l updates (S_V) do not saturate. A forced saturation:
+// an output whose tq did not fit 41 bits (tq's sign), a left-shifted score
+// whose acc did not fit the window (acc's sign).
 reg                     tq_ov, tq_sg;
-wire                    sat_ov = st == S_O2 && tq_ov;
-wire                    y_hi = sat_ov ? !tq_sg : !y[SH_W-1] && |y[SH_W-2:31];
-wire                    y_lo = sat_ov ? tq_sg : y[SH_W-1] && (!(&y[SH_W-2:31]) || y[30:0] == 31'd0);
-wire [31:0]             y_sat = y_hi ? 32'h7fffffff : y_lo ? 32'h80000001 : y[31:0];
-
-// the query mantissas, written in pass 2: clamp(round_shift(x, sq), +-32767)
-// (|round_shift(x, sq)| <= 32768: only +-32768 needs the clamp)
-wire [15:0]             q_m = y[15:0] != 16'h8000 ? y[15:0] :
-                              y[SH_W-1] ? 16'h8001 : 16'h7fff;
+wire                    q_md = st == S_Q;
+wire                    sat_f = (st == S_O2 && tq_ov) || (st == S_T && s_sc[6] && ov13);
+wire                    sat_s = st == S_O2 ? tq_sg : acc[ACC_W-1];
+wire                    y_s = y[Y_W-1];
+wire                    y_z15 = y[14:0] == 15'd0;
+wire                    y_hi = sat_f ? !sat_s : st == S_V ? 1'b0 :
+                               q_md ? !y[16] && y[15] : !y_s && |y[Y_W-2:31];
+wire                    y_lo = sat_f ? sat_s : st == S_V ? 1'b0 :
+                               q_md ? y[16] && y[15] && y_z15 :
+                               y_s && (!(&y[Y_W-2:31]) || (y[30:15] == 16'd0 && y_z15));
+wire [31:0]             c_hi = q_md ? 32'h00007fff : 32'h7fffffff;
+wire [31:0]             c_lo = q_md ? 32'hffff8001 : 32'h80000001;
+wire [31:0]             y_sat = y_hi ? c_hi : y_lo ? c_lo : y[31:0];
+// ma's load (S_P: the group sum, y = acc; S_O0: tq), sign-extended from
+// MA_W bits (a tq outside 41 bits saturates its output anyway)
+wire [MAX_W+MA_W-1:0]   y_mx = {{MAX_W{y[MA_W-1]}}, y[MA_W-1:0]};
+wire [MAX_W-1:0]        y_ma = y_mx[MAX_W-1:0];
 
 // ---- score: z = sat32(z + term) over the groups of a row -----------------------
+//
+// z shares its register (zo) with the output data: a row's S_T waits while
+// an output is pending (never without output stalls). One group a row
+// (HEAD_SIZE = KV_GROUP): z = sat32(term), no adder.
 
-wire signed [32:0] z_sum = {y_sat[31], y_sat} + (zf ? 33'sd0 : {z[31], z});
-wire [31:0]        z_sat = (!z_sum[32] && z_sum[31]) ? 32'h7fffffff :
+localparam integer NG = HEAD_SIZE / KV_GROUP;
+reg  [31:0]        zo;
+wire signed [31:0] z = zo;
+wire               zf_e = NG == 1 || zf;
+wire signed [32:0] z_sum = {y_sat[31], y_sat} + (zf_e ? 33'sd0 : {z[31], z});
+wire [31:0]        z_sat = NG == 1 ? y_sat :
+                           (!z_sum[32] && z_sum[31]) ? 32'h7fffffff :
                            (z_sum[32] && (!z_sum[31] || z_sum[30:0] == 31'd0)) ? 32'h80000001 :
                            z_sum[31:0];
 
 // ---- online softmax: integer running max, exp2 argument, rescale ---------------
 
-// M / 2^16 (M = ceil(z) of the row that set it)
-reg signed [16:0]   mi;
-wire               rfirst = row == {PW{1'b0}};
-// ceil(z / 2^16) = floor(z / 2^16) + (z mod 2^16 != 0); z > M iff
-// ceil(z / 2^16) > M / 2^16 (M a multiple of 2^16), so every compare and subtract is on the
-// top 17 bits; x = z - M' keeps z's low 16 bits
-wire signed [16:0]  zci = {z[31], z[31:16]} + {16'd0, |z[15:0]};
-wire signed [17:0]  dfull = {zci[16], zci} - {mi[16], mi};
-wire                upd = rfirst || (!dfull[17] && dfull != 18'd0);
-wire signed [16:0]  mn = upd ? zci : mi;
-wire signed [17:0]  x_hi = {{2{z[31]}}, z[31:16]} - {mn[16], mn};
-wire signed [33:0]  x_now = {x_hi, z[15:0]};
-// d: the first row's rescale shifts by O_W, which gives 0 for any O_W-bit
-// value (o's RAM words and l are not cleared)
-wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} :
-                            (dfull > $signed({{(18 - DW){1'b0}}, D_MAX})) ? D_MAX : dfull[DW-1:0];
+// M / 2^16 = mh + mc (M = ceil(z) of the row that set it: mh = floor(z /
+// 2^16), mc = (z mod 2^16 != 0)); ceil(z / 2^16) = zh + c likewise, and z > M
+// iff ceil(z / 2^16) > M / 2^16 (M a multiple of 2^16), so every compare and
+// subtract is on the top 16 bits: dz = zh - mh - mc (one subtraction, mc as
+// its borrow), ceil(z / 2^16) - M / 2^16 = dz + c; x = z - M' keeps z's low
+// 16 bits, its top part is -c when M moves (M' = ceil(z)), else dz
+reg signed [15:0]   mh;
+reg                 mcr;
+wire                rfirst = row == {PW{1'b0}};
+wire                zc = |z[15:0];
+wire [18:0]         dz_s = {{2{z[31]}}, z[31:16], 1'b1} + {~{{2{mh[15]}}, mh}, !mcr};
+wire signed [17:0]  dz = dz_s[18:1];
+wire                dz0 = dz == 18'd0;
+wire                upd = rfirst || (!dz[17] && !dz0) || (dz0 && zc);
+// x, as much of it as the exp2 stage reads: its sign, floor(x / 2^16) mod
+// 2^5 and whether floor(x / 2^16) >= -32, in 24 bits (x_hi[17:5] is all
+// ones or has its sign bit clear or set, as {x_hi[17], 2 x (&x_hi[17:5])})
+wire                x_sg = upd ? zc : dz[17];
+wire                x_a1 = upd ? zc : &dz[17:5];
+wire [4:0]          x_ip = upd ? {5{zc}} : dz[4:0];
+wire signed [23:0]  x_now = {x_sg, x_a1, x_a1, x_ip, z[15:0]};
+// d = min(dz + c, O_W) when M moves; the first row's rescale shifts by O_W,
+// which gives 0 for any O_W-bit value (o's RAM words and l are not cleared)
+wire [DW:0]         d_inc = dz[DW-1:0] + {{(DW - 1){1'b0}}, zc};
+wire                d_big = |dz[17:DW] || d_inc > {1'b0, D_MAX};
+wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} : d_big ? D_MAX : d_inc[DW-1:0];
 
-// the exp2 table stage: T, D, fraction and shift of x two cycles after S_M;
-// the interpolation and rounding run on the multiplier and the shifter in
-// the three S_E steps (e_ph 0: l rescaled while the table is read; 1: acc
-// = (T << 8) + 128 + D fr; 2: p = round_shift(acc, n + 8), l += p)
+// the exp2 table stage: T[i] - 98304 the cycle after S_M, D the next, the
+// fraction and n + 8 of x; the interpolation and rounding run on the
+// multiplier and the shifter in the three S_E steps (e_ph 0: acc = 98304 *
+// 256 + 128 + (T - 98304) * 256; 1: acc += D fr; 2: p = round_shift(acc, n
+// + 8)); l = round_shift(l, d) + p in the row's first S_V cycle
 
 ${EXP2_MODULE} #(
-    .X_W(34),
+    .X_W(24),
     .LUT_FILE(EXP2_FILE)
 ) u_exp2 (
     .clk(clk),
     .s_valid(st == S_M),
     .s_x(x_now),
-    .m_t(e_t),
     .m_d(e_d),
     .m_fr(e_fr),
     .m_n(e_n),
-    .m_one(e_one),
-    .m_zero(e_zero)
+    .m_one(e_one)
 );
-wire [16:0] e_y = e_one ? 17'd65536 : e_zero ? 17'd0 : y[16:0];
+// p = y[16:0]: x = 0 (e_one: i = 0, fr = 0, n + 8 = 8) drops the rounding
+// constant, acc = 2^24 gives 65536; n >= 18 comes as n + 8 = 31, which
+// rounds acc < 2^25 to 0
+
+// the addend register: loaded for the next cycle's o or l update, else 0
+// (term_clr is kept as a net so that synthesis clears term_r by the flip-
+// flops' synchronous reset instead of an AND in front of every bit)
+wire                  term_ld = (st == S_V && (vs == VS_A || vs == VS_D1)) ||
+                                (st == S_E && e_ph == 2'd2);
+(* keep *) wire       term_clr;
+assign term_clr = !term_ld;
+always @(posedge clk) begin
+    if (term_clr)
+        term_r <= {T_W{1'b0}};
+    else
+        term_r <= y[T_W-1:0];
+end
 
 // reciprocal step counter (S_N: K - 1 normalising steps, S_D: 17 quotient
 // steps; see the reciprocal below)
@@ -657,7 +771,6 @@ reg [DCW-1:0] dc;      // step
 // half 1 when the next state is S_K.
 
 reg [31:0] omem [0:(4 << HSW) - 1];
-wire signed [O_W-1:0] o_wd = y[O_W-1:0] + {{(O_W - T_W){term_r[T_W-1]}}, term_r};
 reg                   wh_p;      // the high word of the last o update is due
 reg  [OH_W-1:0]       wh_d;      // its data
 reg  [HSW-1:0]        wh_a;      // its element
@@ -679,9 +792,9 @@ wire                  rd_hi = !nx_k &&
 wire                  wh_w = wh_p && !rd_hi;
 wire                  m_we = v_step || q_fire || q_step || wh_w;
 wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, 1'b1} : {q_step, st == S_V ? eo : ei, 1'b0};
+// (y_sat: o's low word unsaturated in S_V, the query mantissas clamped)
 wire [31:0]           m_wd = wh_w ? {{(32 - OH_W){1'b0}}, wh_d} :
-                             q_step ? {{16{q_m[15]}}, q_m} :
-                             st == S_Q ? s_q_data : o_wd[31:0];
+                             st == S_Q && !q_ph ? s_q_data : y_sat;
 reg                   hi_q;      // rd_q holds a high word
 always @(posedge clk) begin
     if (m_we)
@@ -694,7 +807,7 @@ always @(posedge clk) begin
         wh_p <= 1'b0;
     if (v_step) begin
         wh_p <= 1'b1;
-        wh_d <= o_wd[O_W-1:32];
+        wh_d <= y[O_W-1:32];
         wh_a <= eo;
     end
     if (rst)
@@ -705,40 +818,30 @@ end
 //
 // lg_recip's restoring divider, with its normalisation done in steps instead
 // of a leading-one detector and a barrel shifter: S_N shifts the divisor
-// left while its top bit is clear, K = L_W - 1 steps (pl = K - shifts), then
-// S_D takes the 17 quotient bits. l = 0 (not reached: l >= 2^15 from the
-// first row on) gives R = 0 and pl = 0, as lg_recip.
-localparam [31:0] K32 = K;
-localparam [PLW-1:0] K_P = K32[PLW-1:0];
+// left while its top bit is clear, K = L_W - 1 steps (pl = K - shifts; tsh
+// counts max(0, pl - 15) down from K - 15), then S_D takes the 17 quotient
+// bits. l >= 2^15 from the first row on (every row that moves the max adds
+// p >= 2^15, the first row does), so pl >= 15 and l = 0 (lg_recip's R = 0)
+// is not reached: neither is handled here.
+localparam [31:0] TSH0_32 = K - 15;
+localparam [PLW-1:0] TSH0 = TSH0_32[PLW-1:0];
 localparam [L_W:0] REM0 = {2'b01, {(L_W - 1){1'b0}}};
 
-reg [L_W-1:0] dv;      // divisor, normalised in S_N
-reg [L_W:0]   rem;     // partial remainder (< 2 dv)
-reg [PLW-1:0] nsh;     // normalising shifts so far
-reg           rzero;   // l = 0
+reg [L_W:0]   rem;     // partial remainder (< 2 l_acc)
 // one subtraction: its borrow is the compare
-wire [L_W+1:0] r_dif = {1'b0, rem} - {2'b00, dv};
+wire [L_W+1:0] r_dif = {1'b0, rem} - {2'b00, l_acc};
 wire          r_ge = !r_dif[L_W+1];
 wire [L_W:0]  r_sub = r_ge ? r_dif[L_W:0] : rem;
 
 always @(posedge clk) begin
     case (st)
         S_R: begin
-            dv <= l_acc;
             rem <= REM0;
-            nsh <= {PLW{1'b0}};
-            rzero <= l_acc == {L_W{1'b0}};
+            tsh <= TSH0;
         end
-        S_N: if (!dv[L_W-1]) begin
-            dv <= dv << 1;
-            nsh <= nsh + 1'b1;
-        end
-        S_D: begin
-            rem <= {r_sub[L_W-1:0], 1'b0};
-            rc_r <= {rc_r[15:0], r_ge};
-            if (dc == DC_DIV && rzero)
-                rc_r <= 17'd0;
-        end
+        S_N: if (!l_acc[L_W-1])
+            tsh <= tsh - 1'b1;
+        S_D: rem <= {r_sub[L_W-1:0], 1'b0};
         default: ;
     endcase
 end
@@ -747,15 +850,13 @@ always @(posedge clk) begin
     dc <= st == S_R || (st == S_N && dc == DC_NORM) ? {DCW{1'b0}} : dc + 1'b1;
 end
 
-always @* rc_pl = rzero ? {PLW{1'b0}} : K_P - nsh;
 
 // ---- output register ----------------------------------------------------------------
 
 reg        out_v;
-reg [31:0] out_data;
 reg        out_last;
 assign m_out_valid = out_v;
-assign m_out_data = out_data;
+assign m_out_data = zo;
 assign m_out_last = out_last;
 assign out_fire = out_v && m_out_ready;
 
@@ -808,36 +909,38 @@ always @(posedge clk) begin
         S_K: if (k_take) begin
             ek_r <= k_ex;
             gi <= gi == GI_LAST ? {GIW{1'b0}} : gi + 1'b1;
-            if (gi == GI_LAST) begin
-                ma <= {{(MAX_W - PS_W){acc_nxt[PS_W-1]}}, acc_nxt[PS_W-1:0]};
-                mc <= {MCW{1'b0}};
-                st <= S_C;
-            end
+            if (gi == GI_LAST)
+                st <= S_P;
+        end
+        S_P: begin
+            ma <= y_ma;
+            mc <= {MCW{1'b0}};
+            st <= S_C;
         end
         S_C: begin
             mc <= mc + 1'b1;
             if (mc == MC_LAST)
                 st <= S_T;
         end
-        S_T: begin
-            z <= z_sat;
+        S_T: if (!out_v) begin
+            zo <= z_sat;
             zf <= 1'b0;
             st <= ei == {HSW{1'b0}} ? S_M : S_K;
         end
         S_M: begin
-            mi <= mn;
+            if (upd) begin
+                mh <= z[31:16];
+                mcr <= zc;
+            end
             d_r <= d_now;
             e_ph <= 2'd0;
             st <= S_E;
         end
-        S_E: if (e_ph == 2'd0) begin
-            l_acc <= y[L_W-1:0];
-            e_ph <= 2'd1;
-        end else if (e_ph == 2'd1) begin
-            e_ph <= 2'd2;
+        S_E: if (e_ph != 2'd2) begin
+            e_ph <= e_ph + 1'b1;
         end else begin
-            p_r <= e_y;
-            l_acc <= l_acc + {{(L_W - 17){1'b0}}, e_y};
+            p_r <= y[16:0];
+            e_ph <= 2'd3;
             vs <= VS_W;
             vp <= 1'b0;
             vall <= 1'b0;
@@ -845,11 +948,15 @@ always @(posedge clk) begin
             st <= S_V;
         end
         S_V: begin
+            // the row's first S_V cycle: l = round_shift(l, d) + p
+            if (l_upd) begin
+                l_acc <= y[L_W-1:0];
+                e_ph <= 2'd0;
+            end
             case (vs)
                 VS_W: if (v_take)
                     vs <= VS_A;
                 VS_A: begin
-                    term_r <= y[T_W-1:0];
                     mc <= {{(MCW - 1){1'b0}}, 1'b1};
                     vs <= VS_B;
                 end
@@ -860,7 +967,6 @@ always @(posedge clk) begin
                     vs <= vall ? VS_D1 : v_take ? VS_A : VS_W;
                 end
                 VS_D1: begin
-                    term_r <= y[T_W-1:0];
                     vs <= VS_D2;
                 end
                 default: begin
@@ -876,12 +982,19 @@ always @(posedge clk) begin
             endcase
         end
         S_R: st <= S_N;
-        S_N: if (dc == DC_NORM)
-            st <= S_D;
-        S_D: if (dc == DC_DIV)
-            st <= S_O0;
+        S_N: begin
+            if (!l_acc[L_W-1])
+                l_acc <= y[L_W-1:0];
+            if (dc == DC_NORM)
+                st <= S_D;
+        end
+        S_D: begin
+            p_r <= {p_r[15:0], r_ge};
+            if (dc == DC_DIV)
+                st <= S_O0;
+        end
         S_O0: begin
-            ma <= {{(MAX_W - TQ_W){tq_y[TQ_W-1]}}, tq_y[TQ_W-1:0]};
+            ma <= y_ma;
             tq_ov <= !tq_fit;
             tq_sg <= tq_y[O_W-1];
             mc <= {MCW{1'b0}};
@@ -894,7 +1007,7 @@ always @(posedge clk) begin
         end
         S_O2: if (o_step) begin
             out_v <= 1'b1;
-            out_data <= y_sat;
+            zo <= y_sat;
             out_last <= head_last && e_last;
             if (!e_last) begin
                 st <= S_O0;
@@ -935,12 +1048,13 @@ always @(posedge clk) begin
 end
 
 // the streams' last flags are not needed (the unit counts elements); the
-// remainder's top bit is 0 after a subtraction (rem < 2 dv); bits of ceil(z)
+// remainder's top bit is 0 after a subtraction (rem < 2 l_acc); bits of ceil(z)
 // below 2^16;
 // y's bits past what a use takes; limb, amount and shifter bits past the
 // selected field
-wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], y[SH_W-1:O_W],
-                  amt9[8:AMT_W], mc2[0], xt[XS_W-1:SH_W+1]};
+wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], ysum[0], ord_y[Y_W], dz_s[0],
+                  ss[8:AMT_W], mc2[0], mul_p[14:0], acc_x[AX_W:ACC_W],
+                  y_mx[MAX_W+MA_W-1:MAX_W]};
 
 endmodule
 

@@ -12,12 +12,16 @@
 // (16 bits: one EBR) at i and i + 1, and splits x; the attention finishes
 // (C twin lg_ref_exp2, src/ref_lut.c, bit-exact):
 //   acc = (T[i] << 8) + 128 + (T[i+1] - T[i]) * f[7:0],  i = f >> 8
-//                                                     (its multiplier)
+//       = 98304 * 256 + 128 + (T[i] - 98304) * 256 + D * f[7:0]
+//                                     (its multiplier, two steps: m_d gives
+//                                      T[i] - 98304, 16 bits signed, then D)
 //   y   = round_shift(acc, n + 8)                      (its shifter)
 //       = round_half_up(v / 2^n), v = T[i] + ((D * f[7:0] + 128) >> 8),
 // since round_shift(a, s) depends on floor(a / 2^(s-1)) only and
-// floor(floor(acc / 2^8) / 2^(n-1)) = floor(acc / 2^(n+7)); m_one (x >= 0)
-// gives 65536 and m_zero (n >= 18) gives 0 instead.
+// floor(floor(acc / 2^8) / 2^(n-1)) = floor(acc / 2^(n+7)). Only x <= 0 is
+// taken (the attention's x = z - M'): x = 0 (m_one) comes as i = 0, f = 0,
+// n = 0, where the attention drops the 128 (acc = 2^24: y = 65536); n >= 18
+// comes as m_n = 31 (n + 8 >= 26: acc < 2^25 rounds to 0).
 // The table: T[i] - 2^16 (i = 0..255, 16 bits) baked into this module at
 // generation time from lg_luts_build, the table of the LUT_FILE image;
 // T[0] = 2^16 and T[256] = 2^17, so i + 1 = 256 reads T[0] (see m_d). LUT_FILE is kept for parameter
@@ -28,7 +32,7 @@
 // cycle). The ROM is read asynchronously through its registered address (one
 // block RAM read port; yosys 0.23 'check' fails on a registered read whose
 // data has constant bit columns): T[i] the cycle after s_valid, T[i+1] from
-// the next.
+// the next. m_n is n + 8 (the attention's rounding shift).
 
 module ${MODULE} #(
     // width of the signed Q16 input
@@ -45,12 +49,11 @@ module ${MODULE} #(
     input  wire signed [X_W-1:0] s_x,
 
     // ---- output: the interpolation's pieces for x ------------------------
-    output wire [16:0]           m_t,     // T[f>>8] (65536 .. 131071)
-    output wire [15:0]           m_d,     // T[f>>8 + 1] - T[f>>8] (< 2^15)
+    output wire [15:0]           m_d,     // T[f>>8] - 98304 (signed), then
+                                          // T[f>>8 + 1] - T[f>>8] (< 2^15)
     output reg  [7:0]            m_fr,    // f[7:0]
-    output reg  [4:0]            m_n,     // n = -floor(x / 2^16) when 1..17
-    output reg                   m_one,   // x >= 0: 2^x = 65536
-    output reg                   m_zero   // n >= 18: 2^x rounds to 0
+    output reg  [4:0]            m_n,     // n + 8, n = -floor(x / 2^16) when 0..17; else 31
+    output reg                   m_one    // x >= 0 (x = 0): 2^x = 65536
 );
 
 initial begin
@@ -64,7 +67,7 @@ end
 // i.e. ip < -32 or ip[4:0] < 15 with ip >= -32) -> 0
 wire              x_nonneg = !s_x[X_W-1];
 wire [X_W-17:0]   ip = s_x[X_W-1:16];
-wire [4:0]        n5 = 5'd0 - ip[4:0];
+wire [4:0]        n5 = 5'd8 - ip[4:0];
 wire              x_zero = !x_nonneg && (!(&ip[X_W-17:5]) || ip[4:0] < 5'd15);
 
 reg [15:0] trom [0:255];
@@ -73,26 +76,26 @@ ${T_INIT}end
 
 reg [7:0]  addr;       // i, then i + 1 (mod 256)
 reg        ph;         // the cycle after s_valid: T[i] on the read port
-reg [15:0] t_r;        // T[i] - 2^16
+reg [15:0] t_r;        // 2^15 (so that m_d = T[i] - 98304), then T[i] - 2^16
 wire [15:0] q = trom[addr];
 always @(posedge clk) begin
     ph <= s_valid;
     if (s_valid) begin
+        t_r <= 16'h8000;
         addr <= s_x[15:8];
         m_fr <= s_x[7:0];
-        m_n <= n5;
+        m_n <= x_zero ? 5'd31 : n5;
         m_one <= x_nonneg;
-        m_zero <= x_zero;
     end else if (ph) begin
         t_r <= q;
         addr <= addr + 1'b1;
     end
 end
 
-// D = T[i+1] - T[i] modulo 2^16: exact, as 0 <= D < 2^15, and also for
-// i = 255, where the address wraps to T[0] - 2^16 = 0 and T[256] - 2^16 =
-// 2^16 = 0 mod 2^16 (the layout the emitter checks)
-assign m_t = {1'b1, t_r};
+// the cycle after s_valid: T[i] - 2^16 - 2^15 = T[i] - 98304, in -2^15 ..
+// 2^15 - 1; the next: D = T[i+1] - T[i] modulo 2^16: exact, as 0 <= D <
+// 2^15, and also for i = 255, where the address wraps to T[0] - 2^16 = 0
+// and T[256] - 2^16 = 2^16 = 0 mod 2^16 (the layout the emitter checks)
 assign m_d = q - t_r;
 
 endmodule

@@ -110,9 +110,9 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p) { return p->head_size / lg_a
 // after another, one multiplier, every phase element by element; its cycle
 // model is the sum of the sequencer's steps (module header):
 //   query  QH = 2 hs (the inline quantizer's two passes)
-//   row    RC = 3 hs + (hs / kv_group) (2 LA + 1) + 7
+//   row    RC = 3 hs + (hs / kv_group) (2 LA + 2) + 7
 //   back   BH = L_W + 17 + hs (2 LA + 2) (reciprocal: load, L_W - 1
-//          normalising steps, 17 quotient steps; hs outputs), L_W = 18 +
+//          normalising steps, 17 quotient steps; hs outputs), L_W = 17 +
 //          clog2(seq_len)
 // plus the start cycle and the last output's transfer to done (2).
 // LA = limbs of the wide multiply operand: ceil((max(PS_W, 41) - 1) / 15).
@@ -121,7 +121,7 @@ int32_t lg_attn_share_limbs(const lg_attn_params *p)
     int32_t lg = 0;
     while ((1 << lg) < p->kv_group)
         lg++;
-    int32_t ps_w = 16 + p->kv_bits + lg + 1, ma_w = ps_w > 41 ? ps_w : 41;
+    int32_t ps_w = 15 + p->kv_bits + lg, ma_w = ps_w > 41 ? ps_w : 41;
     return (ma_w - 1 + 14) / 15;
 }
 
@@ -129,11 +129,11 @@ static int64_t attn_share_cycles(const lg_attn_params *p, int32_t pos)
 {
     int64_t hs = p->head_size, la = lg_attn_share_limbs(p);
     int64_t qh = 2 * hs;
-    int64_t rc = 3 * hs + (hs / p->kv_group) * (2 * la + 1) + 7;
+    int64_t rc = 3 * hs + (hs / p->kv_group) * (2 * la + 2) + 7;
     int lg_seq = 0;
     while ((1L << lg_seq) < p->seq_len)
         lg_seq++;
-    int64_t bh = 18 + lg_seq + 17 + hs * (2 * la + 2);
+    int64_t bh = 17 + lg_seq + 17 + hs * (2 * la + 2);
     return (int64_t)p->n_heads * (qh + ((int64_t)pos + 1) * rc + bh) + 2;
 }
 

@@ -32,8 +32,8 @@
  *                   lg_exp2_share.v: one multiplier, one shifter, heads one
  *                   after another) takes N_HEADS (QH + (pos + 1) RC + BH) + 2
  *                   cycles, QH = 2 HS (the query quantized inline),
- *                   RC = 3 HS + (HS / KV_GROUP)(2 LA + 1) + 7 per row,
- *                   BH = L_W + 17 + HS (2 LA + 2), L_W = 18 +
+ *                   RC = 3 HS + (HS / KV_GROUP)(2 LA + 2) + 7 per row,
+ *                   BH = L_W + 17 + HS (2 LA + 2), L_W = 17 +
  *                   clog2(SEQ_LEN), LA = lg_attn_share_limbs
  */
 #ifndef LLAMAGEN_EMIT_ATTN_H

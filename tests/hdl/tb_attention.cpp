@@ -7,7 +7,8 @@
 // every row (it never moves), a jump from the lowest to the highest score
 // (the rescale shift clamps and wipes o and l), extreme values (saturated scores, -2^31 and
 // 2^31-1 in q, K and V: exponents past 8, left-shifted score terms), zeros,
-// equal rows, widely spread scores (exp2 underflow), at positions 0, 1,
+// equal rows (also with extreme V at seq_len - 1: l and o at their bounds),
+// widely spread scores (exp2 underflow), at positions 0, 1,
 // small, random and long (300, seq_len - 1). Stall cases randomize every
 // stream: query gaps, output backpressure, and gates on the four
 // cache <-> attention streams. No-stall cases check the cycles start -> done
@@ -88,9 +89,12 @@ static int32_t rnd_extreme(std::mt19937_64 &rng)
     }
 }
 
-enum Pattern { RANDOM, RISING, FALLING, EXTREME, ZEROS, EQUAL, SPREAD, JUMP };
-static const char *pattern_name[] = {"random", "rising", "falling", "extreme",
-                                     "zeros",  "equal",  "spread",  "jump"};
+// EQMAX (not among the random picks): equal rows with extreme V of one sign
+// per element, every row at p = 1: l and |o| at their bounds at seq_len - 1
+// (the lean form's l and o widths)
+enum Pattern { RANDOM, RISING, FALLING, EXTREME, ZEROS, EQUAL, SPREAD, JUMP, EQMAX };
+static const char *pattern_name[] = {"random", "rising", "falling", "extreme", "zeros",
+                                     "equal",  "spread", "jump",    "eqmax"};
 
 static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
 {
@@ -140,6 +144,10 @@ static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
                     break;
                 case ZEROS: kx = 0; break;
                 case EQUAL: kx = (int32_t)((d * 7919 + kvh * 104729) % 200000) - 100000; break;
+                case EQMAX: // z = 0 every row: p = 65536, l = (pos + 1) 2^16
+                    kx = 0;
+                    vx = (d & 1) ? INT32_MAX : -INT32_MAX;
+                    break;
                 case SPREAD: kx = rnd_bits(rng, 20 + (int)(rng() % 11)); break;
                 case JUMP: // row 0 at the lowest score, row 1 at the highest (d clamps)
                     kx = t == 0 ? -s * INT32_MAX : t == 1 ? s * INT32_MAX : kx;
@@ -369,6 +377,7 @@ int main(int argc, char **argv)
         plan.push_back({FALLING, 300, false});
         plan.push_back({EXTREME, 300, true});
     }
+    plan.push_back({EQMAX, -1, false});
     int ncases = 0;
     for (const Plan &pl : plan) {
         int pos = pl.pos < 0 ? TB_SEQ_LEN + pl.pos : pl.pos;
