@@ -654,10 +654,19 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     else
         r[k++] = (mem_row){"sigmoid LUT", "u_dec.u_gate", LG_SIG_N,
                            lut_width(qm->luts.sigmoid, LG_SIG_N), 1, LG_SIGMOID_HEX};
-    r[k++] = (mem_row){"quarter-wave sine LUT", "u_dec.u_rope", LG_SIN_N,
-                       lut_width(qm->luts.sine, LG_SIN_N), 1, LG_SINE_HEX};
-    r[k++] = (mem_row){"rsqrt seed LUT", "u_dec.u_norm", LG_RSQRT_N, rsqrt_width(&qm->luts), 1,
-                       LG_RSQRT_HEX};
+    if (cfg->hw.mul_share) // T column only, read twice per lookup
+        r[k++] = (mem_row){"quarter-wave sine table, T column (built into the lean RoPE's "
+                           "table stage)",
+                           "u_dec.u_rope", LG_SIN_N, 16, 1, NULL};
+    else
+        r[k++] = (mem_row){"quarter-wave sine LUT", "u_dec.u_rope", LG_SIN_N,
+                           lut_width(qm->luts.sine, LG_SIN_N), 1, LG_SINE_HEX};
+    if (cfg->hw.mul_share) // the seeds share the lean norm's one RAM with the gains
+        r[k++] = (mem_row){"rsqrt seeds (in the lean norm's RAM image, after the gains)",
+                           "u_dec.u_norm", LG_RSQRT_N, rsqrt_width(&qm->luts), 1, n->f_gain};
+    else
+        r[k++] = (mem_row){"rsqrt seed LUT", "u_dec.u_norm", LG_RSQRT_N, rsqrt_width(&qm->luts),
+                           1, LG_RSQRT_HEX};
     r[k++] = (mem_row){"K and V mantissa RAMs (all layers)", "u_dec.u_kv",
                        L * m->seq_len * kvd / beat, beat * cfg->hw.kv_bits, 2, NULL};
     r[k++] = (mem_row){lg_kvcache_exp_in_mant(&ap)
@@ -867,14 +876,18 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "simulator or synthesizer: run tools from this directory (or override the `*_FILE` "
          "parameters). `%s` holds the weight stream (%lld beats of %d bits, the order the "
          "mat-vec engines consume them), `%s` the embedding, `%s` the norm gains, `%s` the "
-         "RoPE phase increments, `%s` the K offsets; `lg_*_lut.hex` are the function tables; "
+         "RoPE phase increments, `%s` the K offsets; %s; "
          "`%s` is a reference copy of the RMSNorm eps table (baked into the norm module).\n"
          "- `manifest.json`: config, ports, modules, memories (depth x width), the weight "
          "stream's matrices and ebases, expected cycles per token.\n",
          n->top, n->top, n->f_weights, (long long)s->nbeats, s->wl_dw,
          cfg->hw.embed_stream ? "(none: --embed-stream reads the classifier's rows)" : n->f_emb,
-         n->f_gain,
-         n->f_inc, n->f_koff, n->f_eps);
+         n->f_gain, n->f_inc, n->f_koff,
+         cfg->hw.mul_share ? "no function-table images: the lean units (--mul-share) hold "
+                             "their tables' T columns as ROM contents and the norm's rsqrt "
+                             "seeds follow its gains"
+                           : "`lg_*_lut.hex` are the function tables",
+         n->f_eps);
     if (o && o->tok)
         tput(&t, "- `tokens.txt`: the tokenizer's %d pieces, `id<TAB>piece` (C escapes), for a "
                  "host that prints the token stream.\n",
@@ -964,7 +977,9 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
     lg_rope_unit ru = {n.rope, n.sincos, LG_SINE_HEX, n.f_inc, m->n_heads + m->n_kv_heads,
                        lg_head_size(m), qm->rope_inc, cfg->hw.mul_share};
 
-    if (lg_emit_lut_images(&ctx, &qm->luts, err) ||
+    // the lean units (--mul-share) build their tables in (T columns as ROM
+    // contents, the rsqrt seeds in the norm's RAM image): no table images
+    if ((!cfg->hw.mul_share && lg_emit_lut_images(&ctx, &qm->luts, err)) ||
         (!cfg->hw.mul_share && lg_emit_exp2(&ctx, n.exp2, LG_EXP2_HEX, &qm->luts, err)) ||
         lg_emit_sigmoid(&ctx, n.sigmoid, LG_SIGMOID_HEX, &qm->luts, cfg->hw.mul_share, err) ||
         lg_emit_sincos(&ctx, n.sincos, LG_SINE_HEX, &qm->luts, cfg->hw.mul_share, err) ||

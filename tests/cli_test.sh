@@ -286,8 +286,14 @@ if [ $rc -eq 0 ] && grep -q '"mul_share": true' "$tmp/lean/manifest.json" &&
   grep -q "K and V exponents (all layers; in the mantissa RAMs' spare words)" "$tmp/lean/manifest.json" &&
   grep -q "lean form" "$tmp/lean"/*_attention.v && ! ls "$tmp/lean"/*_rsqrt.v >/dev/null 2>&1 &&
   ! ls "$tmp/lean"/*_recip.v >/dev/null 2>&1 && ! ls "$tmp/lean"/*[0-9a-f]_exp2.v >/dev/null 2>&1 &&
-  [ "$(grep -c . "$tmp/lean/files.f")" -eq "$(ls "$tmp/lean"/*.v | wc -l)" ]; then
-  ok "--mul-share 1: lean units, K/V exponents in the SPRAM spare words, no unused rsqrt / reciprocal / exp2 module, files.f lists every module"
+  [ "$(grep -c . "$tmp/lean/files.f")" -eq "$(ls "$tmp/lean"/*.v | wc -l)" ] &&
+  ! ls "$tmp/lean"/lg_*_lut.hex >/dev/null 2>&1 &&
+  lean_imgs=$(sed -n 's/.*\$readmemh(\([A-Z_]*\).*/\1/p' "$tmp/lean"/*.v | sort -u) &&
+  [ -n "$lean_imgs" ] &&
+  [ -z "$(for f in $lean_imgs; do
+    img=$(sed -n "s/.*parameter $f = \"\([^\"]*\)\".*/\1/p" "$tmp/lean"/*.v | head -1)
+    [ -n "$img" ] && [ -f "$tmp/lean/$img" ] || echo "$f=$img"; done | tee "$tmp/err")" ]; then
+  ok "--mul-share 1: lean units, K/V exponents in the SPRAM spare words, no unused rsqrt / reciprocal / exp2 module or table image, every \$readmemh image present, files.f lists every module"
 else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lean" 2>&1 | head -40)"; fi
 # the lean sampler sums p in 32 bits: vocab above 32768 is refused up front
 run --config 260k --mul-share 1 --vocab-size 40000 -o "$tmp/lean40k"
