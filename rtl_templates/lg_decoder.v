@@ -699,10 +699,11 @@ end
 // and -2^31 is the one 32-bit value below -(2^31 - 1): bit tests instead of
 // two 33-bit comparisons against constants (which map to carry chains)
 wire signed [32:0] ksub = $signed({rope_m_data[31], rope_m_data}) - $signed({mu_reg[31], mu_reg});
+// One 2:1 mux: the saturated value is {neg, 30 x !neg, 1} (0x7fffffff or
+// 0x80000001), neg = the true sign ksub[32].
 wire k_ovf = ksub[32] != ksub[31];
 wire k_min = ksub[31] && ksub[30:0] == 31'd0; // 32-bit -2^31 (or an overflow)
-wire [31:0] ksat = (k_ovf && !ksub[32]) ? 32'h7fff_ffff
-                 : (k_ovf || k_min) ? 32'h8000_0001 : ksub[31:0];
+wire [31:0] ksat = (k_ovf || k_min) ? {ksub[32], {30{!ksub[32]}}, 1'b1} : ksub[31:0];
 
 // ---- q buffer --------------------------------------------------------------------------------
 

@@ -366,9 +366,10 @@ end
 
 // ---- prompt buffer ----------------------------------------------------------------
 
-// no_rw_check: a prompt is written while no run reads the buffer (a new
-// frame is taken only after the previous run's 'E'; checked in simulation
-// below), so Yosys builds no read-first logic around the block RAM
+// no_rw_check: a prompt is written while no run reads the buffer (a frame
+// that arrives while a run is pending or active is rejected and not stored,
+// store_reg; checked in simulation below), so Yosys builds no read-first
+// logic around the block RAM
 (* no_rw_check *)
 reg [TOK_W-1:0] buf_mem [0:(1<<AW)-1];
 
