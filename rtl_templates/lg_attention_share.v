@@ -22,8 +22,9 @@
  * block RAM), the interpolation is two multiplier steps and the rounding one
  * shifter step. The shifter's adder also adds the V term to the rescaled o
  * and p to the rescaled l (no separate o or l adder), l doubles as the
- * divisor, R as p's register, the score z as the output register, and the
- * shifter is no wider than o (right shifts; a 13-bit pre-shift window of
+ * divisor, R as p's register, the score z as the output register, the
+ * wide multiply operand as the addend's register, and the shifter is no
+ * wider than o (right shifts; a 13-bit pre-shift window of
  * the accumulator for the left shifts).
  * Heads run strictly one after another (no overlap of query, rows, back end).
  *
@@ -231,7 +232,6 @@ localparam integer O_W = 42 + $clog2(SEQ_LEN);
 localparam integer L_W = 17 + $clog2(SEQ_LEN);   // l <= SEQ_LEN * 2^16
 // output: tq clamped to 41 bits; the accumulator ends the output product at
 // floor(tq * R / 2^15) (|tq| < 2^40, R <= 2^16: 43 bits, one spare)
-localparam integer PLW = 6;
 localparam integer TQ_W = 41;
 localparam integer OA_W = TQ_W + 3;
 // limb products: the wide operand (psum or tq) in MA_W bits, LA limbs of 15
@@ -241,6 +241,8 @@ localparam integer MA_W = PS_W > TQ_W ? PS_W : TQ_W;
 localparam integer LA = (MA_W - 1 + 14) / 15;
 localparam integer MAX_W = 15 * LA + 1;          // ma sign-extended to whole limbs
 localparam integer MCW = $clog2(2 * LA);
+// the addend register also holds the wide operand (in S_C and S_OM)
+localparam integer TR_W = T_W > MA_W ? T_W : MA_W;
 localparam integer ACC_W = PC_W > OA_W ? PC_W : OA_W;
 // the shared round-shifter: xs = x << P, t = xs >>> (s + P - 1), y = (t >>> 1)
 // + t[0] (+ an addend): P = 1 for right shifts (o, query, tq, acc: score
@@ -263,6 +265,7 @@ localparam integer CV = KB < 13 ? 13 - KB : 0;
 localparam integer SMAX = O_W + 1 > 36 ? O_W + 1 : 36;   // l's rescale: d + 1 <= O_W + 1
 localparam integer AMT_W = $clog2(SMAX + 1);
 localparam integer DW = $clog2(O_W + 1);
+localparam integer PLW = 6;
 
 localparam [31:0] HS_M1 = HEAD_SIZE - 1;
 localparam [31:0] BEAT_M1 = BEAT - 1;
@@ -409,16 +412,12 @@ wire [31:15]   q_abs = (s_q_data[31:15] ^ {17{q_sg}}) +
                        {16'd0, q_sg && s_q_data[14:0] == 15'd0};
 // sq = max(0, bitlen(OR) - 15): the highest set bit among bits 31..15
 reg  [4:0]     sq_now;
-reg  [5:0]     sq36_now;  // 36 - sq
 integer        qb;
 always @* begin
     sq_now = 5'd0;
-    sq36_now = 6'd36;
     for (qb = 15; qb < 32; qb = qb + 1)
-        if (q_or[qb]) begin
+        if (q_or[qb])
             sq_now = qb[4:0] - 5'd14;
-            sq36_now = 6'd50 - qb[5:0];
-        end
 end
 
 // 36 - sq: the head's part of the score shift 36 - sq - ek
@@ -429,7 +428,7 @@ always @(posedge clk) begin
     if (st != S_Q)
         q_or <= 17'd0;
     if (st == S_Q && q_ph)
-        sq36_r <= sq36_now;
+        sq36_r <= 6'd36 - {1'b0, sq_now};
 end
 
 // RAMs are read at the element counter's next value, so the read data is
@@ -459,10 +458,10 @@ assign m_vreq_last = pos_r;
 
 // ---- the multiplier and the accumulator ------------------------------------------
 
-// the exp2 table stage's outputs (T[i] - 98304, then D; fraction, n + 8 of
-// x; see u_exp2)
+// the exp2 table stage's outputs (T[i] - 98304, then D; n + 8 of x; see
+// u_exp2); the fraction is z[7:0] (x keeps z's low 16 bits; zo holds z
+// until the next row's S_T)
 wire [15:0] e_d;
-wire [7:0]  e_fr;
 wire [4:0]  e_n;
 wire        e_one;
 // S_E step: 0 T[i] product, 1 D product, 2 rounding; 3: the row's first
@@ -470,12 +469,13 @@ wire        e_one;
 reg  [1:0]  e_ph;
 
 reg  signed [ACC_W-1:0] acc;
-reg  [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
+reg  [PLW-1:0]          tsh;       // max(0, pl - 15) (see the reciprocal)
+reg  [31:0]             zo;        // the score z of the row; the output data
+wire [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
 reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
 reg  [4:0]              ev_r;      // its exponent
 reg  [4:0]              ek_r;      // exponent of the group being summed
-reg  [PLW-1:0]          tsh;       // max(0, pl - 15) (see the reciprocal)
 
 // Limb products by Horner's rule, highest limb position first, so the
 // accumulator shifts by 15 instead of each product being placed: step mc of
@@ -528,7 +528,7 @@ always @* begin
             // acc = 98304 * 256 + 128 + (T - 98304) * 256 (the clear value
             // carries the constants), step 1: acc += D * fr
             mul_a = e_d;
-            mul_b = {7'd0, e_ph == 2'd0, e_ph == 2'd0 ? 8'd0 : e_fr};
+            mul_b = {7'd0, e_ph == 2'd0, e_ph == 2'd0 ? 8'd0 : z[7:0]};
             mul_sh = 1'b0;
             mul_en = !e_ph[1];
             mul_clr = e_ph == 2'd0;
@@ -574,7 +574,8 @@ reg  [L_W-1:0]          l_acc;     // l; the reciprocal's divisor in S_N, S_D
 reg  [DW-1:0]           d_r;
 // the addend: the V term of the o update (VS_A/D1 -> VS_B/D2) or p of the l
 // update (S_E step 2 -> the row's first S_V cycle), 0 in every other cycle
-reg  signed [T_W-1:0]   term_r;
+// (and, in S_C and S_OM, the wide operand: see ma)
+reg  signed [TR_W-1:0]  term_r;
 wire                    l_upd = st == S_V && e_ph == 2'd3;
 
 wire signed [AX_W:0]    acc_x = {{(AX_W + 1 - ACC_W){acc[ACC_W-1]}}, acc};
@@ -645,7 +646,7 @@ always @* begin
         if (amt[bs])
             xt = $signed(xt) >>> (1 << bs);
 end
-wire [Y_W-1:0]          add_y = {{(Y_W - T_W){term_r[T_W-1]}}, term_r};
+wire [Y_W-1:0]          add_y = {{(Y_W - TR_W){term_r[TR_W-1]}}, term_r};
 // (t >>> 1) + addend + t[0] in one adder (bit 0: t[0] + t[0] carries t[0])
 wire [Y_W:0]            ysum = {xt[XS_W-1:1], xt[0]} + {add_y, xt[0]};
 wire [Y_W-1:0]          y = ysum[Y_W:1];
@@ -665,13 +666,15 @@ wire                    y_hi = sat_f ? !sat_s : st == S_V ? 1'b0 :
 wire                    y_lo = sat_f ? sat_s : st == S_V ? 1'b0 :
                                q_md ? y[16] && y[15] && y_z15 :
                                y_s && (!(&y[Y_W-2:31]) || (y[30:15] == 16'd0 && y_z15));
-wire [31:0]             c_hi = q_md ? 32'h00007fff : 32'h7fffffff;
-wire [31:0]             c_lo = q_md ? 32'hffff8001 : 32'h80000001;
+// (a query mantissa's bits 31:16 are never read: only bit 15 differs)
+wire [31:0]             c_hi = {16'h7fff, !q_md, 15'h7fff};
+wire [31:0]             c_lo = {16'h8000, q_md, 15'h0001};
 wire [31:0]             y_sat = y_hi ? c_hi : y_lo ? c_lo : y[31:0];
-// ma's load (S_P: the group sum, y = acc; S_O0: tq), sign-extended from
-// MA_W bits (a tq outside 41 bits saturates its output anyway)
-wire [MAX_W+MA_W-1:0]   y_mx = {{MAX_W{y[MA_W-1]}}, y[MA_W-1:0]};
-wire [MAX_W-1:0]        y_ma = y_mx[MAX_W-1:0];
+// ma: term_r, loaded with y in S_P (the group sum, y = acc) and S_O0 (tq)
+// and held through S_C / S_OM (whose y is not used), sign-extended from MA_W
+// bits (a tq outside 41 bits saturates its output anyway)
+wire [MAX_W+MA_W-1:0]   ma_x = {{MAX_W{term_r[MA_W-1]}}, term_r[MA_W-1:0]};
+assign ma = ma_x[MAX_W-1:0];
 
 // ---- score: z = sat32(z + term) over the groups of a row -----------------------
 //
@@ -680,7 +683,6 @@ wire [MAX_W-1:0]        y_ma = y_mx[MAX_W-1:0];
 // (HEAD_SIZE = KV_GROUP): z = sat32(term), no adder.
 
 localparam integer NG = HEAD_SIZE / KV_GROUP;
-reg  [31:0]        zo;
 wire signed [31:0] z = zo;
 wire               zf_e = NG == 1 || zf;
 wire signed [32:0] z_sum = {y_sat[31], y_sat} + (zf_e ? 33'sd0 : {z[31], z});
@@ -718,8 +720,8 @@ wire [DW:0]         d_inc = dz[DW-1:0] + {{(DW - 1){1'b0}}, zc};
 wire                d_big = |dz[17:DW] || d_inc > {1'b0, D_MAX};
 wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} : d_big ? D_MAX : d_inc[DW-1:0];
 
-// the exp2 table stage: T[i] - 98304 the cycle after S_M, D the next, the
-// fraction and n + 8 of x; the interpolation and rounding run on the
+// the exp2 table stage: T[i] - 98304 the cycle after S_M, D the next, and
+// n + 8 of x; the interpolation and rounding run on the
 // multiplier and the shifter in the three S_E steps (e_ph 0: acc = 98304 *
 // 256 + 128 + (T - 98304) * 256; 1: acc += D fr; 2: p = round_shift(acc, n
 // + 8)); l = round_shift(l, d) + p in the row's first S_V cycle
@@ -732,7 +734,6 @@ ${EXP2_MODULE} #(
     .s_valid(st == S_M),
     .s_x(x_now),
     .m_d(e_d),
-    .m_fr(e_fr),
     .m_n(e_n),
     .m_one(e_one)
 );
@@ -740,18 +741,20 @@ ${EXP2_MODULE} #(
 // constant, acc = 2^24 gives 65536; n >= 18 comes as n + 8 = 31, which
 // rounds acc < 2^25 to 0
 
-// the addend register: loaded for the next cycle's o or l update, else 0
-// (term_clr is kept as a net so that synthesis clears term_r by the flip-
-// flops' synchronous reset instead of an AND in front of every bit)
+// the addend register: loaded for the next cycle's o or l update, else 0;
+// as ma loaded in S_P and S_O0 and held until the last limb step (term_clr
+// is kept as a net so that synthesis clears term_r by the flip-flops'
+// synchronous reset instead of an AND in front of every bit)
 wire                  term_ld = (st == S_V && (vs == VS_A || vs == VS_D1)) ||
-                                (st == S_E && e_ph == 2'd2);
+                                (st == S_E && e_ph == 2'd2) || st == S_P || st == S_O0;
+wire                  term_hold = (st == S_C || st == S_OM) && mc != MC_LAST;
 (* keep *) wire       term_clr;
-assign term_clr = !term_ld;
+assign term_clr = !term_ld && !term_hold;
 always @(posedge clk) begin
     if (term_clr)
-        term_r <= {T_W{1'b0}};
-    else
-        term_r <= y[T_W-1:0];
+        term_r <= {TR_W{1'b0}};
+    else if (!term_hold)
+        term_r <= y[TR_W-1:0];
 end
 
 // reciprocal step counter (S_N: K - 1 normalising steps, S_D: 17 quotient
@@ -913,7 +916,6 @@ always @(posedge clk) begin
                 st <= S_P;
         end
         S_P: begin
-            ma <= y_ma;
             mc <= {MCW{1'b0}};
             st <= S_C;
         end
@@ -994,7 +996,6 @@ always @(posedge clk) begin
                 st <= S_O0;
         end
         S_O0: begin
-            ma <= y_ma;
             tq_ov <= !tq_fit;
             tq_sg <= tq_y[O_W-1];
             mc <= {MCW{1'b0}};
@@ -1054,7 +1055,7 @@ end
 // selected field
 wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], ysum[0], ord_y[Y_W], dz_s[0],
                   ss[8:AMT_W], mc2[0], mul_p[14:0], acc_x[AX_W:ACC_W],
-                  y_mx[MAX_W+MA_W-1:MAX_W]};
+                  ma_x[MAX_W+MA_W-1:MAX_W]};
 
 endmodule
 

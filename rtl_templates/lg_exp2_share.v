@@ -9,7 +9,8 @@
 // with its own 17-bit shifter and reads a packed {T, D} image of 25 bits (two
 // EBR). The lean attention owns one multiplier and one round-shifter that are
 // idle while it waits for 2^x, so this stage only reads the table, T alone
-// (16 bits: one EBR) at i and i + 1, and splits x; the attention finishes
+// (16 bits: one EBR) at i and i + 1, and gives n + 8; the attention finishes
+// (with f[7:0], x's low bits, from its own register)
 // (C twin lg_ref_exp2, src/ref_lut.c, bit-exact):
 //   acc = (T[i] << 8) + 128 + (T[i+1] - T[i]) * f[7:0],  i = f >> 8
 //       = 98304 * 256 + 128 + (T[i] - 98304) * 256 + D * f[7:0]
@@ -51,7 +52,6 @@ module ${MODULE} #(
     // ---- output: the interpolation's pieces for x ------------------------
     output wire [15:0]           m_d,     // T[f>>8] - 98304 (signed), then
                                           // T[f>>8 + 1] - T[f>>8] (< 2^15)
-    output reg  [7:0]            m_fr,    // f[7:0]
     output reg  [4:0]            m_n,     // n + 8, n = -floor(x / 2^16) when 0..17; else 31
     output reg                   m_one    // x >= 0 (x = 0): 2^x = 65536
 );
@@ -83,7 +83,6 @@ always @(posedge clk) begin
     if (s_valid) begin
         t_r <= 16'h8000;
         addr <= s_x[15:8];
-        m_fr <= s_x[7:0];
         m_n <= x_zero ? 5'd31 : n5;
         m_one <= x_nonneg;
     end else if (ph) begin
@@ -97,6 +96,9 @@ end
 // 2^15, and also for i = 255, where the address wraps to T[0] - 2^16 = 0
 // and T[256] - 2^16 = 2^16 = 0 mod 2^16 (the layout the emitter checks)
 assign m_d = q - t_r;
+
+// f[7:0] is not taken here (the attention holds x's low bits)
+wire unused_ok = &{1'b0, s_x[7:0]};
 
 endmodule
 
