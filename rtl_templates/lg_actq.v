@@ -9,10 +9,14 @@
  * Small on purpose (it is in every vector's path and, in the attention, in
  * every head's): max |x| is tracked as the OR of the magnitudes (the shift
  * only needs bitlen(max), and bitlen(max) = bitlen(OR), so no magnitude
- * comparators), |x| is (x - sgn) ^ sgn (one LUT and one carry per bit),
- * and the rounding shifter keeps a 17-bit window, which is all a mantissa
- * can occupy once s is known (iCE40, COLS 64 / COLS2 172, VL 1: 592 -> 403
- * SB_LUT4, 136 -> 59 carries against a full-width form).
+ * comparators), and only over bits 31..15 (s depends on no others), |x|
+ * there is (x[31:15] - borrow) ^ sgn (one LUT and one carry per bit); the
+ * rounding shifter keeps a 17-bit window, which is all a mantissa can
+ * occupy once s is known, shifting 2x by s (no s = 0 special case), and
+ * the clamp is folded into the rounding bit; the buffer is read only in
+ * pass 2 (no read-first emulation) and the output is one register with a
+ * pipeline enable, not a skid buffer (iCE40, COLS 64 / COLS2 172, VL 1:
+ * 592 -> 403 -> 240 SB_LUT4, 136 -> 59 -> 37 carries, 180 -> 72 FFs).
  *
  * Why: the mat-vec engine multiplies int16 mantissas, so every Q16 vector
  * entering a mat-vec is turned into block floating point with one shift s
@@ -48,8 +52,10 @@
  *    output of the previous vector has been taken).
  *  - m_a: valid/ready, NBT beats of mantissas in input order, m_a_last on
  *    the last one; m_a_shift (s) is valid with every beat and constant over
- *    the vector. Valid stays high and data stable until ready (skid buffer);
- *    backpressure stalls the read pipeline without loss.
+ *    the vector. A registered output: valid stays high and data stable
+ *    until ready; backpressure stalls the read pipeline without loss
+ *    (m_a_ready enables it combinationally; no path from an input to an
+ *    output).
  *  - The next vector is accepted only after the current one has left (one
  *    buffer, no overlap of pass 1 and pass 2).
  *
@@ -113,7 +119,7 @@ end
 
 // ---- control ------------------------------------------------------------------
 
-// pipeline advance: registered ready of the output skid buffer (pass 2)
+// pipeline advance: the output register is free or being taken (pass 2)
 wire adv;
 
 // load_reg: pass 1 (accepting input); otherwise pass 2 (reading out)
@@ -183,8 +189,11 @@ generate
                 mem[idx_reg] <= s_x_data;
         end
 
+        // read only in pass 2 (writes only in pass 1): a read never meets a
+        // write, so the RAM needs no read-first emulation (tools see the
+        // enables exclusive: no attribute needed)
         always @(posedge clk) begin
-            if (adv)
+            if (adv && !load_reg)
                 rd_reg <= mem[idx_reg];
         end
     end else begin : g_word
@@ -202,22 +211,27 @@ generate
     end
 endgenerate
 
-// |x| of each lane as an unsigned 32-bit value (|-2^31| = 2^31 fits), and
-// the largest of the beat (lanes past COLS in the last beat count as 0)
-reg [31:0] x_abs;
-reg [31:0] lane_abs;
+// s = max(0, bitlen(max |x|) - 15) only depends on bits 31..15 of max |x|,
+// so only those are kept: |x|[31:15] = x[31:15] for x >= 0, and
+// ~((x - 1)[31:15]) = (x[31:15] - (x[14:0] == 0)) ^ ones for x < 0
+// (|-2^31| = 2^31 is bit 16 here). Lanes past COLS in the last beat count
+// as 0.
+reg [16:0] x_abs;
+reg [16:0] lane_abs;
+reg lane_sgn;
 integer ln;
 always @* begin
-    x_abs = 32'd0;
+    x_abs = 17'd0;
     for (ln = 0; ln < VL; ln = ln + 1) begin
-        // |x| = (x - sgn) ^ sgn: one LUT and one carry per bit
-        lane_abs = (s_x_data[32*ln +: 32] + {32{s_x_data[32*ln + 31]}}) ^ {32{s_x_data[32*ln + 31]}};
+        lane_sgn = s_x_data[32*ln + 31];
+        lane_abs = (s_x_data[32*ln + 15 +: 17] +
+                    {17{lane_sgn && s_x_data[32*ln +: 15] == 15'd0}}) ^ {17{lane_sgn}};
         // bitlen(max) = bitlen(OR): no magnitude comparators
         if ((sel ? ln < RAG2 : ln < RAG) || !idx_last)
             x_abs = x_abs | lane_abs;
     end
 end
-reg [31:0] maxabs_reg;
+reg [16:0] maxabs_reg;
 
 // the first input of a vector restarts the maximum
 always @(posedge clk) begin
@@ -226,23 +240,24 @@ always @(posedge clk) begin
     end
 end
 
-// leading-one detect: bitlen(maxabs) (0..32), then s = max(0, bitlen - 15).
-// Registered every cycle; maxabs is frozen during pass 2, so s is stable
-// from the cycle after the last input (when the first read is issued).
-reg [5:0] bitlen;
+// leading-one detect: s = 0 for max |x| < 2^15, else 1 + the index of the
+// top set bit of maxabs_reg (bit 31 - 15 = 16: s = 17). Registered every
+// cycle; maxabs is frozen during pass 2, so s is stable from the cycle after
+// the last input (when the first read is issued).
+reg [4:0] s_new;
 integer k;
 always @* begin
-    bitlen = 6'd0;
-    for (k = 0; k < 32; k = k + 1) begin
+    s_new = 5'd0;
+    for (k = 0; k < 17; k = k + 1) begin
         if (maxabs_reg[k])
-            bitlen = k[5:0] + 6'd1;
+            s_new = k[4:0] + 5'd1;
     end
 end
 
 reg [4:0] s_reg;
 
 always @(posedge clk) begin
-    s_reg <= (bitlen > 6'd15) ? bitlen[4:0] - 5'd15 : 5'd0;
+    s_reg <= s_new;
 end
 
 // ---- pass 2, stage 1: buffer read ------------------------------------------------
@@ -260,43 +275,39 @@ always @(posedge clk) begin
         rd_valid_reg <= 1'b0;
 end
 
-// ---- pass 2, stage 2: arithmetic shift by s - 1 -------------------------------
+// ---- pass 2, stage 2: t = 2x >>> s -------------------------------------------------
 
 reg [VL*17-1:0] t_reg;
 reg t_valid_reg;
 reg t_last_reg;
 
-// s = 0: t = x; s > 0: t = x >>> (s - 1), rounded in the next stage
-wire [4:0] s_m1 = s_reg - 5'd1;
 wire [VL*16-1:0] result;
 
 genvar g;
 generate
     for (g = 0; g < VL; g = g + 1) begin : g_lane
-        wire signed [31:0] rd_s = rd_reg[32*g +: 32];
-
-        // |x| < 2^(15+s) for every element (s comes from their maximum), so
-        // t = x >>> (s - 1) is in [-2^16, 2^16): a 17-bit window suffices
-        // (s = 0: |x| <= 32767, x itself)
-        wire signed [31:0] sh = rd_s >>> s_m1;
+        // t = 2x >>> s, i.e. x >>> (s - 1) for s > 0 and 2x for s = 0 (then
+        // the rounding below adds t[0] = 0). |x| < 2^(15+s) for every element
+        // (s comes from their maximum), so t is in [-2^16, 2^16): a 17-bit
+        // window suffices
+        wire signed [32:0] x2 = {rd_reg[32*g +: 32], 1'b0};
+        wire signed [32:0] sh = x2 >>> s_reg;
         always @(posedge clk) begin
-            if (adv) begin
-                if (s_reg == 5'd0)
-                    t_reg[17*g +: 17] <= {rd_s[15], rd_s[15:0]};
-                else
-                    t_reg[17*g +: 17] <= sh[16:0];
-            end
+            if (adv)
+                t_reg[17*g +: 17] <= sh[16:0];
         end
 
         // stage 3: (t >>> 1) + t[0] = floor(x / 2^s) + bit s-1, in
-        // [-32768, 32768]; clamp the two ends to -32767, 32767
+        // [-32768, 32768], clamped to -32767, 32767. The two ends come from
+        // t = 2^16 - 1 (the rounding bit is dropped: 32767) and t = -2^16
+        // (one is added instead: -32767), so the clamp is the rounding bit
         wire [16:0] t = t_reg[17*g +: 17];
-        wire [16:0] rnd = (s_reg == 5'd0) ? t : {t[16], t[16:1]} + {16'd0, t[0]};
-        wire ovf = rnd[16] != rnd[15];
-        wire mneg = rnd[16:15] == 2'b11 && rnd[14:0] == 15'd0;
-        assign result[16*g +: 16] = ovf ? 16'h7fff : mneg ? 16'h8001 : rnd[15:0];
+        wire t_top = !t[16] && t[15:0] == 16'hffff;
+        wire t_bot = t[16] && t[15:0] == 16'h0000;
+        wire rbit = (t[0] && !t_top) || t_bot;
+        assign result[16*g +: 16] = t[16:1] + {15'd0, rbit};
         // bits above the window are copies of its sign bit
-        wire unused_sh = &{1'b0, sh[31:17]};
+        wire unused_sh = &{1'b0, sh[32:17]};
     end
 endgenerate
 
@@ -309,53 +320,33 @@ always @(posedge clk) begin
         t_valid_reg <= 1'b0;
 end
 
-// (pass 2, stage 3, round half up and clamp into the skid buffer: g_lane)
+// (pass 2, stage 3, round half up and clamp into the output register: g_lane)
 
-// ---- output skid buffer (alexforencich axis_register, SKID mode) -------------
+// ---- output register ----------------------------------------------------------
 
-reg s_ready_reg;
+// The pipeline (buffer read, shift, output register) moves whenever the
+// output register is free or being taken. It stays full behind a stalled
+// output, so every output still follows the previous handshake by one cycle
+// (the cycles of the skid-buffered form this replaced, without its parked
+// copy of the data).
 reg m_valid_reg;
 reg [VL*16-1:0] m_data_reg;
 reg m_last_reg;
-reg tmp_valid_reg;
-reg [VL*16-1:0] tmp_data_reg;
-reg tmp_last_reg;
 
-assign adv = s_ready_reg;
+assign adv = m_a_ready || !m_valid_reg;
 assign m_a_valid = m_valid_reg;
 assign m_a_data = m_data_reg;
 assign m_a_last = m_last_reg;
 assign m_a_shift = s_reg;
 
-// ready next cycle if the output is taken, or nothing can fill the temp slot
-wire s_ready_early = m_a_ready || (!tmp_valid_reg && (!m_valid_reg || !t_valid_reg));
-
 always @(posedge clk) begin
-    s_ready_reg <= s_ready_early;
-    if (s_ready_reg) begin
-        if (m_a_ready || !m_valid_reg) begin
-            // output free: input goes straight to the output register
-            m_valid_reg <= t_valid_reg;
-            m_data_reg <= result;
-            m_last_reg <= t_last_reg;
-        end else begin
-            // output stalled: park the input in the temp slot
-            tmp_valid_reg <= t_valid_reg;
-            tmp_data_reg <= result;
-            tmp_last_reg <= t_last_reg;
-        end
-    end else if (m_a_ready) begin
-        // pipeline frozen: drain the temp slot
-        m_valid_reg <= tmp_valid_reg;
-        m_data_reg <= tmp_data_reg;
-        m_last_reg <= tmp_last_reg;
-        tmp_valid_reg <= 1'b0;
+    if (adv) begin
+        m_valid_reg <= t_valid_reg;
+        m_data_reg <= result;
+        m_last_reg <= t_last_reg;
     end
-    if (rst) begin
-        s_ready_reg <= 1'b0;
+    if (rst)
         m_valid_reg <= 1'b0;
-        tmp_valid_reg <= 1'b0;
-    end
 end
 
 endmodule

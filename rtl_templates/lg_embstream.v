@@ -23,8 +23,19 @@
  *
  * Numerics (bit-exact with the C twin and with lg_embed):
  *   x[i] = sat32(round_shift(m[i], -(EBASE + dexp + 16)))
- * a saturating left shift when e = EBASE + dexp + 16 >= 0 (clamped to 32),
- * otherwise a right shift by -e (clamped to 15) rounded half up.
+ * a saturating left shift when e = EBASE + dexp + 16 >= 0, otherwise a
+ * right shift by -e rounded half up.
+ *
+ * Small on purpose (it is in the iCE40 build): EBASE is a parameter, so the
+ * shift is v = m * 2^dexp (a 4-bit barrel shift of the int8) followed by a
+ * constant shift of v (wiring) with the saturation or an 8-bit rounding
+ * increment, built in rather than lg_i8e_shift's shifts by any e; the
+ * output register keeps only the bits x can occupy; the lane is the
+ * element index's low bits (LANES a power of two), no beat counter (the
+ * row's last element in the output register closes the intake), and the
+ * last beat address is the start's with its low bits set when BPR is a
+ * power of two dividing BASE (iCE40, the iCEBreaker shape, with the shift
+ * submodule it had: 321 -> 103 SB_LUT4, 119 -> 18 carries, 81 -> 60 FFs).
  *
  * Parameters: VOCAB (rows), DIM (row length), GROUP, LANES, DXW (beat dexp
  * bits), EBASE (the table's exponent base), BASE (first beat of row 0 in
@@ -105,11 +116,23 @@ localparam integer NDX = DXW / 4;
 localparam integer TW = $clog2(VOCAB);
 localparam integer LW = LANES > 1 ? $clog2(LANES) : 1;
 localparam integer XW = $clog2(DIM);
-localparam integer BW = $clog2(BPR + 1);
 localparam integer GSH = $clog2(GROUP);
 localparam integer NXW = NDX > 1 ? $clog2(NDX) : 1;
+localparam integer BSH = $clog2(BPR);
 // shift of a group: e = EOFF + dexp, dexp in 0..15
 localparam integer EOFF = EBASE + 16;
+// EOFF >= 0: v = m * 2^dexp (23 bits, |v| <= 2^22) shifted left by LSH
+// (any nonzero value saturates from 31 on); EOFF < 0: shifted right by RSH
+// and rounded, |x| <= 2^(22-RSH) (RSH >= 23 rounds every v to 0), so the
+// output register keeps RW bits, sign-extended
+localparam integer LSH = EOFF > 32 ? 32 : (EOFF < 0 ? 0 : EOFF);
+localparam integer RSH = EOFF >= 0 ? 1 : (-EOFF > 23 ? 23 : -EOFF);
+localparam integer RW = EOFF >= 0 ? 32 : (RSH >= 23 ? 2 : 24 - RSH);
+// lane index = low bits of the element index (LANES a power of two <= DIM)
+localparam LANE_OF_ELEM = LANES > 1 && (1 << LW) == LANES && LW <= XW;
+// row start = BASE + t * BPR: when BPR is a power of two dividing BASE, the
+// last beat is the start with its low bits set (no adder)
+localparam LAST_OR = (1 << BSH) == BPR && BASE % BPR == 0;
 
 localparam [31:0] VOCAB_U = VOCAB;
 localparam [31:0] BPR_U = BPR;
@@ -117,7 +140,10 @@ localparam [31:0] BASE_U = BASE;
 localparam [31:0] BPR_M1 = BPR - 1;
 localparam [31:0] DIM_M1 = DIM - 1;
 localparam [31:0] LANES_M1 = LANES - 1;
-localparam [BW-1:0] BPR_B = BPR_U[BW-1:0];
+localparam [AW-1:0] BASE_A = BASE_U[AW-1:0];
+localparam [AW-1:0] BPR_A = BPR_U[AW-1:0];
+localparam [AW-1:0] BPR_M1_A = BPR_M1[AW-1:0];
+localparam [TW-1:0] VOCAB_T = VOCAB_U[TW-1:0];
 localparam [XW-1:0] ELEM_LAST = DIM_M1[XW-1:0];
 localparam [LW-1:0] LANE_LAST = LANES_M1[LW-1:0];
 
@@ -144,26 +170,44 @@ reg busy_reg;   // token accepted .. last element taken
 reg err_reg;
 reg req_reg;    // w_start pulse
 reg [AW-1:0] start_reg;
-reg [BW-1:0] beats_left_reg;
 
 wire tok_fire = s_tok_valid && !busy_reg;
-wire tok_ok = s_tok_data < VOCAB_U;
 wire [TW-1:0] tok_idx = s_tok_data[TW-1:0];
-// row start beat BASE + t * BPR (a constant multiplier; only for ids in range)
-wire [31:0] row_start = BASE_U + {{(32-TW){1'b0}}, tok_idx} * BPR_U;
-wire unused_tok = ^{s_tok_data[31:TW], row_start[31:AW]};
+// id < VOCAB: no bit above the index, and the index below VOCAB unless
+// VOCAB is 2^TW
+wire tok_lo_ok;
+generate
+    if ((1 << TW) == VOCAB) begin : g_tok_pow2
+        assign tok_lo_ok = 1'b1;
+        wire unused_vt = ^VOCAB_T;
+    end else begin : g_tok_cmp
+        assign tok_lo_ok = tok_idx < VOCAB_T;
+    end
+endgenerate
+wire tok_ok = s_tok_data[31:TW] == {(32-TW){1'b0}} && tok_lo_ok;
+// row start beat BASE + t * BPR (a constant multiplier; TW <= AW as the
+// table fits AW bits)
+wire [AW-1:0] row_start = BASE_A + {{(AW-TW){1'b0}}, tok_idx} * BPR_A;
 wire out_fire = m_x_valid && m_x_ready;
 
 assign s_tok_ready = !busy_reg;
 assign err_oob = err_reg;
 assign w_start = req_reg;
 assign w_start_addr = start_reg;
-assign w_last_addr = start_reg + BPR_M1[AW-1:0];
+
+generate
+    if (LAST_OR && BSH > 0) begin : g_last_or
+        assign w_last_addr = {start_reg[AW-1:BSH], {BSH{1'b1}}};
+        wire unused_start = ^start_reg[BSH-1:0];
+    end else begin : g_last_add
+        assign w_last_addr = start_reg + BPR_M1_A;
+    end
+endgenerate
 
 always @(posedge clk) begin
     req_reg <= tok_fire && tok_ok;
     if (tok_fire && tok_ok)
-        start_reg <= row_start[AW-1:0];
+        start_reg <= row_start;
     if (tok_fire)
         err_reg <= !tok_ok;
     if (tok_fire && tok_ok)
@@ -182,53 +226,75 @@ end
 reg               bv_reg;     // a beat is held
 reg [LANES*8-1:0] bm_reg;
 reg [DXW-1:0]     bd_reg;
-reg [LW-1:0]      lane_reg;
 reg [XW-1:0]      elem_reg;   // element index of the lane being output
+wire [LW-1:0]     lane;       // its lane in the beat
 
 reg               m_valid_reg;
-reg [31:0]        m_data_reg;
+reg [RW-1:0]      m_data_reg;
 reg               m_last_reg;
 
-assign s_w_ready = busy_reg && !bv_reg && beats_left_reg != {BW{1'b0}};
+// a beat is due while a row is open, none is held and the row's last
+// element has not moved to the output (it stays there, m_x_last high,
+// until taken, which closes the row): so no beat past the range is taken
+assign s_w_ready = busy_reg && !bv_reg && !(m_valid_reg && m_last_reg);
 wire w_fire = s_w_valid && s_w_ready;
 // the output register is free or being taken: the next element moves
 wire adv = bv_reg && (!m_valid_reg || m_x_ready);
 wire elem_last = elem_reg == ELEM_LAST;
+wire beat_end = lane == LANE_LAST || elem_last;
 
+// the element index wraps to 0 after each row's last element
 always @(posedge clk) begin
-    if (tok_fire && tok_ok) begin
-        beats_left_reg <= BPR_B;
-        elem_reg <= {XW{1'b0}};
-        lane_reg <= {LW{1'b0}};
-    end else begin
-        if (w_fire) begin
-            bm_reg <= s_w_mant;
-            bd_reg <= s_w_dexp;
-            beats_left_reg <= beats_left_reg - 1'b1;
-        end
-        if (adv) begin
-            elem_reg <= elem_last ? {XW{1'b0}} : elem_reg + 1'b1;
-            lane_reg <= (lane_reg == LANE_LAST || elem_last) ? {LW{1'b0}} : lane_reg + 1'b1;
-        end
+    if (w_fire) begin
+        bm_reg <= s_w_mant;
+        bd_reg <= s_w_dexp;
     end
+    if (adv)
+        elem_reg <= elem_last ? {XW{1'b0}} : elem_reg + 1'b1;
+    if (rst)
+        elem_reg <= {XW{1'b0}};
 end
+
+generate
+    if (LANE_OF_ELEM) begin : g_lane_elem
+        assign lane = elem_reg[LW-1:0];
+    end else if (LANES == 1) begin : g_lane_one
+        assign lane = 1'b0;
+    end else begin : g_lane_cnt
+        reg [LW-1:0] lane_reg;
+
+        always @(posedge clk) begin
+            if (adv)
+                lane_reg <= beat_end ? {LW{1'b0}} : lane_reg + 1'b1;
+            if (rst)
+                lane_reg <= {LW{1'b0}};
+        end
+        assign lane = lane_reg;
+    end
+endgenerate
 
 always @(posedge clk) begin
     if (w_fire)
         bv_reg <= 1'b1;
-    else if (adv && (lane_reg == LANE_LAST || elem_last))
+    else if (adv && beat_end)
         bv_reg <= 1'b0;
-    if (rst || (tok_fire && tok_ok))
+    if (rst)
         bv_reg <= 1'b0;
 end
 
 // ---- dequantize the lane: shift, round, saturate ---------------------------------
 
-wire signed [7:0] mant = bm_reg[8*lane_reg +: 8];
+// x = sat32(round_shift(m, -(EOFF + dexp))) as v = m * 2^dexp (exact, 23
+// bits) and a constant shift of v by EOFF: left with saturation, or right
+// rounded half up, floor(v / 2^RSH) + bit RSH-1 of v; that bit can only be
+// set when dexp < RSH, and then floor(v / 2^RSH) = m >>> (RSH - dexp) is in
+// -64..63, so the rounding is an 8-bit increment whose carry (-1 + 1 = 0)
+// clears the sign bits above.
+wire signed [7:0] mant = bm_reg[8*lane +: 8];
 wire [NXW-1:0] dsel;
 generate
     if (NDX > 1) begin : g_ndx
-        wire [LW-1:0] grp = lane_reg >> GSH;
+        wire [LW-1:0] grp = lane >> GSH;
         assign dsel = grp[NXW-1:0];
         wire unused_grp = ^grp;
     end else begin : g_one
@@ -237,29 +303,35 @@ generate
 endgenerate
 wire [3:0] dexp = bd_reg[4*dsel +: 4];
 
-// e = EOFF + dexp; left shifts clamped to 32 (any nonzero mantissa saturates
-// by then), right shifts to 15 (an int8 rounds to 0 from 9 on)
-wire signed [31:0] e_new = EOFF + $signed({28'd0, dexp});
-wire signed [31:0] e_neg = -e_new;
-wire sh_left = e_new >= 0;
-wire [5:0] sh_lamt = (e_new > 32) ? 6'd32 : (e_new < 0 ? 6'd0 : e_new[5:0]);
-wire [3:0] sh_ramt = (e_new >= 0) ? 4'd0 : ((e_neg > 15) ? 4'd14 : e_neg[3:0] - 4'd1);
-wire unused_e = ^{e_new[31:6], e_neg[31:4]};
+wire signed [63:0] v = {{56{mant[7]}}, mant} <<< dexp;
+wire [RW-1:0] result;
 
-wire [31:0] result;
-
-${SHIFT_MODULE} u_shift (
-    .mant(mant),
-    .sh_left(sh_left),
-    .sh_lamt(sh_lamt),
-    .sh_ramt(sh_ramt),
-    .result(result)
-);
+generate
+    if (EOFF >= 0) begin : g_left
+        wire signed [63:0] w = v <<< LSH;
+        // symmetric saturation to +-(2^31 - 1)
+        wire hi_zero = w[63:31] == {33{1'b0}};
+        wire hi_ones = w[63:31] == {33{1'b1}};
+        wire fits = hi_zero || (hi_ones && w[30:0] != {31{1'b0}});
+        assign result = fits ? w[31:0] : (w[63] ? 32'h8000_0001 : 32'h7fff_ffff);
+    end else begin : g_right
+        wire signed [63:0] q = v >>> RSH;
+        wire rbit = v[RSH-1];
+        wire [8:0] inc = {1'b0, q[7:0]} + {8'd0, rbit};
+        if (RW > 8) begin : g_wide
+            assign result = {q[RW-1:8] ^ {(RW-8){inc[8]}}, inc[7:0]};
+        end else begin : g_narrow
+            assign result = inc[RW-1:0];
+        end
+        wire unused_q = ^{q[63:RW], inc};
+    end
+endgenerate
+wire unused_v = ^v;
 
 // ---- output register ---------------------------------------------------------------
 
 assign m_x_valid = m_valid_reg;
-assign m_x_data = m_data_reg;
+assign m_x_data = {{(33-RW){m_data_reg[RW-1]}}, m_data_reg[RW-2:0]};
 assign m_x_last = m_last_reg;
 
 always @(posedge clk) begin

@@ -4,12 +4,14 @@
 
 /*
  * ${MODULE}: one I8E mantissa to Q16, by its decoded shift (template
- * rtl_templates/lg_i8e_shift.v; used by lg_embed and lg_embstream, whose
- * numerics it is: docs/numerics.md, the embedding lookup).
+ * rtl_templates/lg_i8e_shift.v; used by lg_embed, whose numerics it is:
+ * docs/numerics.md, the embedding lookup).
  *
- * Why: both embedding units dequantize x = sat32(round_shift(m, -e)) with
- * e = ebase + dexp + 16, one from its ROM and one from the weight stream;
- * one module keeps that arithmetic in one place. Purely combinational: the
+ * Why: the embedding ROM unit dequantizes x = sat32(round_shift(m, -e))
+ * with e = ebase + dexp + 16 for any decoded shift. (lg_embstream computes
+ * the same with its table's EBASE baked in: a 4-bit shift by dexp, then a
+ * constant one, which is smaller than this general form; tb_embed and
+ * tb_embstream check each unit against the C twin.) Purely combinational: the
  * caller decodes e into the shift fields (registered or not) and registers
  * the result.
  *

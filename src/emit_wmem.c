@@ -455,8 +455,9 @@ int64_t lg_embed_row_cycles(const lg_embed_params *p)
     return LG_EMBED_LATENCY + p->dim + ng - 2;
 }
 
-// The dequantizing shift both embedding units instantiate (lg_i8e_shift.v),
-// emitted as <unit>_shift before the unit (files.f lists leaves first).
+// The dequantizing shift lg_embed instantiates (lg_i8e_shift.v), emitted as
+// <unit>_shift before the unit (files.f lists leaves first); lg_embstream
+// has its own, specialized to its constant exponent offset.
 static int emit_shift(lg_emit_ctx *ctx, const char *unit, char *name, size_t cap, lg_err *err)
 {
     snprintf(name, cap, "%s_shift", unit);
@@ -521,13 +522,11 @@ int lg_emit_embstream(lg_emit_ctx *ctx, const char *module, const lg_embstream_p
              "range request the cycle after the token; then one element per cycle from each "
              "beat (%lld beats of %d lanes a row, one bubble per beat)",
              (long long)bpr, p->lanes);
-    char shift[160];
-    if (emit_shift(ctx, module, shift, sizeof shift, err))
-        return -1;
+    // the dequantizing shift is built in (its exponent offset is a constant
+    // there), not lg_i8e_shift
     lg_subst vars[] = {
-        {"VOCAB", vocab}, {"DIM", dim},   {"GROUP", group}, {"LANES", lanes},
-        {"DXW", dxw},     {"EBASE", ebase}, {"BASE", base}, {"AW", aw},
-        {"SHIFT_MODULE", shift},
+        {"VOCAB", vocab}, {"DIM", dim},     {"GROUP", group}, {"LANES", lanes},
+        {"DXW", dxw},     {"EBASE", ebase}, {"BASE", base},   {"AW", aw},
     };
-    return lg_emit_module(ctx, module, "lg_embstream", vars, 9, lat, err);
+    return lg_emit_module(ctx, module, "lg_embstream", vars, 8, lat, err);
 }

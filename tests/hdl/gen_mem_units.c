@@ -333,7 +333,7 @@ static int wrap_embstream(const embstream_cfg *cs, int n, lg_err *err)
         return -1;
     fprintf(f, WRAP_HEAD, g_command,
             "embedding rows from a weight stream: 260k lanes 4 (a_*), 37 x 40 G 16 lanes 32 "
-            "(b_*), ebase +8 lanes 1 (c_*).");
+            "(b_*), ebase +8 lanes 1 (c_*), 260k lanes 2 (d_*), 37 x 40 lanes 48 (e_*).");
     fprintf(f, "module tb_embstream_top (\n    input  wire clk,\n    input  wire rst");
     for (int k = 0; k < n; k++) {
         const char *p = cs[k].prefix;
@@ -474,11 +474,17 @@ int main(int argc, char **argv)
              wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 6, &err);
     // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
     // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
-    embstream_cfg es[3] = {{"embstream_a", "a", "embed_260k", 4, 100, 16, "", 0},
+    // d: the iCEBreaker shape (lanes 2, rows from beat 113280 = 3540 * BPR:
+    // the last beat is the start with its low bits set); e: lanes 48 = 3 G
+    // (not a power of two: the lane counter; three dexps, one beat a row)
+    embstream_cfg es[5] = {{"embstream_a", "a", "embed_260k", 4, 100, 16, "", 0},
                            {"embstream_b", "b", "embed_neg", 32, 3, 8, "", 0},
-                           {"embstream_c", "c", "embed_sat", 1, 0, 11, "", 0}};
+                           {"embstream_c", "c", "embed_sat", 1, 0, 11, "", 0},
+                           {"embstream_d", "d", "embed_260k", 2, 113280, 17, "", 0},
+                           {"embstream_e", "e", "embed_neg", 48, 5, 12, "", 0}};
     rc = rc || gen_embstream(&es[0], &em[0].m, &err) || gen_embstream(&es[1], &em[1].m, &err) ||
-         gen_embstream(&es[2], &em[2].m, &err) || wrap_embstream(es, 3, &err);
+         gen_embstream(&es[2], &em[2].m, &err) || gen_embstream(&es[3], &em[0].m, &err) ||
+         gen_embstream(&es[4], &em[1].m, &err) || wrap_embstream(es, 5, &err);
     lg_qmat_free(&em[1].m);
     lg_qmat_free(&em[2].m);
     lg_qmodel_free(&qm);

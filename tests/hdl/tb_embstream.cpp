@@ -1,7 +1,7 @@
 // tb_embstream: the embedding lookup from the weight stream (lg_embstream)
 // against its C twin lg_ref_embed.
 //
-// The model (tb_embstream_top, verilated with --prefix Vdut) holds three
+// The model (tb_embstream_top, verilated with --prefix Vdut) holds five
 // instances (tests/hdl/gen_mem_units.c) on the tables of tb_embed:
 //   a  the 260k synthetic model's embedding (512 x 64, G 32), lanes 4: 16
 //      beats a row, rows from beat 100
@@ -9,6 +9,11 @@
 //      row (the second with 8 of 32 lanes), rows from beat 3
 //   c  the same table with ebase +8 (left shifts, saturation), lanes 1: a
 //      beat per element, rows from beat 0
+//   d  the 260k table at the iCEBreaker shape: lanes 2, 32 beats a row, rows
+//      from beat 113280 (a multiple of 32: the last beat address is the
+//      start's with its low bits set)
+//   e  b's table, lanes 48 = 3 G (not a power of two: a lane counter), three
+//      dexps a beat, one beat a row (40 of 48 lanes), rows from beat 5
 // The bench is the weight source: on each w_start it checks the requested
 // range (row t: base + t * BPR .. + BPR - 1, and no request while a range is
 // served) and serves those beats, packed from the table as the weight image
@@ -100,6 +105,8 @@ struct Io {
 IO_CLASS(a)
 IO_CLASS(b)
 IO_CLASS(c)
+IO_CLASS(d)
+IO_CLASS(e)
 
 struct Cfg {
     const Table *t;
@@ -279,11 +286,14 @@ int main(int argc, char **argv)
         !load_table(tc, "embed_sat"))
         return tb.finish(false);
     // as tests/hdl/gen_mem_units.c emitted them
-    Cfg ca = {&ta, 4, 100}, cb = {&tb_, 32, 3}, cc = {&tc, 1, 0};
+    Cfg ca = {&ta, 4, 100}, cb = {&tb_, 32, 3}, cc = {&tc, 1, 0}, cd = {&ta, 2, 113280},
+        ce = {&tb_, 48, 5};
     Io_a a(tb.m);
     Io_b b(tb.m);
     Io_c c(tb.m);
-    Io *all[3] = {&a, &b, &c};
+    Io_d d(tb.m);
+    Io_e e(tb.m);
+    Io *all[5] = {&a, &b, &c, &d, &e};
     std::vector<uint32_t> zero(8, 0u);
     for (Io *io : all) {
         io->tok(false, 0);
@@ -297,6 +307,8 @@ int main(int argc, char **argv)
     test_cfg(tb, a, ca, "a(260k, lanes 4)");
     test_cfg(tb, b, cb, "b(ebase -30, lanes 32)");
     test_cfg(tb, c, cc, "c(ebase +8, lanes 1)");
+    test_cfg(tb, d, cd, "d(260k, lanes 2)");
+    test_cfg(tb, e, ce, "e(ebase -30, lanes 48)");
     if (errors)
         std::printf("tb_embstream: %d errors\n", errors);
     return tb.finish(errors == 0);
