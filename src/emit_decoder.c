@@ -183,6 +183,21 @@ int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err)
 
 // ---- cycle model ------------------------------------------------------------------------
 
+// The decoder's one mat-vec engine: dim-long rows in region 0, hidden-long
+// (W2) rows in region 1 (COLS2). Its serial output stage (--mul-share) needs
+// both row lengths long enough and the same step count for both, else the
+// engine keeps the one-cycle barrel shifter (the template refuses a COLS2
+// that does not fit the serial stage).
+static void decoder_matvec_params(lg_matvec_params *p, const lg_config *cfg, int32_t rows)
+{
+    lg_matvec_params_from_cfg(p, cfg, rows, cfg->m.dim);
+    lg_matvec_params h;
+    lg_matvec_params_from_cfg(&h, cfg, rows, cfg->m.hidden_dim);
+    if (lg_matvec_serial(p) &&
+        (!lg_matvec_serial(&h) || lg_matvec_serial_steps(&h) != lg_matvec_serial_steps(p)))
+        p->mul_share = 0;
+}
+
 int32_t lg_decoder_vec_lanes(const lg_config *cfg)
 {
     if (cfg->hw.vec_lanes > 0)
@@ -201,7 +216,7 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     lg_attn_params ap;
     lg_attn_params_from_cfg(&ap, cfg, 1);
     lg_matvec_params mp;
-    lg_matvec_params_from_cfg(&mp, cfg, 1, 2);
+    decoder_matvec_params(&mp, cfg, 1);
     int64_t lat = lg_matvec_latency(&mp);
     // a standalone mat-vec run: start, rows * beats, the engine's pipeline,
     // the last result's bookkeeping (+1 through the residual add's x writes)
@@ -960,7 +975,7 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
 
     // leaf units first (files.f follows the emission order)
     lg_matvec_params mvp;
-    lg_matvec_params_from_cfg(&mvp, cfg, s.rows_d, m->dim);
+    decoder_matvec_params(&mvp, cfg, s.rows_d);
     lg_actq_params aqp = {m->dim};
     lg_attn_params ap;
     lg_attn_params_from_cfg(&ap, cfg, qm->score_c);

@@ -2,6 +2,15 @@
 // lg_ref_matvec in src/ref_matvec.c). The shape lives in Verilog parameters;
 // the emitter bakes the configuration's values in as their defaults and in
 // the default module name, so two shapes can meet in one build.
+//
+// mul_share (--mul-share) selects the lean output stage (OUT_SERIAL 1): a
+// serial shifter (one or eight bits a cycle) instead of the one-cycle barrel
+// shifter, and the round stage as the output's second buffer slot instead of
+// the skid buffer's temp register; bit-exact with the default. It takes S = lg_matvec_serial_steps
+// cycles a row (15 for cols <= 256), so it is used only where a row takes at
+// least S + 1 beats, ceil(cols / lanes) >= S + 1 (rows still back to back);
+// shorter rows keep the barrel shifter. Latency 7 + log2(lanes) + S instead
+// of 7 + log2(lanes); start to done rows * beats + latency + 1 either way.
 #include "llamagen/emit_units.h"
 
 #include <stdio.h>
@@ -34,6 +43,7 @@ void lg_matvec_params_from_cfg(lg_matvec_params *p, const lg_config *cfg, int32_
     p->group = cfg->hw.group_size;
     p->rows = rows;
     p->cols = cols;
+    p->mul_share = cfg->hw.mul_share;
 }
 
 int lg_matvec_check(const lg_matvec_params *p, lg_err *err)
@@ -67,12 +77,26 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p)
     return bw + 1 > need ? bw + 1 : need;
 }
 
+// Mirrors SER_SC of the template's serial output stage: the shift amount
+// a = 31 + s is clamped to m = clog2(cols) + 70, and the worst a costs
+// (a >> 3) + (a & 7) steps (one-bit steps, then eight-bit ones).
+int32_t lg_matvec_serial_steps(const lg_matvec_params *p)
+{
+    int32_t m = clog2(p->cols) + 70;
+    return (m >> 3) + ((m & 7) > 6 ? (m & 7) : 6);
+}
+
+int lg_matvec_serial(const lg_matvec_params *p)
+{
+    return p->mul_share && lg_matvec_beats(p) >= lg_matvec_serial_steps(p) + 1;
+}
+
 // Input register, multiply, log2(lanes) tree levels, dexp shift, accumulate,
-// output shift, round (33-bit add, high-part flags), saturate into the output
-// register.
+// output shift (one cycle, or load + serial steps), round (33-bit add,
+// high-part flags), saturate into the output register.
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
-    return 7 + log2_exact(p->lanes);
+    return 7 + log2_exact(p->lanes) + (lg_matvec_serial(p) ? lg_matvec_serial_steps(p) : 0);
 }
 
 int64_t lg_matvec_run_cycles(const lg_matvec_params *p)
@@ -95,20 +119,23 @@ int lg_emit_matvec(lg_emit_ctx *ctx, const char *module, const lg_matvec_params 
     }
     if (lg_matvec_check(p, err))
         return lg_fail_ctx(err, "emit %s", module);
-    char lanes[16], group[16], rows[16], cols[16], latency[256];
+    char lanes[16], group[16], rows[16], cols[16], serial[16], latency[256];
     snprintf(lanes, sizeof lanes, "%d", p->lanes);
     snprintf(group, sizeof group, "%d", p->group);
     snprintf(rows, sizeof rows, "%d", p->rows);
     snprintf(cols, sizeof cols, "%d", p->cols);
+    snprintf(serial, sizeof serial, "%d", lg_matvec_serial(p));
     snprintf(latency, sizeof latency,
              "%d cycles from a row's last weight beat to its result; one beat per cycle "
-             "(%d beats per row, rows back to back); start to done %lld cycles without stalls",
-             lg_matvec_latency(p), lg_matvec_beats(p), (long long)lg_matvec_run_cycles(p));
+             "(%d beats per row, rows back to back); start to done %lld cycles without stalls%s",
+             lg_matvec_latency(p), lg_matvec_beats(p), (long long)lg_matvec_run_cycles(p),
+             lg_matvec_serial(p) ? "; serial output stage (OUT_SERIAL)" : "");
     lg_subst vars[] = {
         {"LANES", lanes},
         {"GROUP", group},
         {"ROWS", rows},
         {"COLS", cols},
+        {"OUT_SERIAL", serial},
     };
-    return lg_emit_module(ctx, module, "lg_matvec", vars, 4, latency, err);
+    return lg_emit_module(ctx, module, "lg_matvec", vars, 5, latency, err);
 }

@@ -304,6 +304,17 @@ run --config 260k --mul-share 1 --kv-ports 1 --kv-group 1 --seq-len 32 -o "$tmp/
 if [ $rc -eq 0 ] && grep -q '"K and V exponent RAMs (all layers)"' "$tmp/lean1/manifest.json"; then
   ok "--mul-share 1 --kv-group 1: the manifest lists exponent RAMs of their own"
 else not_ok "--mul-share 1 --kv-group 1 manifest" "rc $rc: $(cat "$tmp/err")"; fi
+# the mat-vec's serial output stage (--mul-share) needs the dim and hidden
+# rows to share its step count: 64 and 172 do (the iCEBreaker build), 64 and
+# 300 do not, and there the engine keeps its one-cycle shifter
+run --config 260k --lanes 2 --mul-share 1 -o "$tmp/ser"
+run_ser=$rc
+run --config 260k --lanes 2 --hidden-dim 300 --mul-share 1 -o "$tmp/par"
+if [ $run_ser -eq 0 ] && [ $rc -eq 0 ] &&
+  grep -q "parameter OUT_SERIAL = 1" "$tmp/ser"/*_matvec.v &&
+  grep -q "parameter OUT_SERIAL = 0" "$tmp/par"/*_matvec.v; then
+  ok "--mul-share 1: serial mat-vec output stage when both row lengths allow it, else the barrel shifter"
+else not_ok "--mul-share 1 mat-vec output stage" "rc $run_ser/$rc: $(cat "$tmp/err")"; fi
 # a tiny v0 checkpoint with its own classifier (negative vocab_size): the
 # embedding rows are not in the weight stream, so --embed-stream is refused
 python3 -c "

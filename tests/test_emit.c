@@ -178,7 +178,7 @@ static void test_banner(void **state)
     free(s);
 
     // The mat-vec banner states its latency.
-    lg_matvec_params mp = {16, 32, 64, 64};
+    lg_matvec_params mp = {16, 32, 64, 64, 0};
     assert_int_equal(lg_emit_matvec(&ctx, NULL, &mp, &err), 0);
     assert_string_equal(ctx.files[1], "lg_matvec_l16_g32_r64_c64.v");
     s = slurp(dir, "lg_matvec_l16_g32_r64_c64.v");
@@ -216,10 +216,10 @@ static void test_module_errors(void **state)
     assert_non_null(strstr(err.msg, "lg_matvec"));
     assert_non_null(strstr(err.msg, "${LANES}"));
     // Bad unit parameters.
-    lg_matvec_params bad = {3, 32, 4, 64};
+    lg_matvec_params bad = {3, 32, 4, 64, 0};
     assert_int_equal(lg_emit_matvec(&ctx, NULL, &bad, &err), -1);
     assert_non_null(strstr(err.msg, "lanes = 3"));
-    lg_matvec_params badg = {4, 2, 4, 64};
+    lg_matvec_params badg = {4, 2, 4, 64, 0};
     assert_int_equal(lg_emit_matvec(&ctx, NULL, &badg, &err), -1);
     assert_non_null(strstr(err.msg, "group = 2"));
     lg_actq_params badc = {1};
@@ -243,13 +243,13 @@ static void test_module_errors(void **state)
 static void test_unit_numbers(void **state)
 {
     (void)state;
-    lg_matvec_params p = {16, 32, 64, 172};
+    lg_matvec_params p = {16, 32, 64, 172, 0};
     assert_int_equal(lg_matvec_beats(&p), 11);
     assert_int_equal(lg_matvec_dexps(&p), 1);
     assert_int_equal(lg_matvec_latency(&p), 11);
     assert_int_equal(lg_matvec_run_cycles(&p), 64 * 11 + 12);
     assert_int_equal(lg_matvec_acc_width(&p), 47); // clog2(172) + 39
-    lg_matvec_params w = {64, 32, 64, 16};
+    lg_matvec_params w = {64, 32, 64, 16, 0};
     assert_int_equal(lg_matvec_dexps(&w), 2);
     assert_int_equal(lg_matvec_beats(&w), 1);
     assert_int_equal(lg_matvec_acc_width(&w), 24 + 6 + 15 + 1); // beat sum wider
@@ -348,7 +348,7 @@ static void emit_set(const char *dir, lg_emit_ctx *ctx, const lg_config *cfg)
 {
     lg_emit_ctx_init(ctx, cfg, dir, "llamagen emit --config 260k --out DIR");
     lg_err err = {{0}};
-    lg_matvec_params mp[] = {{16, 32, 64, 172}, {64, 32, 172, 64}, {1, 4, 3, 5}};
+    lg_matvec_params mp[] = {{16, 32, 64, 172, 0}, {64, 32, 172, 64, 0}, {1, 4, 3, 5, 0}};
     for (int i = 0; i < 3; i++)
         assert_int_equal(lg_emit_matvec(ctx, NULL, &mp[i], &err), 0);
     lg_actq_params ap = {172};
@@ -381,11 +381,11 @@ static void test_reemission_identical(void **state)
 
     // Same module again through the same context: accepted, listed once.
     lg_err err = {{0}};
-    lg_matvec_params same = {16, 32, 64, 172};
+    lg_matvec_params same = {16, 32, 64, 172, 0};
     assert_int_equal(lg_emit_matvec(&ca, NULL, &same, &err), 0);
     assert_int_equal(ca.nfiles, 5);
     // Same name, different content: the clash is an error.
-    lg_matvec_params other = {16, 32, 64, 170};
+    lg_matvec_params other = {16, 32, 64, 170, 0};
     assert_int_equal(lg_emit_matvec(&ca, "lg_matvec_l16_g32_r64_c172", &other, &err), -1);
     assert_non_null(strstr(err.msg, "different content"));
     lg_emit_ctx_free(&ca);

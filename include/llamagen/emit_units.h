@@ -19,6 +19,9 @@ typedef struct lg_matvec_params {
     int32_t group; // I8E group G: power of two, 4..256
     int32_t rows;  // outputs, >= 1
     int32_t cols;  // inputs, >= 2 (any value: ragged last beat / group)
+    // lean output stage (--mul-share): a serial shifter instead of the
+    // barrel shifter, where rows are long enough (lg_matvec_serial)
+    int32_t mul_share;
 } lg_matvec_params;
 
 // Rows x cols mat-vec with the lanes and group size of cfg.
@@ -29,7 +32,14 @@ int lg_matvec_check(const lg_matvec_params *p, lg_err *err);
 int32_t lg_matvec_beats(const lg_matvec_params *p);     // ceil(cols / lanes) per row
 int32_t lg_matvec_dexps(const lg_matvec_params *p);     // dexps per beat: max(1, lanes / group)
 int32_t lg_matvec_acc_width(const lg_matvec_params *p); // accumulator bits (ACC_W)
-// Cycles from the handshake of a row's last beat to its result on m_out.
+// Steps of the serial output stage (OUT_SERIAL): (m >> 3) + max(m & 7, 6)
+// with m = clog2(cols) + 70 (15 for cols <= 256).
+int32_t lg_matvec_serial_steps(const lg_matvec_params *p);
+// 1 when the serial output stage is used: mul_share and a row of at least
+// lg_matvec_serial_steps + 1 beats (else the default barrel shifter).
+int lg_matvec_serial(const lg_matvec_params *p);
+// Cycles from the handshake of a row's last beat to its result on m_out:
+// 7 + log2(lanes), + lg_matvec_serial_steps with the serial output stage.
 int32_t lg_matvec_latency(const lg_matvec_params *p);
 // Cycles from the start cycle to done with no stalls:
 // rows * beats + lg_matvec_latency + 1.

@@ -105,6 +105,9 @@ aqv = $(call lg_hdl_bench,actq_c$(1)_v$(2),actq,actq $(1),lg_actq_c$(1),-DTB_COL
 # inputs): region 1 longer (172 after 64) or shorter (64 after 172)
 aq2 = $(call lg_hdl_bench,actq_c$(1)_x$(2)_v$(3),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1) -DTB_COLS2=$(2) -DTB_VL=$(3),-GVL=$(3) -GCOLS2=$(2))
 mv2 = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_x$(5)_w$(6),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_COLS2=$(5) -DTB_WL=$(6),-GWL=$(6) -GCOLS2=$(5))
+# the lean form (--mul-share: serial output stage), plain and with COLS2
+mvs = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_s,matvec,matvec $(1) $(2) $(3) $(4) 1,lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_MUL_SHARE=1)
+mv2s = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_x$(5)_w$(6)_s,matvec,matvec $(1) $(2) $(3) $(4) 1,lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_COLS2=$(5) -DTB_WL=$(6) -DTB_MUL_SHARE=1,-GWL=$(6) -GCOLS2=$(5))
 
 # 260k shapes at the default lanes 16 (64 x 172 is ragged: 11 beats of 16,
 # last group 12 of 32); lanes 1 and 4; lanes 64 > G = 32 (two dexps per beat,
@@ -128,6 +131,14 @@ $(eval $(call aqv,172,16))
 $(eval $(call mv2,4,32,64,64,172,1))
 $(eval $(call mv2,16,32,64,64,172,16))
 $(eval $(call mv2,64,32,16,172,64,16))
+# the lean form: the iCEBreaker engine (lanes 2: 32 and 86 beats a row; rows
+# 64, 172, 512 as its matrices), lanes 4 (16 beats: one row every serial
+# steps + 1 cycles, the shortest rows it takes), and a plain one (linted)
+$(eval $(call mv2s,2,32,64,64,172,1))
+$(eval $(call mv2s,2,32,172,64,172,1))
+$(eval $(call mv2s,2,32,512,64,172,1))
+$(eval $(call mv2s,4,32,64,64,172,1))
+$(eval $(call mvs,4,32,64,64))
 # one quantizer for the dim and hidden vectors (COLS2), as the decoder uses
 # it: VL 1 (iCEBreaker), VL 16 (172 ragged), VL 4 with the shorter second
 $(eval $(call aq2,64,172,1))

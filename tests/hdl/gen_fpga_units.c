@@ -407,7 +407,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; !rc && i < sizeof UART_CFGS / sizeof UART_CFGS[0]; i++)
             rc = gen_uart_bench(argv[2], &UART_CFGS[i], &err);
     } else if (strcmp(argv[1], "board") == 0 && (argc == 3 || argc == 4 || argc == 6)) {
-        lg_matvec_params p = {4, 32, 512, 172};
+        lg_matvec_params p = {4, 32, 512, 172, 0};
         if ((argc >= 4 && arg_int(argv[3], &p.lanes)) ||
             (argc == 6 && (arg_int(argv[4], &p.rows) || arg_int(argv[5], &p.cols)))) {
             fprintf(stderr, "gen_fpga_units: bad board arguments\n");

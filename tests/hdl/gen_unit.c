@@ -1,6 +1,6 @@
 // Bench helper: emits one unit's RTL with the library's emitter, so the
 // benches simulate exactly what `llamagen` writes.
-//   gen_unit OUTDIR matvec LANES GROUP ROWS COLS
+//   gen_unit OUTDIR matvec LANES GROUP ROWS COLS [MUL_SHARE]
 //   gen_unit OUTDIR actq COLS
 // The banner's config is the 260k preset with the given lanes/group; the
 // regenerate line is this command.
@@ -23,7 +23,7 @@ static int arg_int(const char *s, int32_t *v)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s OUTDIR matvec LANES GROUP ROWS COLS | OUTDIR actq COLS\n",
+        fprintf(stderr, "usage: %s OUTDIR matvec LANES GROUP ROWS COLS [MUL_SHARE] | OUTDIR actq COLS\n",
                 argv[0]);
         return 2;
     }
@@ -41,15 +41,18 @@ int main(int argc, char **argv)
     lg_emit_ctx ctx;
     lg_emit_ctx_init(&ctx, &cfg, argv[1], cmd);
     int rc = -1;
-    if (strcmp(argv[2], "matvec") == 0 && argc == 7) {
+    if (strcmp(argv[2], "matvec") == 0 && (argc == 7 || argc == 8)) {
         lg_matvec_params p;
+        p.mul_share = 0;
         if (arg_int(argv[3], &p.lanes) || arg_int(argv[4], &p.group) ||
-            arg_int(argv[5], &p.rows) || arg_int(argv[6], &p.cols)) {
+            arg_int(argv[5], &p.rows) || arg_int(argv[6], &p.cols) ||
+            (argc == 8 && arg_int(argv[7], &p.mul_share))) {
             fprintf(stderr, "gen_unit: bad matvec arguments\n");
             return 2;
         }
         cfg.hw.lanes = p.lanes;
         cfg.hw.group_size = p.group;
+        cfg.hw.mul_share = p.mul_share;
         rc = lg_emit_matvec(&ctx, NULL, &p, &err);
     } else if (strcmp(argv[2], "actq") == 0 && argc == 4) {
         lg_actq_params p;

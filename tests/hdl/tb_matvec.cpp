@@ -33,7 +33,11 @@ extern "C" {
 #endif
 
 // the shape of the region under test (cols: COLS or COLS2) and its select
-static lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS};
+// -DTB_MUL_SHARE=1: the lean form (serial output stage, its latency)
+#ifndef TB_MUL_SHARE
+#define TB_MUL_SHARE 0
+#endif
+static lg_matvec_params P = {TB_LANES, TB_GROUP, TB_ROWS, TB_COLS, TB_MUL_SHARE};
 static int SEL = 0;
 
 // activation write lanes (a model verilated with -GWL=): chunk c holds
@@ -96,11 +100,13 @@ struct Case {
     int out_stall_pct;         // chance of m_out_ready low in a cycle
     bool load_act;             // write x before start (else reuse the buffer)
     bool check_timing;         // no stalls: check latency and run length
+    int cut = 0;               // > 0: a second start (shift2) after row cut - 1's
+    int shift2 = 0;            // last beat cuts the run short; all ROWS rows follow
 };
 
 static int ngroups() { return (P.cols + P.group - 1) / P.group; }
 
-enum Fill { RANDOM, SAT_POS, SAT_NEG, EXTREME, ZERO_X };
+enum Fill { RANDOM, SAT_POS, SAT_NEG, EXTREME, ZERO_X, SMALL };
 
 static Case make_case(std::mt19937_64 &rng, const char *name, Fill fill, int shift, int in_idle,
                       int out_stall, bool load_act)
@@ -115,18 +121,21 @@ static Case make_case(std::mt19937_64 &rng, const char *name, Fill fill, int shi
     c.mant.resize((size_t)P.rows * P.cols);
     c.dexp.resize((size_t)P.rows * ngroups());
     c.x.resize((size_t)P.cols);
-    std::uniform_int_distribution<int> m8(-127, 127), a16(-32767, 32767), d4(0, 15), sgn(0, 1);
+    std::uniform_int_distribution<int> m8(-127, 127), a16(-32767, 32767), d4(0, 15), sgn(0, 1),
+        pct(0, 99);
     for (auto &v : c.mant) {
         switch (fill) {
         case SAT_POS: v = 127; break;
         case SAT_NEG: v = -127; break;
         case EXTREME: v = sgn(rng) ? 127 : -127; break;
+        case SMALL: v = (int8_t)(pct(rng) < 90 ? 0 : sgn(rng) ? 1 : -1); break;
         default: v = (int8_t)m8(rng); break;
         }
     }
     for (auto &v : c.dexp)
         v = (uint8_t)(fill == SAT_POS || fill == SAT_NEG ? 15
                       : fill == EXTREME                 ? (sgn(rng) ? 15 : 0)
+                      : fill == SMALL                   ? (uint8_t)(d4(rng) & 3)
                                                         : d4(rng));
     for (auto &v : c.x) {
         switch (fill) {
@@ -134,6 +143,7 @@ static Case make_case(std::mt19937_64 &rng, const char *name, Fill fill, int shi
         case SAT_NEG: v = 32767; break;
         case EXTREME: v = sgn(rng) ? 32767 : -32767; break;
         case ZERO_X: v = 0; break;
+        case SMALL: v = (int16_t)(m8(rng) % 4); break;
         default: v = (int16_t)a16(rng); break;
         }
     }
@@ -167,6 +177,16 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
     w.dexp = const_cast<uint8_t *>(c.dexp.data());
     std::vector<int32_t> expect((size_t)P.rows);
     lg_ref_matvec(expect.data(), &w, act.data(), xs);
+    // a cut run: its first cut rows with shift, then all rows with shift2
+    const int NOUT = c.cut + P.rows;
+    if (c.cut > 0) {
+        std::vector<int32_t> e2((size_t)P.rows);
+        w.ebase = -c.shift2 - xs;
+        lg_ref_matvec(e2.data(), &w, act.data(), xs);
+        w.ebase = -c.shift - xs;
+        expect.resize((size_t)c.cut);
+        expect.insert(expect.end(), e2.begin(), e2.end());
+    }
 
     std::uniform_int_distribution<int> pct(0, 99), any8(-128, 127), any4(0, 15);
 
@@ -211,17 +231,27 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
     m->start_sel = pct(rng) & 1;
 
     int beat = 0, row = 0, out_row = 0, dones = 0;
+    int phase = c.cut > 0 ? 0 : 1; // 0: the run to be cut, 1: the last run
+    bool starting = false;
     bool have_beat = false;
     uint64_t t_done = 0;
-    std::vector<uint64_t> t_last_beat((size_t)P.rows), t_out((size_t)P.rows);
+    std::vector<uint64_t> t_last_beat((size_t)P.rows), t_out((size_t)NOUT);
     bool prev_stalled = false;
     uint32_t prev_data = 0;
     int prev_last = 0;
-    const uint64_t limit = tb.cycle + 1000 + (uint64_t)P.rows * B * 200;
+    const uint64_t limit = tb.cycle + 1000 + (uint64_t)NOUT * B * 200;
 
     while (tb.cycle < limit) {
+        if (starting) {
+            m->start = 0;
+            m->shift = (uint8_t)(int8_t)any8(rng);
+            starting = false;
+            phase = 1;
+            row = 0;
+        }
+        const int row_end = phase == 0 ? c.cut : P.rows;
         // Weight source: valid stays high and data stable until taken.
-        if (!have_beat && row < P.rows && pct(rng) >= c.in_idle_pct) {
+        if (!have_beat && row < row_end && pct(rng) >= c.in_idle_pct) {
             Bus mb(L * 8), db(nd * 4);
             for (int i = 0; i < L; i++) {
                 int col = beat * L + i;
@@ -237,6 +267,13 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
             have_beat = true;
         }
         m->s_w_valid = have_beat;
+        if (phase == 0 && row == c.cut) {
+            // the cut: a start at the row boundary, no beat in that cycle
+            m->start = 1;
+            m->shift = (uint8_t)(int8_t)c.shift2;
+            m->start_sel = SEL;
+            starting = true;
+        }
         m->m_out_ready = pct(rng) >= c.out_stall_pct;
         tb.settle();
 
@@ -248,8 +285,8 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
         prev_data = m->m_out_data;
         prev_last = m->m_out_last;
         if (m->m_out_valid && m->m_out_ready) {
-            if (out_row >= P.rows) {
-                fail("extra output", out_row, P.rows);
+            if (out_row >= NOUT) {
+                fail("extra output", out_row, NOUT);
             } else {
                 if ((int32_t)m->m_out_data != expect[(size_t)out_row]) {
                     if (errors < 10)
@@ -257,8 +294,8 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
                                     lg_ref_matvec_acc(&w, out_row, act.data()));
                     fail("m_out_data", (int32_t)m->m_out_data, expect[(size_t)out_row]);
                 }
-                if (m->m_out_last != (out_row == P.rows - 1))
-                    fail("m_out_last", m->m_out_last, out_row == P.rows - 1);
+                if (m->m_out_last != (out_row == NOUT - 1))
+                    fail("m_out_last", m->m_out_last, out_row == NOUT - 1);
                 t_out[(size_t)out_row] = tb.cycle;
             }
             out_row++;
@@ -268,7 +305,8 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
         if (m->s_w_valid && m->s_w_ready) {
             have_beat = false;
             if (++beat == B) {
-                t_last_beat[(size_t)row] = tb.cycle;
+                if (phase == 1)
+                    t_last_beat[(size_t)row] = tb.cycle;
                 beat = 0;
                 row++;
             }
@@ -293,17 +331,17 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
         if (m->m_out_valid || m->done || m->s_w_ready)
             fail("activity after done", 1, 0);
     }
-    if (out_row != P.rows)
-        fail("rows out", out_row, P.rows);
+    if (out_row != NOUT)
+        fail("rows out", out_row, NOUT);
     if (dones != 1)
         fail("done pulses", dones, 1);
 
     if (c.check_timing && errors == 0) {
         long run = (long)(t_done - t_start);
-        if (run != lg_matvec_run_cycles(&P))
+        if (c.cut == 0 && run != lg_matvec_run_cycles(&P))
             fail("start to done cycles", run, (long)lg_matvec_run_cycles(&P));
         for (int r = 0; r < P.rows; r++) {
-            long lat = (long)(t_out[(size_t)r] - t_last_beat[(size_t)r]);
+            long lat = (long)(t_out[(size_t)(c.cut + r)] - t_last_beat[(size_t)r]);
             if (lat != lg_matvec_latency(&P)) {
                 fail("row latency", lat, lg_matvec_latency(&P));
                 break;
@@ -320,7 +358,7 @@ static int run_case(TB &tb, std::mt19937_64 &rng, const Case &c, const std::vect
         nzero += v == 0;
     }
     std::printf("  %-22s shift %4d: %s (%d rows: %d saturated, %d zero)\n", c.name, c.shift,
-                errors ? "FAIL" : "ok", P.rows, nsat, nzero);
+                errors ? "FAIL" : "ok", NOUT, nsat, nzero);
     return errors;
 }
 
@@ -329,9 +367,9 @@ int main(int argc, char **argv)
     TB tb(argc, argv, "tb_matvec");
     std::mt19937_64 rng(tb.plusarg("seed", 1));
     std::printf("tb_matvec: lanes %d group %d rows %d cols %d (beats/row %d, acc %d bits), "
-                "%d per write\n",
+                "%d per write, %s output stage\n",
                 P.lanes, P.group, P.rows, P.cols, lg_matvec_beats(&P), lg_matvec_acc_width(&P),
-                WL);
+                WL, lg_matvec_serial(&P) ? "serial" : "one-cycle");
 
     Vdut *m = tb.m;
     m->act_we = 0;
@@ -355,6 +393,31 @@ int main(int argc, char **argv)
     cases.push_back(make_case(rng, "random, part saturated", RANDOM, 4, 10, 10, true));
     cases.push_back(make_case(rng, "random, shift 127", RANDOM, 127, 5, 5, true));
     cases.push_back(make_case(rng, "random, shift -128", RANDOM, -128, 0, 0, true));
+    // runs cut short by the next start (the decoder's chained Wq, Wk, Wv):
+    // the rows in flight keep their own run's shift
+    cases.push_back(make_case(rng, "cut after 1 row", RANDOM, 20, 0, 0, false));
+    cases.back().cut = 1;
+    cases.back().shift2 = -2;
+    cases.push_back(make_case(rng, "cut halfway, stalls", RANDOM, 36, 10, 20, false));
+    cases.back().cut = TB_ROWS / 2;
+    cases.back().shift2 = 16;
+    cases.push_back(make_case(rng, "cut halfway", SMALL, -20, 0, 0, true));
+    cases.back().cut = TB_ROWS / 2 + 1;
+    cases.back().shift2 = 2;
+
+#if TB_MUL_SHARE
+    // the serial output stage: every shift amount it distinguishes (left
+    // shifts up to and past the clamp at 31, each count of one- and
+    // eight-bit steps, right shifts up to and past the clamp clog2(cols) +
+    // 39), with light stalls; small values (+-1 mantissas, |x| <= 3) where
+    // the shift is left or short, so that not every result saturates
+    static char sweep_names[140][32];
+    for (int sh = -34; sh <= lg_matvec_acc_width(&P) + 2; sh++) {
+        char *nm = sweep_names[sh + 34];
+        std::snprintf(nm, sizeof sweep_names[0], "sweep %d", sh);
+        cases.push_back(make_case(rng, nm, sh <= 8 ? SMALL : RANDOM, sh, 5, 5, true));
+    }
+#endif
 
     int errors = 0;
     std::vector<int16_t> act;
