@@ -43,8 +43,13 @@ assign s_d_ready = en && s_x_valid;
 wire fire = s_x_valid && s_d_valid && en;
 
 wire signed [32:0] sum = $signed({s_x_data[31], s_x_data}) + $signed({s_d_data[31], s_d_data});
-wire [31:0] sat = (sum > 33'sh7fff_ffff) ? 32'h7fff_ffff
-                : (sum < -33'sh7fff_ffff) ? 32'h8000_0001 : sum[31:0];
+// sat32: the 33-bit sum is outside 32 bits exactly when its top two bits
+// differ, and -2^31 is the one 32-bit value below -(2^31 - 1); the saturated
+// value is {neg, 30 x !neg, 1} with neg = sum[32] (bit tests and one 2:1
+// mux instead of two 33-bit comparisons, which map to carry chains)
+wire s_ovf = sum[32] != sum[31];
+wire s_min = sum[31] && sum[30:0] == 31'd0;
+wire [31:0] sat = (s_ovf || s_min) ? {sum[32], {30{!sum[32]}}, 1'b1} : sum[31:0];
 
 // m_valid stays high with m_data stable until m_ready.
 always @(posedge clk) begin
