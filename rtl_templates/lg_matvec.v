@@ -43,8 +43,11 @@
  *    ignored). So a vector loads in ceil(COLS/WL) cycles: the producers
  *    (the activation quantizer) emit WL elements per cycle, and loading at
  *    one element per cycle cost as much as a short mat-vec run. WL = 1 is
- *    the element-addressed port. Load the vector while busy is low; it is
- *    kept across runs.
+ *    the element-addressed port. Load the vector while busy is low (or,
+ *    with COLS2, a region no run reads); it is kept across runs. A write
+ *    must never meet the buffer read of a beat being taken (same row and
+ *    bank in its handshake cycle): the banks have no read-first logic
+ *    (no_rw_check), and simulation stops on such a collision.
  *  - start: one-cycle pulse; shift (SHIFT = -(ebase + xs), signed) and
  *    start_sel (the region the run reads, 0 without COLS2) are captured with
  *    it. Accepted when the engine takes no weight beats (a
@@ -360,6 +363,12 @@ generate
             // bank b takes lane b % WL of the chunks with sub = b / WL
             localparam [XW-1:0] SUB = b >> LOG2WL;
             localparam integer WLANE = b & (WL - 1);
+            // no_rw_check: a write never meets the read of a beat being
+            // taken (the decoder loads a vector only into rows no run still
+            // reads; checked in simulation below). A read that meets a write
+            // otherwise is never used, so Yosys need not build read-first
+            // logic (16 + DAW + 1 FFs and 16 LUTs a bank on iCE40).
+            (* no_rw_check *)
             reg [15:0] mem [0:DEPTH-1];
             reg [15:0] rd_reg;
 
@@ -375,6 +384,15 @@ generate
             end
 
             assign act_rd[16*b +: 16] = rd_reg;
+`ifndef SYNTHESIS
+            // the no-collision rule, checked in every simulation
+            always @(posedge clk) begin
+                if (!rst && act_we && wr_sub == SUB && wr_row == raddr_reg && w_fire) begin
+                    $display("Error: %m: a beat's read meets a write of row %0d", wr_row);
+                    $stop;
+                end
+            end
+`endif
         end else begin : g_none
             // lanes past both vectors never carry data (LANES > COLS, COLS2)
             assign act_rd[16*b +: 16] = 16'd0;
