@@ -814,11 +814,10 @@ always @(posedge clk) begin
     if (rst)
         att_on_reg <= 1'b0;
 end
-// attention output packer state (below)
-reg  [VL*32-1:0] apk_data_reg;
-reg  [VLW-1:0]   apk_lane_reg;
-reg              apk_full_reg;
-wire             apk_in_ready = !apk_full_reg || aqd_s_ready;
+// attention output packer (below): the quantizer beat it offers
+wire             apk_in_ready;
+wire             apk_valid;
+wire [VL*32-1:0] apk_data;
 
 ${ATTN_MODULE} u_att (
     .clk(clk),
@@ -863,27 +862,44 @@ ${ATTN_MODULE} u_att (
 // Attention output packer: VL elements (or the vector's last, possibly
 // partial, beat) into one quantizer beat. A full beat waits in the packer
 // until the quantizer takes it; meanwhile the next element may enter only
-// in the cycle the beat leaves.
-wire             apk_in_fire = att_route && att_out_valid && apk_in_ready;
-wire             apk_out_fire = apk_full_reg && aqd_s_ready && att_route;
+// in the cycle the beat leaves. With VL = 1 an element is a beat: the
+// attention's output register is the beat (no packer register, 32 FFs and
+// their cells fewer).
+generate
+    if (VL == 1) begin : g_apk_wire
+        assign apk_in_ready = aqd_s_ready;
+        assign apk_valid = att_out_valid;
+        assign apk_data = att_out_data;
+    end else begin : g_apk
+        reg  [VL*32-1:0] apk_data_reg;
+        reg  [VLW-1:0]   apk_lane_reg;
+        reg              apk_full_reg;
+        wire             apk_in_fire = att_route && att_out_valid && apk_in_ready;
+        wire             apk_out_fire = apk_full_reg && aqd_s_ready && att_route;
 
-always @(posedge clk) begin
-    if (apk_out_fire)
-        apk_full_reg <= 1'b0;
-    if (apk_in_fire) begin
-        apk_data_reg[32*apk_lane_reg +: 32] <= att_out_data;
-        if (apk_lane_reg == VL_LAST || att_out_last) begin
-            apk_lane_reg <= {VLW{1'b0}};
-            apk_full_reg <= 1'b1;
-        end else begin
-            apk_lane_reg <= apk_lane_reg + 1'b1;
+        assign apk_in_ready = !apk_full_reg || aqd_s_ready;
+        assign apk_valid = apk_full_reg;
+        assign apk_data = apk_data_reg;
+
+        always @(posedge clk) begin
+            if (apk_out_fire)
+                apk_full_reg <= 1'b0;
+            if (apk_in_fire) begin
+                apk_data_reg[32*apk_lane_reg +: 32] <= att_out_data;
+                if (apk_lane_reg == VL_LAST || att_out_last) begin
+                    apk_lane_reg <= {VLW{1'b0}};
+                    apk_full_reg <= 1'b1;
+                end else begin
+                    apk_lane_reg <= apk_lane_reg + 1'b1;
+                end
+            end
+            if (rst) begin
+                apk_full_reg <= 1'b0;
+                apk_lane_reg <= {VLW{1'b0}};
+            end
         end
     end
-    if (rst) begin
-        apk_full_reg <= 1'b0;
-        apk_lane_reg <= {VLW{1'b0}};
-    end
-end
+endgenerate
 
 // dim-input quantizer source
 always @* begin
@@ -891,8 +907,8 @@ always @* begin
     aqd_s_data = norm_m_data;
     norm_m_ready = aqd_s_ready;
     if (att_route) begin
-        aqd_s_valid = apk_full_reg;
-        aqd_s_data = apk_data_reg;
+        aqd_s_valid = apk_valid;
+        aqd_s_data = apk_data;
         norm_m_ready = 1'b0;
     end
 end
@@ -906,14 +922,10 @@ wire        hb_m_last, hb_busy;
 wire unused_hb = ^{hb_m_last, hb_busy, out_cnt_q};
 wire [OC_W-1:0] out_cnt_q = out_cnt_reg;
 wire        silu_on = in_mv && okind_reg == K_3;
-// SiLU output and its packer state (below)
+// SiLU output and its packer (below)
 wire             silu_m_valid;
 wire [31:0]      silu_m_data;
-reg  [VL*32-1:0] hpk_data_reg;
-reg  [VLW-1:0]   hpk_lane_reg;
-reg  [HA_W-1:0]  hpk_cnt_reg;
-reg              hpk_full_reg;
-wire             hpk_in_ready = !hpk_full_reg || aqh_s_ready;
+wire             hpk_in_ready;
 wire        silu_h3_ready;
 
 ${VECBUF_MODULE} #(
@@ -948,30 +960,45 @@ ${SILU_MODULE} u_gate (
 );
 
 // SiLU output packer (as the attention's): beats of VL for the W2 quantizer;
-// the hidden vector's last element closes a partial beat.
-wire             hpk_in_fire = silu_m_valid && hpk_in_ready;
-assign aqh_s_valid = hpk_full_reg;
-assign aqh_s_data = hpk_data_reg;
+// the hidden vector's last element closes a partial beat. VL = 1: the
+// SiLU's output register is the beat.
+generate
+    if (VL == 1) begin : g_hpk_wire
+        assign hpk_in_ready = aqh_s_ready;
+        assign aqh_s_valid = silu_m_valid;
+        assign aqh_s_data = silu_m_data;
+    end else begin : g_hpk
+        reg  [VL*32-1:0] hpk_data_reg;
+        reg  [VLW-1:0]   hpk_lane_reg;
+        reg  [HA_W-1:0]  hpk_cnt_reg;
+        reg              hpk_full_reg;
+        wire             hpk_in_fire = silu_m_valid && hpk_in_ready;
 
-always @(posedge clk) begin
-    if (hpk_full_reg && aqh_s_ready)
-        hpk_full_reg <= 1'b0;
-    if (hpk_in_fire) begin
-        hpk_data_reg[32*hpk_lane_reg +: 32] <= silu_m_data;
-        hpk_cnt_reg <= hpk_cnt_reg == HA_LAST ? {HA_W{1'b0}} : hpk_cnt_reg + 1'b1;
-        if (hpk_lane_reg == VL_LAST || hpk_cnt_reg == HA_LAST) begin
-            hpk_lane_reg <= {VLW{1'b0}};
-            hpk_full_reg <= 1'b1;
-        end else begin
-            hpk_lane_reg <= hpk_lane_reg + 1'b1;
+        assign hpk_in_ready = !hpk_full_reg || aqh_s_ready;
+        assign aqh_s_valid = hpk_full_reg;
+        assign aqh_s_data = hpk_data_reg;
+
+        always @(posedge clk) begin
+            if (hpk_full_reg && aqh_s_ready)
+                hpk_full_reg <= 1'b0;
+            if (hpk_in_fire) begin
+                hpk_data_reg[32*hpk_lane_reg +: 32] <= silu_m_data;
+                hpk_cnt_reg <= hpk_cnt_reg == HA_LAST ? {HA_W{1'b0}} : hpk_cnt_reg + 1'b1;
+                if (hpk_lane_reg == VL_LAST || hpk_cnt_reg == HA_LAST) begin
+                    hpk_lane_reg <= {VLW{1'b0}};
+                    hpk_full_reg <= 1'b1;
+                end else begin
+                    hpk_lane_reg <= hpk_lane_reg + 1'b1;
+                end
+            end
+            if (rst) begin
+                hpk_full_reg <= 1'b0;
+                hpk_lane_reg <= {VLW{1'b0}};
+                hpk_cnt_reg <= {HA_W{1'b0}};
+            end
         end
     end
-    if (rst) begin
-        hpk_full_reg <= 1'b0;
-        hpk_lane_reg <= {VLW{1'b0}};
-        hpk_cnt_reg <= {HA_W{1'b0}};
-    end
-end
+endgenerate
 
 // ---- sampler and the token output slot ---------------------------------------------------
 
