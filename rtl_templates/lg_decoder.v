@@ -317,18 +317,17 @@ wire        mv_out_valid = mvd_out_valid;
 wire [31:0] mv_out_data = mvd_out_data;
 wire        mv_out_fire = in_mv && mvd_out_valid && mvd_out_ready;
 
-// rows of a run: of the run being fed (the engine's start_rows) and of the
-// run whose results are leaving
-function [OC_W-1:0] rows_of(input [2:0] k);
+// last row index of the run whose results are leaving (a constant per kind,
+// so no subtractor after the mux)
+function [OC_W-1:0] last_row_of(input [2:0] k);
     case (k)
-        K_Q, K_O, K_2: rows_of = ROWS_DIM;
-        K_K, K_V: rows_of = ROWS_KVD;
-        K_1, K_3: rows_of = ROWS_HID;
-        default: rows_of = ROWS_VOC;
+        K_Q, K_O, K_2: last_row_of = ROWS_DIM - 1'b1;
+        K_K, K_V: last_row_of = ROWS_KVD - 1'b1;
+        K_1, K_3: last_row_of = ROWS_HID - 1'b1;
+        default: last_row_of = ROWS_VOC - 1'b1;
     endcase
 endfunction
-wire [OC_W-1:0] run_rows = rows_of(okind_reg);
-wire            out_last_row = out_cnt_reg == run_rows - 1'b1;
+wire            out_last_row = out_cnt_reg == last_row_of(okind_reg);
 // a run that follows its predecessor over the same activation vector
 // (Wq -> Wk -> Wv, W1 -> W3) starts as soon as the predecessor's last
 // weight beat is taken, while its last rows drain
