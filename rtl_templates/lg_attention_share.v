@@ -25,7 +25,9 @@
  * divisor, R as p's register, the score z as the output register, the
  * wide multiply operand as the addend's register, and the shifter is no
  * wider than o (right shifts; a 13-bit pre-shift window of
- * the accumulator for the left shifts).
+ * the accumulator for the left shifts) and shifts by at most 31 (o's high
+ * word holds o >>> 30, which gives o's rescale by d >= 31; a score shift s
+ * >= 32 is taken from floor(psum * SCORE_C / 2^15)).
  * Heads run strictly one after another (no overlap of query, rows, back end).
  *
  * Numerics (bit-exact with the C twin and the default form), per query head
@@ -51,7 +53,13 @@
  * (x << P) >>> (s + P - 1), for any s >= 1 - P (left shifts exact): P = 1
  * (o, query, acc), 2 (l: also l << 1 for the divisor), 13 (acc's low bits:
  * the V term, s >= -12, and a score with s < 0, whose acc outside the
- * window saturates). A tq outside 41 bits saturates the output directly, as
+ * window saturates); amounts 0 .. 2^AMT_W - 1 (AMT_W = 5 for SEQ_LEN <=
+ * 2^12, 6 above, for l's clearing shift): o's rescale by d >= 31 is
+ * (hw << 1) >>> (d - 30) of its high word hw = o >>> 30 (= floor(o / 2^30)),
+ * the score's with s >= 32 takes acc = floor(psum * SCORE_C / 2^15) (the
+ * limb sum's last product added as floor(ma_0 SC_0 / 2^15), as the output
+ * does) and shifts it by s - 15, l's by d >= 31 shifts by 2^AMT_W - 1
+ * (l = 0 then). A tq outside 41 bits saturates the output directly, as
  * the default form's clamp to +-(2^40 - 1) does (|tq| >= 2^40 saturates the
  * output anyway since R >= 2^15).
  *
@@ -262,8 +270,15 @@ localparam integer AX_W = ACC_W > XS_W ? ACC_W : XS_W;
 // V mantissas enter the multiplier pre-shifted left by CV (they stay within
 // 13 bits), their term's shift is 8 - ev + CV >= -12 (ev <= 33 - KB)
 localparam integer CV = KB < 13 ? 13 - KB : 0;
-localparam integer SMAX = O_W + 1 > 36 ? O_W + 1 : 36;   // l's rescale: d + 1 <= O_W + 1
+// shift amounts: at most 31 (o's rescale by d >= 31 is taken from o's high
+// word, o >>> 30, by d - 30 <= O_W - 30; a score with s >= 32 from floor(acc
+// / 2^15) by s - 15; l's rescale by d >= 31 by LCL, which clears any l)
+localparam integer SMAX0 = O_W - 30 > L_W + 2 ? O_W - 30 : L_W + 2;
+localparam integer SMAX = SMAX0 > 31 ? SMAX0 : 31;
 localparam integer AMT_W = $clog2(SMAX + 1);
+localparam integer LCL_I = (1 << AMT_W) - 1;
+localparam [31:0] LCL32 = LCL_I;
+localparam [8:0] LCL = LCL32[8:0];
 localparam integer DW = $clog2(O_W + 1);
 localparam integer PLW = 6;
 
@@ -281,6 +296,7 @@ localparam [GQW-1:0] GQ_LAST = GQA_M1[GQW-1:0];
 localparam [QHW-1:0] HEADS = NH32[QHW-1:0];
 localparam [QHW-1:0] HEAD_LAST = HEADS - 1'b1;
 localparam [DW-1:0] D_MAX = OW32[DW-1:0];
+localparam [DW-1:0] D_30 = 30;
 localparam [MCW-1:0] MC_LAST = MC_LAST32[MCW-1:0];
 localparam [31:0] CV32 = CV;
 localparam [8:0] CV9 = CV32[8:0];
@@ -458,7 +474,7 @@ assign m_vreq_last = pos_r;
 
 // ---- the multiplier and the accumulator ------------------------------------------
 
-// the exp2 table stage's outputs (T[i] - 98304, then D; n + 8 of x; see
+// the exp2 table stage's outputs (T[i] - 98304, then T[i+1] - 98304; n + 8 of x; see
 // u_exp2); the fraction is z[7:0] (x keeps z's low 16 bits; zo holds z
 // until the next row's S_T)
 wire [15:0] e_d;
@@ -476,6 +492,11 @@ reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
 reg  [4:0]              ev_r;      // its exponent
 reg  [4:0]              ek_r;      // exponent of the group being summed
+wire [6:0]              s_sc = {1'b0, sq36_r} - {2'd0, ek_r};   // 36 - sq - ek, -12 .. 36
+// s >= 32: the score product ends as floor(psum * SCORE_C / 2^15) (as the
+// output product does), shifted by s - 15 (round_shift(x, s) depends on
+// floor(x / 2^(s-1)) only)
+wire                    s_big = !s_sc[6] && s_sc[5];
 
 // Limb products by Horner's rule, highest limb position first, so the
 // accumulator shifts by 15 instead of each product being placed: step mc of
@@ -507,7 +528,7 @@ wire [KB-1:0]    v_el = s_v_mant[ej*KB +: KB];
 reg  signed [15:0]     mul_a, mul_b;
 reg                    mul_sh;      // acc << 15 before the add (Horner step)
 reg                    mul_en, mul_clr;
-wire                   o_low = st == S_OM && mc == MC_LAST;
+wire                   o_low = (st == S_OM || (st == S_C && s_big)) && mc == MC_LAST;
 always @* begin
     mul_a = ma_limb;
     mul_b = nb_limb;
@@ -524,11 +545,13 @@ always @* begin
         end
         S_C, S_OM: mul_en = 1'b1;
         S_E: begin
-            // exp2 interpolation: acc = (T << 8) + 128 + D * fr, as step 0:
-            // acc = 98304 * 256 + 128 + (T - 98304) * 256 (the clear value
-            // carries the constants), step 1: acc += D * fr
+            // exp2 interpolation: acc = (T[i] << 8) + 128 + D * fr, D =
+            // T[i+1] - T[i], as step 0: acc = 98304 * 256 + 128 + (T[i] -
+            // 98304) * (256 - fr) (the clear value carries the constants),
+            // step 1: acc += (T[i+1] - 98304) * fr (T[256] = 2^17 is read as
+            // T[0] = 2^16: the clear value adds the missing 2^16 fr for i = 255)
             mul_a = e_d;
-            mul_b = {7'd0, e_ph == 2'd0, e_ph == 2'd0 ? 8'd0 : z[7:0]};
+            mul_b = e_ph == 2'd0 ? {7'd0, e_nfr} : {8'd0, z[7:0]};
             mul_sh = 1'b0;
             mul_en = !e_ph[1];
             mul_clr = e_ph == 2'd0;
@@ -547,8 +570,13 @@ wire signed [31:0]      mul_p = mul_a * mul_b;
 // (the output's last product is tq_0 * R_0 >= 0)
 wire signed [31:0]      mul_q = o_low ? {15'd0, mul_p[31:15]} : mul_p;
 wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_q[31]}}, mul_q};
-wire [24:0]             acc_c = st == S_E ? {17'h18000, !e_one, 7'd0} : 25'd0;
-wire signed [ACC_W-1:0] acc_in = mul_clr ? {{(ACC_W - 25){1'b0}}, acc_c} :
+// 98304 * 256 = 3 * 2^23, + 2^16 fr when i = 255 (bits 16..24), + 128 (not
+// for x = 0, e_one)
+wire [8:0]              e_nfr = 9'd256 - {1'b0, z[7:0]};     // 256 - fr
+wire                    e_255 = &z[15:8];
+wire [9:0]              e_top = 10'd384 + {2'b00, e_255 ? z[7:0] : 8'd0};
+wire [25:0]             acc_c = st == S_E ? {e_top, 8'd0, !e_one, 7'd0} : 26'd0;
+wire signed [ACC_W-1:0] acc_in = mul_clr ? {{(ACC_W - 26){1'b0}}, acc_c} :
                                  mul_sh ? {acc[ACC_W-16:0], 15'd0} : acc;
 wire signed [ACC_W-1:0] acc_nxt = acc_in + mul_px;
 
@@ -560,10 +588,14 @@ end
 // ---- the round-shifter: y = round_shift(x, s) + term_r ---------------------------
 
 // the RAM holds 32-bit words (two block RAMs side by side): o[i] as a low
-// and a high word, the raw query and the query mantissas as one word each
-localparam integer OH_W = O_W - 32;   // bits of o in its high word
+// word (o mod 2^32) and a high word (o >>> 30, sign-extended: its bits 1:0
+// repeat the low word's 31:30), the raw query and the query mantissas as
+// one word each
+localparam integer OH_W = O_W - 32;   // bits of o above the low word
+localparam integer OW_W = O_W - 30;   // bits of the high word (o >>> 30)
 reg  [31:0]             rd_q;      // the RAM's read data
-reg  [OH_W-1:0]         o_hi;      // high word of o[eo] / o[ei], read the cycle before
+reg  [OH_W-1:0]         o_hi;      // o[eo] / o[ei] >> 32, read the cycle before;
+                                   // o's sign when d_alt (V)
 // o[eo] (V), o[ei] (output) assembled; the raw query (pass 2) is one word,
 // sign-extended by two bits in place of the high word's low bits: all that
 // y[16:0] sees for s <= 17 (its higher bits are not used)
@@ -571,7 +603,8 @@ wire [OH_W-1:0]         o_hx = {o_hi[OH_W-1:2], q_step ? {2{rd_q[31]}} : o_hi[1:
 wire signed [O_W-1:0]   ord = {o_hx, rd_q};
 wire [15:0]             qrd = rd_q[15:0];
 reg  [L_W-1:0]          l_acc;     // l; the reciprocal's divisor in S_N, S_D
-reg  [DW-1:0]           d_r;
+reg  [DW-1:0]           d_r;       // d, or d - 30 when d >= 31 (d_alt)
+reg                     d_alt;
 // the addend: the V term of the o update (VS_A/D1 -> VS_B/D2) or p of the l
 // update (S_E step 2 -> the row's first S_V cycle), 0 in every other cycle
 // (and, in S_C and S_OM, the wide operand: see ma)
@@ -580,8 +613,8 @@ wire                    l_upd = st == S_V && e_ph == 2'd3;
 
 wire signed [AX_W:0]    acc_x = {{(AX_W + 1 - ACC_W){acc[ACC_W-1]}}, acc};
 // the P = 13 window of acc: a value outside W13 bits saturates the score
+// (a score with s >= 32 comes as floor(acc / 2^15), shifted by s - 15)
 wire                    ov13 = |acc_x[AX_W:W13-1] && !(&acc_x[AX_W:W13-1]);
-wire [6:0]              s_sc = {1'b0, sq36_r} - {2'd0, ek_r};   // 36 - sq - ek, -12 .. 36
 reg  [1:0]              xsel;      // x: 0 acc (P 1), 1 acc (P 13), 2 o / query, 3 l (P 2)
 reg  [8:0]              ss;        // s + P - 1
 always @* begin
@@ -593,6 +626,8 @@ always @* begin
         S_T: if (s_sc[6]) begin
             xsel = 2'd1;
             ss = {2'd0, s_sc + 7'd12};
+        end else if (s_big) begin
+            ss = {2'd0, s_sc - 7'd15};
         end else begin
             ss = {2'd0, s_sc};
         end
@@ -600,7 +635,7 @@ always @* begin
         S_E: ss = {4'd0, e_n};
         S_V: if (l_upd) begin
             xsel = 2'd3;
-            ss = {{(9 - DW){1'b0}}, d_r} + 9'd1;
+            ss = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r} + 9'd1;
         end else if (vs == VS_B || vs == VS_D2) begin
             xsel = 2'd2;
             ss = {{(9 - DW){1'b0}}, d_r};
@@ -715,16 +750,18 @@ wire                x_a1 = upd ? zc : &dz[17:5];
 wire [4:0]          x_ip = upd ? {5{zc}} : dz[4:0];
 wire signed [23:0]  x_now = {x_sg, x_a1, x_a1, x_ip, z[15:0]};
 // d = min(dz + c, O_W) when M moves; the first row's rescale shifts by O_W,
-// which gives 0 for any O_W-bit value (o's RAM words and l are not cleared)
+// which gives 0 for any O_W-bit value (o's low words and l are not cleared;
+// its high words are sign-extended o >>> 30 from power-up on, see omem)
 wire [DW:0]         d_inc = dz[DW-1:0] + {{(DW - 1){1'b0}}, zc};
 wire                d_big = |dz[17:DW] || d_inc > {1'b0, D_MAX};
 wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} : d_big ? D_MAX : d_inc[DW-1:0];
 
-// the exp2 table stage: T[i] - 98304 the cycle after S_M, D the next, and
-// n + 8 of x; the interpolation and rounding run on the
-// multiplier and the shifter in the three S_E steps (e_ph 0: acc = 98304 *
-// 256 + 128 + (T - 98304) * 256; 1: acc += D fr; 2: p = round_shift(acc, n
-// + 8)); l = round_shift(l, d) + p in the row's first S_V cycle
+// the exp2 table stage: T[i] - 98304 the cycle after S_M, T[i+1] - 98304
+// the next (T[0]'s for i = 255), and n + 8 of x; the interpolation and
+// rounding run on the multiplier and the shifter in the three S_E steps
+// (e_ph 0: acc = 98304 * 256 + 128 + (T[i] - 98304) * (256 - fr); 1: acc +=
+// (T[i+1] - 98304) fr; 2: p = round_shift(acc, n + 8)); l = round_shift(l,
+// d) + p in the row's first S_V cycle
 
 ${EXP2_MODULE} #(
     .X_W(24),
@@ -773,9 +810,19 @@ reg [DCW-1:0] dc;      // step
 // read address is the next cycle's element in the half the next state reads:
 // half 1 when the next state is S_K.
 
+// no_rw_check: a read never meets a write of the same word in one cycle
+// (see below; checked in simulation), so Yosys builds no read-first logic
+(* no_rw_check *)
 reg [31:0] omem [0:(4 << HSW) - 1];
+// every high word is a sign-extended o >>> 30 from power-up on (the first
+// row's rescale by d = O_W >= 31 reads one and gives 0 for any such word)
+integer               om_i;
+initial begin
+    for (om_i = 0; om_i < (4 << HSW); om_i = om_i + 1)
+        omem[om_i] = 32'd0;
+end
 reg                   wh_p;      // the high word of the last o update is due
-reg  [OH_W-1:0]       wh_d;      // its data
+reg  [OW_W-1:0]       wh_d;      // its data (o >>> 30)
 reg  [HSW-1:0]        wh_a;      // its element
 wire                  nx_k = (q_step && e_last) || (st == S_K && !(k_take && gi == GI_LAST)) ||
                              (st == S_T && ei != {HSW{1'b0}}) ||
@@ -792,30 +839,46 @@ wire [HSW-1:0]        m_ra = st == S_V ? eo_nxt : st == S_OM ? ei_inc : ei_nxt;
 wire                  rd_hi = !nx_k &&
                               ((st == S_V && vs != VS_A && vs != VS_D1) || st == S_OM ||
                                st == S_R || st == S_N || (st == S_D && dc != DC_DIV));
+// d >= 31 (d_alt): an o update reads o's high word twice (its sign into
+// o_hi, then the word itself in place of the low word: ord = o >>> 30)
+wire                  alt_rd = !nx_k && st == S_V && d_alt;
+reg                   alt_q;     // rd_q holds a high word read for d_alt
+wire [HSW+1:0]        m_rda = {nx_k, m_ra, rd_hi || alt_rd};
 wire                  wh_w = wh_p && !rd_hi;
 wire                  m_we = v_step || q_fire || q_step || wh_w;
 wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, 1'b1} : {q_step, st == S_V ? eo : ei, 1'b0};
 // (y_sat: o's low word unsaturated in S_V, the query mantissas clamped)
-wire [31:0]           m_wd = wh_w ? {{(32 - OH_W){1'b0}}, wh_d} :
+wire [31:0]           m_wd = wh_w ? {{(32 - OW_W){wh_d[OW_W-1]}}, wh_d} :
                              st == S_Q && !q_ph ? s_q_data : y_sat;
 reg                   hi_q;      // rd_q holds a high word
 always @(posedge clk) begin
     if (m_we)
         omem[m_wa] <= m_wd;
-    rd_q <= omem[{nx_k, m_ra, rd_hi}];
+    rd_q <= omem[m_rda];
     hi_q <= rd_hi;
+    alt_q <= alt_rd;
     if (hi_q)
-        o_hi <= rd_q[OH_W-1:0];
+        o_hi <= alt_q ? {OH_W{rd_q[31]}} : rd_q[OW_W-1:2];
     if (wh_w)
         wh_p <= 1'b0;
     if (v_step) begin
         wh_p <= 1'b1;
-        wh_d <= y[O_W-1:32];
+        wh_d <= y[O_W-1:30];
         wh_a <= eo;
     end
     if (rst)
         wh_p <= 1'b0;
 end
+
+`ifndef SYNTHESIS
+// the no-collision rule, checked in every simulation
+always @(posedge clk) begin
+    if (m_we && m_wa == m_rda) begin
+        $display("Error: %m: read and write of word %0d in one cycle", m_wa);
+        $stop;
+    end
+end
+`endif
 
 // ---- the reciprocal R = floor(2^(pl+16) / l), pl = bitlen(l) - 1 -----------------
 //
@@ -934,7 +997,8 @@ always @(posedge clk) begin
                 mh <= z[31:16];
                 mcr <= zc;
             end
-            d_r <= d_now;
+            d_alt <= d_now > D_30;
+            d_r <= d_now > D_30 ? d_now - D_30 : d_now;
             e_ph <= 2'd0;
             st <= S_E;
         end

@@ -13,9 +13,13 @@
 // (with f[7:0], x's low bits, from its own register)
 // (C twin lg_ref_exp2, src/ref_lut.c, bit-exact):
 //   acc = (T[i] << 8) + 128 + (T[i+1] - T[i]) * f[7:0],  i = f >> 8
-//       = 98304 * 256 + 128 + (T[i] - 98304) * 256 + D * f[7:0]
+//       = 98304 * 256 + 128 + (T[i] - 98304) * (256 - f[7:0])
+//         + (T[i+1] - 98304) * f[7:0]
 //                                     (its multiplier, two steps: m_d gives
-//                                      T[i] - 98304, 16 bits signed, then D)
+//                                      T[i] - 98304, 16 bits signed, then
+//                                      T[i+1] - 98304; for i = 255 it gives
+//                                      T[0] - 98304, and the attention adds
+//                                      the missing 2^16 f[7:0])
 //   y   = round_shift(acc, n + 8)                      (its shifter)
 //       = round_half_up(v / 2^n), v = T[i] + ((D * f[7:0] + 128) >> 8),
 // since round_shift(a, s) depends on floor(a / 2^(s-1)) only and
@@ -51,7 +55,7 @@ module ${MODULE} #(
 
     // ---- output: the interpolation's pieces for x ------------------------
     output wire [15:0]           m_d,     // T[f>>8] - 98304 (signed), then
-                                          // T[f>>8 + 1] - T[f>>8] (< 2^15)
+                                          // T[(f>>8 + 1) mod 256] - 98304
     output reg  [4:0]            m_n,     // n + 8, n = -floor(x / 2^16) when 0..17; else 31
     output reg                   m_one    // x >= 0 (x = 0): 2^x = 65536
 );
@@ -76,26 +80,22 @@ ${T_INIT}end
 
 reg [7:0]  addr;       // i, then i + 1 (mod 256)
 reg        ph;         // the cycle after s_valid: T[i] on the read port
-reg [15:0] t_r;        // 2^15 (so that m_d = T[i] - 98304), then T[i] - 2^16
 wire [15:0] q = trom[addr];
 always @(posedge clk) begin
     ph <= s_valid;
     if (s_valid) begin
-        t_r <= 16'h8000;
         addr <= s_x[15:8];
         m_n <= x_zero ? 5'd31 : n5;
         m_one <= x_nonneg;
     end else if (ph) begin
-        t_r <= q;
         addr <= addr + 1'b1;
     end
 end
 
-// the cycle after s_valid: T[i] - 2^16 - 2^15 = T[i] - 98304, in -2^15 ..
-// 2^15 - 1; the next: D = T[i+1] - T[i] modulo 2^16: exact, as 0 <= D <
-// 2^15, and also for i = 255, where the address wraps to T[0] - 2^16 = 0
-// and T[256] - 2^16 = 2^16 = 0 mod 2^16 (the layout the emitter checks)
-assign m_d = q - t_r;
+// T[a] - 2^16 - 2^15 = T[a] - 98304, in -2^15 .. 2^15 - 1 (T[a] - 2^16 in 0 ..
+// 2^16 - 1 for a = 0..255): the stored word with its top bit inverted; the
+// cycle after s_valid a = i, the next a = i + 1 mod 256
+assign m_d = q ^ 16'h8000;
 
 // f[7:0] is not taken here (the attention holds x's low bits)
 wire unused_ok = &{1'b0, s_x[7:0]};

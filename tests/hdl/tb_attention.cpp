@@ -92,9 +92,13 @@ static int32_t rnd_extreme(std::mt19937_64 &rng)
 // EQMAX (not among the random picks): equal rows with extreme V of one sign
 // per element, every row at p = 1: l and |o| at their bounds at seq_len - 1
 // (the lean form's l and o widths)
-enum Pattern { RANDOM, RISING, FALLING, EXTREME, ZEROS, EQUAL, SPREAD, JUMP, EQMAX };
+// LEAP (not among the random picks either): equal rows with extreme V of one
+// sign per element (|o| large), then a last row whose score is higher by
+// ~25..45 log2 units, with V = 0: the outputs show o's rescale by d of 31
+// and more (the lean form takes those from o's high word)
+enum Pattern { RANDOM, RISING, FALLING, EXTREME, ZEROS, EQUAL, SPREAD, JUMP, EQMAX, LEAP };
 static const char *pattern_name[] = {"random", "rising", "falling", "extreme", "zeros",
-                                     "equal",  "spread", "jump",    "eqmax"};
+                                     "equal",  "spread", "jump",    "eqmax",   "leap"};
 
 static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
 {
@@ -115,7 +119,7 @@ static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
         int bits = 8 + (int)(rng() % 16);
         for (int i = 0; i < HS; i++) {
             int32_t x = rnd_bits(rng, bits);
-            if (pat == RISING || pat == FALLING || pat == JUMP)
+            if (pat == RISING || pat == FALLING || pat == JUMP || pat == LEAP)
                 x = sign[(size_t)(h * HS + i)] * (int32_t)((1 << 16) + (rng() % (1 << 15)));
             if (pat == EXTREME)
                 x = rnd_extreme(rng);
@@ -126,6 +130,7 @@ static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
     }
     // step of the rising / falling keys: the score moves by ~1..4 log2 units a row
     int32_t step = (int32_t)((1 << 14) + (rng() % (1 << 15)));
+    int32_t leap = pat == LEAP ? (int32_t)((5 << 16) + rng() % (4 << 16)) : 0;
     for (size_t t = 0; t < rows; t++) {
         for (int g = 0; g < NGROUPS; g++) {
             int kbits = 6 + (int)(rng() % 20), vbits = 4 + (int)(rng() % 26);
@@ -149,6 +154,10 @@ static Case make_case(std::mt19937_64 &rng, Pattern pat, int pos, bool stalls)
                     vx = (d & 1) ? INT32_MAX : -INT32_MAX;
                     break;
                 case SPREAD: kx = rnd_bits(rng, 20 + (int)(rng() % 11)); break;
+                case LEAP:
+                    kx = t == (size_t)pos ? s * leap : 0;
+                    vx = t == (size_t)pos ? 0 : (d & 1) ? INT32_MAX : -INT32_MAX;
+                    break;
                 case JUMP: // row 0 at the lowest score, row 1 at the highest (d clamps)
                     kx = t == 0 ? -s * INT32_MAX : t == 1 ? s * INT32_MAX : kx;
                     break;
@@ -378,6 +387,11 @@ int main(int argc, char **argv)
         plan.push_back({EXTREME, 300, true});
     }
     plan.push_back({EQMAX, -1, false});
+    // (their positions from a generator of their own: the other cases keep their data)
+    std::mt19937_64 rng_leap(tb.plusarg("seed", 1) + 7);
+    for (int i = 0; i < 6; i++)
+        plan.push_back({LEAP, 1 + (int)(rng_leap() % (TB_SEQ_LEN < 40 ? TB_SEQ_LEN - 1 : 39)),
+                        (i & 1) != 0});
     int ncases = 0;
     for (const Plan &pl : plan) {
         int pos = pl.pos < 0 ? TB_SEQ_LEN + pl.pos : pl.pos;
