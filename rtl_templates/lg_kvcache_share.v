@@ -83,10 +83,14 @@
  * valid/ready, mantissas, the beat's exponent(s) (aligned with the
  * mantissas: both RAMs are read in the same cycle), and last on the final
  * beat of the request. One beat per cycle; the first beat is valid 3 cycles
- * after the cycle of the request handshake on an idle port (request into the
- * pending slot, address load, RAM read), and a request accepted while the
- * previous one streams follows it with no gap. s_*req_ready is a
- * register (one request waits while one streams). A request with layer >=
+ * after the cycle of the request handshake (address load, start, RAM read).
+ * A port takes a request only when idle: s_*req_ready is low from a
+ * request's handshake until its last beat has been read from the RAM (the
+ * cycle that read issues is the last one low; unlike lg_kvcache there is
+ * no pending slot, so a request offered while one streams waits for it and
+ * its first beat comes 3 cycles after its own handshake; the decoder's
+ * attention asks for a head's rows only after the previous head's streams
+ * ended). s_*req_ready depends on registers only. A request with layer >=
  * LAYERS, head >= N_KV_HEADS, last >= SEQ_LEN or first > last is dropped
  * (no beats) and sets err. Reading a row before its write's done gives the
  * old row.
@@ -368,7 +372,7 @@ generate
         wire q_we = q_we_any && q_sel == KD;
         wire q_ewe = q_ewe_any && q_sel == KD;
 
-        // ---- read request: checked, base addresses computed into the pending slot
+        // ---- read request: checked, base addresses computed
 
         wire [LW-1:0] r_layer = rq_layer[LW*kd +: LW];
         wire [HW-1:0] r_head = rq_head[HW*kd +: HW];
@@ -387,20 +391,23 @@ generate
         wire [31:0]   r_addr32 = P2A != 0 ? (r_row32 << WSH) | (r_head32 << HSH)
                                           : r_row32 * WPR32 + r_head32 * HB32;
 
-        // pending slot: one request waiting while the previous one streams
+        // No pending slot: a request is taken only by an idle port and loads
+        // the address registers directly (rq_ld); pd_v marks the cycle after
+        // (the stream starts the cycle after that: the first beat is valid 3
+        // cycles after the handshake, as with a pending slot)
         reg           pd_v;
-        reg [MAW-1:0] pd_addr;
+        reg           act;
 
-        assign rq_ready[kd] = !pd_v;
-        wire rq_fire = rq_valid[kd] && !pd_v;
+        assign rq_ready[kd] = !pd_v && !act;
+        wire rq_fire = rq_valid[kd] && !pd_v && !act;
+        wire rq_ld = rq_fire && r_ok;
         assign rq_err[kd] = rq_fire && !r_ok;
 
         // ---- active stream: address generation ----------------------------------
 
-        reg           act;
         wire [MAW-1:0] addr;
         wire [EAW-1:0] eaddr;
-        reg [HBW-1:0] beat;
+        wire [HBW-1:0] beat;  // the beat within the head row
         reg           o_valid;
 
         // a read is issued when the output register is free or being taken
@@ -410,77 +417,62 @@ generate
         wire issue = act && (!o_valid || rd_ready[kd]) && port_free;
         wire beat_last = beat == BEAT_LAST;
         wire range_end;
-        wire load = pd_v && (!act || (issue && range_end));
+        wire load = pd_v;
 
         always @(posedge clk) begin
-            if (rq_fire && r_ok)
-                pd_addr <= r_addr32[MAW-1:0];
-        end
-
-        always @(posedge clk) begin
-            if (rq_fire && r_ok)
-                pd_v <= 1'b1;
-            else if (load)
-                pd_v <= 1'b0;
+            pd_v <= rq_ld;
             if (rst)
                 pd_v <= 1'b0;
         end
 
-        always @(posedge clk) begin
-            if (load)
-                beat <= {HBW{1'b0}};
-            else if (issue)
-                beat <= beat_last ? {HBW{1'b0}} : beat + 1'b1;
-        end
-
         if (P2A != 0) begin : g_ag_p2
-            // {row, head, beat}: the row part counts rows, the low part beats
-            // (its head bits stay); the range ends on the last row's last beat
+            // {row, head, beat}: the row part counts rows, the beat bits (the
+            // low HSH bits, wrapping by themselves) are the beat counter, the
+            // head bits stay; the range ends on the last row's last beat
             localparam [WSH-1:0] BMASK = BMASK32[WSH-1:0];
             reg [MAW-1:WSH] arow;
             reg [WSH-1:0]   alow;
-            reg [PW-1:0]    pd_last;
             reg [PW-1:0]    last_row;
 
             always @(posedge clk) begin
-                if (rq_fire && r_ok)
-                    pd_last <= r_last;
-            end
-
-            always @(posedge clk) begin
-                if (load) begin
-                    arow <= pd_addr[MAW-1:WSH];
-                    alow <= pd_addr[WSH-1:0];
-                    last_row <= pd_last;
+                if (rq_ld) begin
+                    arow <= r_addr32[MAW-1:WSH];
+                    alow <= r_addr32[WSH-1:0];
+                    last_row <= r_last;
                 end else if (issue) begin
-                    if (beat_last) begin
-                        // the layer bits above stay (pos < SEQ_LEN)
+                    // the layer bits above stay (pos < SEQ_LEN)
+                    if (beat_last)
                         arow[WSH+PW-1:WSH] <= arow[WSH+PW-1:WSH] + 1'b1;
-                        alow <= alow & ~BMASK;
-                    end else begin
-                        alow <= alow + 1'b1;
-                    end
+                    alow <= (alow & ~BMASK) | ((alow + 1'b1) & BMASK);
                 end
             end
 
+            if (HSH > 0) begin : g_beat
+                assign beat = alow[HBW-1:0];
+            end else begin : g_beat1
+                assign beat = 1'b0;
+            end
             assign addr = {arow, alow};
             assign range_end = arow[WSH+PW-1:WSH] == last_row && beat_last;
         end else begin : g_ag_add
+            reg [HBW-1:0] beat_r;
+            always @(posedge clk) begin
+                if (rq_ld)
+                    beat_r <= {HBW{1'b0}};
+                else if (issue)
+                    beat_r <= beat_last ? {HBW{1'b0}} : beat_r + 1'b1;
+            end
+            assign beat = beat_r;
+
             reg [MAW-1:0] acnt;
             // last - first: the rows after the first
             wire [PW-1:0] r_span = r_last - r_first;
-            reg [PW-1:0]  pd_rows;
             reg [PW-1:0]  rows_left;
 
             always @(posedge clk) begin
-                if (rq_fire && r_ok)
-                    pd_rows <= r_span;
-            end
-
-            always @(posedge clk) begin
-                if (load) begin
-                    acnt <= pd_addr;
-                    rows_left <= pd_rows;
+                if (rq_ld) begin
+                    acnt <= r_addr32[MAW-1:0];
+                    rows_left <= r_span;
                 end else if (issue) begin
                     // one adder: the next beat, or the next row of the same head
                     acnt <= acnt + (beat_last ? ROW_STEP_A : ONE_A);
@@ -499,18 +491,12 @@ generate
             assign eaddr = addr[MAW-1:BSH];
         end else begin : g_ea_count
             wire [31:0]   r_eaddr32 = r_row32 * EPR32 + r_head32 * HE32;
-            reg [EAW-1:0] pd_eaddr;
             reg [EAW-1:0] ecnt;
             reg [BPW-1:0] bsub;
 
             always @(posedge clk) begin
-                if (rq_fire && r_ok)
-                    pd_eaddr <= r_eaddr32[EAW-1:0];
-            end
-
-            always @(posedge clk) begin
-                if (load) begin
-                    ecnt <= pd_eaddr;
+                if (rq_ld) begin
+                    ecnt <= r_eaddr32[EAW-1:0];
                     bsub <= {BPW{1'b0}};
                 end else if (issue) begin
                     if (beat == BEAT_LAST) begin

@@ -119,7 +119,7 @@ module ${MODULE} #(
     output reg  [MW-1:0]        m_data,
     output reg                  m_ewe,
     output wire [EAW-1:0]       m_eaddr,
-    output reg  [EW-1:0]        m_edata,
+    output wire [EW-1:0]        m_edata,
     output wire                 m_sel,
 
     /*
@@ -310,9 +310,11 @@ always @(posedge clk) begin
         orabs <= or_now;
 end
 
-// e = bitlen(or_now) = index of the top set bit of {or_now, 1}: binary
+// e = bitlen(orabs) = index of the top set bit of {orabs, 1}, formed from
+// the register (so or_now feeds orabs alone and packs with it) in the
+// cycle after the group completes, when its read-out starts (below): binary
 // search (five 2:1 steps) over it zero-extended to 32 bits (MGW + 1 <= 30)
-wire [31:0] lo_in = {{(31 - MGW){1'b0}}, or_now, 1'b1};
+wire [31:0] lo_in = {{(31 - MGW){1'b0}}, orabs, 1'b1};
 wire        lo_4 = |lo_in[31:16];
 wire [15:0] lo_x4 = lo_4 ? lo_in[31:16] : lo_in[15:0];
 wire        lo_3 = |lo_x4[15:8];
@@ -365,17 +367,14 @@ always @(posedge clk) begin
         err <= 1'b0;
 end
 
-// the group exponent and row-end flag, written when the group completes:
-// its read-out (the next KV_GROUP cycles) ends before the next group can
-// complete, so one copy serves
-reg [4:0] meta_e;
+// the row-end flag, written when the group completes: its read-out (the
+// next KV_GROUP cycles) ends before the next group can complete, so one
+// copy serves
 reg       meta_rlast;
 
 always @(posedge clk) begin
-    if (s_fire && in_glast) begin
-        meta_e <= e_full;
+    if (s_fire && in_glast)
         meta_rlast <= in_rlast;
-    end
 end
 
 // ---- read-out: one element per cycle from the completed half ----------------------
@@ -407,9 +406,14 @@ reg [4:0]  r1_e;
 reg        r1_gfirst;
 reg        r1_rlast;
 
+// r1_e: the group's exponent, from orabs in the group's first read-out
+// cycle (the cycle after its completion: orabs holds the whole group's OR
+// until the next element's edge) and held through its read-out (the next
+// group completes KV_GROUP cycles later at the earliest)
 always @(posedge clk) begin
     r1_x <= gbuf[rd_ptr];
-    r1_e <= meta_e;
+    if (rd_go && rd_gi == {GW{1'b0}})
+        r1_e <= e_full;
     r1_gfirst <= rd_gi == {GW{1'b0}};
     r1_rlast <= meta_rlast && rd_glast;
 end
@@ -461,21 +465,40 @@ reg  [NGW-1:0] elane;
 wire           lane_last = lane == LANE_LAST;
 wire           elane_last = elane == EL_LAST;
 
-genvar gi;
+// the word: a shift register of lanes (each element enters at the top
+// lane, so after BEAT elements lane i holds the word's element i; the
+// rounding logic drives one register, which packs with it)
 generate
-    for (gi = 0; gi < BEAT; gi = gi + 1) begin : g_lane
-        localparam [BW-1:0] LI = gi;
+    if (BEAT > 1) begin : g_mshift
         always @(posedge clk) begin
-            if (r1_valid && lane == LI)
-                m_data[gi*KV_BITS +: KV_BITS] <= r1_q;
+            if (r1_valid)
+                m_data <= {r1_q, m_data[MW-1:KV_BITS]};
+        end
+    end else begin : g_mone
+        always @(posedge clk) begin
+            if (r1_valid)
+                m_data <= r1_q;
         end
     end
-    for (gi = 0; gi < NGB; gi = gi + 1) begin : g_elane
-        localparam [NGW-1:0] EI = gi;
-        always @(posedge clk) begin
-            if (r1_valid && r1_gfirst && elane == EI)
-                m_edata[gi*5 +: 5] <= r1_e;
+endgenerate
+
+// the exponent word: one exponent a word (NGB = 1) and KV_GROUP > 1: r1_e
+// itself (it holds the group's exponent from the group's first element in
+// stage 2 through the write the cycle after); else a register of NGB lanes
+genvar gi;
+generate
+    if (NGB == 1 && KV_GROUP > 1) begin : g_eone
+        assign m_edata = r1_e;
+    end else begin : g_elanes
+        reg [EW-1:0] edata;
+        for (gi = 0; gi < NGB; gi = gi + 1) begin : g_elane
+            localparam [NGW-1:0] EI = gi;
+            always @(posedge clk) begin
+                if (r1_valid && r1_gfirst && elane == EI)
+                    edata[gi*5 +: 5] <= r1_e;
+            end
         end
+        assign m_edata = edata;
     end
 endgenerate
 
