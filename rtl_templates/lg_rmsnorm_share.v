@@ -37,11 +37,12 @@
 // half up of a negative value rounds its magnitude up only past one half).
 //
 // Datapath (sized for few iCE40 LUTs; cycles are cheap): the multiplier's
-// A operand is always ra[15:0] (ra: a memory half-word, a product, or its
-// own high half shifted down), B is breg[15:0], breg[31:16] or the memory
-// half-word; the read data is held between reads, so a value read once
-// serves as an operand for several cycles. breg is only ever loaded from
-// the top 32 bits of the accumulator (u, F, Y) or with nr. One adder (acc)
+// A operand is always ra (16 bits: a memory half-word, a product's low
+// half, or its high half parked in low[31:16] meanwhile), B is breg[15:0]
+// (breg rotates by 16 to present its high limb) or the memory half-word;
+// the read data is held between reads, so a value read once serves as an
+// operand for several cycles. breg is only ever loaded from the top 32
+// bits of the accumulator (u, F, Y) or with nr. One adder (acc)
 // does every sum, the doublings of NORM and YSH and the 16-bit shifts; no
 // element overlaps another.
 //
@@ -58,22 +59,24 @@
 //   NORM   AW - 2 cycles: acc doubled in pairs while its top two bits are
 //          0, so S * 4^j has its leading one in the top two bits; k = (AW -
 //          2) / 2 - j, u = top 32 bits
-//   RSQ    13 cycles: seed read, y0*y0, sq*u (two products), nr, y0*nr (two
-//          products); 2y in acc and the output shift r = k - e
+//   RSQ    14 cycles: seed read, y0*y0 (parked in low, shifted: sq), sq*u
+//          (two products), nr, y0*nr (two products); 2y in acc and the
+//          output shift r = k - e
 //   YSH    AW - 17 cycles: acc doubled from step f - 1 on (15 for r <= -16),
 //          so Y = y << (16 - f) sits in the top 32 bits; breg = Y
-//   OUT    14 cycles an element: reads of m and g, m*g, then P0*Y0, P0*Y1,
+//   OUT    15 cycles an element: reads of m and g, m*g (parked in low, P0
+//          and P1 taken from there), then P0*Y0, P0*Y1,
 //          P1*Y0, P1*Y1 (P = P1 * 2^16 + P0, Y likewise) accumulated, three
 //          cycles of (conditional) 16-bit shifts, saturation, then the
 //          rounded, signed result into the output lane
 // Multiplier: one 16x16 unsigned (|m|, |g| <= 32767; y0 < 2^16).
-// Cycles per vector at full rate: the done pulse is high 26 * DIM + 3 * AW -
-// 21 cycles after the cycle of the first input handshake (DIM load + 1
-// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 13 rsq +
-// AW - 17 ysh + 14 * DIM out + 1 for the last beat), AW = max(S_W, 34),
+// Cycles per vector at full rate: the done pulse is high 27 * DIM + 3 * AW -
+// 20 cycles after the cycle of the first input handshake (DIM load + 1
+// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 14 rsq +
+// AW - 17 ysh + 15 * DIM out + 1 for the last beat), AW = max(S_W, 34),
 // whatever VL; s_ready is high again in the done cycle, so vectors can
 // follow back to back. Inputs are taken one per cycle; one output element
-// per 14 cycles (a beat per 14 * VL).
+// per 15 cycles (a beat per 15 * VL).
 //
 // Handshakes: s_* and m_* are valid/ready streams: a transfer happens on a
 // clock edge with valid and ready both high; valid stays high and data stable
@@ -330,39 +333,47 @@ wire        m_s17 = s_r == 5'd17;
 wire        x_sgn = rdata[31];
 
 // ---- the multiplier and its two operand registers -----------------------------
-// A = ra[15:0] always; ra takes a memory half-word (v_lo, v_hi, |m|, y0), a
-// product (P = |m * g|, y0^2) or its own high half (P1, sq).
+// A = ra always (16 bits); ra takes a memory half-word (v_lo, v_hi, |m|,
+// y0) or low[15:0]: a product (P = |m * g|, y0^2) is parked whole in low
+// (RSQ 3, OUT 3: free then, OUT fills it from step 7 on), low shifts down
+// by 16 the next cycle, so ra takes P0 (OUT 4) and P1 (OUT 6), or sq =
+// y0^2 >> 16 (RSQ 5), from low[15:0]: two sources for ra, and low's D
+// inputs are LUTs (muxes) that pack with its flip-flops.
 // B = breg[15:0] (F, u, nr, Y limbs: breg rotates by 16 between the limbs) or
 // the memory half-word (|m| in SUM, |g| in OUT, y0 in RSQ).
-reg [31:0] ra;
+reg [15:0] ra;
 reg [31:0] breg;
 reg [31:0] pr;    // registered product
 
 wire ra_mem = c4 == 4'd1 ? (state == ST_MANT || state == ST_SUM || state == ST_RSQ ||
                             state == ST_OUT) :
-              c4 == 4'd2 ? (state == ST_MANT) : (state == ST_RSQ && c4 == 4'd8);
-wire ra_pr = c4 == 4'd3 && (state == ST_RSQ || state == ST_OUT);
-wire ra_sh = (state == ST_RSQ && c4 == 4'd4) || (state == ST_OUT && c4 == 4'd5);
+              c4 == 4'd2 ? (state == ST_MANT) : (state == ST_RSQ && c4 == 4'd9);
+// the product parked in low (step 3), low shifted down (step 4)
+wire pk_ld = c4 == 4'd3 && (state == ST_RSQ || state == ST_OUT);
+wire pk_sh = c4 == 4'd4 && (state == ST_RSQ || state == ST_OUT);
+wire ra_lo = (state == ST_RSQ && c4 == 4'd5) ||
+             (state == ST_OUT && (c4 == 4'd4 || c4 == 4'd6));
 // MANT: hw ^ sign (v_hi[15] = x[31] ^ sign = 0); SUM, OUT: the magnitude
 wire        mag = state == ST_SUM || state == ST_OUT;
 wire [15:0] hwx = {hw[15] && !mag, hw[14:0]} ^ {16{state == ST_MANT && x_sgn}};
 wire b_mem = c4 == 4'd2 && (state == ST_SUM || state == ST_OUT || state == ST_RSQ);
 
-wire [15:0] mul_a = ra[15:0];
-// the high limb of breg: RSQ 6 (u_hi), 10 (nr_hi); OUT 5, 7 (Y1)
-wire b_hi = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd10) :
-            (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd7));
-wire [15:0] mul_b = b_mem ? {hw[15] && !mag, hw[14:0]} : b_hi ? breg[31:16] : breg[15:0];
+wire [15:0] mul_a = ra;
+// the high limb of breg is used in RSQ 7 (u_hi), 11 (nr_hi) and OUT 6, 8
+// (Y1): breg rotates by 16 after RSQ 6 and 10 and after OUT 5, 6, 7 and 8
+// (back to Y0 for the next element), so B reads breg[15:0] only (and
+// breg's upper half is loaded through a LUT, which packs with it)
+wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd10) :
+             (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8));
+wire [15:0] mul_b = b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0];
 
 always @(posedge clk)
     if (en) begin
         pr <= mul_a * mul_b;
         if (ra_mem)
-            ra <= {16'd0, hwx};
-        else if (ra_pr)
-            ra <= pr;
-        else if (ra_sh)
-            ra <= {16'd0, ra[31:16]};
+            ra <= hwx;
+        else if (ra_lo)
+            ra <= low[15:0];
     end
 
 // ---- the accumulator: {acc, low} ------------------------------------------------
@@ -384,10 +395,10 @@ wire          k_mant = state == ST_MANT;
 wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 15'd0, k_mant && !m_s0 && !m_s17,
                      13'd0, state == ST_SHIFT, k_mant && m_s0 && x_sgn};
 
-// OUT tail: steps 9..11 shift while step - 8 <= t
-wire out_sh = state == ST_OUT && ((c4 == 4'd9 && t_r != 2'd0) ||
-                                  (c4 == 4'd10 && t_r[1]) || (c4 == 4'd11 && t_r == 2'd3));
-wire out_low = state == ST_OUT && (c4 == 4'd6 || c4 == 4'd8);
+// OUT tail: steps 10..12 shift while step - 9 <= t
+wire out_sh = state == ST_OUT && ((c4 == 4'd10 && t_r != 2'd0) ||
+                                  (c4 == 4'd11 && t_r[1]) || (c4 == 4'd12 && t_r == 2'd3));
+wire out_low = state == ST_OUT && (c4 == 4'd7 || c4 == 4'd9);
 
 // adder operands: A in {0, acc, acc >> 16, m_k}, B in {0, pr, acc}
 reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16, 3 m_k; B: 0 zero, 1 pr, 2 acc
@@ -425,14 +436,14 @@ always @* begin
             acc_bm = 2'd2;
         end
         ST_RSQ: begin
-            acc_we = c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd10 || c4 == 4'd11 || c4 == 4'd12;
-            acc_am = (c4 == 4'd7 || c4 == 4'd11) ? 2'd2 : c4 == 4'd12 ? 2'd1 : 2'd0;
-            acc_bm = c4 == 4'd12 ? 2'd0 : 2'd1;
-            acc_clr0 = c4 == 4'd12;
+            acc_we = c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd11 || c4 == 4'd12 || c4 == 4'd13;
+            acc_am = (c4 == 4'd8 || c4 == 4'd12) ? 2'd2 : c4 == 4'd13 ? 2'd1 : 2'd0;
+            acc_bm = c4 == 4'd13 ? 2'd0 : 2'd1;
+            acc_clr0 = c4 == 4'd13;
         end
         ST_OUT: begin
-            acc_we = c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8 || out_sh;
-            acc_am = (out_low || out_sh) ? 2'd2 : c4 == 4'd7 ? 2'd1 : 2'd0;
+            acc_we = c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd9 || out_sh;
+            acc_am = (out_low || out_sh) ? 2'd2 : c4 == 4'd8 ? 2'd1 : 2'd0;
             acc_bm = out_sh ? 2'd0 : 2'd1;
         end
         default: ;
@@ -443,7 +454,7 @@ wire [AW-1:0] acc_a = acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 :
                       acc_am == 2'd3 ? m_k : {AW{1'b0}};
 wire [AW-1:0] acc_b = acc_bm == 2'd1 ? pr_w : acc_bm == 2'd2 ? acc : {AW{1'b0}};
 wire [AW-1:0] acc_sum = acc_a + acc_b;
-wire          low_sh = out_low || out_sh;
+wire          low_sh = out_low || out_sh || pk_sh;
 
 always @(posedge clk)
     if (en) begin
@@ -451,12 +462,14 @@ always @(posedge clk)
             acc <= {{(AW - S_W){1'b0}}, eps};
         else if (acc_we)
             acc <= {acc_sum[AW-1:1], acc_sum[0] && !acc_clr0};
-        // OUT 12: saturation sets the window to all ones (a synchronous set)
+        // OUT 13: saturation sets the window to all ones (a synchronous set)
         if (w_sat_set)
             low[30:0] <= {31{1'b1}};
+        else if (pk_ld)
+            low <= pr;
         else if (low_sh)
             low <= {acc[15:0], low[31:16]};
-        if (state == ST_OUT && c4 == 4'd8) begin
+        if (state == ST_OUT && c4 == 4'd9) begin
             half <= 1'b0;
             sticky <= 1'b0;
         end else if (out_sh) begin
@@ -509,16 +522,19 @@ always @(posedge clk)
             rq <= rq0;
         if (state == ST_SHIFT)
             ystart <= f_start;
-        if (state == ST_RSQ && c4 == 4'd12) begin
+        if (state == ST_RSQ && c4 == 4'd13) begin
             spec_r <= r_spec;
             t_r <= r_spec ? 2'd0 : r_q[5:4];
             ystart <= r_spec ? 4'd15 : r_q[3:0];
         end
-        // breg: u (RSQ 0), nr (RSQ 8), F or Y (last YSH step)
+        // breg: u (RSQ 0), nr (RSQ 8), F or Y (last YSH step); rotated
+        // between its limbs (b_rot)
         if ((state == ST_RSQ && st_is0) || (state == ST_YSH && st == YSH_LAST))
             breg <= u;
-        else if (state == ST_RSQ && c4 == 4'd8)
+        else if (state == ST_RSQ && c4 == 4'd9)
             breg <= {14'd0, nr};
+        else if (b_rot)
+            breg <= {breg[15:0], breg[31:16]};
     end
 
 // ---- OUT: element slots, output lanes -------------------------------------------
@@ -532,24 +548,24 @@ always @(posedge clk)
     end
 
 // window: low[30:0]; above it acc (Z >> (32 + 16 t) < 2^30) and low[31];
-// round half up with the sign. OUT 12: saturation (w_sat) makes the window
-// all ones and drops the round-up (w_upe); OUT 13: the result
+// round half up with the sign. OUT 13: saturation (w_sat) makes the window
+// all ones and drops the round-up (w_upe); OUT 14: the result
 // (w + up) or, with the sign, -(w + up) = ~(w + all ones * !up): one adder
 // (w + b) ^ neg, b = up (neg = 0), all ones * !up (neg = 1).
 wire [30:0] w = low[30:0];
 wire        w_hi = low[31] || (|acc[29:0]);
 wire        w_up = half && (!neg || sticky);
 wire        w_sat = w_hi || (w_up && (&w)) || (spec_r && (|w));
-wire        w_sat_set = state == ST_OUT && c4 == 4'd12 && w_sat;
+wire        w_sat_set = state == ST_OUT && c4 == 4'd13 && w_sat;
 reg         w_upe;
 always @(posedge clk)
-    if (en && state == ST_OUT && c4 == 4'd12)
+    if (en && state == ST_OUT && c4 == 4'd13)
         w_upe <= w_up && !w_sat;
 wire        w_bhi = neg && !w_upe;
 wire [31:0] w_res = ({1'b0, w} + {{31{w_bhi}}, neg ^ w_upe}) ^ {32{neg}};
 
 reg [LVW-1:0]    olane;
-wire             o_wr = state == ST_OUT && c4 == 4'd13;
+wire             o_wr = state == ST_OUT && c4 == 4'd14;
 
 genvar g;
 generate
@@ -580,9 +596,9 @@ always @(posedge clk) begin
 end
 
 // ---- sequencer ---------------------------------------------------------------
-// Element slots: MANT steps 0..5, SUM 0..3, OUT 0..12 (13 after the last
+// Element slots: MANT steps 0..6, SUM 0..3, OUT 0..14 (15 after the last
 // element: wait for the last beat); phases: YSH 0..YSH_LAST, NORM
-// 0..NORM_LAST, RSQ 0..12.
+// 0..NORM_LAST, RSQ 0..13.
 always @(posedge clk) begin
     done <= 1'b0;
     if (en) begin
@@ -627,7 +643,7 @@ always @(posedge clk) begin
                     st <= 6'd0;
                 end
             ST_RSQ:
-                if (c4 == 4'd12) begin
+                if (c4 == 4'd13) begin
                     state <= ST_YSH;
                     st <= 6'd0;
                 end
@@ -638,12 +654,12 @@ always @(posedge clk) begin
                     state <= fsh ? ST_MANT : ST_OUT;
                 end
             ST_OUT: begin
-                if (c4 == 4'd13) begin
-                    st <= idx_last ? 6'd14 : 6'd0;
+                if (c4 == 4'd14) begin
+                    st <= idx_last ? 6'd15 : 6'd0;
                     idx <= idx_last ? {ADDR_W{1'b0}} : idx + 1'b1;
                 end
-                if (c4 == 4'd14)
-                    st <= 6'd14;
+                if (c4 == 4'd15)
+                    st <= 6'd15;
                 if (m_valid && m_ready && m_last) begin
                     state <= ST_LOAD;
                     st <= 6'd0;
