@@ -71,9 +71,11 @@
  *  - m_w: valid/ready; valid stays high and data stable until ready;
  *    m_w_last marks the beat at last_addr.
  *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
- *    next nibble on the bus): a beat's first nibble is clocked only while
- *    fewer than two beats are held (output register + assembly register), so
- *    no nibble is ever lost and m_w_ready reaches no SPI pin.
+ *    next nibble on the bus): the nibbles of a beat but its last land in the
+ *    assembly register, the last one goes from the bus straight into the
+ *    output register together with them, so a beat's last nibble is clocked
+ *    only while the output register is empty (m_w_valid low); no nibble is
+ *    ever lost and m_w_ready reaches no SPI pin.
  *  - done: one-cycle pulse the cycle after the last beat is taken; busy
  *    falls with it. A start right after done waits for the CS# high time.
  *
@@ -84,14 +86,16 @@
  * counter, which holds start_addr until the data phase); the burst ends
  * by an up-count of beats against the held last_addr (no subtractor); one
  * counter serves the CS# high waits and the bits of a phase; the command
- * in flight (step_reg) decides what follows it.
+ * in flight (step_reg) decides what follows it; the assembly register holds
+ * NW - 1 nibbles (the last one is never copied: it is loaded into the
+ * output register from the bus) and no beat counts or credits are kept.
  *
  * Latency and throughput (from idle, m_w_ready high): the first beat is
- * valid 83 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
- * nibbles per beat; 2 cycles for the byte address, 64 for 0x6B and the
- * address, 16 dummy, 2 * NW for the beat's nibbles, 1 to assemble), then
- * one beat every 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
- * bottleneck, so done rises 84 + 2 * NW * N + IN_LAT cycles after start for
+ * valid 81 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
+ * nibbles per beat; 1 cycle to take the request, 64 for 0x6B and the
+ * address, 16 dummy, 2 * NW for the beat's nibbles), then one beat every
+ * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
+ * bottleneck, so done rises 82 + 2 * NW * N + IN_LAT cycles after start for
  * a stream of N beats (from idle: a start right after done waits for the
  * sequencer's CS# high time, CSH + 3 cycles at most).
  */
@@ -169,7 +173,7 @@ localparam [31:0] BB_32 = BB;
 localparam [31:0] CSH_32 = CSH;
 localparam [31:0] T_RES_32 = T_RES_CYCLES;
 localparam [23:0] BB24 = BB_32[23:0];
-localparam [WCW-1:0] C1 = 1, C8 = 8, C24 = 24, C32 = 32;
+localparam [WCW-1:0] C0 = 0, C7 = 7, C23 = 23, C31 = 31;
 localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
 localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
 
@@ -200,7 +204,7 @@ localparam [2:0] S_WAIT = 3'd0,  // CS# high, counting cnt_reg down, then step_r
                  S_TX = 3'd1,    // a command's bits out on IO0, MSB first
                  S_RX = 3'd2,    // shifting 8 bits in from IO1 (status poll)
                  S_DUMMY = 3'd3, // 8 dummy clocks of 0x6B, IOs released
-                 S_DATA = 3'd4,  // quad data nibbles, paced by the beat credits
+                 S_DATA = 3'd4,  // quad data nibbles, paced by the output register
                  S_FIN = 3'd5,   // SCK low since the last falling edge: CS# up
                  S_IDLE = 3'd6;  // waiting for a read request
 // what S_WAIT does when its count runs out (T_IDLE: boot over; also the
@@ -211,30 +215,36 @@ localparam [2:0] T_WAKE = 3'd0, T_WREN = 3'd1, T_WRSR = 3'd2, T_POLL = 3'd3,
 localparam [2:0] T_FIRST = (INIT_WAKE != 0) ? T_WAKE : (INIT_QE != 0) ? T_WREN : T_IDLE;
 localparam [2:0] T_AFTER_WAKE = (INIT_QE != 0) ? T_WREN : T_IDLE;
 
+// binary state codes (Yosys' one-hot FSM recoding costs more cells here)
+(* fsm_encoding = "none" *)
 reg [2:0] state_reg;
 // S_WAIT's next action, and the command in flight until S_FIN (which
 // advances it): what follows S_TX, the wait and the next step derive from it
+(* fsm_encoding = "none" *)
 reg [2:0] step_reg;
 // S_WAIT: cycles left with CS# high; S_TX, S_RX, S_DUMMY: bits / clocks left
+// after the current one
 reg [WCW-1:0] cnt_reg;
 reg io0_reg;             // IO0: the command bit on the bus
 reg cs_n_reg;
 reg sck_reg;
 reg [3:0] oe_reg;
 reg loaded_reg;
-reg start_d_reg;         // start taken last cycle
 reg req_reg;             // a read burst is requested (its first beat in beat_reg)
 reg rx_bit;              // last bit read by the poll: status 1 bit 0, BUSY
 
 // data phase: wire nibble within the beat, the beat being clocked in and
 // the burst's last one (an up-count against a held limit: no subtractor),
-// beats held downstream (assembly + output register)
+// the output register's valid
 reg [NWW-1:0] nib_reg;
 reg [AW-1:0] beat_reg;
 reg [AW-1:0] last_reg;
-reg [1:0] credit_reg;
+reg m_valid_reg;         // the output register holds a beat
 
-wire issue_ok = nib_reg != {NWW{1'b0}} || credit_reg != 2'd2;
+// a beat's last nibble goes straight into the output register, so it is
+// clocked only while that register is empty (the nibbles before it land in
+// the assembly register, which the last one empties)
+wire issue_ok = nib_reg != NIB_LAST || !m_valid_reg;
 wire nib_last = nib_reg == NIB_LAST;
 wire beat_last = beat_reg == last_reg;
 // the clk edge that raises SCK samples the bus (IN_LAT edges later here)
@@ -253,22 +263,18 @@ assign spi_io_oe = oe_reg;
 assign loaded = loaded_reg;
 
 // start and request: the beat counter takes the first and last beat with
-// start (the sequencer is past its data phase, so it is free); the request
-// reaches the sequencer one cycle later (the timing of the former two-cycle
-// address computation)
+// start (the sequencer is past its data phase, so it is free), and the
+// request with it
 wire start_ok;
 
 always @(posedge clk) begin
-    start_d_reg <= start_ok;
-    if (start_d_reg) begin
+    if (start_ok) begin
         req_reg <= 1'b1;
     end else if (state_reg == S_IDLE) begin
         req_reg <= 1'b0;
     end
-    if (rst) begin
-        start_d_reg <= 1'b0;
+    if (rst)
         req_reg <= 1'b0;
-    end
 end
 
 // the first beat (beat_reg holds it until the data phase)
@@ -289,16 +295,17 @@ endfunction
 // bit while 0x6B's address goes out (no address register)
 wire [23:0] start_byte = BASE_ADDR + times_bb(start_x);
 
-// IO0's next bit in S_TX: with cnt_reg = k bits left (the current one
-// included), bit k - 2 of the command word, MSB first; the words are
-// constants but for the read's address (bit j of word_x at j + 2: no
-// subtractor on the index)
-wire [33:0] word_rd = {8'h6b, start_byte, 2'b00};
-wire [33:0] word_x = (step_reg == T_WAKE) ? {26'd0, 8'hab} << 2 :
-                     (step_reg == T_WREN) ? {26'd0, 8'h50} << 2 :
-                     (step_reg == T_WRSR) ? {10'd0, 24'h010002} << 2 :
-                     (step_reg == T_POLL) ? {26'd0, 8'h05} << 2 : word_rd;
-wire tx_next = word_x[cnt_reg[5:0]];
+// IO0's next bit in S_TX: with cnt_reg = k bits left after the current
+// one, bit k - 1 of the command word, MSB first; the words are constants
+// but for the read's address (bit j of word_x at j + 1: no subtractor on
+// the index)
+// (a word's MSB goes out as S_TX begins: not in word_x; 0x6B's is 0)
+wire [31:0] word_rd = {7'h6b, start_byte, 1'b0};
+wire [31:0] word_x = (step_reg == T_WAKE) ? {24'd0, 8'hab} << 1 :
+                     (step_reg == T_WREN) ? {24'd0, 8'h50} << 1 :
+                     (step_reg == T_WRSR) ? {8'd0, 24'h010002} << 1 :
+                     (step_reg == T_POLL) ? {24'd0, 8'h05} << 1 : word_rd;
+wire tx_next = word_x[cnt_reg[4:0]];
 
 // the sequencer
 always @(posedge clk) begin
@@ -315,28 +322,28 @@ always @(posedge clk) begin
                         // release from power-down, then tRES1
                         cs_n_reg <= 1'b0;
                         io0_reg <= 1'b1; // 0xAB, MSB first
-                        cnt_reg <= C8;
+                        cnt_reg <= C7;
                         state_reg <= S_TX;
                     end
                     T_WREN: begin
                         // write enable for the volatile status registers
                         cs_n_reg <= 1'b0;
                         io0_reg <= 1'b0;
-                        cnt_reg <= C8;
+                        cnt_reg <= C7;
                         state_reg <= S_TX;
                     end
                     T_WRSR: begin
                         // status 1 = 0x00, status 2 = 0x02 (QE)
                         cs_n_reg <= 1'b0;
                         io0_reg <= 1'b0;
-                        cnt_reg <= C24;
+                        cnt_reg <= C23;
                         state_reg <= S_TX;
                     end
                     T_POLL: begin
                         // read status register 1
                         cs_n_reg <= 1'b0;
                         io0_reg <= 1'b0;
-                        cnt_reg <= C8;
+                        cnt_reg <= C7;
                         state_reg <= S_TX;
                     end
                     T_CHECK: begin
@@ -361,22 +368,22 @@ always @(posedge clk) begin
                 cs_n_reg <= 1'b0;
                 io0_reg <= 1'b0; // 0x6B, MSB first
                 step_reg <= T_IDLE;
-                cnt_reg <= C32;
+                cnt_reg <= C31;
                 state_reg <= S_TX;
             end
         end
         S_TX: begin
             if (fall) begin
-                if (cnt_reg == C1) begin
+                if (cnt_reg == C0) begin
                     case (step_reg)
                         T_POLL: begin
-                            cnt_reg <= C8;
+                            cnt_reg <= C7;
                             state_reg <= S_RX;
                         end
                         T_IDLE: begin
                             // a read; turnaround: the flash drives IO0..IO3
                             // after the last dummy clock
-                            cnt_reg <= C8;
+                            cnt_reg <= C7;
                             oe_reg <= 4'b0000;
                             state_reg <= S_DUMMY;
                         end
@@ -393,14 +400,14 @@ always @(posedge clk) begin
         S_RX: begin
             if (fall) begin
                 cnt_reg <= cnt_reg - 1'b1;
-                if (cnt_reg == C1)
+                if (cnt_reg == C0)
                     state_reg <= S_FIN;
             end
         end
         S_DUMMY: begin
             if (fall) begin
                 cnt_reg <= cnt_reg - 1'b1;
-                if (cnt_reg == C1)
+                if (cnt_reg == C0)
                     state_reg <= S_DATA;
             end
         end
@@ -452,26 +459,23 @@ always @(posedge clk) begin
         loaded_reg <= 1'b0;
 end
 
-// data phase counters
+// data phase counters (the beat counter as one load-or-increment mux with
+// an enable: one LUT per bit besides the carry's)
+wire beat_inc = state_reg == S_DATA && fall && nib_last;
+wire [AW-1:0] beat_plus = beat_reg + 1'b1;
+
 always @(posedge clk) begin
-    if (start_ok) begin
-        beat_reg <= start_addr;
+    if (start_ok)
         last_reg <= last_addr;
-    end
+    if (start_ok || beat_inc)
+        beat_reg <= start_ok ? start_addr : beat_plus;
     if (state_reg == S_IDLE) begin
         nib_reg <= {NWW{1'b0}};
     end else if (state_reg == S_DATA && fall) begin
-        if (nib_last) begin
+        if (nib_last)
             nib_reg <= {NWW{1'b0}};
-            beat_reg <= beat_reg + 1'b1;
-        end else begin
+        else
             nib_reg <= nib_reg + 1'b1;
-        end
-    end
-    if (rst) begin
-        beat_reg <= {AW{1'b0}};
-        last_reg <= {AW{1'b0}};
-        nib_reg <= {NWW{1'b0}};
     end
 end
 
@@ -520,40 +524,38 @@ end
 
 // ---- beat assembly ------------------------------------------------------------
 
-// wire nibble w of the beat lands in asm_sr[4w +: 4]; the flash sends each
-// byte's high nibble first, so beat nibble n is wire nibble n ^ 1
-reg [NW*4-1:0] asm_sr;
-reg asm_full_reg; // asm_sr holds a complete beat
-reg asm_last_reg;
+// wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the last one
+// (w = NW - 1) is taken from the bus straight into the output register; the
+// flash sends each byte's high nibble first, so beat nibble n is wire
+// nibble n ^ 1
+reg [(NW-1)*4-1:0] asm_sr;
 
 always @(posedge clk) begin
-    if (ev_data)
-        asm_sr <= {spi_io_i, asm_sr[NW*4-1:4]};
+    if (ev_data && !ev_nib_last)
+        asm_sr <= {spi_io_i, asm_sr[(NW-1)*4-1:4]};
 end
 
+wire [NW*4-1:0] wire_beat = {spi_io_i, asm_sr};
 wire [BEAT_W-1:0] asm_beat;
 
 genvar k;
 generate
     for (k = 0; k < BEAT_W / 4; k = k + 1) begin : g_nib
-        assign asm_beat[4*k +: 4] = asm_sr[4*(k ^ 1) +: 4];
+        assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
     end
 endgenerate
 
 // pad nibble (BEAT_W % 8 == 4): received, never used
-wire unused_pad = ^asm_sr[4*(NW-2) +: 4];
+wire unused_pad = ^wire_beat[4*(NW-2) +: 4];
 
 // ---- output register ----------------------------------------------------------
 
-reg m_valid_reg;
 reg [BEAT_W-1:0] m_data_reg;
 reg m_last_reg;
 reg busy_reg;
 reg done_reg;
 
 wire out_fire = m_valid_reg && m_w_ready;
-wire xfer = asm_full_reg && (!m_valid_reg || m_w_ready);
-wire first_issue = data_rise && nib_reg == {NWW{1'b0}};
 
 assign start_ok = start && !busy_reg && loaded_reg;
 assign busy = busy_reg;
@@ -563,41 +565,18 @@ assign m_w_mant = m_data_reg[LANES*8-1:0];
 assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
 assign m_w_last = m_last_reg;
 
-// the beat completes with its last nibble; it moves on as soon as the
-// output register is free (the credits guarantee the next beat's first
-// nibble comes later)
+// the beat completes with its last nibble (clocked only while the output
+// register was empty, so it never overwrites a beat not yet taken)
 always @(posedge clk) begin
     if (ev_data && ev_nib_last) begin
-        asm_full_reg <= 1'b1;
-        asm_last_reg <= ev_beat_last;
-    end else if (xfer) begin
-        asm_full_reg <= 1'b0;
-    end
-    if (rst)
-        asm_full_reg <= 1'b0;
-end
-
-always @(posedge clk) begin
-    if (xfer) begin
         m_valid_reg <= 1'b1;
         m_data_reg <= asm_beat;
-        m_last_reg <= asm_last_reg;
+        m_last_reg <= ev_beat_last;
     end else if (m_w_ready) begin
         m_valid_reg <= 1'b0;
     end
     if (rst)
         m_valid_reg <= 1'b0;
-end
-
-// beats clocked in but not yet taken downstream (at most 2)
-always @(posedge clk) begin
-    case ({first_issue, out_fire})
-        2'b10: credit_reg <= credit_reg + 2'd1;
-        2'b01: credit_reg <= credit_reg - 2'd1;
-        default: credit_reg <= credit_reg;
-    endcase
-    if (rst)
-        credit_reg <= 2'd0;
 end
 
 always @(posedge clk) begin

@@ -19,7 +19,8 @@
  * first) and the stop bit are sampled at their middles, CPB cycles apart.
  * The receiver is ready for the next start bit from the middle of the stop
  * bit on, so the two ends' rates may differ by about +-4 %. The data bits
- * are counted by a marker bit in the shift register (no bit counter).
+ * are counted by a marker bit in the shift register (no bit counter, no
+ * stop-bit state); the bit timer counts up and is cleared by each sample.
  *
  * Handshake contract:
  *  - m: valid/ready; valid stays high and data stable until ready. A UART
@@ -96,16 +97,21 @@ end
 
 // ---- receiver -------------------------------------------------------------------
 
-localparam [2:0] S_IDLE = 3'd0,  // line high, waiting for a start bit
-                 S_START = 3'd1, // to the middle of the start bit
-                 S_DATA = 3'd2,  // 8 data bits
-                 S_STOP = 3'd3,  // to the middle of the stop bit
-                 S_BREAK = 3'd4; // after a framing error: wait for high
+localparam [1:0] S_IDLE = 2'd0,  // line high, waiting for a start bit
+                 S_START = 2'd1, // to the middle of the start bit
+                 S_DATA = 2'd2,  // 8 data bits, then the stop bit
+                 S_BREAK = 2'd3; // after a framing error: wait for high
 
-reg [2:0] state_reg;
+// binary state codes (Yosys' one-hot FSM recoding costs more cells here)
+(* fsm_encoding = "none" *)
+reg [1:0] state_reg;
+// clk cycles since the start edge (S_START) or the last sample: an
+// up-count cleared by the sample itself (its clear is the flip-flops' reset
+// pin: no load multiplexer)
 reg [CW-1:0] cnt_reg;
-reg [7:0] sh_reg;   // data bits in from the top above a marker 1: the marker in
-                    // bit 0 means the eighth bit is next (no bit counter)
+reg [8:0] sh_reg;   // data bits in from the top above a marker 1: the marker in
+                    // bit 0 means the 8 data bits are in sh_reg[8:1] and the
+                    // stop bit is next (no bit counter, no stop state)
 reg m_valid_reg;
 reg [7:0] m_data_reg;
 reg err_frame_reg;
@@ -116,49 +122,43 @@ assign m_data = m_data_reg;
 assign err_frame = err_frame_reg;
 assign err_overrun = err_overrun_reg;
 
-wire tick = cnt_reg == {CW{1'b0}};
+// the middle of the start bit HALF cycles after the edge, then every CPB
+wire tick = (state_reg == S_START) ? cnt_reg == HALF_M1 : cnt_reg == CPB_M1;
+
+always @(posedge clk) begin
+    cnt_reg <= cnt_reg + 1'b1;
+    if (state_reg == S_IDLE || tick)
+        cnt_reg <= {CW{1'b0}};
+end
 
 always @(posedge clk) begin
     err_frame_reg <= 1'b0;
     err_overrun_reg <= 1'b0;
     if (m_ready)
         m_valid_reg <= 1'b0;
-    if (!tick)
-        cnt_reg <= cnt_reg - 1'b1;
     case (state_reg)
         S_IDLE: begin
-            if (!rx_reg) begin
-                cnt_reg <= HALF_M1;
+            if (!rx_reg)
                 state_reg <= S_START;
-            end
         end
         S_START: begin
             if (tick) begin
-                if (rx_reg) begin
-                    state_reg <= S_IDLE; // a glitch, not a start bit
-                end else begin
-                    cnt_reg <= CPB_M1;
-                    sh_reg <= 8'h80;
-                    state_reg <= S_DATA;
-                end
+                sh_reg <= 9'h100;
+                // high again: a glitch, not a start bit
+                state_reg <= rx_reg ? S_IDLE : S_DATA;
             end
         end
         S_DATA: begin
             if (tick) begin
-                sh_reg <= {rx_reg, sh_reg[7:1]};
-                cnt_reg <= CPB_M1;
-                if (sh_reg[0])
-                    state_reg <= S_STOP;
-            end
-        end
-        S_STOP: begin
-            if (tick) begin
-                if (rx_reg) begin
+                if (!sh_reg[0]) begin
+                    sh_reg <= {rx_reg, sh_reg[8:1]};
+                end else if (rx_reg) begin
+                    // the stop bit
                     if (m_valid_reg && !m_ready) begin
                         err_overrun_reg <= 1'b1;
                     end else begin
                         m_valid_reg <= 1'b1;
-                        m_data_reg <= sh_reg;
+                        m_data_reg <= sh_reg[8:1];
                     end
                     state_reg <= S_IDLE;
                 end else begin
@@ -174,7 +174,6 @@ always @(posedge clk) begin
     endcase
     if (rst) begin
         state_reg <= S_IDLE;
-        cnt_reg <= {CW{1'b0}};
         m_valid_reg <= 1'b0;
         err_frame_reg <= 1'b0;
         err_overrun_reg <= 1'b0;

@@ -51,7 +51,9 @@
  * from address n_prompt mod 2^PROMPT_AW downwards, so no write counter and
  * no stored n_prompt are needed. Records are sent from a (record, byte)
  * index through a byte multiplexer instead of a shift register: 'I' is
- * constant, 'T' sends the one held id, 'E' of a run reads the token counter
+ * constant, 'T' reads the core's id from s_tok_data while it goes out (the
+ * id is taken with the record's last byte: no copy), 'E' of a run reads the
+ * token counter
  * and st_err_* live (ctl_start of the next run waits until that 'E' is sent,
  * so they cannot change under it; the core's error flags are sticky until
  * ctl_start), a reject's 'E' its held status.
@@ -66,8 +68,10 @@
  *  - m_tx: valid/ready byte stream, records sent whole and in order of
  *    the events (priority when several wait: reject / info, accept, token,
  *    end); valid stays high and data stable until ready.
- *  - m_tok / s_tok: valid/ready (AXI-stream rules); s_tok_ready is high
- *    while no record is being sent and none of higher priority waits.
+ *  - m_tok / s_tok: valid/ready (AXI-stream rules); a valid s_tok id
+ *    starts its 'T' record when no record is being sent and none of higher
+ *    priority waits, and s_tok_ready is high with the handshake of that
+ *    record's last byte (the id is read from s_tok_data meanwhile).
  *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_seed, ctl_n_gen carry
  *    the frame's values with it (the consumer latches them there: they
  *    change while a later frame's header arrives, unless a run is pending
@@ -75,11 +79,11 @@
  *  - the core sends at most n_gen (< 2^POS_W) ids per run: the 'E' count
  *    is a POS_W-bit counter.
  *
- * Latency: 'A' is offered on m_tx, and ctl_start pulses (st_busy low), 2
- * cycles after the checksum byte's handshake (ctl_start later only while
+ * Latency: 'A' is offered on m_tx, and ctl_start pulses (st_busy low), 1
+ * cycle after the checksum byte's handshake (ctl_start later only while
  * the previous run's 'E' record is still waiting or being sent); a prompt
- * id is offered every 3 cycles at most (buffer read, output register,
- * handshake).
+ * id is offered every 2 cycles at most (buffer read into its output
+ * register, handshake).
  */
 module ${MODULE} #(
     // token id width (the top module's TOK_W, <= 24)
@@ -145,8 +149,9 @@ localparam [7:0] C_INFO = 8'h49;  // 'I'
 localparam [7:0] R_ACK = 8'h41;   // 'A'
 localparam [7:0] R_TOK = 8'h54;   // 'T'
 localparam [7:0] R_END = 8'h45;   // 'E'
-// reject causes, one-hot: 'E' status bits 2..5
-localparam [3:0] E_CHK = 4'h1, E_LEN = 4'h2, E_BUSY = 4'h4, E_TIMEOUT = 4'h8;
+// reject causes, binary: 'E' status bit 2 + the code (one-hot only on the
+// wire: 2 flip-flops a cause register instead of 4)
+localparam [1:0] E_CHK = 2'd0, E_LEN = 2'd1, E_BUSY = 2'd2, E_TIMEOUT = 2'd3;
 
 localparam AW = PROMPT_AW;
 localparam TOW = $clog2(TIMEOUT_CYCLES + 1);
@@ -213,16 +218,20 @@ wire [16:0] n_prompt17 = {1'b0, n_prompt_now};
 wire bad_len_now = n_prompt_now == 16'd0 || n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
                    (n_prompt17[AW] && n_prompt17[AW-1:0] != {AW{1'b0}});
 
-// parser outcomes (one-cycle strobes for the run and reply logic)
-reg info_req;      // 'I' received
-reg accept;        // a 'G' frame passed every check
+// parser outcome (a one-cycle strobe for the reply logic and st_reject)
 reg reject;        // a 'G' frame failed (its cause in rej_status_reg)
-reg [3:0] rej_status_reg;  // the latest reject's cause (one-hot, 'E' status bits 2..5)
+reg [1:0] rej_status_reg;  // the latest reject's cause ('E' status bit 2 + code)
 
-// the count went below zero (TIMEOUT_CYCLES + 1 cycles without a byte) and
-// stops there: its sign bit is the timeout, no wide compare
+// the count went below zero (TIMEOUT_CYCLES + 1 cycles without a byte): its
+// sign bit is the timeout, no wide compare
 wire to_now = idle_cnt_reg[TOW];
 wire timeout = to_now && p_state_reg != P_IDLE;
+
+// the parser's outcomes that need no register: an 'I' request, and a 'G'
+// frame that passed every check (its checksum byte now)
+wire info_req = !timeout && rx_fire && p_state_reg == P_IDLE && s_rx_data == C_INFO;
+wire accept = !timeout && rx_fire && p_state_reg == P_CHK && s_rx_data == xor_reg &&
+              !bad_len_reg && !busy_at_g_reg;
 
 // byte strobes of the header fields and the ids
 wire hdr_fire = !timeout && rx_fire && p_state_reg == P_HDR;
@@ -289,12 +298,12 @@ wire [TOK_W-1:0] buf_wdata = id_reg[TOK_W-1:0];
 wire [AW-1:0] buf_wa = tok_left_reg[AW-1:0];
 
 always @(posedge clk) begin
-    info_req <= 1'b0;
-    accept <= 1'b0;
     reject <= 1'b0;
+    // (past -1 it may count on: the timeout returns the parser to P_IDLE,
+    // which reloads it)
     if (p_state_reg == P_IDLE || rx_fire)
         idle_cnt_reg <= TIMEOUT;
-    else if (!to_now)
+    else
         idle_cnt_reg <= idle_cnt_reg - 1'b1;
     if (timeout) begin
         reject <= 1'b1;
@@ -309,8 +318,6 @@ always @(posedge clk) begin
                     idx_reg <= 4'd0;
                     busy_at_g_reg <= run_pend_reg || run_act_reg;
                     p_state_reg <= P_HDR;
-                end else if (s_rx_data == C_INFO) begin
-                    info_req <= 1'b1;
                 end
             end
             P_HDR: begin
@@ -346,8 +353,6 @@ always @(posedge clk) begin
                 end else if (busy_at_g_reg) begin
                     reject <= 1'b1;
                     rej_status_reg <= E_BUSY;
-                end else begin
-                    accept <= 1'b1;
                 end
                 p_state_reg <= P_IDLE;
             end
@@ -358,8 +363,6 @@ always @(posedge clk) begin
     if (rst) begin
         p_state_reg <= P_IDLE;
         idle_cnt_reg <= TIMEOUT;
-        info_req <= 1'b0;
-        accept <= 1'b0;
         reject <= 1'b0;
     end
 end
@@ -383,7 +386,6 @@ end
 reg start_reg;
 reg seen_busy_reg;
 reg [POS_W-1:0] gen_cnt_reg; // tokens taken from the core this run
-reg end_req;                 // the run is over: queue 'E'
 wire end_busy;               // that 'E' is queued or being sent
 
 assign ctl_start = start_reg;
@@ -393,19 +395,20 @@ assign ctl_n_gen = ngen_reg;
 assign st_run = run_pend_reg || run_act_reg;
 assign st_reject = reject;
 
-// prompt readout: buffer read, then the output register
-reg rd_done_reg;   // the last id (address 1) has been read
-reg rd_pend_reg;
+// prompt readout: the buffer's registered read is the output register
+reg rd_done_reg;   // the last id (address 1) has been read: m_tok_last
 reg [TOK_W-1:0] rd_data_reg;
 reg tok_valid_reg;
-reg tok_last_reg;
 
-wire prompt_done = rd_done_reg && !rd_pend_reg && !tok_valid_reg;
+wire prompt_done = rd_done_reg && !tok_valid_reg;
 wire gen_fire = s_tok_valid && s_tok_ready;
+// the run is over: queue 'E' (st_busy seen high, then low, with the prompt
+// delivered or an error flag up, and no id waiting)
+wire end_req = run_act_reg && seen_busy_reg && !st_busy && !s_tok_valid &&
+               (prompt_done || st_err_pos || st_err_token);
 
 always @(posedge clk) begin
     start_reg <= 1'b0;
-    end_req <= 1'b0;
     if (accept) begin
         run_pend_reg <= 1'b1;
     end else if (run_pend_reg && !run_act_reg && !st_busy && !start_reg && !end_busy) begin
@@ -419,21 +422,17 @@ always @(posedge clk) begin
             seen_busy_reg <= 1'b1;
         if (gen_fire)
             gen_cnt_reg <= gen_cnt_reg + 1'b1;
-        if (seen_busy_reg && !st_busy && !s_tok_valid &&
-            (prompt_done || st_err_pos || st_err_token)) begin
-            end_req <= 1'b1;
+        if (end_req)
             run_act_reg <= 1'b0;
-        end
     end
     if (rst) begin
         start_reg <= 1'b0;
-        end_req <= 1'b0;
         run_pend_reg <= 1'b0;
         run_act_reg <= 1'b0;
     end
 end
 
-wire rd_en = run_act_reg && !start_reg && !tok_valid_reg && !rd_pend_reg && !rd_done_reg;
+wire rd_en = run_act_reg && !start_reg && !tok_valid_reg && !rd_done_reg;
 wire m_fire = tok_valid_reg && m_tok_ready;
 
 always @(posedge clk) begin
@@ -460,28 +459,22 @@ always @(posedge clk) begin
     end
     if (start_reg) begin
         rd_done_reg <= 1'b0;
-        rd_pend_reg <= 1'b0;
         tok_valid_reg <= 1'b0;
-    end else begin
-        rd_pend_reg <= rd_en;
-        if (rd_pend_reg) begin
-            tok_valid_reg <= 1'b1;
-            tok_last_reg <= rd_done_reg;
-        end else if (m_fire || !run_act_reg) begin
-            // taken, or the run ended without it (the core gave up)
-            tok_valid_reg <= 1'b0;
-        end
+    end else if (rd_en) begin
+        tok_valid_reg <= 1'b1;
+    end else if (m_fire || !run_act_reg) begin
+        // taken, or the run ended without it (the core gave up)
+        tok_valid_reg <= 1'b0;
     end
     if (rst) begin
         rd_done_reg <= 1'b0;
-        rd_pend_reg <= 1'b0;
         tok_valid_reg <= 1'b0;
     end
 end
 
 assign m_tok_valid = tok_valid_reg;
 assign m_tok_data = rd_data_reg;
-assign m_tok_last = tok_last_reg;
+assign m_tok_last = rd_done_reg;
 
 // ---- replies: one record at a time, byte by byte through a multiplexer ----------
 
@@ -494,18 +487,16 @@ reg pend_rej_reg;
 reg pend_end_reg;
 reg [2:0] rec_reg;           // record being sent (R_NONE: idle)
 reg [3:0] rec_idx_reg;       // its byte on m_tx
-reg [3:0] rec_status_reg;    // a reject record's cause
-reg [TOK_W-1:0] rec_id_reg;  // a token record's id
+reg [1:0] rec_status_reg;    // a reject record's cause
 
 wire rec_idle = rec_reg == R_NONE;
-assign end_busy = end_req || pend_end_reg || rec_reg == R_FIN;
+assign end_busy = pend_end_reg || rec_reg == R_FIN;
 
 assign m_tx_valid = !rec_idle;
 wire tx_fire = !rec_idle && m_tx_ready;
 wire rec_last = (rec_reg == R_INF) ? rec_idx_reg == 4'd8 :
                 (rec_reg == R_ACC) ? 1'b1 : rec_idx_reg == 4'd3;
 
-assign s_tok_ready = rec_idle && !pend_rej_reg && !pend_info_reg && !pend_ack_reg;
 
 // byte k of a 24-bit / 16-bit field
 wire [23:0] rec_id24;
@@ -513,9 +504,9 @@ wire [15:0] gen_cnt16;
 
 generate
     if (TOK_W < 24) begin : g_id_ext
-        assign rec_id24 = {{(24-TOK_W){1'b0}}, rec_id_reg};
+        assign rec_id24 = {{(24-TOK_W){1'b0}}, s_tok_data};
     end else begin : g_id_full
-        assign rec_id24 = rec_id_reg;
+        assign rec_id24 = s_tok_data;
     end
     if (POS_W < 16) begin : g_cnt_ext
         assign gen_cnt16 = {{(16-POS_W){1'b0}}, gen_cnt_reg};
@@ -556,10 +547,14 @@ wire b3 = rec_idx_reg[1:0] == 2'd3;
 wire r_rej = rec_reg == R_REJ;
 wire r_gen = rec_reg == R_GEN;
 wire r_fin = rec_reg == R_FIN;
+// a token record reads its id from s_tok_data while it goes out (no copy):
+// the id is taken with the handshake of the record's last byte
+assign s_tok_ready = r_gen && tx_fire && rec_last;
+
 // the core's flags are sticky and the counter still until the next
 // ctl_start, which waits for the run's 'E' record
 wire [7:0] tx_byte = tx_const |
-                     ({8{r_rej && b1}} & {2'b00, rec_status_reg, 2'b00}) |
+                     ({8{r_rej && b1}} & (8'd4 << rec_status_reg)) |
                      ({8{r_gen && b1}} & rec_id24[7:0]) |
                      ({8{r_gen && b2}} & rec_id24[15:8]) |
                      ({8{r_gen && b3}} & rec_id24[23:16]) |
@@ -595,9 +590,8 @@ always @(posedge clk) begin
         end else if (pend_ack_reg) begin
             rec_reg <= R_ACC;
             pend_ack_reg <= 1'b0;
-        end else if (gen_fire) begin
+        end else if (s_tok_valid) begin
             rec_reg <= R_GEN;
-            rec_id_reg <= s_tok_data;
         end else if (pend_end_reg) begin
             rec_reg <= R_FIN;
             pend_end_reg <= 1'b0;

@@ -87,12 +87,12 @@ static const struct {
     const char *name;    // template = module name
     const char *latency; // banner line
 } UNITS[] = {
-    {"lg_qspi_stream", "first beat 83 + 4 * ceil(beat_bits / 8) + IN_LAT cycles after start; "
+    {"lg_qspi_stream", "first beat 81 + 4 * ceil(beat_bits / 8) + IN_LAT cycles after start; "
                        "one beat per 4 * ceil(beat_bits / 8) cycles (SCK = clk / 2)"},
     {"lg_uart_rx", "byte valid 3 + CPB / 2 + 9 * CPB cycles after the first cycle with rxd "
                    "low (CPB = round(CLK_HZ / BAUD))"},
     {"lg_uart_tx", "start bit the cycle after the handshake; one byte per 10 * CPB + 1 cycles"},
-    {"lg_uart_tokens", "'A' and ctl_start (st_busy low) 2 cycles after a frame's checksum "
+    {"lg_uart_tokens", "'A' and ctl_start (st_busy low) 1 cycle after a frame's checksum "
                        "byte"},
 };
 #define N_UNITS ((int)(sizeof UNITS / sizeof UNITS[0]))

@@ -21,7 +21,7 @@
 //  - random downstream backpressure (bursts of ready low up to 120 cycles),
 //    and a start pulse in the middle of a stream ignored;
 //  - a stall-free stream: first beat after the latency the header states,
-//    one beat every 4 * BB cycles, done after 84 + 4 * BB * N + IN_LAT;
+//    one beat every 4 * BB cycles, done after 82 + 4 * BB * N + IN_LAT;
 //  - restarts: a sub-range (for a: the classifier's beats, a restart in the
 //    middle of a token), one beat, back-to-back streams;
 //  - the flash model's protocol and timing checks (mode 0, hold, tSHSL,
@@ -243,8 +243,8 @@ struct Runner {
         return v;
     }
 
-    uint64_t lat_first() const { return 83 + 4 * (uint64_t)bb + (uint64_t)in_lat; }
-    uint64_t lat_done(uint64_t n) const { return 84 + 4 * (uint64_t)bb * n + (uint64_t)in_lat; }
+    uint64_t lat_first() const { return 81 + 4 * (uint64_t)bb + (uint64_t)in_lat; }
+    uint64_t lat_done(uint64_t n) const { return 82 + 4 * (uint64_t)bb * n + (uint64_t)in_lat; }
 
     bool ready_now(const Stream &s)
     {
