@@ -20,7 +20,11 @@
 // The rotation sums are taken in sign-magnitude chunks, low chunks first with
 // the rounding constant 2^15, then the accumulator shifts right by 16 (the
 // result's bit 0 now has weight 2^16) and the high chunks are added: the
-// exact floor((v + 2^15) / 2^16) of the streaming form.
+// exact floor((v + 2^15) / 2^16) of the streaming form. The constants (0 for
+// the phase products, 2^15 for the rotation sums) enter as the adder's base
+// in each sum's first step (no accumulator presets), and a finished rotation
+// sum stays in the accumulator, saturated on the way to m_data (no output
+// register), until it is taken.
 //
 // C twin: lg_ref_rope (src/ref_rope.c), bit-exact: for each head and pair j
 //   (s, c) = sincos(pos * INC[j] mod 2^32)
@@ -38,9 +42,9 @@
 // Handshakes: s_* and m_* are valid/ready streams (a transfer on a clock edge
 // with valid and ready high; valid stays high and data stable until ready).
 // s_pos is sampled with the first element of each vector; m_last marks the
-// last element of a vector. The sequence waits at the two output steps
-// (rotation steps 3 and 7, whose sums go straight to m_data) while m_valid
-// is high and m_ready low.
+// last element of a vector. The sequence waits at the first step after each
+// output (rotation step 4 and the next pair's PH0, which overwrite the
+// accumulator, m_data's source) while m_valid is high and m_ready low.
 
 module ${MODULE} #(
     // Heads per vector (n_heads for q, n_kv_heads for k)
@@ -85,19 +89,23 @@ end
 // st[4] = 1: rotation step k = st[2:0] (k < 4: y[2j], k >= 4: y[2j+1]).
 // Phase steps: st[2] = 0, st[1:0] = 1..3; st[3] = 1 negates (-P).
 // Lookup A (sin or cos, the one with q[0] = 0) from P, B (the other) from -P.
-localparam [4:0] S_IN  = 5'd0;  // waiting for x[2j], x[2j+1]; acc = 0
-//                     5'd1      PH0: acc = pos_lo * inc_lo
+localparam [4:0] S_IN  = 5'd0;  // waiting for x[2j], x[2j+1]
+localparam [4:0] S_PH0 = 5'd1;  // acc = pos_lo * inc_lo (waits for y[2j+1] out)
 //                     5'd2      PH1: acc = (acc >> 16) + pos_hi * inc_lo
-//                     5'd3      PH2: acc += pos_lo * inc_hi: P = {acc[15:0], ph_lo}
+//                     5'd3      PH2: acc += pos_lo * inc_hi: P = {acc[15:0], P[15:0]}
+//                               (P[15:8] in ph_lo, P[7:0] != 0 in ph_nz)
 //                     5'd4      SA0: table read T[i+1] of A
-localparam [4:0] S_SA1 = 5'd5;  // table read T[i] of A; acc = 0; sw = P[30]
+localparam [4:0] S_SA1 = 5'd5;  // table read T[i] of A; sw = P[30]
 localparam [4:0] S_SA2 = 5'd6;  // |A| = interpolation
 //                     5'd9-11   NP0-2: as PH0-2, products negated: -P
+//                               (acc holds P in SA0-2 and -P in SB0-2)
 //                     5'd12     SB0: table read T[i+1] of B
 //                     5'd13     SB1: table read T[i] of B
-localparam [4:0] S_SB2 = 5'd14; // |B| = interpolation; acc = 2^15
+localparam [4:0] S_SB2 = 5'd14; // |B| = interpolation
 localparam [4:0] S_SW  = 5'd15; // A = cos (sw): swap to |cos|, |sin|
-//                     5'd16-23  rotation steps; 19: y[2j] out, 23: y[2j+1] out
+//                     5'd16-23  rotation steps; 19: y[2j] out, 23: y[2j+1] out;
+//                               20 (k = 4) waits for y[2j] to be taken
+localparam [4:0] S_R4  = 5'd20;
 localparam [4:0] S_R7  = 5'd23;
 
 reg [4:0] st;
@@ -108,24 +116,25 @@ wire s_fire = s_valid && s_ready;
 
 wire       rot = st[4];
 wire [2:0] k = st[2:0];
+wire       ph = !st[4] && !st[2] && st[1:0] != 2'd0; // PH0-2, NP0-2
 wire       out_step = rot && k[1:0] == 2'd3; // k = 3: y[2j], k = 7: y[2j+1]
-wire       step = st == S_IN ? s_fire && odd : out_step ? out_free : 1'b1;
+wire       step = st == S_IN ? s_fire && odd
+                : st == S_PH0 || st == S_R4 ? out_free : 1'b1;
 
 // ---- input side: pair assembly ---------------------------------------------
 reg           odd; // next element is x[2j+1]
-reg [J_W-1:0] j;   // pair within the head
-reg [H_W-1:0] h;   // head within the vector
+reg [J_W-1:0] j;   // pair within the head (steps on after the pair's
+reg [H_W-1:0] h;   // head within the vector   rotation: INC address, m_last)
 wire          j_end = j == J_LAST[J_W-1:0];
 wire          h_end = h == H_LAST[H_W-1:0];
 
 always @(posedge clk) begin
-    if (s_fire) begin
+    if (s_fire)
         odd <= !odd;
-        if (odd) begin
-            j <= j_end ? {J_W{1'b0}} : j + 1'b1;
-            if (j_end)
-                h <= h_end ? {H_W{1'b0}} : h + 1'b1;
-        end
+    if (st == S_R7) begin
+        j <= j_end ? {J_W{1'b0}} : j + 1'b1;
+        if (j_end)
+            h <= h_end ? {H_W{1'b0}} : h + 1'b1;
     end
     if (rst) begin
         odd <= 1'b0;
@@ -148,9 +157,9 @@ wire [31:0] s_abs = s_dec ^ {32{s_data[31]}};
 // element, xs1 the other one's (they swap with every turn).
 reg [15:0]    xr0, xr1, xr2, xr3;
 reg           xs0, xs1;
-reg [31:0]    pos_r;     // position of the current vector
-reg [J_W-1:0] inc_a;     // INC ROM address (j of the pair)
-reg           last_r;    // the pair ends the vector
+reg [15:0]    pos0, pos1; // position of the current vector: a ring of its
+                          // halves, pos0 the operand (swaps after PH0, PH1,
+                          // NP0, NP1: lo, hi, lo; lo when idle)
 wire          turn = rot && step;
 always @(posedge clk) begin
     if (s_fire || turn) begin
@@ -162,19 +171,24 @@ always @(posedge clk) begin
         xs1 <= s_fire ? s_data[31] : xs0;
     end
     if (s_fire) begin
-        if (odd) begin
-            inc_a <= j;
-            last_r <= j_end && h_end;
-        end else if (j == {J_W{1'b0}} && h == {H_W{1'b0}}) begin
-            pos_r <= s_pos;
+        if (!odd && j == {J_W{1'b0}} && h == {H_W{1'b0}}) begin
+            pos0 <= s_pos[15:0];
+            pos1 <= s_pos[31:16];
         end
+    end
+    if (ph && step && k[1:0] != 2'd3) begin
+        pos0 <= pos1;
+        pos1 <= pos0;
     end
 end
 
-// INC[j], read through the registered address (see lg_sincos).
+// INC[j] (j holds through the pair's sequence; the phase steps, st[1:0] !=
+// 0, read it). The address is gated so that Yosys does not fold j's
+// flip-flops into a registered ROM read: a small ROM stays LUT logic on the
+// counter instead of a 32-bit data register (about 15 cells fewer).
 reg [31:0] rom [0:HALF-1];
 initial $readmemh(INC_FILE, rom);
-wire [31:0] inc = rom[inc_a];
+wire [31:0] inc = rom[j & {J_W{st[0] | st[1]}}];
 
 // ---- sine table stage ---------------------------------------------------------
 // Samples at every edge: st[3] is s_mirror (-P in SB0, SB1) and st[0] s_lo
@@ -184,7 +198,8 @@ wire [31:0] inc = rom[inc_a];
 // <= 2^16: low chunks 2 * (2^16 - 1) * 2^16 + 2^15, then below 2^17 + 2 * 2^31);
 // the phase steps need only their low 16 bits exact (mod 2^32 after PH2).
 reg  [33:0] acc;   // the accumulator (signed during rotation steps)
-reg  [15:0] ph_lo; // phase[15:0], saved before the shift of step PH1
+reg  [15:8] ph_lo; // phase[15:8], saved before the shift of step PH1 (m_fr)
+reg         ph_nz; // phase[7:0] != 0 (only the test r = 0 reads those bits)
 wire [31:0] mul_p; // the shared product (below)
 
 wire [15:0] sc_d;
@@ -197,7 +212,7 @@ ${SINCOS_MODULE} #(
     .LUT_FILE(SINE_FILE)
 ) sincos_i (
     .clk(clk),
-    .s_phase({acc[15:0], ph_lo}),
+    .s_phase({acc[15:0], ph_lo, 7'd0, ph_nz}), // bits 7:0 only tested for 0
     .s_mirror(st[3]),
     .s_lo(st[0]),
     .s_prod(mul_p[29:13]),
@@ -233,17 +248,14 @@ always @(posedge clk) begin
 end
 
 // ---- the shared multiplier ------------------------------------------------------
-wire ph = !st[4] && !st[2] && st[1:0] != 2'd0; // PH0-2, NP0-2
 reg [15:0] mul_a, mul_b;
 always @(*) begin
     if (rot)
         mul_a = xr0;
     else if (st[2])
         mul_a = sc_d;          // SA2, SB2
-    else if (st[1:0] == 2'd2)
-        mul_a = pos_r[31:16];  // PH1, NP1
     else
-        mul_a = pos_r[15:0];
+        mul_a = pos0;          // PH0-2, NP0-2: lo, hi, lo
     if (rot)
         mul_b = ca[15:0];
     else if (st[2])
@@ -262,36 +274,38 @@ wire [31:0] term = {mul_p[31:16] | ({16{rot && ca[16]}} & xr0), mul_p[15:0]};
 
 // ---- accumulator ---------------------------------------------------------------------
 // Rotation step k: y[2j] = x0*c - x1*s (k 0-3), y[2j+1] = x0*s + x1*c (k 4-7).
-// The constants are preset (acc = 0 in IN and SA1, 2^15 from SB2 and from
-// the output step k = 3), so the adder takes acc or acc >> 16 only.
+// The first step of each sum (PH0, NP0, k = 0, k = 4) takes the constant
+// (0, or 2^15 in the rotation steps) as its base, the others acc or acc >> 16
+// (one LUT per bit either way).
 wire neg = rot ? xs0 ^ cas ^ (k[0] && !k[2]) : st[3]; // NP0-2: -P
 wire shift = (ph || rot) && k[1:0] == 2'd2; // PH1, NP1; on to the high chunks
+wire first = rot ? k[1:0] == 2'd0 : ph && k[1:0] == 2'd1; // k = 0, 4; PH0, NP0
 
-wire [33:0] base = shift ? {{16{acc[33]}}, acc[33:16]} : acc;
+wire [33:0] base = first ? {18'd0, rot, 15'd0}
+                 : shift ? {{16{acc[33]}}, acc[33:16]} : acc;
 wire [33:0] acc_next = base + ({2'd0, term} ^ {34{neg}}) + {33'd0, neg};
 
-// ---- saturation of the finished sum (acc_next = floor((v + 2^15) / 2^16)) -------------
-wire        sat_hi = !acc_next[33] && acc_next[32:31] != 2'd0;
-wire        sat_lo = acc_next[33] && (acc_next[32:31] != 2'b11 || acc_next[30:0] == 31'd0);
-wire [31:0] y_sat = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : acc_next[31:0];
+// ---- saturation of the finished sum (acc = floor((v + 2^15) / 2^16)) ----------------
+// m_data while m_valid: acc holds the sum until it is taken.
+wire        sat_hi = !acc[33] && acc[32:31] != 2'd0;
+wire        sat_lo = acc[33] && (acc[32:31] != 2'b11 || acc[30:0] == 31'd0);
+always @(*)
+    m_data = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : acc[31:0];
 
 // ---- sequencer -------------------------------------------------------------------------
 // IN, PH0-2, SA0-2, NP0-2, SB0-2, SW, rotation steps 16-23, IN.
 always @(posedge clk) begin
     if (step)
         st <= st == S_SA2 ? 5'd9 : st == S_R7 ? S_IN : st + 5'd1;
-    if (st == S_IN || st == S_SA1)
-        acc <= 34'd0;
-    else if (st == S_SB2 || (out_step && step))
-        acc <= 34'd32768; // rounding constant, with the low chunks
-    else if (ph || (rot && step))
+    if ((ph || rot) && step)
         acc <= acc_next;
-    if (ph && k[1:0] == 2'd2)
-        ph_lo <= acc[15:0];
-    if (out_step && step) begin
+    if (ph && k[1:0] == 2'd2) begin
+        ph_lo <= acc[15:8];
+        ph_nz <= |acc[7:0];
+    end
+    if (out_step) begin // (the previous output is gone: R4 and PH0 waited)
         m_valid <= 1'b1;
-        m_data <= y_sat;
-        m_last <= k[2] && last_r;
+        m_last <= k[2] && j_end && h_end;
     end else if (m_ready) begin
         m_valid <= 1'b0;
     end

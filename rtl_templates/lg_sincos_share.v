@@ -34,12 +34,13 @@
 // stands for T[256] - T_MIN: equal mod 2^D_W (checked by the emitter,
 // lg_emit_sincos, with every other step of the image, and T_END = 65536).
 //
-// Timing: s_phase, s_mirror and s_lo are sampled at every clock edge. The
-// caller holds s_phase and s_mirror for two edges, the first with s_lo = 0
-// (reads T[i+1]), the second with s_lo = 1 (reads T[i]); after the second
-// edge m_d, m_fr, m_neg, m_end (and m_v from s_prod) belong to that phase,
-// until the next edge. Two cycles per lookup. No valid flags: the caller's
-// sequencer knows when it asked.
+// Timing: s_phase and s_lo are sampled at every clock edge (the address).
+// The caller holds s_phase and s_mirror for two edges, the first with s_lo =
+// 0 (reads T[i+1]), the second with s_lo = 1 (reads T[i]), and on until it
+// has used the outputs: after the second edge m_d (and m_v from s_prod)
+// belong to that phase until the next edge; m_fr, m_neg and m_end are
+// combinational from s_phase and s_mirror (no copy registers). Two cycles
+// per lookup. No valid flags: the caller's sequencer knows when it asked.
 
 module ${MODULE} #(
     // the packed image of lg_sincos (not read: the T column is baked in)
@@ -59,9 +60,9 @@ module ${MODULE} #(
 
     // ---- output: interpolation operands and the interpolated value -------
     output wire [15:0] m_d,   // T[i+1] - T[i]
-    output reg  [13:0] m_fr,  // r'[21:8] (0 at r' = 2^30)
-    output reg         m_neg, // the half turn: negate the interpolated value
-    output reg         m_end, // r' = 2^30: the value is T_END (m_v is not)
+    output wire [13:0] m_fr,  // r'[21:8] (0 at r' = 2^30)
+    output wire        m_neg, // the half turn: negate the interpolated value
+    output wire        m_end, // r' = 2^30: the value is T_END (m_v is not)
     output wire [16:0] m_v    // T[i] + ((D * fr + 8192) >> 14)
 );
 
@@ -92,12 +93,12 @@ wire z = s_phase[29:0] == 30'd0;
 // Address i + 1 (mod 256) with s_lo = 0, i with s_lo = 1.
 reg [7:0]     addr;
 reg [D_W-1:0] t_hi;   // T[i+1] - T_MIN, low D_W bits (read the cycle before)
-always @(posedge clk) begin
+always @(posedge clk)
     addr <= s_phase[29:22] + {7'd0, !s_lo};
-    m_end <= s_mirror && z;
-    m_fr <= s_phase[21:8];
-    m_neg <= s_mirror ? !s_phase[31] ^ (!s_phase[30] && z) : s_phase[31] ^ s_phase[30];
-end
+
+assign m_end = s_mirror && z;
+assign m_fr = s_phase[21:8];
+assign m_neg = s_mirror ? !s_phase[31] ^ (!s_phase[30] && z) : s_phase[31] ^ s_phase[30];
 
 wire [15:0] word = rom[addr];
 always @(posedge clk)
