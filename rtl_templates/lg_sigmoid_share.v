@@ -14,8 +14,8 @@
 // The packed {T, D} image (LUT_FILE, 512 x 26 bits) takes 4 EBR; this
 // stage stores the T column alone (T[i] - 32768, 16 bits) baked in at
 // generation time: 512 x 16 bits, two EBR (512 x 8 each, no multiplexer).
-// T[i] and T[i+1] are read on two consecutive cycles and D is formed by
-// subtraction.
+// T[i+1] and T[i] are read on two consecutive cycles and D is formed by
+// subtraction (only the low D_W bits of T[i+1] are kept).
 //
 // C twin: lg_ref_sigmoid (src/ref_lut.c), bit-exact, with a = |x| given as
 // s_abs and the sign of x as s_neg:
@@ -28,11 +28,13 @@
 // D < 2^D_W, also for i = 511, where T[512] is read as the wrapped entry
 // T[0] - 32768 = 0, equal mod 2^D_W to T[512] - 32768 = 2^15.
 //
-// Timing: ce = 1 samples s_abs / s_neg at a clock edge (address i, m_fr,
-// m_neg, m_sat); the next edge (ce = 0) reads T[i] and moves the address to
-// i + 1; after it, until the next edge, m_t and m_d are those of the sample.
-// Two cycles per lookup. No valid flags: the caller's sequencer knows when
-// it asked.
+// Timing: the address is s_abs[19:11] + ce, registered at every clock edge.
+// The caller holds s_abs for the edge with ce = 1 (reads T[i+1]), the next
+// with ce = 0 (reads T[i]) and on until it has used the outputs: after the
+// second edge, until the next edge, m_t and m_d are those of s_abs. m_fr,
+// m_neg and m_sat are combinational from s_abs and s_neg (no copy
+// registers). Two cycles per lookup. No valid flags: the caller's sequencer
+// knows when it asked.
 
 module ${MODULE} #(
     // the packed image of lg_sigmoid (not read: the T column is baked in)
@@ -41,7 +43,7 @@ module ${MODULE} #(
     /* verilator lint_on UNUSEDPARAM */
 ) (
     input  wire        clk,
-    input  wire        ce,   // sample s_* (else: step the address to i + 1)
+    input  wire        ce,   // 1: read T[i+1]; 0: read T[i] (then m_* valid)
 
     // ---- input: |x| (Q16, 0 .. 2^31) and the sign of x ------------------
     input  wire [31:0] s_abs,
@@ -50,9 +52,9 @@ module ${MODULE} #(
     // ---- output: interpolation operands ---------------------------------
     output wire [16:0] m_t,   // T[i]
     output wire [15:0] m_d,   // T[i+1] - T[i]
-    output reg  [10:0] m_fr,  // a[10:0]
-    output reg         m_neg, // x < 0: the caller reflects, 65536 - v
-    output reg         m_sat  // |x| >= 16: the sigmoid saturates (v = 65536)
+    output wire [10:0] m_fr,  // a[10:0]
+    output wire        m_neg, // x < 0: the caller reflects, 65536 - v
+    output wire        m_sat  // |x| >= 16: the sigmoid saturates (v = 65536)
 );
 
 // Width of the steps D[i] (from the table, at generation time).
@@ -73,27 +75,26 @@ ${T_INIT}end
 // ---- ROM reads through a registered address ----------------------------------
 // (a block RAM read port; registering the data instead leaves a dangling
 // flip-flop input per constant bit column in Yosys 0.23, failing check)
-reg [8:0]  addr;
-reg [15:0] t_lo; // T[i] - 32768, read the cycle before
-always @(posedge clk) begin
-    addr <= ce ? s_abs[19:11] : addr + 9'd1; // i, then i + 1 (mod 512)
-    if (ce) begin
-        m_sat <= |s_abs[31:20];
-        m_fr <= s_abs[10:0];
-        m_neg <= s_neg;
-    end
-end
+reg [8:0]     addr;
+reg [D_W-1:0] t_hi; // T[i+1] - 32768, low D_W bits (read the cycle before)
+always @(posedge clk)
+    addr <= s_abs[19:11] + {8'd0, ce}; // i + 1 (mod 512), then i
+
+assign m_sat = |s_abs[31:20];
+assign m_fr = s_abs[10:0];
+assign m_neg = s_neg;
 
 wire [15:0] word = rom[addr];
 always @(posedge clk)
-    t_lo <= word;
+    t_hi <= word[D_W-1:0];
 
-wire [D_W-1:0] d = word[D_W-1:0] - t_lo[D_W-1:0]; // D[i] (mod 2^D_W: exact)
+wire [D_W-1:0] d = t_hi - word[D_W-1:0]; // D[i] (mod 2^D_W: exact)
 
-// 32768 + t_lo for t_lo <= 32768 (bit 15 set only for 32768): no adder.
+// 32768 + T[i] - 32768 for T[i] - 32768 = word <= 32768 (bit 15 set only
+// for 32768): no adder.
 // The saturation is the caller's (a synchronous set / reset of its sigmoid
 // register, no LUT).
-assign m_t = {t_lo[15], !t_lo[15], t_lo[14:0]};
+assign m_t = {word[15], !word[15], word[14:0]};
 assign m_d = {{(16 - D_W){1'b0}}, d};
 
 endmodule

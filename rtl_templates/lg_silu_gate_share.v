@@ -11,7 +11,8 @@
 // sequence of 16x16 unsigned products on one multiplier and one 33-bit
 // accumulator that only adds (products; the rounding constants are preset):
 //   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE}
-//   |silu|         |h1| in 16-bit chunks times sg (<= 65536)
+//   |silu|         |h1| in 16-bit chunks times sg (<= 65536), and times
+//                  sgc (the + 1 of a reflected sigmoid: no adder for it)
 //   |y|            |silu| x |h3|: four chunk products
 // Signs are handled in sign-magnitude: for a product p = +-b (b >= 0),
 // round(p, 16) = +-floor((b + 2^15 - [p < 0]) / 2^16), so each magnitude
@@ -19,21 +20,24 @@
 // the accumulator shifts right by 16 (arithmetically) between chunk weights.
 // |y| - n comes out instead of |y| (n = [y < 0]: the constant of the last
 // magnitude is 2^15 - n - n * 2^16, two's complement), so -|y| = ~(|y| - 1)
-// is a plain inversion: no output adder.
+// is a plain inversion: no output adder. The result stays in the accumulator
+// (m_data is combinational from it and y_lo: no output register) until it is
+// taken; the next element is accepted and runs meanwhile up to step SMP.
 //
 // C twin: lg_ref_silu_gate (src/ref_silu.c), bit-exact:
 //   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
 // (round half up: floor(v / 2^16) + bit 15 of v; sat32 symmetric).
 //
 // Latency / throughput (no stalls): a pair accepted at a clock edge -> its
-// result on m_* after the 10th following edge; the inputs are ready only while
-// the unit is idle, so one element per 10 cycles.
+// result on m_* after the 13th following edge; the inputs are ready only while
+// the unit is idle, so one element per 13 cycles (LG_SILU_SHARE_ELEM).
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
 // ready). The two inputs are joined: both transfer on the same edge, so each
-// ready waits for the other stream's valid. The sequence waits at its output
-// step while m_valid is high and m_ready low.
+// ready waits for the other stream's valid. The sequence waits at step SMP
+// while m_valid is high and m_ready low (the steps after it write acc, n and
+// y_lo, m_data's sources).
 
 module ${MODULE} #(
     // $readmemh image of the sigmoid table
@@ -60,15 +64,20 @@ module ${MODULE} #(
 
 // ---- sequence steps ---------------------------------------------------------
 localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
-//                     4'd1     SG0: the table stage reads T[i]
-localparam [3:0] S_SG  = 4'd2; // sg = sigmoid(h1) (interpolation product)
-localparam [3:0] S_U0  = 4'd3; // acc = 2^15 - n1 + |h1|lo * sg
-localparam [3:0] S_U1  = 4'd4; // acc = (acc >> 16) + |h1|hi * sg = |silu|; a1 = |silu|
-localparam [3:0] S_Y0  = 4'd5; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
-localparam [3:0] S_Y1  = 4'd6; // acc = (acc >> 16) + |silu|lo * |h3|hi
-localparam [3:0] S_Y2  = 4'd7; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd8; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0]
-localparam [3:0] S_OUT = 4'd9; // |y| - n = {acc, y_lo}: saturate, sign, output
+localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce);
+                               // waits for the previous output to be taken
+//                     4'd2     SG0: the table stage reads T[i]
+localparam [3:0] S_SG  = 4'd3; // sg = sigmoid(h1) (interpolation product)
+localparam [3:0] S_U0  = 4'd4; // acc = 2^15 - n1 + |h1|lo * sg
+localparam [3:0] S_UC0 = 4'd5; // acc += |h1|lo * sgc
+localparam [3:0] S_U1  = 4'd6; // acc = (acc >> 16) + |h1|hi * sg
+localparam [3:0] S_UC1 = 4'd7; // acc += |h1|hi * sgc = |silu|
+localparam [3:0] S_CP  = 4'd8; // a1 = acc = |silu|
+localparam [3:0] S_Y0  = 4'd9; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
+localparam [3:0] S_Y1  = 4'd10; // acc = (acc >> 16) + |silu|lo * |h3|hi
+localparam [3:0] S_Y2  = 4'd11; // acc += |silu|hi * |h3|lo
+localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0];
+                                // m_valid: |y| - n = {acc, y_lo} (saturated, signed) out
 
 reg [3:0] st;
 
@@ -86,10 +95,11 @@ wire [31:0] h3_dec = s_h3_data + {32{s_h3_data[31]}};
 wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
 wire [31:0] h3_abs = h3_dec ^ {32{s_h3_data[31]}};
 
-reg [31:0] a1;  // |h1|, after step U1 |silu|
+reg [31:0] a1;  // |h1|, after step CP |silu|
 reg [31:0] a3;  // |h3|
 reg        n1;  // h1 < 0: silu < 0 (or 0)
-reg        n;   // the sign of silu * h3
+reg        n3;  // h3 < 0
+reg        n;   // the sign of silu * h3 (set in SG: the previous output's until then)
 reg  [32:0] acc;      // the accumulator
 wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
@@ -97,15 +107,18 @@ always @(posedge clk) begin
         a1 <= h1_abs;
         a3 <= h3_abs;
         n1 <= s_h1_data[31];
-        n <= s_h1_data[31] ^ s_h3_data[31];
+        n3 <= s_h3_data[31];
     end
-    if (st == S_U1)
-        a1 <= acc_next[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
+    if (st == S_SG)
+        n <= n1 ^ n3;
+    if (st == S_CP)
+        a1 <= acc[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
 end
 
 // ---- sigmoid table stage --------------------------------------------------------
-// It samples h1 at the handshake edge (ce) and reads T[i], T[i+1] on the next
-// two edges; step S_SG, two cycles after the handshake, uses its outputs.
+// It reads T[i+1] (ce) and T[i] on the edges ending steps SMP and SG0, from
+// a1 = |h1|, which holds until step CP; step S_SG uses its outputs (m_fr,
+// m_sat from a1; m_neg is n1).
 wire [16:0] sg_t;
 wire [15:0] sg_d;
 wire [10:0] sg_fr;
@@ -116,9 +129,9 @@ ${SIGMOID_MODULE} #(
     .LUT_FILE(SIGMOID_FILE)
 ) sigmoid_i (
     .clk(clk),
-    .ce(fire),
-    .s_abs(h1_abs),
-    .s_neg(s_h1_data[31]),
+    .ce(st == S_SMP),
+    .s_abs(a1),
+    .s_neg(n1),
     .m_t(sg_t),
     .m_d(sg_d),
     .m_fr(sg_fr),
@@ -127,19 +140,21 @@ ${SIGMOID_MODULE} #(
 );
 
 // ---- the shared multiplier ------------------------------------------------------
-reg [16:0] sg;  // sigmoid(h1), 0 .. 65536
+reg [16:0] sg;  // sigmoid(h1) = sg + sgc, 0 .. 65536 (sg[16]: 65536)
+reg        sgc; // the + 1 of a reflected sigmoid, 65536 - v = ~v[15:0] + 1
 
 reg [15:0] mul_a, mul_b;
 always @(*) begin
     case (st)
-        S_SG:         mul_a = sg_d;
-        S_U0, S_Y0, S_Y1: mul_a = a1[15:0];
-        default:      mul_a = a1[31:16];  // U1, Y2, Y3
+        S_SG:         mul_a = {5'd0, sg_fr}; // (a1[10:0]: a1lo masked)
+        S_U0, S_UC0, S_Y0, S_Y1: mul_a = a1[15:0];
+        default:      mul_a = a1[31:16];  // U1, UC1, Y2, Y3
     endcase
     case (st)
-        S_SG:         mul_b = {5'd0, sg_fr};
+        S_SG:         mul_b = sg_d;
         S_Y0, S_Y2:   mul_b = a3[15:0];
         S_Y1, S_Y3:   mul_b = a3[31:16];
+        S_UC0, S_UC1: mul_b = {15'd0, sgc};
         default:      mul_b = sg[15:0];   // U0, U1
     endcase
 end
@@ -148,17 +163,17 @@ wire [31:0] mul_p = mul_a * mul_b;
 
 // ---- sigmoid: v = T + ((D * fr + 1024) >> 11), reflected for h1 < 0 ---------------
 wire [16:0] sg_v = sg_t + {1'b0, mul_p[26:11]} + {16'd0, mul_p[10]};
-// 65536 - v = ~(v - 1) on 16 bits for 0 < v <= 65536 (v >= T[0] = 32768):
-// one LUT and one carry per bit.
-// |h1| >= 16 (sg_sat): sg = 65536 or, reflected, 0 (a synchronous reset of
-// bits 15:0).
-wire [15:0] sg_dec = sg_v[15:0] + {16{sg_neg}};
+// 65536 - v = ~v[15:0] + 1 for 32768 <= v < 65536: the + 1 is sgc, two
+// more products (no adder). v = 65536 or |h1| >= 16 (sg_sat): sg = 65536
+// or, reflected, 0 (sgc = 0).
+wire sg_top = sg_sat || sg_v[16];
 always @(posedge clk)
     if (st == S_SG) begin
-        if (sg_sat)
+        if (sg_top)
             sg <= {!sg_neg, 16'd0};
         else
-            sg <= {sg_v[16] && !sg_neg, sg_dec ^ {16{sg_neg}}};
+            sg <= {1'b0, sg_v[15:0] ^ {16{sg_neg}}};
+        sgc <= sg_neg && !sg_top;
     end
 
 // |h1| chunk * sg: sg = 65536 has sg[15:0] = 0, so the product is 0 and
@@ -176,7 +191,7 @@ reg [32:0] base;
 always @(*)
     case (st)
         S_Y0:               base = {{17{n}}, 1'b0, 15'h7fff};
-        S_U0, S_Y2:         base = acc;
+        S_U0, S_UC0, S_UC1, S_Y2: base = acc;
         default:            base = {{16{acc[32]}}, acc[32:16]}; // U1, Y1, Y3: next weight
     endcase
 wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
@@ -187,7 +202,7 @@ reg [15:0] y_lo; // (|y| - n)[15:0], saved before the last shift
 always @(posedge clk) begin
     if (st == S_SG)
         acc <= {18'd0, 15'h7fff};
-    else if (st == S_U0 || st == S_U1 || st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3)
+    else if (st >= S_U0 && st != S_CP) // U0-1, UC0-1, Y0-3
         acc <= acc_next;
     if (st == S_Y3)
         y_lo <= acc[15:0];
@@ -203,23 +218,24 @@ wire        y_min = acc[32:15] == 18'd0 && &w[30:0] && n; // w = 2^31 - 1, y < 0
 wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff)
                       : {w[31:1] ^ {31{n}}, (w[0] ^ n) | y_min};
 
+always @(*)
+    m_data = y;
+
 // ---- sequencer -------------------------------------------------------------------------
 always @(posedge clk) begin
     if (idle) begin
         if (fire)
-            st <= 4'd1;
-    end else if (st == S_OUT) begin
-        if (out_free)
-            st <= S_IN;
-    end else begin
+            st <= S_SMP;
+    end else if (st == S_Y3) begin
+        st <= S_IN;
+    end else if (st != S_SMP || out_free) begin // SMP: the previous output is
+                                                // gone (SG, CP, Y3 write acc, n, y_lo)
         st <= st + 4'd1;
     end
-    if (st == S_OUT && out_free) begin
-        m_valid <= 1'b1;
-        m_data <= y;
-    end else if (m_ready) begin
+    if (st == S_Y3)
+        m_valid <= 1'b1; // the previous output is gone (SMP waited)
+    else if (m_ready)
         m_valid <= 1'b0;
-    end
     if (rst) begin
         st <= S_IN;
         m_valid <= 1'b0;

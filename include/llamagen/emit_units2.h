@@ -19,13 +19,13 @@
  *                           multiplier; the callers' rates below)
  *   rsqrt                   6 cycles, one result per cycle
  *   rmsnorm                 3 * dim + 16 cycles per vector (first input to done);
- *                           lean form (mul_share): 26 * dim + 3 * max(S_W, 34) - 21
+ *                           lean form (mul_share): 27 * dim + 3 * max(S_W, 34) - 20
  *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
  *                           after 8; one element per cycle
  *   rope, mul_share         x[2j+1] handshake -> y[2j] after 18 cycles, y[2j+1]
  *                           after 22; one pair per LG_ROPE_SHARE_PAIR (23) cycles
  *   silu_gate               6 cycles, one element per cycle
- *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (10) cycles, one element per 10
+ *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (13) cycles, one element per 13
  *   residual                1 cycle, one element per cycle
  */
 #ifndef LLAMAGEN_EMIT_UNITS2_H
@@ -34,7 +34,7 @@
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
 #define LG_ROPE_SHARE_PAIR 23 // cycles per rotated pair
-#define LG_SILU_SHARE_ELEM 10 // cycles per element, and handshake to output
+#define LG_SILU_SHARE_ELEM 13 // cycles per element, and handshake to output
 
 #include "llamagen/emit.h"
 #include "llamagen/ref.h"
@@ -108,7 +108,7 @@ typedef struct lg_rmsnorm_unit {
     const uint64_t *eps_tab;  // (LG_A16_SHIFT_MAX + 1) round(eps * dim * 2^(32 - 2s))
     int32_t mul_share;        // 1: lean form (lg_rmsnorm_share.v): one 16x16 multiplier,
                               // rsqrt inline, one memory (gain_file holds the gains and
-                              // seeds), 26 * dim + 3 * max(S_W, 34) - 21 cycles per vector
+                              // seeds), 27 * dim + 3 * max(S_W, 34) - 20 cycles per vector
 } lg_rmsnorm_unit;
 
 // Width of the sum of squares register: bits of dim * 32767^2 + max eps,
@@ -116,7 +116,7 @@ typedef struct lg_rmsnorm_unit {
 int lg_rmsnorm_sum_width(int32_t dim, const uint64_t *eps_tab);
 
 // Cycles per vector at full rate, first input handshake to done (exact):
-// dim + 2 * ceil(dim / vl) + 16, or with mul_share 26 * dim + 3 * max(S_W, 34) - 21
+// dim + 2 * ceil(dim / vl) + 16, or with mul_share 27 * dim + 3 * max(S_W, 34) - 20
 // for any vl (S_W = lg_rmsnorm_sum_width).
 int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl);
 
@@ -141,7 +141,7 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err);
 
 // ---- SiLU gate and residual (src/emit_silu.c) -------------------------------------
 
-// mul_share 1: one 16x16 multiplier, one element per 10 cycles
+// mul_share 1: one 16x16 multiplier, one element per 13 cycles
 // (rtl_templates/lg_silu_gate_share.v; sigmoid_module emitted with mul_share 1).
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err);

@@ -10,13 +10,15 @@
 // values with extremes, so both saturations are hit. The first 2 * 172 pairs
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
-// residual 1 cycle after the handshake cycle; silu mul_share 10 cycles, which
-// with its ready also checks one element per 10 cycles).
+// residual 1 cycle after the handshake cycle; silu mul_share
+// LG_SILU_SHARE_ELEM (13) cycles, which with its ready also checks one
+// element per LG_SILU_SHARE_ELEM cycles).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_silu_top (verilated with --prefix Vdut)
 #include "testb.h"
 
 extern "C" {
+#include "llamagen/emit_units2.h" // LG_SILU_SHARE_ELEM
 #include "llamagen/ref.h"
 }
 
@@ -133,7 +135,7 @@ int main(int argc, char **argv)
     auto *m = tb.m;
 
     JoinBench g{"silu_gate", 6, 2 * 172}, r{"residual", 1, 2 * 172};
-    JoinBench sh{"silu_gate_share", 10, 2 * 172};
+    JoinBench sh{"silu_gate_share", LG_SILU_SHARE_ELEM, 2 * 172};
     g.p = {&m->g_h1_valid, &m->g_h1_ready, &m->g_h3_valid, &m->g_h3_ready,
            &m->g_m_valid,  &m->g_m_ready,  &m->g_h1_data,  &m->g_h3_data, &m->g_m_data};
     sh.p = {&m->s_h1_valid, &m->s_h1_ready, &m->s_h3_valid, &m->s_h3_ready,
