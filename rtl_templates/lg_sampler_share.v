@@ -18,14 +18,17 @@
  *                     in two 16-bit chunks times it in two, plus sign * it;
  *                     rounding constant 2^15 - sign added first
  *   |z1| * LOG2E_Q24  4 products, rounding constant 2^23 - sign
- *   exp2 interpolation 4 products: T[a] (255 - fr) + T[a] + T[a+1] fr
- *                     (+ fr for a = 255) = 256 v (two reads of a 16-bit T
- *                     table: one EBR)
+ *   exp2 interpolation 4 products: 256 (T[a] (255 - fr) + T[a] + T[a+1] fr
+ *                     (+ fr for a = 255)) = 2^16 v (two reads of a 16-bit T
+ *                     table: one EBR); a shift brings v[15:0] to acc[15:0]
+ *                     and on into xr (the A operand register)
  *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then (acc >> 16) +
- *                     1 * 2^(15-k), k = n - 1 (no barrel shifter)
+ *                     1 * 2^(15-k), k = n - 1 (no barrel shifter); p for
+ *                     k >= 16 or d = 0 is substituted at the RAM write
  *   u = r * S / 2^32  5 products, once per vector
- * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles; 32
- * more plain rotations bring r's halves to the multiplier and restore it).
+ * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles, after
+ * 32 plain rotations that check for the seed-0 state; 32 more plain
+ * rotations bring r's halves to the multiplier and restore it).
  * Chunks are summed low first, the accumulator then shifts right by 16 and
  * the high chunks are added: the exact floor((M + c) / 2^16) of the wide
  * product, every partial sum below 2^32. Signs are applied in sign-magnitude
@@ -34,11 +37,15 @@
  * back; pass 2 is a plain running sum at one id per two cycles.
  *
  * Logic economy (iCE40): one RAM index for load, both passes and the RAM
- * write; the argmax id register is the token output; the accumulator input
- * is acc, acc >> 16, acc[15:0] or a few per-step constants; rounding
+ * write, read only in cycles without a write (no read-first logic around
+ * the block RAM); the argmax id register is the token output; the largest
+ * logit while loading and -zmax in pass 1 share one register; the low half
+ * of the A operand register xr keeps the shifted-out chunk lo and v; the
+ * fraction fr is read off the d adder (its inputs hold); the accumulator
+ * input is acc, acc >> 16, acc[15:0] or a few per-step constants; rounding
  * constants and saturation enter through FF set/reset or the accumulator;
- * the operand muxes have six (A) and eleven (B) sources; the argmax compare
- * is one carry chain.
+ * the operand muxes have five (A) and nine (B) sources; the argmax compare
+ * is one carry chain; S, u and the pass-2 compare share one adder.
  *
  * Numerics (bit-exact with the C twin):
  *  - argmax, ties to the lowest id (strict > while streaming);
@@ -66,16 +73,17 @@
  *    inv_temp (unsigned Q16) is sampled with the first logit of a vector.
  *  - m_tok: valid/ready, the token id; valid stays high and data stable
  *    until ready. The next vector is accepted after the token is taken.
- *  - seed_load: one-cycle pulse, PRNG state <- seed (0 -> 0x2545f491); pulse
- *    it at the start of a sequence, between vectors (not while sampling).
+ *  - seed_load: one-cycle pulse, PRNG state <- seed (0 -> 0x2545f491, set
+ *    at the next draw); pulse it at the start of a sequence, between vectors
+ *    (not while sampling).
  *    Reset loads the seed-0 state.
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 22 * VOCAB + 2 * TOK + 150 cycles (TOK = the drawn id;
- *    at most 24 * VOCAB + 148): the zmax item (15 steps), VOCAB items of 22
- *    steps, 128 PRNG cycles (96 for the draw, 32 rotations) and 5 multiply
- *    steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
+ *  - inv_temp > 0: 25 * VOCAB + 2 * TOK + 182 cycles (TOK = the drawn id;
+ *    at most 27 * VOCAB + 180): the zmax item (15 steps), VOCAB items of 25
+ *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
+ *    rotations) and 5 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
  *    TOK + 1) and the token is registered.
  * Throughput: one logit per cycle while loading; the next vector's first
  * logit is taken the cycle after the token handshake.
@@ -164,19 +172,26 @@ localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
                  K_M2C = 5'd10, // acc = acc + z1 * L0
                  K_M2D = 5'd11, // lo = acc[15:0]; acc = (acc >> 16) + z1 * L1
                  K_D = 5'd12,   // d = z - zmax (zmax item: -zmax); ROM address a
-                 // 256 v - 2^24 = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
-                 // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1):
-                 K_TA = 5'd13,  // acc = 128 + ta * (255 - fr)
-                 K_TA2 = 5'd14, // acc = acc + ta * 1; a = a + 1
-                 K_TB = 5'd15,  // acc = acc + tb * fr (a = 255: (2^16 - 1) * fr)
-                 K_TC = 5'd16,  // acc = acc + (a = 255) * fr: v[15:0] = acc[23:8]
+                 // 256 v - 2^24 = X = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
+                 // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1),
+                 // summed times 256 (X < 2^24) so that v[15:0] = floor(X / 256)
+                 // = acc[31:16] reaches acc[15:0] by a shift, then xr[15:0]
+                 // (the T ROM read is registered: T of the address of one
+                 // step is seen in the next):
+                 K_W = 5'd13,   // read T[a]
+                 K_TA = 5'd14,  // acc = 2^15 + ta * 256 (255 - fr); a = a + 1
+                 K_TA2 = 5'd15, // acc = acc + ta * 256
+                 K_TB = 5'd16,  // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
+                 K_TC = 5'd17,  // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
+                 K_VS = 5'd18,  // acc = acc >> 16 (+ 0 * 0)
+                 K_VX = 5'd19,  // xr[15:0] = v[15:0] = acc[15:0]
                  // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
                  // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
-                 K_SH = 5'd17,  // acc = 2^15 + v[15:0] * 2^(15-k)
-                 K_SH2 = 5'd18, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
-                 K_PW = 5'd19,  // RAM[i] = p
-                 K_PR = 5'd20,  // read RAM[i]; idx = i + 1 (wraps)
-                 K_PA = 5'd21,  // S += q = p; the next item's logit is read
+                 K_SH = 5'd20,  // acc = 2^15 + v[15:0] * 2^(15-k)
+                 K_SH2 = 5'd21, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
+                 K_PW = 5'd22,  // RAM[i] = p
+                 K_PR = 5'd23,  // read RAM[i]; idx = i + 1 (wraps)
+                 K_PA = 5'd24,  // S += q = p; the next item's logit is read
                  K_RA = 5'd30,  // (zmax item) idx = argmax id
                  K_RB = 5'd31;  // (zmax item) its logit is read; idx = 0
 
@@ -204,7 +219,6 @@ wire in_p2 = state_reg == ST_P2;
 // the one RAM index: load index, then the id of the pass-1 item or of the
 // pass-2 check
 reg [TW-1:0] idx_reg;
-reg [31:0] best_reg;       // largest logit so far
 // the argmax id; after pass 2 the drawn id (the token output register)
 reg [TW-1:0] best_idx_reg;
 reg [23:0] it_reg;         // clamped inv_temp of the vector (A1 of u after pass 1)
@@ -215,28 +229,40 @@ wire idx_last = idx_reg == IDX_LAST;
 wire first = idx_reg == {TW{1'b0}};
 // strictly greater (ties keep the lower id), on one carry chain: with the
 // sign bits flipped the order is unsigned, and best + ~x + 1 carries out iff
-// best >= x
-wire [32:0] cmp_sum = {1'b0, best_reg ^ 32'h8000_0000} +
+// best >= x (best = the largest logit so far, held in nzmax_reg while loading)
+wire [32:0] cmp_sum = {1'b0, nzmax_reg ^ 32'h8000_0000} +
                       {1'b0, ~(s_logit_data ^ 32'h8000_0000)} + 33'd1;
 wire better = !cmp_sum[32];
 
 // ---- logit RAM: logits while loading, p_i over them in pass 1 -------------------------
 
+// no_rw_check: the RAM is read only in cycles without a write (q_reg holds
+// through a write; its value is not used in or right after one), so a read
+// never meets a write and Yosys need not build read-first logic around the
+// block RAM (a write register and a bypass mux: W + AW + 1 FFs, W LUTs)
+(* no_rw_check *)
 reg [31:0] logit_ram [0:VOCAB-1];
-reg [31:0] q_reg;          // registered read of logit_ram[idx_reg], every cycle
+reg [31:0] q_reg;          // registered read of logit_ram[idx_reg] in every cycle without a write
 reg [31:0] acc;            // the accumulator (every sum stays below 2^32, see the steps)
 reg y_one_reg;             // d = 0: p = 2^16
+reg [4:0] k_reg;           // k = n - 1 of d (n = -floor(d / 2^16))
+reg far_reg;               // n >= 33 or d = 0 (no valid k)
 
-// p = acc[16:0] after K_SH2, or 2^16 for d = 0; bits 31:17 of a p word are
-// don't-care (only q[16:0] is read back)
+// p = acc[16:0] after K_SH2 for k <= 15; else 2^16 for d = 0, 1 for k = 16
+// (round_shift(v, 17) of 2^16 <= v < 2^17), 0 for k >= 17; bits 31:17 of a
+// p word are don't-care (only q[16:0] is read back)
+wire p_sub = far_reg || k_reg[4];
+wire p_k16 = !far_reg && k_reg == 5'd16;
 wire ram_we = logit_fire || (in_p1 && step_reg == K_PW);
 wire [31:0] ram_wd = logit_fire ? s_logit_data :
-                     {s_logit_data[31:17], acc[16] || y_one_reg, acc[15:0] & {16{!y_one_reg}}};
+                     {s_logit_data[31:17], (acc[16] && !p_sub) || y_one_reg,
+                      acc[15:1] & {15{!p_sub}}, (acc[0] && !p_sub) || p_k16};
 
 always @(posedge clk) begin
     if (ram_we)
         logit_ram[idx_reg] <= ram_wd;
-    q_reg <= logit_ram[idx_reg];
+    else
+        q_reg <= logit_ram[idx_reg];
 end
 
 // ---- PRNG (xorshift32) -------------------------------------------------------------
@@ -250,8 +276,14 @@ end
 // so the three shifts cost one XOR, not 32 (the state is r afterwards).
 // Counts 96..127 are plain rotations: the u multiply reads r0 at count 96
 // and r1 at count 112; count 128 (= 0) leaves the state at r.
+// Seed 0: seed_load stores the 0 and the draw fixes it: 32 plain rotations
+// first (chk_reg) see every bit leave the MSB; if none is 1 the state is 0
+// (xorshift32 never reaches 0 from another state) and becomes SEED0 through
+// the FFs' synchronous set/reset, so no 32-bit zero compare on the seed port.
 reg [31:0] state_prng;
 reg [6:0] rng_cnt_reg;     // ST_RNG: operation (bits 6:5) and rotation (4:0)
+reg chk_reg;               // ST_RNG: the 32 rotations of the zero check
+reg nz_reg;                // a 1 has left the MSB during the check
 wire [4:0] rng_c = rng_cnt_reg[4:0];
 reg rng_tap;
 always @(*) begin
@@ -262,7 +294,9 @@ always @(*) begin
         default: rng_tap = 1'b0;
     endcase
 end
-wire [31:0] prng_next = {state_prng[30:0], state_prng[31] ^ rng_tap};
+wire [31:0] prng_next = {state_prng[30:0], state_prng[31] ^ (rng_tap && !chk_reg)};
+// the check ends (count 31) and no 1 has been seen: the state is 0
+wire prng_zero = state_reg == ST_RNG && chk_reg && rng_c == 5'd31 && !nz_reg && !state_prng[31];
 // the multiply steps follow counts 95 (r0) and 111 (r1); pass 2 follows 127
 wire rng_mul = rng_cnt_reg == 7'd95 || rng_cnt_reg == 7'd111;
 wire rng_end = rng_cnt_reg == 7'd127;
@@ -273,38 +307,43 @@ reg [15:0] trom [0:255];
 initial begin
 ${EXP2_T_INIT}end
 
-// Read asynchronously through its own address register (a block RAM read
-// port once Yosys merges the register).
+// A registered read from the address register (the block RAM's own read
+// register; the address register drives nothing but the RAM, a_last and its
+// increment, so its FFs pack with their LUTs).
 reg [7:0] rom_a_reg;
-wire [15:0] trom_q = trom[rom_a_reg];
+reg [15:0] trom_q;
+always @(posedge clk)
+    trom_q <= trom[rom_a_reg];
 
 // ---- the shared multiplier and the accumulator -----------------------------------------
 
-reg [31:0] xr;             // x ^ s or |z1|: the chunked A operand
+// x ^ s or |z1|: the chunked A operand; its low half (free once the low
+// chunk has been used) keeps the chunk lo shifted out of acc at a 4th product
+reg [31:0] xr;
 reg sign_reg;              // sign of the logit (= of z1 and z)
-reg [15:0] lo_reg;         // low chunk shifted out of acc at a 4th product
-reg [4:0] k_reg;           // k = n - 1 of d (n = -floor(d / 2^16))
-reg far_reg;               // n >= 33 or d = 0 (no valid k)
-reg [7:0] fr_reg;          // d[7:0]: the interpolation fraction
-reg [31:0] nzmax_reg;      // -zmax (0 while the zmax item is computed)
+reg zsat_reg;              // |z| saturated (captured at K_D)
+wire [7:0] fr;             // d[7:0]: the interpolation fraction (d_next, see z_mag)
+// the largest logit so far while loading; -zmax in pass 1 (0 while the zmax
+// item is computed): one register, never live together
+reg [31:0] nzmax_reg;
 reg [SW:0] sum_reg;        // S in pass 1 (< 2^SW), -(cumulative sum) in pass 2
 
 // ---- step decode: operand selects and accumulator mode ---------------------------
 //
-// A: xr[15:0], xr[31:16], T (or 2^16 - 1 for a = 255 at K_TB), v[15:0] =
-// acc[23:8], r0 / r1 (state_prng[15:0]), or one bit (s, 1, a = 255).
-// B: it, LOG2E, fr, 255 - fr, 1, 2^(15-k) or S chunks. The accumulator
+// A: xr[15:0] (x0, z0, v[15:0]), xr[31:16], T (or 2^16 - 1 for a = 255 at
+// K_TB), r0 / r1 (state_prng[15:0]), or one bit (s, 1, a = 255).
+// B: it, LOG2E, 256 fr, 256 (255 - fr), 256, 2^(15-k) or S chunks. The accumulator
 // constants of the ld steps are decoded per bit (kc below).
-localparam [2:0] A_XLO = 3'd0, A_XHI = 3'd1, A_T = 3'd2, A_V = 3'd3, A_R = 3'd4,
+localparam [2:0] A_XLO = 3'd0, A_XHI = 3'd1, A_T = 3'd2, A_R = 3'd4,
                  A_BIT = 3'd5;
 localparam [3:0] B_0 = 4'd0, B_I0 = 4'd1, B_I1 = 4'd2, B_L0 = 4'd3, B_L1 = 4'd4,
-                 B_NFR = 4'd5, B_FR = 4'd6, B_ONE = 4'd7, B_SH = 4'd8, B_SH2 = 4'd9,
+                 B_NFR = 4'd5, B_FR = 4'd6, B_256 = 4'd7, B_SH = 4'd8,
                  B_S0 = 4'd10, B_S1 = 4'd11;
 reg [2:0] a_sel;
 reg [3:0] b_sel;
 reg acc_step;              // a product step (acc is written)
 reg m_hold_hi, m_hold_lo, m_shr; // accumulator mode (none of them: ld)
-reg c_r1, c_r2, c_80, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 128, 2^15
+reg c_r1, c_r2, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 2^15
 reg bit_s, bit_al;         // the A bit: s, a = 255 (else 1)
 always @(*) begin
     a_sel = A_XLO;
@@ -313,7 +352,7 @@ always @(*) begin
     m_hold_hi = 1'b1;
     m_hold_lo = 1'b1;
     m_shr = 1'b0;
-    {c_r1, c_r2, c_80, c_8000} = 4'd0;
+    {c_r1, c_r2, c_8000} = 3'd0;
     bit_s = 1'b0;
     bit_al = 1'b0;
     if (in_mul)
@@ -336,12 +375,14 @@ always @(*) begin
             K_M2B: begin b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
             K_M2C: begin a_sel = A_XHI; b_sel = B_L0; end
             K_M2D: begin a_sel = A_XHI; b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
-            K_TA:  begin a_sel = A_T; b_sel = B_NFR; {m_hold_hi, m_hold_lo, c_80} = 3'b001; end
-            K_TA2: begin a_sel = A_T; b_sel = B_ONE; end
+            K_W:   acc_step = 1'b0; // T[a] is being read
+            K_TA:  begin a_sel = A_T; b_sel = B_NFR; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
+            K_TA2: begin a_sel = A_T; b_sel = B_256; end
             K_TB:  begin a_sel = A_T; b_sel = B_FR; end
             K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; end
-            K_SH:  begin a_sel = A_V; b_sel = B_SH; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
-            K_SH2: begin a_sel = A_BIT; b_sel = B_SH2; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_VS:  begin {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_SH:  begin b_sel = B_SH; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
+            K_SH2: begin a_sel = A_BIT; b_sel = B_SH; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
             default: acc_step = 1'b0;
         endcase
     else
@@ -357,15 +398,14 @@ always @(*) begin
         A_XLO:   mul_a = xr[15:0];
         A_XHI:   mul_a = xr[31:16];
         A_T:     mul_a = (step_reg == K_TB && a_last) ? 16'hffff : trom_q;
-        A_V:     mul_a = acc[23:8];
         A_R:     mul_a = state_prng[15:0];
         default: mul_a = {15'd0, a_bit};
     endcase
 end
 
-// 2^(15-k) for k <= 15 (K_SH: 0 for k >= 16; K_SH2: 1 for k = 16, else 0)
-wire sh_k16 = !far_reg && k_reg == 5'd16;
-wire [15:0] sh_pow = (far_reg || k_reg[4]) ? 16'd0 : (16'd1 << (4'd15 - k_reg[3:0]));
+// 2^(15-k) for k <= 15 (don't-care for k >= 16 or far: the RAM write
+// substitutes p, see ram_wd)
+wire [15:0] sh_pow = 16'd1 << (4'd15 - k_reg[3:0]);
 // (S zero-extended: SW + 16 >= 32 bits)
 wire [SW+15:0] s_ext = {16'd0, sum_reg[SW-1:0]};
 reg [15:0] mul_b;
@@ -375,11 +415,10 @@ always @(*) begin
         B_I1:    mul_b = {8'd0, it_reg[23:16]};
         B_L0:    mul_b = LOG2E_LO;
         B_L1:    mul_b = LOG2E_HI;
-        B_NFR:   mul_b = {8'd0, ~fr_reg};
-        B_FR:    mul_b = {8'd0, fr_reg};
-        B_ONE:   mul_b = 16'd1;
+        // 256 (255 - fr) (B_NFR) or 256 fr (B_FR): the codes differ in bit 0
+        B_NFR, B_FR: mul_b = {fr ^ {8{b_sel[0]}}, 8'd0};
+        B_256:   mul_b = 16'd256;
         B_SH:    mul_b = sh_pow;
-        B_SH2:   mul_b = {sh_pow[15:1], sh_pow[0] || sh_k16};
         B_S0:    mul_b = s_ext[15:0];
         B_S1:    mul_b = s_ext[31:16];
         default: mul_b = 16'd0;
@@ -392,7 +431,7 @@ wire [31:0] mul_p = mul_a * mul_b;
 //   2^15 - s = {~s, 15 x s};  2^23 - s = {~s, 7 x s, 16 x s};  128;  2^15
 wire s_r = sign_reg && (c_r1 || c_r2);
 wire [31:0] kc = {8'd0, c_r2 && !sign_reg, {7{c_r2 && sign_reg}},
-                  (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r || c_80,
+                  (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r,
                   {7{s_r}}};
 wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}},
                       (acc[15:0] & {16{m_hold_lo}}) | (acc[31:16] & {16{m_shr}})} | kc;
@@ -400,14 +439,16 @@ wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}},
 always @(posedge clk) begin
     if (acc_step)
         acc <= acc_in + mul_p;
-    if (in_p1 && (step_reg == K_M1D || step_reg == K_M2D))
-        lo_reg <= acc[15:0];
 end
 
 // z1 saturated: |z1| = min(floor((|x| it + 2^15 - s) / 2^16), 2^31 - 1) = {acc, lo}
+// (lo = xr[15:0] after K_M1D / K_M2D)
 wire z1_sat = |acc[31:15];
 // |z| = min({acc, lo} >> 8, 2^31 - 1)
-wire [30:0] z_mag = (|acc[31:23]) ? 31'h7fff_ffff : {acc[22:0], lo_reg[15:8]};
+// (bits 7:0 from xr[15:8] and the saturation flag, which hold from K_D to
+// K_VX: d[7:0] = fr stays valid on d_next without a register)
+wire z_sat = (step_reg == K_D) ? |acc[31:23] : zsat_reg;
+wire [30:0] z_mag = {(|acc[31:23]) ? 23'h7f_ffff : acc[22:0], xr[15:8] | {8{z_sat}}};
 // d = -zmax + z for an item; -zmax itself for the zmax item (flip the sign)
 wire t_neg = sign_reg ^ zm_reg;
 // (one adder: the extra low bit carries t_neg in)
@@ -415,16 +456,21 @@ wire [33:0] d_sum = {nzmax_reg[31], nzmax_reg, 1'b1} + {{2{t_neg}}, z_mag ^ {31{
 wire [32:0] d_next = d_sum[33:1];
 // exp2 operands from d: n = -floor(d / 2^16) >= 1, k = n - 1 = ~floor(d / 2^16)
 wire [16:0] nk_next = ~d_next[32:16];
+// the interpolation fraction (K_TA .. K_TC)
+assign fr = d_next[7:0];
 
 always @(posedge clk) begin
-    // xr: x ^ s at K_ABS (s = sign of q); |z1| at K_Z1, saturated through
+    // xr: x ^ s at K_ABS (s = sign of q); lo into the low half at K_M1D and
+    // K_M2D; |z1| at K_Z1 (the low half already holds lo), saturated through
     // the FFs' synchronous set
     if (in_p1 && step_reg == K_Z1 && z1_sat)
         xr <= 32'h7fff_ffff;
     else if (in_p1 && step_reg == K_ABS)
         xr <= q_reg ^ {32{q_reg[31]}};
     else if (in_p1 && step_reg == K_Z1)
-        xr <= {1'b0, acc[14:0], lo_reg};
+        xr[31:16] <= {1'b0, acc[14:0]};
+    else if (in_p1 && (step_reg == K_M1D || step_reg == K_M2D || step_reg == K_VX))
+        xr[15:0] <= acc[15:0];
     if (in_p1) begin
         case (step_reg)
             K_ABS: sign_reg <= q_reg[31];
@@ -432,34 +478,40 @@ always @(posedge clk) begin
                 k_reg <= nk_next[4:0];
                 far_reg <= (|nk_next[16:5]) || !d_next[32];
                 y_one_reg <= !d_next[32];
-                fr_reg <= d_next[7:0];
+                zsat_reg <= |acc[31:23];
                 rom_a_reg <= d_next[15:8];
-                if (zm_reg)
-                    nzmax_reg <= d_next[31:0];
             end
-            K_TA2: rom_a_reg <= rom_a_reg + 8'd1;
+            K_TA: rom_a_reg <= rom_a_reg + 8'd1;
             default: ;
         endcase
     end
-    if (state_reg == ST_LOAD)
+end
+
+always @(posedge clk) begin
+    if (logit_fire && (first || better))
+        nzmax_reg <= s_logit_data;
+    if (in_p1 && step_reg == K_D && zm_reg)
+        nzmax_reg <= d_next[31:0];
+    if (in_p1 && step_reg == K_RB)
         nzmax_reg <= 32'd0;
 end
 
 // ---- S (pass 1) and the inverse CDF (pass 2) --------------------------------------
 
 // p of the current id, read back from the RAM (K_PA; pass-2 phase 0). Pass 1
-// adds it: S. Pass 2 subtracts it: sum_reg = -(p_0 + ... + p_i) in SW + 1
-// bits, so that the compare with u needs no inverters: cum > u <=> u - cum
-// < 0, the sign of u + sum_reg (|u - cum| < 2^SW).
-wire [SW:0] sum_op = {{(SW-16){in_p2}}, q_reg[16:0] ^ {17{in_p2}}};
+// adds it: S. The multiply clears sum_reg at U_A1; the last PRNG rotation
+// (count 127, acc = u) adds u. Pass 2 subtracts p: sum_reg = u - (p_0 + ...
+// + p_i) in SW + 1 bits, so the hit cum > u is its sign (|u - cum| < 2^SW):
+// one adder for S, u and the compare.
+wire sum_u = state_reg == ST_RNG;
+wire [SW:0] sum_op = sum_u ? {1'b0, acc[SW-1:0]} :
+                     {{(SW-16){in_p2}}, q_reg[16:0] ^ {17{in_p2}}};
 wire [SW:0] sum_add = sum_reg + sum_op + {{SW{1'b0}}, in_p2};
-// u = acc (after the multiply)
-wire [SW:0] hit_sum = {1'b0, acc[SW-1:0]} + sum_add;
-wire hit = hit_sum[SW] || idx_last;
+wire hit = sum_add[SW] || idx_last;
 wire p2_chk = in_p2 && !step_reg[0];
 
 always @(posedge clk) begin
-    if ((in_p1 && step_reg == K_PA && !zm_reg) || p2_chk)
+    if ((in_p1 && step_reg == K_PA && !zm_reg) || p2_chk || (sum_u && rng_end))
         sum_reg <= sum_add;
     if (state_reg == ST_LOAD || (in_mul && step_reg == U_A1))
         // a pass starts from an empty sum at id 0
@@ -498,12 +550,22 @@ always @(posedge clk) begin
                 step_reg <= K_ABS;
                 if (first) begin
                     rng_cnt_reg <= 7'd0;
+                    chk_reg <= 1'b1;
+                    nz_reg <= 1'b0;
                     state_reg <= ST_RNG;
                 end
             end
         end
         ST_RNG: begin
             rng_cnt_reg <= rng_cnt_reg + 7'd1;
+            if (chk_reg) begin
+                nz_reg <= nz_reg || state_prng[31];
+                if (rng_c == 5'd31) begin
+                    // the draw starts from count 0
+                    chk_reg <= 1'b0;
+                    rng_cnt_reg <= 7'd0;
+                end
+            end
             if (rng_mul)
                 state_reg <= ST_MUL;
             if (rng_end) begin
@@ -544,8 +606,6 @@ end
 always @(posedge clk) begin
     if ((logit_fire && (first || better)) || (p2_chk && hit))
         best_idx_reg <= idx_reg;
-    if (logit_fire && (first || better))
-        best_reg <= s_logit_data;
     if (logit_fire && first)
         it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
     if (in_mul && step_reg == U_10)
@@ -568,9 +628,9 @@ always @(posedge clk) begin
 end
 
 // the PRNG: seed_load wins; otherwise one step per sampled vector
-// (reset and seed 0 share the FFs' synchronous set/reset to SEED0)
+// (reset and the zero check share the FFs' synchronous set/reset to SEED0)
 always @(posedge clk) begin
-    if (rst || (seed_load && seed == 32'd0))
+    if (rst || prng_zero)
         state_prng <= SEED0;
     else if (seed_load)
         state_prng <= seed;
@@ -580,7 +640,7 @@ end
 
 // the lowest bit of the carry-in adder is a constant; S has <= 32 bits;
 // the compare uses the carry only; bits 31:17 of a p word are not read
-wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_sum[31:0], hit_sum[SW-1:0], sum_reg[SW]};
+wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_sum[31:0], sum_reg[SW]};
 
 endmodule
 

@@ -12,7 +12,8 @@
 // every token, so the xorshift32 state sequence must match across thousands
 // of draws (and must not move at temperature 0). Logit vectors: random small
 // and full-range, ties (several maxima), all equal, extremes +-(2^31 - 1)
-// and -2^31, one-hot. inv_temp: 0, small, 1.0, 2.0, 0.5, 2^24 - 1, and
+// and -2^31, one-hot, and (a sequence of their own) around the negative
+// saturation of z at inv_temp 1.0. inv_temp: 0, small, 1.0, 2.0, 0.5, 2^24 - 1, and
 // values above it (clamped); the inv_temp port is scrambled after the first
 // logit of a vector (it must be sampled only with the first). Boundary
 // vectors put u exactly on a cumulative sum (see boundary_vec), so that one
@@ -20,7 +21,7 @@
 // Random valid gaps on s_logit and random backpressure on m_tok, valid held /
 // data stable while stalled, s_logit_ready low while a token is pending.
 // Without stalls the latency must match lg_sampler_latency (= the module
-// header's VOCAB + TOK + 55, mul_share 22 * VOCAB + 2 * TOK + 150, and 1 at
+// header's VOCAB + TOK + 55, mul_share 25 * VOCAB + 2 * TOK + 182, and 1 at
 // inv_temp 0).
 // Plusargs: +seed=N (default 1), +n=VECTORS (default 1500), +trace[=FILE].
 #include "Vdut.h"
@@ -129,6 +130,15 @@ static std::vector<int32_t> make_logits(int V, int kind)
             v = k == 0 ? MAXL : k == 1 ? -MAXL : k == 2 ? INT32_MIN : k == 3 ? 0 : rnd_full();
         }
         break;
+    case 6: { // around -(2^31 - 1) / log2(e): at inv_temp 1.0 some z saturate
+              // at -(2^31 - 1) within 2^16 (or 12 * 2^16) of zmax (p of a
+              // saturated z > 0)
+        int32_t spread = chance(50) ? 45000 : 8 * 65536;
+        for (auto &v : x)
+            v = chance(20) ? (chance(50) ? -MAXL : INT32_MIN)
+                           : -1488522236 + (int32_t)(rng() % (uint32_t)(2 * spread + 1)) - spread;
+        break;
+    }
     case 5: // one-hot (or one-cold) around a base
     default: {
         int32_t base = (int32_t)(rng() % 100000) - 50000;
@@ -297,13 +307,17 @@ static uint32_t undo_shr(uint32_t y, int s)
 // The state whose next xorshift32 output is r.
 static uint32_t xorshift_prev(uint32_t r) { return undo_shl(undo_shr(undo_shl(r, 5), 17), 13); }
 
-static bool boundary_vec(Vec &c, int V)
+// kind < 0: logits of a random kind; else of that kind, mostly at inv_temp 1.0
+static bool boundary_vec(Vec &c, int V, int kind = -1)
 {
     static const int kinds[4] = {0, 2, 3, 5};
-    c.logits = make_logits(V, kinds[rng() % 4]);
-    do
-        c.inv_temp = make_inv_temp();
-    while (c.inv_temp == 0);
+    c.logits = make_logits(V, kind < 0 ? kinds[rng() % 4] : kind);
+    if (kind >= 0 && chance(75))
+        c.inv_temp = 65536;
+    else
+        do
+            c.inv_temp = make_inv_temp();
+        while (c.inv_temp == 0);
     uint32_t it = c.inv_temp > 0xffffffu ? 0xffffffu : c.inv_temp;
     int64_t zmax = scaled(c.logits[(size_t)lg_ref_argmax(c.logits.data(), V)], it);
     std::vector<uint64_t> cum((size_t)V);
@@ -341,6 +355,19 @@ static std::vector<Vec> make_boundary(int V, int n)
     while ((int)v.size() < n) {
         Vec c;
         if (boundary_vec(c, V))
+            v.push_back(c);
+    }
+    return v;
+}
+
+// Boundary vectors near the negative saturation of z (kind 6), mostly at
+// inv_temp 1.0: an error in p of a saturated z changes the token.
+static std::vector<Vec> make_satvecs(int V, int n)
+{
+    std::vector<Vec> v;
+    while ((int)v.size() < n) {
+        Vec c;
+        if (boundary_vec(c, V, 6))
             v.push_back(c);
     }
     return v;
@@ -415,6 +442,10 @@ int main(int argc, char **argv)
         std::vector<Vec> bv = make_boundary(V, small ? 600 : 150);
         snprintf(what, sizeof what, "%s u on a cumulative sum", u.name);
         run(tb, *u.io, V, u.share, bv, st, 10, 80, false, what);
+
+        std::vector<Vec> sv = make_satvecs(V, small ? 300 : 60);
+        snprintf(what, sizeof what, "%s near z saturation", u.name);
+        run(tb, *u.io, V, u.share, sv, st, 10, 80, false, what);
     }
 
     if (errors)
