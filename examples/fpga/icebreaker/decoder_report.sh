@@ -15,7 +15,9 @@
 # them as a board build would) and packed and placed with nextpnr-ice40
 # --up5k --package sg48: its "Device utilisation" is the measured LC count
 # (the table's LC column is only an estimate); when the design exceeds the
-# UP5K, placement fails after that print. PNR=0 skips this step.
+# UP5K, placement fails after that print. lc_by_unit.py then splits the
+# packed cells by unit from the flat netlist (SB_LUT4 + flip-flops that
+# cannot share a LUT's cell). PNR=0 skips this step.
 #
 #   decoder_report.sh OUT LLAMAGEN GEN_FPGA_UNITS [MODELS]
 #
@@ -162,5 +164,10 @@ lc=$(sed -n 's/.*ICESTORM_LC: *\([0-9]*\)\/.*/\1/p' "$out/fit_pnr.log" | head -n
 if [ -n "$lc" ]; then
   echo "decoder_report: packed logic cells (measured): $lc of 5280 = $(awk "BEGIN{printf \"%.2f\", $lc/5280}")x the UP5K"
 fi
+# the same cells unit by unit (lc_by_unit.py: SB_LUT4 + the flip-flops that
+# cannot share a LUT's cell), so the gap reads per unit
+echo
+"$PYTHON" "$here/lc_by_unit.py" "$out/fit.json" ${lc:+--packed "$lc"} || true
+echo
 grep -E 'ERROR|Max frequency' "$out/fit_pnr.log" | head -n 5 || true
 exit 0
