@@ -395,7 +395,7 @@ reg [2:0]     vs;          // V step (VS_*)
 reg [HSW-1:0] eo;          // V: element of the o update (ei: of the V take)
 reg           vp;          // V: an element's term and o update are pending
 reg           vall;        // V: the row's last element has been taken
-reg [4:0]     ev_t;        // V: exponent of the element whose term is taken
+reg [8:0]     ev_t;        // V: 20 + CV - ev of the element whose term is taken
 // V steps, element i: A (acc = v_i p_hi; term of i-1), B (acc = acc << 15 +
 // v_i p_lo; o update of i-1; take element i+1), W (wait for a V element),
 // D1 / D2 (term / o update of the last element)
@@ -490,13 +490,16 @@ reg  [31:0]             zo;        // the score z of the row; the output data
 wire [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
 reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
-reg  [4:0]              ev_r;      // its exponent
-reg  [4:0]              ek_r;      // exponent of the group being summed
-wire [6:0]              s_sc = {1'b0, sq36_r} - {2'd0, ek_r};   // 36 - sq - ek, -12 .. 36
-// s >= 32: the score product ends as floor(psum * SCORE_C / 2^15) (as the
-// output product does), shifted by s - 15 (round_shift(x, s) depends on
-// floor(x / 2^(s-1)) only)
-wire                    s_big = !s_sc[6] && s_sc[5];
+reg  [8:0]              ev_r;      // its term's shifter amount, 20 + CV - ev
+// the score shift s = 36 - sq - ek (-12 .. 36) of the group being summed,
+// taken with its K elements (flip-flops behind their own logic): s < 0
+// (sc_neg) is taken in the P = 13 window, by s + 12; s >= 32 (sc_big): the
+// score product ends as floor(psum * SCORE_C / 2^15) (as the output product
+// does), shifted by s - 15 (round_shift(x, s) depends on floor(x / 2^(s-1))
+// only); else by s. sc_a is that amount (mod 2^7: s - 15 = s + 113).
+wire [6:0]              s_new = {1'b0, sq36_r} - {2'd0, k_ex};
+reg  [6:0]              sc_a;
+reg                     sc_neg, sc_big;
 
 // Limb products by Horner's rule, highest limb position first, so the
 // accumulator shifts by 15 instead of each product being placed: step mc of
@@ -528,7 +531,7 @@ wire [KB-1:0]    v_el = s_v_mant[ej*KB +: KB];
 reg  signed [15:0]     mul_a, mul_b;
 reg                    mul_sh;      // acc << 15 before the add (Horner step)
 reg                    mul_en, mul_clr;
-wire                   o_low = (st == S_OM || (st == S_C && s_big)) && mc == MC_LAST;
+wire                   o_low = (st == S_OM || (st == S_C && sc_big)) && mc == MC_LAST;
 always @* begin
     mul_a = ma_limb;
     mul_b = nb_limb;
@@ -623,13 +626,11 @@ always @* begin
     ss = 9'd8;
     case (st)
         S_P: ss = 9'd0;
-        S_T: if (s_sc[6]) begin
-            xsel = 2'd1;
-            ss = {2'd0, s_sc + 7'd12};
-        end else if (s_big) begin
-            ss = {2'd0, s_sc - 7'd15};
-        end else begin
-            ss = {2'd0, s_sc};
+        // score: s + 12 in the P = 13 window (s < 0), s - 15 of floor(acc
+        // / 2^15) (s >= 32), else s (sc_a)
+        S_T: begin
+            xsel = {1'b0, sc_neg};
+            ss = {2'd0, sc_a};
         end
         // 2^x = round_shift(acc, n + 8) (see ${EXP2_MODULE})
         S_E: ss = {4'd0, e_n};
@@ -641,7 +642,7 @@ always @* begin
             ss = {{(9 - DW){1'b0}}, d_r};
         end else begin
             xsel = 2'd1;
-            ss = 9'd20 + CV9 - {4'd0, ev_t};
+            ss = ev_t;
         end
         S_O0: begin
             xsel = 2'd2;
@@ -685,26 +686,28 @@ wire [Y_W-1:0]          add_y = {{(Y_W - TR_W){term_r[TR_W-1]}}, term_r};
 // (t >>> 1) + addend + t[0] in one adder (bit 0: t[0] + t[0] carries t[0])
 wire [Y_W:0]            ysum = {xt[XS_W-1:1], xt[0]} + {add_y, xt[0]};
 wire [Y_W-1:0]          y = ysum[Y_W:1];
-// sat32(y); the query mantissas (pass 2) clamp(y, +-32767) instead (|y| <=
-// 32768: y[16] is its sign; the RAM word's bits 31:16 are not read); the o
-// and l updates (S_V) do not saturate. A forced saturation:
-// an output whose tq did not fit 41 bits (tq's sign), a left-shifted score
-// whose acc did not fit the window (acc's sign).
+// sat32(y), for the score term and the output (zo) only. A forced
+// saturation: an output whose tq did not fit 41 bits (tq's sign), a
+// left-shifted score whose acc did not fit the window (acc's sign).
+// The RAM takes y_w instead: y unsaturated (the o updates, S_V), and the
+// query mantissas (pass 2) clamped to +-32767 (|y| <= 32768: y[16] is its
+// sign; a query mantissa's bits 31:16 are never read: they stay y's). The
+// two are apart so that zo's flip-flops pack with y_sat's LUTs.
 reg                     tq_ov, tq_sg;
 wire                    q_md = st == S_Q;
-wire                    sat_f = (st == S_O2 && tq_ov) || (st == S_T && s_sc[6] && ov13);
+wire                    sat_f = (st == S_O2 && tq_ov) || (st == S_T && sc_neg && ov13);
 wire                    sat_s = st == S_O2 ? tq_sg : acc[ACC_W-1];
 wire                    y_s = y[Y_W-1];
 wire                    y_z15 = y[14:0] == 15'd0;
-wire                    y_hi = sat_f ? !sat_s : st == S_V ? 1'b0 :
-                               q_md ? !y[16] && y[15] : !y_s && |y[Y_W-2:31];
-wire                    y_lo = sat_f ? sat_s : st == S_V ? 1'b0 :
-                               q_md ? y[16] && y[15] && y_z15 :
+wire                    y_hi = sat_f ? !sat_s : !y_s && |y[Y_W-2:31];
+wire                    y_lo = sat_f ? sat_s :
                                y_s && (!(&y[Y_W-2:31]) || (y[30:15] == 16'd0 && y_z15));
-// (a query mantissa's bits 31:16 are never read: only bit 15 differs)
-wire [31:0]             c_hi = {16'h7fff, !q_md, 15'h7fff};
-wire [31:0]             c_lo = {16'h8000, q_md, 15'h0001};
-wire [31:0]             y_sat = y_hi ? c_hi : y_lo ? c_lo : y[31:0];
+wire [31:0]             y_sat = y_hi ? 32'h7fffffff : y_lo ? 32'h80000001 : y[31:0];
+// the query clamp: 32768 -> 32767 (qh), -32768 -> -32767 (ql)
+wire                    q_qh = q_md && !y[16] && y[15];
+wire                    q_ql = q_md && y[16] && y[15] && y_z15;
+wire [31:0]             y_w = {y[31:16], y[15] && (!q_md || y[16]),
+                               y[14:1] | {14{q_qh}}, y[0] || q_qh || q_ql};
 // ma: term_r, loaded with y in S_P (the group sum, y = acc) and S_O0 (tq)
 // and held through S_C / S_OM (whose y is not used), sign-extended from MA_W
 // bits (a tq outside 41 bits saturates its output anyway)
@@ -761,7 +764,9 @@ wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} : d_big ? D_MAX :
 // rounding run on the multiplier and the shifter in the three S_E steps
 // (e_ph 0: acc = 98304 * 256 + 128 + (T[i] - 98304) * (256 - fr); 1: acc +=
 // (T[i+1] - 98304) fr; 2: p = round_shift(acc, n + 8)); l = round_shift(l,
-// d) + p in the row's first S_V cycle
+// d) + p in the row's first S_V cycle. The table stage reads T[i+1] at
+// x[15:8] + 1 of its input after S_M: x keeps z's low 16 bits, and zo (z) is
+// written in S_T and S_O2 only, so they are held through S_E.
 
 ${EXP2_MODULE} #(
     .X_W(24),
@@ -847,9 +852,9 @@ wire [HSW+1:0]        m_rda = {nx_k, m_ra, rd_hi || alt_rd};
 wire                  wh_w = wh_p && !rd_hi;
 wire                  m_we = v_step || q_fire || q_step || wh_w;
 wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, 1'b1} : {q_step, st == S_V ? eo : ei, 1'b0};
-// (y_sat: o's low word unsaturated in S_V, the query mantissas clamped)
+// (y_w: o's low word unsaturated in S_V, the query mantissas clamped)
 wire [31:0]           m_wd = wh_w ? {{(32 - OW_W){wh_d[OW_W-1]}}, wh_d} :
-                             st == S_Q && !q_ph ? s_q_data : y_sat;
+                             st == S_Q && !q_ph ? s_q_data : y_w;
 reg                   hi_q;      // rd_q holds a high word
 always @(posedge clk) begin
     if (m_we)
@@ -958,7 +963,7 @@ always @(posedge clk) begin
     eo <= eo_nxt;
     if (v_take) begin
         v_r <= {{(16 - KB){v_el[KB-1]}}, v_el} << CV;
-        ev_r <= v_ex;
+        ev_r <= 9'd20 + CV9 - {4'd0, v_ex};
         if (e_last)
             vall <= 1'b1;
     end
@@ -973,7 +978,9 @@ always @(posedge clk) begin
             gi <= {GIW{1'b0}};
         end
         S_K: if (k_take) begin
-            ek_r <= k_ex;
+            sc_neg <= s_new[6];
+            sc_big <= !s_new[6] && s_new[5];
+            sc_a <= s_new + (s_new[6] ? 7'd12 : !s_new[6] && s_new[5] ? 7'd113 : 7'd0);
             gi <= gi == GI_LAST ? {GIW{1'b0}} : gi + 1'b1;
             if (gi == GI_LAST)
                 st <= S_P;

@@ -32,12 +32,15 @@
 // T[0] = 2^16 and T[256] = 2^17, so i + 1 = 256 reads T[0] (see m_d). LUT_FILE is kept for parameter
 // compatibility with lg_exp2 and is not read.
 //
-// Latency: 2 cycles (s_valid/s_x sampled at a clock edge -> m_* valid after
-// the 2nd edge, held until the next s_valid; s_valid at most every other
-// cycle). The ROM is read asynchronously through its registered address (one
-// block RAM read port; yosys 0.23 'check' fails on a registered read whose
-// data has constant bit columns): T[i] the cycle after s_valid, T[i+1] from
-// the next. m_n is n + 8 (the attention's rounding shift).
+// Latency: 2 cycles (s_valid/s_x sampled at a clock edge -> m_n, m_one valid
+// after it, held until the next s_valid). The ROM is read asynchronously
+// through its registered address (one block RAM read port; yosys 0.23
+// 'check' fails on a registered read whose data has constant bit columns):
+// m_d is T[i] the cycle after s_valid and T[i+1] from the next on, as long
+// as s_x[15:8] is held after s_valid (the attention's x keeps z's low 16
+// bits, and z stays in its register through the exp2 steps); the address
+// register is loaded every cycle and is the block RAM's own. m_n is n + 8
+// (the attention's rounding shift).
 
 module ${MODULE} #(
     // width of the signed Q16 input
@@ -78,18 +81,16 @@ reg [15:0] trom [0:255];
 initial begin
 ${T_INIT}end
 
-reg [7:0]  addr;       // i, then i + 1 (mod 256)
-reg        ph;         // the cycle after s_valid: T[i] on the read port
+// the read address: i with s_valid, else i + 1 (mod 256) of the held
+// s_x[15:8] (the ROM's own address register: no other flip-flops)
+reg [7:0]  addr;
 wire [15:0] q = trom[addr];
 always @(posedge clk) begin
-    ph <= s_valid;
     if (s_valid) begin
-        addr <= s_x[15:8];
         m_n <= x_zero ? 5'd31 : n5;
         m_one <= x_nonneg;
-    end else if (ph) begin
-        addr <= addr + 1'b1;
     end
+    addr <= s_x[15:8] + {7'd0, !s_valid};
 end
 
 // T[a] - 2^16 - 2^15 = T[a] - 98304, in -2^15 .. 2^15 - 1 (T[a] - 2^16 in 0 ..
