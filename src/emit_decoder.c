@@ -226,14 +226,21 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // the lean norm (--mul-share) takes lg_rmsnorm_cycles() - dim instead
     int64_t norm = 2 * nch_d + nch_d + 19;
     const int ms = cfg->hw.mul_share != 0;
+    // the quantizer's output pass after its last input (in the terms below:
+    // NBT + 3 cycles); the lean quantizer (--mul-share, one beat every 5
+    // cycles) takes lg_actq_share_run_cycles - lg_actq_run_cycles more
+    int64_t aq_d = 0, aq_h = 0;
     if (ms) {
+        lg_actq_params qd = {.cols = (int32_t)nch_d}, qh = {.cols = (int32_t)nch_h};
+        aq_d = lg_actq_share_run_cycles(&qd) - lg_actq_run_cycles(&qd);
+        aq_h = lg_actq_share_run_cycles(&qh) - lg_actq_run_cycles(&qh);
         uint64_t eps[LG_A16_SHIFT_MAX + 1]; // the sum width depends on it
         lg_eps_table(eps, m);
         lg_rmsnorm_unit nu = {0};
         nu.dim = (int32_t)d;
         nu.eps_tab = eps;
         nu.mul_share = 1;
-        norm = lg_rmsnorm_cycles(&nu, (int32_t)vl) - d + nch_d + 3;
+        norm = lg_rmsnorm_cycles(&nu, (int32_t)vl) - d + nch_d + 3 + aq_d;
     }
     // the embedding row: from its ROM (one bubble per group), or as a range
     // of the weight stream (one bubble per beat, the source's latency)
@@ -247,11 +254,11 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
     // Wk / Wv, the rest follows the V row write, then the packer and the
     // quantizer's output pass
-    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1;
+    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1 + aq_d;
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)
-    int64_t w13 = 2 * hd * bd + lat + nch_h + 14;
+    int64_t w13 = 2 * hd * bd + lat + nch_h + 14 + aq_h;
     if (ms)
         w13 += LG_SILU_SHARE_ELEM - 6 +
                (bd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - bd) : 0);

@@ -65,6 +65,11 @@ int32_t lg_actq_latency(const lg_actq_params *p);
 // Cycles from the first input handshake to the last output handshake of a
 // vector with no stalls: 2 * cols + lg_actq_latency - 2.
 int64_t lg_actq_run_cycles(const lg_actq_params *p);
+// The lean form (rtl_templates/lg_actq_share.v), emitted by lg_emit_actq
+// when ctx->cfg->hw.mul_share: latency 12, one output beat every 5 cycles;
+// first input to last output of a vector with no stalls: 6 * cols + 6.
+int32_t lg_actq_share_latency(const lg_actq_params *p);
+int64_t lg_actq_share_run_cycles(const lg_actq_params *p);
 
 // Default module name "lg_actq_c<cols>".
 void lg_actq_module_name(char *buf, size_t n, const lg_actq_params *p);

@@ -104,6 +104,11 @@ aqv = $(call lg_hdl_bench,actq_c$(1)_v$(2),actq,actq $(1),lg_actq_c$(1),-DTB_COL
 # two activation vectors in one engine (COLS2: the decoder's dim and hidden
 # inputs): region 1 longer (172 after 64) or shorter (64 after 172)
 aq2 = $(call lg_hdl_bench,actq_c$(1)_x$(2)_v$(3),actq,actq $(1),lg_actq_c$(1),-DTB_COLS=$(1) -DTB_COLS2=$(2) -DTB_VL=$(3),-GVL=$(3) -GCOLS2=$(2))
+# the lean quantizer (--mul-share: gen_unit's MUL_SHARE 1): plain (linted)
+# and with VL (aqvs) / COLS2 and VL (aq2s) overrides
+aqs = $(call lg_hdl_bench,actq_c$(1)_s,actq,actq $(1) 1,lg_actq_c$(1),-DTB_COLS=$(1) -DTB_MUL_SHARE=1)
+aqvs = $(call lg_hdl_bench,actq_c$(1)_v$(2)_s,actq,actq $(1) 1,lg_actq_c$(1),-DTB_COLS=$(1) -DTB_VL=$(2) -DTB_MUL_SHARE=1,-GVL=$(2))
+aq2s = $(call lg_hdl_bench,actq_c$(1)_x$(2)_v$(3)_s,actq,actq $(1) 1,lg_actq_c$(1),-DTB_COLS=$(1) -DTB_COLS2=$(2) -DTB_VL=$(3) -DTB_MUL_SHARE=1,-GVL=$(3) -GCOLS2=$(2))
 mv2 = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_x$(5)_w$(6),matvec,matvec $(1) $(2) $(3) $(4),lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_COLS2=$(5) -DTB_WL=$(6),-GWL=$(6) -GCOLS2=$(5))
 # the lean form (--mul-share: serial output stage), plain and with COLS2
 mvs = $(call lg_hdl_bench,matvec_l$(1)_g$(2)_r$(3)_c$(4)_s,matvec,matvec $(1) $(2) $(3) $(4) 1,lg_matvec_l$(1)_g$(2)_r$(3)_c$(4),-DTB_LANES=$(1) -DTB_GROUP=$(2) -DTB_ROWS=$(3) -DTB_COLS=$(4) -DTB_MUL_SHARE=1)
@@ -144,6 +149,14 @@ $(eval $(call mvs,4,32,64,64))
 $(eval $(call aq2,64,172,1))
 $(eval $(call aq2,64,172,16))
 $(eval $(call aq2,172,64,4))
+# the lean quantizer: the iCEBreaker shape (64 / 172 at VL 1), a plain 172,
+# the shorter vector second at VL 4, VL 16 with 172 (ragged last beat), and
+# a one-beat vector (8 at VL 8: a register, no RAM)
+$(eval $(call aqs,172))
+$(eval $(call aq2s,64,172,1))
+$(eval $(call aq2s,172,64,4))
+$(eval $(call aq2s,64,172,16))
+$(eval $(call aqvs,8,8))
 
 # Lint of every bench's emitted RTL (coarse yosys) as a test program.
 $(HDL_DIR)/lint_emit_core.sh: tests/hdl/emit_core.mk

@@ -1,7 +1,7 @@
 // Bench helper: emits one unit's RTL with the library's emitter, so the
 // benches simulate exactly what `llamagen` writes.
 //   gen_unit OUTDIR matvec LANES GROUP ROWS COLS [MUL_SHARE]
-//   gen_unit OUTDIR actq COLS
+//   gen_unit OUTDIR actq COLS [MUL_SHARE]
 // The banner's config is the 260k preset with the given lanes/group; the
 // regenerate line is this command.
 #include "llamagen/emit_units.h"
@@ -23,7 +23,7 @@ static int arg_int(const char *s, int32_t *v)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s OUTDIR matvec LANES GROUP ROWS COLS [MUL_SHARE] | OUTDIR actq COLS\n",
+        fprintf(stderr, "usage: %s OUTDIR matvec LANES GROUP ROWS COLS [MUL_SHARE] | OUTDIR actq COLS [MUL_SHARE]\n",
                 argv[0]);
         return 2;
     }
@@ -54,12 +54,14 @@ int main(int argc, char **argv)
         cfg.hw.group_size = p.group;
         cfg.hw.mul_share = p.mul_share;
         rc = lg_emit_matvec(&ctx, NULL, &p, &err);
-    } else if (strcmp(argv[2], "actq") == 0 && argc == 4) {
+    } else if (strcmp(argv[2], "actq") == 0 && (argc == 4 || argc == 5)) {
         lg_actq_params p;
-        if (arg_int(argv[3], &p.cols)) {
+        int32_t ms = 0;
+        if (arg_int(argv[3], &p.cols) || (argc == 5 && arg_int(argv[4], &ms))) {
             fprintf(stderr, "gen_unit: bad actq arguments\n");
             return 2;
         }
+        cfg.hw.mul_share = ms; // the lean form (rtl_templates/lg_actq_share.v)
         rc = lg_emit_actq(&ctx, NULL, &p, &err);
     } else {
         fprintf(stderr, "gen_unit: unknown unit or wrong argument count: %s\n", argv[2]);

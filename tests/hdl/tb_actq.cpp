@@ -11,7 +11,10 @@
 // ragged, its padding lanes driven with noise) against the model verilated
 // with --prefix Vdut. With -DTB_COLS2= (model verilated with -GCOLS2=) the
 // vectors alternate between the two lengths at random (s_x_sel with each
-// vector's first beat, noise on it otherwise), back to back.
+// vector's first beat, noise on it otherwise), back to back. With
+// -DTB_MUL_SHARE=1 the model is the lean form (tests/hdl/gen_actq_share.c)
+// and the cycles checked are lg_actq_share_latency / _run_cycles (one
+// output beat every 5 cycles).
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "testb.h"
@@ -35,6 +38,20 @@ extern "C" {
 #endif
 
 static const lg_actq_params P = {TB_COLS};
+#ifndef TB_MUL_SHARE
+#define TB_MUL_SHARE 0
+#endif
+// The latency and run-cycle functions of the form under test, and the
+// cycles between output beats.
+static int32_t latency_of(const lg_actq_params *p)
+{
+    return TB_MUL_SHARE ? lg_actq_share_latency(p) : lg_actq_latency(p);
+}
+static int64_t run_cycles_of(const lg_actq_params *p)
+{
+    return TB_MUL_SHARE ? lg_actq_share_run_cycles(p) : lg_actq_run_cycles(p);
+}
+static const long OUT_PERIOD = TB_MUL_SHARE ? 5 : 1;
 // elements per beat
 static const int VL = TB_VL;
 #ifdef TB_COLS2
@@ -210,12 +227,14 @@ static int run_vectors(TB &tb, std::mt19937_64 &rng, const std::vector<Vec> &vec
         bool timed = v.in_idle_pct == 0 && v.out_stall_pct == 0 && errors == 0;
         long lat = (long)(t_first_out[k] - t_last_in[k]);
         long run = (long)(t_last_out[k] - t_first_in[k]);
-        if (timed && lat != lg_actq_latency(&P))
-            fail("latency last input to first output", lat, lg_actq_latency(&P));
-        // the header: 2 * NBT + latency - 2 (lg_actq_run_cycles at VL 1)
+        if (timed && lat != latency_of(&P))
+            fail("latency last input to first output", lat, latency_of(&P));
+        // the header: NBT - 1 input cycles, the latency, then one output
+        // beat every OUT_PERIOD cycles (lg_actq_run_cycles or
+        // lg_actq_share_run_cycles at VL 1)
         const lg_actq_params pk = {cols_of(v)};
-        long want = VL == 1 ? (long)lg_actq_run_cycles(&pk)
-                            : 2L * nbt_of(v) + lg_actq_latency(&P) - 2;
+        long want = VL == 1 ? (long)run_cycles_of(&pk)
+                            : (nbt_of(v) - 1) * (1 + OUT_PERIOD) + latency_of(&P);
         if (timed && run != want)
             fail("first input to last output", run, want);
         std::printf("  %-24s s %2d%s\n", v.name.c_str(), exp_s[k],
@@ -231,7 +250,8 @@ int main(int argc, char **argv)
 {
     TB tb(argc, argv, "tb_actq");
     std::mt19937_64 rng(tb.plusarg("seed", 1));
-    std::printf("tb_actq: cols %d (cols2 %d), %d per beat\n", P.cols, COLS2, VL);
+    std::printf("tb_actq: cols %d (cols2 %d), %d per beat%s\n", P.cols, COLS2, VL,
+                TB_MUL_SHARE ? ", lean form" : "");
 
     Vdut *m = tb.m;
     m->s_x_valid = 0;
