@@ -289,7 +289,12 @@ reg       actd_full_reg; // the engine's dim-vector region holds a new vector
 reg       acth_full_reg; // its W2 (hidden-vector) region holds a new vector
 reg       kdone_reg, vdone_reg;
 reg       out_done_reg;  // the running engine delivered all rows
-reg [4:0] actd_shift_reg, acth_shift_reg;
+// shift of the last vector the quantizer delivered: the engine captures a
+// run's shift with its start, and every vector is complete before the start
+// of the runs that read it and arrives after the last start over the vector
+// before (the hidden vector during W3, the attention's after Wv's start), so
+// one register serves both regions
+reg [4:0] aq_shift_reg;
 
 // ---- the weight stream into the running engine ------------------------------------
 
@@ -354,7 +359,7 @@ ${EBASE_CASES}
 end
 
 // shift = -(ebase + s) (the emitter checks that it fits 8 signed bits)
-wire [4:0] run_s = use_h ? acth_shift_reg : actd_shift_reg;
+wire [4:0] run_s = aq_shift_reg;
 wire signed [9:0] shift_w = 10'sd0 - ebase - $signed({5'd0, run_s});
 wire signed [7:0] run_shift = shift_w[7:0];
 wire unused_shift = ^shift_w[9:8];
@@ -370,10 +375,7 @@ reg         aqd_s_valid;
 wire        aqd_s_ready;
 reg  [VL*32-1:0] aqd_s_data;
 wire        aqd_m_valid;
-wire [VL*16-1:0] aqd_m_data;
-wire [4:0]  aqd_m_shift;
 wire        aqd_m_last;
-reg  [CD_W-1:0] aqd_addr_reg;
 
 // hidden-input quantizer source (silu output packed into beats of VL -> W2
 // buffer)
@@ -381,10 +383,7 @@ wire        aqh_s_valid;
 wire        aqh_s_ready;
 wire [VL*32-1:0] aqh_s_data;
 wire        aqh_m_valid;
-wire [VL*16-1:0] aqh_m_data;
-wire [4:0]  aqh_m_shift;
 wire        aqh_m_last;
-reg  [CH_W-1:0] aqh_addr_reg;
 
 // One quantizer for both: a dim vector (COLS) or the hidden vector (COLS2,
 // s_x_sel). They never overlap: the hidden vector loads during W3 and has
@@ -404,10 +403,6 @@ assign aqh_s_ready = aq_s_ready;
 assign aqd_s_ready = aq_s_ready && !aqh_s_valid;
 assign aqd_m_valid = aq_m_valid && !aq_h_reg;
 assign aqh_m_valid = aq_m_valid && aq_h_reg;
-assign aqd_m_data = aq_m_data;
-assign aqh_m_data = aq_m_data;
-assign aqd_m_shift = aq_m_shift;
-assign aqh_m_shift = aq_m_shift;
 assign aqd_m_last = aq_m_last;
 assign aqh_m_last = aq_m_last;
 
@@ -441,22 +436,20 @@ ${ACTQ_MODULE} #(
 // vector into region 1 (the two quantizers never write in the same cycle:
 // the hidden one runs during W3, the dim one before Wq, Wo, W1 and Wcls;
 // the hidden one wins if they ever did, which the decoder bench would see)
+// The chunk address: one counter for both vectors (the one quantizer
+// delivers them one after the other, each closed by m_a_last).
 localparam integer MW_AW = CD_W > CH_W ? CD_W : CH_W;
-wire              mv_act_we = aqd_m_valid || aqh_m_valid;
+reg  [MW_AW-1:0]  aq_addr_reg;
+wire              mv_act_we = aq_m_valid;
 wire              mv_act_wsel = aqh_m_valid;
-wire [MW_AW-1:0]  mv_act_waddr = aqh_m_valid ? {{(MW_AW - CH_W){1'b0}}, aqh_addr_reg}
-                                             : {{(MW_AW - CD_W){1'b0}}, aqd_addr_reg};
-wire [VL*16-1:0]  mv_act_wdata = aqh_m_valid ? aqh_m_data : aqd_m_data;
+wire [MW_AW-1:0]  mv_act_waddr = aq_addr_reg;
+wire [VL*16-1:0]  mv_act_wdata = aq_m_data;
 
 always @(posedge clk) begin
-    if (aqd_m_valid)
-        aqd_addr_reg <= aqd_m_last ? {CD_W{1'b0}} : aqd_addr_reg + 1'b1;
-    if (aqh_m_valid)
-        aqh_addr_reg <= aqh_m_last ? {CH_W{1'b0}} : aqh_addr_reg + 1'b1;
-    if (rst) begin
-        aqd_addr_reg <= {CD_W{1'b0}};
-        aqh_addr_reg <= {CH_W{1'b0}};
-    end
+    if (aq_m_valid)
+        aq_addr_reg <= aq_m_last ? {MW_AW{1'b0}} : aq_addr_reg + 1'b1;
+    if (rst)
+        aq_addr_reg <= {MW_AW{1'b0}};
 end
 
 wire mvd_busy, mvd_done, mvd_out_last;
@@ -671,26 +664,25 @@ end
 // K offset mu[l][i] (Q16), one ROM word per layer and K channel. The read
 // address runs one element ahead (the next address when an element is
 // taken), so the word of the element on the rope output is always ready.
+// Every layer takes exactly KVD K elements, layer after layer, so the
+// address simply counts on through the layers (layer l's K run starts at
+// l * KVD, where layer l - 1's stopped) and restarts with each position.
 reg [31:0] koff_rom [0:NL*KVD-1];
 initial $readmemh(KOFF_FILE, koff_rom);
 
 reg  [KO_W-1:0] koff_addr_reg;
-reg  [KO_W-1:0] koff_base_reg; // layer * KVD
 reg  [31:0]     mu_reg;
 wire            k_fire = ro_is_k && rope_fire;
 wire [KO_W-1:0] koff_next = k_fire ? koff_addr_reg + 1'b1 : koff_addr_reg;
 
 always @(posedge clk) begin
-    if (mv_start && kind_reg == K_Q)
-        koff_addr_reg <= koff_base_reg;
-    else
-        koff_addr_reg <= koff_next;
-    if (rst)
+    koff_addr_reg <= koff_next;
+    if (rst || (state_reg == S_EMB && first_reg))
         koff_addr_reg <= {KO_W{1'b0}};
 end
 
 always @(posedge clk) begin
-    mu_reg <= koff_rom[(mv_start && kind_reg == K_Q) ? koff_base_reg : koff_next];
+    mu_reg <= koff_rom[koff_next];
 end
 
 // k - mu, saturated to +-(2^31 - 1). The 33-bit difference is outside 32
@@ -1005,7 +997,6 @@ wire             smp_logit_ready;
 wire             smp_tok_valid;
 wire [SMP_W-1:0] smp_tok_data;
 reg              tok_out_valid_reg;
-reg  [TOK_W-1:0] tok_out_data_reg;
 wire             in_cls = in_mv && okind_reg == K_C;
 wire             smp_tok_ready = state_reg == S_SAMP && !tok_out_valid_reg;
 wire             smp_fire = smp_tok_valid && smp_tok_ready;
@@ -1026,12 +1017,14 @@ ${SAMPLER_MODULE} u_smp (
 );
 
 assign m_tok_valid = tok_out_valid_reg;
-assign m_tok_data = tok_out_data_reg;
+// the drawn token waits in tok_reg (the next position's input as well): it
+// changes only on a prompt token (S_TOK: no token is out then) or the next
+// draw (after this one has been taken)
+assign m_tok_data = tok_reg;
 
 always @(posedge clk) begin
     if (smp_fire) begin
         tok_out_valid_reg <= 1'b1;
-        tok_out_data_reg <= smp_tok;
     end else if (m_tok_ready) begin
         tok_out_valid_reg <= 1'b0;
     end
@@ -1042,7 +1035,8 @@ end
 // logit tap: every accepted classifier result
 assign m_logit_valid = in_cls && mvd_out_valid && mvd_out_ready;
 assign m_logit_data = mvd_out_data;
-assign m_logit_last = out_cnt_reg == ROWS_VOC - 1'b1;
+// (m_logit_valid: the classifier's results leave, whose last row is vocab - 1)
+assign m_logit_last = out_last_row;
 
 // ---- engine output routing -------------------------------------------------------------
 
@@ -1121,10 +1115,8 @@ always @(posedge clk) begin
 end
 
 always @(posedge clk) begin
-    if (aqd_m_valid && aqd_m_last)
-        actd_shift_reg <= aqd_m_shift;
-    if (aqh_m_valid && aqh_m_last)
-        acth_shift_reg <= aqh_m_shift;
+    if (aq_m_valid && aq_m_last)
+        aq_shift_reg <= aq_m_shift;
 end
 
 // ---- the controller -----------------------------------------------------------------------
@@ -1209,7 +1201,6 @@ always @(posedge clk) begin
                 layer_reg <= {LW{1'b0}};
                 nsel_reg <= {NSEL_W{1'b0}};
                 wsel_reg <= {WSEL_W{1'b0}};
-                koff_base_reg <= {KO_W{1'b0}};
             end
             if (!first_reg && xw_done_reg) begin
                 state_reg <= S_NORM;
@@ -1246,10 +1237,8 @@ always @(posedge clk) begin
                         K_2: begin
                             state_reg <= S_NORM;
                             kind_reg <= layer_reg == LAYER_LAST ? K_C : K_Q;
-                            if (layer_reg != LAYER_LAST) begin
+                            if (layer_reg != LAYER_LAST)
                                 layer_reg <= layer_reg + 1'b1;
-                                koff_base_reg <= koff_base_reg + KVD32[KO_W-1:0];
-                            end
                         end
                         default: state_reg <= sampling_reg ? S_SAMP : S_NEXT;
                     endcase
@@ -1274,6 +1263,7 @@ always @(posedge clk) begin
             if (smp_fire) begin
                 gen_left_reg <= gen_left_reg - 1'b1;
                 first_reg <= 1'b1;
+                tok_reg <= smp_tok; // m_tok_data, and the next input
                 if (gen_left_reg == {{(POS_W-1){1'b0}}, 1'b1} || smp_tok == TOK_BOS) begin
                     state_reg <= S_END;
                 end else if (pos_inc == POS_END) begin
@@ -1283,7 +1273,6 @@ always @(posedge clk) begin
                 end else begin
                     // feed the token back as the next position's input
                     pos_reg <= pos_inc;
-                    tok_reg <= smp_tok;
                     tok_last_reg <= 1'b0;
                     sampling_reg <= 1'b1;
                     state_reg <= S_EMB;
@@ -1319,7 +1308,6 @@ always @(posedge clk) begin
         layer_reg <= {LW{1'b0}};
         nsel_reg <= {NSEL_W{1'b0}};
         wsel_reg <= {WSEL_W{1'b0}};
-        koff_base_reg <= {KO_W{1'b0}};
         inv_temp_reg <= 24'd0;
     end
 end
