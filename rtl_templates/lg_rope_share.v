@@ -14,9 +14,10 @@
 //                                   sin or cos: 2^30 - r, see ${SINCOS_MODULE})
 //   sin, cos                        2 products D * fr, table from ${SINCOS_MODULE}
 //                                   (two table reads each, T[i+1] then T[i])
-//   y[2j], y[2j+1]                  4 products each: |x| in 16-bit chunks times
-//                                   |c| or |s| (<= 65536), signs applied in the
-//                                   accumulator
+//   y[2j], y[2j+1]                  4 products each: x in 16-bit chunks (x =
+//                                   xh * 2^16 + xl, xl >= 0, xh signed: |xh|
+//                                   and its sign) times |c| or |s| (<= 65536),
+//                                   signs applied in the accumulator
 // The rotation sums are taken in sign-magnitude chunks, low chunks first with
 // the rounding constant 2^15, then the accumulator shifts right by 16 (the
 // result's bit 0 now has weight 2^16) and the high chunks are added: the
@@ -93,7 +94,7 @@ localparam [4:0] S_IN  = 5'd0;  // waiting for x[2j], x[2j+1]
 localparam [4:0] S_PH0 = 5'd1;  // acc = pos_lo * inc_lo (waits for y[2j+1] out)
 //                     5'd2      PH1: acc = (acc >> 16) + pos_hi * inc_lo
 //                     5'd3      PH2: acc += pos_lo * inc_hi: P = {acc[15:0], P[15:0]}
-//                               (P[15:8] in ph_lo, P[7:0] != 0 in ph_nz)
+//                               (P[15:8] in ph_lo; P[7:0] is not needed)
 //                     5'd4      SA0: table read T[i+1] of A
 localparam [4:0] S_SA1 = 5'd5;  // table read T[i] of A; sw = P[30]
 localparam [4:0] S_SA2 = 5'd6;  // |A| = interpolation
@@ -143,18 +144,21 @@ always @(posedge clk) begin
     end
 end
 
-// Sign and magnitude of each element (|-2^31| = 2^31 still fits 32 bits).
-// |x| = (x - s) ^ s for the sign s (-x = ~(x - 1)): one LUT and one carry
-// per bit, where s ? -x : x maps to about three LUTs per bit.
-wire [31:0] s_dec = s_data + {32{s_data[31]}};
-wire [31:0] s_abs = s_dec ^ {32{s_data[31]}};
+// Each element as two chunks x = xh * 2^16 + xl: the low chunk xl = x[15:0]
+// (unsigned, 0 .. 2^16 - 1, taken as it is) and the high chunk xh = x[31:16]
+// as a signed number, kept as its magnitude |xh| (0 .. 2^15) and the sign s
+// of x: only the high half needs a negation, |xh| = (xh - s) ^ s (-xh =
+// ~(xh - 1)), one LUT and one carry per bit of 16.
+wire [15:0] s_hdec = s_data[31:16] + {16{s_data[31]}};
+wire [15:0] s_habs = s_hdec ^ {16{s_data[31]}};
 
-// The magnitudes as a ring of 16-bit chunks, xr0 the multiplier's operand:
-// a handshake shifts {xr1, xr3} into {xr0, xr2} and loads |x| into
-// {xr1, xr3}, so after x[2j], x[2j+1] the ring holds |x0|lo, |x1|lo, |x0|hi,
-// |x1|hi, the order of the rotation steps' chunks; each rotation step turns
-// the ring by one (twice round in the 8 steps). xs0 is the sign of xr0's
-// element, xs1 the other one's (they swap with every turn).
+// The chunks as a ring of 16 bits each, xr0 the multiplier's operand: a
+// handshake shifts {xr1, xr3} into {xr0, xr2} and loads xl, |xh| into
+// {xr1, xr3}, so after x[2j], x[2j+1] the ring holds x0l, x1l, |x0h|, |x1h|,
+// the order of the rotation steps' chunks (k[1] = 1: the high chunks, signed
+// by their element's sign; the low chunks are positive); each rotation step
+// turns the ring by one (twice round in the 8 steps). xs0 is the sign of
+// xr0's element, xs1 the other one's (they swap with every turn).
 reg [15:0]    xr0, xr1, xr2, xr3;
 reg           xs0, xs1;
 reg [15:0]    pos0, pos1; // position of the current vector: a ring of its
@@ -164,9 +168,9 @@ wire          turn = rot && step;
 always @(posedge clk) begin
     if (s_fire || turn) begin
         xr0 <= xr1;
-        xr1 <= s_fire ? s_abs[15:0] : xr2;
+        xr1 <= s_fire ? s_data[15:0] : xr2;
         xr2 <= xr3;
-        xr3 <= s_fire ? s_abs[31:16] : xr0;
+        xr3 <= s_fire ? s_habs : xr0;
         xs0 <= xs1;
         xs1 <= s_fire ? s_data[31] : xs0;
     end
@@ -194,12 +198,13 @@ wire [31:0] inc = rom[j & {J_W{st[0] | st[1]}}];
 // Samples at every edge: st[3] is s_mirror (-P in SB0, SB1) and st[0] s_lo
 // (SA1, SB1), so SA0, SA1 read A's T[i+1], T[i] and SB0, SB1 B's; the
 // operands and m_v are those of A in SA2 and of B in SB2.
-// 34 bits: a rotation sum stays within +-(2^33 - 1) (|x| <= 2^31, |c|, |s|
-// <= 2^16: low chunks 2 * (2^16 - 1) * 2^16 + 2^15, then below 2^17 + 2 * 2^31);
+// 34 bits: a rotation sum stays within +-(2^33 - 1) (xl < 2^16, |xh| <= 2^15,
+// |c|, |s| <= 2^16: low chunks 2 * (2^16 - 1) * 2^16 + 2^15, then below 2^17
+// + 2 * 2^31);
 // the phase steps need only their low 16 bits exact (mod 2^32 after PH2).
 reg  [33:0] acc;   // the accumulator (signed during rotation steps)
 reg  [15:8] ph_lo; // phase[15:8], saved before the shift of step PH1 (m_fr)
-reg         ph_nz; // phase[7:0] != 0 (only the test r = 0 reads those bits)
+reg         sw;    // P[30]: A is cos (and the lookups of B are of -P with P[30])
 wire [31:0] mul_p; // the shared product (below)
 
 wire [15:0] sc_d;
@@ -212,8 +217,9 @@ ${SINCOS_MODULE} #(
     .LUT_FILE(SINE_FILE)
 ) sincos_i (
     .clk(clk),
-    .s_phase({acc[15:0], ph_lo, 7'd0, ph_nz}), // bits 7:0 only tested for 0
+    .s_phase({acc[15:0], ph_lo, 8'd0}), // bits 7:0 are not read
     .s_mirror(st[3]),
+    .s_p30(sw),                         // P[30] (set in SA1, before SB0)
     .s_lo(st[0]),
     .s_prod(mul_p[29:13]),
     .m_d(sc_d),
@@ -231,7 +237,6 @@ ${SINCOS_MODULE} #(
 // synchronous set / reset of ca's flip-flops).
 reg [16:0] ca, cb;
 reg        cas, cbs;
-reg        sw;     // P[30]: A is cos
 wire       sc_load = st == S_SA2 || st == S_SB2;
 always @(posedge clk) begin
     if (st == S_SA1)
@@ -268,7 +273,7 @@ end
 
 assign mul_p = mul_a * mul_b;
 
-// |x| chunk * |c|: c = 65536 has ca[15:0] = 0, so the product is 0 and
+// chunk * |c|: c = 65536 has ca[15:0] = 0, so the product is 0 and
 // chunk << 16 is ORed in.
 wire [31:0] term = {mul_p[31:16] | ({16{rot && ca[16]}} & xr0), mul_p[15:0]};
 
@@ -277,7 +282,7 @@ wire [31:0] term = {mul_p[31:16] | ({16{rot && ca[16]}} & xr0), mul_p[15:0]};
 // The first step of each sum (PH0, NP0, k = 0, k = 4) takes the constant
 // (0, or 2^15 in the rotation steps) as its base, the others acc or acc >> 16
 // (one LUT per bit either way).
-wire neg = rot ? xs0 ^ cas ^ (k[0] && !k[2]) : st[3]; // NP0-2: -P
+wire neg = rot ? (xs0 && k[1]) ^ cas ^ (k[0] && !k[2]) : st[3]; // NP0-2: -P
 wire shift = (ph || rot) && k[1:0] == 2'd2; // PH1, NP1; on to the high chunks
 wire first = rot ? k[1:0] == 2'd0 : ph && k[1:0] == 2'd1; // k = 0, 4; PH0, NP0
 
@@ -299,10 +304,8 @@ always @(posedge clk) begin
         st <= st == S_SA2 ? 5'd9 : st == S_R7 ? S_IN : st + 5'd1;
     if ((ph || rot) && step)
         acc <= acc_next;
-    if (ph && k[1:0] == 2'd2) begin
+    if (ph && k[1:0] == 2'd2)
         ph_lo <= acc[15:8];
-        ph_nz <= |acc[7:0];
-    end
     if (out_step) begin // (the previous output is gone: R4 and PH0 waited)
         m_valid <= 1'b1;
         m_last <= k[2] && j_end && h_end;

@@ -21,8 +21,9 @@
 // |y| - n comes out instead of |y| (n = [y < 0]: the constant of the last
 // magnitude is 2^15 - n - n * 2^16, two's complement), so -|y| = ~(|y| - 1)
 // is a plain inversion: no output adder. The result stays in the accumulator
-// (m_data is combinational from it and y_lo: no output register) until it is
-// taken; the next element is accepted and runs meanwhile up to step SMP.
+// and, its low half, in a1[15:0] (|silu|lo is done with by then: no copy
+// register; m_data is combinational from them: no output register) until it
+// is taken; the next element is accepted at that edge at the earliest.
 //
 // C twin: lg_ref_silu_gate (src/ref_silu.c), bit-exact:
 //   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
@@ -30,14 +31,15 @@
 //
 // Latency / throughput (no stalls): a pair accepted at a clock edge -> its
 // result on m_* after the 13th following edge; the inputs are ready only while
-// the unit is idle, so one element per 13 cycles (LG_SILU_SHARE_ELEM).
+// the unit is idle and its output is empty or being taken, so one element per
+// 13 cycles (LG_SILU_SHARE_ELEM) while m_ready stays high.
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
 // ready). The two inputs are joined: both transfer on the same edge, so each
-// ready waits for the other stream's valid. The sequence waits at step SMP
-// while m_valid is high and m_ready low (the steps after it write acc, n and
-// y_lo, m_data's sources).
+// ready waits for the other stream's valid. The inputs are ready only while
+// the previous output is gone or being taken (m_valid low or m_ready high):
+// the handshake writes a1 and n and the steps acc, m_data's sources.
 
 module ${MODULE} #(
     // $readmemh image of the sigmoid table
@@ -64,8 +66,7 @@ module ${MODULE} #(
 
 // ---- sequence steps ---------------------------------------------------------
 localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
-localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce);
-                               // waits for the previous output to be taken
+localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce)
 //                     4'd2     SG0: the table stage reads T[i]
 localparam [3:0] S_SG  = 4'd3; // sg = sigmoid(h1) (interpolation product)
 localparam [3:0] S_U0  = 4'd4; // acc = 2^15 - n1 + |h1|lo * sg
@@ -76,13 +77,15 @@ localparam [3:0] S_CP  = 4'd8; // a1 = acc = |silu|
 localparam [3:0] S_Y0  = 4'd9; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
 localparam [3:0] S_Y1  = 4'd10; // acc = (acc >> 16) + |silu|lo * |h3|hi
 localparam [3:0] S_Y2  = 4'd11; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; y_lo = acc[15:0];
-                                // m_valid: |y| - n = {acc, y_lo} (saturated, signed) out
+localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0];
+                                // m_valid: |y| - n = {acc, a1[15:0]} (saturated, signed) out
 
 reg [3:0] st;
 
+// The inputs are taken only when the previous output is gone (or goes at
+// the same edge): a1[15:0], acc and n, m_data's sources, are then free.
 wire out_free = !m_valid || m_ready;
-wire idle = st == S_IN;
+wire idle = st == S_IN && out_free;
 assign s_h1_ready = idle && s_h3_valid;
 assign s_h3_ready = idle && s_h1_valid;
 wire fire = s_h1_valid && s_h3_valid && idle;
@@ -95,11 +98,10 @@ wire [31:0] h3_dec = s_h3_data + {32{s_h3_data[31]}};
 wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
 wire [31:0] h3_abs = h3_dec ^ {32{s_h3_data[31]}};
 
-reg [31:0] a1;  // |h1|, after step CP |silu|
+reg [31:0] a1;  // |h1|, after step CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:0]
 reg [31:0] a3;  // |h3|
 reg        n1;  // h1 < 0: silu < 0 (or 0)
-reg        n3;  // h3 < 0
-reg        n;   // the sign of silu * h3 (set in SG: the previous output's until then)
+reg        n;   // the sign of silu * h3 (h1 < 0 xor h3 < 0)
 reg  [32:0] acc;      // the accumulator
 wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
@@ -107,12 +109,12 @@ always @(posedge clk) begin
         a1 <= h1_abs;
         a3 <= h3_abs;
         n1 <= s_h1_data[31];
-        n3 <= s_h3_data[31];
+        n <= s_h1_data[31] ^ s_h3_data[31];
     end
-    if (st == S_SG)
-        n <= n1 ^ n3;
     if (st == S_CP)
         a1 <= acc[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
+    if (st == S_Y3)      // |silu|lo is done with (Y0, Y1): the output's low
+        a1[15:0] <= acc[15:0]; // half, saved before the last shift
 end
 
 // ---- sigmoid table stage --------------------------------------------------------
@@ -198,21 +200,18 @@ wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
 
 assign acc_next = base + {1'b0, term} + {32'd0, cin};
 
-reg [15:0] y_lo; // (|y| - n)[15:0], saved before the last shift
 always @(posedge clk) begin
     if (st == S_SG)
         acc <= {18'd0, 15'h7fff};
     else if (st >= S_U0 && st != S_CP) // U0-1, UC0-1, Y0-3
         acc <= acc_next;
-    if (st == S_Y3)
-        y_lo <= acc[15:0];
 end
 
-// ---- output: w = |y| - n = {acc, y_lo} (acc = w >> 16), sat32, sign ----------------------
+// ---- output: w = |y| - n = {acc, a1[15:0]} (acc = w >> 16), sat32, sign -----------------
 // y = w ^ n (-|y| = ~(|y| - 1)): one LUT per bit with the saturation. |y| >=
 // 2^31 saturates: w >= 2^31, or w = 2^31 - 1 with n, where w ^ n is
 // -2^31 and only bit 0 differs from the saturated -(2^31 - 1).
-wire [31:0] w = {acc[15:0], y_lo};
+wire [31:0] w = {acc[15:0], a1[15:0]};
 wire        y_sat = !acc[32] && |acc[31:15];              // w >= 2^31
 wire        y_min = acc[32:15] == 18'd0 && &w[30:0] && n; // w = 2^31 - 1, y < 0
 wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff)
@@ -223,17 +222,16 @@ always @(*)
 
 // ---- sequencer -------------------------------------------------------------------------
 always @(posedge clk) begin
-    if (idle) begin
+    if (st == S_IN) begin
         if (fire)
             st <= S_SMP;
     end else if (st == S_Y3) begin
         st <= S_IN;
-    end else if (st != S_SMP || out_free) begin // SMP: the previous output is
-                                                // gone (SG, CP, Y3 write acc, n, y_lo)
+    end else begin
         st <= st + 4'd1;
     end
     if (st == S_Y3)
-        m_valid <= 1'b1; // the previous output is gone (SMP waited)
+        m_valid <= 1'b1; // the previous output is gone (fire waited for it)
     else if (m_ready)
         m_valid <= 1'b0;
     if (rst) begin

@@ -28,18 +28,22 @@
 // r' = P[29:0] and q[1] = P[31] ^ P[30]; the other one (q[0] = 1, q[1] =
 // P[31]) with s_mirror = 1 and s_phase = -P mod 2^32 (the caller computes
 // both), so r' = s_phase[29:0] but for r = 0 (r' = 2^30: m_end), and P[31]
-// is read back from -P: P[31:30] = ~s_phase[31:30] + [s_phase[29:0] = 0].
+// is read back from -P: P[31:30] = ~s_phase[31:30] + z, z = [r = 0]. The
+// caller also gives P[30] (s_p30): z = P[30] ^ ~s_phase[30] (the + z is the
+// only change to bit 30), so r = 0 needs no test of the low 30 bits, and
+// P[31] = ~s_phase[31] ^ (~s_phase[30] & z) = ~s_phase[31] ^ (~s_phase[30] &
+// ~P[30]). s_phase[7:0] are not read.
 // D is formed modulo 2^D_W from the low D_W bits of both ends, exact since
 // 0 <= D < 2^D_W; for i = 255 the address i + 1 wraps to 0 and T[0] - T_MIN
 // stands for T[256] - T_MIN: equal mod 2^D_W (checked by the emitter,
 // lg_emit_sincos, with every other step of the image, and T_END = 65536).
 //
 // Timing: s_phase and s_lo are sampled at every clock edge (the address).
-// The caller holds s_phase and s_mirror for two edges, the first with s_lo =
-// 0 (reads T[i+1]), the second with s_lo = 1 (reads T[i]), and on until it
-// has used the outputs: after the second edge m_d (and m_v from s_prod)
-// belong to that phase until the next edge; m_fr, m_neg and m_end are
-// combinational from s_phase and s_mirror (no copy registers). Two cycles
+// The caller holds s_phase, s_mirror and s_p30 for two edges, the first
+// with s_lo = 0 (reads T[i+1]), the second with s_lo = 1 (reads T[i]), and
+// on until it has used the outputs: after the second edge m_d (and m_v from
+// s_prod) belong to that phase until the next edge; m_fr, m_neg and m_end
+// are combinational from s_phase, s_mirror and s_p30 (no copy registers). Two cycles
 // per lookup. No valid flags: the caller's sequencer knows when it asked.
 
 module ${MODULE} #(
@@ -53,6 +57,7 @@ module ${MODULE} #(
     // ---- input: P or -P (unsigned, 2^32 = 2 pi), which one, the read -----
     input  wire [31:0] s_phase,
     input  wire        s_mirror, // 0: s_phase = P, 1: s_phase = -P (see above)
+    input  wire        s_p30,    // with s_mirror: P[30] (P = -s_phase)
     input  wire        s_lo,     // 0: read T[i+1]; 1: read T[i] (then m_* valid)
 
     // ---- the caller's product D * fr, bits 29:13 -------------------------
@@ -85,7 +90,7 @@ initial begin
 ${T_INIT}end
 
 // r = 0: with s_mirror, r' = 2^30 (and P[31:30] = -s_phase[31:30]).
-wire z = s_phase[29:0] == 30'd0;
+wire z = s_p30 ^ !s_phase[30];
 
 // ---- ROM reads through a registered address ---------------------------------
 // (a block RAM read port; registering the data instead leaves a dangling
@@ -98,7 +103,7 @@ always @(posedge clk)
 
 assign m_end = s_mirror && z;
 assign m_fr = s_phase[21:8];
-assign m_neg = s_mirror ? !s_phase[31] ^ (!s_phase[30] && z) : s_phase[31] ^ s_phase[30];
+assign m_neg = s_mirror ? !s_phase[31] ^ (!s_phase[30] && !s_p30) : s_phase[31] ^ s_phase[30];
 
 wire [15:0] word = rom[addr];
 always @(posedge clk)
@@ -110,8 +115,8 @@ assign m_d = d_ext[15:0];
 
 assign m_v = T_MIN + {1'b0, word} + {1'b0, s_prod[16:1]} + {16'd0, s_prod[0]};
 
-// d_ext[16] is 0 (D_W <= 16).
-wire unused_ok = &{1'b0, d_ext[16]};
+// d_ext[16] is 0 (D_W <= 16); s_phase[7:0] are below m_fr.
+wire unused_ok = &{1'b0, d_ext[16], s_phase[7:0]};
 
 endmodule
 
