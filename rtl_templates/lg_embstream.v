@@ -35,7 +35,9 @@
  * row's last element in the output register closes the intake), and the
  * last beat address is the start's with its low bits set when BPR is a
  * power of two dividing BASE (iCE40, the iCEBreaker shape, with the shift
- * submodule it had: 321 -> 103 SB_LUT4, 119 -> 18 carries, 81 -> 60 FFs).
+ * submodule it had: 321 -> 103 SB_LUT4, 119 -> 18 carries, 81 -> 60 FFs),
+ * and the elements are read from the source's own output register rather
+ * than a copy of the beat (-20 FFs that no LUT could share a cell with).
  *
  * Parameters: VOCAB (rows), DIM (row length), GROUP, LANES, DXW (beat dexp
  * bits), EBASE (the table's exponent base), BASE (first beat of row 0 in
@@ -48,14 +50,19 @@
  *  - w_start: one-cycle pulse with w_start_addr / w_last_addr (the row's
  *    beats), the cycle after the id is taken; the weight source must be idle
  *    then (the decoder only asks between token streams).
- *  - s_w: valid/ready beats; ready only while a beat of the row is still
- *    due and none is held, so beats of a later range are never taken.
+ *  - s_w: valid/ready beats (AXI-stream rules: valid stays high and data
+ *    stable until ready). The unit reads the elements straight from the
+ *    offered beat and raises ready with its last element (no beat register:
+ *    the source already holds the beat; so ready follows m_x_ready within
+ *    the cycle); it looks at a beat only while one of the row is still
+ *    due, so beats of a later range are never taken.
  *  - m_x: valid/ready, DIM signed Q16 values in order, m_x_last on the
  *    last; a registered output, valid and data stable until ready.
  *
  * Latency and throughput: one element per cycle from a held beat; a beat
- * is taken in the cycle after the previous one's last element left the
- * beat register (one bubble per beat). With a source answering in R cycles
+ * is held from the cycle after it is first seen valid (the cycle after the
+ * previous beat's handshake at the earliest: one bubble per beat) and
+ * taken with its last element. With a source answering in R cycles
  * and no output stall, a row takes about R + DIM + BPR cycles.
  */
 module ${MODULE} #(
@@ -221,11 +228,12 @@ always @(posedge clk) begin
     end
 end
 
-// ---- the beat register -----------------------------------------------------------
+// ---- the beat being output ---------------------------------------------------------
 
-reg               bv_reg;     // a beat is held
-reg [LANES*8-1:0] bm_reg;
-reg [DXW-1:0]     bd_reg;
+// No copy of the beat: while bv_reg is high the source offers the beat
+// (s_w_valid high, and by the AXI-stream rules it stays high with the data
+// stable until the handshake, which comes with the beat's last element).
+reg               bv_reg;     // a beat is held (offered, not yet taken)
 reg [XW-1:0]      elem_reg;   // element index of the lane being output
 wire [LW-1:0]     lane;       // its lane in the beat
 
@@ -235,20 +243,19 @@ reg               m_last_reg;
 
 // a beat is due while a row is open, none is held and the row's last
 // element has not moved to the output (it stays there, m_x_last high,
-// until taken, which closes the row): so no beat past the range is taken
-assign s_w_ready = busy_reg && !bv_reg && !(m_valid_reg && m_last_reg);
-wire w_fire = s_w_valid && s_w_ready;
+// until taken, which closes the row): so no beat past the range is held;
+// an offered beat that is due is held from the next cycle on (the cycle a
+// beat register used to load it)
+wire w_hold = s_w_valid && busy_reg && !bv_reg && !(m_valid_reg && m_last_reg);
 // the output register is free or being taken: the next element moves
 wire adv = bv_reg && (!m_valid_reg || m_x_ready);
 wire elem_last = elem_reg == ELEM_LAST;
 wire beat_end = lane == LANE_LAST || elem_last;
+// the beat is taken as its last element moves
+assign s_w_ready = adv && beat_end;
 
 // the element index wraps to 0 after each row's last element
 always @(posedge clk) begin
-    if (w_fire) begin
-        bm_reg <= s_w_mant;
-        bd_reg <= s_w_dexp;
-    end
     if (adv)
         elem_reg <= elem_last ? {XW{1'b0}} : elem_reg + 1'b1;
     if (rst)
@@ -274,7 +281,7 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (w_fire)
+    if (w_hold)
         bv_reg <= 1'b1;
     else if (adv && beat_end)
         bv_reg <= 1'b0;
@@ -290,7 +297,7 @@ end
 // set when dexp < RSH, and then floor(v / 2^RSH) = m >>> (RSH - dexp) is in
 // -64..63, so the rounding is an 8-bit increment whose carry (-1 + 1 = 0)
 // clears the sign bits above.
-wire signed [7:0] mant = bm_reg[8*lane +: 8];
+wire signed [7:0] mant = s_w_mant[8*lane +: 8];
 wire [NXW-1:0] dsel;
 generate
     if (NDX > 1) begin : g_ndx
@@ -301,7 +308,7 @@ generate
         assign dsel = 1'b0;
     end
 endgenerate
-wire [3:0] dexp = bd_reg[4*dsel +: 4];
+wire [3:0] dexp = s_w_dexp[4*dsel +: 4];
 
 wire signed [63:0] v = {{56{mant[7]}}, mant} <<< dexp;
 wire [RW-1:0] result;

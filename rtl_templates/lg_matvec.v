@@ -24,8 +24,8 @@
  * COLS (inputs, >= 2, any value: the last beat and the last group of a row
  * may be ragged), ROWS (outputs, >= 1), WL (activation write lanes: a power
  * of two dividing LANES; default 1), COLS2 (0, the default, or the length
- * of a second activation vector, >= 2), OUT_SERIAL (0: one-cycle barrel
- * shifter; 1: the lean output stage of --mul-share, below).
+ * of a second activation vector, >= 2), OUT_SERIAL (0 here: the
+ * one-cycle barrel shifter; 1 is lg_matvec_share.v's serial stage).
  *
  * Two vectors (COLS2 > 0): the buffer holds a COLS vector (region 0) and a
  * COLS2 vector (region 1) one above the other in the same banks, and each
@@ -89,19 +89,10 @@
  * 25.2 MHz). With s_w_valid and m_out_ready held high, done rises ROWS *
  * BEATS + 8 + log2(LANES) cycles after the start cycle.
  *
- * OUT_SERIAL = 1 (lean form, same results bit for bit): instead of the
- * one-cycle barrel shifter (~450 LUT4 at the iCEBreaker shape), a shift
- * register moves acc * 2^32 right by one bit a cycle (a mod 8 times) then by
- * eight, for a = 31 + s clamped to 0..clog2(CMAX) + 70, in a fixed S =
- * (m >> 3) + max(m & 7, 6) cycles a row with m = clog2(CMAX) + 70 (S = 15 for
- * CMAX <= 256); the round stage doubles as the output's second buffer slot
- * (no skid temp register). Condition: every row takes at least S + 1 beats,
- * BEATS >= S + 1 and BEATS2 >= S + 1 (elaboration error otherwise; the
- * emitter keeps OUT_SERIAL 0 for shorter rows), and S must equal the value
- * for COLS alone (what the emitter's latency uses). Then rows still follow
- * back to back, and the latency is 7 + log2(LANES) + S: done rises ROWS *
- * BEATS + 8 + log2(LANES) + S cycles after the start cycle. Stalls freeze
- * the shifter with the rest of the pipeline.
+ * The lean build (--mul-share) emits rtl_templates/lg_matvec_share.v
+ * instead: same module, numerics and handshakes, a serial output stage in
+ * place of the barrel shifter (OUT_SERIAL = 1); this template is the
+ * one-cycle form only (OUT_SERIAL = 0).
  */
 module ${MODULE} #(
     // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)
@@ -116,7 +107,7 @@ module ${MODULE} #(
     parameter WL = 1,
     // inputs of a second activation vector (region 1), 0: none
     parameter COLS2 = 0,
-    // output stage: 0 one-cycle barrel shifter, 1 serial shifter (lean form)
+    // output stage: 0 one-cycle barrel shifter (1: lg_matvec_share.v)
     parameter OUT_SERIAL = ${OUT_SERIAL}
 ) (
     input  wire                                          clk,
@@ -236,6 +227,10 @@ initial begin
         $error("Error: COLS must be >= 2, COLS2 0 or >= 2 and ROWS >= 1 (instance %m)");
         $finish;
     end
+    if (OUT_SERIAL != 0) begin
+        $error("Error: OUT_SERIAL 1 is lg_matvec_share.v's form, not this template's (instance %m)");
+        $finish;
+    end
 end
 
 // ---- control ------------------------------------------------------------------
@@ -319,28 +314,21 @@ end
 // which is acc >>> (s - 1), and by 32 - l (0..32) for s <= 0, which is
 // acc << l; one barrel shifter instead of a right and a left one and the
 // mux between them. The decoded shift rides with every beat of the run
-// (ctl_pipe), so the final stages apply each row's own run's shift (the
-// serial form decodes its own amount and takes it as a row's first beat
-// reaches the accumulator: g_out_ser).
+// (ctl_pipe), so the final stages apply each row's own run's shift.
 reg sh_right_reg;
 reg [7:0] sh_amt_reg;
 
-generate
-    if (OUT_SERIAL == 0) begin : g_dec_par
-        always @(posedge clk) begin
-            if (start_ok) begin
-                sh_right_reg <= shift > 8'sd0;
-                if (shift > 8'sd0)
-                    sh_amt_reg <= 8'd31 + {1'b0, shift[6:0]};
-                else if (shift < -8'sd32)
-                    sh_amt_reg <= 8'd0;
-                else
-                    sh_amt_reg <= 8'd32 + shift;
-            end
-        end
+always @(posedge clk) begin
+    if (start_ok) begin
+        sh_right_reg <= shift > 8'sd0;
+        if (shift > 8'sd0)
+            sh_amt_reg <= 8'd31 + {1'b0, shift[6:0]};
+        else if (shift < -8'sd32)
+            sh_amt_reg <= 8'd0;
+        else
+            sh_amt_reg <= 8'd32 + shift;
     end
-    // (OUT_SERIAL: the serial output stage decodes the shift, g_out_ser)
-endgenerate
+end
 
 // ---- activation buffer: LANES banks, bank b holds x[b + LANES * k] at k ----
 
@@ -552,12 +540,10 @@ generate
     end
 endgenerate
 
-// One-cycle form (OUT_SERIAL 0): barrel shift, round, saturate, skid buffer.
-// Serial form (OUT_SERIAL 1, the lean build): serial shift, round,
-// saturate, output register (g_out_ser).
+// Barrel shift, round, saturate, skid buffer.
 localparam HI_W = SH_W - 32;
 
-// The round stage's registers (written by either form below): the low 33
+// The round stage's registers (written below): the low 33
 // bits of the rounded value and flags of its high part, and final stage 3,
 // the saturation to +-(2^31 - 1): the value fits when bits 31 and up are all
 // equal and it is not -2^31.
@@ -688,197 +674,6 @@ generate
                 s_ready_reg <= 1'b0;
                 m_valid_reg <= 1'b0;
                 tmp_valid_reg <= 1'b0;
-            end
-        end
-    end else begin : g_out_ser
-        // Serial form (the lean build, --mul-share): no barrel shifter. A
-        // single amount serves both directions: t = (acc * 2^32) >>> a with
-        // a = 31 + s, and the result is (t >>> 1) + t[0] in both: for s > 0
-        // t = acc >>> (s - 1) as above; for s <= 0 t = acc * 2^(1 - s) is
-        // even, so the result is acc << l (l = -s). The left shift is
-        // clamped to 31 (a >= 0): acc << l fits +-(2^31 - 1) for l >= 31
-        // only when acc = 0, so l = 31 saturates exactly as any l >= 31. The
-        // right shift is clamped to SC = clog2(CMAX) + 39: |acc| <=
-        // CMAX * 2^37 <= 2^(SC - 2), so t = acc >>> (s - 1) is 0 or -1 and
-        // the result 0 for every s >= SC. So a is in 0..SC + 31, below SH_W.
-        //
-        // x (the shift register, acc * 2^32 at load) moves one bit a cycle
-        // while a mod 8 is left, then eight bits a cycle: at most SER_S =
-        // max over a of (a >> 3) + (a & 7) steps (15 for CMAX <= 256). Every
-        // row spends SER_S cycles in x whatever its a (so the latency is a
-        // constant), then its x goes to the round stage as the next row
-        // loads: one row every SER_S + 1 cycles, so a row must take at
-        // least SER_S + 1 beats (in both regions; checked below). Each bit
-        // of x takes one of three sources (acc, x >> 1, x >> 8): two LUT4s,
-        // against the barrel shifter's eight mux levels, and its low 32 bits
-        // load zero through the flip-flop's synchronous reset.
-        localparam SC = $clog2(CMAX) + 39;
-        localparam SER_M = SC + 31;
-        localparam [31:0] SC32 = SC;
-        localparam [31:0] SER_M32 = SER_M;
-        localparam signed [7:0] SC_S = SC32[7:0];
-        localparam [6:0] SC_A = SER_M32[6:0];
-        localparam SER_S = (SER_M >> 3) + ((SER_M & 7) > 6 ? (SER_M & 7) : 6);
-        // the same for COLS alone (the emitter's latency: lg_matvec_latency)
-        localparam SER_MC = $clog2(COLS) + 70;
-        localparam SER_SC = (SER_MC >> 3) + ((SER_MC & 7) > 6 ? (SER_MC & 7) : 6);
-        localparam TMW = $clog2(SER_S + 1);
-        localparam [31:0] SER_S32 = SER_S;
-
-        initial begin
-            if (BEATS < SER_S + 1 || (COLS2 > 0 && BEATS2 < SER_S + 1)) begin
-                $error("Error: OUT_SERIAL needs rows of at least %0d beats (instance %m)",
-                       SER_S + 1);
-                $finish;
-            end
-            if (NSTG > SER_S) begin
-                $error("Error: OUT_SERIAL needs NSTG <= %0d (instance %m)", SER_S);
-                $finish;
-            end
-            if (SER_S != SER_SC) begin
-                $error("Error: OUT_SERIAL: COLS2 = %0d needs %0d serial steps, COLS = %0d %0d (%m)",
-                       COLS2, SER_S, COLS, SER_SC);
-                $finish;
-            end
-        end
-
-        // shift decode at start: a = 31 + s, clamped to 0..SC + 31 (7 bits)
-        always @(posedge clk) begin
-            if (start_ok) begin
-                sh_right_reg <= 1'b0;
-                if (shift > SC_S)
-                    sh_amt_reg <= {1'b0, SC_A};
-                else if (shift < -8'sd31)
-                    sh_amt_reg <= 8'd0;
-                else
-                    sh_amt_reg <= {1'b0, 7'd31 + shift[6:0]};
-            end
-        end
-
-        reg sh_valid_reg; // x holds a row (its run's last row: sh_last_reg)
-        reg sh_last_reg;
-        reg [SH_W-1:0] x_reg;
-        reg [3:0] x_hi_reg;     // eight-bit steps left
-        reg [2:0] x_lo_reg;     // one-bit steps left
-        reg [TMW-1:0] x_tm_reg; // cycles until x goes to the round stage
-        wire x_load = acc_valid_reg;
-        wire x_one = x_lo_reg != 3'd0;
-        wire x_out = sh_valid_reg && x_tm_reg == {TMW{1'b0}};
-
-        // The amount of the row in the accumulator, taken from sh_amt_reg
-        // as the row's first beat is added (the decoded shift does not ride
-        // with the beats here: ctl_pipe's copies and acc_amt_reg are unused
-        // and vanish). Exact because no start is accepted between the
-        // handshakes of a row's first and last beats (beat_reg != 0), which
-        // are at least SER_S >= NSTG advancing cycles apart, so the first
-        // beat reaches the accumulator before the next run's start, and the
-        // next row's first beat comes no earlier than this row's x load.
-        reg [6:0] amt_reg;
-        wire unused_ser = ^{acc_right_reg, acc_amt_reg, sh_amt_reg[7]};
-
-        always @(posedge clk) begin
-            if (adv && ctl_b[0] && ctl_b[1])
-                amt_reg <= sh_amt_reg[6:0];
-        end
-
-        always @(posedge clk) begin
-            if (adv) begin
-                if (x_load) begin
-                    x_reg <= {acc_reg, 32'd0};
-                    x_hi_reg <= amt_reg[6:3];
-                    x_lo_reg <= amt_reg[2:0];
-                    x_tm_reg <= SER_S32[TMW-1:0];
-                    sh_last_reg <= acc_last_reg;
-                end else begin
-                    if (x_one) begin
-                        x_reg <= {x_reg[SH_W-1], x_reg[SH_W-1:1]};
-                        x_lo_reg <= x_lo_reg - 1'b1;
-                    end else if (x_hi_reg != 4'd0) begin
-                        x_reg <= {{8{x_reg[SH_W-1]}}, x_reg[SH_W-1:8]};
-                        x_hi_reg <= x_hi_reg - 1'b1;
-                    end
-                    if (x_tm_reg != {TMW{1'b0}})
-                        x_tm_reg <= x_tm_reg - 1'b1;
-                end
-            end
-        end
-
-        always @(posedge clk) begin
-            if (adv)
-                sh_valid_reg <= x_load || (sh_valid_reg && !x_out);
-            if (rst)
-                sh_valid_reg <= 1'b0;
-        end
-
-        // round stage: t = x, t2 = t >>> 1, inc = t[0] (both directions)
-        wire [HI_W-1:0] t2_hi = {x_reg[SH_W-1], x_reg[SH_W-1:33]};
-        wire [32:0] lo = {1'b0, x_reg[32:1]} + {32'd0, x_reg[0]};
-        wire hz = ~|t2_hi;
-        wire ho = &t2_hi;
-        wire hm2 = &t2_hi[HI_W-1:1] && !t2_hi[0];
-
-        // The round stage is also the second slot of the output buffer: it
-        // loads only when x hands a row on, and holds it until the output
-        // register takes it (see the output register below).
-        reg rd_valid_reg;
-        reg rd_last_reg;
-        wire rd_take; // the output register takes the round stage's row
-
-        always @(posedge clk) begin
-            if (adv && x_out) begin
-                rd_lo_reg <= lo;
-                rd_hz_reg <= hz;
-                rd_ho_reg <= ho;
-                rd_hm2_reg <= hm2;
-                rd_sign_reg <= t2_hi[HI_W-1];
-                rd_last_reg <= sh_last_reg;
-            end
-        end
-
-        always @(posedge clk) begin
-            if (adv && x_out)
-                rd_valid_reg <= 1'b1;
-            else if (rd_take)
-                rd_valid_reg <= 1'b0;
-            if (rst)
-                rd_valid_reg <= 1'b0;
-        end
-
-        // final stage 3: saturate (result, above) into the output register
-
-        // Output register. No temp slot: the round stage holds a row that
-        // the output register cannot take, and adv (s_ready_reg) drops the
-        // cycle after the round stage is full and the output stalled. x
-        // hands a row on at most once in SER_S + 1 advancing cycles, so it
-        // never does so into a full round stage: a row that sits there has
-        // sat since at least the cycle before, whose s_ready_early was low.
-        // Without stalls the timing is the one-cycle form's (the output
-        // register takes the round stage's row the cycle after it loads).
-        reg s_ready_reg;
-        reg m_valid_reg;
-        reg [31:0] m_data_reg;
-        reg m_last_reg;
-
-        assign rd_take = rd_valid_reg && (m_out_ready || !m_valid_reg);
-        assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg ||
-                           m_valid_reg;
-        assign adv = s_ready_reg;
-        assign m_out_valid = m_valid_reg;
-        assign m_out_data = m_data_reg;
-        assign m_out_last = m_last_reg;
-
-        always @(posedge clk) begin
-            s_ready_reg <= m_out_ready || !m_valid_reg || !rd_valid_reg;
-            if (rd_take) begin
-                m_valid_reg <= 1'b1;
-                m_data_reg <= result;
-                m_last_reg <= rd_last_reg;
-            end else if (m_out_ready) begin
-                m_valid_reg <= 1'b0;
-            end
-            if (rst) begin
-                s_ready_reg <= 1'b0;
-                m_valid_reg <= 1'b0;
             end
         end
     end

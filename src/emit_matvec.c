@@ -11,6 +11,11 @@
 // least S + 1 beats, ceil(cols / lanes) >= S + 1 (rows still back to back);
 // shorter rows keep the barrel shifter. Latency 7 + log2(lanes) + S instead
 // of 7 + log2(lanes); start to done rows * beats + latency + 1 either way.
+// The lean form has its own template, rtl_templates/lg_matvec_share.v (the
+// serial stage only, and smaller elsewhere too: the dexp shift split between
+// the multiplier's operand and one mux level, one-bit serial steps on the
+// low bits only, one saturation flag, {region, beat} buffer rows), so the
+// default emission stays lg_matvec.v's text; same cycles and latency.
 #include "llamagen/emit_units.h"
 
 #include <stdio.h>
@@ -137,5 +142,8 @@ int lg_emit_matvec(lg_emit_ctx *ctx, const char *module, const lg_matvec_params 
         {"COLS", cols},
         {"OUT_SERIAL", serial},
     };
-    return lg_emit_module(ctx, module, "lg_matvec", vars, 5, latency, err);
+    // the lean form has its own template (lg_matvec_share.v: the serial
+    // output stage only), so the default one's emitted text never changes
+    return lg_emit_module(ctx, module, lg_matvec_serial(p) ? "lg_matvec_share" : "lg_matvec",
+                          vars, 5, latency, err);
 }

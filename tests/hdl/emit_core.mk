@@ -144,6 +144,12 @@ $(eval $(call mv2s,2,32,172,64,172,1))
 $(eval $(call mv2s,2,32,512,64,172,1))
 $(eval $(call mv2s,4,32,64,64,172,1))
 $(eval $(call mvs,4,32,64,64))
+# lanes 8 > G = 4 in the lean form: two dexps a beat, each lane's mantissa
+# shifted by its own group's dexp mod 8, a tree level after the slice shift
+$(eval $(call mvs,8,4,16,128))
+# the longer vector in region 0 (172, then 64): the lean buffer rows are
+# {region, beat} only when both fit the same block RAMs this way
+$(eval $(call mv2s,2,32,64,172,64,1))
 # one quantizer for the dim and hidden vectors (COLS2), as the decoder uses
 # it: VL 1 (iCEBreaker), VL 16 (172 ragged), VL 4 with the shorter second
 $(eval $(call aq2,64,172,1))

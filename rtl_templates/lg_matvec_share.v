@@ -1,0 +1,841 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: I8E x A16 mat-vec engine, the lean form of --mul-share
+ * (template rtl_templates/lg_matvec_share.v, the sibling of lg_matvec.v with
+ * its serial output stage only, OUT_SERIAL = 1; C twin lg_ref_matvec /
+ * lg_ref_matvec_acc in src/ref_matvec.c). Same ports, parameters, numerics,
+ * handshakes and cycles as lg_matvec.v with OUT_SERIAL = 1; smaller (iCE40,
+ * the iCEBreaker shape LANES 2, COLS 64, COLS2 172: 575 -> 454 SB_LUT4, 56
+ * -> 44 flip-flops without a LUT of their own, the same 2 SB_MAC16 and 2
+ * block RAMs) by:
+ *  - the dexp shift split: each lane's mantissa enters the multiplier as
+ *    m * 2^(dexp mod 8) (16-bit operand; three mux levels on 8-bit values,
+ *    at the input register), the slice sum is shifted by 8 when dexp >= 8
+ *    (one mux level, not four), and the pipe carries one dexp bit, not four;
+ *  - the serial shifter's one-bit steps move only its low 41 bits (one LUT4
+ *    a bit above them instead of two; g_out_ser);
+ *  - one saturation flag of the shifted high part (all bits equal) instead
+ *    of three (g_out_ser);
+ *  - with two regions that fit as many block RAMs that way, the longer one
+ *    at row 0 and the shorter at 2^BCW: the buffer row is {region, beat}
+ *    (no read address counter, no write address adder; OR_BASE);
+ *  - a row's first beat known at the accumulator (acc_open_reg), not
+ *    carried down the control pipe, and no shift copies in that pipe;
+ *  - the accumulator restarts through a mux after its adder rather than
+ *    a zeroed adder input (one LUT4 a bit instead of two).
+ *
+ * Why: every weight mat-vec of the decoder is this unit. Weights stream in
+ * (they do not fit on chip for any real model); the activation vector sits
+ * in a local banked buffer so that LANES mantissas can be read per cycle.
+ *
+ * Numerics (bit-exact with the C twin): for each row, each group of GROUP
+ * inputs gives an exact int8 x int16 partial sum, shifted left by the
+ * group's exponent offset dexp (0..15) and added into a wide signed
+ * accumulator (ACC_W bits, no overflow possible). Shifting is linear, so the
+ * engine shifts each beat's (or each group slice's) sum by its dexp instead
+ * of forming the group sum first (here: each mantissa by dexp mod 8 before
+ * the multiplier, the slice sum by 8 when dexp >= 8); the result is the
+ * same integer. At the row
+ * end: out = sat32(round_shift(acc, SHIFT)), round half up for SHIFT > 0
+ * (floor(acc / 2^s) + bit s-1), saturating left shift for SHIFT < 0,
+ * symmetric saturation to +-(2^31 - 1).
+ *
+ * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
+ * COLS (inputs, >= 2, any value: the last beat and the last group of a row
+ * may be ragged), ROWS (outputs, >= 1), WL (activation write lanes: a power
+ * of two dividing LANES; default 1), COLS2 (0, the default, or the length
+ * of a second activation vector, >= 2), OUT_SERIAL (must be 1 here: the
+ * lean output stage of --mul-share, below).
+ *
+ * Two vectors (COLS2 > 0): the buffer holds a COLS vector (region 0) and a
+ * COLS2 vector (region 1) one above the other in the same banks, and each
+ * run reads the region start_sel names, with that region's row length. So
+ * one engine serves the decoder's dim-input matrices and W2 (hidden
+ * inputs): the W2 vector loads into region 1 while W3 still reads region 0,
+ * as it did into a second engine, for one engine's multipliers, adder tree,
+ * accumulator and output stages.
+ *
+ * Handshake contract:
+ *  - act_*: plain write port, WL int16 mantissas per cycle: chunk act_waddr
+ *    (0..ceil(COLS/WL)-1, or 0..ceil(COLS2/WL)-1 with act_wsel, which names
+ *    the region written) holds inputs act_waddr*WL .. act_waddr*WL+WL-1,
+ *    input act_waddr*WL+i in act_wdata[16*i +: 16] (lanes past COLS are
+ *    ignored). So a vector loads in ceil(COLS/WL) cycles: the producers
+ *    (the activation quantizer) emit WL elements per cycle, and loading at
+ *    one element per cycle cost as much as a short mat-vec run. WL = 1 is
+ *    the element-addressed port. Load the vector while busy is low (or,
+ *    with COLS2, a region no run reads); it is kept across runs. A write
+ *    must never meet the buffer read of a beat being taken (same row and
+ *    bank in its handshake cycle): the banks have no read-first logic
+ *    (no_rw_check), and simulation stops on such a collision.
+ *  - start: one-cycle pulse; shift (SHIFT = -(ebase + xs), signed) and
+ *    start_sel (the region the run reads, 0 without COLS2) are captured with
+ *    it. Accepted when the engine takes no weight beats (a
+ *    run's last beat has been taken) or at a row boundary of a running run
+ *    (all beats of the rows so far taken); it must not coincide with a beat
+ *    handshake. A run thus ends after ROWS rows, or after fewer when the
+ *    next start cuts it short (the decoder's shorter matrices share an
+ *    engine sized for the largest). The rows already taken finish with their
+ *    own run's shift (it rides with every beat), so back-to-back runs over
+ *    the same activation vector (Wq, Wk, Wv; W1, W3) cost no pipeline drain
+ *    between them.
+ *  - s_w: valid/ready. Each beat carries LANES int8 mantissas (lane i in
+ *    s_w_mant[8*i +: 8]) and the dexp of every group the beat covers
+ *    (s_w_dexp[4*j +: 4]: one dexp when LANES <= GROUP, LANES/GROUP when
+ *    LANES > GROUP). A row takes BEATS = ceil(COLS/LANES) beats; row 0
+ *    first. Lanes past the row end (and dexps of groups past it) are ignored.
+ *    s_w_ready depends on registers only (no path from m_out_ready).
+ *  - m_out: valid/ready, one signed Q16 int32 per row in row order,
+ *    m_out_last on the last row. Valid stays high and data stable until
+ *    ready (the round stage and the output register form a two-slot
+ *    buffer that decouples the pipeline; backpressure stalls the whole
+ *    pipeline without loss).
+ *  - done: one-cycle pulse the cycle after the last row (row ROWS - 1) is
+ *    taken. busy: a run takes weight beats (after a run cut short: until
+ *    the next start) or results are in flight; it is low in the done
+ *    cycle.
+ *
+ * Latency and throughput: one beat per cycle, rows back to back. Row r's
+ * result is valid on m_out 7 + log2(LANES) cycles after the handshake of its
+ * last beat (stages: buffer read, multiply, log2(min(LANES, GROUP)) tree
+ * levels, dexp shift, log2(max(1, LANES/GROUP)) tree levels, accumulate,
+ * shift, round, saturate into the output register; numbers of the
+ * one-cycle form, which the serial form adds S to, below). The rounding
+ * adds its increment to the low 32 bits only: it reaches the high part
+ * through that add's carry, whose effect on the saturation test is
+ * decided, one stage later, from a flag of the high part registered
+ * beside the add, so no carry chain longer than 33 bits sits
+ * between registers and the chain never feeds the saturation mux in the
+ * same cycle (the add over the whole ~80-bit shifted accumulator was the
+ * iCE40 critical path: 18.8 MHz; the add and the saturation in one stage:
+ * 25.2 MHz). With s_w_valid and m_out_ready held high, done rises ROWS *
+ * BEATS + 8 + log2(LANES) cycles after the start cycle.
+ *
+ * OUT_SERIAL = 1 (lean form, same results bit for bit): instead of the
+ * one-cycle barrel shifter (~450 LUT4 at the iCEBreaker shape), a shift
+ * register moves acc * 2^32 right by eight bits a cycle then by one
+ * (a mod 8 times), for a = 31 + s clamped to 0..clog2(CMAX) + 70, in a fixed S =
+ * (m >> 3) + max(m & 7, 6) cycles a row with m = clog2(CMAX) + 70 (S = 15 for
+ * CMAX <= 256); the round stage doubles as the output's second buffer slot
+ * (no skid temp register). Condition: every row takes at least S + 1 beats,
+ * BEATS >= S + 1 and BEATS2 >= S + 1 (elaboration error otherwise; the
+ * emitter keeps OUT_SERIAL 0 for shorter rows), and S must equal the value
+ * for COLS alone (what the emitter's latency uses). Then rows still follow
+ * back to back, and the latency is 7 + log2(LANES) + S: done rises ROWS *
+ * BEATS + 8 + log2(LANES) + S cycles after the start cycle. Stalls freeze
+ * the shifter with the rest of the pipeline.
+ */
+module ${MODULE} #(
+    // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)
+    parameter LANES = ${LANES},
+    // I8E group size: inputs sharing one exponent offset (power of two, 4..256)
+    parameter GROUP = ${GROUP},
+    // inputs per row (activation vector length, >= 2)
+    parameter COLS = ${COLS},
+    // outputs (weight matrix rows, >= 1)
+    parameter ROWS = ${ROWS},
+    // activation write lanes (power of two dividing LANES)
+    parameter WL = 1,
+    // inputs of a second activation vector (region 1), 0: none
+    parameter COLS2 = 0,
+    // output stage: 0 one-cycle barrel shifter, 1 serial shifter (lean form)
+    parameter OUT_SERIAL = ${OUT_SERIAL}
+) (
+    input  wire                                          clk,
+    input  wire                                          rst,
+
+    /*
+     * Activation buffer write port (A16 mantissas)
+     */
+    input  wire                                          act_we,
+    input  wire                                          act_wsel,
+    input  wire [WAW-1:0]                                act_waddr,
+    input  wire [WL*16-1:0]                              act_wdata,
+
+    /*
+     * Control
+     */
+    input  wire                                          start,
+    input  wire signed [7:0]                             shift,
+    input  wire                                          start_sel,
+    output wire                                          busy,
+    output wire                                          done,
+
+    /*
+     * Weight stream input
+     */
+    input  wire                                          s_w_valid,
+    output wire                                          s_w_ready,
+    input  wire [LANES*8-1:0]                            s_w_mant,
+    input  wire [((LANES > GROUP) ? LANES / GROUP : 1)*4-1:0] s_w_dexp,
+
+    /*
+     * Result stream output (Q16)
+     */
+    output wire                                          m_out_valid,
+    input  wire                                          m_out_ready,
+    output wire [31:0]                                   m_out_data,
+    output wire                                          m_out_last
+);
+
+// ---- derived sizes ------------------------------------------------------------
+
+// beats per row of each region (BEATS2 = 0 without a second vector), and
+// the longer; the banks hold region 0 at rows 0..BEATS-1, region 1 above it
+// (or, OR_BASE below, the longer region at 0 and the shorter at 2^BCW)
+localparam BEATS = (COLS + LANES - 1) / LANES;
+localparam BEATS2 = (COLS2 + LANES - 1) / LANES;
+localparam BMAX = BEATS > BEATS2 ? BEATS : BEATS2;
+localparam BMIN = BEATS < BEATS2 ? BEATS : BEATS2;
+localparam DEPTH = BEATS + BEATS2;
+localparam CMAX = COLS > COLS2 ? COLS : COLS2;
+// valid lanes in the last beat of a row (1..LANES), per region
+localparam RAGGED = COLS - (BEATS - 1) * LANES;
+localparam RAGGED2 = COLS2 > 0 ? COLS2 - (BEATS2 - 1) * LANES : LANES;
+localparam LOG2L = $clog2(LANES);
+// lanes of one group inside a beat, and groups per beat
+localparam GL = (LANES < GROUP) ? LANES : GROUP;
+localparam NG = (LANES > GROUP) ? LANES / GROUP : 1;
+// adder tree levels inside a group slice, and across the slices of a beat
+localparam T1 = $clog2(GL);
+localparam T2 = $clog2(NG);
+// product, group slice sum, shifted slice, beat sum widths: the lane's
+// mantissa enters the multiplier as m * 2^(dexp mod 8) (16-bit signed, so
+// |product| <= 2^14 * 2^15), the slice sum is shifted by 8 (dexp >= 8)
+localparam PW = 31;
+localparam GW = PW + T1;
+localparam SW = GW + 8;
+localparam BW = SW + T2;
+// accumulator: |acc| <= COLS * 2^22 * 2^15 <= 2^(clog2(COLS) + 37) (2^22
+// bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
+// bits always hold it; and at least one bit wider than a beat sum
+localparam ACC_W = (BW + 1 > $clog2(CMAX) + 39) ? BW + 1 : $clog2(CMAX) + 39;
+// shifter: acc * 2^32 shifted right (a left shift is clamped to 32: anything
+// beyond saturates anyway, so acc << l fits ACC_W + 32 bits)
+localparam SH_W = ACC_W + 32;
+// counters and buffer addressing
+localparam AW = $clog2(CMAX);
+localparam BCW = (BMAX > 1) ? $clog2(BMAX) : 1;
+// OR_BASE (two regions whose rows fit as many 256 x 16 block RAMs with the
+// shorter region at 2^BCW): a beat's buffer row is {shorter region, beat},
+// no adder and no read address counter; else region 1 starts at BEATS
+localparam OR_BASE = COLS2 > 0 && ((1 << BCW) + BMIN + 255) / 256 == (DEPTH + 255) / 256;
+localparam [0:0] LONG1 = BEATS2 > BEATS; // region 1 is the longer one
+localparam MDEPTH = OR_BASE ? (1 << BCW) + BMIN : DEPTH;
+localparam DAW = OR_BASE ? BCW + 1 : ((DEPTH > 1) ? $clog2(DEPTH) : 1);
+localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
+localparam XW = AW + LOG2L + 1;
+// pipeline stages from the input register to the beat sum (see header)
+localparam NSTG = 3 + T1 + T2;
+// control bits per stage: {region, row_last, beat_last, valid} (a row's
+// first beat is known at the accumulator: acc_open_reg)
+localparam CW = 4;
+
+localparam [31:0] BEATS_M1 = BEATS - 1;
+localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
+localparam [31:0] BEATS2_M1 = BEATS2 > 0 ? BEATS2 - 1 : 0;
+localparam [BCW-1:0] BEAT_LAST2 = BEATS2_M1[BCW-1:0];
+localparam [31:0] BEATS32 = BEATS;
+localparam [DAW-1:0] BASE2 = BEATS32[DAW-1:0];
+localparam [31:0] ROWS_M1 = ROWS - 1;
+localparam [RCW-1:0] ROW_LAST = ROWS_M1[RCW-1:0];
+localparam [31:0] LANES_M1 = LANES - 1;
+localparam [XW-1:0] LANE_MASK = LANES_M1[XW-1:0];
+// write port: chunks of WL inputs, LPW chunks per bank row
+localparam WCH = (CMAX + WL - 1) / WL;
+localparam WAW = (WCH > 1) ? $clog2(WCH) : 1;
+localparam LPW = LANES / WL;
+localparam LOG2LPW = $clog2(LPW);
+localparam LOG2WL = $clog2(WL);
+localparam [31:0] LPW_M1 = LPW - 1;
+localparam [XW-1:0] SUB_MASK = LPW_M1[XW-1:0];
+
+// bad parameter combinations are rejected at elaboration
+initial begin
+    if (OUT_SERIAL != 1) begin
+        $error("Error: this lean template has the serial output stage only, OUT_SERIAL = 1 (instance %m)");
+        $finish;
+    end
+    if (LANES < 1 || LANES > 64 || (LANES & (LANES - 1)) != 0) begin
+        $error("Error: LANES must be a power of two in 1..64 (instance %m)");
+        $finish;
+    end
+    if (GROUP < 4 || GROUP > 256 || (GROUP & (GROUP - 1)) != 0) begin
+        $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
+        $finish;
+    end
+    if (WL < 1 || WL > LANES || (WL & (WL - 1)) != 0) begin
+        $error("Error: WL must be a power of two dividing LANES (instance %m)");
+        $finish;
+    end
+    if (COLS < 2 || ROWS < 1 || COLS2 == 1 || COLS2 < 0) begin
+        $error("Error: COLS must be >= 2, COLS2 0 or >= 2 and ROWS >= 1 (instance %m)");
+        $finish;
+    end
+end
+
+// ---- control ------------------------------------------------------------------
+
+// pipeline advance: the registered ready of the output buffer. Every
+// pipeline register (and the buffer read port) moves only when adv is high,
+// so backpressure freezes the pipeline as a whole and nothing is lost.
+wire adv;
+
+reg running_reg; // accepting weight beats
+reg done_reg;
+reg [BCW-1:0] beat_reg; // beat within the row
+reg [RCW-1:0] row_reg;
+reg sel_reg;            // region of the run being fed (0 without COLS2)
+wire [DAW-1:0] raddr;   // buffer row of that beat (beat_reg in its region)
+
+wire start_ok = start && (!running_reg || beat_reg == {BCW{1'b0}});
+assign s_w_ready = running_reg && adv;
+wire w_fire = s_w_valid && s_w_ready;
+wire beat_last = (COLS2 > 0 && sel_reg) ? beat_reg == BEAT_LAST2 : beat_reg == BEAT_LAST;
+wire row_last = row_reg == ROW_LAST;
+wire out_fire_last = m_out_valid && m_out_ready && m_out_last;
+
+wire in_flight; // some stage holds a beat or a result (below)
+assign busy = running_reg || in_flight;
+assign done = done_reg;
+
+// running: set by start, cleared when the last beat of the last row is taken
+always @(posedge clk) begin
+    if (start_ok)
+        running_reg <= 1'b1;
+    else if (w_fire && beat_last && row_last)
+        running_reg <= 1'b0;
+    if (rst)
+        running_reg <= 1'b0;
+end
+
+
+
+always @(posedge clk) begin
+    done_reg <= out_fire_last;
+    if (rst)
+        done_reg <= 1'b0;
+end
+
+// beat and row counters (wrap so that rows follow back to back)
+wire new_sel = COLS2 > 0 && start_sel;
+
+always @(posedge clk) begin
+    if (start_ok) begin
+        beat_reg <= {BCW{1'b0}};
+        row_reg <= {RCW{1'b0}};
+        sel_reg <= new_sel;
+    end else if (w_fire) begin
+        if (beat_last) begin
+            beat_reg <= {BCW{1'b0}};
+            row_reg <= row_reg + 1'b1;
+        end else begin
+            beat_reg <= beat_reg + 1'b1;
+        end
+    end
+    if (rst) begin
+        beat_reg <= {BCW{1'b0}};
+        row_reg <= {RCW{1'b0}};
+        sel_reg <= 1'b0;
+    end
+end
+
+// the read address: {shorter region, beat} (OR_BASE), else a counter beside
+// the beat from the run's region base, so no adder sits in front of the
+// buffer read
+generate
+    if (OR_BASE) begin : g_raddr_or
+        assign raddr = {sel_reg ^ LONG1, beat_reg};
+        wire unused_base2 = ^BASE2;
+    end else begin : g_raddr_cnt
+        reg [DAW-1:0] raddr_reg;
+        wire [DAW-1:0] run_base = (COLS2 > 0 && sel_reg) ? BASE2 : {DAW{1'b0}};
+
+        always @(posedge clk) begin
+            if (start_ok)
+                raddr_reg <= new_sel ? BASE2 : {DAW{1'b0}};
+            else if (w_fire)
+                raddr_reg <= beat_last ? run_base : raddr_reg + 1'b1;
+            if (rst)
+                raddr_reg <= {DAW{1'b0}};
+        end
+        assign raddr = raddr_reg;
+    end
+endgenerate
+
+// output shift, decoded once at start into the shifter amount a = 31 + s
+// (the serial output stage below: g_out_ser); a row takes its run's amount
+// as its first beat reaches the accumulator, so rows already in the pipe
+// keep their own run's shift.
+reg [6:0] sh_amt_reg;
+
+// ---- activation buffer: LANES banks, bank b holds x[b + LANES * k] at k ----
+
+// write chunk split into the lane group it fills (low bits: the chunk's
+// first bank is sub * WL) and the row within the banks
+wire [XW-1:0] waddr_x = {{(XW - WAW){1'b0}}, act_waddr};
+wire [XW-1:0] wr_sub = waddr_x & SUB_MASK;
+wire [XW-1:0] wr_row_x = waddr_x >> LOG2LPW;
+wire [DAW-1:0] wr_row;
+generate
+    if (OR_BASE) begin : g_wrow_or
+        assign wr_row = {act_wsel ^ LONG1, wr_row_x[BCW-1:0]};
+    end else begin : g_wrow_add
+        wire [DAW-1:0] wr_base = (COLS2 > 0 && act_wsel) ? BASE2 : {DAW{1'b0}};
+        assign wr_row = wr_base + wr_row_x[DAW-1:0];
+    end
+endgenerate
+wire unused_wr_row = ^{wr_row_x, LANE_MASK};
+
+// read data, lane b in [16*b +: 16]
+wire [LANES*16-1:0] act_rd;
+
+genvar b;
+generate
+    for (b = 0; b < LANES; b = b + 1) begin : g_bank
+        if (b < CMAX) begin : g_ram
+            // bank b takes lane b % WL of the chunks with sub = b / WL
+            localparam [XW-1:0] SUB = b >> LOG2WL;
+            localparam integer WLANE = b & (WL - 1);
+            // no_rw_check: a write never meets the read of a beat being
+            // taken (the decoder loads a vector only into rows no run still
+            // reads; checked in simulation below). A read that meets a write
+            // otherwise is never used, so Yosys need not build read-first
+            // logic (16 + DAW + 1 FFs and 16 LUTs a bank on iCE40).
+            (* no_rw_check *)
+            reg [15:0] mem [0:MDEPTH-1];
+            reg [15:0] rd_reg;
+
+            always @(posedge clk) begin
+                if (act_we && wr_sub == SUB)
+                    mem[wr_row] <= act_wdata[16*WLANE +: 16];
+            end
+
+            // synchronous read of the beat being accepted (enable = adv)
+            always @(posedge clk) begin
+                if (adv)
+                    rd_reg <= mem[raddr];
+            end
+
+            assign act_rd[16*b +: 16] = rd_reg;
+`ifndef SYNTHESIS
+            // the no-collision rule, checked in every simulation
+            always @(posedge clk) begin
+                if (!rst && act_we && wr_sub == SUB && wr_row == raddr && w_fire) begin
+                    $display("Error: %m: a beat's read meets a write of row %0d", wr_row);
+                    $stop;
+                end
+            end
+`endif
+        end else begin : g_none
+            // lanes past both vectors never carry data (LANES > COLS, COLS2)
+            assign act_rd[16*b +: 16] = 16'd0;
+        end
+    end
+endgenerate
+
+// ---- control and exponent pipes ------------------------------------------------
+
+// ctl_pipe[CW*k +: CW] travels with the data of stage k:
+// 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
+// 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
+reg [NSTG*CW-1:0] ctl_pipe;
+wire [CW-1:0] ctl_in = {sel_reg, row_last, beat_last, w_fire};
+
+always @(posedge clk) begin
+    if (adv)
+        ctl_pipe <= {ctl_pipe[(NSTG-1)*CW-1:0], ctl_in};
+    if (rst)
+        ctl_pipe <= {NSTG*CW{1'b0}};
+end
+
+// bit 3 of the dexps of stage k (k = 0 .. 1+T1), used by the shift stage
+// at 2+T1 (the low three bits are applied before the multiplier)
+localparam DXW = NG;
+reg [(2+T1)*DXW-1:0] dx_pipe;
+wire [DXW-1:0] dexp_hi;
+
+genvar dj;
+generate
+    for (dj = 0; dj < NG; dj = dj + 1) begin : g_dxh
+        assign dexp_hi[dj] = s_w_dexp[4*dj + 3];
+    end
+endgenerate
+
+always @(posedge clk) begin
+    if (adv)
+        dx_pipe <= {dx_pipe[(1+T1)*DXW-1:0], dexp_hi};
+end
+
+// ---- stage 0: weight input register --------------------------------------------
+
+// lane i's mantissa times 2^(dexp mod 8) of its group (exact in 16 bits:
+// |m| <= 128), the multiplier's 16-bit operand; the beat's shift thus costs
+// a three-level shift of 8-bit values here and one level on the slice sum,
+// not four levels on the sum (and the pipe carries one dexp bit, not four)
+reg [LANES*16-1:0] mant_reg;
+
+genvar mi;
+generate
+    for (mi = 0; mi < LANES; mi = mi + 1) begin : g_mant
+        wire signed [15:0] m_ext = {{8{s_w_mant[8*mi+7]}}, s_w_mant[8*mi +: 8]};
+        wire [2:0] m_sh = s_w_dexp[4*(mi >> T1) +: 3]; // group mi / GL
+        always @(posedge clk) begin
+            if (adv)
+                mant_reg[16*mi +: 16] <= m_ext <<< m_sh;
+        end
+    end
+endgenerate
+
+// ---- stage 1: products (lanes past the row end forced to zero) ---------------
+
+genvar i, lv;
+generate
+    for (lv = 0; lv <= T1; lv = lv + 1) begin : g_t1
+        // level lv: LANES >> lv sums of PW + lv bits
+        reg [(LANES>>lv)*(PW+lv)-1:0] node;
+        if (lv == 0) begin : g_mul
+            for (i = 0; i < LANES; i = i + 1) begin : g_lane
+                wire signed [15:0] m = mant_reg[16*i +: 16];
+                wire signed [15:0] a = act_rd[16*i +: 16];
+                wire signed [PW-1:0] p = m * a;
+                if (i >= RAGGED || i >= RAGGED2) begin : g_pad
+                    // padding lane in the last beat of a row of its region
+                    // (ctl_pipe[1]: stage 0 is a row's last beat,
+                    // ctl_pipe[3] its region): ignored, and the buffer word
+                    // it reads may never have been written
+                    wire pad = ctl_pipe[1] && (ctl_pipe[3] ? i >= RAGGED2 : i >= RAGGED);
+                    always @(posedge clk) begin
+                        if (adv)
+                            node[PW*i +: PW] <= pad ? {PW{1'b0}} : p;
+                    end
+                end else begin : g_full
+                    always @(posedge clk) begin
+                        if (adv)
+                            node[PW*i +: PW] <= p;
+                    end
+                end
+            end
+        end else begin : g_add
+            localparam NW = PW + lv - 1;
+            for (i = 0; i < (LANES >> lv); i = i + 1) begin : g_node
+                wire [NW-1:0] x0 = g_t1[lv-1].node[NW*(2*i) +: NW];
+                wire [NW-1:0] x1 = g_t1[lv-1].node[NW*(2*i+1) +: NW];
+                always @(posedge clk) begin
+                    if (adv)
+                        node[(NW+1)*i +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
+                end
+            end
+        end
+    end
+endgenerate
+
+// ---- stage 2+T1: each group slice shifted by 8 when its dexp >= 8 --------------
+
+wire [DXW-1:0] dexp_s = dx_pipe[(1+T1)*DXW +: DXW];
+
+genvar j;
+generate
+    for (lv = 0; lv <= T2; lv = lv + 1) begin : g_t2
+        // level lv: NG >> lv sums of SW + lv bits
+        reg [(NG>>lv)*(SW+lv)-1:0] node;
+        if (lv == 0) begin : g_shift
+            for (j = 0; j < NG; j = j + 1) begin : g_slice
+                wire [GW-1:0] g = g_t1[T1].node[GW*j +: GW];
+                always @(posedge clk) begin
+                    if (adv)
+                        node[SW*j +: SW] <= dexp_s[j] ? {g, 8'd0} : {{8{g[GW-1]}}, g};
+                end
+            end
+        end else begin : g_add
+            localparam NW = SW + lv - 1;
+            for (j = 0; j < (NG >> lv); j = j + 1) begin : g_node
+                wire [NW-1:0] x0 = g_t2[lv-1].node[NW*(2*j) +: NW];
+                wire [NW-1:0] x1 = g_t2[lv-1].node[NW*(2*j+1) +: NW];
+                always @(posedge clk) begin
+                    if (adv)
+                        node[(NW+1)*j +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
+                end
+            end
+        end
+    end
+endgenerate
+
+// ---- accumulator ------------------------------------------------------------
+
+wire [CW-1:0] ctl_b = ctl_pipe[CW*(NSTG-1) +: CW];
+wire [BW-1:0] beat_sum = g_t2[T2].node;
+wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){beat_sum[BW-1]}}, beat_sum};
+
+reg [ACC_W-1:0] acc_reg;
+reg acc_valid_reg; // acc_reg holds a finished row
+reg acc_last_reg;
+reg acc_open_reg;  // acc_reg holds a row's first beats but not its last
+
+// a row's first beat restarts the sum, so rows need no gap between them.
+// The beat after a row's last (or the first after reset) is always a row's
+// first: runs start, and cut runs short, only at row boundaries.
+wire acc_first = !acc_open_reg;
+wire unused_ctl_b = ctl_b[3]; // the region only matters at stage 0 (padding)
+
+// Written as a mux after the add, not as an add to a zeroed acc_reg: bit i
+// is then one LUT4 (acc_i, beat_i, carry in, first) beside its carry cell,
+// the carries being don't-cares when the mux takes the beat; zeroing the
+// add's input cost a LUT4 a bit more (iCE40: 46 LUT4 at the iCEBreaker shape)
+always @(posedge clk) begin
+    if (adv && ctl_b[0])
+        acc_reg <= acc_first ? beat_ext : acc_reg + beat_ext;
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        acc_valid_reg <= ctl_b[0] && ctl_b[1];
+        acc_last_reg <= ctl_b[2];
+        if (ctl_b[0])
+            acc_open_reg <= !ctl_b[1];
+    end
+    if (rst) begin
+        acc_valid_reg <= 1'b0;
+        acc_open_reg <= 1'b0;
+    end
+end
+
+// ---- output stages ----------------------------------------------------------------
+
+// valid bits of the control pipe: a beat in stage k
+wire [NSTG-1:0] ctl_valid;
+genvar vk;
+generate
+    for (vk = 0; vk < NSTG; vk = vk + 1) begin : g_cv
+        assign ctl_valid[vk] = ctl_pipe[CW*vk];
+    end
+endgenerate
+
+// Serial shift, round, saturate, output register (g_out_ser).
+localparam HI_W = SH_W - 32;
+
+// The round stage's registers: the low 33 bits of the rounded value
+// (t >>> 1) + t[0], and of t's high part hi = t >>> 33 whether its bits
+// are all equal (hi = 0 or -1) and its sign; then final stage 3, the
+// saturation to +-(2^31 - 1): the value (hi + c) * 2^32 + lo[31:0] (c the
+// carry out of lo) fits when bits 31 and up are all equal and it is not
+// -2^31. The carry comes only with lo[31:0] = 0 (t[32:0] all ones), and then
+// the value fits exactly when hi + 1 = 0: the one-cycle form's flag for
+// hi = -2 (hi + 1 all ones) only matters with lo[31] set, so it is not kept.
+reg [32:0] rd_lo_reg;
+reg rd_eq_reg, rd_sign_reg;
+wire c_lo = rd_lo_reg[32];
+wire rd_hz = rd_eq_reg && !rd_sign_reg; // hi = 0
+wire rd_ho = rd_eq_reg && rd_sign_reg;  // hi = -1
+wire rhi_zero = (rd_hz && !c_lo) || (rd_ho && c_lo);
+wire rhi_ones = rd_ho && !c_lo;
+wire r_neg = rd_sign_reg && !(rd_ho && c_lo);
+wire fits = (rhi_zero && !rd_lo_reg[31]) || (rhi_ones && rd_lo_reg[31] && |rd_lo_reg[30:0]);
+wire [31:0] result = fits ? rd_lo_reg[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
+
+generate
+    if (OUT_SERIAL == 1) begin : g_out_ser
+        // Serial form (the lean build, --mul-share): no barrel shifter. A
+        // single amount serves both directions: t = (acc * 2^32) >>> a with
+        // a = 31 + s, and the result is (t >>> 1) + t[0] in both: for s > 0
+        // t = acc >>> (s - 1) as above; for s <= 0 t = acc * 2^(1 - s) is
+        // even, so the result is acc << l (l = -s). The left shift is
+        // clamped to 31 (a >= 0): acc << l fits +-(2^31 - 1) for l >= 31
+        // only when acc = 0, so l = 31 saturates exactly as any l >= 31. The
+        // right shift is clamped to SC = clog2(CMAX) + 39: |acc| <=
+        // CMAX * 2^37 <= 2^(SC - 2), so t = acc >>> (s - 1) is 0 or -1 and
+        // the result 0 for every s >= SC. So a is in 0..SC + 31, below SH_W.
+        //
+        // x (the shift register, acc * 2^32 at load) moves eight bits a
+        // cycle while a >> 3 is left, then one bit a cycle while a mod 8 is
+        // left: at most SER_S = max over a of (a >> 3) + (a & 7) steps (15
+        // for CMAX <= 256). Every row spends SER_S cycles in x whatever its a
+        // (so the latency is a constant), then its x goes to the round stage
+        // as the next row loads: one row every SER_S + 1 cycles, so a row
+        // must take at least SER_S + 1 beats (in both regions; checked
+        // below).
+        //
+        // The one-bit steps move only the low XL = 41 bits (x[40] takes
+        // x[41], which holds still), so the bits above take two sources
+        // (acc, x >> 8): one LUT4 each instead of two. After the eight-bit
+        // steps x = y = (acc * 2^32) >>> 8(a >> 3) exactly; after l = a & 7
+        // one-bit steps x[i] = y[min(i + l, 41)] for i <= 40, so x[32:0] =
+        // y[32+l:l] = t[32:0] (32 + l <= 41), and x[SH_W-1:33] holds the
+        // bits of t's high part y[SH_W-1:33+l] with y[41] repeated l times
+        // (at x[41-l..40]). The high part's flag (all bits equal) sees the
+        // same bits: repeating y[41] changes no all-equal test. The low 32
+        // bits load zero through the flip-flop's synchronous reset.
+        localparam SC = $clog2(CMAX) + 39;
+        localparam SER_M = SC + 31;
+        localparam [31:0] SC32 = SC;
+        localparam [31:0] SER_M32 = SER_M;
+        localparam signed [7:0] SC_S = SC32[7:0];
+        localparam [6:0] SC_A = SER_M32[6:0];
+        localparam SER_S = (SER_M >> 3) + ((SER_M & 7) > 6 ? (SER_M & 7) : 6);
+        // the same for COLS alone (the emitter's latency: lg_matvec_latency)
+        localparam SER_MC = $clog2(COLS) + 70;
+        localparam SER_SC = (SER_MC >> 3) + ((SER_MC & 7) > 6 ? (SER_MC & 7) : 6);
+        localparam TMW = $clog2(SER_S + 1);
+        // the low bits that take the one-bit steps (see x above)
+        localparam XL = 41;
+        localparam [31:0] SER_S32 = SER_S;
+
+        initial begin
+            if (BEATS < SER_S + 1 || (COLS2 > 0 && BEATS2 < SER_S + 1)) begin
+                $error("Error: OUT_SERIAL needs rows of at least %0d beats (instance %m)",
+                       SER_S + 1);
+                $finish;
+            end
+            if (NSTG > SER_S) begin
+                $error("Error: OUT_SERIAL needs NSTG <= %0d (instance %m)", SER_S);
+                $finish;
+            end
+            if (SER_S != SER_SC) begin
+                $error("Error: OUT_SERIAL: COLS2 = %0d needs %0d serial steps, COLS = %0d %0d (%m)",
+                       COLS2, SER_S, COLS, SER_SC);
+                $finish;
+            end
+        end
+
+        // shift decode at start: a = 31 + s, clamped to 0..SC + 31 (7 bits)
+        always @(posedge clk) begin
+            if (start_ok) begin
+                if (shift > SC_S)
+                    sh_amt_reg <= SC_A;
+                else if (shift < -8'sd31)
+                    sh_amt_reg <= 7'd0;
+                else
+                    sh_amt_reg <= 7'd31 + shift[6:0];
+            end
+        end
+
+        reg sh_valid_reg; // x holds a row (its run's last row: sh_last_reg)
+        reg sh_last_reg;
+        reg [SH_W-1:0] x_reg;
+        reg [3:0] x_hi_reg;     // eight-bit steps left
+        reg [2:0] x_lo_reg;     // one-bit steps left
+        reg [TMW-1:0] x_tm_reg; // cycles until x goes to the round stage
+        wire x_load = acc_valid_reg;
+        wire x_eight = x_hi_reg != 4'd0;
+        wire x_one = !x_eight && x_lo_reg != 3'd0;
+        wire x_out = sh_valid_reg && x_tm_reg == {TMW{1'b0}};
+
+        // The amount of the row in the accumulator, taken from sh_amt_reg
+        // as the row's first beat is added (the decoded shift does not ride
+        // with the beats). Exact because no start is accepted between the
+        // handshakes of a row's first and last beats (beat_reg != 0), which
+        // are at least SER_S >= NSTG advancing cycles apart, so the first
+        // beat reaches the accumulator before the next run's start, and the
+        // next row's first beat comes no earlier than this row's x load.
+        reg [6:0] amt_reg;
+
+        always @(posedge clk) begin
+            if (adv && ctl_b[0] && acc_first)
+                amt_reg <= sh_amt_reg;
+        end
+
+        always @(posedge clk) begin
+            if (adv) begin
+                if (x_load) begin
+                    x_reg <= {acc_reg, 32'd0};
+                    x_hi_reg <= amt_reg[6:3];
+                    x_lo_reg <= amt_reg[2:0];
+                    x_tm_reg <= SER_S32[TMW-1:0];
+                    sh_last_reg <= acc_last_reg;
+                end else begin
+                    if (x_eight) begin
+                        x_reg <= {{8{x_reg[SH_W-1]}}, x_reg[SH_W-1:8]};
+                        x_hi_reg <= x_hi_reg - 1'b1;
+                    end else if (x_one) begin
+                        x_reg[XL-1:0] <= x_reg[XL:1];
+                        x_lo_reg <= x_lo_reg - 1'b1;
+                    end
+                    if (x_tm_reg != {TMW{1'b0}})
+                        x_tm_reg <= x_tm_reg - 1'b1;
+                end
+            end
+        end
+
+        always @(posedge clk) begin
+            if (adv)
+                sh_valid_reg <= x_load || (sh_valid_reg && !x_out);
+            if (rst)
+                sh_valid_reg <= 1'b0;
+        end
+
+        // round stage: t = x, t2 = t >>> 1, inc = t[0] (both directions)
+        wire [HI_W-1:0] t2_hi = {x_reg[SH_W-1], x_reg[SH_W-1:33]};
+        wire [32:0] lo = {1'b0, x_reg[32:1]} + {32'd0, x_reg[0]};
+        wire h_eq = t2_hi == {HI_W{t2_hi[HI_W-1]}};
+
+        // The round stage is also the second slot of the output buffer: it
+        // loads only when x hands a row on, and holds it until the output
+        // register takes it (see the output register below).
+        reg rd_valid_reg;
+        reg rd_last_reg;
+        wire rd_take; // the output register takes the round stage's row
+
+        always @(posedge clk) begin
+            if (adv && x_out) begin
+                rd_lo_reg <= lo;
+                rd_eq_reg <= h_eq;
+                rd_sign_reg <= t2_hi[HI_W-1];
+                rd_last_reg <= sh_last_reg;
+            end
+        end
+
+        always @(posedge clk) begin
+            if (adv && x_out)
+                rd_valid_reg <= 1'b1;
+            else if (rd_take)
+                rd_valid_reg <= 1'b0;
+            if (rst)
+                rd_valid_reg <= 1'b0;
+        end
+
+        // final stage 3: saturate (result, above) into the output register
+
+        // Output register. No temp slot: the round stage holds a row that
+        // the output register cannot take, and adv (s_ready_reg) drops the
+        // cycle after the round stage is full and the output stalled. x
+        // hands a row on at most once in SER_S + 1 advancing cycles, so it
+        // never does so into a full round stage: a row that sits there has
+        // sat since at least the cycle before, whose s_ready_early was low.
+        // Without stalls the timing is the one-cycle form's (the output
+        // register takes the round stage's row the cycle after it loads).
+        reg s_ready_reg;
+        reg m_valid_reg;
+        reg [31:0] m_data_reg;
+        reg m_last_reg;
+
+        assign rd_take = rd_valid_reg && (m_out_ready || !m_valid_reg);
+        assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg ||
+                           m_valid_reg;
+        assign adv = s_ready_reg;
+        assign m_out_valid = m_valid_reg;
+        assign m_out_data = m_data_reg;
+        assign m_out_last = m_last_reg;
+
+        always @(posedge clk) begin
+            s_ready_reg <= m_out_ready || !m_valid_reg || !rd_valid_reg;
+            if (rd_take) begin
+                m_valid_reg <= 1'b1;
+                m_data_reg <= result;
+                m_last_reg <= rd_last_reg;
+            end else if (m_out_ready) begin
+                m_valid_reg <= 1'b0;
+            end
+            if (rst) begin
+                s_ready_reg <= 1'b0;
+                m_valid_reg <= 1'b0;
+            end
+        end
+    end
+endgenerate
+
+endmodule
+
+`resetall
