@@ -661,7 +661,10 @@ always @(posedge clk) begin
         ro_cnt_reg <= {RC_W{1'b0}};
 end
 
-// K offset mu[l][i] (Q16), one ROM word per layer and K channel. The read
+// K offset, stored negated: -mu[l][i] (Q16; |mu| <= 2^31 - 1, so it fits),
+// one ROM word per layer and K channel; negated so that k - mu is an add
+// (iCE40 carry chains take an add's operands as they are, a subtrahend
+// through an inverter LUT per bit). The read
 // address runs one element ahead (the next address when an element is
 // taken), so the word of the element on the rope output is always ready.
 // Every layer takes exactly KVD K elements, layer after layer, so the
@@ -671,7 +674,7 @@ reg [31:0] koff_rom [0:NL*KVD-1];
 initial $readmemh(KOFF_FILE, koff_rom);
 
 reg  [KO_W-1:0] koff_addr_reg;
-reg  [31:0]     mu_reg;
+reg  [31:0]     nmu_reg; // -mu of the element on the rope output
 wire            k_fire = ro_is_k && rope_fire;
 wire [KO_W-1:0] koff_next = k_fire ? koff_addr_reg + 1'b1 : koff_addr_reg;
 
@@ -682,14 +685,14 @@ always @(posedge clk) begin
 end
 
 always @(posedge clk) begin
-    mu_reg <= koff_rom[koff_next];
+    nmu_reg <= koff_rom[koff_next];
 end
 
 // k - mu, saturated to +-(2^31 - 1). The 33-bit difference is outside 32
 // bits exactly when its top two bits differ (the sign bit says which end),
 // and -2^31 is the one 32-bit value below -(2^31 - 1): bit tests instead of
 // two 33-bit comparisons against constants (which map to carry chains)
-wire signed [32:0] ksub = $signed({rope_m_data[31], rope_m_data}) - $signed({mu_reg[31], mu_reg});
+wire signed [32:0] ksub = $signed({rope_m_data[31], rope_m_data}) + $signed({nmu_reg[31], nmu_reg});
 // One 2:1 mux: the saturated value is {neg, 30 x !neg, 1} (0x7fffffff or
 // 0x80000001), neg = the true sign ksub[32].
 wire k_ovf = ksub[32] != ksub[31];

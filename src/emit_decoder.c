@@ -590,11 +590,18 @@ static int emit_koff(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm, lg_e
     int64_t *w = lg_calloc(cnt, sizeof *w, err);
     if (!w)
         return -1;
-    for (size_t i = 0; i < cnt; i++)
-        w[i] = qm->k_offset[i];
+    // stored negated (the decoder adds it: no inverters in front of the carry
+    // chain); the quantizer clamps mu to +-(2^31 - 1), so -mu fits 32 bits
+    for (size_t i = 0; i < cnt; i++) {
+        if (qm->k_offset[i] == INT32_MIN) {
+            free(w);
+            return lg_fail(err, "emit %s: K offset %zu is -2^31, its negation does not fit",
+                           n->f_koff, i);
+        }
+        w[i] = -(int64_t)qm->k_offset[i];
+    }
     int rc = lg_emit_hex(ctx, n->f_koff, w, cnt, 32,
-                         "K offset mu (n_layers, kv_dim) Q16, subtracted from K after RoPE",
-                         err);
+                         "K offset -mu (n_layers, kv_dim) Q16, added to K after RoPE", err);
     free(w);
     return rc;
 }
@@ -663,7 +670,7 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     r[k++] = (mem_row){"RMSNorm gains * sqrt(dim) (att[0], ffn[0], ..., final)", "u_dec.u_norm",
                        (2 * L + 1) * d, 16, 1, n->f_gain};
     r[k++] = (mem_row){"RoPE phase increments", "u_dec.u_rope", hs / 2, 32, 1, n->f_inc};
-    r[k++] = (mem_row){"K offset mu (n_layers, kv_dim)", "u_dec", L * kvd, 32, 1, n->f_koff};
+    r[k++] = (mem_row){"K offset -mu (n_layers, kv_dim)", "u_dec", L * kvd, 32, 1, n->f_koff};
     if (cfg->hw.mul_share) // the lean units hold the table's T column as constants
         r[k++] = (mem_row){"exp2 table, T column (built into the lean attention and sampler)",
                            "u_dec.u_att, u_dec.u_smp", LG_EXP2_N, 16, 2, NULL};
