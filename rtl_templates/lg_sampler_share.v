@@ -42,7 +42,10 @@
  * logit while loading and -zmax in pass 1 share one register; the low half
  * of the A operand register xr keeps the shifted-out chunk lo and v; the
  * fraction fr is read off the d adder (its inputs hold); the accumulator
- * input is acc, acc >> 16, acc[15:0] or a few per-step constants; rounding
+ * input is acc, acc >> 16 or {0, acc[15:0]}, with a few per-step constants
+ * ORed in: the steps without a product shift acc right by 16 (a zero
+ * product), so acc is 0 before each step that loads a constant and the low
+ * half's input is a 2-way mux (the accumulator stays in the DSP); rounding
  * constants and saturation enter through FF set/reset or the accumulator;
  * the operand muxes have five (A) and nine (B) sources; the argmax compare
  * is one carry chain; S, u and the pass-2 compare share one adder.
@@ -80,8 +83,8 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 25 * VOCAB + 2 * TOK + 182 cycles (TOK = the drawn id;
- *    at most 27 * VOCAB + 180): the zmax item (15 steps), VOCAB items of 25
+ *  - inv_temp > 0: 26 * VOCAB + 2 * TOK + 183 cycles (TOK = the drawn id;
+ *    at most 28 * VOCAB + 181): the zmax item (16 steps), VOCAB items of 26
  *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
  *    rotations) and 5 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
  *    TOK + 1) and the token is registered.
@@ -158,7 +161,10 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
 // K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
 // is added by two products with A = s. Accumulator modes (acc = in + A * B):
 // ld (in = a small per-step constant), add (in = acc), shr (in = acc >> 16),
-// keep (in = acc[15:0]).
+// keep (in = acc[15:0]). Every step not listed with a product is a shr step
+// with a zero product (acc = acc >> 16), so the two steps before each ld step
+// (K_PA / K_RB, K_ABS; K_Z1, K_Z1B; K_D, K_W; K_VS, K_VX) leave acc = 0 and
+// ld is add with the constant ORed in (acc < 2^32: two shifts clear it).
 localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
                  K_M1A = 5'd1,  // acc = (2^15 - s) + x0 * i0
                  K_M1S = 5'd2,  // acc = acc + s * i0
@@ -167,31 +173,32 @@ localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
                  K_M1C = 5'd5,  // acc = acc + x1 * i0
                  K_M1D = 5'd6,  // lo = acc[15:0]; acc = (acc >> 16) + x1 * i1
                  K_Z1 = 5'd7,   // xr = |z1| (saturated)
-                 K_M2A = 5'd8,  // acc = (2^23 - s) + z0 * L0
-                 K_M2B = 5'd9,  // acc = (acc >> 16) + z0 * L1
-                 K_M2C = 5'd10, // acc = acc + z1 * L0
-                 K_M2D = 5'd11, // lo = acc[15:0]; acc = (acc >> 16) + z1 * L1
-                 K_D = 5'd12,   // d = z - zmax (zmax item: -zmax); ROM address a
+                 K_Z1B = 5'd8,  // (acc = 0 by the second shr: see below)
+                 K_M2A = 5'd9,  // acc = (2^23 - s) + z0 * L0
+                 K_M2B = 5'd10, // acc = (acc >> 16) + z0 * L1
+                 K_M2C = 5'd11, // acc = acc + z1 * L0
+                 K_M2D = 5'd12, // lo = acc[15:0]; acc = (acc >> 16) + z1 * L1
+                 K_D = 5'd13,   // d = z - zmax (zmax item: -zmax); ROM address a
                  // 256 v - 2^24 = X = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
                  // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1),
                  // summed times 256 (X < 2^24) so that v[15:0] = floor(X / 256)
                  // = acc[31:16] reaches acc[15:0] by a shift, then xr[15:0]
                  // (the T ROM read is registered: T of the address of one
                  // step is seen in the next):
-                 K_W = 5'd13,   // read T[a]
-                 K_TA = 5'd14,  // acc = 2^15 + ta * 256 (255 - fr); a = a + 1
-                 K_TA2 = 5'd15, // acc = acc + ta * 256
-                 K_TB = 5'd16,  // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
-                 K_TC = 5'd17,  // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
-                 K_VS = 5'd18,  // acc = acc >> 16 (+ 0 * 0)
-                 K_VX = 5'd19,  // xr[15:0] = v[15:0] = acc[15:0]
+                 K_W = 5'd14,   // read T[a]
+                 K_TA = 5'd15,  // acc = 2^15 + ta * 256 (255 - fr); a = a + 1
+                 K_TA2 = 5'd16, // acc = acc + ta * 256
+                 K_TB = 5'd17,  // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
+                 K_TC = 5'd18,  // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
+                 K_VS = 5'd19,  // acc = acc >> 16 (+ 0 * 0)
+                 K_VX = 5'd20,  // xr[15:0] = v[15:0] = acc[15:0]
                  // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
                  // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
-                 K_SH = 5'd20,  // acc = 2^15 + v[15:0] * 2^(15-k)
-                 K_SH2 = 5'd21, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
-                 K_PW = 5'd22,  // RAM[i] = p
-                 K_PR = 5'd23,  // read RAM[i]; idx = i + 1 (wraps)
-                 K_PA = 5'd24,  // S += q = p; the next item's logit is read
+                 K_SH = 5'd21,  // acc = 2^15 + v[15:0] * 2^(15-k)
+                 K_SH2 = 5'd22, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
+                 K_PW = 5'd23,  // RAM[i] = p
+                 K_PR = 5'd24,  // read RAM[i]; idx = i + 1 (wraps)
+                 K_PA = 5'd25,  // S += q = p; the next item's logit is read
                  K_RA = 5'd30,  // (zmax item) idx = argmax id
                  K_RB = 5'd31;  // (zmax item) its logit is read; idx = 0
 
@@ -200,7 +207,7 @@ localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
 // u = floor((r1 S0 + A0) / 2^16) + r1 S1 + A1, every partial sum < 2^32.
 // r is the PRNG state, r0 its low half; 16 rotations bring r1 there (and
 // 16 more restore the state).
-localparam [4:0] U_00 = 5'd0,  // acc = r0 * S0
+localparam [4:0] U_00 = 5'd0,  // acc = r0 * S0 (ld: acc = 0 from the PRNG counts before)
                  U_01 = 5'd1,  // acc = (acc >> 16) + r0 * S1: A
                  U_10 = 5'd2,  // it[15:0] = A1; acc = A0 + r1 * S0
                  U_11 = 5'd3,  // acc = (acc >> 16) + r1 * S1
@@ -342,7 +349,7 @@ localparam [3:0] B_0 = 4'd0, B_I0 = 4'd1, B_I1 = 4'd2, B_L0 = 4'd3, B_L1 = 4'd4,
 reg [2:0] a_sel;
 reg [3:0] b_sel;
 reg acc_step;              // a product step (acc is written)
-reg m_hold_hi, m_hold_lo, m_shr; // accumulator mode (none of them: ld)
+reg m_hold_hi, m_shr;      // accumulator mode (hold_hi = 0 and shr: shr; hold_hi = 0: keep)
 reg c_r1, c_r2, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 2^15
 reg bit_s, bit_al;         // the A bit: s, a = 255 (else 1)
 always @(*) begin
@@ -350,41 +357,45 @@ always @(*) begin
     b_sel = B_0;
     acc_step = 1'b1;
     m_hold_hi = 1'b1;
-    m_hold_lo = 1'b1;
     m_shr = 1'b0;
     {c_r1, c_r2, c_8000} = 3'd0;
     bit_s = 1'b0;
     bit_al = 1'b0;
     if (in_mul)
         case (step_reg)
-            U_00: begin a_sel = A_R; b_sel = B_S0; {m_hold_hi, m_hold_lo} = 2'b00; end
-            U_01: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            U_00: begin a_sel = A_R; b_sel = B_S0; end
+            U_01: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_shr} = 2'b01; end
             U_10: begin a_sel = A_R; b_sel = B_S0; m_hold_hi = 1'b0; end
-            U_11: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            U_11: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_shr} = 2'b01; end
             default: begin a_sel = A_BIT; b_sel = B_I0; end
         endcase
     else if (in_p1)
         case (step_reg)
-            K_M1A: begin b_sel = B_I0; {m_hold_hi, m_hold_lo, c_r1} = 3'b001; end
+            K_M1A: begin b_sel = B_I0; c_r1 = 1'b1; end
             K_M1S: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I0; end
-            K_M1B: begin b_sel = B_I1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_M1B: begin b_sel = B_I1; {m_hold_hi, m_shr} = 2'b01; end
             K_M1T: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I1; end
             K_M1C: begin a_sel = A_XHI; b_sel = B_I0; end
-            K_M1D: begin a_sel = A_XHI; b_sel = B_I1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
-            K_M2A: begin b_sel = B_L0; {m_hold_hi, m_hold_lo, c_r2} = 3'b001; end
-            K_M2B: begin b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
+            K_M1D: begin a_sel = A_XHI; b_sel = B_I1; {m_hold_hi, m_shr} = 2'b01; end
+            K_M2A: begin b_sel = B_L0; c_r2 = 1'b1; end
+            K_M2B: begin b_sel = B_L1; {m_hold_hi, m_shr} = 2'b01; end
             K_M2C: begin a_sel = A_XHI; b_sel = B_L0; end
-            K_M2D: begin a_sel = A_XHI; b_sel = B_L1; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
-            K_W:   acc_step = 1'b0; // T[a] is being read
-            K_TA:  begin a_sel = A_T; b_sel = B_NFR; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
+            K_M2D: begin a_sel = A_XHI; b_sel = B_L1; {m_hold_hi, m_shr} = 2'b01; end
+            K_TA:  begin a_sel = A_T; b_sel = B_NFR; c_8000 = 1'b1; end
             K_TA2: begin a_sel = A_T; b_sel = B_256; end
             K_TB:  begin a_sel = A_T; b_sel = B_FR; end
             K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; end
-            K_VS:  begin {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
-            K_SH:  begin b_sel = B_SH; {m_hold_hi, m_hold_lo, c_8000} = 3'b001; end
-            K_SH2: begin a_sel = A_BIT; b_sel = B_SH; {m_hold_hi, m_hold_lo, m_shr} = 3'b001; end
-            default: acc_step = 1'b0;
+            K_SH:  begin b_sel = B_SH; c_8000 = 1'b1; end
+            K_SH2: begin a_sel = A_BIT; b_sel = B_SH; {m_hold_hi, m_shr} = 2'b01; end
+            // acc = acc >> 16 (+ 0 * 0): the steps around the ld steps
+            // (K_Z1B, K_W and K_VS do only that) and every other step
+            K_Z1B, K_W, K_VS: {m_hold_hi, m_shr} = 2'b01;
+            default: {m_hold_hi, m_shr} = 2'b01;
         endcase
+    else if (state_reg == ST_RNG && !(&rng_cnt_reg[6:5]))
+        // PRNG counts 0..95 (before U_00; acc = A from count 96 to 111 and
+        // u from 112 to 127 are kept): acc = acc >> 16, cleared for U_00
+        {m_hold_hi, m_shr} = 2'b01;
     else
         acc_step = 1'b0;
 end
@@ -433,8 +444,9 @@ wire s_r = sign_reg && (c_r1 || c_r2);
 wire [31:0] kc = {8'd0, c_r2 && !sign_reg, {7{c_r2 && sign_reg}},
                   (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r,
                   {7{s_r}}};
-wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}},
-                      (acc[15:0] & {16{m_hold_lo}}) | (acc[31:16] & {16{m_shr}})} | kc;
+// (a ld step adds kc to acc = 0: the two steps before it are shr steps
+// with a zero product, so the low half's input is one 2-way mux)
+wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}}, m_shr ? acc[31:16] : acc[15:0]} | kc;
 
 always @(posedge clk) begin
     if (acc_step)
