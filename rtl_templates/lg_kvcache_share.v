@@ -47,9 +47,14 @@
  * power of two of beats (XONE: KV_GROUP / BEAT = 2, 4, ...), a group's
  * first beat has an even address: its exponent word is read from bank 1
  * with its mantissas from bank 0 and held for the group's later beats, so
- * the exponents live in bank 1 only and bank 0 has no exponent address
- * (iCEBreaker: bank 0 10,240, bank 1 10,240 + 5,120 of 16,384 words, one
- * SPRAM a bank, no EBR). Otherwise the mantissa RAM is
+ * the exponents live in bank 1 only and bank 0 has no exponent address;
+ * there exponent word g = a >> log2(KV_GROUP / BEAT) sits at {c, g[XK-1:0],
+ * d}, {c, d} = ~(g >> XK), d of log2(KV_GROUP / BEAT) - 1 bits: the middle
+ * bits are the same address bits as the mantissa row a >> 1's, so only the
+ * few others need a read/exponent mux (XK the largest that keeps every
+ * exponent row above the mantissa rows; iCEBreaker: XK = 10, 4 of 14 bits;
+ * bank 0 10,240, bank 1 10,240 + 5,120 of 16,384 words, one SPRAM a bank,
+ * no EBR). Otherwise the mantissa RAM is
  * one single-port RAM and the exponent RAM stays simple dual port (EBR). A
  * cycle in which the quantizer writes a mantissa word of a cache (or, SPX,
  * an exponent word) issues no read on that cache's stream (the beat on the
@@ -245,6 +250,41 @@ localparam [31:0] BMASK32 = HB - 1;
 // is read from bank 1 in the same cycle and held for the group's other
 // beats; the exponents live in bank 1 only (bank 0 reads mantissas only)
 localparam integer XONE = (SPX != 0 && EFROMM != 0 && BSH > 0) ? 1 : 0;
+// P2A with two or more beats a head row: the output beat's bank and
+// group-first flag follow from the read address (see g_spx)
+localparam integer ODER = (P2A != 0 && HSH > 0) ? 1 : 0;
+// XONE: exponent word g = addr >> BSH sits in bank 1 at row {c, g[XK-1:0], d}
+// with {c, d} = ~(g >> XK) (BAW - XK bits, d its XD = BSH - 1 low bits):
+// its bits [XK+XD-1:XD] are addr[XK+BSH-1:BSH], the same address bits as the
+// mantissa row addr >> 1 there, so those bits of bank 1's read address and
+// of the shared write address need no mux. XK is the largest for which the
+// lowest exponent row stays above the mantissa rows (XK = 0: row ~g, the
+// layout of the other SPX shapes).
+localparam integer XD = XONE != 0 ? BSH - 1 : 0;
+function integer xk_fit(input integer dummy);
+    integer k, tmin, lowrow;
+    begin
+        xk_fit = 0;
+        for (k = 1; k <= EAW && k < BAW - XD; k = k + 1) begin
+            // lowest slot used: 2^(BAW - k) - 1 - ((EDEPTH - 1) >> k)
+            tmin = (1 << (BAW - k)) - 1 - ((EDEPTH - 1) >> k);
+            lowrow = ((tmin >> XD) << (k + XD)) + (tmin & ((1 << XD) - 1));
+            if (tmin >= 0 && lowrow >= MDEPTH / 2 && dummy == 0)
+                xk_fit = k;
+        end
+    end
+endfunction
+localparam integer XK = XONE != 0 ? xk_fit(0) : 0;
+localparam [31:0] XLO_M = (32'd1 << XK) - 32'd1;
+localparam [31:0] XD_M = (32'd1 << XD) - 32'd1;
+// the bank row of exponent word g (modulo 2^32: BAW bits are used)
+function [31:0] erow(input [31:0] g);
+    reg [31:0] t;
+    begin
+        t = ~(g >> XK);
+        erow = ((t >> XD) << (XK + XD)) | ((g & XLO_M) << XD) | (t & XD_M);
+    end
+endfunction
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -347,7 +387,7 @@ wire [SBW-1:0] sp_waddr;
 generate
     if (SPX != 0) begin : g_spw
         wire [31:0] wm32 = {{(33 - MAW){1'b0}}, q_addr[MAW-1:1]};
-        wire [31:0] we32 = ~{{(32 - EAW){1'b0}}, q_eaddr};
+        wire [31:0] we32 = erow({{(32 - EAW){1'b0}}, q_eaddr});
         assign sp_waddr = q_ewe_any ? we32[SBW-1:0] : wm32[SBW-1:0];
         if (MW > EW) begin : g_wide
             assign sp_wdata = {q_data[MW-1:EW], q_ewe_any ? q_edata : q_data[EW-1:0]};
@@ -382,8 +422,17 @@ generate
         wire [31:0]   r_head32 = {{(32 - HW){1'b0}}, r_head};
         wire [31:0]   r_first32 = {{(32 - PW){1'b0}}, r_first};
         wire [31:0]   r_last32 = {{(32 - PW){1'b0}}, r_last};
+        // first <= last as a ripple over the bits in plain logic (about one
+        // LUT a bit: a carry-chain compare needs an inverter LUT a bit too)
+        reg           r_le;
+        integer       ci;
+        always @* begin
+            r_le = 1'b1;
+            for (ci = 0; ci < PW; ci = ci + 1)
+                r_le = (r_first[ci] == r_last[ci]) ? r_le : r_last[ci];
+        end
         wire          r_ok = r_layer32 < LAYERS && r_head32 < N_KV_HEADS &&
-                             r_last32 < SEQ_LEN && r_first <= r_last;
+                             r_last32 < SEQ_LEN && r_le;
         // row of the first beat, its mantissa and exponent word addresses
         // (modulo 2^32; a valid request's addresses fit MAW / EAW bits)
         wire [31:0]   r_row32 = SEQ_P2 != 0 ? (r_layer32 << PW) | r_first32
@@ -392,14 +441,15 @@ generate
                                           : r_row32 * WPR32 + r_head32 * HB32;
 
         // No pending slot: a request is taken only by an idle port and loads
-        // the address registers directly (rq_ld); pd_v marks the cycle after
-        // (the stream starts the cycle after that: the first beat is valid 3
-        // cycles after the handshake, as with a pending slot)
+        // the address registers directly (rq_ld), act rising with it; pd_v
+        // marks the cycle after, which issues no read (the stream starts the
+        // cycle after that: the first beat is valid 3 cycles after the
+        // handshake, as with a pending slot)
         reg           pd_v;
         reg           act;
 
-        assign rq_ready[kd] = !pd_v && !act;
-        wire rq_fire = rq_valid[kd] && !pd_v && !act;
+        assign rq_ready[kd] = !act;
+        wire rq_fire = rq_valid[kd] && !act;
         wire rq_ld = rq_fire && r_ok;
         assign rq_err[kd] = rq_fire && !r_ok;
 
@@ -414,10 +464,12 @@ generate
         // (and, single port, when the quantizer is not writing a mantissa word,
         // nor, exponents in the SPRAM banks, an exponent word)
         wire port_free = (KV_PORTS == 2) || !(q_we || (SPX != 0 && q_ewe));
-        wire issue = act && (!o_valid || rd_ready[kd]) && port_free;
+        // act rises with the handshake (rq_ld), reads start the cycle after
+        // pd_v (pd_v implies act)
+        wire run = act && !pd_v;
+        wire issue = run && (!o_valid || rd_ready[kd]) && port_free;
         wire beat_last = beat == BEAT_LAST;
         wire range_end;
-        wire load = pd_v;
 
         always @(posedge clk) begin
             pd_v <= rq_ld;
@@ -517,7 +569,7 @@ generate
         end
 
         always @(posedge clk) begin
-            if (load)
+            if (rq_ld)
                 act <= 1'b1;
             else if (issue && range_end)
                 act <= 1'b0;
@@ -541,8 +593,9 @@ generate
         if (SPX != 0) begin : g_spx
             // Two single-port banks (one SPRAM each at the iCEBreaker shape):
             // mantissa word a in bank a[0] at a >> 1, and a copy of every
-            // exponent word e in both banks (XONE: in bank 1 only) at the
-            // complemented address ~e (the top EDEPTH words). A beat reads
+            // exponent word e in both banks at the complemented address ~e
+            // (the top EDEPTH words; XONE: in bank 1 only, at erow(e), the
+            // complement of e's bits above XK around its low XK bits). A beat reads
             // its mantissa word from one bank and its exponent word from the
             // other in the same cycle (XONE: a group's first beat only); an
             // exponent write goes to both banks (XONE: bank 1), a mantissa
@@ -550,9 +603,9 @@ generate
             reg  [MW-1:0]  bank0 [0:(1 << BAW)-1];
             reg  [MW-1:0]  bank1 [0:(1 << BAW)-1];
             reg  [MW-1:0]  bq0, bq1;
-            reg            o_sel;
+            wire           o_sel;
             wire [31:0]    rm32 = {{(33 - MAW){1'b0}}, addr[MAW-1:1]};
-            wire [31:0]    re32 = ~{{(32 - EAW){1'b0}}, eaddr};
+            wire [31:0]    re32 = erow({{(32 - EAW){1'b0}}, eaddr});
             wire [MW-1:0]  wdata = sp_wdata;
             wire [BAW-1:0] waddr_b = sp_waddr[BAW-1:0];
             // XONE: the exponents in bank 1 only, bank 0 reads mantissas only
@@ -577,9 +630,20 @@ generate
                     bq1 <= bank1[a1];
             end
 
-            always @(posedge clk) begin
-                if (issue)
-                    o_sel <= addr[0];
+            // the bank of the beat on the output (addr[0] of the latest read).
+            // P2A with two or more beats a head row: every read steps addr[0]
+            // (the beat counter's low bit), a request starts on an even beat
+            // and ends on an odd one (so a load after the last read keeps
+            // addr[0] = 0): the latest read's addr[0] is ~addr[0], no register
+            if (ODER != 0) begin : g_osel_d
+                assign o_sel = !addr[0];
+            end else begin : g_osel_r
+                reg o_sel_r;
+                always @(posedge clk) begin
+                    if (issue)
+                        o_sel_r <= addr[0];
+                end
+                assign o_sel = o_sel_r;
             end
 
             assign o_mant = o_sel ? bq1 : bq0;
@@ -588,14 +652,25 @@ generate
                 // the beat on the output is its group's first (its exponent
                 // word in bq1) or a later one (the word held from the first:
                 // taken when the next beat's read replaces bq1)
-                reg          o_gf;
+                wire         o_gf;
                 reg [EW-1:0] ehold;
-                always @(posedge clk) begin
-                    if (issue) begin
-                        o_gf <= addr[BSH-1:0] == {BSH{1'b0}};
-                        if (o_gf)
-                            ehold <= bq1[EW-1:0];
+                if (ODER != 0) begin : g_ogf_d
+                    // as o_sel: the latest read was a group's first beat
+                    // exactly when addr's beat-in-group bits are now 1 (a
+                    // load sets them to 0, after a group's last beat)
+                    localparam [BSH-1:0] GF_NEXT = 1;
+                    assign o_gf = addr[BSH-1:0] == GF_NEXT;
+                end else begin : g_ogf_r
+                    reg o_gf_r;
+                    always @(posedge clk) begin
+                        if (issue)
+                            o_gf_r <= addr[BSH-1:0] == {BSH{1'b0}};
                     end
+                    assign o_gf = o_gf_r;
+                end
+                always @(posedge clk) begin
+                    if (issue && o_gf)
+                        ehold <= bq1[EW-1:0];
                 end
                 assign bqe = o_gf ? bq1 : {{(MW - EW){1'b0}}, ehold};
             end else begin : g_xtwo
@@ -648,7 +723,7 @@ generate
 
         always @(posedge clk) begin
             if (!o_valid || rd_ready[kd])
-                o_valid <= act && port_free;
+                o_valid <= run && port_free;
             if (rst)
                 o_valid <= 1'b0;
         end

@@ -105,8 +105,11 @@ $(eval $(call lg_attn_cfg,b4ms,8 2 1 1 16 4 2 8 2 0 1))
 # group spans an even power of two of beats); these take the others:
 # x2ms:   single port, kv_group = beat 2: exponents in both banks
 # x6ms:   single port, beat = head (8 lanes): one beat a head row
+# x2pms:  x2ms with seq 32 (power-of-two addresses): the output beat's bank
+#         from the read address with exponents in both banks
 $(eval $(call lg_attn_cfg,x2ms,8 4 2 2 40 8 2 4 1 1 1))
 $(eval $(call lg_attn_cfg,x6ms,8 8 4 3 64 8 8 16 1 0 1))
+$(eval $(call lg_attn_cfg,x2pms,8 4 2 2 32 8 2 4 1 1 1))
 
 .PHONY: attn-benches
 
