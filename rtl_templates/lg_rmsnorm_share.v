@@ -55,14 +55,14 @@
 //          32 bits of acc; breg = F in the last cycle
 //   MANT   7 cycles an element: read x, v_lo * F, v_hi * F, two additions
 //          (s = 17: a third, the 16-bit shift), m written back
-//   SUM    4 cycles an element: read m, m*m, into acc (= EPS[s] first)
+//   SUM    4 cycles an element: read m, m*m, into acc (EPS[s] + m*m first)
 //   NORM   AW - 2 cycles: acc doubled in pairs while its top two bits are
 //          0, so S * 4^j has its leading one in the top two bits; k = (AW -
 //          2) / 2 - j, u = top 32 bits
-//   RSQ    14 cycles: seed read, y0*y0 (parked in low, shifted: sq), sq*u
-//          (two products), nr, y0*nr (two products); 2y in acc and the
-//          output shift r = k - e
-//   YSH    AW - 17 cycles: acc doubled from step f - 1 on (15 for r <= -16),
+//   RSQ    15 cycles: seed read, y0*y0 (parked in low, shifted: sq), sq*u
+//          (two products), + 65535 * 2^14 (for nr), y0*nr (two products);
+//          2y in acc and the output shift r = k - e
+//   YSH    AW - 17 cycles: acc doubled from step f - 1 on (0 for r <= -16),
 //          so Y = y << (16 - f) sits in the top 32 bits; breg = Y
 //   OUT    15 cycles an element: reads of m and g, m*g (parked in low, P0
 //          and P1 taken from there), then P0*Y0, P0*Y1,
@@ -71,8 +71,8 @@
 //          rounded, signed result into the output lane
 // Multiplier: one 16x16 unsigned (|m|, |g| <= 32767; y0 < 2^16).
 // Cycles per vector at full rate: the done pulse is high 27 * DIM + 3 * AW -
-// 20 cycles after the cycle of the first input handshake (DIM load + 1
-// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 14 rsq +
+// 19 cycles after the cycle of the first input handshake (DIM load + 1
+// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 15 rsq +
 // AW - 17 ysh + 15 * DIM out + 1 for the last beat), AW = max(S_W, 34),
 // whatever VL; s_ready is high again in the done cycle, so vectors can
 // follow back to back. Inputs are taken one per cycle; one output element
@@ -162,7 +162,8 @@ initial begin
 end
 
 // ---- constant tables ---------------------------------------------------------
-// EPS[s] = round(eps * DIM * 2^(32 - 2s)), s = 0..17.
+// EPS[s] = round(eps * DIM * 2^(32 - 2s)), s = 0..17 (added through m_k
+// with the first m^2 of SUM).
 reg [4:0]     s_r;   // block-float shift of the current vector
 reg [S_W-1:0] eps;
 always @* begin
@@ -227,17 +228,15 @@ always @(posedge clk)
 // (and the first YSH doubling step for F = 2^(16 - s): s - 1 mod 16 = the
 // index of the leading one, 15 for s = 0)
 reg [4:0] maxbits;
-reg [3:0] f_start;
 integer i;
 always @* begin
     maxbits = 5'd0;
-    f_start = 4'd15;
     for (i = 0; i < 17; i = i + 1)
-        if (maxor[i]) begin
+        if (maxor[i])
             maxbits = i[4:0] + 5'd1;
-            f_start = i[3:0];
-        end
 end
+// s - 1 mod 16 (s = 0: 15, s = 17: 0)
+wire [3:0] f_start = maxbits[3:0] - 4'd1;
 
 always @(posedge clk)
     if (state == ST_SHIFT)
@@ -359,11 +358,11 @@ wire [15:0] hwx = {hw[15] && !mag, hw[14:0]} ^ {16{state == ST_MANT && x_sgn}};
 wire b_mem = c4 == 4'd2 && (state == ST_SUM || state == ST_OUT || state == ST_RSQ);
 
 wire [15:0] mul_a = ra;
-// the high limb of breg is used in RSQ 7 (u_hi), 11 (nr_hi) and OUT 6, 8
-// (Y1): breg rotates by 16 after RSQ 6 and 10 and after OUT 5, 6, 7 and 8
+// the high limb of breg is used in RSQ 7 (u_hi), 12 (nr_hi) and OUT 6, 8
+// (Y1): breg rotates by 16 after RSQ 6 and 11 and after OUT 5, 6, 7 and 8
 // (back to Y0 for the next element), so B reads breg[15:0] only (and
 // breg's upper half is loaded through a LUT, which packs with it)
-wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd10) :
+wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd11) :
              (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8));
 wire [15:0] mul_b = b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0];
 
@@ -384,16 +383,27 @@ reg          sticky; // OR of the bits below that
 reg          go_r;  // NORM: this pair doubles
 reg signed [8:0] rq; // r + 15 = k - e + 15 (k of rsqrt(S))
 reg [1:0]    t_r;   // OUT: 16-bit right shifts after the products (0..3)
-reg [3:0]    ystart; // YSH: first doubling step (f - 1, s - 1 or 15)
+reg [3:0]    ystart; // YSH: first doubling step (f - 1, s - 1 or 0)
+// YSH doubles from step ystart on (ystart <= 15 < YSH_LAST = AW - 18, so
+// the step is met while st < 16, st[3:0] = st): y_on from that step on
+// (an equality and a flag, not a magnitude compare), y_run after it
+reg          y_run;
+wire         y_on = y_run || c4 == ystart;
+always @(posedge clk)
+    if (en)
+        y_run <= state == ST_YSH && y_on;
 
 wire acc_top0 = acc[AW-1:AW-2] == 2'b00;
 wire [AW-1:0] acc_sh16 = {16'd0, acc[AW-1:16]};
 wire [AW-1:0] pr_w = {{(AW - 32){1'b0}}, pr};
-// constants: MANT rounding (2^15, 2^16 for s = 17, the sign for s = 0);
-// SHIFT: 2, the start of F
+// constants: MANT rounding (2^31 for s = 17, 2^15, the sign for s = 0);
+// SHIFT: 2, the start of F; RSQ (step 9): 65535 * 2^14, for nr
 wire          k_mant = state == ST_MANT;
-wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 15'd0, k_mant && !m_s0 && !m_s17,
-                     13'd0, state == ST_SHIFT, k_mant && m_s0 && x_sgn};
+wire          k_rsq = state == ST_RSQ;
+wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 1'b0, {14{k_rsq}},
+                     (k_mant && !m_s0 && !m_s17) || k_rsq, k_rsq, 12'd0, state == ST_SHIFT,
+                     k_mant && m_s0 && x_sgn} |
+                    ({AW{state == ST_SUM}} & {{(AW - S_W){1'b0}}, eps});
 
 // OUT tail: steps 10..12 shift while step - 9 <= t
 wire out_sh = state == ST_OUT && ((c4 == 4'd10 && t_r != 2'd0) ||
@@ -402,12 +412,11 @@ wire out_low = state == ST_OUT && (c4 == 4'd7 || c4 == 4'd9);
 
 // adder operands: A in {0, acc, acc >> 16, m_k}, B in {0, pr, acc}
 reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16, 3 m_k; B: 0 zero, 1 pr, 2 acc
-reg       acc_we, acc_eps, acc_clr0;
+reg       acc_we, acc_clr0;
 always @* begin
     acc_am = 2'd0;
     acc_bm = 2'd0;
     acc_we = 1'b0;
-    acc_eps = 1'b0;
     acc_clr0 = 1'b0;
     case (state)
         ST_SHIFT: begin
@@ -415,7 +424,7 @@ always @* begin
             acc_am = 2'd3;
         end
         ST_YSH: begin
-            acc_we = st != YSH_LAST && st >= {2'd0, ystart};
+            acc_we = st != YSH_LAST && y_on;
             acc_am = 2'd1;
             acc_bm = 2'd2;
         end
@@ -425,9 +434,9 @@ always @* begin
             acc_bm = c4 == 4'd5 ? 2'd0 : 2'd1;
         end
         ST_SUM: begin
-            acc_eps = st_is0 && idx == {ADDR_W{1'b0}}; // first SUM cycle
             acc_we = c4 == 4'd3;
-            acc_am = 2'd1;
+            // the first element: EPS[s] (m_k) + m^2, then acc + m^2
+            acc_am = idx == {ADDR_W{1'b0}} ? 2'd3 : 2'd1;
             acc_bm = 2'd1;
         end
         ST_NORM: begin
@@ -436,10 +445,12 @@ always @* begin
             acc_bm = 2'd2;
         end
         ST_RSQ: begin
-            acc_we = c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd11 || c4 == 4'd12 || c4 == 4'd13;
-            acc_am = (c4 == 4'd8 || c4 == 4'd12) ? 2'd2 : c4 == 4'd13 ? 2'd1 : 2'd0;
-            acc_bm = c4 == 4'd13 ? 2'd0 : 2'd1;
-            acc_clr0 = c4 == 4'd13;
+            acc_we = c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd9 || c4 == 4'd12 || c4 == 4'd13 ||
+                     c4 == 4'd14;
+            acc_am = (c4 == 4'd8 || c4 == 4'd13) ? 2'd2 : c4 == 4'd14 ? 2'd1 :
+                     c4 == 4'd9 ? 2'd3 : 2'd0;
+            acc_bm = c4 == 4'd14 ? 2'd0 : c4 == 4'd9 ? 2'd2 : 2'd1;
+            acc_clr0 = c4 == 4'd14;
         end
         ST_OUT: begin
             acc_we = c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd9 || out_sh;
@@ -458,9 +469,7 @@ wire          low_sh = out_low || out_sh || pk_sh;
 
 always @(posedge clk)
     if (en) begin
-        if (acc_eps)
-            acc <= {{(AW - S_W){1'b0}}, eps};
-        else if (acc_we)
+        if (acc_we)
             acc <= {acc_sum[AW-1:1], acc_sum[0] && !acc_clr0};
         // OUT 13: saturation sets the window to all ones (a synchronous set)
         if (w_sat_set)
@@ -497,16 +506,16 @@ assign u = {u_raw[31], u_raw[30] || (state == ST_RSQ && go_r && !u_raw[31]), u_r
 // nr = max(3 * 2^16 - g y0^2, 0), g y0^2 = acc >> 14 after the sq * u pair;
 // with the seed table g y0^2 < 3 * 2^16 for every u (the emitter checks the
 // largest u of each seed), so no clamp
-// (3 * 2^16 - gy2 = ~(gy2 + 65535) on 18 bits: an adder without inverted
-// carry inputs)
-wire [17:0] gy2 = acc[31:14];
-wire [17:0] nr_n = gy2 + 18'd65535;
-wire [17:0] nr = ~nr_n;
+// (3 * 2^16 - gy2 = ~(gy2 + 65535) on 18 bits: RSQ 9 adds 65535 * 2^14 to
+// acc (m_k; the bits below 14 do not carry), so nr = ~acc[31:14] at RSQ 10)
+wire [17:0] nr = ~acc[31:14];
 
-// output shift r = k - e: special (r <= -16: 0 or saturation, rq < 0),
-// else r' = 16 * (t - 1) + f, f in 1..16, Y = y << (16 - f), with r_q = r'
-// + 15 = (t << 4) + f - 1 = rq for rq < 64, else 63 (r' = 48: the output is
-// 0 for every r >= 47 anyway)
+// output shift r = k - e: special (r <= -16: 0 or saturation, rq < 0:
+// t = 0 and Y = y << 15 > 2^30 as y > 2^15, so |P| * Y >= 2^30 unless P =
+// 0: the window's bit 30 or the bits above it are set exactly when the
+// output saturates), else r' = 16 * (t - 1) + f, f in 1..16, Y = y << (16
+// - f), with r_q = r' + 15 = (t << 4) + f - 1 = rq for rq < 64, else 63
+// (r' = 48: the output is 0 for every r >= 47 anyway)
 wire              r_spec = rq[8];
 wire [5:0]        r_q = rq[5:0] | {6{rq[7] || rq[6]}};
 reg               spec_r;
@@ -522,16 +531,16 @@ always @(posedge clk)
             rq <= rq0;
         if (state == ST_SHIFT)
             ystart <= f_start;
-        if (state == ST_RSQ && c4 == 4'd13) begin
+        if (state == ST_RSQ && c4 == 4'd14) begin
             spec_r <= r_spec;
             t_r <= r_spec ? 2'd0 : r_q[5:4];
-            ystart <= r_spec ? 4'd15 : r_q[3:0];
+            ystart <= r_spec ? 4'd0 : r_q[3:0];
         end
-        // breg: u (RSQ 0), nr (RSQ 8), F or Y (last YSH step); rotated
+        // breg: u (RSQ 0), nr (RSQ 10), F or Y (last YSH step); rotated
         // between its limbs (b_rot)
         if ((state == ST_RSQ && st_is0) || (state == ST_YSH && st == YSH_LAST))
             breg <= u;
-        else if (state == ST_RSQ && c4 == 4'd9)
+        else if (state == ST_RSQ && c4 == 4'd10)
             breg <= {14'd0, nr};
         else if (b_rot)
             breg <= {breg[15:0], breg[31:16]};
@@ -548,21 +557,26 @@ always @(posedge clk)
     end
 
 // window: low[30:0]; above it acc (Z >> (32 + 16 t) < 2^30) and low[31];
-// round half up with the sign. OUT 13: saturation (w_sat) makes the window
+// round half up with the sign (special r: saturation iff low[30] or above
+// set, see r_spec). OUT 13: saturation (w_sat) makes the window
 // all ones and drops the round-up (w_upe); OUT 14: the result
 // (w + up) or, with the sign, -(w + up) = ~(w + all ones * !up): one adder
-// (w + b) ^ neg, b = up (neg = 0), all ones * !up (neg = 1).
+// (w + b) ^ neg, b = up (neg = 0), all ones * !up (neg = 1). In OUT 13 the
+// same adder gives w + 1 (no sign), whose bit 31 is &w: a round-up of an
+// all-ones window saturates.
 wire [30:0] w = low[30:0];
 wire        w_hi = low[31] || (|acc[29:0]);
 wire        w_up = half && (!neg || sticky);
-wire        w_sat = w_hi || (w_up && (&w)) || (spec_r && (|w));
-wire        w_sat_set = state == ST_OUT && c4 == 4'd13 && w_sat;
+wire        o13 = state == ST_OUT && c4 == 4'd13;
+wire        w_ng = neg && !o13;
 reg         w_upe;
+wire        w_bhi = w_ng && !w_upe;
+wire [31:0] w_res = ({1'b0, w} + {{31{w_bhi}}, o13 || (w_ng ^ w_upe)}) ^ {32{w_ng}};
+wire        w_sat = w_hi || (w_up && w_res[31]) || (spec_r && low[30]);
+wire        w_sat_set = o13 && w_sat;
 always @(posedge clk)
-    if (en && state == ST_OUT && c4 == 4'd13)
+    if (en && o13)
         w_upe <= w_up && !w_sat;
-wire        w_bhi = neg && !w_upe;
-wire [31:0] w_res = ({1'b0, w} + {{31{w_bhi}}, neg ^ w_upe}) ^ {32{neg}};
 
 reg [LVW-1:0]    olane;
 wire             o_wr = state == ST_OUT && c4 == 4'd14;
@@ -598,7 +612,7 @@ end
 // ---- sequencer ---------------------------------------------------------------
 // Element slots: MANT steps 0..6, SUM 0..3, OUT 0..14 (15 after the last
 // element: wait for the last beat); phases: YSH 0..YSH_LAST, NORM
-// 0..NORM_LAST, RSQ 0..13.
+// 0..NORM_LAST, RSQ 0..14.
 always @(posedge clk) begin
     done <= 1'b0;
     if (en) begin
@@ -643,7 +657,7 @@ always @(posedge clk) begin
                     st <= 6'd0;
                 end
             ST_RSQ:
-                if (c4 == 4'd13) begin
+                if (c4 == 4'd14) begin
                     state <= ST_YSH;
                     st <= 6'd0;
                 end

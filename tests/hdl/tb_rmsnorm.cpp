@@ -17,7 +17,7 @@
 // wide dynamic range, -2^31 present, random scales) with a random gain vector. The first two
 // vectors run at full rate (s_valid and m_ready held high) and must take
 // exactly the promised DIM + 2 * NR + 16 cycles (NR = ceil(DIM / VL) output
-// beats; 3 * DIM + 16 at VL 1; lean form 27 * DIM + 3 * max(S_W, 34) - 20, as
+// beats; 3 * DIM + 16 at VL 1; lean form 27 * DIM + 3 * max(S_W, 34) - 19, as
 // lg_rmsnorm_cycles says) from the first input handshake to done; the
 // rest randomize s_valid gaps and m_ready backpressure. Every output bit of
 // every element (element b * VL + i in lane i of beat b) and m_last (on beat
