@@ -67,7 +67,9 @@
  * go out when its query starts loading. With the query offered every cycle,
  * the cache serving its streams and the output always ready, a head costs
  *   QH + (pos + 1) * RC + BH cycles,
- *   QH = 2 * HEAD_SIZE (the query's two passes),
+ *   QH = 2 * HEAD_SIZE + 1 (the query's two passes, and the cycle between
+ *        them that writes pass 1's last raw value: the raw values reach
+ *        the RAM a cycle late, through the pending write wh_*),
  *   RC = 3 * HEAD_SIZE + (HEAD_SIZE / KV_GROUP) * (2 * LA + 2) + 7 per row
  *        (HEAD_SIZE q*k steps, per group the sum's move into the wide
  *        operand, 2 LA limb steps and the term, max, 3 for exp2 (table
@@ -84,8 +86,8 @@
  * cycles from the start cycle to the done cycle (lg_attn_cycles(); the 2:
  * the start cycle and the last output's transfer). stories260K at the
  * iCEBreaker shape (head 8, kv_bits 8, kv_group 8, seq 256): LA = 3,
- * QH = 16, RC = 39 cycles per row and head, BH = 106; 1,290 cycles at
- * pos 0, 80,850 at pos 255 (the default form at lanes 4: 4 cycles per row
+ * QH = 17, RC = 39 cycles per row and head, BH = 106; 1,298 cycles at
+ * pos 0, 80,858 at pos 255 (the default form at lanes 4: 4 cycles per row
  * and head, 207 cycles at pos 0, 8,262 at pos 255). A row's score waits
  * while an output is pending (never without output stalls: z and the
  * output share a register).
@@ -95,9 +97,11 @@
  * two; only sets the K/V beat), SCORE_C (round(log2(e) / sqrt(HEAD_SIZE) *
  * 2^20), < 2^21), EXP2_FILE (the exp2 unit's table image).
  *
- * Handshake contract (as the default form):
- *  - start: one-cycle pulse while busy is low; start_layer and start_pos are
- *    captured with it. start_pos >= SEQ_LEN or start_layer >= LAYERS sets
+ * Handshake contract (as the default form, except that start_layer and
+ * start_pos are not captured):
+ *  - start: one-cycle pulse while busy is low; start_layer and start_pos
+ *    must be held from it until done (lg_decoder holds them: its layer and
+ *    position registers; no copy here). start_pos >= SEQ_LEN or start_layer >= LAYERS sets
  *    err (sticky until rst) and pulses done the next cycle with no output.
  *  - s_q: valid/ready, the N_HEADS * HEAD_SIZE query values (Q16, after
  *    RoPE, head-major), accepted only while busy, a head at a time.
@@ -348,20 +352,14 @@ localparam [3:0] S_O2 = 4'd12;    // output: rounded, saturated, into the regist
 
 reg [3:0]     st;
 reg           run;
-reg [LW-1:0]  layer_r;
-reg [PW-1:0]  pos_r;
+// the layer and position: held at the ports from start to done (no copy)
+wire [LW-1:0] layer_r = start_layer;
+wire [PW-1:0] pos_r = start_pos[PW-1:0];
 wire          start_ok = {{(32 - LW){1'b0}}, start_layer} < LAYERS && start_pos < SEQ_LEN;
 wire          go = start && !run && start_ok;
 wire          out_fire;
 
 assign busy = run;
-
-always @(posedge clk) begin
-    if (go) begin
-        layer_r <= start_layer;
-        pos_r <= start_pos[PW-1:0];
-    end
-end
 
 always @(posedge clk) begin
     if (go)
@@ -396,6 +394,7 @@ reg [HSW-1:0] eo;          // V: element of the o update (ei: of the V take)
 reg           vp;          // V: an element's term and o update are pending
 reg           vall;        // V: the row's last element has been taken
 reg [8:0]     ev_t;        // V: 20 + CV - ev of the element whose term is taken
+                           // (one group a row: ev_r, the same, and ev_t is unused)
 // V steps, element i: A (acc = v_i p_hi; term of i-1), B (acc = acc << 15 +
 // v_i p_lo; o update of i-1; take element i+1), W (wait for a V element),
 // D1 / D2 (term / o update of the last element)
@@ -449,7 +448,11 @@ end
 
 // RAMs are read at the element counter's next value, so the read data is
 // always element ei's (the writes never hit the element being read)
-wire           q_step = st == S_Q && q_ph;
+// (pass 1's raw values reach the RAM a cycle late, through the pending
+// write wh_*: pass 2 starts once the last one is written, one cycle after
+// the last value)
+reg            wh_p;      // a write through wh_d is due (see the RAM)
+wire           q_step = st == S_Q && q_ph && !wh_p;
 wire           k_take = st == S_K && s_k_valid;
 wire           v_take;
 wire           v_step = st == S_V && ((vs == VS_B && vp) || vs == VS_D2);
@@ -642,7 +645,7 @@ always @* begin
             ss = {{(9 - DW){1'b0}}, d_r};
         end else begin
             xsel = 2'd1;
-            ss = ev_t;
+            ss = HEAD_SIZE == KV_GROUP ? ev_r : ev_t;
         end
         S_O0: begin
             xsel = 2'd2;
@@ -826,8 +829,9 @@ initial begin
     for (om_i = 0; om_i < (4 << HSW); om_i = om_i + 1)
         omem[om_i] = 32'd0;
 end
-reg                   wh_p;      // the high word of the last o update is due
-reg  [OW_W-1:0]       wh_d;      // its data (o >>> 30)
+// wh_p (declared with the query): the high word of the last o update is
+// due, or in pass 1 the raw query value taken the cycle before (a low word)
+reg  [31:0]           wh_d;      // its data (o >>> 30 sign-extended; the raw query)
 reg  [HSW-1:0]        wh_a;      // its element
 wire                  nx_k = (q_step && e_last) || (st == S_K && !(k_take && gi == GI_LAST)) ||
                              (st == S_T && ei != {HSW{1'b0}}) ||
@@ -846,15 +850,17 @@ wire                  rd_hi = !nx_k &&
                                st == S_R || st == S_N || (st == S_D && dc != DC_DIV));
 // d >= 31 (d_alt): an o update reads o's high word twice (its sign into
 // o_hi, then the word itself in place of the low word: ord = o >>> 30)
-wire                  alt_rd = !nx_k && st == S_V && d_alt;
+// (HEAD_SIZE = 2: pass 1 reads high words, away from wh's low-word writes)
+wire                  alt_rd = !nx_k && ((st == S_V && d_alt) || (HEAD_SIZE == 2 && s_q_ready));
 reg                   alt_q;     // rd_q holds a high word read for d_alt
 wire [HSW+1:0]        m_rda = {nx_k, m_ra, rd_hi || alt_rd};
-wire                  wh_w = wh_p && !rd_hi;
-wire                  m_we = v_step || q_fire || q_step || wh_w;
-wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, 1'b1} : {q_step, st == S_V ? eo : ei, 1'b0};
+// (not in reset: wh_d's bits 31:OW_W are a high word's sign only once written
+// by v_step, and every high word must stay sign-extended from power-up on)
+wire                  wh_w = wh_p && !rd_hi && !rst;
+wire                  m_we = v_step || q_step || wh_w;
+wire [HSW+1:0]        m_wa = wh_w ? {1'b0, wh_a, !q_md} : {q_step, st == S_V ? eo : ei, 1'b0};
 // (y_w: o's low word unsaturated in S_V, the query mantissas clamped)
-wire [31:0]           m_wd = wh_w ? {{(32 - OW_W){wh_d[OW_W-1]}}, wh_d} :
-                             st == S_Q && !q_ph ? s_q_data : y_w;
+wire [31:0]           m_wd = wh_w ? wh_d : y_w;
 reg                   hi_q;      // rd_q holds a high word
 always @(posedge clk) begin
     if (m_we)
@@ -866,10 +872,10 @@ always @(posedge clk) begin
         o_hi <= alt_q ? {OH_W{rd_q[31]}} : rd_q[OW_W-1:2];
     if (wh_w)
         wh_p <= 1'b0;
-    if (v_step) begin
+    if (v_step || q_fire) begin
         wh_p <= 1'b1;
-        wh_d <= y[O_W-1:30];
-        wh_a <= eo;
+        wh_d <= q_md ? s_q_data : {{(32 - OW_W){y[O_W-1]}}, y[O_W-1:30]};
+        wh_a <= q_md ? ei : eo;
     end
     if (rst)
         wh_p <= 1'b0;

@@ -109,7 +109,8 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p) { return p->head_size / lg_a
 // The lean form (mul_share, rtl_templates/lg_attention_share.v): heads one
 // after another, one multiplier, every phase element by element; its cycle
 // model is the sum of the sequencer's steps (module header):
-//   query  QH = 2 hs (the inline quantizer's two passes)
+//   query  QH = 2 hs + 1 (the inline quantizer's two passes, and the
+//          write of pass 1's last raw value before pass 2)
 //   row    RC = 3 hs + (hs / kv_group) (2 LA + 2) + 7
 //   back   BH = L_W + 17 + hs (2 LA + 2) (reciprocal: load, L_W - 1
 //          normalising steps, 17 quotient steps; hs outputs), L_W = 17 +
@@ -128,7 +129,7 @@ int32_t lg_attn_share_limbs(const lg_attn_params *p)
 static int64_t attn_share_cycles(const lg_attn_params *p, int32_t pos)
 {
     int64_t hs = p->head_size, la = lg_attn_share_limbs(p);
-    int64_t qh = 2 * hs;
+    int64_t qh = 2 * hs + 1;
     int64_t rc = 3 * hs + (hs / p->kv_group) * (2 * la + 2) + 7;
     int lg_seq = 0;
     while ((1L << lg_seq) < p->seq_len)

@@ -100,6 +100,9 @@ $(eval $(call lg_attn_cfg,g1ms,8 2 2 1 24 8 1 4 1 0 1))
 #         to 29, the widest left shift of p * vm (pre-shift 22)
 $(eval $(call lg_attn_cfg,b16ms,16 4 2 2 30 16 16 64 2 0 1))
 $(eval $(call lg_attn_cfg,b4ms,8 2 1 1 16 4 2 8 2 0 1))
+# h2ms:   head 2 (the query's raw values and their reads in pass 1 on the
+#         same two words: pass 1 reads high words)
+$(eval $(call lg_attn_cfg,h2ms,2 2 1 1 12 8 2 4 2 0 1))
 # The lean cache's address and exponent-bank branches (lg_kvcache_share):
 # p1ms above takes the power-of-two one with every exponent in bank 1 (a
 # group spans an even power of two of beats); these take the others:
