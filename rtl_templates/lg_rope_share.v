@@ -161,9 +161,11 @@ wire [15:0] s_habs = s_hdec ^ {16{s_data[31]}};
 // xr0's element, xs1 the other one's (they swap with every turn).
 reg [15:0]    xr0, xr1, xr2, xr3;
 reg           xs0, xs1;
-reg [15:0]    pos0, pos1; // position of the current vector: a ring of its
-                          // halves, pos0 the operand (swaps after PH0, PH1,
-                          // NP0, NP1: lo, hi, lo; lo when idle)
+reg [31:0]    pos;        // position of the current vector, loaded from
+                          // s_pos and never moved (no ring: where the top bits
+                          // of s_pos are constant, as in the decoder, their
+                          // flip-flops are constants); the phase steps read
+                          // its halves lo, hi, lo through the operand mux
 wire          turn = rot && step;
 always @(posedge clk) begin
     if (s_fire || turn) begin
@@ -174,16 +176,8 @@ always @(posedge clk) begin
         xs0 <= xs1;
         xs1 <= s_fire ? s_data[31] : xs0;
     end
-    if (s_fire) begin
-        if (!odd && j == {J_W{1'b0}} && h == {H_W{1'b0}}) begin
-            pos0 <= s_pos[15:0];
-            pos1 <= s_pos[31:16];
-        end
-    end
-    if (ph && step && k[1:0] != 2'd3) begin
-        pos0 <= pos1;
-        pos1 <= pos0;
-    end
+    if (s_fire && !odd && j == {J_W{1'b0}} && h == {H_W{1'b0}})
+        pos <= s_pos;
 end
 
 // INC[j] (j holds through the pair's sequence; the phase steps, st[1:0] !=
@@ -259,8 +253,10 @@ always @(*) begin
         mul_a = xr0;
     else if (st[2])
         mul_a = sc_d;          // SA2, SB2
+    else if (st[1:0] == 2'd2)
+        mul_a = pos[31:16];    // PH1, NP1
     else
-        mul_a = pos0;          // PH0-2, NP0-2: lo, hi, lo
+        mul_a = pos[15:0];     // PH0, PH2, NP0, NP2
     if (rot)
         mul_b = ca[15:0];
     else if (st[2])
