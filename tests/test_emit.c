@@ -1,9 +1,12 @@
 // Emitter machinery (src/emit.c) and the matvec/actq emitters: template
 // substitution (good, unknown placeholder, unused value, missing template),
-// banner content, $readmemh formatting, byte-identical re-emission.
+// banner content, $readmemh formatting, byte-identical re-emission, the
+// decoder's negated K offset image.
 #include "test_util.h"
 
+#include "llamagen/emit_decoder.h"
 #include "llamagen/emit_units.h"
+#include "llamagen/quantize.h"
 
 // ---- helpers -------------------------------------------------------------------
 
@@ -259,6 +262,9 @@ static void test_unit_numbers(void **state)
     lg_actq_params a = {172};
     assert_int_equal(lg_actq_latency(&a), 4);
     assert_int_equal(lg_actq_run_cycles(&a), 2 * 172 + 2);
+    // the lean form (--mul-share): one output beat every 5 cycles
+    assert_int_equal(lg_actq_share_latency(&a), 12);
+    assert_int_equal(lg_actq_share_run_cycles(&a), 6 * 172 + 6);
     lg_actq_module_name(name, sizeof name, &a);
     assert_string_equal(name, "lg_actq_c172");
     lg_config cfg = cfg_260k();
@@ -394,6 +400,44 @@ static void test_reemission_identical(void **state)
     tu_rmtree(b);
 }
 
+// ---- the decoder's K offset image ---------------------------------------------------------
+
+// koff.hex holds -mu (the decoder adds it: no inverters in front of the carry
+// chain); a -2^31 offset, whose negation does not fit, is refused by name.
+static void test_decoder_koff_negated(void **state)
+{
+    (void)state;
+    lg_config cfg = cfg_260k();
+    lg_err err = {{0}};
+    lg_qmodel qm;
+    assert_int_equal(lg_decoder_qmodel(&qm, &cfg, NULL, &err), 0);
+    qm.k_offset[0] = 41;
+    qm.k_offset[1] = -868;
+    char dir[256], prefix[128], file[160];
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir());
+    lg_decoder_opts o = {"test", "synthetic", NULL};
+    assert_int_equal(lg_emit_decoder(dir, &qm, &o, &err), 0);
+    lg_decoder_prefix(prefix, sizeof prefix, &qm);
+    snprintf(file, sizeof file, "%s_koff.hex", prefix);
+    char *hex = slurp(dir, file);
+    assert_non_null(hex);
+    const char *w = hex;
+    while (*w == '/') // skip the comment lines
+        w = strchr(w, '\n') + 1;
+    char buf[64];
+    assert_string_equal(line_of(w, 0, buf, sizeof buf), "ffffffd7"); // -41
+    assert_string_equal(line_of(w, 1, buf, sizeof buf), "00000364"); // 868
+    free(hex);
+    tu_rmtree(dir);
+
+    qm.k_offset[5] = INT32_MIN;
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir());
+    assert_int_equal(lg_emit_decoder(dir, &qm, &o, &err), -1);
+    assert_non_null(strstr(err.msg, "K offset 5 is -2^31"));
+    tu_rmtree(dir);
+    lg_qmodel_free(&qm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_unit_numbers),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_reemission_identical),
+        cmocka_unit_test(test_decoder_koff_negated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
