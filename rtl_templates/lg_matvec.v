@@ -556,128 +556,124 @@ wire r_neg = rd_sign_reg && !(rd_ho_reg && c_lo);
 wire fits = (rhi_zero && !rd_lo_reg[31]) || (rhi_ones && rd_lo_reg[31] && |rd_lo_reg[30:0]);
 wire [31:0] result = fits ? rd_lo_reg[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
 
-generate
-    if (OUT_SERIAL == 0) begin : g_out_par
-        // ---- final stage 1: barrel shift ----------------------------------------
+// ---- final stage 1: barrel shift ----------------------------------------
 
-        // acc * 2^32, shifted right by the decoded amount (see the shift decode)
-        wire signed [SH_W-1:0] acc_up = {acc_reg, 32'd0};
+// acc * 2^32, shifted right by the decoded amount (see the shift decode)
+wire signed [SH_W-1:0] acc_up = {acc_reg, 32'd0};
 
-        reg [SH_W-1:0] sh_reg;
-        reg sh_valid_reg;
-        reg sh_last_reg;
-        reg sh_rt_reg; // right shift: round in the next stage
+reg [SH_W-1:0] sh_reg;
+reg sh_valid_reg;
+reg sh_last_reg;
+reg sh_rt_reg; // right shift: round in the next stage
 
-        always @(posedge clk) begin
-            if (adv) begin
-                sh_reg <= acc_up >>> acc_amt_reg;
-                sh_rt_reg <= acc_right_reg;
-            end
-        end
-
-        always @(posedge clk) begin
-            if (adv) begin
-                sh_valid_reg <= acc_valid_reg;
-                sh_last_reg <= acc_last_reg;
-            end
-            if (rst)
-                sh_valid_reg <= 1'b0;
-        end
-
-        // ---- final stage 2: round half up ---------------------------------------
-
-        // right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1).
-        // rnd = t2 + inc with t2 the halved (or left-shifted) value. Only the low 32
-        // bits are added (33-bit result: the carry into the high part); the high
-        // part hi is only compared, in parallel with the add, so no carry chain
-        // longer than 33 bits sits between registers (the add over the whole
-        // ~80-bit value was the iCE40 critical path): hi + c is 0 for (hi = 0,
-        // c = 0) or (hi = -1, c = 1), all ones for (hi = -1, c = 0) or (hi = -2,
-        // c = 1), negative unless (hi = -1, c = 1).
-        wire [SH_W-1:0] t2 = sh_rt_reg ? {sh_reg[SH_W-1], sh_reg[SH_W-1:1]} : sh_reg;
-        wire inc = sh_rt_reg && sh_reg[0];
-        wire [HI_W-1:0] t2_hi = t2[SH_W-1:32];
-        wire [32:0] lo = {1'b0, t2[31:0]} + {32'd0, inc};
-        wire hz = ~|t2_hi;
-        wire ho = &t2_hi;
-        wire hm2 = &t2_hi[HI_W-1:1] && !t2_hi[0];
-
-        // The add and the high-part flags are registered; the saturation decision
-        // and its mux come in the next stage (final stage 3), so the carry chain and
-        // the decision are never in one path (one more cycle of latency, which keeps
-        // the iCE40 build above 30 MHz: docs/fpga.md).
-        reg rd_valid_reg;
-        reg rd_last_reg;
-
-        always @(posedge clk) begin
-            if (adv) begin
-                rd_lo_reg <= lo;
-                rd_hz_reg <= hz;
-                rd_ho_reg <= ho;
-                rd_hm2_reg <= hm2;
-                rd_sign_reg <= t2_hi[HI_W-1];
-                rd_valid_reg <= sh_valid_reg;
-                rd_last_reg <= sh_last_reg;
-            end
-            if (rst)
-                rd_valid_reg <= 1'b0;
-        end
-
-        // ---- final stage 3: saturate (result, above) into the skid buffer ------
-
-        // ---- output skid buffer (alexforencich axis_register, SKID mode) --------
-
-        // Input side: the pipeline's final stage (valid rd_valid_reg, data result).
-        // s_ready_reg is adv: it only depends on registers, so m_out_ready never
-        // reaches the pipeline enables combinationally.
-        reg s_ready_reg;
-        reg m_valid_reg;
-        reg [31:0] m_data_reg;
-        reg m_last_reg;
-        reg tmp_valid_reg;
-        reg [31:0] tmp_data_reg;
-        reg tmp_last_reg;
-
-        assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg ||
-                           m_valid_reg || tmp_valid_reg;
-
-        assign adv = s_ready_reg;
-        assign m_out_valid = m_valid_reg;
-        assign m_out_data = m_data_reg;
-        assign m_out_last = m_last_reg;
-
-        // ready next cycle if the output is taken, or nothing can fill the temp slot
-        wire s_ready_early = m_out_ready || (!tmp_valid_reg && (!m_valid_reg || !rd_valid_reg));
-
-        always @(posedge clk) begin
-            s_ready_reg <= s_ready_early;
-            if (s_ready_reg) begin
-                if (m_out_ready || !m_valid_reg) begin
-                    // output free: input goes straight to the output register
-                    m_valid_reg <= rd_valid_reg;
-                    m_data_reg <= result;
-                    m_last_reg <= rd_last_reg;
-                end else begin
-                    // output stalled: park the input in the temp slot
-                    tmp_valid_reg <= rd_valid_reg;
-                    tmp_data_reg <= result;
-                    tmp_last_reg <= rd_last_reg;
-                end
-            end else if (m_out_ready) begin
-                // pipeline frozen: drain the temp slot
-                m_valid_reg <= tmp_valid_reg;
-                m_data_reg <= tmp_data_reg;
-                m_last_reg <= tmp_last_reg;
-                tmp_valid_reg <= 1'b0;
-            end
-            if (rst) begin
-                s_ready_reg <= 1'b0;
-                m_valid_reg <= 1'b0;
-                tmp_valid_reg <= 1'b0;
-            end
-        end
+always @(posedge clk) begin
+    if (adv) begin
+        sh_reg <= acc_up >>> acc_amt_reg;
+        sh_rt_reg <= acc_right_reg;
     end
-endgenerate
+end
+
+always @(posedge clk) begin
+    if (adv) begin
+        sh_valid_reg <= acc_valid_reg;
+        sh_last_reg <= acc_last_reg;
+    end
+    if (rst)
+        sh_valid_reg <= 1'b0;
+end
+
+// ---- final stage 2: round half up ---------------------------------------
+
+// right: floor(acc / 2^s) + bit s-1 = (t >>> 1) + t[0] with t = acc >>> (s-1).
+// rnd = t2 + inc with t2 the halved (or left-shifted) value. Only the low 32
+// bits are added (33-bit result: the carry into the high part); the high
+// part hi is only compared, in parallel with the add, so no carry chain
+// longer than 33 bits sits between registers (the add over the whole
+// ~80-bit value was the iCE40 critical path): hi + c is 0 for (hi = 0,
+// c = 0) or (hi = -1, c = 1), all ones for (hi = -1, c = 0) or (hi = -2,
+// c = 1), negative unless (hi = -1, c = 1).
+wire [SH_W-1:0] t2 = sh_rt_reg ? {sh_reg[SH_W-1], sh_reg[SH_W-1:1]} : sh_reg;
+wire inc = sh_rt_reg && sh_reg[0];
+wire [HI_W-1:0] t2_hi = t2[SH_W-1:32];
+wire [32:0] lo = {1'b0, t2[31:0]} + {32'd0, inc};
+wire hz = ~|t2_hi;
+wire ho = &t2_hi;
+wire hm2 = &t2_hi[HI_W-1:1] && !t2_hi[0];
+
+// The add and the high-part flags are registered; the saturation decision
+// and its mux come in the next stage (final stage 3), so the carry chain and
+// the decision are never in one path (one more cycle of latency, which keeps
+// the iCE40 build above 30 MHz: docs/fpga.md).
+reg rd_valid_reg;
+reg rd_last_reg;
+
+always @(posedge clk) begin
+    if (adv) begin
+        rd_lo_reg <= lo;
+        rd_hz_reg <= hz;
+        rd_ho_reg <= ho;
+        rd_hm2_reg <= hm2;
+        rd_sign_reg <= t2_hi[HI_W-1];
+        rd_valid_reg <= sh_valid_reg;
+        rd_last_reg <= sh_last_reg;
+    end
+    if (rst)
+        rd_valid_reg <= 1'b0;
+end
+
+// ---- final stage 3: saturate (result, above) into the skid buffer ------
+
+// ---- output skid buffer (alexforencich axis_register, SKID mode) --------
+
+// Input side: the pipeline's final stage (valid rd_valid_reg, data result).
+// s_ready_reg is adv: it only depends on registers, so m_out_ready never
+// reaches the pipeline enables combinationally.
+reg s_ready_reg;
+reg m_valid_reg;
+reg [31:0] m_data_reg;
+reg m_last_reg;
+reg tmp_valid_reg;
+reg [31:0] tmp_data_reg;
+reg tmp_last_reg;
+
+assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg ||
+                   m_valid_reg || tmp_valid_reg;
+
+assign adv = s_ready_reg;
+assign m_out_valid = m_valid_reg;
+assign m_out_data = m_data_reg;
+assign m_out_last = m_last_reg;
+
+// ready next cycle if the output is taken, or nothing can fill the temp slot
+wire s_ready_early = m_out_ready || (!tmp_valid_reg && (!m_valid_reg || !rd_valid_reg));
+
+always @(posedge clk) begin
+    s_ready_reg <= s_ready_early;
+    if (s_ready_reg) begin
+        if (m_out_ready || !m_valid_reg) begin
+            // output free: input goes straight to the output register
+            m_valid_reg <= rd_valid_reg;
+            m_data_reg <= result;
+            m_last_reg <= rd_last_reg;
+        end else begin
+            // output stalled: park the input in the temp slot
+            tmp_valid_reg <= rd_valid_reg;
+            tmp_data_reg <= result;
+            tmp_last_reg <= rd_last_reg;
+        end
+    end else if (m_out_ready) begin
+        // pipeline frozen: drain the temp slot
+        m_valid_reg <= tmp_valid_reg;
+        m_data_reg <= tmp_data_reg;
+        m_last_reg <= tmp_last_reg;
+        tmp_valid_reg <= 1'b0;
+    end
+    if (rst) begin
+        s_ready_reg <= 1'b0;
+        m_valid_reg <= 1'b0;
+        tmp_valid_reg <= 1'b0;
+    end
+end
 
 endmodule
 
