@@ -253,8 +253,10 @@ localparam integer MA_W = PS_W > TQ_W ? PS_W : TQ_W;
 localparam integer LA = (MA_W - 1 + 14) / 15;
 localparam integer MAX_W = 15 * LA + 1;          // ma sign-extended to whole limbs
 localparam integer MCW = $clog2(2 * LA);
-// the addend register also holds the wide operand (in S_C and S_OM)
-localparam integer TR_W = T_W > MA_W ? T_W : MA_W;
+// the addend register also holds the wide operand (in S_C and S_OM), as
+// whole limbs with the top one signed (MAX_W bits: it shifts by a limb a
+// position, see ma)
+localparam integer TR_W = T_W > MAX_W ? T_W : MAX_W;
 localparam integer ACC_W = PC_W > OA_W ? PC_W : OA_W;
 // the shared round-shifter: xs = x << P, t = xs >>> (s + P - 1), y = (t >>> 1)
 // + t[0] (+ an addend): P = 1 for right shifts (o, query, tq, acc: score
@@ -490,7 +492,7 @@ reg  [1:0]  e_ph;
 reg  signed [ACC_W-1:0] acc;
 reg  [PLW-1:0]          tsh;       // max(0, pl - 15) (see the reciprocal)
 reg  [31:0]             zo;        // the score z of the row; the output data
-wire [MAX_W-1:0]        ma;        // wide operand (psum or tq), sign-extended
+wire [15:0]             ma_limb;   // the limb of the wide operand (psum or tq)
 reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
 reg  [8:0]              ev_r;      // its term's shifter amount, 20 + CV - ev
@@ -509,22 +511,15 @@ reg                     sc_neg, sc_big;
 // 2 LA takes limb ca = LA - (mc + 2) / 2 of ma and limb cb = !mc[0] of the
 // narrow operand, after shifting acc left by 15 when mc is odd (position
 // LA: (LA-1, 1); then per position t = LA-1 .. 1: (t, 0), (t-1, 1); then
-// (0, 0)). The V product p * vm is the same with one limb: (1), (0). The
+// (0, 0)). Limb ca is always ma's top limb: ma (term_r) shifts left by a
+// limb after every odd step (no limb multiplexer; the top limb is signed in
+// the first two steps only). The V product p * vm is the same with one limb: (1), (0). The
 // output product's last step (0, 0) adds floor(product / 2^15) instead,
 // unshifted: acc ends at floor(tq * R / 2^15) (exact: the earlier steps sum
 // multiples of 2^15).
-localparam [31:0] LA32 = LA;
-wire [MCW:0]     mc2 = {1'b0, mc} + {{(MCW - 1){1'b0}}, 2'd2};
-wire [MCW-1:0]   ca = LA32[MCW-1:0] - mc2[MCW:1];
 wire             cb = !mc[0];
-reg  [15:0]      ma_limb;
-integer          li;
-always @* begin
-    ma_limb = ma[15*(LA-1) +: 16];
-    for (li = 0; li < LA - 1; li = li + 1)
-        if ({{(32 - MCW){1'b0}}, ca} == li)
-            ma_limb = {1'b0, ma[15*li +: 15]};
-end
+wire             ma_top = mc[MCW-1:1] == {(MCW - 1){1'b0}};
+assign ma_limb = {ma_top && term_r[MAX_W-1], term_r[MAX_W-2 -: 15]};
 wire [20:0]      nb = st == S_C ? SC21 : {4'd0, p_r};
 wire [15:0]      nb_limb = cb ? {10'd0, nb[20:15]} : {1'b0, nb[14:0]};
 
@@ -685,7 +680,10 @@ always @* begin
         if (amt[bs])
             xt = $signed(xt) >>> (1 << bs);
 end
-wire [Y_W-1:0]          add_y = {{(Y_W - TR_W){term_r[TR_W-1]}}, term_r};
+// (an addend fits T_W bits; term_r may be a bit wider than y)
+localparam integer YA_W = (Y_W > TR_W ? Y_W : TR_W) + 1;
+wire [YA_W-1:0]         add_x = {{(YA_W - TR_W){term_r[TR_W-1]}}, term_r};
+wire [Y_W-1:0]          add_y = add_x[Y_W-1:0];
 // (t >>> 1) + addend + t[0] in one adder (bit 0: t[0] + t[0] carries t[0])
 wire [Y_W:0]            ysum = {xt[XS_W-1:1], xt[0]} + {add_y, xt[0]};
 wire [Y_W-1:0]          y = ysum[Y_W:1];
@@ -711,11 +709,9 @@ wire                    q_qh = q_md && !y[16] && y[15];
 wire                    q_ql = q_md && y[16] && y[15] && y_z15;
 wire [31:0]             y_w = {y[31:16], y[15] && (!q_md || y[16]),
                                y[14:1] | {14{q_qh}}, y[0] || q_qh || q_ql};
-// ma: term_r, loaded with y in S_P (the group sum, y = acc) and S_O0 (tq)
-// and held through S_C / S_OM (whose y is not used), sign-extended from MA_W
-// bits (a tq outside 41 bits saturates its output anyway)
-wire [MAX_W+MA_W-1:0]   ma_x = {{MAX_W{term_r[MA_W-1]}}, term_r[MA_W-1:0]};
-assign ma = ma_x[MAX_W-1:0];
+// ma: term_r's low MAX_W bits, loaded with y in S_P (the group sum, y =
+// acc) and S_O0 (tq) and shifted through S_C / S_OM (whose y is not used);
+// a tq outside 41 bits saturates its output, whatever its product
 
 // ---- score: z = sat32(z + term) over the groups of a row -----------------------
 //
@@ -787,19 +783,25 @@ ${EXP2_MODULE} #(
 // rounds acc < 2^25 to 0
 
 // the addend register: loaded for the next cycle's o or l update, else 0;
-// as ma loaded in S_P and S_O0 and held until the last limb step (term_clr
-// is kept as a net so that synthesis clears term_r by the flip-flops'
-// synchronous reset instead of an AND in front of every bit)
+// as ma loaded in S_P and S_O0 and shifted left by a limb after every odd
+// limb step but the last (term_clr is kept as a net so that synthesis clears
+// term_r by the flip-flops' synchronous reset instead of an AND in front of
+// every bit)
 wire                  term_ld = (st == S_V && (vs == VS_A || vs == VS_D1)) ||
                                 (st == S_E && e_ph == 2'd2) || st == S_P || st == S_O0;
 wire                  term_hold = (st == S_C || st == S_OM) && mc != MC_LAST;
 (* keep *) wire       term_clr;
 assign term_clr = !term_ld && !term_hold;
+// (y sign-extended to TR_W bits: Y_W may be a bit narrower than MAX_W)
+localparam integer YT_W = (Y_W > TR_W ? Y_W : TR_W) + 1;
+wire [YT_W-1:0]       y_t = {{(YT_W - Y_W){y[Y_W-1]}}, y};
 always @(posedge clk) begin
     if (term_clr)
         term_r <= {TR_W{1'b0}};
     else if (!term_hold)
-        term_r <= y[TR_W-1:0];
+        term_r <= y_t[TR_W-1:0];
+    else if (mc[0])
+        term_r <= {term_r[TR_W-16:0], 15'd0};
 end
 
 // reciprocal step counter (S_N: K - 1 normalising steps, S_D: 17 quotient
@@ -942,8 +944,8 @@ assign out_fire = out_v && m_out_ready;
 wire [O_W-1:0] tq_y = y[O_W-1:0];
 wire           tq_fit = &tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1]);
 // instead of clamping, S_O0 notes the misfit (tq_ov) and S_O2 saturates
-// (|tq| >= 2^40 and R >= 2^15 put |tq * R| / 2^23 above 2^31), so ma takes
-// tq's low 41 bits
+// (|tq| >= 2^40 and R >= 2^15 put |tq * R| / 2^23 above 2^31), whatever
+// ma's product
 
 // ---- the sequencer --------------------------------------------------------------------
 
@@ -1131,8 +1133,8 @@ end
 // y's bits past what a use takes; limb, amount and shifter bits past the
 // selected field
 wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], ysum[0], ord_y[Y_W], dz_s[0],
-                  ss[8:AMT_W], mc2[0], mul_p[14:0], acc_x[AX_W:ACC_W],
-                  ma_x[MAX_W+MA_W-1:MAX_W]};
+                  ss[8:AMT_W], mul_p[14:0], acc_x[AX_W:ACC_W],
+                  y_t[YT_W-1:TR_W], add_x[YA_W-1:Y_W]};
 
 endmodule
 
