@@ -168,9 +168,6 @@ localparam [15:0] NGEN_OVER = ~(POS17[15:0] - 16'd1);
 // bits of a 24-bit id above TOK_W (nonzero: saturate)
 localparam [24:0] TOK25 = 25'd1 << TOK_W;
 localparam [23:0] ID_OVER = ~(TOK25[23:0] - 24'd1);
-// address of the last id (read back last)
-localparam [31:0] ONE_32 = 1;
-localparam [AW-1:0] A_ONE = ONE_32[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -188,35 +185,43 @@ end
 
 reg run_pend_reg;   // accepted, ctl_start not yet sent
 reg run_act_reg;    // ctl_start sent, 'E' not yet queued
+wire end_busy;      // the run's 'E' is queued or being sent
 
 // ---- frame parser -----------------------------------------------------------------
 
-localparam [1:0] P_IDLE = 2'd0, P_HDR = 2'd1, P_TOK = 2'd2, P_CHK = 2'd3;
+localparam [1:0] P_IDLE = 2'd0, P_HDR = 2'd1, P_BODY = 2'd2;
 
 reg [1:0] p_state_reg;
-reg [3:0] idx_reg;           // header byte 0..10 (P_HDR), id byte 0..2 (P_TOK)
+reg [3:0] idx_reg;           // header byte 0..10 (P_HDR), id byte 0..2 (P_BODY)
 reg [7:0] xor_reg;           // XOR of the frame so far
 reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then ids still to come
-reg store_reg;               // ids of this frame go to the buffer
-reg busy_at_g_reg;           // a run was pending or active at 'G'
-reg bad_len_reg;             // n_prompt is 0 or > 2^PROMPT_AW
+reg busy_at_g_reg;           // a run was pending or active (or its 'E' not yet sent) at 'G'
+reg over_len_reg;            // n_prompt > 2^PROMPT_AW
+reg any_id_reg;              // an id byte came (n_prompt > 0)
 reg [TOW:0] idle_cnt_reg;    // TIMEOUT_CYCLES down to -1 after the frame's last byte
 reg [55:0] hs_reg;           // header bytes 0..6: {seed, inv_temp} = ctl values
 reg [POS_W-1:0] ngen_reg;    // header bytes 7..8, saturated = ctl_n_gen
 reg ngen_over_reg;           // n_gen's low byte has bits above POS_W
-reg [23:0] id_reg;           // the current id, byte k in [8k +: 8]
-reg id_over_reg;             // ... and whether they exceed TOK_W bits
-reg [AW-1:0] rd_a_reg;       // prompt readout address (loaded with n_prompt)
+reg id_over_reg;             // the current id has bits above TOK_W so far
 
 wire rx_fire = s_rx_valid;
 assign s_rx_ready = 1'b1;
+wire p_idle = p_state_reg == P_IDLE;
 
 // the header's last byte (n_prompt high) arriving now
 wire [15:0] n_prompt_now = {s_rx_data, tok_left_reg[7:0]};
-// > 2^AW: bits above AW, or bit AW and any below it
+// > 2^AW: bits above AW, or bit AW and any below it (0 is caught later: no id byte came)
 wire [16:0] n_prompt17 = {1'b0, n_prompt_now};
-wire bad_len_now = n_prompt_now == 16'd0 || n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
-                   (n_prompt17[AW] && n_prompt17[AW-1:0] != {AW{1'b0}});
+wire over_len_now = n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
+                    (n_prompt17[AW] && n_prompt17[AW-1:0] != {AW{1'b0}});
+
+// ids left: its decrement's borrow is the zero test (no 16-bit compare).
+// A body byte at id byte 0 with no id left is the checksum.
+wire [16:0] tl_dec = {1'b0, tok_left_reg} - 17'd1;
+wire tl_zero = tl_dec[16];
+
+// the checksum as a zero test: the XOR of the whole frame, chk included
+wire chk_ok = s_rx_data == xor_reg;
 
 // parser outcome (a one-cycle strobe for the reply logic and st_reject)
 reg reject;        // a 'G' frame failed (its cause in rej_status_reg)
@@ -225,22 +230,25 @@ reg [1:0] rej_status_reg;  // the latest reject's cause ('E' status bit 2 + code
 // the count went below zero (TIMEOUT_CYCLES + 1 cycles without a byte): its
 // sign bit is the timeout, no wide compare
 wire to_now = idle_cnt_reg[TOW];
-wire timeout = to_now && p_state_reg != P_IDLE;
+wire timeout = to_now && !p_idle;
+
+// byte strobes
+wire hdr_fire = !timeout && rx_fire && p_state_reg == P_HDR;
+wire body_fire = !timeout && rx_fire && p_state_reg == P_BODY;
+wire chk_fire = body_fire && idx_reg[1:0] == 2'd0 && tl_zero;
+wire tok_fire = body_fire && !(idx_reg[1:0] == 2'd0 && tl_zero);
+wire bad_len = over_len_reg || !any_id_reg;
 
 // the parser's outcomes that need no register: an 'I' request, and a 'G'
 // frame that passed every check (its checksum byte now)
-wire info_req = !timeout && rx_fire && p_state_reg == P_IDLE && s_rx_data == C_INFO;
-wire accept = !timeout && rx_fire && p_state_reg == P_CHK && s_rx_data == xor_reg &&
-              !bad_len_reg && !busy_at_g_reg;
+wire info_req = !timeout && rx_fire && p_idle && s_rx_data == C_INFO;
+wire accept = chk_fire && chk_ok && !bad_len && !busy_at_g_reg;
 
-// byte strobes of the header fields and the ids
-wire hdr_fire = !timeout && rx_fire && p_state_reg == P_HDR;
-wire tok_fire = !timeout && rx_fire && p_state_reg == P_TOK;
 wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd7;
 wire ngen_lo_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd7;
 wire ngen_hi_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd8;
-// n_prompt complete: the readout address starts there (no run is pending or
-// active, so the readout is idle)
+// n_prompt complete: the run counter starts there (no run is pending or
+// active and no 'E' waits, so the counter is free)
 wire rd_a_load = hdr_fire && !busy_at_g_reg && idx_reg == 4'd10;
 
 // n_gen: the low byte, then the high byte with the saturation
@@ -259,49 +267,28 @@ always @(posedge clk) begin
         ngen_reg <= ngen_over_now ? NGEN_MAX : (ngen_reg | ngen_hi16[POS_W-1:0]);
 end
 
-// an id: byte k lands in id bits [8k +: 8]; with the third byte the id is
-// saturated in place (all ones when a byte had bits above TOK_W) and
-// written the next cycle, at address (ids left) mod 2^AW, while the count
-// of ids left steps down
+// an id is written byte by byte into its buffer word at address (ids left)
+// mod 2^AW (byte k into bits [8k +: 8], the RAM's bit write mask: no id
+// register); a byte with bits above TOK_W, or any byte after one, writes the
+// whole word as ones instead (the saturated id)
 localparam [7:0] OVER0 = ID_OVER[7:0], OVER1 = ID_OVER[15:8], OVER2 = ID_OVER[23:16];
 wire id_over_byte = (idx_reg[1:0] == 2'd0) ? (s_rx_data & OVER0) != 8'd0 :
                     (idx_reg[1:0] == 2'd1) ? (s_rx_data & OVER1) != 8'd0 :
                                              (s_rx_data & OVER2) != 8'd0;
-wire id_over_now = (idx_reg[1:0] != 2'd0 && id_over_reg) || id_over_byte;
-reg id_done_reg;   // an id is complete in id_reg: write it, count it
+wire id_force = (idx_reg[1:0] != 2'd0 && id_over_reg) || id_over_byte;
+wire buf_we = tok_fire && !busy_at_g_reg;
+wire [AW-1:0] buf_wa = tok_left_reg[AW-1:0];
 
 always @(posedge clk) begin
     if (tok_fire)
-        id_over_reg <= id_over_now;
-    if (tok_fire && idx_reg[1:0] == 2'd0)
-        id_reg[7:0] <= s_rx_data;
-    if (tok_fire && idx_reg[1:0] == 2'd1)
-        id_reg[15:8] <= s_rx_data;
-    if (tok_fire && idx_reg[1:0] == 2'd2)
-        id_reg[23:16] <= s_rx_data;
-    if (tok_fire && idx_reg[1:0] == 2'd2 && id_over_now)
-        id_reg <= 24'hffffff;
-    id_done_reg <= tok_fire && idx_reg[1:0] == 2'd2;
-    if (rst)
-        id_done_reg <= 1'b0;
+        id_over_reg <= id_force;
 end
-
-generate
-    if (TOK_W < 24) begin : g_id_unused
-        // bits above TOK_W are not kept (id_over_reg covers them)
-        wire unused_id = &{1'b0, id_reg[23:TOK_W]};
-    end
-endgenerate
-
-wire buf_we = id_done_reg && store_reg;
-wire [TOK_W-1:0] buf_wdata = id_reg[TOK_W-1:0];
-wire [AW-1:0] buf_wa = tok_left_reg[AW-1:0];
 
 always @(posedge clk) begin
     reject <= 1'b0;
     // (past -1 it may count on: the timeout returns the parser to P_IDLE,
     // which reloads it)
-    if (p_state_reg == P_IDLE || rx_fire)
+    if (p_idle || rx_fire)
         idle_cnt_reg <= TIMEOUT;
     else
         idle_cnt_reg <= idle_cnt_reg - 1'b1;
@@ -310,13 +297,12 @@ always @(posedge clk) begin
         rej_status_reg <= E_TIMEOUT;
         p_state_reg <= P_IDLE;
     end else if (rx_fire) begin
-        xor_reg <= xor_reg ^ s_rx_data;
+        xor_reg <= ({8{!p_idle}} & xor_reg) ^ s_rx_data;
         case (p_state_reg)
             P_IDLE: begin
                 if (s_rx_data == C_GEN) begin
-                    xor_reg <= C_GEN;
                     idx_reg <= 4'd0;
-                    busy_at_g_reg <= run_pend_reg || run_act_reg;
+                    busy_at_g_reg <= run_pend_reg || run_act_reg || end_busy;
                     p_state_reg <= P_HDR;
                 end
             end
@@ -327,39 +313,35 @@ always @(posedge clk) begin
                 if (idx_reg == 4'd10) begin
                     tok_left_reg[15:8] <= s_rx_data;
                     idx_reg <= 4'd0;
-                    bad_len_reg <= bad_len_now;
-                    store_reg <= !bad_len_now && !busy_at_g_reg;
-                    p_state_reg <= (n_prompt_now == 16'd0) ? P_CHK : P_TOK;
-                end
-            end
-            P_TOK: begin
-                if (idx_reg[1:0] == 2'd2) begin
-                    // (tok_left_reg steps down with id_done_reg, next cycle)
-                    idx_reg <= 4'd0;
-                    if (tok_left_reg == 16'd1)
-                        p_state_reg <= P_CHK;
-                end else begin
-                    idx_reg <= idx_reg + 1'b1;
+                    over_len_reg <= over_len_now;
+                    any_id_reg <= 1'b0;
+                    p_state_reg <= P_BODY;
                 end
             end
             default: begin
-                // checksum: the XOR of every earlier byte of the frame
-                if (s_rx_data != xor_reg) begin
-                    reject <= 1'b1;
-                    rej_status_reg <= E_CHK;
-                end else if (bad_len_reg) begin
-                    reject <= 1'b1;
-                    rej_status_reg <= E_LEN;
-                end else if (busy_at_g_reg) begin
-                    reject <= 1'b1;
-                    rej_status_reg <= E_BUSY;
+                if (chk_fire) begin
+                    // checksum: the XOR of every earlier byte of the frame
+                    if (!chk_ok) begin
+                        reject <= 1'b1;
+                        rej_status_reg <= E_CHK;
+                    end else if (bad_len) begin
+                        reject <= 1'b1;
+                        rej_status_reg <= E_LEN;
+                    end else if (busy_at_g_reg) begin
+                        reject <= 1'b1;
+                        rej_status_reg <= E_BUSY;
+                    end
+                    p_state_reg <= P_IDLE;
+                end else if (idx_reg[1:0] == 2'd2) begin
+                    idx_reg <= 4'd0;
+                    tok_left_reg <= tl_dec[15:0];
+                end else begin
+                    idx_reg <= idx_reg + 1'b1;
+                    any_id_reg <= 1'b1;
                 end
-                p_state_reg <= P_IDLE;
             end
         endcase
     end
-    if (id_done_reg)
-        tok_left_reg <= tok_left_reg - 1'b1;
     if (rst) begin
         p_state_reg <= P_IDLE;
         idle_cnt_reg <= TIMEOUT;
@@ -370,23 +352,23 @@ end
 // ---- prompt buffer ----------------------------------------------------------------
 
 // no_rw_check: a prompt is written while no run reads the buffer (a frame
-// that arrives while a run is pending or active is rejected and not stored,
-// store_reg; checked in simulation below), so Yosys builds no read-first
-// logic around the block RAM
+// that arrives while a run is pending or active is rejected and not stored;
+// checked in simulation below), so Yosys builds no read-first logic around
+// the block RAM
 (* no_rw_check *)
 reg [TOK_W-1:0] buf_mem [0:(1<<AW)-1];
 
+integer wb;
 always @(posedge clk) begin
-    if (buf_we)
-        buf_mem[buf_wa] <= buf_wdata;
+    for (wb = 0; wb < TOK_W; wb = wb + 1)
+        if (buf_we && (id_force || wb / 8 == {30'd0, idx_reg[1:0]}))
+            buf_mem[buf_wa][wb] <= id_force || s_rx_data[wb % 8];
 end
 
 // ---- run control ------------------------------------------------------------------
 
 reg start_reg;
 reg seen_busy_reg;
-reg [POS_W-1:0] gen_cnt_reg; // tokens taken from the core this run
-wire end_busy;               // that 'E' is queued or being sent
 
 assign ctl_start = start_reg;
 assign ctl_inv_temp = hs_reg[23:0];
@@ -395,7 +377,14 @@ assign ctl_n_gen = ngen_reg;
 assign st_run = run_pend_reg || run_act_reg;
 assign st_reject = reject;
 
-// prompt readout: the buffer's registered read is the output register
+// one counter for the run (no run, no copy): loaded with n_prompt, it is
+// the prompt's readout address (n_prompt down to 1: ids were written at
+// (ids left)), set to all ones by the last id's read, then counted down
+// by each generated id, so the 'E' count is its complement
+localparam RW = (AW > POS_W) ? AW : POS_W;
+localparam [31:0] ONE_RW32 = 1;
+localparam [RW-1:0] R_ONE = ONE_RW32[RW-1:0];
+reg [RW-1:0] run_cnt_reg;
 reg rd_done_reg;   // the last id (address 1) has been read: m_tok_last
 reg [TOK_W-1:0] rd_data_reg;
 reg tok_valid_reg;
@@ -416,12 +405,9 @@ always @(posedge clk) begin
         run_pend_reg <= 1'b0;
         run_act_reg <= 1'b1;
         seen_busy_reg <= 1'b0;
-        gen_cnt_reg <= {POS_W{1'b0}};
     end else if (run_act_reg) begin
         if (st_busy)
             seen_busy_reg <= 1'b1;
-        if (gen_fire)
-            gen_cnt_reg <= gen_cnt_reg + 1'b1;
         if (end_req)
             run_act_reg <= 1'b0;
     end
@@ -434,15 +420,16 @@ end
 
 wire rd_en = run_act_reg && !start_reg && !tok_valid_reg && !rd_done_reg;
 wire m_fire = tok_valid_reg && m_tok_ready;
+wire rd_last = run_cnt_reg == R_ONE;
 
 always @(posedge clk) begin
     if (rd_en)
-        rd_data_reg <= buf_mem[rd_a_reg];
+        rd_data_reg <= buf_mem[run_cnt_reg[AW-1:0]];
 end
 
 `ifndef SYNTHESIS
 always @(posedge clk) begin
-    if (!rst && buf_we && rd_en && buf_wa == rd_a_reg) begin
+    if (!rst && buf_we && rd_en && buf_wa == run_cnt_reg[AW-1:0]) begin
         $display("Error: %m: prompt word %0d written and read in one cycle", buf_wa);
         $stop;
     end
@@ -450,13 +437,15 @@ end
 `endif
 
 always @(posedge clk) begin
-    // the first id is read back first: from address n_prompt down
     if (rd_a_load)
-        rd_a_reg <= n_prompt_now[AW-1:0];
-    if (rd_en) begin
-        rd_a_reg <= rd_a_reg - 1'b1;
-        rd_done_reg <= rd_a_reg == A_ONE;
-    end
+        run_cnt_reg <= n_prompt_now[RW-1:0];
+    else if ((rd_en && rd_last) || (end_req && !rd_done_reg))
+        // (a run that ends with its prompt unread generated nothing: count 0)
+        run_cnt_reg <= {RW{1'b1}};
+    else if (rd_en || gen_fire)
+        run_cnt_reg <= run_cnt_reg - 1'b1;
+    if (rd_en)
+        rd_done_reg <= rd_last;
     if (start_reg) begin
         rd_done_reg <= 1'b0;
         tok_valid_reg <= 1'b0;
@@ -508,10 +497,12 @@ generate
     end else begin : g_id_full
         assign rec_id24 = s_tok_data;
     end
-    if (POS_W < 16) begin : g_cnt_ext
-        assign gen_cnt16 = {{(16-POS_W){1'b0}}, gen_cnt_reg};
+    // generated ids: the run counter's complement once the prompt is read
+    // (before that none were generated)
+    if (RW < 16) begin : g_cnt_ext
+        assign gen_cnt16 = {{(16-RW){1'b0}}, ~run_cnt_reg};
     end else begin : g_cnt_full
-        assign gen_cnt16 = gen_cnt_reg;
+        assign gen_cnt16 = ~run_cnt_reg;
     end
 endgenerate
 // the record's constant bytes (tags, 'I' payload) by (record, byte); the
