@@ -197,12 +197,10 @@ reg [7:0] xor_reg;           // XOR of the frame so far
 reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then ids still to come
 reg busy_at_g_reg;           // a run was pending or active (or its 'E' not yet sent) at 'G'
 reg over_len_reg;            // n_prompt > 2^PROMPT_AW
-reg any_id_reg;              // an id byte came (n_prompt > 0)
 reg [TOW:0] idle_cnt_reg;    // TIMEOUT_CYCLES down to -1 after the frame's last byte
 reg [55:0] hs_reg;           // header bytes 0..6: {seed, inv_temp} = ctl values
 reg [POS_W-1:0] ngen_reg;    // header bytes 7..8, saturated = ctl_n_gen
 reg ngen_over_reg;           // n_gen's low byte has bits above POS_W
-reg id_over_reg;             // the current id has bits above TOK_W so far
 
 wire rx_fire = s_rx_valid;
 assign s_rx_ready = 1'b1;
@@ -210,9 +208,9 @@ wire p_idle = p_state_reg == P_IDLE;
 
 // the header's last byte (n_prompt high) arriving now
 wire [15:0] n_prompt_now = {s_rx_data, tok_left_reg[7:0]};
-// > 2^AW: bits above AW, or bit AW and any below it (0 is caught later: no id byte came)
+// 0, or > 2^AW: bits above AW, or bit AW and any below it
 wire [16:0] n_prompt17 = {1'b0, n_prompt_now};
-wire over_len_now = n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
+wire over_len_now = n_prompt_now == 16'd0 || n_prompt17[16:AW+1] != {(16-AW){1'b0}} ||
                     (n_prompt17[AW] && n_prompt17[AW-1:0] != {AW{1'b0}});
 
 // ids left: its decrement's borrow is the zero test (no 16-bit compare).
@@ -237,7 +235,7 @@ wire hdr_fire = !timeout && rx_fire && p_state_reg == P_HDR;
 wire body_fire = !timeout && rx_fire && p_state_reg == P_BODY;
 wire chk_fire = body_fire && idx_reg[1:0] == 2'd0 && tl_zero;
 wire tok_fire = body_fire && !(idx_reg[1:0] == 2'd0 && tl_zero);
-wire bad_len = over_len_reg || !any_id_reg;
+wire bad_len = over_len_reg;
 
 // the parser's outcomes that need no register: an 'I' request, and a 'G'
 // frame that passed every check (its checksum byte now)
@@ -247,9 +245,10 @@ wire accept = chk_fire && chk_ok && !bad_len && !busy_at_g_reg;
 wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd7;
 wire ngen_lo_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd7;
 wire ngen_hi_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd8;
-// n_prompt complete: the run counter starts there (no run is pending or
-// active and no 'E' waits, so the counter is free)
-wire rd_a_load = hdr_fire && !busy_at_g_reg && idx_reg == 4'd10;
+// the run counter counts the frame's ids (no run is pending or active and
+// no 'E' waits, so the counter is free): cleared by 'G', one up per id
+wire g_busy = run_pend_reg || run_act_reg || end_busy;
+wire rc_clear = !timeout && rx_fire && p_idle && s_rx_data == C_GEN && !g_busy;
 
 // n_gen: the low byte, then the high byte with the saturation
 wire [15:0] ngen_lo16 = {8'd0, s_rx_data};
@@ -269,20 +268,17 @@ end
 
 // an id is written byte by byte into its buffer word at address (ids left)
 // mod 2^AW (byte k into bits [8k +: 8], the RAM's bit write mask: no id
-// register); a byte with bits above TOK_W, or any byte after one, writes the
-// whole word as ones instead (the saturated id)
+// register); a byte with bits above TOK_W writes the whole word as ones
+// instead (the saturated id). No flag carries that to the later bytes: a
+// byte with such bits is the id's last with bits below TOK_W, so the later
+// ones write no bits of the word unless they saturate it too.
 localparam [7:0] OVER0 = ID_OVER[7:0], OVER1 = ID_OVER[15:8], OVER2 = ID_OVER[23:16];
-wire id_over_byte = (idx_reg[1:0] == 2'd0) ? (s_rx_data & OVER0) != 8'd0 :
-                    (idx_reg[1:0] == 2'd1) ? (s_rx_data & OVER1) != 8'd0 :
-                                             (s_rx_data & OVER2) != 8'd0;
-wire id_force = (idx_reg[1:0] != 2'd0 && id_over_reg) || id_over_byte;
+wire id_force = (idx_reg[1:0] == 2'd0) ? (s_rx_data & OVER0) != 8'd0 :
+                (idx_reg[1:0] == 2'd1) ? (s_rx_data & OVER1) != 8'd0 :
+                                         (s_rx_data & OVER2) != 8'd0;
 wire buf_we = tok_fire && !busy_at_g_reg;
+wire rc_up = buf_we && idx_reg[1:0] == 2'd2;
 wire [AW-1:0] buf_wa = tok_left_reg[AW-1:0];
-
-always @(posedge clk) begin
-    if (tok_fire)
-        id_over_reg <= id_force;
-end
 
 always @(posedge clk) begin
     reject <= 1'b0;
@@ -302,7 +298,7 @@ always @(posedge clk) begin
             P_IDLE: begin
                 if (s_rx_data == C_GEN) begin
                     idx_reg <= 4'd0;
-                    busy_at_g_reg <= run_pend_reg || run_act_reg || end_busy;
+                    busy_at_g_reg <= g_busy;
                     p_state_reg <= P_HDR;
                 end
             end
@@ -314,7 +310,6 @@ always @(posedge clk) begin
                     tok_left_reg[15:8] <= s_rx_data;
                     idx_reg <= 4'd0;
                     over_len_reg <= over_len_now;
-                    any_id_reg <= 1'b0;
                     p_state_reg <= P_BODY;
                 end
             end
@@ -337,7 +332,6 @@ always @(posedge clk) begin
                     tok_left_reg <= tl_dec[15:0];
                 end else begin
                     idx_reg <= idx_reg + 1'b1;
-                    any_id_reg <= 1'b1;
                 end
             end
         endcase
@@ -437,13 +431,13 @@ end
 `endif
 
 always @(posedge clk) begin
-    if (rd_a_load)
-        run_cnt_reg <= n_prompt_now[RW-1:0];
+    if (rc_clear)
+        run_cnt_reg <= {RW{1'b0}};
     else if ((rd_en && rd_last) || (end_req && !rd_done_reg))
         // (a run that ends with its prompt unread generated nothing: count 0)
         run_cnt_reg <= {RW{1'b1}};
-    else if (rd_en || gen_fire)
-        run_cnt_reg <= run_cnt_reg - 1'b1;
+    else if (rc_up || rd_en || gen_fire)
+        run_cnt_reg <= run_cnt_reg + {{(RW-1){!rc_up}}, 1'b1};
     if (rd_en)
         rd_done_reg <= rd_last;
     if (start_reg) begin
