@@ -23,9 +23,14 @@
  * stop-bit state); the bit timer counts up and is cleared by each sample.
  *
  * Handshake contract:
- *  - m: valid/ready; valid stays high and data stable until ready. A UART
- *    cannot wait: a byte completed while m_valid is still high is dropped
- *    and err_overrun pulses.
+ *  - m (HOLD = 1): valid/ready; valid stays high and data stable until
+ *    ready. A UART cannot wait: a byte completed while m_valid is still
+ *    high is dropped and err_overrun pulses.
+ *  - m (HOLD = 0, for a consumer that is always ready, like lg_uart_tokens):
+ *    m_valid is a one-cycle pulse and m_ready is ignored; the byte is read
+ *    from the shift register itself (no output register: 8 flip-flops
+ *    fewer), valid in that cycle (and until the next start bit's middle);
+ *    err_overrun stays low.
  *  - err_frame: one-cycle pulse when a stop bit is low (the byte is
  *    dropped); the receiver then waits for the line to be high again (a
  *    break is one error, not a stream of zero bytes).
@@ -38,7 +43,10 @@ module ${MODULE} #(
     // clk frequency in Hz
     parameter CLK_HZ = 24000000,
     // line rate in baud
-    parameter BAUD = 115200
+    parameter BAUD = 115200,
+    // 1: the byte is held in an output register until taken; 0: a one-cycle
+    // m_valid pulse for an always-ready consumer (no output register)
+    parameter HOLD = 1
 ) (
     input  wire       clk,
     input  wire       rst,
@@ -117,10 +125,7 @@ reg [7:0] m_data_reg;
 reg err_frame_reg;
 reg err_overrun_reg;
 
-assign m_valid = m_valid_reg;
-assign m_data = m_data_reg;
 assign err_frame = err_frame_reg;
-assign err_overrun = err_overrun_reg;
 
 // the middle of the start bit HALF cycles after the edge, then every CPB
 wire tick = (state_reg == S_START) ? cnt_reg == HALF_M1 : cnt_reg == CPB_M1;
@@ -179,6 +184,21 @@ always @(posedge clk) begin
         err_overrun_reg <= 1'b0;
     end
 end
+
+generate
+    if (HOLD != 0) begin : g_hold
+        assign m_valid = m_valid_reg;
+        assign m_data = m_data_reg;
+        assign err_overrun = err_overrun_reg;
+    end else begin : g_pulse
+        // the stop bit's sample: the data bits are in sh_reg[8:1] until the
+        // next start bit's middle
+        assign m_valid = state_reg == S_DATA && tick && sh_reg[0] && rx_reg;
+        assign m_data = sh_reg[8:1];
+        assign err_overrun = 1'b0;
+        wire unused_hold = &{1'b0, m_ready, m_valid_reg, m_data_reg, err_overrun_reg};
+    end
+endgenerate
 
 endmodule
 

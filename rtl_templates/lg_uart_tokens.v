@@ -355,8 +355,8 @@ reg [TOK_W-1:0] buf_mem [0:(1<<AW)-1];
 integer wb;
 always @(posedge clk) begin
     for (wb = 0; wb < TOK_W; wb = wb + 1)
-        if (buf_we && (id_force || wb / 8 == {30'd0, idx_reg[1:0]}))
-            buf_mem[buf_wa][wb] <= id_force || s_rx_data[wb % 8];
+        if (buf_we && (id_force || (wb >> 3) == {30'd0, idx_reg[1:0]}))
+            buf_mem[buf_wa][wb] <= id_force || s_rx_data[wb & 7];
 end
 
 // ---- run control ------------------------------------------------------------------

@@ -310,7 +310,7 @@ static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
             "lg_uart_tx #(.CLK_HZ(%d), .BAUD(%d)) host_tx (\n"
             "    .clk(clk), .rst(rst), .s_valid(h_tx_valid), .s_ready(h_tx_ready),\n"
             "    .s_data(h_tx_data), .txd(h2d_line));\n\n"
-            "lg_uart_rx #(.CLK_HZ(%d), .BAUD(%d)) dut_rx (\n"
+            "lg_uart_rx #(.CLK_HZ(%d), .BAUD(%d), .HOLD(0)) dut_rx (\n"
             "    .clk(clk), .rst(rst), .rxd(dut_rxd), .m_valid(d_rx_valid),\n"
             "    .m_ready(d_rx_ready), .m_data(d_rx_data), .err_frame(d_rx_err_frame),\n"
             "    .err_overrun(d_rx_err_overrun));\n\n"

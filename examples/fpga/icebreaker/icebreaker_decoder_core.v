@@ -145,7 +145,8 @@ wire rx_valid, rx_ready, tx_valid, tx_ready;
 wire [7:0] rx_data, tx_data;
 wire rx_err_frame, rx_err_overrun;
 
-lg_uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_rx (
+// HOLD 0: lg_uart_tokens takes every byte at once (no output register)
+lg_uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD), .HOLD(0)) u_rx (
     .clk(clk), .rst(rst), .rxd(rxd),
     .m_valid(rx_valid), .m_ready(rx_ready), .m_data(rx_data),
     .err_frame(rx_err_frame), .err_overrun(rx_err_overrun));
