@@ -25,8 +25,9 @@
  *   'E' status count[2]          end of a run (count = tokens sent), or a
  *                                rejected frame (count = 0)
  *   status bits: 0 st_err_pos, 1 st_err_token, 2 bad checksum, 3 bad
- *   n_prompt (0 or > max_prompt), 4 busy (a run was pending or active),
- *   5 timeout (a frame stalled TIMEOUT_CYCLES between two bytes)
+ *   n_prompt (0 or > max_prompt), 4 busy (a run was pending or active,
+ *   or its 'E' record not yet sent), 5 timeout (a frame stalled
+ *   TIMEOUT_CYCLES between two bytes)
  *
  * Operation: a whole 'G' frame is buffered (prompt ids in a RAM of
  * 2^PROMPT_AW words, saturated to TOK_W bits, so an id >= 2^TOK_W reaches
@@ -38,7 +39,8 @@
  * id), each id the core sends on s_tok leaves as a 'T' record, and when the
  * core is idle again (st_busy seen high, then low, with the prompt
  * delivered or an error flag up) the 'E' record closes the run. A frame
- * arriving during a run is parsed and rejected with status bit 4. n_gen
+ * arriving during a run (until its 'E' record is sent, the end of the run
+ * as the host sees it) is parsed and rejected with status bit 4. n_gen
  * saturates to 2^POS_W - 1.
  *
  * Size (the iCEBreaker build: every LUT counts on the UP5K): the frame is
@@ -46,17 +48,25 @@
  * or active, header bytes 0..8 go straight into the ctl_* registers
  * (inv_temp and seed through one byte-wide shift register, n_gen saturated
  * as its high byte arrives); a frame arriving during a run leaves them
- * alone. n_prompt lands in the id counter; the prompt ids are written at
- * address (ids left) mod 2^PROMPT_AW, i.e. last id first, and read back
- * from address n_prompt mod 2^PROMPT_AW downwards, so no write counter and
- * no stored n_prompt are needed. Records are sent from a (record, byte)
+ * alone. n_prompt lands in the ids-left counter, whose decrement's borrow
+ * is its zero test: a body byte at an id's first byte with no id left is
+ * the checksum (no 16-bit compares, no checksum state); the checksum is the
+ * XOR of the frame so far against that byte. An id is written byte by byte
+ * into its buffer word through the RAM's bit write mask (no id register),
+ * at address (ids left) mod 2^PROMPT_AW, i.e. last id first. One run
+ * counter, an up/down count cleared by 'G' (no load multiplexer), counts
+ * the frame's ids up to n_prompt, reads the prompt back from address
+ * n_prompt mod 2^PROMPT_AW downwards, is set to all ones when the last id
+ * has been read and then counts the generated ids down: the 'E' count is
+ * its complement (no write counter, no stored n_prompt, no token counter;
+ * a frame is stored only while no run is pending or active and no 'E'
+ * waits, so the counter is free). Records are sent from a (record, byte)
  * index through a byte multiplexer instead of a shift register: 'I' is
  * constant, 'T' reads the core's id from s_tok_data while it goes out (the
  * id is taken with the record's last byte: no copy), 'E' of a run reads the
- * token counter
- * and st_err_* live (ctl_start of the next run waits until that 'E' is sent,
- * so they cannot change under it; the core's error flags are sticky until
- * ctl_start), a reject's 'E' its held status.
+ * run counter and st_err_* live (ctl_start of the next run waits until
+ * that 'E' is sent, so they cannot change under it; the core's error flags
+ * are sticky until ctl_start), a reject's 'E' its held status.
  *
  * Parameters: TOK_W (token id width, <= 24), POS_W (<= 16), VOCAB and
  * SEQ_LEN (reported by 'I'), PROMPT_AW (prompt buffer 2^PROMPT_AW ids,
@@ -76,14 +86,14 @@
  *    the frame's values with it (the consumer latches them there: they
  *    change while a later frame's header arrives, unless a run is pending
  *    or active then).
- *  - the core sends at most n_gen (< 2^POS_W) ids per run: the 'E' count
- *    is a POS_W-bit counter.
+ *  - the core sends at most n_gen (< 2^POS_W) ids per run, and only after
+ *    it took the prompt's last id (the decoder's order: the prompt readout
+ *    and the 'E' count share one counter).
  *
  * Latency: 'A' is offered on m_tx, and ctl_start pulses (st_busy low), 1
- * cycle after the checksum byte's handshake (ctl_start later only while
- * the previous run's 'E' record is still waiting or being sent); a prompt
- * id is offered every 2 cycles at most (buffer read into its output
- * register, handshake).
+ * cycle after the checksum byte's handshake (a frame is accepted only once
+ * the previous run's 'E' record is sent); a prompt id is offered every 2
+ * cycles at most (buffer read into its output register, handshake).
  */
 module ${MODULE} #(
     // token id width (the top module's TOK_W, <= 24)
@@ -394,7 +404,9 @@ always @(posedge clk) begin
     start_reg <= 1'b0;
     if (accept) begin
         run_pend_reg <= 1'b1;
-    end else if (run_pend_reg && !run_act_reg && !st_busy && !start_reg && !end_busy) begin
+    end else if (run_pend_reg && !st_busy) begin
+        // (no run is active and no 'E' in flight while one is pending: the
+        // frame was accepted only while neither was)
         start_reg <= 1'b1;
         run_pend_reg <= 1'b0;
         run_act_reg <= 1'b1;
