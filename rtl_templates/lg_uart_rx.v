@@ -37,7 +37,8 @@
  *
  * Latency: m_valid rises 3 + CPB / 2 + 9 * CPB cycles after the first
  * cycle with rxd low (2 synchronizer stages, 1 to see the edge, half the
- * start bit, 8 data bits and half the stop bit).
+ * start bit, 8 data bits and half the stop bit); with HOLD = 0 the pulse
+ * comes 1 cycle earlier (in the stop bit's sampling cycle).
  */
 module ${MODULE} #(
     // clk frequency in Hz
