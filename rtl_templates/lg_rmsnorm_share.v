@@ -350,7 +350,7 @@ wire ra_mem = c4 == 4'd1 ? (state == ST_MANT || state == ST_SUM || state == ST_R
 // the product parked in low (step 3), low shifted down (step 4)
 wire pk_ld = c4 == 4'd3 && (state == ST_RSQ || state == ST_OUT);
 wire pk_sh = c4 == 4'd4 && (state == ST_RSQ || state == ST_OUT);
-wire ra_lo = (state == ST_RSQ && c4 == 4'd5) ||
+wire ra_lo = (state == ST_RSQ && (c4 == 4'd5 || c4 == 4'd7)) ||
              (state == ST_OUT && (c4 == 4'd4 || c4 == 4'd6));
 // MANT: hw ^ sign (v_hi[15] = x[31] ^ sign = 0); SUM, OUT: the magnitude
 wire        mag = state == ST_SUM || state == ST_OUT;
@@ -364,7 +364,17 @@ wire [15:0] mul_a = ra;
 // breg's upper half is loaded through a LUT, which packs with it)
 wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd11) :
              (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8));
-wire [15:0] mul_b = b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0];
+// The adder's B input is pr alone (no operand mux there): the steps that
+// add no product get a zero product, B forced to 0 the cycle before (b_zero);
+// RSQ 8 forces B = 2^14 (b_k) with A = 0xffff (low set in RSQ 6), so RSQ 9
+// adds 65535 * 2^14 for nr as a product.
+wire b_k = state == ST_RSQ && c4 == 4'd8;
+wire b_zero = state == ST_LOAD || state == ST_SHIFT || state == ST_YSH || state == ST_NORM ||
+              (state == ST_SUM && c4 == 4'd3) || (state == ST_MANT && c4 == 4'd4) ||
+              (state == ST_RSQ && (c4 == 4'd13 || c4 == 4'd14 || b_k)) ||
+              (state == ST_OUT && (c4 == 4'd9 || c4 == 4'd10 || c4 == 4'd11));
+wire [15:0] mul_b = ((b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0]) & {16{!b_zero}}) |
+                    {1'b0, b_k, 14'd0};
 
 always @(posedge clk)
     if (en) begin
@@ -396,74 +406,67 @@ always @(posedge clk)
 wire acc_top0 = acc[AW-1:AW-2] == 2'b00;
 wire [AW-1:0] acc_sh16 = {16'd0, acc[AW-1:16]};
 wire [AW-1:0] pr_w = {{(AW - 32){1'b0}}, pr};
-// constants: MANT rounding (2^31 for s = 17, 2^15, the sign for s = 0);
-// SHIFT: 2, the start of F; RSQ (step 9): 65535 * 2^14, for nr
-wire          k_mant = state == ST_MANT;
-wire          k_rsq = state == ST_RSQ;
-wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 1'b0, {14{k_rsq}},
-                     (k_mant && !m_s0 && !m_s17) || k_rsq, k_rsq, 12'd0, state == ST_SHIFT,
+// constants, ORed into A in steps with A = 0 only: MANT 3 rounding (2^31
+// for s = 17, 2^15, the sign for s = 0); SHIFT: 2, the start of F; SUM,
+// first element: EPS[s]
+wire          k_mant = state == ST_MANT && c4 == 4'd3;
+wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 15'd0,
+                     k_mant && !m_s0 && !m_s17, 13'd0, state == ST_SHIFT,
                      k_mant && m_s0 && x_sgn} |
-                    ({AW{state == ST_SUM}} & {{(AW - S_W){1'b0}}, eps});
+                    ({AW{state == ST_SUM && idx == {ADDR_W{1'b0}}}} &
+                     {{(AW - S_W){1'b0}}, eps});
 
 // OUT tail: steps 10..12 shift while step - 9 <= t
 wire out_sh = state == ST_OUT && ((c4 == 4'd10 && t_r != 2'd0) ||
                                   (c4 == 4'd11 && t_r[1]) || (c4 == 4'd12 && t_r == 2'd3));
 wire out_low = state == ST_OUT && (c4 == 4'd7 || c4 == 4'd9);
 
-// adder operands: A in {0, acc, acc >> 16, m_k}, B in {0, pr, acc}
-reg [1:0] acc_am, acc_bm; // A: 0 zero, 1 acc, 2 acc >> 16, 3 m_k; B: 0 zero, 1 pr, 2 acc
+// adder operands: A in {0, acc, acc >> 16, acc << 1} (| m_k), B = pr (a
+// zero product where nothing is added, see b_zero)
+reg [1:0] acc_am;   // A: 0 zero (| m_k), 1 acc, 2 acc >> 16, 3 acc << 1
 reg       acc_we, acc_clr0;
 always @* begin
     acc_am = 2'd0;
-    acc_bm = 2'd0;
     acc_we = 1'b0;
     acc_clr0 = 1'b0;
     case (state)
-        ST_SHIFT: begin
+        ST_SHIFT:
             acc_we = 1'b1;
-            acc_am = 2'd3;
-        end
         ST_YSH: begin
             acc_we = st != YSH_LAST && y_on;
-            acc_am = 2'd1;
-            acc_bm = 2'd2;
+            acc_am = 2'd3;
         end
         ST_MANT: begin
             acc_we = c4 == 4'd3 || (c4 == 4'd4 && !m_s0) || (c4 == 4'd5 && m_s17);
-            acc_am = c4 == 4'd3 ? 2'd3 : 2'd2;
-            acc_bm = c4 == 4'd5 ? 2'd0 : 2'd1;
+            acc_am = c4 == 4'd3 ? 2'd0 : 2'd2;
         end
         ST_SUM: begin
             acc_we = c4 == 4'd3;
             // the first element: EPS[s] (m_k) + m^2, then acc + m^2
-            acc_am = idx == {ADDR_W{1'b0}} ? 2'd3 : 2'd1;
-            acc_bm = 2'd1;
+            acc_am = idx == {ADDR_W{1'b0}} ? 2'd0 : 2'd1;
         end
         ST_NORM: begin
             acc_we = st[0] ? go_r : acc_top0;
-            acc_am = 2'd1;
-            acc_bm = 2'd2;
+            acc_am = 2'd3;
         end
         ST_RSQ: begin
             acc_we = c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd9 || c4 == 4'd12 || c4 == 4'd13 ||
                      c4 == 4'd14;
-            acc_am = (c4 == 4'd8 || c4 == 4'd13) ? 2'd2 : c4 == 4'd14 ? 2'd1 :
-                     c4 == 4'd9 ? 2'd3 : 2'd0;
-            acc_bm = c4 == 4'd14 ? 2'd0 : c4 == 4'd9 ? 2'd2 : 2'd1;
+            acc_am = (c4 == 4'd8 || c4 == 4'd13) ? 2'd2 :
+                     (c4 == 4'd9 || c4 == 4'd14) ? 2'd1 : 2'd0;
             acc_clr0 = c4 == 4'd14;
         end
         ST_OUT: begin
             acc_we = c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8 || c4 == 4'd9 || out_sh;
             acc_am = (out_low || out_sh) ? 2'd2 : c4 == 4'd8 ? 2'd1 : 2'd0;
-            acc_bm = out_sh ? 2'd0 : 2'd1;
         end
         default: ;
     endcase
 end
 
-wire [AW-1:0] acc_a = acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 :
-                      acc_am == 2'd3 ? m_k : {AW{1'b0}};
-wire [AW-1:0] acc_b = acc_bm == 2'd1 ? pr_w : acc_bm == 2'd2 ? acc : {AW{1'b0}};
+wire [AW-1:0] acc_a = (acc_am == 2'd1 ? acc : acc_am == 2'd2 ? acc_sh16 :
+                       acc_am == 2'd3 ? {acc[AW-2:0], 1'b0} : {AW{1'b0}}) | m_k;
+wire [AW-1:0] acc_b = pr_w;
 wire [AW-1:0] acc_sum = acc_a + acc_b;
 wire          low_sh = out_low || out_sh || pk_sh;
 
@@ -472,7 +475,7 @@ always @(posedge clk)
         if (acc_we)
             acc <= {acc_sum[AW-1:1], acc_sum[0] && !acc_clr0};
         // OUT 13: saturation sets the window to all ones (a synchronous set)
-        if (w_sat_set)
+        if (w_sat_set || (state == ST_RSQ && c4 == 4'd6))
             low[30:0] <= {31{1'b1}};
         else if (pk_ld)
             low <= pr;
