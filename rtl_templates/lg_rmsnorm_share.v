@@ -44,7 +44,11 @@
 // operand for several cycles. breg is only ever loaded from the top 32
 // bits of the accumulator (u, F, Y) or with nr. One adder (acc)
 // does every sum, the doublings of NORM and YSH and the 16-bit shifts; no
-// element overlaps another.
+// element overlaps another. Its B input is the product register alone (no
+// mux): A is 0, acc, acc >> 16 or acc << 1 (the doublings), with the step
+// constants ORed in where A = 0, and the steps that add nothing get a zero
+// product (the B operand forced to 0 the cycle before); the nr constant
+// 65535 * 2^14 is the product 0xffff * 2^14 (low set to ones, B forced).
 //
 // Schedule (one vector at a time):
 //   LOAD   DIM inputs, one per cycle, written to the memory; the OR of
@@ -510,7 +514,8 @@ assign u = {u_raw[31], u_raw[30] || (state == ST_RSQ && go_r && !u_raw[31]), u_r
 // with the seed table g y0^2 < 3 * 2^16 for every u (the emitter checks the
 // largest u of each seed), so no clamp
 // (3 * 2^16 - gy2 = ~(gy2 + 65535) on 18 bits: RSQ 9 adds 65535 * 2^14 to
-// acc (m_k; the bits below 14 do not carry), so nr = ~acc[31:14] at RSQ 10)
+// acc (the product 0xffff * 2^14; the bits below 14 do not carry), so nr =
+// ~acc[31:14] at RSQ 10)
 wire [17:0] nr = ~acc[31:14];
 
 // output shift r = k - e: special (r <= -16: 0 or saturation, rq < 0:
