@@ -51,8 +51,10 @@
 // 65535 * 2^14 is the product 0xffff * 2^14 (low set to ones, B forced).
 //
 // Schedule (one vector at a time):
-//   LOAD   DIM inputs, one per cycle, written to the memory; the OR of
-//          |x| >> 15 tracked (bitlen(max |x|) = bitlen(OR |x|))
+//   LOAD   DIM inputs, one per cycle, written to the memory
+//   ABS    7 cycles an element (MANT with F = 2): |x| >> 15 = (2 v + 2 sign)
+//          >> 16 on the multiplier and the adder, ORed into maxor
+//          (bitlen(max |x|) = bitlen(OR |x|)); no |x| logic at the input
 //   SHIFT  1 cycle: s from the leading one; acc = 2
 //   FSH    AW - 17 cycles (YSH): acc doubled from step s - 1 (15 for s = 0)
 //          on, so F = 2^(16 - s) (s = 0: 1; s = 17: 2^15) sits in the top
@@ -74,9 +76,9 @@
 //          cycles of (conditional) 16-bit shifts, saturation, then the
 //          rounded, signed result into the output lane
 // Multiplier: one 16x16 unsigned (|m|, |g| <= 32767; y0 < 2^16).
-// Cycles per vector at full rate: the done pulse is high 27 * DIM + 3 * AW -
-// 19 cycles after the cycle of the first input handshake (DIM load + 1
-// shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 15 rsq +
+// Cycles per vector at full rate: the done pulse is high 34 * DIM + 3 * AW -
+// 19 cycles after the cycle of the first input handshake (DIM load + 7 * DIM
+// abs + 1 shift + AW - 17 fsh + 7 * DIM mant + 4 * DIM sum + AW - 2 norm + 15 rsq +
 // AW - 17 ysh + 15 * DIM out + 1 for the last beat), AW = max(S_W, 34),
 // whatever VL; s_ready is high again in the done cycle, so vectors can
 // follow back to back. Inputs are taken one per cycle; one output element
@@ -211,18 +213,19 @@ wire s_fire = s_valid && s_ready;
 // idx, the element index: LOAD writes, MANT, SUM and OUT read (and OUT
 // outputs) element idx
 wire             idx_last = idx == LAST_ADDR;
-// Only |x| >> 15 decides s: for x < 0 it is ~x[31:15] + (x[14:0] == 0)
-// = ~(x[31:15] - (x[14:0] == 0)) (a decrement: no inverted carry inputs).
+// Only |x| >> 15 decides s. The ABS pass (MANT with abs_r set, before
+// SHIFT) makes |x| >> 15 = (2 v + 2 sign) >> 16 (v = x ^ sign) of each
+// element on the multiplier (F = 2 forced on B, 2 sign the MANT constant)
+// in acc[16:0] at its step 5, ORed into maxor there: no |x| adder at LOAD.
 reg [16:0]       maxor;   // OR of |x| >> 15 over the vector
-wire [16:0]      s_dec = s_data[31:15] - {16'd0, s_data[14:0] == 15'd0};
-wire [16:0]      s_abs = s_data[31] ? ~s_dec : s_data[31:15];
+reg              abs_r;   // the ABS pass: MANT steps make |x| >> 15, no write-back
 
 // (cleared in SHIFT, after its use: a synchronous reset, no first-element mux)
 always @(posedge clk)
     if (rst || state == ST_SHIFT)
         maxor <= 17'd0;
-    else if (s_fire)
-        maxor <= maxor | s_abs;
+    else if (state == ST_MANT && abs_r && c4 == 4'd5)
+        maxor <= maxor | acc[16:0];
 
 always @(posedge clk)
     if (s_fire && idx == {ADDR_W{1'b0}})
@@ -373,12 +376,14 @@ wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd11) :
 // RSQ 8 forces B = 2^14 (b_k) with A = 0xffff (low set in RSQ 6), so RSQ 9
 // adds 65535 * 2^14 for nr as a product.
 wire b_k = state == ST_RSQ && c4 == 4'd8;
-wire b_zero = state == ST_LOAD || state == ST_SHIFT || state == ST_YSH || state == ST_NORM ||
-              (state == ST_SUM && c4 == 4'd3) || (state == ST_MANT && c4 == 4'd4) ||
+wire b_two = state == ST_MANT && abs_r && !c4[2];
+wire b_zero = state == ST_SHIFT || state == ST_YSH || state == ST_NORM ||
+              (state == ST_SUM && c4 == 4'd3) ||
+              (state == ST_MANT && (c4 == 4'd4 || c4 == 4'd6)) ||
               (state == ST_RSQ && (c4 == 4'd13 || c4 == 4'd14 || b_k)) ||
               (state == ST_OUT && (c4 == 4'd9 || c4 == 4'd10 || c4 == 4'd11));
-wire [15:0] mul_b = ((b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0]) & {16{!b_zero}}) |
-                    {1'b0, b_k, 14'd0};
+wire [15:0] mul_b = ((b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0]) &
+                     {16{!(b_zero || b_two)}}) | {1'b0, b_k, 12'd0, b_two, 1'b0};
 
 always @(posedge clk)
     if (en) begin
@@ -414,9 +419,10 @@ wire [AW-1:0] pr_w = {{(AW - 32){1'b0}}, pr};
 // for s = 17, 2^15, the sign for s = 0); SHIFT: 2, the start of F; SUM,
 // first element: EPS[s]
 wire          k_mant = state == ST_MANT && c4 == 4'd3;
-wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_mant && m_s17, 15'd0,
-                     k_mant && !m_s0 && !m_s17, 13'd0, state == ST_SHIFT,
-                     k_mant && m_s0 && x_sgn} |
+wire          k_s = k_mant && !abs_r;
+wire [AW-1:0] m_k = {{(AW - 32){1'b0}}, k_s && m_s17, 15'd0,
+                     k_s && !m_s0 && !m_s17, 13'd0,
+                     state == ST_SHIFT || (k_mant && abs_r && x_sgn), k_s && m_s0 && x_sgn} |
                     ({AW{state == ST_SUM && idx == {ADDR_W{1'b0}}}} &
                      {{(AW - S_W){1'b0}}, eps});
 
@@ -441,7 +447,8 @@ always @* begin
             acc_am = 2'd3;
         end
         ST_MANT: begin
-            acc_we = c4 == 4'd3 || (c4 == 4'd4 && !m_s0) || (c4 == 4'd5 && m_s17);
+            acc_we = c4 == 4'd3 || (c4 == 4'd4 && (!m_s0 || abs_r)) ||
+                     (c4 == 4'd5 && m_s17 && !abs_r);
             acc_am = c4 == 4'd3 ? 2'd0 : 2'd2;
         end
         ST_SUM: begin
@@ -498,7 +505,7 @@ always @(posedge clk)
 // rewritten with whatever s_data holds; only the low half is read again)
 wire [15:0] m_val = acc[15:0];
 wire [15:0] m_word = {x_sgn, m_val[14:0] | {15{m_val[15]}}};
-wire        mem_we = s_fire || (en && state == ST_MANT && c4 == 4'd6);
+wire        mem_we = s_fire || (en && state == ST_MANT && c4 == 4'd6 && !abs_r);
 wire [31:0] wdata = {s_data[31:16], (state == ST_LOAD) ? s_data[15:0] : m_word};
 always @(posedge clk)
     if (mem_we)
@@ -632,7 +639,8 @@ always @(posedge clk) begin
                     idx <= idx + 1'b1;
                     if (idx_last) begin
                         idx <= {ADDR_W{1'b0}};
-                        state <= ST_SHIFT;
+                        state <= ST_MANT;
+                        abs_r <= 1'b1;
                     end
                 end
             end
@@ -646,7 +654,8 @@ always @(posedge clk) begin
                     st <= 6'd0;
                     idx <= idx + 1'b1;
                     if (idx_last) begin
-                        state <= ST_SUM;
+                        state <= abs_r ? ST_SHIFT : ST_SUM;
+                        abs_r <= 1'b0;
                         idx <= {ADDR_W{1'b0}};
                     end
                 end
@@ -697,6 +706,7 @@ always @(posedge clk) begin
         idx <= {ADDR_W{1'b0}};
         st <= 6'd0;
         fsh <= 1'b0;
+        abs_r <= 1'b0;
         done <= 1'b0;
     end
 end

@@ -6,7 +6,7 @@
 // inline (rsqrt_module is not used), one 32-bit-wide memory whose image
 // gain_file holds the gains (sign-magnitude, two a word) and the rsqrt seeds
 // (two a word) besides room for the input vector (rsqrt_file is not read),
-// 27 * dim + 3 * AW - 19 cycles per vector (AW = max(sum width, 34)) instead
+// 34 * dim + 3 * AW - 19 cycles per vector (AW = max(sum width, 34)) instead
 // of dim + 2 * ceil(dim / VL) + 16.
 #include "llamagen/emit_units2.h"
 
@@ -21,7 +21,7 @@ int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl)
     if (u->mul_share) {
         int aw = lg_rmsnorm_sum_width(u->dim, u->eps_tab);
         aw = aw > 34 ? aw : 34;
-        return 27 * u->dim + 3 * aw - 19;
+        return 34 * u->dim + 3 * aw - 19;
     }
     return u->dim + 2 * ((u->dim + vl - 1) / vl) + 16;
 }
@@ -181,7 +181,7 @@ static int emit_share(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, int s_w, lg_er
     snprintf(mws, sizeof mws, "%lld", (long long)mw);
     snprintf(shs, sizeof shs, "%lld", (long long)seed_hi);
     snprintf(lat, sizeof lat,
-             "%d cycles per vector at full rate, any VL (27 * dim + 3 * max(%d, 34) - 19, "
+             "%d cycles per vector at full rate, any VL (34 * dim + 3 * max(%d, 34) - 19, "
              "first input to done); one 16x16 multiplier",
              lg_rmsnorm_cycles(u, 1), s_w);
     lg_subst svars[] = {
