@@ -19,7 +19,7 @@
  *                           multiplier; the callers' rates below)
  *   rsqrt                   6 cycles, one result per cycle
  *   rmsnorm                 3 * dim + 16 cycles per vector (first input to done);
- *                           lean form (mul_share): 27 * dim + 3 * max(S_W, 34) - 19
+ *                           lean form (mul_share): 34 * dim + 3 * max(S_W, 34) - 19
  *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
  *                           after 8; one element per cycle
  *   rope, mul_share         x[2j+1] handshake -> y[2j] after 18 cycles, y[2j+1]
@@ -108,7 +108,7 @@ typedef struct lg_rmsnorm_unit {
     const uint64_t *eps_tab;  // (LG_A16_SHIFT_MAX + 1) round(eps * dim * 2^(32 - 2s))
     int32_t mul_share;        // 1: lean form (lg_rmsnorm_share.v): one 16x16 multiplier,
                               // rsqrt inline, one memory (gain_file holds the gains and
-                              // seeds), 27 * dim + 3 * max(S_W, 34) - 19 cycles per vector
+                              // seeds), 34 * dim + 3 * max(S_W, 34) - 19 cycles per vector
 } lg_rmsnorm_unit;
 
 // Width of the sum of squares register: bits of dim * 32767^2 + max eps,
@@ -116,7 +116,7 @@ typedef struct lg_rmsnorm_unit {
 int lg_rmsnorm_sum_width(int32_t dim, const uint64_t *eps_tab);
 
 // Cycles per vector at full rate, first input handshake to done (exact):
-// dim + 2 * ceil(dim / vl) + 16, or with mul_share 27 * dim + 3 * max(S_W, 34) - 19
+// dim + 2 * ceil(dim / vl) + 16, or with mul_share 34 * dim + 3 * max(S_W, 34) - 19
 // for any vl (S_W = lg_rmsnorm_sum_width).
 int lg_rmsnorm_cycles(const lg_rmsnorm_unit *u, int32_t vl);
 
