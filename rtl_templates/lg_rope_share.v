@@ -87,40 +87,51 @@ initial begin
 end
 
 // ---- sequence steps ---------------------------------------------------------
-// st[4] = 1: rotation step k = st[2:0] (k < 4: y[2j], k >= 4: y[2j+1]).
-// Phase steps: st[2] = 0, st[1:0] = 1..3; st[3] = 1 negates (-P).
+// st[5] = 1: rotation step k = st[3:0] (k < 8: y[2j], k >= 8: y[2j+1]).
+// Otherwise st = {2'b00, m, g}: m = st[3] the -P half (s_mirror), g = st[2:0]
+// the step in it: 0-3 phase digits, 4-6 the table stage.
 // Lookup A (sin or cos, the one with q[0] = 0) from P, B (the other) from -P.
-localparam [4:0] S_IN  = 5'd0;  // waiting for x[2j], x[2j+1]
-localparam [4:0] S_PH0 = 5'd1;  // acc = pos_lo * inc_lo (waits for y[2j+1] out)
-//                     5'd2      PH1: acc = (acc >> 16) + pos_hi * inc_lo
-//                     5'd3      PH2: acc += pos_lo * inc_hi: P = {acc[15:0], P[15:0]}
-//                               (P[15:8] in ph_lo; P[7:0] is not needed)
-//                     5'd4      SA0: table read T[i+1] of A
-localparam [4:0] S_SA1 = 5'd5;  // table read T[i] of A; sw = P[30]
-localparam [4:0] S_SA2 = 5'd6;  // |A| = interpolation
-//                     5'd9-11   NP0-2: as PH0-2, products negated: -P
+localparam [5:0] S_IN  = 6'd16; // waiting for x[2j], x[2j+1]
+localparam [5:0] S_PH0 = 6'd0;  // acc = lo(pos_lo * inc_lo) (waits for y[2j+1] out)
+//                     6'd1      PH1: acc = (acc >> 16) + hi(pos_lo * inc_lo)
+//                               (P[15:8] = acc[15:8] saved in ph_lo first)
+//                     6'd2      PH2: acc += lo(pos_hi * inc_lo)
+//                     6'd3      PH3: acc += lo(pos_lo * inc_hi): P[31:16] = acc[15:0]
+//                     6'd4      SA0: table read T[i+1] of A
+localparam [5:0] S_SA1 = 6'd5;  // table read T[i] of A; sw = P[30]
+localparam [5:0] S_SA2 = 6'd6;  // |A| = interpolation
+//                     6'd8-11   NP0-3: as PH0-3, terms negated: -P
 //                               (acc holds P in SA0-2 and -P in SB0-2)
-//                     5'd12     SB0: table read T[i+1] of B
-//                     5'd13     SB1: table read T[i] of B
-localparam [4:0] S_SB2 = 5'd14; // |B| = interpolation
-localparam [4:0] S_SW  = 5'd15; // A = cos (sw): swap to |cos|, |sin|
-//                     5'd16-23  rotation steps; 19: y[2j] out, 23: y[2j+1] out;
-//                               20 (k = 4) waits for y[2j] to be taken
-localparam [4:0] S_R4  = 5'd20;
-localparam [4:0] S_R7  = 5'd23;
+//                     6'd12     SB0: table read T[i+1] of B
+//                     6'd13     SB1: table read T[i] of B
+localparam [5:0] S_SB2 = 6'd14; // |B| = interpolation
+localparam [5:0] S_SW  = 6'd15; // A = cos (sw): swap to |cos|, |sin|
+//                     6'd32-47  rotation steps; 39: y[2j] out, 47: y[2j+1] out;
+//                               40 (k = 8) waits for y[2j] to be taken
+localparam [5:0] S_R0  = 6'd32;
+localparam [5:0] S_R8  = 6'd40;
+localparam [5:0] S_R15 = 6'd47;
 
-reg [4:0] st;
+reg [5:0] st;
 
 wire out_free = !m_valid || m_ready;
 assign s_ready = st == S_IN;
 wire s_fire = s_valid && s_ready;
 
-wire       rot = st[4];
-wire [2:0] k = st[2:0];
-wire       ph = !st[4] && !st[2] && st[1:0] != 2'd0; // PH0-2, NP0-2
-wire       out_step = rot && k[1:0] == 2'd3; // k = 3: y[2j], k = 7: y[2j+1]
+wire       rot = st[5];
+wire [3:0] k = st[3:0];
+wire [1:0] g = st[1:0];
+wire       ph = !st[5] && !st[4] && !st[2]; // PH0-3, NP0-3
+// every rotation step takes two cycles, rep the second: the same operands,
+// acc += term again if |c| or |s| is 65536 (see ca below), else a pause (a
+// fixed timing)
+reg        rep;
+reg [16:0] ca, cb;  // |cos|, |sin| (below)
+wire       dbl = rot && !rep;
 wire       step = st == S_IN ? s_fire && odd
-                : st == S_PH0 || st == S_R4 ? out_free : 1'b1;
+                : st == S_PH0 || st == S_R8 ? out_free : 1'b1;
+wire       adv = step && !dbl;           // on to the next step
+wire       out_step = rot && adv && k[2:0] == 3'd7; // y[2j] (k = 7), y[2j+1] (15)
 
 // ---- input side: pair assembly ---------------------------------------------
 reg           odd; // next element is x[2j+1]
@@ -132,7 +143,7 @@ wire          h_end = h == H_LAST[H_W-1:0];
 always @(posedge clk) begin
     if (s_fire)
         odd <= !odd;
-    if (st == S_R7) begin
+    if (st == S_R15 && adv) begin
         j <= j_end ? {J_W{1'b0}} : j + 1'b1;
         if (j_end)
             h <= h_end ? {H_W{1'b0}} : h + 1'b1;
@@ -157,7 +168,7 @@ wire [15:0] s_habs = s_hdec ^ {16{s_data[31]}};
 // {xr1, xr3}, so after x[2j], x[2j+1] the ring holds x0l, x1l, |x0h|, |x1h|,
 // the order of the rotation steps' chunks (k[1] = 1: the high chunks, signed
 // by their element's sign; the low chunks are positive); each rotation step
-// turns the ring by one (twice round in the 8 steps). xs0 is the sign of
+// turns the ring by one (twice round for each output). xs0 is the sign of
 // xr0's element, xs1 the other one's (they swap with every turn).
 reg [15:0]    xr0, xr1, xr2, xr3;
 reg           xs0, xs1;
@@ -165,8 +176,8 @@ reg [31:0]    pos;        // position of the current vector, loaded from
                           // s_pos and never moved (no ring: where the top bits
                           // of s_pos are constant, as in the decoder, their
                           // flip-flops are constants); the phase steps read
-                          // its halves lo, hi, lo through the operand mux
-wire          turn = rot && step;
+                          // its halves lo, lo, hi, lo through the operand mux
+wire          turn = rot && adv;
 always @(posedge clk) begin
     if (s_fire || turn) begin
         xr0 <= xr1;
@@ -180,24 +191,28 @@ always @(posedge clk) begin
         pos <= s_pos;
 end
 
-// INC[j] (j holds through the pair's sequence; the phase steps, st[1:0] !=
-// 0, read it). The address is gated so that Yosys does not fold j's
-// flip-flops into a registered ROM read: a small ROM stays LUT logic on the
-// counter instead of a 32-bit data register (about 15 cells fewer).
+// INC[j] (j holds through the pair's sequence; the phase steps read it). The
+// address is gated so that Yosys does not fold j's flip-flops into a
+// registered ROM read: a small ROM stays LUT logic on the counter instead of
+// a 32-bit data register (about 15 cells fewer).
 reg [31:0] rom [0:HALF-1];
 initial $readmemh(INC_FILE, rom);
-wire [31:0] inc = rom[j & {J_W{st[0] | st[1]}}];
+wire [31:0] inc = rom[j & {J_W{ph}}];
 
 // ---- sine table stage ---------------------------------------------------------
 // Samples at every edge: st[3] is s_mirror (-P in SB0, SB1) and st[0] s_lo
 // (SA1, SB1), so SA0, SA1 read A's T[i+1], T[i] and SB0, SB1 B's; the
 // operands and m_v are those of A in SA2 and of B in SB2.
-// 34 bits: a rotation sum stays within +-(2^33 - 1) (xl < 2^16, |xh| <= 2^15,
-// |c|, |s| <= 2^16: low chunks 2 * (2^16 - 1) * 2^16 + 2^15, then below 2^17
-// + 2 * 2^31);
-// the phase steps need only their low 16 bits exact (mod 2^32 after PH2).
-reg  [33:0] acc;   // the accumulator (signed during rotation steps)
+// The accumulator works in 16-bit digits: each 32-bit product enters as its
+// low half (hsel = 0) or its high half (hsel = 1), and the step that moves on
+// to the next digit shifts the accumulator right by 16 first (the finished
+// digit leaves: P[15:8] to ph_lo, a rotation sum's digit 1 to ylo). 19 bits
+// hold every digit sum: at most 4 terms of magnitude < 2^16 and a carry of
+// at most 2 (digit 1 of a rotation sum), the rounding constant 2^15 in
+// digit 0; only acc[15:0] of the phase digits are read (mod 2^32).
+reg  [18:0] acc;   // the accumulator (signed)
 reg  [15:8] ph_lo; // phase[15:8], saved before the shift of step PH1 (m_fr)
+reg  [15:0] ylo;   // a rotation sum's bits 31:16 (digit 1; the result's low half)
 reg         sw;    // P[30]: A is cos (and the lookups of B are of -P with P[30])
 wire [31:0] mul_p; // the shared product (below)
 
@@ -226,18 +241,20 @@ ${SINCOS_MODULE} #(
 // |sin| and |cos| (<= 65536) as a pair that swaps, ca the multiplier's
 // operand: SA2 loads |A|, SB2 shifts it to cb and loads |B|, SW swaps if A
 // is cos, so that ca = |cos|, cb = |sin|. The rotation steps take c, s, c,
-// s, s, c, s, c: a swap after every step but k = 3. cas, cbs are their
-// signs. At the table's end (sc_end) the value is T[256] = 65536 (a
-// synchronous set / reset of ca's flip-flops).
-reg [16:0] ca, cb;
+// s, ... (8 steps) for y[2j] and s, c, s, c, ... for y[2j+1]: a swap after
+// every step but k = 7. cas, cbs are their signs. The value 65536 (the
+// table's end, sc_end, or an interpolation that reaches it) is held as 2^15
+// with bit 16 set: a step
+// with it runs twice (rep), chunk * 2^15 * 2 (no 17-bit operand and no
+// adder input besides the product's half).
 reg        cas, cbs;
 wire       sc_load = st == S_SA2 || st == S_SB2;
 always @(posedge clk) begin
     if (st == S_SA1)
         sw <= acc[14];
-    if (sc_load || (st == S_SW && sw) || (turn && k[1:0] != 2'd3)) begin
-        if (sc_load && sc_end)
-            ca <= 17'h10000;
+    if (sc_load || (st == S_SW && sw) || (turn && k[2:0] != 3'd7)) begin
+        if (sc_load && (sc_end || sc_v[16]))
+            ca <= 17'h18000;
         else
             ca <= sc_load ? sc_v : cb;
         cb <= ca;
@@ -253,70 +270,78 @@ always @(*) begin
         mul_a = xr0;
     else if (st[2])
         mul_a = sc_d;          // SA2, SB2
-    else if (st[1:0] == 2'd2)
-        mul_a = pos[31:16];    // PH1, NP1
+    else if (g == 2'd2)
+        mul_a = pos[31:16];    // PH2, NP2
     else
-        mul_a = pos[15:0];     // PH0, PH2, NP0, NP2
+        mul_a = pos[15:0];     // PH0, PH1, PH3 (and the NP steps)
     if (rot)
         mul_b = ca[15:0];
     else if (st[2])
         mul_b = {2'b00, sc_fr};
-    else if (st[1:0] == 2'd3)
-        mul_b = inc[31:16];    // PH2, NP2
+    else if (g == 2'd3)
+        mul_b = inc[31:16];    // PH3, NP3
     else
         mul_b = inc[15:0];
 end
 
 assign mul_p = mul_a * mul_b;
 
-// chunk * |c|: c = 65536 has ca[15:0] = 0, so the product is 0 and
-// chunk << 16 is ORed in.
-wire [31:0] term = {mul_p[31:16] | ({16{rot && ca[16]}} & xr0), mul_p[15:0]};
-
 // ---- accumulator ---------------------------------------------------------------------
-// Rotation step k: y[2j] = x0*c - x1*s (k 0-3), y[2j+1] = x0*s + x1*c (k 4-7).
-// The first step of each sum (PH0, NP0, k = 0, k = 4) takes the constant
-// (0, or 2^15 in the rotation steps) as its base, the others acc or acc >> 16
-// (one LUT per bit either way).
-wire neg = rot ? (xs0 && k[1]) ^ cas ^ (k[0] && !k[2]) : st[3]; // NP0-2: -P
-wire shift = (ph || rot) && k[1:0] == 2'd2; // PH1, NP1; on to the high chunks
-wire first = rot ? k[1:0] == 2'd0 : ph && k[1:0] == 2'd1; // k = 0, 4; PH0, NP0
+// Rotation sums y[2j] = x0*c - x1*s (k 0-7), y[2j+1] = x0*s + x1*c (k 8-15),
+// in digits of 16 bits (chunk products p = x?? * |c or s|, signed in the
+// accumulator; the ring's order x0l, x1l, x0h, x1h turns twice):
+//   digit 0 (k 0-1)  2^15 + lo(x0l*c) - lo(x1l*s)
+//   digit 1 (k 2-5)  carry + lo(x0h*c) - lo(x1h*s) + hi(x0l*c) - hi(x1l*s)
+//   digit 2 (k 6-7)  carry + hi(x0h*c) - hi(x1h*s)
+// so that {acc (digit 2), ylo (digit 1)} = floor((v + 2^15) / 2^16), the
+// exact rounding of the streaming form. Phase: P[31:16] = hi(lo*lo) +
+// lo(hi*lo) + lo(lo*hi) (mod 2^16) over the digit lo(lo*lo) (P[15:0]).
+// The first step of each sum (PH0, NP0, k = 0, 8) takes the constant (0, or
+// 2^15 in the rotation steps) as its base, the digit steps (PH1, NP1, k = 2,
+// 6, 10, 14) acc >> 16, the others acc (one LUT per bit either way).
+wire hsel = rot ? k[2] : ph && g == 2'd1;
+wire neg = rot ? (xs0 && k[1]) ^ cas ^ (k[0] && !k[3]) : st[3]; // NP0-3: -P
+wire shift = !rep && (rot ? k[1:0] == 2'd2 : ph && g == 2'd1);
+wire first = !rep && (rot ? k[2:0] == 3'd0 : ph && g == 2'd0);
 
-wire [33:0] base = first ? {18'd0, rot, 15'd0}
-                 : shift ? {{16{acc[33]}}, acc[33:16]} : acc;
-wire [33:0] acc_next = base + ({2'd0, term} ^ {34{neg}}) + {33'd0, neg};
+wire [15:0] half = hsel ? mul_p[31:16] : mul_p[15:0];
+wire [18:0] base = first ? {3'd0, rot, 15'd0}
+                 : shift ? {{16{acc[18]}}, acc[18:16]} : acc;
+wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg};
 
-// ---- saturation of the finished sum (acc = floor((v + 2^15) / 2^16)) ----------------
-// m_data while m_valid: acc holds the sum until it is taken.
-wire        sat_hi = !acc[33] && acc[32:31] != 2'd0;
-wire        sat_lo = acc[33] && (acc[32:31] != 2'b11 || acc[30:0] == 31'd0);
+// ---- saturation of the finished sum ({acc, ylo} = floor((v + 2^15) / 2^16)) ------------
+// m_data while m_valid: acc and ylo hold the sum until it is taken.
+wire        sat_hi = !acc[18] && acc[17:15] != 3'd0;
+wire        sat_lo = acc[18] && (acc[17:15] != 3'b111 || (acc[14:0] == 15'd0 && ylo == 16'd0));
 always @(*)
-    m_data = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : acc[31:0];
+    m_data = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : {acc[15:0], ylo};
 
 // ---- sequencer -------------------------------------------------------------------------
-// IN, PH0-2, SA0-2, NP0-2, SB0-2, SW, rotation steps 16-23, IN.
+// IN, PH0-3, SA0-2, NP0-3, SB0-2, SW, rotation steps 32-47, IN.
 always @(posedge clk) begin
-    if (step)
-        st <= st == S_SA2 ? 5'd9 : st == S_R7 ? S_IN : st + 5'd1;
-    if ((ph || rot) && step)
+    if (adv)
+        st <= st == S_IN ? S_PH0 : st == S_SA2 ? 6'd8 : st == S_SW ? S_R0
+            : st == S_R15 ? S_IN : st + 6'd1;
+    if (rot && step)
+        rep <= dbl;
+    if ((ph || rot) && step && !(rep && !ca[16]))
         acc <= acc_next;
-    if (ph && k[1:0] == 2'd2)
+    if (ph && g == 2'd1)
         ph_lo <= acc[15:8];
-    if (out_step) begin // (the previous output is gone: R4 and PH0 waited)
+    if (rot && shift && k[2] && step)
+        ylo <= acc[15:0];
+    if (out_step) begin // (the previous output is gone: R8 and PH0 waited)
         m_valid <= 1'b1;
-        m_last <= k[2] && j_end && h_end;
+        m_last <= k[3] && j_end && h_end;
     end else if (m_ready) begin
         m_valid <= 1'b0;
     end
     if (rst) begin
         st <= S_IN;
+        rep <= 1'b0;
         m_valid <= 1'b0;
     end
 end
-
-// D * fr < 2^30 (D_W + 14 bits <= 30): the top product bits are 0 while
-// interpolating.
-wire unused_ok = &{1'b0, mul_p[31:30]};
 
 endmodule
 
