@@ -87,11 +87,14 @@ initial begin
 end
 
 // ---- sequence steps ---------------------------------------------------------
-// st[5] = 1: rotation step k = st[3:0] (k < 8: y[2j], k >= 8: y[2j+1]).
-// Otherwise st = {2'b00, m, g}: m = st[3] the -P half (s_mirror), g = st[2:0]
-// the step in it: 0-3 phase digits, 4-6 the table stage.
+// A counter that steps by one (IN -> 0 the only jump), in three blocks of 16:
+// st[5:4] = 00: the phase and table steps, st = {2'b00, m, g}: m = st[3]
+// the -P half (s_mirror), g = st[2:0] the step in it: 0-3 phase digits, 4-6
+// the table stage (7: a pause);
+// st[5:4] = 01 / 10: y[2j] / y[2j+1]: st[3] = 0 the rotation steps k =
+// st[2:0] (two cycles each), then st[3:0] = 8-11 T (a pause, so that the
+// table address is steady), 12 U, 13 V (saturation, out), 14-15 a pause (y[2j]).
 // Lookup A (sin or cos, the one with q[0] = 0) from P, B (the other) from -P.
-localparam [5:0] S_IN  = 6'd16; // waiting for x[2j], x[2j+1]
 localparam [5:0] S_PH0 = 6'd0;  // acc = lo(pos_lo * inc_lo) (waits for y[2j+1] out)
 //                     6'd1      PH1: acc = (acc >> 16) + hi(pos_lo * inc_lo)
 //                               (P[15:8] = acc[15:8] saved in ph_lo first)
@@ -106,11 +109,15 @@ localparam [5:0] S_SA2 = 6'd6;  // |A| = interpolation
 //                     6'd13     SB1: table read T[i] of B
 localparam [5:0] S_SB2 = 6'd14; // |B| = interpolation
 localparam [5:0] S_SW  = 6'd15; // A = cos (sw): swap to |cos|, |sin|
-//                     6'd32-47  rotation steps; 39: y[2j] out, 47: y[2j+1] out;
-//                               40 (k = 8) waits for y[2j] to be taken
-localparam [5:0] S_R0  = 6'd32;
-localparam [5:0] S_R8  = 6'd40;
-localparam [5:0] S_R15 = 6'd47;
+//                     6'd16-23  rotation steps k = 0-7: y[2j]
+//                     6'd24-27  T0: pause, then
+//                     6'd28     U0: acc = all ones if y[2j] saturates, and
+//                     6'd29     V0: saturate y[2j] in place; out
+//                     6'd30-31  pause
+localparam [5:0] S_R8  = 6'd32; // k = 8 (waits for y[2j] to be taken); 32-39: y[2j+1]
+//                     6'd40-45  T1, U1 (44), V1 (45): y[2j+1] out
+localparam [5:0] S_V1  = 6'd45;
+localparam [5:0] S_IN  = 6'd46; // waiting for x[2j], x[2j+1]
 
 reg [5:0] st;
 
@@ -118,10 +125,13 @@ wire out_free = !m_valid || m_ready;
 assign s_ready = st == S_IN;
 wire s_fire = s_valid && s_ready;
 
-wire       rot = st[5];
-wire [3:0] k = st[3:0];
+wire       blk = st[5] ^ st[4];               // y[2j] or y[2j+1]
+wire       rot = blk && !st[3];               // rotation step
+wire [3:0] k = {st[5], st[2:0]};              // k >= 8: y[2j+1]
 wire [1:0] g = st[1:0];
-wire       ph = !st[5] && !st[4] && !st[2]; // PH0-3, NP0-3
+wire       ph = !st[5] && !st[4] && !st[2];   // PH0-3, NP0-3
+wire       sat_st = blk && st[3:0] == 4'd12;  // U0, U1
+wire       sat_fix = blk && st[3:0] == 4'd13; // V0, V1
 // every rotation step takes two cycles, rep the second: the same operands,
 // acc += term again if |c| or |s| is 65536 (see ca below), else a pause (a
 // fixed timing)
@@ -131,7 +141,7 @@ wire       dbl = rot && !rep;
 wire       step = st == S_IN ? s_fire && odd
                 : st == S_PH0 || st == S_R8 ? out_free : 1'b1;
 wire       adv = step && !dbl;           // on to the next step
-wire       out_step = rot && adv && k[2:0] == 3'd7; // y[2j] (k = 7), y[2j+1] (15)
+wire       out_step = sat_fix && adv; // y[2j] (V0), y[2j+1] (V1)
 
 // ---- input side: pair assembly ---------------------------------------------
 reg           odd; // next element is x[2j+1]
@@ -143,7 +153,7 @@ wire          h_end = h == H_LAST[H_W-1:0];
 always @(posedge clk) begin
     if (s_fire)
         odd <= !odd;
-    if (st == S_R15 && adv) begin
+    if (st == S_V1 && adv) begin
         j <= j_end ? {J_W{1'b0}} : j + 1'b1;
         if (j_end)
             h <= h_end ? {H_W{1'b0}} : h + 1'b1;
@@ -229,7 +239,7 @@ ${SINCOS_MODULE} #(
     .s_phase({acc[15:0], ph_lo, 8'd0}), // bits 7:0 are not read
     .s_mirror(st[3]),
     .s_p30(sw),                         // P[30] (set in SA1, before SB0)
-    .s_lo(st[0]),
+    .s_lo(st[0] || st[4] || st[5]),     // (steady from the rotation steps on)
     .s_prod(mul_p[29:13]),
     .m_d(sc_d),
     .m_fr(sc_fr),
@@ -302,37 +312,62 @@ assign mul_p = mul_a * mul_b;
 wire hsel = rot ? k[2] : ph && g == 2'd1;
 wire neg = rot ? (xs0 && k[1]) ^ cas ^ (k[0] && !k[3]) : st[3]; // NP0-3: -P
 wire shift = !rep && (rot ? k[1:0] == 2'd2 : ph && g == 2'd1);
-wire first = !rep && (rot ? k[2:0] == 3'd0 : ph && g == 2'd0);
+wire first = !rep && (rot ? k[2:0] == 3'd0 : ph && g == 2'd0 || sat_st);
 
 wire [15:0] half = hsel ? mul_p[31:16] : mul_p[15:0];
 wire [18:0] base = first ? {3'd0, rot, 15'd0}
                  : shift ? {{16{acc[18]}}, acc[18:16]} : acc;
-wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg};
+wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg && !sat_st};
 
 // ---- saturation of the finished sum ({acc, ylo} = floor((v + 2^15) / 2^16)) ------------
+// In place, so that m_data is {acc[15:0], ylo} as it stands (no output
+// multiplexer). Step U0 / U1 notes the case (sat_h, sat_l) and if the sum
+// saturates sets acc to all ones: the step's product is 0 (sc_d * sc_fr with
+// the table address unchanged over the two edges of T0 / T1, so D = 0), its
+// base 0 (first), neg = st[3] = 1 with no carry in. Step V0 / V1 then copies
+// acc[15:0] to ylo and the flip-flops' synchronous resets clear what must be 0:
+//   v >= 2^31   (sat_h): acc[15] -> 0x7fff_ffff
+//   v <= -2^31  (sat_l): acc[14:0], ylo[15:1] -> 0x8000_0001
 // m_data while m_valid: acc and ylo hold the sum until it is taken.
 wire        sat_hi = !acc[18] && acc[17:15] != 3'd0;
 wire        sat_lo = acc[18] && (acc[17:15] != 3'b111 || (acc[14:0] == 15'd0 && ylo == 16'd0));
+wire        sat_set = sat_st && (sat_hi || sat_lo);
+reg         sat_h, sat_l;
+wire        clr_h = sat_fix && sat_h;
+wire        clr_l = sat_fix && sat_l;
+wire        acc_en = (ph || rot) && step && !(rep && !ca[16]) || sat_set;
+wire        ylo_en = rot && shift && k[2] && step || clr_h || clr_l;
 always @(*)
-    m_data = sat_hi ? 32'h7fff_ffff : sat_lo ? 32'h8000_0001 : {acc[15:0], ylo};
+    m_data = {acc[15:0], ylo};
 
 // ---- sequencer -------------------------------------------------------------------------
-// IN, PH0-3, SA0-2, NP0-3, SB0-2, SW, rotation steps 32-47, IN.
+// PH0-3, SA0-2, pause, NP0-3, SB0-2, SW, rotation steps 16-23, T0, U0, V0,
+// pause, 32-39, T1, U1, V1, IN (46), PH0.
 always @(posedge clk) begin
     if (adv)
-        st <= st == S_IN ? S_PH0 : st == S_SA2 ? 6'd8 : st == S_SW ? S_R0
-            : st == S_R15 ? S_IN : st + 6'd1;
+        st <= st == S_IN ? S_PH0 : st + 6'd1;
     if (rot && step)
         rep <= dbl;
-    if ((ph || rot) && step && !(rep && !ca[16]))
-        acc <= acc_next;
+    // (the clears as the flip-flops' enable-gated synchronous resets)
+    if (acc_en)
+        acc[18:16] <= acc_next[18:16];
+    if (acc_en || clr_h)
+        acc[15] <= clr_h ? 1'b0 : acc_next[15];
+    if (acc_en || clr_l)
+        acc[14:0] <= clr_l ? 15'd0 : acc_next[14:0];
+    if (ylo_en) begin
+        ylo[15:1] <= clr_l ? 15'd0 : acc[15:1];
+        ylo[0] <= acc[0];
+    end
+    if (sat_st) begin
+        sat_h <= sat_hi;
+        sat_l <= sat_lo;
+    end
     if (ph && g == 2'd1)
         ph_lo <= acc[15:8];
-    if (rot && shift && k[2] && step)
-        ylo <= acc[15:0];
     if (out_step) begin // (the previous output is gone: R8 and PH0 waited)
         m_valid <= 1'b1;
-        m_last <= k[3] && j_end && h_end;
+        m_last <= st[5] && j_end && h_end;
     end else if (m_ready) begin
         m_valid <= 1'b0;
     end

@@ -5,7 +5,7 @@
 // element per cycle. mul_share 1 (rtl_templates/lg_rope_share.v, one 16x16
 // multiplier, sincos_module emitted with mul_share 1: T column only, one EBR,
 // two reads per lookup, no fold: the RoPE computes -phase too): y[2j] after
-// 32 cycles, y[2j+1] after 48, one pair per 49 cycles.
+// 39 cycles, y[2j+1] after 63, one pair per 64 cycles.
 #include "llamagen/emit_units2.h"
 
 #include <stdio.h>
@@ -36,8 +36,8 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err)
     snprintf(nh, sizeof nh, "%d", u->n_heads);
     if (u->mul_share)
         snprintf(lat, sizeof lat,
-                 "32 cycles from the handshake of x[2j+1] to y[2j] (y[2j+1] after 48), one "
-                 "pair per 49 cycles; head_size %d",
+                 "39 cycles from the handshake of x[2j+1] to y[2j] (y[2j+1] after 63), one "
+                 "pair per 64 cycles; head_size %d",
                  u->head_size);
     else
         snprintf(lat, sizeof lat,

@@ -22,8 +22,8 @@
  *                           lean form (mul_share): 34 * dim + 3 * max(S_W, 34) - 19
  *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
  *                           after 8; one element per cycle
- *   rope, mul_share         x[2j+1] handshake -> y[2j] after 32 cycles, y[2j+1]
- *                           after 48; one pair per LG_ROPE_SHARE_PAIR (49) cycles
+ *   rope, mul_share         x[2j+1] handshake -> y[2j] after 39 cycles, y[2j+1]
+ *                           after 63; one pair per LG_ROPE_SHARE_PAIR (64) cycles
  *   silu_gate               6 cycles, one element per cycle
  *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (13) cycles, one element per 13
  *   residual                1 cycle, one element per cycle
@@ -33,7 +33,7 @@
 
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
-#define LG_ROPE_SHARE_PAIR 49 // cycles per rotated pair
+#define LG_ROPE_SHARE_PAIR 64 // cycles per rotated pair
 #define LG_SILU_SHARE_ELEM 13 // cycles per element, and handshake to output
 
 #include "llamagen/emit.h"

@@ -224,8 +224,8 @@ int main(int argc, char **argv)
 
     RopeBench a{"rope_260k_q", 8}, b{"rope_260k_k", 4}, c{"rope_h128", 4};
     RopeBench d{"rope_260k_share", 12}, e{"rope_h128_share", 3};
-    d.lat0 = e.lat0 = 32;
-    d.lat1 = e.lat1 = 48;
+    d.lat0 = e.lat0 = 39;
+    d.lat1 = e.lat1 = 63;
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_data, &m->a_s_pos,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_data, &m->b_s_pos,
