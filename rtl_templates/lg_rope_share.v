@@ -8,24 +8,34 @@
 // Why: the iCE40 UP5K has 8 DSPs for the whole decoder; the streaming form
 // (lg_rope.v) spends 13 on one element per cycle, far more rate than the
 // mat-vec feeding it delivers. This form runs each pair through a sequence of
-// 16x16 unsigned products on one multiplier and one 34-bit accumulator:
-//   P = pos * INC[j] mod 2^32       3 products (lo*lo, hi*lo, lo*hi)
-//   -P                              the same 3, negated (the quadrant fold of
+// 16x16 unsigned products on one multiplier and one 19-bit accumulator that
+// works in 16-bit digits (each product enters as its low or its high half):
+//   P = pos * INC[j] mod 2^32       4 steps (lo and hi of lo*lo, lo of hi*lo,
+//                                   lo of lo*hi)
+//   -P                              the same 4, negated (the quadrant fold of
 //                                   sin or cos: 2^30 - r, see ${SINCOS_MODULE})
 //   sin, cos                        2 products D * fr, table from ${SINCOS_MODULE}
 //                                   (two table reads each, T[i+1] then T[i])
-//   y[2j], y[2j+1]                  4 products each: x in 16-bit chunks (x =
+//   y[2j], y[2j+1]                  8 steps each: x in 16-bit chunks (x =
 //                                   xh * 2^16 + xl, xl >= 0, xh signed: |xh|
 //                                   and its sign) times |c| or |s| (<= 65536),
+//                                   the low and the high half of each product,
 //                                   signs applied in the accumulator
-// The rotation sums are taken in sign-magnitude chunks, low chunks first with
-// the rounding constant 2^15, then the accumulator shifts right by 16 (the
-// result's bit 0 now has weight 2^16) and the high chunks are added: the
-// exact floor((v + 2^15) / 2^16) of the streaming form. The constants (0 for
-// the phase products, 2^15 for the rotation sums) enter as the adder's base
-// in each sum's first step (no accumulator presets), and a finished rotation
-// sum stays in the accumulator, saturated on the way to m_data (no output
-// register), until it is taken.
+// The rotation sums are taken digit by digit, low digit first with the
+// rounding constant 2^15; the step that moves on to the next digit shifts the
+// accumulator right by 16 (digit 1, the result's low half, is kept in ylo):
+// the exact floor((v + 2^15) / 2^16) of the streaming form. The constants (0
+// for the phase digits, 2^15 for the rotation sums) enter as the adder's base
+// in each sum's first step (no accumulator presets). A finished rotation sum
+// is saturated in place (two steps, the adder and the flip-flops' synchronous
+// resets: no output multiplexer) and stays in acc and ylo, m_data's source
+// (no output register), until it is taken.
+//
+// Why so many cycles: the lean decoder streams its weights from flash, two
+// mat-vec rows per pair at lanes 2 (64 cycles at dim 64): a pair of 64 cycles
+// costs no time there, and each serialized step saves logic (the 19-bit
+// accumulator instead of 34 bits, no saturation multiplexer, a sequence
+// counter that mostly steps by one).
 //
 // C twin: lg_ref_rope (src/ref_rope.c), bit-exact: for each head and pair j
 //   (s, c) = sincos(pos * INC[j] mod 2^32)
@@ -35,16 +45,18 @@
 // INC image (INC_FILE): HEAD_SIZE / 2 words of 32 bits,
 // INC[j] = round(theta^(-2j/HEAD_SIZE) / (2 pi) * 2^32).
 //
-// Latency / throughput (no stalls): y[2j] is valid on m_* 18 cycles after the
-// handshake cycle of x[2j+1], y[2j+1] 22 cycles after it; s_ready is high
-// only while waiting for a pair's two elements, so a pair takes 23 cycles
-// (2 input handshakes + 21 sequence steps): 11.5 cycles per element.
+// Latency / throughput (no stalls): y[2j] is valid on m_* 39 cycles after the
+// handshake cycle of x[2j+1], y[2j+1] 63 cycles after it; s_ready is high
+// only while waiting for a pair's two elements, so a pair takes 64 cycles
+// (2 input handshakes + 62 sequence cycles): 32 cycles per element
+// (LG_ROPE_SHARE_PAIR in include/llamagen/emit_units2.h, the decoder's cycle
+// model). The timing does not depend on the data.
 //
 // Handshakes: s_* and m_* are valid/ready streams (a transfer on a clock edge
 // with valid and ready high; valid stays high and data stable until ready).
 // s_pos is sampled with the first element of each vector; m_last marks the
 // last element of a vector. The sequence waits at the first step after each
-// output (rotation step 4 and the next pair's PH0, which overwrite the
+// output (rotation step 8 and the next pair's PH0, which overwrite the
 // accumulator, m_data's source) while m_valid is high and m_ready low.
 
 module ${MODULE} #(
@@ -254,9 +266,8 @@ ${SINCOS_MODULE} #(
 // s, ... (8 steps) for y[2j] and s, c, s, c, ... for y[2j+1]: a swap after
 // every step but k = 7. cas, cbs are their signs. The value 65536 (the
 // table's end, sc_end, or an interpolation that reaches it) is held as 2^15
-// with bit 16 set: a step
-// with it runs twice (rep), chunk * 2^15 * 2 (no 17-bit operand and no
-// adder input besides the product's half).
+// with bit 16 set: a step with it adds its term twice (rep), chunk * 2^15 * 2
+// (no 17-bit operand and no adder input besides the product's half).
 reg        cas, cbs;
 wire       sc_load = st == S_SA2 || st == S_SB2;
 always @(posedge clk) begin
@@ -323,7 +334,7 @@ wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg && !sat_s
 // In place, so that m_data is {acc[15:0], ylo} as it stands (no output
 // multiplexer). Step U0 / U1 notes the case (sat_h, sat_l) and if the sum
 // saturates sets acc to all ones: the step's product is 0 (sc_d * sc_fr with
-// the table address unchanged over the two edges of T0 / T1, so D = 0), its
+// the table address unchanged over the edges of T0 / T1, so D = 0), its
 // base 0 (first), neg = st[3] = 1 with no carry in. Step V0 / V1 then copies
 // acc[15:0] to ylo and the flip-flops' synchronous resets clear what must be 0:
 //   v >= 2^31   (sat_h): acc[15] -> 0x7fff_ffff

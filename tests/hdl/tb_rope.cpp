@@ -10,8 +10,8 @@
 // +-(2^31 - 1) (saturation). The first two vectors of each instance run at
 // full rate and every element must come out exactly at the promised latency
 // (element 2j 7 cycles after the handshake of element 2j+1, element 2j+1
-// one cycle later; mul_share: 18 and 22 cycles, which with s_ready also
-// checks the 23-cycle pair period); the rest randomize s_valid gaps and
+// one cycle later; mul_share: 39 and 63 cycles, which with s_ready also
+// checks the 64-cycle pair period); the rest randomize s_valid gaps and
 // m_ready backpressure.
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_rope_top (verilated with --prefix Vdut)
