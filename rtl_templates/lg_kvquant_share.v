@@ -23,9 +23,10 @@
  * element is kept in one's complement form, s = sign and y = x ^ {32{s}}
  * (y >= 0; the port mux and the XOR are one LUT a bit). e = bitlen(maxabs
  * >> (KV_BITS - 1)), and bitlen of the max equals bitlen of the OR, so the
- * group keeps a running OR (no compare) of y's upper bits with the carry
- * of y + s into them (|x| = y + s; an AND chain, no adder: see mag), and e
- * is the top set bit of {OR, 1} (no subtraction). Every x of the group has
+ * group keeps a running OR (no compare) of y's upper bits plus the carry
+ * of y + s into them (|x| = y + s; an incrementer whose carry chain shares
+ * the OR register's cells: see mag), and e is the top set bit of {OR, 1}
+ * (no subtraction). Every x of the group has
  * |x| < 2^(e + KV_BITS - 1), so t = x >>> (e - 1) = ({y, s} >> e) ^ s lies
  * in [-2^KV_BITS, 2^KV_BITS): only the KV_BITS low bits u of the logical
  * shift are formed, and the rounding is one adder, m = ((u + (s ? -1 :
@@ -54,10 +55,11 @@
  *    earliest). A grant register picks the port: it passes to the other
  *    port at each row's last element, and, between rows, to the other port
  *    when that one is valid and the granted one is not (one cycle). Ready
- *    depends on registers only and is high within a row: a completed
- *    group is read out (one element per cycle) from one half of a
- *    two-group buffer in the next KV_GROUP cycles, while the next group
- *    fills the other half.
+ *    depends on registers only and is high within a row except in the
+ *    cycle after a group's last element (the group's OR register is read
+ *    and cleared then): a completed group is read out (one element per
+ *    cycle) from one half of a two-group buffer in the next KV_GROUP
+ *    cycles, while the next group fills the other half.
  *  - m_we/m_addr/m_data and m_ewe/m_eaddr/m_edata: registered write ports
  *    of the mantissa and exponent RAMs (the RAM writes at the next edge);
  *    m_sel says whose RAMs (0 K, 1 V); it is constant through a row.
@@ -68,13 +70,16 @@
  *    whose layer >= LAYERS or pos >= SEQ_LEN was taken; such a row is
  *    consumed, nothing is written, and its done still pulses.
  *
- * Latency and throughput: one element per cycle within a row. With a
- * row's last element handed over in cycle c, its done is high in cycle
- * c + KV_GROUP + 3 (as lg_kvquant); a gapless row whose first element is
- * handed over in cycle c0 is done in cycle c0 + KV_DIM + KV_GROUP + 2, and
- * the next row (the other port's, when it is waiting) can start in that
- * cycle: a K row and a V row offered together take 2 (KV_DIM + KV_GROUP +
- * 2) cycles from the K row's first element to the V row's done.
+ * Latency and throughput: one element per cycle within a row, none in the
+ * cycle after a group's last (NG = KV_DIM / KV_GROUP groups a row: NG - 1
+ * such gaps inside a row; the decoder's rows come slower than that). With
+ * a row's last element handed over in cycle c, its done is high in cycle
+ * c + KV_GROUP + 3 (as lg_kvquant); a row offered without gaps whose first
+ * element is handed over in cycle c0 is done in cycle c0 + KV_DIM + NG - 1
+ * + KV_GROUP + 2, and the next row (the other port's, when it is waiting)
+ * can start in that cycle: a K row and a V row offered together take
+ * 2 (KV_DIM + NG - 1 + KV_GROUP + 2) cycles from the K row's first element
+ * to the V row's done (lg_kvcache_pair_cycles).
  */
 module ${MODULE} #(
     // elements per row (n_kv_heads * head_size)
@@ -206,8 +211,10 @@ wire in_rlast = in_idx == ROW_LAST;
 // the next element may go in: within a row always (a completed group's
 // read-out starts the next cycle and takes KV_GROUP cycles, so it has
 // left its half before the group after next can reach it), and a row's
-// first element when the previous row is done
-wire in_ok = !in_first || !row_act || done;
+// first element when the previous row is done; never in the cycle after a
+// group's last element (the OR register is cleared then, see orabs)
+wire or_clr;
+wire in_ok = (!in_first || !row_act || done) && !or_clr;
 wire s_valid = gnt ? s_v_valid : s_k_valid;
 // the element in one's complement form: sign s and y = x ^ {32{s}} (y >= 0,
 // y[31] = 0; x = -y - 1 for s = 1), the port mux and the XOR in one LUT a bit
@@ -288,42 +295,37 @@ end
 
 // e = max(0, bitlen(maxabs) - (KV_BITS - 1)) = bitlen(maxabs >> (KV_BITS - 1)),
 // and the bit length of the max is that of the OR, so the group keeps a
-// running OR of a value with the bit length of |x| >> (KV_BITS - 1) = (y +
-// s) >> (KV_BITS - 1) (|x| <= 2^31: MGW = 32 - (KV_BITS - 1) bits): the
-// upper bits of y plus the carry cy into them (s and y's low bits all
-// ones). y + cy and y | cy have the same top bit (the carry sets y's
-// lowest zero bit), so mag = y_hi | cy: an AND chain, no adder.
+// running OR of mag = |x| >> (KV_BITS - 1) = (y + s) >> (KV_BITS - 1) (|x|
+// <= 2^31: MGW = 32 - (KV_BITS - 1) bits): the upper bits of y plus the
+// carry into them (s and y's low bits all ones), an incrementer. On iCE40
+// its carry chain sits in the cells of the OR register: each bit's LUT is
+// orabs | (y ^ carry-in), one cell a bit. For that the register has no
+// "first element" input: it is cleared (synchronous reset) in the cycle
+// after a group's last element, when e is taken from it (below), and no
+// element is taken in that cycle.
 wire           mag_c = s_sgn && &s_y[KB1-1:0];
-reg  [MGW-1:0] mag_cy;
-integer        mk;
-always @* begin
-    mag_cy[0] = mag_c;
-    for (mk = 1; mk < MGW; mk = mk + 1)
-        mag_cy[mk] = mag_cy[mk - 1] && s_y[KB1 + mk - 1];
-end
-wire [MGW-1:0] mag = {1'b0, s_y[30:KB1]} | mag_cy;
+wire [MGW-1:0] mag = {1'b0, s_y[30:KB1]} + {{(MGW - 1){1'b0}}, mag_c};
 reg  [MGW-1:0] orabs;
-wire [MGW-1:0] or_now = in_gi == {GW{1'b0}} ? mag : orabs | mag;
 
 always @(posedge clk) begin
-    if (s_fire)
-        orabs <= or_now;
+    if (or_clr || rst)
+        orabs <= {MGW{1'b0}};
+    else if (s_fire)
+        orabs <= orabs | mag;
 end
 
-// e = bitlen(orabs) = index of the top set bit of {orabs, 1}, formed from
-// the register (so or_now feeds orabs alone and packs with it) in the
-// cycle after the group completes, when its read-out starts (below): binary
-// search (five 2:1 steps) over it zero-extended to 32 bits (MGW + 1 <= 30)
-wire [31:0] lo_in = {{(31 - MGW){1'b0}}, orabs, 1'b1};
-wire        lo_4 = |lo_in[31:16];
-wire [15:0] lo_x4 = lo_4 ? lo_in[31:16] : lo_in[15:0];
-wire        lo_3 = |lo_x4[15:8];
-wire [7:0]  lo_x3 = lo_3 ? lo_x4[15:8] : lo_x4[7:0];
-wire        lo_2 = |lo_x3[7:4];
-wire [3:0]  lo_x2 = lo_2 ? lo_x3[7:4] : lo_x3[3:0];
-wire        lo_1 = |lo_x2[3:2];
-wire [1:0]  lo_x1 = lo_1 ? lo_x2[3:2] : lo_x2[1:0];
-wire [4:0]  e_full = {lo_4, lo_3, lo_2, lo_1, lo_x1[1]};
+// e = bitlen(orabs), formed from the register in the cycle after the group
+// completes, when its read-out starts (below; the register is cleared at
+// that edge), as a priority chain (synthesis maps it smaller than a binary
+// search)
+reg [4:0] e_full;
+integer   ek;
+always @* begin
+    e_full = 5'd0;
+    for (ek = 0; ek < MGW; ek = ek + 1)
+        if (orabs[ek])
+            e_full = ek[4:0] + 5'd1;
+end
 
 // Row check and base addresses from the first element's layer and pos (a
 // bad row is consumed but never written). 32-bit arithmetic modulo 2^32:
@@ -384,6 +386,8 @@ end
 // next completion toggles it back
 reg  rd_go;
 wire rd_glast = rd_gi == GRP_LAST;
+// the group's first read-out cycle: e is taken from orabs, which is cleared
+assign or_clr = rd_go && rd_gi == {GW{1'b0}};
 
 always @(posedge clk) begin
     if (rd_go)
@@ -588,11 +592,9 @@ assign k_done = done && !own;
 assign v_done = done && own;
 
 // the shifter's upper bits are zero (u' < 2^KV_BITS) and g's bit 0 is
-// dropped by the halving; base addresses of a valid row fit MAW bits; the
-// leading-one search's last step needs only the upper bit of its pair; y's
+// dropped by the halving; base addresses of a valid row fit MAW bits; y's
 // sign bit is always 0
-wire unused_ok = &{1'b0, r1_sh[31:KV_BITS], r1_g[0], wbase32[31:MAW],
-                   lo_x1[0], s_y[31]};
+wire unused_ok = &{1'b0, r1_sh[31:KV_BITS], r1_g[0], wbase32[31:MAW], s_y[31]};
 
 endmodule
 

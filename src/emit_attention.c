@@ -195,8 +195,10 @@ int lg_kvcache_exp_in_mant(const lg_attn_params *p)
 
 int32_t lg_kvcache_pair_cycles(const lg_attn_params *p)
 {
-    int32_t row = p->head_size * p->n_kv_heads + p->kv_group + 2;
-    return p->mul_share ? 2 * row : row;
+    int32_t kvd = p->head_size * p->n_kv_heads;
+    if (p->mul_share) // the shared quantizer takes no element in the cycle
+        return 2 * (kvd + kvd / p->kv_group - 1 + p->kv_group + 2); // after a group's last
+    return kvd + p->kv_group + 2;
 }
 
 int32_t lg_kvcache_read_latency(const lg_attn_params *p)
@@ -250,11 +252,14 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
     NUM(kvh, p->n_kv_heads);
     NUM(hs, p->head_size);
     char qlat[384], lat[640];
+    // mul_share: no element in the cycle after a group's last (the OR clears)
+    int32_t kvd = p->head_size * p->n_kv_heads;
+    int32_t gaps = p->mul_share ? kvd / p->kv_group - 1 : 0;
     snprintf(qlat, sizeof qlat,
-             "one element per cycle; done %d cycles after a row's last element (a gapless "
+             "one element per cycle%s; done %d cycles after a row's last element (a gapless "
              "row of %d: done %d cycles after its first)%s",
-             lg_kvcache_done_latency(p), p->head_size * p->n_kv_heads,
-             p->head_size * p->n_kv_heads - 1 + lg_kvcache_done_latency(p),
+             p->mul_share ? ", none in the cycle after a group's last" : "",
+             lg_kvcache_done_latency(p), kvd, kvd - 1 + gaps + lg_kvcache_done_latency(p),
              p->mul_share ? "; K and V rows in turn, a row's first element in the previous "
                             "row's done cycle at the earliest"
                           : "");
@@ -268,7 +273,8 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
              "write: one element per cycle%s, row done %d cycles after its last "
              "element%s; read: first beat %d cycles after the request, then one beat of %s "
              "mantissas per cycle per port%s",
-             p->mul_share ? "" : " per port", lg_kvcache_done_latency(p), pair,
+             p->mul_share ? " (none in the cycle after a group's last)" : " per port",
+             lg_kvcache_done_latency(p), pair,
              lg_kvcache_read_latency(p), beat,
              p->kv_ports != 1  ? ""
              : p->mul_share ? " (single-port RAMs: a write cycle issues no read)"

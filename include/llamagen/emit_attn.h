@@ -14,7 +14,8 @@
  *                   handshake; under mul_share (lg_kvcache_share.v +
  *                   lg_kvquant_share.v) one quantizer serves K and V, whole
  *                   rows in turn, a row's first element taken in the previous
- *                   row's done cycle at the earliest (lg_kvcache_pair_cycles)
+ *                   row's done cycle at the earliest, and no element in the
+ *                   cycle after a group's last (lg_kvcache_pair_cycles)
  *   kvcache read    one beat (BEAT mantissas) per cycle; the first beat is
  *                   valid 3 cycles after the request handshake cycle (both
  *                   forms; under mul_share with kv_ports 1 the exponents
