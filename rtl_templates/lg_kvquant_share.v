@@ -13,7 +13,10 @@
  * can serve both; the lean form takes whole rows in turn, which also lets
  * it keep a single set of row state (base addresses, range check) instead
  * of per-group copies, and its datapath is narrowed to what the numbers
- * can reach (see Numerics).
+ * can reach (see Numerics). Cycles are cheap here (the decoder's K and V
+ * elements come one per mat-vec row, tens of cycles apart), so a group is
+ * quantized bit-serially: no shifter, no adder, the group buffer's block
+ * RAM read port (2 bits wide) selects the bits.
  *
  * Numerics (bit-exact with the C twin), per group of KV_GROUP elements:
  *   maxabs = max |x|      (x = -2^31 gives 2^31)
@@ -28,11 +31,12 @@
  * the OR register's cells: see mag), and e is the top set bit of {OR, 1}
  * (no subtraction). Every x of the group has
  * |x| < 2^(e + KV_BITS - 1), so t = x >>> (e - 1) = ({y, s} >> e) ^ s lies
- * in [-2^KV_BITS, 2^KV_BITS): only the KV_BITS low bits u of the logical
- * shift are formed, and the rounding is one adder, m = ((u + (s ? -1 :
+ * in [-2^KV_BITS, 2^KV_BITS): only the KV_BITS bits u = {y, s}[e +
+ * KV_BITS - 1 : e] are needed, and the rounding is m = ((u + (s ? -1 :
  * 1)) >> 1) ^ s, in [-2^(KV_BITS-1), 2^(KV_BITS-1)]: the clamp catches
  * exactly u = all ones. For e = 0 (|x| < 2^(KV_BITS-1)) the same path
- * gives x. No multiplier, no divider.
+ * gives x. Both are done LSB first, one bit of u a cycle (a carry flip-flop;
+ * see the read-out). No multiplier, no divider.
  *
  * Storage layout: as lg_kvquant (row r = layer * SEQ_LEN + pos; mantissa
  * word r * (KV_DIM / BEAT) + element / BEAT, lane i in bits [KV_BITS*i +:
@@ -57,9 +61,11 @@
  *    when that one is valid and the granted one is not (one cycle). Ready
  *    depends on registers only and is high within a row except in the
  *    cycle after a group's last element (the group's OR register is read
- *    and cleared then): a completed group is read out (one element per
- *    cycle) from one half of a two-group buffer in the next KV_GROUP
- *    cycles, while the next group fills the other half.
+ *    and cleared then) and, for a group's last element, while the previous
+ *    group is still being read out: a completed group is read out (E =
+ *    KV_BITS + 3 cycles an element) from one half of a two-group buffer
+ *    in the next E * KV_GROUP cycles, while the next group fills the other
+ *    half.
  *  - m_we/m_addr/m_data and m_ewe/m_eaddr/m_edata: registered write ports
  *    of the mantissa and exponent RAMs (the RAM writes at the next edge);
  *    m_sel says whose RAMs (0 K, 1 V); it is constant through a row.
@@ -70,16 +76,21 @@
  *    whose layer >= LAYERS or pos >= SEQ_LEN was taken; such a row is
  *    consumed, nothing is written, and its done still pulses.
  *
- * Latency and throughput: one element per cycle within a row, none in the
- * cycle after a group's last (NG = KV_DIM / KV_GROUP groups a row: NG - 1
- * such gaps inside a row; the decoder's rows come slower than that). With
- * a row's last element handed over in cycle c, its done is high in cycle
- * c + KV_GROUP + 3 (as lg_kvquant); a row offered without gaps whose first
- * element is handed over in cycle c0 is done in cycle c0 + KV_DIM + NG - 1
- * + KV_GROUP + 2, and the next row (the other port's, when it is waiting)
- * can start in that cycle: a K row and a V row offered together take
- * 2 (KV_DIM + NG - 1 + KV_GROUP + 2) cycles from the K row's first element
- * to the V row's done (lg_kvcache_pair_cycles).
+ * Latency and throughput: with R = (KV_BITS + 3) * KV_GROUP (a group's
+ * read-out) and NG = KV_DIM / KV_GROUP groups a row: with a row's last
+ * element handed over in cycle c, its done is high in cycle c + R + 3 (R
+ * + 2 to its last word write; lg_kvquant: KV_GROUP + 3); elements go in one
+ * per cycle, none in the cycle after a group's last, and a group's last
+ * only after the previous group's read-out, so a row offered without gaps
+ * whose first element is handed over in cycle c0 is done in cycle c0 +
+ * (KV_GROUP - 1) + (NG - 1) (R + 2) + R + 3, and the next row (the other
+ * port's, when it is waiting) can start in that cycle: a K row and a V
+ * row offered together take twice that from the K row's first element to
+ * the V row's done (lg_kvcache_pair_cycles). In the decoder the elements
+ * come more than R / KV_GROUP cycles apart, so only the last group's
+ * read-out shows (lg_kvcache_done_latency, in lg_decoder_cycles); at
+ * stories260K (kv_bits 8, kv_group 8) R = 88, done 91 cycles after the V
+ * row's last element (11 with the former one-element-a-cycle read-out).
  */
 module ${MODULE} #(
     // elements per row (n_kv_heads * head_size)
@@ -208,13 +219,15 @@ reg          done;
 wire in_first = in_idx == {RW{1'b0}};
 wire in_glast = in_gi == GRP_LAST;
 wire in_rlast = in_idx == ROW_LAST;
-// the next element may go in: within a row always (a completed group's
-// read-out starts the next cycle and takes KV_GROUP cycles, so it has
-// left its half before the group after next can reach it), and a row's
-// first element when the previous row is done; never in the cycle after a
-// group's last element (the OR register is cleared then, see orabs)
-wire or_clr;
-wire in_ok = (!in_first || !row_act || done) && !or_clr;
+// the next element may go in: within a row, except a group's last while
+// the previous group is still being read out (so a group's read-out
+// starts the cycle after its completion and has left its half before the
+// group after next can reach it), and a row's first element when the
+// previous row is done; never in the cycle after a group's last element
+// (rd_start: the OR register is cleared then, see orabs)
+reg  rd_start;
+reg  rd_go;
+wire in_ok = (!in_first || !row_act || done) && !rd_start && !(in_glast && rd_go);
 wire s_valid = gnt ? s_v_valid : s_k_valid;
 // the element in one's complement form: sign s and y = x ^ {32{s}} (y >= 0,
 // y[31] = 0; x = -y - 1 for s = 1), the port mux and the XOR in one LUT a bit
@@ -255,9 +268,14 @@ always @(posedge clk) begin
 end
 
 // group buffer: two halves of KV_GROUP elements (element i of half h at
-// h * KV_GROUP + i), written as elements arrive, read back one per cycle;
-// an element is kept as {s, y[30:0]}
-reg [31:0] gbuf [0:2*KV_GROUP-1];
+// h * KV_GROUP + i), written as elements arrive, read back bit-serially;
+// an element is kept as z = {y[30:0], s} (the bits the read-out selects
+// from; y[31] = 0 is z's bit 32), in 2-bit words (bits 2p + 1 .. 2p at
+// {element, p}): one 32-bit write, 2-bit reads, so the block RAM's read
+// port (2048 x 2) is the bit select. no_rw_check: a read-out reads only
+// the completed half, writes go to the other one.
+(* no_rw_check *)
+reg [1:0] gbuf [0:2*KV_GROUP*16-1];
 wire [PTRW-1:0]  wr_ptr;
 wire [PTRW-1:0]  rd_ptr;
 reg  [GW-1:0]    rd_gi;
@@ -288,9 +306,12 @@ generate
     end
 endgenerate
 
+wire [31:0] s_z = {s_y[30:0], s_sgn};
+integer     wi;
 always @(posedge clk) begin
     if (s_fire)
-        gbuf[wr_ptr] <= {s_sgn, s_y[30:0]};
+        for (wi = 0; wi < 16; wi = wi + 1)
+            gbuf[{wr_ptr, wi[3:0]}] <= s_z[2*wi +: 2];
 end
 
 // e = max(0, bitlen(maxabs) - (KV_BITS - 1)) = bitlen(maxabs >> (KV_BITS - 1)),
@@ -308,7 +329,7 @@ wire [MGW-1:0] mag = {1'b0, s_y[30:KB1]} + {{(MGW - 1){1'b0}}, mag_c};
 reg  [MGW-1:0] orabs;
 
 always @(posedge clk) begin
-    if (or_clr || rst)
+    if (rd_start || rst)
         orabs <= {MGW{1'b0}};
     else if (s_fire)
         orabs <= orabs | mag;
@@ -369,9 +390,9 @@ always @(posedge clk) begin
         err <= 1'b0;
 end
 
-// the row-end flag, written when the group completes: its read-out (the
-// next KV_GROUP cycles) ends before the next group can complete, so one
-// copy serves
+// the row-end flag, written when the group completes: its read-out ends
+// before the next group can complete (that group's last element waits for
+// it), so one copy serves
 reg       meta_rlast;
 
 always @(posedge clk) begin
@@ -379,88 +400,106 @@ always @(posedge clk) begin
         meta_rlast <= in_rlast;
 end
 
-// ---- read-out: one element per cycle from the completed half ----------------------
+// ---- read-out: bit-serial, one element after another from the completed half --------
 
-// the half being read is the one not being filled (!wh): a group's read-out
-// starts in the cycle after its completion toggles wh, and ends before the
-// next completion toggles it back
-reg  rd_go;
+// t = x >>> (e - 1) = {x, 0} >>> e in KV_BITS + 1 bits (the rest are sign
+// copies for e > 0). With x = y ^ {32{s}}: {x, 0} = z ^ {33{s}}, z = {y,
+// s}, so t = u' ^ {s} with u' = z >> e, a logical shift; as y < 2^(e +
+// KV_BITS - 1), u' < 2^KV_BITS: u = z[e + KV_BITS - 1 : e]. Round half up:
+// (t >>> 1) + t[0] = floor((t + 1) / 2), which is (u + 1) >> 1 for s = 0
+// and ~((u - 1) >> 1) for s = 1 (t = -u - 1): g = (u + (s ? -1 : 1)) >> 1
+// and m = g ^ {s}; |m| reaches 2^(KV_BITS-1) (the clamp) exactly when u is
+// all ones, for either sign. For e = 0 (|x| < 2^(KV_BITS-1)), u = {x, 0} ^
+// s and m = x: no bypass.
+// Bit-serial, LSB first (no shifter, no adder): z's bits come from the
+// buffer (2-bit reads at a bit counter j = e, e + 1, ...; the RAM's
+// output register lags the counter by one: the bit of j - 1 is taken).
+// Each element starts with a read of z's bits 1..0 for s (the counter is
+// 0 then, and loads e). Step 0 takes u_0 into the carry (c = u_0: the
+// addend's bit 0 is 1); steps k = 1 .. KV_BITS emit m_(k-1) = u_k ^ c (the
+// addend's bits s cancel against m = g ^ s; u_KV_BITS = 0) into the word's
+// shift register and take c = maj(u_k, s, c); the last step writes the
+// clamp value over the element's bits instead when u was all ones. An
+// element takes E = KV_BITS + 3 cycles (the read of s with the counter
+// load, the first read, KV_BITS + 1 steps), a group E * KV_GROUP after the
+// cycle (rd_start) that takes e from the OR register and clears it.
+localparam integer KL = KV_BITS + 2;
+localparam integer KW = $clog2(KV_BITS + 3);
+localparam [31:0] KL32 = KL;
+localparam [KW-1:0] K_LAST = KL32[KW-1:0];
+localparam [KW-1:0] K_ONE = 1;
+localparam [KW-1:0] K_STEP0 = 2;
+
+// 0: read of z[1:0], j <= e; 1: s taken, read at e; 2 .. KL: steps 0 ..
+// KV_BITS
+reg  [KW-1:0] rd_k;
+reg  [5:0]    rd_j;
 wire rd_glast = rd_gi == GRP_LAST;
-// the group's first read-out cycle: e is taken from orabs, which is cleared
-assign or_clr = rd_go && rd_gi == {GW{1'b0}};
+wire el_done = rd_go && rd_k == K_LAST;
+wire gfirst = rd_gi == {GW{1'b0}};
 
 always @(posedge clk) begin
-    if (rd_go)
-        rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
-    if (s_fire && in_glast)
+    rd_start <= s_fire && in_glast;
+    if (rd_start)
         rd_go <= 1'b1;
-    else if (rd_go && rd_glast)
+    else if (el_done && rd_glast)
         rd_go <= 1'b0;
+    if (rd_go) begin
+        rd_k <= el_done ? {KW{1'b0}} : rd_k + 1'b1;
+        if (el_done)
+            rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
+    end
     if (rst) begin
-        rd_gi <= {GW{1'b0}};
+        rd_start <= 1'b0;
         rd_go <= 1'b0;
+        rd_k <= {KW{1'b0}};
+        rd_gi <= {GW{1'b0}};
     end
 end
 
-// ---- stage 1: buffer read (registered: block RAM) --------------------------------
-
-reg [31:0] r1_x;
-reg        r1_valid;
-reg [4:0]  r1_e;
-reg        r1_gfirst;
-reg        r1_rlast;
-
-// r1_e: the group's exponent, from orabs in the group's first read-out
-// cycle (the cycle after its completion: orabs holds the whole group's OR
-// until the next element's edge) and held through its read-out (the next
-// group completes KV_GROUP cycles later at the earliest)
+// r1_e, the group's exponent, is taken from orabs in rd_start (orabs holds
+// the whole group's OR then) and held through the group's read-out and
+// its last exponent write; r1_s, the element's sign (z's bit 0)
+reg [4:0] r1_e;
+reg [1:0] r1_z;
+reg       r1_s;
 always @(posedge clk) begin
-    r1_x <= gbuf[rd_ptr];
-    if (rd_go && rd_gi == {GW{1'b0}})
+    if (rd_go)
+        r1_z <= gbuf[{rd_ptr, rd_j[4:1]}];
+    if (rd_start)
         r1_e <= e_full;
-    r1_gfirst <= rd_gi == {GW{1'b0}};
-    r1_rlast <= meta_rlast && rd_glast;
 end
+
+// the bit of j - 1 (j - 1 = 32 is y[31] = 0: only at j = 33), 0 in the
+// last step
+wire        zbit = (rd_j[0] ? r1_z[0] : r1_z[1]) && !(rd_j[5] && rd_j[0]) && rd_k != K_LAST;
+reg         sc;          // the carry
+reg         sall;        // u's bits so far all ones
+reg         emit;        // steps 1 .. KV_BITS
+wire        step0 = rd_k == K_STEP0;
+wire        fix = el_done && sall;
 
 always @(posedge clk) begin
-    r1_valid <= rd_go;
+    // 0 between elements and groups (the read of s), e in the first read
+    if (!rd_go || el_done)
+        rd_j <= 6'd0;
+    else if (rd_k == {KW{1'b0}})
+        rd_j <= {1'b0, r1_e};
+    else
+        rd_j <= rd_j + 1'b1;
+    if (rd_k == K_ONE)
+        r1_s <= r1_z[0];
+    if (step0) begin
+        sc <= zbit;
+        sall <= zbit;
+    end else begin
+        sc <= (zbit & r1_s) | (zbit & sc) | (r1_s & sc);
+        sall <= sall & zbit;
+    end
+    emit <= rd_go && (step0 || (emit && !el_done));
     if (rst)
-        r1_valid <= 1'b0;
+        emit <= 1'b0;
 end
-
-// ---- stage 2: round half up by e, clamp, pack straight into the write registers
-
-// t = x >>> (e - 1) = {x, 0} >>> e in KV_BITS + 1 bits (the rest are sign
-// copies for e > 0). With x = y ^ {32{s}}: {x, 0} = {y, s} ^ {33{s}}, so t
-// = u' ^ {s} with u' = {y, s} >> e, a logical shift. As y < 2^(e +
-// KV_BITS - 1), u' < 2^KV_BITS: only its low KV_BITS bits u are formed (a
-// log shifter whose stages keep only the bits the later stages can reach,
-// trimmed by synthesis), and t = {s, u ^ {KV_BITS{s}}}.
-wire         r1_s = r1_x[31];
-reg [31:0]   r1_sh;
-always @* begin
-    r1_sh = {r1_x[30:0], r1_s};
-    if (r1_e[4])
-        r1_sh = {16'd0, r1_sh[31:16]};
-    if (r1_e[3])
-        r1_sh = {8'd0, r1_sh[31:8]};
-    if (r1_e[2])
-        r1_sh = {4'd0, r1_sh[31:4]};
-    if (r1_e[1])
-        r1_sh = {2'd0, r1_sh[31:2]};
-    if (r1_e[0])
-        r1_sh = {1'b0, r1_sh[31:1]};
-end
-wire [KV_BITS-1:0] r1_u = r1_sh[KV_BITS-1:0];
-// round half up: (t >>> 1) + t[0] = floor((t + 1) / 2), which is (u + 1) >> 1
-// for s = 0 and ~((u - 1) >> 1) for s = 1 (t = -u - 1): one adder,
-// g = (u + (s ? -1 : 1)) >> 1, and m = g ^ {s}. |m| reaches 2^(KV_BITS-1)
-// (the clamp) exactly when u is all ones, for either sign. For e = 0 (|x| <
-// 2^(KV_BITS-1)), u = {x, 0} ^ s and m = x: no bypass.
-wire [KV_BITS:0]   r1_g = {1'b0, r1_u} + {{KV_BITS{r1_s}}, 1'b1};
-wire               r1_ovf = &r1_u;
-wire [KV_BITS-1:0] r1_q = r1_ovf ? {r1_s, {(KV_BITS - 2){~r1_s}}, 1'b1}
-                                 : r1_g[KV_BITS:1] ^ {KV_BITS{r1_s}};
 
 // word lane and exponent lane of this element (rows always complete, so the
 // counters wrap at row ends by themselves)
@@ -469,26 +508,29 @@ reg  [NGW-1:0] elane;
 wire           lane_last = lane == LANE_LAST;
 wire           elane_last = elane == EL_LAST;
 
-// the word: a shift register of lanes (each element enters at the top
-// lane, so after BEAT elements lane i holds the word's element i; the
-// rounding logic drives one register, which packs with it)
+// the word: a shift register (each bit enters at the top, so after BEAT
+// elements lane i holds the word's element i); the last step of an
+// element writes the clamp value over its lane instead when u was all
+// ones (m = 2^(KV_BITS-1) -> s ? -(2^(KV_BITS-1) - 1) : 2^(KV_BITS-1) - 1)
+wire [KV_BITS-1:0] clampv = {r1_s, {(KV_BITS - 2){~r1_s}}, 1'b1};
+wire               mbit = zbit ^ sc;
 generate
     if (BEAT > 1) begin : g_mshift
         always @(posedge clk) begin
-            if (r1_valid)
-                m_data <= {r1_q, m_data[MW-1:KV_BITS]};
+            if (emit)
+                m_data <= fix ? {clampv, m_data[MW-KV_BITS:1]} : {mbit, m_data[MW-1:1]};
         end
     end else begin : g_mone
         always @(posedge clk) begin
-            if (r1_valid)
-                m_data <= r1_q;
+            if (emit)
+                m_data <= fix ? clampv : {mbit, m_data[MW-1:1]};
         end
     end
 endgenerate
 
 // the exponent word: one exponent a word (NGB = 1) and KV_GROUP > 1: r1_e
-// itself (it holds the group's exponent from the group's first element in
-// stage 2 through the write the cycle after); else a register of NGB lanes
+// itself (it holds the group's exponent from its read-out through the
+// write after the group's first element); else a register of NGB lanes
 genvar gi;
 generate
     if (NGB == 1 && KV_GROUP > 1) begin : g_eone
@@ -498,7 +540,7 @@ generate
         for (gi = 0; gi < NGB; gi = gi + 1) begin : g_elane
             localparam [NGW-1:0] EI = gi;
             always @(posedge clk) begin
-                if (r1_valid && r1_gfirst && elane == EI)
+                if (el_done && gfirst && elane == EI)
                     edata[gi*5 +: 5] <= r1_e;
             end
         end
@@ -507,14 +549,14 @@ generate
 endgenerate
 
 always @(posedge clk) begin
-    if (r1_valid) begin
+    if (el_done) begin
         lane <= lane_last ? {BW{1'b0}} : lane + 1'b1;
         // one exponent per group, taken with the group's first element
-        if (r1_gfirst)
+        if (gfirst)
             elane <= elane_last ? {NGW{1'b0}} : elane + 1'b1;
     end
-    m_we <= r1_valid && row_ok && lane_last;
-    m_ewe <= r1_valid && row_ok && r1_gfirst && elane_last;
+    m_we <= el_done && row_ok && lane_last;
+    m_ewe <= el_done && row_ok && gfirst && elane_last;
     if (rst) begin
         lane <= {BW{1'b0}};
         elane <= {NGW{1'b0}};
@@ -579,7 +621,7 @@ endgenerate
 // the RAM holds it
 reg done_pre;
 always @(posedge clk) begin
-    done_pre <= r1_valid && r1_rlast;
+    done_pre <= el_done && rd_glast && meta_rlast;
     done <= done_pre;
     if (rst) begin
         done_pre <= 1'b0;
@@ -591,10 +633,8 @@ assign m_sel = own;
 assign k_done = done && !own;
 assign v_done = done && own;
 
-// the shifter's upper bits are zero (u' < 2^KV_BITS) and g's bit 0 is
-// dropped by the halving; base addresses of a valid row fit MAW bits; y's
-// sign bit is always 0
-wire unused_ok = &{1'b0, r1_sh[31:KV_BITS], r1_g[0], wbase32[31:MAW], s_y[31]};
+// base addresses of a valid row fit MAW bits; y's sign bit is always 0
+wire unused_ok = &{1'b0, wbase32[31:MAW], s_y[31]};
 
 endmodule
 

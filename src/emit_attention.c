@@ -174,10 +174,17 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
     return 2 * hs + nqc + 42 + nb + rows + (x - 18);
 }
 
+// lg_kvquant_share's group read-out (mul_share): KV_BITS + 3 cycles an
+// element, bit-serial (lg_kvquant: one cycle an element)
+static int32_t kvq_readout(const lg_attn_params *p)
+{
+    return p->mul_share ? (p->kv_bits + 3) * p->kv_group : p->kv_group;
+}
+
 // Both forms: the quantizer (lg_kvquant, or the shared lg_kvquant_share under
-// mul_share) writes a row's last word KV_GROUP + 2 cycles after its last
-// element and pulses done the cycle after.
-int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return p->kv_group + 3; }
+// mul_share) writes a row's last word R + 2 cycles after its last element
+// (R: the last group's read-out, kvq_readout) and pulses done the cycle after.
+int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return kvq_readout(p) + 3; }
 
 // A K row and a V row offered together without gaps: one quantizer per cache
 // writes them in parallel; the shared one (mul_share) takes the V row in the
@@ -195,10 +202,14 @@ int lg_kvcache_exp_in_mant(const lg_attn_params *p)
 
 int32_t lg_kvcache_pair_cycles(const lg_attn_params *p)
 {
-    int32_t kvd = p->head_size * p->n_kv_heads;
-    if (p->mul_share) // the shared quantizer takes no element in the cycle
-        return 2 * (kvd + kvd / p->kv_group - 1 + p->kv_group + 2); // after a group's last
-    return kvd + p->kv_group + 2;
+    int32_t kvd = p->head_size * p->n_kv_heads, g = p->kv_group, r = kvq_readout(p);
+    // the shared quantizer takes a group's last element only when the
+    // previous group's read-out has ended (and none in the cycle after a
+    // group's last): group 0 in g cycles, each later one R + 2 after the
+    // previous; the V row starts in the K row's done cycle
+    if (p->mul_share)
+        return 2 * ((g - 1) + (kvd / g - 1) * (r + 2) + r + 3);
+    return kvd + g + 2;
 }
 
 int32_t lg_kvcache_read_latency(const lg_attn_params *p)
@@ -251,15 +262,20 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
     NUM(seq, p->seq_len);
     NUM(kvh, p->n_kv_heads);
     NUM(hs, p->head_size);
-    char qlat[384], lat[640];
-    // mul_share: no element in the cycle after a group's last (the OR clears)
+    char qlat[512], lat[640];
+    // mul_share: a group's last element waits for the previous group's
+    // read-out (kvq_readout), none in the cycle after a group's last
     int32_t kvd = p->head_size * p->n_kv_heads;
-    int32_t gaps = p->mul_share ? kvd / p->kv_group - 1 : 0;
+    int32_t first_to_last = p->mul_share ? (p->kv_group - 1) + (kvd / p->kv_group - 1) *
+                                                                   (kvq_readout(p) + 2)
+                                         : kvd - 1;
     snprintf(qlat, sizeof qlat,
              "one element per cycle%s; done %d cycles after a row's last element (a gapless "
              "row of %d: done %d cycles after its first)%s",
-             p->mul_share ? ", none in the cycle after a group's last" : "",
-             lg_kvcache_done_latency(p), kvd, kvd - 1 + gaps + lg_kvcache_done_latency(p),
+             p->mul_share ? ", a group's last after the previous group's bit-serial read-out "
+                            "(KV_BITS + 3 cycles an element), none in the cycle after it"
+                          : "",
+             lg_kvcache_done_latency(p), kvd, first_to_last + lg_kvcache_done_latency(p),
              p->mul_share ? "; K and V rows in turn, a row's first element in the previous "
                             "row's done cycle at the earliest"
                           : "");
@@ -273,7 +289,7 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
              "write: one element per cycle%s, row done %d cycles after its last "
              "element%s; read: first beat %d cycles after the request, then one beat of %s "
              "mantissas per cycle per port%s",
-             p->mul_share ? " (none in the cycle after a group's last)" : " per port",
+             p->mul_share ? " (a group's last after the previous group's read-out)" : " per port",
              lg_kvcache_done_latency(p), pair,
              lg_kvcache_read_latency(p), beat,
              p->kv_ports != 1  ? ""

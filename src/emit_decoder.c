@@ -252,9 +252,11 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     if (ms && 2 * bd < LG_ROPE_SHARE_PAIR)
         qkv += (d + kvd) * (LG_ROPE_SHARE_PAIR - 2 * bd) / 2;
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
-    // Wk / Wv, the rest follows the V row write, then the packer and the
-    // quantizer's output pass
-    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + cfg->hw.kv_group + nch_d + 1 + aq_d;
+    // Wk / Wv, the rest follows the V row write (its last group's read-out:
+    // lg_kvcache_done_latency - 3), then the packer and the quantizer's
+    // output pass
+    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) +
+                  nch_d + 1 + aq_d;
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)

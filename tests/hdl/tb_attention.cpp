@@ -218,7 +218,10 @@ static void fill_cache(TB &tb, std::mt19937_64 &rng, const Case &c)
     Vdut *m = tb.m;
     size_t n = ((size_t)c.pos + 1) * KV_DIM, idx[2] = {0, 0};
     int dones[2] = {0, 0};
-    uint64_t limit = tb.cycle + 1000 + 4 * n;
+    // the lean quantizer (mul_share) takes K and V rows in turn, its read-out
+    // bit-serial: about done_latency / kv_group cycles an element
+    uint64_t limit = tb.cycle + 1000 + 4 * n +
+                     2 * n * (uint64_t)(lg_kvcache_done_latency(&P) / TB_KV_GROUP + 2);
     while ((dones[0] <= c.pos || dones[1] <= c.pos) && tb.cycle < limit) {
         bool vk = idx[0] < n && (!c.stalls || rng() % 8 != 0);
         bool vv = idx[1] < n && (!c.stalls || rng() % 8 != 0);
