@@ -9,10 +9,11 @@
 // interpolation included, on one shared 16x16 multiplier. This module keeps
 // what needs the table: the saturation test, the table reads, and the
 // interpolation operands; the caller forms
-//   v = m_t + ((m_d * m_fr + 1024) >> 11),   sigmoid = m_neg ? 65536 - v : v
-// (or, with m_sat, |x| >= 16: sigmoid = m_neg ? 0 : 65536).
+//   v - 1 = m_t + ((m_d * m_fr + 1024) >> 11),   sigmoid = m_neg ? 65536 - v : v
+// (or, with m_sat, |x| >= 16: sigmoid = m_neg ? 0 : 65536). m_t is T[i] - 1:
+// v - 1 fits 16 bits (v <= 65536), and 65536 - v = ~(v - 1) (16 bits).
 // The packed {T, D} image (LUT_FILE, 512 x 26 bits) takes 4 EBR; this
-// stage stores the T column alone (T[i] - 32768, 16 bits) baked in at
+// stage stores the T column alone (T[i] - 1, 16 bits) baked in at
 // generation time: 512 x 16 bits, two EBR (512 x 8 each, no multiplexer).
 // T[i+1] and T[i] are read on two consecutive cycles and D is formed by
 // subtraction (only the low D_W bits of T[i+1] are kept).
@@ -26,7 +27,7 @@
 // T[i] <= 65536 = T[512], steps 0 <= D[i] = T[i+1] - T[i] < 2^D_W, D_W <= 15.
 // D is formed modulo 2^D_W from the low D_W bits of both ends: exact since
 // D < 2^D_W, also for i = 511, where T[512] is read as the wrapped entry
-// T[0] - 32768 = 0, equal mod 2^D_W to T[512] - 32768 = 2^15.
+// T[0] - 1, equal mod 2^D_W to T[512] - 1 = T[0] - 1 + 2^15.
 //
 // Timing: the address is s_abs[19:11] + ce, registered at every clock edge.
 // The caller holds s_abs for the edge with ce = 1 (reads T[i+1]), the next
@@ -50,7 +51,7 @@ module ${MODULE} #(
     input  wire        s_neg,
 
     // ---- output: interpolation operands ---------------------------------
-    output wire [16:0] m_t,   // T[i]
+    output wire [15:0] m_t,   // T[i] - 1
     output wire [15:0] m_d,   // T[i+1] - T[i]
     output wire [10:0] m_fr,  // a[10:0]
     output wire        m_neg, // x < 0: the caller reflects, 65536 - v
@@ -67,7 +68,7 @@ initial begin
     end
 end
 
-// ---- the T column: T[i] - 32768 (0 .. 32768) ----------------------------------
+// ---- the T column: T[i] - 1 (32767 .. 65535) ----------------------------------
 reg [15:0] rom [0:511];
 initial begin
 ${T_INIT}end
@@ -76,7 +77,7 @@ ${T_INIT}end
 // (a block RAM read port; registering the data instead leaves a dangling
 // flip-flop input per constant bit column in Yosys 0.23, failing check)
 reg [8:0]     addr;
-reg [D_W-1:0] t_hi; // T[i+1] - 32768, low D_W bits (read the cycle before)
+reg [D_W-1:0] t_hi; // ~(T[i+1] - 1), low D_W bits (read the cycle before)
 always @(posedge clk)
     addr <= s_abs[19:11] + {8'd0, ce}; // i + 1 (mod 512), then i
 
@@ -86,15 +87,17 @@ assign m_neg = s_neg;
 
 wire [15:0] word = rom[addr];
 always @(posedge clk)
-    t_hi <= word[D_W-1:0];
+    t_hi <= ~word[D_W-1:0];
 
-wire [D_W-1:0] d = t_hi - word[D_W-1:0]; // D[i] (mod 2^D_W: exact)
+// D[i] = a - b = ~(~a + b) (mod 2^D_W: exact): the carry chain adds the
+// registered ~a (its inverter sits in front of the flip-flop) and the
+// output inverter folds into the caller's operand multiplexer, where a - b
+// costs an inverter per bit on the chain's input.
+wire [D_W-1:0] d = ~(t_hi + word[D_W-1:0]);
 
-// 32768 + T[i] - 32768 for T[i] - 32768 = word <= 32768 (bit 15 set only
-// for 32768): no adder.
-// The saturation is the caller's (a synchronous set / reset of its sigmoid
+// The saturation is the caller's (a synchronous set of its sigmoid
 // register, no LUT).
-assign m_t = {word[15], !word[15], word[14:0]};
+assign m_t = word;
 assign m_d = {{(16 - D_W){1'b0}}, d};
 
 endmodule

@@ -68,7 +68,7 @@ module ${MODULE} #(
 localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
 localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce)
 //                     4'd2     SG0: the table stage reads T[i]
-localparam [3:0] S_SG  = 4'd3; // sg = sigmoid(h1) (interpolation product)
+localparam [3:0] S_SG  = 4'd3; // sg = sigmoid(h1) - sgc (interpolation product)
 localparam [3:0] S_U0  = 4'd4; // acc = 2^15 - n1 + |h1|lo * sg
 localparam [3:0] S_UC0 = 4'd5; // acc += |h1|lo * sgc
 localparam [3:0] S_U1  = 4'd6; // acc = (acc >> 16) + |h1|hi * sg
@@ -77,8 +77,9 @@ localparam [3:0] S_CP  = 4'd8; // a1 = acc = |silu|
 localparam [3:0] S_Y0  = 4'd9; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
 localparam [3:0] S_Y1  = 4'd10; // acc = (acc >> 16) + |silu|lo * |h3|hi
 localparam [3:0] S_Y2  = 4'd11; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0];
-                                // m_valid: |y| - n = {acc, a1[15:0]} (saturated, signed) out
+localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0]
+localparam [3:0] S_ST  = 4'd13; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
+                                // m_valid: y = w ^ n out
 
 reg [3:0] st;
 
@@ -102,6 +103,7 @@ reg [31:0] a1;  // |h1|, after step CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:
 reg [31:0] a3;  // |h3|
 reg        n1;  // h1 < 0: silu < 0 (or 0)
 reg        n;   // the sign of silu * h3 (h1 < 0 xor h3 < 0)
+wire        y_sat;    // |y| >= 2^31 (output, below)
 reg  [32:0] acc;      // the accumulator
 wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
@@ -115,13 +117,15 @@ always @(posedge clk) begin
         a1 <= acc[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
     if (st == S_Y3)      // |silu|lo is done with (Y0, Y1): the output's low
         a1[15:0] <= acc[15:0]; // half, saved before the last shift
+    if (st == S_ST && y_sat)
+        a1[15:0] <= {15'h7fff, !n}; // w[15:0] of w = 2^31 - 1 - n
 end
 
 // ---- sigmoid table stage --------------------------------------------------------
 // It reads T[i+1] (ce) and T[i] on the edges ending steps SMP and SG0, from
 // a1 = |h1|, which holds until step CP; step S_SG uses its outputs (m_fr,
 // m_sat from a1; m_neg is n1).
-wire [16:0] sg_t;
+wire [15:0] sg_t;
 wire [15:0] sg_d;
 wire [10:0] sg_fr;
 wire        sg_neg;
@@ -142,8 +146,8 @@ ${SIGMOID_MODULE} #(
 );
 
 // ---- the shared multiplier ------------------------------------------------------
-reg [16:0] sg;  // sigmoid(h1) = sg + sgc, 0 .. 65536 (sg[16]: 65536)
-reg        sgc; // the + 1 of a reflected sigmoid, 65536 - v = ~v[15:0] + 1
+reg [15:0] sg;  // sigmoid(h1) = sg + sgc, 0 .. 65536
+reg        sgc; // v = (v - 1) + 1 (h1 >= 0; a reflected sigmoid has none)
 
 reg [15:0] mul_a, mul_b;
 always @(*) begin
@@ -157,31 +161,25 @@ always @(*) begin
         S_Y0, S_Y2:   mul_b = a3[15:0];
         S_Y1, S_Y3:   mul_b = a3[31:16];
         S_UC0, S_UC1: mul_b = {15'd0, sgc};
-        default:      mul_b = sg[15:0];   // U0, U1
+        S_U0, S_U1:   mul_b = sg;
+        default:      mul_b = sg;
     endcase
 end
 
 wire [31:0] mul_p = mul_a * mul_b;
 
 // ---- sigmoid: v = T + ((D * fr + 1024) >> 11), reflected for h1 < 0 ---------------
-wire [16:0] sg_v = sg_t + {1'b0, mul_p[26:11]} + {16'd0, mul_p[10]};
-// 65536 - v = ~v[15:0] + 1 for 32768 <= v < 65536: the + 1 is sgc, two
-// more products (no adder). v = 65536 or |h1| >= 16 (sg_sat): sg = 65536
-// or, reflected, 0 (sgc = 0).
-wire sg_top = sg_sat || sg_v[16];
+// sg_u = v - 1 (the table holds T - 1; 16 bits as v <= 65536). The sigmoid
+// is sg + sgc: v = (v - 1) + 1 (sgc = 1), reflected 65536 - v = ~(v - 1)
+// (sgc = 0), two more products (no adder). |h1| >= 16 (sg_sat): v = 65536,
+// as v - 1 = 0xffff.
+wire [15:0] sg_u = sg_t + mul_p[26:11] + {15'd0, mul_p[10]};
 always @(posedge clk)
     if (st == S_SG) begin
-        if (sg_top)
-            sg <= {!sg_neg, 16'd0};
-        else
-            sg <= {1'b0, sg_v[15:0] ^ {16{sg_neg}}};
-        sgc <= sg_neg && !sg_top;
+        sg <= (sg_u | {16{sg_sat}}) ^ {16{sg_neg}};
+        sgc <= !sg_neg;
     end
 
-// |h1| chunk * sg: sg = 65536 has sg[15:0] = 0, so the product is 0 and
-// chunk << 16 is ORed in.
-wire [31:0] term = {mul_p[31:16] | ({16{(st == S_U0 || st == S_U1) && sg[16]}} & mul_a),
-                    mul_p[15:0]};
 
 // ---- accumulator (magnitudes; |y| - n >= -1 in the Y steps) ---------------------------
 // In the Y steps acc is a two's complement value (33 bits hold it: the sums
@@ -198,39 +196,40 @@ always @(*)
     endcase
 wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
 
-assign acc_next = base + {1'b0, term} + {32'd0, cin};
+assign acc_next = base + {1'b0, mul_p} + {32'd0, cin};
 
 always @(posedge clk) begin
     if (st == S_SG)
         acc <= {18'd0, 15'h7fff};
-    else if (st >= S_U0 && st != S_CP) // U0-1, UC0-1, Y0-3
+    else if (st >= S_U0 && st != S_CP && st != S_ST) // U0-1, UC0-1, Y0-3
         acc <= acc_next;
+    if (st == S_ST && y_sat)
+        acc[15:0] <= 16'h7fff; // w[31:16] of 2^31 - 1 - n
 end
 
 // ---- output: w = |y| - n = {acc, a1[15:0]} (acc = w >> 16), sat32, sign -----------------
-// y = w ^ n (-|y| = ~(|y| - 1)): one LUT per bit with the saturation. |y| >=
-// 2^31 saturates: w >= 2^31, or w = 2^31 - 1 with n, where w ^ n is
-// -2^31 and only bit 0 differs from the saturated -(2^31 - 1).
+// |y| >= 2^31 saturates: w >= 2^31, or w = 2^31 - 1 with n (y = -2^31). Step
+// ST writes the saturated w = 2^31 - 1 - n over it in place (synchronous sets
+// and resets of acc and a1, no multiplexer), so y = w ^ n (-|y| = ~(|y| - 1)):
+// an XOR per bit, which the consumer's input multiplexer absorbs.
 wire [31:0] w = {acc[15:0], a1[15:0]};
-wire        y_sat = !acc[32] && |acc[31:15];              // w >= 2^31
-wire        y_min = acc[32:15] == 18'd0 && &w[30:0] && n; // w = 2^31 - 1, y < 0
-wire [31:0] y = y_sat ? (n ? 32'h8000_0001 : 32'h7fff_ffff)
-                      : {w[31:1] ^ {31{n}}, (w[0] ^ n) | y_min};
+assign      y_sat = (!acc[32] && |acc[31:15]) ||           // w >= 2^31
+                    (acc[32:15] == 18'd0 && &w[30:0] && n); // w = 2^31 - 1, y < 0
 
 always @(*)
-    m_data = y;
+    m_data = w ^ {32{n}};
 
 // ---- sequencer -------------------------------------------------------------------------
 always @(posedge clk) begin
     if (st == S_IN) begin
         if (fire)
             st <= S_SMP;
-    end else if (st == S_Y3) begin
+    end else if (st == S_ST) begin
         st <= S_IN;
     end else begin
         st <= st + 4'd1;
     end
-    if (st == S_Y3)
+    if (st == S_ST)
         m_valid <= 1'b1; // the previous output is gone (fire waited for it)
     else if (m_ready)
         m_valid <= 1'b0;

@@ -187,11 +187,11 @@ char *lg_exp2_t_column(const lg_luts *t, const char *arr, const char *who, lg_er
     return init;
 }
 
-// mul_share (rtl_templates/lg_sigmoid_share.v): the T column alone, T[i] -
-// 32768 (16 bits, 0 .. 2^15), baked into the module as one 512-entry ROM (two
-// EBR, read on two cycles: T[i], then T[i+1]); the steps are formed modulo
-// 2^D_W, which the layout checked here makes exact, T[512] included (read as
-// T[0]: 2^15 = 0 mod 2^D_W).
+// mul_share (rtl_templates/lg_sigmoid_share.v): the T column alone, T[i] - 1
+// (16 bits, 2^15 - 1 .. 2^16 - 1), baked into the module as one 512-entry ROM
+// (two EBR, read on two cycles: T[i], then T[i+1]); the steps are formed
+// modulo 2^D_W, which the layout checked here makes exact, T[512] included
+// (read as T[0]: T[512] - T[0] = 2^15 = 0 mod 2^D_W).
 static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *lut_file,
                               const lg_luts *t, lg_err *err)
 {
@@ -206,7 +206,7 @@ static int emit_sigmoid_share(lg_emit_ctx *ctx, const char *module, const char *
                             "T[512] %u, step bits %d)",
                        module, s[0], s[LG_SIG_N], l.d_w);
     // lg_lut_pack checked monotony, so T[0] <= T[i] <= T[512] for every i.
-    char *init = t_column_text(s, LG_SIG_N, 1u << 15, "rom");
+    char *init = t_column_text(s, LG_SIG_N, 1u, "rom");
     if (!init)
         return lg_fail(err, "out of memory");
     char dw[16];

@@ -34,7 +34,7 @@
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
 #define LG_ROPE_SHARE_PAIR 64 // cycles per rotated pair
-#define LG_SILU_SHARE_ELEM 13 // cycles per element, and handshake to output
+#define LG_SILU_SHARE_ELEM 14 // cycles per element, and handshake to output
 
 #include "llamagen/emit.h"
 #include "llamagen/ref.h"
