@@ -10,9 +10,11 @@
 // mat-vec feeding it delivers. This form runs each element through a
 // sequence of 16x16 unsigned products on one multiplier and one 33-bit
 // accumulator that only adds (products; the rounding constants are preset):
-//   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE}
-//   |silu|         |h1| in 16-bit chunks times sg (<= 65536), and times
-//                  sgc (the + 1 of a reflected sigmoid: no adder for it)
+//   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE} (T - 1: v - 1 fits
+//                  16 bits)
+//   |silu|         |h1| in 16-bit chunks times sg (v - 1, or ~(v - 1) =
+//                  65536 - v reflected), and times sgc (the + 1 of v = (v -
+//                  1) + 1: no adder for it)
 //   |y|            |silu| x |h3|: four chunk products
 // Signs are handled in sign-magnitude: for a product p = +-b (b >= 0),
 // round(p, 16) = +-floor((b + 2^15 - [p < 0]) / 2^16), so each magnitude
@@ -22,17 +24,20 @@
 // magnitude is 2^15 - n - n * 2^16, two's complement), so -|y| = ~(|y| - 1)
 // is a plain inversion: no output adder. The result stays in the accumulator
 // and, its low half, in a1[15:0] (|silu|lo is done with by then: no copy
-// register; m_data is combinational from them: no output register) until it
-// is taken; the next element is accepted at that edge at the earliest.
+// register), saturated in place by one more step (synchronous sets and
+// resets: no output multiplexer), until it is taken; the next element is
+// accepted at that edge at the earliest. m_data = w ^ n is one XOR per bit
+// from registers, which the consumer's input multiplexer absorbs (a
+// saturation function in front of it cost the decoder a LUT per bit).
 //
 // C twin: lg_ref_silu_gate (src/ref_silu.c), bit-exact:
 //   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
 // (round half up: floor(v / 2^16) + bit 15 of v; sat32 symmetric).
 //
 // Latency / throughput (no stalls): a pair accepted at a clock edge -> its
-// result on m_* after the 13th following edge; the inputs are ready only while
+// result on m_* after the 15th following edge; the inputs are ready only while
 // the unit is idle and its output is empty or being taken, so one element per
-// 13 cycles (LG_SILU_SHARE_ELEM) while m_ready stays high.
+// 15 cycles (LG_SILU_SHARE_ELEM) while m_ready stays high.
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
@@ -68,17 +73,18 @@ module ${MODULE} #(
 localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
 localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce)
 //                     4'd2     SG0: the table stage reads T[i]
-localparam [3:0] S_SG  = 4'd3; // sg = sigmoid(h1) - sgc (interpolation product)
-localparam [3:0] S_U0  = 4'd4; // acc = 2^15 - n1 + |h1|lo * sg
-localparam [3:0] S_UC0 = 4'd5; // acc += |h1|lo * sgc
-localparam [3:0] S_U1  = 4'd6; // acc = (acc >> 16) + |h1|hi * sg
-localparam [3:0] S_UC1 = 4'd7; // acc += |h1|hi * sgc = |silu|
-localparam [3:0] S_CP  = 4'd8; // a1 = acc = |silu|
-localparam [3:0] S_Y0  = 4'd9; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
-localparam [3:0] S_Y1  = 4'd10; // acc = (acc >> 16) + |silu|lo * |h3|hi
-localparam [3:0] S_Y2  = 4'd11; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd12; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0]
-localparam [3:0] S_ST  = 4'd13; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
+localparam [3:0] S_LD  = 4'd3; // sg = D (the table stage's step)
+localparam [3:0] S_SG  = 4'd4; // sg = sigmoid(h1) - sgc (interpolation product)
+localparam [3:0] S_U0  = 4'd5; // acc = 2^15 - n1 + |h1|lo * sg
+localparam [3:0] S_UC0 = 4'd6; // acc += |h1|lo * sgc
+localparam [3:0] S_U1  = 4'd7; // acc = (acc >> 16) + |h1|hi * sg
+localparam [3:0] S_UC1 = 4'd8; // acc += |h1|hi * sgc = |silu|
+localparam [3:0] S_CP  = 4'd9; // a1 = acc = |silu|
+localparam [3:0] S_Y0  = 4'd10; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
+localparam [3:0] S_Y1  = 4'd11; // acc = (acc >> 16) + |silu|lo * |h3|hi
+localparam [3:0] S_Y2  = 4'd12; // acc += |silu|hi * |h3|lo
+localparam [3:0] S_Y3  = 4'd13; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0]
+localparam [3:0] S_ST  = 4'd14; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
                                 // m_valid: y = w ^ n out
 
 reg [3:0] st;
@@ -100,7 +106,7 @@ wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
 wire [31:0] h3_abs = h3_dec ^ {32{s_h3_data[31]}};
 
 reg [31:0] a1;  // |h1|, after step CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:0]
-reg [31:0] a3;  // |h3|
+reg [31:0] a3;  // |h3| (cleared when the sigmoid is 0: y = 0)
 reg        n1;  // h1 < 0: silu < 0 (or 0)
 reg        n;   // the sign of silu * h3 (h1 < 0 xor h3 < 0)
 wire        y_sat;    // |y| >= 2^31 (output, below)
@@ -109,7 +115,6 @@ wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
     if (fire) begin
         a1 <= h1_abs;
-        a3 <= h3_abs;
         n1 <= s_h1_data[31];
         n <= s_h1_data[31] ^ s_h3_data[31];
     end
@@ -123,8 +128,9 @@ end
 
 // ---- sigmoid table stage --------------------------------------------------------
 // It reads T[i+1] (ce) and T[i] on the edges ending steps SMP and SG0, from
-// a1 = |h1|, which holds until step CP; step S_SG uses its outputs (m_fr,
-// m_sat from a1; m_neg is n1).
+// a1 = |h1|, which holds until step CP; step LD takes its D into sg (m_d is
+// valid in that step only), step SG uses m_t, m_fr and m_sat (from a1; m_neg
+// is n1).
 wire [15:0] sg_t;
 wire [15:0] sg_d;
 wire [10:0] sg_fr;
@@ -146,18 +152,17 @@ ${SIGMOID_MODULE} #(
 );
 
 // ---- the shared multiplier ------------------------------------------------------
-reg [15:0] sg;  // sigmoid(h1) = sg + sgc, 0 .. 65536
+reg [15:0] sg;  // D (step LD), then sigmoid(h1) = sg + sgc, 0 .. 65536
 reg        sgc; // v = (v - 1) + 1 (h1 >= 0; a reflected sigmoid has none)
 
 reg [15:0] mul_a, mul_b;
 always @(*) begin
     case (st)
-        S_SG:         mul_a = {5'd0, sg_fr}; // (a1[10:0]: a1lo masked)
+        S_SG:         mul_a = {5'd0, sg_fr}; // (a1[10:0]: a1lo masked) * D (sg)
         S_U0, S_UC0, S_Y0, S_Y1: mul_a = a1[15:0];
         default:      mul_a = a1[31:16];  // U1, UC1, Y2, Y3
     endcase
     case (st)
-        S_SG:         mul_b = sg_d;
         S_Y0, S_Y2:   mul_b = a3[15:0];
         S_Y1, S_Y3:   mul_b = a3[31:16];
         S_UC0, S_UC1: mul_b = {15'd0, sgc};
@@ -172,13 +177,22 @@ wire [31:0] mul_p = mul_a * mul_b;
 // sg_u = v - 1 (the table holds T - 1; 16 bits as v <= 65536). The sigmoid
 // is sg + sgc: v = (v - 1) + 1 (sgc = 1), reflected 65536 - v = ~(v - 1)
 // (sgc = 0), two more products (no adder). |h1| >= 16 (sg_sat): v = 65536,
-// as v - 1 = 0xffff.
+// as v - 1 = 0xffff (a synchronous set); reflected, the sigmoid is 0: |h3|
+// is cleared instead (a synchronous reset; y = 0). sg holds D before (step
+// LD: the multiplier's b operand has one source less).
 wire [15:0] sg_u = sg_t + mul_p[26:11] + {15'd0, mul_p[10]};
-always @(posedge clk)
-    if (st == S_SG) begin
-        sg <= (sg_u | {16{sg_sat}}) ^ {16{sg_neg}};
+always @(posedge clk) begin
+    if (st == S_SG && sg_sat)
+        sg <= 16'hffff;
+    else if (st == S_LD || st == S_SG)
+        sg <= st == S_LD ? sg_d : sg_u ^ {16{sg_neg}};
+    if (st == S_SG && sg_sat && sg_neg)
+        a3 <= 32'd0; // sigmoid 0: y = 0
+    else if (fire)
+        a3 <= h3_abs;
+    if (st == S_SG)
         sgc <= !sg_neg;
-    end
+end
 
 
 // ---- accumulator (magnitudes; |y| - n >= -1 in the Y steps) ---------------------------

@@ -11,7 +11,7 @@
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
 // residual 1 cycle after the handshake cycle; silu mul_share
-// LG_SILU_SHARE_ELEM (13) cycles, which with its ready also checks one
+// LG_SILU_SHARE_ELEM (15) cycles, which with its ready also checks one
 // element per LG_SILU_SHARE_ELEM cycles).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_silu_top (verilated with --prefix Vdut)
