@@ -15,18 +15,21 @@
 //   |silu|         |h1| in 16-bit chunks times sg (v - 1, or ~(v - 1) =
 //                  65536 - v reflected), and times sgc (the + 1 of v = (v -
 //                  1) + 1: no adder for it)
-//   |y|            |silu| x |h3|: four chunk products
+//   |y|            |silu| x |h3|: four chunk products and two of the
+//                  h3 sign (below)
 // Signs are handled in sign-magnitude: for a product p = +-b (b >= 0),
 // round(p, 16) = +-floor((b + 2^15 - [p < 0]) / 2^16), so each magnitude
 // starts from the rounding constant 2^15 or 2^15 - 1, low chunks first, and
 // the accumulator shifts right by 16 (arithmetically) between chunk weights.
+// h3 is read as h3' = h3 ^ s3 (s3 = [h3 < 0]) with |h3| = h3' + s3: the
+// + s3 as two more products |silu|lo * s3 and |silu|hi * s3 (no adder).
 // |y| - n comes out instead of |y| (n = [y < 0]: the constant of the last
 // magnitude is 2^15 - n - n * 2^16, two's complement), so -|y| = ~(|y| - 1)
 // is a plain inversion: no output adder. The result stays in the accumulator
 // and, its low half, in a1[15:0] (|silu|lo is done with by then: no copy
 // register), saturated in place by one more step (synchronous sets and
-// resets: no output multiplexer), until it is taken; the next element is
-// accepted at that edge at the earliest. m_data = w ^ n is one XOR per bit
+// resets: no output multiplexer), until it is taken; the next element
+// starts at that edge at the earliest. m_data = w ^ n is one XOR per bit
 // from registers, which the consumer's input multiplexer absorbs (a
 // saturation function in front of it cost the decoder a LUT per bit).
 //
@@ -34,17 +37,21 @@
 //   sg = sigmoid(h1); silu = round(h1 * sg, 16); y = sat32(round(silu * h3, 16))
 // (round half up: floor(v / 2^16) + bit 15 of v; sat32 symmetric).
 //
-// Latency / throughput (no stalls): a pair accepted at a clock edge -> its
-// result on m_* after the 15th following edge; the inputs are ready only while
-// the unit is idle and its output is empty or being taken, so one element per
-// 15 cycles (LG_SILU_SHARE_ELEM) while m_ready stays high.
+// Latency / throughput (no stalls): an element starts on an edge where both
+// inputs are valid (and the previous output is gone or going); its inputs
+// are taken on the 15th edge after that, its result is on m_* from the 16th
+// and taken on the 17th at the earliest (LG_SILU_SHARE_ELEM = 17;
+// LG_SILU_SHARE_LAT = 2 edges after the inputs' handshake), where the next
+// element can start: one element per 17 cycles while m_ready stays high.
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
-// ready). The two inputs are joined: both transfer on the same edge, so each
-// ready waits for the other stream's valid. The inputs are ready only while
-// the previous output is gone or being taken (m_valid low or m_ready high):
-// the handshake writes a1 and n and the steps acc, m_data's sources.
+// ready). The unit reads its inputs in place while it works on them (no
+// input register for h3) and takes both, joined, on the same edge, at the
+// end of step Y3 (ready is high in that step only; both valids are high
+// then). An element starts only while the previous output is gone or being
+// taken (m_valid low or m_ready high): the start writes a1 and n and the
+// steps acc, m_data's sources.
 
 module ${MODULE} #(
     // $readmemh image of the sigmoid table
@@ -70,50 +77,57 @@ module ${MODULE} #(
 );
 
 // ---- sequence steps ---------------------------------------------------------
-localparam [3:0] S_IN  = 4'd0; // idle: the joined handshake
-localparam [3:0] S_SMP = 4'd1; // the table stage reads T[i+1] (ce)
-//                     4'd2     SG0: the table stage reads T[i]
-localparam [3:0] S_LD  = 4'd3; // sg = D (the table stage's step)
-localparam [3:0] S_SG  = 4'd4; // sg = sigmoid(h1) - sgc (interpolation product)
-localparam [3:0] S_U0  = 4'd5; // acc = 2^15 - n1 + |h1|lo * sg
-localparam [3:0] S_UC0 = 4'd6; // acc += |h1|lo * sgc
-localparam [3:0] S_U1  = 4'd7; // acc = (acc >> 16) + |h1|hi * sg
-localparam [3:0] S_UC1 = 4'd8; // acc += |h1|hi * sgc = |silu|
-localparam [3:0] S_CP  = 4'd9; // a1 = acc = |silu|
-localparam [3:0] S_Y0  = 4'd10; // acc = 2^15 - n - n * 2^16 + |silu|lo * |h3|lo
-localparam [3:0] S_Y1  = 4'd11; // acc = (acc >> 16) + |silu|lo * |h3|hi
-localparam [3:0] S_Y2  = 4'd12; // acc += |silu|hi * |h3|lo
-localparam [3:0] S_Y3  = 4'd13; // acc = (acc >> 16) + |silu|hi * |h3|hi; a1[15:0] = acc[15:0]
-localparam [3:0] S_ST  = 4'd14; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
-                                // m_valid: y = w ^ n out
+localparam [4:0] S_IN  = 5'd0;  // idle: both inputs valid starts the element
+localparam [4:0] S_SMP = 5'd1;  // the table stage reads T[i+1] (ce)
+//                     5'd2        SG0: the table stage reads T[i]
+localparam [4:0] S_LD  = 5'd3;  // sg = D (the table stage's step)
+localparam [4:0] S_SG  = 5'd4;  // sg = sigmoid(h1) - sgc (interpolation product)
+localparam [4:0] S_U0  = 5'd5;  // acc = 2^15 - n1 + |h1|lo * sg
+localparam [4:0] S_UC0 = 5'd6;  // acc += |h1|lo * c              (c = sgc)
+localparam [4:0] S_U1  = 5'd7;  // acc = (acc >> 16) + |h1|hi * sg
+localparam [4:0] S_UC1 = 5'd8;  // acc += |h1|hi * c = |silu|
+localparam [4:0] S_CP  = 5'd9;  // a1 = acc = |silu|; c = s3
+localparam [4:0] S_Y0  = 5'd10; // acc = 2^15 - n - n * 2^16 + |silu|lo * h3'lo
+localparam [4:0] S_Y0C = 5'd11; // acc += |silu|lo * c
+localparam [4:0] S_Y1  = 5'd12; // acc = (acc >> 16) + |silu|lo * h3'hi
+localparam [4:0] S_Y2  = 5'd13; // acc += |silu|hi * h3'lo
+localparam [4:0] S_Y2C = 5'd14; // acc += |silu|hi * c
+localparam [4:0] S_Y3  = 5'd15; // acc = (acc >> 16) + |silu|hi * h3'hi; a1[15:0] = acc[15:0];
+                                 // the inputs' handshake
+localparam [4:0] S_ST  = 5'd16; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
+                                 // m_valid: y = w ^ n out
 
-reg [3:0] st;
+reg [4:0] st;
 
-// The inputs are taken only when the previous output is gone (or goes at
-// the same edge): a1[15:0], acc and n, m_data's sources, are then free.
+// An element starts when both inputs are valid and the previous output is
+// gone (or goes at the same edge): a1[15:0], acc and n, m_data's sources,
+// are then free. The inputs are read where they are (valid inputs hold
+// their data until the handshake: no register for h3) and taken, joined,
+// at the end of step Y3, the last to read h3.
 wire out_free = !m_valid || m_ready;
-wire idle = st == S_IN && out_free;
-assign s_h1_ready = idle && s_h3_valid;
-assign s_h3_ready = idle && s_h1_valid;
-wire fire = s_h1_valid && s_h3_valid && idle;
+wire start = st == S_IN && out_free && s_h1_valid && s_h3_valid;
+assign s_h1_ready = st == S_Y3;
+assign s_h3_ready = st == S_Y3;
 
-// Sign and magnitude of the inputs (|-2^31| = 2^31 still fits 32 bits).
-// |x| = (x - s) ^ s for the sign s (-x = ~(x - 1)): one LUT and one carry
-// per bit, where s ? -x : x maps to about three LUTs per bit.
+// Sign and magnitude of h1 (|-2^31| = 2^31 still fits 32 bits): |x| =
+// (x - s) ^ s for the sign s (-x = ~(x - 1)): one LUT and one carry per bit,
+// where s ? -x : x maps to about three LUTs per bit. h3 stays two's
+// complement: |h3| = h3' + s3 with h3' = h3 ^ s3 (every bit; the XOR in the
+// multiplier's operand multiplexer) and the + s3 as two more products,
+// |silu|lo * s3 and |silu|hi * s3 (steps Y0C, Y2C).
 wire [31:0] h1_dec = s_h1_data + {32{s_h1_data[31]}};
-wire [31:0] h3_dec = s_h3_data + {32{s_h3_data[31]}};
 wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
-wire [31:0] h3_abs = h3_dec ^ {32{s_h3_data[31]}};
+wire [31:0] h3_x = s_h3_data ^ {32{s_h3_data[31]}};
 
 reg [31:0] a1;  // |h1|, after step CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:0]
-reg [31:0] a3;  // |h3| (cleared when the sigmoid is 0: y = 0)
+reg        z;   // the sigmoid is 0 (h1 <= -16): the h3' products are 0
 reg        n1;  // h1 < 0: silu < 0 (or 0)
 reg        n;   // the sign of silu * h3 (h1 < 0 xor h3 < 0)
 wire        y_sat;    // |y| >= 2^31 (output, below)
 reg  [32:0] acc;      // the accumulator
 wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
-    if (fire) begin
+    if (start) begin
         a1 <= h1_abs;
         n1 <= s_h1_data[31];
         n <= s_h1_data[31] ^ s_h3_data[31];
@@ -153,23 +167,23 @@ ${SIGMOID_MODULE} #(
 
 // ---- the shared multiplier ------------------------------------------------------
 reg [15:0] sg;  // D (step LD), then sigmoid(h1) = sg + sgc, 0 .. 65536
-reg        sgc; // v = (v - 1) + 1 (h1 >= 0; a reflected sigmoid has none)
+reg        c;   // v = (v - 1) + 1 (sgc, h1 >= 0; a reflected sigmoid has
+                // none) in the U steps, s3 (h3 < 0) in the Y steps
 
-reg [15:0] mul_a, mul_b;
-always @(*) begin
-    case (st)
-        S_SG:         mul_a = {5'd0, sg_fr}; // (a1[10:0]: a1lo masked) * D (sg)
-        S_U0, S_UC0, S_Y0, S_Y1: mul_a = a1[15:0];
-        default:      mul_a = a1[31:16];  // U1, UC1, Y2, Y3
-    endcase
-    case (st)
-        S_Y0, S_Y2:   mul_b = a3[15:0];
-        S_Y1, S_Y3:   mul_b = a3[31:16];
-        S_UC0, S_UC1: mul_b = {15'd0, sgc};
-        S_U0, S_U1:   mul_b = sg;
-        default:      mul_b = sg;
-    endcase
-end
+// mul_a: a1's halves (SG: a1[10:0] = fr, the rest masked) * D (sg).
+// mul_b: sg (SG, U0, U1), a half of h3' (Y0-Y3; 0 for z) or the 1-bit c
+// (UC0, UC1, Y0C, Y2C): one LUT per bit for the half and its XOR, one for
+// the choice.
+wire a_hi = st == S_U1 || st == S_UC1 || st == S_Y2 || st == S_Y2C || st == S_Y3;
+wire a_mk = st == S_SG;
+wire b_hi = st == S_Y1 || st == S_Y3;
+wire b_h3 = (st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3) && !z;
+wire b_sg = st == S_SG || st == S_U0 || st == S_U1;
+wire b_c  = st == S_UC0 || st == S_UC1 || st == S_Y0C || st == S_Y2C;
+wire [15:0] mul_a = {(a_hi ? a1[31:27] : a1[15:11]) & {5{!a_mk}},
+                     a_hi ? a1[26:16] : a1[10:0]};
+wire [15:0] h3_h = b_hi ? h3_x[31:16] : h3_x[15:0];
+wire [15:0] mul_b = (sg & {16{b_sg}}) | (h3_h & {16{b_h3}}) | {15'd0, c && b_c};
 
 wire [31:0] mul_p = mul_a * mul_b;
 
@@ -177,37 +191,33 @@ wire [31:0] mul_p = mul_a * mul_b;
 // sg_u = v - 1 (the table holds T - 1; 16 bits as v <= 65536). The sigmoid
 // is sg + sgc: v = (v - 1) + 1 (sgc = 1), reflected 65536 - v = ~(v - 1)
 // (sgc = 0), two more products (no adder). |h1| >= 16 (sg_sat): v = 65536,
-// as v - 1 = 0xffff (a synchronous set); reflected, the sigmoid is 0: |h3|
-// is cleared instead (a synchronous reset; y = 0). sg holds D before (step
-// LD: the multiplier's b operand has one source less).
+// as v - 1 = 0xffff (a synchronous set); reflected, the sigmoid is 0: z
+// zeroes the h3 products instead (y = 0). sg holds D before (step LD: the
+// multiplier's b operand has one source less).
 wire [15:0] sg_u = sg_t + mul_p[26:11] + {15'd0, mul_p[10]};
 always @(posedge clk) begin
     if (st == S_SG && sg_sat)
         sg <= 16'hffff;
     else if (st == S_LD || st == S_SG)
         sg <= st == S_LD ? sg_d : sg_u ^ {16{sg_neg}};
-    if (st == S_SG && sg_sat && sg_neg)
-        a3 <= 32'd0; // sigmoid 0: y = 0
-    else if (fire)
-        a3 <= h3_abs;
-    if (st == S_SG)
-        sgc <= !sg_neg;
+    if (st == S_SG) begin
+        c <= !sg_neg;
+        z <= sg_sat && sg_neg;
+    end
+    if (st == S_CP)
+        c <= s_h3_data[31] && !z;
 end
 
 
 // ---- accumulator (magnitudes; |y| - n >= -1 in the Y steps) ---------------------------
 // In the Y steps acc is a two's complement value (33 bits hold it: the sums
-// stay below 2^32 - 1 as |silu|, |h3| <= 2^31).
+// stay below 2^32 as |silu| <= 2^31 and h3' <= 2^31 - 1).
 // The rounding constants are 2^15 - 1 plus the carry in (!n1 in U0, !n in Y0):
 // 2^15 - 1 is preset in step SG (no input multiplexer), the Y0 constant is
 // 2^15 - 1 - n * 2^16.
-reg [32:0] base;
-always @(*)
-    case (st)
-        S_Y0:               base = {{17{n}}, 1'b0, 15'h7fff};
-        S_U0, S_UC0, S_UC1, S_Y2: base = acc;
-        default:            base = {{16{acc[32]}}, acc[32:16]}; // U1, Y1, Y3: next weight
-    endcase
+wire acc_sh = st == S_U1 || st == S_Y1 || st == S_Y3; // the next weight
+wire [32:0] base = st == S_Y0 ? {{17{n}}, 1'b0, 15'h7fff}
+                 : acc_sh ? {{16{acc[32]}}, acc[32:16]} : acc;
 wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
 
 assign acc_next = base + {1'b0, mul_p} + {32'd0, cin};
@@ -236,15 +246,15 @@ always @(*)
 // ---- sequencer -------------------------------------------------------------------------
 always @(posedge clk) begin
     if (st == S_IN) begin
-        if (fire)
+        if (start)
             st <= S_SMP;
     end else if (st == S_ST) begin
         st <= S_IN;
     end else begin
-        st <= st + 4'd1;
+        st <= st + 5'd1;
     end
     if (st == S_ST)
-        m_valid <= 1'b1; // the previous output is gone (fire waited for it)
+        m_valid <= 1'b1; // the previous output is gone (start waited for it)
     else if (m_ready)
         m_valid <= 1'b0;
     if (rst) begin
@@ -254,8 +264,8 @@ always @(posedge clk) begin
 end
 
 // D * fr < 2^27 (D_W + 11 bits <= 27): the top product bits are 0 while
-// interpolating.
-wire unused_ok = &{1'b0, mul_p[31:27]};
+// interpolating; fr is read as a1[10:0] (mul_a).
+wire unused_ok = &{1'b0, mul_p[31:27], sg_fr};
 
 endmodule
 

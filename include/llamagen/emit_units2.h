@@ -25,7 +25,9 @@
  *   rope, mul_share         x[2j+1] handshake -> y[2j] after 39 cycles, y[2j+1]
  *                           after 63; one pair per LG_ROPE_SHARE_PAIR (64) cycles
  *   silu_gate               6 cycles, one element per cycle
- *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (15) cycles, one element per 15
+ *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (17) cycles from both inputs valid,
+ *                           LG_SILU_SHARE_LAT (2) from their late handshake; one
+ *                           element per 17
  *   residual                1 cycle, one element per cycle
  */
 #ifndef LLAMAGEN_EMIT_UNITS2_H
@@ -34,7 +36,8 @@
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
 #define LG_ROPE_SHARE_PAIR 64 // cycles per rotated pair
-#define LG_SILU_SHARE_ELEM 15 // cycles per element, and handshake to output
+#define LG_SILU_SHARE_ELEM 17 // cycles per element, and both inputs valid to output
+#define LG_SILU_SHARE_LAT 2   // the (joined, late) input handshake to output
 
 #include "llamagen/emit.h"
 #include "llamagen/ref.h"
@@ -141,7 +144,7 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err);
 
 // ---- SiLU gate and residual (src/emit_silu.c) -------------------------------------
 
-// mul_share 1: one 16x16 multiplier, one element per 15 cycles
+// mul_share 1: one 16x16 multiplier, one element per 17 cycles
 // (rtl_templates/lg_silu_gate_share.v; sigmoid_module emitted with mul_share 1).
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err);

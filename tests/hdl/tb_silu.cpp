@@ -11,8 +11,8 @@
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
 // residual 1 cycle after the handshake cycle; silu mul_share
-// LG_SILU_SHARE_ELEM (15) cycles, which with its ready also checks one
-// element per LG_SILU_SHARE_ELEM cycles).
+// LG_SILU_SHARE_LAT (2) cycles after its late handshake, which it makes
+// exactly one element per LG_SILU_SHARE_ELEM cycles apart, checked too).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
 #include "Vdut.h" // tb_silu_top (verilated with --prefix Vdut)
 #include "testb.h"
@@ -62,6 +62,8 @@ struct JoinBench {
     const char *name;
     int lat;        // promised latency (cycles)
     int full_rate;  // leading pairs at full rate
+    int period = 0; // handshakes at full rate exactly this many cycles apart (0: not checked)
+    uint64_t last_fire = 0;
     JoinPort p;
     std::vector<int32_t> a, b, want;
     size_t in_pos = 0, out_pos = 0;
@@ -118,8 +120,14 @@ struct JoinBench {
             out_pos++;
         }
         if (fire) {
-            if (in_pos < (size_t)full_rate)
+            if (in_pos < (size_t)full_rate) {
                 due.push_back(cycle - 1 + lat);
+                if (period && in_pos > 0 && cycle - last_fire != (uint64_t)period &&
+                    errors++ < 10)
+                    std::printf("%s: element %zu taken %llu cycles after the previous, want %d\n",
+                                name, in_pos, (unsigned long long)(cycle - last_fire), period);
+                last_fire = cycle;
+            }
             hold_a = hold_b = false;
             in_pos++;
         }
@@ -135,7 +143,8 @@ int main(int argc, char **argv)
     auto *m = tb.m;
 
     JoinBench g{"silu_gate", 6, 2 * 172}, r{"residual", 1, 2 * 172};
-    JoinBench sh{"silu_gate_share", LG_SILU_SHARE_ELEM, 2 * 172};
+    JoinBench sh{"silu_gate_share", LG_SILU_SHARE_LAT, 2 * 172};
+    sh.period = LG_SILU_SHARE_ELEM;
     g.p = {&m->g_h1_valid, &m->g_h1_ready, &m->g_h3_valid, &m->g_h3_ready,
            &m->g_m_valid,  &m->g_m_ready,  &m->g_h1_data,  &m->g_h3_data, &m->g_m_data};
     sh.p = {&m->s_h1_valid, &m->s_h1_ready, &m->s_h3_valid, &m->s_h3_ready,
