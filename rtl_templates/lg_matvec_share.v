@@ -196,19 +196,15 @@ localparam CMAX = COLS > COLS2 ? COLS : COLS2;
 localparam RAGGED = COLS - (BEATS - 1) * LANES;
 localparam RAGGED2 = COLS2 > 0 ? COLS2 - (BEATS2 - 1) * LANES : LANES;
 localparam LOG2L = $clog2(LANES);
-// lanes of one group inside a beat, and groups per beat
-localparam GL = (LANES < GROUP) ? LANES : GROUP;
-localparam NG = (LANES > GROUP) ? LANES / GROUP : 1;
-// adder tree levels inside a group slice, and across the slices of a beat
-localparam T1 = $clog2(GL);
-localparam T2 = $clog2(NG);
-// product, group slice sum, shifted slice, beat sum widths: the lane's
-// mantissa enters the multiplier as m * 2^(dexp mod 8) (16-bit signed, so
-// |product| <= 2^14 * 2^15), the slice sum is shifted by 8 (dexp >= 8)
+// the lane index within a beat (one lane a cycle), and the lanes of one
+// group (the group of lane l is l >> LOG2GL)
+localparam LW = (LANES > 1) ? LOG2L : 1;
+localparam LOG2GL = (LANES < GROUP) ? LOG2L : $clog2(GROUP);
+// product and shifted product widths: the lane's mantissa enters the
+// multiplier as m * 2^(dexp mod 8) (16-bit signed, so |product| <= 2^14 *
+// 2^15), the product is shifted by 8 (dexp >= 8)
 localparam PW = 31;
-localparam GW = PW + T1;
-localparam SW = GW + 8;
-localparam BW = SW + T2;
+localparam BW = PW + 8;
 // accumulator: |acc| <= COLS * 2^22 * 2^15 <= 2^(clog2(COLS) + 37) (2^22
 // bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
 // bits always hold it; and at least one bit wider than a beat sum
@@ -228,11 +224,12 @@ localparam MDEPTH = OR_BASE ? (1 << BCW) + BMIN : DEPTH;
 localparam DAW = OR_BASE ? BCW + 1 : ((DEPTH > 1) ? $clog2(DEPTH) : 1);
 localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
 localparam XW = AW + LOG2L + 1;
-// pipeline stages from the input register to the beat sum (see header)
-localparam NSTG = 3 + T1 + T2;
-// control bits per stage: {region, row_last, beat_last, valid} (a row's
-// first beat is known at the accumulator: acc_open_reg)
-localparam CW = 4;
+// pipeline stages from the input register to the shifted product (see
+// header): input register, product, shift
+localparam NSTG = 3;
+// control bits per stage: {row_last, elem_last, valid} (a row's
+// first element is known at the accumulator: acc_open_reg)
+localparam CW = 3;
 
 localparam [31:0] BEATS_M1 = BEATS - 1;
 localparam [BCW-1:0] BEAT_LAST = BEATS_M1[BCW-1:0];
@@ -288,11 +285,19 @@ reg running_reg; // accepting weight beats
 reg done_reg;
 reg [BCW-1:0] beat_reg; // beat within the row
 reg [RCW-1:0] row_reg;
+reg [LW-1:0] lane_reg;  // lane of the beat the multiplier takes next
 reg sel_reg;            // region of the run being fed (0 without COLS2)
 wire [DAW-1:0] raddr;   // buffer row of that beat (beat_reg in its region)
 
-wire start_ok = start && (!running_reg || beat_reg == {BCW{1'b0}});
-assign s_w_ready = running_reg && adv;
+// One multiplier, one lane a cycle: the engine reads the offered beat's
+// lanes 0 .. LANES-1 in LANES advancing cycles (the source holds a valid
+// beat stable until it is taken) and takes the beat, s_w_ready high, in
+// the last lane's cycle. So a beat takes LANES cycles and no beat register
+// is needed.
+wire lane_last = LANES == 1 || lane_reg == LANES_M1[LW-1:0];
+wire start_ok = start && (!running_reg || (beat_reg == {BCW{1'b0}} && lane_reg == {LW{1'b0}}));
+wire take = running_reg && adv && s_w_valid; // lane lane_reg enters stage 0
+assign s_w_ready = running_reg && adv && lane_last;
 wire w_fire = s_w_valid && s_w_ready;
 wire beat_last = (COLS2 > 0 && sel_reg) ? beat_reg == BEAT_LAST2 : beat_reg == BEAT_LAST;
 wire row_last = row_reg == ROW_LAST;
@@ -322,6 +327,15 @@ end
 
 // beat and row counters (wrap so that rows follow back to back)
 wire new_sel = COLS2 > 0 && start_sel;
+
+always @(posedge clk) begin
+    if (start_ok)
+        lane_reg <= {LW{1'b0}};
+    else if (take && LANES > 1)
+        lane_reg <= lane_reg + 1'b1; // wraps at the beat's last lane
+    if (rst)
+        lane_reg <= {LW{1'b0}};
+end
 
 always @(posedge clk) begin
     if (start_ok) begin
@@ -372,14 +386,22 @@ endgenerate
 // keep their own run's shift.
 reg [6:0] sh_amt_reg;
 
-// ---- activation buffer: LANES banks, bank b holds x[b + LANES * k] at k ----
+// ---- activation buffer: WL banks, element-addressed --------------------------
 
-// write chunk split into the lane group it fills (low bits: the chunk's
-// first bank is sub * WL) and the row within the banks
+// Bank w holds the inputs of lanes w, w + WL, ... of every beat: input
+// LANES * k + WL * u + w at address {k, u} (u the lane's chunk within the
+// beat, LOG2LPW bits). The multiplier takes one lane a cycle, so one read
+// of one bank gives its activation: with WL = 1 (the decoder's VL 1) the
+// buffer is a single element-addressed RAM, no lane select after it.
+// write chunk split into its chunk within the beat (low bits) and the beat
+// row (region included)
+localparam EAW = DAW + LOG2LPW;
 wire [XW-1:0] waddr_x = {{(XW - WAW){1'b0}}, act_waddr};
 wire [XW-1:0] wr_sub = waddr_x & SUB_MASK;
 wire [XW-1:0] wr_row_x = waddr_x >> LOG2LPW;
 wire [DAW-1:0] wr_row;
+wire [EAW-1:0] wr_ea;   // the chunk's address in every bank
+wire [EAW-1:0] rd_ea;   // the address of lane lane_reg of the current beat
 generate
     if (OR_BASE) begin : g_wrow_or
         assign wr_row = {act_wsel ^ LONG1, wr_row_x[BCW-1:0]};
@@ -387,63 +409,79 @@ generate
         wire [DAW-1:0] wr_base = (COLS2 > 0 && act_wsel) ? BASE2 : {DAW{1'b0}};
         assign wr_row = wr_base + wr_row_x[DAW-1:0];
     end
+    if (LOG2LPW == 0) begin : g_ea_row
+        assign wr_ea = wr_row;
+        assign rd_ea = raddr;
+    end else begin : g_ea_sub
+        assign wr_ea = {wr_row, wr_sub[LOG2LPW-1:0]};
+        assign rd_ea = {raddr, lane_reg[LOG2L-1:LOG2WL]};
+    end
 endgenerate
-wire unused_wr_row = ^{wr_row_x, LANE_MASK};
+wire unused_wr_row = ^{wr_row_x, wr_sub, LANE_MASK};
 
-// read data, lane b in [16*b +: 16]
-wire [LANES*16-1:0] act_rd;
+// the stage-0 lane's bank, registered beside the read (WL > 1)
+localparam [LW-1:0] WL_M1 = LANES_M1[LW-1:0] >> LOG2LPW;
+wire [LW-1:0] rd_bank = lane_reg & WL_M1;
+reg [LW-1:0] rd_bank_reg;
+
+always @(posedge clk) begin
+    if (adv)
+        rd_bank_reg <= rd_bank;
+end
+
+// read data of every bank, bank w in [16*w +: 16]
+wire [WL*16-1:0] act_rd;
 
 genvar b;
 generate
-    for (b = 0; b < LANES; b = b + 1) begin : g_bank
+    for (b = 0; b < WL; b = b + 1) begin : g_bank
         if (b < CMAX) begin : g_ram
-            // bank b takes lane b % WL of the chunks with sub = b / WL
-            localparam [XW-1:0] SUB = b >> LOG2WL;
-            localparam integer WLANE = b & (WL - 1);
-            // no_rw_check: a write never meets the read of a beat being
+            localparam [LW-1:0] BNK = b;
+            // no_rw_check: a write never meets the read of a lane being
             // taken (the decoder loads a vector only into rows no run still
             // reads; checked in simulation below). A read that meets a write
             // otherwise is never used, so Yosys need not build read-first
-            // logic (16 + DAW + 1 FFs and 16 LUTs a bank on iCE40).
+            // logic.
             (* no_rw_check *)
-            reg [15:0] mem [0:MDEPTH-1];
+            reg [15:0] mem [0:MDEPTH*LPW-1];
             reg [15:0] rd_reg;
 
             always @(posedge clk) begin
-                if (act_we && wr_sub == SUB)
-                    mem[wr_row] <= act_wdata[16*WLANE +: 16];
+                if (act_we)
+                    mem[wr_ea] <= act_wdata[16*b +: 16];
             end
 
-            // synchronous read of the beat being accepted (enable = adv)
+            // synchronous read of the lane being taken (enable = adv)
             always @(posedge clk) begin
                 if (adv)
-                    rd_reg <= mem[raddr];
+                    rd_reg <= mem[rd_ea];
             end
 
             assign act_rd[16*b +: 16] = rd_reg;
 `ifndef SYNTHESIS
             // the no-collision rule, checked in every simulation
             always @(posedge clk) begin
-                if (!rst && act_we && wr_sub == SUB && wr_row == raddr && w_fire) begin
-                    $display("Error: %m: a beat's read meets a write of row %0d", wr_row);
+                if (!rst && act_we && wr_ea == rd_ea && take && rd_bank == BNK) begin
+                    $display("Error: %m: a lane's read meets a write of address %0d", wr_ea);
                     $stop;
                 end
             end
 `endif
         end else begin : g_none
-            // lanes past both vectors never carry data (LANES > COLS, COLS2)
+            // lanes past both vectors never carry data (WL > COLS, COLS2)
             assign act_rd[16*b +: 16] = 16'd0;
         end
     end
 endgenerate
 
+wire [15:0] act_s1 = act_rd[16*rd_bank_reg +: 16]; // stage 1's activation
+
 // ---- control and exponent pipes ------------------------------------------------
 
-// ctl_pipe[CW*k +: CW] travels with the data of stage k:
-// 0 input register, 1 products, 1+lv tree 1 level lv, 2+T1 dexp shift,
-// 2+T1+lv tree 2 level lv; stage NSTG-1 is the beat sum.
+// ctl_pipe[CW*k +: CW] travels with the element of stage k: 0 input
+// register, 1 product, 2 dexp shift (NSTG - 1, into the accumulator).
 reg [NSTG*CW-1:0] ctl_pipe;
-wire [CW-1:0] ctl_in = {sel_reg, row_last, beat_last, w_fire};
+wire [CW-1:0] ctl_in = {row_last, beat_last && lane_last, take};
 
 always @(posedge clk) begin
     if (adv)
@@ -452,123 +490,70 @@ always @(posedge clk) begin
         ctl_pipe <= {NSTG*CW{1'b0}};
 end
 
-// bit 3 of the dexps of stage k (k = 0 .. 1+T1), used by the shift stage
-// at 2+T1 (the low three bits are applied before the multiplier)
-localparam DXW = NG;
-reg [(2+T1)*DXW-1:0] dx_pipe;
-wire [DXW-1:0] dexp_hi;
-
-genvar dj;
+// the lane's group's dexp (one per beat when LANES <= GROUP)
+wire [3:0] dexp_l;
 generate
-    for (dj = 0; dj < NG; dj = dj + 1) begin : g_dxh
-        assign dexp_hi[dj] = s_w_dexp[4*dj + 3];
+    if (LANES > GROUP) begin : g_dx_sel
+        assign dexp_l = s_w_dexp[{lane_reg[LW-1:LOG2GL], 2'b00} +: 4];
+    end else begin : g_dx_one
+        assign dexp_l = s_w_dexp[3:0];
     end
 endgenerate
+
+// bit 3 of the dexp of stages 0 and 1, used by the shift stage (the low
+// three bits are applied before the multiplier)
+reg [1:0] dx_pipe;
 
 always @(posedge clk) begin
     if (adv)
-        dx_pipe <= {dx_pipe[(1+T1)*DXW-1:0], dexp_hi};
+        dx_pipe <= {dx_pipe[0], dexp_l[3]};
 end
 
-// ---- stage 0: weight input register --------------------------------------------
+// ---- stage 0: one lane's mantissa ---------------------------------------------
 
-// lane i's mantissa times 2^(dexp mod 8) of its group (exact in 16 bits:
-// |m| <= 128), the multiplier's 16-bit operand; the beat's shift thus costs
-// a three-level shift of 8-bit values here and one level on the slice sum,
-// not four levels on the sum (and the pipe carries one dexp bit, not four)
-reg [LANES*16-1:0] mant_reg;
+// lane lane_reg's mantissa times 2^(dexp mod 8) of its group (exact in 16
+// bits: |m| <= 128), the multiplier's 16-bit operand; zero for a padding
+// lane (past the row end in the last beat of a row of its region: the
+// buffer word it reads may never have been written)
+localparam [31:0] RAG32 = RAGGED;
+localparam [31:0] RAG2_32 = RAGGED2;
+localparam [LW:0] RAG_L = RAG32[LW:0];
+localparam [LW:0] RAG2_L = RAG2_32[LW:0];
+wire pad = beat_last && ((COLS2 > 0 && sel_reg) ? {1'b0, lane_reg} >= RAG2_L
+                                                 : {1'b0, lane_reg} >= RAG_L);
+wire signed [15:0] m_ext = {{8{s_w_mant[8*lane_reg+7]}}, s_w_mant[8*lane_reg +: 8]};
+reg [15:0] mant_reg;
 
-genvar mi;
-generate
-    for (mi = 0; mi < LANES; mi = mi + 1) begin : g_mant
-        wire signed [15:0] m_ext = {{8{s_w_mant[8*mi+7]}}, s_w_mant[8*mi +: 8]};
-        wire [2:0] m_sh = s_w_dexp[4*(mi >> T1) +: 3]; // group mi / GL
-        always @(posedge clk) begin
-            if (adv)
-                mant_reg[16*mi +: 16] <= m_ext <<< m_sh;
-        end
-    end
-endgenerate
+always @(posedge clk) begin
+    if (adv)
+        mant_reg <= pad ? 16'd0 : m_ext <<< dexp_l[2:0];
+end
 
-// ---- stage 1: products (lanes past the row end forced to zero) ---------------
+// ---- stage 1: the product ------------------------------------------------------
 
-genvar i, lv;
-generate
-    for (lv = 0; lv <= T1; lv = lv + 1) begin : g_t1
-        // level lv: LANES >> lv sums of PW + lv bits
-        reg [(LANES>>lv)*(PW+lv)-1:0] node;
-        if (lv == 0) begin : g_mul
-            for (i = 0; i < LANES; i = i + 1) begin : g_lane
-                wire signed [15:0] m = mant_reg[16*i +: 16];
-                wire signed [15:0] a = act_rd[16*i +: 16];
-                wire signed [PW-1:0] p = m * a;
-                if (i >= RAGGED || i >= RAGGED2) begin : g_pad
-                    // padding lane in the last beat of a row of its region
-                    // (ctl_pipe[1]: stage 0 is a row's last beat,
-                    // ctl_pipe[3] its region): ignored, and the buffer word
-                    // it reads may never have been written
-                    wire pad = ctl_pipe[1] && (ctl_pipe[3] ? i >= RAGGED2 : i >= RAGGED);
-                    always @(posedge clk) begin
-                        if (adv)
-                            node[PW*i +: PW] <= pad ? {PW{1'b0}} : p;
-                    end
-                end else begin : g_full
-                    always @(posedge clk) begin
-                        if (adv)
-                            node[PW*i +: PW] <= p;
-                    end
-                end
-            end
-        end else begin : g_add
-            localparam NW = PW + lv - 1;
-            for (i = 0; i < (LANES >> lv); i = i + 1) begin : g_node
-                wire [NW-1:0] x0 = g_t1[lv-1].node[NW*(2*i) +: NW];
-                wire [NW-1:0] x1 = g_t1[lv-1].node[NW*(2*i+1) +: NW];
-                always @(posedge clk) begin
-                    if (adv)
-                        node[(NW+1)*i +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
-                end
-            end
-        end
-    end
-endgenerate
+wire signed [15:0] mul_m = mant_reg;
+wire signed [15:0] mul_a = act_s1;
+wire signed [PW-1:0] prod = mul_m * mul_a;
+reg [PW-1:0] prod_reg;
 
-// ---- stage 2+T1: each group slice shifted by 8 when its dexp >= 8 --------------
+always @(posedge clk) begin
+    if (adv)
+        prod_reg <= prod;
+end
 
-wire [DXW-1:0] dexp_s = dx_pipe[(1+T1)*DXW +: DXW];
+// ---- stage 2: shifted by 8 when the dexp >= 8 ---------------------------------
 
-genvar j;
-generate
-    for (lv = 0; lv <= T2; lv = lv + 1) begin : g_t2
-        // level lv: NG >> lv sums of SW + lv bits
-        reg [(NG>>lv)*(SW+lv)-1:0] node;
-        if (lv == 0) begin : g_shift
-            for (j = 0; j < NG; j = j + 1) begin : g_slice
-                wire [GW-1:0] g = g_t1[T1].node[GW*j +: GW];
-                always @(posedge clk) begin
-                    if (adv)
-                        node[SW*j +: SW] <= dexp_s[j] ? {g, 8'd0} : {{8{g[GW-1]}}, g};
-                end
-            end
-        end else begin : g_add
-            localparam NW = SW + lv - 1;
-            for (j = 0; j < (NG >> lv); j = j + 1) begin : g_node
-                wire [NW-1:0] x0 = g_t2[lv-1].node[NW*(2*j) +: NW];
-                wire [NW-1:0] x1 = g_t2[lv-1].node[NW*(2*j+1) +: NW];
-                always @(posedge clk) begin
-                    if (adv)
-                        node[(NW+1)*j +: NW+1] <= {x0[NW-1], x0} + {x1[NW-1], x1};
-                end
-            end
-        end
-    end
-endgenerate
+reg [BW-1:0] shp_reg;
+
+always @(posedge clk) begin
+    if (adv)
+        shp_reg <= dx_pipe[1] ? {prod_reg, 8'd0} : {{8{prod_reg[PW-1]}}, prod_reg};
+end
 
 // ---- accumulator ------------------------------------------------------------
 
 wire [CW-1:0] ctl_b = ctl_pipe[CW*(NSTG-1) +: CW];
-wire [BW-1:0] beat_sum = g_t2[T2].node;
-wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){beat_sum[BW-1]}}, beat_sum};
+wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){shp_reg[BW-1]}}, shp_reg};
 
 reg [ACC_W-1:0] acc_reg;
 reg acc_valid_reg; // acc_reg holds a finished row
@@ -579,7 +564,6 @@ reg acc_open_reg;  // acc_reg holds a row's first beats but not its last
 // The beat after a row's last (or the first after reset) is always a row's
 // first: runs start, and cut runs short, only at row boundaries.
 wire acc_first = !acc_open_reg;
-wire unused_ctl_b = ctl_b[3]; // the region only matters at stage 0 (padding)
 
 // Written as a mux after the add, not as an add to a zeroed acc_reg: bit i
 // is then one LUT4 (acc_i, beat_i, carry in, first) beside its carry cell,

@@ -77,7 +77,9 @@ int32_t lg_matvec_dexps(const lg_matvec_params *p)
 // Mirrors the localparams of the template.
 int32_t lg_matvec_acc_width(const lg_matvec_params *p)
 {
-    int32_t bw = 24 + log2_exact(p->lanes) + 15; // beat sum: product + tree + dexp shift
+    // beat sum: product + tree + dexp shift; the lean form adds one shifted
+    // product a cycle (no tree)
+    int32_t bw = 24 + (lg_matvec_serial(p) ? 0 : log2_exact(p->lanes)) + 15;
     int32_t need = clog2(p->cols) + 39;          // |acc| <= cols * 2^22 * 2^15
     return bw + 1 > need ? bw + 1 : need;
 }
@@ -96,17 +98,28 @@ int lg_matvec_serial(const lg_matvec_params *p)
     return p->mul_share && lg_matvec_beats(p) >= lg_matvec_serial_steps(p) + 1;
 }
 
-// Input register, multiply, log2(lanes) tree levels, dexp shift, accumulate,
-// output shift (one cycle, or load + serial steps), round (33-bit add,
-// high-part flags), saturate into the output register.
+// The lean form (lg_matvec_share.v) multiplies one lane a cycle: a beat
+// takes lanes cycles.
+int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
+{
+    return lg_matvec_serial(p) ? p->lanes : 1;
+}
+
+// Input register, multiply, log2(lanes) tree levels (none in the lean
+// form), dexp shift, accumulate, output shift (one cycle, or load + serial
+// steps), round (33-bit add, high-part flags), saturate into the output
+// register.
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
-    return 7 + log2_exact(p->lanes) + (lg_matvec_serial(p) ? lg_matvec_serial_steps(p) : 0);
+    if (lg_matvec_serial(p))
+        return 7 + lg_matvec_serial_steps(p);
+    return 7 + log2_exact(p->lanes);
 }
 
 int64_t lg_matvec_run_cycles(const lg_matvec_params *p)
 {
-    return (int64_t)p->rows * lg_matvec_beats(p) + lg_matvec_latency(p) + 1;
+    return (int64_t)p->rows * lg_matvec_beats(p) * lg_matvec_beat_cycles(p) +
+           lg_matvec_latency(p) + 1;
 }
 
 void lg_matvec_module_name(char *buf, size_t n, const lg_matvec_params *p)

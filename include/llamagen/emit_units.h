@@ -38,11 +38,14 @@ int32_t lg_matvec_serial_steps(const lg_matvec_params *p);
 // 1 when the serial output stage is used: mul_share and a row of at least
 // lg_matvec_serial_steps + 1 beats (else the default barrel shifter).
 int lg_matvec_serial(const lg_matvec_params *p);
+// Cycles a beat takes: 1, or lanes in the lean form (lg_matvec_serial: one
+// multiplier, one lane a cycle).
+int32_t lg_matvec_beat_cycles(const lg_matvec_params *p);
 // Cycles from the handshake of a row's last beat to its result on m_out:
-// 7 + log2(lanes), + lg_matvec_serial_steps with the serial output stage.
+// 7 + log2(lanes), or 7 + lg_matvec_serial_steps in the lean form.
 int32_t lg_matvec_latency(const lg_matvec_params *p);
 // Cycles from the start cycle to done with no stalls:
-// rows * beats + lg_matvec_latency + 1.
+// rows * beats * lg_matvec_beat_cycles + lg_matvec_latency + 1.
 int64_t lg_matvec_run_cycles(const lg_matvec_params *p);
 
 // Default module name "lg_matvec_l<lanes>_g<group>_r<rows>_c<cols>".
