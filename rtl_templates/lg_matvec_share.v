@@ -521,13 +521,17 @@ localparam [LW:0] RAG_L = RAG32[LW:0];
 localparam [LW:0] RAG2_L = RAG2_32[LW:0];
 wire pad = beat_last && ((COLS2 > 0 && sel_reg) ? {1'b0, lane_reg} >= RAG2_L
                                                  : {1'b0, lane_reg} >= RAG_L);
-wire signed [15:0] m_ext = {{8{s_w_mant[8*lane_reg+7]}}, s_w_mant[8*lane_reg +: 8]};
+wire signed [7:0] m_l = s_w_mant[8*lane_reg +: 8];
+wire [7:0] m_oh = pad ? 8'd0 : 8'd1 << dexp_l[2:0];
+wire signed [8:0] m_pow = {1'b0, m_oh};
+wire signed [16:0] m_shl = m_l * m_pow;
 reg [15:0] mant_reg;
 
 always @(posedge clk) begin
     if (adv)
-        mant_reg <= pad ? 16'd0 : m_ext <<< dexp_l[2:0];
+        mant_reg <= m_shl[15:0];
 end
+wire unused_m_shl = m_shl[16];
 
 // ---- stage 1: the product ------------------------------------------------------
 
