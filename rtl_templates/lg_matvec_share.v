@@ -605,24 +605,24 @@ endgenerate
 // Serial shift, round, saturate, output register (g_out_ser).
 localparam HI_W = SH_W - 32;
 
-// The round stage's registers: the low 33 bits of the rounded value
-// (t >>> 1) + t[0], and of t's high part hi = t >>> 33 whether its bits
-// are all equal (hi = 0 or -1) and its sign; then final stage 3, the
-// saturation to +-(2^31 - 1): the value (hi + c) * 2^32 + lo[31:0] (c the
-// carry out of lo) fits when bits 31 and up are all equal and it is not
-// -2^31. The carry comes only with lo[31:0] = 0 (t[32:0] all ones), and then
-// the value fits exactly when hi + 1 = 0: the one-cycle form's flag for
-// hi = -2 (hi + 1 all ones) only matters with lo[31] set, so it is not kept.
-reg [32:0] rd_lo_reg;
+// The saturation to +-(2^31 - 1) of the rounded value (t >>> 1) + t[0]
+// = (hi + c) * 2^32 + lo[31:0], with hi = t >>> 33, lo the low 32 bits of
+// t[32:1] + t[0] and c its carry out: it fits when bits 31 and up are all
+// equal and it is not -2^31. Kept of hi: whether its bits are all equal
+// (hi = 0 or -1) and its sign. The carry comes only with lo[31:0] = 0
+// (t[32:0] all ones), and then the value fits exactly when hi + 1 = 0: the
+// one-cycle form's flag for hi = -2 (hi + 1 all ones) only matters with
+// lo[31] set, so it is not kept. lo is formed serially (g_out_ser, below):
+// its bit 31 (lo31), the OR of bits 30..0 (lo_nz) and the carry (c_lo) are
+// known in the last step.
 reg rd_eq_reg, rd_sign_reg;
-wire c_lo = rd_lo_reg[32];
+wire c_lo, lo31, lo_nz;
 wire rd_hz = rd_eq_reg && !rd_sign_reg; // hi = 0
 wire rd_ho = rd_eq_reg && rd_sign_reg;  // hi = -1
 wire rhi_zero = (rd_hz && !c_lo) || (rd_ho && c_lo);
 wire rhi_ones = rd_ho && !c_lo;
 wire r_neg = rd_sign_reg && !(rd_ho && c_lo);
-wire fits = (rhi_zero && !rd_lo_reg[31]) || (rhi_ones && rd_lo_reg[31] && |rd_lo_reg[30:0]);
-wire [31:0] result = fits ? rd_lo_reg[31:0] : (r_neg ? 32'h8000_0001 : 32'h7fff_ffff);
+wire fits = (rhi_zero && !lo31) || (rhi_ones && lo31 && lo_nz);
 
 generate
     if (OUT_SERIAL == 1) begin : g_out_ser
@@ -666,13 +666,19 @@ generate
         // the same for COLS alone (the emitter's latency: lg_matvec_latency)
         localparam SER_MC = $clog2(COLS) + 70;
         localparam SER_SC = (SER_MC >> 3) + ((SER_MC & 7) > 6 ? (SER_MC & 7) : 6);
-        localparam TMW = $clog2(SER_S + 1);
+        localparam TMW = SER_S > 31 ? $clog2(SER_S + 1) : 5;
+        localparam [TMW-1:0] RND_N = 31;
+        // advancing cycles a row may take at least: x is busy for SER_S
+        // shift cycles, one (advancing) wait, the hand-on and 32 rounding
+        // steps
+        localparam SER_ROW = SER_S + 35;
         // the low bits that take the one-bit steps (see x above)
         localparam XL = 41;
         localparam [31:0] SER_S32 = SER_S;
 
         initial begin
-            if (BEATS < SER_S + 1 || (COLS2 > 0 && BEATS2 < SER_S + 1)) begin
+            if (BEATS < SER_S + 1 || (COLS2 > 0 && BEATS2 < SER_S + 1) ||
+                BEATS * LANES < SER_ROW || (COLS2 > 0 && BEATS2 * LANES < SER_ROW)) begin
                 $error("Error: OUT_SERIAL needs rows of at least %0d beats (instance %m)",
                        SER_S + 1);
                 $finish;
@@ -705,11 +711,14 @@ generate
         reg [SH_W-1:0] x_reg;
         reg [3:0] x_hi_reg;     // eight-bit steps left
         reg [2:0] x_lo_reg;     // one-bit steps left
-        reg [TMW-1:0] x_tm_reg; // cycles until x goes to the round stage
+        // cycles until x has its t, then the serial rounding steps left
+        reg [TMW-1:0] x_tm_reg;
         wire x_load = acc_valid_reg;
         wire x_eight = x_hi_reg != 4'd0;
         wire x_one = !x_eight && x_lo_reg != 3'd0;
-        wire x_out = sh_valid_reg && x_tm_reg == {TMW{1'b0}};
+        wire x_go;    // x hands its t on: the serial rounding starts
+        reg rnd_reg;  // the 32 serial rounding steps (x_tm_reg counts them)
+        wire sh_done; // the last rounding step: x is free
 
         // The amount of the row in the accumulator, taken from sh_amt_reg
         // as the row's first beat is added (the decoded shift does not ride
@@ -734,14 +743,19 @@ generate
                     x_tm_reg <= SER_S32[TMW-1:0];
                     sh_last_reg <= acc_last_reg;
                 end else begin
+                    // the shift steps, then one more one-bit step as x
+                    // hands on, and one for each rounding step
                     if (x_eight) begin
                         x_reg <= {{8{x_reg[SH_W-1]}}, x_reg[SH_W-1:8]};
                         x_hi_reg <= x_hi_reg - 1'b1;
-                    end else if (x_one) begin
+                    end else if (x_one || x_go || rnd_reg) begin
                         x_reg[XL-1:0] <= x_reg[XL:1];
-                        x_lo_reg <= x_lo_reg - 1'b1;
+                        if (x_one)
+                            x_lo_reg <= x_lo_reg - 1'b1;
                     end
-                    if (x_tm_reg != {TMW{1'b0}})
+                    if (x_go)
+                        x_tm_reg <= RND_N;
+                    else if (x_tm_reg != {TMW{1'b0}})
                         x_tm_reg <= x_tm_reg - 1'b1;
                 end
             end
@@ -749,70 +763,88 @@ generate
 
         always @(posedge clk) begin
             if (adv)
-                sh_valid_reg <= x_load || (sh_valid_reg && !x_out);
+                sh_valid_reg <= x_load || (sh_valid_reg && !sh_done);
             if (rst)
                 sh_valid_reg <= 1'b0;
         end
 
-        // round stage: t = x, t2 = t >>> 1, inc = t[0] (both directions)
-        wire [HI_W-1:0] t2_hi = {x_reg[SH_W-1], x_reg[SH_W-1:33]};
-        wire [32:0] lo = {1'b0, x_reg[32:1]} + {32'd0, x_reg[0]};
-        wire h_eq = t2_hi == {HI_W{t2_hi[HI_W-1]}};
-
-        // The round stage is also the second slot of the output buffer: it
-        // loads only when x hands a row on, and holds it until the output
-        // register takes it (see the output register below).
-        reg rd_valid_reg;
-        reg rd_last_reg;
-        wire rd_take; // the output register takes the round stage's row
-
-        always @(posedge clk) begin
-            if (adv && x_out) begin
-                rd_lo_reg <= lo;
-                rd_eq_reg <= h_eq;
-                rd_sign_reg <= t2_hi[HI_W-1];
-                rd_last_reg <= sh_last_reg;
-            end
-        end
-
-        always @(posedge clk) begin
-            if (adv && x_out)
-                rd_valid_reg <= 1'b1;
-            else if (rd_take)
-                rd_valid_reg <= 1'b0;
-            if (rst)
-                rd_valid_reg <= 1'b0;
-        end
-
-        // final stage 3: saturate (result, above) into the output register
-
-        // Output register. No temp slot: the round stage holds a row that
-        // the output register cannot take, and adv (s_ready_reg) drops the
-        // cycle after the round stage is full and the output stalled. x
-        // hands a row on at most once in SER_S + 1 advancing cycles, so it
-        // never does so into a full round stage: a row that sits there has
-        // sat since at least the cycle before, whose s_ready_early was low.
-        // Without stalls the timing is the one-cycle form's (the output
-        // register takes the round stage's row the cycle after it loads).
+        // The rounding, serially: t2 = t >>> 1, inc = t[0] (both
+        // directions). When x has its t (x_tm_reg = 0) and the output
+        // register is free (or being taken), x hands on: the high part's
+        // flags and the carry t[0] are kept, x takes one more one-bit step,
+        // and then 32 steps (rnd_reg) pass t[32:1] through x[0], bit by bit
+        // from the low end, into the output register as a shift register
+        // with the increment's carry: lo = t[32:1] + t[0]. The last step
+        // decides the saturation (fits, above) and loads the constant
+        // instead when the value does not fit. So x is the output buffer's
+        // second slot and no 33-bit adder or round stage register is needed.
+        reg c_reg;      // the increment's carry into the current bit
+        reg nz_reg;     // an earlier result bit was set
         reg s_ready_reg;
         reg m_valid_reg;
         reg [31:0] m_data_reg;
         reg m_last_reg;
+        wire rnd_last = rnd_reg && x_tm_reg == {TMW{1'b0}};
+        wire r_bit = x_reg[0] ^ c_reg;
 
-        assign rd_take = rd_valid_reg && (m_out_ready || !m_valid_reg);
-        assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || rd_valid_reg ||
-                           m_valid_reg;
+        assign x_go = sh_valid_reg && !rnd_reg && x_tm_reg == {TMW{1'b0}} &&
+                      (m_out_ready || !m_valid_reg);
+        assign c_lo = x_reg[0] && c_reg;
+        assign lo31 = r_bit;
+        assign lo_nz = nz_reg;
+
+        wire [HI_W-1:0] t2_hi = {x_reg[SH_W-1], x_reg[SH_W-1:33]};
+        wire h_eq = t2_hi == {HI_W{t2_hi[HI_W-1]}};
+
+        always @(posedge clk) begin
+            if (adv) begin
+                if (x_go) begin
+                    rd_eq_reg <= h_eq;
+                    rd_sign_reg <= t2_hi[HI_W-1];
+                    c_reg <= x_reg[0];
+                    nz_reg <= 1'b0;
+                end else if (rnd_reg) begin
+                    c_reg <= c_lo;
+                    nz_reg <= nz_reg || r_bit;
+                end
+            end
+        end
+
+        always @(posedge clk) begin
+            if (adv) begin
+                if (x_go)
+                    rnd_reg <= 1'b1;
+                else if (rnd_last)
+                    rnd_reg <= 1'b0;
+            end
+            if (rst)
+                rnd_reg <= 1'b0;
+        end
+
+        // Output register. x waits with its t while the output register is
+        // full and not taken; adv (s_ready_reg) drops the cycle after. x
+        // holds a row for at most SER_S + 2 + 32 advancing cycles (one of
+        // them a wait), fewer than a row takes, so a row never reaches x
+        // while x is busy (checked below).
+        assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || m_valid_reg;
         assign adv = s_ready_reg;
         assign m_out_valid = m_valid_reg;
         assign m_out_data = m_data_reg;
         assign m_out_last = m_last_reg;
+        assign sh_done = adv && rnd_last;
 
         always @(posedge clk) begin
-            s_ready_reg <= m_out_ready || !m_valid_reg || !rd_valid_reg;
-            if (rd_take) begin
+            s_ready_reg <= m_out_ready || !m_valid_reg || !sh_valid_reg || rnd_reg ||
+                           x_tm_reg != {TMW{1'b0}};
+            if (adv && rnd_reg) begin
+                if (rnd_last && !fits)
+                    m_data_reg <= r_neg ? 32'h8000_0001 : 32'h7fff_ffff;
+                else
+                    m_data_reg <= {r_bit, m_data_reg[31:1]};
+            end
+            if (adv && rnd_last) begin
                 m_valid_reg <= 1'b1;
-                m_data_reg <= result;
-                m_last_reg <= rd_last_reg;
+                m_last_reg <= sh_last_reg;
             end else if (m_out_ready) begin
                 m_valid_reg <= 1'b0;
             end
@@ -821,6 +853,14 @@ generate
                 m_valid_reg <= 1'b0;
             end
         end
+`ifndef SYNTHESIS
+        always @(posedge clk) begin
+            if (!rst && adv && x_load && sh_valid_reg && !sh_done) begin
+                $display("Error: %m: a row reaches the output shifter while it is busy");
+                $stop;
+            end
+        end
+`endif
     end
 endgenerate
 

@@ -95,7 +95,10 @@ int32_t lg_matvec_serial_steps(const lg_matvec_params *p)
 
 int lg_matvec_serial(const lg_matvec_params *p)
 {
-    return p->mul_share && lg_matvec_beats(p) >= lg_matvec_serial_steps(p) + 1;
+    // the lean form's row takes beats * lanes cycles, at least S + 35 (the
+    // serial rounding: x busy S + 34 cycles a row)
+    return p->mul_share && lg_matvec_beats(p) >= lg_matvec_serial_steps(p) + 1 &&
+           lg_matvec_beats(p) * p->lanes >= lg_matvec_serial_steps(p) + 35;
 }
 
 // The lean form (lg_matvec_share.v) multiplies one lane a cycle: a beat
@@ -112,7 +115,7 @@ int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
     if (lg_matvec_serial(p))
-        return 7 + lg_matvec_serial_steps(p);
+        return 7 + lg_matvec_serial_steps(p) + 31;
     return 7 + log2_exact(p->lanes);
 }
 
