@@ -218,6 +218,9 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     lg_matvec_params mp;
     decoder_matvec_params(&mp, cfg, 1);
     int64_t lat = lg_matvec_latency(&mp);
+    // cycles of a dim-input and of a hidden-input row (the lean engine takes
+    // a beat in lanes cycles: lg_matvec_beat_cycles)
+    int64_t rd = bd * lg_matvec_beat_cycles(&mp), rh = bh * lg_matvec_beat_cycles(&mp);
     // a standalone mat-vec run: start, rows * beats, the engine's pipeline,
     // the last result's bookkeeping (+1 through the residual add's x writes)
     int64_t run = lat + 3;
@@ -248,9 +251,9 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // Wq, Wk, Wv chained (one cycle between the runs), then the drain; the
     // lean RoPE (LG_ROPE_SHARE_PAIR cycles a pair) paces Wq and Wk when rows
     // come faster
-    int64_t qkv = (d + 2 * kvd) * bd + 4 + lat + 2;
-    if (ms && 2 * bd < LG_ROPE_SHARE_PAIR)
-        qkv += (d + kvd) * (LG_ROPE_SHARE_PAIR - 2 * bd) / 2;
+    int64_t qkv = (d + 2 * kvd) * rd + 4 + lat + 2;
+    if (ms && 2 * rd < LG_ROPE_SHARE_PAIR)
+        qkv += (d + kvd) * (LG_ROPE_SHARE_PAIR - 2 * rd) / 2;
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
     // Wk / Wv, the rest follows the V row write (its last group's read-out:
     // lg_kvcache_done_latency - 3), then the packer and the quantizer's
@@ -260,12 +263,12 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)
-    int64_t w13 = 2 * hd * bd + lat + nch_h + 14 + aq_h;
+    int64_t w13 = 2 * hd * rd + lat + nch_h + 14 + aq_h;
     if (ms)
         w13 += LG_SILU_SHARE_ELEM - 6 +
-               (bd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - bd) : 0);
-    int64_t layer = 2 * norm + qkv + att + (d * bd + run) + w13 + (d * bh + run);
-    return emb + L * layer + norm + v * bd + lat + 2 + 2;
+               (rd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - rd) : 0);
+    int64_t layer = 2 * norm + qkv + att + (d * rd + run) + w13 + (d * rh + run);
+    return emb + L * layer + norm + v * rd + lat + 2 + 2;
 }
 
 // ---- small text helpers ----------------------------------------------------------------

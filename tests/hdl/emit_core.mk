@@ -150,6 +150,10 @@ $(eval $(call mvs,8,4,16,128))
 # the longer vector in region 0 (172, then 64): the lean buffer rows are
 # {region, beat} only when both fit the same block RAMs this way
 $(eval $(call mv2s,2,32,64,172,64,1))
+# wider activation writes in the lean form (one lane a cycle: WL banks of
+# element-addressed rows, the lane's bank selected after the read)
+$(eval $(call mv2s,4,32,64,64,172,4))
+$(eval $(call mv2s,4,32,64,64,172,2))
 # one quantizer for the dim and hidden vectors (COLS2), as the decoder uses
 # it: VL 1 (iCEBreaker), VL 16 (172 ragged), VL 4 with the shorter second
 $(eval $(call aq2,64,172,1))
