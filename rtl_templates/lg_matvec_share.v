@@ -209,9 +209,6 @@ localparam BW = PW + 8;
 // bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
 // bits always hold it; and at least one bit wider than a beat sum
 localparam ACC_W = (BW + 1 > $clog2(CMAX) + 39) ? BW + 1 : $clog2(CMAX) + 39;
-// shifter: acc * 2^32 shifted right (a left shift is clamped to 32: anything
-// beyond saturates anyway, so acc << l fits ACC_W + 32 bits)
-localparam SH_W = ACC_W + 32;
 // counters and buffer addressing
 localparam AW = $clog2(CMAX);
 localparam BCW = (BMAX > 1) ? $clog2(BMAX) : 1;
@@ -289,15 +286,25 @@ reg [LW-1:0] lane_reg;  // lane of the beat the multiplier takes next
 reg sel_reg;            // region of the run being fed (0 without COLS2)
 wire [DAW-1:0] raddr;   // buffer row of that beat (beat_reg in its region)
 
-// One multiplier, one lane a cycle: the engine reads the offered beat's
-// lanes 0 .. LANES-1 in LANES advancing cycles (the source holds a valid
-// beat stable until it is taken) and takes the beat, s_w_ready high, in
-// the last lane's cycle. So a beat takes LANES cycles and no beat register
-// is needed.
+// One multiplier, one lane every other cycle: the engine reads the offered
+// beat's lanes 0 .. LANES-1 in 2 * LANES advancing cycles (the source holds
+// a valid beat stable until it is taken) and takes the beat, s_w_ready
+// high, in the last lane's cycle. So a beat takes 2 * LANES cycles, no beat
+// register is needed, and a row takes 2 * COLS cycles (rounded up to whole
+// beats), time for the serial output stage (g_out_ser). tick_reg: no lane
+// was taken in the cycle before.
+reg tick_reg;
 wire lane_last = LANES == 1 || lane_reg == LANES_M1[LW-1:0];
 wire start_ok = start && (!running_reg || (beat_reg == {BCW{1'b0}} && lane_reg == {LW{1'b0}}));
-wire take = running_reg && adv && s_w_valid; // lane lane_reg enters stage 0
-assign s_w_ready = running_reg && adv && lane_last;
+wire take = running_reg && adv && tick_reg && s_w_valid; // lane lane_reg enters stage 0
+assign s_w_ready = running_reg && adv && tick_reg && lane_last;
+
+always @(posedge clk) begin
+    if (adv)
+        tick_reg <= !take;
+    if (rst)
+        tick_reg <= 1'b1;
+end
 wire w_fire = s_w_valid && s_w_ready;
 wire beat_last = (COLS2 > 0 && sel_reg) ? beat_reg == BEAT_LAST2 : beat_reg == BEAT_LAST;
 wire row_last = row_reg == ROW_LAST;
@@ -603,7 +610,6 @@ generate
 endgenerate
 
 // Serial shift, round, saturate, output register (g_out_ser).
-localparam HI_W = SH_W - 32;
 
 // The saturation to +-(2^31 - 1) of the rounded value (t >>> 1) + t[0]
 // = (hi + c) * 2^32 + lo[31:0], with hi = t >>> 33, lo the low 32 bits of
@@ -615,13 +621,13 @@ localparam HI_W = SH_W - 32;
 // lo[31] set, so it is not kept. lo is formed serially (g_out_ser, below):
 // its bit 31 (lo31), the OR of bits 30..0 (lo_nz) and the carry (c_lo) are
 // known in the last step.
-reg rd_eq_reg, rd_sign_reg;
+wire hi_eq, hi_sign;
 wire c_lo, lo31, lo_nz;
-wire rd_hz = rd_eq_reg && !rd_sign_reg; // hi = 0
-wire rd_ho = rd_eq_reg && rd_sign_reg;  // hi = -1
+wire rd_hz = hi_eq && !hi_sign; // hi = 0
+wire rd_ho = hi_eq && hi_sign;  // hi = -1
 wire rhi_zero = (rd_hz && !c_lo) || (rd_ho && c_lo);
 wire rhi_ones = rd_ho && !c_lo;
-wire r_neg = rd_sign_reg && !(rd_ho && c_lo);
+wire r_neg = hi_sign && !(rd_ho && c_lo);
 wire fits = (rhi_zero && !lo31) || (rhi_ones && lo31 && lo_nz);
 
 generate
@@ -635,52 +641,36 @@ generate
         // only when acc = 0, so l = 31 saturates exactly as any l >= 31. The
         // right shift is clamped to SC = clog2(CMAX) + 39: |acc| <=
         // CMAX * 2^37 <= 2^(SC - 2), so t = acc >>> (s - 1) is 0 or -1 and
-        // the result 0 for every s >= SC. So a is in 0..SC + 31, below SH_W.
+        // the result 0 for every s >= SC. So a is in 0..SC + 31.
         //
-        // x (the shift register, acc * 2^32 at load) moves eight bits a
-        // cycle while a >> 3 is left, then one bit a cycle while a mod 8 is
-        // left: at most SER_S = max over a of (a >> 3) + (a & 7) steps (15
-        // for CMAX <= 256). Every row spends SER_S cycles in x whatever its a
-        // (so the latency is a constant), then its x goes to the round stage
-        // as the next row loads: one row every SER_S + 1 cycles, so a row
-        // must take at least SER_S + 1 beats (in both regions; checked
-        // below).
-        //
-        // The one-bit steps move only the low XL = 41 bits (x[40] takes
-        // x[41], which holds still), so the bits above take two sources
-        // (acc, x >> 8): one LUT4 each instead of two. After the eight-bit
-        // steps x = y = (acc * 2^32) >>> 8(a >> 3) exactly; after l = a & 7
-        // one-bit steps x[i] = y[min(i + l, 41)] for i <= 40, so x[32:0] =
-        // y[32+l:l] = t[32:0] (32 + l <= 41), and x[SH_W-1:33] holds the
-        // bits of t's high part y[SH_W-1:33+l] with y[41] repeated l times
-        // (at x[41-l..40]). The high part's flag (all bits equal) sees the
-        // same bits: repeating y[41] changes no all-equal test. The low 32
-        // bits load zero through the flip-flop's synchronous reset.
+        // x is acc (ACC_W bits, no copy of the 32 zero bits below it): the
+        // bits of acc * 2^32 from the low end are 32 zeros, then x[0] as x
+        // shifts right by one (sign-filling). With d = a - 32 (sh_amt_reg,
+        // -32 .. SC - 1): x first takes max(d, 0) one-bit steps in a phase
+        // of a fixed SER_S cycles (so the latency is a constant), then
+        // t[0..32] follow as 33 bits of the stream: -d zeros first when d <
+        // 0 (d counts up to 0), then x[0] bits, one a cycle. After the 33rd
+        // x holds acc >>> (a + 1) = t >>> 33, t's high part.
         localparam SC = $clog2(CMAX) + 39;
-        localparam SER_M = SC + 31;
         localparam [31:0] SC32 = SC;
-        localparam [31:0] SER_M32 = SER_M;
         localparam signed [7:0] SC_S = SC32[7:0];
-        localparam [6:0] SC_A = SER_M32[6:0];
-        localparam SER_S = (SER_M >> 3) + ((SER_M & 7) > 6 ? (SER_M & 7) : 6);
+        localparam [31:0] SCM1_32 = SC - 1;
+        localparam [6:0] SC_D = SCM1_32[6:0];
+        localparam SER_S = SC - 1 > 48 ? SC - 1 : 48;
         // the same for COLS alone (the emitter's latency: lg_matvec_latency)
-        localparam SER_MC = $clog2(COLS) + 70;
-        localparam SER_SC = (SER_MC >> 3) + ((SER_MC & 7) > 6 ? (SER_MC & 7) : 6);
-        localparam TMW = SER_S > 31 ? $clog2(SER_S + 1) : 5;
+        localparam SER_SC = $clog2(COLS) + 38 > 48 ? $clog2(COLS) + 38 : 48;
+        localparam TMW = $clog2(SER_S + 1);
         localparam [TMW-1:0] RND_N = 31;
-        // advancing cycles a row may take at least: x is busy for SER_S
+        localparam [31:0] SER_S32 = SER_S;
+        // advancing cycles a row must take at least: x is busy for SER_S
         // shift cycles, one (advancing) wait, the hand-on and 32 rounding
         // steps
-        localparam SER_ROW = SER_S + 35;
-        // the low bits that take the one-bit steps (see x above)
-        localparam XL = 41;
-        localparam [31:0] SER_S32 = SER_S;
+        localparam SER_ROW = SER_S + 36;
 
         initial begin
-            if (BEATS < SER_S + 1 || (COLS2 > 0 && BEATS2 < SER_S + 1) ||
-                BEATS * LANES < SER_ROW || (COLS2 > 0 && BEATS2 * LANES < SER_ROW)) begin
-                $error("Error: OUT_SERIAL needs rows of at least %0d beats (instance %m)",
-                       SER_S + 1);
+            if (2 * BEATS * LANES < SER_ROW || (COLS2 > 0 && 2 * BEATS2 * LANES < SER_ROW)) begin
+                $error("Error: OUT_SERIAL needs rows of at least %0d cycles (instance %m)",
+                       SER_ROW);
                 $finish;
             end
             if (NSTG > SER_S) begin
@@ -694,39 +684,41 @@ generate
             end
         end
 
-        // shift decode at start: a = 31 + s, clamped to 0..SC + 31 (7 bits)
+        // shift decode at start: d = a - 32 = s - 1, clamped to -32 .. SC - 1
         always @(posedge clk) begin
             if (start_ok) begin
                 if (shift > SC_S)
-                    sh_amt_reg <= SC_A;
+                    sh_amt_reg <= SC_D;
                 else if (shift < -8'sd31)
-                    sh_amt_reg <= 7'd0;
+                    sh_amt_reg <= 7'h60; // -32
                 else
-                    sh_amt_reg <= 7'd31 + shift[6:0];
+                    sh_amt_reg <= shift[6:0] - 7'd1;
             end
         end
 
         reg sh_valid_reg; // x holds a row (its run's last row: sh_last_reg)
         reg sh_last_reg;
-        reg [SH_W-1:0] x_reg;
-        reg [3:0] x_hi_reg;     // eight-bit steps left
-        reg [2:0] x_lo_reg;     // one-bit steps left
+        reg [ACC_W-1:0] x_reg;
+        reg [6:0] d_reg;        // steps left (> 0), zeros left (< 0)
         // cycles until x has its t, then the serial rounding steps left
         reg [TMW-1:0] x_tm_reg;
         wire x_load = acc_valid_reg;
-        wire x_eight = x_hi_reg != 4'd0;
-        wire x_one = !x_eight && x_lo_reg != 3'd0;
+        wire d_neg = d_reg[6];
+        wire x_step = !d_neg && d_reg != 7'd0; // phase 1: a one-bit step
         wire x_go;    // x hands its t on: the serial rounding starts
         reg rnd_reg;  // the 32 serial rounding steps (x_tm_reg counts them)
         wire sh_done; // the last rounding step: x is free
+        // the stream's bit: a zero while d < 0, else x[0]
+        wire s_bit = !d_neg && x_reg[0];
+        wire consume = x_go || rnd_reg;
 
         // The amount of the row in the accumulator, taken from sh_amt_reg
-        // as the row's first beat is added (the decoded shift does not ride
-        // with the beats). Exact because no start is accepted between the
-        // handshakes of a row's first and last beats (beat_reg != 0), which
-        // are at least SER_S >= NSTG advancing cycles apart, so the first
-        // beat reaches the accumulator before the next run's start, and the
-        // next row's first beat comes no earlier than this row's x load.
+        // as the row's first element is added (the decoded shift does not
+        // ride with the elements). Exact because no start is accepted
+        // between the handshakes of a row's first and last beats, which are
+        // at least NSTG advancing cycles apart, so the first element
+        // reaches the accumulator before the next run's start, and the next
+        // row's first element comes no earlier than this row's x load.
         reg [6:0] amt_reg;
 
         always @(posedge clk) begin
@@ -737,22 +729,17 @@ generate
         always @(posedge clk) begin
             if (adv) begin
                 if (x_load) begin
-                    x_reg <= {acc_reg, 32'd0};
-                    x_hi_reg <= amt_reg[6:3];
-                    x_lo_reg <= amt_reg[2:0];
+                    x_reg <= acc_reg;
+                    d_reg <= amt_reg;
                     x_tm_reg <= SER_S32[TMW-1:0];
                     sh_last_reg <= acc_last_reg;
                 end else begin
-                    // the shift steps, then one more one-bit step as x
-                    // hands on, and one for each rounding step
-                    if (x_eight) begin
-                        x_reg <= {{8{x_reg[SH_W-1]}}, x_reg[SH_W-1:8]};
-                        x_hi_reg <= x_hi_reg - 1'b1;
-                    end else if (x_one || x_go || rnd_reg) begin
-                        x_reg[XL-1:0] <= x_reg[XL:1];
-                        if (x_one)
-                            x_lo_reg <= x_lo_reg - 1'b1;
-                    end
+                    // phase 1: the d one-bit steps; then each bit of the
+                    // stream taken: a zero (d counts up) or x[0] (x steps)
+                    if (consume ? !d_neg : x_step)
+                        x_reg <= {x_reg[ACC_W-1], x_reg[ACC_W-1:1]};
+                    if (consume ? d_neg : x_step)
+                        d_reg <= consume ? d_reg + 7'd1 : d_reg - 7'd1;
                     if (x_go)
                         x_tm_reg <= RND_N;
                     else if (x_tm_reg != {TMW{1'b0}})
@@ -769,15 +756,16 @@ generate
         end
 
         // The rounding, serially: t2 = t >>> 1, inc = t[0] (both
-        // directions). When x has its t (x_tm_reg = 0) and the output
-        // register is free (or being taken), x hands on: the high part's
-        // flags and the carry t[0] are kept, x takes one more one-bit step,
-        // and then 32 steps (rnd_reg) pass t[32:1] through x[0], bit by bit
-        // from the low end, into the output register as a shift register
-        // with the increment's carry: lo = t[32:1] + t[0]. The last step
-        // decides the saturation (fits, above) and loads the constant
-        // instead when the value does not fit. So x is the output buffer's
-        // second slot and no 33-bit adder or round stage register is needed.
+        // directions). When x has taken its steps (x_tm_reg = 0) and the
+        // output register is free (or being taken), x hands on: the
+        // stream's first bit t[0] is kept as the increment's carry, and then
+        // 32 steps (rnd_reg) pass t[32:1], bit by bit from the low end, into
+        // the output register as a shift register with the increment's
+        // carry: lo = t[32:1] + t[0]. The last step decides the saturation
+        // (fits, above; the high part's flags from x[ACC_W-1:1], what x
+        // holds after that step) and loads the constant instead when the
+        // value does not fit. So x is the output buffer's second slot and
+        // no 33-bit adder or round stage register is needed.
         reg c_reg;      // the increment's carry into the current bit
         reg nz_reg;     // an earlier result bit was set
         reg s_ready_reg;
@@ -785,23 +773,22 @@ generate
         reg [31:0] m_data_reg;
         reg m_last_reg;
         wire rnd_last = rnd_reg && x_tm_reg == {TMW{1'b0}};
-        wire r_bit = x_reg[0] ^ c_reg;
+        wire r_bit = s_bit ^ c_reg;
 
         assign x_go = sh_valid_reg && !rnd_reg && x_tm_reg == {TMW{1'b0}} &&
                       (m_out_ready || !m_valid_reg);
-        assign c_lo = x_reg[0] && c_reg;
+        assign c_lo = s_bit && c_reg;
         assign lo31 = r_bit;
         assign lo_nz = nz_reg;
-
-        wire [HI_W-1:0] t2_hi = {x_reg[SH_W-1], x_reg[SH_W-1:33]};
-        wire h_eq = t2_hi == {HI_W{t2_hi[HI_W-1]}};
+        // t's high part, t >>> 33 = acc >>> (a + 1): x after the last step
+        // (which takes x[0]: at most 32 zeros come first)
+        assign hi_eq = x_reg[ACC_W-1:1] == {(ACC_W-1){x_reg[ACC_W-1]}};
+        assign hi_sign = x_reg[ACC_W-1];
 
         always @(posedge clk) begin
             if (adv) begin
                 if (x_go) begin
-                    rd_eq_reg <= h_eq;
-                    rd_sign_reg <= t2_hi[HI_W-1];
-                    c_reg <= x_reg[0];
+                    c_reg <= s_bit;
                     nz_reg <= 1'b0;
                 end else if (rnd_reg) begin
                     c_reg <= c_lo;
@@ -824,8 +811,8 @@ generate
         // Output register. x waits with its t while the output register is
         // full and not taken; adv (s_ready_reg) drops the cycle after. x
         // holds a row for at most SER_S + 2 + 32 advancing cycles (one of
-        // them a wait), fewer than a row takes, so a row never reaches x
-        // while x is busy (checked below).
+        // them a wait), fewer than a row takes (SER_ROW), so a row never
+        // reaches x while x is busy (checked below).
         assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || m_valid_reg;
         assign adv = s_ready_reg;
         assign m_out_valid = m_valid_reg;

@@ -84,28 +84,30 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p)
     return bw + 1 > need ? bw + 1 : need;
 }
 
-// Mirrors SER_SC of the template's serial output stage: the shift amount
-// a = 31 + s is clamped to m = clog2(cols) + 70, and the worst a costs
-// (a >> 3) + (a & 7) steps (one-bit steps, then eight-bit ones).
+// Mirrors SER_SC of the template's serial output stage: up to clog2(cols) +
+// 38 one-bit steps of the shifter (the amount a - 32 = s - 1 clamped to
+// clog2(cols) + 38) in a phase of a fixed length, at least 48.
 int32_t lg_matvec_serial_steps(const lg_matvec_params *p)
 {
-    int32_t m = clog2(p->cols) + 70;
-    return (m >> 3) + ((m & 7) > 6 ? (m & 7) : 6);
+    int32_t m = clog2(p->cols) + 38;
+    return m > 48 ? m : 48;
 }
 
 int lg_matvec_serial(const lg_matvec_params *p)
 {
-    // the lean form's row takes beats * lanes cycles, at least S + 35 (the
-    // serial rounding: x busy S + 34 cycles a row)
-    return p->mul_share && lg_matvec_beats(p) >= lg_matvec_serial_steps(p) + 1 &&
-           lg_matvec_beats(p) * p->lanes >= lg_matvec_serial_steps(p) + 35;
+    // the rows of at least 16 beats that took the lean form (with its
+    // former 15 serial steps) still do when they take, at 2 * lanes cycles
+    // a beat, S + 36 cycles (the shifter busy S + 34 cycles a row)
+    int32_t m = clog2(p->cols) + 70, s0 = (m >> 3) + ((m & 7) > 6 ? (m & 7) : 6);
+    return p->mul_share && lg_matvec_beats(p) >= s0 + 1 &&
+           2 * lg_matvec_beats(p) * p->lanes >= lg_matvec_serial_steps(p) + 36;
 }
 
-// The lean form (lg_matvec_share.v) multiplies one lane a cycle: a beat
-// takes lanes cycles.
+// The lean form (lg_matvec_share.v) multiplies one lane every other cycle:
+// a beat takes 2 * lanes cycles.
 int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
 {
-    return lg_matvec_serial(p) ? p->lanes : 1;
+    return lg_matvec_serial(p) ? 2 * p->lanes : 1;
 }
 
 // Input register, multiply, log2(lanes) tree levels (none in the lean
@@ -115,14 +117,15 @@ int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
     if (lg_matvec_serial(p))
-        return 7 + lg_matvec_serial_steps(p) + 31;
+        return 7 + lg_matvec_serial_steps(p) + 31; // + S shift, 31 rounding steps
     return 7 + log2_exact(p->lanes);
 }
 
 int64_t lg_matvec_run_cycles(const lg_matvec_params *p)
 {
-    return (int64_t)p->rows * lg_matvec_beats(p) * lg_matvec_beat_cycles(p) +
-           lg_matvec_latency(p) + 1;
+    // the lean form takes a row's last lane in the beat's last cycle but one
+    return (int64_t)p->rows * lg_matvec_beats(p) * lg_matvec_beat_cycles(p) -
+           (lg_matvec_serial(p) ? 1 : 0) + lg_matvec_latency(p) + 1;
 }
 
 void lg_matvec_module_name(char *buf, size_t n, const lg_matvec_params *p)
