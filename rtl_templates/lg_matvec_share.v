@@ -205,10 +205,11 @@ localparam LOG2GL = (LANES < GROUP) ? LOG2L : $clog2(GROUP);
 // 2^15), the product is shifted by 8 (dexp >= 8)
 localparam PW = 31;
 localparam BW = PW + 8;
-// accumulator: |acc| <= COLS * 2^22 * 2^15 <= 2^(clog2(COLS) + 37) (2^22
-// bounds |int8 x int16| even for -128 x -32768), so clog2(COLS) + 39 signed
-// bits always hold it; and at least one bit wider than a beat sum
-localparam ACC_W = (BW + 1 > $clog2(CMAX) + 39) ? BW + 1 : $clog2(CMAX) + 39;
+// accumulator: |acc| <= CMAX * 2^22 * 2^15 (2^22 bounds |int8 x int16| even
+// for -128 x -32768), below 2^(clog2(CMAX) + 37) unless CMAX is a power of
+// two, so clog2(CMAX + 1) + 38 signed bits always hold it; and at least one
+// bit wider than a shifted product
+localparam ACC_W = (BW + 1 > $clog2(CMAX + 1) + 38) ? BW + 1 : $clog2(CMAX + 1) + 38;
 // counters and buffer addressing
 localparam AW = $clog2(CMAX);
 localparam BCW = (BMAX > 1) ? $clog2(BMAX) : 1;

@@ -79,8 +79,11 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p)
 {
     // beat sum: product + tree + dexp shift; the lean form adds one shifted
     // product a cycle (no tree)
+    // (the lean form's bound is exact: |acc| <= cols * 2^37 fits clog2(cols
+    // + 1) + 38 signed bits)
     int32_t bw = 24 + (lg_matvec_serial(p) ? 0 : log2_exact(p->lanes)) + 15;
-    int32_t need = clog2(p->cols) + 39;          // |acc| <= cols * 2^22 * 2^15
+    int32_t need = lg_matvec_serial(p) ? clog2((int64_t)p->cols + 1) + 38
+                                       : clog2(p->cols) + 39; // |acc| <= cols * 2^22 * 2^15
     return bw + 1 > need ? bw + 1 : need;
 }
 
