@@ -222,9 +222,9 @@ localparam MDEPTH = OR_BASE ? (1 << BCW) + BMIN : DEPTH;
 localparam DAW = OR_BASE ? BCW + 1 : ((DEPTH > 1) ? $clog2(DEPTH) : 1);
 localparam RCW = (ROWS > 1) ? $clog2(ROWS) : 1;
 localparam XW = AW + LOG2L + 1;
-// pipeline stages from the input register to the shifted product (see
-// header): input register, product, shift
-localparam NSTG = 3;
+// pipeline stages before the accumulator (see header): input register,
+// product (the shift by 8 sits in front of the accumulator's adder)
+localparam NSTG = 2;
 // control bits per stage: {row_last, elem_last, valid} (a row's
 // first element is known at the accumulator: acc_open_reg)
 localparam CW = 3;
@@ -487,7 +487,7 @@ wire [15:0] act_s1 = act_rd[16*rd_bank_reg +: 16]; // stage 1's activation
 // ---- control and exponent pipes ------------------------------------------------
 
 // ctl_pipe[CW*k +: CW] travels with the element of stage k: 0 input
-// register, 1 product, 2 dexp shift (NSTG - 1, into the accumulator).
+// register, 1 product (NSTG - 1: shifted into the accumulator).
 reg [NSTG*CW-1:0] ctl_pipe;
 wire [CW-1:0] ctl_in = {row_last, beat_last && lane_last, take};
 
@@ -553,19 +553,14 @@ always @(posedge clk) begin
         prod_reg <= prod;
 end
 
-// ---- stage 2: shifted by 8 when the dexp >= 8 ---------------------------------
+// ---- into the accumulator: the product shifted by 8 when the dexp >= 8 -------
 
-reg [BW-1:0] shp_reg;
-
-always @(posedge clk) begin
-    if (adv)
-        shp_reg <= dx_pipe[1] ? {prod_reg, 8'd0} : {{8{prod_reg[PW-1]}}, prod_reg};
-end
+wire [BW-1:0] shp = dx_pipe[1] ? {prod_reg, 8'd0} : {{8{prod_reg[PW-1]}}, prod_reg};
 
 // ---- accumulator ------------------------------------------------------------
 
 wire [CW-1:0] ctl_b = ctl_pipe[CW*(NSTG-1) +: CW];
-wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){shp_reg[BW-1]}}, shp_reg};
+wire [ACC_W-1:0] beat_ext = {{(ACC_W-BW){shp[BW-1]}}, shp};
 
 reg [ACC_W-1:0] acc_reg;
 reg acc_valid_reg; // acc_reg holds a finished row

@@ -113,14 +113,16 @@ int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
     return lg_matvec_serial(p) ? 2 * p->lanes : 1;
 }
 
-// Input register, multiply, log2(lanes) tree levels (none in the lean
-// form), dexp shift, accumulate, output shift (one cycle, or load + serial
-// steps), round (33-bit add, high-part flags), saturate into the output
-// register.
+// Input register, multiply, log2(lanes) tree levels, dexp shift,
+// accumulate, output shift (one cycle), round (33-bit add, high-part
+// flags), saturate into the output register. The lean form: input register,
+// multiply, accumulate (the dexp shift in front of its adder), the
+// shifter's S one-bit step cycles, then t[0] and 31 serial rounding steps
+// into the output register (the last also saturates).
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
     if (lg_matvec_serial(p))
-        return 7 + lg_matvec_serial_steps(p) + 31; // + S shift, 31 rounding steps
+        return 6 + lg_matvec_serial_steps(p) + 31; // no tree, no shift stage; S, rounding
     return 7 + log2_exact(p->lanes);
 }
 
