@@ -4,28 +4,30 @@
 
 /*
  * ${MODULE}: I8E x A16 mat-vec engine, the lean form of --mul-share
- * (template rtl_templates/lg_matvec_share.v, the sibling of lg_matvec.v with
- * its serial output stage only, OUT_SERIAL = 1; C twin lg_ref_matvec /
- * lg_ref_matvec_acc in src/ref_matvec.c). Same ports, parameters, numerics,
- * handshakes and cycles as lg_matvec.v with OUT_SERIAL = 1; smaller (iCE40,
- * the iCEBreaker shape LANES 2, COLS 64, COLS2 172: 575 -> 454 SB_LUT4, 56
- * -> 44 flip-flops without a LUT of their own, the same 2 SB_MAC16 and 2
- * block RAMs) by:
- *  - the dexp shift split: each lane's mantissa enters the multiplier as
- *    m * 2^(dexp mod 8) (16-bit operand; three mux levels on 8-bit values,
- *    at the input register), the slice sum is shifted by 8 when dexp >= 8
- *    (one mux level, not four), and the pipe carries one dexp bit, not four;
- *  - the serial shifter's one-bit steps move only its low 41 bits (one LUT4
- *    a bit above them instead of two; g_out_ser);
- *  - one saturation flag of the shifted high part (all bits equal) instead
- *    of three (g_out_ser);
+ * (template rtl_templates/lg_matvec_share.v, the sibling of lg_matvec.v
+ * with a serial output stage, OUT_SERIAL = 1; C twin lg_ref_matvec /
+ * lg_ref_matvec_acc in src/ref_matvec.c). Same ports, parameters,
+ * numerics and handshakes as lg_matvec.v; slower (a beat takes 2 * LANES
+ * cycles: the iCEBreaker's QSPI flash delivers a LANES 2 beat every 12) and
+ * smaller (iCE40, the iCEBreaker shape LANES 2, COLS 64, COLS2 172, ROWS
+ * 512: 498 -> 347 LC = SB_LUT4 + flip-flops without a LUT of their own, the
+ * same 2 SB_MAC16 and 2 block RAMs) by:
+ *  - one multiplier for every lane, one lane every other cycle (no adder
+ *    tree, no beat register: the held beat's lanes are read before it is
+ *    taken) and an element-addressed activation buffer (no lane select);
+ *  - the lane's mantissa times 2^(dexp mod 8) as an 8 x 9 product on the
+ *    second SB_MAC16 (no shift mux), the product shifted by 8 when dexp >= 8
+ *    in front of the accumulator's adder;
+ *  - a one-bit serial shifter of the accumulator's width (the 32 zero bits
+ *    of acc * 2^32 are a count, not flip-flops), and the rounding done
+ *    serially into the output register (no 33-bit adder, no round stage:
+ *    the shifter is the output buffer's second slot; g_out_ser);
  *  - with two regions that fit as many block RAMs that way, the longer one
  *    at row 0 and the shorter at 2^BCW: the buffer row is {region, beat}
  *    (no read address counter, no write address adder; OR_BASE);
- *  - a row's first beat known at the accumulator (acc_open_reg), not
- *    carried down the control pipe, and no shift copies in that pipe;
- *  - the accumulator restarts through a mux after its adder rather than
- *    a zeroed adder input (one LUT4 a bit instead of two).
+ *  - a row's first element known at the accumulator (acc_open_reg), not
+ *    carried down the control pipe; the accumulator restarts through a mux
+ *    after its adder rather than a zeroed adder input.
  *
  * Why: every weight mat-vec of the decoder is this unit. Weights stream in
  * (they do not fit on chip for any real model); the activation vector sits
@@ -35,10 +37,10 @@
  * inputs gives an exact int8 x int16 partial sum, shifted left by the
  * group's exponent offset dexp (0..15) and added into a wide signed
  * accumulator (ACC_W bits, no overflow possible). Shifting is linear, so the
- * engine shifts each beat's (or each group slice's) sum by its dexp instead
- * of forming the group sum first (here: each mantissa by dexp mod 8 before
- * the multiplier, the slice sum by 8 when dexp >= 8); the result is the
- * same integer. At the row
+ * engine shifts each product by its group's dexp instead of forming the
+ * group sum first (here: each mantissa by dexp mod 8 before the
+ * multiplier, the product by 8 when dexp >= 8); the result is the same
+ * integer. At the row
  * end: out = sat32(round_shift(acc, SHIFT)), round half up for SHIFT > 0
  * (floor(acc / 2^s) + bit s-1), saturating left shift for SHIFT < 0,
  * symmetric saturation to +-(2^31 - 1).
@@ -55,7 +57,7 @@
  * run reads the region start_sel names, with that region's row length. So
  * one engine serves the decoder's dim-input matrices and W2 (hidden
  * inputs): the W2 vector loads into region 1 while W3 still reads region 0,
- * as it did into a second engine, for one engine's multipliers, adder tree,
+ * as it did into a second engine, for one engine's multipliers,
  * accumulator and output stages.
  *
  * Handshake contract:
@@ -87,10 +89,13 @@
  *    (s_w_dexp[4*j +: 4]: one dexp when LANES <= GROUP, LANES/GROUP when
  *    LANES > GROUP). A row takes BEATS = ceil(COLS/LANES) beats; row 0
  *    first. Lanes past the row end (and dexps of groups past it) are ignored.
- *    s_w_ready depends on registers only (no path from m_out_ready).
+ *    The beat's lanes are read while it is offered, before it is taken:
+ *    it must stay valid and stable until taken (as a valid/ready source
+ *    holds it). s_w_ready depends on registers only (no path from
+ *    m_out_ready).
  *  - m_out: valid/ready, one signed Q16 int32 per row in row order,
  *    m_out_last on the last row. Valid stays high and data stable until
- *    ready (the round stage and the output register form a two-slot
+ *    ready (the serial shifter and the output register form a two-slot
  *    buffer that decouples the pipeline; backpressure stalls the whole
  *    pipeline without loss).
  *  - done: one-cycle pulse the cycle after the last row (row ROWS - 1) is
@@ -98,35 +103,23 @@
  *    the next start) or results are in flight; it is low in the done
  *    cycle.
  *
- * Latency and throughput: one beat per cycle, rows back to back. Row r's
- * result is valid on m_out 7 + log2(LANES) cycles after the handshake of its
- * last beat (stages: buffer read, multiply, log2(min(LANES, GROUP)) tree
- * levels, dexp shift, log2(max(1, LANES/GROUP)) tree levels, accumulate,
- * shift, round, saturate into the output register; numbers of the
- * one-cycle form, which the serial form adds S to, below). The rounding
- * adds its increment to the low 32 bits only: it reaches the high part
- * through that add's carry, whose effect on the saturation test is
- * decided, one stage later, from a flag of the high part registered
- * beside the add, so no carry chain longer than 33 bits sits
- * between registers and the chain never feeds the saturation mux in the
- * same cycle (the add over the whole ~80-bit shifted accumulator was the
- * iCE40 critical path: 18.8 MHz; the add and the saturation in one stage:
- * 25.2 MHz). With s_w_valid and m_out_ready held high, done rises ROWS *
- * BEATS + 8 + log2(LANES) cycles after the start cycle.
+ * Latency and throughput: one beat every 2 * LANES cycles (lane l of a
+ * beat enters the multiplier in its cycle 2l, the beat is taken in cycle
+ * 2 * LANES - 2, s_w_ready high; a lane is never taken in the cycle after
+ * one), rows back to back. Row r's result is valid on m_out 6 + S + 31
+ * cycles after the handshake of its last beat (input register, product,
+ * accumulate, S = max(clog2(CMAX) + 38, 48) cycles of the shifter's one-bit
+ * steps, t[0], 31 serial rounding steps, the last of which saturates into
+ * the output register); S + 36 cycles must fit in a row: 2 * BEATS * LANES
+ * >= S + 36 in both regions (elaboration error otherwise; the emitter keeps
+ * lg_matvec.v for shorter rows), and S must equal the value for COLS alone
+ * (what the emitter's latency uses). With s_w_valid and m_out_ready held
+ * high, done rises ROWS * BEATS * 2 * LANES + 6 + S + 31 cycles after the
+ * start cycle. Stalls freeze the whole pipeline, shifter included.
  *
- * OUT_SERIAL = 1 (lean form, same results bit for bit): instead of the
- * one-cycle barrel shifter (~450 LUT4 at the iCEBreaker shape), a shift
- * register moves acc * 2^32 right by eight bits a cycle then by one
- * (a mod 8 times), for a = 31 + s clamped to 0..clog2(CMAX) + 70, in a fixed S =
- * (m >> 3) + max(m & 7, 6) cycles a row with m = clog2(CMAX) + 70 (S = 15 for
- * CMAX <= 256); the round stage doubles as the output's second buffer slot
- * (no skid temp register). Condition: every row takes at least S + 1 beats,
- * BEATS >= S + 1 and BEATS2 >= S + 1 (elaboration error otherwise; the
- * emitter keeps OUT_SERIAL 0 for shorter rows), and S must equal the value
- * for COLS alone (what the emitter's latency uses). Then rows still follow
- * back to back, and the latency is 7 + log2(LANES) + S: done rises ROWS *
- * BEATS + 8 + log2(LANES) + S cycles after the start cycle. Stalls freeze
- * the shifter with the rest of the pipeline.
+ * Output stage (g_out_ser): t = (acc * 2^32) >>> a with a = 31 + s clamped
+ * to 0 .. SC + 31 (SC = clog2(CMAX) + 39), out = sat32((t >>> 1) + t[0]):
+ * round half up for s > 0, the saturating left shift for s <= 0.
  */
 module ${MODULE} #(
     // MAC lanes: weight mantissas consumed per cycle (power of two, 1..64)

@@ -3,19 +3,19 @@
 // the emitter bakes the configuration's values in as their defaults and in
 // the default module name, so two shapes can meet in one build.
 //
-// mul_share (--mul-share) selects the lean output stage (OUT_SERIAL 1): a
-// serial shifter (one or eight bits a cycle) instead of the one-cycle barrel
-// shifter, and the round stage as the output's second buffer slot instead of
-// the skid buffer's temp register; bit-exact with the default. It takes S = lg_matvec_serial_steps
-// cycles a row (15 for cols <= 256), so it is used only where a row takes at
-// least S + 1 beats, ceil(cols / lanes) >= S + 1 (rows still back to back);
-// shorter rows keep the barrel shifter. Latency 7 + log2(lanes) + S instead
-// of 7 + log2(lanes); start to done rows * beats + latency + 1 either way.
-// The lean form has its own template, rtl_templates/lg_matvec_share.v (the
-// serial stage only, and smaller elsewhere too: the dexp shift split between
-// the multiplier's operand and one mux level, one-bit serial steps on the
-// low bits only, one saturation flag, {region, beat} buffer rows), so the
-// default emission stays lg_matvec.v's text; same cycles and latency.
+// mul_share (--mul-share) selects the lean form, its own template
+// rtl_templates/lg_matvec_share.v (so the default emission stays
+// lg_matvec.v's text), bit-exact with the default: one multiplier taking
+// one lane every other cycle (a beat in 2 * lanes cycles,
+// lg_matvec_beat_cycles), the mantissa's dexp shift on a second SB_MAC16,
+// a one-bit serial output shifter and serial rounding into the output
+// register. Its shifter holds a row S + 34 cycles (S =
+// lg_matvec_serial_steps one-bit step cycles, 48 for cols <= 1024), so it is
+// used only where a row takes at least 16 beats and 2 * beats * lanes >= S
+// + 36 cycles (lg_matvec_serial; rows still back to back); shorter rows
+// keep the barrel shifter. Latency 6 + S + 31 instead of 7 + log2(lanes);
+// start to done rows * beats * 2 * lanes + latency instead of rows * beats
+// + latency + 1.
 #include "llamagen/emit_units.h"
 
 #include <stdio.h>
@@ -154,11 +154,19 @@ int lg_emit_matvec(lg_emit_ctx *ctx, const char *module, const lg_matvec_params 
     snprintf(rows, sizeof rows, "%d", p->rows);
     snprintf(cols, sizeof cols, "%d", p->cols);
     snprintf(serial, sizeof serial, "%d", lg_matvec_serial(p));
-    snprintf(latency, sizeof latency,
-             "%d cycles from a row's last weight beat to its result; one beat per cycle "
-             "(%d beats per row, rows back to back); start to done %lld cycles without stalls%s",
-             lg_matvec_latency(p), lg_matvec_beats(p), (long long)lg_matvec_run_cycles(p),
-             lg_matvec_serial(p) ? "; serial output stage (OUT_SERIAL)" : "");
+    if (lg_matvec_serial(p))
+        snprintf(latency, sizeof latency,
+                 "%d cycles from a row's last weight beat to its result; one beat every %d "
+                 "cycles (%d beats per row, rows back to back); start to done %lld cycles "
+                 "without stalls; serial output stage (OUT_SERIAL)",
+                 lg_matvec_latency(p), lg_matvec_beat_cycles(p), lg_matvec_beats(p),
+                 (long long)lg_matvec_run_cycles(p));
+    else
+        snprintf(latency, sizeof latency,
+                 "%d cycles from a row's last weight beat to its result; one beat per cycle "
+                 "(%d beats per row, rows back to back); start to done %lld cycles without "
+                 "stalls",
+                 lg_matvec_latency(p), lg_matvec_beats(p), (long long)lg_matvec_run_cycles(p));
     lg_subst vars[] = {
         {"LANES", lanes},
         {"GROUP", group},

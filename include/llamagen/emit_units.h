@@ -32,11 +32,12 @@ int lg_matvec_check(const lg_matvec_params *p, lg_err *err);
 int32_t lg_matvec_beats(const lg_matvec_params *p);     // ceil(cols / lanes) per row
 int32_t lg_matvec_dexps(const lg_matvec_params *p);     // dexps per beat: max(1, lanes / group)
 int32_t lg_matvec_acc_width(const lg_matvec_params *p); // accumulator bits (ACC_W)
-// Steps of the serial output stage (OUT_SERIAL): (m >> 3) + max(m & 7, 6)
-// with m = clog2(cols) + 70 (15 for cols <= 256).
+// One-bit step cycles of the lean form's serial output shifter (OUT_SERIAL):
+// max(clog2(cols) + 38, 48).
 int32_t lg_matvec_serial_steps(const lg_matvec_params *p);
-// 1 when the serial output stage is used: mul_share and a row of at least
-// lg_matvec_serial_steps + 1 beats (else the default barrel shifter).
+// 1 when the lean form (lg_matvec_share.v) is used: mul_share, a row of at
+// least 16 beats (for cols <= 256) and of 2 * beats * lanes >=
+// lg_matvec_serial_steps + 36 cycles (else the default barrel shifter).
 int lg_matvec_serial(const lg_matvec_params *p);
 // Cycles a beat takes: 1, or lanes in the lean form (lg_matvec_serial: one
 // multiplier, one lane a cycle).
