@@ -305,11 +305,12 @@ if [ $rc -eq 0 ] && grep -q '"K and V exponent RAMs (all layers)"' "$tmp/lean1/m
   ok "--mul-share 1 --kv-group 1: the manifest lists exponent RAMs of their own"
 else not_ok "--mul-share 1 --kv-group 1 manifest" "rc $rc: $(cat "$tmp/err")"; fi
 # the mat-vec's serial output stage (--mul-share) needs the dim and hidden
-# rows to share its step count: 64 and 172 do (the iCEBreaker build), 64 and
-# 300 do not, and there the engine keeps its one-cycle shifter
+# rows to share its step count (48 up to 1024 inputs): 64 and 172 do (the
+# iCEBreaker build), 64 and 1100 do not, and there the engine keeps its
+# one-cycle shifter
 run --config 260k --lanes 2 --mul-share 1 -o "$tmp/ser"
 run_ser=$rc
-run --config 260k --lanes 2 --hidden-dim 300 --mul-share 1 -o "$tmp/par"
+run --config 260k --lanes 2 --hidden-dim 1100 --mul-share 1 -o "$tmp/par"
 if [ $run_ser -eq 0 ] && [ $rc -eq 0 ] &&
   grep -q "parameter OUT_SERIAL = 1" "$tmp/ser"/*_matvec.v &&
   grep -q "parameter OUT_SERIAL = 0" "$tmp/par"/*_matvec.v; then
