@@ -199,7 +199,6 @@ localparam integer LW = NL > 1 ? $clog2(NL) : 1;
 localparam integer KHW = ${N_KV_HEADS} > 1 ? $clog2(${N_KV_HEADS}) : 1;
 localparam integer KPW = SEQ > 1 ? $clog2(SEQ) : 1;
 localparam integer NSEL_W = $clog2(2 * NL + 1);
-localparam integer WSEL_W = $clog2(7 * NL + 1);
 localparam integer BL_W = ${BL_W};
 localparam integer OC_W = $clog2(ROWS_D + 1);
 
@@ -220,11 +219,17 @@ localparam [31:0] RB_K32 = KVD * BPR_D;
 localparam [31:0] RB_1_32 = HID * BPR_D;
 localparam [31:0] RB_2_32 = DIM * BPR_H;
 localparam [31:0] RB_C32 = VOCAB * BPR_D;
-localparam [BL_W-1:0] RB_Q = RB_Q32[BL_W-1:0];
-localparam [BL_W-1:0] RB_K = RB_K32[BL_W-1:0];
-localparam [BL_W-1:0] RB_1 = RB_1_32[BL_W-1:0];
-localparam [BL_W-1:0] RB_2 = RB_2_32[BL_W-1:0];
-localparam [BL_W-1:0] RB_C = RB_C32[BL_W-1:0];
+// (run beats - 1: the count runs down to -1, see beats_left_reg)
+localparam [31:0] RB_Q_M1 = RB_Q32 - 1;
+localparam [31:0] RB_K_M1 = RB_K32 - 1;
+localparam [31:0] RB_1_M1 = RB_1_32 - 1;
+localparam [31:0] RB_2_M1 = RB_2_32 - 1;
+localparam [31:0] RB_C_M1 = RB_C32 - 1;
+localparam [BL_W:0] RB_Q = {1'b0, RB_Q_M1[BL_W-1:0]};
+localparam [BL_W:0] RB_K = {1'b0, RB_K_M1[BL_W-1:0]};
+localparam [BL_W:0] RB_1 = {1'b0, RB_1_M1[BL_W-1:0]};
+localparam [BL_W:0] RB_2 = {1'b0, RB_2_M1[BL_W-1:0]};
+localparam [BL_W:0] RB_C = {1'b0, RB_C_M1[BL_W-1:0]};
 localparam [OC_W-1:0] ROWS_DIM = DIM32[OC_W-1:0];
 localparam [OC_W-1:0] ROWS_KVD = KVD32[OC_W-1:0];
 localparam [OC_W-1:0] ROWS_HID = HID32[OC_W-1:0];
@@ -277,8 +282,6 @@ reg [POS_W-1:0] gen_left_reg; // tokens still to generate
 reg [TOK_W-1:0] tok_reg;      // token of the current position
 reg       tok_last_reg;       // it is the last prompt token
 reg       sampling_reg;       // this position's logits go to the sampler
-reg [NSEL_W-1:0] nsel_reg;    // gain row of the next norm: 2l, 2l+1, 2 NL
-reg [WSEL_W-1:0] wsel_reg;    // matrix of the next run, in stream order
 reg [23:0] inv_temp_reg;
 reg       err_pos_reg, err_tok_reg;
 
@@ -298,20 +301,28 @@ reg [4:0] aq_shift_reg;
 
 // ---- the weight stream into the running engine ------------------------------------
 
-reg [BL_W-1:0] beats_left_reg;
+// weight beats still owed to the running engine, minus one, with a sign
+// bit: the run takes beats while it is >= 0, and its last beat is the one
+// taken at 0 (the decrement's borrow): no comparisons of the count. (The
+// embedding row's beats, outside S_MV, move a negative count further down;
+// it stays negative, the row being far shorter than 2^BL_W beats, and every
+// run's start reloads it.)
+reg [BL_W:0] beats_left_reg;
+wire [BL_W:0] beats_left_dec = beats_left_reg - 1'b1;
 reg [OC_W-1:0] out_cnt_reg;
+wire [OC_W-1:0] out_cnt_q = out_cnt_reg;
 
 wire in_mv = state_reg == S_MV;
 wire mv_run = in_mv && phase_reg == P_RUN;
 wire use_h = kind_reg == K_2;
 
 wire mvd_s_w_ready;
-wire w_gate = mv_run && beats_left_reg != {BL_W{1'b0}};
+wire w_gate = mv_run && !beats_left_reg[BL_W];
 // the embedding row's beats (lg_embstream) come before any run's
 assign s_w_ready = emb_s_w_ready || (w_gate && mvd_s_w_ready);
 wire w_fire = s_w_valid && s_w_ready;
 // the run's last weight beat is taken this cycle (a chained run starts next)
-wire last_beat_fire = w_fire && beats_left_reg == {{(BL_W-1){1'b0}}, 1'b1};
+wire last_beat_fire = w_fire && beats_left_dec[BL_W];
 
 // ---- engine outputs -----------------------------------------------------------------
 
@@ -338,7 +349,7 @@ wire            out_last_row = out_cnt_reg == last_row_of(okind_reg);
 // weight beat is taken, while its last rows drain
 wire            chain_next = kind_reg == K_Q || kind_reg == K_K || kind_reg == K_1;
 
-reg [BL_W-1:0] run_beats;
+reg [BL_W:0] run_beats;
 always @* begin
     case (kind_reg)
         K_Q, K_O: run_beats = RB_Q;
@@ -349,10 +360,12 @@ always @* begin
     endcase
 end
 
-// ebase of matrix wsel (stream order: 7 per layer, then the classifier)
+// ebase of the run's matrix, indexed by {layer, kind} (the classifier is
+// {last layer, K_C}): no matrix counter beside the layer and the kind
+wire [LW+2:0] wsel = {layer_reg, kind_reg};
 reg signed [9:0] ebase;
 always @* begin
-    case (wsel_reg)
+    case (wsel)
 ${EBASE_CASES}
         default: ebase = 10'sd0;
     endcase
@@ -436,21 +449,17 @@ ${ACTQ_MODULE} #(
 // vector into region 1 (the two quantizers never write in the same cycle:
 // the hidden one runs during W3, the dim one before Wq, Wo, W1 and Wcls;
 // the hidden one wins if they ever did, which the decoder bench would see)
-// The chunk address: one counter for both vectors (the one quantizer
-// delivers them one after the other, each closed by m_a_last).
+// The chunk address: the engine's result counter out_cnt_reg (below), which
+// is idle at 0 whenever the quantizer delivers (every vector it quantizes
+// is complete only after the last result of the run before: the dim vectors
+// come from the norm or the attention after the engine's results left, the
+// hidden vector after W3's last result), and wraps at the vector's m_a_last
+// as at a run's last row (OC_W >= MW_AW: the engine's rows cover the chunks).
 localparam integer MW_AW = CD_W > CH_W ? CD_W : CH_W;
-reg  [MW_AW-1:0]  aq_addr_reg;
 wire              mv_act_we = aq_m_valid;
 wire              mv_act_wsel = aqh_m_valid;
-wire [MW_AW-1:0]  mv_act_waddr = aq_addr_reg;
+wire [MW_AW-1:0]  mv_act_waddr = out_cnt_q[MW_AW-1:0];
 wire [VL*16-1:0]  mv_act_wdata = aq_m_data;
-
-always @(posedge clk) begin
-    if (aq_m_valid)
-        aq_addr_reg <= aq_m_last ? {MW_AW{1'b0}} : aq_addr_reg + 1'b1;
-    if (rst)
-        aq_addr_reg <= {MW_AW{1'b0}};
-end
 
 wire mvd_busy, mvd_done, mvd_out_last;
 wire unused_mv = ^{mvd_busy, mvd_done, mvd_out_last};
@@ -491,7 +500,7 @@ reg         xb_m_ready;
 wire [31:0] xb_m_data;
 wire        xb_m_last, xb_busy;
 reg         xb_we;
-reg  [DA_W-1:0] xb_waddr_reg;
+wire [DA_W-1:0] xb_waddr; // the x writes' count (ro_cnt_reg, below)
 reg  [31:0] xb_wdata;
 wire        xb_rd_start = mv_start && (kind_reg == K_O || kind_reg == K_2);
 wire unused_xb = ^{xb_m_last, xb_busy};
@@ -503,7 +512,7 @@ ${VECBUF_MODULE} #(
     .clk(clk),
     .rst(rst),
     .we(xb_we),
-    .waddr(xb_waddr_reg),
+    .waddr(xb_waddr),
     .wdata(xb_wdata),
     .rd_start(xb_rd_start),
     .rd_busy(xb_busy),
@@ -544,6 +553,14 @@ reg         norm_m_ready;
 wire [VL*32-1:0] norm_m_data;
 wire        norm_m_last, norm_done;
 wire unused_norm = ^{norm_m_last, norm_done};
+// gain row of the norm, sampled with its first element: 2l for the
+// embedding row (layer 0; kind K_Q, or K_C left from the last position),
+// 2l+1 for the Wo results, 2l+2 for the W2 results (the next layer's, or
+// after the last layer the final norm's 2 NL): from the layer and the kind,
+// no counter of its own
+wire [31:0] nsel_hi = {{(32-LW){1'b0}}, layer_reg} + {31'd0, kind_reg == K_2};
+wire [NSEL_W-1:0] nsel = {nsel_hi[NSEL_W-2:0], kind_reg == K_O};
+wire unused_nsel = ^nsel_hi[31:NSEL_W-1];
 
 ${NORM_MODULE} #(
     .VL(VL)
@@ -553,7 +570,7 @@ ${NORM_MODULE} #(
     .s_valid(norm_s_valid),
     .s_ready(norm_s_ready),
     .s_data(norm_s_data),
-    .s_sel(nsel_reg),
+    .s_sel(nsel),
     .m_valid(norm_m_valid),
     .m_ready(norm_m_ready),
     .m_data(norm_m_data),
@@ -609,12 +626,8 @@ always @* begin
     end
 end
 
-always @(posedge clk) begin
-    if (xb_we)
-        xb_waddr_reg <= xb_waddr_reg == DA_LAST ? {DA_W{1'b0}} : xb_waddr_reg + 1'b1;
-    if (rst)
-        xb_waddr_reg <= {DA_W{1'b0}};
-end
+// the x writes restart at element 0 with the embedding and with Wo and W2
+wire xw_clear = (state_reg == S_EMB && first_reg) || (mv_start && (kind_reg == K_O || kind_reg == K_2));
 
 // ---- RoPE (q heads then k heads: one vector of n_heads + n_kv_heads heads) ----------------
 
@@ -640,23 +653,26 @@ ${ROPE_MODULE} u_rope (
 );
 
 // rotated elements 0..DIM-1 are q (-> q buffer), DIM..DIM+KVD-1 are k; the
-// count restarts with every Q run, so RC_W bits hold DIM + KVD without wrap
+// count restarts with every Q run, so RC_W bits hold DIM + KVD without wrap.
+// The same counter numbers the x buffer writes (0..DIM-1 after xw_clear):
+// they happen in the embedding and in Wo and W2, the rotations in Wq, Wk
+// (and their drain into Wv), never together, so one counter serves both.
 localparam integer RC_W = $clog2(DIM + KVD + 1);
 localparam [RC_W-1:0] RC_DIM = DIM32[RC_W-1:0];
 reg  [RC_W-1:0] ro_cnt_reg;
 wire        ro_is_k = ro_cnt_reg >= RC_DIM;
 wire        kv_k_ready;
 wire        rope_fire = rope_m_valid && rope_m_ready;
+wire [RC_W-1:0] ro_cnt_next = (xw_clear || (mv_start && kind_reg == K_Q)) ? {RC_W{1'b0}} :
+                              (rope_fire || xb_we) ? ro_cnt_reg + 1'b1 : ro_cnt_reg;
+assign xb_waddr = ro_cnt_reg[DA_W-1:0];
 
 always @* begin
     rope_m_ready = ro_is_k ? kv_k_ready : 1'b1;
 end
 
 always @(posedge clk) begin
-    if (mv_start && kind_reg == K_Q)
-        ro_cnt_reg <= {RC_W{1'b0}};
-    else if (rope_fire)
-        ro_cnt_reg <= ro_cnt_reg + 1'b1;
+    ro_cnt_reg <= ro_cnt_next;
     if (rst)
         ro_cnt_reg <= {RC_W{1'b0}};
 end
@@ -667,22 +683,38 @@ end
 // through an inverter LUT per bit). The read
 // address runs one element ahead (the next address when an element is
 // taken), so the word of the element on the rope output is always ready.
-// Every layer takes exactly KVD K elements, layer after layer, so the
-// address simply counts on through the layers (layer l's K run starts at
-// l * KVD, where layer l - 1's stopped) and restarts with each position.
+// With KVD a power of two dividing DIM the word address is {layer, the
+// low bits of the rotation count} (element DIM + i has i in those bits): no
+// address counter. Otherwise every layer takes exactly KVD K elements,
+// layer after layer, so the address counts on through the layers (layer
+// l's K run starts at l * KVD, where layer l - 1's stopped) and restarts
+// with each position.
 reg [31:0] koff_rom [0:NL*KVD-1];
 initial $readmemh(KOFF_FILE, koff_rom);
 
-reg  [KO_W-1:0] koff_addr_reg;
+localparam integer KVD_LOG = $clog2(KVD);
+localparam KOFF_CAT = ((1 << KVD_LOG) == KVD) && (DIM % KVD == 0);
 reg  [31:0]     nmu_reg; // -mu of the element on the rope output
-wire            k_fire = ro_is_k && rope_fire;
-wire [KO_W-1:0] koff_next = k_fire ? koff_addr_reg + 1'b1 : koff_addr_reg;
+wire [KO_W-1:0] koff_next;
 
-always @(posedge clk) begin
-    koff_addr_reg <= koff_next;
-    if (rst || (state_reg == S_EMB && first_reg))
-        koff_addr_reg <= {KO_W{1'b0}};
-end
+generate
+    if (KOFF_CAT) begin : g_koff_cat
+        wire [31:0] ro_next32 = {{(32-RC_W){1'b0}}, ro_cnt_next};
+        wire [31:0] koff_cat = ({{(32-LW){1'b0}}, layer_reg} << KVD_LOG) | (ro_next32 & (KVD32 - 1));
+        assign koff_next = koff_cat[KO_W-1:0];
+        wire unused_koff = ^koff_cat[31:KO_W];
+    end else begin : g_koff_cnt
+        reg  [KO_W-1:0] koff_addr_reg;
+        wire            k_fire = ro_is_k && rope_fire;
+        assign koff_next = k_fire ? koff_addr_reg + 1'b1 : koff_addr_reg;
+
+        always @(posedge clk) begin
+            koff_addr_reg <= koff_next;
+            if (rst || (state_reg == S_EMB && first_reg))
+                koff_addr_reg <= {KO_W{1'b0}};
+        end
+    end
+endgenerate
 
 always @(posedge clk) begin
     nmu_reg <= koff_rom[koff_next];
@@ -914,7 +946,6 @@ wire        hb_m_ready;
 wire [31:0] hb_m_data;
 wire        hb_m_last, hb_busy;
 wire unused_hb = ^{hb_m_last, hb_busy, out_cnt_q};
-wire [OC_W-1:0] out_cnt_q = out_cnt_reg;
 wire        silu_on = in_mv && okind_reg == K_3;
 // SiLU output and its packer (below)
 wire             silu_m_valid;
@@ -1064,9 +1095,10 @@ always @(posedge clk) begin
     // results of the running engine
     // results of the run on the output side: the count wraps after each
     // run's last row; the run being fed is complete when its own last row
-    // left (a chained predecessor's last row does not count)
-    if (mv_out_fire)
-        out_cnt_reg <= out_last_row ? {OC_W{1'b0}} : out_cnt_reg + 1'b1;
+    // left (a chained predecessor's last row does not count). Between runs
+    // the same counter addresses the quantizer's chunks (mv_act_waddr).
+    if (mv_out_fire || aq_m_valid)
+        out_cnt_reg <= (mv_out_fire ? out_last_row : aq_m_last) ? {OC_W{1'b0}} : out_cnt_reg + 1'b1;
     if (mv_start)
         out_done_reg <= 1'b0;
     else if (mv_out_fire && out_last_row && okind_reg == kind_reg)
@@ -1079,11 +1111,11 @@ always @(posedge clk) begin
     if (mv_start)
         beats_left_reg <= run_beats;
     else if (w_fire)
-        beats_left_reg <= beats_left_reg - 1'b1;
+        beats_left_reg <= beats_left_dec;
     // x buffer writes (embedding row or residual results)
-    if ((state_reg == S_EMB && first_reg) || (mv_start && (kind_reg == K_O || kind_reg == K_2)))
+    if (xw_clear)
         xw_done_reg <= 1'b0;
-    else if (xb_we && xb_waddr_reg == DA_LAST)
+    else if (xb_we && xb_waddr == DA_LAST)
         xw_done_reg <= 1'b1;
     // quantized vectors loaded into the engines' buffers
     if (mvd_start)
@@ -1108,7 +1140,7 @@ always @(posedge clk) begin
         out_cnt_reg <= {OC_W{1'b0}};
         out_done_reg <= 1'b0;
         okind_reg <= K_Q;
-        beats_left_reg <= {BL_W{1'b0}};
+        beats_left_reg <= {(BL_W+1){1'b1}};
         xw_done_reg <= 1'b0;
         actd_full_reg <= 1'b0;
         acth_full_reg <= 1'b0;
@@ -1200,11 +1232,8 @@ always @(posedge clk) begin
             end
         end
         S_EMB: begin
-            if (first_reg) begin
+            if (first_reg)
                 layer_reg <= {LW{1'b0}};
-                nsel_reg <= {NSEL_W{1'b0}};
-                wsel_reg <= {WSEL_W{1'b0}};
-            end
             if (!first_reg && xw_done_reg) begin
                 state_reg <= S_NORM;
                 first_reg <= 1'b1;
@@ -1216,7 +1245,6 @@ always @(posedge clk) begin
                 state_reg <= S_MV;
                 first_reg <= 1'b1;
                 phase_reg <= P_START;
-                nsel_reg <= nsel_reg + 1'b1;
             end
         end
         S_MV: begin
@@ -1226,7 +1254,6 @@ always @(posedge clk) begin
                     // on to the next run (a chained one while this one drains)
                     phase_reg <= P_START;
                     first_reg <= 1'b1;
-                    wsel_reg <= wsel_reg + 1'b1;
                     case (kind_reg)
                         K_Q: kind_reg <= K_K;
                         K_K: kind_reg <= K_V;
@@ -1309,8 +1336,6 @@ always @(posedge clk) begin
         tok_last_reg <= 1'b0;
         sampling_reg <= 1'b0;
         layer_reg <= {LW{1'b0}};
-        nsel_reg <= {NSEL_W{1'b0}};
-        wsel_reg <= {WSEL_W{1'b0}};
         inv_temp_reg <= 24'd0;
     end
 end

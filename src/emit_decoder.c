@@ -389,7 +389,10 @@ static void make_names(names *n, const lg_qmodel *qm)
 // ---- the generated Verilog pieces ----------------------------------------------------------
 
 // Case items of the decoder's ebase table: matrix index in stream order (7
-// per layer: Wq, Wk, Wv, Wo, W1, W3, W2; then the classifier) -> ebase.
+// per layer: Wq, Wk, Wv, Wo, W1, W3, W2; then the classifier) -> ebase. The
+// controller looks the table up by {layer, kind} (kind 0..6 in that order,
+// the classifier 7 in the last layer), so the label of matrix idx is
+// 8 l + k: idx = 7 l + k, and the classifier's 8 (n_layers - 1) + 7.
 static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
 {
     const lg_model_config *m = &qm->cfg.m;
@@ -412,7 +415,8 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
                     idx, e);
             return NULL;
         }
-        tput(&t, "%s        %d'd%d: ebase = %s10'sd%d;", idx ? "\n" : "", wsel_w, idx,
+        int label = l < m->n_layers ? 8 * l + idx % 7 : 8 * (m->n_layers - 1) + 7;
+        tput(&t, "%s        %d'd%d: ebase = %s10'sd%d;", idx ? "\n" : "", wsel_w, label,
              e < 0 ? "-" : "", e < 0 ? -e : e);
     }
     if (t.bad) {
@@ -485,7 +489,8 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
     lg_attn_params ap;
     lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
     int ngb = s->kv_beat > cfg->hw.kv_group ? s->kv_beat / cfg->hw.kv_group : 1;
-    int wsel_w = clog2(7 * (int64_t)m->n_layers + 1);
+    // {layer, kind}: LW + 3 bits (LW = clog2(n_layers), at least 1)
+    int wsel_w = (m->n_layers > 1 ? clog2(m->n_layers) : 1) + 3;
     char *cases = ebase_cases(qm, wsel_w, err);
     if (!cases)
         return -1;
