@@ -204,7 +204,7 @@ localparam integer OC_W = $clog2(ROWS_D + 1);
 
 localparam integer DA_W = $clog2(DIM);
 localparam integer HA_W = $clog2(HID);
-localparam integer KO_W = $clog2(NL * KVD);
+localparam integer KO_W = $clog2(NL * KVD + 2); // K offsets and the two saturated values
 localparam integer SMP_W = $clog2(VOCAB);
 
 // sized constants
@@ -292,12 +292,15 @@ reg       actd_full_reg; // the engine's dim-vector region holds a new vector
 reg       acth_full_reg; // its W2 (hidden-vector) region holds a new vector
 reg       kdone_reg, vdone_reg;
 reg       out_done_reg;  // the running engine delivered all rows
-// shift of the last vector the quantizer delivered: the engine captures a
-// run's shift with its start, and every vector is complete before the start
-// of the runs that read it and arrives after the last start over the vector
-// before (the hidden vector during W3, the attention's after Wv's start), so
-// one register serves both regions
-reg [4:0] aq_shift_reg;
+// The shift of the last vector the quantizer delivered is its m_a_shift
+// itself: the quantizer's s register holds it from the vector's last input
+// until the next vector's first input (it follows the running maximum of
+// the inputs, which only a new input moves). The engine captures a run's
+// shift with its start, and every vector is complete before the start of
+// the runs that read it, and enters the quantizer after the last start over
+// the vector before (the hidden vector with W3's results, the attention's
+// after Wv's start, the norms' after the Wo / W2 results), so no copy of it
+// is needed here, for either region.
 
 // ---- the weight stream into the running engine ------------------------------------
 
@@ -372,7 +375,8 @@ ${EBASE_CASES}
 end
 
 // shift = -(ebase + s) (the emitter checks that it fits 8 signed bits)
-wire [4:0] run_s = aq_shift_reg;
+wire [4:0] aq_m_shift; // the quantizer's s (u_aq, below)
+wire [4:0] run_s = aq_m_shift;
 wire signed [9:0] shift_w = 10'sd0 - ebase - $signed({5'd0, run_s});
 wire signed [7:0] run_shift = shift_w[7:0];
 wire unused_shift = ^shift_w[9:8];
@@ -408,7 +412,6 @@ wire        aq_s_ready;
 wire [VL*32-1:0] aq_s_data = aqh_s_valid ? aqh_s_data : aqd_s_data;
 wire        aq_m_valid;
 wire [VL*16-1:0] aq_m_data;
-wire [4:0]  aq_m_shift;
 wire        aq_m_last;
 reg         aq_h_reg;
 
@@ -662,13 +665,14 @@ localparam [RC_W-1:0] RC_DIM = DIM32[RC_W-1:0];
 reg  [RC_W-1:0] ro_cnt_reg;
 wire        ro_is_k = ro_cnt_reg >= RC_DIM;
 wire        kv_k_ready;
+wire        k_hold; // a K element waits for its saturated value (below)
 wire        rope_fire = rope_m_valid && rope_m_ready;
 wire [RC_W-1:0] ro_cnt_next = (xw_clear || (mv_start && kind_reg == K_Q)) ? {RC_W{1'b0}} :
                               (rope_fire || xb_we) ? ro_cnt_reg + 1'b1 : ro_cnt_reg;
 assign xb_waddr = ro_cnt_reg[DA_W-1:0];
 
 always @* begin
-    rope_m_ready = ro_is_k ? kv_k_ready : 1'b1;
+    rope_m_ready = ro_is_k ? kv_k_ready && !k_hold : 1'b1;
 end
 
 always @(posedge clk) begin
@@ -688,8 +692,9 @@ end
 // address counter. Otherwise every layer takes exactly KVD K elements,
 // layer after layer, so the address counts on through the layers (layer
 // l's K run starts at l * KVD, where layer l - 1's stopped) and restarts
-// with each position.
-reg [31:0] koff_rom [0:NL*KVD-1];
+// with each position. Words NL * KVD and NL * KVD + 1 hold the saturated
+// values 2^31 - 1 and -(2^31 - 1) (k - mu below).
+reg [31:0] koff_rom [0:NL*KVD+1];
 initial $readmemh(KOFF_FILE, koff_rom);
 
 localparam integer KVD_LOG = $clog2(KVD);
@@ -716,20 +721,38 @@ generate
     end
 endgenerate
 
-always @(posedge clk) begin
-    nmu_reg <= koff_rom[koff_next];
-end
-
 // k - mu, saturated to +-(2^31 - 1). The 33-bit difference is outside 32
 // bits exactly when its top two bits differ (the sign bit says which end),
 // and -2^31 is the one 32-bit value below -(2^31 - 1): bit tests instead of
-// two 33-bit comparisons against constants (which map to carry chains)
+// two 33-bit comparisons against constants (which map to carry chains).
+// A saturating element is not offered to the cache at once: it waits a
+// cycle (k_hold) while the ROM reads its saturated value into nmu_reg
+// (ksat_reg), which then goes out in place of the sum. So the output is
+// ksat_reg ? nmu_reg : sum, a mux that lives in the adder's own LUT (its
+// fourth input; the overflow tests read the same output, which is the sum
+// whenever they count), rather than a saturation mux after the adder. The
+// extra cycle comes only with a saturating element.
+reg         ksat_reg; // nmu_reg holds the saturated value of the element on the rope output
 wire signed [32:0] ksub = $signed({rope_m_data[31], rope_m_data}) + $signed({nmu_reg[31], nmu_reg});
-// One 2:1 mux: the saturated value is {neg, 30 x !neg, 1} (0x7fffffff or
-// 0x80000001), neg = the true sign ksub[32].
-wire k_ovf = ksub[32] != ksub[31];
-wire k_min = ksub[31] && ksub[30:0] == 31'd0; // 32-bit -2^31 (or an overflow)
-wire [31:0] ksat = (k_ovf || k_min) ? {ksub[32], {30{!ksub[32]}}, 1'b1} : ksub[31:0];
+wire [31:0] ksat = ksat_reg ? nmu_reg : ksub[31:0];
+wire        k_over = (ksub[32] != ksat[31]) || (ksat[31] && ksat[30:0] == 31'd0);
+assign k_hold = rope_m_valid && ro_is_k && !ksat_reg && k_over;
+// the saturated value's word: 2^31 - 1 (NL * KVD, even) or -(2^31 - 1) by
+// the true sign, kept from nmu_reg while the element waits for the cache
+localparam [31:0] KSAT_A32 = NL * KVD;
+wire            ksat_neg = ksat_reg ? nmu_reg[31] : ksub[32];
+wire [KO_W-1:0] ksat_addr = KSAT_A32[KO_W-1:0] | {{(KO_W-1){1'b0}}, ksat_neg};
+wire [KO_W-1:0] koff_rd = (k_hold || (ksat_reg && !rope_fire)) ? ksat_addr : koff_next;
+
+always @(posedge clk) begin
+    nmu_reg <= koff_rom[koff_rd];
+    if (k_hold)
+        ksat_reg <= 1'b1;
+    else if (rope_fire)
+        ksat_reg <= 1'b0;
+    if (rst)
+        ksat_reg <= 1'b0;
+end
 
 // ---- q buffer --------------------------------------------------------------------------------
 
@@ -779,7 +802,7 @@ wire [KV_EW-1:0] kb_exp, vb_exp;
 ${KVCACHE_MODULE} u_kv (
     .clk(clk),
     .rst(rst),
-    .s_k_valid(rope_m_valid && ro_is_k),
+    .s_k_valid(rope_m_valid && ro_is_k && !k_hold),
     .s_k_ready(kv_k_ready),
     .s_k_data(ksat),
     .s_k_layer(layer_reg),
@@ -1147,11 +1170,6 @@ always @(posedge clk) begin
         kdone_reg <= 1'b0;
         vdone_reg <= 1'b0;
     end
-end
-
-always @(posedge clk) begin
-    if (aq_m_valid && aq_m_last)
-        aq_shift_reg <= aq_m_shift;
 end
 
 // ---- the controller -----------------------------------------------------------------------

@@ -597,7 +597,9 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
 static int emit_koff(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm, lg_err *err)
 {
     size_t cnt = (size_t)qm->cfg.m.n_layers * (size_t)lg_kv_dim(&qm->cfg.m);
-    int64_t *w = lg_calloc(cnt, sizeof *w, err);
+    // then the two saturated values of k - mu, 2^31 - 1 and -(2^31 - 1),
+    // which the decoder reads in place of -mu for an element that saturates
+    int64_t *w = lg_calloc(cnt + 2, sizeof *w, err);
     if (!w)
         return -1;
     // stored negated (the decoder adds it: no inverters in front of the carry
@@ -610,8 +612,12 @@ static int emit_koff(lg_emit_ctx *ctx, const names *n, const lg_qmodel *qm, lg_e
         }
         w[i] = -(int64_t)qm->k_offset[i];
     }
-    int rc = lg_emit_hex(ctx, n->f_koff, w, cnt, 32,
-                         "K offset -mu (n_layers, kv_dim) Q16, added to K after RoPE", err);
+    w[cnt] = INT32_MAX;
+    w[cnt + 1] = -(int64_t)INT32_MAX;
+    int rc = lg_emit_hex(ctx, n->f_koff, w, cnt + 2, 32,
+                         "K offset -mu (n_layers, kv_dim) Q16, added to K after RoPE; then the "
+                         "saturated k - mu, 2^31 - 1 and -(2^31 - 1)",
+                         err);
     free(w);
     return rc;
 }
@@ -680,7 +686,8 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     r[k++] = (mem_row){"RMSNorm gains * sqrt(dim) (att[0], ffn[0], ..., final)", "u_dec.u_norm",
                        (2 * L + 1) * d, 16, 1, n->f_gain};
     r[k++] = (mem_row){"RoPE phase increments", "u_dec.u_rope", hs / 2, 32, 1, n->f_inc};
-    r[k++] = (mem_row){"K offset -mu (n_layers, kv_dim)", "u_dec", L * kvd, 32, 1, n->f_koff};
+    r[k++] = (mem_row){"K offset -mu (n_layers, kv_dim) and the saturated k - mu", "u_dec",
+                       L * kvd + 2, 32, 1, n->f_koff};
     if (cfg->hw.mul_share) // the lean units hold the table's T column as constants
         r[k++] = (mem_row){"exp2 table, T column (built into the lean attention and sampler)",
                            "u_dec.u_att, u_dec.u_smp", LG_EXP2_N, 16, 2, NULL};
