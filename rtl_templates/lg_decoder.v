@@ -75,7 +75,9 @@
  * quantizers, sampling, waiting on the host).
  *
  * Stage latencies are the units' (their headers); this module adds one
- * cycle per stage change. Per position without stalls (lg_decoder_cycles()
+ * cycle per stage change (and one per K element whose k - mu saturates, a
+ * rare event outside the model: it waits a cycle for its saturated value
+ * from the K offset ROM). Per position without stalls (lg_decoder_cycles()
  * in src/emit_decoder.c states the model the bench checks):
  *   embed + per layer (2 norms, the Wq-Wk-Wv chain, the attention after
  *   Wv, Wo, the W1-W3 chain and the SiLU tail, W2) + final norm +
