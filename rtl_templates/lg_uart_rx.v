@@ -37,8 +37,10 @@
  *
  * Latency: m_valid rises 3 + CPB / 2 + 9 * CPB cycles after the first
  * cycle with rxd low (2 synchronizer stages, 1 to see the edge, half the
- * start bit, 8 data bits and half the stop bit); with HOLD = 0 the pulse
- * comes 1 cycle earlier (in the stop bit's sampling cycle).
+ * start bit, 8 data bits and half the stop bit), for both HOLD values
+ * (HOLD = 0 pulses a registered m_valid in the cycle after the stop bit's
+ * sample: the strobe must not reach the consumer through the bit counter's
+ * compare, which was the iCEBreaker probe's critical path).
  */
 module ${MODULE} #(
     // clk frequency in Hz
@@ -140,7 +142,8 @@ end
 always @(posedge clk) begin
     err_frame_reg <= 1'b0;
     err_overrun_reg <= 1'b0;
-    if (m_ready)
+    // HOLD 0: a one-cycle pulse whatever m_ready says
+    if (m_ready || HOLD == 0)
         m_valid_reg <= 1'b0;
     case (state_reg)
         S_IDLE: begin
@@ -160,7 +163,7 @@ always @(posedge clk) begin
                     sh_reg <= {rx_reg, sh_reg[8:1]};
                 end else if (rx_reg) begin
                     // the stop bit
-                    if (m_valid_reg && !m_ready) begin
+                    if (HOLD != 0 && m_valid_reg && !m_ready) begin
                         err_overrun_reg <= 1'b1;
                     end else begin
                         m_valid_reg <= 1'b1;
@@ -192,12 +195,14 @@ generate
         assign m_data = m_data_reg;
         assign err_overrun = err_overrun_reg;
     end else begin : g_pulse
-        // the stop bit's sample: the data bits are in sh_reg[8:1] until the
+        // the cycle after the stop bit's sample (a register, so the byte
+        // strobe leaves this unit from a flip-flop, not through the bit
+        // counter's compare): the data bits are in sh_reg[8:1] until the
         // next start bit's middle
-        assign m_valid = state_reg == S_DATA && tick && sh_reg[0] && rx_reg;
+        assign m_valid = m_valid_reg;
         assign m_data = sh_reg[8:1];
         assign err_overrun = 1'b0;
-        wire unused_hold = &{1'b0, m_ready, m_valid_reg, m_data_reg, err_overrun_reg};
+        wire unused_hold = &{1'b0, m_data_reg, err_overrun_reg};
     end
 endgenerate
 
