@@ -22,22 +22,13 @@
  * This module is the board shell (PLL, reset, SB_IO cells, LEDs); the
  * logic is icebreaker_probe_core.v, which also simulates (make sim).
  *
- * Clock: SB_PLL40_PAD from the 12 MHz oscillator; the Makefile derives
- * PLL_DIVR/DIVF/DIVQ/FILTER and LG_CLK_HZ from FREQ with icepll. Reset:
- * PLL lock, then 255 cycles; BTN_N resets too.
- *
- * Flash pins: SB_IO with registered outputs and output enables and
- * registered inputs, so every flash path starts or ends in an IO cell; the
- * round trip is two clk cycles longer, which IN_LAT = 2 accounts for.
+ * The PLL (LG_CLK_HZ and PLL_DIVR/DIVF/DIVQ/FILTER from FREQ, made by the
+ * Makefile with icepll), the reset and the flash pins' SB_IO cells are
+ * icebreaker_shell.v, shared by the iCEBreaker tops; IN_LAT = 2 accounts
+ * for the IO cells' registers in the flash round trip.
  */
 `ifndef LG_CLK_HZ
 `define LG_CLK_HZ 30000000
-`endif
-`ifndef PLL_DIVR
-`define PLL_DIVR 4'd0
-`define PLL_DIVF 7'd79
-`define PLL_DIVQ 3'd5
-`define PLL_FILTER 3'd1
 `endif
 
 module icebreaker_probe #(
@@ -64,59 +55,17 @@ module icebreaker_probe #(
     inout  wire FLASH_IO3
 );
 
-// ---- clock and reset ------------------------------------------------------------
+// ---- clock, reset and flash pins (icebreaker_shell.v) -----------------------------
 
-wire clk;
-wire pll_lock;
-
-SB_PLL40_PAD #(
-    .FEEDBACK_PATH("SIMPLE"),
-    .DIVR(`PLL_DIVR),
-    .DIVF(`PLL_DIVF),
-    .DIVQ(`PLL_DIVQ),
-    .FILTER_RANGE(`PLL_FILTER)
-) u_pll (
-    .PACKAGEPIN(CLK),
-    .PLLOUTGLOBAL(clk),
-    .LOCK(pll_lock),
-    .RESETB(1'b1),
-    .BYPASS(1'b0)
-);
-
-reg [1:0] btn_sync_reg = 2'b00;
-reg [7:0] por_reg = 8'd0;
-reg rst = 1'b1;
-
-always @(posedge clk) begin
-    btn_sync_reg <= {btn_sync_reg[0], BTN_N};
-    if (!pll_lock || !btn_sync_reg[1])
-        por_reg <= 8'd0;
-    else if (por_reg != 8'hff)
-        por_reg <= por_reg + 8'd1;
-    rst <= por_reg != 8'hff;
-end
-
-// ---- flash pins -------------------------------------------------------------------
-
+wire clk, rst;
 wire spi_cs_n, spi_sck;
 wire [3:0] spi_io_o, spi_io_oe, spi_io_i;
 
-SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_sck (
-    .PACKAGE_PIN(FLASH_SCK), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_sck));
-SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_ssb (
-    .PACKAGE_PIN(FLASH_SSB), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_cs_n));
-SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io0 (
-    .PACKAGE_PIN(FLASH_IO0), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[0]), .D_OUT_0(spi_io_o[0]), .D_IN_0(spi_io_i[0]));
-SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io1 (
-    .PACKAGE_PIN(FLASH_IO1), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[1]), .D_OUT_0(spi_io_o[1]), .D_IN_0(spi_io_i[1]));
-SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io2 (
-    .PACKAGE_PIN(FLASH_IO2), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[2]), .D_OUT_0(spi_io_o[2]), .D_IN_0(spi_io_i[2]));
-SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io3 (
-    .PACKAGE_PIN(FLASH_IO3), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[3]), .D_OUT_0(spi_io_o[3]), .D_IN_0(spi_io_i[3]));
+icebreaker_shell u_shell (
+    .CLK(CLK), .BTN_N(BTN_N), .FLASH_SCK(FLASH_SCK), .FLASH_SSB(FLASH_SSB),
+    .FLASH_IO0(FLASH_IO0), .FLASH_IO1(FLASH_IO1), .FLASH_IO2(FLASH_IO2), .FLASH_IO3(FLASH_IO3),
+    .clk(clk), .rst(rst), .spi_cs_n(spi_cs_n), .spi_sck(spi_sck), .spi_io_o(spi_io_o),
+    .spi_io_oe(spi_io_oe), .spi_io_i(spi_io_i));
 
 // ---- the probe ------------------------------------------------------------------
 

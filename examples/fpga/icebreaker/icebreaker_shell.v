@@ -1,0 +1,99 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * icebreaker_shell: what every iCEBreaker top shares (icebreaker_probe.v,
+ * icebreaker_decoder.v): the PLL from the 12 MHz oscillator pad, the reset
+ * (PLL lock, then 255 cycles; BTN_N resets too) and the QSPI flash pins
+ * through SB_IO cells.
+ *
+ * Clock: SB_PLL40_PAD; the Makefile derives PLL_DIVR/DIVF/DIVQ/FILTER from
+ * FREQ with icepll (the defaults below make 30 MHz).
+ *
+ * Flash pins: SB_IO with registered outputs, output enables and inputs, so
+ * every flash path starts or ends in an IO cell; the round trip is two clk
+ * cycles longer, which the reader's IN_LAT = 2 accounts for.
+ */
+`ifndef PLL_DIVR
+`define PLL_DIVR 4'd0
+`define PLL_DIVF 7'd79
+`define PLL_DIVQ 3'd5
+`define PLL_FILTER 3'd1
+`endif
+
+module icebreaker_shell (
+    input  wire       CLK,
+    input  wire       BTN_N,
+    output wire       FLASH_SCK,
+    output wire       FLASH_SSB,
+    inout  wire       FLASH_IO0,
+    inout  wire       FLASH_IO1,
+    inout  wire       FLASH_IO2,
+    inout  wire       FLASH_IO3,
+
+    // the design's clock and synchronous reset
+    output wire       clk,
+    output reg        rst,
+
+    // the flash reader's side of the pins (lg_qspi_stream)
+    input  wire       spi_cs_n,
+    input  wire       spi_sck,
+    input  wire [3:0] spi_io_o,
+    input  wire [3:0] spi_io_oe,
+    output wire [3:0] spi_io_i
+);
+
+// ---- clock and reset ------------------------------------------------------------
+
+wire pll_lock;
+
+SB_PLL40_PAD #(
+    .FEEDBACK_PATH("SIMPLE"),
+    .DIVR(`PLL_DIVR),
+    .DIVF(`PLL_DIVF),
+    .DIVQ(`PLL_DIVQ),
+    .FILTER_RANGE(`PLL_FILTER)
+) u_pll (
+    .PACKAGEPIN(CLK),
+    .PLLOUTGLOBAL(clk),
+    .LOCK(pll_lock),
+    .RESETB(1'b1),
+    .BYPASS(1'b0)
+);
+
+reg [1:0] btn_sync_reg = 2'b00;
+reg [7:0] por_reg = 8'd0;
+initial rst = 1'b1;
+
+always @(posedge clk) begin
+    btn_sync_reg <= {btn_sync_reg[0], BTN_N};
+    if (!pll_lock || !btn_sync_reg[1])
+        por_reg <= 8'd0;
+    else if (por_reg != 8'hff)
+        por_reg <= por_reg + 8'd1;
+    rst <= por_reg != 8'hff;
+end
+
+// ---- flash pins -------------------------------------------------------------------
+
+SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_sck (
+    .PACKAGE_PIN(FLASH_SCK), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_sck));
+SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_ssb (
+    .PACKAGE_PIN(FLASH_SSB), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_cs_n));
+SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io0 (
+    .PACKAGE_PIN(FLASH_IO0), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
+    .OUTPUT_ENABLE(spi_io_oe[0]), .D_OUT_0(spi_io_o[0]), .D_IN_0(spi_io_i[0]));
+SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io1 (
+    .PACKAGE_PIN(FLASH_IO1), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
+    .OUTPUT_ENABLE(spi_io_oe[1]), .D_OUT_0(spi_io_o[1]), .D_IN_0(spi_io_i[1]));
+SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io2 (
+    .PACKAGE_PIN(FLASH_IO2), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
+    .OUTPUT_ENABLE(spi_io_oe[2]), .D_OUT_0(spi_io_o[2]), .D_IN_0(spi_io_i[2]));
+SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io3 (
+    .PACKAGE_PIN(FLASH_IO3), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
+    .OUTPUT_ENABLE(spi_io_oe[3]), .D_OUT_0(spi_io_o[3]), .D_IN_0(spi_io_i[3]));
+
+endmodule
+
+`resetall
