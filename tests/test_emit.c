@@ -427,6 +427,14 @@ static void test_decoder_koff_negated(void **state)
     char buf[64];
     assert_string_equal(line_of(w, 0, buf, sizeof buf), "ffffffd7"); // -41
     assert_string_equal(line_of(w, 1, buf, sizeof buf), "00000364"); // 868
+    // after the n_layers x kv_dim offsets, the two values a saturating
+    // k - mu takes (lg_sat32: +-(2^31 - 1)), which the controller reads
+    // instead of a 32-bit saturation mux
+    int nko = cfg.m.n_layers * lg_kv_dim(&cfg.m);
+    assert_string_equal(line_of(w, nko, buf, sizeof buf), "7fffffff");
+    assert_string_equal(line_of(w, nko + 1, buf, sizeof buf), "80000001");
+    const char *end = line_of(w, nko + 2, buf, sizeof buf); // nothing after them
+    assert_true(end == NULL || *end == '\0');
     free(hex);
     tu_rmtree(dir);
 
