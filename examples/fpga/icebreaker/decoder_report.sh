@@ -17,13 +17,18 @@
 # (the table's LC column is only an estimate); when the design exceeds the
 # UP5K, placement fails after that print. lc_by_unit.py then splits the
 # packed cells by unit from the flat netlist (SB_LUT4 + flip-flops that
-# cannot share a LUT's cell). PNR=0 skips this step.
+# cannot share a LUT's cell). PNR=0 skips this step. The split is taken on
+# yosys' default LUT mapping, whose cells keep the names of the wires inside
+# their unit; the board build maps with SYNTH_OPTS (the Makefile's, default
+# -abc9 -dff), whose LUTs are named after the nets at the units' ports, so
+# that netlist is only packed (nextpnr --pack-only) and its count printed
+# after the split.
 #
 #   decoder_report.sh OUT LLAMAGEN GEN_FPGA_UNITS [MODELS]
 #
 # OUT gets rtl/ (the emission), board/ (gen_fpga_units board), synth.ys,
 # yosys.log, stat.json / stat.txt, hier.json, mems.json, report.md.
-# Environment: DEC_ARGS, YOSYS, NEXTPNR, PYTHON, PNR. Exit 0 when the report is
+# Environment: DEC_ARGS, SYNTH_OPTS, YOSYS, NEXTPNR, PYTHON, PNR. Exit 0 when the report is
 # produced (it is a report, not a check), 1 when a step fails.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -35,6 +40,7 @@ YOSYS=${YOSYS:-yosys}
 NEXTPNR=${NEXTPNR:-nextpnr-ice40}
 PYTHON=${PYTHON:-python3}
 PNR=${PNR:-1}
+SYNTH_OPTS=${SYNTH_OPTS--abc9 -dff}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
@@ -170,4 +176,19 @@ echo
 "$PYTHON" "$here/lc_by_unit.py" "$out/fit.json" ${lc:+--packed "$lc"} || true
 echo
 grep -E 'ERROR|Max frequency' "$out/fit_pnr.log" | head -n 5 || true
+# the board build's mapping (make decoder): the same system packed again
+if [ -n "$SYNTH_OPTS" ]; then
+  if (cd "$out/rtl" && "$YOSYS" -q -l "$out/fit_opts_yosys.log" -p "read_verilog $define $files $board \
+       $here/icebreaker_decoder_core.v $out/fit_top.v; $chparam; \
+       synth_ice40 -dsp -spram $SYNTH_OPTS -top lg_fit_top -json $out/fit_opts.json") \
+       >"$out/fit_opts_yosys.err" 2>&1; then
+    "$NEXTPNR" --up5k --package sg48 --pcf "$here/icebreaker.pcf" --json "$out/fit_opts.json" \
+      --pack-only --log "$out/fit_opts_pnr.log" -q >/dev/null 2>&1 || true
+    lo=$(sed -n 's/.*ICESTORM_LC: *\([0-9]*\)\/.*/\1/p' "$out/fit_opts_pnr.log" | head -n 1)
+    echo
+    echo "decoder_report: packed with synth_ice40 $SYNTH_OPTS (the board build's mapping): ${lo:-?} of 5280${lo:+ = $(awk "BEGIN{printf \"%.2f\", $lo/5280}")x the UP5K}"
+  else
+    echo "decoder_report: flat yosys with $SYNTH_OPTS failed (log $out/fit_opts_yosys.log)"
+  fi
+fi
 exit 0
