@@ -181,6 +181,10 @@ end
 
 // Per gain vector (gain = mant * 2^e): rq0 = K0 + 15 - e (K0 = (AW - 2) / 2,
 // k before NORM takes it down): r + 15 = k - e + 15 without a subtractor.
+// RQ_NEG: some rq0 < K0 (rq = rq0 - j, j <= K0, can go below 0); RQ_BIG:
+// some rq0 >= 64 (see r_spec, r_q below).
+localparam [0:0] RQ_NEG = ${RQ_NEG};
+localparam [0:0] RQ_BIG = ${RQ_BIG};
 reg [SEL_W-1:0]  sel_r; // gain vector of the current vector
 reg signed [8:0] rq0;
 always @* begin
@@ -530,9 +534,13 @@ wire [17:0] nr = ~acc[31:14];
 // 0: the window's bit 30 or the bits above it are set exactly when the
 // output saturates), else r' = 16 * (t - 1) + f, f in 1..16, Y = y << (16
 // - f), with r_q = r' + 15 = (t << 4) + f - 1 = rq for rq < 64, else 63
-// (r' = 48: the output is 0 for every r >= 47 anyway)
-wire              r_spec = rq[8];
-wire [5:0]        r_q = rq[5:0] | {6{rq[7] || rq[6]}};
+// (r' = 48: the output is 0 for every r >= 47 anyway). rq lies in
+// [min rq0 - K0, max rq0] (NORM takes at most K0 off): the emitter sets
+// RQ_NEG (rq < 0 possible) and RQ_BIG (rq >= 64 possible) from the gain
+// exponents, so a configuration that never meets a case spends no logic
+// on it (rq's top bits and their comparisons are then unused).
+wire              r_spec = RQ_NEG && rq[8];
+wire [5:0]        r_q = rq[5:0] | {6{RQ_BIG && (rq[7] || rq[6])}};
 reg               spec_r;
 reg               fsh;   // YSH makes F for MANT (else Y for OUT)
 

@@ -174,6 +174,14 @@ static int emit_share(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, int s_w, lg_er
         free(gc);
         return lg_fail(err, "%s: out of memory", u->module);
     }
+    // rq = rq0 - j (j <= K0 NORM pair doublings) lies in [min rq0 - K0, max
+    // rq0]: whether it can go below 0 (r <= -16) or reach 64 (r >= 49)
+    int k0 = ((s_w > 34 ? s_w : 34) - 2) / 2, rq_lo = INT32_MAX, rq_hi = INT32_MIN;
+    for (int v = 0; v < u->nvec; v++) {
+        int r = k0 + 15 - u->gains[v].exp;
+        rq_lo = r < rq_lo ? r : rq_lo;
+        rq_hi = r > rq_hi ? r : rq_hi;
+    }
     char dim[16], nvec[16], sw[16], lat[200], mws[24], shs[24];
     snprintf(dim, sizeof dim, "%d", u->dim);
     snprintf(nvec, sizeof nvec, "%d", u->nvec);
@@ -190,6 +198,8 @@ static int emit_share(lg_emit_ctx *ctx, const lg_rmsnorm_unit *u, int s_w, lg_er
         {"NVEC", nvec},              {"S_W", sw},
         {"EPS_CASES", ec},           {"RQ0_CASES", gc},
         {"MEM_WORDS", mws},          {"SEED_HI", shs},
+        {"RQ_NEG", rq_lo - k0 < 0 ? "1'b1" : "1'b0"},
+        {"RQ_BIG", rq_hi >= 64 ? "1'b1" : "1'b0"},
     };
     rc = lg_emit_module(ctx, u->module, "lg_rmsnorm_share", svars,
                         (int)(sizeof svars / sizeof svars[0]), lat, err);
