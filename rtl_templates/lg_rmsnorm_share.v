@@ -38,8 +38,8 @@
 //
 // Datapath (sized for few iCE40 LUTs; cycles are cheap): the multiplier's
 // A operand is always ra (16 bits: a memory half-word, a product's low
-// half, or its high half parked in low[31:16] meanwhile), B is breg[15:0]
-// (breg rotates by 16 to present its high limb) or the memory half-word;
+// half, or its high half parked in low[31:16] meanwhile), B is a 16-bit
+// limb of breg (picked by the step) or the memory half-word;
 // the read data is held between reads, so a value read once serves as an
 // operand for several cycles. breg is only ever loaded from the top 32
 // bits of the accumulator (u, F, Y) or with nr. One adder (acc)
@@ -349,7 +349,7 @@ wire        x_sgn = rdata[31];
 // by 16 the next cycle, so ra takes P0 (OUT 4) and P1 (OUT 6), or sq =
 // y0^2 >> 16 (RSQ 5), from low[15:0]: two sources for ra, and low's D
 // inputs are LUTs (muxes) that pack with its flip-flops.
-// B = breg[15:0] (F, u, nr, Y limbs: breg rotates by 16 between the limbs) or
+// B = a breg limb (F, u, nr, Y: breg[15:0], or breg[31:16] with b_hi) or
 // the memory half-word (|m| in SUM, |g| in OUT, y0 in RSQ).
 reg [15:0] ra;
 reg [31:0] breg;
@@ -370,11 +370,11 @@ wire b_mem = c4 == 4'd2 && (state == ST_SUM || state == ST_OUT || state == ST_RS
 
 wire [15:0] mul_a = ra;
 // the high limb of breg is used in RSQ 7 (u_hi), 12 (nr_hi) and OUT 6, 8
-// (Y1): breg rotates by 16 after RSQ 6 and 11 and after OUT 5, 6, 7 and 8
-// (back to Y0 for the next element), so B reads breg[15:0] only (and
-// breg's upper half is loaded through a LUT, which packs with it)
-wire b_rot = state == ST_RSQ ? (c4 == 4'd6 || c4 == 4'd11) :
-             (state == ST_OUT && (c4 == 4'd5 || c4 == 4'd6 || c4 == 4'd7 || c4 == 4'd8));
+// (Y1): B picks it with b_hi (a decode of the step) rather than breg
+// rotating by 16, which would put a rotate-or-load mux before every breg
+// flip-flop (the pick costs one LUT a bit of B, the rotation about two)
+wire b_hi = state == ST_RSQ ? (c4 == 4'd7 || c4 == 4'd12) :
+            (state == ST_OUT && (c4 == 4'd6 || c4 == 4'd8));
 // The adder's B input is pr alone (no operand mux there): the steps that
 // add no product get a zero product, B forced to 0 the cycle before (b_zero);
 // RSQ 8 forces B = 2^14 (b_k) with A = 0xffff (low set in RSQ 6), so RSQ 9
@@ -386,7 +386,7 @@ wire b_zero = state == ST_SHIFT || state == ST_YSH || state == ST_NORM ||
               (state == ST_MANT && (c4 == 4'd4 || c4 == 4'd6)) ||
               (state == ST_RSQ && (c4 == 4'd13 || c4 == 4'd14 || b_k)) ||
               (state == ST_OUT && (c4 == 4'd9 || c4 == 4'd10 || c4 == 4'd11));
-wire [15:0] mul_b = ((b_mem ? {hw[15] && !mag, hw[14:0]} : breg[15:0]) &
+wire [15:0] mul_b = ((b_mem ? {hw[15] && !mag, hw[14:0]} : b_hi ? breg[31:16] : breg[15:0]) &
                      {16{!(b_zero || b_two)}}) | {1'b0, b_k, 12'd0, b_two, 1'b0};
 
 always @(posedge clk)
@@ -559,14 +559,13 @@ always @(posedge clk)
             t_r <= r_spec ? 2'd0 : r_q[5:4];
             ystart <= r_spec ? 4'd0 : r_q[3:0];
         end
-        // breg: u (RSQ 0), nr (RSQ 10), F or Y (last YSH step); rotated
-        // between its limbs (b_rot)
+        // breg: u (RSQ 0), nr (RSQ 10), F or Y (last YSH step); held
+        // otherwise (B picks its limb, b_hi)
         if ((state == ST_RSQ && st_is0) || (state == ST_YSH && st == YSH_LAST))
             breg <= u;
         else if (state == ST_RSQ && c4 == 4'd10)
             breg <= {14'd0, nr};
-        else if (b_rot)
-            breg <= {breg[15:0], breg[31:16]};
+
     end
 
 // ---- OUT: element slots, output lanes -------------------------------------------
