@@ -34,6 +34,10 @@
  *  - err_frame: one-cycle pulse when a stop bit is low (the byte is
  *    dropped); the receiver then waits for the line to be high again (a
  *    break is one error, not a stream of zero bytes).
+ *  - bit_tick: a one-cycle strobe at least once every CPB cycles, in every
+ *    state (the bit timer's wrap; it runs on while the line is idle), so a
+ *    consumer can time a silence in bit periods with a narrow counter
+ *    instead of counting clk cycles (lg_uart_tokens' frame timeout).
  *
  * Latency: m_valid rises 3 + CPB / 2 + 9 * CPB cycles after the first
  * cycle with rxd low (2 synchronizer stages, 1 to see the edge, half the
@@ -70,7 +74,12 @@ module ${MODULE} #(
      * Errors (one-cycle pulses)
      */
     output wire       err_frame,
-    output wire       err_overrun
+    output wire       err_overrun,
+
+    /*
+     * Bit-period strobe (for a consumer's idle timeout: lg_uart_tokens)
+     */
+    output wire       bit_tick
 );
 
 // ---- derived sizes ------------------------------------------------------------
@@ -116,9 +125,10 @@ localparam [1:0] S_IDLE = 2'd0,  // line high, waiting for a start bit
 // binary state codes (Yosys' one-hot FSM recoding costs more cells here)
 (* fsm_encoding = "none" *)
 reg [1:0] state_reg;
-// clk cycles since the start edge (S_START) or the last sample: an
-// up-count cleared by the sample itself (its clear is the flip-flops' reset
-// pin: no load multiplexer)
+// clk cycles since the start edge (S_START), the last sample or (idle line)
+// the last bit_tick: an up-count cleared by the sample itself (its clear is
+// the flip-flops' reset pin: no load multiplexer); while idle it wraps
+// every CPB cycles (bit_tick) and the start edge clears it
 reg [CW-1:0] cnt_reg;
 reg [8:0] sh_reg;   // data bits in from the top above a marker 1: the marker in
                     // bit 0 means the 8 data bits are in sh_reg[8:1] and the
@@ -131,11 +141,13 @@ reg err_overrun_reg;
 assign err_frame = err_frame_reg;
 
 // the middle of the start bit HALF cycles after the edge, then every CPB
+// (and every CPB while idle: only bit_tick looks at it then)
 wire tick = (state_reg == S_START) ? cnt_reg == HALF_M1 : cnt_reg == CPB_M1;
+assign bit_tick = tick;
 
 always @(posedge clk) begin
     cnt_reg <= cnt_reg + 1'b1;
-    if (state_reg == S_IDLE || tick)
+    if ((state_reg == S_IDLE && !rx_reg) || tick)
         cnt_reg <= {CW{1'b0}};
 end
 

@@ -27,7 +27,8 @@
  *   status bits: 0 st_err_pos, 1 st_err_token, 2 bad checksum, 3 bad
  *   n_prompt (0 or > max_prompt), 4 busy (a run was pending or active,
  *   or its 'E' record not yet sent), 5 timeout (a frame stalled
- *   TIMEOUT_CYCLES between two bytes)
+ *   TIMEOUT_CYCLES between two bytes, counted in s_rx_tick periods: up
+ *   to 2 * TICK_CYCLES later)
  *
  * Operation: a whole 'G' frame is buffered (prompt ids in a RAM of
  * 2^PROMPT_AW words, saturated to TOK_W bits, so an id >= 2^TOK_W reaches
@@ -70,11 +71,17 @@
  *
  * Parameters: TOK_W (token id width, <= 24), POS_W (<= 16), VOCAB and
  * SEQ_LEN (reported by 'I'), PROMPT_AW (prompt buffer 2^PROMPT_AW ids,
- * <= 15), TIMEOUT_CYCLES (idle cycles that abandon a partial frame).
+ * <= 15), TIMEOUT_CYCLES (idle cycles that abandon a partial frame),
+ * TICK_CYCLES (the longest s_rx_tick period: the timeout counts
+ * ceil(TIMEOUT_CYCLES / TICK_CYCLES) + 1 ticks, a counter of 16 bits rather
+ * than 24 on the iCEBreaker, where lg_uart_rx's bit_tick comes every bit
+ * period; 1 with s_rx_tick tied high counts clk cycles).
  *
  * Handshake contract:
  *  - s_rx: one byte per handshake; s_rx_ready is always high (the parser
  *    takes a byte per cycle; the UART receiver could not wait anyway).
+ *  - s_rx_tick: a strobe at least once every TICK_CYCLES cycles (the
+ *    receiver's bit_tick), the timeout's time base.
  *  - m_tx: valid/ready byte stream, records sent whole and in order of
  *    the events (priority when several wait: reject / info, accept, token,
  *    end); valid stays high and data stable until ready.
@@ -106,7 +113,9 @@ module ${MODULE} #(
     // prompt buffer: 2^PROMPT_AW ids (<= 15)
     parameter PROMPT_AW = 9,
     // clk cycles without a byte that abandon a partial frame
-    parameter TIMEOUT_CYCLES = 8388608
+    parameter TIMEOUT_CYCLES = 8388608,
+    // longest s_rx_tick period in clk cycles (the timeout's time base)
+    parameter TICK_CYCLES = 1
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -120,6 +129,7 @@ module ${MODULE} #(
     output wire               m_tx_valid,
     input  wire               m_tx_ready,
     output wire [7:0]         m_tx_data,
+    input  wire               s_rx_tick,
 
     /*
      * To the decoder's control and prompt inputs
@@ -164,8 +174,10 @@ localparam [7:0] R_END = 8'h45;   // 'E'
 localparam [1:0] E_CHK = 2'd0, E_LEN = 2'd1, E_BUSY = 2'd2, E_TIMEOUT = 2'd3;
 
 localparam AW = PROMPT_AW;
-localparam TOW = $clog2(TIMEOUT_CYCLES + 1);
-localparam [31:0] TIMEOUT_32 = TIMEOUT_CYCLES;
+// the timeout in ticks
+localparam TIMEOUT_T = (TIMEOUT_CYCLES + TICK_CYCLES - 1) / TICK_CYCLES;
+localparam TOW = $clog2(TIMEOUT_T + 1);
+localparam [31:0] TIMEOUT_32 = TIMEOUT_T;
 localparam [TOW:0] TIMEOUT = TIMEOUT_32[TOW:0];
 localparam [31:0] VOCAB_32 = VOCAB;
 localparam [31:0] SEQ_32 = SEQ_LEN;
@@ -185,8 +197,8 @@ initial begin
         $error("Error: TOK_W must be 1..24 and POS_W 1..16 (instance %m)");
         $finish;
     end
-    if (PROMPT_AW < 1 || PROMPT_AW > 15 || TIMEOUT_CYCLES < 1) begin
-        $error("Error: PROMPT_AW must be 1..15, TIMEOUT_CYCLES >= 1 (instance %m)");
+    if (PROMPT_AW < 1 || PROMPT_AW > 15 || TIMEOUT_CYCLES < 1 || TICK_CYCLES < 1) begin
+        $error("Error: PROMPT_AW must be 1..15, TIMEOUT_CYCLES, TICK_CYCLES >= 1 (instance %m)");
         $finish;
     end
 end
@@ -207,7 +219,7 @@ reg [7:0] xor_reg;           // XOR of the frame so far
 reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then ids still to come
 reg busy_at_g_reg;           // a run was pending or active (or its 'E' not yet sent) at 'G'
 reg over_len_reg;            // n_prompt > 2^PROMPT_AW
-reg [TOW:0] idle_cnt_reg;    // TIMEOUT_CYCLES down to -1 after the frame's last byte
+reg [TOW:0] idle_cnt_reg;    // TIMEOUT_T ticks down to -1 after the frame's last byte
 reg [55:0] hs_reg;           // header bytes 0..6: {seed, inv_temp} = ctl values
 reg [POS_W-1:0] ngen_reg;    // header bytes 7..8, saturated = ctl_n_gen
 reg ngen_over_reg;           // n_gen's low byte has bits above POS_W
@@ -235,8 +247,8 @@ wire chk_ok = s_rx_data == xor_reg;
 reg reject;        // a 'G' frame failed (its cause in rej_status_reg)
 reg [1:0] rej_status_reg;  // the latest reject's cause ('E' status bit 2 + code)
 
-// the count went below zero (TIMEOUT_CYCLES + 1 cycles without a byte): its
-// sign bit is the timeout, no wide compare
+// the count went below zero (TIMEOUT_T + 1 ticks without a byte): its sign
+// bit is the timeout, no wide compare
 wire to_now = idle_cnt_reg[TOW];
 wire timeout = to_now && !p_idle;
 
@@ -296,7 +308,7 @@ always @(posedge clk) begin
     // which reloads it)
     if (p_idle || rx_fire)
         idle_cnt_reg <= TIMEOUT;
-    else
+    else if (s_rx_tick)
         idle_cnt_reg <= idle_cnt_reg - 1'b1;
     if (timeout) begin
         reject <= 1'b1;

@@ -306,19 +306,21 @@ static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
             g_command, U2_CLK_HZ, c->name, c->pos_w - 1, c->tok_w - 1, c->tok_w - 1);
     fprintf(f,
             "wire d_rx_valid, d_rx_ready, d_tx_valid, d_tx_ready;\n"
-            "wire [7:0] d_rx_data, d_tx_data;\n\n"
+            "wire [7:0] d_rx_data, d_tx_data;\n"
+            "wire d_rx_tick, h_rx_tick, rx2_tick, unused_ticks;\n\n"
             "lg_uart_tx #(.CLK_HZ(%d), .BAUD(%d)) host_tx (\n"
             "    .clk(clk), .rst(rst), .s_valid(h_tx_valid), .s_ready(h_tx_ready),\n"
             "    .s_data(h_tx_data), .txd(h2d_line));\n\n"
             "lg_uart_rx #(.CLK_HZ(%d), .BAUD(%d), .HOLD(0)) dut_rx (\n"
             "    .clk(clk), .rst(rst), .rxd(dut_rxd), .m_valid(d_rx_valid),\n"
             "    .m_ready(d_rx_ready), .m_data(d_rx_data), .err_frame(d_rx_err_frame),\n"
-            "    .err_overrun(d_rx_err_overrun));\n\n"
+            "    .err_overrun(d_rx_err_overrun), .bit_tick(d_rx_tick));\n\n"
             "lg_uart_tokens #(.TOK_W(%d), .POS_W(%d), .VOCAB(%d), .SEQ_LEN(%d),\n"
-            "    .PROMPT_AW(%d), .TIMEOUT_CYCLES(%d)) tokens (\n"
+            "    .PROMPT_AW(%d), .TIMEOUT_CYCLES(%d), .TICK_CYCLES(%d)) tokens (\n"
             "    .clk(clk), .rst(rst),\n"
             "    .s_rx_valid(d_rx_valid), .s_rx_ready(d_rx_ready), .s_rx_data(d_rx_data),\n"
             "    .m_tx_valid(d_tx_valid), .m_tx_ready(d_tx_ready), .m_tx_data(d_tx_data),\n"
+            "    .s_rx_tick(d_rx_tick),\n"
             "    .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed(ctl_seed),\n"
             "    .ctl_n_gen(ctl_n_gen),\n"
             "    .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data),\n"
@@ -332,14 +334,16 @@ static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
             "lg_uart_rx #(.CLK_HZ(%d), .BAUD(%d)) host_rx (\n"
             "    .clk(clk), .rst(rst), .rxd(host_rxd), .m_valid(h_rx_valid),\n"
             "    .m_ready(1'b1), .m_data(h_rx_data), .err_frame(h_rx_err_frame),\n"
-            "    .err_overrun(h_rx_err_overrun));\n\n"
+            "    .err_overrun(h_rx_err_overrun), .bit_tick(h_rx_tick));\n\n"
             "lg_uart_rx #(.CLK_HZ(%d), .BAUD(%d)) rx2 (\n"
             "    .clk(clk), .rst(rst), .rxd(rx2_rxd), .m_valid(rx2_valid),\n"
             "    .m_ready(rx2_ready), .m_data(rx2_data), .err_frame(rx2_err_frame),\n"
-            "    .err_overrun(rx2_err_overrun));\n\n"
+            "    .err_overrun(rx2_err_overrun), .bit_tick(rx2_tick));\n"
+            "assign unused_ticks = ^{h_rx_tick, rx2_tick};\n\n"
             "endmodule\n\n`resetall\n",
             U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD, c->tok_w, c->pos_w, U_VOCAB, U_SEQ, c->prompt_aw,
-            U_TIMEOUT, U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD, U2_CLK_HZ, U_BAUD);
+            U_TIMEOUT, (U_CLK_HZ + U_BAUD / 2) / U_BAUD, U_CLK_HZ, U_BAUD, U_CLK_HZ, U_BAUD,
+            U2_CLK_HZ, U_BAUD);
     fclose(f);
 
     f = open_out(root, sub, "tb_uart_cfg.h", err);

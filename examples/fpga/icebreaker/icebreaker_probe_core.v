@@ -111,12 +111,13 @@ lg_qspi_stream #(
 wire rx_valid, rx_ready, tx_valid, tx_ready;
 wire [7:0] rx_data, tx_data;
 wire rx_err_frame, rx_err_overrun;
+wire rx_tick;   // bit-period strobe: the token unit's timeout counts bits, not clk cycles
 
 // HOLD 0: lg_uart_tokens takes every byte at once (no output register)
 lg_uart_rx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD), .HOLD(0)) u_rx (
     .clk(clk), .rst(rst), .rxd(rxd),
     .m_valid(rx_valid), .m_ready(rx_ready), .m_data(rx_data),
-    .err_frame(rx_err_frame), .err_overrun(rx_err_overrun));
+    .err_frame(rx_err_frame), .err_overrun(rx_err_overrun), .bit_tick(rx_tick));
 
 lg_uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_tx (
     .clk(clk), .rst(rst), .s_valid(tx_valid), .s_ready(tx_ready), .s_data(tx_data), .txd(txd));
@@ -134,11 +135,12 @@ wire st_run, st_reject;
 
 lg_uart_tokens #(
     .TOK_W(16), .POS_W(16), .VOCAB(65535), .SEQ_LEN(COLS), .PROMPT_AW(8),
-    .TIMEOUT_CYCLES(CLK_HZ / 4)
+    .TIMEOUT_CYCLES(CLK_HZ / 4), .TICK_CYCLES((CLK_HZ + BAUD / 2) / BAUD)
 ) u_tokens (
     .clk(clk), .rst(rst),
     .s_rx_valid(rx_valid), .s_rx_ready(rx_ready), .s_rx_data(rx_data),
     .m_tx_valid(tx_valid), .m_tx_ready(tx_ready), .m_tx_data(tx_data),
+    .s_rx_tick(rx_tick),
     .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed(ctl_seed),
     .ctl_n_gen(ctl_n_gen),
     .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data), .m_tok_last(p_last),
