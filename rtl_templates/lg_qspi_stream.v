@@ -29,11 +29,15 @@
  * W25Q parts); see INIT_QE.
  *
  * Flash image (one beat = BEAT_W = 8 * LANES + 4 * NDX bits, the lg_wmem
- * word): beat b occupies BB = ceil(BEAT_W / 8) bytes at byte address
- * BASE_ADDR + b * BB, little-endian: byte k holds beat bits [8k +: 8] (lane
- * k's mantissa for k < LANES, then the dexps, dexp 0 in the low nibble); a
- * pad nibble (BEAT_W % 8 == 4, i.e. one dexp) is the high nibble of the
- * last byte and is ignored.
+ * word; examples/fpga/icebreaker/flash_image.h packs it): beat b occupies
+ * BB = ceil(BEAT_W / 8) bytes at byte address BASE_ADDR + b * BB. Without
+ * a pad (NDX even): little-endian, byte k holds beat bits [8k +: 8] (lane
+ * k's mantissa for k < LANES, then the dexps, dexp 0 in the low nibble).
+ * With one dexp (BEAT_W % 8 == 4) the dexp byte comes first: byte 0 holds
+ * the dexp in its low nibble and a pad in its high nibble, byte k + 1 lane
+ * k's mantissa. The pad is the beat's first nibble on the wire (the high
+ * nibble of each byte is sent first), so it is clocked while the previous
+ * beat still waits in the output register (see the Size notes).
  *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * BB <= 2^24),
@@ -71,11 +75,13 @@
  *  - m_w: valid/ready; valid stays high and data stable until ready;
  *    m_w_last marks the beat at last_addr.
  *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
- *    next nibble on the bus): the nibbles of a beat but its last land in the
- *    assembly register, the last one goes from the bus straight into the
- *    output register together with them, so a beat's last nibble is clocked
- *    only while the output register is empty (m_w_valid low); no nibble is
- *    ever lost and m_w_ready reaches no SPI pin.
+ *    next nibble on the bus): with a pad nibble a beat's first mantissa
+ *    nibble is clocked only while the output register is empty (m_w_valid
+ *    low), which its nibbles then shift into; without one the nibbles of a beat
+ *    but its last land in the assembly register, the last one goes from the
+ *    bus straight into the output register together with them, so a beat's
+ *    last nibble is clocked only while the output register is empty; no
+ *    nibble is ever lost and m_w_ready reaches no SPI pin.
  *  - done: one-cycle pulse the cycle after the last beat is taken; busy
  *    falls with it. A start right after done waits for the CS# high time.
  *
@@ -86,9 +92,18 @@
  * counter, which holds start_addr until the data phase); the burst ends
  * by an up-count of beats against the held last_addr (no subtractor); one
  * counter serves the CS# high waits and the bits of a phase; the command
- * in flight (step_reg) decides what follows it; the assembly register holds
- * NW - 1 nibbles (the last one is never copied: it is loaded into the
- * output register from the bus) and no beat counts or credits are kept.
+ * in flight (step_reg) decides what follows it; no beat counts or credits
+ * are kept. With a pad nibble the mantissas are shifted straight into the
+ * output register, with no assembly register (-12 flip-flops on the
+ * iCEBreaker): the pad is not stored and the dexp waits in a 4-bit
+ * register, so both are clocked while the output register still holds the
+ * previous beat, and the first mantissa nibble is clocked only once that
+ * beat was taken; a consumer that takes each beat within 2 cycles of its
+ * valid (the iCEBreaker's mat-vec and embedding units, which read the
+ * lanes first) sees the same beat rate, since the 4 clk cycles of pad and
+ * dexp cover that and the IN_LAT <= 2 sampling delay. Without a pad the
+ * nibbles but the last land in an assembly register of NW - 1 nibbles and
+ * the last one is loaded into the output register from the bus.
  *
  * Latency and throughput (from idle, m_w_ready high): the first beat is
  * valid 81 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
@@ -97,7 +112,9 @@
  * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
  * bottleneck, so done rises 82 + 2 * NW * N + IN_LAT cycles after start for
  * a stream of N beats (from idle: a start right after done waits for the
- * sequencer's CS# high time, CSH + 3 cycles at most).
+ * sequencer's CS# high time, CSH + 3 cycles at most). With a pad nibble, a
+ * beat taken k > 2 cycles after it became valid delays the next one by up
+ * to k - 2 cycles (no assembly register to fill meanwhile).
  */
 module ${MODULE} #(
     // MAC lanes of the mat-vec: int8 mantissas per beat (power of two, 1..64)
@@ -160,6 +177,8 @@ localparam BEAT_W = LANES * 8 + NDX * 4;
 localparam BB = (BEAT_W + 7) / 8;
 localparam NW = 2 * BB;
 localparam NWW = $clog2(NW);
+// one dexp: a pad nibble, the beat's first on the wire (no assembly register)
+localparam PAD = (BEAT_W % 8) != 0;
 localparam AW = $clog2(DEPTH);
 // CS# high time between commands (the status poll also waits for IN_LAT)
 localparam CSH = (CS_HIGH_CYCLES > IN_LAT + 2) ? CS_HIGH_CYCLES : IN_LAT + 2;
@@ -241,10 +260,13 @@ reg [AW-1:0] beat_reg;
 reg [AW-1:0] last_reg;
 reg m_valid_reg;         // the output register holds a beat
 
-// a beat's last nibble goes straight into the output register, so it is
-// clocked only while that register is empty (the nibbles before it land in
-// the assembly register, which the last one empties)
-wire issue_ok = nib_reg != NIB_LAST || !m_valid_reg;
+// the nibble that first writes the output register is clocked only while
+// that register is empty: with a pad, the first mantissa nibble (wire
+// nibble 2; the pad is not stored and the dexp, nibble 1, waits in its own
+// register); without, the last one (the nibbles before it land in the
+// assembly register, which it empties)
+localparam [NWW-1:0] NIB_FIRST_OUT = PAD ? 2 : NIB_LAST;
+wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg;
 wire nib_last = nib_reg == NIB_LAST;
 wire beat_last = beat_reg == last_reg;
 // the clk edge that raises SCK samples the bus (IN_LAT edges later here)
@@ -485,7 +507,13 @@ end
 // lands before loaded rises (CS# stays high CSH >= IN_LAT + 2 cycles after
 // the poll) and every data sample after it (a read needs loaded).
 
-wire [2:0] ev_now = {rx_rise || data_rise, nib_last, beat_last};
+// (the pad nibble is clocked but not sampled: nothing stores it; the
+// stream's-last flag matters only with a beat's last nibble, so the other
+// nibbles carry "this is the dexp" in its place)
+wire pad_nib = PAD && nib_reg == {NWW{1'b0}};
+wire dexp_nib = PAD && nib_reg == {{(NWW-1){1'b0}}, 1'b1};
+wire [2:0] ev_now = {rx_rise || (data_rise && !pad_nib), nib_last,
+                     nib_last ? beat_last : dexp_nib};
 wire [2:0] ev;
 
 generate
@@ -515,6 +543,7 @@ wire ev_rx = ev[2] && !loaded_reg;
 wire ev_data = ev[2] && loaded_reg;
 wire ev_nib_last = ev[1];
 wire ev_beat_last = ev[0];
+wire ev_dexp = ev[0] && !ev[1];
 
 // status register 1 arrives MSB first: the last bit is BUSY
 always @(posedge clk) begin
@@ -522,35 +551,8 @@ always @(posedge clk) begin
         rx_bit <= spi_io_i[1];
 end
 
-// ---- beat assembly ------------------------------------------------------------
+// ---- beat assembly and output register ------------------------------------
 
-// wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the last one
-// (w = NW - 1) is taken from the bus straight into the output register; the
-// flash sends each byte's high nibble first, so beat nibble n is wire
-// nibble n ^ 1
-reg [(NW-1)*4-1:0] asm_sr;
-
-always @(posedge clk) begin
-    if (ev_data && !ev_nib_last)
-        asm_sr <= {spi_io_i, asm_sr[(NW-1)*4-1:4]};
-end
-
-wire [NW*4-1:0] wire_beat = {spi_io_i, asm_sr};
-wire [BEAT_W-1:0] asm_beat;
-
-genvar k;
-generate
-    for (k = 0; k < BEAT_W / 4; k = k + 1) begin : g_nib
-        assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
-    end
-endgenerate
-
-// pad nibble (BEAT_W % 8 == 4): received, never used
-wire unused_pad = ^wire_beat[4*(NW-2) +: 4];
-
-// ---- output register ----------------------------------------------------------
-
-reg [BEAT_W-1:0] m_data_reg;
 reg m_last_reg;
 reg busy_reg;
 reg done_reg;
@@ -561,16 +563,69 @@ assign start_ok = start && !busy_reg && loaded_reg;
 assign busy = busy_reg;
 assign done = done_reg;
 assign m_w_valid = m_valid_reg;
-assign m_w_mant = m_data_reg[LANES*8-1:0];
-assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
 assign m_w_last = m_last_reg;
+
+genvar k;
+generate
+    if (PAD) begin : g_pad
+        // wire nibble 1, the dexp, waits in dx_next_reg (it may arrive while
+        // the previous beat is still offered: 2 more clk cycles for the
+        // consumer to take that beat, so a consumer that reads a beat's
+        // lanes over 2 * LANES - 2 cycles before it takes it, like the
+        // iCEBreaker's mat-vec and embedding units, does not slow the
+        // stream) and moves to the output with the beat's last nibble; the
+        // mantissa nibbles (2 .. NW - 1, each lane's high nibble first)
+        // shift straight into the output register (only while it is empty:
+        // issue_ok): mant_sr[4j +: 4] = wire nibble j + 2
+        reg [LANES*8-1:0] mant_sr;
+        reg [3:0] dx_next_reg;
+        reg [3:0] dexp_reg;
+
+        always @(posedge clk) begin
+            if (ev_data && ev_dexp)
+                dx_next_reg <= spi_io_i;
+            else if (ev_data)
+                mant_sr <= {spi_io_i, mant_sr[LANES*8-1:4]};
+            if (ev_data && ev_nib_last)
+                dexp_reg <= dx_next_reg;
+        end
+
+        for (k = 0; k < LANES; k = k + 1) begin : g_lane
+            assign m_w_mant[8*k+4 +: 4] = mant_sr[4*(2*k) +: 4];
+            assign m_w_mant[8*k +: 4] = mant_sr[4*(2*k+1) +: 4];
+        end
+        assign m_w_dexp = dexp_reg;
+    end else begin : g_asm
+        // wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the
+        // last one (w = NW - 1) is taken from the bus straight into the
+        // output register; the flash sends each byte's high nibble first, so
+        // beat nibble n is wire nibble n ^ 1
+        reg [(NW-1)*4-1:0] asm_sr;
+        reg [BEAT_W-1:0] m_data_reg;
+        wire unused_dexp = ev_dexp;
+        wire [NW*4-1:0] wire_beat = {spi_io_i, asm_sr};
+        wire [BEAT_W-1:0] asm_beat;
+
+        for (k = 0; k < BEAT_W / 4; k = k + 1) begin : g_nib
+            assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
+        end
+
+        always @(posedge clk) begin
+            if (ev_data && !ev_nib_last)
+                asm_sr <= {spi_io_i, asm_sr[(NW-1)*4-1:4]};
+            if (ev_data && ev_nib_last)
+                m_data_reg <= asm_beat;
+        end
+        assign m_w_mant = m_data_reg[LANES*8-1:0];
+        assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
+    end
+endgenerate
 
 // the beat completes with its last nibble (clocked only while the output
 // register was empty, so it never overwrites a beat not yet taken)
 always @(posedge clk) begin
     if (ev_data && ev_nib_last) begin
         m_valid_reg <= 1'b1;
-        m_data_reg <= asm_beat;
         m_last_reg <= ev_beat_last;
     end else if (m_w_ready) begin
         m_valid_reg <= 1'b0;

@@ -6,9 +6,14 @@
  *
  * Beat b of the stream (lg_wimage, beat_bits = 8 * lanes + 4 * ndexp bits)
  * occupies BB = ceil(beat_bits / 8) bytes at offset b * BB from the image
- * base, little-endian: byte k = beat bits [8k +: 8]. Lane i's mantissa is
- * byte i; the dexps follow (dexp 0 in the low nibble of byte lanes); with
- * one dexp the high nibble of the last byte is a zero pad.
+ * base. With an even number of dexps, little-endian: byte k = beat bits
+ * [8k +: 8], so lane i's mantissa is byte i and the dexps follow (dexp 0 in
+ * the low nibble of byte lanes). With one dexp (beat_bits % 8 == 4) the
+ * dexp byte comes first: byte 0 = the dexp in the low nibble under a zero
+ * pad, byte i + 1 = lane i's mantissa. The pad is then the beat's first
+ * nibble on the wire (high nibbles go first), which the reader clocks
+ * while its output register still holds the previous beat (no assembly
+ * register; rtl_templates/lg_qspi_stream.v).
  *
  * Header-only C (also compiles as C++).
  */
@@ -36,6 +41,8 @@ static inline int64_t lg_flash_image_bytes(const lg_wimage *img)
 static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
 {
     int32_t bb = lg_flash_beat_bytes(img->beat_bits);
+    // a pad nibble: the last (dexp) byte moves to the front
+    int32_t rot = (img->beat_bits % 8) != 0 ? 1 : 0;
     for (int64_t b = 0; b < img->nbeats; b++) {
         const uint64_t *w = img->beats + (size_t)b * (size_t)img->words;
         for (int32_t k = 0; k < bb; k++) {
@@ -44,7 +51,7 @@ static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
             // bits past beat_bits (the pad nibble) are zero
             if (bit + 8 > img->beat_bits)
                 v &= (uint8_t)((1u << (img->beat_bits - bit)) - 1u);
-            out[b * bb + k] = v;
+            out[b * bb + (k + rot) % bb] = v;
         }
     }
 }
