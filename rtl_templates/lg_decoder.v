@@ -49,7 +49,11 @@
  * matrix and s the activation quantizer's shift.
  *
  * Sequence (llama2.c generate()): ctl_start (while idle) clears the state and
- * loads the sampler seed; prompt tokens arrive on s_tok, one position each;
+ * loads the sampler seed and ctl_n_gen; ctl_inv_temp is not copied: the
+ * sampler reads it with each vector's first logit, so it must stay stable
+ * from ctl_start until st_busy falls (lg_uart_tokens holds its header
+ * registers through a run; a 24-bit copy here held it a second time,
+ * 24 flip-flops on the iCEBreaker); prompt tokens arrive on s_tok, one position each;
  * after the position of the token marked s_tok_last the sampler draws a
  * token, which leaves on m_tok and is fed back as the next position's input,
  * ctl_n_gen times in all. The sequence ends after ctl_n_gen tokens, after a
@@ -284,7 +288,6 @@ reg [POS_W-1:0] gen_left_reg; // tokens still to generate
 reg [TOK_W-1:0] tok_reg;      // token of the current position
 reg       tok_last_reg;       // it is the last prompt token
 reg       sampling_reg;       // this position's logits go to the sampler
-reg [23:0] inv_temp_reg;
 reg       err_pos_reg, err_tok_reg;
 
 // ---- stream bookkeeping flags (set by the datapath, cleared by stages) ------------
@@ -1064,7 +1067,7 @@ wire [TOK_W-1:0] smp_tok = {{(TOK_W-SMP_W){1'b0}}, smp_tok_data};
 ${SAMPLER_MODULE} u_smp (
     .clk(clk),
     .rst(rst),
-    .inv_temp({8'd0, inv_temp_reg}),
+    .inv_temp({8'd0, ctl_inv_temp}),
     .seed_load(state_reg == S_IDLE && ctl_start),
     .seed(ctl_seed),
     .s_logit_valid(in_cls && sampling_reg && mvd_out_valid),
@@ -1225,7 +1228,6 @@ always @(posedge clk) begin
                 first_reg <= 1'b1;
                 pos_reg <= {POS_W{1'b0}};
                 gen_left_reg <= ctl_n_gen;
-                inv_temp_reg <= ctl_inv_temp;
                 err_pos_reg <= 1'b0;
                 err_tok_reg <= 1'b0;
             end
@@ -1356,7 +1358,6 @@ always @(posedge clk) begin
         tok_last_reg <= 1'b0;
         sampling_reg <= 1'b0;
         layer_reg <= {LW{1'b0}};
-        inv_temp_reg <= 24'd0;
     end
 end
 

@@ -12,8 +12,9 @@
  * writable through the wl_* boot port). A design that streams the weights
  * from flash or DRAM replaces the memory behind the same weight stream.
  *
- * Sequence: pulse ctl_start while st_busy is low (ctl_inv_temp, ctl_seed and
- * ctl_n_gen are sampled then), send the prompt on s_tok (BOS first, the last
+ * Sequence: pulse ctl_start while st_busy is low (ctl_seed and ctl_n_gen are
+ * sampled then; ctl_inv_temp is read during the run and must stay stable
+ * until st_busy falls), send the prompt on s_tok (BOS first, the last
  * token marked s_tok_last); the core runs one position per token, then
  * samples and sends ctl_n_gen tokens on m_tok, feeding each back as the next
  * input (llama2.c generate(); it also stops after sending BOS, id 1).
@@ -51,7 +52,8 @@ module ${MODULE} #(
 ) (
     input  wire               clk,
     input  wire               rst,
-    // control: sampled on ctl_start while idle (st_busy low)
+    // control: sampled on ctl_start while idle (st_busy low); ctl_inv_temp
+    // is read during the run: hold it from ctl_start until st_busy falls
     input  wire               ctl_start,     // pulse: new sequence at position 0
     input  wire [23:0]        ctl_inv_temp,  // 1/T in Q16; 0 = greedy (argmax)
     input  wire [31:0]        ctl_seed,      // xorshift32 seed (0 -> 0x2545f491)

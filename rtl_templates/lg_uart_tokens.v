@@ -90,9 +90,10 @@
  *    priority waits, and s_tok_ready is high with the handshake of that
  *    record's last byte (the id is read from s_tok_data meanwhile).
  *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_seed, ctl_n_gen carry
- *    the frame's values with it (the consumer latches them there: they
- *    change while a later frame's header arrives, unless a run is pending
- *    or active then).
+ *    the frame's values with it and hold them until the run's 'E' record
+ *    is sent (after st_busy fell: the decoder reads ctl_inv_temp through
+ *    the run); they change while a later frame's header arrives, unless a
+ *    run is pending or active then.
  *  - the core sends at most n_gen (< 2^POS_W) ids per run, and only after
  *    it took the prompt's last id (the decoder's order: the prompt readout
  *    and the 'E' count share one counter).

@@ -170,7 +170,7 @@ struct Harness {
         m->ctl_n_gen = (uint32_t)s.n_gen;
         tick();
         m->ctl_start = 0;
-        m->ctl_inv_temp = 0xabcdef; // must have been sampled with ctl_start
+        // (ctl_inv_temp is read during the run: held until st_busy falls)
         m->ctl_seed = 0x12345678;
         m->ctl_n_gen = 0;
 
