@@ -1201,11 +1201,15 @@ wire [POS_W-1:0] pos_inc = pos_reg + 1'b1;
 
 assign s_tok_ready = state_reg == S_TOK && w_loaded;
 // The token's stream (every layer, then the classifier) starts with the
-// embedding stage; with the embedding read from the stream, once that row's
-// range is done (the source idle again).
+// embedding stage; with the embedding read from the stream, once the
+// embedding unit has its whole row (ready for a token again: its last beat
+// was taken 2 cycles before at least, so lg_wmem, which ends the range at
+// its last beat, is idle again; lg_qspi_stream streams on past the row and
+// this start cuts that burst, so w_busy is not looked at).
 reg  main_pend_reg;
-wire main_start = (EMB_STREAM != 0) ? (main_pend_reg && !w_busy)
+wire main_start = (EMB_STREAM != 0) ? (main_pend_reg && emb_tok_ready)
                                     : (state_reg == S_EMB && first_reg);
+wire unused_w_busy = w_busy;
 assign w_start = emb_w_start || main_start;
 assign w_start_addr = emb_w_start ? emb_w_start_addr : {WL_AW{1'b0}};
 assign w_last_addr = emb_w_start ? emb_w_last_addr : W_LAST;

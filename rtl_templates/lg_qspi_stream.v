@@ -13,9 +13,12 @@
  * reads the whole weight set once, in one fixed order (docs/architecture.md,
  * "The weight stream"), so one sequential flash burst per token is the
  * whole memory system. This unit is the flash-side twin of lg_wmem: the same
- * start / start_addr / last_addr / busy / done / loaded control and the same
- * m_w beat stream, so the decoder cannot tell the two apart (it has no boot
- * write port: the image is written with a flash programmer).
+ * start / start_addr / busy / done / loaded control and the same m_w beat
+ * stream (it has no boot write port: the image is written with a flash
+ * programmer), but no last_addr: a burst runs to the image's last beat
+ * unless the next start cuts it (lg_wmem stops at last_addr; the decoder
+ * works with both: it takes only the beats it owes and starts the layer
+ * stream once the embedding unit has its row).
  *
  * Flash command: Fast Read Quad Output, 0x6B (1-1-4): instruction and 24-bit
  * address on IO0, 8 dummy clocks, then one nibble per SCK on IO3..IO0 (high
@@ -67,13 +70,16 @@
  * IN_LAT + 2) cycles between commands (tSHSL >= 50 ns).
  *
  * Handshake contract:
- *  - start: one-cycle pulse, taken when busy is low and loaded is high
- *    (ignored otherwise); start_addr and last_addr (start_addr <= last_addr
- *    < DEPTH, beat indices) are captured with it; beats start_addr ..
- *    last_addr follow. Per token the controller pulses start with 0 and the
- *    image's last beat (a new 0x6B burst from BASE_ADDR).
- *  - m_w: valid/ready; valid stays high and data stable until ready;
- *    m_w_last marks the beat at last_addr.
+ *  - start: one-cycle pulse, taken when loaded is high (ignored before);
+ *    start_addr (< DEPTH, a beat index) is captured with it; beats
+ *    start_addr .. DEPTH - 1 follow. A start while busy ends the burst in
+ *    flight: a beat not taken by the start cycle is dropped (m_w_valid
+ *    falls), CS# rises once SCK is low, and the new burst follows. Per
+ *    token the decoder pulses start with its embedding row's first beat (a
+ *    burst it cuts after the row) and with 0 (a new 0x6B burst from
+ *    BASE_ADDR, to the end).
+ *  - m_w: valid/ready; valid stays high and data stable until ready (or a
+ *    start); m_w_last marks the image's last beat (DEPTH - 1).
  *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
  *    next nibble on the bus): with a pad nibble a beat's first mantissa
  *    nibble is clocked only while the output register is empty (m_w_valid
@@ -82,15 +88,20 @@
  *    bus straight into the output register together with them, so a beat's
  *    last nibble is clocked only while the output register is empty; no
  *    nibble is ever lost and m_w_ready reaches no SPI pin.
- *  - done: one-cycle pulse the cycle after the last beat is taken; busy
- *    falls with it. A start right after done waits for the CS# high time.
+ *  - done: one-cycle pulse the cycle after the image's last beat is taken;
+ *    busy falls with it (busy: from a start until then). A start right
+ *    after done waits for the CS# high time.
  *
  * Size (every LUT counts on the UP5K): no SPI shift register and no
  * address, offset or length copies: IO0's next bit is picked by the bit
  * counter from the command in flight (constants, or 0x6B and the flash
  * byte address BASE_ADDR + first beat * BB, shifts and adds on the beat
  * counter, which holds start_addr until the data phase); the burst ends
- * by an up-count of beats against the held last_addr (no subtractor); one
+ * at the image's last beat, a constant compare of the beat counter (no
+ * last_addr register: the decoder's embedding row, the one shorter range,
+ * is cut by its next start instead, -9 flip-flops and the compare's
+ * width on the iCEBreaker); a start in flight is req_reg seen in the data
+ * phase; one
  * counter serves the CS# high waits and the bits of a phase; the command
  * in flight (step_reg) decides what follows it; no beat counts or credits
  * are kept. With a pad nibble the mantissas are shifted straight into the
@@ -111,7 +122,7 @@
  * address, 16 dummy, 2 * NW for the beat's nibbles), then one beat every
  * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
  * bottleneck, so done rises 82 + 2 * NW * N + IN_LAT cycles after start for
- * a stream of N beats (from idle: a start right after done waits for the
+ * a stream of N beats to the image's end (from idle: a start right after done waits for the
  * sequencer's CS# high time, CSH + 3 cycles at most). With a pad nibble, a
  * beat taken k > 2 cycles after it became valid delays the next one by up
  * to k - 2 cycles (no assembly register to fill meanwhile).
@@ -121,7 +132,7 @@ module ${MODULE} #(
     parameter LANES = 4,
     // I8E group size G (power of two, 4..256)
     parameter GROUP = 32,
-    // beats in the flash image (>= 2): the range of start_addr / last_addr
+    // beats in the flash image (>= 2): the range of start_addr
     parameter DEPTH = 64,
     // flash byte address of beat 0 (the image sits after the bitstream)
     parameter [23:0] BASE_ADDR = 24'h100000,
@@ -144,7 +155,6 @@ module ${MODULE} #(
      */
     input  wire                                              start,
     input  wire [$clog2(DEPTH)-1:0]                          start_addr,
-    input  wire [$clog2(DEPTH)-1:0]                          last_addr,
     output wire                                              busy,
     output wire                                              done,
     // the boot sequence is over: start is accepted
@@ -195,6 +205,8 @@ localparam [23:0] BB24 = BB_32[23:0];
 localparam [WCW-1:0] C0 = 0, C7 = 7, C23 = 23, C31 = 31;
 localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
 localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
+localparam [31:0] DEPTH_M1_32 = DEPTH - 1;
+localparam [AW-1:0] BEAT_END = DEPTH_M1_32[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -249,15 +261,15 @@ reg cs_n_reg;
 reg sck_reg;
 reg [3:0] oe_reg;
 reg loaded_reg;
-reg req_reg;             // a read burst is requested (its first beat in beat_reg)
+reg req_reg;             // a read burst is requested (its first beat in beat_reg);
+                         // in the data phase: a start cuts the burst in flight
 reg rx_bit;              // last bit read by the poll: status 1 bit 0, BUSY
 
-// data phase: wire nibble within the beat, the beat being clocked in and
-// the burst's last one (an up-count against a held limit: no subtractor),
-// the output register's valid
+// data phase: wire nibble within the beat, the beat being clocked in (an
+// up-count; the burst ends at the image's last beat), the output
+// register's valid
 reg [NWW-1:0] nib_reg;
 reg [AW-1:0] beat_reg;
-reg [AW-1:0] last_reg;
 reg m_valid_reg;         // the output register holds a beat
 
 // the nibble that first writes the output register is clocked only while
@@ -268,10 +280,12 @@ reg m_valid_reg;         // the output register holds a beat
 localparam [NWW-1:0] NIB_FIRST_OUT = PAD ? 2 : NIB_LAST;
 wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg;
 wire nib_last = nib_reg == NIB_LAST;
-wire beat_last = beat_reg == last_reg;
+wire beat_last = beat_reg == BEAT_END;
 // the clk edge that raises SCK samples the bus (IN_LAT edges later here)
+// (req_reg in the data phase: a start cuts the burst, no more nibbles; CS#
+// goes up once SCK is low)
 wire rise = !sck_reg && (state_reg == S_TX || state_reg == S_RX || state_reg == S_DUMMY ||
-                         (state_reg == S_DATA && issue_ok));
+                         (state_reg == S_DATA && issue_ok && !req_reg));
 wire fall = sck_reg;
 wire data_rise = rise && state_reg == S_DATA;
 wire rx_rise = rise && state_reg == S_RX;
@@ -284,8 +298,8 @@ assign spi_io_o = {2'b11, 1'b0, io0_reg};
 assign spi_io_oe = oe_reg;
 assign loaded = loaded_reg;
 
-// start and request: the beat counter takes the first and last beat with
-// start (the sequencer is past its data phase, so it is free), and the
+// start and request: the beat counter takes the first beat with start (a
+// burst in flight is being cut: its count is no longer needed), and the
 // request with it
 wire start_ok;
 
@@ -434,7 +448,7 @@ always @(posedge clk) begin
             end
         end
         S_DATA: begin
-            if (fall && nib_last && beat_last)
+            if ((fall && nib_last && beat_last) || (req_reg && !sck_reg))
                 state_reg <= S_FIN;
         end
         S_FIN: begin
@@ -483,12 +497,10 @@ end
 
 // data phase counters (the beat counter as one load-or-increment mux with
 // an enable: one LUT per bit besides the carry's)
-wire beat_inc = state_reg == S_DATA && fall && nib_last;
+wire beat_inc = state_reg == S_DATA && fall && nib_last && !req_reg;
 wire [AW-1:0] beat_plus = beat_reg + 1'b1;
 
 always @(posedge clk) begin
-    if (start_ok)
-        last_reg <= last_addr;
     if (start_ok || beat_inc)
         beat_reg <= start_ok ? start_addr : beat_plus;
     if (state_reg == S_IDLE) begin
@@ -523,7 +535,7 @@ generate
         reg [2:0] ev_reg;
         always @(posedge clk) begin
             ev_reg <= ev_now;
-            if (rst)
+            if (rst || start_ok)
                 ev_reg <= 3'd0;
         end
         assign ev = ev_reg;
@@ -532,15 +544,17 @@ generate
         reg [3*IN_LAT-1:0] ev_pipe;
         always @(posedge clk) begin
             ev_pipe <= {ev_pipe[3*IN_LAT-4:0], ev_now};
-            if (rst)
+            if (rst || start_ok)
                 ev_pipe <= {(3*IN_LAT){1'b0}};
         end
         assign ev = ev_pipe[3*IN_LAT-1 -: 3];
     end
 endgenerate
 
+// a start drops the samples in flight (a burst being cut; the pipeline is
+// cleared with it)
 wire ev_rx = ev[2] && !loaded_reg;
-wire ev_data = ev[2] && loaded_reg;
+wire ev_data = ev[2] && loaded_reg && !start_ok;
 wire ev_nib_last = ev[1];
 wire ev_beat_last = ev[0];
 wire ev_dexp = ev[0] && !ev[1];
@@ -559,7 +573,7 @@ reg done_reg;
 
 wire out_fire = m_valid_reg && m_w_ready;
 
-assign start_ok = start && !busy_reg && loaded_reg;
+assign start_ok = start && loaded_reg;
 assign busy = busy_reg;
 assign done = done_reg;
 assign m_w_valid = m_valid_reg;
@@ -630,7 +644,8 @@ always @(posedge clk) begin
     end else if (m_w_ready) begin
         m_valid_reg <= 1'b0;
     end
-    if (rst)
+    // (a start drops a beat not taken)
+    if (rst || start_ok)
         m_valid_reg <= 1'b0;
 end
 

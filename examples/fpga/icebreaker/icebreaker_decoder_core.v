@@ -106,7 +106,9 @@ wire [AW-1:0]      w_start_addr, w_last_addr; // the decoder's beat range per st
 wire               w_valid, w_ready, w_last;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
-wire unused_w = ^{w_done, w_last};
+// (the reader bursts to the image's end, a start cutting the embedding
+// row's: w_last_addr and w_busy are lg_wmem's)
+wire unused_w = ^{w_done, w_last, w_last_addr};
 
 lg_qspi_stream #(
     .LANES(LANES),
@@ -123,7 +125,6 @@ lg_qspi_stream #(
     .rst(rst),
     .start(w_start),
     .start_addr(w_start_addr),
-    .last_addr(w_last_addr),
     .busy(w_busy),
     .done(w_done),
     .loaded(w_loaded),

@@ -61,7 +61,6 @@ module icebreaker_probe_core #(
 localparam BEATS = (COLS + LANES - 1) / LANES;
 localparam NBEATS = ROWS * BEATS;
 localparam AW = $clog2(NBEATS);
-localparam [31:0] NBEATS_M1 = NBEATS - 1;
 localparam CW = $clog2(COLS);
 localparam [31:0] COLS_M1_32 = COLS - 1;
 localparam [CW-1:0] COLS_M1 = COLS_M1_32[CW-1:0];
@@ -90,7 +89,6 @@ lg_qspi_stream #(
     .rst(rst),
     .start(w_start),
     .start_addr({AW{1'b0}}),
-    .last_addr(NBEATS_M1[AW-1:0]),
     .busy(w_busy),
     .done(w_done),
     .loaded(w_loaded),
