@@ -49,7 +49,9 @@
  *    (until the next valid id) and requests nothing.
  *  - w_start: one-cycle pulse with w_start_addr / w_last_addr (the row's
  *    beats), the cycle after the id is taken; the weight source must be idle
- *    then (the decoder only asks between token streams).
+ *    then (the decoder only asks between token streams), or drop a beat it
+ *    still offers with the start (lg_qspi_stream: a beat offered in the
+ *    w_start cycle is not looked at).
  *  - s_w: valid/ready beats (AXI-stream rules: valid stays high and data
  *    stable until ready). The unit reads the elements straight from the
  *    offered beat and raises ready with its last element (no beat register:
@@ -246,7 +248,10 @@ reg               m_last_reg;
 // until taken, which closes the row): so no beat past the range is held;
 // an offered beat that is due is held from the next cycle on (the cycle a
 // beat register used to load it)
-wire w_hold = s_w_valid && busy_reg && !bv_reg && !(m_valid_reg && m_last_reg);
+// (not in the w_start cycle: a source that streams on past a range, like
+// lg_qspi_stream, may still offer a beat of the previous burst then, which
+// it drops with this start)
+wire w_hold = s_w_valid && busy_reg && !req_reg && !bv_reg && !(m_valid_reg && m_last_reg);
 // the output register is free or being taken: the next element moves
 wire adv = bv_reg && (!m_valid_reg || m_x_ready);
 wire elem_last = elem_reg == ELEM_LAST;

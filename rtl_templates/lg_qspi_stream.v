@@ -13,12 +13,14 @@
  * reads the whole weight set once, in one fixed order (docs/architecture.md,
  * "The weight stream"), so one sequential flash burst per token is the
  * whole memory system. This unit is the flash-side twin of lg_wmem: the same
- * start / start_addr / busy / done / loaded control and the same m_w beat
- * stream (it has no boot write port: the image is written with a flash
- * programmer), but no last_addr: a burst runs to the image's last beat
- * unless the next start cuts it (lg_wmem stops at last_addr; the decoder
- * works with both: it takes only the beats it owes and starts the layer
- * stream once the embedding unit has its row).
+ * start / start_addr / loaded control and the same m_w beat stream (it has
+ * no boot write port: the image is written with a flash programmer), but
+ * no last_addr, busy, done or m_w_last: a burst never ends by itself, it
+ * streams (and past the image, whatever the flash holds) until the next
+ * start cuts it; the consumer simply stops taking beats, which pauses SCK.
+ * (lg_wmem stops at last_addr; the decoder works with both: it takes only
+ * the beats it owes, starts the layer stream once the embedding unit has
+ * its row, and never looks at w_busy.)
  *
  * Flash command: Fast Read Quad Output, 0x6B (1-1-4): instruction and 24-bit
  * address on IO0, 8 dummy clocks, then one nibble per SCK on IO3..IO0 (high
@@ -72,36 +74,32 @@
  * Handshake contract:
  *  - start: one-cycle pulse, taken when loaded is high (ignored before);
  *    start_addr (< DEPTH, a beat index) is captured with it; beats
- *    start_addr .. DEPTH - 1 follow. A start while busy ends the burst in
- *    flight: a beat not taken by the start cycle is dropped (m_w_valid
- *    falls), CS# rises once SCK is low, and the new burst follows. Per
- *    token the decoder pulses start with its embedding row's first beat (a
- *    burst it cuts after the row) and with 0 (a new 0x6B burst from
- *    BASE_ADDR, to the end).
+ *    start_addr, start_addr + 1, ... follow for as long as they are taken.
+ *    A start during a burst ends it: a beat not taken by the start cycle
+ *    is dropped (m_w_valid falls), CS# rises once SCK is low, and the new
+ *    burst follows. Per token the decoder pulses start with its embedding
+ *    row's first beat and with 0 (a 0x6B burst from BASE_ADDR), each burst
+ *    cut by the next start; it stops taking beats after the last it owes
+ *    (the beat after it waits in the output register until that start).
  *  - m_w: valid/ready; valid stays high and data stable until ready (or a
- *    start); m_w_last marks the image's last beat (DEPTH - 1).
+ *    start).
  *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
  *    next nibble on the bus): with a pad nibble a beat's first mantissa
  *    nibble is clocked only while the output register is empty (m_w_valid
- *    low), which its nibbles then shift into; without one the nibbles of a beat
- *    but its last land in the assembly register, the last one goes from the
- *    bus straight into the output register together with them, so a beat's
- *    last nibble is clocked only while the output register is empty; no
- *    nibble is ever lost and m_w_ready reaches no SPI pin.
- *  - done: one-cycle pulse the cycle after the image's last beat is taken;
- *    busy falls with it (busy: from a start until then). A start right
- *    after done waits for the CS# high time.
+ *    low), which its nibbles then shift into; without one the nibbles of a
+ *    beat but its last land in the assembly register, the last one goes
+ *    from the bus straight into the output register together with them, so
+ *    a beat's last nibble is clocked only while the output register is
+ *    empty; no nibble is ever lost and m_w_ready reaches no SPI pin.
  *
  * Size (every LUT counts on the UP5K): no SPI shift register and no
  * address, offset or length copies: IO0's next bit is picked by the bit
  * counter from the command in flight (constants, or 0x6B and the flash
  * byte address BASE_ADDR + first beat * BB, shifts and adds on the beat
- * counter, which holds start_addr until the data phase); the burst ends
- * at the image's last beat, a constant compare of the beat counter (no
- * last_addr register: the decoder's embedding row, the one shorter range,
- * is cut by its next start instead, -9 flip-flops and the compare's
- * width on the iCEBreaker); a start in flight is req_reg seen in the data
- * phase; one
+ * register, which holds start_addr: no beat counter, no end compare, no
+ * last_addr register (the decoder's ranges are cut by its next start
+ * instead: -9 flip-flops, a 17-bit incrementer and compare on the
+ * iCEBreaker); a start in flight is req_reg seen in the data phase; one
  * counter serves the CS# high waits and the bits of a phase; the command
  * in flight (step_reg) decides what follows it; no beat counts or credits
  * are kept. With a pad nibble the mantissas are shifted straight into the
@@ -121,11 +119,11 @@
  * nibbles per beat; 1 cycle to take the request, 64 for 0x6B and the
  * address, 16 dummy, 2 * NW for the beat's nibbles), then one beat every
  * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
- * bottleneck, so done rises 82 + 2 * NW * N + IN_LAT cycles after start for
- * a stream of N beats to the image's end (from idle: a start right after done waits for the
- * sequencer's CS# high time, CSH + 3 cycles at most). With a pad nibble, a
- * beat taken k > 2 cycles after it became valid delays the next one by up
- * to k - 2 cycles (no assembly register to fill meanwhile).
+ * bottleneck, so beat N - 1 of a stream is valid 81 + 2 * NW * N + IN_LAT
+ * cycles after its start (a start that cuts a burst first waits for SCK
+ * low, S_FIN and the CS# high time: CSH + 4 cycles at most). With a pad
+ * nibble, a beat taken k > 2 cycles after it became valid delays the next
+ * one by up to k - 2 cycles (no assembly register to fill meanwhile).
  */
 module ${MODULE} #(
     // MAC lanes of the mat-vec: int8 mantissas per beat (power of two, 1..64)
@@ -155,8 +153,6 @@ module ${MODULE} #(
      */
     input  wire                                              start,
     input  wire [$clog2(DEPTH)-1:0]                          start_addr,
-    output wire                                              busy,
-    output wire                                              done,
     // the boot sequence is over: start is accepted
     output wire                                              loaded,
 
@@ -167,7 +163,6 @@ module ${MODULE} #(
     input  wire                                              m_w_ready,
     output wire [LANES*8-1:0]                                m_w_mant,
     output wire [((LANES > GROUP) ? LANES / GROUP : 1)*4-1:0] m_w_dexp,
-    output wire                                              m_w_last,
 
     /*
      * QSPI flash pins (every output registered; io_oe high = FPGA drives)
@@ -205,8 +200,6 @@ localparam [23:0] BB24 = BB_32[23:0];
 localparam [WCW-1:0] C0 = 0, C7 = 7, C23 = 23, C31 = 31;
 localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
 localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
-localparam [31:0] DEPTH_M1_32 = DEPTH - 1;
-localparam [AW-1:0] BEAT_END = DEPTH_M1_32[AW-1:0];
 
 // bad parameter combinations are rejected at elaboration
 initial begin
@@ -265,9 +258,9 @@ reg req_reg;             // a read burst is requested (its first beat in beat_re
                          // in the data phase: a start cuts the burst in flight
 reg rx_bit;              // last bit read by the poll: status 1 bit 0, BUSY
 
-// data phase: wire nibble within the beat, the beat being clocked in (an
-// up-count; the burst ends at the image's last beat), the output
-// register's valid
+// data phase: wire nibble within the beat; the burst's first beat (for its
+// address: no beat counter, a burst runs until a start cuts it); the
+// output register's valid
 reg [NWW-1:0] nib_reg;
 reg [AW-1:0] beat_reg;
 reg m_valid_reg;         // the output register holds a beat
@@ -280,7 +273,6 @@ reg m_valid_reg;         // the output register holds a beat
 localparam [NWW-1:0] NIB_FIRST_OUT = PAD ? 2 : NIB_LAST;
 wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg;
 wire nib_last = nib_reg == NIB_LAST;
-wire beat_last = beat_reg == BEAT_END;
 // the clk edge that raises SCK samples the bus (IN_LAT edges later here)
 // (req_reg in the data phase: a start cuts the burst, no more nibbles; CS#
 // goes up once SCK is low)
@@ -448,7 +440,8 @@ always @(posedge clk) begin
             end
         end
         S_DATA: begin
-            if ((fall && nib_last && beat_last) || (req_reg && !sck_reg))
+            // (a burst ends only when a start cuts it)
+            if (req_reg && !sck_reg)
                 state_reg <= S_FIN;
         end
         S_FIN: begin
@@ -495,14 +488,10 @@ always @(posedge clk) begin
         loaded_reg <= 1'b0;
 end
 
-// data phase counters (the beat counter as one load-or-increment mux with
-// an enable: one LUT per bit besides the carry's)
-wire beat_inc = state_reg == S_DATA && fall && nib_last && !req_reg;
-wire [AW-1:0] beat_plus = beat_reg + 1'b1;
-
+// the first beat, and the nibble counter
 always @(posedge clk) begin
-    if (start_ok || beat_inc)
-        beat_reg <= start_ok ? start_addr : beat_plus;
+    if (start_ok)
+        beat_reg <= start_addr;
     if (state_reg == S_IDLE) begin
         nib_reg <= {NWW{1'b0}};
     end else if (state_reg == S_DATA && fall) begin
@@ -513,19 +502,16 @@ always @(posedge clk) begin
     end
 end
 
-// ---- sampling: {bus sample, beat's last nibble, stream's last beat} ----
+// ---- sampling: {bus sample, beat's last nibble, the dexp nibble} -------------
 //
 // One sample flag serves the status poll and the data: every poll sample
 // lands before loaded rises (CS# stays high CSH >= IN_LAT + 2 cycles after
 // the poll) and every data sample after it (a read needs loaded).
 
-// (the pad nibble is clocked but not sampled: nothing stores it; the
-// stream's-last flag matters only with a beat's last nibble, so the other
-// nibbles carry "this is the dexp" in its place)
+// (the pad nibble is clocked but not sampled: nothing stores it)
 wire pad_nib = PAD && nib_reg == {NWW{1'b0}};
 wire dexp_nib = PAD && nib_reg == {{(NWW-1){1'b0}}, 1'b1};
-wire [2:0] ev_now = {rx_rise || (data_rise && !pad_nib), nib_last,
-                     nib_last ? beat_last : dexp_nib};
+wire [2:0] ev_now = {rx_rise || (data_rise && !pad_nib), nib_last, dexp_nib};
 wire [2:0] ev;
 
 generate
@@ -556,8 +542,7 @@ endgenerate
 wire ev_rx = ev[2] && !loaded_reg;
 wire ev_data = ev[2] && loaded_reg && !start_ok;
 wire ev_nib_last = ev[1];
-wire ev_beat_last = ev[0];
-wire ev_dexp = ev[0] && !ev[1];
+wire ev_dexp = ev[0];
 
 // status register 1 arrives MSB first: the last bit is BUSY
 always @(posedge clk) begin
@@ -567,17 +552,8 @@ end
 
 // ---- beat assembly and output register ------------------------------------
 
-reg m_last_reg;
-reg busy_reg;
-reg done_reg;
-
-wire out_fire = m_valid_reg && m_w_ready;
-
 assign start_ok = start && loaded_reg;
-assign busy = busy_reg;
-assign done = done_reg;
 assign m_w_valid = m_valid_reg;
-assign m_w_last = m_last_reg;
 
 genvar k;
 generate
@@ -640,28 +616,12 @@ endgenerate
 always @(posedge clk) begin
     if (ev_data && ev_nib_last) begin
         m_valid_reg <= 1'b1;
-        m_last_reg <= ev_beat_last;
     end else if (m_w_ready) begin
         m_valid_reg <= 1'b0;
     end
     // (a start drops a beat not taken)
     if (rst || start_ok)
         m_valid_reg <= 1'b0;
-end
-
-always @(posedge clk) begin
-    if (start_ok)
-        busy_reg <= 1'b1;
-    else if (out_fire && m_last_reg)
-        busy_reg <= 1'b0;
-    if (rst)
-        busy_reg <= 1'b0;
-end
-
-always @(posedge clk) begin
-    done_reg <= out_fire && m_last_reg;
-    if (rst)
-        done_reg <= 1'b0;
 end
 
 endmodule

@@ -188,15 +188,13 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         int ndx = cs[k].lanes > cs[k].group ? cs[k].lanes / cs[k].group : 1;
         fprintf(f,
                 ",\n    input  wire %s_start,\n    input  wire [%d:0] %s_start_addr,\n"
-                "    output wire %s_busy,\n"
-                "    output wire %s_done,\n    output wire %s_loaded,\n"
+                "    output wire %s_loaded,\n"
                 "    output wire %s_m_valid,\n    input  wire %s_m_ready,\n"
                 "    output wire [%d:0] %s_m_mant,\n    output wire [%d:0] %s_m_dexp,\n"
-                "    output wire %s_m_last,\n    output wire %s_cs_n,\n    output wire %s_sck,\n"
+                "    output wire %s_cs_n,\n    output wire %s_sck,\n"
                 "    output wire [3:0] %s_io_o,\n    output wire [3:0] %s_io_oe,\n"
                 "    input  wire [3:0] %s_pad_i",
-                p, aw - 1, p, p, p, p, p, p, 8 * cs[k].lanes - 1, p, 4 * ndx - 1, p, p, p, p, p,
-                p, p);
+                p, aw - 1, p, p, p, p, 8 * cs[k].lanes - 1, p, 4 * ndx - 1, p, p, p, p, p, p);
     }
     fprintf(f, "\n);\n\n");
     for (int k = 0; k < n; k++) {
@@ -217,13 +215,13 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
                 "    .IN_LAT(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
-                "    .busy(%s_busy), .done(%s_done), .loaded(%s_loaded),\n"
+                "    .loaded(%s_loaded),\n"
                 "    .m_w_valid(%s_m_valid), .m_w_ready(%s_m_ready), .m_w_mant(%s_m_mant),\n"
-                "    .m_w_dexp(%s_m_dexp), .m_w_last(%s_m_last),\n"
+                "    .m_w_dexp(%s_m_dexp),\n"
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+                c->cs_high, c->in_lat, p, p, p, p, p, p, p, p, p, p, p, p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);

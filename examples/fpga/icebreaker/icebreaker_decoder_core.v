@@ -101,14 +101,15 @@ localparam integer T_RES = CLK_HZ / 333333 + 1;   // tRES1 = 3 us
 
 // ---- weight stream from flash -------------------------------------------------------
 
-wire               w_start, w_busy, w_done, w_loaded;
+wire               w_start, w_loaded;
 wire [AW-1:0]      w_start_addr, w_last_addr; // the decoder's beat range per start
-wire               w_valid, w_ready, w_last;
+wire               w_valid, w_ready;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
-// (the reader bursts to the image's end, a start cutting the embedding
-// row's: w_last_addr and w_busy are lg_wmem's)
-wire unused_w = ^{w_done, w_last, w_last_addr};
+// (the reader streams until the next start cuts the burst: no last_addr,
+// busy, done or last; the decoder takes only the beats it owes and does not
+// look at w_busy, which is lg_wmem's)
+wire unused_w = ^w_last_addr;
 
 lg_qspi_stream #(
     .LANES(LANES),
@@ -125,14 +126,11 @@ lg_qspi_stream #(
     .rst(rst),
     .start(w_start),
     .start_addr(w_start_addr),
-    .busy(w_busy),
-    .done(w_done),
     .loaded(w_loaded),
     .m_w_valid(w_valid),
     .m_w_ready(w_ready),
     .m_w_mant(w_mant),
     .m_w_dexp(w_dexp),
-    .m_w_last(w_last),
     .spi_cs_n(spi_cs_n),
     .spi_sck(spi_sck),
     .spi_io_o(spi_io_o),
@@ -215,7 +213,7 @@ lg_uart_tokens #(
     .w_start(w_start),
     .w_start_addr(w_start_addr),
     .w_last_addr(w_last_addr),
-    .w_busy(w_busy),
+    .w_busy(1'b0),
     .s_w_valid(w_valid),
     .s_w_ready(w_ready),
     .s_w_mant(w_mant),

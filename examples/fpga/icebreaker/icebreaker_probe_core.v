@@ -69,8 +69,8 @@ localparam T_RES = CLK_HZ / 333333 + 1;   // tRES1 = 3 us
 // ---- weight stream ------------------------------------------------------------------
 
 wire w_start;
-wire w_busy, w_done, w_loaded;
-wire w_valid, w_ready, w_last;
+wire w_loaded;
+wire w_valid, w_ready;
 wire [LANES*8-1:0] w_mant;
 wire [((LANES > 32) ? LANES / 32 : 1)*4-1:0] w_dexp;
 
@@ -89,14 +89,11 @@ lg_qspi_stream #(
     .rst(rst),
     .start(w_start),
     .start_addr({AW{1'b0}}),
-    .busy(w_busy),
-    .done(w_done),
     .loaded(w_loaded),
     .m_w_valid(w_valid),
     .m_w_ready(w_ready),
     .m_w_mant(w_mant),
     .m_w_dexp(w_dexp),
-    .m_w_last(w_last),
     .spi_cs_n(spi_cs_n),
     .spi_sck(spi_sck),
     .spi_io_o(spi_io_o),
@@ -146,8 +143,7 @@ lg_uart_tokens #(
     .st_busy(st_busy), .st_err_pos(1'b0), .st_err_token(1'b0),
     .st_run(st_run), .st_reject(st_reject));
 
-wire unused_ctl = ^{ctl_seed, ctl_n_gen, ctl_inv_temp[23:8], rx_err_frame, rx_err_overrun,
-                    w_busy, w_done, w_last};
+wire unused_ctl = ^{ctl_seed, ctl_n_gen, ctl_inv_temp[23:8], rx_err_frame, rx_err_overrun};
 
 // ---- the probe's sequencer: load x, run the mat-vec, send the results -------------
 
