@@ -280,7 +280,7 @@ localparam P_START = 1'b0, P_RUN = 1'b1;
 reg [3:0] state_reg /*verilator public_flat_rd*/;
 reg [2:0] kind_reg /*verilator public_flat_rd*/;  // run of S_MV, or the run after S_NORM
 reg       phase_reg;   // S_MV phase
-reg [2:0] okind_reg;   // run whose results leave the engine (kind_reg feeds weights)
+${OKIND_REG}
 reg       first_reg;   // first cycle in the current state
 reg [LW-1:0] layer_reg;
 reg [POS_W-1:0] pos_reg;
@@ -355,7 +355,7 @@ wire            out_last_row = out_cnt_reg == last_row_of(okind_reg);
 // a run that follows its predecessor over the same activation vector
 // (Wq -> Wk -> Wv, W1 -> W3) starts as soon as the predecessor's last
 // weight beat is taken, while its last rows drain
-wire            chain_next = kind_reg == K_Q || kind_reg == K_K || kind_reg == K_1;
+wire            chain_next = ${CHAIN_NEXT};
 
 reg [BL_W:0] run_beats;
 always @* begin
@@ -1131,11 +1131,7 @@ always @(posedge clk) begin
         out_done_reg <= 1'b0;
     else if (mv_out_fire && out_last_row && okind_reg == kind_reg)
         out_done_reg <= 1'b1;
-    if (mv_start && !(kind_reg == K_K || kind_reg == K_V || kind_reg == K_3))
-        okind_reg <= kind_reg;
-    else if (mv_out_fire && out_last_row && (okind_reg == K_Q || okind_reg == K_K || okind_reg == K_1))
-        okind_reg <= okind_reg + 3'd1;
-    // weight beats still owed to the running engine
+${OKIND_NEXT}    // weight beats still owed to the running engine
     if (mv_start)
         beats_left_reg <= run_beats;
     else if (w_fire)
@@ -1167,8 +1163,7 @@ always @(posedge clk) begin
     if (rst) begin
         out_cnt_reg <= {OC_W{1'b0}};
         out_done_reg <= 1'b0;
-        okind_reg <= K_Q;
-        beats_left_reg <= {(BL_W+1){1'b1}};
+${OKIND_RST}        beats_left_reg <= {(BL_W+1){1'b1}};
         xw_done_reg <= 1'b0;
         actd_full_reg <= 1'b0;
         acth_full_reg <= 1'b0;

@@ -267,6 +267,12 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     if (ms)
         w13 += LG_SILU_SHARE_ELEM - 6 +
                (rd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - rd) : 0);
+    // the lean controller chains no runs: Wk, Wv and W3 each start after
+    // their predecessor's last result (its pipeline drained), lat + 1 more
+    if (ms) {
+        qkv += 2 * (lat + 1);
+        w13 += lat + 1;
+    }
     int64_t layer = 2 * norm + qkv + att + (d * rd + run) + w13 + (d * rh + run);
     return emb + L * layer + norm + v * rd + lat + 2 + 2;
 }
@@ -528,6 +534,25 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
              "without stalls (lg_decoder_cycles)",
              (long long)lg_decoder_cycles(cfg, 0), (long long)lg_decoder_cycles(cfg, m->seq_len - 1),
              m->seq_len - 1);
+    // The lean form (--mul-share) trades cycles for logic cells in the
+    // controller: runs over the same vector are not chained (each starts
+    // after its predecessor's last result: a pipeline drain more per chain,
+    // against the flash's ~12 cycles a beat).
+    const int lean = cfg->hw.mul_share != 0;
+    const char *chain = lean ? "1'b0 /* (lean) no chaining: a run starts after the last result */"
+                             : "kind_reg == K_Q || kind_reg == K_K || kind_reg == K_1";
+    const char *ok_reg =
+        lean ? "// (lean) the results leaving are the running kind's own (no chaining)\n"
+               "wire [2:0] okind_reg = kind_reg;"
+             : "reg [2:0] okind_reg;   // run whose results leave the engine (kind_reg feeds weights)";
+    const char *ok_next =
+        lean ? ""
+             : "    if (mv_start && !(kind_reg == K_K || kind_reg == K_V || kind_reg == K_3))\n"
+               "        okind_reg <= kind_reg;\n"
+               "    else if (mv_out_fire && out_last_row && (okind_reg == K_Q || okind_reg == K_K || "
+               "okind_reg == K_1))\n"
+               "        okind_reg <= okind_reg + 3'd1;\n";
+    const char *ok_rst = lean ? "" : "        okind_reg <= K_Q;\n";
     char att_name[160], kvc_name[160];
     snprintf(att_name, sizeof att_name, "%s", n->att);
     snprintf(kvc_name, sizeof kvc_name, "%s", n->kvc);
@@ -543,7 +568,8 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
         {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
         {"WL_AW", wl_aw},          {"NBEATS", nbeats},        {"EMB_STREAM", emb_stream},
-        {"EMBED_INST", einst},
+        {"EMBED_INST", einst},     {"CHAIN_NEXT", chain},     {"OKIND_REG", ok_reg},
+        {"OKIND_NEXT", ok_next},   {"OKIND_RST", ok_rst},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
                             err);
