@@ -1062,7 +1062,8 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
         lg_emit_rmsnorm(&ctx, &nu, err) ||
         lg_emit_rope(&ctx, &ru, err) || lg_emit_silu_gate(&ctx, n.silu, n.sigmoid,
                                                           LG_SIGMOID_HEX, cfg->hw.mul_share, err) ||
-        lg_emit_residual(&ctx, n.resid, err) || lg_emit_kvcache(&ctx, n.kvc, &ap, err) ||
+        lg_emit_residual(&ctx, n.resid, cfg->hw.mul_share, err) ||
+        lg_emit_kvcache(&ctx, n.kvc, &ap, err) ||
         lg_emit_attention(&ctx, n.att, &ap, n.exp2, LG_EXP2_HEX, n.actq, err) ||
         lg_emit_sampler(&ctx, n.smp, &sp, err) || emit_koff(&ctx, &n, qm, err) ||
         emit_eps(&ctx, &n, qm, err) || emit_decoder_module(&ctx, &n, qm, &s, err))

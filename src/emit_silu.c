@@ -25,9 +25,17 @@ int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_
                           "6 cycles, one element per cycle (joined h1/h3 streams)", err);
 }
 
-int lg_emit_residual(lg_emit_ctx *ctx, const char *module, lg_err *err)
+// mul_share 1 (rtl_templates/lg_residual_share.v): the saturation in the
+// output register's set / reset, y = {r[31:1] ^ k, r[0]}; a sum of exactly
+// -2^31 takes one cycle more.
+int lg_emit_residual(lg_emit_ctx *ctx, const char *module, int32_t mul_share, lg_err *err)
 {
     lg_subst vars[] = {{"MODULE", module}};
+    if (mul_share)
+        return lg_emit_module(ctx, module, "lg_residual_share", vars, 1,
+                              "1 cycle, one element per cycle (joined x/d streams); 2 cycles "
+                              "for a sum of exactly -2^31",
+                              err);
     return lg_emit_module(ctx, module, "lg_residual", vars, 1,
                           "1 cycle, one element per cycle (joined x/d streams)", err);
 }

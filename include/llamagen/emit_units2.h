@@ -148,6 +148,6 @@ int lg_emit_rope(lg_emit_ctx *ctx, const lg_rope_unit *u, lg_err *err);
 // (rtl_templates/lg_silu_gate_share.v; sigmoid_module emitted with mul_share 1).
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err);
-int lg_emit_residual(lg_emit_ctx *ctx, const char *module, lg_err *err);
+int lg_emit_residual(lg_emit_ctx *ctx, const char *module, int32_t mul_share, lg_err *err);
 
 #endif

@@ -322,7 +322,7 @@ static int gen_silu(const lg_luts *t, lg_err *err)
     int rc = lg_emit_lut_image(&ctx, LG_LUT_SIGMOID, t, err) ||
              lg_emit_sigmoid(&ctx, "lg_sigmoid", LG_SIGMOID_HEX, t, 0, err) ||
              lg_emit_silu_gate(&ctx, "lg_silu_gate", "lg_sigmoid", LG_SIGMOID_HEX, 0, err) ||
-             lg_emit_residual(&ctx, "lg_residual", err);
+             lg_emit_residual(&ctx, "lg_residual", 0, err);
     lg_emit_ctx_free(&ctx);
     if (rc)
         return -1;
@@ -332,7 +332,8 @@ static int gen_silu(const lg_luts *t, lg_err *err)
     rc = lg_emit_lut_image(&ctx, LG_LUT_SIGMOID, t, err) ||
          lg_emit_sigmoid(&ctx, "lg_sigmoid_share", LG_SIGMOID_HEX, t, 1, err) ||
          lg_emit_silu_gate(&ctx, "lg_silu_gate_share", "lg_sigmoid_share", LG_SIGMOID_HEX, 1,
-                           err);
+                           err) ||
+         lg_emit_residual(&ctx, "lg_residual_share", 1, err);
     lg_emit_ctx_free(&ctx);
     return rc ? -1 : 0;
 }
@@ -505,8 +506,8 @@ static int gen_wrappers(lg_err *err)
     if (mkdir_p(dir, err) || !(f = open_out(dir, "tb_silu_top.v", err)))
         return -1;
     fprintf(f, WRAP_HEAD, g_command,
-            "SiLU gate (g_*) and residual add (r_*), silu_260k; SiLU gate mul_share (s_*),\n"
-            "// silu_260k_share.");
+            "SiLU gate (g_*) and residual add (r_*), silu_260k; SiLU gate and residual add\n"
+            "// mul_share (s_*, q_*), silu_260k_share.");
     fprintf(f,
             "module tb_silu_top (\n"
             "    input  wire        clk,\n    input  wire        rst,\n"
@@ -527,7 +528,13 @@ static int gen_wrappers(lg_err *err)
             "    input  wire        r_d_valid,\n    output wire        r_d_ready,\n"
             "    input  wire [31:0] r_d_data,\n"
             "    output wire        r_m_valid,\n    input  wire        r_m_ready,\n"
-            "    output wire [31:0] r_m_data\n);\n\n");
+            "    output wire [31:0] r_m_data,\n"
+            "    input  wire        q_x_valid,\n    output wire        q_x_ready,\n"
+            "    input  wire [31:0] q_x_data,\n"
+            "    input  wire        q_d_valid,\n    output wire        q_d_ready,\n"
+            "    input  wire [31:0] q_d_data,\n"
+            "    output wire        q_m_valid,\n    input  wire        q_m_ready,\n"
+            "    output wire [31:0] q_m_data\n);\n\n");
     fprintf(f,
             "lg_silu_gate #(.SIGMOID_FILE(\"%s\")) silu_i (\n"
             "    .clk(clk), .rst(rst),\n"
@@ -544,6 +551,11 @@ static int gen_wrappers(lg_err *err)
             "    .s_x_valid(r_x_valid), .s_x_ready(r_x_ready), .s_x_data(r_x_data),\n"
             "    .s_d_valid(r_d_valid), .s_d_ready(r_d_ready), .s_d_data(r_d_data),\n"
             "    .m_valid(r_m_valid), .m_ready(r_m_ready), .m_data(r_m_data));\n\n"
+            "lg_residual_share residual_share_i (\n"
+            "    .clk(clk), .rst(rst),\n"
+            "    .s_x_valid(q_x_valid), .s_x_ready(q_x_ready), .s_x_data(q_x_data),\n"
+            "    .s_d_valid(q_d_valid), .s_d_ready(q_d_ready), .s_d_data(q_d_data),\n"
+            "    .m_valid(q_m_valid), .m_ready(q_m_ready), .m_data(q_m_data));\n\n"
             "endmodule\n\n`resetall\n",
             abs_file(a, sizeof a, "silu_260k", LG_SIGMOID_HEX),
             abs_file(b, sizeof b, "silu_260k_share", LG_SIGMOID_HEX));

@@ -1,5 +1,6 @@
-// tb_silu: lg_silu_gate and lg_residual (silu_260k) and the mul_share form
-// lg_silu_gate_share (silu_260k_share: one shared multiplier) against the C
+// tb_silu: lg_silu_gate and lg_residual (silu_260k) and the mul_share forms
+// lg_silu_gate_share (silu_260k_share: one shared multiplier) and
+// lg_residual_share (saturation by the register's set / reset) against the C
 // twins lg_ref_silu_gate and lg_ref_residual.
 //
 // Each unit joins two input streams; every stream gets its own random valid
@@ -10,7 +11,8 @@
 // values with extremes, so both saturations are hit. The first 2 * 172 pairs
 // run at full rate (260k hidden width; no gaps, no backpressure) and each
 // result must appear exactly at the promised latency (silu 6 cycles,
-// residual 1 cycle after the handshake cycle; silu mul_share
+// residual 1 cycle after the handshake cycle, its mul_share form too (its
+// full-rate pairs avoid a sum of -2^31, which takes a cycle more); silu mul_share
 // LG_SILU_SHARE_LAT (2) cycles after its late handshake, which it makes
 // exactly one element per LG_SILU_SHARE_ELEM cycles apart, checked too).
 //   +seed=N  stimulus seed      +trace  waveform (if verilated with --trace)
@@ -144,6 +146,7 @@ int main(int argc, char **argv)
 
     JoinBench g{"silu_gate", 6, 2 * 172}, r{"residual", 1, 2 * 172};
     JoinBench sh{"silu_gate_share", LG_SILU_SHARE_LAT, 2 * 172};
+    JoinBench rs{"residual_share", 1, 2 * 172};
     sh.period = LG_SILU_SHARE_ELEM;
     g.p = {&m->g_h1_valid, &m->g_h1_ready, &m->g_h3_valid, &m->g_h3_ready,
            &m->g_m_valid,  &m->g_m_ready,  &m->g_h1_data,  &m->g_h3_data, &m->g_m_data};
@@ -151,6 +154,8 @@ int main(int argc, char **argv)
             &m->s_m_valid,  &m->s_m_ready,  &m->s_h1_data,  &m->s_h3_data, &m->s_m_data};
     r.p = {&m->r_x_valid, &m->r_x_ready, &m->r_d_valid, &m->r_d_ready,
            &m->r_m_valid, &m->r_m_ready, &m->r_x_data,  &m->r_d_data, &m->r_m_data};
+    rs.p = {&m->q_x_valid, &m->q_x_ready, &m->q_d_valid, &m->q_d_ready,
+            &m->q_m_valid, &m->q_m_ready, &m->q_x_data,  &m->q_d_data, &m->q_m_data};
 
     // silu: a sweep of h1 over [-20, 20] (stride 61) with random h3, then random pairs.
     for (int64_t x = -20 * 65536; x <= 20 * 65536; x += 61) {
@@ -203,13 +208,25 @@ int main(int argc, char **argv)
     }
     r.want = r.a;
     lg_ref_residual(r.want.data(), r.b.data(), (int)r.want.size());
-    JoinBench *benches[3] = {&g, &r, &sh};
+    // the mul_share residual: the same pairs, the extremes last (after the
+    // full-rate ones), and sums of exactly -2^31 (its extra cycle)
+    rs.a.assign(r.a.begin() + 64, r.a.end());
+    rs.b.assign(r.b.begin() + 64, r.b.end());
+    rs.a.insert(rs.a.end(), r.a.begin(), r.a.begin() + 64);
+    rs.b.insert(rs.b.end(), r.b.begin(), r.b.begin() + 64);
+    for (int32_t x : {INT32_MIN, -1, -0x40000000, 0, -0x7fffffff}) {
+        rs.a.push_back(x);
+        rs.b.push_back((int32_t)((int64_t)INT32_MIN - x));
+    }
+    rs.want = rs.a;
+    lg_ref_residual(rs.want.data(), rs.b.data(), (int)rs.want.size());
+    JoinBench *benches[4] = {&g, &r, &sh, &rs};
     for (JoinBench *jb : benches)
         for (int32_t w : jb->want)
             jb->sats += w == 0x7fffffff || w == -0x7fffffff;
 
     tb.reset(3);
-    while (!(g.done() && r.done() && sh.done()) && tb.cycle < 2000000) {
+    while (!(g.done() && r.done() && sh.done() && rs.done()) && tb.cycle < 2000000) {
         for (JoinBench *jb : benches)
             jb->drive();
         tb.settle();

@@ -50,7 +50,7 @@ LUT_CFG_FILES := \
 	silu_260k/rtl/lg_silu_gate.v silu_260k/rtl/lg_sigmoid.v silu_260k/rtl/lg_residual.v \
 	silu_260k/rtl/lg_sigmoid_lut.hex \
 	silu_260k_share/rtl/lg_silu_gate_share.v silu_260k_share/rtl/lg_sigmoid_share.v \
-	silu_260k_share/rtl/lg_sigmoid_lut.hex \
+	silu_260k_share/rtl/lg_residual_share.v silu_260k_share/rtl/lg_sigmoid_lut.hex \
 	tb_lut/tb_lut_top.v tb_rmsnorm/tb_rmsnorm_top.v tb_rope/tb_rope_top.v tb_silu/tb_silu_top.v
 LUT_FILES := $(addprefix $(HDL_DIR)/,$(LUT_CFG_FILES))
 
@@ -110,7 +110,8 @@ LUT_RTL_rope := $(HDL_DIR)/rope_260k/rtl/lg_rope_h8.v $(HDL_DIR)/rope_260k/rtl/l
 	$(HDL_DIR)/rope_260k_share/rtl/lg_sincos_share.v \
 	$(HDL_DIR)/rope_h128_share/rtl/lg_rope_h128_share.v
 LUT_RTL_silu := $(addprefix $(HDL_DIR)/silu_260k/rtl/,lg_silu_gate.v lg_sigmoid.v lg_residual.v) \
-	$(addprefix $(HDL_DIR)/silu_260k_share/rtl/,lg_silu_gate_share.v lg_sigmoid_share.v)
+	$(addprefix $(HDL_DIR)/silu_260k_share/rtl/,lg_silu_gate_share.v lg_sigmoid_share.v \
+	  lg_residual_share.v)
 
 $(eval $(call lg_lut_bench,lut,$(LUT_RTL_lut)))
 $(eval $(call lg_lut_bench,rmsnorm,$(LUT_RTL_rmsnorm)))
@@ -127,7 +128,8 @@ LUT_LINT_RTL := $(LUT_RTL_lut) $(HDL_DIR)/rmsnorm_260k/rtl/lg_rmsnorm_d64.v \
 	$(HDL_DIR)/rope_260k_share/rtl/lg_sincos_share.v \
 	$(HDL_DIR)/silu_260k_share/rtl/lg_silu_gate_share.v \
 	$(HDL_DIR)/silu_260k_share/rtl/lg_sigmoid_share.v \
-	$(HDL_DIR)/silu_260k/rtl/lg_residual.v
+	$(HDL_DIR)/silu_260k/rtl/lg_residual.v \
+	$(HDL_DIR)/silu_260k_share/rtl/lg_residual_share.v
 LUT_LINT_RTL += $(LUT_RTL_rmsnorm_share)
 LG_EMITTED_RTL += $(LUT_LINT_RTL)
 $(HDL_DIR)/lint_units.sh: $(LUT_LINT_RTL)
