@@ -375,7 +375,7 @@ reg signed [9:0] ebase;
 always @* begin
     case (wsel)
 ${EBASE_CASES}
-        default: ebase = 10'sd0;
+        default: ebase = ${EBASE_DEFAULT};
     endcase
 end
 

@@ -399,8 +399,11 @@ static void make_names(names *n, const lg_qmodel *qm)
 // controller looks the table up by {layer, kind} (kind 0..6 in that order,
 // the classifier 7 in the last layer), so the label of matrix idx is
 // 8 l + k: idx = 7 l + k, and the classifier's 8 (n_layers - 1) + 7.
-static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
+// *most (if not NULL) gets the ebase most matrices share (the lean form's
+// default: the unused labels then cost the table nothing).
+static char *ebase_cases(const lg_qmodel *qm, int wsel_w, int *most, lg_err *err)
 {
+    int vals[256], cnt[256], nv = 0, best = 0;
     const lg_model_config *m = &qm->cfg.m;
     text t = {0};
     int nmat = 7 * m->n_layers + 1;
@@ -421,6 +424,15 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
                     idx, e);
             return NULL;
         }
+        int v = 0;
+        while (v < nv && vals[v] != e)
+            v++;
+        if (v == nv && nv < 256) {
+            vals[nv] = e;
+            cnt[nv++] = 0;
+        }
+        if (v < nv && ++cnt[v] > cnt[best])
+            best = v;
         int label = l < m->n_layers ? 8 * l + idx % 7 : 8 * (m->n_layers - 1) + 7;
         tput(&t, "%s        %d'd%d: ebase = %s10'sd%d;", idx ? "\n" : "", wsel_w, label,
              e < 0 ? "-" : "", e < 0 ? -e : e);
@@ -430,6 +442,8 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, lg_err *err)
         lg_fail(err, "out of memory");
         return NULL;
     }
+    if (most)
+        *most = nv ? vals[best] : 0;
     return t.s;
 }
 
@@ -497,7 +511,8 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
     int ngb = s->kv_beat > cfg->hw.kv_group ? s->kv_beat / cfg->hw.kv_group : 1;
     // {layer, kind}: LW + 3 bits (LW = clog2(n_layers), at least 1)
     int wsel_w = (m->n_layers > 1 ? clog2(m->n_layers) : 1) + 3;
-    char *cases = ebase_cases(qm, wsel_w, err);
+    int most = 0;
+    char *cases = ebase_cases(qm, wsel_w, &most, err);
     if (!cases)
         return -1;
     char *einst = embed_inst(n, cfg->hw.embed_stream);
@@ -553,6 +568,11 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
                "okind_reg == K_1))\n"
                "        okind_reg <= okind_reg + 3'd1;\n";
     const char *ok_rst = lean ? "" : "        okind_reg <= K_Q;\n";
+    // the table's default (labels no matrix uses): 0, or in the lean form the
+    // most common ebase, so that only the bits the matrices vary in cost LUTs
+    char ebase_def[24];
+    snprintf(ebase_def, sizeof ebase_def, "%s10'sd%d", lean && most < 0 ? "-" : "",
+             lean ? (most < 0 ? -most : most) : 0);
     char att_name[160], kvc_name[160];
     snprintf(att_name, sizeof att_name, "%s", n->att);
     snprintf(kvc_name, sizeof kvc_name, "%s", n->kvc);
@@ -569,7 +589,7 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
         {"WL_AW", wl_aw},          {"NBEATS", nbeats},        {"EMB_STREAM", emb_stream},
         {"EMBED_INST", einst},     {"CHAIN_NEXT", chain},     {"OKIND_REG", ok_reg},
-        {"OKIND_NEXT", ok_next},   {"OKIND_RST", ok_rst},
+        {"OKIND_NEXT", ok_next},   {"OKIND_RST", ok_rst},     {"EBASE_DEFAULT", ebase_def},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
                             err);
