@@ -10,6 +10,11 @@
 // mat-vec feeding it delivers. This form runs each element through a
 // sequence of 16x16 unsigned products on one multiplier and one 33-bit
 // accumulator that only adds (products; the rounding constants are preset):
+//   |h1|           h1' = h1 ^ s1 (s1 = [h1 < 0], one's complement, the XOR in
+//                  a1's input multiplexer) plus s1, through the multiplier:
+//                  h1'lo * 1 + s1, then h1'hi * 0xffff and h1'hi * 1 (that
+//                  is, h1'hi * 2^16 in 16-bit operands): no 32-bit adder of
+//                  its own, 4 cycles more (one of them puts |h1| into a1)
 //   sigmoid(h1)    D * fr, table from ${SIGMOID_MODULE} (T - 1: v - 1 fits
 //                  16 bits)
 //   |silu|         |h1| in 16-bit chunks times sg (v - 1, or ~(v - 1) =
@@ -39,10 +44,10 @@
 //
 // Latency / throughput (no stalls): an element starts on an edge where both
 // inputs are valid (and the previous output is gone or going); its inputs
-// are taken on the 15th edge after that, its result is on m_* from the 16th
-// and taken on the 17th at the earliest (LG_SILU_SHARE_ELEM = 17;
+// are taken on the 19th edge after that, its result is on m_* from the 20th
+// and taken on the 21st at the earliest (LG_SILU_SHARE_ELEM = 21;
 // LG_SILU_SHARE_LAT = 2 edges after the inputs' handshake), where the next
-// element can start: one element per 17 cycles while m_ready stays high.
+// element can start: one element per 21 cycles while m_ready stays high.
 //
 // Handshakes: s_h1, s_h3 and m are valid/ready streams (a transfer on a clock
 // edge with valid and ready high; valid stays high and data stable until
@@ -78,23 +83,28 @@ module ${MODULE} #(
 
 // ---- sequence steps ---------------------------------------------------------
 localparam [4:0] S_IN  = 5'd0;  // idle: both inputs valid starts the element
-localparam [4:0] S_SMP = 5'd1;  // the table stage reads T[i+1] (ce)
-//                     5'd2        SG0: the table stage reads T[i]
-localparam [4:0] S_LD  = 5'd3;  // sg = D (the table stage's step)
-localparam [4:0] S_SG  = 5'd4;  // sg = sigmoid(h1) - sgc (interpolation product)
-localparam [4:0] S_U0  = 5'd5;  // acc = 2^15 - n1 + |h1|lo * sg
-localparam [4:0] S_UC0 = 5'd6;  // acc += |h1|lo * c              (c = sgc)
-localparam [4:0] S_U1  = 5'd7;  // acc = (acc >> 16) + |h1|hi * sg
-localparam [4:0] S_UC1 = 5'd8;  // acc += |h1|hi * c = |silu|
-localparam [4:0] S_CP  = 5'd9;  // a1 = acc = |silu|; c = s3
-localparam [4:0] S_Y0  = 5'd10; // acc = 2^15 - n - n * 2^16 + |silu|lo * h3'lo
-localparam [4:0] S_Y0C = 5'd11; // acc += |silu|lo * c
-localparam [4:0] S_Y1  = 5'd12; // acc = (acc >> 16) + |silu|lo * h3'hi
-localparam [4:0] S_Y2  = 5'd13; // acc += |silu|hi * h3'lo
-localparam [4:0] S_Y2C = 5'd14; // acc += |silu|hi * c
-localparam [4:0] S_Y3  = 5'd15; // acc = (acc >> 16) + |silu|hi * h3'hi; a1[15:0] = acc[15:0];
+                                 // (a1 = h1', acc = 2^15 - 1, sg = 0xffff, c = 1)
+localparam [4:0] S_A0  = 5'd1;  // acc = (acc >> 16 = 0) + h1'lo * c + s1
+localparam [4:0] S_A1  = 5'd2;  // acc += h1'hi * sg              (sg = 0xffff)
+localparam [4:0] S_A1C = 5'd3;  // acc += h1'hi * c = |h1|
+localparam [4:0] S_CPA = 5'd4;  // a1 = acc = |h1|
+localparam [4:0] S_SMP = 5'd5;  // the table stage reads T[i+1] (ce)
+//                     5'd6        SG0: the table stage reads T[i]
+localparam [4:0] S_LD  = 5'd7;  // sg = D (the table stage's step)
+localparam [4:0] S_SG  = 5'd8;  // sg = sigmoid(h1) - sgc (interpolation product)
+localparam [4:0] S_U0  = 5'd9;  // acc = 2^15 - n1 + |h1|lo * sg
+localparam [4:0] S_UC0 = 5'd10; // acc += |h1|lo * c              (c = sgc)
+localparam [4:0] S_U1  = 5'd11; // acc = (acc >> 16) + |h1|hi * sg
+localparam [4:0] S_UC1 = 5'd12; // acc += |h1|hi * c = |silu|
+localparam [4:0] S_CP  = 5'd13; // a1 = acc = |silu|; c = s3
+localparam [4:0] S_Y0  = 5'd14; // acc = 2^15 - n - n * 2^16 + |silu|lo * h3'lo
+localparam [4:0] S_Y0C = 5'd15; // acc += |silu|lo * c
+localparam [4:0] S_Y1  = 5'd16; // acc = (acc >> 16) + |silu|lo * h3'hi
+localparam [4:0] S_Y2  = 5'd17; // acc += |silu|hi * h3'lo
+localparam [4:0] S_Y2C = 5'd18; // acc += |silu|hi * c
+localparam [4:0] S_Y3  = 5'd19; // acc = (acc >> 16) + |silu|hi * h3'hi; a1[15:0] = acc[15:0];
                                  // the inputs' handshake
-localparam [4:0] S_ST  = 5'd16; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
+localparam [4:0] S_ST  = 5'd20; // w = |y| - n = {acc[15:0], a1[15:0]} saturated in place;
                                  // m_valid: y = w ^ n out
 
 reg [4:0] st;
@@ -109,17 +119,17 @@ wire start = st == S_IN && out_free && s_h1_valid && s_h3_valid;
 assign s_h1_ready = st == S_Y3;
 assign s_h3_ready = st == S_Y3;
 
-// Sign and magnitude of h1 (|-2^31| = 2^31 still fits 32 bits): |x| =
-// (x - s) ^ s for the sign s (-x = ~(x - 1)): one LUT and one carry per bit,
-// where s ? -x : x maps to about three LUTs per bit. h3 stays two's
-// complement: |h3| = h3' + s3 with h3' = h3 ^ s3 (every bit; the XOR in the
-// multiplier's operand multiplexer) and the + s3 as two more products,
-// |silu|lo * s3 and |silu|hi * s3 (steps Y0C, Y2C).
-wire [31:0] h1_dec = s_h1_data + {32{s_h1_data[31]}};
-wire [31:0] h1_abs = h1_dec ^ {32{s_h1_data[31]}};
+// Sign and magnitude of h1 (|-2^31| = 2^31 still fits 32 bits): a1 takes
+// h1' = h1 ^ s1 (|h1| - s1, the XOR in a1's input multiplexer) and steps
+// A0-A1C add s1 back on the accumulator (where a separate |x| = (x - s) ^ s
+// cost a carry chain of 32 LUTs). h3 stays two's complement: |h3| = h3' +
+// s3 with h3' = h3 ^ s3 (every bit; the XOR in the multiplier's operand
+// multiplexer) and the + s3 as two more products, |silu|lo * s3 and
+// |silu|hi * s3 (steps Y0C, Y2C).
+wire [31:0] h1_x = s_h1_data ^ {32{s_h1_data[31]}};
 wire [31:0] h3_x = s_h3_data ^ {32{s_h3_data[31]}};
 
-reg [31:0] a1;  // |h1|, after step CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:0]
+reg [31:0] a1;  // h1', from step CPA |h1|, after CP |silu|, after Y3 a1[15:0] = (|y| - n)[15:0]
 reg        z;   // the sigmoid is 0 (h1 <= -16): the h3' products are 0
 reg        n1;  // h1 < 0: silu < 0 (or 0)
 reg        n;   // the sign of silu * h3 (h1 < 0 xor h3 < 0)
@@ -128,12 +138,12 @@ reg  [32:0] acc;      // the accumulator
 wire [32:0] acc_next; // its next value (below)
 always @(posedge clk) begin
     if (start) begin
-        a1 <= h1_abs;
+        a1 <= h1_x;
         n1 <= s_h1_data[31];
         n <= s_h1_data[31] ^ s_h3_data[31];
     end
-    if (st == S_CP)
-        a1 <= acc[31:0]; // |h1| is done with: |silu| (<= 2^31) goes here
+    if (st == S_CPA || st == S_CP)
+        a1 <= acc[31:0]; // |h1|; at CP |h1| is done with: |silu| (<= 2^31)
     if (st == S_Y3)      // |silu|lo is done with (Y0, Y1): the output's low
         a1[15:0] <= acc[15:0]; // half, saved before the last shift
     if (st == S_ST && y_sat)
@@ -142,7 +152,7 @@ end
 
 // ---- sigmoid table stage --------------------------------------------------------
 // It reads T[i+1] (ce) and T[i] on the edges ending steps SMP and SG0, from
-// a1 = |h1|, which holds until step CP; step LD takes its D into sg (m_d is
+// a1 = |h1|, which holds from step CPA until step CP; step LD takes its D into sg (m_d is
 // valid in that step only), step SG uses m_t, m_fr and m_sat (from a1; m_neg
 // is n1).
 wire [15:0] sg_t;
@@ -166,20 +176,23 @@ ${SIGMOID_MODULE} #(
 );
 
 // ---- the shared multiplier ------------------------------------------------------
-reg [15:0] sg;  // D (step LD), then sigmoid(h1) = sg + sgc, 0 .. 65536
-reg        c;   // v = (v - 1) + 1 (sgc, h1 >= 0; a reflected sigmoid has
-                // none) in the U steps, s3 (h3 < 0) in the Y steps
+reg [15:0] sg;  // 0xffff (steps A1), D (step LD), then sigmoid(h1) = sg + sgc, 0 .. 65536
+reg        c;   // 1 in the A steps, v = (v - 1) + 1 (sgc, h1 >= 0; a
+                // reflected sigmoid has none) in the U steps, s3 (h3 < 0)
+                // in the Y steps
 
 // mul_a: a1's halves (SG: a1[10:0] = fr, the rest masked) * D (sg).
-// mul_b: sg (SG, U0, U1), a half of h3' (Y0-Y3; 0 for z) or the 1-bit c
-// (UC0, UC1, Y0C, Y2C): one LUT per bit for the half and its XOR, one for
-// the choice.
-wire a_hi = st == S_U1 || st == S_UC1 || st == S_Y2 || st == S_Y2C || st == S_Y3;
+// mul_b: sg (A1, SG, U0, U1), a half of h3' (Y0-Y3; 0 for z) or the 1-bit
+// c (A0, A1C, UC0, UC1, Y0C, Y2C): one LUT per bit for the half and its
+// XOR, one for the choice.
+wire a_hi = st == S_A1 || st == S_A1C || st == S_U1 || st == S_UC1 || st == S_Y2 ||
+            st == S_Y2C || st == S_Y3;
 wire a_mk = st == S_SG;
 wire b_hi = st == S_Y1 || st == S_Y3;
 wire b_h3 = (st == S_Y0 || st == S_Y1 || st == S_Y2 || st == S_Y3) && !z;
-wire b_sg = st == S_SG || st == S_U0 || st == S_U1;
-wire b_c  = st == S_UC0 || st == S_UC1 || st == S_Y0C || st == S_Y2C;
+wire b_sg = st == S_A1 || st == S_SG || st == S_U0 || st == S_U1;
+wire b_c  = st == S_A0 || st == S_A1C || st == S_UC0 || st == S_UC1 || st == S_Y0C ||
+            st == S_Y2C;
 wire [15:0] mul_a = {(a_hi ? a1[31:27] : a1[15:11]) & {5{!a_mk}},
                      a_hi ? a1[26:16] : a1[10:0]};
 wire [15:0] h3_h = b_hi ? h3_x[31:16] : h3_x[15:0];
@@ -193,13 +206,16 @@ wire [31:0] mul_p = mul_a * mul_b;
 // (sgc = 0), two more products (no adder). |h1| >= 16 (sg_sat): v = 65536,
 // as v - 1 = 0xffff (a synchronous set); reflected, the sigmoid is 0: z
 // zeroes the h3 products instead (y = 0). sg holds D before (step LD: the
-// multiplier's b operand has one source less).
+// multiplier's b operand has one source less), and 0xffff for step A1 (the
+// same synchronous set, at the start).
 wire [15:0] sg_u = sg_t + mul_p[26:11] + {15'd0, mul_p[10]};
 always @(posedge clk) begin
-    if (st == S_SG && sg_sat)
+    if ((st == S_SG && sg_sat) || start)
         sg <= 16'hffff;
     else if (st == S_LD || st == S_SG)
         sg <= st == S_LD ? sg_d : sg_u ^ {16{sg_neg}};
+    if (start)
+        c <= 1'b1;
     if (st == S_SG) begin
         c <= !sg_neg;
         z <= sg_sat && sg_neg;
@@ -214,18 +230,20 @@ end
 // stay below 2^32 as |silu| <= 2^31 and h3' <= 2^31 - 1).
 // The rounding constants are 2^15 - 1 plus the carry in (!n1 in U0, !n in Y0):
 // 2^15 - 1 is preset in step SG (no input multiplexer), the Y0 constant is
-// 2^15 - 1 - n * 2^16.
-wire acc_sh = st == S_U1 || st == S_Y1 || st == S_Y3; // the next weight
+// 2^15 - 1 - n * 2^16. Step A0 adds s1 = n1 to h1'lo on a zero base: acc
+// is preset to 2^15 - 1 at the start too, and A0 shifts it out.
+wire acc_sh = st == S_A0 || st == S_U1 || st == S_Y1 || st == S_Y3; // the next weight
 wire [32:0] base = st == S_Y0 ? {{17{n}}, 1'b0, 15'h7fff}
                  : acc_sh ? {{16{acc[32]}}, acc[32:16]} : acc;
-wire cin = st == S_U0 ? !n1 : st == S_Y0 && !n;
+wire cin = st == S_A0 ? n1 : st == S_U0 ? !n1 : st == S_Y0 && !n;
 
 assign acc_next = base + {1'b0, mul_p} + {32'd0, cin};
 
 always @(posedge clk) begin
-    if (st == S_SG)
+    if (st == S_SG || start)
         acc <= {18'd0, 15'h7fff};
-    else if (st >= S_U0 && st != S_CP && st != S_ST) // U0-1, UC0-1, Y0-3
+    else if ((st >= S_A0 && st <= S_A1C) ||                 // A0, A1, A1C
+             (st >= S_U0 && st != S_CP && st != S_ST))      // U0-1, UC0-1, Y0-3
         acc <= acc_next;
     if (st == S_ST && y_sat)
         acc[15:0] <= 16'h7fff; // w[31:16] of 2^31 - 1 - n
@@ -247,7 +265,7 @@ always @(*)
 always @(posedge clk) begin
     if (st == S_IN) begin
         if (start)
-            st <= S_SMP;
+            st <= S_A0;
     end else if (st == S_ST) begin
         st <= S_IN;
     end else begin

@@ -5,9 +5,9 @@
 // Latency: 6 cycles, one element per cycle. mul_share 1
 // (rtl_templates/lg_silu_gate_share.v, one 16x16 multiplier, sigmoid_module
 // emitted with mul_share 1: the T column alone, 512 x 16 in 2 EBR, T[i] and
-// T[i+1] read on two cycles): 17 cycles from both inputs valid
-// (LG_SILU_SHARE_ELEM; the inputs are taken 2 cycles before the result,
-// LG_SILU_SHARE_LAT), one element per 17 cycles.
+// T[i+1] read on two cycles, |h1| formed on the shared accumulator): 21
+// cycles from both inputs valid (LG_SILU_SHARE_ELEM; the inputs are taken 2
+// cycles before the result, LG_SILU_SHARE_LAT), one element per 21 cycles.
 int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_module,
                       const char *sigmoid_file, int32_t mul_share, lg_err *err)
 {
@@ -18,7 +18,7 @@ int lg_emit_silu_gate(lg_emit_ctx *ctx, const char *module, const char *sigmoid_
     };
     if (mul_share)
         return lg_emit_module(ctx, module, "lg_silu_gate_share", vars, 3,
-                              "17 cycles, one element per 17 cycles (joined h1/h3 streams, "
+                              "21 cycles, one element per 21 cycles (joined h1/h3 streams, "
                               "taken 2 cycles before the result; one shared multiplier)",
                               err);
     return lg_emit_module(ctx, module, "lg_silu_gate", vars, 3,

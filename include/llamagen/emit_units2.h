@@ -25,9 +25,9 @@
  *   rope, mul_share         x[2j+1] handshake -> y[2j] after 39 cycles, y[2j+1]
  *                           after 63; one pair per LG_ROPE_SHARE_PAIR (64) cycles
  *   silu_gate               6 cycles, one element per cycle
- *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (17) cycles from both inputs valid,
+ *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (21) cycles from both inputs valid,
  *                           LG_SILU_SHARE_LAT (2) from their late handshake; one
- *                           element per 17
+ *                           element per 21
  *   residual                1 cycle, one element per cycle
  */
 #ifndef LLAMAGEN_EMIT_UNITS2_H
@@ -36,7 +36,7 @@
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
 #define LG_ROPE_SHARE_PAIR 64 // cycles per rotated pair
-#define LG_SILU_SHARE_ELEM 17 // cycles per element, and both inputs valid to output
+#define LG_SILU_SHARE_ELEM 21 // cycles per element, and both inputs valid to output
 #define LG_SILU_SHARE_LAT 2   // the (joined, late) input handshake to output
 
 #include "llamagen/emit.h"
