@@ -31,7 +31,7 @@
  * after Wq's last beat was taken (Wq's last rows still in the pipeline),
  * Wv after Wk, W3 after W1, so the weight stream pauses one cycle there.
  * The results leave in run order; okind_reg (the run on the output side)
- * routes them while kind_reg (the run on the weight side) feeds beats.
+ * routes them while kind_reg (the run on the weight side) feeds beats.${LEAN_NOTE}
  * The attention starts when the last q element is in the q buffer (during
  * Wk) and streams as soon as this position's K and V rows are written.
  * SiLU and attention outputs (one per cycle) are packed into beats of VL

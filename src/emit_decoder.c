@@ -590,6 +590,10 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"WL_AW", wl_aw},          {"NBEATS", nbeats},        {"EMB_STREAM", emb_stream},
         {"EMBED_INST", einst},     {"CHAIN_NEXT", chain},     {"OKIND_REG", ok_reg},
         {"OKIND_NEXT", ok_next},   {"OKIND_RST", ok_rst},     {"EBASE_DEFAULT", ebase_def},
+        {"LEAN_NOTE", lean ? "\n * The lean form (--mul-share) chains no runs (each starts after its\n"
+                             " * predecessor's last result, okind_reg is kind_reg) and reads\n"
+                             " * ctl_inv_temp live: the host holds it while st_busy is high."
+                           : ""},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
                             err);
