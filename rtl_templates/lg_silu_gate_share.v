@@ -238,12 +238,15 @@ wire [32:0] base = st == S_Y0 ? {{17{n}}, 1'b0, 15'h7fff}
 wire cin = st == S_A0 ? n1 : st == S_U0 ? !n1 : st == S_Y0 && !n;
 
 assign acc_next = base + {1'b0, mul_p} + {32'd0, cin};
+// the steps that add: A0-A1C, U0-UC1, Y0-Y3 (decoded as the steps that do
+// not: range compares of st map to carry chains of cells of their own)
+wire acc_add = !(st == S_IN || st == S_CPA || st == S_SMP || st == S_SMP + 5'd1 || st == S_LD ||
+                 st == S_CP || st == S_ST);
 
 always @(posedge clk) begin
     if (st == S_SG || start)
         acc <= {18'd0, 15'h7fff};
-    else if ((st >= S_A0 && st <= S_A1C) ||                 // A0, A1, A1C
-             (st >= S_U0 && st != S_CP && st != S_ST))      // U0-1, UC0-1, Y0-3
+    else if (acc_add)
         acc <= acc_next;
     if (st == S_ST && y_sat)
         acc[15:0] <= 16'h7fff; // w[31:16] of 2^31 - 1 - n
