@@ -301,8 +301,14 @@ always @(posedge clk) begin
 end
 
 // shift enables: stage a in phases 1..q, stage b in phases 1..r
-wire a_sh = !ph0 && ph_reg <= s_reg[4:2];
-wire b_sh = !ph0 && ph_reg <= {1'b0, s_reg[1:0]};
+// (a <= b as gates: yosys maps a compare to a carry chain, whose cells
+// hold nothing else)
+function le3(input [2:0] a, input [2:0] b);
+    le3 = !((a[2] & ~b[2]) | (~(~a[2] & b[2]) &
+            ((a[1] & ~b[1]) | (~(~a[1] & b[1]) & a[0] & ~b[0]))));
+endfunction
+wire a_sh = !ph0 && le3(ph_reg, s_reg[4:2]);
+wire b_sh = !ph0 && le3(ph_reg, {1'b0, s_reg[1:0]});
 
 // stage valid flags: a read issued in phase 4 is taken at the next transfer
 // (rd_pend); b_reg holds the last element when no read followed it
