@@ -668,7 +668,7 @@ ${ROPE_MODULE} u_rope (
 localparam integer RC_W = $clog2(DIM + KVD + 1);
 localparam [RC_W-1:0] RC_DIM = DIM32[RC_W-1:0];
 reg  [RC_W-1:0] ro_cnt_reg;
-wire        ro_is_k = ro_cnt_reg >= RC_DIM;
+${RO_IS_K}
 wire        kv_k_ready;
 wire        k_hold; // a K element waits for its saturated value (below)
 wire        rope_fire = rope_m_valid && rope_m_ready;

@@ -590,6 +590,18 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"WL_AW", wl_aw},          {"NBEATS", nbeats},        {"EMB_STREAM", emb_stream},
         {"EMBED_INST", einst},     {"CHAIN_NEXT", chain},     {"OKIND_REG", ok_reg},
         {"OKIND_NEXT", ok_next},   {"OKIND_RST", ok_rst},     {"EBASE_DEFAULT", ebase_def},
+        {"RO_IS_K", lean ? "// (lean) >= RC_DIM as gates: yosys maps a compare to a carry chain whose\n"
+                           "// cells hold nothing else\n"
+                           "function ge_dim(input [RC_W-1:0] a);\n"
+                           "    integer i;\n"
+                           "    begin\n"
+                           "        ge_dim = 1'b1;\n"
+                           "        for (i = 0; i < RC_W; i = i + 1)\n"
+                           "            ge_dim = RC_DIM[i] ? a[i] & ge_dim : a[i] | ge_dim;\n"
+                           "    end\n"
+                           "endfunction\n"
+                           "wire        ro_is_k = ge_dim(ro_cnt_reg);"
+                         : "wire        ro_is_k = ro_cnt_reg >= RC_DIM;"},
         {"LEAN_NOTE", lean ? "\n * The lean form (--mul-share) chains no runs (each starts after its\n"
                              " * predecessor's last result, okind_reg is kind_reg) and reads\n"
                              " * ctl_inv_temp live: the host holds it while st_busy is high."
