@@ -603,8 +603,7 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
                            "wire        ro_is_k = ge_dim(ro_cnt_reg);"
                          : "wire        ro_is_k = ro_cnt_reg >= RC_DIM;"},
         {"LEAN_NOTE", lean ? "\n * The lean form (--mul-share) chains no runs (each starts after its\n"
-                             " * predecessor's last result, okind_reg is kind_reg) and reads\n"
-                             " * ctl_inv_temp live: the host holds it while st_busy is high."
+                             " * predecessor's last result, okind_reg is kind_reg)."
                            : ""},
     };
     int rc = lg_emit_module(ctx, n->dec, "lg_decoder", v, (int)(sizeof v / sizeof v[0]), lat,
@@ -1006,8 +1005,8 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "files.f`), from this directory. Synthesize: `yosys -p 'read_verilog %s.v; "
          "hierarchy -libdir . -top %s; synth'`.\n\n"
          "Interface (docs/architecture.md, \"The top module\"): pulse `ctl_start` while "
-         "`st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, `ctl_seed`, "
-         "`ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
+         "`st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, held until "
+         "`st_busy` falls, `ctl_seed`, `ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
          "token); generated tokens come out on `m_tok` and are fed back internally; "
          "`m_logit` taps every logit. Widths: POS_W = %d, TOK_W = %d, WL_AW = %d, WL_DW = "
          "%d.\n\n"
