@@ -70,8 +70,10 @@
  * (1 or 2, above).
  *
  * Write ports s_k_* / s_v_* (one shared ${KVQ_MODULE}): valid/ready, one Q16
- * element per transfer, KV_DIM per row; s_*_layer / s_*_pos sampled with a
- * row's first element. Rows are taken whole, one at a time, K and V in turn
+ * element per transfer, KV_DIM per row; s_*_layer / s_*_pos are read from
+ * a row's first element until its *_done (the port holds them that long, as
+ * the decoder's layer and position registers do: no copy registers when
+ * SEQ_LEN and KV_DIM / BEAT are powers of two). Rows are taken whole, one at a time, K and V in turn
  * when both wait: a row's first element is taken in the previous row's
  * done cycle at the earliest (a port's ready is low meanwhile), then one
  * element per cycle, except in the cycle after a group's last and, for a
@@ -99,9 +101,13 @@
  * no pending slot, so a request offered while one streams waits for it and
  * its first beat comes 3 cycles after its own handshake; the decoder's
  * attention asks for a head's rows only after the previous head's streams
- * ended). s_*req_ready depends on registers only. A request with layer >=
- * LAYERS, head >= N_KV_HEADS, last >= SEQ_LEN or first > last is dropped
- * (no beats) and sets err. Reading a row before its write's done gives the
+ * ended). The request's fields are read from its handshake until
+ * s_*req_ready rises again (P2A: the layer, head and last row are not
+ * copied; the requester holds them that long and offers no other request
+ * meanwhile, as the decoder's attention does: its fields are its layer,
+ * position and head registers). s_*req_ready depends on registers only.
+ * A request with layer >= LAYERS, head >= N_KV_HEADS, last >= SEQ_LEN or
+ * first > last is dropped (no beats) and sets err. Reading a row before its write's done gives the
  * old row.
  *
  * err: sticky, cleared by rst.
@@ -482,34 +488,38 @@ generate
         end
 
         if (P2A != 0) begin : g_ag_p2
-            // {row, head, beat}: the row part counts rows, the beat bits (the
-            // low HSH bits, wrapping by themselves) are the beat counter, the
-            // head bits stay; the range ends on the last row's last beat
-            localparam [WSH-1:0] BMASK = BMASK32[WSH-1:0];
-            reg [MAW-1:WSH] arow;
-            reg [WSH-1:0]   alow;
-            reg [PW-1:0]    last_row;
+            // {layer, row, head, beat}: only the row and the beat count (a
+            // row counter above a beat counter, the beat bits wrapping by
+            // themselves); the layer and head bits and the last row are the
+            // request's own fields, read live (the port holds them until its
+            // ready rises again, see the header: no copy registers); the
+            // range ends on the last row's last beat
+            localparam [31:0] LIVE_M = ~((((32'd1 << PW) - 32'd1) << WSH) | BMASK32);
+            reg [PW-1:0]  rrow;
+            reg [HBW-1:0] rbeat;
 
             always @(posedge clk) begin
                 if (rq_ld) begin
-                    arow <= r_addr32[MAW-1:WSH];
-                    alow <= r_addr32[WSH-1:0];
-                    last_row <= r_last;
+                    rrow <= r_first;
+                    rbeat <= {HBW{1'b0}};
                 end else if (issue) begin
-                    // the layer bits above stay (pos < SEQ_LEN)
                     if (beat_last)
-                        arow[WSH+PW-1:WSH] <= arow[WSH+PW-1:WSH] + 1'b1;
-                    alow <= (alow & ~BMASK) | ((alow + 1'b1) & BMASK);
+                        rrow <= rrow + 1'b1;
+                    rbeat <= rbeat + 1'b1;
                 end
             end
 
             if (HSH > 0) begin : g_beat
-                assign beat = alow[HBW-1:0];
+                assign beat = rbeat;
             end else begin : g_beat1
                 assign beat = 1'b0;
+                wire unused_rbeat = &{1'b0, rbeat};
             end
-            assign addr = {arow, alow};
-            assign range_end = arow[WSH+PW-1:WSH] == last_row && beat_last;
+            wire [31:0] a32 = (r_addr32 & LIVE_M) | ({{(32 - PW){1'b0}}, rrow} << WSH) |
+                              {{(32 - HBW){1'b0}}, beat};
+            assign addr = a32[MAW-1:0];
+            assign range_end = rrow == r_last && beat_last;
+            wire unused_a32 = &{1'b0, a32[31:MAW]};
         end else begin : g_ag_add
             reg [HBW-1:0] beat_r;
             always @(posedge clk) begin

@@ -53,7 +53,11 @@
  *
  * Handshake contract:
  *  - s_k_* / s_v_*: valid/ready, one Q16 element per transfer, KV_DIM per
- *    row; s_*_layer / s_*_pos sampled with the first element of each row.
+ *    row; s_*_layer / s_*_pos are read from the first element of each row
+ *    until its done: the port holds them that long (with SEQ_LEN and
+ *    KV_DIM / BEAT powers of two the write address's row part is those
+ *    fields themselves, no copy registers; the decoder's are its layer and
+ *    position registers).
  *    Rows are taken whole and one at a time: a row's first element is
  *    taken only when the previous row is done (in its done cycle at the
  *    earliest). A grant register picks the port: it passes to the other
@@ -572,18 +576,32 @@ end
 // part is just loaded.
 generate
     if (WPR_P2 != 0 && WSH > 0 && WSH < MAW) begin : g_wa_split
-        reg [MAW-1:WSH] wrow;
+        wire [MAW-1:WSH] wrow;
         reg [WSH-1:0]   wword;
         always @(posedge clk) begin
-            if (row_start)
-                wrow <= wbase32[MAW-1:WSH];
             if (m_we)
                 wword <= wword + 1'b1;
             if (rst)
                 wword <= {WSH{1'b0}};
         end
+        if (SEQ_P2 != 0) begin : g_wrow_live
+            // {layer, pos} is wiring: read live from the row's port (own),
+            // which holds them until the row's done (no copy registers)
+            wire [31:0] olayer32 = {{(32 - LW){1'b0}}, own ? s_v_layer : s_k_layer};
+            wire [31:0] opos32 = {{(32 - PW){1'b0}}, own ? s_v_pos[PW-1:0] : s_k_pos[PW-1:0]};
+            wire [31:0] obase32 = ((olayer32 << PW) | opos32) << WSH;
+            assign wrow = obase32[MAW-1:WSH];
+            wire unused_ob = &{1'b0, obase32[31:MAW], obase32[WSH-1:0], wbase32};
+        end else begin : g_wrow_reg
+            reg [MAW-1:WSH] wrow_r;
+            always @(posedge clk) begin
+                if (row_start)
+                    wrow_r <= wbase32[MAW-1:WSH];
+            end
+            assign wrow = wrow_r;
+            wire unused_wb = &{1'b0, wbase32[WSH-1:0]};
+        end
         assign waddr = {wrow, wword};
-        wire unused_wb = &{1'b0, wbase32[WSH-1:0]};
     end else begin : g_wa_count
         reg [MAW-1:0] wcnt;
         always @(posedge clk) begin

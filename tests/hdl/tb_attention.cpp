@@ -223,16 +223,23 @@ static void fill_cache(TB &tb, std::mt19937_64 &rng, const Case &c)
     uint64_t limit = tb.cycle + 1000 + 4 * n +
                      2 * n * (uint64_t)(lg_kvcache_done_latency(&P) / TB_KV_GROUP + 2);
     while ((dones[0] <= c.pos || dones[1] <= c.pos) && tb.cycle < limit) {
-        bool vk = idx[0] < n && (!c.stalls || rng() % 8 != 0);
-        bool vv = idx[1] < n && (!c.stalls || rng() % 8 != 0);
+        // mul_share: the cache reads a row's pos live until its done (as
+        // the decoder's position register holds), so a port offers its next
+        // row only after the previous one's done and shows the row in flight
+        size_t wpos[2] = {idx[0] / KV_DIM, idx[1] / KV_DIM};
+        if (TB_MUL_SHARE)
+            for (int k = 0; k < 2; k++)
+                wpos[k] = (size_t)dones[k];
+        bool vk = idx[0] < n && idx[0] / KV_DIM == wpos[0] && (!c.stalls || rng() % 8 != 0);
+        bool vv = idx[1] < n && idx[1] / KV_DIM == wpos[1] && (!c.stalls || rng() % 8 != 0);
         m->kw_k_valid = vk;
         m->kw_k_data = vk ? (uint32_t)c.k[idx[0]] : 0;
         m->kw_k_layer = (uint32_t)c.layer;
-        m->kw_k_pos = (uint32_t)(idx[0] / KV_DIM);
+        m->kw_k_pos = (uint32_t)wpos[0];
         m->kw_v_valid = vv;
         m->kw_v_data = vv ? (uint32_t)c.v[idx[1]] : 0;
         m->kw_v_layer = (uint32_t)c.layer;
-        m->kw_v_pos = (uint32_t)(idx[1] / KV_DIM);
+        m->kw_v_pos = (uint32_t)wpos[1];
         tb.settle();
         if (vk && m->kw_k_ready)
             idx[0]++;

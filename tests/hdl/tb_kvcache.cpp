@@ -128,6 +128,11 @@ struct Writer {
     long taken[2] = {0, 0}; // elements handed over
     int dones[2] = {0, 0};
     std::vector<uint64_t> done_lat[2]; // done cycle - last handshake cycle (no stalls)
+    // mul_share: a port holds its row's layer and pos from the first element
+    // until the row's done (the cache reads them live) and offers no next
+    // row meanwhile
+    bool hold[2] = {false, false};
+    uint32_t hold_layer[2] = {0, 0}, hold_pos[2] = {0, 0};
 
     bool busy() const { return !rows[0].empty() || !rows[1].empty(); }
 
@@ -135,12 +140,16 @@ struct Writer {
     void drive(Vdut *m, std::mt19937_64 &rng)
     {
         for (int k = 0; k < 2; k++) {
-            if (!have[k] && !rows[k].empty() && (int)(rng() % 100) >= idle_pct)
+            bool row_open = TB_MUL_SHARE && hold[k] && idx[k] == 0; // last row not done
+            if (!have[k] && !rows[k].empty() && !row_open && (int)(rng() % 100) >= idle_pct)
                 have[k] = true;
             const Row *r = rows[k].empty() ? nullptr : &rows[k].front();
             uint32_t data = have[k] ? (uint32_t)r->x[idx[k]] : (uint32_t)rng();
             uint32_t layer = r ? r->layer : 0, pos = r ? r->pos : 0;
-            if (!have[k]) { // not valid: layer and pos must be ignored too
+            if (TB_MUL_SHARE && hold[k]) {
+                layer = hold_layer[k];
+                pos = hold_pos[k];
+            } else if (!have[k]) { // not valid: layer and pos must be ignored too
                 layer = (uint32_t)(rng() % TB_LAYERS);
                 pos = (uint32_t)rng();
             }
@@ -165,6 +174,7 @@ struct Writer {
         bool done[2] = {(bool)m->k_done, (bool)m->v_done};
         for (int k = 0; k < 2; k++) {
             if (done[k]) {
+                hold[k] = false;
                 dones[k]++;
                 done_lat[k].push_back(cycle - last_hs[k]);
                 last_done[k] = cycle;
@@ -172,6 +182,11 @@ struct Writer {
             if (have[k] && ready[k]) {
                 if (taken[k]++ == 0)
                     first_hs[k] = cycle;
+                if (idx[k] == 0) {
+                    hold[k] = true;
+                    hold_layer[k] = rows[k].front().layer;
+                    hold_pos[k] = rows[k].front().pos;
+                }
                 have[k] = false;
                 if (++idx[k] == (size_t)KV_DIM) {
                     const Row &r = rows[k].front();
@@ -248,6 +263,10 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
     bool prev_stall[2] = {false, false};
     std::vector<uint32_t> prev_sig[2];
     bool have_req[2] = {false, false};
+    // mul_share: a port holds an accepted request's fields until its ready
+    // rises again (the cache reads them live) and offers no other meanwhile
+    bool rq_hold[2] = {false, false};
+    Req held[2] = {Req{0, 0, 0, 0}, Req{0, 0, 0, 0}};
     uint64_t limit = tb.cycle + 200000;
     for (int k = 0; k < 2; k++)
         for (const Req &r : reqs[k])
@@ -260,9 +279,12 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
         if (wr)
             wr->drive(m, rng);
         for (int k = 0; k < 2; k++) {
-            if (!have_req[k] && !reqs[k].empty() && (int)(rng() % 100) >= req_idle)
+            if (!have_req[k] && !reqs[k].empty() && !rq_hold[k] &&
+                (int)(rng() % 100) >= req_idle)
                 have_req[k] = true;
             Req r = reqs[k].empty() ? Req{0, 0, 0, 0} : reqs[k].front();
+            if (rq_hold[k])
+                r = held[k];
             bool ready = (int)(rng() % 100) >= stall_pct;
             if (k == 0) {
                 m->rq_k_valid = have_req[k];
@@ -352,7 +374,13 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
                     }
                 }
             }
+            if (rq_hold[k] && rq_ready)
+                rq_hold[k] = false;
             if (have_req[k] && rq_ready) {
+                if (TB_MUL_SHARE) {
+                    rq_hold[k] = true;
+                    held[k] = reqs[k].front();
+                }
                 if (!bad)
                     pending[k].push_back(reqs[k].front());
                 reqs[k].pop_front();
