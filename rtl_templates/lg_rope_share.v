@@ -54,8 +54,10 @@
 //
 // Handshakes: s_* and m_* are valid/ready streams (a transfer on a clock edge
 // with valid and ready high; valid stays high and data stable until ready).
-// s_pos is sampled with the first element of each vector; m_last marks the
-// last element of a vector. The sequence waits at the first step after each
+// s_pos is the vector's position, read by every pair's phase steps: the
+// producer holds it from the vector's first element until its m_last output
+// has been taken (the decoder's position register does; no copy register
+// here); m_last marks the last element of a vector. The sequence waits at the first step after each
 // output (rotation step 8 and the next pair's PH0, which overwrite the
 // accumulator, m_data's source) while m_valid is high and m_ready low.
 
@@ -70,7 +72,7 @@ module ${MODULE} #(
     input  wire        clk,
     input  wire        rst,
 
-    // ---- input vector: N_HEADS * HEAD_SIZE Q16 values; s_pos with the first
+    // ---- input vector: N_HEADS * HEAD_SIZE Q16 values; s_pos held through it
     input  wire        s_valid,
     output wire        s_ready,
     input  wire [31:0] s_data,
@@ -194,11 +196,10 @@ wire [15:0] s_habs = s_hdec ^ {16{s_data[31]}};
 // xr0's element, xs1 the other one's (they swap with every turn).
 reg [15:0]    xr0, xr1, xr2, xr3;
 reg           xs0, xs1;
-reg [31:0]    pos;        // position of the current vector, loaded from
-                          // s_pos and never moved (no ring: where the top bits
-                          // of s_pos are constant, as in the decoder, their
-                          // flip-flops are constants); the phase steps read
-                          // its halves lo, lo, hi, lo through the operand mux
+// the position: s_pos itself, read live by the phase steps (its halves lo,
+// lo, hi, lo through the operand mux; the port holds it through the vector,
+// see the header: no copy register)
+wire [31:0]   pos = s_pos;
 wire          turn = rot && adv;
 always @(posedge clk) begin
     if (s_fire || turn) begin
@@ -209,8 +210,6 @@ always @(posedge clk) begin
         xs0 <= xs1;
         xs1 <= s_fire ? s_data[31] : xs0;
     end
-    if (s_fire && !odd && j == {J_W{1'b0}} && h == {H_W{1'b0}})
-        pos <= s_pos;
 end
 
 // INC[j] (j holds through the pair's sequence; the phase steps read it). The

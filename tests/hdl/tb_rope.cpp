@@ -101,6 +101,11 @@ struct RopeBench {
     size_t in_pos = 0, out_pos = 0;
     int sent = 0, received = 0;
     bool holding = false;
+    // the lean form (lg_rope_share) reads s_pos live: hold the vector's pos
+    // from its first element until its last output and start no next vector
+    // meanwhile (as the decoder's position register does)
+    bool live_pos = false;
+    uint32_t cur_pos = 0;
     bool s_fire = false, m_fire = false, m_last_seen = false;
     uint32_t m_data_seen = 0;
     std::deque<uint64_t> due; // full rate: cycle each pending output must appear
@@ -144,7 +149,9 @@ struct RopeBench {
     void drive()
     {
         bool full = sent < full_rate;
-        if (!in_q.empty() && (holding || full || chance(75))) {
+        bool busy = live_pos && (received < sent || in_pos > 0); // a vector in flight
+        bool wait = live_pos && in_pos == 0 && received < sent;  // the previous one's outputs
+        if (!in_q.empty() && !wait && (holding || full || chance(75))) {
             holding = true;
             *p.s_valid = 1;
             *p.s_data = (uint32_t)in_q.front().x[in_pos];
@@ -154,6 +161,8 @@ struct RopeBench {
             *p.s_data = (uint32_t)rnd64();
             *p.s_pos = (uint32_t)rnd64();
         }
+        if (busy && !(in_pos == 0 && *p.s_valid))
+            *p.s_pos = cur_pos;
         // Backpressure only once the full-rate vectors are out.
         *p.m_ready = received < full_rate || chance(75);
     }
@@ -205,6 +214,8 @@ struct RopeBench {
                 due.push_back(cycle - 1 + lat1);
             }
             holding = false;
+            if (in_pos == 0)
+                cur_pos = in_q.front().pos;
             if (++in_pos == (size_t)n()) {
                 in_pos = 0;
                 in_q.pop_front();
@@ -226,6 +237,7 @@ int main(int argc, char **argv)
     RopeBench d{"rope_260k_share", 12}, e{"rope_h128_share", 3};
     d.lat0 = e.lat0 = 39;
     d.lat1 = e.lat1 = 63;
+    d.live_pos = e.live_pos = true;
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_data, &m->a_s_pos,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_m_data};
     b.p = {&m->b_s_valid, &m->b_s_ready, &m->b_s_data, &m->b_s_pos,
