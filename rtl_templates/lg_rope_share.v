@@ -120,7 +120,7 @@ localparam [5:0] S_SA2 = 6'd6;  // |A| = interpolation
 //                     6'd8-11   NP0-3: as PH0-3, terms negated: -P
 //                               (acc holds P in SA0-2 and -P in SB0-2)
 //                     6'd12     SB0: table read T[i+1] of B
-//                     6'd13     SB1: table read T[i] of B
+localparam [5:0] S_SB1 = 6'd13; // SB1: table read T[i] of B
 localparam [5:0] S_SB2 = 6'd14; // |B| = interpolation
 localparam [5:0] S_SW  = 6'd15; // A = cos (sw): swap to |cos|, |sin|
 //                     6'd16-23  rotation steps k = 0-7: y[2j]
@@ -242,6 +242,7 @@ wire [13:0] sc_fr;
 wire        sc_neg;
 wire        sc_end;
 wire [16:0] sc_v;
+wire [15:0] sc_word;
 
 ${SINCOS_MODULE} #(
     .LUT_FILE(SINE_FILE)
@@ -252,6 +253,8 @@ ${SINCOS_MODULE} #(
     .s_p30(sw),                         // P[30] (set in SA1, before SB0)
     .s_lo(st[0] || st[4] || st[5]),     // (steady from the rotation steps on)
     .s_prod(mul_p[29:13]),
+    .s_thi(cb[15:0]),                   // T[i+1], held in cb (below)
+    .m_word(sc_word),
     .m_d(sc_d),
     .m_fr(sc_fr),
     .m_neg(sc_neg),
@@ -259,6 +262,8 @@ ${SINCOS_MODULE} #(
     .m_v(sc_v)
 );
 
+// In SA1 / SB1 cb takes the table's T[i+1] (sc_word) and gives it back to
+// the table stage in SA2 / SB2 (s_thi; cb is free then: SB2 loads it).
 // |sin| and |cos| (<= 65536) as a pair that swaps, ca the multiplier's
 // operand: SA2 loads |A|, SB2 shifts it to cb and loads |B|, SW swaps if A
 // is cos, so that ca = |cos|, cb = |sin|. The rotation steps take c, s, c,
@@ -269,6 +274,7 @@ ${SINCOS_MODULE} #(
 // (no 17-bit operand and no adder input besides the product's half).
 reg        cas, cbs;
 wire       sc_load = st == S_SA2 || st == S_SB2;
+wire       th_load = st == S_SA1 || st == S_SB1;
 always @(posedge clk) begin
     if (st == S_SA1)
         sw <= acc[14];
@@ -281,6 +287,10 @@ always @(posedge clk) begin
         cas <= sc_load ? sc_neg : cbs;
         cbs <= cas;
     end
+    // cb is free in SA1 and SB1 (SB2 loads it from ca): it holds the
+    // lookup's T[i+1] for the table stage (s_thi) until SA2 / SB2
+    if (th_load)
+        cb[15:0] <= sc_word;
 end
 
 // ---- the shared multiplier ------------------------------------------------------
@@ -322,19 +332,18 @@ assign mul_p = mul_a * mul_b;
 wire hsel = rot ? k[2] : ph && g == 2'd1;
 wire neg = rot ? (xs0 && k[1]) ^ cas ^ (k[0] && !k[3]) : st[3]; // NP0-3: -P
 wire shift = !rep && (rot ? k[1:0] == 2'd2 : ph && g == 2'd1);
-wire first = !rep && (rot ? k[2:0] == 3'd0 : ph && g == 2'd0 || sat_st);
+wire first = !rep && (rot ? k[2:0] == 3'd0 : ph && g == 2'd0);
 
 wire [15:0] half = hsel ? mul_p[31:16] : mul_p[15:0];
 wire [18:0] base = first ? {3'd0, rot, 15'd0}
                  : shift ? {{16{acc[18]}}, acc[18:16]} : acc;
-wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg && !sat_st};
+wire [18:0] acc_next = base + ({3'd0, half} ^ {19{neg}}) + {18'd0, neg};
 
 // ---- saturation of the finished sum ({acc, ylo} = floor((v + 2^15) / 2^16)) ------------
 // In place, so that m_data is {acc[15:0], ylo} as it stands (no output
 // multiplexer). Step U0 / U1 notes the case (sat_h, sat_l) and if the sum
-// saturates sets acc to all ones: the step's product is 0 (sc_d * sc_fr with
-// the table address unchanged over the edges of T0 / T1, so D = 0), its
-// base 0 (first), neg = st[3] = 1 with no carry in. Step V0 / V1 then copies
+// saturates sets acc to all ones (acc_fill: the ones ORed over the adder's
+// sum, in the adder's LUTs; whatever the step's sum). Step V0 / V1 then copies
 // acc[15:0] to ylo and the flip-flops' synchronous resets clear what must be 0:
 //   v >= 2^31   (sat_h): acc[15] -> 0x7fff_ffff
 //   v <= -2^31  (sat_l): acc[14:0], ylo[15:1] -> 0x8000_0001
@@ -346,6 +355,9 @@ reg         sat_h, sat_l;
 wire        clr_h = sat_fix && sat_h;
 wire        clr_l = sat_fix && sat_l;
 wire        acc_en = (ph || rot) && step && !(rep && !ca[16]) || sat_set;
+// the all-ones fill of a saturating sum (whatever the step's product: cb,
+// the table stage's T[i+1] in SA / SB, is not T[i] here)
+wire [18:0] acc_fill = acc_next | {19{sat_set}};
 wire        ylo_en = rot && shift && k[2] && step || clr_h || clr_l;
 always @(*)
     m_data = {acc[15:0], ylo};
@@ -360,11 +372,11 @@ always @(posedge clk) begin
         rep <= dbl;
     // (the clears as the flip-flops' enable-gated synchronous resets)
     if (acc_en)
-        acc[18:16] <= acc_next[18:16];
+        acc[18:16] <= acc_fill[18:16];
     if (acc_en || clr_h)
-        acc[15] <= clr_h ? 1'b0 : acc_next[15];
+        acc[15] <= clr_h ? 1'b0 : acc_fill[15];
     if (acc_en || clr_l)
-        acc[14:0] <= clr_l ? 15'd0 : acc_next[14:0];
+        acc[14:0] <= clr_l ? 15'd0 : acc_fill[14:0];
     if (ylo_en) begin
         ylo[15:1] <= clr_l ? 15'd0 : acc[15:1];
         ylo[0] <= acc[0];

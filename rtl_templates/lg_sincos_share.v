@@ -41,8 +41,10 @@
 // Timing: s_phase and s_lo are sampled at every clock edge (the address).
 // The caller holds s_phase, s_mirror and s_p30 for two edges, the first
 // with s_lo = 0 (reads T[i+1]), the second with s_lo = 1 (reads T[i]), and
-// on until it has used the outputs: after the second edge m_d (and m_v from
-// s_prod) belong to that phase until the next edge; m_fr, m_neg and m_end
+// on until it has used the outputs; it takes m_word (T[i+1]'s low D_W bits,
+// zero-extended) at the second edge and gives it back on s_thi from then
+// on: after the second edge m_d (and m_v from s_prod) belong to that phase
+// until the next edge; m_fr, m_neg and m_end
 // are combinational from s_phase, s_mirror and s_p30 (no copy registers). Two cycles
 // per lookup. No valid flags: the caller's sequencer knows when it asked.
 
@@ -62,6 +64,11 @@ module ${MODULE} #(
 
     // ---- the caller's product D * fr, bits 29:13 -------------------------
     input  wire [16:0] s_prod,
+
+    // ---- T[i+1], held by the caller: m_word of the first read, given back
+    // in the cycles after the second (bits 15:D_W are not read)
+    input  wire [15:0] s_thi,
+    output wire [15:0] m_word, // the word read (T[i+1] after the first edge)
 
     // ---- output: interpolation operands and the interpolated value -------
     output wire [15:0] m_d,   // T[i+1] - T[i]
@@ -95,9 +102,12 @@ wire z = s_p30 ^ !s_phase[30];
 // ---- ROM reads through a registered address ---------------------------------
 // (a block RAM read port; registering the data instead leaves a dangling
 // flip-flop input per constant bit column in Yosys 0.23, failing check)
-// Address i + 1 (mod 256) with s_lo = 0, i with s_lo = 1.
+// Address i + 1 (mod 256) with s_lo = 0, i with s_lo = 1. T[i+1] (its low
+// D_W bits, read the cycle before) is held by the caller (s_thi): a register
+// it has free during the lookup, loaded through the mux it has anyway, where
+// a copy register here would be a flip-flop loaded from the RAM's output (a
+// logic cell of its own a bit).
 reg [7:0]     addr;
-reg [D_W-1:0] t_hi;   // T[i+1] - T_MIN, low D_W bits (read the cycle before)
 always @(posedge clk)
     addr <= s_phase[29:22] + {7'd0, !s_lo};
 
@@ -106,17 +116,19 @@ assign m_fr = s_phase[21:8];
 assign m_neg = s_mirror ? !s_phase[31] ^ (!s_phase[30] && !s_p30) : s_phase[31] ^ s_phase[30];
 
 wire [15:0] word = rom[addr];
-always @(posedge clk)
-    t_hi <= word[D_W-1:0];
+wire [16:0] word_lo = {{(17 - D_W){1'b0}}, word[D_W-1:0]};
+assign m_word = word_lo[15:0];
 
-wire [D_W-1:0] d = t_hi - word[D_W-1:0]; // D[i] (mod 2^D_W: exact)
+wire [16:0] thi_ext = {1'b0, s_thi};
+wire [D_W-1:0] d = thi_ext[D_W-1:0] - word[D_W-1:0]; // D[i] (mod 2^D_W: exact)
 wire [16:0] d_ext = {{(17 - D_W){1'b0}}, d};
 assign m_d = d_ext[15:0];
 
 assign m_v = T_MIN + {1'b0, word} + {1'b0, s_prod[16:1]} + {16'd0, s_prod[0]};
 
-// d_ext[16] is 0 (D_W <= 16); s_phase[7:0] are below m_fr.
-wire unused_ok = &{1'b0, d_ext[16], s_phase[7:0]};
+// d_ext[16] and word_lo[16] are 0 (D_W <= 16); s_phase[7:0] are below
+// m_fr; s_thi's bits above D_W are not read.
+wire unused_ok = &{1'b0, d_ext[16], word_lo[16], s_phase[7:0], thi_ext[16:D_W]};
 
 endmodule
 
