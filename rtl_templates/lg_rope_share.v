@@ -111,7 +111,7 @@ end
 // Lookup A (sin or cos, the one with q[0] = 0) from P, B (the other) from -P.
 localparam [5:0] S_PH0 = 6'd0;  // acc = lo(pos_lo * inc_lo) (waits for y[2j+1] out)
 //                     6'd1      PH1: acc = (acc >> 16) + hi(pos_lo * inc_lo)
-//                               (P[15:8] = acc[15:8] saved in ph_lo first)
+//                               (P[15:8] = acc[15:8] saved in ylo[15:8] first)
 //                     6'd2      PH2: acc += lo(pos_hi * inc_lo)
 //                     6'd3      PH3: acc += lo(pos_lo * inc_hi): P[31:16] = acc[15:0]
 //                     6'd4      SA0: table read T[i+1] of A
@@ -227,12 +227,14 @@ wire [31:0] inc = rom[j & {J_W{ph}}];
 // The accumulator works in 16-bit digits: each 32-bit product enters as its
 // low half (hsel = 0) or its high half (hsel = 1), and the step that moves on
 // to the next digit shifts the accumulator right by 16 first (the finished
-// digit leaves: P[15:8] to ph_lo, a rotation sum's digit 1 to ylo). 19 bits
+// digit leaves: P[15:8] to ylo[15:8], a rotation sum's digit 1 to ylo). 19 bits
 // hold every digit sum: at most 4 terms of magnitude < 2^16 and a carry of
 // at most 2 (digit 1 of a rotation sum), the rounding constant 2^15 in
 // digit 0; only acc[15:0] of the phase digits are read (mod 2^32).
 reg  [18:0] acc;   // the accumulator (signed)
-reg  [15:8] ph_lo; // phase[15:8], saved before the shift of step PH1 (m_fr)
+// ylo[15:8] also hold phase[15:8] (m_fr), saved before the shift of step
+// PH1 / NP1: ylo is free from PH0 (which waits until y[2j+1] is taken) to
+// the digit-1 step of y[2j], after the table steps (no register of its own)
 reg  [15:0] ylo;   // a rotation sum's bits 31:16 (digit 1; the result's low half)
 reg         sw;    // P[30]: A is cos (and the lookups of B are of -P with P[30])
 wire [31:0] mul_p; // the shared product (below)
@@ -248,7 +250,7 @@ ${SINCOS_MODULE} #(
     .LUT_FILE(SINE_FILE)
 ) sincos_i (
     .clk(clk),
-    .s_phase({acc[15:0], ph_lo, 8'd0}), // bits 7:0 are not read
+    .s_phase({acc[15:0], ylo[15:8], 8'd0}), // bits 7:0 are not read
     .s_mirror(st[3]),
     .s_p30(sw),                         // P[30] (set in SA1, before SB0)
     .s_lo(st[0] || st[4] || st[5]),     // (steady from the rotation steps on)
@@ -359,6 +361,7 @@ wire        acc_en = (ph || rot) && step && !(rep && !ca[16]) || sat_set;
 // the table stage's T[i+1] in SA / SB, is not T[i] here)
 wire [18:0] acc_fill = acc_next | {19{sat_set}};
 wire        ylo_en = rot && shift && k[2] && step || clr_h || clr_l;
+wire        ph_save = ph && g == 2'd1; // PH1, NP1: phase[15:8] to ylo[15:8]
 always @(*)
     m_data = {acc[15:0], ylo};
 
@@ -377,16 +380,16 @@ always @(posedge clk) begin
         acc[15] <= clr_h ? 1'b0 : acc_fill[15];
     if (acc_en || clr_l)
         acc[14:0] <= clr_l ? 15'd0 : acc_fill[14:0];
+    if (ylo_en || ph_save)
+        ylo[15:8] <= clr_l ? 8'd0 : acc[15:8];
     if (ylo_en) begin
-        ylo[15:1] <= clr_l ? 15'd0 : acc[15:1];
+        ylo[7:1] <= clr_l ? 7'd0 : acc[7:1];
         ylo[0] <= acc[0];
     end
     if (sat_st) begin
         sat_h <= sat_hi;
         sat_l <= sat_lo;
     end
-    if (ph && g == 2'd1)
-        ph_lo <= acc[15:8];
     if (out_step) begin // (the previous output is gone: R8 and PH0 waited)
         m_valid <= 1'b1;
         m_last <= st[5] && j_end && h_end;
