@@ -296,24 +296,28 @@ always @(posedge clk) begin
 end
 
 // ---- the shared multiplier ------------------------------------------------------
+// The phase steps take INC on the x / D side and the position on the
+// c / fr side: the position's constant top bits (the decoder's) then
+// simplify the c / fr multiplexer, whose fr operand is 14 bits, and the INC
+// table shares its bits with x / D (D: D_W bits).
 reg [15:0] mul_a, mul_b;
 always @(*) begin
     if (rot)
         mul_a = xr0;
     else if (st[2])
         mul_a = sc_d;          // SA2, SB2
-    else if (g == 2'd2)
-        mul_a = pos[31:16];    // PH2, NP2
+    else if (g == 2'd3)
+        mul_a = inc[31:16];    // PH3, NP3
     else
-        mul_a = pos[15:0];     // PH0, PH1, PH3 (and the NP steps)
+        mul_a = inc[15:0];     // PH0-2 (and the NP steps)
     if (rot)
         mul_b = ca[15:0];
     else if (st[2])
         mul_b = {2'b00, sc_fr};
-    else if (g == 2'd3)
-        mul_b = inc[31:16];    // PH3, NP3
+    else if (g == 2'd2)
+        mul_b = pos[31:16];    // PH2, NP2
     else
-        mul_b = inc[15:0];
+        mul_b = pos[15:0];     // PH0, PH1, PH3 (and the NP steps)
 end
 
 assign mul_p = mul_a * mul_b;
