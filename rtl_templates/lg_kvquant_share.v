@@ -506,11 +506,27 @@ always @(posedge clk) begin
 end
 
 // word lane and exponent lane of this element (rows always complete, so the
-// counters wrap at row ends by themselves)
+// counters wrap at row ends by themselves); one exponent a word: no exponent
+// lane counter, a constant 0 (else a flip-flop stuck at its reset value)
 reg  [BW-1:0]  lane;
-reg  [NGW-1:0] elane;
+wire [NGW-1:0] elane;
 wire           lane_last = lane == LANE_LAST;
 wire           elane_last = elane == EL_LAST;
+generate
+    if (NGB > 1) begin : g_elane_cnt
+        reg [NGW-1:0] elane_r;
+        always @(posedge clk) begin
+            // one exponent per group, taken with the group's first element
+            if (el_done && gfirst)
+                elane_r <= elane_last ? {NGW{1'b0}} : elane_r + 1'b1;
+            if (rst)
+                elane_r <= {NGW{1'b0}};
+        end
+        assign elane = elane_r;
+    end else begin : g_elane_one
+        assign elane = {NGW{1'b0}};
+    end
+endgenerate
 
 // the word: a shift register (each bit enters at the top, so after BEAT
 // elements lane i holds the word's element i); the last step of an
@@ -555,15 +571,11 @@ endgenerate
 always @(posedge clk) begin
     if (el_done) begin
         lane <= lane_last ? {BW{1'b0}} : lane + 1'b1;
-        // one exponent per group, taken with the group's first element
-        if (gfirst)
-            elane <= elane_last ? {NGW{1'b0}} : elane + 1'b1;
     end
     m_we <= el_done && row_ok && lane_last;
     m_ewe <= el_done && row_ok && gfirst && elane_last;
     if (rst) begin
         lane <= {BW{1'b0}};
-        elane <= {NGW{1'b0}};
         m_we <= 1'b0;
         m_ewe <= 1'b0;
     end
