@@ -73,20 +73,20 @@
  * element per transfer, KV_DIM per row; s_*_layer / s_*_pos are read from
  * a row's first element until its *_done (the port holds them that long, as
  * the decoder's layer and position registers do: no copy registers when
- * SEQ_LEN and KV_DIM / BEAT are powers of two). Rows are taken whole, one at a time, K and V in turn
- * when both wait: a row's first element is taken in the previous row's
- * done cycle at the earliest (a port's ready is low meanwhile), then one
- * element per cycle, except in the cycle after a group's last and, for a
- * group's last element, until the previous group's bit-serial read-out
- * (R = (KV_BITS + 3) * KV_GROUP cycles) has ended. *_done pulses when the
- * row is in the RAM: in cycle c + R + 3 for a last element handed over in
- * cycle c (a row offered without gaps, NG = KV_DIM / KV_GROUP groups:
- * (KV_GROUP - 1) + (NG - 1) (R + 2) + R + 3 cycles after its first
- * handshake; a K row and a V row offered together: the V row is done twice
- * that after the K row's first handshake, lg_kvcache_pair_cycles; see
- * ${KVQ_MODULE}'s header). A row with pos >= SEQ_LEN or layer >= LAYERS is
- * consumed without writing anything (no corruption), sets err, and still
- * pulses *_done.
+ * SEQ_LEN and KV_DIM / BEAT are powers of two). Rows are taken whole, one
+ * at a time, K and V in turn when both wait: a row's first element is
+ * taken in the previous row's done cycle at the earliest (a port's ready
+ * is low meanwhile), then one element per cycle, except in the cycle after
+ * a group's last and, for a group's last element, until the previous
+ * group's bit-serial exponent pass and read-out (R = (KV_BITS + 37) *
+ * KV_GROUP cycles) has ended. *_done pulses when the row is in the RAM: in
+ * cycle c + R + 3 for a last element handed over in cycle c (a row offered
+ * without gaps, NG = KV_DIM / KV_GROUP groups: (KV_GROUP - 1) + (NG - 1)
+ * (R + 2) + R + 3 cycles after its first handshake; a K row and a V row
+ * offered together: the V row is done twice that after the K row's first
+ * handshake, lg_kvcache_pair_cycles; see ${KVQ_MODULE}'s header). A row
+ * with pos >= SEQ_LEN or layer >= LAYERS is consumed without writing
+ * anything (no corruption), sets err, and still pulses *_done.
  *
  * Read ports (K and V independent): a request (s_*req: valid/ready; layer,
  * kv head, rows first..last inclusive) streams rows first..last of that

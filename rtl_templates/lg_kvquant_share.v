@@ -24,18 +24,18 @@
  *   m = clamp(round_shift(x, e), +-(2^(KV_BITS-1) - 1))
  * round_shift is round half up (floor(x / 2^e) + bit e-1 of x). An
  * element is kept in one's complement form, s = sign and y = x ^ {32{s}}
- * (y >= 0; the port mux and the XOR are one LUT a bit). e = bitlen(maxabs
- * >> (KV_BITS - 1)), and bitlen of the max equals bitlen of the OR, so the
- * group keeps a running OR (no compare) of y's upper bits plus the carry
- * of y + s into them (|x| = y + s; an incrementer whose carry chain shares
- * the OR register's cells: see mag), and e is the top set bit of {OR, 1}
- * (no subtraction). Every x of the group has
+ * (y >= 0; the port mux and the XOR are one LUT a bit). e = max over the
+ * group of max(0, bitlen(|x|) - (KV_BITS - 1)), found by an exponent pass
+ * over the completed group before its read-out: each element's |x| = y + s
+ * LSB first from the buffer (a carry flip-flop), e taking j - KV_BITS at a
+ * set bit j - 2 where that is larger (no running OR register, no
+ * leading-one detector). Every x of the group has
  * |x| < 2^(e + KV_BITS - 1), so t = x >>> (e - 1) = ({y, s} >> e) ^ s lies
  * in [-2^KV_BITS, 2^KV_BITS): only the KV_BITS bits u = {y, s}[e +
  * KV_BITS - 1 : e] are needed, and the rounding is m = ((u + (s ? -1 :
  * 1)) >> 1) ^ s, in [-2^(KV_BITS-1), 2^(KV_BITS-1)]: the clamp catches
  * exactly u = all ones. For e = 0 (|x| < 2^(KV_BITS-1)) the same path
- * gives x. Both are done LSB first, one bit of u a cycle (a carry flip-flop;
+ * gives x. All are done LSB first, one bit a cycle (a carry flip-flop;
  * see the read-out). No multiplier, no divider.
  *
  * Storage layout: as lg_kvquant (row r = layer * SEQ_LEN + pos; mantissa
@@ -64,12 +64,12 @@
  *    port at each row's last element, and, between rows, to the other port
  *    when that one is valid and the granted one is not (one cycle). Ready
  *    depends on registers only and is high within a row except in the
- *    cycle after a group's last element (the group's OR register is read
- *    and cleared then) and, for a group's last element, while the previous
- *    group is still being read out: a completed group is read out (E =
- *    KV_BITS + 3 cycles an element) from one half of a two-group buffer
- *    in the next E * KV_GROUP cycles, while the next group fills the other
- *    half.
+ *    cycle after a group's last element (the group's pass starts then)
+ *    and, for a group's last element, while the previous group is still
+ *    being read out: a completed group is read out (an exponent pass of
+ *    34 cycles an element, then the quantization, KV_BITS + 3 cycles an
+ *    element: E = KV_BITS + 37) from one half of a two-group buffer in the
+ *    next E * KV_GROUP cycles, while the next group fills the other half.
  *  - m_we/m_addr/m_data and m_ewe/m_eaddr/m_edata: registered write ports
  *    of the mantissa and exponent RAMs (the RAM writes at the next edge);
  *    m_sel says whose RAMs (0 K, 1 V); it is constant through a row.
@@ -80,8 +80,8 @@
  *    whose layer >= LAYERS or pos >= SEQ_LEN was taken; such a row is
  *    consumed, nothing is written, and its done still pulses.
  *
- * Latency and throughput: with R = (KV_BITS + 3) * KV_GROUP (a group's
- * read-out) and NG = KV_DIM / KV_GROUP groups a row: with a row's last
+ * Latency and throughput: with R = (KV_BITS + 37) * KV_GROUP (a group's
+ * exponent pass and read-out) and NG = KV_DIM / KV_GROUP groups a row: with a row's last
  * element handed over in cycle c, its done is high in cycle c + R + 3 (R
  * + 2 to its last word write; lg_kvquant: KV_GROUP + 3); elements go in one
  * per cycle, none in the cycle after a group's last, and a group's last
@@ -93,8 +93,11 @@
  * the V row's done (lg_kvcache_pair_cycles). In the decoder the elements
  * come more than R / KV_GROUP cycles apart, so only the last group's
  * read-out shows (lg_kvcache_done_latency, in lg_decoder_cycles); at
- * stories260K (kv_bits 8, kv_group 8) R = 88, done 91 cycles after the V
- * row's last element (11 with the former one-element-a-cycle read-out).
+ * stories260K (kv_bits 8, kv_group 8) R = 360, done 363 cycles after the V
+ * row's last element (91 with a running OR register and a leading-one
+ * detector instead of the pass, 11 with a one-element-a-cycle read-out);
+ * the decoder's K and V elements come a mat-vec row apart (hundreds of
+ * cycles from the flash), more than E.
  */
 module ${MODULE} #(
     // elements per row (n_kv_heads * head_size)
@@ -175,9 +178,6 @@ localparam integer GW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
 localparam integer PTRW = $clog2(2 * KV_GROUP);
 localparam integer BW = BEAT > 1 ? $clog2(BEAT) : 1;
 localparam integer NGW = NGB > 1 ? $clog2(NGB) : 1;
-// |x| >> (KV_BITS - 1) (|x| <= 2^31): its width
-localparam integer KB1 = KV_BITS - 1;
-localparam integer MGW = 32 - KB1;
 
 localparam [31:0] ROW_M1 = KV_DIM - 1;
 localparam [31:0] GRP_M1 = KV_GROUP - 1;
@@ -228,7 +228,7 @@ wire in_rlast = in_idx == ROW_LAST;
 // starts the cycle after its completion and has left its half before the
 // group after next can reach it), and a row's first element when the
 // previous row is done; never in the cycle after a group's last element
-// (rd_start: the OR register is cleared then, see orabs)
+// (rd_start: the group starts its exponent pass then)
 reg  rd_start;
 reg  rd_go;
 wire in_ok = (!in_first || !row_act || done) && !rd_start && !(in_glast && rd_go);
@@ -318,40 +318,6 @@ always @(posedge clk) begin
             gbuf[{wr_ptr, wi[3:0]}] <= s_z[2*wi +: 2];
 end
 
-// e = max(0, bitlen(maxabs) - (KV_BITS - 1)) = bitlen(maxabs >> (KV_BITS - 1)),
-// and the bit length of the max is that of the OR, so the group keeps a
-// running OR of mag = |x| >> (KV_BITS - 1) = (y + s) >> (KV_BITS - 1) (|x|
-// <= 2^31: MGW = 32 - (KV_BITS - 1) bits): the upper bits of y plus the
-// carry into them (s and y's low bits all ones), an incrementer. On iCE40
-// its carry chain sits in the cells of the OR register: each bit's LUT is
-// orabs | (y ^ carry-in), one cell a bit. For that the register has no
-// "first element" input: it is cleared (synchronous reset) in the cycle
-// after a group's last element, when e is taken from it (below), and no
-// element is taken in that cycle.
-wire           mag_c = s_sgn && &s_y[KB1-1:0];
-wire [MGW-1:0] mag = {1'b0, s_y[30:KB1]} + {{(MGW - 1){1'b0}}, mag_c};
-reg  [MGW-1:0] orabs;
-
-always @(posedge clk) begin
-    if (rd_start || rst)
-        orabs <= {MGW{1'b0}};
-    else if (s_fire)
-        orabs <= orabs | mag;
-end
-
-// e = bitlen(orabs), formed from the register in the cycle after the group
-// completes, when its read-out starts (below; the register is cleared at
-// that edge), as a priority chain (synthesis maps it smaller than a binary
-// search)
-reg [4:0] e_full;
-integer   ek;
-always @* begin
-    e_full = 5'd0;
-    for (ek = 0; ek < MGW; ek = ek + 1)
-        if (orabs[ek])
-            e_full = ek[4:0] + 5'd1;
-end
-
 // Row check and base addresses from the first element's layer and pos (a
 // bad row is consumed but never written). 32-bit arithmetic modulo 2^32:
 // for a valid row the results fit MAW / EAW bits. When SEQ_LEN (WPR, EPR)
@@ -424,9 +390,19 @@ end
 // addend's bits s cancel against m = g ^ s; u_KV_BITS = 0) into the word's
 // shift register and take c = maj(u_k, s, c); the last step writes the
 // clamp value over the element's bits instead when u was all ones. An
-// element takes E = KV_BITS + 3 cycles (the read of s with the counter
-// load, the first read, KV_BITS + 1 steps), a group E * KV_GROUP after the
-// cycle (rd_start) that takes e from the OR register and clears it.
+// element takes KV_BITS + 3 cycles (the read of s with the counter load,
+// the first read, KV_BITS + 1 steps), after the group's exponent pass (34
+// cycles an element, below) from the cycle after rd_start.
+// The exponent pass (ex, before the read-out, one element after another):
+// the bits of z LSB first at j = 0 .. PX_LAST (the same reads; j = 1 takes
+// s into the carry, j >= 2 the bit y_(j-2): |x| = y + s bit-serially, bit
+// k = j - 2 is y_k ^ c, c = y_k & c, and at j = 33 the carry alone, bit 31);
+// a set bit k >= KV_BITS - 1 gives e >= k + 2 - KV_BITS = j - KV_BITS, and
+// e (r1_e, 0 from rd_start) takes it when larger: e = max(0, bitlen(maxabs)
+// - (KV_BITS - 1)) once every element has passed. No running OR register,
+// no leading-one detector; PX_LAST + 1 = 34 cycles an element.
+localparam [5:0] PX_LAST = 6'd33;
+localparam [5:0] KB6 = KV_BITS;
 localparam integer KL = KV_BITS + 2;
 localparam integer KW = $clog2(KV_BITS + 3);
 localparam [31:0] KL32 = KL;
@@ -438,62 +414,77 @@ localparam [KW-1:0] K_STEP0 = 2;
 // KV_BITS
 reg  [KW-1:0] rd_k;
 reg  [5:0]    rd_j;
+reg  ex;             // the exponent pass (rd_k stays 0 meanwhile)
 wire rd_glast = rd_gi == GRP_LAST;
-wire el_done = rd_go && rd_k == K_LAST;
+wire el_done = rd_go && !ex && rd_k == K_LAST;
+wire px_done = ex && rd_j == PX_LAST;
 wire gfirst = rd_gi == {GW{1'b0}};
 
 always @(posedge clk) begin
     rd_start <= s_fire && in_glast;
-    if (rd_start)
+    if (rd_start) begin
         rd_go <= 1'b1;
-    else if (el_done && rd_glast)
-        rd_go <= 1'b0;
-    if (rd_go) begin
-        rd_k <= el_done ? {KW{1'b0}} : rd_k + 1'b1;
-        if (el_done)
-            rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
+        ex <= 1'b1;
+    end else begin
+        if (el_done && rd_glast)
+            rd_go <= 1'b0;
+        if (px_done && rd_glast)
+            ex <= 1'b0;
     end
+    if (rd_go && !ex)
+        rd_k <= el_done ? {KW{1'b0}} : rd_k + 1'b1;
+    if (el_done || px_done)
+        rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
     if (rst) begin
         rd_start <= 1'b0;
         rd_go <= 1'b0;
+        ex <= 1'b0;
         rd_k <= {KW{1'b0}};
         rd_gi <= {GW{1'b0}};
     end
 end
 
-// r1_e, the group's exponent, is taken from orabs in rd_start (orabs holds
-// the whole group's OR then) and held through the group's read-out and
-// its last exponent write; r1_s, the element's sign (z's bit 0)
+// r1_e, the group's exponent: cleared in rd_start, formed by the exponent
+// pass and held through the group's read-out and its last exponent write;
+// r1_s, the element's sign (z's bit 0; 0 through the pass, so that the
+// carry's majority is the pass's AND)
 reg [4:0] r1_e;
 reg [1:0] r1_z;
 reg       r1_s;
 always @(posedge clk) begin
     if (rd_go)
         r1_z <= gbuf[{rd_ptr, rd_j[4:1]}];
-    if (rd_start)
-        r1_e <= e_full;
 end
 
 // the bit of j - 1 (j - 1 = 32 is y[31] = 0: only at j = 33), 0 in the
-// last step
+// read-out's last step
 wire        zbit = (rd_j[0] ? r1_z[0] : r1_z[1]) && !(rd_j[5] && rd_j[0]) && rd_k != K_LAST;
 reg         sc;          // the carry
 reg         sall;        // u's bits so far all ones
 reg         emit;        // steps 1 .. KV_BITS
 wire        step0 = rd_k == K_STEP0;
+wire [5:0]  e_new = rd_j - KB6;
 wire        fix = el_done && sall;
 
 always @(posedge clk) begin
     // 0 between elements and groups (the read of s), e in the first read
-    if (!rd_go || el_done)
+    if (!rd_go || el_done || px_done)
         rd_j <= 6'd0;
-    else if (rd_k == {KW{1'b0}})
+    else if (!ex && rd_k == {KW{1'b0}})
         rd_j <= {1'b0, r1_e};
     else
         rd_j <= rd_j + 1'b1;
-    if (rd_k == K_ONE)
+    if (rd_start)
+        r1_s <= 1'b0;
+    else if (rd_k == K_ONE)
         r1_s <= r1_z[0];
-    if (step0) begin
+    // the pass: e takes j - KV_BITS where |x|'s bit j - 2 is set and that is
+    // more than e
+    if (rd_start)
+        r1_e <= 5'd0;
+    else if (ex && (zbit ^ sc) && rd_j > {1'b0, r1_e} + KB6)
+        r1_e <= e_new[4:0];
+    if (step0 || (ex && rd_j == 6'd1)) begin
         sc <= zbit;
         sall <= zbit;
     end else begin
@@ -664,7 +655,7 @@ assign k_done = done && !own;
 assign v_done = done && own;
 
 // base addresses of a valid row fit MAW bits; y's sign bit is always 0
-wire unused_ok = &{1'b0, wbase32[31:MAW], s_y[31]};
+wire unused_ok = &{1'b0, wbase32[31:MAW], s_y[31], e_new[5]};
 
 endmodule
 

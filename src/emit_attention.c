@@ -174,11 +174,12 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
     return 2 * hs + nqc + 42 + nb + rows + (x - 18);
 }
 
-// lg_kvquant_share's group read-out (mul_share): KV_BITS + 3 cycles an
-// element, bit-serial (lg_kvquant: one cycle an element)
+// lg_kvquant_share's group read-out (mul_share): an exponent pass of 34
+// cycles an element, then KV_BITS + 3 cycles an element, bit-serial
+// (lg_kvquant: one cycle an element)
 static int32_t kvq_readout(const lg_attn_params *p)
 {
-    return p->mul_share ? (p->kv_bits + 3) * p->kv_group : p->kv_group;
+    return p->mul_share ? (p->kv_bits + 37) * p->kv_group : p->kv_group;
 }
 
 // Both forms: the quantizer (lg_kvquant, or the shared lg_kvquant_share under
@@ -273,7 +274,7 @@ int lg_emit_kvcache(lg_emit_ctx *ctx, const char *module, const lg_attn_params *
              "one element per cycle%s; done %d cycles after a row's last element (a gapless "
              "row of %d: done %d cycles after its first)%s",
              p->mul_share ? ", a group's last after the previous group's bit-serial read-out "
-                            "(KV_BITS + 3 cycles an element), none in the cycle after it"
+                            "(KV_BITS + 37 cycles an element), none in the cycle after it"
                           : "",
              lg_kvcache_done_latency(p), kvd, first_to_last + lg_kvcache_done_latency(p),
              p->mul_share ? "; K and V rows in turn, a row's first element in the previous "

@@ -15,11 +15,11 @@
  *                   (lg_kvcache_share.v + lg_kvquant_share.v) one quantizer
  *                   serves K and V, whole rows in turn, a row's first element
  *                   taken in the previous row's done cycle at the earliest;
- *                   its groups are quantized bit-serially ((KV_BITS + 3) *
- *                   KV_GROUP cycles, which replace KV_GROUP in the done
- *                   latency), a group's last element waiting for the previous
- *                   group's read-out, none taken in the cycle after a group's
- *                   last (lg_kvcache_pair_cycles)
+ *                   its groups are quantized bit-serially ((KV_BITS + 37) *
+ *                   KV_GROUP cycles with the exponent pass, which replace
+ *                   KV_GROUP in the done latency), a group's last element
+ *                   waiting for the previous group's read-out, none taken in
+ *                   the cycle after a group's last (lg_kvcache_pair_cycles)
  *   kvcache read    one beat (BEAT mantissas) per cycle; the first beat is
  *                   valid 3 cycles after the request handshake cycle (both
  *                   forms; under mul_share with kv_ports 1 the exponents
@@ -88,7 +88,7 @@ int32_t lg_kvcache_done_latency(const lg_attn_params *p);
 // Cache write, a K row and a V row offered in the same cycle, both without
 // gaps: cycles from the first element handshake (the K row's) to the V row's
 // done pulse: KV_DIM + KV_GROUP + 2; under mul_share (the V row waits for
-// the K row's done; R = (KV_BITS + 3) KV_GROUP, NG = KV_DIM / KV_GROUP)
+// the K row's done; R = (KV_BITS + 37) KV_GROUP, NG = KV_DIM / KV_GROUP)
 // 2 ((KV_GROUP - 1) + (NG - 1) (R + 2) + R + 3).
 // 1 when the lean cache (mul_share) keeps the exponents in the mantissa
 // RAMs' spare words (two single-port banks per cache: lg_kvcache_share.v's

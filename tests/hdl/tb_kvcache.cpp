@@ -205,7 +205,9 @@ struct Writer {
 static void write_all(TB &tb, std::mt19937_64 &rng, Writer &w, Cache *model, int expect_dones[2])
 {
     Vdut *m = tb.m;
-    uint64_t limit = tb.cycle + 100000 + 20 * (w.rows[0].size() + w.rows[1].size()) * KV_DIM;
+    // (the lean quantizer: about done_latency / kv_group cycles an element)
+    uint64_t per = 20 + (uint64_t)(lg_kvcache_done_latency(&P) / TB_KV_GROUP);
+    uint64_t limit = tb.cycle + 100000 + per * (w.rows[0].size() + w.rows[1].size()) * KV_DIM;
     while ((w.busy() || w.dones[0] < expect_dones[0] || w.dones[1] < expect_dones[1]) &&
            tb.cycle < limit) {
         w.drive(m, rng);
@@ -272,7 +274,8 @@ static long read_check(TB &tb, std::mt19937_64 &rng, const Cache &c, std::deque<
         for (const Req &r : reqs[k])
             limit += (uint64_t)(r.last - r.first + 1) * HB * 8;
     if (wr)
-        limit += 20 * (uint64_t)(wr->rows[0].size() + wr->rows[1].size()) * KV_DIM;
+        limit += (20 + (uint64_t)(lg_kvcache_done_latency(&P) / TB_KV_GROUP)) *
+                 (uint64_t)(wr->rows[0].size() + wr->rows[1].size()) * KV_DIM;
     while ((!reqs[0].empty() || !reqs[1].empty() || !pending[0].empty() ||
             !pending[1].empty() || (wr && wr->busy())) &&
            tb.cycle < limit) {
