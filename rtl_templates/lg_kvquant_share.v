@@ -81,23 +81,23 @@
  *    consumed, nothing is written, and its done still pulses.
  *
  * Latency and throughput: with R = (KV_BITS + 37) * KV_GROUP (a group's
- * exponent pass and read-out) and NG = KV_DIM / KV_GROUP groups a row: with a row's last
- * element handed over in cycle c, its done is high in cycle c + R + 3 (R
- * + 2 to its last word write; lg_kvquant: KV_GROUP + 3); elements go in one
- * per cycle, none in the cycle after a group's last, and a group's last
- * only after the previous group's read-out, so a row offered without gaps
- * whose first element is handed over in cycle c0 is done in cycle c0 +
- * (KV_GROUP - 1) + (NG - 1) (R + 2) + R + 3, and the next row (the other
- * port's, when it is waiting) can start in that cycle: a K row and a V
- * row offered together take twice that from the K row's first element to
- * the V row's done (lg_kvcache_pair_cycles). In the decoder the elements
- * come more than R / KV_GROUP cycles apart, so only the last group's
- * read-out shows (lg_kvcache_done_latency, in lg_decoder_cycles); at
- * stories260K (kv_bits 8, kv_group 8) R = 360, done 363 cycles after the V
- * row's last element (91 with a running OR register and a leading-one
- * detector instead of the pass, 11 with a one-element-a-cycle read-out);
- * the decoder's K and V elements come a mat-vec row apart (hundreds of
- * cycles from the flash), more than E.
+ * exponent pass and read-out) and NG = KV_DIM / KV_GROUP groups a row:
+ * with a row's last element handed over in cycle c, its done is high in
+ * cycle c + R + 3 (R + 2 to its last word write; lg_kvquant: KV_GROUP +
+ * 3); elements go in one per cycle, none in the cycle after a group's
+ * last, and a group's last only after the previous group's read-out, so a
+ * row offered without gaps whose first element is handed over in cycle c0
+ * is done in cycle c0 + (KV_GROUP - 1) + (NG - 1) (R + 2) + R + 3, and the
+ * next row (the other port's, when it is waiting) can start in that cycle:
+ * a K row and a V row offered together take twice that from the K row's
+ * first element to the V row's done (lg_kvcache_pair_cycles). In the
+ * decoder the elements come more than R / KV_GROUP cycles apart (a mat-vec
+ * row each, hundreds of cycles from the flash), so only the last group's
+ * pass and read-out show (lg_kvcache_done_latency, in lg_decoder_cycles);
+ * at stories260K (kv_bits 8, kv_group 8) R = 360, done 363 cycles after
+ * the V row's last element (91 with a running OR register and a
+ * leading-one detector instead of the pass, 11 with a one-element-a-cycle
+ * read-out).
  */
 module ${MODULE} #(
     // elements per row (n_kv_heads * head_size)
