@@ -22,8 +22,8 @@
  *                     (+ fr for a = 255)) = 2^16 v (two reads of a 16-bit T
  *                     table: one EBR); a shift brings v[15:0] to acc[15:0]
  *                     and on into xr (the A operand register)
- *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then (acc >> 16) +
- *                     1 * 2^(15-k), k = n - 1 (no barrel shifter); p for
+ *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then acc >> 16,
+ *                     + 1 * 2^(15-k), k = n - 1 (no barrel shifter); p for
  *                     k >= 16 or d = 0 is substituted at the RAM write
  *   u = r * S / 2^32  5 products, once per vector
  * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles, after
@@ -42,10 +42,11 @@
  * logit while loading and -zmax in pass 1 share one register; the low half
  * of the A operand register xr keeps the shifted-out chunk lo and v; the
  * fraction fr is read off the d adder (its inputs hold); the accumulator
- * input is acc, acc >> 16 or {0, acc[15:0]}, with a few per-step constants
- * ORed in: the steps without a product shift acc right by 16 (a zero
- * product), so acc is 0 before each step that loads a constant and the low
- * half's input is a 2-way mux (the accumulator stays in the DSP); rounding
+ * (in the DSP) either adds a product through the DSP's own feedback or
+ * loads acc >> 16 or {0, acc[15:0]} with a few per-step constants ORed in
+ * (OLOAD, no product): a shift and a product take two cycles, not a 32-bit
+ * input mux, and a constant is loaded after a shift (acc < 2^16), so the
+ * load input is one 2-way mux on the low half; rounding
  * constants and saturation enter through FF set/reset or the accumulator;
  * the operand muxes have five (A) and nine (B) sources; the argmax compare
  * is one carry chain; S, u and the pass-2 compare share one adder.
@@ -83,10 +84,10 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 26 * VOCAB + 2 * TOK + 183 cycles (TOK = the drawn id;
- *    at most 28 * VOCAB + 181): the zmax item (16 steps), VOCAB items of 26
+ *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 191 cycles (TOK = the drawn id;
+ *    at most 34 * VOCAB + 189): the zmax item (21 steps), VOCAB items of 32
  *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
- *    rotations) and 5 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
+ *    rotations) and 8 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
  *    TOK + 1) and the token is registered.
  * Throughput: one logit per cycle while loading; the next vector's first
  * logit is taken the cycle after the token handshake.
@@ -159,62 +160,73 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
 // Steps of one pass-1 item; the item of id i works at idx = i, its logit x
 // in q (the RAM read register). The zmax item starts at K_RA and ends after
 // K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
-// is added by two products with A = s. Accumulator modes (acc = in + A * B):
-// ld (in = a small per-step constant), add (in = acc), shr (in = acc >> 16),
-// keep (in = acc[15:0]). Every step not listed with a product is a shr step
-// with a zero product (acc = acc >> 16), so the two steps before each ld step
-// (K_PA / K_RB, K_ABS; K_Z1, K_Z1B; K_D, K_W; K_VS, K_VX) leave acc = 0 and
-// ld is add with the constant ORed in (acc < 2^32: two shifts clear it).
-localparam [4:0] K_ABS = 5'd0,  // xr = x ^ {32{s}}, s = sign of x
-                 K_M1A = 5'd1,  // acc = (2^15 - s) + x0 * i0
-                 K_M1S = 5'd2,  // acc = acc + s * i0
-                 K_M1B = 5'd3,  // acc = (acc >> 16) + x0 * i1
-                 K_M1T = 5'd4,  // acc = acc + s * i1
-                 K_M1C = 5'd5,  // acc = acc + x1 * i0
-                 K_M1D = 5'd6,  // lo = acc[15:0]; acc = (acc >> 16) + x1 * i1
-                 K_Z1 = 5'd7,   // xr = |z1| (saturated)
-                 K_Z1B = 5'd8,  // (acc = 0 by the second shr: see below)
-                 K_M2A = 5'd9,  // acc = (2^23 - s) + z0 * L0
-                 K_M2B = 5'd10, // acc = (acc >> 16) + z0 * L1
-                 K_M2C = 5'd11, // acc = acc + z1 * L0
-                 K_M2D = 5'd12, // lo = acc[15:0]; acc = (acc >> 16) + z1 * L1
-                 K_D = 5'd13,   // d = z - zmax (zmax item: -zmax); ROM address a
+// is added by two products with A = s. The accumulator (the SB_MAC16's
+// output register) either adds a product (add: acc = acc + A * B, the DSP's
+// own feedback, no logic) or loads its C:D input (ld, no product): acc >> 16
+// (shr), acc[15:0] (keep) or a small per-step constant ORed onto a shr of
+// an acc below 2^16 (the step before is a shr). Every step not listed with
+// a product or a mode is a shr step. A shift and a product take two steps
+// (a ld then an add), which costs cycles, not logic: the C:D input is one
+// 2-way mux with a constant ORed in.
+localparam [5:0] K_ABS = 6'd0,   // xr = x ^ {32{s}}, s = sign of x
+                 K_M1L = 6'd1,   // acc = 2^15 - s
+                 K_M1A = 6'd2,   // acc = acc + x0 * i0
+                 K_M1S = 6'd3,   // acc = acc + s * i0
+                 K_M1BL = 6'd4,  // acc = acc >> 16
+                 K_M1B = 6'd5,   // acc = acc + x0 * i1
+                 K_M1T = 6'd6,   // acc = acc + s * i1
+                 K_M1C = 6'd7,   // acc = acc + x1 * i0
+                 K_M1DL = 6'd8,  // lo = acc[15:0]; acc = acc >> 16
+                 K_M1D = 6'd9,   // acc = acc + x1 * i1
+                 K_Z1 = 6'd10,   // xr = |z1| (saturated)
+                 K_Z1B = 6'd11,  // acc = 2^23 - s
+                 K_M2A = 6'd12,  // acc = acc + z0 * L0
+                 K_M2BL = 6'd13, // acc = acc >> 16
+                 K_M2B = 6'd14,  // acc = acc + z0 * L1
+                 K_M2C = 6'd15,  // acc = acc + z1 * L0
+                 K_M2DL = 6'd16, // lo = acc[15:0]; acc = acc >> 16
+                 K_M2D = 6'd17,  // acc = acc + z1 * L1
+                 K_D = 6'd18,    // d = z - zmax (zmax item: -zmax); ROM address a
                  // 256 v - 2^24 = X = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
                  // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1),
                  // summed times 256 (X < 2^24) so that v[15:0] = floor(X / 256)
                  // = acc[31:16] reaches acc[15:0] by a shift, then xr[15:0]
                  // (the T ROM read is registered: T of the address of one
                  // step is seen in the next):
-                 K_W = 5'd14,   // read T[a]
-                 K_TA = 5'd15,  // acc = 2^15 + ta * 256 (255 - fr); a = a + 1
-                 K_TA2 = 5'd16, // acc = acc + ta * 256
-                 K_TB = 5'd17,  // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
-                 K_TC = 5'd18,  // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
-                 K_VS = 5'd19,  // acc = acc >> 16 (+ 0 * 0)
-                 K_VX = 5'd20,  // xr[15:0] = v[15:0] = acc[15:0]
+                 K_W = 6'd19,    // read T[a]; acc = 2^15
+                 K_TA = 6'd20,   // acc = acc + ta * 256 (255 - fr); a = a + 1
+                 K_TA2 = 6'd21,  // acc = acc + ta * 256
+                 K_TB = 6'd22,   // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
+                 K_TC = 6'd23,   // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
+                 K_VS = 6'd24,   // acc = acc >> 16
+                 K_VX = 6'd25,   // xr[15:0] = v[15:0] = acc[15:0]; acc = 2^15
                  // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
                  // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
-                 K_SH = 5'd21,  // acc = 2^15 + v[15:0] * 2^(15-k)
-                 K_SH2 = 5'd22, // acc = (acc >> 16) + 1 * 2^(15-k): p = acc[16:0]
-                 K_PW = 5'd23,  // RAM[i] = p
-                 K_PR = 5'd24,  // read RAM[i]; idx = i + 1 (wraps)
-                 K_PA = 5'd25,  // S += q = p; the next item's logit is read
-                 K_RA = 5'd30,  // (zmax item) idx = argmax id
-                 K_RB = 5'd31;  // (zmax item) its logit is read; idx = 0
+                 K_SH = 6'd26,   // acc = acc + v[15:0] * 2^(15-k)
+                 K_SH2L = 6'd27, // acc = acc >> 16
+                 K_SH2 = 6'd28,  // acc = acc + 1 * 2^(15-k): p = acc[16:0]
+                 K_PW = 6'd29,   // RAM[i] = p
+                 K_PR = 6'd30,   // read RAM[i]; idx = i + 1 (wraps)
+                 K_PA = 6'd31,   // S += q = p; the next item's logit is read
+                 K_RA = 6'd62,   // (zmax item) idx = argmax id
+                 K_RB = 6'd63;   // (zmax item) its logit is read; idx = 0
 
 // Steps of u = floor(r * S / 2^32), r = r1 2^16 + r0, S = S1 2^16 + S0
 // (S1 <= 2^15): A = floor(r0 S / 2^16) = A1 2^16 + A0, then
 // u = floor((r1 S0 + A0) / 2^16) + r1 S1 + A1, every partial sum < 2^32.
 // r is the PRNG state, r0 its low half; 16 rotations bring r1 there (and
 // 16 more restore the state).
-localparam [4:0] U_00 = 5'd0,  // acc = r0 * S0 (ld: acc = 0 from the PRNG counts before)
-                 U_01 = 5'd1,  // acc = (acc >> 16) + r0 * S1: A
-                 U_10 = 5'd2,  // it[15:0] = A1; acc = A0 + r1 * S0
-                 U_11 = 5'd3,  // acc = (acc >> 16) + r1 * S1
-                 U_A1 = 5'd4;  // acc = acc + 1 * A1: u
+localparam [5:0] U_00 = 6'd0,   // acc = acc + r0 * S0 (acc = 0 from the PRNG counts before)
+                 U_01L = 6'd1,  // acc = acc >> 16
+                 U_01 = 6'd2,   // acc = acc + r0 * S1: A
+                 U_10L = 6'd3,  // it[15:0] = A1; acc = A0 (keep)
+                 U_10 = 6'd4,   // acc = acc + r1 * S0
+                 U_11L = 6'd5,  // acc = acc >> 16
+                 U_11 = 6'd6,   // acc = acc + r1 * S1
+                 U_A1 = 6'd7;   // acc = acc + 1 * A1: u
 
 reg [2:0] state_reg;
-reg [4:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
+reg [5:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
 reg zm_reg;                // the current pass-1 item is the zmax item
 
 wire in_p1 = state_reg == ST_P1;
@@ -348,54 +360,60 @@ localparam [3:0] B_0 = 4'd0, B_I0 = 4'd1, B_I1 = 4'd2, B_L0 = 4'd3, B_L1 = 4'd4,
                  B_S0 = 4'd10, B_S1 = 4'd11;
 reg [2:0] a_sel;
 reg [3:0] b_sel;
-reg acc_step;              // a product step (acc is written)
-reg m_hold_hi, m_shr;      // accumulator mode (hold_hi = 0 and shr: shr; hold_hi = 0: keep)
+reg acc_step;              // acc is written
+reg acc_ld, m_shr;         // ld (else add); ld source acc >> 16 (else acc[15:0])
 reg c_r1, c_r2, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 2^15
 reg bit_s, bit_al;         // the A bit: s, a = 255 (else 1)
 always @(*) begin
     a_sel = A_XLO;
     b_sel = B_0;
     acc_step = 1'b1;
-    m_hold_hi = 1'b1;
-    m_shr = 1'b0;
+    {acc_ld, m_shr} = 2'b11;
     {c_r1, c_r2, c_8000} = 3'd0;
     bit_s = 1'b0;
     bit_al = 1'b0;
     if (in_mul)
         case (step_reg)
-            U_00: begin a_sel = A_R; b_sel = B_S0; end
-            U_01: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_shr} = 2'b01; end
-            U_10: begin a_sel = A_R; b_sel = B_S0; m_hold_hi = 1'b0; end
-            U_11: begin a_sel = A_R; b_sel = B_S1; {m_hold_hi, m_shr} = 2'b01; end
-            default: begin a_sel = A_BIT; b_sel = B_I0; end
+            U_00:  begin a_sel = A_R; b_sel = B_S0; acc_ld = 1'b0; end
+            U_01:  begin a_sel = A_R; b_sel = B_S1; acc_ld = 1'b0; end
+            U_10L: m_shr = 1'b0;
+            U_10:  begin a_sel = A_R; b_sel = B_S0; acc_ld = 1'b0; end
+            U_11:  begin a_sel = A_R; b_sel = B_S1; acc_ld = 1'b0; end
+            U_A1:  begin a_sel = A_BIT; b_sel = B_I0; acc_ld = 1'b0; end
+            U_01L, U_11L: ; // shr
+            default: ;
         endcase
     else if (in_p1)
         case (step_reg)
-            K_M1A: begin b_sel = B_I0; c_r1 = 1'b1; end
-            K_M1S: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I0; end
-            K_M1B: begin b_sel = B_I1; {m_hold_hi, m_shr} = 2'b01; end
-            K_M1T: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I1; end
-            K_M1C: begin a_sel = A_XHI; b_sel = B_I0; end
-            K_M1D: begin a_sel = A_XHI; b_sel = B_I1; {m_hold_hi, m_shr} = 2'b01; end
-            K_M2A: begin b_sel = B_L0; c_r2 = 1'b1; end
-            K_M2B: begin b_sel = B_L1; {m_hold_hi, m_shr} = 2'b01; end
-            K_M2C: begin a_sel = A_XHI; b_sel = B_L0; end
-            K_M2D: begin a_sel = A_XHI; b_sel = B_L1; {m_hold_hi, m_shr} = 2'b01; end
-            K_TA:  begin a_sel = A_T; b_sel = B_NFR; c_8000 = 1'b1; end
-            K_TA2: begin a_sel = A_T; b_sel = B_256; end
-            K_TB:  begin a_sel = A_T; b_sel = B_FR; end
-            K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; end
-            K_SH:  begin b_sel = B_SH; c_8000 = 1'b1; end
-            K_SH2: begin a_sel = A_BIT; b_sel = B_SH; {m_hold_hi, m_shr} = 2'b01; end
-            // acc = acc >> 16 (+ 0 * 0): the steps around the ld steps
-            // (K_Z1B, K_W and K_VS do only that) and every other step
-            K_Z1B, K_W, K_VS: {m_hold_hi, m_shr} = 2'b01;
-            default: {m_hold_hi, m_shr} = 2'b01;
+            K_M1L: c_r1 = 1'b1;
+            K_M1A: begin b_sel = B_I0; acc_ld = 1'b0; end
+            K_M1S: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I0; acc_ld = 1'b0; end
+            K_M1B: begin b_sel = B_I1; acc_ld = 1'b0; end
+            K_M1T: begin a_sel = A_BIT; bit_s = 1'b1; b_sel = B_I1; acc_ld = 1'b0; end
+            K_M1C: begin a_sel = A_XHI; b_sel = B_I0; acc_ld = 1'b0; end
+            K_M1D: begin a_sel = A_XHI; b_sel = B_I1; acc_ld = 1'b0; end
+            K_Z1B: c_r2 = 1'b1;
+            K_M2A: begin b_sel = B_L0; acc_ld = 1'b0; end
+            K_M2B: begin b_sel = B_L1; acc_ld = 1'b0; end
+            K_M2C: begin a_sel = A_XHI; b_sel = B_L0; acc_ld = 1'b0; end
+            K_M2D: begin a_sel = A_XHI; b_sel = B_L1; acc_ld = 1'b0; end
+            K_W, K_VX: c_8000 = 1'b1;
+            K_TA:  begin a_sel = A_T; b_sel = B_NFR; acc_ld = 1'b0; end
+            K_TA2: begin a_sel = A_T; b_sel = B_256; acc_ld = 1'b0; end
+            K_TB:  begin a_sel = A_T; b_sel = B_FR; acc_ld = 1'b0; end
+            K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; acc_ld = 1'b0; end
+            K_SH:  begin b_sel = B_SH; acc_ld = 1'b0; end
+            K_SH2: begin a_sel = A_BIT; b_sel = B_SH; acc_ld = 1'b0; end
+            // the ld halves of shift-and-product: acc = acc >> 16
+            K_M1BL, K_M2BL, K_VS, K_SH2L: ;
+            // every other step: shr as well (the steps before the constant
+            // loads clear acc[31:16])
+            default: ;
         endcase
     else if (state_reg == ST_RNG && !(&rng_cnt_reg[6:5]))
         // PRNG counts 0..95 (before U_00; acc = A from count 96 to 111 and
         // u from 112 to 127 are kept): acc = acc >> 16, cleared for U_00
-        {m_hold_hi, m_shr} = 2'b01;
+        ;
     else
         acc_step = 1'b0;
 end
@@ -438,19 +456,20 @@ end
 
 wire [31:0] mul_p = mul_a * mul_b;
 
-// accumulator input: acc, acc >> 16, acc[15:0], or the ld constant kc
-//   2^15 - s = {~s, 15 x s};  2^23 - s = {~s, 7 x s, 16 x s};  128;  2^15
+// the ld value (the DSP's C:D input): acc >> 16 or acc[15:0], with the
+// constant kc ORed in (a constant ld step follows a shr, so acc < 2^16 and
+// acc >> 16 = 0)
+//   2^15 - s = {~s, 15 x s};  2^23 - s = {~s, 7 x s, 16 x s};  2^15
 wire s_r = sign_reg && (c_r1 || c_r2);
 wire [31:0] kc = {8'd0, c_r2 && !sign_reg, {7{c_r2 && sign_reg}},
                   (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r,
                   {7{s_r}}};
-// (a ld step adds kc to acc = 0: the two steps before it are shr steps
-// with a zero product, so the low half's input is one 2-way mux)
-wire [31:0] acc_in = {acc[31:16] & {16{m_hold_hi}}, m_shr ? acc[31:16] : acc[15:0]} | kc;
+wire [31:0] acc_cd = {16'd0, m_shr ? acc[31:16] : acc[15:0]} | kc;
 
+// (acc = ld ? C:D : acc + A * B is the SB_MAC16's accumulator with OLOAD)
 always @(posedge clk) begin
     if (acc_step)
-        acc <= acc_in + mul_p;
+        acc <= acc_ld ? acc_cd : acc + mul_p;
 end
 
 // z1 saturated: |z1| = min(floor((|x| it + 2^15 - s) / 2^16), 2^31 - 1) = {acc, lo}
@@ -481,7 +500,7 @@ always @(posedge clk) begin
         xr <= q_reg ^ {32{q_reg[31]}};
     else if (in_p1 && step_reg == K_Z1)
         xr[31:16] <= {1'b0, acc[14:0]};
-    else if (in_p1 && (step_reg == K_M1D || step_reg == K_M2D || step_reg == K_VX))
+    else if (in_p1 && (step_reg == K_M1DL || step_reg == K_M2DL || step_reg == K_VX))
         xr[15:0] <= acc[15:0];
     if (in_p1) begin
         case (step_reg)
@@ -552,7 +571,7 @@ always @(posedge clk) begin
             end
         end
         ST_P1: begin
-            step_reg <= step_reg + 5'd1;
+            step_reg <= step_reg + 6'd1;
             if (zm_reg && step_reg == K_D) begin
                 step_reg <= K_ABS;
                 zm_reg <= 1'b0;
@@ -581,17 +600,17 @@ always @(posedge clk) begin
             if (rng_mul)
                 state_reg <= ST_MUL;
             if (rng_end) begin
-                step_reg <= 5'd0;
+                step_reg <= 6'd0;
                 state_reg <= ST_P2;
             end
         end
         ST_MUL: begin
-            step_reg <= step_reg + 5'd1;
+            step_reg <= step_reg + 6'd1;
             if (step_reg == U_01 || step_reg == U_A1)
                 state_reg <= ST_RNG;
         end
         ST_P2: begin
-            step_reg <= {4'd0, !step_reg[0]};
+            step_reg <= {5'd0, !step_reg[0]};
             if (p2_chk && hit) begin
                 tok_valid_reg <= 1'b1;
                 state_reg <= ST_OUT;
@@ -600,7 +619,7 @@ always @(posedge clk) begin
         ST_OUT: begin
             if (m_tok_ready) begin
                 tok_valid_reg <= 1'b0;
-                step_reg <= 5'd0;
+                step_reg <= 6'd0;
                 state_reg <= ST_LOAD;
             end
         end
@@ -610,7 +629,7 @@ always @(posedge clk) begin
         state_reg <= ST_LOAD;
         tok_valid_reg <= 1'b0;
         zm_reg <= 1'b0;
-        step_reg <= 5'd0;
+        step_reg <= 6'd0;
     end
 end
 
@@ -620,7 +639,7 @@ always @(posedge clk) begin
         best_idx_reg <= idx_reg;
     if (logit_fire && first)
         it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
-    if (in_mul && step_reg == U_10)
+    if (in_mul && step_reg == U_10L)
         it_reg[15:0] <= acc[31:16]; // A1 of u
 end
 
