@@ -25,7 +25,7 @@
  *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then acc >> 16,
  *                     + 1 * 2^(15-k), k = n - 1 (no barrel shifter); p for
  *                     k >= 16 or d = 0 is substituted at the RAM write
- *   u = r * S / 2^32  5 products, once per vector
+ *   u = r * S / 2^32  6 products (4 chunks, A0 * 1, A1 * 1), once per vector
  * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles, after
  * 32 plain rotations that check for the seed-0 state; 32 more plain
  * rotations bring r's halves to the multiplier and restore it).
@@ -84,10 +84,10 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 191 cycles (TOK = the drawn id;
- *    at most 34 * VOCAB + 189): the zmax item (21 steps), VOCAB items of 32
+ *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 199 cycles (TOK = the drawn id;
+ *    at most 34 * VOCAB + 197): the zmax item (21 steps), VOCAB items of 32
  *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
- *    rotations) and 8 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
+ *    rotations) and 16 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
  *    TOK + 1) and the token is registered.
  * Throughput: one logit per cycle while loading; the next vector's first
  * logit is taken the cycle after the token handshake.
@@ -215,15 +215,20 @@ localparam [5:0] K_ABS = 6'd0,   // xr = x ^ {32{s}}, s = sign of x
 // (S1 <= 2^15): A = floor(r0 S / 2^16) = A1 2^16 + A0, then
 // u = floor((r1 S0 + A0) / 2^16) + r1 S1 + A1, every partial sum < 2^32.
 // r is the PRNG state, r0 its low half; 16 rotations bring r1 there (and
-// 16 more restore the state).
+// 16 more restore the state). A is parked in xr = {A1, A0} through the
+// paths that keep lo and |z1| in pass 1 (the same step codes: A1 < 2^10
+// never saturates) and comes back as A0 * 1 and A1 * 1 (B = 2^(15-k) with
+// k = 15, set in the multiply), so no other register takes A1.
 localparam [5:0] U_00 = 6'd0,   // acc = acc + r0 * S0 (acc = 0 from the PRNG counts before)
                  U_01L = 6'd1,  // acc = acc >> 16
-                 U_01 = 6'd2,   // acc = acc + r0 * S1: A
-                 U_10L = 6'd3,  // it[15:0] = A1; acc = A0 (keep)
-                 U_10 = 6'd4,   // acc = acc + r1 * S0
-                 U_11L = 6'd5,  // acc = acc >> 16
-                 U_11 = 6'd6,   // acc = acc + r1 * S1
-                 U_A1 = 6'd7;   // acc = acc + 1 * A1: u
+                 U_01 = 6'd2,   // acc = acc + r0 * S1: A (3..7, 9: acc holds)
+                 U_SV = K_M1DL, // xr[15:0] = A0; acc = acc >> 16 = A1; k = 15
+                 U_SV2 = K_Z1,  // xr[31:16] = A1; acc = acc >> 16 = 0
+                 U_A0 = 6'd11,  // acc = acc + A0 * 1
+                 U_10 = 6'd12,  // acc = acc + r1 * S0
+                 U_11L = 6'd13, // acc = acc >> 16
+                 U_11 = 6'd14,  // acc = acc + r1 * S1
+                 U_A1 = 6'd15;  // acc = acc + A1 * 1: u
 
 reg [2:0] state_reg;
 reg [5:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
@@ -232,6 +237,7 @@ reg zm_reg;                // the current pass-1 item is the zmax item
 wire in_p1 = state_reg == ST_P1;
 wire in_mul = state_reg == ST_MUL;
 wire in_p2 = state_reg == ST_P2;
+wire p1_mul = in_p1 || in_mul;
 
 // ---- load: logit RAM write and running argmax ------------------------------------
 
@@ -240,7 +246,7 @@ wire in_p2 = state_reg == ST_P2;
 reg [TW-1:0] idx_reg;
 // the argmax id; after pass 2 the drawn id (the token output register)
 reg [TW-1:0] best_idx_reg;
-reg [23:0] it_reg;         // clamped inv_temp of the vector (A1 of u after pass 1)
+reg [23:0] it_reg;         // clamped inv_temp of the vector
 
 assign s_logit_ready = state_reg == ST_LOAD;
 wire logit_fire = s_logit_valid && s_logit_ready;
@@ -376,11 +382,12 @@ always @(*) begin
         case (step_reg)
             U_00:  begin a_sel = A_R; b_sel = B_S0; acc_ld = 1'b0; end
             U_01:  begin a_sel = A_R; b_sel = B_S1; acc_ld = 1'b0; end
-            U_10L: m_shr = 1'b0;
+            U_A0:  begin b_sel = B_SH; acc_ld = 1'b0; end
             U_10:  begin a_sel = A_R; b_sel = B_S0; acc_ld = 1'b0; end
             U_11:  begin a_sel = A_R; b_sel = B_S1; acc_ld = 1'b0; end
-            U_A1:  begin a_sel = A_BIT; b_sel = B_I0; acc_ld = 1'b0; end
-            U_01L, U_11L: ; // shr
+            U_A1:  begin a_sel = A_XHI; b_sel = B_SH; acc_ld = 1'b0; end
+            U_01L, U_SV, U_SV2, U_11L: ; // shr
+            6'd3, 6'd4, 6'd5, 6'd6, 6'd7, 6'd9: acc_step = 1'b0;
             default: ;
         endcase
     else if (in_p1)
@@ -491,17 +498,22 @@ wire [16:0] nk_next = ~d_next[32:16];
 assign fr = d_next[7:0];
 
 always @(posedge clk) begin
-    // xr: x ^ s at K_ABS (s = sign of q); lo into the low half at K_M1D and
-    // K_M2D; |z1| at K_Z1 (the low half already holds lo), saturated through
-    // the FFs' synchronous set
-    if (in_p1 && step_reg == K_Z1 && z1_sat)
+    // xr: x ^ s at K_ABS (s = sign of q); lo into the low half at K_M1DL and
+    // K_M2DL, v at K_VX; |z1| at K_Z1 (the low half already holds lo),
+    // saturated through the FFs' synchronous set; A0 and A1 of u at the same
+    // step codes in the multiply
+    if (p1_mul && step_reg == K_Z1 && z1_sat)
         xr <= 32'h7fff_ffff;
     else if (in_p1 && step_reg == K_ABS)
         xr <= q_reg ^ {32{q_reg[31]}};
-    else if (in_p1 && step_reg == K_Z1)
+    else if (p1_mul && step_reg == K_Z1)
         xr[31:16] <= {1'b0, acc[14:0]};
-    else if (in_p1 && (step_reg == K_M1DL || step_reg == K_M2DL || step_reg == K_VX))
+    else if ((p1_mul && step_reg == K_M1DL) ||
+             (in_p1 && (step_reg == K_M2DL || step_reg == K_VX)))
         xr[15:0] <= acc[15:0];
+    // B = 2^(15-k) = 1 for A0 * 1 and A1 * 1 (k is not read after pass 1)
+    if (in_mul)
+        k_reg[3:0] <= 4'hf;
     if (in_p1) begin
         case (step_reg)
             K_ABS: sign_reg <= q_reg[31];
@@ -606,7 +618,7 @@ always @(posedge clk) begin
         end
         ST_MUL: begin
             step_reg <= step_reg + 6'd1;
-            if (step_reg == U_01 || step_reg == U_A1)
+            if (step_reg == U_SV2 || step_reg == U_A1)
                 state_reg <= ST_RNG;
         end
         ST_P2: begin
@@ -639,8 +651,6 @@ always @(posedge clk) begin
         best_idx_reg <= idx_reg;
     if (logit_fire && first)
         it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
-    if (in_mul && step_reg == U_10L)
-        it_reg[15:0] <= acc[31:16]; // A1 of u
 end
 
 // the RAM index: the load index, wrapping to 0 after the last logit; in pass
