@@ -84,8 +84,8 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 199 cycles (TOK = the drawn id;
- *    at most 34 * VOCAB + 197): the zmax item (21 steps), VOCAB items of 32
+ *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 198 cycles (TOK = the drawn id;
+ *    at most 34 * VOCAB + 196): the zmax item (20 steps), VOCAB items of 32
  *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
  *    rotations) and 16 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
  *    TOK + 1) and the token is registered.
@@ -158,8 +158,8 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
                  ST_OUT = 3'd5;  // token waiting on m_tok
 
 // Steps of one pass-1 item; the item of id i works at idx = i, its logit x
-// in q (the RAM read register). The zmax item starts at K_RA and ends after
-// K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
+// in q (the RAM read register). The zmax item starts at K_PA (reading the
+// argmax logit) and ends after K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
 // is added by two products with A = s. The accumulator (the SB_MAC16's
 // output register) either adds a product (add: acc = acc + A * B, the DSP's
 // own feedback, no logic) or loads its C:D input (ld, no product): acc >> 16
@@ -168,48 +168,48 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
 // a product or a mode is a shr step. A shift and a product take two steps
 // (a ld then an add), which costs cycles, not logic: the C:D input is one
 // 2-way mux with a constant ORed in.
-localparam [5:0] K_ABS = 6'd0,   // xr = x ^ {32{s}}, s = sign of x
-                 K_M1L = 6'd1,   // acc = 2^15 - s
-                 K_M1A = 6'd2,   // acc = acc + x0 * i0
-                 K_M1S = 6'd3,   // acc = acc + s * i0
-                 K_M1BL = 6'd4,  // acc = acc >> 16
-                 K_M1B = 6'd5,   // acc = acc + x0 * i1
-                 K_M1T = 6'd6,   // acc = acc + s * i1
-                 K_M1C = 6'd7,   // acc = acc + x1 * i0
-                 K_M1DL = 6'd8,  // lo = acc[15:0]; acc = acc >> 16
-                 K_M1D = 6'd9,   // acc = acc + x1 * i1
-                 K_Z1 = 6'd10,   // xr = |z1| (saturated)
-                 K_Z1B = 6'd11,  // acc = 2^23 - s
-                 K_M2A = 6'd12,  // acc = acc + z0 * L0
-                 K_M2BL = 6'd13, // acc = acc >> 16
-                 K_M2B = 6'd14,  // acc = acc + z0 * L1
-                 K_M2C = 6'd15,  // acc = acc + z1 * L0
-                 K_M2DL = 6'd16, // lo = acc[15:0]; acc = acc >> 16
-                 K_M2D = 6'd17,  // acc = acc + z1 * L1
-                 K_D = 6'd18,    // d = z - zmax (zmax item: -zmax); ROM address a
+localparam [4:0] K_ABS = 5'd0,   // xr = x ^ {32{s}}, s = sign of x
+                 K_M1L = 5'd1,   // acc = 2^15 - s
+                 K_M1A = 5'd2,   // acc = acc + x0 * i0
+                 K_M1S = 5'd3,   // acc = acc + s * i0
+                 K_M1BL = 5'd4,  // acc = acc >> 16
+                 K_M1B = 5'd5,   // acc = acc + x0 * i1
+                 K_M1T = 5'd6,   // acc = acc + s * i1
+                 K_M1C = 5'd7,   // acc = acc + x1 * i0
+                 K_M1DL = 5'd8,  // lo = acc[15:0]; acc = acc >> 16
+                 K_M1D = 5'd9,   // acc = acc + x1 * i1
+                 K_Z1 = 5'd10,   // xr = |z1| (saturated)
+                 K_Z1B = 5'd11,  // acc = 2^23 - s
+                 K_M2A = 5'd12,  // acc = acc + z0 * L0
+                 K_M2BL = 5'd13, // acc = acc >> 16
+                 K_M2B = 5'd14,  // acc = acc + z0 * L1
+                 K_M2C = 5'd15,  // acc = acc + z1 * L0
+                 K_M2DL = 5'd16, // lo = acc[15:0]; acc = acc >> 16
+                 K_M2D = 5'd17,  // acc = acc + z1 * L1
+                 K_D = 5'd18,    // d = z - zmax (zmax item: -zmax); ROM address a
                  // 256 v - 2^24 = X = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
                  // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1),
                  // summed times 256 (X < 2^24) so that v[15:0] = floor(X / 256)
                  // = acc[31:16] reaches acc[15:0] by a shift, then xr[15:0]
                  // (the T ROM read is registered: T of the address of one
                  // step is seen in the next):
-                 K_W = 6'd19,    // read T[a]; acc = 2^15
-                 K_TA = 6'd20,   // acc = acc + ta * 256 (255 - fr); a = a + 1
-                 K_TA2 = 6'd21,  // acc = acc + ta * 256
-                 K_TB = 6'd22,   // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
-                 K_TC = 6'd23,   // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
-                 K_VS = 6'd24,   // acc = acc >> 16
-                 K_VX = 6'd25,   // xr[15:0] = v[15:0] = acc[15:0]; acc = 2^15
+                 K_W = 5'd19,    // read T[a]; acc = 2^15
+                 K_TA = 5'd20,   // acc = acc + ta * 256 (255 - fr); a = a + 1
+                 K_TA2 = 5'd21,  // acc = acc + ta * 256
+                 K_TB = 5'd22,   // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
+                 K_TC = 5'd23,   // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
+                 K_VS = 5'd24,   // acc = acc >> 16
+                 K_VX = 5'd25,   // xr[15:0] = v[15:0] = acc[15:0]; acc = 2^15
                  // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
                  // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
-                 K_SH = 6'd26,   // acc = acc + v[15:0] * 2^(15-k)
-                 K_SH2L = 6'd27, // acc = acc >> 16
-                 K_SH2 = 6'd28,  // acc = acc + 1 * 2^(15-k): p = acc[16:0]
-                 K_PW = 6'd29,   // RAM[i] = p
-                 K_PR = 6'd30,   // read RAM[i]; idx = i + 1 (wraps)
-                 K_PA = 6'd31,   // S += q = p; the next item's logit is read
-                 K_RA = 6'd62,   // (zmax item) idx = argmax id
-                 K_RB = 6'd63;   // (zmax item) its logit is read; idx = 0
+                 K_SH = 5'd26,   // acc = acc + v[15:0] * 2^(15-k)
+                 K_SH2L = 5'd27, // acc = acc >> 16
+                 K_SH2 = 5'd28,  // acc = acc + 1 * 2^(15-k): p = acc[16:0]
+                 K_PW = 5'd29,   // RAM[i] = p
+                 K_PR = 5'd30,   // read RAM[i]; idx = i + 1 (wraps)
+                 K_PA = 5'd31;   // S += q = p; the next item's logit is read
+                                 // (zmax item: idx = argmax id, from the
+                                 // last logit on; idx = 0 at its K_ABS)
 
 // Steps of u = floor(r * S / 2^32), r = r1 2^16 + r0, S = S1 2^16 + S0
 // (S1 <= 2^15): A = floor(r0 S / 2^16) = A1 2^16 + A0, then
@@ -219,19 +219,19 @@ localparam [5:0] K_ABS = 6'd0,   // xr = x ^ {32{s}}, s = sign of x
 // paths that keep lo and |z1| in pass 1 (the same step codes: A1 < 2^10
 // never saturates) and comes back as A0 * 1 and A1 * 1 (B = 2^(15-k) with
 // k = 15, set in the multiply), so no other register takes A1.
-localparam [5:0] U_00 = 6'd0,   // acc = acc + r0 * S0 (acc = 0 from the PRNG counts before)
-                 U_01L = 6'd1,  // acc = acc >> 16
-                 U_01 = 6'd2,   // acc = acc + r0 * S1: A (3..7, 9: acc holds)
+localparam [4:0] U_00 = 5'd0,   // acc = acc + r0 * S0 (acc = 0 from the PRNG counts before)
+                 U_01L = 5'd1,  // acc = acc >> 16
+                 U_01 = 5'd2,   // acc = acc + r0 * S1: A (3..7, 9: acc holds)
                  U_SV = K_M1DL, // xr[15:0] = A0; acc = acc >> 16 = A1; k = 15
                  U_SV2 = K_Z1,  // xr[31:16] = A1; acc = acc >> 16 = 0
-                 U_A0 = 6'd11,  // acc = acc + A0 * 1
-                 U_10 = 6'd12,  // acc = acc + r1 * S0
-                 U_11L = 6'd13, // acc = acc >> 16
-                 U_11 = 6'd14,  // acc = acc + r1 * S1
-                 U_A1 = 6'd15;  // acc = acc + A1 * 1: u
+                 U_A0 = 5'd11,  // acc = acc + A0 * 1
+                 U_10 = 5'd12,  // acc = acc + r1 * S0
+                 U_11L = 5'd13, // acc = acc >> 16
+                 U_11 = 5'd14,  // acc = acc + r1 * S1
+                 U_A1 = 5'd15;  // acc = acc + A1 * 1: u
 
 reg [2:0] state_reg;
-reg [5:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
+reg [4:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
 reg zm_reg;                // the current pass-1 item is the zmax item
 
 wire in_p1 = state_reg == ST_P1;
@@ -387,7 +387,7 @@ always @(*) begin
             U_11:  begin a_sel = A_R; b_sel = B_S1; acc_ld = 1'b0; end
             U_A1:  begin a_sel = A_XHI; b_sel = B_SH; acc_ld = 1'b0; end
             U_01L, U_SV, U_SV2, U_11L: ; // shr
-            6'd3, 6'd4, 6'd5, 6'd6, 6'd7, 6'd9: acc_step = 1'b0;
+            5'd3, 5'd4, 5'd5, 5'd6, 5'd7, 5'd9: acc_step = 1'b0;
             default: ;
         endcase
     else if (in_p1)
@@ -535,7 +535,7 @@ always @(posedge clk) begin
         nzmax_reg <= s_logit_data;
     if (in_p1 && step_reg == K_D && zm_reg)
         nzmax_reg <= d_next[31:0];
-    if (in_p1 && step_reg == K_RB)
+    if (in_p1 && step_reg == K_ABS && zm_reg)
         nzmax_reg <= 32'd0;
 end
 
@@ -577,13 +577,13 @@ always @(posedge clk) begin
                     state_reg <= ST_OUT;
                 end else begin
                     zm_reg <= 1'b1;
-                    step_reg <= K_RA;
+                    step_reg <= K_PA;
                     state_reg <= ST_P1;
                 end
             end
         end
         ST_P1: begin
-            step_reg <= step_reg + 6'd1;
+            step_reg <= step_reg + 5'd1;
             if (zm_reg && step_reg == K_D) begin
                 step_reg <= K_ABS;
                 zm_reg <= 1'b0;
@@ -591,7 +591,7 @@ always @(posedge clk) begin
             if (step_reg == K_PA) begin
                 // S is complete after the last id (idx has wrapped)
                 step_reg <= K_ABS;
-                if (first) begin
+                if (first && !zm_reg) begin
                     rng_cnt_reg <= 7'd0;
                     chk_reg <= 1'b1;
                     nz_reg <= 1'b0;
@@ -612,17 +612,17 @@ always @(posedge clk) begin
             if (rng_mul)
                 state_reg <= ST_MUL;
             if (rng_end) begin
-                step_reg <= 6'd0;
+                step_reg <= 5'd0;
                 state_reg <= ST_P2;
             end
         end
         ST_MUL: begin
-            step_reg <= step_reg + 6'd1;
+            step_reg <= step_reg + 5'd1;
             if (step_reg == U_SV2 || step_reg == U_A1)
                 state_reg <= ST_RNG;
         end
         ST_P2: begin
-            step_reg <= {5'd0, !step_reg[0]};
+            step_reg <= {4'd0, !step_reg[0]};
             if (p2_chk && hit) begin
                 tok_valid_reg <= 1'b1;
                 state_reg <= ST_OUT;
@@ -631,7 +631,7 @@ always @(posedge clk) begin
         ST_OUT: begin
             if (m_tok_ready) begin
                 tok_valid_reg <= 1'b0;
-                step_reg <= 6'd0;
+                step_reg <= 5'd0;
                 state_reg <= ST_LOAD;
             end
         end
@@ -641,7 +641,7 @@ always @(posedge clk) begin
         state_reg <= ST_LOAD;
         tok_valid_reg <= 1'b0;
         zm_reg <= 1'b0;
-        step_reg <= 6'd0;
+        step_reg <= 5'd0;
     end
 end
 
@@ -653,18 +653,19 @@ always @(posedge clk) begin
         it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
 end
 
-// the RAM index: the load index, wrapping to 0 after the last logit; in pass
-// 1 the zmax item reads the argmax id, then each item advances it at K_PR
-// (wrapping after the last); pass 2 advances it after each check that
-// misses, and the token handshake returns it to 0
+// the RAM index: the load index, then the argmax id after the last logit
+// (this one if it is better, else the one held) for the zmax item, 0 at
+// its K_ABS; each item advances it at K_PR (wrapping after the last);
+// pass 2 advances it after each check that misses, and the token handshake
+// returns it to 0
 always @(posedge clk) begin
-    if (logit_fire || (in_p1 && step_reg == K_PR))
+    if ((logit_fire && !idx_last) || (in_p1 && step_reg == K_PR))
         idx_reg <= idx_last ? {TW{1'b0}} : idx_reg + 1'b1;
+    if (logit_fire && idx_last && !better)
+        idx_reg <= best_idx_reg;
     if (p2_chk && !hit)
         idx_reg <= idx_reg + 1'b1;
-    if (in_p1 && step_reg == K_RA)
-        idx_reg <= best_idx_reg;
-    if ((in_p1 && step_reg == K_RB) || state_reg == ST_OUT || rst)
+    if ((in_p1 && step_reg == K_ABS && zm_reg) || state_reg == ST_OUT || rst)
         idx_reg <= {TW{1'b0}};
 end
 

@@ -11,7 +11,7 @@
 // into the logit RAM for pass 2 (one id per 2 cycles), exp2 inline with its T
 // column baked here from lg_luts_build (one EBR; the exp2 module is not
 // instantiated). Token 1 cycle after the last logit at inv_temp 0, otherwise
-// 32 * vocab + 2 * token + 199 cycles (LG_SAMPLER_SHARE_*, emit_mem.h).
+// 32 * vocab + 2 * token + 198 cycles (LG_SAMPLER_SHARE_*, emit_mem.h).
 // vocab <= 32768 (S fits 32 bits).
 #include "llamagen/emit_mem.h"
 #include "llamagen/emit_units2.h"
