@@ -188,17 +188,19 @@ localparam [4:0] K_ABS = 5'd0,   // xr = x ^ {32{s}}, s = sign of x
                  K_M2D = 5'd17,  // acc = acc + z1 * L1
                  K_D = 5'd18,    // d = z - zmax (zmax item: -zmax); ROM address a
                  // 256 v - 2^24 = X = 128 + ta (256 - fr) + tb fr (ta = T[a] - 2^16,
-                 // tb = T[a+1] - 2^16; for a = 255 tb = 2^16 = (2^16 - 1) + 1),
-                 // summed times 256 (X < 2^24) so that v[15:0] = floor(X / 256)
-                 // = acc[31:16] reaches acc[15:0] by a shift, then xr[15:0]
-                 // (the T ROM read is registered: T of the address of one
-                 // step is seen in the next):
+                 // tb = T[a+1] - 2^16; for a = 255 tb = 2^16), summed times 256
+                 // (X < 2^24) so that v[15:0] = floor(X / 256) = floor(256 X / 2^16)
+                 // reaches acc[15:0] by a shift, then xr[15:0]. For a = 255 the
+                 // address wraps to 0 (T[0] - 2^16 = 0): 2^16 fr 256 is added
+                 // after the shift as 256 fr, exactly, so the A operand needs no
+                 // 2^16 - 1 substitute (the T ROM read is registered: T of the
+                 // address of one step is seen in the next):
                  K_W = 5'd19,    // read T[a]; acc = 2^15
                  K_TA = 5'd20,   // acc = acc + ta * 256 (255 - fr); a = a + 1
                  K_TA2 = 5'd21,  // acc = acc + ta * 256
-                 K_TB = 5'd22,   // acc = acc + tb * 256 fr (a = 255: (2^16 - 1) * 256 fr)
-                 K_TC = 5'd23,   // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[31:16]
-                 K_VS = 5'd24,   // acc = acc >> 16
+                 K_TB = 5'd22,   // acc = acc + tb * 256 fr (a = 255: + 0)
+                 K_VS = 5'd23,   // acc = acc >> 16
+                 K_VA = 5'd24,   // acc = acc + (a = 255) * 256 fr: v[15:0] = acc[15:0]
                  K_VX = 5'd25,   // xr[15:0] = v[15:0] = acc[15:0]; acc = 2^15
                  // p = round_shift(v, k + 1) = floor((v 2^(15-k) + 2^15) / 2^16)
                  // with v 2^(15-k) = v[15:0] 2^(15-k) + 2^(15-k) 2^16:
@@ -355,8 +357,8 @@ reg [SW:0] sum_reg;        // S in pass 1 (< 2^SW), -(cumulative sum) in pass 2
 
 // ---- step decode: operand selects and accumulator mode ---------------------------
 //
-// A: xr[15:0] (x0, z0, v[15:0]), xr[31:16], T (or 2^16 - 1 for a = 255 at
-// K_TB), r0 / r1 (state_prng[15:0]), or one bit (s, 1, a = 255).
+// A: xr[15:0] (x0, z0, v[15:0], A0), xr[31:16] (x1, z1, A1), T, r0 / r1
+// (state_prng[15:0]), or one bit (s, 1, a = 255).
 // B: it, LOG2E, 256 fr, 256 (255 - fr), 256, 2^(15-k) or S chunks. The accumulator
 // constants of the ld steps are decoded per bit (kc below).
 localparam [2:0] A_XLO = 3'd0, A_XHI = 3'd1, A_T = 3'd2, A_R = 3'd4,
@@ -408,7 +410,7 @@ always @(*) begin
             K_TA:  begin a_sel = A_T; b_sel = B_NFR; acc_ld = 1'b0; end
             K_TA2: begin a_sel = A_T; b_sel = B_256; acc_ld = 1'b0; end
             K_TB:  begin a_sel = A_T; b_sel = B_FR; acc_ld = 1'b0; end
-            K_TC:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; acc_ld = 1'b0; end
+            K_VA:  begin a_sel = A_BIT; bit_al = 1'b1; b_sel = B_FR; acc_ld = 1'b0; end
             K_SH:  begin b_sel = B_SH; acc_ld = 1'b0; end
             K_SH2: begin a_sel = A_BIT; b_sel = B_SH; acc_ld = 1'b0; end
             // the ld halves of shift-and-product: acc = acc >> 16
@@ -425,7 +427,7 @@ always @(*) begin
         acc_step = 1'b0;
 end
 
-// a = 255: at K_TB / K_TC the address has wrapped to a + 1 = 0
+// a = 255: at K_VA the address has wrapped to a + 1 = 0
 wire a_last = ~|rom_a_reg;
 wire a_bit = bit_s ? sign_reg : (bit_al ? a_last : 1'b1);
 reg [15:0] mul_a;
@@ -433,7 +435,7 @@ always @(*) begin
     case (a_sel)
         A_XLO:   mul_a = xr[15:0];
         A_XHI:   mul_a = xr[31:16];
-        A_T:     mul_a = (step_reg == K_TB && a_last) ? 16'hffff : trom_q;
+        A_T:     mul_a = trom_q;
         A_R:     mul_a = state_prng[15:0];
         default: mul_a = {15'd0, a_bit};
     endcase
@@ -484,7 +486,7 @@ end
 wire z1_sat = |acc[31:15];
 // |z| = min({acc, lo} >> 8, 2^31 - 1)
 // (bits 7:0 from xr[15:8] and the saturation flag, which hold from K_D to
-// K_VX: d[7:0] = fr stays valid on d_next without a register)
+// K_VA: d[7:0] = fr stays valid on d_next without a register)
 wire z_sat = (step_reg == K_D) ? |acc[31:23] : zsat_reg;
 wire [30:0] z_mag = {(|acc[31:23]) ? 23'h7f_ffff : acc[22:0], xr[15:8] | {8{z_sat}}};
 // d = -zmax + z for an item; -zmax itself for the zmax item (flip the sign)
@@ -494,7 +496,7 @@ wire [33:0] d_sum = {nzmax_reg[31], nzmax_reg, 1'b1} + {{2{t_neg}}, z_mag ^ {31{
 wire [32:0] d_next = d_sum[33:1];
 // exp2 operands from d: n = -floor(d / 2^16) >= 1, k = n - 1 = ~floor(d / 2^16)
 wire [16:0] nk_next = ~d_next[32:16];
-// the interpolation fraction (K_TA .. K_TC)
+// the interpolation fraction (K_TA .. K_VA)
 assign fr = d_next[7:0];
 
 always @(posedge clk) begin
