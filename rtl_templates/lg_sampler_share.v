@@ -74,7 +74,9 @@
  * Handshake contract (as the streaming form):
  *  - s_logit: valid/ready, VOCAB signed Q16 logits per vector in id order.
  *    s_logit_ready is a register: high while a vector is being loaded.
- *    inv_temp (unsigned Q16) is sampled with the first logit of a vector.
+ *    inv_temp (unsigned Q16) is read, not captured: hold it from the first
+ *    logit of a vector until its token is taken (a decoder sets it once per
+ *    sequence; a copy would be 24 FFs that pack with no logic).
  *  - m_tok: valid/ready, the token id; valid stays high and data stable
  *    until ready. The next vector is accepted after the token is taken.
  *  - seed_load: one-cycle pulse, PRNG state <- seed (0 -> 0x2545f491, set
@@ -106,7 +108,7 @@ module ${MODULE} #(
     /*
      * Control
      */
-    // 1/T in Q16, 0 = greedy; sampled with the first logit of a vector
+    // 1/T in Q16, 0 = greedy; held from the first logit until the token
     input  wire [31:0]               inv_temp,
     input  wire                      seed_load,
     input  wire [31:0]               seed,
@@ -248,7 +250,8 @@ wire p1_mul = in_p1 || in_mul;
 reg [TW-1:0] idx_reg;
 // the argmax id; after pass 2 the drawn id (the token output register)
 reg [TW-1:0] best_idx_reg;
-reg [23:0] it_reg;         // clamped inv_temp of the vector
+// inv_temp clamped (the port holds it for the whole vector)
+wire [23:0] it_c = (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
 
 assign s_logit_ready = state_reg == ST_LOAD;
 wire logit_fire = s_logit_valid && s_logit_ready;
@@ -449,8 +452,8 @@ wire [SW+15:0] s_ext = {16'd0, sum_reg[SW-1:0]};
 reg [15:0] mul_b;
 always @(*) begin
     case (b_sel)
-        B_I0:    mul_b = it_reg[15:0];
-        B_I1:    mul_b = {8'd0, it_reg[23:16]};
+        B_I0:    mul_b = it_c[15:0];
+        B_I1:    mul_b = {8'd0, it_c[23:16]};
         B_L0:    mul_b = LOG2E_LO;
         B_L1:    mul_b = LOG2E_HI;
         // 256 (255 - fr) (B_NFR) or 256 fr (B_FR): the codes differ in bit 0
@@ -573,7 +576,7 @@ always @(posedge clk) begin
     case (state_reg)
         ST_LOAD: begin
             if (logit_fire && idx_last) begin
-                if (it_reg == 24'd0) begin
+                if (it_c == 24'd0) begin
                     // best_idx_reg includes this logit (below)
                     tok_valid_reg <= 1'b1;
                     state_reg <= ST_OUT;
@@ -651,8 +654,6 @@ end
 always @(posedge clk) begin
     if ((logit_fire && (first || better)) || (p2_chk && hit))
         best_idx_reg <= idx_reg;
-    if (logit_fire && first)
-        it_reg <= (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
 end
 
 // the RAM index: the load index, then the argmax id after the last logit

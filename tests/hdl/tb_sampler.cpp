@@ -15,7 +15,8 @@
 // and -2^31, one-hot, and (a sequence of their own) around the negative
 // saturation of z at inv_temp 1.0. inv_temp: 0, small, 1.0, 2.0, 0.5, 2^24 - 1, and
 // values above it (clamped); the inv_temp port is scrambled after the first
-// logit of a vector (it must be sampled only with the first). Boundary
+// logit of a vector (it must be sampled only with the first), except for the
+// mul_share form, which reads it until the token is taken (held then). Boundary
 // vectors put u exactly on a cumulative sum (see boundary_vec), so that one
 // LSB of error anywhere in z, p, S or u, or >= for >, changes the token.
 // Random valid gaps on s_logit and random backpressure on m_tok, valid held /
@@ -189,6 +190,14 @@ static void run(TB &tb, Io &io, int V, int share, std::vector<Vec> &vecs, uint32
     while ((vi < vecs.size() || expect >= 0) && tb.cycle < limit) {
         bool reseed = false;
         uint32_t it = (uint32_t)rng(); // scrambled except with the first logit
+        if (share) {
+            // the mul_share form reads inv_temp from the first logit until
+            // the token is taken: held over the whole vector
+            if (expect >= 0)
+                it = vecs[vi - 1].inv_temp;
+            else if (vi < vecs.size())
+                it = vecs[vi].inv_temp;
+        }
         bool v = false;
         int32_t x = 0;
         if (vi < vecs.size() && expect < 0) {
