@@ -43,10 +43,10 @@
  * of the A operand register xr keeps the shifted-out chunk lo and v; the
  * fraction fr is read off the d adder (its inputs hold); the accumulator
  * (in the DSP) either adds a product through the DSP's own feedback or
- * loads acc >> 16 or {0, acc[15:0]} with a few per-step constants ORed in
+ * loads acc >> 16 with a few per-step constants ORed in
  * (OLOAD, no product): a shift and a product take two cycles, not a 32-bit
  * input mux, and a constant is loaded after a shift (acc < 2^16), so the
- * load input is one 2-way mux on the low half; rounding
+ * load input is acc[31:16] with the constant ORed in; rounding
  * constants and saturation enter through FF set/reset or the accumulator;
  * the operand muxes have five (A) and nine (B) sources; the argmax compare
  * is one carry chain; S, u and the pass-2 compare share one adder.
@@ -161,15 +161,15 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
 
 // Steps of one pass-1 item; the item of id i works at idx = i, its logit x
 // in q (the RAM read register). The zmax item starts at K_PA (reading the
-// argmax logit) and ends after K_D. x enters as x ^ s (= |x| - s, no negation adder); the missing s * it
-// is added by two products with A = s. The accumulator (the SB_MAC16's
-// output register) either adds a product (add: acc = acc + A * B, the DSP's
-// own feedback, no logic) or loads its C:D input (ld, no product): acc >> 16
-// (shr), acc[15:0] (keep) or a small per-step constant ORed onto a shr of
-// an acc below 2^16 (the step before is a shr). Every step not listed with
-// a product or a mode is a shr step. A shift and a product take two steps
-// (a ld then an add), which costs cycles, not logic: the C:D input is one
-// 2-way mux with a constant ORed in.
+// argmax logit) and ends after K_D. x enters as x ^ s (= |x| - s, no
+// negation adder); the missing s * it is added by two products with A = s.
+// The accumulator (the SB_MAC16's output register) either adds a product
+// (add: acc = acc + A * B, the DSP's own feedback, no logic) or loads its
+// C:D input (ld, no product): acc >> 16 (shr), with a small per-step
+// constant ORed in after a shr (acc < 2^16, so acc >> 16 = 0). Every step
+// not listed with a product or a mode is a shr step. A shift and a product
+// take two steps (a ld then an add), which costs cycles, not logic: the C:D
+// input is acc[31:16] with the constant ORed in.
 localparam [4:0] K_ABS = 5'd0,   // xr = x ^ {32{s}}, s = sign of x
                  K_M1L = 5'd1,   // acc = 2^15 - s
                  K_M1A = 5'd2,   // acc = acc + x0 * i0
@@ -372,14 +372,14 @@ localparam [3:0] B_0 = 4'd0, B_I0 = 4'd1, B_I1 = 4'd2, B_L0 = 4'd3, B_L1 = 4'd4,
 reg [2:0] a_sel;
 reg [3:0] b_sel;
 reg acc_step;              // acc is written
-reg acc_ld, m_shr;         // ld (else add); ld source acc >> 16 (else acc[15:0])
+reg acc_ld;                // ld acc >> 16 | kc (else add)
 reg c_r1, c_r2, c_8000;    // ld constants: 2^15 - s, 2^23 - s, 2^15
 reg bit_s, bit_al;         // the A bit: s, a = 255 (else 1)
 always @(*) begin
     a_sel = A_XLO;
     b_sel = B_0;
     acc_step = 1'b1;
-    {acc_ld, m_shr} = 2'b11;
+    acc_ld = 1'b1;
     {c_r1, c_r2, c_8000} = 3'd0;
     bit_s = 1'b0;
     bit_al = 1'b0;
@@ -468,7 +468,7 @@ end
 
 wire [31:0] mul_p = mul_a * mul_b;
 
-// the ld value (the DSP's C:D input): acc >> 16 or acc[15:0], with the
+// the ld value (the DSP's C:D input): acc >> 16, with the
 // constant kc ORed in (a constant ld step follows a shr, so acc < 2^16 and
 // acc >> 16 = 0)
 //   2^15 - s = {~s, 15 x s};  2^23 - s = {~s, 7 x s, 16 x s};  2^15
@@ -476,7 +476,7 @@ wire s_r = sign_reg && (c_r1 || c_r2);
 wire [31:0] kc = {8'd0, c_r2 && !sign_reg, {7{c_r2 && sign_reg}},
                   (c_r1 && !sign_reg) || (c_r2 && sign_reg) || c_8000, {7{s_r}}, s_r,
                   {7{s_r}}};
-wire [31:0] acc_cd = {16'd0, m_shr ? acc[31:16] : acc[15:0]} | kc;
+wire [31:0] acc_cd = {16'd0, acc[31:16]} | kc;
 
 // (acc = ld ? C:D : acc + A * B is the SB_MAC16's accumulator with OLOAD)
 always @(posedge clk) begin
