@@ -155,7 +155,7 @@ end
 localparam [2:0] ST_LOAD = 3'd0, // taking logits
                  ST_P1 = 3'd1,   // pass 1: the zmax item, then ids 0..VOCAB-1
                  ST_RNG = 3'd2,  // r = xorshift32(state), one bit per cycle; rotations for u
-                 ST_MUL = 3'd3,  // u = floor(r * S / 2^32), 2 + 3 steps
+                 ST_MUL = 3'd3,  // u = floor(r * S / 2^32), 16 steps
                  ST_P2 = 3'd4,   // pass 2: one id per 2 cycles until the sum passes u
                  ST_OUT = 3'd5;  // token waiting on m_tok
 
@@ -234,6 +234,8 @@ localparam [4:0] U_00 = 5'd0,   // acc = acc + r0 * S0 (acc = 0 from the PRNG co
                  U_11 = 5'd14,  // acc = acc + r1 * S1
                  U_A1 = 5'd15;  // acc = acc + A1 * 1: u
 
+// binary state codes (Yosys' one-hot FSM recoding costs more cells here)
+(* fsm_encoding = "none" *)
 reg [2:0] state_reg;
 reg [4:0] step_reg;        // step of the pass-1 item or of the u multiply; pass-2 phase
 reg zm_reg;                // the current pass-1 item is the zmax item
