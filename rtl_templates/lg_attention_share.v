@@ -51,7 +51,7 @@
  * (score term, p * vm term, o and l rescale, tq, output, query mantissas,
  * exp2) is one shared shifter: round_shift(x, s) = (t >>> 1) + t[0], t =
  * (x << P) >>> (s + P - 1), for any s >= 1 - P (left shifts exact): P = 1
- * (o, query, acc), 2 (l: also l << 1 for the divisor), 13 (acc's low bits:
+ * (o, query, l, acc), 13 (acc's low bits:
  * the V term, s >= -12, and a score with s < 0, whose acc outside the
  * window saturates); amounts 0 .. 2^AMT_W - 1 (AMT_W = 5 for SEQ_LEN <=
  * 2^12, 6 above, for l's clearing shift): o's rescale by d >= 31 is
@@ -259,9 +259,8 @@ localparam integer MCW = $clog2(2 * LA);
 localparam integer TR_W = T_W > MAX_W ? T_W : MAX_W;
 localparam integer ACC_W = PC_W > OA_W ? PC_W : OA_W;
 // the shared round-shifter: xs = x << P, t = xs >>> (s + P - 1), y = (t >>> 1)
-// + t[0] (+ an addend): P = 1 for right shifts (o, query, tq, acc: score
-// with s >= 0, exp2, output), P = 2 for l (its rescale, and l << 1 for the
-// reciprocal's normalisation), P = 13 for the left shifts down to s = -12
+// + t[0] (+ an addend): P = 1 for right shifts (o, query, tq, l's rescale,
+// acc: score with s >= 0, exp2, output), P = 13 for the left shifts down to s = -12
 // (acc: the V term p * (vm << CV) of TV_W bits, the score with s < 0 in a
 // window of W13 >= 32 bits whose overflow saturates). Y_W bits out.
 localparam integer TV_W = 33;
@@ -616,7 +615,7 @@ wire signed [AX_W:0]    acc_x = {{(AX_W + 1 - ACC_W){acc[ACC_W-1]}}, acc};
 // the P = 13 window of acc: a value outside W13 bits saturates the score
 // (a score with s >= 32 comes as floor(acc / 2^15), shifted by s - 15)
 wire                    ov13 = |acc_x[AX_W:W13-1] && !(&acc_x[AX_W:W13-1]);
-reg  [1:0]              xsel;      // x: 0 acc (P 1), 1 acc (P 13), 2 o / query, 3 l (P 2)
+reg  [1:0]              xsel;      // x: 0 acc (P 1), 1 acc (P 13), 2 o / query, 3 l (P 1)
 reg  [8:0]              ss;        // s + P - 1
 always @* begin
     xsel = 2'd0;
@@ -634,7 +633,7 @@ always @* begin
         S_E: ss = {4'd0, e_n};
         S_V: if (l_upd) begin
             xsel = 2'd3;
-            ss = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r} + 9'd1;
+            ss = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r};
         end else if (vs == VS_B || vs == VS_D2) begin
             xsel = 2'd2;
             ss = {{(9 - DW){1'b0}}, d_r};
@@ -645,11 +644,6 @@ always @* begin
         S_O0: begin
             xsel = 2'd2;
             ss = {3'd0, tsh};
-        end
-        // the reciprocal's normalising step: y = l << 1
-        S_N: begin
-            xsel = 2'd3;
-            ss = 9'd0;
         end
         S_Q: begin
             xsel = 2'd2;
@@ -667,7 +661,7 @@ always @* begin
         2'd0: xs = {acc_x[Y_W-1:0], 1'b0};
         2'd1: xs = {acc_x[W13-1:0], 13'd0};
         2'd2: xs = {ord_y[Y_W-1:0], 1'b0};
-        default: xs = {l_y, 2'b00};
+        default: xs = {1'b0, l_y, 1'b0};
     endcase
 end
 wire [AMT_W-1:0]        amt = ss[AMT_W-1:0];
@@ -1064,8 +1058,11 @@ always @(posedge clk) begin
         end
         S_R: st <= S_N;
         S_N: begin
+            // l << 1 by its own mux, not through the shifter: l_acc's
+            // flip-flops then pack with that mux's LUTs (as loads of y they
+            // took cells of their own), and l needs no P = 2 source
             if (!l_acc[L_W-1])
-                l_acc <= y[L_W-1:0];
+                l_acc <= {l_acc[L_W-2:0], 1'b0};
             if (dc == DC_NORM)
                 st <= S_D;
         end
