@@ -12,7 +12,8 @@
  * costs too much: per-lane multipliers, per-lane o rescale shifters, o and
  * two reciprocal slots in flip-flops, a wide constant multiply and a wide
  * output multiply. This form does the same arithmetic one element at a time
- * with ONE 16x16 signed multiplier (one SB_MAC16) and ONE round-shifter:
+ * with ONE 16x16 signed multiply a step (two SB_MAC16, see the multiplier
+ * below: each has fewer operand sources) and ONE round-shifter:
  * wide products are taken over several cycles in 15-bit limbs into one
  * accumulator, the query and o live in one small RAM of 32-bit words (two
  * block RAMs; o[i] as a low and a high word, read and written in the two
@@ -525,20 +526,27 @@ wire [15:0]      nb_limb = cb ? {10'd0, nb[20:15]} : {1'b0, nb[14:0]};
 wire [KB-1:0]    k_el = s_k_mant[ej*KB +: KB];
 wire [KB-1:0]    v_el = s_v_mant[ej*KB +: KB];
 
-reg  signed [15:0]     mul_a, mul_b;
+// Two 16x16 multipliers (two SB_MAC16) whose products are summed (in the
+// second one's adder): one for q * k and the exp2 interpolation, one for
+// the limb and V products, so that each has two or three operand sources
+// instead of one multiplier with five; the other's product is 0 in every
+// step (mul_b1 = 0 outside S_K and S_E; ma, term_r, is 0 in S_K and S_E)
+reg  signed [15:0]     mul_a1, mul_b1, mul_a2, mul_b2;
 reg                    mul_sh;      // acc << 15 before the add (Horner step)
 reg                    mul_en, mul_clr;
 wire                   o_low = (st == S_OM || (st == S_C && sc_big)) && mc == MC_LAST;
 always @* begin
-    mul_a = ma_limb;
-    mul_b = nb_limb;
+    mul_a1 = e_d;
+    mul_b1 = 16'sd0;
+    mul_a2 = ma_limb;
+    mul_b2 = nb_limb;
     mul_sh = mc[0] && !o_low;
     mul_en = 1'b0;
     mul_clr = mc == {MCW{1'b0}};
     case (st)
         S_K: begin
-            mul_a = qrd;
-            mul_b = {{(16 - KB){k_el[KB-1]}}, k_el};
+            mul_a1 = qrd;
+            mul_b1 = {{(16 - KB){k_el[KB-1]}}, k_el};
             mul_sh = 1'b0;
             mul_en = k_take;
             mul_clr = gi == {GIW{1'b0}};
@@ -550,15 +558,13 @@ always @* begin
             // 98304) * (256 - fr) (the clear value carries the constants),
             // step 1: acc += (T[i+1] - 98304) * fr (T[256] = 2^17 is read as
             // T[0] = 2^16: the clear value adds the missing 2^16 fr for i = 255)
-            mul_a = e_d;
-            mul_b = e_ph == 2'd0 ? {7'd0, e_nfr} : {8'd0, z[7:0]};
+            mul_b1 = e_ph == 2'd0 ? {7'd0, e_nfr} : {8'd0, z[7:0]};
             mul_sh = 1'b0;
             mul_en = !e_ph[1];
             mul_clr = e_ph == 2'd0;
         end
         S_V: begin
-            mul_a = v_r;
-            mul_b = nb_limb;
+            mul_a2 = v_r;
             mul_en = vs == VS_A || vs == VS_B;
             mul_clr = vs == VS_A;
         end
@@ -566,7 +572,7 @@ always @* begin
     endcase
 end
 
-wire signed [31:0]      mul_p = mul_a * mul_b;
+wire signed [31:0]      mul_p = mul_a1 * mul_b1 + mul_a2 * mul_b2;
 // (the output's last product is tq_0 * R_0 >= 0)
 wire signed [31:0]      mul_q = o_low ? {15'd0, mul_p[31:15]} : mul_p;
 wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_q[31]}}, mul_q};

@@ -107,7 +107,7 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p) { return p->head_size / lg_a
 #define ATTN_REQ_LAT 3 // cache: request handshake cycle to first beat valid
 
 // The lean form (mul_share, rtl_templates/lg_attention_share.v): heads one
-// after another, one multiplier, every phase element by element; its cycle
+// after another, one multiply a step, every phase element by element; its cycle
 // model is the sum of the sequencer's steps (module header):
 //   query  QH = 2 hs + 1 (the inline quantizer's two passes, and the
 //          write of pass 1's last raw value before pass 2)
@@ -345,7 +345,7 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
     snprintf(rlat, sizeof rlat, "done 18 cycles after start (17 quotient steps)");
     if (p->mul_share)
         snprintf(lat, sizeof lat,
-                 "lean form (one multiplier): %lld cycles per query head per cached row, heads "
+                 "lean form (one multiply a step): %lld cycles per query head per cached row, heads "
                  "one after another; %lld cycles start to done at pos 0, %lld at pos %d (no "
                  "stalls)",
                  (long long)(lg_attn_cycles(p, 1) - lg_attn_cycles(p, 0)) / p->n_heads,
@@ -360,7 +360,7 @@ int lg_emit_attention(lg_emit_ctx *ctx, const char *module, const lg_attn_params
                  p->seq_len - 1);
     lg_subst rv[] = {{"L_W", l_w}};
     if (p->mul_share) {
-        // the lean sibling (one multiplier, one round-shifter, RAMs): it
+        // the lean sibling (one multiply a step, one round-shifter, RAMs): it
         // quantizes the query and divides inline (no actq, no recip unit),
         // and interpolates 2^x on its own multiplier and shifter: its exp2
         // is <module>_exp2, the table stage alone (lg_exp2_share.v) with the
