@@ -234,10 +234,11 @@ localparam integer GLS = $clog2(GL);
 localparam integer GIW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
 localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
 // score: group sum (|q| <= 2^15 - 1, |k| <= 2^(KB-1): |psum| < KV_GROUP *
-// 2^(14+KB)), times SCORE_C (< 2^21), left-shifted by up to 12 (36 - sq - ek
-// >= 36 - 17 - 31 = -12)
+// 2^(14+KB)), times SCORE_C (< 2^21; its own bit length, not 21: the
+// accumulator is as wide as the product needs, e.g. 20 bits at head 8),
+// left-shifted by up to 12 (36 - sq - ek >= 36 - 17 - 31 = -12)
 localparam integer PS_W = 15 + KB + $clog2(KV_GROUP);
-localparam integer PC_W = PS_W + 21;
+localparam integer PC_W = PS_W + $clog2(SCORE_C + 1);
 // value: shifted term (|term| <= 2^40), o (<= SEQ_LEN terms: |o| <= 2^40 *
 // SEQ_LEN), l
 localparam integer T_W = 42;
