@@ -609,7 +609,11 @@ reg  [OH_W-1:0]         o_hi;      // o[eo] / o[ei] >> 32, read the cycle before
 wire [OH_W-1:0]         o_hx = {o_hi[OH_W-1:2], q_step ? {2{rd_q[31]}} : o_hi[1:0]};
 wire signed [O_W-1:0]   ord = {o_hx, rd_q};
 wire [15:0]             qrd = rd_q[15:0];
-reg  [L_W-1:0]          l_acc;     // l; the reciprocal's divisor in S_N, S_D
+// l, held inverted (~l): the reciprocal's subtraction rem - l = rem + l_acc
+// + 1 then takes the register straight into its carry chain (a subtraction
+// of l needs a LUT a bit for ~l as the carry's input); the inversion rides
+// in the LUTs in front of l_acc and in the shifter's source multiplexer
+reg  [L_W-1:0]          l_acc;     // ~l; the reciprocal's divisor in S_N, S_D
 reg  [DW-1:0]           d_r;       // d, or d - 30 when d >= 31 (d_alt)
 reg                     d_alt;
 // the addend: the V term of the o update (VS_A/D1 -> VS_B/D2) or p of the l
@@ -661,7 +665,7 @@ always @* begin
 end
 
 wire [Y_W:0]            ord_y = {{(Y_W + 1 - O_W){ord[O_W-1]}}, ord};
-wire [Y_W-2:0]          l_y = {{(Y_W - 1 - L_W){1'b0}}, l_acc};
+wire [Y_W-2:0]          l_y = {{(Y_W - 1 - L_W){1'b0}}, ~l_acc};
 reg  [XS_W-1:0]         xs;
 always @* begin
     case (xsel)
@@ -907,9 +911,9 @@ localparam [31:0] TSH0_32 = K - 15;
 localparam [PLW-1:0] TSH0 = TSH0_32[PLW-1:0];
 localparam [L_W:0] REM0 = {2'b01, {(L_W - 1){1'b0}}};
 
-reg [L_W:0]   rem;     // partial remainder (< 2 l_acc)
+reg [L_W:0]   rem;     // partial remainder (< 2 l)
 // one subtraction: its borrow is the compare
-wire [L_W+1:0] r_dif = {1'b0, rem} - {2'b00, l_acc};
+wire [L_W+1:0] r_dif = {1'b0, rem} + {2'b11, l_acc} + {{(L_W + 1){1'b0}}, 1'b1};
 wire          r_ge = !r_dif[L_W+1];
 wire [L_W:0]  r_sub = r_ge ? r_dif[L_W:0] : rem;
 
@@ -919,7 +923,7 @@ always @(posedge clk) begin
             rem <= REM0;
             tsh <= TSH0;
         end
-        S_N: if (!l_acc[L_W-1])
+        S_N: if (l_acc[L_W-1])
             tsh <= tsh - 1'b1;
         S_D: rem <= {r_sub[L_W-1:0], 1'b0};
         default: ;
@@ -1032,7 +1036,7 @@ always @(posedge clk) begin
         S_V: begin
             // the row's first S_V cycle: l = round_shift(l, d) + p
             if (l_upd) begin
-                l_acc <= y[L_W-1:0];
+                l_acc <= ~y[L_W-1:0];
                 e_ph <= 2'd0;
             end
             case (vs)
@@ -1068,8 +1072,8 @@ always @(posedge clk) begin
             // l << 1 by its own mux, not through the shifter: l_acc's
             // flip-flops then pack with that mux's LUTs (as loads of y they
             // took cells of their own), and l needs no P = 2 source
-            if (!l_acc[L_W-1])
-                l_acc <= {l_acc[L_W-2:0], 1'b0};
+            if (l_acc[L_W-1])
+                l_acc <= {l_acc[L_W-2:0], 1'b1};
             if (dc == DC_NORM)
                 st <= S_D;
         end
@@ -1132,7 +1136,7 @@ always @(posedge clk) begin
 end
 
 // the streams' last flags are not needed (the unit counts elements); the
-// remainder's top bit is 0 after a subtraction (rem < 2 l_acc); bits of ceil(z)
+// remainder's top bit is 0 after a subtraction (rem < 2 l); bits of ceil(z)
 // below 2^16;
 // y's bits past what a use takes; limb, amount and shifter bits past the
 // selected field
