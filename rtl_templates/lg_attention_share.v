@@ -741,11 +741,14 @@ wire [31:0]        z_sat = NG == 1 ? y_sat :
 // subtract is on the top 16 bits: dz = zh - mh - mc (one subtraction, mc as
 // its borrow), ceil(z / 2^16) - M / 2^16 = dz + c; x = z - M' keeps z's low
 // 16 bits, its top part is -c when M moves (M' = ceil(z)), else dz
-reg signed [15:0]   mh;
-reg                 mcr;
+// (held inverted, ~mh and ~mc: the subtraction's carry chain takes the
+// registers as they are, and their flip-flops pack with the inverting LUTs
+// instead of taking cells of their own as copies of z)
+reg signed [15:0]   mh_n;
+reg                 mcr_n;
 wire                rfirst = row == {PW{1'b0}};
 wire                zc = |z[15:0];
-wire [18:0]         dz_s = {{2{z[31]}}, z[31:16], 1'b1} + {~{{2{mh[15]}}, mh}, !mcr};
+wire [18:0]         dz_s = {{2{z[31]}}, z[31:16], 1'b1} + {{2{mh_n[15]}}, mh_n, mcr_n};
 wire signed [17:0]  dz = dz_s[18:1];
 wire                dz0 = dz == 18'd0;
 wire                upd = rfirst || (!dz[17] && !dz0) || (dz0 && zc);
@@ -1014,8 +1017,8 @@ always @(posedge clk) begin
         end
         S_M: begin
             if (upd) begin
-                mh <= z[31:16];
-                mcr <= zc;
+                mh_n <= ~z[31:16];
+                mcr_n <= !zc;
             end
             d_alt <= d_now > D_30;
             d_r <= d_now > D_30 ? d_now - D_30 : d_now;
