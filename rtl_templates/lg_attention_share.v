@@ -579,7 +579,11 @@ wire signed [31:0]      mul_q = o_low ? {15'd0, mul_p[31:15]} : mul_p;
 wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_q[31]}}, mul_q};
 // 98304 * 256 = 3 * 2^23, + 2^16 fr when i = 255 (bits 16..24), + 128 (not
 // for x = 0, e_one)
-wire [8:0]              e_nfr = 9'd256 - {1'b0, z[7:0]};     // 256 - fr
+// 256 - fr = {b, ~m} of fr - 1 = {b, m} (9 bits): a decrement, whose carry
+// chain takes z as it is (256 - fr would take a LUT a bit for ~fr as the
+// carry input); the complement rides in mul_b1's multiplexer
+wire [8:0]              e_fm1 = {1'b0, z[7:0]} - 9'd1;
+wire [8:0]              e_nfr = {e_fm1[8], ~e_fm1[7:0]};     // 256 - fr
 wire                    e_255 = &z[15:8];
 wire [9:0]              e_top = 10'd384 + {2'b00, e_255 ? z[7:0] : 8'd0};
 wire [25:0]             acc_c = st == S_E ? {e_top, 8'd0, !e_one, 7'd0} : 26'd0;
