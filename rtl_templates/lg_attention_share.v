@@ -767,7 +767,22 @@ wire signed [23:0]  x_now = {x_sg, x_a1, x_a1, x_ip, z[15:0]};
 // which gives 0 for any O_W-bit value (o's low words and l are not cleared;
 // its high words are sign-extended o >>> 30 from power-up on, see omem)
 wire [DW:0]         d_inc = dz[DW-1:0] + {{(DW - 1){1'b0}}, zc};
-wire                d_big = |dz[17:DW] || d_inc > {1'b0, D_MAX};
+// (x > a constant as logic, bit by bit from the top: as a compare cell it
+// becomes a carry chain taking a LUT a bit for ~x as its input)
+function automatic gt_c(input [DW:0] x, input [DW:0] c);
+    integer gi_;
+    reg gt_, eq_;
+    begin
+        gt_ = 1'b0;
+        eq_ = 1'b1;
+        for (gi_ = DW; gi_ >= 0; gi_ = gi_ - 1) begin
+            gt_ = gt_ || (eq_ && x[gi_] && !c[gi_]);
+            eq_ = eq_ && x[gi_] == c[gi_];
+        end
+        gt_c = gt_;
+    end
+endfunction
+wire                d_big = |dz[17:DW] || gt_c(d_inc, {1'b0, D_MAX});
 wire [DW-1:0]       d_now = rfirst ? D_MAX : !upd ? {DW{1'b0}} : d_big ? D_MAX : d_inc[DW-1:0];
 
 // the exp2 table stage: T[i] - 98304 the cycle after S_M, T[i+1] - 98304
@@ -1024,8 +1039,8 @@ always @(posedge clk) begin
                 mh_n <= ~z[31:16];
                 mcr_n <= !zc;
             end
-            d_alt <= d_now > D_30;
-            d_r <= d_now > D_30 ? d_now - D_30 : d_now;
+            d_alt <= gt_c({1'b0, d_now}, {1'b0, D_30});
+            d_r <= gt_c({1'b0, d_now}, {1'b0, D_30}) ? d_now - D_30 : d_now;
             e_ph <= 2'd0;
             st <= S_E;
         end
