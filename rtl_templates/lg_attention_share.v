@@ -585,7 +585,8 @@ wire signed [ACC_W-1:0] mul_px = {{(ACC_W - 32){mul_q[31]}}, mul_q};
 wire [8:0]              e_fm1 = {1'b0, z[7:0]} - 9'd1;
 wire [8:0]              e_nfr = {e_fm1[8], ~e_fm1[7:0]};     // 256 - fr
 wire                    e_255 = &z[15:8];
-wire [9:0]              e_top = 10'd384 + {2'b00, e_255 ? z[7:0] : 8'd0};
+// (384 + fr written out: bits 6:0 fr's, 7 and 8 !fr[7], 9 fr[7]; no adder)
+wire [9:0]              e_top = e_255 ? {z[7], !z[7], !z[7], z[6:0]} : 10'd384;
 wire [25:0]             acc_c = st == S_E ? {e_top, 8'd0, !e_one, 7'd0} : 26'd0;
 wire signed [ACC_W-1:0] acc_in = mul_clr ? {{(ACC_W - 26){1'b0}}, acc_c} :
                                  mul_sh ? {acc[ACC_W-16:0], 15'd0} : acc;
