@@ -234,8 +234,8 @@ localparam integer GLS = $clog2(GL);
 localparam integer GIW = KV_GROUP > 1 ? $clog2(KV_GROUP) : 1;
 localparam integer GQW = GQA > 1 ? $clog2(GQA) : 1;
 // score: group sum (|q| <= 2^15 - 1, |k| <= 2^(KB-1): |psum| < KV_GROUP *
-// 2^(14+KB)), times SCORE_C (< 2^21; its own bit length, not 21: the
-// accumulator is as wide as the product needs, e.g. 20 bits at head 8),
+// 2^(14+KB)), times SCORE_C (< 2^21; counted at its own bit length, 20 at
+// head 8, so that the accumulator is no wider than the product needs),
 // left-shifted by up to 12 (36 - sq - ek >= 36 - 17 - 31 = -12)
 localparam integer PS_W = 15 + KB + $clog2(KV_GROUP);
 localparam integer PC_W = PS_W + $clog2(SCORE_C + 1);
