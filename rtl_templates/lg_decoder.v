@@ -513,7 +513,7 @@ reg  [31:0] xb_wdata;
 wire        xb_rd_start = mv_start && (kind_reg == K_O || kind_reg == K_2);
 wire unused_xb = ^{xb_m_last, xb_busy};
 
-${VECBUF_MODULE} #(
+${VECBUF_XH_MODULE} #(
     .DEPTH(DIM),
     .W(32)
 ) u_xbuf (
@@ -981,7 +981,7 @@ wire [31:0]      silu_m_data;
 wire             hpk_in_ready;
 wire        silu_h3_ready;
 
-${VECBUF_MODULE} #(
+${VECBUF_XH_MODULE} #(
     .DEPTH(HID),
     .W(32)
 ) u_hbuf (

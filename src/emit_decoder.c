@@ -354,7 +354,7 @@ static int write_text(const char *dir, const char *file, const text *t, lg_err *
 
 typedef struct names {
     char prefix[80];
-    char top[128], dec[128], wmem[128], vecbuf[128], actq[128], matvec[128], embed[128];
+    char top[128], dec[128], wmem[128], vecbuf[128], vecbuf_xh[128], actq[128], matvec[128], embed[128];
     char norm[128], rsqrt[128], rope[128], sincos[128], silu[128], sigmoid[128], resid[128];
     char kvc[128], att[128], exp2[128], smp[128];
     char f_weights[128], f_emb[128], f_gain[128], f_inc[128], f_koff[128], f_eps[128];
@@ -369,6 +369,7 @@ static void make_names(names *n, const lg_qmodel *qm)
     NM(dec, "decoder");
     NM(wmem, "wmem");
     NM(vecbuf, "vecbuf");
+    NM(vecbuf_xh, "vecbuf_xh");
     NM(actq, "actq");
     NM(matvec, "matvec");
     NM(embed, "embed");
@@ -449,6 +450,16 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, int *most, lg_err *err
 
 #define NUM(buf, v) snprintf(buf, sizeof buf, "%lld", (long long)(v))
 
+// The x and h1 buffers take the lean form (lg_vecbuf_share: read at the
+// write address, no counter) when the engine is the lean one (its rows tens
+// of cycles apart); the q buffer always streams with its own counter.
+static int vecbuf_lean(const lg_config *cfg)
+{
+    lg_matvec_params p;
+    decoder_matvec_params(&p, cfg, 1);
+    return lg_matvec_serial(&p);
+}
+
 static int emit_vecbuf(lg_emit_ctx *ctx, const names *n, const lg_config *cfg, lg_err *err)
 {
     char depth[24];
@@ -457,7 +468,10 @@ static int emit_vecbuf(lg_emit_ctx *ctx, const names *n, const lg_config *cfg, l
     return lg_emit_module(ctx, n->vecbuf, "lg_vecbuf", v, 1,
                           "first element 2 cycles after rd_start, then one per cycle "
                           "(DEPTH + 1 cycles to the last without stalls)",
-                          err);
+                          err) ||
+           (vecbuf_lean(cfg) &&
+            lg_emit_module(ctx, n->vecbuf_xh, "lg_vecbuf_share", v, 1,
+                           "the element at the write address, 2 cycles after it is set", err));
 }
 
 // The embedding unit's instance in the decoder (lg_decoder.v's ${EMBED_INST}):
@@ -584,6 +598,7 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"KV_MW", kv_mw},          {"KV_EW", kv_ew},          {"N_KV_HEADS", nkv},
         {"BL_W", bl_w},            {"EBASE_CASES", cases},    {"ACTQ_MODULE", n->actq},
         {"MATVEC_MODULE", n->matvec}, {"GROUP", group},       {"VECBUF_MODULE", n->vecbuf},
+        {"VECBUF_XH_MODULE", vecbuf_lean(cfg) ? n->vecbuf_xh : n->vecbuf},
         {"EMBED_MODULE", n->embed}, {"NORM_MODULE", n->norm}, {"RESID_MODULE", n->resid},
         {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
         {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
