@@ -21,7 +21,9 @@
  *  - a one-bit serial shifter of the accumulator's width (the 32 zero bits
  *    of acc * 2^32 are a count, not flip-flops), and the rounding done
  *    serially into the output register (no 33-bit adder, no round stage:
- *    the shifter is the output buffer's second slot; g_out_ser);
+ *    the shifter is the output buffer's second slot; g_out_ser), then the
+ *    high part's bits compared with its sign one a step (no comparator of
+ *    the accumulator's width);
  *  - with two regions that fit as many block RAMs that way, the longer one
  *    at row 0 and the shorter at 2^BCW: the buffer row is {region, beat}
  *    (no read address counter, no write address adder; OR_BASE);
@@ -106,16 +108,18 @@
  * Latency and throughput: one beat every 2 * LANES cycles (lane l of a
  * beat enters the multiplier in its cycle 2l, the beat is taken in cycle
  * 2 * LANES - 2, s_w_ready high; a lane is never taken in the cycle after
- * one), rows back to back. Row r's result is valid on m_out 6 + S + 31
+ * one), rows back to back. Row r's result is valid on m_out 6 + S + 31 + H
  * cycles after the handshake of its last beat (input register, product,
  * accumulate, S = max(clog2(CMAX) + 38, 48) cycles of the shifter's one-bit
- * steps, t[0], 31 serial rounding steps, the last of which saturates into
- * the output register); S + 36 cycles must fit in a row: 2 * BEATS * LANES
- * >= S + 36 in both regions (elaboration error otherwise; the emitter keeps
- * lg_matvec.v for shorter rows), and S must equal the value for COLS alone
- * (what the emitter's latency uses). With s_w_valid and m_out_ready held
- * high, done rises ROWS * BEATS * 2 * LANES + 6 + S + 31 cycles after the
- * start cycle. Stalls freeze the whole pipeline, shifter included.
+ * steps, t[0], 31 serial rounding steps, H = max(ACC_W - 2, S - 4) steps
+ * checking the high part, the last of which saturates into the output
+ * register); S + 36 + H cycles must fit in a row: 2 * BEATS * LANES >= S +
+ * 36 + H in both regions (elaboration error otherwise; the emitter keeps
+ * lg_matvec.v for shorter rows), and S and H must equal the values for COLS
+ * alone (what the emitter's latency uses). With s_w_valid and m_out_ready
+ * held high, done rises ROWS * BEATS * 2 * LANES + 6 + S + 31 + H cycles
+ * after the start cycle. Stalls freeze the whole pipeline, shifter
+ * included.
  *
  * Output stage (g_out_ser): t = (acc * 2^32) >>> a with a = 31 + s clamped
  * to 0 .. SC + 31 (SC = clog2(CMAX) + 39), out = sat32((t >>> 1) + t[0]):
@@ -609,7 +613,7 @@ endgenerate
 // one-cycle form's flag for hi = -2 (hi + 1 all ones) only matters with
 // lo[31] set, so it is not kept. lo is formed serially (g_out_ser, below):
 // its bit 31 (lo31), the OR of bits 30..0 (lo_nz) and the carry (c_lo) are
-// known in the last step.
+// kept, and hi's flags are formed serially after it.
 wire hi_eq, hi_sign;
 wire c_lo, lo31, lo_nz;
 wire rd_hz = hi_eq && !hi_sign; // hi = 0
@@ -634,27 +638,35 @@ generate
         //
         // x is acc (ACC_W bits, no copy of the 32 zero bits below it): the
         // bits of acc * 2^32 from the low end are 32 zeros, then x[0] as x
-        // shifts right by one (sign-filling). With d = a - 32 (sh_amt_reg,
-        // -32 .. SC - 1): x first takes max(d, 0) one-bit steps in a phase
-        // of a fixed SER_S cycles (so the latency is a constant), then
-        // t[0..32] follow as 33 bits of the stream: -d zeros first when d <
-        // 0 (d counts up to 0), then x[0] bits, one a cycle. After the 33rd
-        // x holds acc >>> (a + 1) = t >>> 33, t's high part.
+        // shifts right by one (sign-filling). With d = a - 32 (-32 .. SC -
+        // 1): x first takes max(d, 0) one-bit steps in a phase of a fixed
+        // SER_S cycles (so the latency is a constant), then t[0..32] follow
+        // as 33 bits of the stream: -d zeros first when d < 0, then x[0]
+        // bits, one a cycle. After the 33rd x holds acc >>> (a + 1) = t >>>
+        // 33, t's high part. d is kept as a sign and a count that only
+        // counts down (no up/down counter): {0, d} for d >= 0, {1, -d - 1}
+        // for d < 0 (the zeros: the count's steps down to 0, then one more
+        // that clears the sign).
         localparam SC = $clog2(CMAX) + 39;
-        localparam [31:0] SC32 = SC;
-        localparam signed [7:0] SC_S = SC32[7:0];
-        localparam [31:0] SCM1_32 = SC - 1;
-        localparam [6:0] SC_D = SCM1_32[6:0];
         localparam SER_S = SC - 1 > 48 ? SC - 1 : 48;
         // the same for COLS alone (the emitter's latency: lg_matvec_latency)
         localparam SER_SC = $clog2(COLS) + 38 > 48 ? $clog2(COLS) + 38 : 48;
+        // the high part's check, one bit a step after the rounding (below):
+        // x's bits 0 .. ACC_W - 2 (bit ACC_W - 2 is a copy of the sign
+        // after the rounding's last step), at least SER_S - 4 steps so that
+        // every COLS up to 255 takes the same count; SER_HC for COLS alone
+        localparam SER_H = ACC_W - 2 > SER_S - 4 ? ACC_W - 2 : SER_S - 4;
+        localparam ACW_C = (BW + 1 > $clog2(COLS + 1) + 38) ? BW + 1 : $clog2(COLS + 1) + 38;
+        localparam SER_HC = ACW_C - 2 > SER_SC - 4 ? ACW_C - 2 : SER_SC - 4;
         localparam TMW = $clog2(SER_S + 1);
         localparam [TMW-1:0] RND_N = 31;
         localparam [31:0] SER_S32 = SER_S;
+        localparam [31:0] SER_HM1_32 = SER_H - 1;
+        localparam [TMW-1:0] HI_N = SER_HM1_32[TMW-1:0];
         // advancing cycles a row must take at least: x is busy for SER_S
-        // shift cycles, one (advancing) wait, the hand-on and 32 rounding
-        // steps
-        localparam SER_ROW = SER_S + 36;
+        // shift cycles, one (advancing) wait, the hand-on, 32 rounding
+        // steps and SER_H high-part steps
+        localparam SER_ROW = SER_S + 36 + SER_H;
 
         initial begin
             if (2 * BEATS * LANES < SER_ROW || (COLS2 > 0 && 2 * BEATS2 * LANES < SER_ROW)) begin
@@ -666,37 +678,47 @@ generate
                 $error("Error: OUT_SERIAL needs NSTG <= %0d (instance %m)", SER_S);
                 $finish;
             end
-            if (SER_S != SER_SC) begin
-                $error("Error: OUT_SERIAL: COLS2 = %0d needs %0d serial steps, COLS = %0d %0d (%m)",
-                       COLS2, SER_S, COLS, SER_SC);
+            if (SER_S != SER_SC || SER_H != SER_HC) begin
+                $error("Error: OUT_SERIAL: COLS2 = %0d needs %0d + %0d serial steps, COLS = %0d %0d + %0d (%m)",
+                       COLS2, SER_S, SER_H, COLS, SER_SC, SER_HC);
                 $finish;
             end
         end
 
-        // shift decode at start: d = a - 32 = s - 1, clamped to -32 .. SC - 1
+        // shift decode at start: d = a - 32 = s - 1, clamped to -32 .. 63
+        // by bit tests (no comparisons: carry chains on iCE40), as {sign,
+        // count} (above). Any d >= SC - 1 (<= 63: SC <= 64 for COLS <=
+        // 2^24) gives the same result: x is all sign bits after SER_S >= SC
+        // - 1 steps, and the steps past the phase (count > 0 at x_go) are
+        // not taken (x hands on its bits, sign copies, one a step). s in
+        // -31..63 is s - 1 in 7 bits (the count -d - 1 = ~d); s >= 64 takes
+        // 63, s <= -32 takes -32 ({1, 31}).
+        wire sh_lo = shift[7] && (shift[6:5] != 2'b11 || shift[4:0] == 5'd0);
+        wire sh_hi = !shift[7] && shift[6];
+        wire [6:0] sh_dec = shift[6:0] - 7'd1;
+
         always @(posedge clk) begin
             if (start_ok) begin
-                if (shift > SC_S)
-                    sh_amt_reg <= SC_D;
-                else if (shift < -8'sd31)
-                    sh_amt_reg <= 7'h60; // -32
-                else
-                    sh_amt_reg <= shift[6:0] - 7'd1;
+                sh_amt_reg[6] <= sh_lo || (!sh_hi && sh_dec[6]);
+                sh_amt_reg[5:0] <= sh_lo ? 6'd31 : (sh_hi ? 6'd63 : sh_dec[5:0] ^ {6{sh_dec[6]}});
             end
         end
 
         reg sh_valid_reg; // x holds a row (its run's last row: sh_last_reg)
         reg sh_last_reg;
         reg [ACC_W-1:0] x_reg;
-        reg [6:0] d_reg;        // steps left (> 0), zeros left (< 0)
+        reg d_neg;              // d < 0: zeros to come (d_cnt + 1 of them)
+        reg [5:0] d_cnt;        // steps left (d >= 0), zeros left - 1 (d < 0)
         // cycles until x has its t, then the serial rounding steps left
         reg [TMW-1:0] x_tm_reg;
         wire x_load = acc_valid_reg;
-        wire d_neg = d_reg[6];
-        wire x_step = !d_neg && d_reg != 7'd0; // phase 1: a one-bit step
+        wire d_nz = d_cnt != 6'd0;
+        wire x_step = !d_neg && d_nz; // phase 1: a one-bit step
         wire x_go;    // x hands its t on: the serial rounding starts
         reg rnd_reg;  // the 32 serial rounding steps (x_tm_reg counts them)
-        wire sh_done; // the last rounding step: x is free
+        reg hi_reg;   // the SER_H high-part steps (x_tm_reg counts them)
+        wire rnd_last, hi_last;
+        wire sh_done; // the last high-part step: x is free
         // the stream's bit: a zero while d < 0, else x[0]
         wire s_bit = !d_neg && x_reg[0];
         wire consume = x_go || rnd_reg;
@@ -719,18 +741,24 @@ generate
             if (adv) begin
                 if (x_load) begin
                     x_reg <= acc_reg;
-                    d_reg <= amt_reg;
+                    d_neg <= amt_reg[6];
+                    d_cnt <= amt_reg[5:0];
                     x_tm_reg <= SER_S32[TMW-1:0];
                     sh_last_reg <= acc_last_reg;
                 end else begin
                     // phase 1: the d one-bit steps; then each bit of the
-                    // stream taken: a zero (d counts up) or x[0] (x steps)
-                    if (consume ? !d_neg : x_step)
+                    // stream taken: a zero (counted down) or x[0] (x
+                    // steps); then the high part's steps
+                    if (consume ? !d_neg : (x_step || hi_reg))
                         x_reg <= {x_reg[ACC_W-1], x_reg[ACC_W-1:1]};
-                    if (consume ? d_neg : x_step)
-                        d_reg <= consume ? d_reg + 7'd1 : d_reg - 7'd1;
+                    if ((consume ? d_neg : x_step) && d_nz)
+                        d_cnt <= d_cnt - 6'd1;
+                    if (consume && !d_nz)
+                        d_neg <= 1'b0; // the last zero
                     if (x_go)
                         x_tm_reg <= RND_N;
+                    else if (rnd_last)
+                        x_tm_reg <= HI_N;
                     else if (x_tm_reg != {TMW{1'b0}})
                         x_tm_reg <= x_tm_reg - 1'b1;
                 end
@@ -750,28 +778,35 @@ generate
         // stream's first bit t[0] is kept as the increment's carry, and then
         // 32 steps (rnd_reg) pass t[32:1], bit by bit from the low end, into
         // the output register as a shift register with the increment's
-        // carry: lo = t[32:1] + t[0]. The last step decides the saturation
-        // (fits, above; the high part's flags from x[ACC_W-1:1], what x
-        // holds after that step) and loads the constant instead when the
-        // value does not fit. So x is the output buffer's second slot and
-        // no 33-bit adder or round stage register is needed.
+        // carry: lo = t[32:1] + t[0]. Then x holds t's high part, t >>> 33 =
+        // acc >>> (a + 1) (the last rounding step takes x[0]: at most 32
+        // zeros come first), and SER_H more one-bit steps (hi_reg) compare
+        // its bits 0 .. SER_H - 1 with its sign, one a step at x[0] (no
+        // ACC_W-bit comparator; bit ACC_W - 2 is a copy of the sign after
+        // the rounding's last step, and steps past it compare sign copies).
+        // The last step decides the saturation (fits, above: the carry out
+        // of lo, lo's bit 31 and whether its bits 30..0 are zero are kept)
+        // and loads the constant instead when the value does not fit. So x
+        // is the output buffer's second slot and no 33-bit adder or round
+        // stage register is needed.
         reg c_reg;      // the increment's carry into the current bit
-        reg nz_reg;     // an earlier result bit was set
+        reg nz_reg;     // an earlier result bit (of bits 0..30) was set
+        reg eq_reg;     // the high part's bits so far equal its sign
         reg s_ready_reg;
         reg m_valid_reg;
         reg [31:0] m_data_reg;
         reg m_last_reg;
-        wire rnd_last = rnd_reg && x_tm_reg == {TMW{1'b0}};
         wire r_bit = s_bit ^ c_reg;
+        wire h_bit_eq = x_reg[0] == x_reg[ACC_W-1];
+        assign rnd_last = rnd_reg && x_tm_reg == {TMW{1'b0}};
+        assign hi_last = hi_reg && x_tm_reg == {TMW{1'b0}};
 
-        assign x_go = sh_valid_reg && !rnd_reg && x_tm_reg == {TMW{1'b0}} &&
+        assign x_go = sh_valid_reg && !rnd_reg && !hi_reg && x_tm_reg == {TMW{1'b0}} &&
                       (m_out_ready || !m_valid_reg);
-        assign c_lo = s_bit && c_reg;
-        assign lo31 = r_bit;
+        assign c_lo = c_reg;
+        assign lo31 = m_data_reg[31];
         assign lo_nz = nz_reg;
-        // t's high part, t >>> 33 = acc >>> (a + 1): x after the last step
-        // (which takes x[0]: at most 32 zeros come first)
-        assign hi_eq = x_reg[ACC_W-1:1] == {(ACC_W-1){x_reg[ACC_W-1]}};
+        assign hi_eq = eq_reg && h_bit_eq;
         assign hi_sign = x_reg[ACC_W-1];
 
         always @(posedge clk) begin
@@ -780,9 +815,14 @@ generate
                     c_reg <= s_bit;
                     nz_reg <= 1'b0;
                 end else if (rnd_reg) begin
-                    c_reg <= c_lo;
-                    nz_reg <= nz_reg || r_bit;
+                    c_reg <= s_bit && c_reg;
+                    if (!rnd_last)
+                        nz_reg <= nz_reg || r_bit;
                 end
+                if (rnd_last)
+                    eq_reg <= 1'b1;
+                else if (hi_reg)
+                    eq_reg <= eq_reg && h_bit_eq;
             end
         end
 
@@ -792,33 +832,37 @@ generate
                     rnd_reg <= 1'b1;
                 else if (rnd_last)
                     rnd_reg <= 1'b0;
+                if (rnd_last)
+                    hi_reg <= 1'b1;
+                else if (hi_last)
+                    hi_reg <= 1'b0;
             end
-            if (rst)
+            if (rst) begin
                 rnd_reg <= 1'b0;
+                hi_reg <= 1'b0;
+            end
         end
 
         // Output register. x waits with its t while the output register is
         // full and not taken; adv (s_ready_reg) drops the cycle after. x
-        // holds a row for at most SER_S + 2 + 32 advancing cycles (one of
-        // them a wait), fewer than a row takes (SER_ROW), so a row never
-        // reaches x while x is busy (checked below).
+        // holds a row for at most SER_S + 2 + 32 + SER_H advancing cycles
+        // (one of them a wait), fewer than a row takes (SER_ROW), so a row
+        // never reaches x while x is busy (checked below).
         assign in_flight = |ctl_valid || acc_valid_reg || sh_valid_reg || m_valid_reg;
         assign adv = s_ready_reg;
         assign m_out_valid = m_valid_reg;
         assign m_out_data = m_data_reg;
         assign m_out_last = m_last_reg;
-        assign sh_done = adv && rnd_last;
+        assign sh_done = adv && hi_last;
 
         always @(posedge clk) begin
-            s_ready_reg <= m_out_ready || !m_valid_reg || !sh_valid_reg || rnd_reg ||
+            s_ready_reg <= m_out_ready || !m_valid_reg || !sh_valid_reg || rnd_reg || hi_reg ||
                            x_tm_reg != {TMW{1'b0}};
-            if (adv && rnd_reg) begin
-                if (rnd_last && !fits)
-                    m_data_reg <= r_neg ? 32'h8000_0001 : 32'h7fff_ffff;
-                else
-                    m_data_reg <= {r_bit, m_data_reg[31:1]};
-            end
-            if (adv && rnd_last) begin
+            if (adv && rnd_reg)
+                m_data_reg <= {r_bit, m_data_reg[31:1]};
+            else if (adv && hi_last && !fits)
+                m_data_reg <= r_neg ? 32'h8000_0001 : 32'h7fff_ffff;
+            if (adv && hi_last) begin
                 m_valid_reg <= 1'b1;
                 m_last_reg <= sh_last_reg;
             end else if (m_out_ready) begin

@@ -185,7 +185,8 @@ int lg_decoder_shape_of(lg_decoder_shape *s, const lg_config *cfg, lg_err *err)
 
 // The decoder's one mat-vec engine: dim-long rows in region 0, hidden-long
 // (W2) rows in region 1 (COLS2). Its serial output stage (--mul-share) needs
-// both row lengths long enough and the same step count for both, else the
+// both row lengths long enough and the same step counts (shifter and high
+// part: the same latency) for both, else the
 // engine keeps the one-cycle barrel shifter (the template refuses a COLS2
 // that does not fit the serial stage).
 static void decoder_matvec_params(lg_matvec_params *p, const lg_config *cfg, int32_t rows)
@@ -194,7 +195,8 @@ static void decoder_matvec_params(lg_matvec_params *p, const lg_config *cfg, int
     lg_matvec_params h;
     lg_matvec_params_from_cfg(&h, cfg, rows, cfg->m.hidden_dim);
     if (lg_matvec_serial(p) &&
-        (!lg_matvec_serial(&h) || lg_matvec_serial_steps(&h) != lg_matvec_serial_steps(p)))
+        (!lg_matvec_serial(&h) || lg_matvec_serial_steps(&h) != lg_matvec_serial_steps(p) ||
+         lg_matvec_latency(&h) != lg_matvec_latency(p)))
         p->mul_share = 0;
 }
 

@@ -9,11 +9,12 @@
 // one lane every other cycle (a beat in 2 * lanes cycles,
 // lg_matvec_beat_cycles), the mantissa's dexp shift on a second SB_MAC16,
 // a one-bit serial output shifter and serial rounding into the output
-// register. Its shifter holds a row S + 34 cycles (S =
-// lg_matvec_serial_steps one-bit step cycles, 48 for cols <= 1024), so it is
+// register, then H = max(acc_w - 2, S - 4) one-bit checks of the high part.
+// Its shifter holds a row S + 34 + H cycles (S = lg_matvec_serial_steps
+// one-bit step cycles, 48 for cols <= 1024; H 44 for cols <= 255), so it is
 // used only where a row takes at least 16 beats and 2 * beats * lanes >= S
-// + 36 cycles (lg_matvec_serial; rows still back to back); shorter rows
-// keep the barrel shifter. Latency 6 + S + 31 instead of 7 + log2(lanes);
+// + 36 + H cycles (lg_matvec_serial; rows still back to back); shorter rows
+// keep the barrel shifter. Latency 6 + S + 31 + H instead of 7 + log2(lanes);
 // start to done rows * beats * 2 * lanes + latency instead of rows * beats
 // + latency + 1.
 #include "llamagen/emit_units.h"
@@ -96,14 +97,26 @@ int32_t lg_matvec_serial_steps(const lg_matvec_params *p)
     return m > 48 ? m : 48;
 }
 
+// Mirrors SER_HC of the template: the high part's one-bit checks after the
+// rounding, max(ACC_W - 2, S - 4) (ACC_W the lean accumulator's width).
+static int32_t serial_hi_steps(const lg_matvec_params *p)
+{
+    int32_t acc = clog2((int64_t)p->cols + 1) + 38;
+    if (acc < 40)
+        acc = 40;
+    int32_t s4 = lg_matvec_serial_steps(p) - 4;
+    return acc - 2 > s4 ? acc - 2 : s4;
+}
+
 int lg_matvec_serial(const lg_matvec_params *p)
 {
     // the rows of at least 16 beats that took the lean form (with its
     // former 15 serial steps) still do when they take, at 2 * lanes cycles
-    // a beat, S + 36 cycles (the shifter busy S + 34 cycles a row)
+    // a beat, S + 36 + H cycles (the shifter busy S + 34 + H cycles a row)
     int32_t m = clog2(p->cols) + 70, s0 = (m >> 3) + ((m & 7) > 6 ? (m & 7) : 6);
     return p->mul_share && lg_matvec_beats(p) >= s0 + 1 &&
-           2 * lg_matvec_beats(p) * p->lanes >= lg_matvec_serial_steps(p) + 36;
+           2 * lg_matvec_beats(p) * p->lanes >=
+               lg_matvec_serial_steps(p) + 36 + serial_hi_steps(p);
 }
 
 // The lean form (lg_matvec_share.v) multiplies one lane every other cycle:
@@ -117,12 +130,12 @@ int32_t lg_matvec_beat_cycles(const lg_matvec_params *p)
 // accumulate, output shift (one cycle), round (33-bit add, high-part
 // flags), saturate into the output register. The lean form: input register,
 // multiply, accumulate (the dexp shift in front of its adder), the
-// shifter's S one-bit step cycles, then t[0] and 31 serial rounding steps
-// into the output register (the last also saturates).
+// shifter's S one-bit step cycles, then t[0], 31 serial rounding steps into
+// the output register and H high-part steps (the last saturates).
 int32_t lg_matvec_latency(const lg_matvec_params *p)
 {
-    if (lg_matvec_serial(p))
-        return 6 + lg_matvec_serial_steps(p) + 31; // no tree, no shift stage; S, rounding
+    if (lg_matvec_serial(p)) // no tree, no shift stage; S, rounding, high part
+        return 6 + lg_matvec_serial_steps(p) + 31 + serial_hi_steps(p);
     return 7 + log2_exact(p->lanes);
 }
 

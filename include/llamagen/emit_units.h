@@ -37,13 +37,14 @@ int32_t lg_matvec_acc_width(const lg_matvec_params *p); // accumulator bits (ACC
 int32_t lg_matvec_serial_steps(const lg_matvec_params *p);
 // 1 when the lean form (lg_matvec_share.v) is used: mul_share, a row of at
 // least 16 beats (for cols <= 256) and of 2 * beats * lanes >=
-// lg_matvec_serial_steps + 36 cycles (else the default barrel shifter).
+// lg_matvec_serial_steps + 36 + H cycles, H = max(acc bits - 2,
+// lg_matvec_serial_steps - 4) high-part checks (else the barrel shifter).
 int lg_matvec_serial(const lg_matvec_params *p);
 // Cycles a beat takes: 1, or lanes in the lean form (lg_matvec_serial: one
 // multiplier, one lane a cycle).
 int32_t lg_matvec_beat_cycles(const lg_matvec_params *p);
 // Cycles from the handshake of a row's last beat to its result on m_out:
-// 7 + log2(lanes), or 7 + lg_matvec_serial_steps in the lean form.
+// 7 + log2(lanes), or 6 + lg_matvec_serial_steps + 31 + H in the lean form.
 int32_t lg_matvec_latency(const lg_matvec_params *p);
 // Cycles from the start cycle to done with no stalls:
 // rows * beats * lg_matvec_beat_cycles + lg_matvec_latency + 1.
