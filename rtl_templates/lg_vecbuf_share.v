@@ -28,18 +28,20 @@
  *    address must be the consumer's next element whenever the consumer
  *    takes one.
  *  - m: m_data is the element at the address of the cycle before;
- *    m_valid is low in the cycle after a take (m_valid && m_ready) or a
- *    write, and high otherwise. So the address must move only with a take
- *    or a write (or at least two cycles before the next take): then a take
- *    always sees the element at the current address (a read that met a
- *    write of its own address, undefined in a block RAM, is never taken).
- *    An element is taken at most every other cycle.
+ *    m_valid is always high: the consumer must not take an element (m_ready)
+ *    in a cycle whose address differs from the cycle before's, nor in the
+ *    cycle after a write (then the read register holds the element at the
+ *    current address, and a read that met a write of its own address,
+ *    undefined in a block RAM, is never taken; simulation stops
+ *    otherwise). The decoder's consumers take an element only with a
+ *    mat-vec result, and the lean engine's results are tens of cycles
+ *    apart, the address moving and the write coming right after a take.
  *  - rd_start: ignored (kept for lg_vecbuf.v's port list); rd_busy and
  *    m_last are 0.
  *
- * Latency and throughput: an element is valid 2 cycles after its address
- * is set (one after the take or write that moved it: the address, the
- * RAM read register).
+ * Latency and throughput: m_data holds the element at an address from the
+ * cycle after the address is set (the RAM read register), one cycle after
+ * a write of it.
  */
 module ${MODULE} #(
     // elements held (>= 2)
@@ -77,12 +79,11 @@ initial begin
 end
 
 // no_rw_check: a read that meets a write of its own address is never taken
-// (m_valid is low the cycle after every write), so Yosys need not build
-// read-first logic around the block RAM
+// (see the contract), so Yosys need not build read-first logic around the
+// block RAM
 (* no_rw_check *)
 reg [W-1:0] mem [0:DEPTH-1];
 reg [W-1:0] q_reg;
-reg         v_reg;
 
 always @(posedge clk) begin
     if (we)
@@ -90,15 +91,22 @@ always @(posedge clk) begin
     q_reg <= mem[waddr];
 end
 
-// low the cycle after a take or a write: the address may have moved (the
-// read register then holds the old element) or the read met the write
+`ifndef SYNTHESIS
+// the contract's rule, checked in every simulation: a take sees the element
+// at its address (no write the cycle before, no address move this cycle)
+reg we_prev = 1'b0;
+reg [$clog2(DEPTH)-1:0] waddr_prev = {$clog2(DEPTH){1'b0}};
 always @(posedge clk) begin
-    v_reg <= !(we || (v_reg && m_ready));
-    if (rst)
-        v_reg <= 1'b0;
+    we_prev <= we;
+    waddr_prev <= waddr;
+    if (!rst && m_ready && (we_prev || waddr != waddr_prev)) begin
+        $display("Error: %m: an element taken the cycle after a write or an address move");
+        $stop;
+    end
 end
+`endif
 
-assign m_valid = v_reg;
+assign m_valid = 1'b1;
 assign m_data = q_reg;
 assign m_last = 1'b0;
 assign rd_busy = 1'b0;
