@@ -478,7 +478,7 @@ ${MATVEC_MODULE} #(
     .COLS(DIM),
     .ROWS(ROWS_D),
     .WL(VL),
-    .COLS2(HID)
+    .COLS2(HID)${MATVEC_OPEN_RUN}
 ) u_mv (
     .clk(clk),
     .rst(rst),

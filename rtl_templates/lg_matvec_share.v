@@ -52,7 +52,14 @@
  * may be ragged), ROWS (outputs, >= 1), WL (activation write lanes: a power
  * of two dividing LANES; default 1), COLS2 (0, the default, or the length
  * of a second activation vector, >= 2), OUT_SERIAL (must be 1 here: the
- * lean output stage of --mul-share, below).
+ * lean output stage of --mul-share, below), OPEN_RUN (0, the default, or 1:
+ * below).
+ *
+ * Open runs (OPEN_RUN = 1, the decoder's engine, whose controller counts
+ * each run's weight beats and gates s_w_valid with that count): a run is
+ * never ended by its row count, only cut by the next start (at a row
+ * boundary, as below), so no row counter is needed; m_out_last and done stay
+ * low and busy stays high after the first start.
  *
  * Two vectors (COLS2 > 0): the buffer holds a COLS vector (region 0) and a
  * COLS2 vector (region 1) one above the other in the same banks, and each
@@ -139,7 +146,10 @@ module ${MODULE} #(
     // inputs of a second activation vector (region 1), 0: none
     parameter COLS2 = 0,
     // output stage: 0 one-cycle barrel shifter, 1 serial shifter (lean form)
-    parameter OUT_SERIAL = ${OUT_SERIAL}
+    parameter OUT_SERIAL = ${OUT_SERIAL},
+    // 1: runs are bounded by the source and the next start, not by a row
+    // count (no row counter; m_out_last and done stay low)
+    parameter OPEN_RUN = 0
 ) (
     input  wire                                          clk,
     input  wire                                          rst,
@@ -305,7 +315,8 @@ always @(posedge clk) begin
 end
 wire w_fire = s_w_valid && s_w_ready;
 wire beat_last = (COLS2 > 0 && sel_reg) ? beat_reg == BEAT_LAST2 : beat_reg == BEAT_LAST;
-wire row_last = row_reg == ROW_LAST;
+// (never with OPEN_RUN: the row counter is then unused and optimized away)
+wire row_last = OPEN_RUN == 0 && row_reg == ROW_LAST;
 wire out_fire_last = m_out_valid && m_out_ready && m_out_last;
 
 wire in_flight; // some stage holds a beat or a result (below)

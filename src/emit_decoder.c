@@ -452,10 +452,12 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, int *most, lg_err *err
 
 #define NUM(buf, v) snprintf(buf, sizeof buf, "%lld", (long long)(v))
 
-// The x and h1 buffers take the lean form (lg_vecbuf_share: read at the
-// write address, no counter) when the engine is the lean one (its rows tens
-// of cycles apart); the q buffer always streams with its own counter.
-static int vecbuf_lean(const lg_config *cfg)
+// The decoder's engine is the lean one (lg_matvec_share.v, its rows tens of
+// cycles apart): the x and h1 buffers then take the lean form
+// (lg_vecbuf_share: read at the write address, no counter; the q buffer
+// always streams with its own counter), and the engine's runs are open
+// (OPEN_RUN: the controller counts the beats, no row counter in the engine).
+static int mv_lean(const lg_config *cfg)
 {
     lg_matvec_params p;
     decoder_matvec_params(&p, cfg, 1);
@@ -471,7 +473,7 @@ static int emit_vecbuf(lg_emit_ctx *ctx, const names *n, const lg_config *cfg, l
                           "first element 2 cycles after rd_start, then one per cycle "
                           "(DEPTH + 1 cycles to the last without stalls)",
                           err) ||
-           (vecbuf_lean(cfg) &&
+           (mv_lean(cfg) &&
             lg_emit_module(ctx, n->vecbuf_xh, "lg_vecbuf_share", v, 1,
                            "the element at the write address, 2 cycles after it is set", err));
 }
@@ -600,7 +602,8 @@ static int emit_decoder_module(lg_emit_ctx *ctx, const names *n, const lg_qmodel
         {"KV_MW", kv_mw},          {"KV_EW", kv_ew},          {"N_KV_HEADS", nkv},
         {"BL_W", bl_w},            {"EBASE_CASES", cases},    {"ACTQ_MODULE", n->actq},
         {"MATVEC_MODULE", n->matvec}, {"GROUP", group},       {"VECBUF_MODULE", n->vecbuf},
-        {"VECBUF_XH_MODULE", vecbuf_lean(cfg) ? n->vecbuf_xh : n->vecbuf},
+        {"VECBUF_XH_MODULE", mv_lean(cfg) ? n->vecbuf_xh : n->vecbuf},
+        {"MATVEC_OPEN_RUN", mv_lean(cfg) ? ",\n    .OPEN_RUN(1)" : ""},
         {"EMBED_MODULE", n->embed}, {"NORM_MODULE", n->norm}, {"RESID_MODULE", n->resid},
         {"ROPE_MODULE", n->rope},  {"KVCACHE_MODULE", kvc_name}, {"ATTN_MODULE", att_name},
         {"SILU_MODULE", n->silu},  {"SAMPLER_MODULE", n->smp}, {"VL", vl},
