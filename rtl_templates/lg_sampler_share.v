@@ -252,19 +252,24 @@ wire p1_mul = in_p1 || in_mul;
 reg [TW-1:0] idx_reg;
 // the argmax id; after pass 2 the drawn id (the token output register)
 reg [TW-1:0] best_idx_reg;
-// inv_temp clamped (the port holds it for the whole vector)
-wire [23:0] it_c = (inv_temp > 32'h00ff_ffff) ? 24'hff_ffff : inv_temp[23:0];
+// inv_temp clamped (the port holds it for the whole vector); inv_temp >
+// 2^24 - 1 as an OR of its top bits, not a compare (a carry chain), so a
+// decoder that ties them to 0 leaves no clamp logic at all
+wire [23:0] it_c = (|inv_temp[31:24]) ? 24'hff_ffff : inv_temp[23:0];
 
 assign s_logit_ready = state_reg == ST_LOAD;
 wire logit_fire = s_logit_valid && s_logit_ready;
 wire idx_last = idx_reg == IDX_LAST;
 wire first = idx_reg == {TW{1'b0}};
 // strictly greater (ties keep the lower id), on one carry chain: with the
-// sign bits flipped the order is unsigned, and best + ~x + 1 carries out iff
-// best >= x (best = the largest logit so far, held in nzmax_reg while loading)
-wire [32:0] cmp_sum = {1'b0, nzmax_reg ^ 32'h8000_0000} +
-                      {1'b0, ~(s_logit_data ^ 32'h8000_0000)} + 33'd1;
-wire better = !cmp_sum[32];
+// sign bits flipped the order is unsigned, and x + ~best carries out iff
+// x > best. nzmax_reg holds ~best with its sign bit flipped (= {best[31],
+// ~best[30:0]}) while loading, written through its input mux, so no LUT
+// inverts an operand of the chain; bits 30:0 carry into bit 31, whose
+// carry (x' = ~x[31], b' = nzmax_reg[31]) is one LUT
+wire [31:0] cmp_lo = {1'b0, s_logit_data[30:0]} + {1'b0, nzmax_reg[30:0]};
+wire better = (!s_logit_data[31] && nzmax_reg[31]) ||
+              ((!s_logit_data[31] || nzmax_reg[31]) && cmp_lo[31]);
 
 // ---- logit RAM: logits while loading, p_i over them in pass 1 -------------------------
 
@@ -320,9 +325,11 @@ wire [4:0] rng_c = rng_cnt_reg[4:0];
 reg rng_tap;
 always @(*) begin
     case (rng_cnt_reg[6:5])
-        2'd0:    rng_tap = state_prng[18] && rng_c <= 5'd18;
-        2'd1:    rng_tap = state_prng[16] && rng_c >= 5'd17;
-        2'd2:    rng_tap = state_prng[26] && rng_c <= 5'd26;
+        // the count ranges as logic over the count bits, not compares
+        // (carry chains): c <= 18, c >= 17, c <= 26
+        2'd0:    rng_tap = state_prng[18] && (!rng_c[4] || (!rng_c[3] && !rng_c[2] && !(&rng_c[1:0])));
+        2'd1:    rng_tap = state_prng[16] && rng_c[4] && (|rng_c[3:0]);
+        2'd2:    rng_tap = state_prng[26] && (!(&rng_c[4:3]) || (!rng_c[2] && !(&rng_c[1:0])));
         default: rng_tap = 1'b0;
     endcase
 end
@@ -355,8 +362,9 @@ reg [31:0] xr;
 reg sign_reg;              // sign of the logit (= of z1 and z)
 reg zsat_reg;              // |z| saturated (captured at K_D)
 wire [7:0] fr;             // d[7:0]: the interpolation fraction (d_next, see z_mag)
-// the largest logit so far while loading; -zmax in pass 1 (0 while the zmax
-// item is computed): one register, never live together
+// the largest logit so far while loading (held as {best[31], ~best[30:0]},
+// see better); -zmax in pass 1 (0 while the zmax item is computed): one
+// register, never live together
 reg [31:0] nzmax_reg;
 reg [SW:0] sum_reg;        // S in pass 1 (< 2^SW), -(cumulative sum) in pass 2
 
@@ -539,7 +547,7 @@ end
 
 always @(posedge clk) begin
     if (logit_fire && (first || better))
-        nzmax_reg <= s_logit_data;
+        nzmax_reg <= {s_logit_data[31], ~s_logit_data[30:0]};
     if (in_p1 && step_reg == K_D && zm_reg)
         nzmax_reg <= d_next[31:0];
     if (in_p1 && step_reg == K_ABS && zm_reg)
@@ -687,7 +695,7 @@ end
 
 // the lowest bit of the carry-in adder is a constant; S has <= 32 bits;
 // the compare uses the carry only; bits 31:17 of a p word are not read
-wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_sum[31:0], sum_reg[SW]};
+wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_lo[30:0], sum_reg[SW]};
 
 endmodule
 
