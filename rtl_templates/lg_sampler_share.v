@@ -24,7 +24,7 @@
  *                     and on into xr (the A operand register)
  *   exp2 rounding     2 products: v[15:0] * 2^(15-k), then acc >> 16,
  *                     + 1 * 2^(15-k), k = n - 1 (no barrel shifter); p for
- *                     k >= 16 or d = 0 is substituted at the RAM write
+ *                     k >= 16 or d = 0 is substituted at the sum
  *   u = r * S / 2^32  6 products (4 chunks, A0 * 1, A1 * 1), once per vector
  * and the xorshift32 draw runs bit-serially (one XOR gate, 96 cycles, after
  * 32 plain rotations that check for the seed-0 state; 32 more plain
@@ -32,9 +32,10 @@
  * Chunks are summed low first, the accumulator then shifts right by 16 and
  * the high chunks are added: the exact floor((M + c) / 2^16) of the wide
  * product, every partial sum below 2^32. Signs are applied in sign-magnitude
- * (round half up of -M is -floor((M + 2^15 - 1) / 2^16)). Pass 1 writes
- * each p_i back over its logit in the logit RAM and adds it to S as read
- * back; pass 2 is a plain running sum at one id per two cycles.
+ * (round half up of -M is -floor((M + 2^15 - 1) / 2^16)). Pass 1 adds each
+ * p_i to S; pass 2 computes p_0, p_1, ... again from the logits (the RAM is
+ * written only while loading: no p write-back and no write-data mux) and
+ * stops at the first running sum above u.
  *
  * Logic economy (iCE40): one RAM index for load, both passes and the RAM
  * write, read only in cycles without a write (no read-first logic around
@@ -86,11 +87,11 @@
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
- *  - inv_temp > 0: 32 * VOCAB + 2 * TOK + 198 cycles (TOK = the drawn id;
- *    at most 34 * VOCAB + 196): the zmax item (20 steps), VOCAB items of 32
+ *  - inv_temp > 0: 31 * VOCAB + 31 * TOK + 228 cycles (TOK = the drawn id;
+ *    at most 62 * VOCAB + 197): the zmax item (20 steps), VOCAB items of 31
  *    steps, 160 PRNG cycles (32 for the seed-0 check, 96 for the draw, 32
- *    rotations) and 16 multiply steps for u, then pass 2 checks ids 0..TOK at one per two cycles (2 *
- *    TOK + 1) and the token is registered.
+ *    rotations) and 16 multiply steps for u, then pass 2 computes and
+ *    checks ids 0..TOK (31 steps each) and the token is registered.
  * Throughput: one logit per cycle while loading; the next vector's first
  * logit is taken the cycle after the token handshake.
  */
@@ -156,7 +157,7 @@ localparam [2:0] ST_LOAD = 3'd0, // taking logits
                  ST_P1 = 3'd1,   // pass 1: the zmax item, then ids 0..VOCAB-1
                  ST_RNG = 3'd2,  // r = xorshift32(state), one bit per cycle; rotations for u
                  ST_MUL = 3'd3,  // u = floor(r * S / 2^32), 16 steps
-                 ST_P2 = 3'd4,   // pass 2: one id per 2 cycles until the sum passes u
+                 ST_P2 = 3'd4,   // pass 2: the pass-1 items again until the sum passes u
                  ST_OUT = 3'd5;  // token waiting on m_tok
 
 // Steps of one pass-1 item; the item of id i works at idx = i, its logit x
@@ -209,9 +210,8 @@ localparam [4:0] K_ABS = 5'd0,   // xr = x ^ {32{s}}, s = sign of x
                  K_SH = 5'd26,   // acc = acc + v[15:0] * 2^(15-k)
                  K_SH2L = 5'd27, // acc = acc >> 16
                  K_SH2 = 5'd28,  // acc = acc + 1 * 2^(15-k): p = acc[16:0]
-                 K_PW = 5'd29,   // RAM[i] = p
-                 K_PR = 5'd30,   // read RAM[i]; idx = i + 1 (wraps)
-                 K_PA = 5'd31;   // S += q = p; the next item's logit is read
+                 K_PS = 5'd29,   // pass 1: S += p; pass 2: the check; idx = i + 1 (wraps)
+                 K_PA = 5'd30;   // the next item's logit is read
                                  // (zmax item: idx = argmax id, from the
                                  // last logit on; idx = 0 at its K_ABS)
 
@@ -243,7 +243,9 @@ reg zm_reg;                // the current pass-1 item is the zmax item
 wire in_p1 = state_reg == ST_P1;
 wire in_mul = state_reg == ST_MUL;
 wire in_p2 = state_reg == ST_P2;
-wire p1_mul = in_p1 || in_mul;
+// an item of pass 1 or of pass 2 (which computes p_i again from the logit)
+wire in_item = in_p1 || in_p2;
+wire p1_mul = in_item || in_mul;
 
 // ---- load: logit RAM write and running argmax ------------------------------------
 
@@ -271,7 +273,7 @@ wire [31:0] cmp_lo = {1'b0, s_logit_data[30:0]} + {1'b0, nzmax_reg[30:0]};
 wire better = (!s_logit_data[31] && nzmax_reg[31]) ||
               ((!s_logit_data[31] || nzmax_reg[31]) && cmp_lo[31]);
 
-// ---- logit RAM: logits while loading, p_i over them in pass 1 -------------------------
+// ---- logit RAM: logits, written while loading, read in both passes ------------------
 
 // no_rw_check: the RAM is read only in cycles without a write (q_reg holds
 // through a write; its value is not used in or right after one), so a read
@@ -286,14 +288,13 @@ reg [4:0] k_reg;           // k = n - 1 of d (n = -floor(d / 2^16))
 reg far_reg;               // n >= 33 or d = 0 (no valid k)
 
 // p = acc[16:0] after K_SH2 for k <= 15; else 2^16 for d = 0, 1 for k = 16
-// (round_shift(v, 17) of 2^16 <= v < 2^17), 0 for k >= 17; bits 31:17 of a
-// p word are don't-care (only q[16:0] is read back)
+// (round_shift(v, 17) of 2^16 <= v < 2^17), 0 for k >= 17 (at K_PS)
 wire p_sub = far_reg || k_reg[4];
 wire p_k16 = !far_reg && k_reg == 5'd16;
-wire ram_we = logit_fire || (in_p1 && step_reg == K_PW);
-wire [31:0] ram_wd = logit_fire ? s_logit_data :
-                     {s_logit_data[31:17], (acc[16] && !p_sub) || y_one_reg,
-                      acc[15:1] & {15{!p_sub}}, (acc[0] && !p_sub) || p_k16};
+wire [16:0] p_val = {(acc[16] && !p_sub) || y_one_reg, acc[15:1] & {15{!p_sub}},
+                     (acc[0] && !p_sub) || p_k16};
+wire ram_we = logit_fire;
+wire [31:0] ram_wd = s_logit_data;
 
 always @(posedge clk) begin
     if (ram_we)
@@ -405,7 +406,7 @@ always @(*) begin
             5'd3, 5'd4, 5'd5, 5'd6, 5'd7, 5'd9: acc_step = 1'b0;
             default: ;
         endcase
-    else if (in_p1)
+    else if (in_item)
         case (step_reg)
             K_M1L: c_r1 = 1'b1;
             K_M1A: begin b_sel = B_I0; acc_ld = 1'b0; end
@@ -454,8 +455,8 @@ always @(*) begin
     endcase
 end
 
-// 2^(15-k) for k <= 15 (don't-care for k >= 16 or far: the RAM write
-// substitutes p, see ram_wd)
+// 2^(15-k) for k <= 15 (don't-care for k >= 16 or far: p_val substitutes
+// p)
 wire [15:0] sh_pow = 16'd1 << (4'd15 - k_reg[3:0]);
 // (S zero-extended: SW + 16 >= 32 bits)
 wire [SW+15:0] s_ext = {16'd0, sum_reg[SW-1:0]};
@@ -519,17 +520,17 @@ always @(posedge clk) begin
     // step codes in the multiply
     if (p1_mul && step_reg == K_Z1 && z1_sat)
         xr <= 32'h7fff_ffff;
-    else if (in_p1 && step_reg == K_ABS)
+    else if (in_item && step_reg == K_ABS)
         xr <= q_reg ^ {32{q_reg[31]}};
     else if (p1_mul && step_reg == K_Z1)
         xr[31:16] <= {1'b0, acc[14:0]};
     else if ((p1_mul && step_reg == K_M1DL) ||
-             (in_p1 && (step_reg == K_M2DL || step_reg == K_VX)))
+             (in_item && (step_reg == K_M2DL || step_reg == K_VX)))
         xr[15:0] <= acc[15:0];
     // B = 2^(15-k) = 1 for A0 * 1 and A1 * 1 (k is not read after pass 1)
     if (in_mul)
         k_reg[3:0] <= 4'hf;
-    if (in_p1) begin
+    if (in_item) begin
         case (step_reg)
             K_ABS: sign_reg <= q_reg[31];
             K_D: begin
@@ -556,20 +557,19 @@ end
 
 // ---- S (pass 1) and the inverse CDF (pass 2) --------------------------------------
 
-// p of the current id, read back from the RAM (K_PA; pass-2 phase 0). Pass 1
-// adds it: S. The multiply clears sum_reg at U_A1; the last PRNG rotation
+// p of the current id (p_val at K_PS, in both passes). Pass 1 adds it: S. The multiply clears sum_reg at U_A1; the last PRNG rotation
 // (count 127, acc = u) adds u. Pass 2 subtracts p: sum_reg = u - (p_0 + ...
 // + p_i) in SW + 1 bits, so the hit cum > u is its sign (|u - cum| < 2^SW):
 // one adder for S, u and the compare.
 wire sum_u = state_reg == ST_RNG;
 wire [SW:0] sum_op = sum_u ? {1'b0, acc[SW-1:0]} :
-                     {{(SW-16){in_p2}}, q_reg[16:0] ^ {17{in_p2}}};
+                     {{(SW-16){in_p2}}, p_val ^ {17{in_p2}}};
 wire [SW:0] sum_add = sum_reg + sum_op + {{SW{1'b0}}, in_p2};
 wire hit = sum_add[SW] || idx_last;
-wire p2_chk = in_p2 && !step_reg[0];
+wire p2_chk = in_p2 && step_reg == K_PS;
 
 always @(posedge clk) begin
-    if ((in_p1 && step_reg == K_PA && !zm_reg) || p2_chk || (sum_u && rng_end))
+    if ((in_p1 && step_reg == K_PS) || p2_chk || (sum_u && rng_end))
         sum_reg <= sum_add;
     if (state_reg == ST_LOAD || (in_mul && step_reg == U_A1))
         // a pass starts from an empty sum at id 0
@@ -597,7 +597,7 @@ always @(posedge clk) begin
                 end
             end
         end
-        ST_P1: begin
+        ST_P1, ST_P2: begin
             step_reg <= step_reg + 5'd1;
             if (zm_reg && step_reg == K_D) begin
                 step_reg <= K_ABS;
@@ -606,12 +606,16 @@ always @(posedge clk) begin
             if (step_reg == K_PA) begin
                 // S is complete after the last id (idx has wrapped)
                 step_reg <= K_ABS;
-                if (first && !zm_reg) begin
+                if (in_p1 && first && !zm_reg) begin
                     rng_cnt_reg <= 7'd0;
                     chk_reg <= 1'b1;
                     nz_reg <= 1'b0;
                     state_reg <= ST_RNG;
                 end
+            end
+            if (p2_chk && hit) begin
+                tok_valid_reg <= 1'b1;
+                state_reg <= ST_OUT;
             end
         end
         ST_RNG: begin
@@ -627,7 +631,8 @@ always @(posedge clk) begin
             if (rng_mul)
                 state_reg <= ST_MUL;
             if (rng_end) begin
-                step_reg <= 5'd0;
+                // pass 2 reads id 0 (idx has wrapped)
+                step_reg <= K_PA;
                 state_reg <= ST_P2;
             end
         end
@@ -635,13 +640,6 @@ always @(posedge clk) begin
             step_reg <= step_reg + 5'd1;
             if (step_reg == U_SV2 || step_reg == U_A1)
                 state_reg <= ST_RNG;
-        end
-        ST_P2: begin
-            step_reg <= {4'd0, !step_reg[0]};
-            if (p2_chk && hit) begin
-                tok_valid_reg <= 1'b1;
-                state_reg <= ST_OUT;
-            end
         end
         ST_OUT: begin
             if (m_tok_ready) begin
@@ -672,7 +670,7 @@ end
 // pass 2 advances it after each check that misses, and the token handshake
 // returns it to 0
 always @(posedge clk) begin
-    if ((logit_fire && !idx_last) || (in_p1 && step_reg == K_PR))
+    if ((logit_fire && !idx_last) || (in_p1 && step_reg == K_PS))
         idx_reg <= idx_last ? {TW{1'b0}} : idx_reg + 1'b1;
     if (logit_fire && idx_last && !better)
         idx_reg <= best_idx_reg;
@@ -694,7 +692,7 @@ always @(posedge clk) begin
 end
 
 // the lowest bit of the carry-in adder is a constant; S has <= 32 bits;
-// the compare uses the carry only; bits 31:17 of a p word are not read
+// the compare uses the carry only
 wire unused_ok = &{1'b0, d_sum[0], s_ext[SW+15:32], cmp_lo[30:0], sum_reg[SW]};
 
 endmodule

@@ -7,11 +7,11 @@
 // last logit at inv_temp 0, otherwise vocab + token + 55 cycles.
 //
 // mul_share 1: rtl_templates/lg_sampler_share.v, one 16x16 multiplier and one
-// accumulator (one SB_MAC16), 32 cycles per logit in pass 1, p_i written back
-// into the logit RAM for pass 2 (one id per 2 cycles), exp2 inline with its T
+// accumulator (one SB_MAC16), 31 cycles per logit in pass 1, and again per id
+// in pass 2 until the drawn one (p_i computed twice, not stored), exp2 inline with its T
 // column baked here from lg_luts_build (one EBR; the exp2 module is not
 // instantiated). Token 1 cycle after the last logit at inv_temp 0, otherwise
-// 32 * vocab + 2 * token + 198 cycles (LG_SAMPLER_SHARE_*, emit_mem.h).
+// 31 * vocab + 31 * token + 228 cycles (LG_SAMPLER_SHARE_*, emit_mem.h).
 // vocab <= 32768 (S fits 32 bits).
 #include "llamagen/emit_mem.h"
 #include "llamagen/emit_units2.h"

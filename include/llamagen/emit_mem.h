@@ -29,7 +29,7 @@
  *            elements in dim + ngroups - 2 more cycles (one bubble per group)
  *   sampler  inv_temp = 0: token 1 cycle after the last logit;
  *            inv_temp > 0: vocab + token + LG_SAMPLER_FIXED cycles after it
- *            (mul_share: 32 * vocab + 2 * token + 198)
+ *            (mul_share: 31 * vocab + 31 * token + 228)
  */
 #ifndef LLAMAGEN_EMIT_MEM_H
 #define LLAMAGEN_EMIT_MEM_H
@@ -178,9 +178,9 @@ typedef struct lg_sampler_params {
 // mul_share LG_SAMPLER_SHARE_ITEM * vocab + LG_SAMPLER_SHARE_TOK * token +
 // LG_SAMPLER_SHARE_FIXED (rtl_templates/lg_sampler_share.v, "Latency").
 #define LG_SAMPLER_FIXED 55
-#define LG_SAMPLER_SHARE_ITEM 32
-#define LG_SAMPLER_SHARE_TOK 2
-#define LG_SAMPLER_SHARE_FIXED 198
+#define LG_SAMPLER_SHARE_ITEM 31
+#define LG_SAMPLER_SHARE_TOK 31
+#define LG_SAMPLER_SHARE_FIXED 228
 int64_t lg_sampler_latency(const lg_sampler_params *p, uint32_t inv_temp, int32_t token);
 // Default module name "lg_sampler_v<vocab>".
 void lg_sampler_module_name(char *buf, size_t n, const lg_sampler_params *p);

@@ -22,7 +22,7 @@
 // Random valid gaps on s_logit and random backpressure on m_tok, valid held /
 // data stable while stalled, s_logit_ready low while a token is pending.
 // Without stalls the latency must match lg_sampler_latency (= the module
-// header's VOCAB + TOK + 55, mul_share 32 * VOCAB + 2 * TOK + 198, and 1 at
+// header's VOCAB + TOK + 55, mul_share 31 * VOCAB + 31 * TOK + 228, and 1 at
 // inv_temp 0).
 // Plusargs: +seed=N (default 1), +n=VECTORS (default 1500), +trace[=FILE].
 #include "Vdut.h"
