@@ -295,7 +295,10 @@ always @(posedge clk) begin
     else if (ph0)
         ph_reg <= adv ? 3'd1 : 3'd0;
     else
-        ph_reg <= ph_reg == PH_LAST ? 3'd0 : ph_reg + 3'd1;
+        // ph + 1 as gates: yosys maps the add to a carry chain whose start
+        // needs a feed-in cell of its own
+        ph_reg <= ph_reg == PH_LAST ? 3'd0
+                : {ph_reg[2] ^ (ph_reg[1] & ph_reg[0]), ph_reg[1] ^ ph_reg[0], !ph_reg[0]};
     if (rst)
         ph_reg <= PH_LAST;
 end

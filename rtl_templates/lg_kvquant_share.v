@@ -418,6 +418,26 @@ reg  ex;             // the exponent pass (rd_k stays 0 meanwhile)
 wire rd_glast = rd_gi == GRP_LAST;
 wire el_done = rd_go && !ex && rd_k == K_LAST;
 wire px_done = ex && rd_j == PX_LAST;
+
+// rd_k + 1 and rd_gi + 1 as gates (an XOR a bit, the AND of the bits below):
+// a few bits fit a LUT a bit, where yosys's carry chain for the add needs a
+// feed-in cell of its own (IW + 1 bits: both zero-extended by at least one)
+localparam integer IW = KW > GW ? KW : GW;
+function [IW:0] inc_w;
+    input [IW:0] a;
+    integer i;
+    reg c;
+    begin
+        c = 1'b1;
+        for (i = 0; i <= IW; i = i + 1) begin
+            inc_w[i] = a[i] ^ c;
+            c = c & a[i];
+        end
+    end
+endfunction
+wire [IW:0] rd_k_inc = inc_w({{(IW + 1 - KW){1'b0}}, rd_k});
+wire [IW:0] rd_gi_inc = inc_w({{(IW + 1 - GW){1'b0}}, rd_gi});
+wire unused_inc = &{1'b0, rd_k_inc[IW:KW], rd_gi_inc[IW:GW]};
 wire gfirst = rd_gi == {GW{1'b0}};
 
 always @(posedge clk) begin
@@ -432,9 +452,9 @@ always @(posedge clk) begin
             ex <= 1'b0;
     end
     if (rd_go && !ex)
-        rd_k <= el_done ? {KW{1'b0}} : rd_k + 1'b1;
+        rd_k <= el_done ? {KW{1'b0}} : rd_k_inc[KW-1:0];
     if (el_done || px_done)
-        rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi + 1'b1;
+        rd_gi <= rd_glast ? {GW{1'b0}} : rd_gi_inc[GW-1:0];
     if (rst) begin
         rd_start <= 1'b0;
         rd_go <= 1'b0;
@@ -465,6 +485,19 @@ reg         emit;        // steps 1 .. KV_BITS
 wire        step0 = rd_k == K_STEP0;
 wire [5:0]  e_new = rd_j - KB6;
 wire        fix = el_done && sall;
+// j > e + KV_BITS, taken as e_new > e in plain logic (a ripple over the bits
+// from bit 0 up; a compare yosys maps to a carry chain of cells of their
+// own, after an adder for e + KV_BITS). In the pass j <= PX_LAST = 33, so
+// e_new is j - KV_BITS <= 29 when j >= KV_BITS and wraps to 48 .. 63 (bit 5
+// set, not more) when j < KV_BITS.
+reg         e_gt;
+integer     gk;
+always @* begin
+    e_gt = 1'b0;
+    for (gk = 0; gk < 5; gk = gk + 1)
+        e_gt = (e_new[gk] == r1_e[gk]) ? e_gt : e_new[gk];
+    e_gt = e_gt && !e_new[5];
+end
 
 always @(posedge clk) begin
     // 0 between elements and groups (the read of s), e in the first read
@@ -482,7 +515,7 @@ always @(posedge clk) begin
     // more than e
     if (rd_start)
         r1_e <= 5'd0;
-    else if (ex && (zbit ^ sc) && rd_j > {1'b0, r1_e} + KB6)
+    else if (ex && (zbit ^ sc) && e_gt)
         r1_e <= e_new[4:0];
     if (step0 || (ex && rd_j == 6'd1)) begin
         sc <= zbit;

@@ -261,8 +261,23 @@ wire [GADDR_W-1:0] gaddr;   // half-word address of the gain of element idx
 generate
     if (DIM_POW2) begin : g_base_shift
         // (sel + 2) * DIM + i as a concatenation
+        // sel + 2 as gates (yosys's carry chain for the add needs a feed-in
+        // cell of its own): bit 0 passes, bits 1 up take + 1 (bit SEL_W is
+        // the carry out)
+        wire [SEL_W:0]           sel_x = {1'b0, sel_r};
+        reg  [SEL_W:0]           sel_p2;
+        reg                      sel_c;
+        integer                  si;
+        always @* begin
+            sel_p2[0] = sel_x[0];
+            sel_c = 1'b1;
+            for (si = 1; si <= SEL_W; si = si + 1) begin
+                sel_p2[si] = sel_x[si] ^ sel_c;
+                sel_c = sel_c & sel_x[si];
+            end
+        end
         wire [GADDR_W+SEL_W-1:0] sh =
-            ({{GADDR_W{1'b0}}, sel_r} + {{(GADDR_W + SEL_W - 2){1'b0}}, 2'd2}) << DIM_LOG;
+            {{(GADDR_W - 1){1'b0}}, sel_p2} << DIM_LOG;
         assign gaddr = sh[GADDR_W-1:0] | {{(GADDR_W - ADDR_W){1'b0}}, idx};
         wire unused_sh = &{1'b0, sh[GADDR_W+SEL_W-1:GADDR_W], g_start, g_next};
     end else begin : g_base_add
