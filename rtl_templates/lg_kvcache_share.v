@@ -503,8 +503,10 @@ generate
                     rrow <= r_first;
                     rbeat <= {HBW{1'b0}};
                 end else if (issue) begin
-                    if (beat_last)
-                        rrow <= rrow + 1'b1;
+                    // + beat_last rather than + 1 under it: with a constant
+                    // yosys drops the carry chain's first carry, and the
+                    // chain then needs a feed-in cell of its own
+                    rrow <= rrow + {{(PW-1){1'b0}}, beat_last};
                     rbeat <= rbeat + 1'b1;
                 end
             end

@@ -335,6 +335,12 @@ wire [31:0] word_x = (step_reg == T_WAKE) ? {24'd0, 8'hab} << 1 :
                      (step_reg == T_POLL) ? {24'd0, 8'h05} << 1 : word_rd;
 wire tx_next = word_x[cnt_reg[4:0]];
 
+// cnt - 1 as cnt + {WCW{dec_on}}: dec_on (fall, or S_WAIT) is 1 wherever the
+// sequencer counts down; with a constant - 1 yosys drops the carry chain's
+// first carry, and the chain then needs a feed-in cell of its own
+wire             dec_on = fall || state_reg == S_WAIT;
+wire [WCW-1:0]   cnt_dec = cnt_reg + {WCW{dec_on}};
+
 // the sequencer
 always @(posedge clk) begin
     case (state_reg)
@@ -343,7 +349,7 @@ always @(posedge clk) begin
             // its outputs within tSHQZ)
             oe_reg <= 4'b1101;
             if (cnt_reg != {WCW{1'b0}}) begin
-                cnt_reg <= cnt_reg - 1'b1;
+                cnt_reg <= cnt_dec;
             end else begin
                 case (step_reg)
                     T_WAKE: begin
@@ -420,21 +426,21 @@ always @(posedge clk) begin
                         end
                     endcase
                 end else begin
-                    cnt_reg <= cnt_reg - 1'b1;
+                    cnt_reg <= cnt_dec;
                     io0_reg <= tx_next;
                 end
             end
         end
         S_RX: begin
             if (fall) begin
-                cnt_reg <= cnt_reg - 1'b1;
+                cnt_reg <= cnt_dec;
                 if (cnt_reg == C0)
                     state_reg <= S_FIN;
             end
         end
         S_DUMMY: begin
             if (fall) begin
-                cnt_reg <= cnt_reg - 1'b1;
+                cnt_reg <= cnt_dec;
                 if (cnt_reg == C0)
                     state_reg <= S_DATA;
             end
@@ -488,6 +494,19 @@ always @(posedge clk) begin
         loaded_reg <= 1'b0;
 end
 
+// nib + 1 as gates (an XOR a bit, the AND of the bits below): a few bits fit
+// a LUT a bit, where yosys's carry chain for the add needs a feed-in cell
+reg [NWW-1:0] nib_inc;
+reg           nib_c;
+integer       nib_i;
+always @* begin
+    nib_c = 1'b1;
+    for (nib_i = 0; nib_i < NWW; nib_i = nib_i + 1) begin
+        nib_inc[nib_i] = nib_reg[nib_i] ^ nib_c;
+        nib_c = nib_c & nib_reg[nib_i];
+    end
+end
+
 // the first beat, and the nibble counter
 always @(posedge clk) begin
     if (start_ok)
@@ -498,7 +517,7 @@ always @(posedge clk) begin
         if (nib_last)
             nib_reg <= {NWW{1'b0}};
         else
-            nib_reg <= nib_reg + 1'b1;
+            nib_reg <= nib_inc;
     end
 end
 

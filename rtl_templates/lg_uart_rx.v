@@ -145,9 +145,12 @@ assign err_frame = err_frame_reg;
 wire tick = (state_reg == S_START) ? cnt_reg == HALF_M1 : cnt_reg == CPB_M1;
 assign bit_tick = tick;
 
+// + !clr rather than + 1: with a constant 1 yosys drops the chain's first
+// carry, and the chain then needs a feed-in cell of its own
+wire cnt_clr = (state_reg == S_IDLE && !rx_reg) || tick;
 always @(posedge clk) begin
-    cnt_reg <= cnt_reg + 1'b1;
-    if ((state_reg == S_IDLE && !rx_reg) || tick)
+    cnt_reg <= cnt_reg + {{(CW-1){1'b0}}, !cnt_clr};
+    if (cnt_clr)
         cnt_reg <= {CW{1'b0}};
 end
 

@@ -215,6 +215,14 @@ wire end_busy;      // the run's 'E' is queued or being sent
 localparam [1:0] P_IDLE = 2'd0, P_HDR = 2'd1, P_BODY = 2'd2;
 
 reg [1:0] p_state_reg;
+// a 4-bit + 1 as gates (an XOR a bit, the AND of the bits below): a LUT a
+// bit, where yosys's carry chain for the add needs a feed-in cell of its own
+function [3:0] inc4;
+    input [3:0] a;
+    begin
+        inc4 = {a[3] ^ (a[2] & a[1] & a[0]), a[2] ^ (a[1] & a[0]), a[1] ^ a[0], !a[0]};
+    end
+endfunction
 reg [3:0] idx_reg;           // header byte 0..10 (P_HDR), id byte 0..2 (P_BODY)
 reg [7:0] xor_reg;           // XOR of the frame so far
 reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then ids still to come
@@ -310,7 +318,9 @@ always @(posedge clk) begin
     if (p_idle || rx_fire)
         idle_cnt_reg <= TIMEOUT;
     else if (s_rx_tick)
-        idle_cnt_reg <= idle_cnt_reg - 1'b1;
+        // + {s_rx_tick...} (- 1 here) rather than - 1: with a constant yosys
+        // drops the chain's first carry, which then needs a feed-in cell
+        idle_cnt_reg <= idle_cnt_reg + {(TOW + 1){s_rx_tick}};
     if (timeout) begin
         reject <= 1'b1;
         rej_status_reg <= E_TIMEOUT;
@@ -326,7 +336,7 @@ always @(posedge clk) begin
                 end
             end
             P_HDR: begin
-                idx_reg <= idx_reg + 1'b1;
+                idx_reg <= inc4(idx_reg);
                 if (idx_reg == 4'd9)
                     tok_left_reg[7:0] <= s_rx_data;
                 if (idx_reg == 4'd10) begin
@@ -354,7 +364,7 @@ always @(posedge clk) begin
                     idx_reg <= 4'd0;
                     tok_left_reg <= tl_dec[15:0];
                 end else begin
-                    idx_reg <= idx_reg + 1'b1;
+                    idx_reg <= inc4(idx_reg);
                 end
             end
         endcase
@@ -584,7 +594,7 @@ always @(posedge clk) begin
     if (end_req)
         pend_end_reg <= 1'b1;
     if (tx_fire) begin
-        rec_idx_reg <= rec_idx_reg + 1'b1;
+        rec_idx_reg <= inc4(rec_idx_reg);
         if (rec_last) begin
             rec_reg <= R_NONE;
             rec_idx_reg <= 4'd0;
