@@ -483,7 +483,19 @@ reg         sc;          // the carry
 reg         sall;        // u's bits so far all ones
 reg         emit;        // steps 1 .. KV_BITS
 wire        step0 = rd_k == K_STEP0;
-wire [5:0]  e_new = rd_j - KB6;
+// e_new = j - KV_BITS as gates (a ripple add of the constant 64 - KV_BITS:
+// the carry chain yosys makes of it needs a feed-in cell of its own)
+localparam [5:0] NKB6 = 6'd0 - KB6;
+reg  [5:0]  e_new;
+reg         e_c;
+integer     ek;
+always @* begin
+    e_c = 1'b0;
+    for (ek = 0; ek < 6; ek = ek + 1) begin
+        e_new[ek] = rd_j[ek] ^ NKB6[ek] ^ e_c;
+        e_c = (rd_j[ek] & NKB6[ek]) | (rd_j[ek] & e_c) | (NKB6[ek] & e_c);
+    end
+end
 wire        fix = el_done && sall;
 // j > e + KV_BITS, taken as e_new > e in plain logic (a ripple over the bits
 // from bit 0 up; a compare yosys maps to a carry chain of cells of their

@@ -246,7 +246,10 @@ wire over_len_now = n_prompt_now == 16'd0 || n_prompt17[16:AW+1] != {(16-AW){1'b
 
 // ids left: its decrement's borrow is the zero test (no 16-bit compare).
 // A body byte at id byte 0 with no id left is the checksum.
-wire [16:0] tl_dec = {1'b0, tok_left_reg} - 17'd1;
+// - p_state_reg[1] (1 in P_BODY, the only state that reads tl_dec or
+// tl_zero) rather than - 1: with a constant yosys drops the carry chain's
+// first carry, and the chain then needs a feed-in cell of its own
+wire [16:0] tl_dec = {1'b0, tok_left_reg} + {17{p_state_reg[1]}};
 wire tl_zero = tl_dec[16];
 
 // the checksum as a zero test: the XOR of the whole frame, chk included
