@@ -9,7 +9,8 @@
  * through SB_IO cells.
  *
  * Clock: SB_PLL40_PAD; the Makefile derives PLL_DIVR/DIVF/DIVQ/FILTER from
- * FREQ with icepll (the defaults below make 30 MHz).
+ * FREQ with icepll (the defaults below make 30 MHz). NO_PLL (the Makefile's
+ * 12 MHz) takes the oscillator pad's clock as it is.
  *
  * Flash pins: SB_IO with registered outputs, output enables and inputs, so
  * every flash path starts or ends in an IO cell; the round trip is two clk
@@ -48,6 +49,12 @@ module icebreaker_shell (
 
 wire pll_lock;
 
+`ifdef NO_PLL
+// 12 MHz: the oscillator itself (the PLL makes 16 - 275 MHz); nextpnr puts
+// the pad's net on a global buffer
+assign clk = CLK;
+assign pll_lock = 1'b1;
+`else
 SB_PLL40_PAD #(
     .FEEDBACK_PATH("SIMPLE"),
     .DIVR(`PLL_DIVR),
@@ -61,6 +68,7 @@ SB_PLL40_PAD #(
     .RESETB(1'b1),
     .BYPASS(1'b0)
 );
+`endif
 
 reg [1:0] btn_sync_reg = 2'b00;
 reg [7:0] por_reg = 8'd0;

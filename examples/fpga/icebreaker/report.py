@@ -109,6 +109,9 @@ def main():
     if not util:
         util, fmax2 = from_log(a.log)
         fmax = fmax or fmax2
+    # nextpnr times its own constant nets as clocks when a flip-flop's clock
+    # enable or reset is tied through them ($PACKER_GND_NET): not a clock
+    fmax = {k: v for k, v in fmax.items() if not k.startswith("$")}
 
     rows = []
     for key, label, what in RESOURCES:
