@@ -150,7 +150,6 @@ module ${MODULE} #(
     output wire                 w_start,
     output wire [WL_AW-1:0]     w_start_addr,  // beat range of this start
     output wire [WL_AW-1:0]     w_last_addr,
-    input  wire                 w_busy,
     input  wire                 s_w_valid,
     output wire                 s_w_ready,
     input  wire [LANES*8-1:0]   s_w_mant,
@@ -1200,11 +1199,10 @@ assign s_tok_ready = state_reg == S_TOK && w_loaded;
 // embedding unit has its whole row (ready for a token again: its last beat
 // was taken 2 cycles before at least, so lg_wmem, which ends the range at
 // its last beat, is idle again; lg_qspi_stream streams on past the row and
-// this start cuts that burst, so w_busy is not looked at).
+// this start cuts that burst: the decoder has no busy input).
 reg  main_pend_reg;
 wire main_start = (EMB_STREAM != 0) ? (main_pend_reg && emb_tok_ready)
                                     : (state_reg == S_EMB && first_reg);
-wire unused_w_busy = w_busy;
 assign w_start = emb_w_start || main_start;
 assign w_start_addr = emb_w_start ? emb_w_start_addr : {WL_AW{1'b0}};
 assign w_last_addr = emb_w_start ? emb_w_last_addr : W_LAST;

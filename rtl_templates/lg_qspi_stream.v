@@ -20,7 +20,7 @@
  * start cuts it; the consumer simply stops taking beats, which pauses SCK.
  * (lg_wmem stops at last_addr; the decoder works with both: it takes only
  * the beats it owes, starts the layer stream once the embedding unit has
- * its row, and never looks at w_busy.)
+ * its row, and has no busy input.)
  *
  * Flash command: Fast Read Quad Output, 0x6B (1-1-4): instruction and 24-bit
  * address on IO0, 8 dummy clocks, then one nibble per SCK on IO3..IO0 (high

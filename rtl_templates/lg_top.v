@@ -107,7 +107,7 @@ wire [WL_AW-1:0]   w_start_addr, w_last_addr; // the decoder's beat range per st
 wire               w_valid, w_ready, w_last;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
-wire unused_w = ^{w_done, w_last};
+wire unused_w = ^{w_busy, w_done, w_last}; // the decoder counts its beats
 
 ${WMEM_MODULE} u_wmem (
     .clk(clk),
@@ -158,7 +158,6 @@ ${DECODER_MODULE} u_dec (
     .w_start(w_start),
     .w_start_addr(w_start_addr),
     .w_last_addr(w_last_addr),
-    .w_busy(w_busy),
     .s_w_valid(w_valid),
     .s_w_ready(w_ready),
     .s_w_mant(w_mant),

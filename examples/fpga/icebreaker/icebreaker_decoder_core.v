@@ -107,8 +107,7 @@ wire               w_valid, w_ready;
 wire [LANES*8-1:0] w_mant;
 wire [DXW-1:0]     w_dexp;
 // (the reader streams until the next start cuts the burst: no last_addr,
-// busy, done or last; the decoder takes only the beats it owes and does not
-// look at w_busy, which is lg_wmem's)
+// busy, done or last; the decoder takes only the beats it owes)
 wire unused_w = ^w_last_addr;
 
 lg_qspi_stream #(
@@ -213,7 +212,6 @@ lg_uart_tokens #(
     .w_start(w_start),
     .w_start_addr(w_start_addr),
     .w_last_addr(w_last_addr),
-    .w_busy(1'b0),
     .s_w_valid(w_valid),
     .s_w_ready(w_ready),
     .s_w_mant(w_mant),
