@@ -497,6 +497,11 @@ wire [15:0]             ma_limb;   // the limb of the wide operand (psum or tq)
 reg  [16:0]             p_r;       // p of the current row; R in the back end
 reg  signed [15:0]      v_r;       // V element
 reg  [8:0]              ev_r;      // its term's shifter amount, 20 + CV - ev
+// element select of a beat's exponents (one per group slice)
+wire [BJW-1:0] eg = ej >> GLS;
+wire [4:0] k_ex = s_k_exp[eg*5 +: 5];
+wire [4:0] v_ex = s_v_exp[eg*5 +: 5];
+
 // the score shift s = 36 - sq - ek (-12 .. 36) of the group being summed,
 // taken with its K elements (flip-flops behind their own logic): s < 0
 // (sc_neg) is taken in the P = 13 window, by s + 12; s >= 32 (sc_big): the
@@ -610,8 +615,9 @@ reg  [OH_W-1:0]         o_hi;      // o[eo] / o[ei] >> 32, read the cycle before
                                    // o's sign when d_alt (V)
 // o[eo] (V), o[ei] (output) assembled; the raw query (pass 2) is one word,
 // sign-extended by two bits in place of the high word's low bits: all that
-// y[16:0] sees for s <= 17 (its higher bits are not used)
-wire [OH_W-1:0]         o_hx = {o_hi[OH_W-1:2], q_step ? {2{rd_q[31]}} : o_hi[1:0]};
+// y[16:0] sees for s <= 17 (its higher bits are not used); by st alone
+// (of S_Q only pass 2's steps use y), not by the step's decode
+wire [OH_W-1:0]         o_hx = {o_hi[OH_W-1:2], st == S_Q ? {2{rd_q[31]}} : o_hi[1:0]};
 wire signed [O_W-1:0]   ord = {o_hx, rd_q};
 wire [15:0]             qrd = rd_q[15:0];
 // l, held inverted (~l): the reciprocal's subtraction rem - l = rem + l_acc
@@ -631,43 +637,124 @@ wire signed [AX_W:0]    acc_x = {{(AX_W + 1 - ACC_W){acc[ACC_W-1]}}, acc};
 // the P = 13 window of acc: a value outside W13 bits saturates the score
 // (a score with s >= 32 comes as floor(acc / 2^15), shifted by s - 15)
 wire                    ov13 = |acc_x[AX_W:W13-1] && !(&acc_x[AX_W:W13-1]);
-reg  [1:0]              xsel;      // x: 0 acc (P 1), 1 acc (P 13), 2 o / query, 3 l (P 1)
-reg  [8:0]              ss;        // s + P - 1
+// The shifter's source (xsel) and amount (amt) are registers, loaded the
+// cycle before their use from the state that follows (a decode of st, vs,
+// e_ph and d_alt in front of the shifter was the unit's critical path): the
+// source operands (sc_a, e_n, d_r, ev, tsh, sq) are registers that are
+// stable by then, or (ev) loaded at the same edge, whose next value is
+// taken. Uses of y, by the state they come in:
+//   S_P     acc, by 0 (the group sum)          loaded in S_K
+//   S_T     acc in the P 1 / P 13 window, sc_a loaded in S_P, S_C, S_T
+//   S_E 2   acc, by e_n (2^x)                  loaded in S_E 0, 1 (e_n is
+//           the exp2 stage's, held from the cycle after S_M)
+//   S_V l   l, by d (LCL when d_alt)            loaded in S_E 2
+//   S_V A/D1 acc in the P 13 window, by ev      loaded in S_V W, B (and l)
+//   S_V B/D2 o, by d_r                          loaded in S_V A, D1
+//   S_O0    o, by tsh                          loaded in S_D, S_O2
+//   S_O2    acc, by 8 (output)                 loaded in S_OM, S_O2
+//   S_Q 2   the raw query, by sq               loaded in S_Q (pass 2's
+//           first cycle writes the last raw value and takes no step, so sq
+//           is loaded from the final OR before the first step)
+// (a simulation check below compares them with the decode they replace)
+localparam [1:0] XS_ACC = 2'd0;   // acc, P 1
+localparam [1:0] XS_A13 = 2'd1;   // acc, P 13
+localparam [1:0] XS_ORD = 2'd2;   // o / the raw query, P 1
+localparam [1:0] XS_L = 2'd3;     // l, P 1
+wire [8:0]              ev_new = 9'd20 + CV9 - {4'd0, v_ex};
+wire [8:0]              ev_nx = HEAD_SIZE == KV_GROUP ? (v_take ? ev_new : ev_r) :
+                                vs == VS_B ? ev_r : ev_t;
+reg  [1:0]              xsel;      // the source (XS_*)
+reg  [AMT_W-1:0]        amt;       // s + P - 1
+reg  [1:0]              xsel_n;
+reg  [8:0]              ss_n;
 always @* begin
-    xsel = 2'd0;
-    // output: round_shift(tq * R, 23) = round_shift(floor(tq * R / 2^15), 8)
-    ss = 9'd8;
+    xsel_n = XS_ORD;
+    ss_n = {3'd0, tsh};
     case (st)
-        S_P: ss = 9'd0;
-        // score: s + 12 in the P = 13 window (s < 0), s - 15 of floor(acc
-        // / 2^15) (s >= 32), else s (sc_a)
-        S_T: begin
-            xsel = {1'b0, sc_neg};
-            ss = {2'd0, sc_a};
+        S_K: begin
+            xsel_n = XS_ACC;
+            ss_n = 9'd0;
         end
-        // 2^x = round_shift(acc, n + 8) (see ${EXP2_MODULE})
-        S_E: ss = {4'd0, e_n};
-        S_V: if (l_upd) begin
-            xsel = 2'd3;
-            ss = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r};
-        end else if (vs == VS_B || vs == VS_D2) begin
-            xsel = 2'd2;
-            ss = {{(9 - DW){1'b0}}, d_r};
+        S_P, S_C, S_T: begin
+            xsel_n = {1'b0, sc_neg};
+            ss_n = {2'd0, sc_a};
+        end
+        S_E: if (e_ph == 2'd2) begin
+            xsel_n = XS_L;
+            ss_n = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r};
         end else begin
-            xsel = 2'd1;
-            ss = HEAD_SIZE == KV_GROUP ? ev_r : ev_t;
+            xsel_n = XS_ACC;
+            ss_n = {4'd0, e_n};
+        end
+        S_V: if (vs == VS_A || vs == VS_D1) begin
+            ss_n = {{(9 - DW){1'b0}}, d_r};
+        end else begin
+            xsel_n = XS_A13;
+            ss_n = ev_nx;
+        end
+        S_OM: begin
+            xsel_n = XS_ACC;
+            ss_n = 9'd8;
+        end
+        S_O2: if (!o_step) begin
+            xsel_n = XS_ACC;
+            ss_n = 9'd8;
+        end
+        S_Q: ss_n = {4'd0, sq_now};
+        default: ;
+    endcase
+end
+always @(posedge clk) begin
+    xsel <= xsel_n;
+    amt <= ss_n[AMT_W-1:0];
+end
+
+`ifndef SYNTHESIS
+// the decode the registers replace, compared in every cycle that uses y
+reg  [1:0]              xsel_ref;
+reg  [8:0]              ss_ref;
+always @* begin
+    xsel_ref = 2'd0;
+    ss_ref = 9'd8;
+    case (st)
+        S_P: ss_ref = 9'd0;
+        S_T: begin
+            xsel_ref = {1'b0, sc_neg};
+            ss_ref = {2'd0, sc_a};
+        end
+        S_E: ss_ref = {4'd0, e_n};
+        S_V: if (l_upd) begin
+            xsel_ref = 2'd3;
+            ss_ref = d_alt ? LCL : {{(9 - DW){1'b0}}, d_r};
+        end else if (vs == VS_B || vs == VS_D2) begin
+            xsel_ref = 2'd2;
+            ss_ref = {{(9 - DW){1'b0}}, d_r};
+        end else begin
+            xsel_ref = 2'd1;
+            ss_ref = HEAD_SIZE == KV_GROUP ? ev_r : ev_t;
         end
         S_O0: begin
-            xsel = 2'd2;
-            ss = {3'd0, tsh};
+            xsel_ref = 2'd2;
+            ss_ref = {3'd0, tsh};
         end
         S_Q: begin
-            xsel = 2'd2;
-            ss = {4'd0, sq_now};
+            xsel_ref = 2'd2;
+            ss_ref = {4'd0, sq_now};
         end
         default: ;
     endcase
 end
+wire y_use = st == S_P || (st == S_T && !out_v) || (st == S_E && e_ph == 2'd2) ||
+             (st == S_V && (l_upd || vs != VS_W)) || st == S_O0 || o_step || q_step;
+always @(posedge clk) begin
+    if (!rst && y_use && (xsel != xsel_ref || amt != ss_ref[AMT_W-1:0])) begin
+        $display("Error: %m: shifter source %0d amount %0d, the state's %0d %0d",
+                 xsel, amt, xsel_ref, ss_ref[AMT_W-1:0]);
+        $stop;
+    end
+end
+wire unused_ref = &{1'b0, ss_ref[8:AMT_W]};
+`endif
 
 wire [Y_W:0]            ord_y = {{(Y_W + 1 - O_W){ord[O_W-1]}}, ord};
 wire [Y_W-2:0]          l_y = {{(Y_W - 1 - L_W){1'b0}}, ~l_acc};
@@ -680,7 +767,6 @@ always @* begin
         default: xs = {1'b0, l_y, 1'b0};
     endcase
 end
-wire [AMT_W-1:0]        amt = ss[AMT_W-1:0];
 // (a log shifter, largest step first)
 reg  [XS_W-1:0]         xt;
 integer                 bs;
@@ -977,11 +1063,6 @@ wire           tq_fit = &tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1]);
 
 // ---- the sequencer --------------------------------------------------------------------
 
-// element select of a beat's exponents (one per group slice)
-wire [BJW-1:0] eg = ej >> GLS;
-wire [4:0] k_ex = s_k_exp[eg*5 +: 5];
-wire [4:0] v_ex = s_v_exp[eg*5 +: 5];
-
 assign s_k_ready = st == S_K && ej == BJ_LAST;
 wire   v_can = st == S_V && (vs == VS_W || (vs == VS_B && !vall));
 assign v_take = v_can && s_v_valid;
@@ -999,7 +1080,7 @@ always @(posedge clk) begin
     eo <= eo_nxt;
     if (v_take) begin
         v_r <= {{(16 - KB){v_el[KB-1]}}, v_el} << CV;
-        ev_r <= 9'd20 + CV9 - {4'd0, v_ex};
+        ev_r <= ev_new;
         if (e_last)
             vall <= 1'b1;
     end
@@ -1164,7 +1245,7 @@ end
 // y's bits past what a use takes; limb, amount and shifter bits past the
 // selected field
 wire unused_ok = &{1'b0, s_k_last, s_v_last, r_sub[L_W], ysum[0], ord_y[Y_W], dz_s[0],
-                  ss[8:AMT_W], mul_p[14:0], acc_x[AX_W:ACC_W],
+                  ss_n[8:AMT_W], mul_p[14:0], acc_x[AX_W:ACC_W],
                   y_t[YT_W-1:TR_W], add_x[YA_W-1:Y_W]};
 
 endmodule
