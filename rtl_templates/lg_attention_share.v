@@ -794,12 +794,30 @@ reg                     tq_ov, tq_sg;
 wire                    q_md = st == S_Q;
 wire                    sat_f = (st == S_O2 && tq_ov) || (st == S_T && sc_neg && ov13);
 wire                    sat_s = st == S_O2 ? tq_sg : acc[ACC_W-1];
-wire                    y_s = y[Y_W-1];
+// The two saturate flags come from the shifter's output t, in parallel with
+// the adder instead of after its carry chain: y_sat's users (S_T, S_O2) have
+// no addend (term_r is cleared after S_C and S_OM), so y = u + r with u = t
+// >>> 1, r = t[0] (no wrap: r = 1 needs a shift by 1 or more, which leaves
+// u's top two bits equal). y > 2^31 - 1 iff u >= 2^31 or u = 2^31 - 1 and
+// r; y <= -2^31 iff u < -2^31 or u = -2^31 and !r.
+wire [Y_W-1:0]          yu = xt[XS_W-1:1];
+wire                    yr = xt[0];
+wire                    u_s = yu[Y_W-1];
+wire                    u_hz = yu[Y_W-2:31] == {(Y_W - 32){1'b0}};
+wire                    u_ho = &yu[Y_W-2:31];
+wire                    y_hi = sat_f ? !sat_s : !u_s && (!u_hz || (&yu[30:0] && yr));
+wire                    y_lo = sat_f ? sat_s : u_s && (!u_ho || (yu[30:0] == 31'd0 && !yr));
 wire                    y_z15 = y[14:0] == 15'd0;
-wire                    y_hi = sat_f ? !sat_s : !y_s && |y[Y_W-2:31];
-wire                    y_lo = sat_f ? sat_s :
-                               y_s && (!(&y[Y_W-2:31]) || (y[30:15] == 16'd0 && y_z15));
 wire [31:0]             y_sat = y_hi ? 32'h7fffffff : y_lo ? 32'h80000001 : y[31:0];
+`ifndef SYNTHESIS
+// the flags' premise, checked in every simulation
+always @(posedge clk) begin
+    if (!rst && (st == S_T || st == S_O2) && term_r != {TR_W{1'b0}}) begin
+        $display("Error: %m: an addend in a state that saturates y");
+        $stop;
+    end
+end
+`endif
 // the query clamp: 32768 -> 32767 (qh), -32768 -> -32767 (ql)
 wire                    q_qh = q_md && !y[16] && y[15];
 wire                    q_ql = q_md && y[16] && y[15] && y_z15;
