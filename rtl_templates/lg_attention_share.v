@@ -1073,8 +1073,27 @@ assign out_fire = out_v && m_out_ready;
 
 // tq = round_shift(o[i], pl - 15), clamped to 41 bits (a value that does not
 // fit saturates the output, as the default form's clamp to +-(2^40 - 1))
+// Whether tq fits, from the shifter's output as y_sat's flags (S_O0 has no
+// addend either: tq = u + r): tq <= 2^40 - 1 iff u < 0 or u <= 2^40 - 1 - r;
+// tq >= -2^40 iff u >= 0, u >= -2^40, or u = -2^40 - 1 and r. tq's sign is
+// u's wherever it is read (only when tq does not fit: |tq| >= 2^40).
+wire           tq_hok = u_s || (yu[O_W-1:TQ_W-1] == {(O_W - TQ_W + 1){1'b0}} &&
+                                !(yr && &yu[TQ_W-2:0]));
+wire           tq_lok = !u_s || &yu[O_W-1:TQ_W-1] ||
+                        (yr && &yu[O_W-1:TQ_W] && !yu[TQ_W-1] && &yu[TQ_W-2:0]);
+wire           tq_fit = tq_hok && tq_lok;
+`ifndef SYNTHESIS
+// the flags' premise and the fit of y itself, checked in every simulation
 wire [O_W-1:0] tq_y = y[O_W-1:0];
-wire           tq_fit = &tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1]);
+always @(posedge clk) begin
+    if (!rst && st == S_O0 && (term_r != {TR_W{1'b0}} ||
+        tq_fit != (&tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1])) ||
+        (!tq_fit && u_s != tq_y[O_W-1]))) begin
+        $display("Error: %m: tq's fit from the shifter differs from y's");
+        $stop;
+    end
+end
+`endif
 // instead of clamping, S_O0 notes the misfit (tq_ov) and S_O2 saturates
 // (|tq| >= 2^40 and R >= 2^15 put |tq * R| / 2^23 above 2^31), whatever
 // ma's product
@@ -1206,7 +1225,7 @@ always @(posedge clk) begin
         end
         S_O0: begin
             tq_ov <= !tq_fit;
-            tq_sg <= tq_y[O_W-1];
+            tq_sg <= u_s;
             mc <= {MCW{1'b0}};
             st <= S_OM;
         end
