@@ -200,8 +200,10 @@ sim: $(SIM_RUNS)
 # attention MACs) / lanes / cycles; per controller stage: the cycle share.
 $(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BENCH_W) --lanes $(l),-O2,fast,$(DEC_OUT)/b_l$(l)/rtl,$(DEC_MODELS_260K))))
 
-## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES)
-bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb)
+## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES);
+##   then the complete decoder's iCE40 UP5K build: LC / EBR / SPRAM / DSP, Fmax, tokens/s (BENCH_FPGA=0 skips it)
+BENCH_FPGA ?= 1
+bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB))
 	@set -e; for l in $(BENCH_LANES); do \
 	  echo "== lanes $$l"; \
 	  $(DEC_OUT)/b_l$$l/tb +dir=$(DEC_OUT)/b_l$$l/rtl +config=260k +lanes=$$l $(BENCH_P) \
@@ -213,3 +215,7 @@ bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb)
 	for l in $(BENCH_LANES); do grep '^BENCH_SUMMARY' $(DEC_OUT)/bench_l$$l.log | \
 	  awk '{printf "%5d  %11d  %9.3f  %10d  %11d  %9.3f  %10d  %12d\n", $$3, $$5, $$7, $$9, $$13, $$15, $$17, $$19}'; \
 	done
+ifeq ($(BENCH_FPGA),1)
+	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"
+	@sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))
+endif
