@@ -642,19 +642,24 @@ wire                    ov13 = |acc_x[AX_W:W13-1] && !(&acc_x[AX_W:W13-1]);
 // e_ph and d_alt in front of the shifter was the unit's critical path): the
 // source operands (sc_a, e_n, d_r, ev, tsh, sq) are registers that are
 // stable by then, or (ev) loaded at the same edge, whose next value is
-// taken. Uses of y, by the state they come in:
-//   S_P     acc, by 0 (the group sum)          loaded in S_K
-//   S_T     acc in the P 1 / P 13 window, sc_a loaded in S_P, S_C, S_T
-//   S_E 2   acc, by e_n (2^x)                  loaded in S_E 0, 1 (e_n is
-//           the exp2 stage's, held from the cycle after S_M)
-//   S_V l   l, by d (LCL when d_alt)            loaded in S_E 2
-//   S_V A/D1 acc in the P 13 window, by ev      loaded in S_V W, B (and l)
-//   S_V B/D2 o, by d_r                          loaded in S_V A, D1
-//   S_O0    o, by tsh                          loaded in S_D, S_O2
-//   S_O2    acc, by 8 (output)                 loaded in S_OM, S_O2
-//   S_Q 2   the raw query, by sq               loaded in S_Q (pass 2's
-//           first cycle writes the last raw value and takes no step, so sq
-//           is loaded from the final OR before the first step)
+// taken. Uses of y, by the state they come in (source, amount; where the
+// registers are loaded):
+//   S_P      acc, by 0: the group sum                        S_K
+//   S_T      acc (P 1, or P 13 for s < 0), by sc_a: s + 12    S_P, S_C, S_T
+//            (s < 0), s - 15 of floor(acc / 2^15) (s >= 32),
+//            else s
+//   S_E 2    acc, by e_n = n + 8: 2^x = round_shift(acc,      S_E 0, 1
+//            n + 8) (see ${EXP2_MODULE}; e_n is held from
+//            the cycle after S_M)
+//   S_V l    l, by d (LCL when d_alt)                        S_E 2
+//   S_V A/D1 acc (P 13), by ev: the V term                   S_V W, B (and l)
+//   S_V B/D2 o, by d_r: the rescale                          S_V A, D1
+//   S_O0     o, by tsh: tq                                   S_D, S_O2
+//   S_O2     acc, by 8: round_shift(tq R, 23) =              S_OM, S_O2
+//            round_shift(floor(tq R / 2^15), 8)
+//   S_Q 2    the raw query, by sq                            S_Q
+// (pass 2's first cycle writes the last raw value and takes no step, so sq
+// is loaded from the final OR before the first step)
 // (a simulation check below compares them with the decode they replace)
 localparam [1:0] XS_ACC = 2'd0;   // acc, P 1
 localparam [1:0] XS_A13 = 2'd1;   // acc, P 13
