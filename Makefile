@@ -214,7 +214,9 @@ bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(if $(filter 1,$(BENCH
 	echo; echo "lanes  cycles@pos0  util@pos0  model@pos0  cycles@last  util@last  model@last  sim cycles/s"; \
 	for l in $(BENCH_LANES); do grep '^BENCH_SUMMARY' $(DEC_OUT)/bench_l$$l.log | \
 	  awk '{printf "%5d  %11d  %9.3f  %10d  %11d  %9.3f  %10d  %12d\n", $$3, $$5, $$7, $$9, $$13, $$15, $$17, $$19}'; \
-	done
+	done; \
+	echo "(util = (weight MACs + attention MACs) / lanes / cycles: the attention has multipliers of its own,"; \
+	echo " so util exceeds 1 where its MACs outnumber the lanes' idle slots, e.g. at lanes 1 late in the context)"
 ifeq ($(BENCH_FPGA),1)
 	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"
 	@sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))
