@@ -146,20 +146,25 @@ $(FPGA_OUT)/up5k_decoder.sh: tests/hdl/units_fpga.mk $(LIB) $(CLI)
 $(FPGA_OUT)/up5k_report_fail.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,report.py must fail a missed clock or an overflow,sh tests/hdl/test_report_fail.sh $(FPGA_UP5K_DEC))
 
+# the board build re-emits the decoder's RTL when DEC_ARGS or the checkpoint
+# change, and only then (about a second)
+$(FPGA_OUT)/decoder_args.sh: tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,the decoder RTL follows DEC_ARGS,sh tests/hdl/test_decoder_args.sh $(FPGA_OUT)/decoder_args $(abspath $(CLI)))
+
 # lc_by_unit.py (the decoder report's LCs per unit) on a small real netlist
 $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,lc_by_unit.py against a synthesized netlist,sh tests/hdl/test_lc_by_unit.sh $(FPGA_OUT)/lc_by_unit)
 
 HDL_TESTS += $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/lc_by_unit.sh
+  $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
 
 .PHONY: test-fpga lint-fpga fpga-probe fpga-up5k-check synth-estimates
 
 ## test-fpga: QSPI flash stream, UART/token protocol and probe benches, their lint, the probe's UP5K build (fit + FREQ) and the complete decoder's (fit + DEC_FREQ)
 test-fpga: $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/lc_by_unit.sh
+  $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
 	@tools/run_tests.sh $^
 
 ## lint-fpga: full RTL lint of the FPGA board units
@@ -220,10 +225,14 @@ $(FPGA_DEC)/obj/Vdut.h: $(FPGA_DEC)/emit.stamp $(FPGA_OUT)/gen/.changed \
 $(FPGA_DEC)/model.o: $(FPGA_DEC)/obj/Vdut.h
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_trace) -O1 -I$(FPGA_DEC)/obj -c $(FPGA_DEC)/obj/all.cpp -o $@
 
+# the board build's clock (the iCEBreaker Makefile's DEC_FREQ default), for
+# the harness's tokens/s line
+FPGA_DEC_MHZ := $(shell sed -n 's/^DEC_FREQ *?= *\([0-9.]*\).*/\1/p' $(FPGA_PROBE_SRC)/Makefile)
+
 $(FPGA_DEC)/tb.o: $(FPGA_PROBE_SRC)/sim_decoder.cpp sim/dec_common.h sim/testb.h sim/flash_model.h \
-  $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_DEC)/obj/Vdut.h $(HDRS)
+  $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_DEC)/obj/Vdut.h $(HDRS) $(FPGA_PROBE_SRC)/Makefile
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_trace) -O2 -Isim -Iinclude -I$(FPGA_PROBE_SRC) \
-	  -I$(FPGA_DEC)/obj -c $< -o $@
+	  -DBOARD_MHZ=$(FPGA_DEC_MHZ) -I$(FPGA_DEC)/obj -c $< -o $@
 
 $(FPGA_DEC)/tb: $(FPGA_DEC)/tb.o $(FPGA_DEC)/model.o $(DEC_VRT) $(LIB)
 	$(CXX) $^ $(LDFLAGS) -pthread -latomic -lz $(LDLIBS) -o $@

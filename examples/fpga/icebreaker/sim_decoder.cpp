@@ -44,6 +44,9 @@ typedef TESTB<Vdut> TB;
 
 static const int CPB = 10;           // clk cycles per UART bit
 static const uint64_t T_CLK_NS = 868; // 1.152 MHz: the model's CLK_HZ
+#ifndef BOARD_MHZ
+#error "BOARD_MHZ: the board build's clock in MHz (tests/hdl/units_fpga.mk passes DEC_FREQ)"
+#endif
 
 
 // A 'G' frame (docs/fpga.md, "Host protocol"); bad_chk flips the checksum.
@@ -324,10 +327,11 @@ int main(int argc, char **argv)
         }
         std::printf("\nflash reader ready %llu cycles after reset; cycles/token %llu..%llu over "
                     "%zu positions (image read alone: %lld): %.1f - %.1f tokens/s at the board "
-                    "build's 18 MHz, %.1f - %.1f at 30 MHz\n",
+                    "build's %g MHz, %.1f - %.1f at 30 MHz\n",
                     (unsigned long long)t_load, (unsigned long long)mn, (unsigned long long)mx,
-                    np, (long long)(4 * (int64_t)bytes.size()), 18e6 / (double)mx,
-                    18e6 / (double)mn, 30e6 / (double)mx, 30e6 / (double)mn);
+                    np, (long long)(4 * (int64_t)bytes.size()), BOARD_MHZ * 1e6 / (double)mx,
+                    BOARD_MHZ * 1e6 / (double)mn, (double)BOARD_MHZ, 30e6 / (double)mx,
+                    30e6 / (double)mn);
     }
     std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s\n", (unsigned long long)cycles,
                 wall, wall > 0 ? (double)cycles / wall : 0.0);
