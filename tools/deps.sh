@@ -4,7 +4,9 @@
 #   tools/deps.sh              install everything missing
 #   tools/deps.sh --check-test install (when root) what `make test` needs
 set -eu
-PKGS="gcc make libcmocka-dev verilator iverilog yosys nextpnr-ice40 fpga-icestorm g++"
+# fpga-icestorm-chipdb: its timings_up5k.txt holds the SB_MAC16 delays that the
+# decoder's timing check adds to nextpnr's (examples/fpga/icebreaker/paths_by_unit.py)
+PKGS="gcc make libcmocka-dev verilator iverilog yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb g++"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

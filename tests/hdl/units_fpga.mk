@@ -28,7 +28,9 @@
 #  - $(FPGA_OUT)/up5k_decoder.sh: the complete decoder's UP5K build in make
 #    test (examples/fpga/icebreaker/up5k_decoder.sh: `make decoder` into
 #    $(FPGA_UP5K_DEC), the stories260K weights from MODELS when present):
-#    fails when it no longer places on the UP5K or misses DEC_FREQ. About
+#    fails when it no longer places on the UP5K or misses DEC_FREQ, in
+#    nextpnr's timing or with the SB_MAC16 delays nextpnr leaves out
+#    (paths_by_unit.py; $(FPGA_OUT)/paths_by_unit.sh tests that check). About
 #    1.5 min from scratch.
 #  - synth-estimates: yosys synth_ecp5 / synth_xilinx of the 260k, 15m and 110m
 #    decoders (tools/synth_estimates.sh; not part of make test).
@@ -146,6 +148,12 @@ $(FPGA_OUT)/up5k_decoder.sh: tests/hdl/units_fpga.mk $(LIB) $(CLI)
 $(FPGA_OUT)/up5k_report_fail.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,report.py must fail a missed clock or an overflow,sh tests/hdl/test_report_fail.sh $(FPGA_UP5K_DEC))
 
+# paths_by_unit.py (the decoder build's timing check with the SB_MAC16
+# delays) on that build's SDF and on a hand-made one; runs after
+# up5k_decoder.sh
+$(FPGA_OUT)/paths_by_unit.sh: tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,the timing check with the DSP delays,sh tests/hdl/test_paths_by_unit.sh $(FPGA_UP5K_DEC))
+
 # the board build re-emits the decoder's RTL when DEC_ARGS or the checkpoint
 # change, and only then (about a second)
 $(FPGA_OUT)/decoder_args.sh: tests/hdl/units_fpga.mk
@@ -157,14 +165,14 @@ $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
 
 HDL_TESTS += $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
+  $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
 
 .PHONY: test-fpga lint-fpga fpga-probe fpga-up5k-check synth-estimates
 
 ## test-fpga: QSPI flash stream, UART/token protocol and probe benches, their lint, the probe's UP5K build (fit + FREQ) and the complete decoder's (fit + DEC_FREQ)
 test-fpga: $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
+  $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
 	@tools/run_tests.sh $^
 
 ## lint-fpga: full RTL lint of the FPGA board units
@@ -225,9 +233,13 @@ $(FPGA_DEC)/obj/Vdut.h: $(FPGA_DEC)/emit.stamp $(FPGA_OUT)/gen/.changed \
 $(FPGA_DEC)/model.o: $(FPGA_DEC)/obj/Vdut.h
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_trace) -O1 -I$(FPGA_DEC)/obj -c $(FPGA_DEC)/obj/all.cpp -o $@
 
-# the board build's clock (the iCEBreaker Makefile's DEC_FREQ default), for
-# the harness's tokens/s line
-FPGA_DEC_MHZ := $(shell sed -n 's/^DEC_FREQ *?= *\([0-9.]*\).*/\1/p' $(FPGA_PROBE_SRC)/Makefile)
+# the board build's clock (the iCEBreaker Makefile's DEC_FREQ default, as
+# the PLL makes it: icepll's achieved frequency, DEC_FREQ itself without
+# icepll), for the harness's tokens/s line
+FPGA_DEC_REQ := $(shell sed -n 's/^DEC_FREQ *?= *\([0-9.]*\).*/\1/p' $(FPGA_PROBE_SRC)/Makefile)
+FPGA_DEC_PLL := $(shell icepll -i 12 -o $(FPGA_DEC_REQ) 2>/dev/null | \
+                  sed -n 's/^F_PLLOUT: *\([0-9.]*\) MHz (achieved).*/\1/p')
+FPGA_DEC_MHZ := $(or $(FPGA_DEC_PLL),$(FPGA_DEC_REQ))
 
 $(FPGA_DEC)/tb.o: $(FPGA_PROBE_SRC)/sim_decoder.cpp sim/dec_common.h sim/testb.h sim/flash_model.h \
   $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_DEC)/obj/Vdut.h $(HDRS) $(FPGA_PROBE_SRC)/Makefile

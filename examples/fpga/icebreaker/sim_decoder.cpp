@@ -45,7 +45,7 @@ typedef TESTB<Vdut> TB;
 static const int CPB = 10;           // clk cycles per UART bit
 static const uint64_t T_CLK_NS = 868; // 1.152 MHz: the model's CLK_HZ
 #ifndef BOARD_MHZ
-#error "BOARD_MHZ: the board build's clock in MHz (tests/hdl/units_fpga.mk passes DEC_FREQ)"
+#error "BOARD_MHZ: the board build's clock in MHz (tests/hdl/units_fpga.mk passes the PLL's DEC_FREQ)"
 #endif
 
 

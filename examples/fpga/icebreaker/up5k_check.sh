@@ -45,10 +45,12 @@ log=$build/up5k_check.log
 if ! make -C "$here" --no-print-directory BUILD="$build" LG_LIB="$lib" $vars report \
      >"$log" 2>&1; then
   tail -n 30 "$log"
-  echo "FAIL up5k_check: the probe build failed (yosys/nextpnr/icepack; full log $log)"
+  echo "FAIL up5k_check: the probe build or its timing check with the DSP delays failed (yosys/nextpnr/icepack/paths_by_unit.py; full log $log)"
   exit 1
 fi
 echo "up5k_check: build $(( $(date +%s) - start )) s (0 when up to date)"
+sed -n '/^== timing with the SB_MAC16/,$p' "$log" | grep -v '^make'
+
 lim=""
 for x in $limits; do lim="$lim --limit $x"; done
 python3 "$here/report.py" "${P}_pnr.log" --json "${P}_report.json" --yosys "${P}_yosys.log" $lim \

@@ -1,0 +1,422 @@
+#!/usr/bin/env python3
+"""Static timing of the placed and routed iCEBreaker system, endpoint by
+endpoint (docs/fpga.md, "Where the clock goes"): the Fmax gap to a target,
+unit by unit.
+
+nextpnr reports one critical path per clock. To know what stands between
+the decoder and a clock target, every register and RAM input that misses
+it is needed, with the unit it belongs to. This script reruns the static
+timing analysis on the delays nextpnr itself wrote (its --sdf output:
+every cell arc, setup time and routed net delay of the design), so it sees
+what nextpnr sees, and lists all failing endpoints.
+
+Model (nextpnr's, checked against its Fmax, see --pnr-log):
+  * launch: a clock-to-out arc (CLK / RCLK / WCLK / CLOCK / INPUT_CLK ...)
+    of a cell clocked by the main clock; arrival = that arc's delay;
+  * propagation: routed interconnect delays and combinational cell arcs,
+    longest path (max of the rise / fall and min:typ:max figures);
+  * capture: a SETUP(HOLD) check against a pin clocked by the main clock;
+    path delay = arrival + setup. The clock network is ideal (no skew), as
+    in nextpnr.
+The main clock is the net that drives the most clock pins; cells clocked
+by anything else (the combinational SB_MAC16s, whose CLK is tied low) are
+neither launch nor capture points in nextpnr's model.
+
+SB_MAC16 (--design, --dsp-timing): nextpnr 0.4 models every DSP as fully
+registered (100 ps clock-to-out and setup, clock pin tied low when the
+multiplier is combinational), so paths through a combinational multiplier
+are cut at it and its delay is counted nowhere. With the yosys netlist
+(for each DSP's configuration) and icestorm's UP5K timing file (the
+iCEcube2 delays per DSP mode and pin, slow corner: the column nextpnr uses
+for the logic cells) every SB_MAC16 gets its real arcs:
+  * outputs from the 16x16 multiplier (OUTPUT_SELECT 3): the
+    MUL_{S,U}_16X16_BYPASS arcs, input pin to output pin;
+  * outputs from the adder fed by the multiplier, unregistered
+    (OUTPUT_SELECT 0): no iCEcube2 mode has this, so each input gets the
+    MAC_U_16X16_BYPASS mode's worst arc from that input to the adder's carry
+    out (CO / ACCUMCO: through the same multiplier and the whole adder) to
+    every output;
+  * the registered accumulator (OUTPUT_SELECT 1): MAC_U_16X16_BYPASS's
+    setups (input through multiplier and adder into the register) and
+    clock-to-out, the ALL_PIPELINE setups for inputs with their own
+    register (A_REG ...).
+Any other configuration is an error (the model would be guessed). The
+block RAMs' setups (SB_RAM40_4K, SB_SPRAM256KA: 100 ps placeholders in
+nextpnr's SDF) come from the same file; their clock-to-out figures in the
+SDF are iCEcube2's already.
+
+  paths_by_unit.py DESIGN.sdf [--mhz 30] [--pnr-log PNR.log]
+                   [--design DESIGN.json [--dsp-timing timings_up5k.txt]]
+                   [--paths K] [--check]
+
+Prints the worst path in nextpnr's model (with --pnr-log, nextpnr's own
+Fmax for the clock, which must agree) and, with --design, with the DSP
+delays; then, for the more complete of the two, a markdown table of the endpoints that miss the
+target period per unit (count, distinct registers, worst delay, the
+worst path's start and logic levels), and the K worst distinct registers.
+Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
+with --check, also when the worst path misses the --mhz period.
+"""
+import argparse
+import collections
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lc_by_unit import unit_of  # noqa: E402  (the same unit names as the LC table)
+
+CLOCK_PORTS = {"CLK", "RCLK", "WCLK", "CLOCK", "INPUT_CLK", "OUTPUT_CLK"}
+TRIPLE = re.compile(r"\(([-0-9.]*):([-0-9.]*):([-0-9.]*)\)")
+
+
+def unescape(s):
+    return re.sub(r"\\(.)", r"\1", s)
+
+
+def split_pin(s):
+    inst, _, port = unescape(s).rpartition("/")
+    return inst, port
+
+
+def edge_port(tok):
+    """'(posedge CLK)' or 'CLK' -> 'CLK'."""
+    m = re.match(r"\((?:posedge|negedge)\s+(\S+)\)", tok)
+    return m.group(1) if m else tok
+
+
+def worst(text):
+    vals = [float(v) for t in TRIPLE.findall(text) for v in t if v not in ("", "-")]
+    return max(vals) if vals else 0.0
+
+
+def read_sdf(path):
+    """-> celltype{inst}, iopath[(inst, from, to, ps)], setup{(inst, port): (clkport, ps)},
+    inter[(src_inst, src_port, dst_inst, dst_port, ps)]"""
+    celltype, iopath, setup, inter = {}, [], {}, []
+    inst = None
+    pending_type = None
+    with open(path) as f:
+        for line in f:
+            s = line.strip()
+            if s.startswith("(CELLTYPE"):
+                pending_type = s.split('"')[1]
+            elif s.startswith("(INSTANCE"):
+                inst = unescape(s[len("(INSTANCE"):].rstrip(")").strip())
+                celltype[inst] = pending_type
+            elif s.startswith("(INTERCONNECT"):
+                toks = s.split()
+                si, sp = split_pin(toks[1])
+                di, dp = split_pin(toks[2])
+                inter.append((si, sp, di, dp, worst(s)))
+            elif s.startswith("(IOPATH"):
+                m = re.match(r"\(IOPATH\s+(\([^)]*\)|\S+)\s+(\S+)\s+(.*)", s)
+                iopath.append((inst, edge_port(m.group(1)), m.group(2), worst(m.group(3))))
+            elif s.startswith("(SETUPHOLD") or s.startswith("(SETUP "):
+                m = re.match(r"\(SETUP(?:HOLD)?\s+(\([^)]*\)|\S+)\s+(\([^)]*\)|\S+)\s+"
+                             r"(\([-0-9.:]*\))", s)
+                port, clk = edge_port(m.group(1)), edge_port(m.group(2))
+                val = worst(m.group(3))
+                key = (inst, port)
+                if key not in setup or setup[key][1] < val:
+                    setup[key] = (clk, val)
+    return celltype, iopath, setup, inter
+
+
+def read_timings(path):
+    """icestorm's timings_<dev>.txt -> {cell: {"io": {(from, to): ps}, "setup": {pin: ps}}},
+    pins as nextpnr's SDF names them (A[3] -> A_3), the worst of all figures."""
+    cells, cur = {}, None
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if not t:
+                continue
+            if t[0] == "CELL":
+                cur = cells.setdefault(t[1], {"io": {}, "setup": {}})
+                continue
+            if cur is None or t[0] not in ("IOPATH", "SETUP"):
+                continue
+            pin = [re.sub(r"\[(\d+)\]", r"_\1", x.split(":")[-1]) for x in t[1:3]]
+            vals = [float(v) for x in t[3:] for v in x.split(":") if v not in ("*", "")]
+            v = max(vals) if vals else 0.0
+            if t[0] == "IOPATH":
+                k = (pin[0], pin[1])
+                cur["io"][k] = max(cur["io"].get(k, 0.0), v)
+            else:
+                cur["setup"][pin[0]] = max(cur["setup"].get(pin[0], 0.0), v)
+    return cells
+
+
+def dsp_model(design, timings):
+    """Per SB_MAC16 of the yosys netlist (flat cell name + '_DSP', as nextpnr
+    names the placed cell): {"arcs": {(in, out): ps}, "setup": {in: ps},
+    "cq": {out: ps}, "mode": text}."""
+    import json
+    with open(design) as f:
+        d = json.load(f)
+    tm = read_timings(timings)
+    # the block RAMs' setups (nextpnr writes 100 ps placeholders; its
+    # clock-to-out figures are iCEcube2's already)
+    model = {"ICESTORM_RAM": tm["SB_RAM40_4K"]["setup"],
+             "ICESTORM_SPRAM": tm["SB_SPRAM256KA"]["setup"]}
+    for mod in d.get("modules", {}).values():
+        for name, c in mod.get("cells", {}).items():
+            if c.get("type") != "SB_MAC16":
+                continue
+            p = {k: int(v, 2) if isinstance(v, str) else int(v)
+                 for k, v in c.get("parameters", {}).items()}
+            sel = {p.get("TOPOUTPUT_SELECT", 0), p.get("BOTOUTPUT_SELECT", 0)}
+            lower = {p.get("TOPADDSUB_LOWERINPUT", 0), p.get("BOTADDSUB_LOWERINPUT", 0)}
+            inreg = [r for r in ("A_REG", "B_REG", "C_REG", "D_REG") if p.get(r)]
+            pipe = [r for r in ("TOP_8x8_MULT_REG", "BOT_8x8_MULT_REG",
+                                "PIPELINE_16x16_MULT_REG1", "PIPELINE_16x16_MULT_REG2")
+                    if p.get(r)]
+            sign = "S" if p.get("A_SIGNED") or p.get("B_SIGNED") else "U"
+            if p.get("MODE_8x8") or pipe or len(sel) != 1 or (sel != {3} and lower != {2}):
+                raise ValueError(f"SB_MAC16 {name}: configuration without a timing model "
+                                 f"({ {k: v for k, v in p.items() if 'SELECT' in k or 'REG' in k} })")
+            m = {"arcs": {}, "setup": {}, "cq": {}}
+            sel = sel.pop()
+            if sel == 3 and not inreg:
+                mode = f"SB_MAC16_MUL_{sign}_16X16_BYPASS"
+                m["arcs"] = {k: v for k, v in tm[mode]["io"].items() if k[1].startswith("O_")}
+            elif sel == 0 and not inreg:
+                mode = "SB_MAC16_MAC_U_16X16_BYPASS -> CO"
+                io = tm["SB_MAC16_MAC_U_16X16_BYPASS"]["io"]
+                worst_in = collections.defaultdict(float)
+                for (a, b), v in io.items():
+                    if b in ("CO", "ACCUMCO"):
+                        worst_in[a] = max(worst_in[a], v)
+                outs = {b for (_, b) in tm["SB_MAC16_MUL_U_16X16_BYPASS"]["io"] if b.startswith("O_")}
+                m["arcs"] = {(a, o): v for a, v in worst_in.items() for o in outs}
+            elif sel == 1:
+                mode = "SB_MAC16_MAC_U_16X16_BYPASS (registered output)"
+                byp = tm["SB_MAC16_MAC_U_16X16_BYPASS"]
+                pip = tm["SB_MAC16_MAC_U_16X16_ALL_PIPELINE"]
+                for pin, v in byp["setup"].items():
+                    own = pin[:1] + "_REG" in inreg
+                    m["setup"][pin] = pip["setup"].get(pin, v) if own else v
+                m["cq"] = {b: v for (a, b), v in byp["io"].items() if a == "CLK"}
+                if inreg:
+                    mode += " + " + ", ".join(inreg)
+            else:
+                raise ValueError(f"SB_MAC16 {name}: OUTPUT_SELECT {sel} with {inreg}: "
+                                 "no timing model")
+            m["mode"] = mode
+            model[name + "_DSP"] = m
+    return model
+
+
+def analyse(sdf, dsps=None):
+    """Longest register-to-register paths. dsps: dsp_model() or None for
+    nextpnr's own DSP model."""
+    celltype, iopath, setup, inter = read_sdf(sdf)
+    # the clock domain of each (inst, clock port): the driver of its net
+    dom = {}
+    for si, sp, di, dp, _ in inter:
+        if dp in CLOCK_PORTS:
+            dom[(di, dp)] = (si, sp)
+    count = collections.Counter(dom.values())
+    if not count:
+        raise ValueError("no clock pins in the SDF")
+    main = count.most_common(1)[0][0]
+
+    def on_main(inst, port):
+        return dom.get((inst, port)) == main
+
+    dsp_insts = {i for i, t in celltype.items() if t == "ICESTORM_DSP"}
+    if dsps is not None:
+        for (i, p), (clk, v) in list(setup.items()):
+            ram = dsps.get(celltype.get(i))
+            if ram is not None and p in ram:
+                setup[(i, p)] = (clk, max(v, ram[p]))
+        missing = dsp_insts - set(dsps)
+        if missing:
+            raise ValueError(f"SB_MAC16 not in the netlist: {sorted(missing)[0]}")
+        # the SDF's placeholder arcs of the DSPs give way to the model's
+        iopath = [x for x in iopath if x[0] not in dsp_insts]
+        setup = {k: v for k, v in setup.items() if k[0] not in dsp_insts}
+        for i in dsp_insts:
+            m = dsps[i]
+            for (a, b), v in m["arcs"].items():
+                iopath.append((i, a, b, v))
+            for b, v in m["cq"].items():
+                iopath.append((i, "CLK", b, v))
+            for a, v in m["setup"].items():
+                setup[(i, a)] = ("CLK", v)
+    comb_dsp = {i for i in dsp_insts if not on_main(i, "CLK")}
+    succ = collections.defaultdict(list)    # node -> [(node, ps)]
+    starts = {}                              # node -> launch arrival (ps)
+    for si, sp, di, dp, d in inter:
+        if dp not in CLOCK_PORTS:
+            succ[(si, sp)].append(((di, dp), d))
+    for inst, fr, to, d in iopath:
+        if fr in CLOCK_PORTS:
+            if on_main(inst, fr):
+                starts[(inst, to)] = max(starts.get((inst, to), 0.0), d)
+        else:
+            succ[(inst, fr)].append(((inst, to), d))
+
+    # longest path from the launch points (Kahn order over the reachable graph)
+    reach, stack = set(starts), list(starts)
+    while stack:
+        n = stack.pop()
+        for m, _ in succ.get(n, ()):
+            if m not in reach:
+                reach.add(m)
+                stack.append(m)
+    indeg = collections.Counter()
+    for n in reach:
+        for m, _ in succ.get(n, ()):
+            indeg[m] += 1
+    arr = dict(starts)
+    pred = {}
+    queue = [n for n in reach if indeg[n] == 0]
+    done = 0
+    while queue:
+        n = queue.pop()
+        done += 1
+        a = arr.get(n, float("-inf"))
+        for m, d in succ.get(n, ()):
+            if a + d > arr.get(m, float("-inf")):
+                arr[m] = a + d
+                pred[m] = n
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                queue.append(m)
+    if done != len(reach):
+        raise ValueError(f"combinational loop: {len(reach) - done} nodes not ordered")
+
+    ends = []
+    for (inst, port), (clk, su) in setup.items():
+        if (inst, port) in arr and on_main(inst, clk):
+            ends.append((arr[(inst, port)] + su, inst, port))
+    ends.sort(reverse=True)
+    return ends, pred, celltype, comb_dsp
+
+
+def trace(pred, node):
+    path = [node]
+    while path[-1] in pred:
+        path.append(pred[path[-1]])
+    return path[::-1]
+
+
+def levels(path, celltype):
+    """LUTs passed (a node pair in one LC entered by I0..I3, leaving by O) and DSPs."""
+    lut = dsp = 0
+    for (ia, pa), (ib, pb) in zip(path, path[1:]):
+        if ia == ib and pb == "O" and pa in ("I0", "I1", "I2", "I3"):
+            lut += 1
+        if ia == ib and celltype.get(ia) == "ICESTORM_DSP":
+            dsp += 1
+    return lut, dsp
+
+
+def register_of(inst):
+    """A register's name from a packed cell name: the flat name up to the
+    flip-flop / RAM / DSP suffix, without the bit index."""
+    base = re.sub(r"_SB_(DFF|LUT4|CARRY|MAC16|RAM40|SPRAM).*$", "", inst)
+    base = re.sub(r"\.\d+\.\d+_RAM$", "", base)
+    return base
+
+
+def short(inst, n=70):
+    return inst if len(inst) <= n else "..." + inst[-(n - 3):]
+
+
+def report(ends, pred, celltype, mhz, npaths):
+    period = 1e6 / mhz
+    fail = [e for e in ends if e[0] > period]
+    print(f"\nendpoints over {period / 1000:.2f} ns ({mhz:g} MHz): {len(fail)} of {len(ends)}")
+    if not fail:
+        return
+    by = collections.defaultdict(list)
+    for e in fail:
+        by[unit_of(e[1])].append(e)
+    print("\n| unit | endpoints | registers | worst ns | worst path from | LUT levels |")
+    print("|---|---:|---:|---:|---|---:|")
+    for u in sorted(by, key=lambda u: -by[u][0][0]):
+        es = by[u]
+        ps, inst, port = es[0]
+        path = trace(pred, (inst, port))
+        lut, dsp = levels(path, celltype)
+        regs = {register_of(i) for _, i, _ in es}
+        src = f"{unit_of(path[0][0])}: {short(register_of(path[0][0]), 48)}"
+        print(f"| {u} | {len(es)} | {len(regs)} | {ps / 1000:.1f} | {src} | "
+              f"{lut}{f' + {dsp} DSP' if dsp else ''} |")
+    print(f"\nworst {npaths} registers (flat names) over {mhz:g} MHz, and where their worst "
+          "path starts:")
+    seen = set()
+    for ps, inst, port in fail:
+        r = register_of(inst)
+        if r in seen:
+            continue
+        seen.add(r)
+        path = trace(pred, (inst, port))
+        dsp = sorted({register_of(i) for i, _ in path if celltype.get(i) == "ICESTORM_DSP"})
+        via = f"  via {', '.join(x.rsplit('.', 1)[-1] for x in dsp)}" if dsp else ""
+        print(f"  {ps / 1000:6.1f} ns  {short(r)}  <-  {short(register_of(path[0][0]), 60)}{via}")
+        if len(seen) >= npaths:
+            break
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("sdf", help="nextpnr --sdf output of the routed design")
+    ap.add_argument("--mhz", type=float, default=30.0, help="clock target (default 30)")
+    ap.add_argument("--pnr-log", help="nextpnr log: its Fmax must match nextpnr's model here")
+    ap.add_argument("--design", help="the yosys netlist (JSON) nextpnr placed: DSP configurations")
+    ap.add_argument("--dsp-timing", default="/usr/share/fpga-icestorm/chipdb/timings_up5k.txt",
+                    help="icestorm's UP5K timing file (default: fpga-icestorm-chipdb's)")
+    ap.add_argument("--paths", type=int, default=12, help="worst distinct registers listed")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 when the worst path (with --design: the DSP-aware one) "
+                         "misses --mhz")
+    a = ap.parse_args()
+    try:
+        ends, pred, celltype, comb = analyse(a.sdf)
+        dsps = dsp_model(a.design, a.dsp_timing) if a.design else None
+        if dsps is not None:
+            ends2, pred2, _, _ = analyse(a.sdf, dsps)
+    except (OSError, ValueError, KeyError, AttributeError, IndexError) as e:
+        sys.exit(f"paths_by_unit: cannot analyse {a.sdf}: {e}")
+    if not ends:
+        sys.exit(f"paths_by_unit: no register-to-register path in {a.sdf}")
+    rc = 0
+    top = ends[0][0]
+    print(f"nextpnr's model (SB_MAC16 registered, {len(comb)} with their clock tied low): "
+          f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
+    if a.pnr_log:
+        fm = None
+        with open(a.pnr_log) as f:
+            for line in f:
+                m = re.search(r"Max frequency for clock\s+'([^$'][^']*)': ([0-9.]+) MHz", line)
+                if m:
+                    fm = float(m.group(2))
+        if fm is None:
+            print(f"FAIL no Fmax in {a.pnr_log}")
+            rc = 1
+        else:
+            ok = abs(1e6 / top - fm) <= 0.01 + 1e-4 * fm
+            print(f"  nextpnr's own Fmax: {fm:.2f} MHz: {'agrees' if ok else 'DISAGREES'}")
+            rc |= 0 if ok else 1
+    if dsps is not None:
+        for i in sorted(k for k in dsps if k.endswith("_DSP")):
+            print(f"  {i[:-4]}: {dsps[i]['mode']}")  # (the placed cell: name + _DSP)
+        top = ends2[0][0]
+        print(f"with the SB_MAC16 delays and RAM setups (icestorm's UP5K timing, slow corner): "
+              f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
+        ends, pred = ends2, pred2
+    report(ends, pred, celltype, a.mhz, a.paths)
+    if a.check:
+        ok = ends[0][0] <= 1e6 / a.mhz
+        print(f"{'PASS' if ok else 'FAIL'} worst path {ends[0][0] / 1000:.2f} ns "
+              f"{'<=' if ok else '>'} {1e3 / a.mhz:.2f} ns ({a.mhz:g} MHz)")
+        rc |= 0 if ok else 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+#!/bin/sh
+# test_paths_by_unit.sh BUILD_DIR: the static timing that `make decoder`
+# ends with (examples/fpga/icebreaker/paths_by_unit.py), on the decoder
+# build that up5k_decoder.sh left in BUILD_DIR and on a hand-made design.
+#  1. nextpnr's model over nextpnr's own SDF must give nextpnr's Fmax
+#     (--pnr-log: the analysis and the log agree to 0.01 MHz);
+#  2. with the SB_MAC16 delays, --check must pass just below the Fmax it
+#     prints and fail just above it, listing the endpoints that miss;
+#  3. a two-register design with one combinational multiplier between
+#     them: the worst path must be exactly clock-to-out + nets + setup +
+#     the multiplier's A[0] -> O[0] arc, read here from icestorm's timing
+#     file with awk (not with the script's parser); in nextpnr's model the
+#     multiplier path is cut and only the direct path counts.
+set -u
+build=${1:?usage: test_paths_by_unit.sh BUILD_DIR}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+pbu=$here/examples/fpga/icebreaker/paths_by_unit.py
+py=${PYTHON:-python3}
+timings=/usr/share/fpga-icestorm/chipdb/timings_up5k.txt
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+bad=0
+fail() { echo "FAIL test_paths_by_unit: $*"; bad=1; }
+
+if [ ! -r "$timings" ]; then
+  echo "FAIL test_paths_by_unit: no $timings (Debian package fpga-icestorm-chipdb; tools/deps.sh)"
+  exit 1
+fi
+sdf=$(ls -t "$build"/decoder_f*.sdf 2>/dev/null | head -n 1)
+if [ -z "$sdf" ]; then
+  echo "FAIL test_paths_by_unit: no decoder_f*.sdf in $build (up5k_decoder.sh runs first)"
+  exit 1
+fi
+log=${sdf%.sdf}_pnr.log
+json=${sdf%.sdf}.json
+
+# 1. nextpnr's model = nextpnr's Fmax
+if "$py" "$pbu" "$sdf" --pnr-log "$log" > "$tmp/a" 2>&1 && grep -q "Fmax: .* agrees" "$tmp/a"; then
+  echo "ok - nextpnr's model: $(grep -m 1 'worst path' "$tmp/a" | sed 's/.*worst path/worst path/'), $(grep -m 1 'Fmax' "$tmp/a" | sed 's/^ *//')"
+else
+  cat "$tmp/a"; fail "the analysis does not reproduce nextpnr's Fmax"
+fi
+
+# 2. --check around the DSP-aware Fmax
+"$py" "$pbu" "$sdf" --design "$json" > "$tmp/b" 2>&1 || { cat "$tmp/b"; fail "DSP-aware run"; }
+f=$(sed -n 's/^with the SB_MAC16 delays.* = \([0-9.]*\) MHz$/\1/p' "$tmp/b")
+if [ -z "$f" ]; then
+  cat "$tmp/b"; fail "no DSP-aware Fmax printed"
+else
+  lo=$(awk -v f="$f" 'BEGIN { printf "%.2f", f - 0.02 }')
+  hi=$(awk -v f="$f" 'BEGIN { printf "%.2f", f + 0.02 }')
+  if "$py" "$pbu" "$sdf" --design "$json" --mhz "$lo" --check > "$tmp/c" 2>&1 &&
+     grep -q "^PASS" "$tmp/c"; then
+    echo "ok - --check passes at $lo MHz (DSP-aware Fmax $f MHz)"
+  else
+    cat "$tmp/c"; fail "--check at $lo MHz (below the Fmax $f) did not pass"
+  fi
+  if ! "$py" "$pbu" "$sdf" --design "$json" --mhz "$hi" --check > "$tmp/d" 2>&1 &&
+     grep -q "^FAIL worst path" "$tmp/d" && grep -q "^endpoints over .*: [1-9]" "$tmp/d"; then
+    echo "ok - --check fails at $hi MHz: $(grep -m 1 '^endpoints over' "$tmp/d")"
+  else
+    cat "$tmp/d"; fail "--check at $hi MHz (above the Fmax $f) did not fail"
+  fi
+fi
+
+# 3. a hand-made design (in nextpnr's SDF layout, one statement a line): r1 -> (1000 ps) -> multiplier A[0] -> O[0] -> (500 ps) -> r2.I0,
+#    and r1 -> (200 ps) -> r2.I1; clock-to-out 1390, setups 1181
+cat > "$tmp/t.sdf" <<'EOF'
+(DELAYFILE
+  (SDFVERSION "3.0")
+  (TIMESCALE 1ps)
+  (CELL
+    (CELLTYPE "top")
+    (INSTANCE )
+    (DELAY
+      (ABSOLUTE
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT r1_LC/O m_SB_MAC16_O_DSP/A_0 (1000:1000:1000) (1000:1000:1000))
+        (INTERCONNECT m_SB_MAC16_O_DSP/O_0 r2_LC/I0 (500:500:500) (500:500:500))
+        (INTERCONNECT r1_LC/O r2_LC/I1 (200:200:200) (200:200:200))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE r1_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_DSP")
+    (INSTANCE m_SB_MAC16_O_DSP)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O_0 (100:100:100) (100:100:100))
+      )
+    )
+    (TIMINGCHECK
+      (SETUPHOLD (posedge A_0) (posedge CLK) (100:100:100) (0:0:0))
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE r2_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
+      )
+    )
+    (TIMINGCHECK
+      (SETUPHOLD (posedge I0) (posedge CLK) (1181:1181:1181) (0:0:0))
+      (SETUPHOLD (posedge I1) (posedge CLK) (1181:1181:1181) (0:0:0))
+    )
+  )
+)
+EOF
+cat > "$tmp/t.json" <<'EOF'
+{"modules": {"top": {"attributes": {"top": "1"}, "cells": {
+  "m_SB_MAC16_O": {"type": "SB_MAC16", "parameters": {
+    "A_REG": "0", "B_REG": "0", "C_REG": "0", "D_REG": "0", "MODE_8x8": "0",
+    "TOP_8x8_MULT_REG": "0", "BOT_8x8_MULT_REG": "0",
+    "PIPELINE_16x16_MULT_REG1": "0", "PIPELINE_16x16_MULT_REG2": "0",
+    "TOPOUTPUT_SELECT": "11", "BOTOUTPUT_SELECT": "11",
+    "TOPADDSUB_LOWERINPUT": "10", "BOTADDSUB_LOWERINPUT": "10",
+    "A_SIGNED": "0", "B_SIGNED": "0"}}}}}}
+EOF
+# the arc, the largest of its six figures, straight from the timing file
+arc=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_MAC16_MUL_U_16X16_BYPASS" && $1 == "IOPATH" &&
+           $2 == "A[0]" && $3 == "O[0]" { n = split($4 ":" $5, v, ":"); for (i = 1; i <= n; i++)
+           if (v[i] + 0 > m) m = v[i] + 0 } END { print m }' "$timings")
+want=$(awk -v a="$arc" 'BEGIN { printf "%.2f", (1390 + 1000 + a + 500 + 1181) / 1000 }')
+"$py" "$pbu" "$tmp/t.sdf" --design "$tmp/t.json" --mhz 1000 > "$tmp/e" 2>&1
+got=$(sed -n 's/^with the SB_MAC16 delays.*worst path \([0-9.]*\) ns.*/\1/p' "$tmp/e")
+cut=$(sed -n "s/^nextpnr's model.*worst path \([0-9.]*\) ns.*/\1/p" "$tmp/e")
+if [ "$got" = "$want" ] && [ "$cut" = "2.77" ]; then
+  echo "ok - hand-made design: $got ns through the multiplier (A[0] -> O[0] $arc ps), $cut ns in nextpnr's model"
+else
+  cat "$tmp/e"; fail "hand-made design: got '$got' ns (want $want) and '$cut' ns (want 2.77)"
+fi
+# an SB_MAC16 configuration without a timing model is an error, not a guess
+sed 's/"MODE_8x8": "0"/"MODE_8x8": "1"/' "$tmp/t.json" > "$tmp/u.json"
+if ! "$py" "$pbu" "$tmp/t.sdf" --design "$tmp/u.json" > "$tmp/f" 2>&1 &&
+   grep -q "configuration without a timing model" "$tmp/f"; then
+  echo "ok - an 8x8 SB_MAC16 is refused: $(head -n 1 "$tmp/f")"
+else
+  cat "$tmp/f"; fail "an unmodelled SB_MAC16 configuration was accepted"
+fi
+
+[ $bad -eq 0 ] && echo "test_paths_by_unit: PASS"
+exit $bad
