@@ -157,6 +157,22 @@ wire       step = st == S_IN ? s_fire && odd
 wire       adv = step && !dbl;           // on to the next step
 wire       out_step = sat_fix && adv; // y[2j] (V0), y[2j+1] (V1)
 
+// The multiplier's operand multiplexers (below) and the INC table's address
+// gate take their selects from flip-flops, loaded with the decode of the
+// state st takes at the same clock edge (st_nx), not decoded from st: the
+// multiplier is combinational (9 ns on the UP5K), and the decode in front of
+// it made state -> operands -> product -> accumulator the design's longest
+// path (docs/fpga.md, "Timing with the DSP delays").
+wire [5:0] st_nx = rst ? S_IN : !adv ? st : st == S_IN ? S_PH0 : st + 6'd1;
+reg        op_rot, op_tab, op_g3, op_g2, op_ph;
+always @(posedge clk) begin
+    op_rot <= (st_nx[5] ^ st_nx[4]) && !st_nx[3];   // rot
+    op_tab <= st_nx[2];                              // st[2]: SA2, SB2 (not rot)
+    op_g3 <= st_nx[1:0] == 2'd3;                     // g == 3
+    op_g2 <= st_nx[1:0] == 2'd2;                     // g == 2
+    op_ph <= !st_nx[5] && !st_nx[4] && !st_nx[2];    // ph
+end
+
 // ---- input side: pair assembly ---------------------------------------------
 reg           odd; // next element is x[2j+1]
 reg [J_W-1:0] j;   // pair within the head (steps on after the pair's
@@ -218,7 +234,7 @@ end
 // a 32-bit data register (about 15 cells fewer).
 reg [31:0] rom [0:HALF-1];
 initial $readmemh(INC_FILE, rom);
-wire [31:0] inc = rom[j & {J_W{ph}}];
+wire [31:0] inc = rom[j & {J_W{op_ph}}];
 
 // ---- sine table stage ---------------------------------------------------------
 // Samples at every edge: st[3] is s_mirror (-P in SB0, SB1) and st[0] s_lo
@@ -302,23 +318,36 @@ end
 // table shares its bits with x / D (D: D_W bits).
 reg [15:0] mul_a, mul_b;
 always @(*) begin
-    if (rot)
+    if (op_rot)
         mul_a = xr0;
-    else if (st[2])
+    else if (op_tab)
         mul_a = sc_d;          // SA2, SB2
-    else if (g == 2'd3)
+    else if (op_g3)
         mul_a = inc[31:16];    // PH3, NP3
     else
         mul_a = inc[15:0];     // PH0-2 (and the NP steps)
-    if (rot)
+    if (op_rot)
         mul_b = ca[15:0];
-    else if (st[2])
+    else if (op_tab)
         mul_b = {2'b00, sc_fr};
-    else if (g == 2'd2)
+    else if (op_g2)
         mul_b = pos[31:16];    // PH2, NP2
     else
         mul_b = pos[15:0];     // PH0, PH1, PH3 (and the NP steps)
 end
+`ifndef SYNTHESIS
+// the decode the flip-flops replace, compared in every cycle after reset
+reg op_live;
+always @(posedge clk) begin
+    op_live <= !rst;
+    if (op_live && !rst && (op_rot != rot || op_tab != st[2] || op_g3 != (g == 2'd3) ||
+                            op_g2 != (g == 2'd2) || op_ph != ph)) begin
+        $display("Error: %m: operand selects %b, the state's %b", {op_rot, op_tab, op_g3,
+                 op_g2, op_ph}, {rot, st[2], g == 2'd3, g == 2'd2, ph});
+        $stop;
+    end
+end
+`endif
 
 assign mul_p = mul_a * mul_b;
 
