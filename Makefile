@@ -220,4 +220,8 @@ bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(if $(filter 1,$(BENCH
 ifeq ($(BENCH_FPGA),1)
 	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"
 	@sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))
+	@echo; echo "== iCE40 UP5K: the gap to the 30 MHz bar, unit by unit (make -C examples/fpga/icebreaker decoder-paths)"
+	@python3 examples/fpga/icebreaker/paths_by_unit.py $$(ls -t $(FPGA_UP5K_DEC)/decoder_f*.sdf | head -n 1) \
+	  --mhz 30 --design $$(ls -t $(FPGA_UP5K_DEC)/decoder_f*.json | grep -v _report | head -n 1) --paths 12 | \
+	  sed -n '/^endpoints over/,$$p'
 endif
