@@ -10,7 +10,9 @@
 #     them: the worst path must be exactly clock-to-out + nets + setup +
 #     the multiplier's A[0] -> O[0] arc, read here from icestorm's timing
 #     file with awk (not with the script's parser); in nextpnr's model the
-#     multiplier path is cut and only the direct path counts.
+#     multiplier path is cut and only the direct path counts. The same with
+#     the multiplier's A input registered in the DSP; an unmodelled
+#     configuration must be refused.
 set -u
 build=${1:?usage: test_paths_by_unit.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -140,6 +142,24 @@ if [ "$got" = "$want" ] && [ "$cut" = "2.77" ]; then
   echo "ok - hand-made design: $got ns through the multiplier (A[0] -> O[0] $arc ps), $cut ns in nextpnr's model"
 else
   cat "$tmp/e"; fail "hand-made design: got '$got' ns (want $want) and '$cut' ns (want 2.77)"
+fi
+# the same multiplier with its own A register (A_REG, clocked by the main
+# clock; no iCEcube2 mode): r1 -> A[0] setup (the ALL_PIPELINE figure), and
+# the output launches at the registered mode's worst clock-to-out plus the
+# A[0] -> O[0] arc: 1980 + arc + 500 + 1181 is the worst path
+sed 's|(INTERCONNECT r1_LC/O r2_LC/I1|(INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT m_SB_MAC16_O_DSP/CLK (0:0:0) (0:0:0))\n        (INTERCONNECT r1_LC/O r2_LC/I1|' \
+  "$tmp/t.sdf" > "$tmp/r.sdf"
+sed 's/"A_REG": "0"/"A_REG": "1"/' "$tmp/t.json" > "$tmp/r.json"
+cq=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_MAC16_MAC_U_16X16_BYPASS" && $1 == "IOPATH" &&
+          $2 == "posedge:CLK" && $3 ~ /^O\[/ { n = split($4 ":" $5, v, ":"); for (i = 1; i <= n; i++)
+          if (v[i] + 0 > m) m = v[i] + 0 } END { print m }' "$timings")
+want=$(awk -v a="$arc" -v c="$cq" 'BEGIN { printf "%.2f", (c + a + 500 + 1181) / 1000 }')
+"$py" "$pbu" "$tmp/r.sdf" --design "$tmp/r.json" --mhz 1000 > "$tmp/g" 2>&1
+got=$(sed -n 's/^with the SB_MAC16 delays.*worst path \([0-9.]*\) ns.*/\1/p' "$tmp/g")
+if [ "$got" = "$want" ] && grep -q "A_REG (upper bound)" "$tmp/g"; then
+  echo "ok - with A_REG: $got ns (clock-to-out $cq ps + the arc + net + setup)"
+else
+  cat "$tmp/g"; fail "registered multiplier input: got '$got' ns (want $want)"
 fi
 # an SB_MAC16 configuration without a timing model is an error, not a guess
 sed 's/"MODE_8x8": "0"/"MODE_8x8": "1"/' "$tmp/t.json" > "$tmp/u.json"

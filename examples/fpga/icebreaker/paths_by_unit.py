@@ -39,7 +39,11 @@ for the logic cells) every SB_MAC16 gets its real arcs:
   * the registered accumulator (OUTPUT_SELECT 1): MAC_U_16X16_BYPASS's
     setups (input through multiplier and adder into the register) and
     clock-to-out, the ALL_PIPELINE setups for inputs with their own
-    register (A_REG ...).
+    register (A_REG ...);
+  * a combinational output behind input registers (A_REG ... without the
+    pipeline registers: no iCEcube2 mode) launches from the clock through
+    the combinational arcs plus the registered mode's worst clock-to-out
+    (an upper bound), the registered inputs with the ALL_PIPELINE setups.
 Any other configuration is an error (the model would be guessed). The
 block RAMs' setups (SB_RAM40_4K, SB_SPRAM256KA: 100 ps placeholders in
 nextpnr's SDF) come from the same file; their clock-to-out figures in the
@@ -178,10 +182,13 @@ def dsp_model(design, timings):
                                  f"({ {k: v for k, v in p.items() if 'SELECT' in k or 'REG' in k} })")
             m = {"arcs": {}, "setup": {}, "cq": {}}
             sel = sel.pop()
-            if sel == 3 and not inreg:
+            if sel == 2:
+                raise ValueError(f"SB_MAC16 {name}: OUTPUT_SELECT 2 (8x8 product): "
+                                 "no timing model")
+            if sel == 3:
                 mode = f"SB_MAC16_MUL_{sign}_16X16_BYPASS"
-                m["arcs"] = {k: v for k, v in tm[mode]["io"].items() if k[1].startswith("O_")}
-            elif sel == 0 and not inreg:
+                arcs = {k: v for k, v in tm[mode]["io"].items() if k[1].startswith("O_")}
+            elif sel == 0:
                 mode = "SB_MAC16_MAC_U_16X16_BYPASS -> CO"
                 io = tm["SB_MAC16_MAC_U_16X16_BYPASS"]["io"]
                 worst_in = collections.defaultdict(float)
@@ -189,8 +196,26 @@ def dsp_model(design, timings):
                     if b in ("CO", "ACCUMCO"):
                         worst_in[a] = max(worst_in[a], v)
                 outs = {b for (_, b) in tm["SB_MAC16_MUL_U_16X16_BYPASS"]["io"] if b.startswith("O_")}
-                m["arcs"] = {(a, o): v for a, v in worst_in.items() for o in outs}
-            elif sel == 1:
+                arcs = {(a, o): v for a, v in worst_in.items() for o in outs}
+            if sel in (0, 3):
+                # an input with its own register (A_REG ...; no iCEcube2 mode has
+                # these without the pipeline registers): its setup is the
+                # ALL_PIPELINE mode's, and the outputs launch from the clock
+                # through the combinational arcs, plus the registered mode's
+                # worst clock-to-out as the register's own (an upper bound)
+                own = {r[0] for r in inreg}
+                pip = tm[f"SB_MAC16_MUL_{sign}_16X16_ALL_PIPELINE"]["setup"]
+                cq_in = max(v for (a, b), v in tm["SB_MAC16_MAC_U_16X16_BYPASS"]["io"].items()
+                            if a == "CLK" and b.startswith("O_"))
+                for (a, o), v in arcs.items():
+                    if a[:1] in own and a[1:2] == "_":
+                        m["cq"][o] = max(m["cq"].get(o, 0.0), cq_in + v)
+                        m["setup"][a] = pip.get(a, 0.0)
+                    else:
+                        m["arcs"][(a, o)] = v
+                if inreg:
+                    mode += " + " + ", ".join(inreg) + " (upper bound)"
+            if sel == 1:
                 mode = "SB_MAC16_MAC_U_16X16_BYPASS (registered output)"
                 byp = tm["SB_MAC16_MAC_U_16X16_BYPASS"]
                 pip = tm["SB_MAC16_MAC_U_16X16_ALL_PIPELINE"]
@@ -200,9 +225,6 @@ def dsp_model(design, timings):
                 m["cq"] = {b: v for (a, b), v in byp["io"].items() if a == "CLK"}
                 if inreg:
                     mode += " + " + ", ".join(inreg)
-            else:
-                raise ValueError(f"SB_MAC16 {name}: OUTPUT_SELECT {sel} with {inreg}: "
-                                 "no timing model")
             m["mode"] = mode
             model[name + "_DSP"] = m
     return model
