@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Static timing of the placed and routed iCEBreaker system, endpoint by
-endpoint (docs/fpga.md, "Where the clock goes"): the Fmax gap to a target,
+endpoint (docs/fpga.md, "Timing with the DSP delays"): the Fmax gap to a target,
 unit by unit.
 
 nextpnr reports one critical path per clock. To know what stands between
@@ -55,9 +55,10 @@ SDF are iCEcube2's already.
 
 Prints the worst path in nextpnr's model (with --pnr-log, nextpnr's own
 Fmax for the clock, which must agree) and, with --design, with the DSP
-delays; then, for the more complete of the two, a markdown table of the endpoints that miss the
-target period per unit (count, distinct registers, worst delay, the
-worst path's start and logic levels), and the K worst distinct registers.
+delays; then, for the more complete of the two, a markdown table of the
+endpoints that miss the target period per unit (count, distinct
+registers, worst delay, the worst path's start and logic levels), and the
+K worst distinct registers.
 Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
 with --check, also when the worst path misses the --mhz period.
 """
