@@ -221,7 +221,8 @@ ifeq ($(BENCH_FPGA),1)
 	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"
 	@sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))
 	@echo; echo "== iCE40 UP5K: the gap to the 30 MHz bar, unit by unit (make -C examples/fpga/icebreaker decoder-paths)"
-	@python3 examples/fpga/icebreaker/paths_by_unit.py $$(ls -t $(FPGA_UP5K_DEC)/decoder_f*.sdf | head -n 1) \
-	  --mhz 30 --design $$(ls -t $(FPGA_UP5K_DEC)/decoder_f*.json | grep -v _report | head -n 1) --paths 12 | \
-	  sed -n '/^endpoints over/,$$p'
+	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -s --no-print-directory -C examples/fpga/icebreaker \
+	  decoder-paths BUILD=$(FPGA_UP5K_DEC) LLAMAGEN=$(abspath $(CLI)) LG_LIB=$(abspath $(LIB)) \
+	  MODELS=$(abspath $(MODELS)) PATHS_N=12 > $(FPGA_UP5K_DEC)/paths_30mhz.txt
+	@sed -n '/^endpoints over/,$$p' $(FPGA_UP5K_DEC)/paths_30mhz.txt
 endif

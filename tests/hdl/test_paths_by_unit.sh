@@ -130,10 +130,15 @@ cat > "$tmp/t.json" <<'EOF'
     "TOPADDSUB_LOWERINPUT": "10", "BOTADDSUB_LOWERINPUT": "10",
     "A_SIGNED": "0", "B_SIGNED": "0"}}}}}}
 EOF
-# the arc, the largest of its six figures, straight from the timing file
-arc=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_MAC16_MUL_U_16X16_BYPASS" && $1 == "IOPATH" &&
-           $2 == "A[0]" && $3 == "O[0]" { n = split($4 ":" $5, v, ":"); for (i = 1; i <= n; i++)
-           if (v[i] + 0 > m) m = v[i] + 0 } END { print m }' "$timings")
+# iopath CELL FROM TO_REGEX: the largest figure of the cell's IOPATH lines
+# from FROM to a pin matching TO_REGEX, straight from the timing file
+iopath() {
+  awk -v cell="$1" -v from="$2" -v to="$3" '$1 == "CELL" { sec = $2 }
+    sec == cell && $1 == "IOPATH" && $2 == from && $3 ~ to {
+      n = split($4 ":" $5, v, ":"); for (i = 1; i <= n; i++) if (v[i] + 0 > m) m = v[i] + 0 }
+    END { print m }' "$timings"
+}
+arc=$(iopath SB_MAC16_MUL_U_16X16_BYPASS 'A[0]' '^O\\[0\\]$')
 want=$(awk -v a="$arc" 'BEGIN { printf "%.2f", (1390 + 1000 + a + 500 + 1181) / 1000 }')
 "$py" "$pbu" "$tmp/t.sdf" --design "$tmp/t.json" --mhz 1000 > "$tmp/e" 2>&1
 got=$(sed -n 's/^with the SB_MAC16 delays.*worst path \([0-9.]*\) ns.*/\1/p' "$tmp/e")
@@ -150,9 +155,7 @@ fi
 sed 's|(INTERCONNECT r1_LC/O r2_LC/I1|(INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT m_SB_MAC16_O_DSP/CLK (0:0:0) (0:0:0))\n        (INTERCONNECT r1_LC/O r2_LC/I1|' \
   "$tmp/t.sdf" > "$tmp/r.sdf"
 sed 's/"A_REG": "0"/"A_REG": "1"/' "$tmp/t.json" > "$tmp/r.json"
-cq=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_MAC16_MAC_U_16X16_BYPASS" && $1 == "IOPATH" &&
-          $2 == "posedge:CLK" && $3 ~ /^O\[/ { n = split($4 ":" $5, v, ":"); for (i = 1; i <= n; i++)
-          if (v[i] + 0 > m) m = v[i] + 0 } END { print m }' "$timings")
+cq=$(iopath SB_MAC16_MAC_U_16X16_BYPASS posedge:CLK '^O\\[')
 want=$(awk -v a="$arc" -v c="$cq" 'BEGIN { printf "%.2f", (c + a + 500 + 1181) / 1000 }')
 "$py" "$pbu" "$tmp/r.sdf" --design "$tmp/r.json" --mhz 1000 > "$tmp/g" 2>&1
 got=$(sed -n 's/^with the SB_MAC16 delays.*worst path \([0-9.]*\) ns.*/\1/p' "$tmp/g")

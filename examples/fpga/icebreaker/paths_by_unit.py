@@ -153,18 +153,20 @@ def read_timings(path):
     return cells
 
 
-def dsp_model(design, timings):
-    """Per SB_MAC16 of the yosys netlist (flat cell name + '_DSP', as nextpnr
-    names the placed cell): {"arcs": {(in, out): ps}, "setup": {in: ps},
-    "cq": {out: ps}, "mode": text}."""
+def hard_model(design, timings):
+    """The hard blocks' delays that nextpnr's SDF lacks: {"dsp": {placed
+    SB_MAC16 (the yosys cell name + '_DSP'): {"arcs": {(in, out): ps},
+    "setup": {in: ps}, "cq": {out: ps}, "mode": text}}, "ram": {cell type:
+    {pin: setup ps}}}."""
     import json
     with open(design) as f:
         d = json.load(f)
     tm = read_timings(timings)
     # the block RAMs' setups (nextpnr writes 100 ps placeholders; its
     # clock-to-out figures are iCEcube2's already)
-    model = {"ICESTORM_RAM": tm["SB_RAM40_4K"]["setup"],
-             "ICESTORM_SPRAM": tm["SB_SPRAM256KA"]["setup"]}
+    ram = {"ICESTORM_RAM": tm["SB_RAM40_4K"]["setup"],
+           "ICESTORM_SPRAM": tm["SB_SPRAM256KA"]["setup"]}
+    model = {}
     for mod in d.get("modules", {}).values():
         for name, c in mod.get("cells", {}).items():
             if c.get("type") != "SB_MAC16":
@@ -228,12 +230,12 @@ def dsp_model(design, timings):
                     mode += " + " + ", ".join(inreg)
             m["mode"] = mode
             model[name + "_DSP"] = m
-    return model
+    return {"dsp": model, "ram": ram}
 
 
-def analyse(sdf, dsps=None):
-    """Longest register-to-register paths. dsps: dsp_model() or None for
-    nextpnr's own DSP model."""
+def analyse(sdf, hard=None):
+    """Longest register-to-register paths. hard: hard_model() or None for
+    nextpnr's own model."""
     celltype, iopath, setup, inter = read_sdf(sdf)
     # the clock domain of each (inst, clock port): the driver of its net
     dom = {}
@@ -249,9 +251,10 @@ def analyse(sdf, dsps=None):
         return dom.get((inst, port)) == main
 
     dsp_insts = {i for i, t in celltype.items() if t == "ICESTORM_DSP"}
-    if dsps is not None:
+    if hard is not None:
+        dsps = hard["dsp"]
         for (i, p), (clk, v) in list(setup.items()):
-            ram = dsps.get(celltype.get(i))
+            ram = hard["ram"].get(celltype.get(i))
             if ram is not None and p in ram:
                 setup[(i, p)] = (clk, max(v, ram[p]))
         missing = dsp_insts - set(dsps)
@@ -400,9 +403,9 @@ def main():
     a = ap.parse_args()
     try:
         ends, pred, celltype, comb = analyse(a.sdf)
-        dsps = dsp_model(a.design, a.dsp_timing) if a.design else None
-        if dsps is not None:
-            ends2, pred2, _, _ = analyse(a.sdf, dsps)
+        hard = hard_model(a.design, a.dsp_timing) if a.design else None
+        if hard is not None:
+            ends2, pred2, _, _ = analyse(a.sdf, hard)
     except (OSError, ValueError, KeyError, AttributeError, IndexError) as e:
         sys.exit(f"paths_by_unit: cannot analyse {a.sdf}: {e}")
     if not ends:
@@ -425,9 +428,9 @@ def main():
             ok = abs(1e6 / top - fm) <= 0.01 + 1e-4 * fm
             print(f"  nextpnr's own Fmax: {fm:.2f} MHz: {'agrees' if ok else 'DISAGREES'}")
             rc |= 0 if ok else 1
-    if dsps is not None:
-        for i in sorted(k for k in dsps if k.endswith("_DSP")):
-            print(f"  {i[:-4]}: {dsps[i]['mode']}")  # (the placed cell: name + _DSP)
+    if hard is not None:
+        for i, m in sorted(hard["dsp"].items()):
+            print(f"  {i[:-4]}: {m['mode']}")  # (the placed cell: name + _DSP)
         top = ends2[0][0]
         print(f"with the SB_MAC16 delays and RAM setups (icestorm's UP5K timing, slow corner): "
               f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
