@@ -148,6 +148,17 @@ if [ "$got" = "$want" ] && [ "$cut" = "2.77" ]; then
 else
   cat "$tmp/e"; fail "hand-made design: got '$got' ns (want $want) and '$cut' ns (want 2.77)"
 fi
+# --trace: the same path pin by pin (arrival, increment, cell type, pin)
+"$py" "$pbu" "$tmp/t.sdf" --design "$tmp/t.json" --mhz 1000 --trace 1 > "$tmp/h" 2>&1
+hops=$(awk '/^path to r2_LC.I0/ { on = 1; next } on && NF == 4 { print $3 "/" $4 }' "$tmp/h" | tr '\n' ' ')
+inc=$(awk '$4 == "m_SB_MAC16_O_DSP.O_0" { print substr($2, 2) }' "$tmp/h")
+want_inc=$(awk -v a="$arc" 'BEGIN { printf "%.2f", a / 1000 }')
+if [ "$hops" = "LC/r1_LC.O DSP/m_SB_MAC16_O_DSP.A_0 DSP/m_SB_MAC16_O_DSP.O_0 LC/r2_LC.I0 " ] &&
+   [ "$inc" = "$want_inc" ]; then
+  echo "ok - --trace lists r1 -> A_0 -> O_0 (+$inc ns) -> r2"
+else
+  cat "$tmp/h"; fail "--trace: hops '$hops', multiplier increment '$inc' (want $want_inc)"
+fi
 # the same multiplier with its own A register (A_REG, clocked by the main
 # clock; no iCEcube2 mode): r1 -> A[0] setup (the ALL_PIPELINE figure), and
 # the output launches at the registered mode's worst clock-to-out plus the

@@ -319,7 +319,7 @@ def analyse(sdf, hard=None):
         if (inst, port) in arr and on_main(inst, clk):
             ends.append((arr[(inst, port)] + su, inst, port))
     ends.sort(reverse=True)
-    return ends, pred, celltype, comb_dsp
+    return ends, pred, arr, celltype, comb_dsp
 
 
 def trace(pred, node):
@@ -388,6 +388,41 @@ def report(ends, pred, celltype, mhz, npaths):
             break
 
 
+def show_trace(ends, pred, arr, celltype, n):
+    """The worst path of each of the n worst distinct registers, hop by hop
+    (arrival at each pin in ns, the increment, the cell type, the pin), and
+    where its time goes: launch (clock-to-out), LUTs, carry chain, DSP,
+    routing, setup."""
+    seen = set()
+    for ps, inst, port in ends:
+        r = register_of(inst)
+        if r in seen:
+            continue
+        seen.add(r)
+        print(f"\npath to {inst}.{port}: {ps / 1000:.2f} ns with the setup")
+        path = trace(pred, (inst, port))
+        part = collections.Counter()
+        last, prev = 0.0, None
+        for node in path:
+            a = arr.get(node, 0.0)
+            t = celltype.get(node[0], "?").replace("ICESTORM_", "")
+            print(f"  {a / 1000:7.2f} {(a - last) / 1000:+6.2f}  {t:8s} {short(node[0], 84)}.{node[1]}")
+            if prev is None:
+                part["launch"] += a
+            elif prev[0] == node[0]:
+                part["DSP" if t == "DSP" else "carry" if node[1] == "COUT" else
+                     "RAM" if t == "RAM" else "LUT"] += a - last
+            else:
+                part["carry" if node[1] == "CIN" else "routing"] += a - last
+            last, prev = a, node
+        part["setup"] = ps - last
+        print("  = " + ", ".join(f"{k} {part[k] / 1000:.2f}" for k in
+                                 ("launch", "LUT", "carry", "DSP", "RAM", "routing", "setup")
+                                 if part[k]))
+        if len(seen) >= n:
+            break
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("sdf", help="nextpnr --sdf output of the routed design")
@@ -397,15 +432,17 @@ def main():
     ap.add_argument("--dsp-timing", default="/usr/share/fpga-icestorm/chipdb/timings_up5k.txt",
                     help="icestorm's UP5K timing file (default: fpga-icestorm-chipdb's)")
     ap.add_argument("--paths", type=int, default=12, help="worst distinct registers listed")
+    ap.add_argument("--trace", type=int, default=0,
+                    help="print the worst path of the N worst registers pin by pin")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when the worst path (with --design: the DSP-aware one) "
                          "misses --mhz")
     a = ap.parse_args()
     try:
-        ends, pred, celltype, comb = analyse(a.sdf)
+        ends, pred, arr, celltype, comb = analyse(a.sdf)
         hard = hard_model(a.design, a.dsp_timing) if a.design else None
         if hard is not None:
-            ends2, pred2, _, _ = analyse(a.sdf, hard)
+            ends2, pred2, arr2, _, _ = analyse(a.sdf, hard)
     except (OSError, ValueError, KeyError, AttributeError, IndexError) as e:
         sys.exit(f"paths_by_unit: cannot analyse {a.sdf}: {e}")
     if not ends:
@@ -434,8 +471,10 @@ def main():
         top = ends2[0][0]
         print(f"with the SB_MAC16 delays and RAM setups (icestorm's UP5K timing, slow corner): "
               f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
-        ends, pred = ends2, pred2
+        ends, pred, arr = ends2, pred2, arr2
     report(ends, pred, celltype, a.mhz, a.paths)
+    if a.trace:
+        show_trace(ends, pred, arr, celltype, a.trace)
     if a.check:
         ok = ends[0][0] <= 1e6 / a.mhz
         print(f"{'PASS' if ok else 'FAIL'} worst path {ends[0][0] / 1000:.2f} ns "
