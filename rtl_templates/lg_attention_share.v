@@ -795,7 +795,8 @@ wire [Y_W-1:0]          y = ysum[Y_W:1];
 // query mantissas (pass 2) clamped to +-32767 (|y| <= 32768: y[16] is its
 // sign; a query mantissa's bits 31:16 are never read: they stay y's). The
 // two are apart so that zo's flip-flops pack with y_sat's LUTs.
-reg                     tq_ov, tq_sg;
+reg                     tq_sg;
+wire                    tq_ov;     // tq did not fit (below: from S_O0's partial tests)
 wire                    q_md = st == S_Q;
 wire                    sat_f = (st == S_O2 && tq_ov) || (st == S_T && sc_neg && ov13);
 wire                    sat_s = st == S_O2 ? tq_sg : acc[ACC_W-1];
@@ -1082,11 +1083,18 @@ assign out_fire = out_v && m_out_ready;
 // addend either: tq = u + r): tq <= 2^40 - 1 iff u < 0 or u <= 2^40 - 1 - r;
 // tq >= -2^40 iff u >= 0, u >= -2^40, or u = -2^40 - 1 and r. tq's sign is
 // u's wherever it is read (only when tq does not fit: |tq| >= 2^40).
-wire           tq_hok = u_s || (yu[O_W-1:TQ_W-1] == {(O_W - TQ_W + 1){1'b0}} &&
-                                !(yr && &yu[TQ_W-2:0]));
-wire           tq_lok = !u_s || &yu[O_W-1:TQ_W-1] ||
-                        (yr && &yu[O_W-1:TQ_W] && !yu[TQ_W-1] && &yu[TQ_W-2:0]);
+// The five partial tests are flip-flops, loaded in S_O0, and tq_ov their
+// combination, read in S_O2 (S_OM between): the whole fit test after the
+// shifter was the design's longest path on the UP5K (52.1 ns; docs/fpga.md).
+wire           tq_hz_n = yu[O_W-1:TQ_W-1] == {(O_W - TQ_W + 1){1'b0}};
+wire           tq_ho_n = &yu[O_W-1:TQ_W-1];
+wire           tq_r1_n = yr && &yu[TQ_W-2:0];
+wire           tq_md_n = &yu[O_W-1:TQ_W] && !yu[TQ_W-1];
+wire           tq_hok = u_s || (tq_hz_n && !tq_r1_n);
+wire           tq_lok = !u_s || tq_ho_n || (tq_r1_n && tq_md_n);
 wire           tq_fit = tq_hok && tq_lok;
+reg            tq_hz, tq_ho, tq_r1, tq_md;
+assign         tq_ov = !((tq_sg || (tq_hz && !tq_r1)) && (!tq_sg || tq_ho || (tq_r1 && tq_md)));
 `ifndef SYNTHESIS
 // the flags' premise and the fit of y itself, checked in every simulation
 wire [O_W-1:0] tq_y = y[O_W-1:0];
@@ -1095,6 +1103,16 @@ always @(posedge clk) begin
         tq_fit != (&tq_y[O_W-1:TQ_W-1] || !(|tq_y[O_W-1:TQ_W-1])) ||
         (!tq_fit && u_s != tq_y[O_W-1]))) begin
         $display("Error: %m: tq's fit from the shifter differs from y's");
+        $stop;
+    end
+end
+// and S_O2's combination of the flip-flops is S_O0's test
+reg tq_ov_ref;
+always @(posedge clk) begin
+    if (st == S_O0)
+        tq_ov_ref <= !tq_fit;
+    if (!rst && st == S_O2 && tq_ov != tq_ov_ref) begin
+        $display("Error: %m: tq_ov %b from the partial tests, S_O0's test %b", tq_ov, tq_ov_ref);
         $stop;
     end
 end
@@ -1229,8 +1247,11 @@ always @(posedge clk) begin
                 st <= S_O0;
         end
         S_O0: begin
-            tq_ov <= !tq_fit;
             tq_sg <= u_s;
+            tq_hz <= tq_hz_n;
+            tq_ho <= tq_ho_n;
+            tq_r1 <= tq_r1_n;
+            tq_md <= tq_md_n;
             mc <= {MCW{1'b0}};
             st <= S_OM;
         end
