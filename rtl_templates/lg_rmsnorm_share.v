@@ -609,11 +609,23 @@ wire        w_ng = neg && !o13;
 reg         w_upe;
 wire        w_bhi = w_ng && !w_upe;
 wire [31:0] w_res = ({1'b0, w} + {{31{w_bhi}}, o13 || (w_ng ^ w_upe)}) ^ {32{w_ng}};
-wire        w_sat = w_hi || (w_up && w_res[31]) || (spec_r && low[30]);
+// (&w is that bit 31 in OUT 13, taken from the window itself: through the
+// adder's carry chain it made low's enable the design's most placement-
+// sensitive path, 47 - 56 ns over placer seeds; docs/fpga.md)
+wire        w_all = &w;
+wire        w_sat = w_hi || (w_up && w_all) || (spec_r && low[30]);
 wire        w_sat_set = o13 && w_sat;
 always @(posedge clk)
     if (en && o13)
         w_upe <= w_up && !w_sat;
+`ifndef SYNTHESIS
+// the adder's bit 31 in OUT 13, checked in every simulation
+always @(posedge clk)
+    if (!rst && en && o13 && w_res[31] != w_all) begin
+        $display("Error: %m: &w %b, the adder's bit 31 %b", w_all, w_res[31]);
+        $stop;
+    end
+`endif
 
 reg [LVW-1:0]    olane;
 wire             o_wr = state == ST_OUT && c4 == 4'd14;
