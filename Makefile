@@ -201,8 +201,10 @@ sim: $(SIM_RUNS)
 $(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BENCH_W) --lanes $(l),-O2,fast,$(DEC_OUT)/b_l$(l)/rtl,$(DEC_MODELS_260K))))
 
 ## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES);
-##   then the complete decoder's iCE40 UP5K build: LC / EBR / SPRAM / DSP, Fmax, tokens/s (BENCH_FPGA=0 skips it)
+##   then the complete decoder's iCE40 UP5K build: LC / EBR / SPRAM / DSP, Fmax, tokens/s, the 30 MHz gap
+##   and Fmax over placer seeds BENCH_SEEDS (default 1 2 3) (BENCH_FPGA=0 skips it)
 BENCH_FPGA ?= 1
+BENCH_SEEDS ?= 1 2 3
 bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB))
 	@set -e; for l in $(BENCH_LANES); do \
 	  echo "== lanes $$l"; \
@@ -225,4 +227,8 @@ ifeq ($(BENCH_FPGA),1)
 	  decoder-paths BUILD=$(FPGA_UP5K_DEC) LLAMAGEN=$(abspath $(CLI)) LG_LIB=$(abspath $(LIB)) \
 	  MODELS=$(abspath $(MODELS)) PATHS_N=12 > $(FPGA_UP5K_DEC)/paths_30mhz.txt
 	@sed -n '/^endpoints over/,$$p' $(FPGA_UP5K_DEC)/paths_30mhz.txt
+	@echo; echo "== iCE40 UP5K: Fmax over placer seeds $(BENCH_SEEDS) (make -C examples/fpga/icebreaker decoder-seeds; ~2 min a seed)"
+	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -s --no-print-directory -C examples/fpga/icebreaker \
+	  decoder-seeds BUILD=$(FPGA_UP5K_DEC) LLAMAGEN=$(abspath $(CLI)) LG_LIB=$(abspath $(LIB)) \
+	  MODELS=$(abspath $(MODELS)) SEEDS="$(BENCH_SEEDS)"
 endif
