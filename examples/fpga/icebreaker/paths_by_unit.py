@@ -51,14 +51,16 @@ SDF are iCEcube2's already.
 
   paths_by_unit.py DESIGN.sdf [--mhz 30] [--pnr-log PNR.log]
                    [--design DESIGN.json [--dsp-timing timings_up5k.txt]]
-                   [--paths K] [--check]
+                   [--paths K] [--trace N] [--check]
 
 Prints the worst path in nextpnr's model (with --pnr-log, nextpnr's own
 Fmax for the clock, which must agree) and, with --design, with the DSP
 delays; then, for the more complete of the two, a markdown table of the
 endpoints that miss the target period per unit (count, distinct
 registers, worst delay, the worst path's start and logic levels), and the
-K worst distinct registers.
+K worst distinct registers. --trace N then prints the worst path of the N
+worst registers pin by pin (arrival, increment, cell type, pin) and its
+sum by kind: launch, LUTs, carry chain, DSP, RAM, routing, setup.
 Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
 with --check, also when the worst path misses the --mhz period.
 """
