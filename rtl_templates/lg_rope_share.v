@@ -59,7 +59,8 @@
 // has been taken (the decoder's position register does; no copy register
 // here); m_last marks the last element of a vector. The sequence waits at the first step after each
 // output (rotation step 8 and the next pair's PH0, which overwrite the
-// accumulator, m_data's source) while m_valid is high and m_ready low.
+// accumulator, m_data's source) while m_valid is high (it drops the cycle
+// after the transfer).
 
 module ${MODULE} #(
     // Heads per vector (n_heads for q, n_kv_heads for k)
@@ -135,7 +136,15 @@ localparam [5:0] S_IN  = 6'd46; // waiting for x[2j], x[2j+1]
 
 reg [5:0] st;
 
-wire out_free = !m_valid || m_ready;
+// The output register is free once m_valid has dropped (the cycle after
+// the transfer), not already in the transfer's cycle (!m_valid || m_ready):
+// no combinational path from m_ready into the sequence. The consumer's
+// ready can depend on m_data (the decoder's K offset test does), and that
+// loop through two units was the decoder's longest path on the UP5K
+// (docs/fpga.md). It costs a cycle only when an output is taken in the
+// very cycle the sequence waits for it (R8, PH0): never at full rate, where
+// y[2j] goes 3 cycles before R8 and y[2j+1] before the next pair's inputs.
+wire out_free = !m_valid;
 assign s_ready = st == S_IN;
 wire s_fire = s_valid && s_ready;
 
