@@ -5,7 +5,8 @@
 #  1. nextpnr's model over nextpnr's own SDF must give nextpnr's Fmax
 #     (--pnr-log: the analysis and the log agree to 0.01 MHz);
 #  2. with the SB_MAC16 delays, --check must pass just below the Fmax it
-#     prints and fail just above it, listing the endpoints that miss;
+#     prints and fail just above it, listing the endpoints that miss; the
+#     flash-bound tokens/s (--flash-bytes) must be that Fmax's;
 #  3. a two-register design with one combinational multiplier between
 #     them: the worst path must be exactly clock-to-out + nets + setup +
 #     the multiplier's A[0] -> O[0] arc, read here from icestorm's timing
@@ -28,7 +29,8 @@ if [ ! -r "$timings" ]; then
   echo "FAIL test_paths_by_unit: no $timings (Debian package fpga-icestorm-chipdb; tools/deps.sh)"
   exit 1
 fi
-sdf=$(ls -t "$build"/decoder_f*.sdf 2>/dev/null | head -n 1)
+# (decoder_f<MHz>.sdf of `make decoder`, not another placement's)
+sdf=$(ls -t "$build"/decoder_f*.sdf 2>/dev/null | grep -v '_seed' | head -n 1)
 if [ -z "$sdf" ]; then
   echo "FAIL test_paths_by_unit: no decoder_f*.sdf in $build (up5k_decoder.sh runs first)"
   exit 1
@@ -62,6 +64,15 @@ else
     echo "ok - --check fails at $hi MHz: $(grep -m 1 '^endpoints over' "$tmp/d")"
   else
     cat "$tmp/d"; fail "--check at $hi MHz (above the Fmax $f) did not fail"
+  fi
+  # --flash-bytes: the flash-bound tokens/s at that Fmax, 4 clk per byte
+  "$py" "$pbu" "$sdf" --design "$json" --flash-bytes 388992 > "$tmp/k" 2>&1
+  got=$(sed -n 's/^  tokens\/s, flash-bound, at this Fmax.*: \([0-9.]*\)$/\1/p' "$tmp/k")
+  want=$(awk -v f="$f" 'BEGIN { printf "%.1f", f * 1e6 / (4 * 388992) }')
+  if [ -n "$got" ] && [ "$got" = "$want" ]; then
+    echo "ok - --flash-bytes 388992: $got tokens/s at $f MHz"
+  else
+    cat "$tmp/k"; fail "--flash-bytes: got '$got' tokens/s, want $want"
   fi
 fi
 

@@ -51,7 +51,7 @@ SDF are iCEcube2's already.
 
   paths_by_unit.py DESIGN.sdf [--mhz 30] [--pnr-log PNR.log]
                    [--design DESIGN.json [--dsp-timing timings_up5k.txt]]
-                   [--paths K] [--trace N] [--check]
+                   [--paths K] [--trace N] [--flash-bytes B] [--check]
 
 Prints the worst path in nextpnr's model (with --pnr-log, nextpnr's own
 Fmax for the clock, which must agree) and, with --design, with the DSP
@@ -61,6 +61,9 @@ registers, worst delay, the worst path's start and logic levels), and the
 K worst distinct registers. --trace N then prints the worst path of the N
 worst registers pin by pin (arrival, increment, cell type, pin) and its
 sum by kind: launch, LUTs, carry chain, DSP, RAM, routing, setup.
+--flash-bytes B prints the flash-bound tokens/s at the DSP-aware Fmax (B
+weight bytes a token, 4 clk per byte, as report.py; report.py's own
+figure is at nextpnr's Fmax).
 Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
 with --check, also when the worst path misses the --mhz period.
 """
@@ -434,6 +437,9 @@ def main():
     ap.add_argument("--dsp-timing", default="/usr/share/fpga-icestorm/chipdb/timings_up5k.txt",
                     help="icestorm's UP5K timing file (default: fpga-icestorm-chipdb's)")
     ap.add_argument("--paths", type=int, default=12, help="worst distinct registers listed")
+    ap.add_argument("--flash-bytes", type=int, default=0,
+                    help="weight image bytes a token: also print the flash-bound tokens/s at "
+                         "the DSP-aware Fmax (4 clk per byte, as report.py)")
     ap.add_argument("--trace", type=int, default=0,
                     help="print the worst path of the N worst registers pin by pin")
     ap.add_argument("--check", action="store_true",
@@ -473,6 +479,11 @@ def main():
         top = ends2[0][0]
         print(f"with the SB_MAC16 delays and RAM setups (icestorm's UP5K timing, slow corner): "
               f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
+        if a.flash_bytes > 0:
+            # report.py's figure uses nextpnr's Fmax, which leaves the DSP delays out
+            fm = round(1e6 / top, 2)
+            print(f"  tokens/s, flash-bound, at this Fmax ({a.flash_bytes} bytes a token, "
+                  f"4 clk per byte): {fm * 1e6 / (4 * a.flash_bytes):.1f}")
         ends, pred, arr = ends2, pred2, arr2
     report(ends, pred, celltype, a.mhz, a.paths)
     if a.trace:
