@@ -62,8 +62,8 @@ K worst distinct registers. --trace N then prints the worst path of the N
 worst registers pin by pin (arrival, increment, cell type, pin) and its
 sum by kind: launch, LUTs, carry chain, DSP, RAM, routing, setup.
 --flash-bytes B prints the flash-bound tokens/s at the DSP-aware Fmax (B
-weight bytes a token, 4 clk per byte, as report.py; report.py's own
-figure is at nextpnr's Fmax).
+weight bytes a token; report.py's rate, whose own figure is at nextpnr's
+Fmax).
 Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
 with --check, also when the worst path misses the --mhz period.
 """
@@ -75,6 +75,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lc_by_unit import unit_of  # noqa: E402  (the same unit names as the LC table)
+from report import CLK_PER_BYTE, flash_tokens_per_s  # noqa: E402  (report.py's token rate)
 
 CLOCK_PORTS = {"CLK", "RCLK", "WCLK", "CLOCK", "INPUT_CLK", "OUTPUT_CLK"}
 TRIPLE = re.compile(r"\(([-0-9.]*):([-0-9.]*):([-0-9.]*)\)")
@@ -379,18 +380,25 @@ def report(ends, pred, celltype, mhz, npaths):
               f"{lut}{f' + {dsp} DSP' if dsp else ''} |")
     print(f"\nworst {npaths} registers (flat names) over {mhz:g} MHz, and where their worst "
           "path starts:")
-    seen = set()
-    for ps, inst, port in fail:
-        r = register_of(inst)
-        if r in seen:
-            continue
-        seen.add(r)
+    for ps, inst, port, r in worst_registers(fail, npaths):
         path = trace(pred, (inst, port))
         dsp = sorted({register_of(i) for i, _ in path if celltype.get(i) == "ICESTORM_DSP"})
         via = f"  via {', '.join(x.rsplit('.', 1)[-1] for x in dsp)}" if dsp else ""
         print(f"  {ps / 1000:6.1f} ns  {short(r)}  <-  {short(register_of(path[0][0]), 60)}{via}")
-        if len(seen) >= npaths:
-            break
+
+
+def worst_registers(ends, n):
+    """(ps, inst, port, register) of the worst endpoint of each of the n worst
+    distinct registers, worst first (ends sorted as analyse() returns them)."""
+    seen = set()
+    for ps, inst, port in ends:
+        r = register_of(inst)
+        if r in seen:
+            continue
+        seen.add(r)
+        yield ps, inst, port, r
+        if len(seen) >= n:
+            return
 
 
 def show_trace(ends, pred, arr, celltype, n):
@@ -398,12 +406,7 @@ def show_trace(ends, pred, arr, celltype, n):
     (arrival at each pin in ns, the increment, the cell type, the pin), and
     where its time goes: launch (clock-to-out), LUTs, carry chain, DSP,
     routing, setup."""
-    seen = set()
-    for ps, inst, port in ends:
-        r = register_of(inst)
-        if r in seen:
-            continue
-        seen.add(r)
+    for ps, inst, port, _ in worst_registers(ends, n):
         print(f"\npath to {inst}.{port}: {ps / 1000:.2f} ns with the setup")
         path = trace(pred, (inst, port))
         part = collections.Counter()
@@ -424,8 +427,6 @@ def show_trace(ends, pred, arr, celltype, n):
         print("  = " + ", ".join(f"{k} {part[k] / 1000:.2f}" for k in
                                  ("launch", "LUT", "carry", "DSP", "RAM", "routing", "setup")
                                  if part[k]))
-        if len(seen) >= n:
-            break
 
 
 def main():
@@ -439,7 +440,7 @@ def main():
     ap.add_argument("--paths", type=int, default=12, help="worst distinct registers listed")
     ap.add_argument("--flash-bytes", type=int, default=0,
                     help="weight image bytes a token: also print the flash-bound tokens/s at "
-                         "the DSP-aware Fmax (4 clk per byte, as report.py)")
+                         "the DSP-aware Fmax (report.py's rate)")
     ap.add_argument("--trace", type=int, default=0,
                     help="print the worst path of the N worst registers pin by pin")
     ap.add_argument("--check", action="store_true",
@@ -483,7 +484,7 @@ def main():
             # report.py's figure uses nextpnr's Fmax, which leaves the DSP delays out
             fm = round(1e6 / top, 2)
             print(f"  tokens/s, flash-bound, at this Fmax ({a.flash_bytes} bytes a token, "
-                  f"4 clk per byte): {fm * 1e6 / (4 * a.flash_bytes):.1f}")
+                  f"{CLK_PER_BYTE} clk per byte): {flash_tokens_per_s(fm, a.flash_bytes):.1f}")
         ends, pred, arr = ends2, pred2, arr2
     report(ends, pred, celltype, a.mhz, a.paths)
     if a.trace:

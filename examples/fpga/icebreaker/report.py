@@ -26,6 +26,14 @@ import json
 import re
 import sys
 
+# the flash reader's clocks a weight byte (SCK = clk / 2, 4 bits per SCK)
+CLK_PER_BYTE = 4
+
+
+def flash_tokens_per_s(mhz, flash_bytes):
+    """The flash-bound token rate at a clock of mhz MHz: tokens/s <= f / (4 N)."""
+    return mhz * 1e6 / (CLK_PER_BYTE * flash_bytes)
+
 # nextpnr-ice40 cell type -> (row label, what it is)
 RESOURCES = [
     ("ICESTORM_LC", "LC", "logic cells (LUT4 + DFF + carry)"),
@@ -143,12 +151,12 @@ def main():
             ok = ok and ach >= con
             print(f"Fmax {clk}: {ach:.2f} MHz (target {con:.2f} MHz, {st})")
     if a.flash_bytes:
-        cyc = 4 * a.flash_bytes
+        cyc = CLK_PER_BYTE * a.flash_bytes
         print(f"\ntokens/s, flash-bound ({a.flash_what}: {a.flash_bytes} bytes per token, "
-              f"4 clk per byte = {cyc} cycles):")
+              f"{CLK_PER_BYTE} clk per byte = {cyc} cycles):")
         for clk, (ach, con) in sorted(fmax.items()):
-            print(f"  {clk}: {ach * 1e6 / cyc:.1f} at Fmax {ach:.2f} MHz, "
-                  f"{con * 1e6 / cyc:.1f} at the target {con:.2f} MHz")
+            print(f"  {clk}: {flash_tokens_per_s(ach, a.flash_bytes):.1f} at Fmax {ach:.2f} MHz, "
+                  f"{flash_tokens_per_s(con, a.flash_bytes):.1f} at the target {con:.2f} MHz")
     if a.yosys:
         cells = yosys_cells(a.yosys)
         keys = ["SB_LUT4", "SB_CARRY", "SB_MAC16", "SB_RAM40_4K", "SB_SPRAM256KA"]
