@@ -164,11 +164,13 @@ fi
 hops=$(awk '/^path to r2_LC.I0/ { on = 1; next } on && NF == 4 { print $3 "/" $4 }' "$tmp/h" | tr '\n' ' ')
 inc=$(awk '$4 == "m_SB_MAC16_O_DSP.O_0" { print substr($2, 2) }' "$tmp/h")
 want_inc=$(awk -v a="$arc" 'BEGIN { printf "%.2f", a / 1000 }')
+# and its two routed nets, 1000 and 500 ps
+nets=$(sed -n 's/^routed nets on these paths: \(.*\)$/\1/p' "$tmp/h")
 if [ "$hops" = "LC/r1_LC.O DSP/m_SB_MAC16_O_DSP.A_0 DSP/m_SB_MAC16_O_DSP.O_0 LC/r2_LC.I0 " ] &&
-   [ "$inc" = "$want_inc" ]; then
-  echo "ok - --trace lists r1 -> A_0 -> O_0 (+$inc ns) -> r2"
+   [ "$inc" = "$want_inc" ] && [ "$nets" = "2, mean 0.75 ns" ]; then
+  echo "ok - --trace lists r1 -> A_0 -> O_0 (+$inc ns) -> r2; routed nets: $nets"
 else
-  cat "$tmp/h"; fail "--trace: hops '$hops', multiplier increment '$inc' (want $want_inc)"
+  cat "$tmp/h"; fail "--trace: hops '$hops', multiplier increment '$inc' (want $want_inc), nets '$nets'"
 fi
 # the same multiplier with its own A register (A_REG, clocked by the main
 # clock; no iCEcube2 mode): r1 -> A[0] setup (the ALL_PIPELINE figure), and

@@ -405,7 +405,9 @@ def show_trace(ends, pred, arr, celltype, n):
     """The worst path of each of the n worst distinct registers, hop by hop
     (arrival at each pin in ns, the increment, the cell type, the pin), and
     where its time goes: launch (clock-to-out), LUTs, carry chain, DSP,
-    routing, setup."""
+    routing, setup; then the count and mean delay of the routed nets on
+    those paths."""
+    nets = []                                 # routed (non-carry) net delays, ps
     for ps, inst, port, _ in worst_registers(ends, n):
         print(f"\npath to {inst}.{port}: {ps / 1000:.2f} ns with the setup")
         path = trace(pred, (inst, port))
@@ -422,11 +424,15 @@ def show_trace(ends, pred, arr, celltype, n):
                      "RAM" if t == "RAM" else "LUT"] += a - last
             else:
                 part["carry" if node[1] == "CIN" else "routing"] += a - last
+                if node[1] != "CIN":
+                    nets.append(a - last)
             last, prev = a, node
         part["setup"] = ps - last
         print("  = " + ", ".join(f"{k} {part[k] / 1000:.2f}" for k in
                                  ("launch", "LUT", "carry", "DSP", "RAM", "routing", "setup")
                                  if part[k]))
+    if nets:
+        print(f"\nrouted nets on these paths: {len(nets)}, mean {sum(nets) / len(nets) / 1000:.2f} ns")
 
 
 def main():
