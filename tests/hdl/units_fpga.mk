@@ -163,16 +163,16 @@ $(FPGA_OUT)/decoder_args.sh: tests/hdl/units_fpga.mk
 $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,lc_by_unit.py against a synthesized netlist,sh tests/hdl/test_lc_by_unit.sh $(FPGA_OUT)/lc_by_unit)
 
-HDL_TESTS += $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
+# (in make test's order: the report and timing checks read up5k_decoder.sh's build)
+FPGA_TESTS := $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
   $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
+HDL_TESTS += $(FPGA_TESTS)
 
 .PHONY: test-fpga lint-fpga fpga-probe fpga-up5k-check synth-estimates
 
 ## test-fpga: QSPI flash stream, UART/token protocol and probe benches, their lint, the probe's UP5K build (fit + FREQ) and the complete decoder's (fit + DEC_FREQ)
-test-fpga: $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
-  $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
+test-fpga: $(FPGA_TESTS)
 	@tools/run_tests.sh $^
 
 ## lint-fpga: full RTL lint of the FPGA board units
