@@ -19,8 +19,8 @@
 # packed cells by unit from the flat netlist (SB_LUT4 + flip-flops that
 # cannot share a LUT's cell). PNR=0 skips this step. The split is taken on
 # yosys' default LUT mapping, whose cells keep the names of the wires inside
-# their unit; the board build maps with SYNTH_OPTS (the Makefile's, default
-# -abc9 -dff -dffe_min_ce_use 3 -device u), whose LUTs are named after the nets at the units' ports, so
+# their unit; the board build maps with SYNTH_OPTS (the Makefile's
+# DEC_SYNTH_OPTS, default -abc9 -dff -dffe_min_ce_use 3 -device u -abc2), whose LUTs are named after the nets at the units' ports, so
 # that netlist is only packed (nextpnr --pack-only) and its count printed
 # after the split.
 #
@@ -40,7 +40,7 @@ YOSYS=${YOSYS:-yosys}
 NEXTPNR=${NEXTPNR:-nextpnr-ice40}
 PYTHON=${PYTHON:-python3}
 PNR=${PNR:-1}
-SYNTH_OPTS=${SYNTH_OPTS--abc9 -dff -dffe_min_ce_use 3 -device u}
+SYNTH_OPTS=${SYNTH_OPTS--abc9 -dff -dffe_min_ce_use 3 -device u -abc2}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 

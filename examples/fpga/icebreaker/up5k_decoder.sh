@@ -2,7 +2,7 @@
 # UP5K fit-and-timing check of the complete decoder system (docs/fpga.md,
 # "The complete decoder on the UP5K"): `make decoder` in this directory (the
 # 260k decoder emitted with DEC_ARGS + QSPI reader + UART link in
-# icebreaker_decoder.v, yosys synth_ice40 -dsp -spram SYNTH_OPTS,
+# icebreaker_decoder.v, yosys synth_ice40 -dsp -spram DEC_SYNTH_OPTS,
 # nextpnr-ice40 --up5k at DEC_FREQ, icepack), then report.py's report.
 # Fails (exit 1) when the design no longer places on the UP5K (nextpnr
 # names the logic cells), when its clock misses DEC_FREQ, or when any tool
@@ -12,7 +12,7 @@
 #
 # MODELS: the directory with stories260K.bin + tok512.bin (synthetic weights
 # when absent: the ebase constants, and so the logic, differ slightly).
-# DEC_FREQ / SEED / SYNTH_OPTS in the environment retarget the build.
+# DEC_FREQ / SEED / SYNTH_OPTS / DEC_SYNTH_OPTS in the environment retarget the build.
 # make test runs it as build/hdl/fpga/up5k_decoder.sh (tests/hdl/units_fpga.mk).
 set -u
 # a clean sub-make: no jobserver or command-line variables from a parent make
@@ -26,7 +26,7 @@ models=${4:-/nonexistent}
 mkdir -p "$build" || exit 1
 build=$(cd "$build" && pwd)
 vars=""
-for v in DEC_FREQ SEED SYNTH_OPTS; do
+for v in DEC_FREQ SEED SYNTH_OPTS DEC_SYNTH_OPTS; do
   eval "val=\${$v:-}"
   [ -n "$val" ] && vars="$vars $v=\"$val\""
 done
