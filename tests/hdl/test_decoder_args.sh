@@ -4,7 +4,10 @@
 # checkpoint coming or going with MODELS) and only then, through the
 # decoder_args signature file. Emits into OUTDIR (the RTL target alone, about
 # a second each): arguments A, A again (nothing to do), B (re-emitted, the
-# manifest says B's seq_len), B again.
+# manifest says B's seq_len), B again. The other signature files follow the
+# same rule, rewritten when their setting changes and only then: the
+# decoder's and the probe's synthesis options (DEC_SYNTH_OPTS, SYNTH_OPTS:
+# the netlists depend on them) and the placer seed (SEED: the placements).
 set -u
 out=${1:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
 llamagen=${2:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
@@ -39,5 +42,49 @@ emit "$b" 1
 grep -q '"seq_len": *128' "$out/decoder_rtl/manifest.json" || {
   echo "FAIL test_decoder_args: the manifest after B does not say seq_len 128"; bad=1; }
 emit "$b" 0
+
+# sig VAR VALUE FILE WANT: make the signature file FILE (in OUTDIR) with
+# VAR=VALUE (the Makefile's default when VALUE is empty); WANT 1 if it must be
+# rewritten (its time, set to 2000 before, moves), 0 if not. It must then
+# hold VALUE.
+sig() {
+  f=$out/$3
+  [ -f "$f" ] && touch -d '2000-01-01' "$f"
+  make -C "$here/examples/fpga/icebreaker" --no-print-directory BUILD="$out" \
+    ${2:+$1="$2"} "$f" > "$out/make.log" 2>&1 ||
+    { echo "FAIL test_decoder_args: make $f failed:"; cat "$out/make.log"; exit 1; }
+  moved=1
+  [ "$(date -r "$f" +%Y)" = 2000 ] && moved=0
+  if [ "$moved" -ne "$4" ] || { [ -n "$2" ] && [ "$(cat "$f")" != "$2" ]; }; then
+    echo "FAIL test_decoder_args: $3 with $1=\"$2\": rewritten $moved, want $4; holds '$(cat "$f")'"
+    bad=1
+  else
+    echo "ok - $3 with $1=\"${2:-(default)}\": rewritten $moved ('$(cat "$f")')"
+  fi
+}
+for v in "DEC_SYNTH_OPTS decoder_synth_opts -abc9 -dff" "SYNTH_OPTS probe_synth_opts -abc9" \
+         "SEED pnr_seed 2"; do
+  set -- $v; var=$1 file=$2; shift 2
+  sig "$var" "" "$file" 1
+  sig "$var" "" "$file" 0
+  sig "$var" "$*" "$file" 1
+  sig "$var" "$*" "$file" 0
+  sig "$var" "" "$file" 1
+done
+grep -q -- '-abc2' "$out/decoder_synth_opts" ||
+  { echo "FAIL test_decoder_args: the decoder's default options lack -abc2"; bad=1; }
+# and the outputs depend on them (make's database: the rules of the netlists
+# and the placements)
+db=$(make -C "$here/examples/fpga/icebreaker" --no-print-directory -pq BUILD="$out" \
+     "$out/pnr_seed" 2>/dev/null)
+for dep in "decoder_f[0-9.]*\.json decoder_synth_opts" "probe_l[0-9]*_f[0-9.]*\.json probe_synth_opts" \
+           "decoder_f[0-9.]*\.asc pnr_seed" "probe_l[0-9]*_f[0-9.]*\.asc pnr_seed"; do
+  set -- $dep
+  if echo "$db" | grep -q "^$out/$1:.* $out/$2\( \|\$\)"; then
+    echo "ok - $1 depends on $2"
+  else
+    echo "FAIL test_decoder_args: no rule makes $1 depend on $2"; bad=1
+  fi
+done
 [ $bad -eq 0 ] && echo "test_decoder_args: PASS"
 exit $bad

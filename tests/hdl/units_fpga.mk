@@ -157,7 +157,7 @@ $(FPGA_OUT)/paths_by_unit.sh: tests/hdl/units_fpga.mk
 # the board build re-emits the decoder's RTL when DEC_ARGS or the checkpoint
 # change, and only then (about a second)
 $(FPGA_OUT)/decoder_args.sh: tests/hdl/units_fpga.mk
-	$(call lg_fpga_wrap,the decoder RTL follows DEC_ARGS,sh tests/hdl/test_decoder_args.sh $(FPGA_OUT)/decoder_args $(abspath $(CLI)))
+	$(call lg_fpga_wrap,the builds follow DEC_ARGS; the synthesis options and SEED,sh tests/hdl/test_decoder_args.sh $(FPGA_OUT)/decoder_args $(abspath $(CLI)))
 
 # lc_by_unit.py (the decoder report's LCs per unit) on a small real netlist
 $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
