@@ -86,5 +86,20 @@ for dep in "decoder_f[0-9.]*\.json decoder_synth_opts" "probe_l[0-9]*_f[0-9.]*\.
     echo "FAIL test_decoder_args: no rule makes $1 depend on $2"; bad=1
   fi
 done
+# A BUILD given to the board's Makefile must not reach the top Makefile's rules
+# of the library and the CLI (they live in the repository's build/ unless
+# LG_LIB / LLAMAGEN say otherwise; on a fresh checkout neither exists yet):
+# make -nB walks both recipes, running only the recursive make, which fails
+# with "No rule to make target" if it does, or makes another file. Paths that
+# do not exist, so that the top Makefile cannot take an existing file for done.
+for t in "$out/lib/libllamagen.a" "$out/bin/llamagen"; do
+  v=LLAMAGEN; case $t in *.a) v=LG_LIB ;; esac
+  if make -C "$here/examples/fpga/icebreaker" --no-print-directory -nB BUILD="$out" \
+       "$v=$t" "$t" > "$out/make.log" 2>&1 && grep -q -- "-o $t\$\|rcs $t " "$out/make.log"; then
+    echo "ok - $v=$t is made by the top Makefile with the board's BUILD=$out"
+  else
+    echo "FAIL test_decoder_args: $v=$t with BUILD=$out:"; tail -3 "$out/make.log"; bad=1
+  fi
+done
 [ $bad -eq 0 ] && echo "test_decoder_args: PASS"
 exit $bad
