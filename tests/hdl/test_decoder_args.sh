@@ -8,6 +8,9 @@
 # same rule, rewritten when their setting changes and only then: the
 # decoder's and the probe's synthesis options (DEC_SYNTH_OPTS, SYNTH_OPTS:
 # the netlists depend on them) and the placer seed (SEED: the placements).
+# And the library and the CLI the board build uses are the top Makefile's:
+# made there under a BUILD of the board's own, and brought up to date at
+# every run when they are the repository's.
 set -u
 out=${1:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
 llamagen=${2:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
@@ -99,6 +102,22 @@ for t in "$out/lib/libllamagen.a" "$out/bin/llamagen"; do
     echo "ok - $v=$t is made by the top Makefile with the board's BUILD=$out"
   else
     echo "FAIL test_decoder_args: $v=$t with BUILD=$out:"; tail -3 "$out/make.log"; bad=1
+  fi
+done
+# The repository's own CLI and library are handed to the top Makefile at
+# every run (FORCE: the RTL templates are compiled into them, and a stale CLI
+# emits the old RTL); one given from outside is not (it is not the top
+# Makefile's to build). make's database: the rule's prerequisites.
+for v in "LLAMAGEN $here/build/llamagen 1" "LG_LIB $here/build/libllamagen.a 1" \
+         "LLAMAGEN /opt/bin/llamagen 0" "LG_LIB /opt/lib/libllamagen.a 0"; do
+  set -- $v
+  got=0
+  make -C "$here/examples/fpga/icebreaker" --no-print-directory -pq BUILD="$out" "$1=$2" \
+    "$out/pnr_seed" 2>/dev/null | grep -q "^$2:.* FORCE\( \|\$\)" && got=1
+  if [ "$got" -eq "$3" ]; then
+    echo "ok - $1=$2: handed to the top Makefile at every run: $got"
+  else
+    echo "FAIL test_decoder_args: $1=$2: FORCE prerequisite $got, want $3"; bad=1
   fi
 done
 [ $bad -eq 0 ] && echo "test_decoder_args: PASS"
