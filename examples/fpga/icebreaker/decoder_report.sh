@@ -20,7 +20,7 @@
 # cannot share a LUT's cell). PNR=0 skips this step. The split is taken on
 # yosys' default LUT mapping, whose cells keep the names of the wires inside
 # their unit; the board build maps with SYNTH_OPTS (the Makefile's
-# DEC_SYNTH_OPTS, default -abc9 -dff -dffe_min_ce_use 3 -device u -abc2), whose LUTs are named after the nets at the units' ports, so
+# DEC_SYNTH_OPTS, which is also the default here when SYNTH_OPTS is unset), whose LUTs are named after the nets at the units' ports, so
 # that netlist is only packed (nextpnr --pack-only) and its count printed
 # after the split.
 #
@@ -40,7 +40,12 @@ YOSYS=${YOSYS:-yosys}
 NEXTPNR=${NEXTPNR:-nextpnr-ice40}
 PYTHON=${PYTHON:-python3}
 PNR=${PNR:-1}
-SYNTH_OPTS=${SYNTH_OPTS--abc9 -dff -dffe_min_ce_use 3 -device u -abc2}
+# (unset: the Makefile's DEC_SYNTH_OPTS, its one definition; set and empty:
+# yosys' default mapping only)
+if [ -z "${SYNTH_OPTS+set}" ]; then
+  SYNTH_OPTS=$(unset MAKEFLAGS MFLAGS; make -s --no-print-directory -C "$here" print-dec-synth-opts) ||
+    { echo "decoder_report: cannot read DEC_SYNTH_OPTS from $here/Makefile" >&2; exit 1; }
+fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
