@@ -262,6 +262,15 @@ $(eval $(call FPGA_DEC_RUN,sim_icebreaker_decoder,+n=24 +temp=0.8 +seed=1234 +er
 
 HDL_TESTS += $(FPGA_OUT)/test_icebreaker_decoder.sh
 
+# lgtok.py, the host script, against the same co-simulated system over a
+# pseudo-terminal (sim_decoder +pty): info, a sampled run of 3 tokens checked
+# bit-exactly, a prompt id >= vocab, and its usage and timeout errors (about
+# 10 s; tests/hdl/test_lgtok.sh)
+$(FPGA_OUT)/lgtok.sh: $(FPGA_DEC)/tb tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,lgtok.py against the co-simulated iCEBreaker system,sh $(abspath tests/hdl/test_lgtok.sh) $(abspath $(FPGA_OUT))/lgtok $(abspath $(FPGA_DEC)/tb) +dir=$(abspath $(FPGA_DEC)/rtl) $(strip $(FPGA_DEC_PLUS)))
+
+HDL_TESTS += $(FPGA_OUT)/lgtok.sh
+
 .PHONY: sim-icebreaker
 ## sim-icebreaker: the 260k decoder with weights from the QSPI flash model and tokens over the UART (lanes 2, seq_len 256), 24 tokens at T 0.8, bit-exact
 sim-icebreaker: $(FPGA_OUT)/sim_icebreaker_decoder.sh

@@ -1,28 +1,99 @@
 #!/usr/bin/env python3
 """Host side of the llamagen UART token protocol (docs/fpga.md, "Host protocol").
 
-    lgtok.py [--port DEV] [--baud N] info
+    lgtok.py [--port DEV] [--baud N] [--timeout S] info
     lgtok.py [--port DEV] gen --ids 1,403,... [--n 64] [--temp 0.0] [--seed 42] [--tokens FILE]
     lgtok.py [--port DEV] probe EXPECT.txt        (icebreaker_probe bring-up check)
 
 info prints the FPGA's 'I' record (protocol version, vocab, seq_len, the
 largest prompt). gen sends a 'G' frame (inverse temperature 1/T in Q16, 0 =
 greedy) and prints the generated ids as they arrive, or their text with
---tokens (the tokens.txt an emitted decoder ships: one piece per line).
-probe sends the activation vector of `mkflash probe`'s EXPECT file to
-icebreaker_probe and compares the int32 results. Needs pyserial.
+--tokens (the tokens.txt an emitted decoder ships: one piece per line), then
+a summary line. probe sends the activation vector of `mkflash probe`'s
+EXPECT file to icebreaker_probe and compares the int32 results.
+
+The port is opened through termios (raw 8N1 at --baud; Python's standard
+library, no pyserial): the iCEBreaker's FTDI channel B, or the pseudo-
+terminal of the co-simulated board (sim_decoder +pty=FILE; make test runs
+this script against it: tests/hdl/test_lgtok.sh).
+
+Exit status: 0 success; 1 a failure, one line "lgtok.py: ..." on stderr (the
+port, a timeout, a record out of place, a run the FPGA ended with a status
+bit set: a rejected frame, a prompt id >= vocab, the context full); 2 a
+usage error (an option's value out of range, also one line).
 """
 import argparse
+import os
+import select
 import sys
 import time
 
+PROG = "lgtok.py"
 
-def open_port(dev, baud):
-    try:
-        import serial  # pyserial
-    except ImportError:
-        sys.exit("lgtok.py: needs pyserial (pip install pyserial)")
-    return serial.Serial(dev, baud, timeout=5)
+
+class LgError(Exception):
+    """A failure reported as one line and exit status 1."""
+
+
+class UsageError(LgError):
+    """An argument out of range: one line and exit status 2."""
+
+
+class Port:
+    """A serial line (any tty) in raw mode: 8 data bits, no parity, one stop
+    bit, no flow control, no echo or line editing."""
+
+    def __init__(self, dev, baud, timeout):
+        try:
+            import termios
+        except ImportError:
+            raise LgError("needs a POSIX system (termios)")
+        self.timeout = timeout
+        speed = getattr(termios, f"B{baud}", None)
+        if speed is None:
+            raise UsageError(f"baud rate {baud} is not one termios knows")
+        try:
+            self.fd = os.open(dev, os.O_RDWR | os.O_NOCTTY)
+        except OSError as e:
+            raise LgError(f"cannot open {dev}: {e.strerror}")
+        try:
+            iflag, oflag, cflag, lflag, _, _, cc = termios.tcgetattr(self.fd)
+        except termios.error:
+            os.close(self.fd)
+            raise LgError(f"{dev} is not a serial port (not a tty)")
+        t = termios
+        iflag &= ~(t.IGNBRK | t.BRKINT | t.PARMRK | t.ISTRIP | t.INLCR | t.IGNCR | t.ICRNL |
+                   t.IXON | t.IXOFF | t.IXANY)
+        oflag &= ~t.OPOST
+        lflag &= ~(t.ECHO | t.ECHONL | t.ICANON | t.ISIG | t.IEXTEN)
+        cflag &= ~(t.CSIZE | t.PARENB | t.CSTOPB | getattr(t, "CRTSCTS", 0))
+        cflag |= t.CS8 | t.CREAD | t.CLOCAL
+        cc[t.VMIN] = 0
+        cc[t.VTIME] = 0
+        t.tcsetattr(self.fd, t.TCSANOW, [iflag, oflag, cflag, lflag, speed, speed, cc])
+        # bytes left from an earlier session are not this one's replies
+        t.tcflush(self.fd, t.TCIFLUSH)
+
+    def write(self, data):
+        view = memoryview(data)
+        while view:
+            _, w, _ = select.select([], [self.fd], [], self.timeout)
+            if not w:
+                raise LgError(f"the port took no data for {self.timeout:g} s")
+            view = view[os.write(self.fd, view):]
+
+    def read(self, n):
+        """n bytes, or fewer if the line stays quiet for the timeout."""
+        out = bytearray()
+        while len(out) < n:
+            r, _, _ = select.select([self.fd], [], [], self.timeout)
+            if not r:
+                break
+            b = os.read(self.fd, n - len(out))
+            if not b:
+                break
+            out += b
+        return bytes(out)
 
 
 def u(v, n):
@@ -42,7 +113,9 @@ def frame(inv_temp, seed, n_gen, ids):
 
 
 RECORD_LEN = {ord("I"): 9, ord("A"): 1, ord("T"): 4, ord("E"): 4}
-STATUS = ["err_pos", "err_token", "bad checksum", "bad n_prompt", "busy", "timeout"]
+STATUS = ["err_pos (the context is full: seq_len reached)",
+          "err_token (a prompt id >= vocab)", "bad checksum", "bad n_prompt (0 or above the "
+          "largest prompt)", "busy (a run was on)", "timeout (the frame stalled)"]
 
 
 def records(port):
@@ -50,13 +123,13 @@ def records(port):
     while True:
         t = port.read(1)
         if not t:
-            raise TimeoutError("no reply from the FPGA")
+            raise LgError(f"no reply from the FPGA for {port.timeout:g} s")
         n = RECORD_LEN.get(t[0])
         if n is None:
             continue  # not a record start: resync
         body = port.read(n - 1)
         if len(body) != n - 1:
-            raise TimeoutError("truncated record")
+            raise LgError(f"a truncated '{chr(t[0])}' record")
         yield chr(t[0]), body
 
 
@@ -75,22 +148,52 @@ def cmd_info(port):
             print(f"protocol {body[0]}, vocab {le(body[1:4])}, seq_len {le(body[4:6])}, "
                   f"max prompt {le(body[6:8])}")
             return 0
+        raise LgError(f"a '{tag}' record where the 'I' record was due")
 
 
-def cmd_gen(port, a):
-    ids = [int(x) for x in a.ids.split(",") if x]
+def parse_ids(text):
+    try:
+        ids = [int(x, 0) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise UsageError(f"--ids: not a comma separated list of integers: '{text}'")
+    if not ids:
+        raise UsageError("--ids: no prompt id (the prompt starts with BOS = 1)")
+    if len(ids) > 0xffff:
+        raise UsageError(f"--ids: {len(ids)} ids, the frame holds at most 65535")
+    bad = [i for i in ids if not 0 <= i < 1 << 24]
+    if bad:
+        raise UsageError(f"--ids: id {bad[0]} does not fit the frame's 3 bytes")
+    return ids
+
+
+def gen_request(a):
+    """The 'G' frame and the token pieces of gen's arguments (checked before
+    the port is opened)."""
+    ids = parse_ids(a.ids)
+    if not 0 <= a.n <= 0xffff:
+        raise UsageError(f"--n {a.n}: 0 .. 65535 tokens")
+    if a.temp < 0:
+        raise UsageError(f"--temp {a.temp:g}: must be >= 0 (0 = greedy)")
     pieces = None
     if a.tokens:
-        with open(a.tokens, encoding="utf-8", errors="replace") as f:
-            pieces = [line.rstrip("\n") for line in f]
-    inv_temp = 0 if a.temp <= 0 else min(int(round(65536 / a.temp)), (1 << 24) - 1)
-    port.write(frame(inv_temp, a.seed & 0xffffffff, a.n, ids))
+        try:
+            with open(a.tokens, encoding="utf-8", errors="replace") as f:
+                pieces = [line.rstrip("\n") for line in f]
+        except OSError as e:
+            raise LgError(f"cannot read {a.tokens}: {e.strerror}")
+    inv_temp = 0 if a.temp == 0 else min(int(round(65536 / a.temp)), (1 << 24) - 1)
+    return frame(inv_temp, a.seed & 0xffffffff, a.n, ids), pieces
+
+
+def cmd_gen(port, request):
+    g_frame, pieces = request
+    port.write(g_frame)
     t0 = time.time()
-    n = 0
+    n, accepted = 0, False
     for tag, body in records(port):
-        if tag == "A":
-            continue
-        if tag == "T":
+        if tag == "A" and not accepted:
+            accepted = True
+        elif tag == "T" and accepted:
             tok = le(body)
             n += 1
             if pieces and tok < len(pieces):
@@ -99,26 +202,47 @@ def cmd_gen(port, a):
                 sys.stdout.write(f"{tok} ")
             sys.stdout.flush()
         elif tag == "E":
+            status, count = body[0], le(body[1:3])
             dt = time.time() - t0
-            print(f"\n[{le(body[1:3])} tokens, {status_text(body[0])}, "
+            print(f"\n[{count} tokens, {status_text(status)}, "
                   f"{n / dt if dt > 0 else 0:.1f} tok/s incl. the link]")
-            return 0 if body[0] & 0x3c == 0 else 1
+            if not accepted:
+                raise LgError(f"the FPGA rejected the frame: {status_text(status)}")
+            if count != n:
+                raise LgError(f"the 'E' record counts {count} tokens, {n} 'T' records came")
+            if status:
+                raise LgError(f"the run ended with {status_text(status)}")
+            return 0
+        else:
+            raise LgError(f"a '{tag}' record out of place")
 
 
-def cmd_probe(port, path):
+def read_expect(path):
     fields = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("#"):
-                continue
-            parts = line.split()
-            if parts and parts[0] in ("x", "y"):
-                fields[parts[0]] = [int(v) for v in parts[1:]]
-            elif parts:
-                kv = parts
-                for k in range(0, len(kv) - 1, 2):
-                    fields[kv[k]] = int(kv[k + 1])
-    x, y, shift = fields["x"], fields["y"], fields["shift"]
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("#"):
+                    continue
+                parts = line.split()
+                if parts and parts[0] in ("x", "y"):
+                    fields[parts[0]] = [int(v) for v in parts[1:]]
+                elif parts:
+                    kv = parts
+                    for k in range(0, len(kv) - 1, 2):
+                        fields[kv[k]] = int(kv[k + 1])
+    except OSError as e:
+        raise LgError(f"cannot read {path}: {e.strerror}")
+    except ValueError:
+        raise LgError(f"{path}: not a mkflash probe expectation file (a field is not a number)")
+    missing = [k for k in ("x", "y", "shift") if k not in fields]
+    if missing:
+        raise LgError(f"{path}: no '{missing[0]}' field (not a mkflash probe expectation file)")
+    return fields["x"], fields["y"], fields["shift"]
+
+
+def cmd_probe(port, expect):
+    x, y, shift = expect
     port.write(frame(shift & 0xff, 0, 0, [v & 0xffff for v in x]))
     got, half = [], None
     t0 = time.time()
@@ -142,9 +266,11 @@ def cmd_probe(port, path):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", default="/dev/ttyUSB1")
+    ap = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    ap.add_argument("--port", default="/dev/ttyUSB1", help="the serial device (FTDI channel B)")
     ap.add_argument("--baud", type=int, default=115200)
+    ap.add_argument("--timeout", type=float, default=5.0,
+                    help="seconds of silence before giving up (default 5)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("info")
     g = sub.add_parser("gen")
@@ -156,12 +282,29 @@ def main():
     p = sub.add_parser("probe")
     p.add_argument("expect")
     a = ap.parse_args()
-    port = open_port(a.port, a.baud)
-    if a.cmd == "info":
-        return cmd_info(port)
-    if a.cmd == "gen":
-        return cmd_gen(port, a)
-    return cmd_probe(port, a.expect)
+    if a.timeout <= 0:
+        ap.error(f"--timeout {a.timeout:g}: must be > 0")
+    try:
+        if a.cmd == "probe":
+            request = read_expect(a.expect)
+        elif a.cmd == "gen":
+            request = gen_request(a)
+        port = Port(a.port, a.baud, a.timeout)
+        if a.cmd == "info":
+            return cmd_info(port)
+        if a.cmd == "gen":
+            return cmd_gen(port, request)
+        return cmd_probe(port, request)
+    except LgError as e:
+        sys.stdout.flush()
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2 if isinstance(e, UsageError) else 1
+    except OSError as e:
+        print(f"{PROG}: {a.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

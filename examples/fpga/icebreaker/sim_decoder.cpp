@@ -22,6 +22,17 @@
 //   +errtest     also: a frame with a bad checksum (rejected, the core never
 //                starts), a prompt with an id >= vocab (st_err_token, status
 //                bit 1), then the main sequence again
+//   +pty=FILE    instead of the harness's own frames: a host program on a
+//                pseudo-terminal (lgtok.py; its device name is written to
+//                FILE): its bytes go onto the UART line as they come, the
+//                core's records back to it, and every 'G' frame it sends is
+//                decoded here as the protocol documents it and, once the
+//                core accepts it, checked like the harness's own (logits,
+//                ids, 'E' status and count); each is printed ("host frame:
+//                ...", "host ids: ...") for the caller to compare with what
+//                it asked for. Ends after +runs=N (default 1) 'E' records,
+//                or fails after +idle=S (default 300) seconds without a
+//                byte from the host
 //   +quiet       no story text
 //   +trace[=F]   waveform
 // Exit code 0 = every logit, token and status matched and the flash model
@@ -35,9 +46,17 @@ extern "C" {
 #include "flash_image.h"
 }
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
+#include <fcntl.h>
+#include <string>
+#include <termios.h>
+#include <thread>
+#include <unistd.h>
 #include <vector>
 
 typedef TESTB<Vdut> TB;
@@ -240,6 +259,242 @@ struct System {
     }
 };
 
+// The host's 'G' frames decoded from its byte stream, as lg_uart_tokens
+// reads them (docs/fpga.md, "Host protocol"): 'G', inv_temp[3], seed[4],
+// n_gen[2], n_prompt[2], ids[3 each], the XOR checksum. Bytes outside a
+// frame ('I', resync bytes) start none.
+struct HostFrames {
+    std::vector<uint8_t> cur;
+    struct Frame {
+        Sequence s;
+        bool chk_ok;
+    };
+    std::deque<Frame> done;
+
+    void feed(uint8_t b)
+    {
+        if (cur.empty() && b != 'G')
+            return;
+        cur.push_back(b);
+        if (cur.size() < 12)
+            return;
+        size_t n = (size_t)(cur[10] | cur[11] << 8);
+        if (cur.size() < 12 + 3 * n + 1)
+            return;
+        Frame f;
+        auto le = [this](size_t at, int nb) {
+            uint32_t v = 0;
+            for (int i = 0; i < nb; i++)
+                v |= (uint32_t)cur[at + (size_t)i] << (8 * i);
+            return v;
+        };
+        f.s.inv_temp = le(1, 3);
+        f.s.seed = le(4, 4);
+        f.s.n_gen = (int)le(8, 2);
+        for (size_t i = 0; i < n; i++)
+            f.s.prompt.push_back((int)le(12 + 3 * i, 3));
+        f.s.what = "host frame";
+        uint8_t x = 0;
+        for (size_t i = 0; i + 1 < cur.size(); i++)
+            x ^= cur[i];
+        f.chk_ok = x == cur.back();
+        done.push_back(f);
+        cur.clear();
+    }
+};
+
+// +pty: the pseudo-terminal's master side, non-blocking; the slave stays
+// open here too (raw), so that the master never reads a hang-up between two
+// host programs.
+struct Pty {
+    int fd = -1, slave = -1;
+    std::deque<uint8_t> out; // records not yet written to the host
+
+    bool open_pty(const std::string &name_file)
+    {
+        fd = posix_openpt(O_RDWR | O_NOCTTY);
+        if (fd < 0 || grantpt(fd) || unlockpt(fd)) {
+            std::printf("sim_decoder: no pseudo-terminal: %s\n", std::strerror(errno));
+            return false;
+        }
+        const char *name = ptsname(fd);
+        slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
+        struct termios t;
+        if (slave < 0 || tcgetattr(slave, &t)) {
+            std::printf("sim_decoder: cannot open the pseudo-terminal's slave side\n");
+            return false;
+        }
+        cfmakeraw(&t);
+        tcsetattr(slave, TCSANOW, &t);
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+        std::string tmp = name_file + ".tmp";
+        FILE *f = std::fopen(tmp.c_str(), "w");
+        if (!f || std::fprintf(f, "%s\n", name) < 0 || std::fclose(f) ||
+            std::rename(tmp.c_str(), name_file.c_str())) {
+            std::printf("sim_decoder: cannot write %s\n", name_file.c_str());
+            return false;
+        }
+        std::printf("sim_decoder: host port %s (named in %s)\n", name, name_file.c_str());
+        std::fflush(stdout);
+        return true;
+    }
+
+    // bytes the host wrote (none: an empty vector)
+    std::vector<uint8_t> poll_in()
+    {
+        uint8_t buf[256];
+        ssize_t n = read(fd, buf, sizeof buf);
+        return n > 0 ? std::vector<uint8_t>(buf, buf + n) : std::vector<uint8_t>();
+    }
+
+    void flush_out()
+    {
+        while (!out.empty()) {
+            uint8_t buf[256];
+            size_t n = 0;
+            for (; n < sizeof buf && n < out.size(); n++)
+                buf[n] = out[n];
+            ssize_t w = write(fd, buf, n);
+            if (w <= 0)
+                return; // (the host reads later)
+            out.erase(out.begin(), out.begin() + w);
+        }
+    }
+
+    ~Pty()
+    {
+        if (slave >= 0)
+            close(slave);
+        if (fd >= 0)
+            close(fd);
+    }
+};
+
+// Serves the host on the pseudo-terminal until runs_want 'E' records have
+// gone to it. Every frame the core accepts is checked against the reference
+// as in System::run (logits, ids, 'E' status and count); a rejected one
+// ('E' without 'A') only has its status printed.
+static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t watchdog)
+{
+    HostFrames hf;
+    int runs = 0, n_tok = 0;
+    bool active = false;
+    std::vector<int> ids;
+    uint64_t last_progress = sys.tb->cycle;
+    auto last_host = std::chrono::steady_clock::now();
+    while (runs < runs_want && errors == 0) {
+        // the host's bytes onto the line (each as the harness's own UART
+        // sends them); while the core is idle and the line quiet, poll at
+        // 1 kHz instead of spinning the model
+        std::vector<uint8_t> in = pty.poll_in();
+        if (!in.empty()) {
+            last_host = std::chrono::steady_clock::now();
+            for (uint8_t b : in)
+                hf.feed(b);
+            sys.send(in);
+        }
+        pty.flush_out();
+        bool quiet = in.empty() && sys.line.empty() && !active && pty.out.empty() &&
+                     sys.rx.empty() && sys.rx_state == 0;
+        if (quiet) {
+            double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                        last_host).count();
+            CHECK(idle < idle_s, "no byte from the host for %.0f s", idle_s);
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        for (int k = 0; k < (quiet ? 64 : 4096) && errors == 0; k++) {
+            if (sys.m->m_logit_valid) {
+                CHECK(active, "logits while no accepted frame runs");
+                int p = sys.ref.logit((int32_t)sys.m->m_logit_data, sys.m->m_logit_last);
+                if (p >= 0)
+                    last_progress = sys.tb->cycle;
+            }
+            sys.tick();
+            while (!sys.rx.empty()) {
+                uint8_t r = sys.rx.front();
+                size_t need = r == 'I' ? 9 : (r == 'T' || r == 'E') ? 4 : 1;
+                if (sys.rx.size() < need)
+                    break;
+                std::vector<uint8_t> rec(sys.rx.begin(), sys.rx.begin() + (long)need);
+                sys.rx.erase(sys.rx.begin(), sys.rx.begin() + (long)need);
+                pty.out.insert(pty.out.end(), rec.begin(), rec.end());
+                last_progress = sys.tb->cycle;
+                if (r == 'I') {
+                    continue;
+                } else if (r == 'A') {
+                    CHECK(!active && !hf.done.empty(), "'A' without a frame from the host");
+                    if (active || hf.done.empty())
+                        break;
+                    HostFrames::Frame f = hf.done.front();
+                    hf.done.pop_front();
+                    CHECK(f.chk_ok, "the core accepted a frame with a bad checksum");
+                    std::printf("host frame: inv_temp %u seed %u n_gen %d prompt", f.s.inv_temp,
+                                f.s.seed, f.s.n_gen);
+                    for (int t : f.s.prompt)
+                        std::printf(" %d", t);
+                    std::printf("\n");
+                    sys.ref.begin(f.s);
+                    active = true;
+                    n_tok = 0;
+                    ids.clear();
+                } else if (r == 'T') {
+                    int t = rec[1] | rec[2] << 8 | rec[3] << 16;
+                    CHECK(active && !sys.ref.exp_tokens.empty(), "unexpected 'T' %d", t);
+                    if (active && !sys.ref.exp_tokens.empty()) {
+                        int e = sys.ref.exp_tokens.front().second;
+                        sys.ref.exp_tokens.pop_front();
+                        CHECK(t == e, "generated id %d, reference %d", t, e);
+                    }
+                    ids.push_back(t);
+                    n_tok++;
+                } else if (r == 'E') {
+                    int status = rec[1], count = rec[2] | rec[3] << 8;
+                    if (active) {
+                        Ref &ref = sys.ref;
+                        int exp = (ref.err_pos ? 1 : 0) | (ref.err_tok ? 2 : 0);
+                        CHECK(status == exp, "'E' status 0x%02x, expected 0x%02x", status, exp);
+                        CHECK(count == n_tok, "'E' count %d, %d 'T' records came", count, n_tok);
+                        CHECK(ref.tap.empty() && ref.exp_tokens.empty() &&
+                                  ref.pos_done == (int)ref.inputs.size(),
+                              "the run ended early: %d of %zu positions, %zu ids due",
+                              ref.pos_done, ref.inputs.size(), ref.exp_tokens.size());
+                        std::printf("host ids:");
+                        for (int t : ids)
+                            std::printf(" %d", t);
+                        std::printf("\nhost status: 0x%02x\n", status);
+                    } else {
+                        CHECK(!hf.done.empty(), "'E' without a frame from the host");
+                        if (!hf.done.empty())
+                            hf.done.pop_front();
+                        std::printf("host frame rejected: status 0x%02x\n", status);
+                    }
+                    std::fflush(stdout);
+                    active = false;
+                    runs++;
+                } else {
+                    CHECK(false, "unknown record byte 0x%02x", r);
+                }
+            }
+            if (active && sys.tb->cycle - last_progress > watchdog) {
+                CHECK(false, "no progress for %llu cycles (pos %u)",
+                      (unsigned long long)watchdog, (unsigned)sys.m->st_pos);
+                break;
+            }
+        }
+    }
+    // the last records to the host before the port goes away
+    auto t0 = std::chrono::steady_clock::now();
+    while (!pty.out.empty() &&
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
+        pty.flush_out();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(pty.out.empty(), "the host did not read the last %zu bytes", pty.out.size());
+    // (the host reads them from the kernel's buffer after this returns)
+    tcdrain(pty.fd);
+    return errors == 0;
+}
+
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
@@ -308,7 +563,16 @@ int main(int argc, char **argv)
         e.what = "last prompt id >= vocab (st_err_token; no sampling)";
         ok = ok && sys.run(e, false, -1, watchdog);
     }
-    ok = ok && sys.run(main_seq, false, -1, watchdog);
+    if (has("pty")) {
+        Pty pty;
+        ok = ok && pty.open_pty(arg("pty", ""));
+        ok = ok && serve(sys, pty, (int)argi("runs", 1), (double)argi("idle", 300), watchdog);
+        // the host closes its side after the last record; give it the time
+        // to read it before the master side goes
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    } else {
+        ok = ok && sys.run(main_seq, false, -1, watchdog);
+    }
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
     uint64_t cycles = tb->cycle - c0;
 

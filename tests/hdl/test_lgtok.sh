@@ -1,0 +1,110 @@
+#!/bin/sh
+# test_lgtok.sh OUTDIR TB PLUSARGS...: lgtok.py, the host side of the UART
+# token protocol, against the co-simulated iCEBreaker system (TB: the
+# sim_decoder harness of icebreaker_decoder_core, with the PLUSARGS of its
+# configuration) over a pseudo-terminal, as a user runs it against the board:
+#   info                               the 'I' record: seq_len 256
+#   gen --ids 1,403 --n 3 --temp 0.8   exit 0; the harness decodes the frame
+#     --seed 1234                      lgtok.py sent (inv_temp 81920 = 2^16 /
+#                                      0.8, seed 1234, n_gen 3, prompt 1 403),
+#                                      checks every logit and id of the run
+#                                      against the C model, and the ids
+#                                      lgtok.py printed must be the run's
+#   gen --ids 1,600 --n 2              a prompt id >= vocab: the core flags
+#                                      err_token; exit 1 naming it
+# and, without the board: an option out of range (exit 2) and a port that
+# never answers (exit 1 after --timeout), each one line on stderr. The
+# harness's verdict (exit 0: everything bit-exact) is the last check.
+set -u
+out=${1:?usage: test_lgtok.sh OUTDIR TB PLUSARGS...}
+shift
+here=$(cd "$(dirname "$0")/../.." && pwd)
+lgtok=$here/examples/fpga/icebreaker/lgtok.py
+py=${PYTHON:-python3}
+rm -rf "$out" && mkdir -p "$out" || exit 1
+bad=0
+fail() { echo "FAIL test_lgtok: $*"; bad=1; }
+
+# ---- without the board: usage and timeout errors
+"$py" "$lgtok" --port /dev/null gen --ids 1,x > "$out/use.out" 2> "$out/use.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l < "$out/use.err")" -eq 1 ] && grep -q "^lgtok.py: --ids" "$out/use.err"; then
+  echo "ok - a bad --ids: exit 2, $(cat "$out/use.err")"
+else
+  fail "a bad --ids: exit $rc, stderr '$(cat "$out/use.err")'"
+fi
+"$py" - "$lgtok" "$out" <<'EOF'
+import os, subprocess, sys
+lgtok, out = sys.argv[1], sys.argv[2]
+m, s = os.openpty()  # a port that never answers
+r = subprocess.run([sys.executable, lgtok, "--port", os.ttyname(s), "--timeout", "0.5", "info"],
+                   capture_output=True, text=True, timeout=30)
+err = r.stderr.strip()
+if r.returncode == 1 and err.count("\n") == 0 and "no reply from the FPGA" in err:
+    print(f"ok - a silent port: exit 1, {err}")
+else:
+    print(f"FAIL test_lgtok: a silent port: exit {r.returncode}, stderr '{err}'")
+    sys.exit(1)
+EOF
+[ $? -eq 0 ] || bad=1
+
+# ---- against the co-simulated board
+"$@" +pty="$out/pty" +runs=2 +idle=120 +quiet > "$out/sim.log" 2>&1 &
+sim=$!
+i=0
+while [ ! -f "$out/pty" ] && kill -0 $sim 2>/dev/null && [ $i -lt 600 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if [ ! -f "$out/pty" ]; then
+  kill $sim 2>/dev/null
+  echo "FAIL test_lgtok: the harness named no port:"; cat "$out/sim.log"; exit 1
+fi
+port=$(cat "$out/pty")
+lg() { "$py" "$lgtok" --port "$port" --timeout 120 "$@"; }
+
+lg info > "$out/info.out" 2> "$out/info.err"
+rc=$?
+if [ $rc -eq 0 ] && grep -q "seq_len 256," "$out/info.out"; then
+  echo "ok - info: $(cat "$out/info.out")"
+else
+  fail "info: exit $rc: $(cat "$out/info.out" "$out/info.err")"
+fi
+
+lg gen --ids 1,403 --n 3 --temp 0.8 --seed 1234 > "$out/gen.out" 2> "$out/gen.err"
+rc=$?
+got=$(head -n 1 "$out/gen.out" | tr -s ' ' | sed 's/ $//')
+[ $rc -eq 0 ] || fail "gen: exit $rc: $(cat "$out/gen.err")"
+
+lg gen --ids 1,600 --n 2 > "$out/bad.out" 2> "$out/bad.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l < "$out/bad.err")" -eq 1 ] && grep -q "err_token" "$out/bad.err"; then
+  echo "ok - a prompt id >= vocab: exit 1, $(cat "$out/bad.err")"
+else
+  fail "a prompt id >= vocab: exit $rc, stderr '$(cat "$out/bad.err")'"
+fi
+
+# (the harness ends after the second run's 'E' record; the 'I' exchange is
+# no run)
+wait $sim
+simrc=$?
+frame=$(grep "^host frame:" "$out/sim.log" | head -n 1)
+want="host frame: inv_temp 81920 seed 1234 n_gen 3 prompt 1 403"
+if [ "$frame" = "$want" ]; then
+  echo "ok - lgtok.py sent what it was asked: $frame"
+else
+  fail "the frame lgtok.py sent decodes as '$frame', want '$want'"
+fi
+ids=$(grep "^host ids:" "$out/sim.log" | head -n 1 | sed 's/^host ids: *//')
+if [ -n "$got" ] && [ "$got" = "$ids" ] && [ "$(echo "$ids" | wc -w)" -eq 3 ]; then
+  echo "ok - gen printed the run's ids: $got"
+else
+  fail "gen printed '$got', the run's 'T' records were '$ids'"
+fi
+if [ $simrc -eq 0 ]; then
+  echo "ok - the co-simulation: every logit, id and status bit-exact ($(tail -n 1 "$out/sim.log"))"
+else
+  fail "the co-simulation failed (exit $simrc):"; cat "$out/sim.log"
+fi
+[ $bad -eq 0 ] && echo "test_lgtok: PASS"
+exit $bad
