@@ -12,6 +12,11 @@
 #                                      lgtok.py printed must be the run's
 #   gen --ids 1,600 --n 2              a prompt id >= vocab: the core flags
 #                                      err_token; exit 1 naming it
+#   gen --ids 1 --n 6 --tokens F       greedy, as text (the emitted decoder's
+#                                      tokens.txt): the bytes it printed must
+#                                      be those the C model's decoder prints
+#                                      for the run's ids (with a tokenizer;
+#                                      synthetic weights have none: skipped)
 # and, without the board: an option out of range (exit 2) and a port that
 # never answers (exit 1 after --timeout), each one line on stderr. The
 # harness's verdict (exit 0: everything bit-exact) is the last check.
@@ -49,7 +54,12 @@ EOF
 [ $? -eq 0 ] || bad=1
 
 # ---- against the co-simulated board
-"$@" +pty="$out/pty" +runs=2 +idle=120 +quiet > "$out/sim.log" 2>&1 &
+# the emitted decoder's directory (+dir=) and its tokens.txt
+dir=
+for a in "$@"; do case $a in +dir=*) dir=${a#+dir=} ;; esac; done
+runs=2
+[ -f "$dir/tokens.txt" ] && runs=3
+"$@" +pty="$out/pty" +runs=$runs +idle=120 +quiet > "$out/sim.log" 2>&1 &
 sim=$!
 i=0
 while [ ! -f "$out/pty" ] && kill -0 $sim 2>/dev/null && [ $i -lt 600 ]; do
@@ -84,8 +94,14 @@ else
   fail "a prompt id >= vocab: exit $rc, stderr '$(cat "$out/bad.err")'"
 fi
 
-# (the harness ends after the second run's 'E' record; the 'I' exchange is
-# no run)
+if [ $runs -eq 3 ]; then
+  lg gen --ids 1 --n 6 --tokens "$dir/tokens.txt" > "$out/text.out" 2> "$out/text.err"
+  rc=$?
+  [ $rc -eq 0 ] || fail "gen --tokens: exit $rc: $(cat "$out/text.err")"
+fi
+
+# (the harness ends after the last run's 'E' record; the 'I' exchange is no
+# run)
 wait $sim
 simrc=$?
 frame=$(grep "^host frame:" "$out/sim.log" | head -n 1)
@@ -100,6 +116,20 @@ if [ -n "$got" ] && [ "$got" = "$ids" ] && [ "$(echo "$ids" | wc -w)" -eq 3 ]; t
   echo "ok - gen printed the run's ids: $got"
 else
   fail "gen printed '$got', the run's 'T' records were '$ids'"
+fi
+if [ $runs -eq 3 ]; then
+  # lgtok.py's text (all it printed before the summary line "\n[...]") and
+  # the harness's, hex
+  txt=$(grep "^host text:" "$out/sim.log" | tail -n 1 | sed 's/^host text://')
+  mine=$("$py" -c 'import sys; b = open(sys.argv[1], "rb").read(); print(b[:b.rindex(b"\n[")].hex())' \
+         "$out/text.out")
+  if [ -n "$txt" ] && [ "$txt" = "$mine" ]; then
+    echo "ok - gen --tokens printed the run's text as the C model decodes it: '$(cat "$out/text.out" | head -c 60 | tr '\n' ' ')'"
+  else
+    fail "gen --tokens printed bytes $mine, the C model's decode of the run is $txt"
+  fi
+else
+  echo "ok - (no tokens.txt: synthetic weights, no tokenizer) the text check is skipped"
 fi
 if [ $simrc -eq 0 ]; then
   echo "ok - the co-simulation: every logit, id and status bit-exact ($(tail -n 1 "$out/sim.log"))"

@@ -8,8 +8,8 @@
 info prints the FPGA's 'I' record (protocol version, vocab, seq_len, the
 largest prompt). gen sends a 'G' frame (inverse temperature 1/T in Q16, 0 =
 greedy) and prints the generated ids as they arrive, or their text with
---tokens (the tokens.txt an emitted decoder ships: one piece per line), then
-a summary line. probe sends the activation vector of `mkflash probe`'s
+--tokens (the tokens.txt an emitted decoder ships: `id<TAB>piece` lines, C
+escapes; decoded as the C model prints them), then a summary line. probe sends the activation vector of `mkflash probe`'s
 EXPECT file to icebreaker_probe and compares the int32 results.
 
 The port is opened through termios (raw 8N1 at --baud; Python's standard
@@ -24,6 +24,7 @@ usage error (an option's value out of range, also one line).
 """
 import argparse
 import os
+import re
 import select
 import sys
 import time
@@ -166,6 +167,63 @@ def parse_ids(text):
     return ids
 
 
+def unescape(b):
+    r"""A tokens.txt piece's C escapes: \\, \n, \t, \xNN (ValueError if cut)."""
+    out, i = bytearray(), 0
+    while i < len(b):
+        if b[i] != 0x5c:  # '\\'
+            out.append(b[i])
+            i += 1
+            continue
+        if i + 1 >= len(b):
+            raise ValueError("a lone backslash")
+        e = chr(b[i + 1])
+        if e == "x":
+            if i + 4 > len(b):
+                raise ValueError("a cut \\x escape")
+            out.append(int(b[i + 2:i + 4], 16))
+            i += 4
+        else:
+            out += {"n": b"\n", "t": b"\t", "\\": b"\\"}[e]
+            i += 2
+    return bytes(out)
+
+
+def read_pieces(path):
+    """tokens.txt of an emitted decoder: one 'id<TAB>piece' line per id, the
+    piece with C escapes (the emitter's write_tokens)."""
+    pieces = {}
+    try:
+        with open(path, "rb") as f:
+            for n, line in enumerate(f, 1):
+                i, sep, esc = line.rstrip(b"\n").partition(b"\t")
+                if not sep or not i.isdigit():
+                    raise LgError(f"{path}:{n}: not an 'id<TAB>piece' line (the emitted "
+                                  "decoder's tokens.txt)")
+                pieces[int(i)] = unescape(esc)
+    except OSError as e:
+        raise LgError(f"cannot read {path}: {e.strerror}")
+    except (ValueError, KeyError):
+        raise LgError(f"{path}: a bad escape (the emitted decoder's tokens.txt)")
+    return pieces
+
+
+def piece_text(pieces, prev, tok):
+    """The bytes a generated id prints as (the C model's lg_tokenizer_decode
+    and lg_tokenizer_print_piece): after BOS (1) without the leading space, a
+    byte-fallback piece <0xXX> as its byte, a lone unprintable byte not at
+    all."""
+    p = pieces.get(tok, b"")
+    if prev == 1 and p.startswith(b" "):
+        p = p[1:]
+    m = re.match(rb"<0x([0-9A-Fa-f]{1,2})", p)
+    if m:
+        p = bytes([int(m.group(1), 16)])
+    if len(p) == 1 and not (0x20 <= p[0] < 0x7f or p[0] in b" \t\n\v\f\r"):
+        return b""
+    return p
+
+
 def gen_request(a):
     """The 'G' frame and the token pieces of gen's arguments (checked before
     the port is opened)."""
@@ -174,19 +232,13 @@ def gen_request(a):
         raise UsageError(f"--n {a.n}: 0 .. 65535 tokens")
     if a.temp < 0:
         raise UsageError(f"--temp {a.temp:g}: must be >= 0 (0 = greedy)")
-    pieces = None
-    if a.tokens:
-        try:
-            with open(a.tokens, encoding="utf-8", errors="replace") as f:
-                pieces = [line.rstrip("\n") for line in f]
-        except OSError as e:
-            raise LgError(f"cannot read {a.tokens}: {e.strerror}")
+    pieces = read_pieces(a.tokens) if a.tokens else None
     inv_temp = 0 if a.temp == 0 else min(int(round(65536 / a.temp)), (1 << 24) - 1)
-    return frame(inv_temp, a.seed & 0xffffffff, a.n, ids), pieces
+    return frame(inv_temp, a.seed & 0xffffffff, a.n, ids), pieces, ids[-1]
 
 
 def cmd_gen(port, request):
-    g_frame, pieces = request
+    g_frame, pieces, prev = request
     port.write(g_frame)
     t0 = time.time()
     n, accepted = 0, False
@@ -196,11 +248,14 @@ def cmd_gen(port, request):
         elif tag == "T" and accepted:
             tok = le(body)
             n += 1
-            if pieces and tok < len(pieces):
-                sys.stdout.write(pieces[tok])
+            if pieces is not None:
+                sys.stdout.flush()
+                sys.stdout.buffer.write(piece_text(pieces, prev, tok))
+                sys.stdout.buffer.flush()
             else:
                 sys.stdout.write(f"{tok} ")
-            sys.stdout.flush()
+                sys.stdout.flush()
+            prev = tok
         elif tag == "E":
             status, count = body[0], le(body[1:3])
             dt = time.time() - t0

@@ -29,8 +29,9 @@
 //                decoded here as the protocol documents it and, once the
 //                core accepts it, checked like the harness's own (logits,
 //                ids, 'E' status and count); each is printed ("host frame:
-//                ...", "host ids: ...") for the caller to compare with what
-//                it asked for. Ends after +runs=N (default 1) 'E' records,
+//                ...", "host ids: ...", with a tokenizer "host text: HEX",
+//                the bytes the C model's decoder prints) for the caller to
+//                compare with what it asked for and what it printed. Ends after +runs=N (default 1) 'E' records,
 //                or fails after +idle=S (default 300) seconds without a
 //                byte from the host
 //   +quiet       no story text
@@ -46,6 +47,7 @@ extern "C" {
 #include "flash_image.h"
 }
 
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -380,6 +382,7 @@ static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t 
     int runs = 0, n_tok = 0;
     bool active = false;
     std::vector<int> ids;
+    std::string text; // the run's text, with a tokenizer (the C model's decode)
     uint64_t last_progress = sys.tb->cycle;
     auto last_host = std::chrono::steady_clock::now();
     while (runs < runs_want && errors == 0) {
@@ -437,13 +440,20 @@ static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t 
                     active = true;
                     n_tok = 0;
                     ids.clear();
+                    text.clear();
                 } else if (r == 'T') {
                     int t = rec[1] | rec[2] << 8 | rec[3] << 16;
                     CHECK(active && !sys.ref.exp_tokens.empty(), "unexpected 'T' %d", t);
                     if (active && !sys.ref.exp_tokens.empty()) {
-                        int e = sys.ref.exp_tokens.front().second;
+                        std::pair<int, int> e = sys.ref.exp_tokens.front();
                         sys.ref.exp_tokens.pop_front();
-                        CHECK(t == e, "generated id %d, reference %d", t, e);
+                        CHECK(t == e.second, "generated id %d, reference %d", t, e.second);
+                        // the text as lg_tokenizer_print_piece prints it (a
+                        // lone unprintable byte dropped)
+                        const char *pc = sys.tok ? lg_tokenizer_decode(sys.tok, e.first, t) : "";
+                        unsigned char b0 = (unsigned char)pc[0];
+                        if (pc[0] && (pc[1] || std::isprint(b0) || std::isspace(b0)))
+                            text += pc;
                     }
                     ids.push_back(t);
                     n_tok++;
@@ -462,6 +472,12 @@ static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t 
                         for (int t : ids)
                             std::printf(" %d", t);
                         std::printf("\nhost status: 0x%02x\n", status);
+                        if (sys.tok) {
+                            std::printf("host text:");
+                            for (unsigned char c : text)
+                                std::printf("%02x", c);
+                            std::printf("\n");
+                        }
                     } else {
                         CHECK(!hf.done.empty(), "'E' without a frame from the host");
                         if (!hf.done.empty())
