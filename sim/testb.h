@@ -130,6 +130,14 @@ template <class MODEL> class TESTB {
         return std::strtoull(a.c_str() + pre.size(), nullptr, 0);
     }
 
+    // Text of a +name=value plusarg, or def.
+    std::string plusarg_str(const char *key, const char *def) const
+    {
+        const char *arg = ctx->commandArgsPlusMatch(key);
+        std::string a(arg ? arg : ""), pre = std::string("+") + key + "=";
+        return a.rfind(pre, 0) == 0 ? a.substr(pre.size()) : std::string(def);
+    }
+
     // Ends the simulation: final blocks, trace closed, verdict line; returns
     // the process exit code (0 = pass).
     int finish(bool pass)

@@ -24,8 +24,7 @@ set -u
 out=${1:?usage: test_lgtok.sh OUTDIR TB PLUSARGS...}
 shift
 here=$(cd "$(dirname "$0")/../.." && pwd)
-lgtok=$here/examples/fpga/icebreaker/lgtok.py
-py=${PYTHON:-python3}
+. "$here/tests/hdl/lgtok_common.sh"
 rm -rf "$out" && mkdir -p "$out" || exit 1
 bad=0
 fail() { echo "FAIL test_lgtok: $*"; bad=1; }
@@ -61,15 +60,8 @@ runs=2
 [ -f "$dir/tokens.txt" ] && runs=3
 "$@" +pty="$out/pty" +runs=$runs +idle=120 +quiet > "$out/sim.log" 2>&1 &
 sim=$!
-i=0
-while [ ! -f "$out/pty" ] && kill -0 $sim 2>/dev/null && [ $i -lt 600 ]; do
-  sleep 0.1
-  i=$((i + 1))
-done
-if [ ! -f "$out/pty" ]; then
-  kill $sim 2>/dev/null
-  echo "FAIL test_lgtok: the harness named no port:"; cat "$out/sim.log"; exit 1
-fi
+pty_wait "$out/pty" $sim ||
+  { echo "FAIL test_lgtok: the harness named no port:"; cat "$out/sim.log"; exit 1; }
 port=$(cat "$out/pty")
 lg() { "$py" "$lgtok" --port "$port" --timeout 120 "$@"; }
 

@@ -104,7 +104,7 @@ $(FPGA_PROBE)/obj/Vdut.h: $(FPGA_PROBE)/rtl/.changed $(FPGA_PROBE_SRC)/icebreake
 $(FPGA_PROBE)/model.o: $(FPGA_PROBE)/obj/Vdut.h
 	$(CXX) $(HDL_CXXFLAGS) -I$(FPGA_PROBE)/obj -c $(FPGA_PROBE)/obj/all.cpp -o $@
 
-$(FPGA_PROBE)/tb.o: $(FPGA_PROBE_SRC)/sim_probe.cpp sim/testb.h sim/flash_model.h \
+$(FPGA_PROBE)/tb.o: $(FPGA_PROBE_SRC)/sim_probe.cpp sim/testb.h sim/flash_model.h sim/pty_link.h \
   $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_PROBE)/obj/Vdut.h $(HDRS)
 	$(CXX) $(HDL_CXXFLAGS) -Isim -Iinclude -I$(FPGA_PROBE_SRC) -I$(FPGA_PROBE)/obj \
 	  -DSIM_LANES=4 -DSIM_ROWS=512 -DSIM_COLS=172 -c $< -o $@
@@ -237,7 +237,7 @@ $(FPGA_DEC)/model.o: $(FPGA_DEC)/obj/Vdut.h
 # DEC_FREQ default through its pll_of: icepll's achieved frequency), for the
 # harness's tokens/s line; asked when the recipe runs (icepll may be
 # installed by deps-check in the same make test)
-$(FPGA_DEC)/tb.o: $(FPGA_PROBE_SRC)/sim_decoder.cpp sim/dec_common.h sim/testb.h sim/flash_model.h \
+$(FPGA_DEC)/tb.o: $(FPGA_PROBE_SRC)/sim_decoder.cpp sim/dec_common.h sim/testb.h sim/flash_model.h sim/pty_link.h \
   $(FPGA_PROBE_SRC)/flash_image.h $(FPGA_DEC)/obj/Vdut.h $(HDRS) $(FPGA_PROBE_SRC)/Makefile
 	@hz=$$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -s --no-print-directory \
 	  -C $(FPGA_PROBE_SRC) print-dec-clock) && [ -n "$$hz" ] || \
@@ -270,6 +270,18 @@ $(FPGA_OUT)/lgtok.sh: $(FPGA_DEC)/tb tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,lgtok.py against the co-simulated iCEBreaker system,sh $(abspath tests/hdl/test_lgtok.sh) $(abspath $(FPGA_OUT))/lgtok $(abspath $(FPGA_DEC)/tb) +dir=$(abspath $(FPGA_DEC)/rtl) $(strip $(FPGA_DEC_PLUS)))
 
 HDL_TESTS += $(FPGA_OUT)/lgtok.sh
+
+# the probe's bring-up rehearsed: mkflash probe's image and expectation,
+# the probe harness on a pseudo-terminal, lgtok.py probe (a few seconds;
+# tests/hdl/test_lgtok_probe.sh)
+$(FPGA_OUT)/mkflash: $(FPGA_PROBE_SRC)/mkflash.c $(FPGA_PROBE_SRC)/flash_image.h $(LIB) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -I$(FPGA_PROBE_SRC) $< $(LIB) $(LDFLAGS) $(LDLIBS) -o $@
+
+$(FPGA_OUT)/lgtok_probe.sh: $(FPGA_OUT)/mkflash $(FPGA_OUT)/tb_probe tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,lgtok.py probe against the co-simulated iCEBreaker probe,sh $(abspath tests/hdl/test_lgtok_probe.sh) $(abspath $(FPGA_OUT))/lgtok_probe $(abspath $(FPGA_OUT)/mkflash) $(abspath $(FPGA_OUT)/tb_probe))
+
+HDL_TESTS += $(FPGA_OUT)/lgtok_probe.sh
 
 .PHONY: sim-icebreaker
 ## sim-icebreaker: the 260k decoder with weights from the QSPI flash model and tokens over the UART (lanes 2, seq_len 256), 24 tokens at T 0.8, bit-exact

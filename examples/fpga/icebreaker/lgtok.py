@@ -317,7 +317,10 @@ def cmd_probe(port, expect):
           f"{len(y) - len(bad)} of {len(y)} match")
     for i in bad[:10]:
         print(f"  row {i}: got {got[i] if i < len(got) else None}, expected {y[i]}")
-    return 1 if bad else 0
+    if bad:
+        raise LgError(f"{len(bad)} of {len(y)} results differ from the expectation (row "
+                      f"{bad[0]} first)")
+    return 0
 
 
 def main():

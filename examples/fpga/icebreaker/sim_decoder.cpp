@@ -41,6 +41,7 @@
 #include "Vdut.h"
 #include "dec_common.h"
 #include "flash_model.h"
+#include "pty_link.h"
 #include "testb.h"
 
 extern "C" {
@@ -54,11 +55,8 @@ extern "C" {
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
 #include <string>
-#include <termios.h>
 #include <thread>
-#include <unistd.h>
 #include <vector>
 
 typedef TESTB<Vdut> TB;
@@ -114,15 +112,8 @@ struct System {
     {
         for (int i = 0; i < 3 * CPB; i++)
             line.push_back(1);
-        for (uint8_t b : bytes) {
-            for (int c = 0; c < CPB; c++)
-                line.push_back(0);
-            for (int k = 0; k < 8; k++)
-                for (int c = 0; c < CPB; c++)
-                    line.push_back((b >> k) & 1);
-            for (int c = 0; c < CPB; c++)
-                line.push_back(1);
-        }
+        for (uint8_t b : bytes)
+            uart_line_byte(line, b, CPB);
     }
 
     void tick()
@@ -305,78 +296,11 @@ struct HostFrames {
     }
 };
 
-// +pty: the pseudo-terminal's master side, non-blocking; the slave stays
-// open here too (raw), so that the master never reads a hang-up between two
-// host programs.
-struct Pty {
-    int fd = -1, slave = -1;
-    std::deque<uint8_t> out; // records not yet written to the host
-
-    bool open_pty(const std::string &name_file)
-    {
-        fd = posix_openpt(O_RDWR | O_NOCTTY);
-        if (fd < 0 || grantpt(fd) || unlockpt(fd)) {
-            std::printf("sim_decoder: no pseudo-terminal: %s\n", std::strerror(errno));
-            return false;
-        }
-        const char *name = ptsname(fd);
-        slave = name ? open(name, O_RDWR | O_NOCTTY) : -1;
-        struct termios t;
-        if (slave < 0 || tcgetattr(slave, &t)) {
-            std::printf("sim_decoder: cannot open the pseudo-terminal's slave side\n");
-            return false;
-        }
-        cfmakeraw(&t);
-        tcsetattr(slave, TCSANOW, &t);
-        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-        std::string tmp = name_file + ".tmp";
-        FILE *f = std::fopen(tmp.c_str(), "w");
-        if (!f || std::fprintf(f, "%s\n", name) < 0 || std::fclose(f) ||
-            std::rename(tmp.c_str(), name_file.c_str())) {
-            std::printf("sim_decoder: cannot write %s\n", name_file.c_str());
-            return false;
-        }
-        std::printf("sim_decoder: host port %s (named in %s)\n", name, name_file.c_str());
-        std::fflush(stdout);
-        return true;
-    }
-
-    // bytes the host wrote (none: an empty vector)
-    std::vector<uint8_t> poll_in()
-    {
-        uint8_t buf[256];
-        ssize_t n = read(fd, buf, sizeof buf);
-        return n > 0 ? std::vector<uint8_t>(buf, buf + n) : std::vector<uint8_t>();
-    }
-
-    void flush_out()
-    {
-        while (!out.empty()) {
-            uint8_t buf[256];
-            size_t n = 0;
-            for (; n < sizeof buf && n < out.size(); n++)
-                buf[n] = out[n];
-            ssize_t w = write(fd, buf, n);
-            if (w <= 0)
-                return; // (the host reads later)
-            out.erase(out.begin(), out.begin() + w);
-        }
-    }
-
-    ~Pty()
-    {
-        if (slave >= 0)
-            close(slave);
-        if (fd >= 0)
-            close(fd);
-    }
-};
-
 // Serves the host on the pseudo-terminal until runs_want 'E' records have
 // gone to it. Every frame the core accepts is checked against the reference
 // as in System::run (logits, ids, 'E' status and count); a rejected one
 // ('E' without 'A') only has its status printed.
-static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t watchdog)
+static bool serve(System &sys, PtyLink &pty, int runs_want, double idle_s, uint64_t watchdog)
 {
     HostFrames hf;
     int runs = 0, n_tok = 0;
@@ -499,15 +423,7 @@ static bool serve(System &sys, Pty &pty, int runs_want, double idle_s, uint64_t 
         }
     }
     // the last records to the host before the port goes away
-    auto t0 = std::chrono::steady_clock::now();
-    while (!pty.out.empty() &&
-           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10)) {
-        pty.flush_out();
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    CHECK(pty.out.empty(), "the host did not read the last %zu bytes", pty.out.size());
-    // (the host reads them from the kernel's buffer after this returns)
-    tcdrain(pty.fd);
+    CHECK(pty.drain(10), "the host did not read the last %zu bytes", pty.out.size());
     return errors == 0;
 }
 
@@ -580,7 +496,7 @@ int main(int argc, char **argv)
         ok = ok && sys.run(e, false, -1, watchdog);
     }
     if (has("pty")) {
-        Pty pty;
+        PtyLink pty;
         ok = ok && pty.open_pty(arg("pty", ""));
         ok = ok && serve(sys, pty, (int)argi("runs", 1), (double)argi("idle", 300), watchdog);
         // the host closes its side after the last record; give it the time

@@ -9,9 +9,21 @@
 // register (IN_LAT 2, as on the board; 1 or 3 fail).
 // The UART runs at CLK_HZ / 10 per bit (the model is built with CLK_HZ =
 // 10 * 115200), so a run takes about a million cycles.
-// Plusargs: +seed=N, +trace[=FILE].
+// Plusargs: +seed=N, +trace[=FILE], and for a host program instead of the
+// harness's own frame (the board's bring-up, rehearsed: `mkflash probe`'s
+// image and `lgtok.py probe` with its expectation file):
+//   +image=FILE  the flash image at 1 MiB (mkflash probe -o FILE), in place
+//                of the harness's random matrix
+//   +pty=FILE    the host on a pseudo-terminal (sim/pty_link.h; its device
+//                name written to FILE): its bytes onto the UART line, the
+//                core's records back, until the first 'E' record; the host
+//                compares the results (this harness checks the UART's
+//                stop bits and the flash model's protocol and timing).
+//                Fails after +idle=S (default 120) seconds without a byte
+//                from the host
 #include "Vdut.h"
 #include "flash_model.h"
+#include "pty_link.h"
 #include "testb.h"
 
 extern "C" {
@@ -20,9 +32,13 @@ extern "C" {
 #include "llamagen/ref.h"
 }
 
+#include <chrono>
 #include <cstdio>
 #include <deque>
+#include <fstream>
+#include <iterator>
 #include <random>
+#include <thread>
 #include <vector>
 
 #ifndef SIM_LANES
@@ -77,6 +93,21 @@ int main(int argc, char **argv)
     }
     std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&img));
     lg_flash_pack(bytes.data(), &img);
+    std::string image = tb.plusarg_str("image", "");
+    if (!image.empty()) {
+        std::ifstream f(image, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        if (!f.good() && !f.eof()) {
+            std::printf("sim_probe: cannot read %s\n", image.c_str());
+            return tb.finish(false);
+        }
+        if (bytes.empty()) {
+            std::printf("sim_probe: %s: no image (missing or empty)\n", image.c_str());
+            return tb.finish(false);
+        }
+        std::printf("sim_probe: flash image %s, %zu bytes at 0x%x\n", image.c_str(),
+                    bytes.size(), LG_FLASH_BASE);
+    }
     FlashModel fl;
     fl.load(LG_FLASH_BASE, bytes);
     fl.powered_down = true; // as after a deep power-down; QE = 0 (an -IM part)
@@ -97,15 +128,8 @@ int main(int argc, char **argv)
     std::deque<int> line;
     for (int i = 0; i < 200; i++)
         line.push_back(1);
-    for (uint8_t b : frame) {
-        for (int c = 0; c < CPB; c++)
-            line.push_back(0);
-        for (int k = 0; k < 8; k++)
-            for (int c = 0; c < CPB; c++)
-                line.push_back((b >> k) & 1);
-        for (int c = 0; c < CPB; c++)
-            line.push_back(1);
-    }
+    for (uint8_t b : frame)
+        uart_line_byte(line, b, CPB);
 
     // ---- run ----
     tb.m->rxd = 1;
@@ -118,9 +142,8 @@ int main(int argc, char **argv)
     int prev_txd = 1;
     // SB_IO registers: outputs (pins = last edge's fabric values), input
     uint8_t cs_d = 1, sck_d = 0, o_d = 0, oe_d = 0, pad = 0xf, in_reg = 0xf;
-    size_t expect_bytes = 1 + 8 * (size_t)SIM_ROWS + 4; // 'A', 2 'T' per row, 'E'
-    uint64_t limit = 4000000;
-    while (tb.cycle < limit && rx.size() < expect_bytes) {
+    // one clock cycle of the board around the core
+    auto step = [&]() {
         tb.m->rxd = line.empty() ? 1 : line.front();
         if (!line.empty())
             line.pop_front();
@@ -154,7 +177,66 @@ int main(int argc, char **argv)
             }
         }
         prev_txd = v;
+    };
+
+    std::string pty_file = tb.plusarg_str("pty", "");
+    if (!pty_file.empty()) {
+        // ---- a host program on a pseudo-terminal, until the first 'E' ----
+        PtyLink pty;
+        if (!pty.open_pty(pty_file))
+            return tb.finish(false);
+        line.clear();
+        double idle_s = (double)tb.plusarg("idle", 120);
+        auto last_host = std::chrono::steady_clock::now();
+        size_t parsed = 0; // rx bytes forwarded and walked record by record
+        bool ended = false;
+        while (!ended && errors == 0) {
+            std::vector<uint8_t> in = pty.poll_in();
+            if (!in.empty()) {
+                last_host = std::chrono::steady_clock::now();
+                for (uint8_t b : in)
+                    uart_line_byte(line, b, CPB);
+            } else if (line.empty() && rx_state == 0) {
+                double idle = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                            last_host).count();
+                if (idle > idle_s) {
+                    std::printf("FAIL: no byte from the host for %.0f s\n", idle_s);
+                    errors++;
+                }
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            }
+            for (int k = 0; k < 4096; k++)
+                step();
+            // forward whole records; the first 'E' ends the session
+            while (parsed < rx.size() && !ended) {
+                uint8_t r = rx[parsed];
+                size_t need = r == 'I' ? 9 : (r == 'T' || r == 'E') ? 4 : 1;
+                if (rx.size() - parsed < need)
+                    break;
+                pty.out.insert(pty.out.end(), rx.begin() + (long)parsed,
+                               rx.begin() + (long)(parsed + need));
+                ended = r == 'E';
+                parsed += need;
+            }
+            pty.flush_out();
+        }
+        if (!pty.drain(10))
+            errors++, std::printf("FAIL: the host did not read the last %zu bytes\n",
+                                  pty.out.size());
+        for (size_t i = 0; i < fl.errors.size() && i < 10; i++)
+            errors++, std::printf("FAIL: flash: %s\n", fl.errors[i].c_str());
+        for (size_t i = 0; i < fl.notes.size() && i < 10; i++)
+            errors++, std::printf("FAIL: flash note: %s\n", fl.notes[i].c_str());
+        std::printf("sim_probe: served the host: %zu record bytes, %d errors\n", parsed, errors);
+        // (the host reads the last record before the master side goes)
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return tb.finish(errors == 0);
     }
+
+    size_t expect_bytes = 1 + 8 * (size_t)SIM_ROWS + 4; // 'A', 2 'T' per row, 'E'
+    uint64_t limit = 4000000;
+    while (tb.cycle < limit && rx.size() < expect_bytes)
+        step();
 
     // ---- check ----
     if (rx.size() < expect_bytes) {

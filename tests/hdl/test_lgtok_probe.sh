@@ -1,0 +1,58 @@
+#!/bin/sh
+# test_lgtok_probe.sh OUTDIR MKFLASH TB: the iCEBreaker probe's bring-up
+# (docs/fpga.md, "iCEBreaker build": make prog-probe host-probe) rehearsed
+# on the co-simulated probe instead of the board: `mkflash probe` writes a
+# random I8E matrix's flash image and its expectation file, the probe's
+# harness (TB: sim_probe, icebreaker_probe_core in Verilator with the
+# pin-level flash model) serves that image (+image) and a pseudo-terminal
+# (+pty), and `lgtok.py probe` sends the vector and compares the 512 int32
+# results: exit 0, all match. With one expected value changed, lgtok.py must
+# exit 1 with one line naming the row. The harness must pass both times
+# (UART stop bits, the flash model's protocol and timing).
+set -u
+out=${1:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
+mkflash=${2:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
+tb=${3:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
+here=$(cd "$(dirname "$0")/../.." && pwd)
+. "$here/tests/hdl/lgtok_common.sh"
+rm -rf "$out" && mkdir -p "$out" || exit 1
+bad=0
+fail() { echo "FAIL test_lgtok_probe: $*"; bad=1; }
+
+"$mkflash" probe --lanes 4 --rows 512 --cols 172 --seed 7 -o "$out/probe.bin" \
+  --expect "$out/good.txt" > "$out/mkflash.log" 2>&1 ||
+  { echo "FAIL test_lgtok_probe: mkflash probe:"; cat "$out/mkflash.log"; exit 1; }
+# the same expectation with row 5's result off by one
+awk '$1 == "y" { $7 = $7 + 1 } { print }' "$out/good.txt" > "$out/bad.txt"
+
+# session NAME EXPECT WANT: the harness and lgtok.py probe; WANT lgtok.py's exit
+session() {
+  rm -f "$out/$1.pty"
+  "$tb" +image="$out/probe.bin" +pty="$out/$1.pty" +idle=60 > "$out/$1.sim" 2>&1 &
+  sim=$!
+  pty_wait "$out/$1.pty" $sim ||
+    { fail "$1: the harness named no port:"; cat "$out/$1.sim"; return; }
+  "$py" "$lgtok" --port "$(cat "$out/$1.pty")" --timeout 60 probe "$2" > "$out/$1.out" 2> "$out/$1.err"
+  rc=$?
+  wait $sim
+  simrc=$?
+  [ $simrc -eq 0 ] || { fail "$1: the harness failed (exit $simrc):"; cat "$out/$1.sim"; }
+  if [ $rc -ne "$3" ]; then
+    fail "$1: lgtok.py probe exit $rc, want $3: $(cat "$out/$1.out" "$out/$1.err")"
+  elif [ "$3" -eq 0 ]; then
+    if grep -q "512 of 512 match" "$out/$1.out"; then
+      echo "ok - $1: $(head -n 1 "$out/$1.out")"
+    else
+      fail "$1: $(cat "$out/$1.out")"
+    fi
+  elif [ "$(wc -l < "$out/$1.err")" -eq 1 ] && grep -q "1 of 512 results differ.*row 5 " "$out/$1.err" &&
+       grep -q "row 5: got" "$out/$1.out"; then
+    echo "ok - $1: exit 1, $(cat "$out/$1.err")"
+  else
+    fail "$1: stderr '$(cat "$out/$1.err")', stdout '$(cat "$out/$1.out")'"
+  fi
+}
+session good "$out/good.txt" 0
+session bad "$out/bad.txt" 1
+[ $bad -eq 0 ] && echo "test_lgtok_probe: PASS"
+exit $bad
