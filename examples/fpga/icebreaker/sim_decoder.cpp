@@ -483,7 +483,7 @@ int main(int argc, char **argv)
     Sequence main_seq = ds.main_seq;
     main_seq.what = "main";
     bool ok = errors == 0;
-    if (ok && has("errtest")) {
+    if (ok && has("errtest") && !has("pty")) {
         Sequence r = main_seq;
         r.what = "bad checksum (rejected; the core must not start)";
         ok = sys.run(r, true, 0x04, watchdog);
