@@ -10,7 +10,7 @@
 # the netlists depend on them) and the placer seed (SEED: the placements).
 # And the library and the CLI the board build uses are the top Makefile's:
 # made there under a BUILD of the board's own, and brought up to date at
-# every run when they are the repository's.
+# every run when they are the repository's. Plain make builds the decoder.
 set -u
 out=${1:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
 llamagen=${2:?usage: test_decoder_args.sh OUTDIR LLAMAGEN}
@@ -120,5 +120,24 @@ for v in "LLAMAGEN $here/build/llamagen 1" "LG_LIB $here/build/libllamagen.a 1" 
     echo "FAIL test_decoder_args: $1=$2: FORCE prerequisite $got, want $3"; bad=1
   fi
 done
+# Plain make (the issue's `make -C examples/fpga/icebreaker`) builds the
+# complete decoder: its bitstream, its flash image and its report; `make
+# probe` the probe's (make -n: the commands, nothing run but the recursive
+# make).
+plain=$(make -C "$here/examples/fpga/icebreaker" --no-print-directory -n BUILD="$out" \
+        MODELS=/nonexistent 2>&1)
+if echo "$plain" | grep -q "icepack .*decoder_f[0-9.]*\.asc" &&
+   echo "$plain" | grep -q "mkflash weights .*decoder_weights_l2\.bin" &&
+   echo "$plain" | grep -q "report\.py .*decoder_f"; then
+  echo "ok - plain make: the decoder's bitstream, flash image and report"
+else
+  echo "FAIL test_decoder_args: plain make does not build the decoder:"; echo "$plain" | tail -5; bad=1
+fi
+if make -C "$here/examples/fpga/icebreaker" --no-print-directory -n BUILD="$out" probe 2>&1 |
+   grep -q "icepack .*probe_l"; then
+  echo "ok - make probe: the probe's bitstream"
+else
+  echo "FAIL test_decoder_args: make probe does not build the probe"; bad=1
+fi
 [ $bad -eq 0 ] && echo "test_decoder_args: PASS"
 exit $bad

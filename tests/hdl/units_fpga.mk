@@ -169,7 +169,7 @@ FPGA_TESTS := $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga
   $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
 HDL_TESTS += $(FPGA_TESTS)
 
-.PHONY: test-fpga lint-fpga fpga-probe fpga-up5k-check synth-estimates
+.PHONY: test-fpga lint-fpga synth fpga-probe fpga-up5k-check synth-estimates
 
 ## test-fpga: QSPI flash stream, UART/token protocol and probe benches, their lint, the probe's UP5K build (fit + FREQ) and the complete decoder's (fit + DEC_FREQ)
 test-fpga: $(FPGA_TESTS)
@@ -180,9 +180,13 @@ lint-fpga: $(FPGA_OUT)/gen/.changed
 	tools/lint_rtl.sh $(FPGA_LINT)
 lint: lint-fpga
 
+## synth: the complete 260k decoder's iCEBreaker build (make -C examples/fpga/icebreaker, into build/fpga/icebreaker_decoder): yosys synth_ice40, nextpnr-ice40 --up5k --package sg48 at the PLL's DEC_FREQ, icepack; bitstream, flash image, report, timing check with the SB_MAC16 delays (the build make test checks; ~1.5 min)
+synth: $(CLI) $(LIB)
+	sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))
+
 ## fpga-probe: iCEBreaker probe build (yosys, nextpnr-ice40, icepack) and its resource/Fmax report
 fpga-probe: $(LIB)
-	$(MAKE) -C examples/fpga/icebreaker BUILD=$(FPGA_UP5K) LG_LIB=$(abspath $(LIB))
+	$(MAKE) -C examples/fpga/icebreaker BUILD=$(FPGA_UP5K) LG_LIB=$(abspath $(LIB)) probe
 
 ## fpga-up5k-check: the probe's UP5K build as make test runs it: report, fail on overflow or a missed FREQ
 fpga-up5k-check: $(FPGA_OUT)/up5k_probe.sh

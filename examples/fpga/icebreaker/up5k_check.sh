@@ -40,7 +40,7 @@ echo "up5k_check: probe lanes $L, $R x $C, target $F MHz, limits: $limits"
 start=$(date +%s)
 log=$build/up5k_check.log
 # the Makefile's own report target (bitstream + weight image + report.py), as
-# a user's `make -C examples/fpga/icebreaker` runs it; the check below adds
+# a user's `make -C examples/fpga/icebreaker probe` runs it; the check below adds
 # the limits
 if ! make -C "$here" --no-print-directory BUILD="$build" LG_LIB="$lib" $vars report \
      >"$log" 2>&1; then
