@@ -133,6 +133,16 @@ if echo "$plain" | grep -q "icepack .*decoder_f[0-9.]*\.asc" &&
 else
   echo "FAIL test_decoder_args: plain make does not build the decoder:"; echo "$plain" | tail -5; bad=1
 fi
+# make prog-decoder programs the decoder's bitstream and its own weight
+# image (lanes 2) at 1 MiB, where its reader looks (iceprog, dry run)
+prog=$(make -C "$here/examples/fpga/icebreaker" --no-print-directory -n BUILD="$out" \
+       MODELS=/nonexistent prog-decoder 2>&1 | grep "^iceprog")
+if echo "$prog" | sed -n 1p | grep -qx "iceprog $out/decoder_f[0-9.]*\.bin" &&
+   [ "$(echo "$prog" | sed -n 2p)" = "iceprog -o 1M $out/decoder_weights_l2.bin" ]; then
+  echo "ok - make prog-decoder: the decoder's bitstream, its weight image at 1 MiB"
+else
+  echo "FAIL test_decoder_args: make prog-decoder runs: $prog"; bad=1
+fi
 if make -C "$here/examples/fpga/icebreaker" --no-print-directory -n BUILD="$out" probe 2>&1 |
    grep -q "icepack .*probe_l"; then
   echo "ok - make probe: the probe's bitstream"

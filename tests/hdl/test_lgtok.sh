@@ -12,7 +12,9 @@
 #                                      lgtok.py printed must be the run's
 #   gen --ids 1,600 --n 2              a prompt id >= vocab: the core flags
 #                                      err_token; exit 1 naming it
-#   gen --ids 1 --n 6 --tokens F       greedy, as text (the emitted decoder's
+#   make host-gen HOST_N=6             (the board Makefile's target: gen
+#                                      --ids 1 --n 6 --tokens F) greedy, as
+#                                      text (the emitted decoder's
 #                                      tokens.txt): the bytes it printed must
 #                                      be those the C model's decoder prints
 #                                      for the run's ids (with a tokenizer;
@@ -87,9 +89,11 @@ else
 fi
 
 if [ $runs -eq 3 ]; then
-  lg gen --ids 1 --n 6 --tokens "$dir/tokens.txt" > "$out/text.out" 2> "$out/text.err"
+  env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
+    -C "$here/examples/fpga/icebreaker" host-gen PORT="$port" HOST_N=6 HOST_TIMEOUT=120 \
+    DEC_RTL="$dir" PYTHON="$py" > "$out/text.out" 2> "$out/text.err"
   rc=$?
-  [ $rc -eq 0 ] || fail "gen --tokens: exit $rc: $(cat "$out/text.err")"
+  [ $rc -eq 0 ] || fail "make host-gen: exit $rc: $(cat "$out/text.err")"
 fi
 
 # (the harness ends after the last run's 'E' record; the 'I' exchange is no
@@ -116,9 +120,9 @@ if [ $runs -eq 3 ]; then
   mine=$("$py" -c 'import sys; b = open(sys.argv[1], "rb").read(); print(b[:b.rindex(b"\n[")].hex())' \
          "$out/text.out")
   if [ -n "$txt" ] && [ "$txt" = "$mine" ]; then
-    echo "ok - gen --tokens printed the run's text as the C model decodes it: '$(cat "$out/text.out" | head -c 60 | tr '\n' ' ')'"
+    echo "ok - make host-gen printed the run's text as the C model decodes it: '$(cat "$out/text.out" | head -c 60 | tr '\n' ' ')'"
   else
-    fail "gen --tokens printed bytes $mine, the C model's decode of the run is $txt"
+    fail "make host-gen printed bytes $mine, the C model's decode of the run is $txt"
   fi
 else
   echo "ok - (no tokens.txt: synthetic weights, no tokenizer) the text check is skipped"
