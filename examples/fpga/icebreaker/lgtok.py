@@ -256,6 +256,8 @@ def cmd_gen(port, request):
                 sys.stdout.write(f"{tok} ")
                 sys.stdout.flush()
             prev = tok
+        elif tag == "E" and accepted and body[0] & 0x10:
+            continue  # busy: another host's frame rejected during our run
         elif tag == "E":
             status, count = body[0], le(body[1:3])
             dt = time.time() - t0

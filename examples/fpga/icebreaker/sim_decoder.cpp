@@ -381,6 +381,14 @@ static bool serve(System &sys, PtyLink &pty, int runs_want, double idle_s, uint6
                     }
                     ids.push_back(t);
                     n_tok++;
+                } else if (r == 'E' && (rec[1] & 0x10) && active) {
+                    // (status bit 4, busy: a frame that came during the run,
+                    // rejected; the run goes on)
+                    CHECK(!hf.done.empty(), "a busy 'E' without a frame from the host");
+                    if (!hf.done.empty())
+                        hf.done.pop_back();
+                    std::printf("host frame rejected: status 0x%02x (a run was on)\n", rec[1]);
+                    runs++;
                 } else if (r == 'E') {
                     int status = rec[1], count = rec[2] | rec[3] << 8;
                     if (active) {
