@@ -154,7 +154,7 @@ def cmd_info(port):
 
 def parse_ids(text):
     try:
-        ids = [int(x, 0) for x in text.split(",") if x.strip()]
+        ids = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         raise UsageError(f"--ids: not a comma separated list of integers: '{text}'")
     if not ids:
