@@ -37,10 +37,12 @@ static inline void uart_line_byte(std::deque<int> &line, uint8_t b, int cpb)
 // The pseudo-terminal's master side, non-blocking; the slave stays open here
 // too (raw), so that the master never reads a hang-up between two host
 // programs. open_pty writes the slave's device name to name_file (whole:
-// through a rename), where the host's caller waits for it.
+// through a rename), where the host's caller waits for it; the file goes
+// when the link does.
 struct PtyLink {
     int fd = -1, slave = -1;
     std::deque<uint8_t> out; // records not yet written to the host
+    std::string named;       // the file naming the device (removed at the end)
 
     bool open_pty(const std::string &name_file)
     {
@@ -66,6 +68,7 @@ struct PtyLink {
             std::printf("pty_link: cannot write %s\n", name_file.c_str());
             return false;
         }
+        named = name_file;
         std::printf("pty_link: host port %s (named in %s)\n", name, name_file.c_str());
         std::fflush(stdout);
         return true;
@@ -109,6 +112,8 @@ struct PtyLink {
 
     ~PtyLink()
     {
+        if (!named.empty())
+            std::remove(named.c_str()); // (a later session names its own)
         if (slave >= 0)
             close(slave);
         if (fd >= 0)
