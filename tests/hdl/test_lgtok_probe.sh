@@ -8,7 +8,9 @@
 # (+pty), and `lgtok.py probe` sends the vector and compares the 512 int32
 # results: exit 0, all match. With one expected value changed, lgtok.py must
 # exit 1 with one line naming the row. The harness must pass both times
-# (UART stop bits, the flash model's protocol and timing).
+# (UART stop bits, the flash model's protocol and timing). And mkflash's bad
+# input: one line, exit 2 for a bad value, 1 and no file for an output it
+# cannot write.
 set -u
 out=${1:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
 mkflash=${2:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
@@ -22,6 +24,24 @@ fail() { echo "FAIL test_lgtok_probe: $*"; bad=1; }
 "$mkflash" probe --lanes 4 --rows 512 --cols 172 --seed 7 -o "$out/probe.bin" \
   --expect "$out/good.txt" > "$out/mkflash.log" 2>&1 ||
   { echo "FAIL test_lgtok_probe: mkflash probe:"; cat "$out/mkflash.log"; exit 1; }
+# mkflash's bad input: a value that is no number (exit 2), an expectation
+# file it cannot write (exit 1, and no image left behind either), one line
+"$mkflash" probe --lanes abc -o "$out/x.bin" --expect "$out/x.txt" > /dev/null 2> "$out/e1.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l < "$out/e1.err")" -eq 1 ] && grep -q -- "--lanes: 'abc'" "$out/e1.err"; then
+  echo "ok - mkflash probe --lanes abc: exit 2, $(cat "$out/e1.err")"
+else
+  fail "mkflash probe --lanes abc: exit $rc, '$(cat "$out/e1.err")'"
+fi
+"$mkflash" probe -o "$out/x.bin" --expect "$out/nodir/x.txt" > /dev/null 2> "$out/e2.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e2.err")" -eq 1 ] && [ ! -e "$out/x.bin" ] &&
+   [ ! -e "$out/x.bin.tmp" ]; then
+  echo "ok - mkflash probe, an expectation it cannot write: exit 1, no image left, $(cat "$out/e2.err")"
+else
+  fail "mkflash probe, unwritable expectation: exit $rc, '$(cat "$out/e2.err")', $(ls "$out" | tr '\n' ' ')"
+fi
+
 # the same expectation with row 5's result off by one
 awk '$1 == "y" { $7 = $7 + 1 } { print }' "$out/good.txt" > "$out/bad.txt"
 

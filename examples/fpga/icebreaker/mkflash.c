@@ -23,9 +23,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+// Outputs are written to PATH.tmp and renamed into place once complete (by
+// publish), so that a failure leaves no half-written file behind.
+static void tmp_name(char *t, size_t size, const char *path)
+{
+    snprintf(t, size, "%s.tmp", path);
+}
+
 static int write_file(const char *path, const uint8_t *b, size_t n)
 {
-    FILE *f = fopen(path, "wb");
+    char t[4096];
+    tmp_name(t, sizeof t, path);
+    FILE *f = fopen(t, "wb");
     if (!f) {
         fprintf(stderr, "mkflash: %s: %s\n", path, strerror(errno));
         return -1;
@@ -33,8 +42,42 @@ static int write_file(const char *path, const uint8_t *b, size_t n)
     int bad = fwrite(b, 1, n, f) != n;
     if (fclose(f) || bad) {
         fprintf(stderr, "mkflash: %s: write failed\n", path);
+        remove(t);
         return -1;
     }
+    return 0;
+}
+
+// Renames PATH.tmp to PATH (ok), or removes PATH.tmp (!ok: another output
+// failed). 0 on success.
+static int publish(const char *path, int ok)
+{
+    char t[4096];
+    tmp_name(t, sizeof t, path);
+    if (!ok) {
+        remove(t);
+        return -1;
+    }
+    if (rename(t, path)) {
+        fprintf(stderr, "mkflash: %s: %s\n", path, strerror(errno));
+        remove(t);
+        return -1;
+    }
+    return 0;
+}
+
+// An integer option's value in lo..hi; 0, or -1 with one line on stderr.
+static int arg_int(const char *cmd, const char *opt, const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) {
+        fprintf(stderr, "mkflash %s: %s: '%s' is not an integer in %ld..%ld\n", cmd, opt, s, lo,
+                hi);
+        return -1;
+    }
+    *out = (int)v;
     return 0;
 }
 
@@ -60,9 +103,10 @@ static int cmd_weights(int argc, char **argv)
             config = argv[++i];
         else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
             ckpt = argv[++i];
-        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
-            lanes = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc) {
+            if (arg_int("weights", "--lanes", argv[++i], 1, 64, &lanes))
+                return 2;
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
         else {
             fprintf(stderr, "mkflash weights: unknown argument %s\n", argv[i]);
@@ -118,6 +162,7 @@ static int cmd_weights(int argc, char **argv)
     if (LG_FLASH_BASE + n > (16u << 20))
         fprintf(stderr, "mkflash: warning: the image does not fit a 16 MiB flash at 1 MiB\n");
     rc = write_file(out, b, n);
+    rc = rc || publish(out, 1);
     free(b);
     lg_wimage_free(&img);
     return rc ? 1 : 0;
@@ -138,13 +183,17 @@ static int cmd_probe(int argc, char **argv)
     uint64_t seed = 1;
     const char *out = NULL, *expect = NULL;
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
-            lanes = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--rows") && i + 1 < argc)
-            rows = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--cols") && i + 1 < argc)
-            cols = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+        if (!strcmp(argv[i], "--lanes") && i + 1 < argc) {
+            if (arg_int("probe", "--lanes", argv[++i], 1, 64, &lanes))
+                return 2;
+        } else if (!strcmp(argv[i], "--rows") && i + 1 < argc) {
+            if (arg_int("probe", "--rows", argv[++i], 1, 65536, &rows))
+                return 2;
+        } else if (!strcmp(argv[i], "--cols") && i + 1 < argc) {
+            // (the 'G' frame carries the vector: at most 65535 ids)
+            if (arg_int("probe", "--cols", argv[++i], 2, 65535, &cols))
+                return 2;
+        } else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
@@ -155,8 +204,12 @@ static int cmd_probe(int argc, char **argv)
             return 2;
         }
     }
-    if (!out || !expect || rows < 1 || cols < 2 || lanes < 1) {
+    if (!out || !expect) {
         fprintf(stderr, "mkflash probe: -o OUT.bin and --expect OUT.txt are required\n");
+        return 2;
+    }
+    if (lanes & (lanes - 1)) {
+        fprintf(stderr, "mkflash probe: --lanes %d: a power of two in 1..64\n", lanes);
         return 2;
     }
     uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -198,7 +251,9 @@ static int cmd_probe(int argc, char **argv)
     lg_flash_pack(b, &img);
     summary(&img);
     rc = write_file(out, b, n);
-    FILE *f = rc ? NULL : fopen(expect, "w");
+    char expect_tmp[4096];
+    tmp_name(expect_tmp, sizeof expect_tmp, expect);
+    FILE *f = rc ? NULL : fopen(expect_tmp, "w");
     if (!rc && !f) {
         fprintf(stderr, "mkflash: %s: %s\n", expect, strerror(errno));
         rc = -1;
@@ -214,9 +269,20 @@ static int cmd_probe(int argc, char **argv)
         for (int i = 0; i < rows; i++)
             fprintf(f, " %d", y[i]);
         fprintf(f, "\n");
-        if (fclose(f))
+        if (fclose(f)) {
+            fprintf(stderr, "mkflash: %s: write failed\n", expect);
             rc = -1;
+        }
     }
+    // both files or neither
+    int ok = !rc;
+    if (publish(out, ok))
+        ok = 0;
+    if (publish(expect, ok) && ok) {
+        remove(out); // (the image without its expectation)
+        ok = 0;
+    }
+    rc = !ok;
     free(b);
     free(img.beats);
     free(m.mant);
