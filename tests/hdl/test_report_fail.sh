@@ -7,7 +7,8 @@
 # than the UP5K has, or a --limit below the count, it must fail naming the
 # LCs. So the build check's failure path (a design that misses its clock or
 # no longer fits) is exercised on nextpnr's own output, without a second
-# place-and-route.
+# place-and-route. And logs that are missing or not nextpnr's give one line,
+# exit 1.
 set -u
 build=${1:?usage: test_report_fail.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -25,11 +26,12 @@ trap 'rm -rf "$tmp"' EXIT
 bad=0
 
 # expect RC PATTERN ARGS...: report.py's exit code and a line of its output
+# (and no Python traceback)
 expect() {
   want=$1; pat=$2; shift 2
   "$py" "$report" "$log" "$@" > "$tmp/out" 2>&1
   rc=$?
-  if [ "$rc" -ne "$want" ] || ! grep -q -e "$pat" "$tmp/out"; then
+  if [ "$rc" -ne "$want" ] || ! grep -q -e "$pat" "$tmp/out" || grep -q Traceback "$tmp/out"; then
     echo "FAIL test_report_fail: report.py $* gave exit $rc (want $want) without '$pat':"
     cat "$tmp/out"
     bad=1
@@ -66,6 +68,17 @@ expect 1 "^FAIL LC 5281 > 5280 available" --json "$tmp/big.json"
 # a budget one cell below the count
 used=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["utilization"]["ICESTORM_LC"]["used"])' "$json")
 expect 1 "^FAIL LC $used > limit $((used - 1))" --json "$json" --limit LC=$((used - 1))
+
+# the build's logs missing or not nextpnr's: one line, exit 1, no traceback
+# (expect's log argument: the report's own log, then these)
+log_real=$log
+log=$tmp/none.log
+expect 1 "^report: cannot read the build's logs: .*none.json" --json "$tmp/none.json"
+printf 'not a nextpnr log\n' > "$tmp/other.log"
+log=$tmp/other.log
+expect 1 "^report: .*other.log: no device utilisation"
+log=$log_real
+expect 1 "^report: cannot read the build's logs: .*none.yosys" --json "$json" --yosys "$tmp/none.yosys"
 
 [ $bad -eq 0 ] && echo "test_report_fail: PASS"
 exit $bad

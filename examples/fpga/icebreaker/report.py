@@ -113,10 +113,17 @@ def main():
             ap.error(f"bad --limit {item!r}: want LABEL=N with LABEL in {sorted(labels)}")
         limits[label] = int(n)
 
-    util, fmax = from_json(a.json) if a.json else from_log(a.log)
+    try:
+        util, fmax = from_json(a.json) if a.json else from_log(a.log)
+        if not util:
+            util, fmax2 = from_log(a.log)
+            fmax = fmax or fmax2
+        cells = yosys_cells(a.yosys) if a.yosys else None
+    except (OSError, ValueError) as e:
+        sys.exit(f"report: cannot read the build's logs: {e}")
     if not util:
-        util, fmax2 = from_log(a.log)
-        fmax = fmax or fmax2
+        sys.exit(f"report: {a.log}: no device utilisation (not a nextpnr-ice40 log of a "
+                 "placed design)")
     # nextpnr times its own constant nets as clocks when a flip-flop's clock
     # enable or reset is tied through them ($PACKER_GND_NET): not a clock
     fmax = {k: v for k, v in fmax.items() if not k.startswith("$")}
@@ -157,8 +164,7 @@ def main():
         for clk, (ach, con) in sorted(fmax.items()):
             print(f"  {clk}: {flash_tokens_per_s(ach, a.flash_bytes):.1f} at Fmax {ach:.2f} MHz, "
                   f"{flash_tokens_per_s(con, a.flash_bytes):.1f} at the target {con:.2f} MHz")
-    if a.yosys:
-        cells = yosys_cells(a.yosys)
+    if cells is not None:
         keys = ["SB_LUT4", "SB_CARRY", "SB_MAC16", "SB_RAM40_4K", "SB_SPRAM256KA"]
         ffs = sum(v for k, v in cells.items() if k.startswith("SB_DFF"))
         parts = [f"{k} {cells.get(k, 0)}" for k in keys] + [f"SB_DFF* {ffs}"]
