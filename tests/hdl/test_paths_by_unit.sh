@@ -196,6 +196,17 @@ if ! "$py" "$pbu" "$tmp/t.sdf" --design "$tmp/u.json" > "$tmp/f" 2>&1 &&
 else
   cat "$tmp/f"; fail "an unmodelled SB_MAC16 configuration was accepted"
 fi
+# missing inputs: one line, exit 1, no traceback
+for args in "$tmp/none.sdf" "$tmp/t.sdf --pnr-log $tmp/none.log" "$tmp/t.sdf --design $tmp/none.json"; do
+  # shellcheck disable=SC2086
+  "$py" "$pbu" $args > "$tmp/f" 2>&1
+  rc=$?
+  if [ $rc -eq 1 ] && [ "$(wc -l < "$tmp/f")" -eq 1 ] && grep -q "^paths_by_unit: cannot" "$tmp/f"; then
+    echo "ok - paths_by_unit.py $args: exit 1, $(cat "$tmp/f")"
+  else
+    cat "$tmp/f"; fail "paths_by_unit.py $args: exit $rc"
+  fi
+done
 
 [ $bad -eq 0 ] && echo "test_paths_by_unit: PASS"
 exit $bad

@@ -334,4 +334,7 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except (OSError, ValueError) as e:  # (json's errors are ValueErrors)
+        sys.exit(f"decoder_report: cannot read yosys' output: {e}")

@@ -453,6 +453,17 @@ def main():
                     help="exit 1 when the worst path (with --design: the DSP-aware one) "
                          "misses --mhz")
     a = ap.parse_args()
+    fm = None  # nextpnr's own Fmax (--pnr-log)
+    if a.pnr_log:
+        try:
+            with open(a.pnr_log, errors="replace") as f:
+                for line in f:
+                    m = re.search(r"Max frequency for clock\s+'([^$'][^']*)': ([0-9.]+) MHz",
+                                  line)
+                    if m:
+                        fm = float(m.group(2))
+        except OSError as e:
+            sys.exit(f"paths_by_unit: cannot read the nextpnr log: {e}")
     try:
         ends, pred, arr, celltype, comb = analyse(a.sdf)
         hard = hard_model(a.design, a.dsp_timing) if a.design else None
@@ -467,12 +478,6 @@ def main():
     print(f"nextpnr's model (SB_MAC16 registered, {len(comb)} with their clock tied low): "
           f"worst path {top / 1000:.2f} ns = {1e6 / top:.2f} MHz")
     if a.pnr_log:
-        fm = None
-        with open(a.pnr_log) as f:
-            for line in f:
-                m = re.search(r"Max frequency for clock\s+'([^$'][^']*)': ([0-9.]+) MHz", line)
-                if m:
-                    fm = float(m.group(2))
         if fm is None:
             print(f"FAIL no Fmax in {a.pnr_log}")
             rc = 1
