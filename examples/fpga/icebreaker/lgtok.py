@@ -149,7 +149,7 @@ def cmd_info(port):
             print(f"protocol {body[0]}, vocab {le(body[1:4])}, seq_len {le(body[4:6])}, "
                   f"max prompt {le(body[6:8])}")
             return 0
-        raise LgError(f"a '{tag}' record where the 'I' record was due")
+        # (another record: a run in progress, whose records go on around ours)
 
 
 def parse_ids(text):
@@ -258,6 +258,8 @@ def cmd_gen(port, request):
             prev = tok
         elif tag == "E" and accepted and body[0] & 0x10:
             continue  # busy: another host's frame rejected during our run
+        elif tag == "I":
+            continue  # an answer to another host's 'I' (not part of a run)
         elif tag == "E":
             status, count = body[0], le(body[1:3])
             dt = time.time() - t0
