@@ -1,5 +1,5 @@
 // pty_link.h: a host program's serial port for the board harnesses, and the
-// UART line encoding they share
+// UART line encoding and record lengths they share
 // (examples/fpga/icebreaker/sim_decoder.cpp, sim_probe.cpp, +pty=FILE): a
 // pseudo-terminal whose slave side the host opens as it opens the board's
 // UART (lgtok.py --port DEV), and whose master side the harness reads the
@@ -32,6 +32,13 @@ static inline void uart_line_byte(std::deque<int> &line, uint8_t b, int cpb)
             line.push_back((b >> k) & 1);
     for (int c = 0; c < cpb; c++)
         line.push_back(1);
+}
+
+// Bytes of the FPGA -> host record that starts with byte r (docs/fpga.md,
+// "Host protocol": 'I' 9, 'T' and 'E' 4, 'A' 1; any other byte stands alone)
+static inline size_t uart_record_len(uint8_t r)
+{
+    return r == 'I' ? 9 : (r == 'T' || r == 'E') ? 4 : 1;
 }
 
 // The pseudo-terminal's master side, non-blocking; the slave stays open here

@@ -123,11 +123,8 @@ template <class MODEL> class TESTB {
     // Value of a +name=value plusarg, or def.
     uint64_t plusarg(const char *key, uint64_t def) const
     {
-        const char *arg = ctx->commandArgsPlusMatch(key);
-        std::string a(arg ? arg : ""), pre = std::string("+") + key + "=";
-        if (a.rfind(pre, 0) != 0)
-            return def;
-        return std::strtoull(a.c_str() + pre.size(), nullptr, 0);
+        std::string v = plusarg_str(key, "");
+        return v.empty() ? def : std::strtoull(v.c_str(), nullptr, 0);
     }
 
     // Text of a +name=value plusarg, or def.

@@ -10,6 +10,9 @@
 #                                      checks every logit and id of the run
 #                                      against the C model, and the ids
 #                                      lgtok.py printed must be the run's
+#   gen --ids 1 --n 3, another frame   the other frame is rejected as busy
+#     written during the run           between the run's records; gen must
+#                                      still end with its 3 tokens, exit 0
 #   gen --ids 1,600 --n 2              a prompt id >= vocab: the core flags
 #                                      err_token; exit 1 naming it
 #   make host-gen HOST_N=6             (the board Makefile's target: gen
@@ -58,8 +61,11 @@ EOF
 # the emitted decoder's directory (+dir=) and its tokens.txt
 dir=
 for a in "$@"; do case $a in +dir=*) dir=${a#+dir=} ;; esac; done
-runs=2
-[ -f "$dir/tokens.txt" ] && runs=3
+# (the 'E' records the harness serves: gen, the busy reject, its run, the bad
+# id; a tokenizer adds the text run)
+have_tok=0
+[ -f "$dir/tokens.txt" ] && have_tok=1
+runs=$((4 + have_tok))
 "$@" +pty="$out/pty" +runs=$runs +idle=120 +quiet > "$out/sim.log" 2>&1 &
 sim=$!
 pty_wait "$out/pty" $sim ||
@@ -80,6 +86,29 @@ rc=$?
 got=$(head -n 1 "$out/gen.out" | tr -s ' ' | sed 's/ $//')
 [ $rc -eq 0 ] || fail "gen: exit $rc: $(cat "$out/gen.err")"
 
+# a frame from another writer on the line during a run: the board rejects it
+# as busy (its 'E' comes between the run's records); gen must go on to its
+# own run's end (the writer only writes: one reader per port)
+lg gen --ids 1 --n 3 > "$out/busy.out" 2> "$out/busy.err" &
+gen=$!
+sleep 1
+"$py" - "$lgtok" "$port" <<'PY'
+import os, sys
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+import lgtok
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_NOCTTY)
+os.write(fd, lgtok.frame(0, 7, 2, [1, 403]))
+os.close(fd)
+PY
+wait $gen
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^\[3 tokens, ok" "$out/busy.out" &&
+   grep -q "host frame rejected: status 0x10" "$out/sim.log"; then
+  echo "ok - a busy reject during a run: gen exit 0, $(head -n 1 "$out/busy.out")"
+else
+  fail "a busy reject during a run: exit $rc: $(cat "$out/busy.out" "$out/busy.err")"
+fi
+
 lg gen --ids 1,600 --n 2 > "$out/bad.out" 2> "$out/bad.err"
 rc=$?
 if [ $rc -eq 1 ] && [ "$(wc -l < "$out/bad.err")" -eq 1 ] && grep -q "err_token" "$out/bad.err"; then
@@ -88,7 +117,7 @@ else
   fail "a prompt id >= vocab: exit $rc, stderr '$(cat "$out/bad.err")'"
 fi
 
-if [ $runs -eq 3 ]; then
+if [ $have_tok -eq 1 ]; then
   env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory \
     -C "$here/examples/fpga/icebreaker" host-gen PORT="$port" HOST_N=6 HOST_TIMEOUT=120 \
     DEC_RTL="$dir" PYTHON="$py" > "$out/text.out" 2> "$out/text.err"
@@ -113,7 +142,7 @@ if [ -n "$got" ] && [ "$got" = "$ids" ] && [ "$(echo "$ids" | wc -w)" -eq 3 ]; t
 else
   fail "gen printed '$got', the run's 'T' records were '$ids'"
 fi
-if [ $runs -eq 3 ]; then
+if [ $have_tok -eq 1 ]; then
   # lgtok.py's text (all it printed before the summary line "\n[...]") and
   # the harness's, hex
   txt=$(grep "^host text:" "$out/sim.log" | tail -n 1 | sed 's/^host text://')

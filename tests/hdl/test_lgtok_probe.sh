@@ -10,7 +10,7 @@
 # exit 1 with one line naming the row. The harness must pass both times
 # (UART stop bits, the flash model's protocol and timing). And mkflash's bad
 # input: one line, exit 2 for a bad value, 1 and no file for an output it
-# cannot write.
+# cannot write; the harness fails on an +image that is not there.
 set -u
 out=${1:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
 mkflash=${2:?usage: test_lgtok_probe.sh OUTDIR MKFLASH TB}
@@ -40,6 +40,22 @@ if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e2.err")" -eq 1 ] && [ ! -e "$out/x.bin" 
   echo "ok - mkflash probe, an expectation it cannot write: exit 1, no image left, $(cat "$out/e2.err")"
 else
   fail "mkflash probe, unwritable expectation: exit $rc, '$(cat "$out/e2.err")', $(ls "$out" | tr '\n' ' ')"
+fi
+
+"$mkflash" weights --lanes 4 -o "$out/nodir/w.bin" > /dev/null 2> "$out/e3.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e3.err")" -eq 1 ] && [ ! -e "$out/nodir" ]; then
+  echo "ok - mkflash weights, an output it cannot write: exit 1, $(cat "$out/e3.err")"
+else
+  fail "mkflash weights, unwritable output: exit $rc, '$(cat "$out/e3.err")'"
+fi
+# the harness with an image that is not there: it fails, naming it
+"$tb" +image="$out/none.bin" +pty="$out/none.pty" > "$out/e4.sim" 2>&1
+rc=$?
+if [ $rc -ne 0 ] && grep -q "+image=.*none.bin: cannot open it" "$out/e4.sim" && [ ! -e "$out/none.pty" ]; then
+  echo "ok - tb_probe +image of a missing file: exit $rc, $(grep "+image=" "$out/e4.sim")"
+else
+  fail "tb_probe +image of a missing file: exit $rc: $(cat "$out/e4.sim")"
 fi
 
 # the same expectation with row 5's result off by one

@@ -194,7 +194,7 @@ struct System {
             // records
             while (!rx.empty()) {
                 uint8_t r = rx.front();
-                size_t need = r == 'T' ? 4 : (r == 'E' ? 4 : 1);
+                size_t need = uart_record_len(r);
                 if (rx.size() < need)
                     break;
                 std::vector<uint8_t> rec(rx.begin(), rx.begin() + (long)need);
@@ -339,7 +339,7 @@ static bool serve(System &sys, PtyLink &pty, int runs_want, double idle_s, uint6
             sys.tick();
             while (!sys.rx.empty()) {
                 uint8_t r = sys.rx.front();
-                size_t need = r == 'I' ? 9 : (r == 'T' || r == 'E') ? 4 : 1;
+                size_t need = uart_record_len(r);
                 if (sys.rx.size() < need)
                     break;
                 std::vector<uint8_t> rec(sys.rx.begin(), sys.rx.begin() + (long)need);

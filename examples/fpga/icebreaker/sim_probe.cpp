@@ -96,13 +96,11 @@ int main(int argc, char **argv)
     std::string image = tb.plusarg_str("image", "");
     if (!image.empty()) {
         std::ifstream f(image, std::ios::binary);
-        bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-        if (!f.good() && !f.eof()) {
-            std::printf("sim_probe: cannot read %s\n", image.c_str());
-            return tb.finish(false);
-        }
-        if (bytes.empty()) {
-            std::printf("sim_probe: %s: no image (missing or empty)\n", image.c_str());
+        if (f.is_open())
+            bytes.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        if (!f.is_open() || f.bad() || bytes.empty()) {
+            std::printf("sim_probe: +image=%s: %s\n", image.c_str(),
+                        !f.is_open() ? "cannot open it" : f.bad() ? "cannot read it" : "empty");
             return tb.finish(false);
         }
         std::printf("sim_probe: flash image %s, %zu bytes at 0x%x\n", image.c_str(),
@@ -210,7 +208,7 @@ int main(int argc, char **argv)
             // forward whole records; the first 'E' ends the session
             while (parsed < rx.size() && !ended) {
                 uint8_t r = rx[parsed];
-                size_t need = r == 'I' ? 9 : (r == 'T' || r == 'E') ? 4 : 1;
+                size_t need = uart_record_len(r);
                 if (rx.size() - parsed < need)
                     break;
                 pty.out.insert(pty.out.end(), rx.begin() + (long)parsed,
