@@ -42,6 +42,14 @@ else
   fail "mkflash probe, unwritable expectation: exit $rc, '$(cat "$out/e2.err")', $(ls "$out" | tr '\n' ' ')"
 fi
 
+"$mkflash" weights --lanes abc -o "$out/w.bin" > /dev/null 2> "$out/e5.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l < "$out/e5.err")" -eq 1 ] && grep -q -- "--lanes: 'abc'" "$out/e5.err" &&
+   [ ! -e "$out/w.bin" ]; then
+  echo "ok - mkflash weights --lanes abc: exit 2, $(cat "$out/e5.err")"
+else
+  fail "mkflash weights --lanes abc: exit $rc, '$(cat "$out/e5.err")'"
+fi
 "$mkflash" weights --lanes 4 -o "$out/nodir/w.bin" > /dev/null 2> "$out/e3.err"
 rc=$?
 if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e3.err")" -eq 1 ] && [ ! -e "$out/nodir" ]; then

@@ -96,17 +96,15 @@ static void summary(const lg_wimage *img)
 
 static int cmd_weights(int argc, char **argv)
 {
-    const char *config = "260k", *ckpt = NULL, *out = NULL;
-    int lanes = 4;
+    const char *config = "260k", *ckpt = NULL, *out = NULL, *lanes_s = "4";
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
         else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
             ckpt = argv[++i];
-        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc) {
-            if (arg_int("weights", "--lanes", argv[++i], 1, 64, &lanes))
-                return 2;
-        } else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
+            lanes_s = argv[++i];
+        else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
         else {
             fprintf(stderr, "mkflash weights: unknown argument %s\n", argv[i]);
@@ -134,7 +132,15 @@ static int cmd_weights(int argc, char **argv)
         fprintf(stderr, "mkflash: %s\n", err.msg);
         return 1;
     }
-    cfg.hw.lanes = lanes;
+    // --lanes as the CLI reads it (lg_config_override; lg_config_validate
+    // then checks it against the model)
+    if (lg_config_override(&cfg, "lanes", lanes_s, &err)) {
+        if (have_w)
+            lg_weights_free(&w);
+        fprintf(stderr, "mkflash weights: %s\n", err.msg);
+        return 2;
+    }
+    int lanes = cfg.hw.lanes;
     lg_qmodel qm;
     lg_wimage img;
     int rc = lg_config_validate(&cfg, &err) || lg_decoder_qmodel(&qm, &cfg, have_w ? &w : NULL, &err);
