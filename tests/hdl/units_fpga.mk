@@ -163,10 +163,16 @@ $(FPGA_OUT)/decoder_args.sh: tests/hdl/units_fpga.mk
 $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,lc_by_unit.py against a synthesized netlist,sh tests/hdl/test_lc_by_unit.sh $(FPGA_OUT)/lc_by_unit)
 
+# chains_by_unit.py (the cells nextpnr adds to legalise carry chains) on a
+# small real placement
+$(FPGA_OUT)/chains_by_unit.sh: tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,chains_by_unit.py against a placed netlist,sh tests/hdl/test_chains_by_unit.sh $(FPGA_OUT)/chains_by_unit)
+
 # (in make test's order: the report and timing checks read up5k_decoder.sh's build)
 FPGA_TESTS := $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
-  $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh
+  $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh \
+  $(FPGA_OUT)/chains_by_unit.sh
 HDL_TESTS += $(FPGA_TESTS)
 
 .PHONY: test-fpga lint-fpga synth fpga-probe fpga-up5k-check synth-estimates

@@ -39,5 +39,10 @@ if ! eval make -C "\"$here\"" --no-print-directory BUILD="\"$build\"" LLAMAGEN="
   exit 1
 fi
 sed -n '/^== icebreaker_decoder/,$p' "$log" | grep -v '^make'
+# the cells nextpnr added to legalise carry chains (make decoder-chains)
+routed=$(ls -t "$build"/decoder_f*_routed.json 2>/dev/null | head -n 1)
+echo "== carry-chain legalisation (chains_by_unit.py; the cuts: make decoder-chains)"
+python3 "$here/chains_by_unit.py" "${routed:-$build/decoder_routed.json}" --list 0 || {
+  echo "FAIL up5k_decoder: no carry-chain report from the build's placed netlist"; exit 1; }
 echo "up5k_decoder: build $(( $(date +%s) - start )) s (a few s when up to date)"
 echo "up5k_decoder: PASS"
