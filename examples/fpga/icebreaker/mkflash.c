@@ -164,11 +164,12 @@ static int cmd_weights(int argc, char **argv)
         return 1;
     }
     lg_flash_pack(b, &img);
-    summary(&img);
     if (LG_FLASH_BASE + n > (16u << 20))
         fprintf(stderr, "mkflash: warning: the image does not fit a 16 MiB flash at 1 MiB\n");
     rc = write_file(out, b, n);
     rc = rc || publish(out, 1);
+    if (!rc) // (the summary describes a file that exists: after the write)
+        summary(&img);
     free(b);
     lg_wimage_free(&img);
     return rc ? 1 : 0;
@@ -255,7 +256,6 @@ static int cmd_probe(int argc, char **argv)
         return 1;
     }
     lg_flash_pack(b, &img);
-    summary(&img);
     rc = write_file(out, b, n);
     char expect_tmp[4096];
     tmp_name(expect_tmp, sizeof expect_tmp, expect);
@@ -289,6 +289,8 @@ static int cmd_probe(int argc, char **argv)
         ok = 0;
     }
     rc = !ok;
+    if (ok)
+        summary(&img);
     free(b);
     free(img.beats);
     free(m.mant);
