@@ -243,13 +243,18 @@ assign acc_next = base + {1'b0, mul_p} + {32'd0, cin};
 wire acc_add = !(st == S_IN || st == S_CPA || st == S_SMP || st == S_SMP + 5'd1 || st == S_LD ||
                  st == S_CP || st == S_ST);
 
+// Both presets (the start's 2^15 - 1 and step ST's saturated w[31:16] =
+// 0x7fff, see below) set bits 14:0 and clear the rest: one synchronous
+// set/reset net and one enable for all 33 flip-flops (bits 32:16 are not
+// read after ST). With ST's preset on bits 15:0 alone, bits 15 and 16 had
+// different set/reset nets, and nextpnr cut the carry chain there: about
+// 4 ns on the gate's longest path (docs/fpga.md, "Carry-chain
+// legalisation").
 always @(posedge clk) begin
-    if (st == S_SG || start)
+    if (st == S_SG || start || (st == S_ST && y_sat))
         acc <= {18'd0, 15'h7fff};
     else if (acc_add)
         acc <= acc_next;
-    if (st == S_ST && y_sat)
-        acc[15:0] <= 16'h7fff; // w[31:16] of 2^31 - 1 - n
 end
 
 // ---- output: w = |y| - n = {acc, a1[15:0]} (acc = w >> 16), sat32, sign -----------------
