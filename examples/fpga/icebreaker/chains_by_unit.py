@@ -135,8 +135,8 @@ def main():
         yosys named it after (and the flip-flop's Q index), else the cell."""
         if not n:
             return "?"
-        m = re.match(r"(.*?)_SB_DFF[A-Z]*_Q(?:_(\d+))?_", n)
-        return f"{m.group(1)} (Q_{m.group(2) or 0})" if m else n
+        m = re.match(r"(.*?)_(SB_DFF[A-Z]*)_Q(?:_(\d+))?_", n)
+        return f"{m.group(1)} ({m.group(2)} Q_{m.group(3) or 0})" if m else n
 
     def chain_unit(n):
         """The unit most of a chain's cells belong to (yosys may name a cell
