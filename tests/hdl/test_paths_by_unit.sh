@@ -172,6 +172,75 @@ if [ "$hops" = "LC/r1_LC.O DSP/m_SB_MAC16_O_DSP.A_0 DSP/m_SB_MAC16_O_DSP.O_0 LC/
 else
   cat "$tmp/h"; fail "--trace: hops '$hops', multiplier increment '$inc' (want $want_inc), nets '$nets'"
 fi
+# --trace through a chain cut (nextpnr's cells, as chains_by_unit.py counts
+# them): r1 -> (300) pass-out I3 -> O (870) -> (1760) feed-in I1 -> COUT
+# (680) -> (660) r2.I3: both cells tagged, and 3.61 ns put down to them
+cat > "$tmp/x.sdf" <<'EOF2'
+(DELAYFILE
+  (SDFVERSION "3.0")
+  (TIMESCALE 1ps)
+  (CELL
+    (CELLTYPE "top")
+    (INSTANCE )
+    (DELAY
+      (ABSOLUTE
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT r1_LC/O \$nextpnr_ICESTORM_LC_1/I3 (300:300:300) (300:300:300))
+        (INTERCONNECT \$nextpnr_ICESTORM_LC_1/O \$nextpnr_ICESTORM_LC_2/I1 (1760:1760:1760) (1760:1760:1760))
+        (INTERCONNECT \$nextpnr_ICESTORM_LC_2/COUT r2_LC/I3 (660:660:660) (660:660:660))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE r1_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE \$nextpnr_ICESTORM_LC_1)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH I3 O (870:870:870) (870:870:870))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE \$nextpnr_ICESTORM_LC_2)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH I1 COUT (680:680:680) (680:680:680))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE r2_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
+      )
+    )
+    (TIMINGCHECK
+      (SETUPHOLD (posedge I3) (posedge CLK) (821:821:821) (0:0:0))
+    )
+  )
+)
+EOF2
+"$py" "$pbu" "$tmp/x.sdf" --mhz 1000 --trace 1 > "$tmp/xh" 2>&1
+tags=$(grep -c 'nextpnr: carry \(pass-out\|feed-in\)' "$tmp/xh")
+legal=$(sed -n 's/^  (of which \([0-9.]*\) ns into and through \([0-9]*\) cells nextpnr.*/\1 \2/p' "$tmp/xh")
+if [ "$tags" = 4 ] && [ "$legal" = "3.61 2" ]; then
+  echo "ok - --trace tags a chain cut's two cells and puts 3.61 ns down to them"
+else
+  cat "$tmp/xh"; fail "--trace through a chain cut: $tags tagged pins (want 4), '$legal' (want '3.61 2')"
+fi
 # the same multiplier with its own A register (A_REG, clocked by the main
 # clock; no iCEcube2 mode): r1 -> A[0] setup (the ALL_PIPELINE figure), and
 # the output launches at the registered mode's worst clock-to-out plus the

@@ -413,10 +413,19 @@ def show_trace(ends, pred, arr, celltype, n):
         path = trace(pred, (inst, port))
         part = collections.Counter()
         last, prev = 0.0, None
+        legal, legal_cells = 0.0, set()       # time in nextpnr's carry-chain cells
         for node in path:
             a = arr.get(node, 0.0)
             t = celltype.get(node[0], "?").replace("ICESTORM_", "")
-            print(f"  {a / 1000:7.2f} {(a - last) / 1000:+6.2f}  {t:8s} {short(node[0], 84)}.{node[1]}")
+            # a cell nextpnr added to legalise a carry chain (chains_by_unit.py):
+            # I3 -> O passes a carry out to logic, I1 -> COUT feeds one in
+            tag = ""
+            if node[0].startswith("$nextpnr_ICESTORM_LC"):
+                tag = ("  (nextpnr: carry pass-out)" if node[1] in ("I3", "O") else
+                       "  (nextpnr: carry feed-in)" if node[1] in ("I1", "COUT") else "")
+                legal += a - last
+                legal_cells.add(node[0])
+            print(f"  {a / 1000:7.2f} {(a - last) / 1000:+6.2f}  {t:8s} {short(node[0], 84)}.{node[1]}{tag}")
             if prev is None:
                 part["launch"] += a
             elif prev[0] == node[0]:
@@ -431,6 +440,9 @@ def show_trace(ends, pred, arr, celltype, n):
         print("  = " + ", ".join(f"{k} {part[k] / 1000:.2f}" for k in
                                  ("launch", "LUT", "carry", "DSP", "RAM", "routing", "setup")
                                  if part[k]))
+        if legal_cells:
+            print(f"  (of which {legal / 1000:.2f} ns into and through {len(legal_cells)} cells "
+                  f"nextpnr added to legalise carry chains: make decoder-chains)")
     if nets:
         print(f"\nrouted nets on these paths: {len(nets)}, mean {sum(nets) / len(nets) / 1000:.2f} ns")
 
