@@ -78,7 +78,10 @@ fi
 
 # 3. a hand-made design (in nextpnr's SDF layout, one statement a line): r1 -> (1000 ps) -> multiplier A[0] -> O[0] -> (500 ps) -> r2.I0,
 #    and r1 -> (200 ps) -> r2.I1; clock-to-out 1390, setups 1181
-cat > "$tmp/t.sdf" <<'EOF'
+# sdf_head: the file's start, up to r1's and r2's clock nets (the top
+# cell's interconnects follow)
+sdf_head() {
+  cat <<'EOF'
 (DELAYFILE
   (SDFVERSION "3.0")
   (TIMESCALE 1ps)
@@ -89,6 +92,9 @@ cat > "$tmp/t.sdf" <<'EOF'
       (ABSOLUTE
         (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
         (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK (0:0:0) (0:0:0))
+EOF
+}
+{ sdf_head; cat <<'EOF'
         (INTERCONNECT r1_LC/O m_SB_MAC16_O_DSP/A_0 (1000:1000:1000) (1000:1000:1000))
         (INTERCONNECT m_SB_MAC16_O_DSP/O_0 r2_LC/I0 (500:500:500) (500:500:500))
         (INTERCONNECT r1_LC/O r2_LC/I1 (200:200:200) (200:200:200))
@@ -131,6 +137,7 @@ cat > "$tmp/t.sdf" <<'EOF'
   )
 )
 EOF
+} > "$tmp/t.sdf"
 cat > "$tmp/t.json" <<'EOF'
 {"modules": {"top": {"attributes": {"top": "1"}, "cells": {
   "m_SB_MAC16_O": {"type": "SB_MAC16", "parameters": {
@@ -175,17 +182,7 @@ fi
 # --trace through a chain cut (nextpnr's cells, as chains_by_unit.py counts
 # them): r1 -> (300) pass-out I3 -> O (870) -> (1760) feed-in I1 -> COUT
 # (680) -> (660) r2.I3: both cells tagged, and 3.61 ns put down to them
-cat > "$tmp/x.sdf" <<'EOF2'
-(DELAYFILE
-  (SDFVERSION "3.0")
-  (TIMESCALE 1ps)
-  (CELL
-    (CELLTYPE "top")
-    (INSTANCE )
-    (DELAY
-      (ABSOLUTE
-        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
-        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK (0:0:0) (0:0:0))
+{ sdf_head; cat <<'EOF2'
         (INTERCONNECT r1_LC/O \$nextpnr_ICESTORM_LC_1/I3 (300:300:300) (300:300:300))
         (INTERCONNECT \$nextpnr_ICESTORM_LC_1/O \$nextpnr_ICESTORM_LC_2/I1 (1760:1760:1760) (1760:1760:1760))
         (INTERCONNECT \$nextpnr_ICESTORM_LC_2/COUT r2_LC/I3 (660:660:660) (660:660:660))
@@ -233,6 +230,7 @@ cat > "$tmp/x.sdf" <<'EOF2'
   )
 )
 EOF2
+} > "$tmp/x.sdf"
 "$py" "$pbu" "$tmp/x.sdf" --mhz 1000 --trace 1 > "$tmp/xh" 2>&1
 tags=$(grep -c 'nextpnr: carry \(pass-out\|feed-in\)' "$tmp/xh")
 legal=$(sed -n 's/^  (of which \([0-9.]*\) ns into and through \([0-9]*\) cells nextpnr.*/\1 \2/p' "$tmp/xh")
