@@ -10,7 +10,11 @@
 #   u_ce   one adder whose flip-flops change enable at bit 4, inside a
 #          tile: cut, "enable or set/reset";
 #   u_cin  a + b + ci, ci from logic: a feed-in cell;
-#   u_lt   an adder's carry out read by two LUTs: a pass-out cell.
+#   u_lt   an adder's carry out read by two LUTs: a pass-out cell;
+#   u_cnt  a counter stepped by 1 under an enable: yosys makes its bit 0's
+#          carry a wire, so the chain's carry in is the counter's own bit 0
+#          (a feed-in cell, counted as a counter's: its carry in is a
+#          flip-flop that feeds its own LUT).
 # nextpnr runs with --no-promote-globals: the decoder's build has all eight
 # global nets taken, so its enables count as local inputs; here nextpnr
 # would promote them.
@@ -52,6 +56,11 @@ always @(posedge clk) begin
 end
 assign q = y ^ z;
 endmodule
+module cbu_cnt (input wire clk, input wire en, output wire [9:0] q);
+reg [9:0] c;
+always @(posedge clk) if (en) c <= c + 1'b1;
+assign q = c;
+endmodule
 module cbu_dec (input wire clk, input wire d, input wire en, input wire en2, input wire first,
                 output wire q);
 reg [63:0] sr; // the operands: a shift register on one pin
@@ -60,12 +69,14 @@ wire [23:0] qa;
 wire [15:0] qc;
 wire [11:0] qi;
 wire ql;
+wire [9:0] qn;
 cbu_acc u_acc (.clk(clk), .en(en ^ sr[5]), .first(first), .x(sr[23:0]), .q(qa));
 cbu_ce u_ce (.clk(clk), .en(en ^ sr[6]), .en2(en2 ^ sr[7]), .a(sr[39:24]), .b(sr[55:40]),
              .q(qc));
 cbu_cin u_cin (.clk(clk), .ci(sr[63]), .a(sr[11:0]), .b(sr[59:48]), .q(qi));
 cbu_lt u_lt (.clk(clk), .e(sr[8]), .f(sr[9]), .a(sr[35:24]), .b(sr[47:36]), .q(ql));
-assign q = ^{qa, qc, qi, ql};
+cbu_cnt u_cnt (.clk(clk), .en(en ^ sr[10]), .q(qn));
+assign q = ^{qa, qc, qi, ql, qn};
 endmodule
 module cbu_core (input wire clk, input wire d, input wire en, input wire en2, input wire first,
                  output wire q);
@@ -93,6 +104,9 @@ check() { # unit column(3 feed-in, 4 pass-out, 5 split) expected
 check u_cin 3 1; check u_cin 4 0; check u_cin 5 0
 check u_lt 3 0; check u_lt 4 1; check u_lt 5 0
 check u_ce 3 0; check u_ce 4 0; check u_ce 5 2
+check u_cnt 3 1; check u_cnt 4 0; check u_cnt 5 0
+own=$(sed -n "s/^feed-ins whose carry in is a flip-flop that toggles itself.*: \([0-9]* of [0-9]*\)$/\1/p" "$out/cbu.md")
+[ "$own" = "1 of 2" ] || { echo "FAIL: feed-ins from the same register '$own', expected 1 of 2 (u_cnt's)"; fail=1; }
 splits=$(col u_acc 5)
 [ "${splits:-0}" -ge 2 ] || { echo "FAIL: u_acc splits '$splits', expected at least one cut"; fail=1; }
 grep -A1 '^  u_ce: flip-flop enable or set/reset changes' "$out/cbu.md" | grep -q 'u_ce\.' ||

@@ -31,13 +31,12 @@ name a unit's output register after the controller's net).
 """
 import argparse
 import collections
-import json
 import os
 import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lc_by_unit import unit_of  # noqa: E402  (the same unit names as the LC table)
+from lc_by_unit import read_json, unit_of  # noqa: E402  (the LC table's unit names)
 
 PASS_OUT_INIT = 0xFF00  # O = I3: nextpnr's pass-out cell
 
@@ -68,11 +67,7 @@ def main():
     ap.add_argument("--list", type=int, default=20, metavar="N",
                     help="cuts to list (default 20; 0: the counts only)")
     a = ap.parse_args()
-    try:
-        with open(a.json) as f:
-            d = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f"chains_by_unit: cannot read {a.json}: {e}")
+    d = read_json(a.json, "chains_by_unit")
     mods = list(d.get("modules", {}).values()) if isinstance(d, dict) else []
     if len(mods) != 1:
         sys.exit(f"chains_by_unit: {a.json} is not a nextpnr --write netlist (one module expected)")
@@ -130,13 +125,24 @@ def main():
                 return u
         return None
 
+    def toggles(n):
+        """A logic cell holding a flip-flop whose output is one of its own
+        LUT inputs (a counter's low bit)."""
+        c = cells[n]
+        o = net(n, "O")
+        return c.get("type") == "ICESTORM_LC" and param_on(c, "DFF_ENABLE") and o is not None \
+            and o in (net(n, p) for p in ("I0", "I1", "I2", "I3"))
+
+    def reg_of(n):
+        """The register whose flip-flop yosys named a cell after: (name,
+        flip-flop type, Q index), or None."""
+        m = re.match(r"(.*?)_(SB_DFF[A-Z]*)_Q(?:_(\d+))?_", n or "")
+        return (m.group(1), m.group(2), m.group(3) or "0") if m else None
+
     def ff_name(n):
-        """A readable name for a chain cell: the register whose flip-flop
-        yosys named it after (and the flip-flop's Q index), else the cell."""
-        if not n:
-            return "?"
-        m = re.match(r"(.*?)_(SB_DFF[A-Z]*)_Q(?:_(\d+))?_", n)
-        return f"{m.group(1)} ({m.group(2)} Q_{m.group(3) or 0})" if m else n
+        """A readable name for a chain cell: its register, else the cell."""
+        r = reg_of(n)
+        return f"{r[0]} ({r[1]} Q_{r[2]})" if r else (n or "?")
 
     def chain_unit(n):
         """The unit most of a chain's cells belong to (yosys may name a cell
@@ -172,7 +178,8 @@ def main():
         return best[0][0] if best else unit_of(n)
 
     counts = collections.defaultdict(collections.Counter)
-    splits = []
+    cuts = []
+    own_carry = 0    # feed-ins from a counter's bit 0
     for n in sorted((x for x in cells if added(x)), key=lambda s: int(re.sub(r"\D", "", s) or 0)):
         k = kind(n)
         if k is None:
@@ -180,12 +187,16 @@ def main():
         if k == "feed-in":
             src = drv.get(net(n, "I1"))
             if src and added(src[0]) and kind(src[0]) == "pass-out":
-                # the second half of a split (counted with its pass-out)
+                # the second half of a cut (counted with its pass-out)
                 continue
             nxt = chain_cell(n, "out")
             counts[chain_unit(nxt or n)]["feed-in"] += 1
+            # a carry in straight from a toggling flip-flop (one whose output
+            # feeds its own LUT): a counter's bit 0, whose carry yosys made
+            # a wire (a constant step)
+            own_carry += bool(src and src[1] == "O" and toggles(src[0]))
             continue
-        # pass-out: a split when its output feeds a feed-in cell
+        # pass-out: a cut when its output feeds a feed-in cell
         prev = chain_cell(n, "in")
         outs = users.get(net(n, "O"), [])
         fins = [u for u, p in outs if added(u) and p == "I1" and kind(u) == "feed-in"]
@@ -194,7 +205,7 @@ def main():
             continue
         nxt = chain_cell(fins[0], "out")
         unit = chain_unit(prev or nxt or n)
-        counts[unit]["split"] += 2
+        counts[unit]["cut"] += 2
         # the cause, as nextpnr decided it: the chain's cells in the tile of
         # the cell before the cut (from the chain's start in that tile) and
         # the cell after it
@@ -216,7 +227,7 @@ def main():
                 loc += sum(1 for b in (clk, cen, sr) if b is not None and not is_global(b))
             cause = f"{loc} local inputs in a tile (at most 32)" if loc > 32 else \
                 "chain longer than a column or another nextpnr rule"
-        splits.append((unit, cause, ff_name(prev), ff_name(nxt)))
+        cuts.append((unit, cause, ff_name(prev), ff_name(nxt)))
 
     units = sorted(counts, key=lambda u: (-sum(counts[u].values()), u))
     total = collections.Counter()
@@ -225,20 +236,22 @@ def main():
     for u in units:
         c = counts[u]
         total.update(c)
-        print(f"| {u} | {c['feed-in']} | {c['pass-out']} | {c['split']} | {sum(c.values())} |")
-    print(f"| **total** | {total['feed-in']} | {total['pass-out']} | {total['split']} | "
+        print(f"| {u} | {c['feed-in']} | {c['pass-out']} | {c['cut']} | {sum(c.values())} |")
+    print(f"| **total** | {total['feed-in']} | {total['pass-out']} | {total['cut']} | "
           f"**{sum(total.values())}** |")
     print()
-    print(f"cuts: {len(splits)} (each one adder's chain cut in two)")
-    by_cause = collections.Counter(re.sub(r"^\d+ ", "N ", s[1]) for s in splits)
+    print(f"feed-ins whose carry in is a flip-flop that toggles itself (a counter's bit 0, "
+          f"stepped by a constant): {own_carry} of {total['feed-in']}")
+    print(f"cuts: {len(cuts)} (each one adder's chain cut in two)")
+    by_cause = collections.Counter(re.sub(r"^\d+ ", "N ", s[1]) for s in cuts)
     for cause, k in sorted(by_cause.items()):
         print(f"  {k} x {cause}")
-    for u, cause, before, after in splits[:a.list]:
+    for u, cause, before, after in cuts[:a.list]:
         print(f"  {u}: {cause}")
         print(f"      before the cut: {before}")
         print(f"      after the cut:  {after}")
-    if 0 < a.list < len(splits):
-        print(f"  ... {len(splits) - a.list} more (--list)")
+    if 0 < a.list < len(cuts):
+        print(f"  ... {len(cuts) - a.list} more (--list)")
 
 
 if __name__ == "__main__":

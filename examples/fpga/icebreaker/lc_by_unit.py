@@ -44,17 +44,23 @@ def unit_of(name):
     return "board shell"
 
 
+def read_json(path, who):
+    """A JSON netlist, or exit with one line naming the file (who: the
+    script's name)."""
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"{who}: cannot read {path}: {e}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("json", help="flat synth_ice40 JSON (yosys write_json / -json)")
     ap.add_argument("--packed", type=int, help="nextpnr's packed ICESTORM_LC count")
     ap.add_argument("--top", help="top module (default: the one marked top)")
     a = ap.parse_args()
-    try:
-        with open(a.json) as f:
-            d = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f"lc_by_unit: cannot read {a.json}: {e}")
+    d = read_json(a.json, "lc_by_unit")
     mods = d.get("modules", {})
     if a.top:
         top = mods.get(a.top)
