@@ -48,9 +48,14 @@
  * matrix; shift = -(ebase + s) with ebase a generation-time constant per
  * matrix and s the activation quantizer's shift.
  *
- * Sequence (llama2.c generate()): ctl_start (while idle) clears the state and
- * loads the sampler seed and ctl_n_gen; ctl_inv_temp is not copied: the
- * sampler reads it with each vector's first logit, so it must stay stable
+ * Sequence (llama2.c generate()): the seed is written a byte a cycle while
+ * idle (ctl_seed_we / ctl_seed_byte, least significant byte first, straight
+ * into the sampler's PRNG state: no 32-bit copy, which is 32 flip-flops on
+ * the iCEBreaker, whose host link delivers the seed a byte at a time;
+ * without writes a run continues the previous run's PRNG sequence);
+ * ctl_start (while idle) clears the state and loads ctl_n_gen; ctl_inv_temp
+ * is not copied: the sampler reads it with each vector's first logit, so it
+ * must stay stable
  * from ctl_start until st_busy falls (lg_uart_tokens holds its header
  * registers through a run; a 24-bit copy here held it a second time,
  * 24 flip-flops on the iCEBreaker); prompt tokens arrive on s_tok, one position each;
@@ -114,7 +119,8 @@ module ${MODULE} #(
      */
     input  wire                 ctl_start,
     input  wire [23:0]          ctl_inv_temp,
-    input  wire [31:0]          ctl_seed,
+    input  wire                 ctl_seed_we,
+    input  wire [7:0]           ctl_seed_byte,
     input  wire [POS_W-1:0]     ctl_n_gen,
 
     /*
@@ -1067,8 +1073,8 @@ ${SAMPLER_MODULE} u_smp (
     .clk(clk),
     .rst(rst),
     .inv_temp({8'd0, ctl_inv_temp}),
-    .seed_load(state_reg == S_IDLE && ctl_start),
-    .seed(ctl_seed),
+    .seed_we(state_reg == S_IDLE && ctl_seed_we),
+    .seed_byte(ctl_seed_byte),
     .s_logit_valid(in_cls && sampling_reg && mvd_out_valid),
     .s_logit_ready(smp_logit_ready),
     .s_logit_data(mvd_out_data),

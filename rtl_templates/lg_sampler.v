@@ -34,9 +34,12 @@
  *    inv_temp (unsigned Q16) is sampled with the first logit of a vector.
  *  - m_tok: valid/ready, the token id; valid stays high and data stable
  *    until ready. The next vector is accepted after the token is taken.
- *  - seed_load: one-cycle pulse, PRNG state <- seed (0 -> 0x2545f491); pulse
- *    it at the start of a sequence, between vectors (not while sampling).
- *    Reset loads the seed-0 state.
+ *  - seed_we / seed_byte: one byte of the seed a cycle, least significant
+ *    first: PRNG state <- {seed_byte, state[31:8]}, so four writes load a
+ *    32-bit seed (a state of 0 draws as 0x2545f491). Write it at the start
+ *    of a sequence, between vectors (not while sampling); without writes
+ *    the next vector continues the PRNG sequence (the lean form's contract,
+ *    lg_sampler_share.v). Reset loads the seed-0 state.
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
  *  - inv_temp = 0: m_tok_valid rises on the next cycle (1 cycle).
@@ -63,8 +66,8 @@ module ${MODULE} #(
      */
     // 1/T in Q16, 0 = greedy; sampled with the first logit of a vector
     input  wire [31:0]               inv_temp,
-    input  wire                      seed_load,
-    input  wire [31:0]               seed,
+    input  wire                      seed_we,
+    input  wire [7:0]                seed_byte,
 
     /*
      * Logit stream input (Q16)
@@ -149,7 +152,10 @@ end
 // ---- PRNG (xorshift32) -------------------------------------------------------------
 
 reg [31:0] state_prng;
-wire [31:0] xs1 = state_prng ^ (state_prng << 13);
+// seed 0 (four zero bytes) draws from SEED0: xorshift32 never reaches 0
+// from another state, so a zero state can only come from the seed writes
+wire [31:0] xs0 = (state_prng == 32'd0) ? SEED0 : state_prng;
+wire [31:0] xs1 = xs0 ^ (xs0 << 13);
 wire [31:0] xs2 = xs1 ^ (xs1 >> 17);
 wire [31:0] xs3 = xs2 ^ (xs2 << 5);
 
@@ -358,10 +364,11 @@ always @(posedge clk) begin
         idx_reg <= {TW{1'b0}};
 end
 
-// the PRNG: seed_load wins; otherwise one step per sampled vector
+// the PRNG: a seed byte shifts in from the top (least significant first);
+// otherwise one step per sampled vector
 always @(posedge clk) begin
-    if (seed_load)
-        state_prng <= (seed == 32'd0) ? SEED0 : seed;
+    if (seed_we)
+        state_prng <= {seed_byte, state_prng[31:8]};
     else if (state_reg == ST_W1 && p_valid && out_last)
         state_prng <= xs3;
     if (rst)

@@ -80,9 +80,14 @@
  *    sequence; a copy would be 24 FFs that pack with no logic).
  *  - m_tok: valid/ready, the token id; valid stays high and data stable
  *    until ready. The next vector is accepted after the token is taken.
- *  - seed_load: one-cycle pulse, PRNG state <- seed (0 -> 0x2545f491, set
- *    at the next draw); pulse it at the start of a sequence, between vectors
- *    (not while sampling).
+ *  - seed_we / seed_byte: one byte of the seed a cycle, least significant
+ *    first: PRNG state <- {seed_byte, state[31:8]}, so four writes load a
+ *    32-bit seed (0 -> 0x2545f491, set at the next draw). Write it at the
+ *    start of a sequence, between vectors (not while sampling); without
+ *    writes the next vector continues the PRNG sequence. A byte port, not a
+ *    32-bit one, because a host link delivers the seed a byte at a time:
+ *    the UP5K build shifts it straight in from the UART (docs/fpga.md)
+ *    instead of holding a 32-bit copy in 32 flip-flops.
  *    Reset loads the seed-0 state.
  *
  * Latency (cycles after the handshake of the last logit, m_tok_ready high):
@@ -111,8 +116,8 @@ module ${MODULE} #(
      */
     // 1/T in Q16, 0 = greedy; held from the first logit until the token
     input  wire [31:0]               inv_temp,
-    input  wire                      seed_load,
-    input  wire [31:0]               seed,
+    input  wire                      seed_we,
+    input  wire [7:0]                seed_byte,
 
     /*
      * Logit stream input (Q16)
@@ -314,10 +319,10 @@ end
 // so the three shifts cost one XOR, not 32 (the state is r afterwards).
 // Counts 96..127 are plain rotations: the u multiply reads r0 at count 96
 // and r1 at count 112; count 128 (= 0) leaves the state at r.
-// Seed 0: seed_load stores the 0 and the draw fixes it: 32 plain rotations
+// Seed 0: the seed writes store the 0 and the draw fixes it: 32 plain rotations
 // first (chk_reg) see every bit leave the MSB; if none is 1 the state is 0
 // (xorshift32 never reaches 0 from another state) and becomes SEED0 through
-// the FFs' synchronous set/reset, so no 32-bit zero compare on the seed port.
+// the FFs' synchronous set/reset, so no 32-bit zero compare on the state.
 reg [31:0] state_prng;
 reg [6:0] rng_cnt_reg;     // ST_RNG: operation (bits 6:5) and rotation (4:0)
 reg chk_reg;               // ST_RNG: the 32 rotations of the zero check
@@ -680,13 +685,14 @@ always @(posedge clk) begin
         idx_reg <= {TW{1'b0}};
 end
 
-// the PRNG: seed_load wins; otherwise one step per sampled vector
+// the PRNG: a seed byte shifts in from the top (least significant byte
+// first: after four, state = seed); otherwise one step per sampled vector
 // (reset and the zero check share the FFs' synchronous set/reset to SEED0)
 always @(posedge clk) begin
     if (rst || prng_zero)
         state_prng <= SEED0;
-    else if (seed_load)
-        state_prng <= seed;
+    else if (seed_we)
+        state_prng <= {seed_byte, state_prng[31:8]};
     else if (state_reg == ST_RNG)
         state_prng <= prng_next;
 end

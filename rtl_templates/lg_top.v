@@ -12,8 +12,9 @@
  * writable through the wl_* boot port). A design that streams the weights
  * from flash or DRAM replaces the memory behind the same weight stream.
  *
- * Sequence: pulse ctl_start while st_busy is low (ctl_seed and ctl_n_gen are
- * sampled then; ctl_inv_temp is read during the run and must stay stable
+ * Sequence: write the seed while st_busy is low (ctl_seed_we, four bytes,
+ * least significant first), pulse ctl_start while st_busy is low (ctl_n_gen
+ * is sampled then; ctl_inv_temp is read during the run and must stay stable
  * until st_busy falls), send the prompt on s_tok (BOS first, the last
  * token marked s_tok_last); the core runs one position per token, then
  * samples and sends ctl_n_gen tokens on m_tok, feeding each back as the next
@@ -52,11 +53,15 @@ module ${MODULE} #(
 ) (
     input  wire               clk,
     input  wire               rst,
-    // control: sampled on ctl_start while idle (st_busy low); ctl_inv_temp
+    // control: ctl_n_gen sampled on ctl_start while idle (st_busy low); ctl_inv_temp
     // is read during the run: hold it from ctl_start until st_busy falls
     input  wire               ctl_start,     // pulse: new sequence at position 0
     input  wire [23:0]        ctl_inv_temp,  // 1/T in Q16; 0 = greedy (argmax)
-    input  wire [31:0]        ctl_seed,      // xorshift32 seed (0 -> 0x2545f491)
+    // xorshift32 seed, a byte a cycle while idle, least significant first:
+    // four writes set a 32-bit seed (0 -> 0x2545f491); none: the run goes on
+    // with the previous run's PRNG state
+    input  wire               ctl_seed_we,
+    input  wire [7:0]         ctl_seed_byte,
     input  wire [POS_W-1:0]   ctl_n_gen,     // tokens to generate after the prompt
     // prompt tokens in; s_tok_last marks the last prompt token
     input  wire               s_tok_valid,  output wire s_tok_ready,
@@ -138,7 +143,8 @@ ${DECODER_MODULE} u_dec (
     .rst(rst),
     .ctl_start(ctl_start),
     .ctl_inv_temp(ctl_inv_temp),
-    .ctl_seed(ctl_seed),
+    .ctl_seed_we(ctl_seed_we),
+    .ctl_seed_byte(ctl_seed_byte),
     .ctl_n_gen(ctl_n_gen),
     .s_tok_valid(s_tok_valid),
     .s_tok_ready(s_tok_ready),

@@ -47,9 +47,13 @@
  * Size (the iCEBreaker build: every LUT counts on the UP5K): the frame is
  * handled byte-serially, with no copy of the header. While no run is pending
  * or active, header bytes 0..8 go straight into the ctl_* registers
- * (inv_temp and seed through one byte-wide shift register, n_gen saturated
- * as its high byte arrives); a frame arriving during a run leaves them
- * alone. n_prompt lands in the ids-left counter, whose decrement's borrow
+ * (inv_temp through a byte-wide shift register, n_gen saturated as its high
+ * byte arrives) and the seed's four bytes straight on to the decoder
+ * (ctl_seed_we / ctl_seed_byte: the sampler shifts them into its PRNG
+ * state, so the seed has no copy here: 32 flip-flops fewer); a frame
+ * arriving during a run leaves them alone. A frame rejected after its seed
+ * bytes (checksum, length) has written them: every accepted frame writes
+ * its own seed before its run, so no run sees them. n_prompt lands in the ids-left counter, whose decrement's borrow
  * is its zero test: a body byte at an id's first byte with no id left is
  * the checksum (no 16-bit compares, no checksum state); the checksum is the
  * XOR of the frame so far against that byte. An id is written byte by byte
@@ -89,7 +93,10 @@
  *    starts its 'T' record when no record is being sent and none of higher
  *    priority waits, and s_tok_ready is high with the handshake of that
  *    record's last byte (the id is read from s_tok_data meanwhile).
- *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_seed, ctl_n_gen carry
+ *  - ctl_seed_we / ctl_seed_byte: the header's seed bytes (least
+ *    significant first), one-cycle write strobes as they arrive, only while
+ *    no run is pending or active (the decoder's seed port).
+ *  - ctl_start: one-cycle pulse; ctl_inv_temp, ctl_n_gen carry
  *    the frame's values with it and hold them until the run's 'E' record
  *    is sent (after st_busy fell: the decoder reads ctl_inv_temp through
  *    the run); they change while a later frame's header arrives, unless a
@@ -137,7 +144,8 @@ module ${MODULE} #(
      */
     output wire               ctl_start,
     output wire [23:0]        ctl_inv_temp,
-    output wire [31:0]        ctl_seed,
+    output wire               ctl_seed_we,
+    output wire [7:0]         ctl_seed_byte,
     output wire [POS_W-1:0]   ctl_n_gen,
     output wire               m_tok_valid,
     input  wire               m_tok_ready,
@@ -229,7 +237,7 @@ reg [15:0] tok_left_reg;     // n_prompt (its low byte from header byte 9), then
 reg busy_at_g_reg;           // a run was pending or active (or its 'E' not yet sent) at 'G'
 reg over_len_reg;            // n_prompt > 2^PROMPT_AW
 reg [TOW:0] idle_cnt_reg;    // TIMEOUT_T ticks down to -1 after the frame's last byte
-reg [55:0] hs_reg;           // header bytes 0..6: {seed, inv_temp} = ctl values
+reg [23:0] hs_reg;           // header bytes 0..2: inv_temp = ctl_inv_temp
 reg [POS_W-1:0] ngen_reg;    // header bytes 7..8, saturated = ctl_n_gen
 reg ngen_over_reg;           // n_gen's low byte has bits above POS_W
 
@@ -276,7 +284,9 @@ wire bad_len = over_len_reg;
 wire info_req = !timeout && rx_fire && p_idle && s_rx_data == C_INFO;
 wire accept = chk_fire && chk_ok && !bad_len && !busy_at_g_reg;
 
-wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd7;
+wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd3;
+// header bytes 3..6: the seed, on to the decoder as they arrive
+wire seed_we = hdr_fire && !busy_at_g_reg && idx_reg >= 4'd3 && idx_reg < 4'd7;
 wire ngen_lo_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd7;
 wire ngen_hi_we = hdr_fire && !busy_at_g_reg && idx_reg == 4'd8;
 // the run counter counts the frame's ids (no run is pending or active and
@@ -291,7 +301,7 @@ wire ngen_over_now = ngen_over_reg || (ngen_hi16 & NGEN_OVER) != 16'd0;
 
 always @(posedge clk) begin
     if (hs_we)
-        hs_reg <= {s_rx_data, hs_reg[55:8]};
+        hs_reg <= {s_rx_data, hs_reg[23:8]};
     if (ngen_lo_we) begin
         ngen_reg <= ngen_lo16[POS_W-1:0];
         ngen_over_reg <= (ngen_lo16 & NGEN_OVER) != 16'd0;
@@ -402,7 +412,8 @@ reg seen_busy_reg;
 
 assign ctl_start = start_reg;
 assign ctl_inv_temp = hs_reg[23:0];
-assign ctl_seed = hs_reg[55:24];
+assign ctl_seed_we = seed_we;
+assign ctl_seed_byte = s_rx_data;
 assign ctl_n_gen = ngen_reg;
 assign st_run = run_pend_reg || run_act_reg;
 assign st_reject = reject;

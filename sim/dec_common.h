@@ -101,6 +101,8 @@ struct Sequence {
     uint32_t inv_temp;
     uint32_t seed;
     const char *what;
+    // false: no seed writes before the run, the PRNG goes on from the last run
+    bool reseed = true;
 };
 
 struct Ref {
@@ -125,7 +127,8 @@ struct Ref {
         err_pos = err_tok = over = false;
         pos_done = 0;
         inv_temp = s.inv_temp;
-        state = lg_sampler_seed(s.seed);
+        if (s.reseed)
+            state = lg_sampler_seed(s.seed);
         gen_left = s.n_gen;
         bool last_rejected = false;
         for (size_t i = 0; i < s.prompt.size(); i++) {

@@ -164,15 +164,27 @@ struct Harness {
             }
             tick();
         }
+        // the seed, a byte a cycle, least significant first (none: the PRNG
+        // goes on from the last run)
+        for (int b = 0; s.reseed && b < 4; b++) {
+            m->ctl_seed_we = 1;
+            m->ctl_seed_byte = (uint8_t)(s.seed >> (8 * b));
+            tick();
+        }
+        m->ctl_seed_we = 0;
         m->ctl_start = 1;
         m->ctl_inv_temp = s.inv_temp;
-        m->ctl_seed = s.seed;
         m->ctl_n_gen = (uint32_t)s.n_gen;
         tick();
         m->ctl_start = 0;
         // (ctl_inv_temp is read during the run: held until st_busy falls)
-        m->ctl_seed = 0x12345678;
         m->ctl_n_gen = 0;
+        // seed writes while busy are ignored: the run's draws must not see them
+        m->ctl_seed_we = 1;
+        m->ctl_seed_byte = 0xa5;
+        for (int i = 0; i < 8; i++)
+            tick();
+        m->ctl_seed_we = 0;
 
         size_t sent = 0;
         uint64_t last_progress = tb->cycle, last_vec = tb->cycle;
@@ -308,6 +320,10 @@ int main(int argc, char **argv)
         Sequence e = main_seq;
         e.what = "main again after the errors";
         seqs.push_back(e);
+        Sequence f = main_seq;
+        f.reseed = false;
+        f.what = "main again without seed writes (the PRNG goes on from the last run)";
+        seqs.push_back(f);
     }
 
     TB *tb = new TB(argc, argv, "tb_decoder");

@@ -828,7 +828,8 @@ static int build_ports(port_row *p, const lg_decoder_shape *s)
     p[k++] = (port_row){"rst", "input", 1};
     p[k++] = (port_row){"ctl_start", "input", 1};
     p[k++] = (port_row){"ctl_inv_temp", "input", 24};
-    p[k++] = (port_row){"ctl_seed", "input", 32};
+    p[k++] = (port_row){"ctl_seed_we", "input", 1};
+    p[k++] = (port_row){"ctl_seed_byte", "input", 8};
     p[k++] = (port_row){"ctl_n_gen", "input", s->pos_w};
     p[k++] = (port_row){"s_tok_valid", "input", 1};
     p[k++] = (port_row){"s_tok_ready", "output", 1};
@@ -1024,9 +1025,11 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "Simulate: `verilator --cc -f files.f --top-module %s` (or `iverilog -g2005 -c "
          "files.f`), from this directory. Synthesize: `yosys -p 'read_verilog %s.v; "
          "hierarchy -libdir . -top %s; synth'`.\n\n"
-         "Interface (docs/architecture.md, \"The top module\"): pulse `ctl_start` while "
-         "`st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, held until "
-         "`st_busy` falls, `ctl_seed`, `ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
+         "Interface (docs/architecture.md, \"The top module\"): write the xorshift32 seed "
+         "while `st_busy` is low, a byte a cycle on `ctl_seed_we` / `ctl_seed_byte`, least "
+         "significant first (four writes; none: the PRNG goes on from the last run); pulse "
+         "`ctl_start` while `st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, "
+         "held until `st_busy` falls, and `ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
          "token); generated tokens come out on `m_tok` and are fed back internally; "
          "`m_logit` taps every logit. Widths: POS_W = %d, TOK_W = %d, WL_AW = %d, WL_DW = "
          "%d.\n\n"

@@ -406,8 +406,8 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
         while ((1 << tw) < vocab[k])
             tw++;
         fprintf(f,
-                ",\n    input  wire [31:0] %s_inv_temp,\n    input  wire %s_seed_load,\n"
-                "    input  wire [31:0] %s_seed,\n    input  wire %s_s_valid,\n"
+                ",\n    input  wire [31:0] %s_inv_temp,\n    input  wire %s_seed_we,\n"
+                "    input  wire [7:0] %s_seed_byte,\n    input  wire %s_s_valid,\n"
                 "    output wire %s_s_ready,\n    input  wire [31:0] %s_s_data,\n"
                 "    output wire %s_m_valid,\n    input  wire %s_m_ready,\n"
                 "    output wire [%d:0] %s_m_data",
@@ -420,7 +420,7 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
         fprintf(f,
                 "%s #(.EXP2_FILE(\"%s\")) sampler_%s_i (\n"
                 "    .clk(clk), .rst(rst),\n"
-                "    .inv_temp(%s_inv_temp), .seed_load(%s_seed_load), .seed(%s_seed),\n"
+                "    .inv_temp(%s_inv_temp), .seed_we(%s_seed_we), .seed_byte(%s_seed_byte),\n"
                 "    .s_logit_valid(%s_s_valid), .s_logit_ready(%s_s_ready),\n"
                 "    .s_logit_data(%s_s_data),\n"
                 "    .m_tok_valid(%s_m_valid), .m_tok_ready(%s_m_ready), .m_tok_data(%s_m_data));\n\n",

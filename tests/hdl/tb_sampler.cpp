@@ -59,7 +59,7 @@ static lg_luts luts;
 
 struct Io {
     virtual ~Io() {}
-    virtual void drive(uint32_t inv_temp, bool seed_load, uint32_t seed, bool valid,
+    virtual void drive(uint32_t inv_temp, bool seed_we, uint8_t seed_byte, bool valid,
                        int32_t logit, bool ready) = 0;
     virtual bool s_ready() = 0;
     virtual bool valid() = 0;
@@ -70,11 +70,11 @@ struct Io {
     struct Io_##P : Io {                                                                     \
         Vdut *m;                                                                  \
         explicit Io_##P(Vdut *mm) : m(mm) {}                                      \
-        void drive(uint32_t it, bool sl, uint32_t sd, bool v, int32_t x, bool r) override    \
+        void drive(uint32_t it, bool sw, uint8_t sb, bool v, int32_t x, bool r) override     \
         {                                                                                    \
             m->P##_inv_temp = it;                                                            \
-            m->P##_seed_load = sl;                                                           \
-            m->P##_seed = sd;                                                                \
+            m->P##_seed_we = sw;                                                             \
+            m->P##_seed_byte = sb;                                                           \
             m->P##_s_valid = v;                                                              \
             m->P##_s_data = (uint32_t)x;                                                     \
             m->P##_m_ready = r;                                                              \
@@ -188,7 +188,6 @@ static void run(TB &tb, Io &io, int V, int share, std::vector<Vec> &vecs, uint32
     uint64_t worst = (uint64_t)lg_sampler_latency(&p, 1, V - 1);
     uint64_t limit = tb.cycle + (uint64_t)vecs.size() * (worst + (uint64_t)V + 200) * 4 + 1000;
     while ((vi < vecs.size() || expect >= 0) && tb.cycle < limit) {
-        bool reseed = false;
         uint32_t it = (uint32_t)rng(); // scrambled except with the first logit
         if (share) {
             // the mul_share form reads inv_temp from the first logit until
@@ -203,11 +202,19 @@ static void run(TB &tb, Io &io, int V, int share, std::vector<Vec> &vecs, uint32
         if (vi < vecs.size() && expect < 0) {
             Vec &c = vecs[vi];
             if (li == 0 && c.reseed) {
-                // a one-cycle seed pulse before the vector's first logit
-                reseed = true;
-                io.drive(it, true, c.seed, false, 0, true);
-                tb.settle();
-                tb.tick();
+                // the seed's four bytes before the vector's first logit,
+                // least significant first, sometimes with idle cycles between
+                // them (a write is not a load: only the four together set it)
+                for (int b = 0; b < 4; b++) {
+                    while (chance(gap_pct)) {
+                        io.drive(it, false, (uint8_t)rng(), false, 0, true);
+                        tb.settle();
+                        tb.tick();
+                    }
+                    io.drive(it, true, (uint8_t)(c.seed >> (8 * b)), false, 0, true);
+                    tb.settle();
+                    tb.tick();
+                }
                 state = lg_sampler_seed(c.seed);
                 c.reseed = false; // once
                 continue;
@@ -220,7 +227,7 @@ static void run(TB &tb, Io &io, int V, int share, std::vector<Vec> &vecs, uint32
             }
         }
         bool rdy = chance(ready_pct);
-        io.drive(it, reseed, 0, v, x, rdy);
+        io.drive(it, false, (uint8_t)rng(), v, x, rdy);
         tb.settle();
         bool sr = io.s_ready();
         if (expect >= 0)

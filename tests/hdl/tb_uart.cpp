@@ -14,7 +14,8 @@
 //    handed to the transmitters (and, host side, what host_rx delivered);
 //  - 'I' info record; junk bytes outside a frame ignored;
 //  - a good frame: 'A', one 'T' per generated id, 'E' with the count; the
-//    core saw ctl_inv_temp / ctl_seed / ctl_n_gen of the frame and the prompt
+//    core saw ctl_inv_temp / the seed (four ctl_seed_we bytes shifted in as
+//    the sampler does, none while the core is busy) / ctl_n_gen of the frame and the prompt
 //    in order with m_tok_last on the last id;
 //  - rejects: bad checksum, n_prompt 0 and > max_prompt (the ids skipped),
 //    a frame during a run (status 4 while the run goes on), a stalled frame
@@ -108,6 +109,8 @@ struct Core {
     enum { IDLE, PROMPT, GEN } st = IDLE;
     bool busy = false, err_pos = false, err_tok = false;
     uint32_t inv_temp = 0, seed = 0, n_gen = 0;
+    uint32_t prng = 0;            // the sampler's state: ctl_seed_byte shifted in from the top
+    int seed_writes = 0;          // ctl_seed_we strobes since the last ctl_start
     std::vector<uint32_t> prompt; // ids as received
     std::vector<uint32_t> expect_prompt;
     std::vector<uint32_t> gen;    // ids sent
@@ -142,11 +145,19 @@ struct Core {
     // after settle: the handshakes of this cycle; state for the next
     void observe(Vdut *m)
     {
+        if (m->ctl_seed_we) {
+            // the decoder ignores them while busy; the unit must not send them
+            CHECK(!busy, "ctl_seed_we while the core is busy");
+            prng = ((uint32_t)m->ctl_seed_byte << 24) | (prng >> 8);
+            seed_writes++;
+        }
         if (m->ctl_start) {
             CHECK(!busy, "ctl_start while busy");
+            CHECK(seed_writes >= 4, "ctl_start after %d seed writes", seed_writes);
             starts++;
             inv_temp = m->ctl_inv_temp;
-            seed = m->ctl_seed;
+            seed = prng;
+            seed_writes = 0;
             n_gen = m->ctl_n_gen;
             prompt.clear();
             gen.clear();

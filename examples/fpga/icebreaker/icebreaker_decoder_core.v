@@ -155,7 +155,8 @@ lg_uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_tx (
 
 wire               ctl_start;
 wire [23:0]        ctl_inv_temp;
-wire [31:0]        ctl_seed;
+wire               ctl_seed_we;                 // the header's seed bytes, on to the sampler
+wire [7:0]         ctl_seed_byte;
 wire [POS_W-1:0]   ctl_n_gen;
 wire               p_valid, p_ready, p_last;   // prompt ids to the decoder
 wire [TOK_W-1:0]   p_data;
@@ -173,8 +174,8 @@ lg_uart_tokens #(
     .s_rx_valid(rx_valid), .s_rx_ready(rx_ready), .s_rx_data(rx_data),
     .m_tx_valid(tx_valid), .m_tx_ready(tx_ready), .m_tx_data(tx_data),
     .s_rx_tick(rx_tick),
-    .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed(ctl_seed),
-    .ctl_n_gen(ctl_n_gen),
+    .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed_we(ctl_seed_we),
+    .ctl_seed_byte(ctl_seed_byte), .ctl_n_gen(ctl_n_gen),
     .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data), .m_tok_last(p_last),
     .s_tok_valid(g_valid), .s_tok_ready(g_ready), .s_tok_data(g_data),
     .st_busy(dec_busy), .st_err_pos(st_err_pos), .st_err_token(st_err_token),
@@ -192,7 +193,8 @@ lg_uart_tokens #(
     .rst(rst),
     .ctl_start(ctl_start),
     .ctl_inv_temp(ctl_inv_temp),
-    .ctl_seed(ctl_seed),
+    .ctl_seed_we(ctl_seed_we),
+    .ctl_seed_byte(ctl_seed_byte),
     .ctl_n_gen(ctl_n_gen),
     .s_tok_valid(p_valid),
     .s_tok_ready(p_ready),

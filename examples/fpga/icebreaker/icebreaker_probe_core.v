@@ -119,7 +119,8 @@ lg_uart_tx #(.CLK_HZ(CLK_HZ), .BAUD(BAUD)) u_tx (
 
 wire ctl_start;
 wire [23:0] ctl_inv_temp;
-wire [31:0] ctl_seed;
+wire ctl_seed_we;
+wire [7:0] ctl_seed_byte;
 wire [15:0] ctl_n_gen;
 wire p_valid, p_ready, p_last;
 wire [15:0] p_data;
@@ -136,14 +137,14 @@ lg_uart_tokens #(
     .s_rx_valid(rx_valid), .s_rx_ready(rx_ready), .s_rx_data(rx_data),
     .m_tx_valid(tx_valid), .m_tx_ready(tx_ready), .m_tx_data(tx_data),
     .s_rx_tick(rx_tick),
-    .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed(ctl_seed),
-    .ctl_n_gen(ctl_n_gen),
+    .ctl_start(ctl_start), .ctl_inv_temp(ctl_inv_temp), .ctl_seed_we(ctl_seed_we),
+    .ctl_seed_byte(ctl_seed_byte), .ctl_n_gen(ctl_n_gen),
     .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data), .m_tok_last(p_last),
     .s_tok_valid(g_valid), .s_tok_ready(g_ready), .s_tok_data(g_data),
     .st_busy(st_busy), .st_err_pos(1'b0), .st_err_token(1'b0),
     .st_run(st_run), .st_reject(st_reject));
 
-wire unused_ctl = ^{ctl_seed, ctl_n_gen, ctl_inv_temp[23:8], rx_err_frame, rx_err_overrun};
+wire unused_ctl = ^{ctl_seed_we, ctl_seed_byte, ctl_n_gen, ctl_inv_temp[23:8], rx_err_frame, rx_err_overrun};
 
 // ---- the probe's sequencer: load x, run the mat-vec, send the results -------------
 
