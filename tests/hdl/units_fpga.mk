@@ -168,11 +168,15 @@ $(FPGA_OUT)/lc_by_unit.sh: tests/hdl/units_fpga.mk
 $(FPGA_OUT)/chains_by_unit.sh: tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,chains_by_unit.py against a placed netlist,sh tests/hdl/test_chains_by_unit.sh $(FPGA_OUT)/chains_by_unit)
 
+# the placement experiments kept as patches still apply (docs/fpga.md quotes their figures)
+$(FPGA_OUT)/experiments.sh: tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,the experiment patches still apply,sh tests/hdl/test_experiments.sh)
+
 # (in make test's order: the report and timing checks read up5k_decoder.sh's build)
 FPGA_TESTS := $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga.sh \
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
   $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh \
-  $(FPGA_OUT)/chains_by_unit.sh
+  $(FPGA_OUT)/chains_by_unit.sh $(FPGA_OUT)/experiments.sh
 HDL_TESTS += $(FPGA_TESTS)
 
 .PHONY: test-fpga lint-fpga synth fpga-probe fpga-up5k-check synth-estimates
