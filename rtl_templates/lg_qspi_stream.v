@@ -47,7 +47,7 @@
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * BB <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
- * INIT_QE, CS_HIGH_CYCLES and IN_LAT (below).
+ * INIT_QE, CS_HIGH_CYCLES, IN_LAT and SCK_DDR (below).
  *
  * Boot sequence (after rst; loaded rises when it is over):
  *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
@@ -70,6 +70,24 @@
  * output registers plus IO input registers (2 with SB_IO cells registering
  * both, as on the iCEBreaker). CS# stays high at least CS_HIGH_CYCLES (and
  * IN_LAT + 2) cycles between commands (tSHSL >= 50 ns).
+ *
+ * SCK_DDR = 1: SCK = clk, twice the bandwidth. spi_sck high means one whole
+ * SCK pulse, low in the first half of the (pin) cycle and high in the
+ * second: a DDR output cell with D_OUT_0 = 0 and D_OUT_1 = spi_sck
+ * (examples/fpga/icebreaker/icebreaker_shell.v). IO0 still changes only
+ * with the clk edge that ends a pulse (SCK falling), and the flash samples
+ * it half a cycle later; the bus is sampled at clk falling (an input cell's
+ * falling-edge register, D_IN_1), i.e. as SCK rises, half a cycle after
+ * the flash shifted the nibble out (budget: half a clk period for
+ * clock-to-pad, tCLQV and the input path: 27.8 ns at 18 MHz). The sample of
+ * a pulse issued in cycle c is used IN_LAT cycles later as with SCK_DDR =
+ * 0 (IN_LAT >= 1: the falling-edge register is one stage; 2 with the
+ * output registers). The sequencer then issues a pulse in a pulse's own
+ * cycle whenever the state after its falling edge allows one, so commands,
+ * dummy clocks and data run at a bit / nibble per clk; with a pad nibble
+ * the mantissas assemble beside the output register (as without one), and
+ * a beat's last nibble, which enters the output register from the bus, is
+ * clocked while that register is free or being taken (m_w_ready).
  *
  * Handshake contract:
  *  - start: one-cycle pulse, taken when loaded is high (ignored before);
@@ -102,9 +120,12 @@
  * iCEBreaker); a start in flight is req_reg seen in the data phase; one
  * counter serves the CS# high waits and the bits of a phase; the command
  * in flight (step_reg) decides what follows it; no beat counts or credits
- * are kept. With a pad nibble the mantissas are shifted straight into the
- * output register, with no assembly register (-12 flip-flops on the
- * iCEBreaker): the pad is not stored and the dexp waits in a 4-bit
+ * are kept. With a pad nibble and SCK = clk / 2 the mantissas are shifted
+ * straight into the output register, with no assembly register (-12
+ * flip-flops at lanes 2; SCK_DDR has it: 2 clk cycles of pad and dexp
+ * would not cover the consumer's reading time, and the beat rate would
+ * drop from 1 in 6 cycles to about 1 in 9 at the iCEBreaker's lanes 2,
+ * measured): the pad is not stored and the dexp waits in a 4-bit
  * register, so both are clocked while the output register still holds the
  * previous beat, and the first mantissa nibble is clocked only once that
  * beat was taken; a consumer that takes each beat within 2 cycles of its
@@ -114,8 +135,15 @@
  * nibbles but the last land in an assembly register of NW - 1 nibbles and
  * the last one is loaded into the output register from the bus.
  *
- * Latency and throughput (from idle, m_w_ready high): the first beat is
- * valid 81 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
+ * Latency and throughput, SCK_DDR = 1 (from idle, m_w_ready high): the
+ * first beat is valid 42 + NW + IN_LAT cycles after the start cycle (1 to
+ * take the request, 32 for 0x6B and the address, 8 dummy, NW nibbles),
+ * then one beat every NW = 2 * BB cycles (tests/hdl/tb_qspi.cpp checks
+ * both); a beat taken k cycles after it became valid delays the next by up
+ * to k cycles; the next beat's nibbles but its last are read meanwhile.
+ *
+ * Latency and throughput, SCK_DDR = 0 (from idle, m_w_ready high): the
+ * first beat is valid 81 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
  * nibbles per beat; 1 cycle to take the request, 64 for 0x6B and the
  * address, 16 dummy, 2 * NW for the beat's nibbles), then one beat every
  * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
@@ -143,7 +171,11 @@ module ${MODULE} #(
     // minimum clk cycles with CS# high between two commands (>= 50 ns)
     parameter CS_HIGH_CYCLES = 4,
     // extra register stages in the pin round trip: IO output + input registers (0..2)
-    parameter IN_LAT = 0
+    parameter IN_LAT = 0,
+    // 0: SCK = clk / 2 (spi_sck is SCK's level); 1: SCK = clk, spi_sck high =
+    // one whole SCK pulse in the second half of the cycle (a DDR output),
+    // the bus sampled at that pulse's rising edge (clk falling; IN_LAT >= 1)
+    parameter SCK_DDR = 0
 ) (
     input  wire                                              clk,
     input  wire                                              rst,
@@ -219,6 +251,10 @@ initial begin
         $error("Error: IN_LAT must be 0..2, T_RES_CYCLES and CS_HIGH_CYCLES >= 1 (instance %m)");
         $finish;
     end
+    if ((SCK_DDR != 0 && SCK_DDR != 1) || (SCK_DDR == 1 && IN_LAT < 1)) begin
+        $error("Error: SCK_DDR must be 0 or 1, and needs IN_LAT >= 1 (instance %m)");
+        $finish;
+    end
 end
 
 // ---- SPI sequencer ---------------------------------------------------------------
@@ -269,18 +305,47 @@ reg m_valid_reg;         // the output register holds a beat
 // that register is empty: with a pad, the first mantissa nibble (wire
 // nibble 2; the pad is not stored and the dexp, nibble 1, waits in its own
 // register); without, the last one (the nibbles before it land in the
-// assembly register, which it empties)
-localparam [NWW-1:0] NIB_FIRST_OUT = PAD ? 2 : NIB_LAST;
-wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg;
+// assembly register, which it empties). SCK_DDR: also while the beat in it
+// is being taken (its sample lands IN_LAT >= 1 cycles later, once the
+// register is free); with a pad an assembly register as without one, below.
+// (nib_reg is the next nibble to be clocked: it advances with each one)
+localparam [NWW-1:0] NIB_FIRST_OUT = (PAD && SCK_DDR == 0) ? 2 : NIB_LAST;
+wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
 wire nib_last = nib_reg == NIB_LAST;
-// the clk edge that raises SCK samples the bus (IN_LAT edges later here)
+wire fall = sck_reg;
+// rise: this cycle issues an SCK pulse (spi_sck high the next cycle). With
+// SCK = clk / 2 a pulse's cycle (fall) never issues the next one, so the
+// state and counters always describe the pulse being issued; with SCK_DDR
+// a pulse follows the last one at once whenever the state after this
+// cycle's falling edge allows it (cont: S_TX's last bit goes on to the
+// status bits or the dummy clocks, the last dummy clock to data nibble 0,
+// a nibble to the next while the output register allows it), and iss_data
+// names the pulse issued, not the one in flight.
 // (req_reg in the data phase: a start cuts the burst, no more nibbles; CS#
 // goes up once SCK is low)
-wire rise = !sck_reg && (state_reg == S_TX || state_reg == S_RX || state_reg == S_DUMMY ||
-                         (state_reg == S_DATA && issue_ok && !req_reg));
-wire fall = sck_reg;
-wire data_rise = rise && state_reg == S_DATA;
-wire rx_rise = rise && state_reg == S_RX;
+wire rise, iss_data;
+wire rise_idle = state_reg == S_TX || state_reg == S_RX || state_reg == S_DUMMY ||
+                 (state_reg == S_DATA && issue_ok && !req_reg);
+// (a status bit: with SCK_DDR the first of the poll's 8 is clocked from
+// S_TX and not flagged; the poll keeps only the last, BUSY)
+wire iss_rx = rise && state_reg == S_RX;
+generate
+    if (SCK_DDR != 0) begin : g_rise_ddr
+        // this cycle's pulse is the phase's last (S_TX, S_RX, S_DUMMY)
+        wire tx_ends = cnt_reg == C0;
+        wire cont = (state_reg == S_TX && (!tx_ends || step_reg == T_POLL || step_reg == T_IDLE)) ||
+                    (state_reg == S_RX && !tx_ends) ||
+                    (state_reg == S_DUMMY && (!tx_ends || !req_reg)) ||
+                    (state_reg == S_DATA && issue_ok && !req_reg);
+        assign rise = sck_reg ? cont : rise_idle;
+        // a data nibble (the first: the last dummy clock's successor)
+        assign iss_data = rise && (state_reg == S_DATA ||
+                                   (sck_reg && state_reg == S_DUMMY && tx_ends));
+    end else begin : g_rise
+        assign rise = !sck_reg && rise_idle;
+        assign iss_data = rise && state_reg == S_DATA;
+    end
+endgenerate
 
 assign spi_cs_n = cs_n_reg;
 assign spi_sck = sck_reg;
@@ -513,11 +578,8 @@ always @(posedge clk) begin
         beat_reg <= start_addr;
     if (state_reg == S_IDLE) begin
         nib_reg <= {NWW{1'b0}};
-    end else if (state_reg == S_DATA && fall) begin
-        if (nib_last)
-            nib_reg <= {NWW{1'b0}};
-        else
-            nib_reg <= nib_inc;
+    end else if (iss_data) begin
+        nib_reg <= nib_last ? {NWW{1'b0}} : nib_inc;
     end
 end
 
@@ -530,7 +592,7 @@ end
 // (the pad nibble is clocked but not sampled: nothing stores it)
 wire pad_nib = PAD && nib_reg == {NWW{1'b0}};
 wire dexp_nib = PAD && nib_reg == {{(NWW-1){1'b0}}, 1'b1};
-wire [2:0] ev_now = {rx_rise || (data_rise && !pad_nib), nib_last, dexp_nib};
+wire [2:0] ev_now = {iss_rx || (iss_data && !pad_nib), nib_last, dexp_nib};
 wire [2:0] ev;
 
 generate
@@ -575,8 +637,38 @@ assign start_ok = start && loaded_reg;
 assign m_w_valid = m_valid_reg;
 
 genvar k;
+// with a pad: the mantissa register, wire nibble j + 2 at [4j +: 4] (each
+// lane's high nibble first), whichever way it fills
+wire [LANES*8-1:0] pad_mant;
+
 generate
-    if (PAD) begin : g_pad
+    if (PAD && SCK_DDR != 0) begin : g_pad_asm
+        // SCK = clk: the pad and dexp nibbles give a consumer 2 cycles, not
+        // 4, so the mantissas assemble beside the output register as
+        // without a pad: wire nibbles 2 .. NW - 2 in asm_sr (asm_sr[4j +:
+        // 4] = wire nibble j + 2), the last one from the bus into the output
+        // register with them, clocked only while that register is free (or
+        // being taken); the dexp waits in dx_next_reg as below
+        reg [(NW-3)*4-1:0] asm_sr;
+        reg [LANES*8-1:0] mant_reg;
+        reg [3:0] dx_next_reg;
+        reg [3:0] dexp_reg;
+        wire [LANES*8-1:0] mant_w = {spi_io_i, asm_sr};
+
+        always @(posedge clk) begin
+            if (ev_data && ev_dexp)
+                dx_next_reg <= spi_io_i;
+            else if (ev_data && !ev_nib_last)
+                asm_sr <= {spi_io_i, asm_sr[(NW-3)*4-1:4]};
+            if (ev_data && ev_nib_last) begin
+                mant_reg <= mant_w;
+                dexp_reg <= dx_next_reg;
+            end
+        end
+
+        assign pad_mant = mant_reg;
+        assign m_w_dexp = dexp_reg;
+    end else if (PAD) begin : g_pad
         // wire nibble 1, the dexp, waits in dx_next_reg (it may arrive while
         // the previous beat is still offered: 2 more clk cycles for the
         // consumer to take that beat, so a consumer that reads a beat's
@@ -599,10 +691,7 @@ generate
                 dexp_reg <= dx_next_reg;
         end
 
-        for (k = 0; k < LANES; k = k + 1) begin : g_lane
-            assign m_w_mant[8*k+4 +: 4] = mant_sr[4*(2*k) +: 4];
-            assign m_w_mant[8*k +: 4] = mant_sr[4*(2*k+1) +: 4];
-        end
+        assign pad_mant = mant_sr;
         assign m_w_dexp = dexp_reg;
     end else begin : g_asm
         // wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the
@@ -627,6 +716,15 @@ generate
         end
         assign m_w_mant = m_data_reg[LANES*8-1:0];
         assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
+        assign pad_mant = {(LANES*8){1'b0}};
+    end
+    if (PAD) begin : g_pad_lanes
+        for (k = 0; k < LANES; k = k + 1) begin : g_lane
+            assign m_w_mant[8*k+4 +: 4] = pad_mant[4*(2*k) +: 4];
+            assign m_w_mant[8*k +: 4] = pad_mant[4*(2*k+1) +: 4];
+        end
+    end else begin : g_no_pad
+        wire unused_pad_mant = ^pad_mant;
     end
 endgenerate
 

@@ -34,6 +34,11 @@
 //      (CS# high 6 cycles, tRES1 310 cycles)
 //   d  lanes 16 (132 bits, 17 bytes), image ending at the last flash byte,
 //      wake only, 50 MHz
+//   e  SCK_DDR (SCK = clk): lanes 2 (20-bit beats, 3 bytes, a pad nibble:
+//      the iCEBreaker decoder's reader), IN_LAT 2, QE set at boot from deep
+//      power-down, 18 MHz
+//   f  SCK_DDR: lanes 64 (no pad), IN_LAT 1, no boot sequence, 50 MHz (the
+//      flash's tCLQV of 7 ns fits the 10 ns half cycle)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
@@ -87,8 +92,9 @@ static const struct {
     const char *name;    // template = module name
     const char *latency; // banner line
 } UNITS[] = {
-    {"lg_qspi_stream", "first beat 81 + 4 * ceil(beat_bits / 8) + IN_LAT cycles after start; "
-                       "one beat per 4 * ceil(beat_bits / 8) cycles (SCK = clk / 2)"},
+    {"lg_qspi_stream", "first beat 81 + 4 * BB + IN_LAT cycles after start, then one per "
+                       "4 * BB cycles (SCK = clk / 2; BB = ceil(beat_bits / 8)); with SCK_DDR "
+                       "42 + 2 * BB + IN_LAT, then one per 2 * BB (SCK = clk)"},
     {"lg_uart_rx", "byte valid 3 + CPB / 2 + 9 * CPB cycles after the first cycle with rxd "
                    "low (CPB = round(CLK_HZ / BAUD))"},
     {"lg_uart_tx", "start bit the cycle after the handshake; one byte per 10 * CPB + 1 cycles"},
@@ -132,6 +138,7 @@ typedef struct qspi_cfg {
     int model_image;    // 1: the 260k weight stream; 0: random beats
     int flash_pd;       // flash starts in deep power-down
     int flash_qe;       // flash QE bit at power-up
+    int ddr;            // SCK_DDR: SCK = clk, the bus sampled at clk falling
 } qspi_cfg;
 
 static int beat_bytes(const qspi_cfg *c)
@@ -150,13 +157,15 @@ static int clog2l(long v)
 
 static int gen_qspi_bench(const char *root, lg_err *err)
 {
-    qspi_cfg cs[4] = {
-        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0},
-        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1},
-        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0},
-        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1},
+    qspi_cfg cs[6] = {
+        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0},
+        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0},
+        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0},
+        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0},
+        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1},
+        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1},
     };
-    int n = 4;
+    int n = 6;
     lg_qmodel qm;
     lg_config cfg;
     if (model_260k(&qm, &cfg, err))
@@ -178,8 +187,9 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         return -1;
     fprintf(f, "`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n\n"
                "// DO NOT EDIT: bench top written by %s (tests/hdl/gen_fpga_units.c).\n"
-               "// QSPI weight streams a..d; pad_i is registered IN_LAT times before\n"
-               "// spi_io_i, as an SB_IO input register would.\n\n",
+               "// QSPI weight streams a..f; pad_i is registered IN_LAT times before\n"
+               "// spi_io_i, as an SB_IO input register would (SCK_DDR: IN_LAT - 1 times,\n"
+               "// pad_i being the bus the bench sampled at clk falling).\n\n",
             g_command);
     fprintf(f, "module tb_qspi_top (\n    input  wire clk,\n    input  wire rst");
     for (int k = 0; k < n; k++) {
@@ -200,20 +210,21 @@ static int gen_qspi_bench(const char *root, lg_err *err)
     for (int k = 0; k < n; k++) {
         const qspi_cfg *c = &cs[k];
         const char *p = c->prefix;
-        if (c->in_lat == 0) {
+        int regs = c->in_lat - c->ddr;
+        if (regs == 0) {
             fprintf(f, "wire [3:0] %s_io_i = %s_pad_i;\n\n", p, p);
         } else {
             fprintf(f, "reg [3:0] %s_in_reg [0:%d];\nwire [3:0] %s_io_i = %s_in_reg[%d];\n", p,
-                    c->in_lat - 1, p, p, c->in_lat - 1);
+                    regs - 1, p, p, regs - 1);
             fprintf(f, "always @(posedge clk) begin\n    %s_in_reg[0] <= %s_pad_i;\n", p, p);
-            for (int s = 1; s < c->in_lat; s++)
+            for (int s = 1; s < regs; s++)
                 fprintf(f, "    %s_in_reg[%d] <= %s_in_reg[%d];\n", p, s, p, s - 1);
             fprintf(f, "end\n\n");
         }
         fprintf(f,
                 "lg_qspi_stream #(\n    .LANES(%d), .GROUP(%d), .DEPTH(%ld), .BASE_ADDR(24'h%06lx),\n"
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
-                "    .IN_LAT(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
+                "    .IN_LAT(%d), .SCK_DDR(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
                 "    .loaded(%s_loaded),\n"
                 "    .m_w_valid(%s_m_valid), .m_w_ready(%s_m_ready), .m_w_mant(%s_m_mant),\n"
@@ -221,7 +232,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, p, p, p, p, p, p, p, p, p, p, p, p, p);
+                c->cs_high, c->in_lat, c->ddr, p, p, p, p, p, p, p, p, p, p, p, p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
@@ -237,10 +248,10 @@ static int gen_qspi_bench(const char *root, lg_err *err)
     for (int k = 0; k < n; k++) {
         const qspi_cfg *c = &cs[k];
         fprintf(f,
-                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d)%s\n",
+                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d)%s\n",
                 c->prefix, c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res,
                 c->init_qe, c->cs_high, c->in_lat, c->clk_ns, c->model_image, c->flash_pd,
-                c->flash_qe, k + 1 < n ? " \\" : "");
+                c->flash_qe, c->ddr, k + 1 < n ? " \\" : "");
     }
     fclose(f);
     return 0;

@@ -11,6 +11,9 @@
 //   b  lanes 1, random image at an odd base, IN_LAT 1, no boot sequence
 //   c  lanes 64 (two dexps, 65-byte beats), IN_LAT 2, QE set at boot
 //   d  lanes 16 (17-byte beats), image ending at the last flash byte
+//   e  SCK_DDR (SCK = clk): lanes 2 (3-byte beats with a pad nibble, the
+//      iCEBreaker decoder's reader), IN_LAT 2, from deep power-down, QE set
+//   f  SCK_DDR: lanes 64 (no pad), IN_LAT 1, random image at an odd base
 // For each the bench checks:
 //  - boot: start is ignored until loaded; loaded rises; afterwards the
 //    flash is awake with QE = 1 (volatile only: the non-volatile status is
@@ -23,7 +26,7 @@
 //    stream's start: busy stays high, no done, the beat not taken dropped;
 //  - random downstream backpressure (bursts of ready low up to 120 cycles);
 //  - a stall-free stream: first beat after the latency the header states,
-//    one beat every 4 * BB cycles, done after 82 + 4 * BB * N + IN_LAT;
+//    one beat every 4 * BB cycles (SCK_DDR: 2 * BB);
 //  - restarts: cut streams (for a: a restart in the middle of a token),
 //    one beat, back-to-back streams (the next start the cycle after done or
 //    after the last beat owed);
@@ -191,6 +194,7 @@ struct Runner {
     const char *name;
     Io *io;
     int lanes, group, in_lat, clk_ns, bb, csh;
+    int ddr; // SCK_DDR: a pulse is the second half of a cycle, the bus sampled at its start
     long depth;
     FlashModel fl;
     lg_wimage img;
@@ -214,8 +218,9 @@ struct Runner {
     uint64_t expect_bytes = 0, read_ahead_max = 0;
     bool probed_before_load = false;
 
-    Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high)
-        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), depth(d), fl(16u << 20, 7)
+    Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd)
+        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), ddr(dd), depth(d),
+          fl(16u << 20, 7)
     {
         // the reader's CS# high time: CS_HIGH_CYCLES, at least IN_LAT + 2
         csh = cs_high > lat + 2 ? cs_high : lat + 2;
@@ -241,7 +246,13 @@ struct Runner {
         return v;
     }
 
-    uint64_t lat_first() const { return 81 + 4 * (uint64_t)bb + (uint64_t)in_lat; }
+    // cycles from start to the first beat, and between beats, as the header states
+    uint64_t lat_first() const
+    {
+        return ddr ? 42 + 2 * (uint64_t)bb + (uint64_t)in_lat
+                   : 81 + 4 * (uint64_t)bb + (uint64_t)in_lat;
+    }
+    uint64_t period() const { return (ddr ? 2 : 4) * (uint64_t)bb; }
 
     bool ready_now(const Stream &s)
     {
@@ -293,8 +304,11 @@ struct Runner {
             expect_bytes += (uint64_t)(s.last - s.first + 1) * (uint64_t)bb + 1;
             // the reader reads ahead while the bench takes no beats: the
             // next beat and the byte after it at most (the +1 above covers
-            // the first nibble of the byte after a stream's last one)
-            read_ahead_max += (uint64_t)bb + 1;
+            // the first nibble of the byte after a stream's last one); with
+            // an assembly register (no pad nibble, or SCK_DDR) the next beat
+            // and all but the last nibble of the one after it
+            bool pad = (8 * lanes + 4 * lg_wimage_ndexp(lanes, group)) % 8 != 0;
+            read_ahead_max += (pad && !ddr) ? (uint64_t)bb + 1 : 2 * (uint64_t)bb;
             st = RUN;
             return;
         }
@@ -335,7 +349,7 @@ struct Runner {
                             "%llu (%d cycles per beat)\n",
                             name, (unsigned long long)(s.last - s.first + 1),
                             (unsigned long long)(first_valid - t0),
-                            (unsigned long long)(last_fire - t0), 4 * bb);
+                            (unsigned long long)(last_fire - t0), (int)period());
             }
             next_stream();
             return;
@@ -360,9 +374,9 @@ struct Runner {
         prev_stall = v && !fire;
         if (fire) {
             if (s.stall_free && last_fire)
-                CHECK(cycle - last_fire == (uint64_t)(4 * bb),
+                CHECK(cycle - last_fire == period(),
                       "%s: beats %llu cycles apart, expected %d", name,
-                      (unsigned long long)(cycle - last_fire), 4 * bb);
+                      (unsigned long long)(cycle - last_fire), (int)period());
             last_fire = cycle;
             next++;
         }
@@ -402,10 +416,21 @@ struct Runner {
     }
 
     // After the clock edge: the flash sees the pins, the pads see the flash.
+    // SCK_DDR: SCK low in the first half of the cycle (a pulse in flight
+    // falls with the edge), the input register samples the bus at clk
+    // falling, then SCK rises if spi_sck is high (a DDR output with D_OUT_0
+    // low and D_OUT_1 = spi_sck).
     void cycle_post(uint64_t cycle)
     {
-        fl.step(cycle * (uint64_t)clk_ns, io->cs_n(), io->sck(), io->io_o(), io->io_oe());
-        io->pad(fl.bus(io->io_o(), io->io_oe()));
+        uint64_t t = cycle * (uint64_t)clk_ns;
+        if (ddr) {
+            fl.step(t, io->cs_n(), 0, io->io_o(), io->io_oe());
+            io->pad(fl.bus(io->io_o(), io->io_oe()));
+            fl.step(t + (uint64_t)clk_ns / 2, io->cs_n(), io->sck(), io->io_o(), io->io_oe());
+        } else {
+            fl.step(t, io->cs_n(), io->sck(), io->io_o(), io->io_oe());
+            io->pad(fl.bus(io->io_o(), io->io_oe()));
+        }
     }
 };
 
@@ -415,9 +440,9 @@ int main(int argc, char **argv)
     rng.seed(tb.plusarg("seed", 1));
 
     std::vector<Runner *> rs;
-#define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE)      \
+#define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE, DDR) \
     {                                                                                          \
-        Runner *r = new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH);       \
+        Runner *r = new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH, DDR);  \
         if (MODEL) {                                                                           \
             if (image_260k(&r->img, LANES))                                                    \
                 return tb.finish(false);                                                       \
@@ -447,6 +472,10 @@ int main(int argc, char **argv)
             r->prog.push_back({1000, 1000, false, true});
             r->prog.push_back({12345, 13344, false, true});
         } else {
+            // SCK_DDR: the whole image stall-free from idle first (the
+            // exact latency from idle, and the rate at every beat)
+            if (r->ddr)
+                r->prog.push_back({0, n - 1, true, false});
             r->prog.push_back({0, n - 1, false, false});
             uint32_t a = (uint32_t)(rng() % (n / 2)), b = a + (uint32_t)(rng() % (n / 2));
             r->prog.push_back({a, b, true, false});
@@ -494,9 +523,10 @@ int main(int argc, char **argv)
               (unsigned long long)r->read_ahead_max);
         CHECK(!r->fl.powered_down && r->fl.qe(), "%s: flash not awake with QE after boot",
               r->name);
-        std::printf("%s: lanes %d, %d bytes per beat, IN_LAT %d: loaded after %llu cycles, "
-                    "%zu streams, %llu flash bytes\n",
-                    r->name, r->lanes, r->bb, r->in_lat, (unsigned long long)r->boot_cycle,
+        std::printf("%s: lanes %d, %d bytes per beat, IN_LAT %d, SCK = clk%s: loaded after "
+                    "%llu cycles, %zu streams, %llu flash bytes\n",
+                    r->name, r->lanes, r->bb, r->in_lat, r->ddr ? "" : " / 2",
+                    (unsigned long long)r->boot_cycle,
                     r->prog.size(), (unsigned long long)r->fl.bytes_out);
     }
     // non-volatile status untouched by the boot sequence

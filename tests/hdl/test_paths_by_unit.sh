@@ -65,15 +65,18 @@ else
   else
     cat "$tmp/d"; fail "--check at $hi MHz (above the Fmax $f) did not fail"
   fi
-  # --flash-bytes: the flash-bound tokens/s at that Fmax, 4 clk per byte
-  "$py" "$pbu" "$sdf" --design "$json" --flash-bytes 388992 > "$tmp/k" 2>&1
-  got=$(sed -n 's/^  tokens\/s, flash-bound, at this Fmax.*: \([0-9.]*\)$/\1/p' "$tmp/k")
-  want=$(awk -v f="$f" 'BEGIN { printf "%.1f", f * 1e6 / (4 * 388992) }')
-  if [ -n "$got" ] && [ "$got" = "$want" ]; then
-    echo "ok - --flash-bytes 388992: $got tokens/s at $f MHz"
-  else
-    cat "$tmp/k"; fail "--flash-bytes: got '$got' tokens/s, want $want"
-  fi
+  # --flash-bytes: the flash-bound tokens/s at that Fmax, 4 clk per byte by
+  # default, 2 with --clk-per-byte 2 (the decoder's SCK = clk reader)
+  for cpb in 4 2; do
+    "$py" "$pbu" "$sdf" --design "$json" --flash-bytes 388992 --clk-per-byte $cpb > "$tmp/k" 2>&1
+    got=$(sed -n "s/^  tokens\/s, flash-bound, at this Fmax.* $cpb clk per byte): \([0-9.]*\)\$/\1/p" "$tmp/k")
+    want=$(awk -v f="$f" -v c=$cpb 'BEGIN { printf "%.1f", f * 1e6 / (c * 388992) }')
+    if [ -n "$got" ] && [ "$got" = "$want" ]; then
+      echo "ok - --flash-bytes 388992 --clk-per-byte $cpb: $got tokens/s at $f MHz"
+    else
+      cat "$tmp/k"; fail "--flash-bytes --clk-per-byte $cpb: got '$got' tokens/s, want $want"
+    fi
+  done
 fi
 
 # 3. a hand-made design (in nextpnr's SDF layout, one statement a line): r1 -> (1000 ps) -> multiplier A[0] -> O[0] -> (500 ps) -> r2.I0,

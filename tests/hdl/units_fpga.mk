@@ -239,7 +239,7 @@ $(FPGA_DEC)/obj/Vdut.h: $(FPGA_DEC)/emit.stamp $(FPGA_OUT)/gen/.changed \
   $(FPGA_PROBE_SRC)/icebreaker_decoder_core.v $(FPGA_PROBE_SRC)/decoder_params.sh
 	@rm -rf $(FPGA_DEC)/obj
 	$(VERILATOR) $(DEC_VLT_FLAGS) $(DEC_VLT_trace) --top-module icebreaker_decoder_core \
-	  -Mdir $(FPGA_DEC)/obj -GCLK_HZ=1152000 -GIN_LAT=2 \
+	  -Mdir $(FPGA_DEC)/obj -GCLK_HZ=1152000 -GIN_LAT=2 -GSCK_DDR=1 \
 	  $$(sh $(FPGA_PROBE_SRC)/decoder_params.sh $(FPGA_DEC)/rtl) -F $(FPGA_DEC)/rtl/files.f \
 	  $(FPGA_BOARD_RTL) $(FPGA_PROBE_SRC)/icebreaker_decoder_core.v
 	@cd $(FPGA_DEC)/obj && for f in Vdut*.cpp; do echo "#include \"$$f\""; done > all.cpp

@@ -17,7 +17,9 @@
  * The PLL (LG_CLK_HZ and PLL_DIVR/DIVF/DIVQ/FILTER from FREQ, made by the
  * Makefile with icepll), the reset and the flash pins' SB_IO cells are
  * icebreaker_shell.v, shared by the iCEBreaker tops; IN_LAT = 2 accounts
- * for the IO cells' registers in the flash round trip.
+ * for the IO cells' registers in the flash round trip. SCK = clk (SCK_DDR
+ * in the shell and the reader: a DDR SCK output, the bus sampled at clk
+ * falling), twice the flash bandwidth of the probe's SCK = clk / 2.
  */
 `ifndef LG_CLK_HZ
 `define LG_CLK_HZ 30000000
@@ -49,7 +51,9 @@ wire clk, rst;
 wire spi_cs_n, spi_sck;
 wire [3:0] spi_io_o, spi_io_oe, spi_io_i;
 
-icebreaker_shell u_shell (
+icebreaker_shell #(
+    .SCK_DDR(1)
+) u_shell (
     .CLK(CLK), .BTN_N(BTN_N), .FLASH_SCK(FLASH_SCK), .FLASH_SSB(FLASH_SSB),
     .FLASH_IO0(FLASH_IO0), .FLASH_IO1(FLASH_IO1), .FLASH_IO2(FLASH_IO2), .FLASH_IO3(FLASH_IO3),
     .clk(clk), .rst(rst), .spi_cs_n(spi_cs_n), .spi_sck(spi_sck), .spi_io_o(spi_io_o),
@@ -62,7 +66,8 @@ wire st_loaded, st_active;
 icebreaker_decoder_core #(
     .CLK_HZ(CLK_HZ),
     .BAUD(BAUD),
-    .IN_LAT(2)
+    .IN_LAT(2),
+    .SCK_DDR(1)
 ) u_core (
     .clk(clk),
     .rst(rst),

@@ -42,6 +42,8 @@ module icebreaker_decoder_core #(
     parameter BAUD = 115200,
     // register stages in the flash round trip (SB_IO out + in registers: 2)
     parameter IN_LAT = 2,
+    // 1: SCK = clk (a DDR SCK output; the bus sampled at clk falling), 0: clk / 2
+    parameter SCK_DDR = 1,
     // emitted decoder: lanes, weight group, weight beats per token
     parameter LANES = 4,
     parameter GROUP = 32,
@@ -119,7 +121,8 @@ lg_qspi_stream #(
     .T_RES_CYCLES(T_RES),
     .INIT_QE(1),
     .CS_HIGH_CYCLES(4),
-    .IN_LAT(IN_LAT)
+    .IN_LAT(IN_LAT),
+    .SCK_DDR(SCK_DDR)
 ) u_qspi (
     .clk(clk),
     .rst(rst),

@@ -15,6 +15,15 @@
  * Flash pins: SB_IO with registered outputs, output enables and inputs, so
  * every flash path starts or ends in an IO cell; the round trip is two clk
  * cycles longer, which the reader's IN_LAT = 2 accounts for.
+ *
+ * SCK_DDR = 1 (the reader's SCK_DDR: SCK = clk): SCK is a DDR output, low
+ * in the first half of every cycle (D_OUT_0) and spi_sck in the second
+ * (D_OUT_1, which the IO cell takes at clk falling: spi_sck goes through
+ * one fabric register first so that the pulse leaves in the same cycle as
+ * the IO0 / CS# values it belongs to, as with SCK_DDR = 0); the bus is read
+ * from the input cells' falling-edge registers (D_IN_1), i.e. at SCK's
+ * rising edge, half a cycle after the flash shifted the nibble out on the
+ * falling one. The round trip stays IN_LAT = 2.
  */
 `ifndef PLL_DIVR
 `define PLL_DIVR 4'd0
@@ -23,7 +32,10 @@
 `define PLL_FILTER 3'd1
 `endif
 
-module icebreaker_shell (
+module icebreaker_shell #(
+    // 1: SCK = clk (DDR SCK output, bus sampled at clk falling); 0: SCK = clk / 2
+    parameter SCK_DDR = 0
+) (
     input  wire       CLK,
     input  wire       BTN_N,
     output wire       FLASH_SCK,
@@ -85,22 +97,47 @@ end
 
 // ---- flash pins -------------------------------------------------------------------
 
-SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_sck (
-    .PACKAGE_PIN(FLASH_SCK), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_sck));
+wire [3:0] io_in_rise, io_in_fall;
+
+generate
+    if (SCK_DDR != 0) begin : g_sck_ddr
+        // (the IO cell's D_OUT_1 register is clocked at clk falling: this
+        // one keeps the pulse in step with IO0 / CS#, which go through the
+        // cells' rising-edge output registers)
+        reg sck_q = 1'b0;
+        always @(posedge clk)
+            sck_q <= spi_sck;
+        SB_IO #(.PIN_TYPE(6'b0100_01)) u_io_sck (
+            .PACKAGE_PIN(FLASH_SCK), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
+            .D_OUT_0(1'b0), .D_OUT_1(sck_q));
+        assign spi_io_i = io_in_fall;
+        wire unused_rise = ^io_in_rise;
+    end else begin : g_sck
+        SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_sck (
+            .PACKAGE_PIN(FLASH_SCK), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_sck));
+        assign spi_io_i = io_in_rise;
+        wire unused_fall = ^io_in_fall;
+    end
+endgenerate
+
 SB_IO #(.PIN_TYPE(6'b0101_01)) u_io_ssb (
     .PACKAGE_PIN(FLASH_SSB), .OUTPUT_CLK(clk), .CLOCK_ENABLE(1'b1), .D_OUT_0(spi_cs_n));
 SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io0 (
     .PACKAGE_PIN(FLASH_IO0), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[0]), .D_OUT_0(spi_io_o[0]), .D_IN_0(spi_io_i[0]));
+    .OUTPUT_ENABLE(spi_io_oe[0]), .D_OUT_0(spi_io_o[0]), .D_IN_0(io_in_rise[0]),
+    .D_IN_1(io_in_fall[0]));
 SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io1 (
     .PACKAGE_PIN(FLASH_IO1), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[1]), .D_OUT_0(spi_io_o[1]), .D_IN_0(spi_io_i[1]));
+    .OUTPUT_ENABLE(spi_io_oe[1]), .D_OUT_0(spi_io_o[1]), .D_IN_0(io_in_rise[1]),
+    .D_IN_1(io_in_fall[1]));
 SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io2 (
     .PACKAGE_PIN(FLASH_IO2), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[2]), .D_OUT_0(spi_io_o[2]), .D_IN_0(spi_io_i[2]));
+    .OUTPUT_ENABLE(spi_io_oe[2]), .D_OUT_0(spi_io_o[2]), .D_IN_0(io_in_rise[2]),
+    .D_IN_1(io_in_fall[2]));
 SB_IO #(.PIN_TYPE(6'b1101_00), .PULLUP(1'b1)) u_io3 (
     .PACKAGE_PIN(FLASH_IO3), .OUTPUT_CLK(clk), .INPUT_CLK(clk), .CLOCK_ENABLE(1'b1),
-    .OUTPUT_ENABLE(spi_io_oe[3]), .D_OUT_0(spi_io_o[3]), .D_IN_0(spi_io_i[3]));
+    .OUTPUT_ENABLE(spi_io_oe[3]), .D_OUT_0(spi_io_o[3]), .D_IN_0(io_in_rise[3]),
+    .D_IN_1(io_in_fall[3]));
 
 endmodule
 

@@ -51,7 +51,8 @@ SDF are iCEcube2's already.
 
   paths_by_unit.py DESIGN.sdf [--mhz 30] [--pnr-log PNR.log]
                    [--design DESIGN.json [--dsp-timing timings_up5k.txt]]
-                   [--paths K] [--trace N] [--flash-bytes B] [--check]
+                   [--paths K] [--trace N] [--flash-bytes B [--clk-per-byte C]]
+                   [--check]
 
 Prints the worst path in nextpnr's model (with --pnr-log, nextpnr's own
 Fmax for the clock, which must agree) and, with --design, with the DSP
@@ -62,8 +63,8 @@ K worst distinct registers. --trace N then prints the worst path of the N
 worst registers pin by pin (arrival, increment, cell type, pin) and its
 sum by kind: launch, LUTs, carry chain, DSP, RAM, routing, setup.
 --flash-bytes B prints the flash-bound tokens/s at the DSP-aware Fmax (B
-weight bytes a token; report.py's rate, whose own figure is at nextpnr's
-Fmax).
+weight bytes a token, C clk a byte: 4 by default, 2 with the reader's
+SCK_DDR; report.py's rate, whose own figure is at nextpnr's Fmax).
 Exit 1 when the SDF cannot be read or the check against --pnr-log fails;
 with --check, also when the worst path misses the --mhz period.
 """
@@ -459,6 +460,8 @@ def main():
     ap.add_argument("--flash-bytes", type=int, default=0,
                     help="weight image bytes a token: also print the flash-bound tokens/s at "
                          "the DSP-aware Fmax (report.py's rate)")
+    ap.add_argument("--clk-per-byte", type=int, default=CLK_PER_BYTE, choices=(2, 4),
+                    help="the flash reader's clk cycles a byte (4: SCK = clk / 2; 2: SCK_DDR)")
     ap.add_argument("--trace", type=int, default=0,
                     help="print the worst path of the N worst registers pin by pin")
     ap.add_argument("--check", action="store_true",
@@ -507,7 +510,8 @@ def main():
             # report.py's figure uses nextpnr's Fmax, which leaves the DSP delays out
             fm = round(1e6 / top, 2)
             print(f"  tokens/s, flash-bound, at this Fmax ({a.flash_bytes} bytes a token, "
-                  f"{CLK_PER_BYTE} clk per byte): {flash_tokens_per_s(fm, a.flash_bytes):.1f}")
+                  f"{a.clk_per_byte} clk per byte): "
+                  f"{flash_tokens_per_s(fm, a.flash_bytes, a.clk_per_byte):.1f}")
         ends, pred, arr = ends2, pred2, arr2
     report(ends, pred, celltype, a.mhz, a.paths)
     if a.trace:
