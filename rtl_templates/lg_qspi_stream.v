@@ -59,10 +59,11 @@
  *    power cycle restores it). Parts with QE = 1 from the factory (W25Q..IQ)
  *    need none of it; INIT_QE = 0 skips it.
  *
- * SPI timing: mode 0, SCK = clk / 2 (a registered toggle, high for one clk
- * cycle, low for at least one). Every output (spi_cs_n, spi_sck, spi_io_o,
- * spi_io_oe) is a register, so it can sit in the IO cell; IO0 changes only
- * with SCK falling (never with a rising edge: the flash samples then), and
+ * SPI timing (SCK_DDR = 0; SCK_DDR = 1 below): mode 0, SCK = clk / 2 (a
+ * registered toggle, high for one clk cycle, low for at least one). Every
+ * output (spi_cs_n, spi_sck, spi_io_o, spi_io_oe) is a register, so it can
+ * sit in the IO cell; IO0 changes only with SCK falling (never with a
+ * rising edge: the flash samples then), and
  * each nibble is sampled on the clk edge that raises SCK, one clk cycle
  * after the flash shifted it out on the falling edge (budget: one clk
  * period for clock-to-pad, the flash's tCLQV (6-7 ns) and the input path).
