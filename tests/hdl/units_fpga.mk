@@ -135,11 +135,12 @@ endef
 $(FPGA_OUT)/qspi_params.sh: $(FPGA_OUT)/gen/.changed tests/hdl/units_fpga.mk
 	$(call lg_fpga_wrap,lg_qspi_stream rejects impossible parameters,sh tests/hdl/test_qspi_params.sh $(FPGA_OUT)/gen/rtl/lg_qspi_stream.v)
 
-# icebreaker_shell's SCK = clk pins (DDR SCK output, falling-edge input)
-# through yosys' SB_IO simulation model: the assumptions sim_decoder.cpp's
-# pin model makes, checked at every edge (Icarus)
-$(FPGA_OUT)/shell_ddr.sh: tests/hdl/units_fpga.mk
-	$(call lg_fpga_wrap,the board shell SCK = clk pins with the SB_IO model,sh tests/hdl/test_shell_ddr.sh $(FPGA_OUT)/shell_ddr)
+# icebreaker_shell's flash pins through yosys' SB_IO simulation model at
+# SCK = clk (DDR SCK output, falling-edge input) and SCK = clk / 2: the
+# assumptions the pin models of sim_decoder.cpp and sim_probe.cpp make,
+# checked at every edge (Icarus)
+$(FPGA_OUT)/shell_pins.sh: tests/hdl/units_fpga.mk
+	$(call lg_fpga_wrap,the board shell flash pins with the SB_IO model,sh tests/hdl/test_shell_pins.sh $(FPGA_OUT)/shell_pins)
 
 # ---- UP5K fit and timing of the probe (yosys, nextpnr-ice40, icepack) ----
 FPGA_UP5K := $(abspath $(BUILD))/fpga/icebreaker
@@ -188,7 +189,7 @@ FPGA_TESTS := $(addprefix $(FPGA_OUT)/tb_,$(FPGA_BENCHES)) $(FPGA_OUT)/lint_fpga
   $(FPGA_OUT)/up5k_probe.sh $(FPGA_OUT)/up5k_decoder.sh $(FPGA_OUT)/up5k_report_fail.sh \
   $(FPGA_OUT)/paths_by_unit.sh $(FPGA_OUT)/decoder_args.sh $(FPGA_OUT)/lc_by_unit.sh \
   $(FPGA_OUT)/chains_by_unit.sh $(FPGA_OUT)/experiments.sh $(FPGA_OUT)/qspi_params.sh \
-  $(FPGA_OUT)/shell_ddr.sh
+  $(FPGA_OUT)/shell_pins.sh
 HDL_TESTS += $(FPGA_TESTS)
 
 .PHONY: test-fpga lint-fpga synth fpga-probe fpga-up5k-check synth-estimates
