@@ -6,6 +6,8 @@
 //   per clock cycle, after tb.tick():
 //     fl.step(t_ns, cs_n, sck, io_o, io_oe);   // the FPGA's registered pins
 //     dut->spi_io_i = fl.bus(io_o, io_oe);     // what the FPGA's pads see
+//   or, for an FPGA with SCK = clk (a DDR SCK output, the bus taken at clk
+//   falling), per cycle: sample = fl.step_ddr(t_ns, half_ns, cs_n, pulse, io_o, io_oe);
 //   fl.errors: protocol and timing violations (a bench fails on any)
 //
 // The model sees the pins once per clk cycle (the FPGA drives them from
@@ -126,6 +128,20 @@ class FlashModel {
         prev_sck = sck;
         prev_io_o = io_o;
         prev_io_oe = io_oe;
+    }
+
+    // One clk cycle of an FPGA that drives SCK as a DDR output (lg_qspi_stream
+    // SCK_DDR): the pins as they stand after the clk edge at t (SCK low: a
+    // pulse in flight falls with the edge, the flash shifts), the bus as the
+    // FPGA's falling-edge input register takes it half_ns later, then SCK
+    // high for the second half if `pulse`. Returns that sample.
+    uint8_t step_ddr(uint64_t t, uint64_t half_ns, int cs_n, int pulse, uint8_t io_o,
+                     uint8_t io_oe)
+    {
+        step(t, cs_n, 0, io_o, io_oe);
+        uint8_t v = bus(io_o, io_oe);
+        step(t + half_ns, cs_n, pulse, io_o, io_oe);
+        return v;
     }
 
     // The value on IO3..IO0 as the FPGA's input buffers see it.

@@ -18,10 +18,11 @@ one token reads from the QSPI flash) adds the decoder's token rate at each
 clock's Fmax and target: the flash reader takes C clk per byte (--clk-per-byte,
 4 by default: SCK = clk / 2, 4 bits per SCK; 2 with lg_qspi_stream's SCK_DDR,
 SCK = clk, as the decoder build has it), so tokens/s <= f / (C N); the
-simulated iCEBreaker system (sim_decoder.cpp) comes within 0.5 % of that
-bound at C = 4 and within 6.5 % at C = 2 (the rest of the decoder overlaps
-the stream, but for the mat-vec's row ends and the non-mat-vec work between
-the streams). Exit status 1 when a clock misses its
+simulated iCEBreaker system (sim_decoder.cpp, `make sim-icebreaker`) comes
+within 3.1 % of that bound at C = 4 and 6.2 % at C = 2 at position 0 (the
+rest of the decoder overlaps the stream, but for the mat-vec's row ends and
+the non-mat-vec work between the streams, during which it waits; the lean
+attention adds to that with the position). Exit status 1 when a clock misses its
 constraint, a resource exceeds what the device offers, or a --limit is
 exceeded; each failure is named on a line starting with "FAIL".
 """

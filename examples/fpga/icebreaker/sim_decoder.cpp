@@ -70,6 +70,11 @@ static const uint64_t T_CLK_NS = 868; // 1.152 MHz: the model's CLK_HZ
 #ifndef BOARD_HZ
 #error "BOARD_HZ: the board build's clock in Hz (tests/hdl/units_fpga.mk asks the iCEBreaker Makefile)"
 #endif
+// the core's SCK_DDR (tests/hdl/units_fpga.mk passes both from one value):
+// the pin model below is the SCK = clk one
+#if !defined(SIM_SCK_DDR) || SIM_SCK_DDR != 1
+#error "SIM_SCK_DDR: sim_decoder models the SCK = clk pins (the core built with SCK_DDR = 1) only"
+#endif
 
 
 // A 'G' frame (docs/fpga.md, "Host protocol"); bad_chk flips the checksum.
@@ -130,10 +135,7 @@ struct System {
         // the edge: the output registers take the core's pins of the last
         // cycle (SCK low: a pulse in flight falls, the flash shifts); at clk
         // falling the input register takes the bus and SCK rises if pulsed
-        uint64_t t = tb->cycle * T_CLK_NS;
-        fl.step(t, cs_d, 0, o_d, oe_d);
-        in_reg = fl.bus(o_d, oe_d);
-        fl.step(t + T_CLK_NS / 2, cs_d, sck_d, o_d, oe_d);
+        in_reg = fl.step_ddr(tb->cycle * T_CLK_NS, T_CLK_NS / 2, cs_d, sck_d, o_d, oe_d);
         cs_d = m->spi_cs_n;
         sck_d = m->spi_sck;
         o_d = m->spi_io_o;

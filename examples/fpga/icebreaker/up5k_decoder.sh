@@ -52,5 +52,16 @@ if ! board_make -s CHAINS_LIST=0 decoder-chains >"$log.chains" 2>&1; then
   exit 1
 fi
 grep -v '^make' "$log.chains"
+# nextpnr under PNR_TIMEOUT: a run that does not finish is a one-line
+# failure, not a hang (a seed's run stopped after 1 s; the build's own
+# placement is left alone)
+if board_make -s SEEDS=1 PNR_TIMEOUT=1 decoder-seeds >"$log.timeout" 2>&1 &&
+   grep -q "^seed 1: nextpnr did not finish within 1 s" "$log.timeout"; then
+  echo "ok - nextpnr stopped after PNR_TIMEOUT: $(grep -m 1 '^seed 1' "$log.timeout")"
+else
+  cat "$log.timeout"
+  echo "FAIL up5k_decoder: PNR_TIMEOUT=1 did not stop nextpnr with its one-line report"
+  exit 1
+fi
 echo "up5k_decoder: build $(( $(date +%s) - start )) s (a few s when up to date)"
 echo "up5k_decoder: PASS"
