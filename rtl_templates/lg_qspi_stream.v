@@ -34,18 +34,21 @@
  * W25Q parts); see INIT_QE.
  *
  * Flash image (one beat = BEAT_W = 8 * LANES + 4 * NDX bits, the lg_wmem
- * word; examples/fpga/icebreaker/flash_image.h packs it): beat b occupies
- * BB = ceil(BEAT_W / 8) bytes at byte address BASE_ADDR + b * BB. Without
- * a pad (NDX even): little-endian, byte k holds beat bits [8k +: 8] (lane
- * k's mantissa for k < LANES, then the dexps, dexp 0 in the low nibble).
- * With one dexp (BEAT_W % 8 == 4) the dexp byte comes first: byte 0 holds
- * the dexp in its low nibble and a pad in its high nibble, byte k + 1 lane
- * k's mantissa. The pad is the beat's first nibble on the wire (the high
- * nibble of each byte is sent first), so it is clocked while the previous
- * beat still waits in the output register (see the Size notes).
+ * word; examples/fpga/icebreaker/flash_image.h packs it): NW = BEAT_W / 4
+ * nibbles a beat, packed nibble after nibble: beat b starts at nibble
+ * b * NW from BASE_ADDR (nibble 2i is the high nibble of byte i, which the
+ * flash sends first). With an even NDX a beat is whole bytes, little-endian:
+ * byte k holds beat bits [8k +: 8] (lane k's mantissa for k < LANES, then
+ * the dexps, dexp 0 in the low nibble). With one dexp (NW odd) the dexp is
+ * the beat's first nibble on the wire, then lane 0's mantissa (high nibble
+ * first), lane 1's, ...; every odd beat then starts in the middle of a
+ * byte: a burst from an odd beat clocks that byte's high nibble and drops
+ * it (skip, one SCK more). No pad nibble is stored (the 3-byte beats of
+ * lanes 2 before the sixteenth session are 2.5 bytes now: a token's image
+ * 17 % smaller, its flash time with it).
  *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
- * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * BB <= 2^24),
+ * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
  * INIT_QE, CS_HIGH_CYCLES, IN_LAT and SCK_DDR (below).
  *
@@ -85,10 +88,9 @@
  * 0 (IN_LAT >= 1: the falling-edge register is one stage; 2 with the
  * output registers). The sequencer then issues a pulse in a pulse's own
  * cycle whenever the state after its falling edge allows one, so commands,
- * dummy clocks and data run at a bit / nibble per clk; with a pad nibble
- * the mantissas assemble beside the output register (as without one), and
- * a beat's last nibble, which enters the output register from the bus, is
- * clocked while that register is free or being taken (m_w_ready).
+ * dummy clocks and data run at a bit / nibble per clk; a beat's last
+ * nibble, which enters the output register from the bus, is clocked while
+ * that register is free or being taken (m_w_ready).
  *
  * Handshake contract:
  *  - start: one-cycle pulse, taken when loaded is high (ignored before);
@@ -103,56 +105,44 @@
  *  - m_w: valid/ready; valid stays high and data stable until ready (or a
  *    start).
  *  - backpressure pauses SCK (held low with CS# low; the flash keeps the
- *    next nibble on the bus): with a pad nibble a beat's first mantissa
- *    nibble is clocked only while the output register is empty (m_w_valid
- *    low), which its nibbles then shift into; without one the nibbles of a
- *    beat but its last land in the assembly register, the last one goes
- *    from the bus straight into the output register together with them, so
- *    a beat's last nibble is clocked only while the output register is
- *    empty; no nibble is ever lost and m_w_ready reaches no SPI pin.
+ *    next nibble on the bus): the nibbles of a beat but its last land in
+ *    the assembly register, the last one goes from the bus straight into
+ *    the output register together with them, so a beat's last nibble is
+ *    clocked only while the output register is empty (SCK_DDR: or being
+ *    taken); no nibble is ever lost and m_w_ready reaches no SPI pin.
  *
  * Size (every LUT counts on the UP5K): no SPI shift register and no
  * address, offset or length copies: IO0's next bit is picked by the bit
  * counter from the command in flight (constants, or 0x6B and the flash
- * byte address BASE_ADDR + first beat * BB, shifts and adds on the beat
- * register, which holds start_addr: no beat counter, no end compare, no
- * last_addr register (the decoder's ranges are cut by its next start
+ * byte address BASE_ADDR + (first beat * NW) / 2, shifts and adds on the
+ * beat register, which holds start_addr: no beat counter, no end compare,
+ * no last_addr register (the decoder's ranges are cut by its next start
  * instead: -9 flip-flops, a 17-bit incrementer and compare on the
  * iCEBreaker); a start in flight is req_reg seen in the data phase; one
  * counter serves the CS# high waits and the bits of a phase; the command
  * in flight (step_reg) decides what follows it; no beat counts or credits
- * are kept. With a pad nibble and SCK = clk / 2 the mantissas are shifted
- * straight into the output register, with no assembly register (-12
- * flip-flops at lanes 2; SCK_DDR has it: 2 clk cycles of pad and dexp
- * would not cover the consumer's reading time, and the beat rate would
- * drop from 1 in 6 cycles to about 1 in 9 at the iCEBreaker's lanes 2,
- * measured): the pad is not stored and the dexp waits in a 4-bit
- * register, so both are clocked while the output register still holds the
- * previous beat, and the first mantissa nibble is clocked only once that
- * beat was taken; a consumer that takes each beat within 2 cycles of its
- * valid (the iCEBreaker's mat-vec and embedding units, which read the
- * lanes first) sees the same beat rate, since the 4 clk cycles of pad and
- * dexp cover that and the IN_LAT <= 2 sampling delay. Without a pad the
- * nibbles but the last land in an assembly register of NW - 1 nibbles and
- * the last one is loaded into the output register from the bus.
+ * are kept. The nibbles but the last land in an assembly register of
+ * NW - 1 nibbles and the last one is loaded into the output register from
+ * the bus, so a consumer that takes each beat within NW - 1 cycles of its
+ * valid sees the flash's full rate (the iCEBreaker's mat-vec and embedding
+ * units take one within 2).
  *
  * Latency and throughput, SCK_DDR = 1 (from idle, m_w_ready high): the
  * first beat is valid 42 + NW + IN_LAT cycles after the start cycle (1 to
- * take the request, 32 for 0x6B and the address, 8 dummy, NW nibbles),
- * then one beat every NW = 2 * BB cycles (tests/hdl/tb_qspi.cpp checks
- * both); a beat taken k cycles after it became valid delays the next by up
- * to k cycles; the next beat's nibbles but its last are read meanwhile.
+ * take the request, 32 for 0x6B and the address, 8 dummy, NW nibbles; one
+ * more for a skipped nibble), then one beat every NW cycles
+ * (tests/hdl/tb_qspi.cpp checks both); a beat taken k cycles after it
+ * became valid delays the next by up to k - NW + 1 cycles; the next beat's
+ * nibbles but its last are read meanwhile.
  *
  * Latency and throughput, SCK_DDR = 0 (from idle, m_w_ready high): the
- * first beat is valid 81 + 2 * NW + IN_LAT cycles after the start cycle (NW = 2 * BB
- * nibbles per beat; 1 cycle to take the request, 64 for 0x6B and the
- * address, 16 dummy, 2 * NW for the beat's nibbles), then one beat every
- * 2 * NW = 4 * BB cycles: the flash's 4 bits per SCK are the
- * bottleneck, so beat N - 1 of a stream is valid 81 + 2 * NW * N + IN_LAT
- * cycles after its start (a start that cuts a burst first waits for SCK
- * low, S_FIN and the CS# high time: CSH + 4 cycles at most). With a pad
- * nibble, a beat taken k > 2 cycles after it became valid delays the next
- * one by up to k - 2 cycles (no assembly register to fill meanwhile).
+ * first beat is valid 81 + 2 * NW + IN_LAT cycles after the start cycle (1
+ * cycle to take the request, 64 for 0x6B and the address, 16 dummy, 2 * NW
+ * for the beat's nibbles; 2 more for a skipped nibble), then one beat every
+ * 2 * NW cycles: the flash's 4 bits per SCK are the bottleneck, so beat
+ * N - 1 of a stream from beat 0 is valid 81 + 2 * NW * N + IN_LAT cycles
+ * after its start (a start that cuts a burst first waits for SCK low,
+ * S_FIN and the CS# high time: CSH + 4 cycles at most).
  */
 module ${MODULE} #(
     // MAC lanes of the mat-vec: int8 mantissas per beat (power of two, 1..64)
@@ -212,11 +202,10 @@ module ${MODULE} #(
 // dexps per beat, beat bits, bytes and nibbles per beat in flash
 localparam NDX = (LANES > GROUP) ? LANES / GROUP : 1;
 localparam BEAT_W = LANES * 8 + NDX * 4;
-localparam BB = (BEAT_W + 7) / 8;
-localparam NW = 2 * BB;
+localparam NW = BEAT_W / 4;
 localparam NWW = $clog2(NW);
-// one dexp: a pad nibble, the beat's first on the wire (no assembly register)
-localparam PAD = (BEAT_W % 8) != 0;
+// one dexp: NW is odd, every odd beat starts in the middle of a byte
+localparam ODD = NW % 2;
 localparam AW = $clog2(DEPTH);
 // CS# high time between commands (the status poll also waits for IN_LAT)
 localparam CSH = (CS_HIGH_CYCLES > IN_LAT + 2) ? CS_HIGH_CYCLES : IN_LAT + 2;
@@ -226,10 +215,10 @@ localparam WCW = ($clog2(WMAX + 1) > 6) ? $clog2(WMAX + 1) : 6;
 
 localparam [31:0] NW_M1 = NW - 1;
 localparam [NWW-1:0] NIB_LAST = NW_M1[NWW-1:0];
-localparam [31:0] BB_32 = BB;
+localparam [31:0] NW_32 = NW;
 localparam [31:0] CSH_32 = CSH;
 localparam [31:0] T_RES_32 = T_RES_CYCLES;
-localparam [23:0] BB24 = BB_32[23:0];
+localparam [24:0] NW25 = NW_32[24:0];
 localparam [WCW-1:0] C0 = 0, C7 = 7, C23 = 23, C31 = 31;
 localparam [WCW-1:0] WAIT_CSH = CSH_32[WCW-1:0];
 localparam [WCW-1:0] WAIT_RES = T_RES_32[WCW-1:0];
@@ -244,7 +233,7 @@ initial begin
         $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
         $finish;
     end
-    if (DEPTH < 2 || {8'd0, BASE_ADDR} + DEPTH * BB > 32'h1000000) begin
+    if (DEPTH < 2 || {8'd0, BASE_ADDR} + (DEPTH * NW + 1) / 2 > 32'h1000000) begin
         $error("Error: DEPTH must be >= 2 and the image must end within 16 MiB (instance %m)");
         $finish;
     end
@@ -302,16 +291,13 @@ reg [NWW-1:0] nib_reg;
 reg [AW-1:0] beat_reg;
 reg m_valid_reg;         // the output register holds a beat
 
-// the nibble that first writes the output register is clocked only while
-// that register is empty: with a pad, the first mantissa nibble (wire
-// nibble 2; the pad is not stored and the dexp, nibble 1, waits in its own
-// register); without, the last one (the nibbles before it land in the
-// assembly register, which it empties). SCK_DDR: also while the beat in it
-// is being taken (its sample lands IN_LAT >= 1 cycles later, once the
-// register is free); with a pad an assembly register as without one, below.
-// (nib_reg is the next nibble to be clocked: it advances with each one)
-localparam [NWW-1:0] NIB_FIRST_OUT = (PAD && SCK_DDR == 0) ? 2 : NIB_LAST;
-wire issue_ok = nib_reg != NIB_FIRST_OUT || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
+// a beat's last nibble, which goes from the bus straight into the output
+// register, is clocked only while that register is empty (the nibbles
+// before it land in the assembly register); SCK_DDR: also while the beat in
+// it is being taken (its sample lands IN_LAT >= 1 cycles later, once the
+// register is free). (nib_reg is the next nibble to be clocked: it advances
+// with each one)
+wire issue_ok = nib_reg != NIB_LAST || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
 wire nib_last = nib_reg == NIB_LAST;
 wire fall = sck_reg;
 // rise: this cycle issues an SCK pulse (spi_sck high the next cycle). With
@@ -374,20 +360,24 @@ end
 // the first beat (beat_reg holds it until the data phase)
 wire [23:0] start_x = {{(24-AW){1'b0}}, beat_reg};
 
-// start_x * BB as shifts and adds (a constant factor: no multiplier)
-function [23:0] times_bb(input [23:0] x);
+// start_x * NW as shifts and adds (a constant factor: no multiplier)
+function [24:0] times_nw(input [23:0] x);
     integer j;
     begin
-        times_bb = 24'd0;
+        times_nw = 25'd0;
         for (j = 0; j < 8; j = j + 1)
-            if (BB24[j])
-                times_bb = times_bb + (x << j);
+            if (NW25[j])
+                times_nw = times_nw + ({1'b0, x} << j);
     end
 endfunction
 
-// the burst's flash byte address: BASE_ADDR + first beat * BB, read bit by
-// bit while 0x6B's address goes out (no address register)
-wire [23:0] start_byte = BASE_ADDR + times_bb(start_x);
+// the burst's flash byte address: BASE_ADDR + the byte of the first beat's
+// first nibble, read bit by bit while 0x6B's address goes out (no address
+// register); an odd first beat of an odd NW starts at that byte's low
+// nibble: the high one is clocked and skipped (nib_reg, below)
+wire [24:0] start_nib = times_nw(start_x);
+wire [23:0] start_byte = BASE_ADDR + start_nib[24:1];
+wire unused_nib0 = start_nib[0];
 
 // IO0's next bit in S_TX: with cnt_reg = k bits left after the current
 // one, bit k - 1 of the command word, MSB first; the words are constants
@@ -573,58 +563,59 @@ always @* begin
     end
 end
 
-// the first beat, and the nibble counter
+// the first beat, and the nibble counter: all ones (never a nibble of a
+// beat: NW odd is no power of two) for the nibble an odd first beat skips,
+// which the increment turns into 0
+wire skip_first = ODD != 0 && beat_reg[0];
 always @(posedge clk) begin
     if (start_ok)
         beat_reg <= start_addr;
     if (state_reg == S_IDLE) begin
-        nib_reg <= {NWW{1'b0}};
+        nib_reg <= {NWW{skip_first}};
     end else if (iss_data) begin
         nib_reg <= nib_last ? {NWW{1'b0}} : nib_inc;
     end
 end
 
-// ---- sampling: {bus sample, beat's last nibble, the dexp nibble} -------------
+// ---- sampling: {bus sample, beat's last nibble} ---------------------------------
 //
 // One sample flag serves the status poll and the data: every poll sample
 // lands before loaded rises (CS# stays high CSH >= IN_LAT + 2 cycles after
 // the poll) and every data sample after it (a read needs loaded).
 
-// (the pad nibble is clocked but not sampled: nothing stores it)
-wire pad_nib = PAD && nib_reg == {NWW{1'b0}};
-wire dexp_nib = PAD && nib_reg == {{(NWW-1){1'b0}}, 1'b1};
-wire [2:0] ev_now = {iss_rx || (iss_data && !pad_nib), nib_last, dexp_nib};
-wire [2:0] ev;
+// (a skipped nibble is clocked but not sampled: nothing stores it)
+wire skip_nib = ODD != 0 && nib_reg == {NWW{1'b1}};
+wire [1:0] ev_now = {iss_rx || (iss_data && !skip_nib), nib_last};
+wire [1:0] ev;
 
 generate
     if (IN_LAT == 0) begin : g_lat0
         assign ev = ev_now;
     end else if (IN_LAT == 1) begin : g_lat1
-        reg [2:0] ev_reg;
+        reg [1:0] ev_reg;
         always @(posedge clk) begin
             ev_reg <= ev_now;
             if (rst || start_ok)
-                ev_reg <= 3'd0;
+                ev_reg <= 2'd0;
         end
         assign ev = ev_reg;
     end else begin : g_lat
-        // 3 bits per stage, the newest in the low bits
-        reg [3*IN_LAT-1:0] ev_pipe;
+        // 2 bits per stage, the newest in the low bits
+        reg [2*IN_LAT-1:0] ev_pipe;
         always @(posedge clk) begin
-            ev_pipe <= {ev_pipe[3*IN_LAT-4:0], ev_now};
+            ev_pipe <= {ev_pipe[2*IN_LAT-3:0], ev_now};
             if (rst || start_ok)
-                ev_pipe <= {(3*IN_LAT){1'b0}};
+                ev_pipe <= {(2*IN_LAT){1'b0}};
         end
-        assign ev = ev_pipe[3*IN_LAT-1 -: 3];
+        assign ev = ev_pipe[2*IN_LAT-1 -: 2];
     end
 endgenerate
 
 // a start drops the samples in flight (a burst being cut; the pipeline is
 // cleared with it)
-wire ev_rx = ev[2] && !loaded_reg;
-wire ev_data = ev[2] && loaded_reg && !start_ok;
-wire ev_nib_last = ev[1];
-wire ev_dexp = ev[0];
+wire ev_rx = ev[1] && !loaded_reg;
+wire ev_data = ev[1] && loaded_reg && !start_ok;
+wire ev_nib_last = ev[0];
 
 // status register 1 arrives MSB first: the last bit is BUSY
 always @(posedge clk) begin
@@ -638,75 +629,26 @@ assign start_ok = start && loaded_reg;
 assign m_w_valid = m_valid_reg;
 
 genvar k;
-// with a pad: the mantissa register, wire nibble j + 2 at [4j +: 4] (each
-// lane's high nibble first), whichever way it fills
-wire [LANES*8-1:0] pad_mant;
-
 generate
-    if (PAD && SCK_DDR != 0) begin : g_pad_asm
-        // SCK = clk: the pad and dexp nibbles give a consumer 2 cycles, not
-        // 4, so the mantissas assemble beside the output register as
-        // without a pad: wire nibbles 2 .. NW - 2 in asm_sr (asm_sr[4j +:
-        // 4] = wire nibble j + 2), the last one from the bus into the output
-        // register with them, clocked only while that register is free (or
-        // being taken); the dexp waits in dx_next_reg as below
-        reg [(NW-3)*4-1:0] asm_sr;
-        reg [LANES*8-1:0] mant_reg;
-        reg [3:0] dx_next_reg;
-        reg [3:0] dexp_reg;
-        wire [LANES*8-1:0] mant_w = {spi_io_i, asm_sr};
-
-        always @(posedge clk) begin
-            if (ev_data && ev_dexp)
-                dx_next_reg <= spi_io_i;
-            else if (ev_data && !ev_nib_last)
-                asm_sr <= {spi_io_i, asm_sr[(NW-3)*4-1:4]};
-            if (ev_data && ev_nib_last) begin
-                mant_reg <= mant_w;
-                dexp_reg <= dx_next_reg;
-            end
-        end
-
-        assign pad_mant = mant_reg;
-        assign m_w_dexp = dexp_reg;
-    end else if (PAD) begin : g_pad
-        // wire nibble 1, the dexp, waits in dx_next_reg (it may arrive while
-        // the previous beat is still offered: 2 more clk cycles for the
-        // consumer to take that beat, so a consumer that reads a beat's
-        // lanes over 2 * LANES - 2 cycles before it takes it, like the
-        // iCEBreaker's mat-vec and embedding units, does not slow the
-        // stream) and moves to the output with the beat's last nibble; the
-        // mantissa nibbles (2 .. NW - 1, each lane's high nibble first)
-        // shift straight into the output register (only while it is empty:
-        // issue_ok): mant_sr[4j +: 4] = wire nibble j + 2
-        reg [LANES*8-1:0] mant_sr;
-        reg [3:0] dx_next_reg;
-        reg [3:0] dexp_reg;
-
-        always @(posedge clk) begin
-            if (ev_data && ev_dexp)
-                dx_next_reg <= spi_io_i;
-            else if (ev_data)
-                mant_sr <= {spi_io_i, mant_sr[LANES*8-1:4]};
-            if (ev_data && ev_nib_last)
-                dexp_reg <= dx_next_reg;
-        end
-
-        assign pad_mant = mant_sr;
-        assign m_w_dexp = dexp_reg;
-    end else begin : g_asm
+    if (1) begin : g_asm
         // wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the
         // last one (w = NW - 1) is taken from the bus straight into the
-        // output register; the flash sends each byte's high nibble first, so
-        // beat nibble n is wire nibble n ^ 1
+        // output register. Beat nibble n is wire nibble w(n): with an even
+        // NDX each byte's high nibble first (w = n ^ 1); with one dexp the
+        // dexp (beat nibble NW - 1) first, then each lane's high nibble
+        // before its low one (w = (n ^ 1) + 1)
         reg [(NW-1)*4-1:0] asm_sr;
         reg [BEAT_W-1:0] m_data_reg;
-        wire unused_dexp = ev_dexp;
         wire [NW*4-1:0] wire_beat = {spi_io_i, asm_sr};
         wire [BEAT_W-1:0] asm_beat;
 
-        for (k = 0; k < BEAT_W / 4; k = k + 1) begin : g_nib
-            assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
+        for (k = 0; k < NW; k = k + 1) begin : g_nib
+            if (ODD == 0)
+                assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
+            else if (k == NW - 1)
+                assign asm_beat[4*k +: 4] = wire_beat[3:0];
+            else
+                assign asm_beat[4*k +: 4] = wire_beat[4*((k ^ 1) + 1) +: 4];
         end
 
         always @(posedge clk) begin
@@ -717,15 +659,6 @@ generate
         end
         assign m_w_mant = m_data_reg[LANES*8-1:0];
         assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
-        assign pad_mant = {(LANES*8){1'b0}};
-    end
-    if (PAD) begin : g_pad_lanes
-        for (k = 0; k < LANES; k = k + 1) begin : g_lane
-            assign m_w_mant[8*k+4 +: 4] = pad_mant[4*(2*k) +: 4];
-            assign m_w_mant[8*k +: 4] = pad_mant[4*(2*k+1) +: 4];
-        end
-    end else begin : g_no_pad
-        wire unused_pad_mant = ^pad_mant;
     end
 endgenerate
 

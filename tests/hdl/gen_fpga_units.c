@@ -25,19 +25,19 @@
 // QSPI configurations (flash model per instance, clk period for its timing
 // checks in the _cfg.h table):
 //   a  260k synthetic model (seed 260, smooth_k 0), lanes 4 (36-bit beats,
-//      5 bytes), the whole weight stream at 1 MiB; flash starts in deep
+//      9 nibbles), the whole weight stream at 1 MiB; flash starts in deep
 //      power-down with QE = 0 (the boot sequence must wake it and set QE);
 //      30 MHz
-//   b  lanes 1 (12-bit beats, 2 bytes), random image at an odd base, IN_LAT
+//   b  lanes 1 (12-bit beats, 3 nibbles), random image at an odd base, IN_LAT
 //      1, no boot sequence (a factory-QE part), 12 MHz
-//   c  lanes 64 (two dexps, 520 bits, 65 bytes, no pad), IN_LAT 2, 100 MHz
+//   c  lanes 64 (two dexps, 520 bits, 65 bytes), IN_LAT 2, 100 MHz
 //      (CS# high 6 cycles, tRES1 310 cycles)
-//   d  lanes 16 (132 bits, 17 bytes), image ending at the last flash byte,
+//   d  lanes 16 (132 bits, 33 nibbles), image ending at the last flash byte,
 //      wake only, 50 MHz
-//   e  SCK_DDR (SCK = clk): lanes 2 (20-bit beats, 3 bytes, a pad nibble:
-//      the iCEBreaker decoder's reader), IN_LAT 2, QE set at boot from deep
+//   e  SCK_DDR (SCK = clk): lanes 2 (20-bit beats, 5 nibbles: the
+//      iCEBreaker decoder's reader), IN_LAT 2, QE set at boot from deep
 //      power-down, 18 MHz
-//   f  SCK_DDR: lanes 64 (no pad), IN_LAT 1, no boot sequence, 50 MHz (the
+//   f  SCK_DDR: lanes 64 (whole bytes), IN_LAT 1, no boot sequence, 50 MHz (the
 //      flash's tCLQV of 7 ns fits the 10 ns half cycle)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
@@ -92,9 +92,10 @@ static const struct {
     const char *name;    // template = module name
     const char *latency; // banner line
 } UNITS[] = {
-    {"lg_qspi_stream", "first beat 81 + 4 * BB + IN_LAT cycles after start, then one per "
-                       "4 * BB cycles (SCK = clk / 2; BB = ceil(beat_bits / 8)); with SCK_DDR "
-                       "42 + 2 * BB + IN_LAT, then one per 2 * BB (SCK = clk)"},
+    {"lg_qspi_stream", "first beat 81 + 2 * NW + IN_LAT cycles after start, then one per "
+                       "2 * NW cycles (SCK = clk / 2; NW = beat_bits / 4 nibbles, 1 more from "
+                       "an odd beat of an odd NW); with SCK_DDR 42 + NW + IN_LAT, then one "
+                       "per NW (SCK = clk)"},
     {"lg_uart_rx", "byte valid 3 + CPB / 2 + 9 * CPB cycles after the first cycle with rxd "
                    "low (CPB = round(CLK_HZ / BAUD))"},
     {"lg_uart_tx", "start bit the cycle after the handshake; one byte per 10 * CPB + 1 cycles"},
@@ -141,10 +142,11 @@ typedef struct qspi_cfg {
     int ddr;            // SCK_DDR: SCK = clk, the bus sampled at clk falling
 } qspi_cfg;
 
-static int beat_bytes(const qspi_cfg *c)
+// flash bytes of the instance's image (beats packed nibble after nibble)
+static long image_bytes(const qspi_cfg *c)
 {
     int ndx = c->lanes > c->group ? c->lanes / c->group : 1;
-    return (8 * c->lanes + 4 * ndx + 7) / 8;
+    return (c->depth * (2L * c->lanes + ndx) + 1) / 2;
 }
 
 static int clog2l(long v)
@@ -180,7 +182,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
     long cls_first = (long)img.mats[img.nmats - 1].first;
     long cls_beats = (long)img.mats[img.nmats - 1].nbeats;
     lg_wimage_free(&img);
-    cs[3].base = (16L << 20) - cs[3].depth * beat_bytes(&cs[3]);
+    cs[3].base = (16L << 20) - image_bytes(&cs[3]);
 
     FILE *f = open_out(root, "tb_qspi", "tb_qspi_top.v", err);
     if (!f)

@@ -6,14 +6,18 @@
 // (tests/hdl/gen_fpga_units.c, table in tb_qspi_cfg.h), each with its own
 // flash model, all running at once:
 //   a  the 260k synthetic model's whole weight stream at lanes 4 (64832
-//      beats of 5 bytes at 1 MiB); the flash starts in deep power-down with
-//      QE = 0 and a slow volatile status write (the BUSY poll loops)
-//   b  lanes 1, random image at an odd base, IN_LAT 1, no boot sequence
-//   c  lanes 64 (two dexps, 65-byte beats), IN_LAT 2, QE set at boot
-//   d  lanes 16 (17-byte beats), image ending at the last flash byte
-//   e  SCK_DDR (SCK = clk): lanes 2 (3-byte beats with a pad nibble, the
-//      iCEBreaker decoder's reader), IN_LAT 2, from deep power-down, QE set
-//   f  SCK_DDR: lanes 64 (no pad), IN_LAT 1, random image at an odd base
+//      beats of 9 nibbles at 1 MiB); the flash starts in deep power-down
+//      with QE = 0 and a slow volatile status write (the BUSY poll loops)
+//   b  lanes 1 (3 nibbles a beat), random image at an odd base, IN_LAT 1,
+//      no boot sequence
+//   c  lanes 64 (two dexps, 130-nibble beats), IN_LAT 2, QE set at boot
+//   d  lanes 16 (33 nibbles), image ending at the last flash byte
+//   e  SCK_DDR (SCK = clk): lanes 2 (5 nibbles a beat, the iCEBreaker
+//      decoder's reader), IN_LAT 2, from deep power-down, QE set
+//   f  SCK_DDR: lanes 64 (whole bytes), IN_LAT 1, random image at an odd base
+// With one dexp a beat is an odd number of nibbles, so every odd beat
+// starts in the middle of a byte: the random ranges below start at odd
+// beats too (the reader's skipped nibble).
 // For each the bench checks:
 //  - boot: start is ignored until loaded; loaded rises; afterwards the
 //    flash is awake with QE = 1 (volatile only: the non-volatile status is
@@ -25,15 +29,16 @@
 //    takes beats first .. last, then stops taking) is cut by the next
 //    stream's start: busy stays high, no done, the beat not taken dropped;
 //  - random downstream backpressure (bursts of ready low up to 120 cycles);
-//  - a stall-free stream: first beat after the latency the header states,
-//    one beat every 4 * BB cycles (SCK_DDR: 2 * BB);
+//  - a stall-free stream: first beat after the latency the header states
+//    (one SCK more from an odd beat of an odd NW), one beat every 2 * NW
+//    cycles (SCK_DDR: NW; NW = nibbles a beat);
 //  - restarts: cut streams (for a: a restart in the middle of a token),
 //    one beat, back-to-back streams (the next start the cycle after done or
 //    after the last beat owed);
 //  - the flash model's protocol and timing checks (mode 0, hold, tSHSL,
 //    tRES1, tSHQZ, tCLQV, contention, SCK rate at the instance's clk) and
 //    one read command per stream with no over-read beyond one byte (a cut
-//    stream's read-ahead: at most a beat and a byte).
+//    stream's read-ahead: at most two beats but a nibble and a byte).
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "flash_model.h"
@@ -193,7 +198,7 @@ struct Stream {
 struct Runner {
     const char *name;
     Io *io;
-    int lanes, group, in_lat, clk_ns, bb, csh;
+    int lanes, group, in_lat, clk_ns, nw, csh; // nw: nibbles a beat
     int ddr; // SCK_DDR: a pulse is the second half of a cycle, the bus sampled at its start
     long depth;
     FlashModel fl;
@@ -224,7 +229,7 @@ struct Runner {
     {
         // the reader's CS# high time: CS_HIGH_CYCLES, at least IN_LAT + 2
         csh = cs_high > lat + 2 ? cs_high : lat + 2;
-        bb = lg_flash_beat_bytes(8 * l + 4 * lg_wimage_ndexp(l, g));
+        nw = lg_flash_beat_nibbles(8 * l + 4 * lg_wimage_ndexp(l, g));
     }
 
     Beat expected(uint32_t b) const { return beat_of(&img, b); }
@@ -246,13 +251,15 @@ struct Runner {
         return v;
     }
 
-    // cycles from start to the first beat, and between beats, as the header states
-    uint64_t lat_first() const
+    // cycles from start to the first beat, and between beats, as the header
+    // states (an odd first beat of an odd nw skips a nibble: one SCK more)
+    uint64_t lat_first(uint32_t first) const
     {
-        return ddr ? 42 + 2 * (uint64_t)bb + (uint64_t)in_lat
-                   : 81 + 4 * (uint64_t)bb + (uint64_t)in_lat;
+        uint64_t skip = (nw % 2) && (first % 2) ? 1 : 0;
+        return ddr ? 42 + (uint64_t)nw + skip + (uint64_t)in_lat
+                   : 81 + 2 * ((uint64_t)nw + skip) + (uint64_t)in_lat;
     }
-    uint64_t period() const { return (ddr ? 2 : 4) * (uint64_t)bb; }
+    uint64_t period() const { return (ddr ? 1 : 2) * (uint64_t)nw; }
 
     bool ready_now(const Stream &s)
     {
@@ -301,14 +308,12 @@ struct Runner {
             first_valid = 0;
             last_fire = 0;
             prev_stall = false;
-            expect_bytes += (uint64_t)(s.last - s.first + 1) * (uint64_t)bb + 1;
+            expect_bytes += (uint64_t)lg_flash_range_bytes(4 * nw, s.first, s.last) + 1;
             // the reader reads ahead while the bench takes no beats: the
-            // next beat and the byte after it at most (the +1 above covers
-            // the first nibble of the byte after a stream's last one); with
-            // an assembly register (no pad nibble, or SCK_DDR) the next beat
-            // and all but the last nibble of the one after it
-            bool pad = (8 * lanes + 4 * lg_wimage_ndexp(lanes, group)) % 8 != 0;
-            read_ahead_max += (pad && !ddr) ? (uint64_t)bb + 1 : 2 * (uint64_t)bb;
+            // next beat and all but the last nibble of the one after it in
+            // the assembly register (the +1 above covers the first nibble
+            // of the byte after a stream's last one)
+            read_ahead_max += (uint64_t)nw + 1;
             st = RUN;
             return;
         }
@@ -344,7 +349,7 @@ struct Runner {
             // every owed beat taken: the reader streams on (the next beat
             // waits) until the next start cuts the burst
             if (s.stall_free) {
-                check_first_latency();
+                check_first_latency(s.first);
                 std::printf("%s: stall-free %llu beats: first beat after %llu cycles, last after "
                             "%llu (%d cycles per beat)\n",
                             name, (unsigned long long)(s.last - s.first + 1),
@@ -380,7 +385,7 @@ struct Runner {
             last_fire = cycle;
             next++;
         }
-        if (cycle - t0 > 400 * (uint64_t)bb * (s.last - s.first + 1) + 100000) {
+        if (cycle - t0 > 200 * (uint64_t)nw * (s.last - s.first + 1) + 100000) {
             CHECK(false, "%s: stream %zu stuck at beat %u", name, si, next);
             st = FIN;
         }
@@ -390,13 +395,12 @@ struct Runner {
 
     // From idle as the header states; a start that cuts a burst waits for
     // SCK low, S_FIN and the CS# high time first (CSH + 4 cycles at most).
-    void check_first_latency()
+    void check_first_latency(uint32_t first)
     {
-        uint64_t lat = first_valid - t0;
-        CHECK(from_cut ? (lat > lat_first() && lat <= lat_first() + (uint64_t)csh + 4)
-                       : lat == lat_first(),
+        uint64_t lat = first_valid - t0, want = lat_first(first);
+        CHECK(from_cut ? (lat > want && lat <= want + (uint64_t)csh + 4) : lat == want,
               "%s: first beat %llu cycles after start, header says %llu (+ up to %d after a cut)",
-              name, (unsigned long long)lat, (unsigned long long)lat_first(), csh + 4);
+              name, (unsigned long long)lat, (unsigned long long)want, csh + 4);
     }
 
     // The stream's beats are taken; the next start cuts the burst.
@@ -480,7 +484,8 @@ int main(int argc, char **argv)
             if (r->ddr)
                 r->prog.push_back({0, n - 1, true, false});
             r->prog.push_back({0, n - 1, false, false});
-            uint32_t a = (uint32_t)(rng() % (n / 2)), b = a + (uint32_t)(rng() % (n / 2));
+            // (an odd first beat: with one dexp it starts mid-byte)
+            uint32_t a = (uint32_t)(rng() % (n / 2)) | 1u, b = a + (uint32_t)(rng() % (n / 2));
             r->prog.push_back({a, b, true, false});
             r->prog.push_back({n - 1, n - 1, false, true});
             r->prog.push_back({0, n - 1, false, true});
@@ -526,9 +531,9 @@ int main(int argc, char **argv)
               (unsigned long long)r->read_ahead_max);
         CHECK(!r->fl.powered_down && r->fl.qe(), "%s: flash not awake with QE after boot",
               r->name);
-        std::printf("%s: lanes %d, %d bytes per beat, IN_LAT %d, SCK = clk%s: loaded after "
+        std::printf("%s: lanes %d, %d nibbles a beat, IN_LAT %d, SCK = clk%s: loaded after "
                     "%llu cycles, %zu streams, %llu flash bytes\n",
-                    r->name, r->lanes, r->bb, r->in_lat, r->ddr ? "" : " / 2",
+                    r->name, r->lanes, r->nw, r->in_lat, r->ddr ? "" : " / 2",
                     (unsigned long long)r->boot_cycle,
                     r->prog.size(), (unsigned long long)r->fl.bytes_out);
     }

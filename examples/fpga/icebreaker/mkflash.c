@@ -83,15 +83,17 @@ static int arg_int(const char *cmd, const char *opt, const char *s, long lo, lon
 
 static void summary(const lg_wimage *img)
 {
-    int32_t bb = lg_flash_beat_bytes(img->beat_bits);
+    int32_t nw = lg_flash_beat_nibbles(img->beat_bits);
     int64_t bytes = lg_flash_image_bytes(img);
-    // SCK = clk / 2, 4 bits per SCK: 4 * bb clk cycles per beat
-    printf("image: %lld beats x %d bytes = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
-           (long long)img->nbeats, bb, (long long)bytes, img->beat_bits, img->lanes,
+    // 4 bits per SCK: nw SCK cycles per beat; the decoder's reader runs SCK
+    // at clk (2 clk cycles a byte), the probe's at clk / 2 (4)
+    printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
+           (long long)img->nbeats, nw, (long long)bytes, img->beat_bits, img->lanes,
            img->ndexp);
-    for (int mhz = 24; mhz <= 36; mhz += 6)
-        printf("  at clk %d MHz (SCK %d MHz): %.1f ms per full stream\n", mhz, mhz / 2,
-               (double)img->nbeats * 4.0 * bb / (mhz * 1000.0));
+    for (int mhz = 18; mhz <= 30; mhz += 12)
+        printf("  at clk %d MHz: %.1f ms per full stream at SCK = clk, %.1f at SCK = clk / 2\n",
+               mhz, (double)img->nbeats * nw / (mhz * 1000.0),
+               (double)img->nbeats * 2.0 * nw / (mhz * 1000.0));
 }
 
 static int cmd_weights(int argc, char **argv)

@@ -461,7 +461,7 @@ int main(int argc, char **argv)
     std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&img));
     lg_flash_pack(bytes.data(), &img);
     int64_t nbeats = img.nbeats;
-    int32_t beat_bytes = lg_flash_beat_bytes(img.beat_bits);
+    int32_t beat_nibbles = lg_flash_beat_nibbles(img.beat_bits);
     lg_wimage_free(&img);
 
     TB *tb = new TB(argc, argv, "sim_decoder");
@@ -479,10 +479,10 @@ int main(int argc, char **argv)
         std::printf("sim_decoder: %s\n", err.msg);
         return 2;
     }
-    std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d bytes "
+    std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d nibbles "
                 "(%lld bytes at flash offset 0x%x)\n",
                 arg("config", "260k").c_str(), cfg.hw.lanes, cfg.m.seq_len, (long long)nbeats,
-                beat_bytes, (long long)bytes.size(), LG_FLASH_BASE);
+                beat_nibbles, (long long)bytes.size(), LG_FLASH_BASE);
 
     tb->m->rxd = 1;
     tb->m->spi_io_i = 0xf;
