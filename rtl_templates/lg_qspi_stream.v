@@ -47,10 +47,22 @@
  * lanes 2 before the sixteenth session are 2.5 bytes now: a token's image
  * 17 % smaller, its flash time with it).
  *
+ * MARKS = 1, the marked layout (flash_image.h, lg_flash_pack_marks; one
+ * dexp a beat, LANES >= 2): flash beats of LANES bytes, NW = 2 * LANES
+ * nibbles, little-endian as above: data beats hold the mantissas only; a
+ * mark beat (lane 0's byte 0x80, a mantissa I8E never uses) carries the
+ * dexp in its last nibble. The reader keeps the last mark's dexp, hands it
+ * out with every data beat that follows, and never offers a mark. A burst
+ * from beat s starts at flash beat s + s / (GROUP / LANES) (the layout
+ * makes that exact for s = 0 and the classifier's rows, the decoder's only
+ * starts; the address is computed, no table). Each dexp is stored once where
+ * it changes instead of in every beat: at the iCEBreaker's lanes 2 the
+ * image is 2.125 bytes a beat instead of 2.5.
+ *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
- * INIT_QE, CS_HIGH_CYCLES, IN_LAT and SCK_DDR (below).
+ * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below) and MARKS (above).
  *
  * Boot sequence (after rst; loaded rises when it is over):
  *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
@@ -109,7 +121,9 @@
  *    the assembly register, the last one goes from the bus straight into
  *    the output register together with them, so a beat's last nibble is
  *    clocked only while the output register is empty (SCK_DDR: or being
- *    taken); no nibble is ever lost and m_w_ready reaches no SPI pin.
+ *    taken; MARKS: the gate is on the first nibble, the last one may wait
+ *    in a hold register); no nibble is ever lost and m_w_ready reaches no
+ *    SPI pin.
  *
  * Size (every LUT counts on the UP5K): no SPI shift register and no
  * address, offset or length copies: IO0's next bit is picked by the bit
@@ -123,17 +137,20 @@
  * in flight (step_reg) decides what follows it; no beat counts or credits
  * are kept. The nibbles but the last land in an assembly register of
  * NW - 1 nibbles and the last one is loaded into the output register from
- * the bus, so a consumer that takes each beat within NW - 1 cycles of its
- * valid sees the flash's full rate (the iCEBreaker's mat-vec and embedding
- * units take one within 2).
+ * the bus, so a consumer that takes each beat a little after its valid
+ * still sees the flash's full rate: with SCK_DDR, 2 cycles after it (the
+ * iCEBreaker's lanes-2 mat-vec) at NW = 5 (IN_LAT 2), at NW = 4 with MARKS
+ * (its hold register) and at lanes 64 (tests/hdl/tb_qspi.cpp checks all
+ * three).
  *
  * Latency and throughput, SCK_DDR = 1 (from idle, m_w_ready high): the
  * first beat is valid 42 + NW + IN_LAT cycles after the start cycle (1 to
  * take the request, 32 for 0x6B and the address, 8 dummy, NW nibbles; one
- * more for a skipped nibble), then one beat every NW cycles
- * (tests/hdl/tb_qspi.cpp checks both); a beat taken k cycles after it
- * became valid delays the next by up to k - NW + 1 cycles; the next beat's
- * nibbles but its last are read meanwhile.
+ * more for a skipped nibble; MARKS: NW more for each mark read first),
+ * then one beat every NW cycles (MARKS: NW more for a mark between two
+ * beats; tests/hdl/tb_qspi.cpp checks all of it); a beat taken late
+ * delays the next by at most as much; the next beat's nibbles but its last
+ * are read meanwhile.
  *
  * Latency and throughput, SCK_DDR = 0 (from idle, m_w_ready high): the
  * first beat is valid 81 + 2 * NW + IN_LAT cycles after the start cycle (1
@@ -166,7 +183,10 @@ module ${MODULE} #(
     // 0: SCK = clk / 2 (spi_sck is SCK's level); 1: SCK = clk, spi_sck high =
     // one whole SCK pulse in the second half of the cycle (a DDR output),
     // the bus sampled at that pulse's rising edge (clk falling; IN_LAT >= 1)
-    parameter SCK_DDR = 0
+    parameter SCK_DDR = 0,
+    // 1: the marked image layout (each dexp once, in a mark beat; LANES >= 2,
+    // one dexp a beat)
+    parameter MARKS = 0
 ) (
     input  wire                                              clk,
     input  wire                                              rst,
@@ -202,7 +222,11 @@ module ${MODULE} #(
 // dexps per beat, beat bits, bytes and nibbles per beat in flash
 localparam NDX = (LANES > GROUP) ? LANES / GROUP : 1;
 localparam BEAT_W = LANES * 8 + NDX * 4;
-localparam NW = BEAT_W / 4;
+// nibbles a flash beat (MARKS: the mantissas only; LANES 1 is refused
+// below, and elaborates as without marks until then)
+localparam NW = (MARKS != 0 && LANES >= 2) ? 2 * LANES : BEAT_W / 4;
+// MARKS: stream beats a group, the shift of s / (GROUP / LANES)
+localparam BPG_SH = $clog2(GROUP / LANES > 1 ? GROUP / LANES : 1);
 localparam NWW = $clog2(NW);
 // one dexp: NW is odd, every odd beat starts in the middle of a byte
 localparam ODD = NW % 2;
@@ -233,7 +257,8 @@ initial begin
         $error("Error: GROUP must be a power of two in 4..256 (instance %m)");
         $finish;
     end
-    if (DEPTH < 2 || {8'd0, BASE_ADDR} + (DEPTH * NW + 1) / 2 > 32'h1000000) begin
+    if (DEPTH < 2 || {8'd0, BASE_ADDR} + (DEPTH * NW + 1) / 2 +
+                     (MARKS != 0 ? (DEPTH >> BPG_SH) * LANES : 0) > 32'h1000000) begin
         $error("Error: DEPTH must be >= 2 and the image must end within 16 MiB (instance %m)");
         $finish;
     end
@@ -243,6 +268,10 @@ initial begin
     end
     if ((SCK_DDR != 0 && SCK_DDR != 1) || (SCK_DDR == 1 && IN_LAT < 1)) begin
         $error("Error: SCK_DDR must be 0 or 1, and needs IN_LAT >= 1 (instance %m)");
+        $finish;
+    end
+    if ((MARKS != 0 && MARKS != 1) || (MARKS == 1 && (LANES < 2 || LANES > GROUP))) begin
+        $error("Error: MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP (instance %m)");
         $finish;
     end
 end
@@ -297,7 +326,14 @@ reg m_valid_reg;         // the output register holds a beat
 // it is being taken (its sample lands IN_LAT >= 1 cycles later, once the
 // register is free). (nib_reg is the next nibble to be clocked: it advances
 // with each one)
-wire issue_ok = nib_reg != NIB_LAST || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
+// MARKS: the gate is on a beat's first nibble instead, NW - 1 cycles
+// earlier, and a last nibble that lands while the output register is still
+// full waits in a hold register (below): a consumer that takes each beat
+// a few cycles after its valid (the lanes-2 mat-vec: 2) then keeps the
+// flash's rate of NW = 4 cycles a beat, where the last-nibble gate would
+// give 5 (no gain over the packed layout's 5-nibble beats).
+localparam [NWW-1:0] NIB_GATE = MARKS != 0 ? {NWW{1'b0}} : NIB_LAST;
+wire issue_ok = nib_reg != NIB_GATE || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
 wire nib_last = nib_reg == NIB_LAST;
 wire fall = sck_reg;
 // rise: this cycle issues an SCK pulse (spi_sck high the next cycle). With
@@ -357,8 +393,10 @@ always @(posedge clk) begin
         req_reg <= 1'b0;
 end
 
-// the first beat (beat_reg holds it until the data phase)
-wire [23:0] start_x = {{(24-AW){1'b0}}, beat_reg};
+// the first beat (beat_reg holds it until the data phase); MARKS: its
+// flash beat, s + s / (GROUP / LANES)
+wire [23:0] start_s = {{(24-AW){1'b0}}, beat_reg};
+wire [23:0] start_x = MARKS != 0 ? start_s + (start_s >> BPG_SH) : start_s;
 
 // start_x * NW as shifts and adds (a constant factor: no multiplier)
 function [24:0] times_nw(input [23:0] x);
@@ -629,43 +667,91 @@ assign start_ok = start && loaded_reg;
 assign m_w_valid = m_valid_reg;
 
 genvar k;
+wire is_mark;          // the beat being completed is a mark (MARKS)
+wire load_out;         // the output register takes a beat (valid next cycle)
+// the output register is free this cycle, or its beat is being taken
+wire out_free = !m_valid_reg || m_w_ready;
 generate
     if (1) begin : g_asm
         // wire nibble w < NW - 1 of the beat lands in asm_sr[4w +: 4]; the
         // last one (w = NW - 1) is taken from the bus straight into the
-        // output register. Beat nibble n is wire nibble w(n): with an even
-        // NDX each byte's high nibble first (w = n ^ 1); with one dexp the
-        // dexp (beat nibble NW - 1) first, then each lane's high nibble
-        // before its low one (w = (n ^ 1) + 1)
+        // output register (MARKS: or into the hold register while the
+        // output register is full). Beat nibble n is wire nibble w(n): with
+        // an even NDX each byte's high nibble first (w = n ^ 1); with one
+        // dexp the dexp (beat nibble NW - 1) first, then each lane's high
+        // nibble before its low one (w = (n ^ 1) + 1)
         reg [(NW-1)*4-1:0] asm_sr;
         reg [BEAT_W-1:0] m_data_reg;
-        wire [NW*4-1:0] wire_beat = {spi_io_i, asm_sr};
+        wire [3:0] last_nib;
+        wire [NW*4-1:0] wire_beat = {last_nib, asm_sr};
         wire [BEAT_W-1:0] asm_beat;
 
-        for (k = 0; k < NW; k = k + 1) begin : g_nib
-            if (ODD == 0)
+        if (MARKS != 0) begin : g_mark_nib
+            // the mantissas as without marks; the dexp from the last mark
+            // (dexp_cur: its beat's last nibble). A data beat's last nibble
+            // that lands while the output register is full waits in hold
+            // (asm_sr keeps the rest: the next beat's first nibble is
+            // clocked only once the output register is free or being
+            // taken, issue_ok, so it lands after hold has moved on). A mark
+            // is taken at once, never held: its first nibble waited for
+            // the same gate, so no held beat is left to take a wrong dexp.
+            reg [3:0] dexp_cur;
+            reg [3:0] hold;
+            reg hold_v;
+            for (k = 0; k < NW; k = k + 1) begin : g_nib
                 assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
-            else if (k == NW - 1)
-                assign asm_beat[4*k +: 4] = wire_beat[3:0];
-            else
-                assign asm_beat[4*k +: 4] = wire_beat[4*((k ^ 1) + 1) +: 4];
+            end
+            assign asm_beat[BEAT_W-1 -: 4] = dexp_cur;
+            assign last_nib = hold_v ? hold : spi_io_i;
+            wire land = ev_data && ev_nib_last && !is_mark;
+            assign load_out = (land || hold_v) && out_free;
+            always @(posedge clk) begin
+                if (ev_data && ev_nib_last && is_mark)
+                    dexp_cur <= spi_io_i;
+                if (land && !out_free)
+                    hold <= spi_io_i;
+                if (land && !out_free)
+                    hold_v <= 1'b1;
+                else if (out_free)
+                    hold_v <= 1'b0;
+                if (rst || start_ok)
+                    hold_v <= 1'b0;
+            end
+        end else begin : g_plain_nib
+            for (k = 0; k < NW; k = k + 1) begin : g_nib
+                if (ODD == 0)
+                    assign asm_beat[4*k +: 4] = wire_beat[4*(k ^ 1) +: 4];
+                else if (k == NW - 1)
+                    assign asm_beat[4*k +: 4] = wire_beat[3:0];
+                else
+                    assign asm_beat[4*k +: 4] = wire_beat[4*((k ^ 1) + 1) +: 4];
+            end
+            assign last_nib = spi_io_i;
+            // (the last nibble is clocked only while the output register is
+            // free or being taken: issue_ok)
+            assign load_out = ev_data && ev_nib_last;
+            wire unused_plain = is_mark ^ out_free;
         end
 
         always @(posedge clk) begin
             if (ev_data && !ev_nib_last)
                 asm_sr <= {spi_io_i, asm_sr[(NW-1)*4-1:4]};
-            if (ev_data && ev_nib_last)
+            if (load_out)
                 m_data_reg <= asm_beat;
         end
         assign m_w_mant = m_data_reg[LANES*8-1:0];
         assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
+        // MARKS: lane 0's byte (wire nibbles 0 and 1, in the assembly
+        // register at the last nibble) 0x80 makes the beat a mark
+        assign is_mark = MARKS != 0 && asm_sr[7:0] == 8'h08;
     end
 endgenerate
 
-// the beat completes with its last nibble (clocked only while the output
-// register was empty, so it never overwrites a beat not yet taken)
+// a beat enters the output register with its last nibble (or, MARKS, from
+// the hold register), never over a beat not yet taken; a mark is not
+// offered
 always @(posedge clk) begin
-    if (ev_data && ev_nib_last) begin
+    if (load_out) begin
         m_valid_reg <= 1'b1;
     end else if (m_w_ready) begin
         m_valid_reg <= 1'b0;

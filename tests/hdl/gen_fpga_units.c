@@ -39,6 +39,9 @@
 //      power-down, 18 MHz
 //   f  SCK_DDR: lanes 64 (whole bytes), IN_LAT 1, no boot sequence, 50 MHz (the
 //      flash's tCLQV of 7 ns fits the 10 ns half cycle)
+//   g  MARKS (the marked layout) with SCK_DDR: the 260k model's stream at
+//      lanes 2, the iCEBreaker decoder's reader exactly (IN_LAT 2, 18 MHz,
+//      from deep power-down)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
@@ -140,12 +143,15 @@ typedef struct qspi_cfg {
     int flash_pd;       // flash starts in deep power-down
     int flash_qe;       // flash QE bit at power-up
     int ddr;            // SCK_DDR: SCK = clk, the bus sampled at clk falling
+    int marks;          // MARKS: the marked layout (each dexp once, in a mark beat)
 } qspi_cfg;
 
 // flash bytes of the instance's image (beats packed nibble after nibble)
 static long image_bytes(const qspi_cfg *c)
 {
     int ndx = c->lanes > c->group ? c->lanes / c->group : 1;
+    if (c->marks)
+        return (c->depth + c->depth / (c->group / c->lanes)) * c->lanes;
     return (c->depth * (2L * c->lanes + ndx) + 1) / 2;
 }
 
@@ -159,25 +165,34 @@ static int clog2l(long v)
 
 static int gen_qspi_bench(const char *root, lg_err *err)
 {
-    qspi_cfg cs[6] = {
-        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0},
-        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0},
-        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0},
-        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0},
-        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1},
-        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1},
+    qspi_cfg cs[7] = {
+        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0},
+        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0},
+        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0},
+        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0, 0},
+        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0},
+        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0},
+        {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1},
     };
-    int n = 6;
+    int n = 7;
     lg_qmodel qm;
     lg_config cfg;
     if (model_260k(&qm, &cfg, err))
         return -1;
-    lg_wimage img;
+    lg_wimage img, img2;
     int rc = lg_wimage_build(&img, &qm, 4, err);
+    if (!rc) {
+        // g: the same model at lanes 2 (the iCEBreaker decoder's stream)
+        rc = lg_wimage_build(&img2, &qm, 2, err);
+        if (rc)
+            lg_wimage_free(&img);
+    }
     lg_qmodel_free(&qm);
     if (rc)
         return -1;
     cs[0].depth = (long)img.nbeats;
+    cs[6].depth = (long)img2.nbeats;
+    lg_wimage_free(&img2);
     // the Wcls range of the image (a restart in the middle of a token)
     long cls_first = (long)img.mats[img.nmats - 1].first;
     long cls_beats = (long)img.mats[img.nmats - 1].nbeats;
@@ -189,7 +204,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         return -1;
     fprintf(f, "`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n\n"
                "// DO NOT EDIT: bench top written by %s (tests/hdl/gen_fpga_units.c).\n"
-               "// QSPI weight streams a..f; pad_i is registered IN_LAT times before\n"
+               "// QSPI weight streams a..g; pad_i is registered IN_LAT times before\n"
                "// spi_io_i, as an SB_IO input register would (SCK_DDR: IN_LAT - 1 times,\n"
                "// pad_i being the bus the bench sampled at clk falling).\n\n",
             g_command);
@@ -226,7 +241,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         fprintf(f,
                 "lg_qspi_stream #(\n    .LANES(%d), .GROUP(%d), .DEPTH(%ld), .BASE_ADDR(24'h%06lx),\n"
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
-                "    .IN_LAT(%d), .SCK_DDR(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
+                "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
                 "    .loaded(%s_loaded),\n"
                 "    .m_w_valid(%s_m_valid), .m_w_ready(%s_m_ready), .m_w_mant(%s_m_mant),\n"
@@ -234,7 +249,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, c->ddr, p, p, p, p, p, p, p, p, p, p, p, p, p);
+                c->cs_high, c->in_lat, c->ddr, c->marks, p, p, p, p, p, p, p, p, p, p, p, p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
@@ -250,10 +265,10 @@ static int gen_qspi_bench(const char *root, lg_err *err)
     for (int k = 0; k < n; k++) {
         const qspi_cfg *c = &cs[k];
         fprintf(f,
-                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d)%s\n",
+                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d)%s\n",
                 c->prefix, c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res,
                 c->init_qe, c->cs_high, c->in_lat, c->clk_ns, c->model_image, c->flash_pd,
-                c->flash_qe, c->ddr, k + 1 < n ? " \\" : "");
+                c->flash_qe, c->ddr, c->marks, k + 1 < n ? " \\" : "");
     }
     fclose(f);
     return 0;

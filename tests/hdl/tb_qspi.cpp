@@ -15,6 +15,11 @@
 //   e  SCK_DDR (SCK = clk): lanes 2 (5 nibbles a beat, the iCEBreaker
 //      decoder's reader), IN_LAT 2, from deep power-down, QE set
 //   f  SCK_DDR: lanes 64 (whole bytes), IN_LAT 1, random image at an odd base
+//   g  MARKS: the 260k model's stream at lanes 2 in the marked layout (each
+//      dexp once, in a mark beat: lg_flash_pack_marks), the iCEBreaker
+//      decoder's reader (SCK_DDR, IN_LAT 2, from deep power-down); its
+//      streams start where the decoder's do, at beat 0 and at classifier
+//      rows (the embedding rows), the only starts the layout addresses
 // With one dexp a beat is an odd number of nibbles, so every odd beat
 // starts in the middle of a byte: the random ranges below start at odd
 // beats too (the reader's skipped nibble).
@@ -145,12 +150,12 @@ TBQ_FOREACH(X_IO)
 
 // ---- the 260k weight image, exactly as gen_fpga_units builds it -----------------
 
-static int image_260k(lg_wimage *img, int lanes)
+// (the image's matrices point into qm, which the caller frees after it)
+static int image_260k(lg_wimage *img, lg_qmodel &qm, int lanes)
 {
     lg_err err = {{0}};
     lg_config cfg;
     lg_weights w;
-    lg_qmodel qm;
     if (lg_config_preset("260k", &cfg, &err) || lg_weights_synthetic(&cfg.m, 260, &w, &err)) {
         std::printf("tb_qspi: %s\n", err.msg);
         return -1;
@@ -162,7 +167,8 @@ static int image_260k(lg_wimage *img, int lanes)
     lg_weights_free(&w);
     if (!rc) {
         rc = lg_wimage_build(img, &qm, lanes, &err);
-        lg_qmodel_free(&qm);
+        if (rc)
+            lg_qmodel_free(&qm);
     }
     if (rc)
         std::printf("tb_qspi: %s\n", err.msg);
@@ -193,6 +199,9 @@ struct Stream {
     uint32_t first, last;
     bool stall_free;
     bool back_to_back; // start the cycle after the previous stream's last beat
+    // stall_free with each beat taken `delay` cycles after it became valid
+    // (the lanes-2 mat-vec's 2): the rate must still be the flash's
+    int delay;
 };
 
 struct Runner {
@@ -200,11 +209,14 @@ struct Runner {
     Io *io;
     int lanes, group, in_lat, clk_ns, nw, csh; // nw: nibbles a beat
     int ddr; // SCK_DDR: a pulse is the second half of a cycle, the bus sampled at its start
+    int marks; // MARKS: flash beats of 2 * lanes nibbles, fidx[b] the flash beat of beat b
+    std::vector<int64_t> fidx;
     long depth;
     FlashModel fl;
     lg_wimage img;
     std::vector<uint64_t> store;
     bool own_img = false;
+    lg_qmodel qm; // the model image's matrices (own_img)
     std::vector<Stream> prog;
 
     // state
@@ -223,13 +235,25 @@ struct Runner {
     uint64_t expect_bytes = 0, read_ahead_max = 0;
     bool probed_before_load = false;
 
-    Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd)
-        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), ddr(dd), depth(d),
-          fl(16u << 20, 7)
+    Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd,
+           int mk)
+        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), ddr(dd), marks(mk),
+          depth(d), fl(16u << 20, 7)
     {
         // the reader's CS# high time: CS_HIGH_CYCLES, at least IN_LAT + 2
         csh = cs_high > lat + 2 ? cs_high : lat + 2;
-        nw = lg_flash_beat_nibbles(8 * l + 4 * lg_wimage_ndexp(l, g));
+        nw = mk ? 2 * l : lg_flash_beat_nibbles(8 * l + 4 * lg_wimage_ndexp(l, g));
+    }
+
+    // flash beats from a burst's start to stream beat b, b's own included
+    // (1 without marks: the burst starts at b; with marks at the flash beat
+    // b + b / (group / lanes), the marks in front of b counted)
+    uint64_t flash_beats_to(uint32_t first, uint32_t b) const
+    {
+        if (!marks)
+            return (uint64_t)(b - first) + 1;
+        int64_t s0 = (int64_t)first + (int64_t)first / (group / lanes);
+        return (uint64_t)(fidx[b] - s0) + 1;
     }
 
     Beat expected(uint32_t b) const { return beat_of(&img, b); }
@@ -253,18 +277,24 @@ struct Runner {
 
     // cycles from start to the first beat, and between beats, as the header
     // states (an odd first beat of an odd nw skips a nibble: one SCK more)
+    // (MARKS: the marks in front of the first beat are read first)
     uint64_t lat_first(uint32_t first) const
     {
         uint64_t skip = (nw % 2) && (first % 2) ? 1 : 0;
-        return ddr ? 42 + (uint64_t)nw + skip + (uint64_t)in_lat
-                   : 81 + 2 * ((uint64_t)nw + skip) + (uint64_t)in_lat;
+        uint64_t nib = (uint64_t)nw * flash_beats_to(first, first) + skip;
+        return ddr ? 42 + nib + (uint64_t)in_lat : 81 + 2 * nib + (uint64_t)in_lat;
     }
-    uint64_t period() const { return (ddr ? 1 : 2) * (uint64_t)nw; }
+    // cycles from beat b - 1 to beat b (MARKS: a mark between them costs a beat)
+    uint64_t period(uint32_t b) const
+    {
+        uint64_t f = marks ? (uint64_t)(fidx[b] - fidx[b - 1]) : 1;
+        return (ddr ? 1 : 2) * (uint64_t)nw * f;
+    }
 
-    bool ready_now(const Stream &s)
+    bool ready_now(const Stream &s, uint64_t cycle)
     {
         if (s.stall_free)
-            return true;
+            return !s.delay || (valid_since && cycle >= valid_since + (uint64_t)s.delay);
         if (stall_left > 0) {
             stall_left--;
             return false;
@@ -306,9 +336,11 @@ struct Runner {
             t0 = cycle;
             next = s.first;
             first_valid = 0;
+            valid_since = 0;
             last_fire = 0;
             prev_stall = false;
-            expect_bytes += (uint64_t)lg_flash_range_bytes(4 * nw, s.first, s.last) + 1;
+            expect_bytes += marks ? flash_beats_to(s.first, s.last) * (uint64_t)lanes + 1
+                                  : (uint64_t)lg_flash_range_bytes(4 * nw, s.first, s.last) + 1;
             // the reader reads ahead while the bench takes no beats: the
             // next beat and all but the last nibble of the one after it in
             // the assembly register (the +1 above covers the first nibble
@@ -322,7 +354,7 @@ struct Runner {
         const Stream &s = prog[si];
         // (no beat is taken past the owed ones: a cut stream waits for the
         // next start)
-        rdy_now = cycle > t0 && next <= s.last && ready_now(s);
+        rdy_now = cycle > t0 && next <= s.last && ready_now(s, cycle);
         io->ready(rdy_now);
     }
 
@@ -350,11 +382,12 @@ struct Runner {
             // waits) until the next start cuts the burst
             if (s.stall_free) {
                 check_first_latency(s.first);
-                std::printf("%s: stall-free %llu beats: first beat after %llu cycles, last after "
-                            "%llu (%d cycles per beat)\n",
+                std::printf("%s: stall-free %llu beats%s: first beat after %llu cycles, last after "
+                            "%llu (%d cycles per flash beat)\n",
                             name, (unsigned long long)(s.last - s.first + 1),
+                            s.delay ? ", each taken 2 cycles after its valid" : "",
                             (unsigned long long)(first_valid - t0),
-                            (unsigned long long)(last_fire - t0), (int)period());
+                            (unsigned long long)(last_fire - t0), (ddr ? 1 : 2) * nw);
             }
             next_stream();
             return;
@@ -377,11 +410,12 @@ struct Runner {
         }
         bool fire = v && rdy;
         prev_stall = v && !fire;
+        valid_since = v && !fire ? (valid_since ? valid_since : cycle) : 0;
         if (fire) {
             if (s.stall_free && last_fire)
-                CHECK(cycle - last_fire == period(),
+                CHECK(cycle - last_fire == period(next),
                       "%s: beats %llu cycles apart, expected %d", name,
-                      (unsigned long long)(cycle - last_fire), (int)period());
+                      (unsigned long long)(cycle - last_fire), (int)period(next));
             last_fire = cycle;
             next++;
         }
@@ -391,7 +425,8 @@ struct Runner {
         }
     }
 
-    bool rdy_now = false; // m_w_ready driven this cycle
+    bool rdy_now = false;     // m_w_ready driven this cycle
+    uint64_t valid_since = 0; // the cycle the beat offered became valid (0: none)
 
     // From idle as the header states; a start that cuts a burst waits for
     // SCK low, S_FIN and the CS# high time first (CSH + 4 cycles at most).
@@ -443,11 +478,13 @@ int main(int argc, char **argv)
     rng.seed(tb.plusarg("seed", 1));
 
     std::vector<Runner *> rs;
-#define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE, DDR) \
+#define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE, DDR, \
+              MARKS)                                                                           \
     {                                                                                          \
-        Runner *r = new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH, DDR);  \
+        Runner *r =                                                                            \
+            new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH, DDR, MARKS);   \
         if (MODEL) {                                                                           \
-            if (image_260k(&r->img, LANES))                                                    \
+            if (image_260k(&r->img, r->qm, LANES))                                             \
                 return tb.finish(false);                                                       \
             r->own_img = true;                                                                 \
             CHECK(r->img.nbeats == DEPTH, "%s: image has %lld beats, wrapper %ld", #P,         \
@@ -455,8 +492,20 @@ int main(int argc, char **argv)
         } else {                                                                               \
             image_random(&r->img, r->store, LANES, GROUP, DEPTH);                              \
         }                                                                                      \
-        std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&r->img));                    \
-        lg_flash_pack(bytes.data(), &r->img);                                                  \
+        std::vector<uint8_t> bytes;                                                            \
+        if (MARKS) {                                                                           \
+            char why[256];                                                                     \
+            r->fidx.resize((size_t)r->img.nbeats);                                             \
+            int64_t nf = lg_flash_marks_plan(&r->img, r->fidx.data(), NULL, why, sizeof why);        \
+            CHECK(nf > 0, "%s: %s", #P, why);                                                  \
+            if (nf <= 0)                                                                       \
+                return tb.finish(false);                                                       \
+            bytes.resize((size_t)(nf * LANES));                                                \
+            lg_flash_pack_marks(bytes.data(), &r->img, r->fidx.data(), nf);                    \
+        } else {                                                                               \
+            bytes.resize((size_t)lg_flash_image_bytes(&r->img));                               \
+            lg_flash_pack(bytes.data(), &r->img);                                              \
+        }                                                                                      \
         r->fl.load((size_t)(BASE), bytes);                                                     \
         r->fl.powered_down = PD;                                                               \
         r->fl.sr2 = r->fl.sr2_nv = FQE ? 0x02 : 0x00;                                          \
@@ -467,7 +516,26 @@ int main(int argc, char **argv)
     // test programs
     for (Runner *r : rs) {
         uint32_t n = (uint32_t)r->depth;
-        if (std::string(r->name) == "a") {
+        if (r->marks) {
+            // the decoder's starts: the token's stream from 0, embedding
+            // rows (classifier rows) cut by it, and the stream's end
+            uint32_t c = (uint32_t)r->img.mats[r->img.nmats - 1].first;
+            uint32_t bpr = (uint32_t)((r->img.mats[r->img.nmats - 1].m->cols + r->lanes - 1) /
+                                      r->lanes);
+            uint32_t rows = (n - c) / bpr;
+            uint32_t t1 = (uint32_t)(rng() % rows), t2 = (uint32_t)(rng() % rows);
+            r->fl.busy_volatile_ns = 5000;
+            r->prog.push_back({0, n - 1, true, false, 0});
+            r->prog.push_back({c + t1 * bpr, c + t1 * bpr + bpr - 1, true, false, 0});
+            // the mat-vec's pace (a beat taken 2 cycles after its valid)
+            // with the flash's rate: the hold register at work
+            r->prog.push_back({0, 30000, true, false, 2});
+            r->prog.push_back({0, n - 1, false, false});
+            r->prog.push_back({c + t2 * bpr, c + t2 * bpr + bpr - 1, false, false});
+            r->prog.push_back({0, 20000, false, true});
+            r->prog.push_back({c + (rows - 1) * bpr, n - 1, true, false});
+            r->prog.push_back({c, c, false, true});
+        } else if (std::string(r->name) == "a") {
             // slow volatile status write: the BUSY poll must loop
             r->fl.busy_volatile_ns = 5000;
             r->prog.push_back({0, n - 1, false, false});
@@ -481,8 +549,12 @@ int main(int argc, char **argv)
                 r->fl.busy_volatile_ns = 5000;
             // SCK_DDR: the whole image stall-free from idle first (the
             // exact latency from idle, and the rate at every beat)
-            if (r->ddr)
-                r->prog.push_back({0, n - 1, true, false});
+            if (r->ddr) {
+                r->prog.push_back({0, n - 1, true, false, 0});
+                // a consumer 2 cycles late: the flash's rate still (the
+                // assembly register covers it)
+                r->prog.push_back({0, n - 1, true, false, 2});
+            }
             r->prog.push_back({0, n - 1, false, false});
             // (an odd first beat: with one dexp it starts mid-byte)
             uint32_t a = (uint32_t)(rng() % (n / 2)) | 1u, b = a + (uint32_t)(rng() % (n / 2));
@@ -540,7 +612,9 @@ int main(int argc, char **argv)
     // non-volatile status untouched by the boot sequence
     CHECK(rs[0]->fl.sr2_nv == 0, "a: non-volatile status register 2 written");
     for (Runner *r : rs)
-        if (r->own_img)
+        if (r->own_img) {
             lg_wimage_free(&r->img);
+            lg_qmodel_free(&r->qm);
+        }
     return tb.finish(errors == 0);
 }

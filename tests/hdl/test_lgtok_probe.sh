@@ -59,6 +59,15 @@ if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e3.err")" -eq 1 ] && [ ! -e "$out/nodir" 
 else
   fail "mkflash weights, unwritable output: exit $rc, '$(cat "$out/e3.err")', stdout '$(cat "$out/e3.out")'"
 fi
+# the marked layout where it cannot be: 64 lanes carry two dexps a beat
+"$mkflash" weights --lanes 64 --marks -o "$out/m.bin" > "$out/e6.out" 2> "$out/e6.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e6.err")" -eq 1 ] && grep -q "marked flash layout" "$out/e6.err" &&
+   [ ! -e "$out/m.bin" ] && [ ! -e "$out/m.bin.tmp" ] && [ ! -s "$out/e6.out" ]; then
+  echo "ok - mkflash weights --lanes 64 --marks: exit 1, $(cat "$out/e6.err")"
+else
+  fail "mkflash weights --lanes 64 --marks: exit $rc, '$(cat "$out/e6.err")', stdout '$(cat "$out/e6.out")'"
+fi
 # the harness with an image that is not there: it fails, naming it
 "$tb" +image="$out/none.bin" +pty="$out/none.pty" > "$out/e4.sim" 2>&1
 rc=$?

@@ -38,6 +38,10 @@ check "SCK_DDR must be 0 or 1, and needs IN_LAT >= 1" SCK_DDR=1 IN_LAT=0
 check "SCK_DDR must be 0 or 1, and needs IN_LAT >= 1" SCK_DDR=2 IN_LAT=2
 check "IN_LAT must be 0..2" IN_LAT=3
 check "LANES must be a power of two" LANES=3
+check ok MARKS=1 SCK_DDR=1 IN_LAT=2 LANES=2
+check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=1 LANES=1
+check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=1 LANES=64
+check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=2 LANES=4
 if [ "$bad" -eq 0 ]; then
     echo "test_qspi_params: PASS ($n cases)"
 else

@@ -238,6 +238,9 @@ FPGA_DEC := $(FPGA_OUT)/icedec
 # the reader's SCK as the board build has it (icebreaker_decoder.v: SCK = clk);
 # sim_decoder.cpp models those pins and refuses to build for another value
 FPGA_DEC_SCK_DDR := 1
+# the flash image's layout as the board build has it (MARKS: mkflash weights
+# --marks); the harness packs the image the same way
+FPGA_DEC_MARKS := 1
 FPGA_DEC_ARGS := --config 260k --lanes 2 --seq-len 256 --kv-ports 1 --vec-lanes 1 --embed-stream 1 --mul-share 1 \
   $(if $(DEC_REAL_260K),--checkpoint $(DEC_MODELS_260K) --tokenizer $(DEC_TOK_260K))
 FPGA_DEC_PLUS := +config=260k +lanes=2 +seq-len=256 +kv-ports=1 +vec-lanes=1 +embed-stream=1 +mul-share=1 \
@@ -255,7 +258,7 @@ $(FPGA_DEC)/obj/Vdut.h: $(FPGA_DEC)/emit.stamp $(FPGA_OUT)/gen/.changed \
   $(FPGA_PROBE_SRC)/icebreaker_decoder_core.v $(FPGA_PROBE_SRC)/decoder_params.sh
 	@rm -rf $(FPGA_DEC)/obj
 	$(VERILATOR) $(DEC_VLT_FLAGS) $(DEC_VLT_trace) --top-module icebreaker_decoder_core \
-	  -Mdir $(FPGA_DEC)/obj -GCLK_HZ=1152000 -GIN_LAT=2 -GSCK_DDR=$(FPGA_DEC_SCK_DDR) \
+	  -Mdir $(FPGA_DEC)/obj -GCLK_HZ=1152000 -GIN_LAT=2 -GSCK_DDR=$(FPGA_DEC_SCK_DDR) -GMARKS=$(FPGA_DEC_MARKS) \
 	  $$(sh $(FPGA_PROBE_SRC)/decoder_params.sh $(FPGA_DEC)/rtl) -F $(FPGA_DEC)/rtl/files.f \
 	  $(FPGA_BOARD_RTL) $(FPGA_PROBE_SRC)/icebreaker_decoder_core.v
 	@cd $(FPGA_DEC)/obj && for f in Vdut*.cpp; do echo "#include \"$$f\""; done > all.cpp
@@ -274,7 +277,7 @@ $(FPGA_DEC)/tb.o: $(FPGA_PROBE_SRC)/sim_decoder.cpp sim/dec_common.h sim/testb.h
 	  { echo "units_fpga.mk: no decoder clock from $(FPGA_PROBE_SRC)/Makefile (icepll missing?)" >&2; exit 1; }; \
 	echo "$(CXX) ... -DBOARD_HZ=$$hz -c $< -o $@"; \
 	$(CXX) $(DEC_CXXFLAGS) $(DEC_DEF_trace) -O2 -Isim -Iinclude -I$(FPGA_PROBE_SRC) \
-	  -DBOARD_HZ=$$hz -DSIM_SCK_DDR=$(FPGA_DEC_SCK_DDR) -I$(FPGA_DEC)/obj -c $< -o $@
+	  -DBOARD_HZ=$$hz -DSIM_SCK_DDR=$(FPGA_DEC_SCK_DDR) -DSIM_MARKS=$(FPGA_DEC_MARKS) -I$(FPGA_DEC)/obj -c $< -o $@
 
 $(FPGA_DEC)/tb: $(FPGA_DEC)/tb.o $(FPGA_DEC)/model.o $(DEC_VRT) $(LIB)
 	$(CXX) $^ $(LDFLAGS) -pthread -latomic -lz $(LDLIBS) -o $@

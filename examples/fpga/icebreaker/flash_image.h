@@ -27,6 +27,7 @@
 #include "llamagen/emit_mem.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 // Flash image base used by the iCEBreaker build: 1 MiB, past the UP5K
 // bitstream (104,090 bytes) on a 64 KiB erase-block boundary.
@@ -68,6 +69,99 @@ static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
             int64_t i = b * nw + j;
             out[i / 2] |= (uint8_t)((i % 2) ? v : (uint8_t)(v << 4));
         }
+    }
+}
+
+// ---- the marked layout (lg_qspi_stream MARKS = 1, the iCEBreaker decoder) ----
+//
+// With one dexp a beat (lanes <= group) the dexp changes at most once a group
+// of group / lanes beats (bpg), yet the packed layout repeats it in every beat
+// (a fifth of the bytes at lanes 2). The marked layout stores data beats of
+// mantissas only (lanes bytes, little-endian, each byte's high nibble first
+// on the wire) and, where the dexp changes, a mark beat of the same size:
+// byte 0 = 0x80 (a mantissa I8E never uses: |m| <= 127), the dexp in the low
+// nibble of byte lanes - 1 (the beat's last nibble on the wire), the other
+// bytes 0. The reader keeps the last mark's dexp and hands it out with every
+// data beat; a mark is never offered as a beat.
+//
+// Random access: a burst from beat s starts at flash beat s + s / bpg, which
+// the layout makes exact for s = 0 and for every group start of the
+// classifier's rows (the embedding rows the decoder fetches; the reader
+// computes that address, no table): the classifier has a mark at each of its
+// group starts, and before it the layer matrices have exactly C / bpg marks
+// (C = the classifier's first beat): one wherever the dexp changes, and the
+// rest as repeats of the first dexp at the very start. So the image is
+// exactly nbeats * (1 + 1 / bpg) beats of lanes bytes.
+
+// Flash beats of the marked image, with fidx[b] (optional, nbeats entries)
+// the flash beat of stream beat b and *changes (optional) the dexp changes
+// before the classifier; -1 with a one-line reason in why when the image
+// cannot take the layout.
+static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, int64_t *changes,
+                                          char *why, size_t whyn)
+{
+    if (img->ndexp != 1 || img->lanes < 2 || img->nmats < 1 || img->group % img->lanes) {
+        snprintf(why, whyn, "the marked flash layout needs one dexp a beat and lanes >= 2 "
+                            "(lanes %d, group %d)", img->lanes, img->group);
+        return -1;
+    }
+    int64_t bpg = img->group / img->lanes;
+    const lg_wimage_mat *cls = &img->mats[img->nmats - 1];
+    int64_t c = cls->first;
+    int64_t bpr = (cls->m->cols + img->lanes - 1) / img->lanes;
+    if (c % bpg || bpr % bpg) {
+        snprintf(why, whyn, "the marked flash layout needs the classifier at a group boundary "
+                            "with whole groups a row (first beat %lld, %lld beats a row, %lld a "
+                            "group)", (long long)c, (long long)bpr, (long long)bpg);
+        return -1;
+    }
+    int64_t need = 0;
+    for (int64_t b = 0; b < img->nbeats; b++) {
+        if (lg_wbeat_mant(img, b, 0) == -128) {
+            snprintf(why, whyn, "beat %lld's lane 0 holds -128, the mark code", (long long)b);
+            return -1;
+        }
+        if (b < c && (b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0)))
+            need++;
+    }
+    if (need > c / bpg) {
+        snprintf(why, whyn, "the marked flash layout has room for %lld dexp marks before the "
+                            "classifier, the dexps change %lld times", (long long)(c / bpg),
+                 (long long)need);
+        return -1;
+    }
+    if (changes)
+        *changes = need;
+    if (fidx) {
+        int64_t f = c / bpg - need; // the repeats of the first dexp
+        for (int64_t b = 0; b < img->nbeats; b++) {
+            if (b < c ? (b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0))
+                      : (b - c) % bpg == 0)
+                f++; // its mark
+            fidx[b] = f++;
+        }
+    }
+    return img->nbeats + img->nbeats / bpg;
+}
+
+// Writes the marked image (lg_flash_marks_plan beats of lanes bytes each) to
+// out, given its fidx; beats no data beat takes are marks, each carrying the
+// dexp of the next data beat.
+static inline void lg_flash_pack_marks(uint8_t *out, const lg_wimage *img, const int64_t *fidx,
+                                       int64_t nflash)
+{
+    int32_t l = img->lanes;
+    for (int64_t i = 0; i < nflash * l; i++)
+        out[i] = 0;
+    int64_t f = 0;
+    for (int64_t b = 0; b < img->nbeats; b++) {
+        for (; f < fidx[b]; f++) {
+            out[f * l] = 0x80;
+            out[f * l + l - 1] = (uint8_t)lg_wbeat_dexp(img, b, 0);
+        }
+        for (int32_t k = 0; k < l; k++)
+            out[f * l + k] = (uint8_t)lg_wbeat_mant(img, b, k);
+        f++;
     }
 }
 

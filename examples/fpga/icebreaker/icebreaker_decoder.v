@@ -67,7 +67,8 @@ icebreaker_decoder_core #(
     .CLK_HZ(CLK_HZ),
     .BAUD(BAUD),
     .IN_LAT(2),
-    .SCK_DDR(1)
+    .SCK_DDR(1),
+    .MARKS(1)
 ) u_core (
     .clk(clk),
     .rst(rst),

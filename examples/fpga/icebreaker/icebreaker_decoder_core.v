@@ -44,6 +44,9 @@ module icebreaker_decoder_core #(
     parameter IN_LAT = 2,
     // 1: SCK = clk (a DDR SCK output; the bus sampled at clk falling), 0: clk / 2
     parameter SCK_DDR = 1,
+    // 1: the marked flash image (mkflash weights --marks: each dexp once, in a
+    // mark beat; docs/fpga.md, "Flash image"), 0: the packed one
+    parameter MARKS = 1,
     // emitted decoder: lanes, weight group, weight beats per token
     parameter LANES = 4,
     parameter GROUP = 32,
@@ -122,7 +125,8 @@ lg_qspi_stream #(
     .INIT_QE(1),
     .CS_HIGH_CYCLES(4),
     .IN_LAT(IN_LAT),
-    .SCK_DDR(SCK_DDR)
+    .SCK_DDR(SCK_DDR),
+    .MARKS(MARKS)
 ) u_qspi (
     .clk(clk),
     .rst(rst),

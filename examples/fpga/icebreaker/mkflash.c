@@ -1,11 +1,12 @@
 // mkflash: flash images for the iCEBreaker builds (docs/fpga.md).
 //
-//   mkflash weights [--config NAME] [--checkpoint FILE] [--lanes N] -o OUT.bin
+//   mkflash weights [--config NAME] [--checkpoint FILE] [--lanes N] [--marks] -o OUT.bin
 //       the decoder's whole weight stream, one beat after the other in the
 //       lg_qspi_stream layout (flash_image.h), built from the same quantized
 //       model the emitted decoder bakes in (lg_decoder_qmodel: the checkpoint,
-//       or the config's seeded synthetic weights). Program it at 1 MiB:
-//       iceprog -o 1M OUT.bin
+//       or the config's seeded synthetic weights); --marks: the marked
+//       layout (each dexp once, in a mark beat; lg_qspi_stream MARKS = 1, the
+//       iCEBreaker decoder's). Program it at 1 MiB: iceprog -o 1M OUT.bin
 //   mkflash probe [--lanes N] [--rows R] [--cols C] [--seed S] -o OUT.bin --expect OUT.txt
 //       a random I8E matrix (R x C, G 32) for icebreaker_probe, plus the
 //       activation vector, the shift and the results lg_ref_matvec gives,
@@ -81,26 +82,34 @@ static int arg_int(const char *cmd, const char *opt, const char *s, long lo, lon
     return 0;
 }
 
-static void summary(const lg_wimage *img)
+// bytes: the image's size (packed or marked)
+// changes: the marked layout's dexp changes before the classifier
+static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t changes)
 {
-    int32_t nw = lg_flash_beat_nibbles(img->beat_bits);
-    int64_t bytes = lg_flash_image_bytes(img);
-    // 4 bits per SCK: nw SCK cycles per beat; the decoder's reader runs SCK
-    // at clk (2 clk cycles a byte), the probe's at clk / 2 (4)
-    printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
-           (long long)img->nbeats, nw, (long long)bytes, img->beat_bits, img->lanes,
-           img->ndexp);
+    // 4 bits per SCK: 2 SCK cycles a byte; the decoder's reader runs SCK at
+    // clk, the probe's at clk / 2
+    if (marks)
+        printf("image: %lld beats and %lld dexp marks x %d bytes = %lld bytes (marked layout, "
+               "lanes %d; %lld dexp changes before the classifier)\n",
+               (long long)img->nbeats, (long long)(bytes / img->lanes - img->nbeats), img->lanes,
+               (long long)bytes, img->lanes, (long long)changes);
+    else
+        printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
+               (long long)img->nbeats, lg_flash_beat_nibbles(img->beat_bits), (long long)bytes,
+               img->beat_bits, img->lanes, img->ndexp);
     for (int mhz = 18; mhz <= 30; mhz += 12)
         printf("  at clk %d MHz: %.1f ms per full stream at SCK = clk, %.1f at SCK = clk / 2\n",
-               mhz, (double)img->nbeats * nw / (mhz * 1000.0),
-               (double)img->nbeats * 2.0 * nw / (mhz * 1000.0));
+               mhz, (double)bytes * 2.0 / (mhz * 1000.0), (double)bytes * 4.0 / (mhz * 1000.0));
 }
 
 static int cmd_weights(int argc, char **argv)
 {
     const char *config = "260k", *ckpt = NULL, *out = NULL, *lanes_s = "4";
+    int marks = 0;
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+        if (!strcmp(argv[i], "--marks"))
+            marks = 1;
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
         else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
             ckpt = argv[++i];
@@ -152,28 +161,51 @@ static int cmd_weights(int argc, char **argv)
         fprintf(stderr, "mkflash: %s\n", err.msg);
         return 1;
     }
+    // (the image's matrices point into qm: freed with it, below)
     rc = lg_wimage_build(&img, &qm, lanes, &err);
-    lg_qmodel_free(&qm);
     if (rc) {
+        lg_qmodel_free(&qm);
         fprintf(stderr, "mkflash: %s\n", err.msg);
         return 1;
     }
     size_t n = (size_t)lg_flash_image_bytes(&img);
+    int64_t *fidx = NULL, nflash = 0, changes = 0;
+    if (marks) {
+        char why[256];
+        fidx = malloc((size_t)img.nbeats * sizeof *fidx);
+        nflash = fidx ? lg_flash_marks_plan(&img, fidx, &changes, why, sizeof why) : 0;
+        if (fidx && nflash < 0) {
+            fprintf(stderr, "mkflash weights: %s\n", why);
+            free(fidx);
+            lg_wimage_free(&img);
+            lg_qmodel_free(&qm);
+            return 1;
+        }
+        n = (size_t)(nflash * img.lanes);
+    }
     uint8_t *b = malloc(n);
-    if (!b) {
+    if (!b || (marks && !fidx)) {
+        free(b);
+        free(fidx);
         lg_wimage_free(&img);
+        lg_qmodel_free(&qm);
         fprintf(stderr, "mkflash: out of memory\n");
         return 1;
     }
-    lg_flash_pack(b, &img);
+    if (marks)
+        lg_flash_pack_marks(b, &img, fidx, nflash);
+    else
+        lg_flash_pack(b, &img);
+    free(fidx);
     if (LG_FLASH_BASE + n > (16u << 20))
         fprintf(stderr, "mkflash: warning: the image does not fit a 16 MiB flash at 1 MiB\n");
     rc = write_file(out, b, n);
     rc = rc || publish(out, 1);
     if (!rc) // (the summary describes a file that exists: after the write)
-        summary(&img);
+        summary(&img, (int64_t)n, marks, changes);
     free(b);
     lg_wimage_free(&img);
+    lg_qmodel_free(&qm);
     return rc ? 1 : 0;
 }
 
@@ -292,7 +324,7 @@ static int cmd_probe(int argc, char **argv)
     }
     rc = !ok;
     if (ok)
-        summary(&img);
+        summary(&img, lg_flash_image_bytes(&img), 0, 0);
     free(b);
     free(img.beats);
     free(m.mant);
@@ -309,7 +341,7 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "probe"))
         return cmd_probe(argc, argv);
     fprintf(stderr,
-            "usage: %s weights [--config NAME] [--checkpoint FILE] [--lanes N] -o OUT.bin\n"
+            "usage: %s weights [--config NAME] [--checkpoint FILE] [--lanes N] [--marks] -o OUT.bin\n"
             "       %s probe [--lanes N] [--rows R] [--cols C] [--seed S] -o OUT.bin --expect "
             "OUT.txt\n",
             argv[0], argv[0]);

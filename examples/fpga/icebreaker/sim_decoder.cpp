@@ -75,6 +75,10 @@ static const uint64_t T_CLK_NS = 868; // 1.152 MHz: the model's CLK_HZ
 #if !defined(SIM_SCK_DDR) || SIM_SCK_DDR != 1
 #error "SIM_SCK_DDR: sim_decoder models the SCK = clk pins (the core built with SCK_DDR = 1) only"
 #endif
+// the core's MARKS (the flash image's layout, passed with it): 1 marked, 0 packed
+#if !defined(SIM_MARKS) || (SIM_MARKS != 0 && SIM_MARKS != 1)
+#error "SIM_MARKS: the core's MARKS (0 or 1), from tests/hdl/units_fpga.mk"
+#endif
 
 
 // A 'G' frame (docs/fpga.md, "Host protocol"); bad_chk flips the checksum.
@@ -458,10 +462,24 @@ int main(int argc, char **argv)
         std::printf("sim_decoder: %s\n", err.msg);
         return 2;
     }
-    std::vector<uint8_t> bytes((size_t)lg_flash_image_bytes(&img));
-    lg_flash_pack(bytes.data(), &img);
+    std::vector<uint8_t> bytes;
+    if (SIM_MARKS) {
+        // the marked layout (mkflash weights --marks)
+        char why[256];
+        std::vector<int64_t> fidx((size_t)img.nbeats);
+        int64_t nf = lg_flash_marks_plan(&img, fidx.data(), NULL, why, sizeof why);
+        if (nf < 0) {
+            std::printf("sim_decoder: %s\n", why);
+            return 2;
+        }
+        bytes.resize((size_t)(nf * img.lanes));
+        lg_flash_pack_marks(bytes.data(), &img, fidx.data(), nf);
+    } else {
+        bytes.resize((size_t)lg_flash_image_bytes(&img));
+        lg_flash_pack(bytes.data(), &img);
+    }
     int64_t nbeats = img.nbeats;
-    int32_t beat_nibbles = lg_flash_beat_nibbles(img.beat_bits);
+    int32_t beat_nibbles = SIM_MARKS ? 2 * img.lanes : lg_flash_beat_nibbles(img.beat_bits);
     lg_wimage_free(&img);
 
     TB *tb = new TB(argc, argv, "sim_decoder");
@@ -480,9 +498,10 @@ int main(int argc, char **argv)
         return 2;
     }
     std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d nibbles "
-                "(%lld bytes at flash offset 0x%x)\n",
+                "(%s layout: %lld bytes at flash offset 0x%x)\n",
                 arg("config", "260k").c_str(), cfg.hw.lanes, cfg.m.seq_len, (long long)nbeats,
-                beat_nibbles, (long long)bytes.size(), LG_FLASH_BASE);
+                beat_nibbles, SIM_MARKS ? "marked" : "packed", (long long)bytes.size(),
+                LG_FLASH_BASE);
 
     tb->m->rxd = 1;
     tb->m->spi_io_i = 0xf;
