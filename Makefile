@@ -202,10 +202,12 @@ $(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BE
 
 ## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES);
 ##   then the complete decoder's iCE40 UP5K build: LC / EBR / SPRAM / DSP, Fmax, tokens/s, the 30 MHz gap
-##   and Fmax over placer seeds BENCH_SEEDS (default 1 2 3) (BENCH_FPGA=0 skips it)
+##   and Fmax over placer seeds BENCH_SEEDS (default 1 2 3), and the board system's measured cycles a
+##   token (the co-simulated flash, UART and decoder) (BENCH_FPGA=0 skips it)
 BENCH_FPGA ?= 1
 BENCH_SEEDS ?= 1 2 3
-bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB))
+bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) \
+  $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB) $(FPGA_OUT)/test_icebreaker_decoder.sh)
 	@set -e; for l in $(BENCH_LANES); do \
 	  echo "== lanes $$l"; \
 	  $(DEC_OUT)/b_l$$l/tb +dir=$(DEC_OUT)/b_l$$l/rtl +config=260k +lanes=$$l $(BENCH_P) \
@@ -227,6 +229,10 @@ ifeq ($(BENCH_FPGA),1)
 	  decoder-paths BUILD=$(FPGA_UP5K_DEC) LLAMAGEN=$(abspath $(CLI)) LG_LIB=$(abspath $(LIB)) \
 	  MODELS=$(abspath $(MODELS)) PATHS_N=12 > $(FPGA_UP5K_DEC)/paths_30mhz.txt
 	@sed -n '/^endpoints over/,$$p' $(FPGA_UP5K_DEC)/paths_30mhz.txt
+	@echo; echo "== iCE40 UP5K system, co-simulated (flash model serving the marked image, UART, decoder): cycles a token"
+	@sh $(FPGA_OUT)/test_icebreaker_decoder.sh > $(FPGA_OUT)/bench_board.log 2>&1 || \
+	  { tail -20 $(FPGA_OUT)/bench_board.log; exit 1; }
+	@grep -E "weight beats of|cycles/token" $(FPGA_OUT)/bench_board.log
 	@echo; echo "== iCE40 UP5K: Fmax over placer seeds $(BENCH_SEEDS) (make -C examples/fpga/icebreaker decoder-seeds; ~2 min a seed)"
 	@env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -s --no-print-directory -C examples/fpga/icebreaker \
 	  decoder-seeds BUILD=$(FPGA_UP5K_DEC) LLAMAGEN=$(abspath $(CLI)) LG_LIB=$(abspath $(LIB)) \
