@@ -333,7 +333,23 @@ reg m_valid_reg;         // the output register holds a beat
 // flash's rate of NW = 4 cycles a beat, where the last-nibble gate would
 // give 5 (no gain over the packed layout's 5-nibble beats).
 localparam [NWW-1:0] NIB_GATE = MARKS != 0 ? {NWW{1'b0}} : NIB_LAST;
-wire issue_ok = nib_reg != NIB_GATE || !m_valid_reg || (SCK_DDR != 0 && m_w_ready);
+// MARKS at SCK = clk / 2 also lets a first nibble go while the output
+// register is full when the hold register is empty and no last nibble is on
+// its way (it could land on the full register and need the hold): the
+// previous beat is then whole in the output register, and this one can
+// assemble beside it (a beat lands before the next one's first nibble, so
+// the output-register gate alone would cost the consumer's delay every
+// beat). With SCK_DDR a last nibble is still on its way whenever the next
+// first nibble follows it at once, so the term would buy little there and
+// the iCEBreaker build, at 99.8 % of its cells, does without it.
+// (m_w_ready reaches the SCK register only with SCK_DDR or MARKS: with
+// SCK = clk / 2 and the gate on the last nibble a beat being taken costs
+// no rate; with the gate on the first nibble it would cost a cycle a beat)
+wire hold_busy;   // MARKS: the hold register is full
+wire last_fly;    // a last nibble is clocked, not yet sampled
+wire issue_ok = nib_reg != NIB_GATE || !m_valid_reg ||
+                ((SCK_DDR != 0 || MARKS != 0) && m_w_ready) ||
+                (MARKS != 0 && SCK_DDR == 0 && !hold_busy && !last_fly);
 wire nib_last = nib_reg == NIB_LAST;
 wire fall = sck_reg;
 // rise: this cycle issues an SCK pulse (spi_sck high the next cycle). With
@@ -629,6 +645,7 @@ wire [1:0] ev;
 generate
     if (IN_LAT == 0) begin : g_lat0
         assign ev = ev_now;
+        assign last_fly = 1'b0;
     end else if (IN_LAT == 1) begin : g_lat1
         reg [1:0] ev_reg;
         always @(posedge clk) begin
@@ -637,6 +654,7 @@ generate
                 ev_reg <= 2'd0;
         end
         assign ev = ev_reg;
+        assign last_fly = ev_reg[0];
     end else begin : g_lat
         // 2 bits per stage, the newest in the low bits
         reg [2*IN_LAT-1:0] ev_pipe;
@@ -646,6 +664,15 @@ generate
                 ev_pipe <= {(2*IN_LAT){1'b0}};
         end
         assign ev = ev_pipe[2*IN_LAT-1 -: 2];
+        // (the nib_last flags of every stage)
+        reg fly;
+        integer fi;
+        always @* begin
+            fly = 1'b0;
+            for (fi = 0; fi < IN_LAT; fi = fi + 1)
+                fly = fly | ev_pipe[2*fi];
+        end
+        assign last_fly = fly;
     end
 endgenerate
 
@@ -703,6 +730,7 @@ generate
             end
             assign asm_beat[BEAT_W-1 -: 4] = dexp_cur;
             assign last_nib = hold_v ? hold : spi_io_i;
+            assign hold_busy = hold_v;
             wire land = ev_data && ev_nib_last && !is_mark;
             assign load_out = (land || hold_v) && out_free;
             always @(posedge clk) begin
@@ -730,7 +758,8 @@ generate
             // (the last nibble is clocked only while the output register is
             // free or being taken: issue_ok)
             assign load_out = ev_data && ev_nib_last;
-            wire unused_plain = is_mark ^ out_free;
+            wire unused_plain = is_mark ^ out_free ^ last_fly;
+            assign hold_busy = 1'b0;
         end
 
         always @(posedge clk) begin

@@ -42,6 +42,8 @@
 //   g  MARKS (the marked layout) with SCK_DDR: the 260k model's stream at
 //      lanes 2, the iCEBreaker decoder's reader exactly (IN_LAT 2, 18 MHz,
 //      from deep power-down)
+//   h  MARKS at SCK = clk / 2: the model's stream at lanes 8 (4 beats a
+//      group, 16-nibble flash beats), IN_LAT 2, 30 MHz
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
@@ -165,7 +167,7 @@ static int clog2l(long v)
 
 static int gen_qspi_bench(const char *root, lg_err *err)
 {
-    qspi_cfg cs[7] = {
+    qspi_cfg cs[8] = {
         {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0},
         {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0},
         {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0},
@@ -173,26 +175,29 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0},
         {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0},
         {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1},
+        {"h", 8, 32, 0, 0x200000, 1, 256, 1, 4, 2, 33, 1, 1, 0, 0, 1},
     };
-    int n = 7;
+    int n = 8;
     lg_qmodel qm;
     lg_config cfg;
     if (model_260k(&qm, &cfg, err))
         return -1;
     lg_wimage img, img2;
     int rc = lg_wimage_build(&img, &qm, 4, err);
-    if (!rc) {
-        // g: the same model at lanes 2 (the iCEBreaker decoder's stream)
-        rc = lg_wimage_build(&img2, &qm, 2, err);
-        if (rc)
+    // g, h: the same model at lanes 2 (the iCEBreaker decoder's stream) and 8
+    for (int k = 6; k < 8 && !rc; k++) {
+        rc = lg_wimage_build(&img2, &qm, cs[k].lanes, err);
+        if (rc) {
             lg_wimage_free(&img);
+        } else {
+            cs[k].depth = (long)img2.nbeats;
+            lg_wimage_free(&img2);
+        }
     }
     lg_qmodel_free(&qm);
     if (rc)
         return -1;
     cs[0].depth = (long)img.nbeats;
-    cs[6].depth = (long)img2.nbeats;
-    lg_wimage_free(&img2);
     // the Wcls range of the image (a restart in the middle of a token)
     long cls_first = (long)img.mats[img.nmats - 1].first;
     long cls_beats = (long)img.mats[img.nmats - 1].nbeats;
@@ -204,7 +209,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         return -1;
     fprintf(f, "`resetall\n`timescale 1ns / 1ps\n`default_nettype none\n\n"
                "// DO NOT EDIT: bench top written by %s (tests/hdl/gen_fpga_units.c).\n"
-               "// QSPI weight streams a..g; pad_i is registered IN_LAT times before\n"
+               "// QSPI weight streams a..h; pad_i is registered IN_LAT times before\n"
                "// spi_io_i, as an SB_IO input register would (SCK_DDR: IN_LAT - 1 times,\n"
                "// pad_i being the bus the bench sampled at clk falling).\n\n",
             g_command);

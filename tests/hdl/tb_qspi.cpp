@@ -20,6 +20,8 @@
 //      decoder's reader (SCK_DDR, IN_LAT 2, from deep power-down); its
 //      streams start where the decoder's do, at beat 0 and at classifier
 //      rows (the embedding rows), the only starts the layout addresses
+//   h  MARKS at SCK = clk / 2: the same model at lanes 8 (a mark every 4
+//      beats at most), IN_LAT 2
 // With one dexp a beat is an odd number of nibbles, so every odd beat
 // starts in the middle of a byte: the random ranges below start at odd
 // beats too (the reader's skipped nibble).
@@ -529,7 +531,7 @@ int main(int argc, char **argv)
             r->prog.push_back({c + t1 * bpr, c + t1 * bpr + bpr - 1, true, false, 0});
             // the mat-vec's pace (a beat taken 2 cycles after its valid)
             // with the flash's rate: the hold register at work
-            r->prog.push_back({0, 30000, true, false, 2});
+            r->prog.push_back({0, r->ddr ? 30000u : 3000u, true, false, 2});
             r->prog.push_back({0, n - 1, false, false});
             r->prog.push_back({c + t2 * bpr, c + t2 * bpr + bpr - 1, false, false});
             r->prog.push_back({0, 20000, false, true});
