@@ -140,8 +140,8 @@
  * the bus, so a consumer that takes each beat a little after its valid
  * still sees the flash's full rate: with SCK_DDR, 2 cycles after it (the
  * iCEBreaker's lanes-2 mat-vec) at NW = 5 (IN_LAT 2), at NW = 4 with MARKS
- * (its hold register) and at lanes 64 (tests/hdl/tb_qspi.cpp checks all
- * three).
+ * (its hold register) and at lanes 64; at SCK = clk / 2 with MARKS too
+ * (tests/hdl/tb_qspi.cpp checks all four).
  *
  * Latency and throughput, SCK_DDR = 1 (from idle, m_w_ready high): the
  * first beat is valid 42 + NW + IN_LAT cycles after the start cycle (1 to
@@ -719,7 +719,9 @@ generate
             // that lands while the output register is full waits in hold
             // (asm_sr keeps the rest: the next beat's first nibble is
             // clocked only once the output register is free or being
-            // taken, issue_ok, so it lands after hold has moved on). A mark
+            // taken, or, at SCK = clk / 2, while hold is empty with no last
+            // nibble on its way, issue_ok, so it never lands on a full
+            // hold). A mark
             // is taken at once, never held: its first nibble waited for
             // the same gate, so no held beat is left to take a wrong dexp.
             reg [3:0] dexp_cur;

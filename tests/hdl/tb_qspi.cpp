@@ -60,6 +60,7 @@ extern "C" {
 }
 
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -474,6 +475,59 @@ struct Runner {
     }
 };
 
+// The marked layout's plan (flash_image.h) on img (the lanes-2 model image):
+// the address rule exact at every classifier row start, and each image the
+// layout cannot take refused with its reason.
+static void check_marks_plan(const lg_wimage *img, const lg_wimage *two_dexp)
+{
+    char why[256];
+    int64_t bpg = img->group / img->lanes;
+    std::vector<int64_t> fidx((size_t)img->nbeats);
+    int64_t nf = lg_flash_marks_plan(img, fidx.data(), NULL, why, sizeof why);
+    CHECK(nf == img->nbeats + img->nbeats / bpg, "marks plan: %lld flash beats", (long long)nf);
+    const lg_wimage_mat *cls = &img->mats[img->nmats - 1];
+    int64_t c = cls->first, bpr = (cls->m->cols + img->lanes - 1) / img->lanes, bad = 0;
+    for (int64_t s = c; nf > 0 && s < img->nbeats; s += bpr)
+        bad += fidx[(size_t)s] - 1 != s + s / bpg; // the row's mark at s + s / bpg
+    CHECK(bad == 0, "marks plan: %lld classifier rows off the rule",
+          (long long)bad);
+    // refusals: a copy of the beats (and the matrix table) to spoil
+    std::vector<uint64_t> beats(img->beats, img->beats + (size_t)img->nbeats * img->words);
+    std::vector<lg_wimage_mat> mats(img->mats, img->mats + img->nmats);
+    lg_wimage w = *img;
+    w.beats = beats.data();
+    w.mats = mats.data();
+    struct { const char *what, *want; } cases[] = {
+        {"a lane-0 mantissa of -128", "holds -128, the mark code"},
+        {"a dexp change at every beat", "has room for"},
+        {"the classifier off a group boundary", "classifier at a group boundary"},
+    };
+    for (int k = 0; k < 3; k++) {
+        beats.assign(img->beats, img->beats + (size_t)img->nbeats * img->words);
+        mats.assign(img->mats, img->mats + img->nmats);
+        if (k == 0)
+            beats[5 * (size_t)img->words] = (beats[5 * (size_t)img->words] & ~0xffull) | 0x80;
+        if (k == 1)
+            for (int64_t b = 0; b < c; b++) {
+                uint64_t &x = beats[(size_t)b * img->words];
+                int sh = 8 * img->lanes; // the dexp (one word at lanes 2)
+                x = (x & ~(0xfull << sh)) | ((uint64_t)(b & 1) << sh);
+            }
+        if (k == 2)
+            mats[(size_t)img->nmats - 1].first += 1;
+        why[0] = 0;
+        int64_t r = lg_flash_marks_plan(&w, NULL, NULL, why, sizeof why);
+        CHECK(r < 0 && std::strstr(why, cases[k].want), "marks plan, %s: %lld, '%s'",
+              cases[k].what, (long long)r, why);
+        std::printf("marks plan, %s: refused: %s\n", cases[k].what, why);
+    }
+    why[0] = 0;
+    CHECK(lg_flash_marks_plan(two_dexp, NULL, NULL, why, sizeof why) < 0 &&
+              std::strstr(why, "one dexp a beat"),
+          "marks plan, two dexps a beat: '%s'", why);
+    std::printf("marks plan, two dexps a beat: refused: %s\n", why);
+}
+
 int main(int argc, char **argv)
 {
     TB tb(argc, argv, "tb_qspi");
@@ -494,26 +548,30 @@ int main(int argc, char **argv)
         } else {                                                                               \
             image_random(&r->img, r->store, LANES, GROUP, DEPTH);                              \
         }                                                                                      \
-        std::vector<uint8_t> bytes;                                                            \
-        if (MARKS) {                                                                           \
-            char why[256];                                                                     \
-            r->fidx.resize((size_t)r->img.nbeats);                                             \
-            int64_t nf = lg_flash_marks_plan(&r->img, r->fidx.data(), NULL, why, sizeof why);        \
-            CHECK(nf > 0, "%s: %s", #P, why);                                                  \
-            if (nf <= 0)                                                                       \
-                return tb.finish(false);                                                       \
-            bytes.resize((size_t)(nf * LANES));                                                \
-            lg_flash_pack_marks(bytes.data(), &r->img, r->fidx.data(), nf);                    \
-        } else {                                                                               \
-            bytes.resize((size_t)lg_flash_image_bytes(&r->img));                               \
-            lg_flash_pack(bytes.data(), &r->img);                                              \
+        uint8_t *packed;                                                                       \
+        int64_t npacked = 0;                                                                   \
+        char why[256];                                                                         \
+        r->fidx.resize(MARKS ? (size_t)r->img.nbeats : 0);                                     \
+        if (lg_flash_build(&r->img, MARKS, &packed, &npacked, MARKS ? r->fidx.data() : NULL,   \
+                           NULL, why, sizeof why)) {                                           \
+            CHECK(false, "%s: %s", #P, why);                                                   \
+            return tb.finish(false);                                                           \
         }                                                                                      \
+        std::vector<uint8_t> bytes(packed, packed + npacked);                                  \
+        free(packed);                                                                          \
         r->fl.load((size_t)(BASE), bytes);                                                     \
         r->fl.powered_down = PD;                                                               \
         r->fl.sr2 = r->fl.sr2_nv = FQE ? 0x02 : 0x00;                                          \
         rs.push_back(r);                                                                       \
     }
     TBQ_FOREACH(X_RUN)
+
+    // the marked layout's plan: g's image (lanes 2), c's (two dexps a beat)
+    for (Runner *r : rs)
+        if (std::string(r->name) == "g")
+            for (Runner *r2 : rs)
+                if (std::string(r2->name) == "c")
+                    check_marks_plan(&r->img, &r2->img);
 
     // test programs
     for (Runner *r : rs) {

@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 // Flash image base used by the iCEBreaker build: 1 MiB, past the UP5K
 // bitstream (104,090 bytes) on a 64 KiB erase-block boundary.
@@ -93,6 +94,15 @@ static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
 // rest as repeats of the first dexp at the very start. So the image is
 // exactly nbeats * (1 + 1 / bpg) beats of lanes bytes.
 
+// Stream beat b is preceded by a mark: before the classifier (first beat c)
+// where its dexp differs from the beat before it (and at beat 0), in the
+// classifier at each group start (bpg beats a group).
+static inline int lg_flash_mark_before(const lg_wimage *img, int64_t b, int64_t c, int64_t bpg)
+{
+    return b < c ? (b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0))
+                 : (b - c) % bpg == 0;
+}
+
 // Flash beats of the marked image, with fidx[b] (optional, nbeats entries)
 // the flash beat of stream beat b and *changes (optional) the dexp changes
 // before the classifier; -1 with a one-line reason in why when the image
@@ -121,7 +131,7 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
             snprintf(why, whyn, "beat %lld's lane 0 holds -128, the mark code", (long long)b);
             return -1;
         }
-        if (b < c && (b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0)))
+        if (b < c && lg_flash_mark_before(img, b, c, bpg))
             need++;
     }
     if (need > c / bpg) {
@@ -135,8 +145,7 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
     if (fidx) {
         int64_t f = c / bpg - need; // the repeats of the first dexp
         for (int64_t b = 0; b < img->nbeats; b++) {
-            if (b < c ? (b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0))
-                      : (b - c) % bpg == 0)
+            if (lg_flash_mark_before(img, b, c, bpg))
                 f++; // its mark
             fidx[b] = f++;
         }
@@ -163,6 +172,43 @@ static inline void lg_flash_pack_marks(uint8_t *out, const lg_wimage *img, const
             out[f * l + k] = (uint8_t)lg_wbeat_mant(img, b, k);
         f++;
     }
+}
+
+// The whole flash image of img, packed (marks 0) or marked (marks 1), in a
+// buffer the caller frees (*out, *nbytes bytes); with marks, fidx
+// (optional, nbeats entries) and *changes (optional) as lg_flash_marks_plan
+// gives them. 0, or -1 with a one-line reason in why (nothing allocated).
+static inline int lg_flash_build(const lg_wimage *img, int marks, uint8_t **out, int64_t *nbytes,
+                                 int64_t *fidx, int64_t *changes, char *why, size_t whyn)
+{
+    int64_t *own = NULL, n = lg_flash_image_bytes(img), nflash = 0;
+    *out = NULL;
+    if (marks) {
+        own = fidx ? NULL : (int64_t *)malloc((size_t)img->nbeats * sizeof *own);
+        if (!fidx && !own) {
+            snprintf(why, whyn, "out of memory");
+            return -1;
+        }
+        nflash = lg_flash_marks_plan(img, fidx ? fidx : own, changes, why, whyn);
+        if (nflash < 0) {
+            free(own);
+            return -1;
+        }
+        n = nflash * img->lanes;
+    }
+    *out = (uint8_t *)malloc((size_t)n);
+    if (!*out) {
+        free(own);
+        snprintf(why, whyn, "out of memory");
+        return -1;
+    }
+    if (marks)
+        lg_flash_pack_marks(*out, img, fidx ? fidx : own, nflash);
+    else
+        lg_flash_pack(*out, img);
+    free(own);
+    *nbytes = n;
+    return 0;
 }
 
 #endif

@@ -168,35 +168,16 @@ static int cmd_weights(int argc, char **argv)
         fprintf(stderr, "mkflash: %s\n", err.msg);
         return 1;
     }
-    size_t n = (size_t)lg_flash_image_bytes(&img);
-    int64_t *fidx = NULL, nflash = 0, changes = 0;
-    if (marks) {
-        char why[256];
-        fidx = malloc((size_t)img.nbeats * sizeof *fidx);
-        nflash = fidx ? lg_flash_marks_plan(&img, fidx, &changes, why, sizeof why) : 0;
-        if (fidx && nflash < 0) {
-            fprintf(stderr, "mkflash weights: %s\n", why);
-            free(fidx);
-            lg_wimage_free(&img);
-            lg_qmodel_free(&qm);
-            return 1;
-        }
-        n = (size_t)(nflash * img.lanes);
-    }
-    uint8_t *b = malloc(n);
-    if (!b || (marks && !fidx)) {
-        free(b);
-        free(fidx);
+    uint8_t *b;
+    int64_t nb = 0, changes = 0;
+    char why[256];
+    if (lg_flash_build(&img, marks, &b, &nb, NULL, &changes, why, sizeof why)) {
+        fprintf(stderr, "mkflash weights: %s\n", why);
         lg_wimage_free(&img);
         lg_qmodel_free(&qm);
-        fprintf(stderr, "mkflash: out of memory\n");
         return 1;
     }
-    if (marks)
-        lg_flash_pack_marks(b, &img, fidx, nflash);
-    else
-        lg_flash_pack(b, &img);
-    free(fidx);
+    size_t n = (size_t)nb;
     if (LG_FLASH_BASE + n > (16u << 20))
         fprintf(stderr, "mkflash: warning: the image does not fit a 16 MiB flash at 1 MiB\n");
     rc = write_file(out, b, n);

@@ -462,22 +462,16 @@ int main(int argc, char **argv)
         std::printf("sim_decoder: %s\n", err.msg);
         return 2;
     }
-    std::vector<uint8_t> bytes;
-    if (SIM_MARKS) {
-        // the marked layout (mkflash weights --marks)
-        char why[256];
-        std::vector<int64_t> fidx((size_t)img.nbeats);
-        int64_t nf = lg_flash_marks_plan(&img, fidx.data(), NULL, why, sizeof why);
-        if (nf < 0) {
-            std::printf("sim_decoder: %s\n", why);
-            return 2;
-        }
-        bytes.resize((size_t)(nf * img.lanes));
-        lg_flash_pack_marks(bytes.data(), &img, fidx.data(), nf);
-    } else {
-        bytes.resize((size_t)lg_flash_image_bytes(&img));
-        lg_flash_pack(bytes.data(), &img);
+    // (the marked layout: mkflash weights --marks)
+    uint8_t *packed;
+    int64_t npacked = 0;
+    char why[256];
+    if (lg_flash_build(&img, SIM_MARKS, &packed, &npacked, NULL, NULL, why, sizeof why)) {
+        std::printf("sim_decoder: %s\n", why);
+        return 2;
     }
+    std::vector<uint8_t> bytes(packed, packed + npacked);
+    free(packed);
     int64_t nbeats = img.nbeats;
     int32_t beat_nibbles = SIM_MARKS ? 2 * img.lanes : lg_flash_beat_nibbles(img.beat_bits);
     lg_wimage_free(&img);
