@@ -148,12 +148,11 @@ typedef struct qspi_cfg {
     int marks;          // MARKS: the marked layout (each dexp once, in a mark beat)
 } qspi_cfg;
 
-// flash bytes of the instance's image (beats packed nibble after nibble)
+// flash bytes of a packed instance's image (beats packed nibble after
+// nibble: lg_flash_image_bytes), for d's image ending at the flash's end
 static long image_bytes(const qspi_cfg *c)
 {
     int ndx = c->lanes > c->group ? c->lanes / c->group : 1;
-    if (c->marks)
-        return (c->depth + c->depth / (c->group / c->lanes)) * c->lanes;
     return (c->depth * (2L * c->lanes + ndx) + 1) / 2;
 }
 
