@@ -59,10 +59,20 @@
  * it changes instead of in every beat: at the iCEBreaker's lanes 2 the
  * image is 2.125 bytes a beat instead of 2.5.
  *
+ * The image check (MARKS): every burst the decoder starts begins at a mark
+ * (beat 0, a classifier row), so err_image rises, and stays up until rst,
+ * when a burst's first flash beat is no mark: the flash holds no marked
+ * image at BASE_ADDR (erased, an older layout, another offset). With
+ * BOOT_CHECK = 1 a burst from beat 0 follows the boot sequence by itself
+ * (its first beat then waits in the output register until the consumer's
+ * first start cuts the burst), so the flag is known before any run: the
+ * iCEBreaker's host protocol rejects every frame while it is up.
+ *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
- * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below) and MARKS (above).
+ * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below), MARKS and BOOT_CHECK
+ * (above).
  *
  * Boot sequence (after rst; loaded rises when it is over):
  *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
@@ -186,7 +196,11 @@ module ${MODULE} #(
     parameter SCK_DDR = 0,
     // 1: the marked image layout (each dexp once, in a mark beat; LANES >= 2,
     // one dexp a beat)
-    parameter MARKS = 0
+    parameter MARKS = 0,
+    // 1 (MARKS): after reset, once the boot sequence is over, a burst from
+    // beat 0 starts by itself, so err_image tells whether the flash holds a
+    // marked image before the consumer's first start (which cuts it)
+    parameter BOOT_CHECK = 0
 ) (
     input  wire                                              clk,
     input  wire                                              rst,
@@ -198,6 +212,10 @@ module ${MODULE} #(
     input  wire [$clog2(DEPTH)-1:0]                          start_addr,
     // the boot sequence is over: start is accepted
     output wire                                              loaded,
+    // MARKS: a burst's first flash beat was no mark (sticky until rst): the
+    // flash holds no marked image at BASE_ADDR, or a start was at a beat
+    // where the layout has no mark (only 0 and the classifier's rows have)
+    output wire                                              err_image,
 
     /*
      * Weight stream output
@@ -272,6 +290,10 @@ initial begin
     end
     if ((MARKS != 0 && MARKS != 1) || (MARKS == 1 && (LANES < 2 || LANES > GROUP))) begin
         $error("Error: MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP (instance %m)");
+        $finish;
+    end
+    if ((BOOT_CHECK != 0 && BOOT_CHECK != 1) || (BOOT_CHECK == 1 && MARKS != 1)) begin
+        $error("Error: BOOT_CHECK must be 0 or 1, and needs MARKS = 1 (instance %m)");
         $finish;
     end
 end
@@ -405,8 +427,9 @@ always @(posedge clk) begin
     end else if (state_reg == S_IDLE) begin
         req_reg <= 1'b0;
     end
+    // (BOOT_CHECK: the boot burst's request, from beat 0: beat_reg below)
     if (rst)
-        req_reg <= 1'b0;
+        req_reg <= BOOT_CHECK != 0;
 end
 
 // the first beat (beat_reg holds it until the data phase); MARKS: its
@@ -591,7 +614,9 @@ always @(posedge clk) begin
         cnt_reg <= WAIT_CSH;
         cs_n_reg <= 1'b1;
         sck_reg <= 1'b0;
-        oe_reg <= 4'b1101;
+        // (released: a reset during a burst raises CS# while the flash may
+        // still drive the bus for tSHQZ; S_WAIT drives the IOs a cycle later)
+        oe_reg <= 4'b0000;
         io0_reg <= 1'b0;
     end
 end
@@ -624,6 +649,8 @@ wire skip_first = ODD != 0 && beat_reg[0];
 always @(posedge clk) begin
     if (start_ok)
         beat_reg <= start_addr;
+    if (rst && BOOT_CHECK != 0)
+        beat_reg <= {AW{1'b0}};
     if (state_reg == S_IDLE) begin
         nib_reg <= {NWW{skip_first}};
     end else if (iss_data) begin
@@ -775,6 +802,33 @@ generate
         // MARKS: lane 0's byte (wire nibbles 0 and 1, in the assembly
         // register at the last nibble) 0x80 makes the beat a mark
         assign is_mark = MARKS != 0 && asm_sr[7:0] == 8'h08;
+    end
+endgenerate
+
+// MARKS: the image check. Every start of the decoder (beat 0, a classifier
+// row) is a flash beat that the layout makes a mark, so a burst whose first
+// flash beat is no mark reads something else: an erased flash (0xff), an
+// image of the packed or 3-byte layouts (a lane-0 mantissa first, never
+// 0x80 in the 3-byte one), one at another offset. Two flip-flops: the
+// burst's first beat is still to come (set in S_IDLE, as every burst
+// passes it), and the sticky flag.
+generate
+    if (MARKS != 0) begin : g_check
+        reg first_reg;
+        reg err_reg;
+        always @(posedge clk) begin
+            if (state_reg == S_IDLE)
+                first_reg <= 1'b1;
+            else if (ev_data && ev_nib_last)
+                first_reg <= 1'b0;
+            if (ev_data && ev_nib_last && first_reg && !is_mark)
+                err_reg <= 1'b1;
+            if (rst)
+                err_reg <= 1'b0;
+        end
+        assign err_image = err_reg;
+    end else begin : g_no_check
+        assign err_image = 1'b0;
     end
 endgenerate
 

@@ -28,7 +28,9 @@
  *   n_prompt (0 or > max_prompt), 4 busy (a run was pending or active,
  *   or its 'E' record not yet sent), 5 timeout (a frame stalled
  *   TIMEOUT_CYCLES between two bytes, counted in s_rx_tick periods: up
- *   to 2 * TICK_CYCLES later)
+ *   to 2 * TICK_CYCLES later), 6 st_err_image (the core's weight source
+ *   holds no usable image: a frame is rejected while it is up, and a run's
+ *   'E' shows it if it rose during the run)
  *
  * Operation: a whole 'G' frame is buffered (prompt ids in a RAM of
  * 2^PROMPT_AW words, saturated to TOK_W bits, so an id >= 2^TOK_W reaches
@@ -161,6 +163,9 @@ module ${MODULE} #(
     input  wire               st_busy,
     input  wire               st_err_pos,
     input  wire               st_err_token,
+    // the weight source's image is unusable (lg_qspi_stream's err_image;
+    // 0 where the weights are on chip)
+    input  wire               st_err_image,
 
     /*
      * Status (LEDs): a run is pending or active; a frame was rejected (pulse)
@@ -179,8 +184,8 @@ localparam [7:0] R_ACK = 8'h41;   // 'A'
 localparam [7:0] R_TOK = 8'h54;   // 'T'
 localparam [7:0] R_END = 8'h45;   // 'E'
 // reject causes, binary: 'E' status bit 2 + the code (one-hot only on the
-// wire: 2 flip-flops a cause register instead of 4)
-localparam [1:0] E_CHK = 2'd0, E_LEN = 2'd1, E_BUSY = 2'd2, E_TIMEOUT = 2'd3;
+// wire: 3 flip-flops a cause register instead of 5)
+localparam [2:0] E_CHK = 3'd0, E_LEN = 3'd1, E_BUSY = 3'd2, E_TIMEOUT = 3'd3, E_IMG = 3'd4;
 
 localparam AW = PROMPT_AW;
 // the timeout in ticks
@@ -265,7 +270,7 @@ wire chk_ok = s_rx_data == xor_reg;
 
 // parser outcome (a one-cycle strobe for the reply logic and st_reject)
 reg reject;        // a 'G' frame failed (its cause in rej_status_reg)
-reg [1:0] rej_status_reg;  // the latest reject's cause ('E' status bit 2 + code)
+reg [2:0] rej_status_reg;  // the latest reject's cause ('E' status bit 2 + code)
 
 // the count went below zero (TIMEOUT_T + 1 ticks without a byte): its sign
 // bit is the timeout, no wide compare
@@ -282,7 +287,7 @@ wire bad_len = over_len_reg;
 // the parser's outcomes that need no register: an 'I' request, and a 'G'
 // frame that passed every check (its checksum byte now)
 wire info_req = !timeout && rx_fire && p_idle && s_rx_data == C_INFO;
-wire accept = chk_fire && chk_ok && !bad_len && !busy_at_g_reg;
+wire accept = chk_fire && chk_ok && !bad_len && !busy_at_g_reg && !st_err_image;
 
 wire hs_we = hdr_fire && !busy_at_g_reg && idx_reg < 4'd3;
 // header bytes 3..6: the seed, on to the decoder as they arrive
@@ -371,6 +376,9 @@ always @(posedge clk) begin
                     end else if (busy_at_g_reg) begin
                         reject <= 1'b1;
                         rej_status_reg <= E_BUSY;
+                    end else if (st_err_image) begin
+                        reject <= 1'b1;
+                        rej_status_reg <= E_IMG;
                     end
                     p_state_reg <= P_IDLE;
                 end else if (idx_reg[1:0] == 2'd2) begin
@@ -519,7 +527,7 @@ reg pend_rej_reg;
 reg pend_end_reg;
 reg [2:0] rec_reg;           // record being sent (R_NONE: idle)
 reg [3:0] rec_idx_reg;       // its byte on m_tx
-reg [1:0] rec_status_reg;    // a reject record's cause
+reg [2:0] rec_status_reg;    // a reject record's cause
 
 wire rec_idle = rec_reg == R_NONE;
 assign end_busy = pend_end_reg || rec_reg == R_FIN;
@@ -592,7 +600,7 @@ wire [7:0] tx_byte = tx_const |
                      ({8{r_gen && b1}} & rec_id24[7:0]) |
                      ({8{r_gen && b2}} & rec_id24[15:8]) |
                      ({8{r_gen && b3}} & rec_id24[23:16]) |
-                     ({8{r_fin && b1}} & {6'd0, st_err_token, st_err_pos}) |
+                     ({8{r_fin && b1}} & {1'b0, st_err_image, 4'd0, st_err_token, st_err_pos}) |
                      ({8{r_fin && b2}} & gen_cnt16[7:0]) |
                      ({8{r_fin && b3}} & gen_cnt16[15:8]);
 

@@ -219,13 +219,13 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         int ndx = cs[k].lanes > cs[k].group ? cs[k].lanes / cs[k].group : 1;
         fprintf(f,
                 ",\n    input  wire %s_start,\n    input  wire [%d:0] %s_start_addr,\n"
-                "    output wire %s_loaded,\n"
+                "    output wire %s_loaded,\n    output wire %s_err_image,\n"
                 "    output wire %s_m_valid,\n    input  wire %s_m_ready,\n"
                 "    output wire [%d:0] %s_m_mant,\n    output wire [%d:0] %s_m_dexp,\n"
                 "    output wire %s_cs_n,\n    output wire %s_sck,\n"
                 "    output wire [3:0] %s_io_o,\n    output wire [3:0] %s_io_oe,\n"
                 "    input  wire [3:0] %s_pad_i",
-                p, aw - 1, p, p, p, p, 8 * cs[k].lanes - 1, p, 4 * ndx - 1, p, p, p, p, p, p);
+                p, aw - 1, p, p, p, p, p, 8 * cs[k].lanes - 1, p, 4 * ndx - 1, p, p, p, p, p, p);
     }
     fprintf(f, "\n);\n\n");
     for (int k = 0; k < n; k++) {
@@ -247,13 +247,13 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
                 "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
-                "    .loaded(%s_loaded),\n"
+                "    .loaded(%s_loaded), .err_image(%s_err_image),\n"
                 "    .m_w_valid(%s_m_valid), .m_w_ready(%s_m_ready), .m_w_mant(%s_m_mant),\n"
                 "    .m_w_dexp(%s_m_dexp),\n"
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, c->ddr, c->marks, p, p, p, p, p, p, p, p, p, p, p, p, p);
+                c->cs_high, c->in_lat, c->ddr, c->marks, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);
@@ -330,6 +330,7 @@ static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
             "    output wire [%d:0] p_data,\n    output wire p_last,\n"
             "    input  wire g_valid,\n    output wire g_ready,\n    input  wire [%d:0] g_data,\n"
             "    input  wire st_busy,\n    input  wire st_err_pos,\n    input  wire st_err_token,\n"
+            "    input  wire st_err_image,\n"
             "    output wire st_run,\n    output wire st_reject,\n"
             "    input  wire rx2_rxd,\n    input  wire rx2_ready,\n    output wire rx2_valid,\n"
             "    output wire [7:0] rx2_data,\n    output wire rx2_err_frame,\n"
@@ -358,6 +359,7 @@ static int gen_uart_bench(const char *root, const uart_cfg *c, lg_err *err)
             "    .m_tok_last(p_last),\n"
             "    .s_tok_valid(g_valid), .s_tok_ready(g_ready), .s_tok_data(g_data),\n"
             "    .st_busy(st_busy), .st_err_pos(st_err_pos), .st_err_token(st_err_token),\n"
+            "    .st_err_image(st_err_image),\n"
             "    .st_run(st_run), .st_reject(st_reject));\n\n"
             "lg_uart_tx #(.CLK_HZ(%d), .BAUD(%d)) dut_tx (\n"
             "    .clk(clk), .rst(rst), .s_valid(d_tx_valid), .s_ready(d_tx_ready),\n"

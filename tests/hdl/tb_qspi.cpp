@@ -118,6 +118,7 @@ struct Io {
     virtual void ready(bool r) = 0;
     virtual bool valid() = 0;
     virtual bool loaded() = 0;
+    virtual bool err_image() = 0;
     virtual void mant(std::vector<uint32_t> &w, int bits) = 0;
     virtual void dexp(std::vector<uint32_t> &w, int bits) = 0;
     virtual int cs_n() = 0;
@@ -139,6 +140,7 @@ struct Io {
         void ready(bool r) override { m->P##_m_ready = r; }                                  \
         bool valid() override { return m->P##_m_valid; }                                    \
         bool loaded() override { return m->P##_loaded; }                                     \
+        bool err_image() override { return m->P##_err_image; }                               \
         void mant(std::vector<uint32_t> &w, int n) override { get_words(w, m->P##_m_mant, n); } \
         void dexp(std::vector<uint32_t> &w, int n) override { get_words(w, m->P##_m_dexp, n); } \
         int cs_n() override { return m->P##_cs_n; }                                          \
@@ -223,7 +225,7 @@ struct Runner {
     std::vector<Stream> prog;
 
     // state
-    enum { BOOT, GAP, RUN, FIN } st = BOOT;
+    enum { BOOT, GAP, RUN, PROBE, FIN } st = BOOT;
     size_t si = 0;          // stream index
     uint64_t t0 = 0;        // start cycle of the running stream
     uint32_t next = 0;      // next beat expected
@@ -237,6 +239,13 @@ struct Runner {
     uint64_t boot_cycle = 0;
     uint64_t expect_bytes = 0, read_ahead_max = 0;
     bool probed_before_load = false;
+    // MARKS, after the program: the image check (err_image), from a start
+    // whose first flash beat is a data beat (probe 1), then sticky through a
+    // classifier row's start (probe 2, 3)
+    int probe = 0;
+    uint64_t probe_t = 0, probe_lat = 0;
+    uint32_t probe_s = 0;
+    bool err_early = false;
 
     Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd,
            int mk)
@@ -330,7 +339,7 @@ struct Runner {
                 return;
             }
             if (si == prog.size()) {
-                st = FIN;
+                st = marks ? PROBE : FIN;
                 return;
             }
             const Stream &s = prog[si];
@@ -352,6 +361,24 @@ struct Runner {
             st = RUN;
             return;
         }
+        if (st == PROBE) {
+            // no beat is taken: the first flash beat, then the output
+            // register holds the burst
+            if (probe == 0) {
+                probe_s = bad_start();
+                io->start(true, probe_s);
+                probe_t = cycle;
+                probe = 1;
+                read_ahead_max += 4 * (uint64_t)lanes + (uint64_t)nw + 4;
+            } else if (probe == 2) {
+                uint32_t c = (uint32_t)img.mats[img.nmats - 1].first;
+                io->start(true, c);
+                probe_t = cycle;
+                probe = 3;
+                read_ahead_max += 4 * (uint64_t)lanes + (uint64_t)nw + 4;
+            }
+            return;
+        }
         if (st != RUN)
             return;
         const Stream &s = prog[si];
@@ -361,8 +388,53 @@ struct Runner {
         io->ready(rdy_now);
     }
 
+    // The first beat s > 0 whose burst starts at a data beat (the address
+    // rule s + s / (group / lanes) is exact only at the decoder's starts)
+    uint32_t bad_start() const
+    {
+        std::vector<char> data_at((size_t)fidx.back() + 1, 0);
+        for (int64_t f : fidx)
+            data_at[(size_t)f] = 1;
+        for (uint32_t b = 1; b < (uint32_t)depth; b++) {
+            uint64_t f = (uint64_t)b + b / (uint32_t)(group / lanes);
+            if (f < data_at.size() && data_at[(size_t)f])
+                return b;
+        }
+        return 0;
+    }
+
     void cycle_check(uint64_t cycle)
     {
+        // every start of the program is one the decoder makes (beat 0, a
+        // classifier row) or, without MARKS, no check at all: no error
+        if (st != PROBE && st != FIN && io->err_image() && !err_early) {
+            CHECK(false, "%s: err_image up in stream %zu (a good image)", name, si);
+            err_early = true;
+        }
+        if (st == PROBE) {
+            uint64_t want = ddr ? 42 + (uint64_t)nw + (uint64_t)in_lat
+                                : 81 + 2 * (uint64_t)nw + (uint64_t)in_lat;
+            if (probe == 1 && io->err_image()) {
+                // rises as a beat would become valid: after the cut burst's
+                // CS# high time, then a whole flash beat from idle
+                probe_lat = cycle - probe_t;
+                CHECK(probe_s > 0 && probe_lat > want && probe_lat <= want + (uint64_t)csh + 4,
+                      "%s: err_image %llu cycles after the start at beat %u, expected %llu "
+                      "(+ up to %d after a cut)",
+                      name, (unsigned long long)probe_lat, probe_s, (unsigned long long)want,
+                      csh + 4);
+                probe = 2;
+            } else if (probe == 1 && cycle - probe_t > want + (uint64_t)csh + 40) {
+                CHECK(false, "%s: err_image never rose for a burst from beat %u (flash beat "
+                             "%u, data)", name, probe_s, probe_s + probe_s / (group / lanes));
+                st = FIN;
+            } else if (probe == 3) {
+                CHECK(io->err_image(), "%s: err_image fell after a start", name);
+                if (cycle - probe_t > 2 * want + 200)
+                    st = FIN;
+            }
+            return;
+        }
         if (st == BOOT) {
             if (io->loaded()) {
                 boot_cycle = cycle;
@@ -654,7 +726,8 @@ int main(int argc, char **argv)
             CHECK(false, "%s: flash: %s", r->name, r->fl.errors[i].c_str());
         for (size_t i = 0; i < r->fl.notes.size() && i < 10; i++)
             CHECK(false, "%s: flash note: %s", r->name, r->fl.notes[i].c_str());
-        CHECK(r->fl.reads == r->prog.size(), "%s: %llu read commands for %zu streams", r->name,
+        CHECK(r->fl.reads == r->prog.size() + (r->marks ? 2 : 0),
+              "%s: %llu read commands for %zu streams", r->name,
               (unsigned long long)r->fl.reads, r->prog.size());
         CHECK(r->fl.bytes_out >= r->expect_bytes &&
                   r->fl.bytes_out <= r->expect_bytes + r->read_ahead_max,
@@ -668,6 +741,11 @@ int main(int argc, char **argv)
                     r->name, r->lanes, r->nw, r->in_lat, r->ddr ? "" : " / 2",
                     (unsigned long long)r->boot_cycle,
                     r->prog.size(), (unsigned long long)r->fl.bytes_out);
+        if (r->marks)
+            std::printf("%s: image check: a burst from beat %u (its first flash beat a data "
+                        "beat) raised err_image after %llu cycles; it stayed up through a "
+                        "classifier row's start\n",
+                        r->name, r->probe_s, (unsigned long long)r->probe_lat);
     }
     // non-volatile status untouched by the boot sequence
     CHECK(rs[0]->fl.sr2_nv == 0, "a: non-volatile status register 2 written");

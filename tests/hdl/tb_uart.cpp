@@ -20,6 +20,9 @@
 //  - rejects: bad checksum, n_prompt 0 and > max_prompt (the ids skipped),
 //    a frame during a run (status 4 while the run goes on), a stalled frame
 //    (timeout); none of them starts the core;
+//  - st_err_image: every frame rejected with status 64 (a bad checksum still
+//    reported as such), the core never started; a run during which it rises
+//    ends with it in its 'E' status;
 //  - an id >= 2^TOK_W saturated (the core reports st_err_token), n_gen
 //    0xffff saturated to 2^POS_W - 1 and a run ending at seq_len (st_err_pos);
 //  - random frames with random byte gaps and random core timing;
@@ -108,6 +111,7 @@ struct LineMon {
 struct Core {
     enum { IDLE, PROMPT, GEN } st = IDLE;
     bool busy = false, err_pos = false, err_tok = false;
+    bool err_img = false;         // the weight source's image check (bench-set)
     uint32_t inv_temp = 0, seed = 0, n_gen = 0;
     uint32_t prng = 0;            // the sampler's state: ctl_seed_byte shifted in from the top
     int seed_writes = 0;          // ctl_seed_we strobes since the last ctl_start
@@ -140,6 +144,7 @@ struct Core {
         m->st_busy = busy;
         m->st_err_pos = err_pos;
         m->st_err_token = err_tok;
+        m->st_err_image = err_img;
     }
 
     // after settle: the handshakes of this cycle; state for the next
@@ -495,6 +500,46 @@ int main(int argc, char **argv)
         b.expect(rec_end(0, 3), "long run end");
         CHECK(b.core.starts == old_starts + 1, "long run: %d starts",
               b.core.starts - old_starts);
+        b.core.fixed_delay = -1;
+        b.wait_idle();
+    }
+
+    // ---- the weight source's image check (st_err_image) ----
+    {
+        int old_starts = b.core.starts;
+        b.core.err_img = true;
+        b.send(frame(0, 3, 2, {1, 2}));
+        b.expect(rec_end(64, 0), "image error: frame rejected");
+        std::vector<uint8_t> bad = frame(0, 3, 2, {1, 2});
+        bad.back() ^= 1;
+        b.send(bad);
+        b.expect(rec_end(4, 0), "image error: a bad checksum first");
+        b.send({'I'});
+        std::vector<uint8_t> info = b.record();
+        CHECK(info.size() == 9 && info[0] == 'I', "image error: info still answered");
+        b.send(frame(0x10000, 4, 1, {9}));
+        b.expect(rec_end(64, 0), "image error: second frame rejected");
+        CHECK(b.core.starts == old_starts, "image error: %d core starts",
+              b.core.starts - old_starts);
+        b.core.err_img = false;
+        good_run(b, 0, 5, 2, {1, 2}, 0, "after the image error");
+        b.wait_idle();
+
+        // the flag rising during a run: the run goes on, its 'E' shows it
+        std::vector<uint32_t> ids = {2, 7};
+        b.core.expect_prompt = ids;
+        b.core.fixed_delay = 3000;
+        b.send(frame(0, 11, 2, ids));
+        b.expect({'A'}, "image error in a run");
+        b.core.err_img = true;
+        for (int i = 0; i < 2; i++) {
+            std::vector<uint8_t> r = b.record();
+            CHECK(r.size() == 4 && i < (int)b.core.gen.size() &&
+                      r == rec_tok(b.core.gen[(size_t)i]),
+                  "image error in a run: token %d", i);
+        }
+        b.expect(rec_end(64, 2), "image error in a run: end");
+        b.core.err_img = false;
         b.core.fixed_delay = -1;
         b.wait_idle();
     }

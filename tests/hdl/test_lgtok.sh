@@ -22,6 +22,9 @@
 #                                      be those the C model's decoder prints
 #                                      for the run's ids (with a tokenizer;
 #                                      synthetic weights have none: skipped)
+#   gen --ids 1 --n 2, the flash       (a second harness, +image=erased)
+#     never written                    every frame rejected with status
+#                                      bit 6: exit 1, one line naming it
 # and, without the board: an option out of range (exit 2) and a port that
 # never answers (exit 1 after --timeout), each one line on stderr. The
 # harness's verdict (exit 0: everything bit-exact) is the last check.
@@ -161,5 +164,29 @@ if [ $simrc -eq 0 ]; then
 else
   fail "the co-simulation failed (exit $simrc):"; cat "$out/sim.log"
 fi
+# ---- a board whose flash holds no image: the reader's boot check
+"$@" +pty="$out/pty2" +runs=1 +idle=60 +quiet +image=erased > "$out/sim2.log" 2>&1 &
+sim=$!
+if pty_wait "$out/pty2" $sim; then
+  "$py" "$lgtok" --port "$(cat "$out/pty2")" --timeout 60 gen --ids 1 --n 2 \
+    > "$out/img.out" 2> "$out/img.err"
+  rc=$?
+  if [ $rc -eq 1 ] && [ "$(wc -l < "$out/img.err")" -eq 1 ] &&
+     grep -q "rejected the frame: no weight image in flash" "$out/img.err"; then
+    echo "ok - no image in flash: exit 1, $(cat "$out/img.err")"
+  else
+    fail "no image in flash: exit $rc, stderr '$(cat "$out/img.err")'"
+  fi
+  wait $sim
+  simrc=$?
+  if [ $simrc -eq 0 ] && grep -q "host frame rejected: status 0x40" "$out/sim2.log"; then
+    echo "ok - the co-simulation with the flash erased: the frame rejected (0x40)"
+  else
+    fail "the co-simulation with the flash erased (exit $simrc):"; cat "$out/sim2.log"
+  fi
+else
+  fail "the second harness named no port:"; cat "$out/sim2.log"
+fi
+
 [ $bad -eq 0 ] && echo "test_lgtok: PASS"
 exit $bad

@@ -42,6 +42,9 @@ check ok MARKS=1 SCK_DDR=1 IN_LAT=2 LANES=2
 check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=1 LANES=1
 check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=1 LANES=64
 check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=2 LANES=4
+check ok MARKS=1 BOOT_CHECK=1 SCK_DDR=1 IN_LAT=2 LANES=2
+check "BOOT_CHECK must be 0 or 1, and needs MARKS = 1" BOOT_CHECK=1 LANES=2
+check "BOOT_CHECK must be 0 or 1, and needs MARKS = 1" MARKS=1 BOOT_CHECK=2 LANES=2
 if [ "$bad" -eq 0 ]; then
     echo "test_qspi_params: PASS ($n cases)"
 else

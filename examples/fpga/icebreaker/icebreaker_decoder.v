@@ -61,7 +61,7 @@ icebreaker_shell #(
 
 // ---- the decoder system ---------------------------------------------------------
 
-wire st_loaded, st_active;
+wire st_loaded, st_active, st_err_image;
 
 icebreaker_decoder_core #(
     .CLK_HZ(CLK_HZ),
@@ -84,6 +84,7 @@ icebreaker_decoder_core #(
     .st_pos(),
     .st_err_pos(),
     .st_err_token(),
+    .st_err_image(st_err_image),
     .m_logit_valid(),
     .m_logit_data(),
     .m_logit_last(),
@@ -93,9 +94,10 @@ icebreaker_decoder_core #(
     .cnt_other()
 );
 
-// ---- LEDs (active low): green = flash ready, red = a run / a rejected frame -------
+// ---- LEDs (active low): green = flash ready with a marked weight image, red =
+// a run / a rejected frame (every frame, when green stays off after the boot)
 
-assign LEDG_N = !st_loaded;
+assign LEDG_N = !(st_loaded && !st_err_image);
 assign LEDR_N = !st_active;
 
 endmodule

@@ -86,6 +86,9 @@ module icebreaker_decoder_core #(
     output wire [POS_W-1:0]  st_pos,
     output wire              st_err_pos,
     output wire              st_err_token,
+    // the flash holds no marked image at 1 MiB (the reader's boot check:
+    // every frame is rejected with 'E' status bit 6)
+    output wire              st_err_image,
 
     /*
      * Co-simulation taps
@@ -126,13 +129,15 @@ lg_qspi_stream #(
     .CS_HIGH_CYCLES(4),
     .IN_LAT(IN_LAT),
     .SCK_DDR(SCK_DDR),
-    .MARKS(MARKS)
+    .MARKS(MARKS),
+    .BOOT_CHECK(MARKS)
 ) u_qspi (
     .clk(clk),
     .rst(rst),
     .start(w_start),
     .start_addr(w_start_addr),
     .loaded(w_loaded),
+    .err_image(st_err_image),
     .m_w_valid(w_valid),
     .m_w_ready(w_ready),
     .m_w_mant(w_mant),
@@ -186,6 +191,7 @@ lg_uart_tokens #(
     .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data), .m_tok_last(p_last),
     .s_tok_valid(g_valid), .s_tok_ready(g_ready), .s_tok_data(g_data),
     .st_busy(dec_busy), .st_err_pos(st_err_pos), .st_err_token(st_err_token),
+    .st_err_image(st_err_image),
     .st_run(st_run), .st_reject(st_reject));
 
 // ---- the decoder --------------------------------------------------------------------

@@ -74,6 +74,9 @@ wire w_valid, w_ready;
 wire [LANES*8-1:0] w_mant;
 wire [((LANES > 32) ? LANES / 32 : 1)*4-1:0] w_dexp;
 
+// (MARKS = 0: the probe's image has a dexp in every beat, err_image is 0)
+wire w_err_image;
+
 lg_qspi_stream #(
     .LANES(LANES),
     .GROUP(32),
@@ -90,6 +93,7 @@ lg_qspi_stream #(
     .start(w_start),
     .start_addr({AW{1'b0}}),
     .loaded(w_loaded),
+    .err_image(w_err_image),
     .m_w_valid(w_valid),
     .m_w_ready(w_ready),
     .m_w_mant(w_mant),
@@ -141,7 +145,7 @@ lg_uart_tokens #(
     .ctl_seed_byte(ctl_seed_byte), .ctl_n_gen(ctl_n_gen),
     .m_tok_valid(p_valid), .m_tok_ready(p_ready), .m_tok_data(p_data), .m_tok_last(p_last),
     .s_tok_valid(g_valid), .s_tok_ready(g_ready), .s_tok_data(g_data),
-    .st_busy(st_busy), .st_err_pos(1'b0), .st_err_token(1'b0),
+    .st_busy(st_busy), .st_err_pos(1'b0), .st_err_token(1'b0), .st_err_image(w_err_image),
     .st_run(st_run), .st_reject(st_reject));
 
 wire unused_ctl = ^{ctl_seed_we, ctl_seed_byte, ctl_n_gen, ctl_inv_temp[23:8], rx_err_frame, rx_err_overrun};

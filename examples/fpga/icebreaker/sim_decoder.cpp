@@ -23,9 +23,15 @@
 // Plusargs: those of sim/dec_common.h (+dir= the emitted decoder, +config,
 // +lanes, +seq-len, ..., +checkpoint, +tokenizer, +prompt / +tokens, +n,
 // +temp, +seed), and
-//   +errtest     also: a frame with a bad checksum (rejected, the core never
-//                starts), a prompt with an id >= vocab (st_err_token, status
-//                bit 1), then the main sequence again
+//   +errtest     also, first, the image check: the flash erased, then holding
+//                the packed layout's image (mkflash weights without --marks,
+//                the layout before the sixteenth session), each after a
+//                reset: st_err_image up after the boot and the main frame
+//                rejected with status bit 6 (0x40), the core never started;
+//                then the marked image and a reset again (the flag must stay
+//                down); then a frame with a bad checksum (rejected, the core
+//                never starts), a prompt with an id >= vocab (st_err_token,
+//                status bit 1), then the main sequence again
 //   +pty=FILE    instead of the harness's own frames: a host program on a
 //                pseudo-terminal (lgtok.py; its device name is written to
 //                FILE): its bytes go onto the UART line as they come, the
@@ -38,6 +44,9 @@
 //                compare with what it asked for and what it printed. Ends after +runs=N (default 1) 'E' records,
 //                or fails after +idle=S (default 300) seconds without a
 //                byte from the host
+//   +image=erased  the flash erased instead of holding the image (the
+//                reader's check rejects every frame with status 0x40; for
+//                +pty: the host's message)
 //   +quiet       no story text
 //   +trace[=F]   waveform
 // Exit code 0 = every logit, token and status matched and the flash model
@@ -497,17 +506,79 @@ int main(int argc, char **argv)
                 beat_nibbles, SIM_MARKS ? "marked" : "packed", (long long)bytes.size(),
                 LG_FLASH_BASE);
 
-    tb->m->rxd = 1;
-    tb->m->spi_io_i = 0xf;
-    tb->reset(4);
-    uint64_t t_load = 0;
-    for (; !tb->m->st_loaded && t_load < 100000; t_load++)
-        sys.tick();
-    CHECK(tb->m->st_loaded, "the flash reader never became ready");
+    // boot (after a reset): the reader's wake-up and quad enable, then its
+    // image check (a burst from beat 0, whose first flash beat must be a
+    // mark); returns the cycles until loaded
+    uint64_t t_load = 0; // the first boot's (from deep power-down)
+    bool booted = false;
+    auto boot = [&]() {
+        // (through sys.tick: the flash sees the pins of the reset cycles too,
+        // CS# rising over a burst that a reset cut)
+        tb->m->rxd = 1;
+        tb->m->rst = 1;
+        for (int i = 0; i < 4; i++)
+            sys.tick();
+        tb->m->rst = 0;
+        tb->settle();
+        uint64_t t = 0;
+        for (; !tb->m->st_loaded && t < 100000; t++)
+            sys.tick();
+        CHECK(tb->m->st_loaded, "the flash reader never became ready");
+        if (!booted)
+            t_load = t;
+        booted = true;
+        // the check's first flash beat: 42 + 4 + IN_LAT cycles at SCK = clk
+        for (int i = 0; i < 200; i++)
+            sys.tick();
+    };
 
     // a position reads the whole image: 2 clk per byte (SCK = clk) plus the
     // command (the watchdog leaves room for SCK = clk / 2's 4 as well)
     uint64_t watchdog = 200000 + 8ull * (uint64_t)bytes.size() * 4;
+    if (has("errtest") && !has("pty") && SIM_MARKS) {
+        // the image check: no marked image at 1 MiB, every frame rejected
+        lg_wimage pimg;
+        uint8_t *pk;
+        int64_t npk = 0;
+        if (lg_wimage_build(&pimg, &ds.qm, cfg.hw.lanes, &err) ||
+            lg_flash_build(&pimg, 0, &pk, &npk, NULL, NULL, why, sizeof why)) {
+            std::printf("sim_decoder: the packed image: %s\n", why);
+            return 2;
+        }
+        lg_wimage_free(&pimg);
+        std::vector<std::vector<uint8_t>> bad = {
+            std::vector<uint8_t>(bytes.size(), 0xff), std::vector<uint8_t>(pk, pk + npk)};
+        free(pk);
+        const char *what[] = {"the flash erased", "the packed layout's image"};
+        for (size_t k = 0; k < bad.size(); k++) {
+            std::vector<uint8_t> clear(bytes.size() > bad[k].size() ? bytes.size() : bad[k].size(),
+                                       0xff);
+            sys.fl.load(LG_FLASH_BASE, clear);
+            sys.fl.load(LG_FLASH_BASE, bad[k]);
+            boot();
+            CHECK(tb->m->st_err_image, "%s: st_err_image low after the boot", what[k]);
+            Sequence r = ds.main_seq;
+            std::string w = std::string("image check, ") + what[k] +
+                            " (rejected, status 0x40; the core must not start)";
+            r.what = w.c_str();
+            if (!sys.run(r, false, 0x40, watchdog))
+                break;
+            std::printf("image check, %s: st_err_image up after the boot, frame rejected "
+                        "(0x40)\n", what[k]);
+        }
+        std::vector<uint8_t> clear(bytes.size() + bad[1].size(), 0xff);
+        sys.fl.load(LG_FLASH_BASE, clear);
+        sys.fl.load(LG_FLASH_BASE, bytes);
+    }
+    // +image=erased: the host's view of a board whose flash was never
+    // written (the pty runs: lgtok.py's message for status bit 6)
+    bool erased = arg("image", "marked") == "erased";
+    if (erased)
+        sys.fl.load(LG_FLASH_BASE, std::vector<uint8_t>(bytes.size(), 0xff));
+    boot();
+    CHECK(tb->m->st_err_image == erased, "st_err_image %d with the %s image",
+          (int)tb->m->st_err_image, erased ? "erased" : "marked");
+
     auto s0 = std::chrono::steady_clock::now();
     uint64_t c0 = tb->cycle;
     Sequence main_seq = ds.main_seq;
@@ -551,7 +622,7 @@ int main(int argc, char **argv)
             mn = c < mn ? c : mn;
             mx = c > mx ? c : mx;
         }
-        std::printf("\nflash reader ready %llu cycles after reset; cycles/token %llu..%llu over "
+        std::printf("\nflash reader ready %llu cycles after the first reset; cycles/token %llu..%llu over "
                     "%zu positions (image read alone, 2 clk a byte: %lld): %.1f - %.1f tokens/s at the board "
                     "build's %g MHz, %.1f - %.1f at 30 MHz\n",
                     (unsigned long long)t_load, (unsigned long long)mn, (unsigned long long)mx,
