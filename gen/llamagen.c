@@ -149,15 +149,10 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 #define M_MODEL (M_EMIT | M_INFO | M_RUN | M_EVAL)
 #define M_ALL (M_EMIT | M_LIST | M_INFO | M_RUN | M_EVAL)
 
-// Override keys as lg_config_override takes them, in the order they are
-// applied: hardware last, so an explicit --kv-group wins over the default
-// that --dim / --n-heads reset it to. A repeated key: the last one counts.
-static const char *const OVERRIDE_KEYS[] = {
-    "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
-    "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
-    "kv-ports",   "vec-lanes",  "embed-stream", "mul-share",
-};
-#define N_OVERRIDES ((int)(sizeof OVERRIDE_KEYS / sizeof OVERRIDE_KEYS[0]))
+// Override keys: lg_override_keys (llamagen/checkpoint.h), in the order
+// lg_config_build applies them.
+#define OVERRIDE_KEYS lg_override_keys
+#define N_OVERRIDES LG_N_OVERRIDES
 
 typedef struct options {
     mode mode;
@@ -366,77 +361,13 @@ static int parse_args(int argc, char **argv, options *o)
 
 // ---- configuration ----------------------------------------------------------
 
-// The fields a checkpoint header fixes. `weights`: part of the weight shape,
-// which no override may change once a checkpoint gave it.
-static const struct {
-    const char *name;   // field
-    const char *option; // the override that sets it, or NULL
-    size_t off;
-    int weights;
-} SHAPE[] = {
-    {"dim", "--dim", offsetof(lg_model_config, dim), 1},
-    {"hidden_dim", "--hidden-dim", offsetof(lg_model_config, hidden_dim), 1},
-    {"n_layers", "--n-layers", offsetof(lg_model_config, n_layers), 1},
-    {"n_heads", "--n-heads", offsetof(lg_model_config, n_heads), 1},
-    {"n_kv_heads", "--n-kv-heads", offsetof(lg_model_config, n_kv_heads), 1},
-    {"vocab_size", "--vocab-size", offsetof(lg_model_config, vocab_size), 1},
-    {"seq_len", "--seq-len", offsetof(lg_model_config, seq_len), 0},
-    {"shared_classifier", NULL, offsetof(lg_model_config, shared_classifier), 1},
-};
-#define N_SHAPE ((int)(sizeof SHAPE / sizeof SHAPE[0]))
-
-static int32_t shape_field(const lg_model_config *m, int i)
-{
-    int32_t v;
-    memcpy(&v, (const char *)m + SHAPE[i].off, sizeof v);
-    return v;
-}
-
-// Builds the configuration: the preset, or the checkpoint's header (its
-// weights loaded into w; a --config given too must have the same shape and
-// then supplies rope_theta and norm_eps), then the overrides; validates it.
-// w is zeroed when there is no checkpoint; the caller frees it either way.
+// Builds the configuration (lg_config_build: the preset, or the
+// checkpoint's header with --config's shape check, then the overrides;
+// validated). w is zeroed when there is no checkpoint; the caller frees it
+// either way.
 static int build_config(const options *o, lg_config *cfg, lg_weights *w, lg_err *err)
 {
-    memset(w, 0, sizeof *w);
-    memset(cfg, 0, sizeof *cfg);
-    lg_config preset = {0};
-    if (o->config && lg_config_preset(o->config, &preset, err))
-        return -1;
-
-    lg_model_config ckpt = {0};
-    if (o->checkpoint) {
-        if (lg_checkpoint_load(o->checkpoint, &ckpt, w, err))
-            return -1;
-        if (o->config) {
-            for (int i = 0; i < N_SHAPE; i++) {
-                if (shape_field(&ckpt, i) != shape_field(&preset.m, i))
-                    return lg_fail(err, "checkpoint %s has %s = %d but config '%s' has %s = %d",
-                                   o->checkpoint, SHAPE[i].name, shape_field(&ckpt, i), o->config,
-                                   SHAPE[i].name, shape_field(&preset.m, i));
-            }
-        } else {
-            snprintf(preset.name, sizeof preset.name, "checkpoint");
-            preset.m = ckpt;
-            lg_hw_defaults(&preset.m, &preset.hw);
-        }
-    }
-    *cfg = preset;
-
-    for (int k = 0; k < N_OVERRIDES; k++) {
-        if (o->overrides[k] && lg_config_override(cfg, OVERRIDE_KEYS[k], o->overrides[k], err))
-            return -1;
-    }
-    if (o->checkpoint) {
-        for (int i = 0; i < N_SHAPE; i++) {
-            if (SHAPE[i].weights && shape_field(&cfg->m, i) != shape_field(&ckpt, i))
-                return lg_fail(err, "%s %d disagrees with checkpoint %s, which has %s = %d",
-                               SHAPE[i].option ? SHAPE[i].option : SHAPE[i].name,
-                               shape_field(&cfg->m, i), o->checkpoint,
-                               SHAPE[i].name, shape_field(&ckpt, i));
-        }
-    }
-    return lg_config_validate(cfg, err);
+    return lg_config_build(o->config, o->checkpoint, o->overrides, cfg, w, err);
 }
 
 // ---- output directory -------------------------------------------------------

@@ -62,7 +62,12 @@
  * The image check (MARKS): every burst the decoder starts begins at a mark
  * (beat 0, a classifier row), so err_image rises, and stays up until rst,
  * when a burst's first flash beat is no mark: the flash holds no marked
- * image at BASE_ADDR (erased, an older layout, another offset). With
+ * image at BASE_ADDR (erased, an older layout, another offset); or when a
+ * mark's tag nibble (beside its dexp: nibble dexp mod 4 of the image's
+ * 16-bit tag, lg_wimage_tag) is not IMAGE_TAG's: an image of other weights.
+ * The stream goes on as before (a consumer in the middle of a run would
+ * otherwise wait for beats that never come): the flag is for the host.
+ * With
  * BOOT_CHECK = 1 a burst from beat 0 follows the boot sequence by itself
  * (its first beat then waits in the output register until the consumer's
  * first start cuts the burst), so the flag is known before any run: the
@@ -71,8 +76,8 @@
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
- * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below), MARKS and BOOT_CHECK
- * (above).
+ * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below), MARKS, BOOT_CHECK and
+ * IMAGE_TAG (above).
  *
  * Boot sequence (after rst; loaded rises when it is over):
  *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
@@ -200,7 +205,10 @@ module ${MODULE} #(
     // 1 (MARKS): after reset, once the boot sequence is over, a burst from
     // beat 0 starts by itself, so err_image tells whether the flash holds a
     // marked image before the consumer's first start (which cuts it)
-    parameter BOOT_CHECK = 0
+    parameter BOOT_CHECK = 0,
+    // MARKS: the image's tag (lg_wimage_tag): each mark holds nibble (dexp
+    // mod 4) of it beside its dexp
+    parameter [15:0] IMAGE_TAG = 16'h0000
 ) (
     input  wire                                              clk,
     input  wire                                              rst,
@@ -212,9 +220,10 @@ module ${MODULE} #(
     input  wire [$clog2(DEPTH)-1:0]                          start_addr,
     // the boot sequence is over: start is accepted
     output wire                                              loaded,
-    // MARKS: a burst's first flash beat was no mark (sticky until rst): the
-    // flash holds no marked image at BASE_ADDR, or a start was at a beat
-    // where the layout has no mark (only 0 and the classifier's rows have)
+    // MARKS: a burst's first flash beat was no mark, or a mark's tag nibble
+    // was not IMAGE_TAG's (sticky until rst): the flash holds no marked image
+    // of these weights at BASE_ADDR, or a start was at a beat where the
+    // layout has no mark (only 0 and the classifier's rows have)
     output wire                                              err_image,
 
     /*
@@ -722,6 +731,7 @@ assign m_w_valid = m_valid_reg;
 
 genvar k;
 wire is_mark;          // the beat being completed is a mark (MARKS)
+wire [3:0] asm_top;    // the assembly register's last nibble (MARKS: a mark's tag)
 wire load_out;         // the output register takes a beat (valid next cycle)
 // the output register is free this cycle, or its beat is being taken
 wire out_free = !m_valid_reg || m_w_ready;
@@ -797,6 +807,7 @@ generate
             if (load_out)
                 m_data_reg <= asm_beat;
         end
+        assign asm_top = asm_sr[(NW-1)*4-1 -: 4];
         assign m_w_mant = m_data_reg[LANES*8-1:0];
         assign m_w_dexp = m_data_reg[BEAT_W-1:LANES*8];
         // MARKS: lane 0's byte (wire nibbles 0 and 1, in the assembly
@@ -809,19 +820,27 @@ endgenerate
 // row) is a flash beat that the layout makes a mark, so a burst whose first
 // flash beat is no mark reads something else: an erased flash (0xff), an
 // image of the packed or 3-byte layouts (a lane-0 mantissa first, never
-// 0x80 in the 3-byte one), one at another offset. Two flip-flops: the
-// burst's first beat is still to come (set in S_IDLE, as every burst
-// passes it), and the sticky flag.
+// 0x80 in the 3-byte one), one at another offset. And each mark carries,
+// beside its dexp (its last nibble, on the bus as it completes), nibble
+// (dexp mod 4) of the image's tag: a marked image of other weights differs
+// in some of them (the dexps cycle through all four residues within a
+// token), so it is caught by the first token at the latest, by the boot
+// burst's first mark with odds 15 in 16. Two flip-flops: the burst's first
+// beat is still to come (set in S_IDLE, as every burst passes it), and the
+// sticky flag.
 generate
     if (MARKS != 0) begin : g_check
         reg first_reg;
         reg err_reg;
+        wire [1:0] dres = spi_io_i[1:0];
+        wire [3:0] tag_want = IMAGE_TAG[4 * dres +: 4];
         always @(posedge clk) begin
             if (state_reg == S_IDLE)
                 first_reg <= 1'b1;
             else if (ev_data && ev_nib_last)
                 first_reg <= 1'b0;
-            if (ev_data && ev_nib_last && first_reg && !is_mark)
+            if (ev_data && ev_nib_last &&
+                (is_mark ? asm_top != tag_want : first_reg))
                 err_reg <= 1'b1;
             if (rst)
                 err_reg <= 1'b0;
@@ -829,6 +848,7 @@ generate
         assign err_image = err_reg;
     end else begin : g_no_check
         assign err_image = 1'b0;
+        wire unused_check = ^asm_top;
     end
 endgenerate
 

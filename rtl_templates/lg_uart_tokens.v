@@ -29,8 +29,9 @@
  *   or its 'E' record not yet sent), 5 timeout (a frame stalled
  *   TIMEOUT_CYCLES between two bytes, counted in s_rx_tick periods: up
  *   to 2 * TICK_CYCLES later), 6 st_err_image (the core's weight source
- *   holds no usable image: a frame is rejected while it is up, and a run's
- *   'E' shows it if it rose during the run)
+ *   holds no usable image, e.g. none or another model's in the flash: a
+ *   frame is rejected while it is up, and a run's 'E' shows it if it rose
+ *   during the run)
  *
  * Operation: a whole 'G' frame is buffered (prompt ids in a RAM of
  * 2^PROMPT_AW words, saturated to TOK_W bits, so an id >= 2^TOK_W reaches

@@ -31,6 +31,7 @@
 #include "llamagen/checkpoint.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -620,4 +621,88 @@ int lg_weights_synthetic(const lg_model_config *cfg, uint64_t seed, lg_weights *
         }
     }
     return 0;
+}
+
+// ---- the CLI's model options (lg_config_build) ---------------------------------
+
+// Override keys as lg_config_override takes them, in the order they are
+// applied: hardware last, so an explicit --kv-group wins over the default
+// that --dim / --n-heads reset it to. A repeated key: the last one counts.
+const char *const lg_override_keys[LG_N_OVERRIDES] = {
+    "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
+    "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
+    "kv-ports",   "vec-lanes",  "embed-stream", "mul-share",
+};
+
+// The fields a checkpoint header fixes. `weights`: part of the weight shape,
+// which no override may change once a checkpoint gave it.
+static const struct {
+    const char *name;   // field
+    const char *option; // the override that sets it, or NULL
+    size_t off;
+    int weights;
+} SHAPE[] = {
+    {"dim", "--dim", offsetof(lg_model_config, dim), 1},
+    {"hidden_dim", "--hidden-dim", offsetof(lg_model_config, hidden_dim), 1},
+    {"n_layers", "--n-layers", offsetof(lg_model_config, n_layers), 1},
+    {"n_heads", "--n-heads", offsetof(lg_model_config, n_heads), 1},
+    {"n_kv_heads", "--n-kv-heads", offsetof(lg_model_config, n_kv_heads), 1},
+    {"vocab_size", "--vocab-size", offsetof(lg_model_config, vocab_size), 1},
+    {"seq_len", "--seq-len", offsetof(lg_model_config, seq_len), 0},
+    {"shared_classifier", NULL, offsetof(lg_model_config, shared_classifier), 1},
+};
+#define N_SHAPE ((int)(sizeof SHAPE / sizeof SHAPE[0]))
+
+static int32_t shape_field(const lg_model_config *m, int i)
+{
+    int32_t v;
+    memcpy(&v, (const char *)m + SHAPE[i].off, sizeof v);
+    return v;
+}
+
+int lg_config_build(const char *config, const char *checkpoint,
+                    const char *const overrides[LG_N_OVERRIDES], lg_config *cfg, lg_weights *w,
+                    lg_err *err)
+{
+    memset(w, 0, sizeof *w);
+    memset(cfg, 0, sizeof *cfg);
+    if (!config && !checkpoint)
+        return lg_fail(err, "no model: give a config or a checkpoint");
+    lg_config preset = {0};
+    if (config && lg_config_preset(config, &preset, err))
+        return -1;
+
+    lg_model_config ckpt = {0};
+    if (checkpoint) {
+        if (lg_checkpoint_load(checkpoint, &ckpt, w, err))
+            return -1;
+        if (config) {
+            for (int i = 0; i < N_SHAPE; i++) {
+                if (shape_field(&ckpt, i) != shape_field(&preset.m, i))
+                    return lg_fail(err, "checkpoint %s has %s = %d but config '%s' has %s = %d",
+                                   checkpoint, SHAPE[i].name, shape_field(&ckpt, i), config,
+                                   SHAPE[i].name, shape_field(&preset.m, i));
+            }
+        } else {
+            snprintf(preset.name, sizeof preset.name, "checkpoint");
+            preset.m = ckpt;
+            lg_hw_defaults(&preset.m, &preset.hw);
+        }
+    }
+    *cfg = preset;
+
+    for (int k = 0; k < LG_N_OVERRIDES; k++) {
+        if (overrides[k] && lg_config_override(cfg, lg_override_keys[k], overrides[k], err))
+            return -1;
+    }
+    if (checkpoint) {
+        for (int i = 0; i < N_SHAPE; i++) {
+            if (SHAPE[i].weights && shape_field(&cfg->m, i) != shape_field(&ckpt, i))
+                return lg_fail(err, "%s %d disagrees with checkpoint %s, which has %s = %d",
+                               SHAPE[i].option ? SHAPE[i].option : SHAPE[i].name,
+                               shape_field(&cfg->m, i), checkpoint, SHAPE[i].name,
+                               shape_field(&ckpt, i));
+        }
+    }
+    return lg_config_validate(cfg, err);
 }

@@ -88,6 +88,23 @@ void lg_wimage_free(lg_wimage *img)
     memset(img, 0, sizeof *img);
 }
 
+uint32_t lg_wimage_tag(const lg_wimage *img)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    int64_t n = img->nbeats * (int64_t)img->words;
+    for (int64_t i = 0; i <= n + img->nmats; i++) {
+        // the beat words, then each matrix's ebase; bytes low first
+        uint64_t v = i < n ? img->beats[i]
+                           : i < n + img->nmats ? (uint64_t)(int64_t)img->mats[i - n].m->ebase
+                                                : (uint64_t)img->nbeats;
+        for (int k = 0; k < 8; k++) {
+            h ^= (v >> (8 * k)) & 0xffu;
+            h *= 0x100000001b3ull;
+        }
+    }
+    return (uint32_t)((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) & 0xffffu);
+}
+
 int lg_wimage_build(lg_wimage *img, const lg_qmodel *qm, int32_t lanes, lg_err *err)
 {
     memset(img, 0, sizeof *img);

@@ -221,6 +221,43 @@ static void test_small_layouts(void **state)
     }
 }
 
+// The image tag (lg_wimage_tag, which the marked flash layout carries and the
+// reader checks): the same for the same image, different for one mantissa,
+// one dexp or one matrix's ebase changed, and for other weights.
+static void test_tag(void **state)
+{
+    (void)state;
+    lg_config cfg;
+    cfg_small(&cfg, 4, 16);
+    lg_qmodel qm, qm2;
+    make_model(&qm, &cfg, 7);
+    make_model(&qm2, &cfg, 8);
+    lg_err err = {{0}};
+    lg_wimage img, img2;
+    assert_int_equal(lg_wimage_build(&img, &qm, 0, &err), 0);
+    assert_int_equal(lg_wimage_build(&img2, &qm, 0, &err), 0);
+    uint32_t t = lg_wimage_tag(&img);
+    assert_true(t <= 0xffff);
+    assert_int_equal(lg_wimage_tag(&img2), t);
+    img2.beats[img2.nbeats / 2] ^= 1; // a mantissa bit
+    assert_int_not_equal(lg_wimage_tag(&img2), t);
+    img2.beats[img2.nbeats / 2] ^= 1;
+    img2.beats[3] ^= (uint64_t)1 << (img2.beat_bits - 1); // a dexp bit
+    assert_int_not_equal(lg_wimage_tag(&img2), t);
+    img2.beats[3] ^= (uint64_t)1 << (img2.beat_bits - 1);
+    assert_int_equal(lg_wimage_tag(&img2), t);
+    qm.wk[0].ebase++;
+    assert_int_not_equal(lg_wimage_tag(&img2), t);
+    qm.wk[0].ebase--;
+    lg_wimage_free(&img2);
+    assert_int_equal(lg_wimage_build(&img2, &qm2, 0, &err), 0);
+    assert_int_not_equal(lg_wimage_tag(&img2), t);
+    lg_wimage_free(&img);
+    lg_wimage_free(&img2);
+    lg_qmodel_free(&qm);
+    lg_qmodel_free(&qm2);
+}
+
 // lanes > G with a ragged last group: dim 40, G 16, lanes 64: one beat per
 // row holding groups 0, 1, 2 (8 inputs) and an empty 4th dexp slot.
 static void test_dexp_slots(void **state)
@@ -435,7 +472,7 @@ int main(void)
         cmocka_unit_test(test_260k_counts),     cmocka_unit_test(test_small_layouts),
         cmocka_unit_test(test_dexp_slots),      cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hex_files),       cmocka_unit_test(test_embed_rom_ragged),
-        cmocka_unit_test(test_gain_list),
+        cmocka_unit_test(test_gain_list),       cmocka_unit_test(test_tag),
     };
     return cmocka_run_group_tests(tests, setup_260k, teardown_260k);
 }

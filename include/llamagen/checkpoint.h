@@ -36,6 +36,21 @@ typedef struct lg_weights {
 // assumes) and w. On error nothing is allocated and err names the problem.
 int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg_err *err);
 
+// The model options of the llamagen CLI, as one function for every tool that
+// must quantize the same model (llamagen, mkflash): the preset `config`
+// and / or the `checkpoint` (NULL: absent; one is required). With a
+// checkpoint its weights are loaded into w (zeroed otherwise; the caller
+// frees it either way); with both, the checkpoint must have the preset's
+// shape and the preset supplies rope_theta and norm_eps. Then the overrides:
+// overrides[k] (NULL: not given) is the value of lg_override_keys[k]
+// (applied in that order: hardware last), none of which may change a
+// checkpoint's weight shape. The result is validated.
+#define LG_N_OVERRIDES 16
+extern const char *const lg_override_keys[LG_N_OVERRIDES];
+int lg_config_build(const char *config, const char *checkpoint,
+                    const char *const overrides[LG_N_OVERRIDES], lg_config *cfg, lg_weights *w,
+                    lg_err *err);
+
 // Writes w in the given format (0 = legacy, 1 = ak42); used by tests to make
 // fixture files and by users to convert.
 int lg_checkpoint_save(const char *path, const lg_model_config *cfg, const lg_weights *w,

@@ -69,6 +69,13 @@ int64_t lg_wimage_mat_beats(const lg_qmat *m, int32_t lanes);
 int lg_wimage_build(lg_wimage *img, const lg_qmodel *qm, int32_t lanes, lg_err *err);
 void lg_wimage_free(lg_wimage *img);
 
+// The image's 16-bit tag: FNV-1a 64 over every beat word and each matrix's
+// ebase, its four 16-bit quarters XORed. The marked flash layout stores
+// nibble (dexp mod 4) of it beside each mark's dexp, and the flash reader
+// (lg_qspi_stream's IMAGE_TAG, from the manifest's "weight_tag") compares
+// them: a flash image of other weights is told from the bitstream's own.
+uint32_t lg_wimage_tag(const lg_wimage *img);
+
 // Packs one matrix alone (nbeats = lg_wimage_mat_beats(m, lanes) beats of
 // `words` uint64 each, zeroed by the caller): the same layout as inside the
 // image, for a bench that streams a single matrix.

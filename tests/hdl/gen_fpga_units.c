@@ -44,6 +44,8 @@
 //      from deep power-down)
 //   h  MARKS at SCK = clk / 2: the model's stream at lanes 8 (4 beats a
 //      group, 16-nibble flash beats), IN_LAT 2, 30 MHz
+// (g and h get the image's lg_wimage_tag as IMAGE_TAG, as the iCEBreaker
+// core gets the manifest's weight_tag)
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
@@ -146,6 +148,7 @@ typedef struct qspi_cfg {
     int flash_qe;       // flash QE bit at power-up
     int ddr;            // SCK_DDR: SCK = clk, the bus sampled at clk falling
     int marks;          // MARKS: the marked layout (each dexp once, in a mark beat)
+    unsigned tag;       // MARKS: the image's tag (lg_wimage_tag), the reader's IMAGE_TAG
 } qspi_cfg;
 
 // flash bytes of a packed instance's image (beats packed nibble after
@@ -167,14 +170,14 @@ static int clog2l(long v)
 static int gen_qspi_bench(const char *root, lg_err *err)
 {
     qspi_cfg cs[8] = {
-        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0},
-        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0},
-        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0},
-        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0, 0},
-        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0},
-        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0},
-        {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1},
-        {"h", 8, 32, 0, 0x200000, 1, 256, 1, 4, 2, 33, 1, 1, 0, 0, 1},
+        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0, 0},
+        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0, 0},
+        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0, 0},
+        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0, 0, 0},
+        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0, 0},
+        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0, 0},
+        {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1, 0},
+        {"h", 8, 32, 0, 0x200000, 1, 256, 1, 4, 2, 33, 1, 1, 0, 0, 1, 0},
     };
     int n = 8;
     lg_qmodel qm;
@@ -190,6 +193,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
             lg_wimage_free(&img);
         } else {
             cs[k].depth = (long)img2.nbeats;
+            cs[k].tag = lg_wimage_tag(&img2);
             lg_wimage_free(&img2);
         }
     }
@@ -245,7 +249,8 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         fprintf(f,
                 "lg_qspi_stream #(\n    .LANES(%d), .GROUP(%d), .DEPTH(%ld), .BASE_ADDR(24'h%06lx),\n"
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
-                "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d)\n) qspi_%s (\n    .clk(clk), .rst(rst),\n"
+                "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d), .IMAGE_TAG(16'h%04x)\n) qspi_%s (\n"
+                "    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
                 "    .loaded(%s_loaded), .err_image(%s_err_image),\n"
                 "    .m_w_valid(%s_m_valid), .m_w_ready(%s_m_ready), .m_w_mant(%s_m_mant),\n"
@@ -253,7 +258,8 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, c->ddr, c->marks, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+                c->cs_high, c->in_lat, c->ddr, c->marks, c->tag, p, p, p, p, p, p, p, p, p, p, p, p,
+                p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     fclose(f);

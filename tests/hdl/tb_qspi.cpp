@@ -2,7 +2,7 @@
 // packed by lg_flash_pack (examples/fpga/icebreaker/flash_image.h) from the
 // pin-level flash model (sim/flash_model.h).
 //
-// The model (tb_qspi_top, verilated with --prefix Vdut) holds four instances
+// The model (tb_qspi_top, verilated with --prefix Vdut) holds eight instances
 // (tests/hdl/gen_fpga_units.c, table in tb_qspi_cfg.h), each with its own
 // flash model, all running at once:
 //   a  the 260k synthetic model's whole weight stream at lanes 4 (64832
@@ -45,7 +45,13 @@
 //  - the flash model's protocol and timing checks (mode 0, hold, tSHSL,
 //    tRES1, tSHQZ, tCLQV, contention, SCK rate at the instance's clk) and
 //    one read command per stream with no over-read beyond one byte (a cut
-//    stream's read-ahead: at most two beats but a nibble and a byte).
+//    stream's read-ahead: at most two beats but a nibble and a byte);
+//  - MARKS (g, h), the image check: err_image stays low through every
+//    decoder-style start of the program (the image written with its tag,
+//    IMAGE_TAG the same); then a start whose burst begins at a data beat
+//    (g) or at a mark whose tag nibble the bench spoiled (h) raises it when
+//    that beat would have come, and it stays up through the next start (one
+//    read command each more).
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "flash_model.h"
@@ -245,6 +251,10 @@ struct Runner {
     int probe = 0;
     uint64_t probe_t = 0, probe_lat = 0;
     uint32_t probe_s = 0;
+    // probe 1 from a classifier row whose first mark's tag nibble the bench
+    // spoiled (an image of other weights) instead of from a data beat
+    bool probe_tag = false;
+    long base = 0;
     bool err_early = false;
 
     Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd,
@@ -365,7 +375,15 @@ struct Runner {
             // no beat is taken: the first flash beat, then the output
             // register holds the burst
             if (probe == 0) {
+                uint32_t c = (uint32_t)img.mats[img.nmats - 1].first;
                 probe_s = bad_start();
+                if (probe_tag) {
+                    // the row after the classifier's first: its first flash
+                    // beat is a mark; flip its tag nibble's low bit
+                    probe_s = c + (uint32_t)row_beats();
+                    uint64_t f = (uint64_t)probe_s + probe_s / (uint32_t)(group / lanes);
+                    fl.mem[(size_t)base + f * (uint64_t)lanes + (uint64_t)lanes - 1] ^= 0x10;
+                }
                 io->start(true, probe_s);
                 probe_t = cycle;
                 probe = 1;
@@ -386,6 +404,12 @@ struct Runner {
         // next start)
         rdy_now = cycle > t0 && next <= s.last && ready_now(s, cycle);
         io->ready(rdy_now);
+    }
+
+    // Beats of a classifier row
+    int64_t row_beats() const
+    {
+        return (img.mats[img.nmats - 1].m->cols + lanes - 1) / lanes;
     }
 
     // The first beat s > 0 whose burst starts at a data beat (the address
@@ -426,7 +450,8 @@ struct Runner {
                 probe = 2;
             } else if (probe == 1 && cycle - probe_t > want + (uint64_t)csh + 40) {
                 CHECK(false, "%s: err_image never rose for a burst from beat %u (flash beat "
-                             "%u, data)", name, probe_s, probe_s + probe_s / (group / lanes));
+                             "%u: %s)", name, probe_s, probe_s + probe_s / (group / lanes),
+                      probe_tag ? "a mark, its tag nibble spoiled" : "a data beat");
                 st = FIN;
             } else if (probe == 3) {
                 CHECK(io->err_image(), "%s: err_image fell after a start", name);
@@ -632,6 +657,8 @@ int main(int argc, char **argv)
         std::vector<uint8_t> bytes(packed, packed + npacked);                                  \
         free(packed);                                                                          \
         r->fl.load((size_t)(BASE), bytes);                                                     \
+        r->base = (long)(BASE);                                                                \
+        r->probe_tag = std::string(#P) == "h";                                                 \
         r->fl.powered_down = PD;                                                               \
         r->fl.sr2 = r->fl.sr2_nv = FQE ? 0x02 : 0x00;                                          \
         rs.push_back(r);                                                                       \
@@ -742,10 +769,12 @@ int main(int argc, char **argv)
                     (unsigned long long)r->boot_cycle,
                     r->prog.size(), (unsigned long long)r->fl.bytes_out);
         if (r->marks)
-            std::printf("%s: image check: a burst from beat %u (its first flash beat a data "
-                        "beat) raised err_image after %llu cycles; it stayed up through a "
-                        "classifier row's start\n",
-                        r->name, r->probe_s, (unsigned long long)r->probe_lat);
+            std::printf("%s: image check: a burst from beat %u (%s) raised err_image after "
+                        "%llu cycles; it stayed up through a classifier row's start\n",
+                        r->name, r->probe_s,
+                        r->probe_tag ? "a classifier row, its mark's tag nibble spoiled"
+                                     : "its first flash beat a data beat",
+                        (unsigned long long)r->probe_lat);
     }
     // non-volatile status untouched by the boot sequence
     CHECK(rs[0]->fl.sr2_nv == 0, "a: non-volatile status register 2 written");

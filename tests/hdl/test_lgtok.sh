@@ -172,7 +172,7 @@ if pty_wait "$out/pty2" $sim; then
     > "$out/img.out" 2> "$out/img.err"
   rc=$?
   if [ $rc -eq 1 ] && [ "$(wc -l < "$out/img.err")" -eq 1 ] &&
-     grep -q "rejected the frame: no weight image in flash" "$out/img.err"; then
+     grep -q "rejected the frame: no matching weight image in flash" "$out/img.err"; then
     echo "ok - no image in flash: exit 1, $(cat "$out/img.err")"
   else
     fail "no image in flash: exit $rc, stderr '$(cat "$out/img.err")'"

@@ -68,6 +68,26 @@ if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e6.err")" -eq 1 ] && grep -q "marked flas
 else
   fail "mkflash weights --lanes 64 --marks: exit $rc, '$(cat "$out/e6.err")', stdout '$(cat "$out/e6.out")'"
 fi
+# an image whose tag is not the bitstream's (the decoder's seq_len left out:
+# other K smoothing, other weights): exit 1, one line, nothing written; a tag
+# that is no hex number: exit 2
+"$mkflash" weights --config 260k --lanes 2 --marks --expect-tag \
+  "$("$mkflash" weights --config 260k --lanes 2 --seq-len 256 --marks -o "$out/t.bin" |
+     sed -n 's/.*; tag \([0-9a-f]*\),.*/\1/p')" -o "$out/t2.bin" > "$out/e7.out" 2> "$out/e7.err"
+rc=$?
+if [ $rc -eq 1 ] && [ "$(wc -l < "$out/e7.err")" -eq 1 ] && grep -q "is not the expected" "$out/e7.err" &&
+   [ -s "$out/t.bin" ] && [ ! -e "$out/t2.bin" ] && [ ! -e "$out/t2.bin.tmp" ] && [ ! -s "$out/e7.out" ]; then
+  echo "ok - mkflash weights --expect-tag of another seq_len's image: exit 1, $(cat "$out/e7.err")"
+else
+  fail "mkflash weights --expect-tag mismatch: exit $rc, '$(cat "$out/e7.err")', stdout '$(cat "$out/e7.out")'"
+fi
+"$mkflash" weights --expect-tag 12345 -o "$out/t3.bin" > /dev/null 2> "$out/e8.err"
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l < "$out/e8.err")" -eq 1 ] && [ ! -e "$out/t3.bin" ]; then
+  echo "ok - mkflash weights --expect-tag 12345: exit 2, $(cat "$out/e8.err")"
+else
+  fail "mkflash weights --expect-tag 12345: exit $rc, '$(cat "$out/e8.err")'"
+fi
 # the harness with an image that is not there: it fails, naming it
 "$tb" +image="$out/none.bin" +pty="$out/none.pty" > "$out/e4.sim" 2>&1
 rc=$?

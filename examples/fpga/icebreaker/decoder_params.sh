@@ -2,7 +2,8 @@
 # decoder_params.sh DIR [verilator|yosys]: the emitted decoder's baked values
 # (DIR/manifest.json) as the options that configure icebreaker_decoder_core:
 # its module name as the LG_DECODER define and LANES, GROUP, NBEATS, POS_W,
-# TOK_W, VOCAB, SEQ_LEN as parameters. Verilator syntax by default
+# TOK_W, VOCAB, SEQ_LEN and IMAGE_TAG (the weight image's tag, which the
+# flash reader checks in each mark; decimal) as parameters. Verilator syntax by default
 # (+define+ / -G); `yosys` prints `read_verilog -D` / `chparam -set` text.
 set -eu
 m="$1/manifest.json"
@@ -15,6 +16,9 @@ get() { # first "key": value in the manifest, quotes stripped
 prefix=$(get prefix)
 params="LANES=$(get lanes) GROUP=$(get group_size) NBEATS=$(get weight_beats_per_token)"
 params="$params POS_W=$(get POS_W) TOK_W=$(get TOK_W) VOCAB=$(get vocab_size) SEQ_LEN=$(get seq_len)"
+tag=$(get weight_tag)
+case $tag in *[!0-9a-f]*) echo "decoder_params.sh: $m: weight_tag '$tag' is not hex" >&2; exit 1 ;; esac
+params="$params IMAGE_TAG=$((0x$tag))"
 case "${2:-verilator}" in
 verilator)
     out="+define+LG_DECODER=${prefix}_decoder"

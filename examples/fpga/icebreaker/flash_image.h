@@ -81,9 +81,13 @@ static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
 // mantissas only (lanes bytes, little-endian, each byte's high nibble first
 // on the wire) and, where the dexp changes, a mark beat of the same size:
 // byte 0 = 0x80 (a mantissa I8E never uses: |m| <= 127), the dexp in the low
-// nibble of byte lanes - 1 (the beat's last nibble on the wire), the other
-// bytes 0. The reader keeps the last mark's dexp and hands it out with every
-// data beat; a mark is never offered as a beat.
+// nibble of byte lanes - 1 (the beat's last nibble on the wire), nibble
+// (dexp mod 4) of the image's tag (lg_wimage_tag) in that byte's high
+// nibble, the other bytes 0. The reader keeps the last mark's dexp and hands
+// it out with every data beat; a mark is never offered as a beat. It checks
+// that a burst starts at a mark and each mark's tag nibble against its
+// IMAGE_TAG: an erased flash, an older layout or an image of other weights
+// raises its err_image (docs/fpga.md, "The image check").
 //
 // Random access: a burst from beat s starts at flash beat s + s / bpg, which
 // the layout makes exact for s = 0 and for every group start of the
@@ -155,9 +159,10 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
 
 // Writes the marked image (lg_flash_marks_plan beats of lanes bytes each) to
 // out, given its fidx; beats no data beat takes are marks, each carrying the
-// dexp of the next data beat.
+// dexp of the next data beat and, beside it, nibble (dexp mod 4) of tag (the
+// image's lg_wimage_tag).
 static inline void lg_flash_pack_marks(uint8_t *out, const lg_wimage *img, const int64_t *fidx,
-                                       int64_t nflash)
+                                       int64_t nflash, uint32_t tag)
 {
     int32_t l = img->lanes;
     for (int64_t i = 0; i < nflash * l; i++)
@@ -165,8 +170,9 @@ static inline void lg_flash_pack_marks(uint8_t *out, const lg_wimage *img, const
     int64_t f = 0;
     for (int64_t b = 0; b < img->nbeats; b++) {
         for (; f < fidx[b]; f++) {
+            int d = lg_wbeat_dexp(img, b, 0);
             out[f * l] = 0x80;
-            out[f * l + l - 1] = (uint8_t)lg_wbeat_dexp(img, b, 0);
+            out[f * l + l - 1] = (uint8_t)(d | ((tag >> (4 * (d & 3))) & 15u) << 4);
         }
         for (int32_t k = 0; k < l; k++)
             out[f * l + k] = (uint8_t)lg_wbeat_mant(img, b, k);
@@ -203,7 +209,7 @@ static inline int lg_flash_build(const lg_wimage *img, int marks, uint8_t **out,
         return -1;
     }
     if (marks)
-        lg_flash_pack_marks(*out, img, fidx ? fidx : own, nflash);
+        lg_flash_pack_marks(*out, img, fidx ? fidx : own, nflash, lg_wimage_tag(img));
     else
         lg_flash_pack(*out, img);
     free(own);

@@ -47,6 +47,9 @@ module icebreaker_decoder_core #(
     // 1: the marked flash image (mkflash weights --marks: each dexp once, in a
     // mark beat; docs/fpga.md, "Flash image"), 0: the packed one
     parameter MARKS = 1,
+    // the weight image's tag (manifest.json's weight_tag, 0..65535): each
+    // mark of the flash image holds a nibble of it, which the reader checks
+    parameter integer IMAGE_TAG = 0,
     // emitted decoder: lanes, weight group, weight beats per token
     parameter LANES = 4,
     parameter GROUP = 32,
@@ -86,8 +89,8 @@ module icebreaker_decoder_core #(
     output wire [POS_W-1:0]  st_pos,
     output wire              st_err_pos,
     output wire              st_err_token,
-    // the flash holds no marked image at 1 MiB (the reader's boot check:
-    // every frame is rejected with 'E' status bit 6)
+    // the flash holds no marked image of these weights at 1 MiB (the
+    // reader's image check: every frame is rejected with 'E' status bit 6)
     output wire              st_err_image,
 
     /*
@@ -106,6 +109,8 @@ localparam integer NDX = (LANES > GROUP) ? LANES / GROUP : 1;
 localparam integer DXW = 4 * NDX;
 localparam integer AW = (NBEATS > 1) ? $clog2(NBEATS) : 1;
 localparam integer T_RES = CLK_HZ / 333333 + 1;   // tRES1 = 3 us
+localparam [31:0] TAG32 = IMAGE_TAG;
+localparam [15:0] TAG16 = TAG32[15:0];
 
 // ---- weight stream from flash -------------------------------------------------------
 
@@ -130,7 +135,8 @@ lg_qspi_stream #(
     .IN_LAT(IN_LAT),
     .SCK_DDR(SCK_DDR),
     .MARKS(MARKS),
-    .BOOT_CHECK(MARKS)
+    .BOOT_CHECK(MARKS),
+    .IMAGE_TAG(TAG16)
 ) u_qspi (
     .clk(clk),
     .rst(rst),

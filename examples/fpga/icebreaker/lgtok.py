@@ -117,8 +117,9 @@ RECORD_LEN = {ord("I"): 9, ord("A"): 1, ord("T"): 4, ord("E"): 4}
 STATUS = ["err_pos (the context is full: seq_len reached)",
           "err_token (a prompt id >= vocab)", "bad checksum", "bad n_prompt (0 or above the "
           "largest prompt)", "busy (a run was on)", "timeout (the frame stalled)",
-          "no weight image in flash (the reader's check: the flash at 1 MiB holds no marked "
-          "image; write it with make -C examples/fpga/icebreaker decoder-weights)"]
+          "no matching weight image in flash (the reader's check: the flash at 1 MiB holds no "
+          "marked image of this bitstream's weights; write it with make -C "
+          "examples/fpga/icebreaker decoder-weights)"]
 
 
 def records(port):

@@ -1,12 +1,19 @@
 // mkflash: flash images for the iCEBreaker builds (docs/fpga.md).
 //
-//   mkflash weights [--config NAME] [--checkpoint FILE] [--lanes N] [--marks] -o OUT.bin
+//   mkflash weights [--config NAME] [--checkpoint FILE] [llamagen's overrides]
+//                   [--marks] [--expect-tag HEX] -o OUT.bin
 //       the decoder's whole weight stream, one beat after the other in the
 //       lg_qspi_stream layout (flash_image.h), built from the same quantized
-//       model the emitted decoder bakes in (lg_decoder_qmodel: the checkpoint,
-//       or the config's seeded synthetic weights); --marks: the marked
-//       layout (each dexp once, in a mark beat; lg_qspi_stream MARKS = 1, the
-//       iCEBreaker decoder's). Program it at 1 MiB: iceprog -o 1M OUT.bin
+//       model the emitted decoder bakes in: the model options are llamagen's
+//       (lg_config_build: --config, --checkpoint, --seq-len, --lanes, ...;
+//       --tokenizer accepted and ignored), so the emission's own arguments
+//       give its image (the K smoothing calibrates over min(seq_len, ...)
+//       tokens: a seq_len of its own changes the weights); lanes 4 unless
+//       given. --marks: the marked layout (each dexp once, in a mark beat;
+//       lg_qspi_stream MARKS = 1, the iCEBreaker decoder's). --expect-tag:
+//       refuse (exit 1, nothing written) an image whose lg_wimage_tag is not
+//       this one (the emitted manifest's weight_tag). Program it at 1 MiB:
+//       iceprog -o 1M OUT.bin
 //   mkflash probe [--lanes N] [--rows R] [--cols C] [--seed S] -o OUT.bin --expect OUT.txt
 //       a random I8E matrix (R x C, G 32) for icebreaker_probe, plus the
 //       activation vector, the shift and the results lg_ref_matvec gives,
@@ -90,9 +97,10 @@ static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t chan
     // clk, the probe's at clk / 2
     if (marks)
         printf("image: %lld beats and %lld dexp marks x %d bytes = %lld bytes (marked layout, "
-               "lanes %d; %lld dexp changes before the classifier)\n",
+               "lanes %d; %lld dexp changes before the classifier; tag %04x, the manifest's "
+               "weight_tag)\n",
                (long long)img->nbeats, (long long)(bytes / img->lanes - img->nbeats), img->lanes,
-               (long long)bytes, img->lanes, (long long)changes);
+               (long long)bytes, img->lanes, (long long)changes, (unsigned)lg_wimage_tag(img));
     else
         printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
                (long long)img->nbeats, lg_flash_beat_nibbles(img->beat_bits), (long long)bytes,
@@ -104,17 +112,32 @@ static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t chan
 
 static int cmd_weights(int argc, char **argv)
 {
-    const char *config = "260k", *ckpt = NULL, *out = NULL, *lanes_s = "4";
+    const char *config = NULL, *ckpt = NULL, *out = NULL, *expect = NULL;
+    const char *ov[LG_N_OVERRIDES] = {0};
     int marks = 0;
     for (int i = 2; i < argc; i++) {
+        // an override, as llamagen takes it: --key value or --key=value
+        int k = -1;
+        const char *eq = strchr(argv[i], '=');
+        size_t len = eq ? (size_t)(eq - argv[i]) : strlen(argv[i]);
+        for (int j = 0; j < LG_N_OVERRIDES && argv[i][0] == '-' && argv[i][1] == '-'; j++)
+            if (len == 2 + strlen(lg_override_keys[j]) &&
+                !strncmp(argv[i] + 2, lg_override_keys[j], len - 2))
+                k = j;
         if (!strcmp(argv[i], "--marks"))
             marks = 1;
+        else if (k >= 0 && eq)
+            ov[k] = eq + 1;
+        else if (k >= 0 && i + 1 < argc)
+            ov[k] = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
         else if (!strcmp(argv[i], "--checkpoint") && i + 1 < argc)
             ckpt = argv[++i];
-        else if (!strcmp(argv[i], "--lanes") && i + 1 < argc)
-            lanes_s = argv[++i];
+        else if (!strcmp(argv[i], "--tokenizer") && i + 1 < argc)
+            i++; // (llamagen's; the image does not need it)
+        else if (!strcmp(argv[i], "--expect-tag") && i + 1 < argc)
+            expect = argv[++i];
         else if (!strcmp(argv[i], "-o") && i + 1 < argc)
             out = argv[++i];
         else {
@@ -126,31 +149,33 @@ static int cmd_weights(int argc, char **argv)
         fprintf(stderr, "mkflash weights: -o OUT.bin is required\n");
         return 2;
     }
+    unsigned long want = 0;
+    if (expect) {
+        char *end;
+        errno = 0;
+        want = strtoul(expect, &end, 16);
+        if (errno || !*expect || *end || want > 0xffff) {
+            fprintf(stderr, "mkflash weights: --expect-tag: '%s' is not a 16-bit hex tag\n",
+                    expect);
+            return 2;
+        }
+    }
+    // the model as llamagen builds it from the same options (so the image
+    // holds the weights the emitted decoder was quantized with: lg_config_build)
+    if (!config && !ckpt)
+        config = "260k";
+    for (int j = 0; j < LG_N_OVERRIDES; j++)
+        if (!strcmp(lg_override_keys[j], "lanes") && !ov[j])
+            ov[j] = "4";
     lg_err err = {{0}};
     lg_config cfg;
     lg_weights w;
-    int have_w = 0;
-    if (ckpt) {
-        memset(&cfg, 0, sizeof cfg);
-        snprintf(cfg.name, sizeof cfg.name, "checkpoint");
-        if (lg_checkpoint_load(ckpt, &cfg.m, &w, &err)) {
-            fprintf(stderr, "mkflash: %s\n", err.msg);
-            return 1;
-        }
-        lg_hw_defaults(&cfg.m, &cfg.hw);
-        have_w = 1;
-    } else if (lg_config_preset(config, &cfg, &err)) {
-        fprintf(stderr, "mkflash: %s\n", err.msg);
-        return 1;
-    }
-    // --lanes as the CLI reads it (lg_config_override; lg_config_validate
-    // then checks it against the model)
-    if (lg_config_override(&cfg, "lanes", lanes_s, &err)) {
-        if (have_w)
-            lg_weights_free(&w);
+    if (lg_config_build(config, ckpt, ov, &cfg, &w, &err)) {
+        lg_weights_free(&w);
         fprintf(stderr, "mkflash weights: %s\n", err.msg);
-        return 2;
+        return strstr(err.msg, "--") ? 2 : 1;
     }
+    int have_w = ckpt != NULL;
     int lanes = cfg.hw.lanes;
     lg_qmodel qm;
     lg_wimage img;
@@ -166,6 +191,14 @@ static int cmd_weights(int argc, char **argv)
     if (rc) {
         lg_qmodel_free(&qm);
         fprintf(stderr, "mkflash: %s\n", err.msg);
+        return 1;
+    }
+    if (expect && lg_wimage_tag(&img) != (uint32_t)want) {
+        fprintf(stderr, "mkflash weights: the image's tag %04x is not the expected %04x (the "
+                        "decoder's weight_tag): its options or checkpoint differ from the "
+                        "emission's\n", (unsigned)lg_wimage_tag(&img), (unsigned)want);
+        lg_wimage_free(&img);
+        lg_qmodel_free(&qm);
         return 1;
     }
     uint8_t *b;

@@ -25,7 +25,8 @@
 // +temp, +seed), and
 //   +errtest     also, first, the image check: the flash erased, then holding
 //                the packed layout's image (mkflash weights without --marks,
-//                the layout before the sixteenth session), each after a
+//                the layout before the sixteenth session), then the marked
+//                image with other tag nibbles (other weights), each after a
 //                reset: st_err_image up after the boot and the main frame
 //                rejected with status bit 6 (0x40), the core never started;
 //                then the marked image and a reset again (the flag must stay
@@ -47,6 +48,9 @@
 //   +image=erased  the flash erased instead of holding the image (the
 //                reader's check rejects every frame with status 0x40; for
 //                +pty: the host's message)
+//   +image=FILE  the flash holds FILE (mkflash weights --marks with the
+//                emission's arguments, as make decoder-weights writes it for
+//                the board), which must equal the harness's own image
 //   +quiet       no story text
 //   +trace[=F]   waveform
 // Exit code 0 = every logit, token and status matched and the flash model
@@ -481,6 +485,32 @@ int main(int argc, char **argv)
     }
     std::vector<uint8_t> bytes(packed, packed + npacked);
     free(packed);
+    // +image=FILE: the flash image mkflash wrote for the board (make
+    // decoder-weights' command); it must be the harness's own, byte for byte
+    std::string image_arg = arg("image", "");
+    if (!image_arg.empty() && image_arg != "erased") {
+        FILE *fi = std::fopen(image_arg.c_str(), "rb");
+        std::vector<uint8_t> fb;
+        if (fi) {
+            int c;
+            while ((c = std::fgetc(fi)) != EOF)
+                fb.push_back((uint8_t)c);
+            std::fclose(fi);
+        }
+        if (!fi || fb.empty()) {
+            std::printf("sim_decoder: +image=%s: cannot read it\n", image_arg.c_str());
+            return 2;
+        }
+        size_t d = 0;
+        while (d < fb.size() && d < bytes.size() && fb[d] == bytes[d])
+            d++;
+        CHECK(fb.size() == bytes.size() && d == fb.size(),
+              "+image=%s: %zu bytes, the harness's image %zu; first difference at byte %zu",
+              image_arg.c_str(), fb.size(), bytes.size(), d);
+        bytes = fb;
+        std::printf("sim_decoder: serving %s (the harness's own image, byte for byte)\n",
+                    image_arg.c_str());
+    }
     int64_t nbeats = img.nbeats;
     int32_t beat_nibbles = SIM_MARKS ? 2 * img.lanes : lg_flash_beat_nibbles(img.beat_bits);
     lg_wimage_free(&img);
@@ -513,7 +543,13 @@ int main(int argc, char **argv)
     bool booted = false;
     auto boot = [&]() {
         // (through sys.tick: the flash sees the pins of the reset cycles too,
-        // CS# rising over a burst that a reset cut)
+        // CS# rising over a burst that a reset cut; a burst still reading
+        // marks, SCK running, is let stall first: the model flags CS#
+        // rising on the edge SCK falls, which a reset mid-pulse does)
+        for (int q = 0, i = 0; booted && q < 16 && i < 200000; i++) {
+            q = tb->m->spi_sck ? 0 : q + 1;
+            sys.tick();
+        }
         tb->m->rxd = 1;
         tb->m->rst = 1;
         for (int i = 0; i < 4; i++)
@@ -546,10 +582,19 @@ int main(int argc, char **argv)
             return 2;
         }
         lg_wimage_free(&pimg);
+        // (other weights: the marked image with every mark's tag nibble
+        // changed, as an image of another model has a different tag; a data
+        // beat never has 0x80 in lane 0)
+        std::vector<uint8_t> other = bytes;
+        int nl = cfg.hw.lanes;
+        for (size_t f = 0; f + (size_t)nl <= other.size(); f += (size_t)nl)
+            if (other[f] == 0x80)
+                other[f + (size_t)nl - 1] ^= 0xf0;
         std::vector<std::vector<uint8_t>> bad = {
-            std::vector<uint8_t>(bytes.size(), 0xff), std::vector<uint8_t>(pk, pk + npk)};
+            std::vector<uint8_t>(bytes.size(), 0xff), std::vector<uint8_t>(pk, pk + npk), other};
         free(pk);
-        const char *what[] = {"the flash erased", "the packed layout's image"};
+        const char *what[] = {"the flash erased", "the packed layout's image",
+                              "a marked image of other weights (another tag)"};
         for (size_t k = 0; k < bad.size(); k++) {
             std::vector<uint8_t> clear(bytes.size() > bad[k].size() ? bytes.size() : bad[k].size(),
                                        0xff);
@@ -572,7 +617,7 @@ int main(int argc, char **argv)
     }
     // +image=erased: the host's view of a board whose flash was never
     // written (the pty runs: lgtok.py's message for status bit 6)
-    bool erased = arg("image", "marked") == "erased";
+    bool erased = image_arg == "erased";
     if (erased)
         sys.fl.load(LG_FLASH_BASE, std::vector<uint8_t>(bytes.size(), 0xff));
     boot();
