@@ -67,11 +67,10 @@
  * 16-bit tag, lg_wimage_tag) is not IMAGE_TAG's: an image of other weights.
  * The stream goes on as before (a consumer in the middle of a run would
  * otherwise wait for beats that never come): the flag is for the host.
- * With
- * BOOT_CHECK = 1 a burst from beat 0 follows the boot sequence by itself
- * (its first beat then waits in the output register until the consumer's
- * first start cuts the burst), so the flag is known before any run: the
- * iCEBreaker's host protocol rejects every frame while it is up.
+ * With BOOT_CHECK = 1 a burst from beat 0 follows the boot sequence by
+ * itself (its first beat then waits in the output register until the
+ * consumer's first start cuts the burst), so the flag is known before any
+ * run: the iCEBreaker's host protocol rejects every frame while it is up.
  *
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
@@ -823,11 +822,11 @@ endgenerate
 // 0x80 in the 3-byte one), one at another offset. And each mark carries,
 // beside its dexp (its last nibble, on the bus as it completes), nibble
 // (dexp mod 4) of the image's tag: a marked image of other weights differs
-// in some of them (the dexps cycle through all four residues within a
-// token), so it is caught by the first token at the latest, by the boot
-// burst's first mark with odds 15 in 16. Two flip-flops: the burst's first
-// beat is still to come (set in S_IDLE, as every burst passes it), and the
-// sticky flag.
+// in some of them (within a token the stories260K image's marks take all
+// four residues, the synthetic one's three), so it is caught by the first
+// token at the latest, by the boot burst's first mark with odds 15 in 16.
+// Two flip-flops: the burst's first beat is still to come (set in S_IDLE,
+// as every burst passes it), and the sticky flag.
 generate
     if (MARKS != 0) begin : g_check
         reg first_reg;

@@ -538,7 +538,7 @@ int main(int argc, char **argv)
 
     // boot (after a reset): the reader's wake-up and quad enable, then its
     // image check (a burst from beat 0, whose first flash beat must be a
-    // mark); returns the cycles until loaded
+    // mark); the first boot's cycles until loaded in t_load
     uint64_t t_load = 0; // the first boot's (from deep power-down)
     bool booted = false;
     auto boot = [&]() {
@@ -576,9 +576,13 @@ int main(int argc, char **argv)
         lg_wimage pimg;
         uint8_t *pk;
         int64_t npk = 0;
-        if (lg_wimage_build(&pimg, &ds.qm, cfg.hw.lanes, &err) ||
-            lg_flash_build(&pimg, 0, &pk, &npk, NULL, NULL, why, sizeof why)) {
+        if (lg_wimage_build(&pimg, &ds.qm, cfg.hw.lanes, &err)) {
+            std::printf("sim_decoder: %s\n", err.msg);
+            return 2;
+        }
+        if (lg_flash_build(&pimg, 0, &pk, &npk, NULL, NULL, why, sizeof why)) {
             std::printf("sim_decoder: the packed image: %s\n", why);
+            lg_wimage_free(&pimg);
             return 2;
         }
         lg_wimage_free(&pimg);
