@@ -743,6 +743,59 @@ static void test_synthetic_bad_shape(void **state)
     assert_null(w.mem);
 }
 
+// lg_config_build, the CLI's model options (llamagen and mkflash share it):
+// a preset alone with overrides, hardware last; a checkpoint alone (its
+// header, its seq_len overridable, its shape not); a checkpoint with a
+// preset of another shape refused; no model at all refused.
+static void test_config_build(void **state)
+{
+    (void)state;
+    const char *dir = tu_tmpdir();
+    const char *ck = make_file(dir, "cb.bin", 1, 1);
+    const char *ov[LG_N_OVERRIDES] = {0};
+    int k_seq = -1, k_dim = -1, k_lanes = -1;
+    for (int k = 0; k < LG_N_OVERRIDES; k++) {
+        k_seq = strcmp(lg_override_keys[k], "seq-len") ? k_seq : k;
+        k_dim = strcmp(lg_override_keys[k], "dim") ? k_dim : k;
+        k_lanes = strcmp(lg_override_keys[k], "lanes") ? k_lanes : k;
+    }
+    assert_true(k_seq >= 0 && k_dim >= 0 && k_lanes > k_dim);
+    lg_config cfg;
+    lg_weights w;
+    lg_err err = {{0}};
+
+    ov[k_seq] = "256";
+    ov[k_lanes] = "2";
+    assert_int_equal(lg_config_build("260k", NULL, ov, &cfg, &w, &err), 0);
+    assert_int_equal(cfg.m.seq_len, 256);
+    assert_int_equal(cfg.hw.lanes, 2);
+    assert_int_equal(cfg.m.dim, 64);
+    assert_null(w.mem);
+    lg_weights_free(&w);
+
+    ov[k_lanes] = NULL;
+    ov[k_seq] = "8";
+    assert_int_equal(lg_config_build(NULL, ck, ov, &cfg, &w, &err), 0);
+    assert_int_equal(cfg.m.seq_len, 8);
+    assert_int_equal(cfg.m.dim, 32);
+    assert_non_null(w.mem);
+    lg_weights_free(&w);
+
+    ov[k_dim] = "64";
+    assert_int_equal(lg_config_build(NULL, ck, ov, &cfg, &w, &err), -1);
+    assert_non_null(strstr(err.msg, "--dim 64 disagrees with checkpoint"));
+    lg_weights_free(&w);
+    ov[k_dim] = NULL;
+
+    assert_int_equal(lg_config_build("260k", ck, ov, &cfg, &w, &err), -1);
+    assert_non_null(strstr(err.msg, "has dim = 32 but config '260k' has dim = 64"));
+    lg_weights_free(&w);
+
+    assert_int_equal(lg_config_build(NULL, NULL, ov, &cfg, &w, &err), -1);
+    assert_non_null(strstr(err.msg, "no model"));
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +822,7 @@ int main(void)
         cmocka_unit_test(test_synthetic_golden),
         cmocka_unit_test(test_synthetic_scale),
         cmocka_unit_test(test_synthetic_bad_shape),
+        cmocka_unit_test(test_config_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
