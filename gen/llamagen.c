@@ -25,7 +25,6 @@
 #include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,18 +148,13 @@ static const char *const MODE_NAME[] = {"the emit form", "'list'", "'info'", "'r
 #define M_MODEL (M_EMIT | M_INFO | M_RUN | M_EVAL)
 #define M_ALL (M_EMIT | M_LIST | M_INFO | M_RUN | M_EVAL)
 
-// Override keys: lg_override_keys (llamagen/checkpoint.h), in the order
-// lg_config_build applies them.
-#define OVERRIDE_KEYS lg_override_keys
-#define N_OVERRIDES LG_N_OVERRIDES
-
 typedef struct options {
     mode mode;
     const char *config;                   // --config NAME
     const char *checkpoint;               // --checkpoint F
     const char *tokenizer;                // --tokenizer T
     const char *out_dir;                  // -o DIR
-    const char *overrides[N_OVERRIDES];   // value per OVERRIDE_KEYS entry, or NULL
+    const char *overrides[LG_N_OVERRIDES]; // value per lg_override_keys entry, or NULL
     int use_float;                        // --float
     int print_tokens;                     // --tokens
     int steps;                            // -n
@@ -176,7 +170,7 @@ typedef struct options {
 enum opt_id {
     OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_CHECKPOINT, OPT_TOKENIZER, OPT_OUT, OPT_FLOAT,
     OPT_TOKENS, OPT_STEPS, OPT_TEMP, OPT_SEED, OPT_PROMPT, OPT_TOKFILE, OPT_EVSTEPS, OPT_PRINT,
-    OPT_OVERRIDE // + index into OVERRIDE_KEYS
+    OPT_OVERRIDE // + index into lg_override_keys (llamagen/checkpoint.h)
 };
 
 typedef struct optdef {
@@ -216,8 +210,8 @@ static int find_option(const char *arg, size_t len, optdef *def)
         }
     }
     if (len > 2 && strncmp(arg, "--", 2) == 0) {
-        for (int k = 0; k < N_OVERRIDES; k++) {
-            const char *key = OVERRIDE_KEYS[k];
+        for (int k = 0; k < LG_N_OVERRIDES; k++) {
+            const char *key = lg_override_keys[k];
             if (strlen(key) == len - 2 && strncmp(key, arg + 2, len - 2) == 0) {
                 *def = (optdef){NULL, 1, M_MODEL, OPT_OVERRIDE + k};
                 return 0;

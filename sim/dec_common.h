@@ -214,21 +214,6 @@ struct Ref {
 
 // ---- the model and the main sequence ---------------------------------------------------
 
-static int build_config(lg_config *cfg, lg_err *err)
-{
-    static const char *const keys[] = {"dim",        "hidden-dim", "n-layers", "n-heads",
-                                       "n-kv-heads", "vocab-size", "seq-len",  "rope-theta",
-                                       "lanes",      "group-size", "kv-bits",  "kv-group",
-                                       "kv-ports",   "vec-lanes",  "embed-stream",
-                                       "mul-share"};
-    if (lg_config_preset(arg("config", "260k").c_str(), cfg, err))
-        return -1;
-    for (const char *k : keys)
-        if (has(k) && lg_config_override(cfg, k, args[k].c_str(), err))
-            return -1;
-    return lg_config_validate(cfg, err);
-}
-
 static std::string read_file(const std::string &path)
 {
     std::string s;
@@ -268,16 +253,18 @@ static int dec_setup(const char *prog, DecSetup *ds)
     lg_err err;
     lg_weights w;
     std::memset(&w, 0, sizeof w);
-    if (build_config(&cfg, &err)) {
+    // the model as llamagen built it (lg_config_build: +config, default
+    // 260k, with +checkpoint's weights when given, then the overrides)
+    const char *ov[LG_N_OVERRIDES] = {0};
+    for (int k = 0; k < LG_N_OVERRIDES; k++)
+        if (has(lg_override_keys[k]))
+            ov[k] = args[lg_override_keys[k]].c_str();
+    std::string config = arg("config", "260k");
+    if (lg_config_build(config.c_str(), has("checkpoint") ? args["checkpoint"].c_str() : nullptr,
+                        ov, &cfg, &w, &err)) {
         std::printf("%s: %s\n", prog, err.msg);
+        lg_weights_free(&w);
         return 2;
-    }
-    if (has("checkpoint")) {
-        lg_model_config mc;
-        if (lg_checkpoint_load(args["checkpoint"].c_str(), &mc, &w, &err)) {
-            std::printf("%s: %s\n", prog, err.msg);
-            return 2;
-        }
     }
     if (has("tokenizer")) {
         if (lg_tokenizer_load(args["tokenizer"].c_str(), cfg.m.vocab_size, &tok, &err)) {

@@ -395,6 +395,16 @@ static std::vector<uint8_t> rec_tok(uint32_t id)
     return {'T', (uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16)};
 }
 
+// The next n records: 'T' records of the core's ids 0 .. n - 1.
+static void expect_tokens(Bench &b, uint32_t n, const char *what)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        std::vector<uint8_t> r = b.record();
+        uint32_t want = i < b.core.gen.size() ? b.core.gen[i] : 0xffffff;
+        CHECK(r == rec_tok(want), "%s: token %u record wrong (size %zu)", what, i, r.size());
+    }
+}
+
 // A good run: frame sent, 'A', the core's ids, 'E'. Returns the count.
 static void good_run(Bench &b, uint32_t inv_temp, uint32_t seed, uint32_t n_gen,
                      const std::vector<uint32_t> &ids, int max_gap, const char *what)
@@ -408,11 +418,7 @@ static void good_run(Bench &b, uint32_t inv_temp, uint32_t seed, uint32_t n_gen,
     uint32_t ngen_sat = n_gen > (1u << TBU_POS_W) - 1 ? (1u << TBU_POS_W) - 1 : n_gen;
     uint32_t room = TBU_SEQ - (uint32_t)ids.size();
     uint32_t n = ngen_sat < room ? ngen_sat : room;
-    for (uint32_t i = 0; i < n; i++) {
-        std::vector<uint8_t> r = b.record();
-        uint32_t want = i < b.core.gen.size() ? b.core.gen[i] : 0xffffff;
-        CHECK(r == rec_tok(want), "%s: token %u record wrong (size %zu)", what, i, r.size());
-    }
+    expect_tokens(b, n, what);
     bool bad_id = false;
     for (uint32_t id : ids)
         bad_id = bad_id || (id > TOKMAX ? TOKMAX : id) >= TBU_VOCAB;
@@ -491,12 +497,7 @@ int main(int argc, char **argv)
         b.expect(rec_end(16, 0), "frame during a run");
         std::vector<uint8_t> info = b.record();
         CHECK(info.size() == 9 && info[0] == 'I', "info during a run");
-        for (int i = 0; i < 3; i++) {
-            std::vector<uint8_t> r = b.record();
-            CHECK(r.size() == 4 && i < (int)b.core.gen.size() &&
-                      r == rec_tok(b.core.gen[(size_t)i]),
-                  "long run: token %d", i);
-        }
+        expect_tokens(b, 3, "long run");
         b.expect(rec_end(0, 3), "long run end");
         CHECK(b.core.starts == old_starts + 1, "long run: %d starts",
               b.core.starts - old_starts);
@@ -532,12 +533,7 @@ int main(int argc, char **argv)
         b.send(frame(0, 11, 2, ids));
         b.expect({'A'}, "image error in a run");
         b.core.err_img = true;
-        for (int i = 0; i < 2; i++) {
-            std::vector<uint8_t> r = b.record();
-            CHECK(r.size() == 4 && i < (int)b.core.gen.size() &&
-                      r == rec_tok(b.core.gen[(size_t)i]),
-                  "image error in a run: token %d", i);
-        }
+        expect_tokens(b, 2, "image error in a run");
         b.expect(rec_end(64, 2), "image error in a run: end");
         b.core.err_img = false;
         b.core.fixed_delay = -1;

@@ -164,6 +164,18 @@ if [ $simrc -eq 0 ]; then
 else
   fail "the co-simulation failed (exit $simrc):"; cat "$out/sim.log"
 fi
+# ---- the harness's +image=FILE (make test serves mkflash's file with it): a
+# file that is not the decoder's image fails it, naming the first difference
+printf 'not an image' > "$out/bad.bin"
+"$@" +image="$out/bad.bin" +n=1 +quiet > "$out/img.sim" 2>&1
+rc=$?
+if [ $rc -eq 2 ] && [ "$(wc -l < "$out/img.sim")" -eq 1 ] &&
+   grep -q "+image=.*bad.bin: 12 bytes, the harness's image [0-9]*; first difference at byte 0" "$out/img.sim"; then
+  echo "ok - the harness with an image file that is not the decoder's: exit 2, $(cat "$out/img.sim")"
+else
+  fail "the harness with a wrong +image file: exit $rc: $(head -c 600 "$out/img.sim")"
+fi
+
 # ---- a board whose flash holds no image: the reader's boot check
 "$@" +pty="$out/pty2" +runs=1 +idle=60 +quiet +image=erased > "$out/sim2.log" 2>&1 &
 sim=$!

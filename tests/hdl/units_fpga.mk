@@ -286,9 +286,9 @@ $(FPGA_DEC)/tb: $(FPGA_DEC)/tb.o $(FPGA_DEC)/model.o $(DEC_VRT) $(LIB)
 # it (mkflash weights --marks with the emission's own arguments, refused unless
 # its tag is the manifest's weight_tag): the harness serves this file
 FPGA_DEC_IMG := $(FPGA_DEC)/weights_marked.bin
-$(FPGA_DEC_IMG): $(FPGA_OUT)/mkflash $(FPGA_DEC)/emit.stamp
+$(FPGA_DEC_IMG): $(FPGA_OUT)/mkflash $(FPGA_DEC)/emit.stamp $(FPGA_PROBE_SRC)/decoder_params.sh
 	$(FPGA_OUT)/mkflash weights --marks $(FPGA_DEC_ARGS) \
-	  --expect-tag $$(sed -n 's/^ *"weight_tag": "\([0-9a-f]*\)",$$/\1/p' $(FPGA_DEC)/rtl/manifest.json) -o $@ >/dev/null
+	  --expect-tag $$(sh $(FPGA_PROBE_SRC)/decoder_params.sh $(FPGA_DEC)/rtl tag) -o $@ >/dev/null
 
 # $(1) script name, $(2) harness arguments
 define FPGA_DEC_RUN

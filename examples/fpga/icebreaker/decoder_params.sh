@@ -1,10 +1,11 @@
 #!/bin/sh
-# decoder_params.sh DIR [verilator|yosys]: the emitted decoder's baked values
+# decoder_params.sh DIR [verilator|yosys|tag]: the emitted decoder's baked values
 # (DIR/manifest.json) as the options that configure icebreaker_decoder_core:
 # its module name as the LG_DECODER define and LANES, GROUP, NBEATS, POS_W,
 # TOK_W, VOCAB, SEQ_LEN and IMAGE_TAG (the weight image's tag, which the
 # flash reader checks in each mark; decimal) as parameters. Verilator syntax by default
-# (+define+ / -G); `yosys` prints `read_verilog -D` / `chparam -set` text.
+# (+define+ / -G); `yosys` prints `read_verilog -D` / `chparam -set` text;
+# `tag` the weight tag alone, hex, for mkflash weights --expect-tag.
 set -eu
 m="$1/manifest.json"
 [ -f "$m" ] || { echo "decoder_params.sh: no $m (emit the decoder first)" >&2; exit 1; }
@@ -20,6 +21,9 @@ tag=$(get weight_tag)
 case $tag in *[!0-9a-f]*) echo "decoder_params.sh: $m: weight_tag '$tag' is not hex" >&2; exit 1 ;; esac
 params="$params IMAGE_TAG=$((0x$tag))"
 case "${2:-verilator}" in
+tag)
+    # the tag alone, hex (mkflash weights --expect-tag)
+    echo "$tag" ;;
 verilator)
     out="+define+LG_DECODER=${prefix}_decoder"
     for p in $params; do out="$out -G$p"; done

@@ -95,13 +95,21 @@ static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t chan
 {
     // 4 bits per SCK: 2 SCK cycles a byte; the decoder's reader runs SCK at
     // clk, the probe's at clk / 2
-    if (marks)
+    if (marks) {
+        // the tag nibbles the reader checks: one per residue (dexp mod 4) of
+        // the marks' dexps
+        int64_t c = img->mats[img->nmats - 1].first, bpg = img->group / img->lanes;
+        unsigned res = 0;
+        for (int64_t b = 0; b < img->nbeats; b++)
+            if (lg_flash_mark_before(img, b, c, bpg))
+                res |= 1u << (lg_wbeat_dexp(img, b, 0) & 3);
         printf("image: %lld beats and %lld dexp marks x %d bytes = %lld bytes (marked layout, "
                "lanes %d; %lld dexp changes before the classifier; tag %04x, the manifest's "
-               "weight_tag)\n",
+               "weight_tag, %d of its 4 nibbles in the marks)\n",
                (long long)img->nbeats, (long long)(bytes / img->lanes - img->nbeats), img->lanes,
-               (long long)bytes, img->lanes, (long long)changes, (unsigned)lg_wimage_tag(img));
-    else
+               (long long)bytes, img->lanes, (long long)changes, (unsigned)lg_wimage_tag(img),
+               __builtin_popcount(res));
+    } else
         printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",
                (long long)img->nbeats, lg_flash_beat_nibbles(img->beat_bits), (long long)bytes,
                img->beat_bits, img->lanes, img->ndexp);
@@ -168,20 +176,28 @@ static int cmd_weights(int argc, char **argv)
         if (!strcmp(lg_override_keys[j], "lanes") && !ov[j])
             ov[j] = "4";
     lg_err err = {{0}};
+    // an override value that is no number (or no 0 / 1) is a usage error
+    // (exit 2), told before any model is built: lg_config_override alone
+    // parses it
+    for (int j = 0; j < LG_N_OVERRIDES; j++) {
+        lg_config scratch = {0};
+        if (ov[j] && lg_config_override(&scratch, lg_override_keys[j], ov[j], &err)) {
+            fprintf(stderr, "mkflash weights: %s\n", err.msg);
+            return 2;
+        }
+    }
     lg_config cfg;
     lg_weights w;
     if (lg_config_build(config, ckpt, ov, &cfg, &w, &err)) {
         lg_weights_free(&w);
         fprintf(stderr, "mkflash weights: %s\n", err.msg);
-        return strstr(err.msg, "--") ? 2 : 1;
+        return 1;
     }
-    int have_w = ckpt != NULL;
     int lanes = cfg.hw.lanes;
     lg_qmodel qm;
     lg_wimage img;
-    int rc = lg_config_validate(&cfg, &err) || lg_decoder_qmodel(&qm, &cfg, have_w ? &w : NULL, &err);
-    if (have_w)
-        lg_weights_free(&w);
+    int rc = lg_decoder_qmodel(&qm, &cfg, ckpt ? &w : NULL, &err);
+    lg_weights_free(&w);
     if (rc) {
         fprintf(stderr, "mkflash: %s\n", err.msg);
         return 1;
