@@ -57,7 +57,13 @@
  * makes that exact for s = 0 and the classifier's rows, the decoder's only
  * starts; the address is computed, no table). Each dexp is stored once where
  * it changes instead of in every beat: at the iCEBreaker's lanes 2 the
- * image is 2.125 bytes a beat instead of 2.5.
+ * image is 2.125 bytes a beat instead of 2.5. The rule needs exactly
+ * s / (GROUP / LANES) marks ahead of a classifier row; where the dexp
+ * changes less often the layout fills up with repeats of the first dexp at
+ * the very start (about 4,000 beats, 8 KB, of the stories260K image), and
+ * a burst from beat 0 (every token's) starts at flash beat MARKS_LEAD, beat
+ * 0's own mark, instead: s = 0 is the one start whose s + s / (GROUP /
+ * LANES) is 0, so the constant is ORed in (no adder, no compare).
  *
  * The image check (MARKS): every burst the decoder starts begins at a mark
  * (beat 0, a classifier row), so err_image rises, and stays up until rst,
@@ -75,8 +81,8 @@
  * Parameters: LANES (power of two, 1..64), GROUP (power of two, 4..256),
  * DEPTH (beats in the image, >= 2; BASE_ADDR + DEPTH * NW / 2 <= 2^24),
  * BASE_ADDR (flash byte address of beat 0), INIT_WAKE, T_RES_CYCLES,
- * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below), MARKS, BOOT_CHECK and
- * IMAGE_TAG (above).
+ * INIT_QE, CS_HIGH_CYCLES, IN_LAT, SCK_DDR (below), MARKS, BOOT_CHECK,
+ * IMAGE_TAG and MARKS_LEAD (above).
  *
  * Boot sequence (after rst; loaded rises when it is over):
  *  - INIT_WAKE: 0xAB (release from deep power-down), then T_RES_CYCLES with
@@ -207,7 +213,11 @@ module ${MODULE} #(
     parameter BOOT_CHECK = 0,
     // MARKS: the image's tag (lg_wimage_tag): each mark holds nibble (dexp
     // mod 4) of it beside its dexp
-    parameter [15:0] IMAGE_TAG = 16'h0000
+    parameter [15:0] IMAGE_TAG = 16'h0000,
+    // MARKS: the flash beat of beat 0's own mark (lg_wimage_marks_lead, the
+    // manifest's weight_marks_lead): the burst from beat 0 starts there, past
+    // the repeat marks only the address rule needs (0: it reads them)
+    parameter integer MARKS_LEAD = 0
 ) (
     input  wire                                              clk,
     input  wire                                              rst,
@@ -302,6 +312,12 @@ initial begin
     end
     if ((BOOT_CHECK != 0 && BOOT_CHECK != 1) || (BOOT_CHECK == 1 && MARKS != 1)) begin
         $error("Error: BOOT_CHECK must be 0 or 1, and needs MARKS = 1 (instance %m)");
+        $finish;
+    end
+    // (the repeats are fewer than DEPTH / (GROUP / LANES), the marks a
+    // token's image has room for)
+    if (MARKS_LEAD < 0 || (MARKS_LEAD != 0 && (MARKS != 1 || MARKS_LEAD >= (DEPTH >> BPG_SH)))) begin
+        $error("Error: MARKS_LEAD must be 0, or with MARKS = 1 below DEPTH / (GROUP / LANES) (instance %m)");
         $finish;
     end
 end
@@ -441,9 +457,13 @@ always @(posedge clk) begin
 end
 
 // the first beat (beat_reg holds it until the data phase); MARKS: its
-// flash beat, s + s / (GROUP / LANES)
+// flash beat, s + s / (GROUP / LANES), and for s = 0 (0 by the rule)
+// MARKS_LEAD, past the leading repeat marks
+localparam [31:0] LEAD32 = MARKS_LEAD;
 wire [23:0] start_s = {{(24-AW){1'b0}}, beat_reg};
-wire [23:0] start_x = MARKS != 0 ? start_s + (start_s >> BPG_SH) : start_s;
+wire        start_0 = beat_reg == {AW{1'b0}};
+wire [23:0] start_x = MARKS != 0 ? (start_s + (start_s >> BPG_SH)) | (LEAD32[23:0] & {24{start_0}})
+                                 : start_s;
 
 // start_x * NW as shifts and adds (a constant factor: no multiplier)
 function [24:0] times_nw(input [23:0] x);

@@ -76,6 +76,7 @@ class FlashModel {
     std::vector<std::string> notes;  // commands ignored (QE = 0, power-down, unknown)
     uint64_t reads = 0;              // read commands started
     uint64_t bytes_out = 0;          // data bytes shifted out by reads
+    uint32_t min_read_addr = 0xffffffffu; // the lowest address a read started at
 
     explicit FlashModel(size_t size = 16u << 20, uint64_t seed = 1) : mem(size, 0xff), rng(seed)
     {
@@ -436,6 +437,7 @@ class FlashModel {
             if (bits == 24) {
                 addr = shreg & 0xffffff & (uint32_t)(mem.size() - 1);
                 reads++;
+                min_read_addr = addr < min_read_addr ? addr : min_read_addr;
                 bits = 0;
                 shreg = 0;
                 out_kind = 0;

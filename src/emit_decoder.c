@@ -909,13 +909,15 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"kv_beat\": %d,\n"
          "    \"weight_beat_bits\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"weight_tag\": \"%04x\",\n"
+         "    \"weight_marks_lead\": %lld,\n"
          "    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv\", \"rows\": %d, \"cols\": %d, \"cols2\": %d}\n"
          "    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
          lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
          cfg->hw.mul_share ? "true" : "false", s->kv_beat,
-         s->wl_dw, (long long)s->nbeats, (unsigned)lg_wimage_tag(img), s->rows_d, m->dim,
+         s->wl_dw, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
+         (long long)lg_wimage_marks_lead(img, NULL), s->rows_d, m->dim,
          m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"

@@ -258,6 +258,54 @@ static void test_tag(void **state)
     lg_qmodel_free(&qm2);
 }
 
+// The marked flash layout's leading repeats (lg_wimage_marks_lead, the
+// reader's MARKS_LEAD): C / (G / lanes) marks in front of the classifier,
+// one at beat 0 and one at each dexp change (counted here from the beats'
+// own dexp fields), the rest the lead; -1 where the layout cannot be used.
+static void test_marks_lead(void **state)
+{
+    (void)state;
+    lg_config cfg;
+    cfg_small(&cfg, 4, 16);
+    cfg.m.dim = 64;
+    cfg.m.hidden_dim = 96;
+    cfg.hw.kv_group = 16;
+    lg_err err = {{0}};
+    assert_int_equal(lg_config_validate(&cfg, &err), 0);
+    lg_qmodel qm;
+    make_model(&qm, &cfg, 7);
+    lg_wimage img;
+    assert_int_equal(lg_wimage_build(&img, &qm, 0, &err), 0);
+    int64_t c = img.mats[img.nmats - 1].first, bpg = 16 / 4, need = 0, changes = -1;
+    for (int64_t b = 0; b < c; b++)
+        need += b == 0 || bits(&img, b, 32, 4) != bits(&img, b - 1, 32, 4);
+    int64_t lead = lg_wimage_marks_lead(&img, &changes);
+    assert_int_equal(changes, need);
+    assert_true(lead >= 0);
+    assert_int_equal(lead, c / bpg - need);
+    // a dexp change at every beat: more changes than marks
+    for (int64_t b = 0; b < c; b++)
+        img.beats[(size_t)b * (size_t)img.words] ^= (uint64_t)(b & 1) << 32;
+    assert_int_equal(lg_wimage_marks_lead(&img, &changes), -1);
+    assert_true(changes > c / bpg);
+    lg_wimage_free(&img);
+    // lanes 1, two dexps a beat (lanes 64 > G 16): no marked layout
+    assert_int_equal(lg_wimage_build(&img, &qm, 1, &err), 0);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    lg_wimage_free(&img);
+    assert_int_equal(lg_wimage_build(&img, &qm, 64, &err), 0);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    lg_wimage_free(&img);
+    lg_qmodel_free(&qm);
+    // dim 40: a classifier row of 10 beats is not whole groups of 4
+    cfg_small(&cfg, 4, 16);
+    make_model(&qm, &cfg, 7);
+    assert_int_equal(lg_wimage_build(&img, &qm, 0, &err), 0);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    lg_wimage_free(&img);
+    lg_qmodel_free(&qm);
+}
+
 // lanes > G with a ragged last group: dim 40, G 16, lanes 64: one beat per
 // row holding groups 0, 1, 2 (8 inputs) and an empty 4th dexp slot.
 static void test_dexp_slots(void **state)
@@ -473,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_dexp_slots),      cmocka_unit_test(test_errors),
         cmocka_unit_test(test_hex_files),       cmocka_unit_test(test_embed_rom_ragged),
         cmocka_unit_test(test_gain_list),       cmocka_unit_test(test_tag),
+        cmocka_unit_test(test_marks_lead),
     };
     return cmocka_run_group_tests(tests, setup_260k, teardown_260k);
 }

@@ -76,6 +76,19 @@ void lg_wimage_free(lg_wimage *img);
 // them: a flash image of other weights is told from the bitstream's own.
 uint32_t lg_wimage_tag(const lg_wimage *img);
 
+// The marked flash layout (lg_qspi_stream MARKS, examples/fpga/icebreaker/
+// flash_image.h): a burst from stream beat s starts at flash beat
+// s + s / (group / lanes). That is exact at the classifier's rows because the
+// layer matrices in front of the classifier hold exactly C / (group / lanes)
+// marks (C its first beat): one at beat 0 and at each dexp change (*changes,
+// when not NULL), the rest repeats of the first dexp ahead of beat 0's mark.
+// Returns how many repeats lead (beat 0's mark is that flash beat: the
+// reader's MARKS_LEAD, the manifest's "weight_marks_lead", so that the burst
+// of every token skips them), or -1 when the layout cannot take the image
+// (lanes < 2, more than one dexp a beat, the classifier or its rows off the
+// group grid, more changes than marks).
+int64_t lg_wimage_marks_lead(const lg_wimage *img, int64_t *changes);
+
 // Packs one matrix alone (nbeats = lg_wimage_mat_beats(m, lanes) beats of
 // `words` uint64 each, zeroed by the caller): the same layout as inside the
 // image, for a bench that streams a single matrix.

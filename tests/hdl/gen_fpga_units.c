@@ -149,6 +149,8 @@ typedef struct qspi_cfg {
     int ddr;            // SCK_DDR: SCK = clk, the bus sampled at clk falling
     int marks;          // MARKS: the marked layout (each dexp once, in a mark beat)
     unsigned tag;       // MARKS: the image's tag (lg_wimage_tag), the reader's IMAGE_TAG
+    long lead;          // MARKS_LEAD: beat 0's flash beat (g, as the iCEBreaker core
+                        // gets it; h keeps 0 and reads the leading repeats)
 } qspi_cfg;
 
 // flash bytes of a packed instance's image (beats packed nibble after
@@ -170,14 +172,14 @@ static int clog2l(long v)
 static int gen_qspi_bench(const char *root, lg_err *err)
 {
     qspi_cfg cs[8] = {
-        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0, 0},
-        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0, 0},
-        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0, 0},
-        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0, 0, 0},
-        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0, 0},
-        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0, 0},
-        {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1, 0},
-        {"h", 8, 32, 0, 0x200000, 1, 256, 1, 4, 2, 33, 1, 1, 0, 0, 1, 0},
+        {"a", 4, 32, 0, 0x100000, 1, 256, 1, 4, 0, 33, 1, 1, 0, 0, 0, 0, 0},
+        {"b", 1, 32, 300, 0x123457, 0, 256, 0, 4, 1, 83, 0, 0, 1, 0, 0, 0, 0},
+        {"c", 64, 32, 100, 0x200000, 1, 310, 1, 6, 2, 10, 0, 0, 0, 0, 0, 0, 0},
+        {"d", 16, 32, 200, -1, 1, 256, 0, 4, 0, 20, 0, 1, 1, 0, 0, 0, 0},
+        {"e", 2, 32, 3000, 0x100000, 1, 256, 1, 4, 2, 55, 0, 1, 0, 1, 0, 0, 0},
+        {"f", 64, 32, 100, 0x300001, 0, 256, 0, 4, 1, 20, 0, 0, 1, 1, 0, 0, 0},
+        {"g", 2, 32, 0, 0x100000, 1, 256, 1, 4, 2, 55, 1, 1, 0, 1, 1, 0, 0},
+        {"h", 8, 32, 0, 0x200000, 1, 256, 1, 4, 2, 33, 1, 1, 0, 0, 1, 0, 0},
     };
     int n = 8;
     lg_qmodel qm;
@@ -194,6 +196,8 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         } else {
             cs[k].depth = (long)img2.nbeats;
             cs[k].tag = lg_wimage_tag(&img2);
+            if (k == 6)
+                cs[k].lead = (long)lg_wimage_marks_lead(&img2, NULL);
             lg_wimage_free(&img2);
         }
     }
@@ -249,7 +253,8 @@ static int gen_qspi_bench(const char *root, lg_err *err)
         fprintf(f,
                 "lg_qspi_stream #(\n    .LANES(%d), .GROUP(%d), .DEPTH(%ld), .BASE_ADDR(24'h%06lx),\n"
                 "    .INIT_WAKE(%d), .T_RES_CYCLES(%d), .INIT_QE(%d), .CS_HIGH_CYCLES(%d),\n"
-                "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d), .IMAGE_TAG(16'h%04x)\n) qspi_%s (\n"
+                "    .IN_LAT(%d), .SCK_DDR(%d), .MARKS(%d), .IMAGE_TAG(16'h%04x), .MARKS_LEAD(%ld)\n"
+                ") qspi_%s (\n"
                 "    .clk(clk), .rst(rst),\n"
                 "    .start(%s_start), .start_addr(%s_start_addr),\n"
                 "    .loaded(%s_loaded), .err_image(%s_err_image),\n"
@@ -258,7 +263,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
                 "    .spi_cs_n(%s_cs_n), .spi_sck(%s_sck), .spi_io_o(%s_io_o),\n"
                 "    .spi_io_oe(%s_io_oe), .spi_io_i(%s_io_i)\n);\n\n",
                 c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res, c->init_qe,
-                c->cs_high, c->in_lat, c->ddr, c->marks, c->tag, p, p, p, p, p, p, p, p, p, p, p, p,
+                c->cs_high, c->in_lat, c->ddr, c->marks, c->tag, c->lead, p, p, p, p, p, p, p, p, p, p, p, p,
                 p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
@@ -275,10 +280,10 @@ static int gen_qspi_bench(const char *root, lg_err *err)
     for (int k = 0; k < n; k++) {
         const qspi_cfg *c = &cs[k];
         fprintf(f,
-                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d)%s\n",
+                "    X(%s, %d, %d, %ld, 0x%06lxL, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %ldL)%s\n",
                 c->prefix, c->lanes, c->group, c->depth, c->base, c->init_wake, c->t_res,
                 c->init_qe, c->cs_high, c->in_lat, c->clk_ns, c->model_image, c->flash_pd,
-                c->flash_qe, c->ddr, c->marks, k + 1 < n ? " \\" : "");
+                c->flash_qe, c->ddr, c->marks, c->lead, k + 1 < n ? " \\" : "");
     }
     fclose(f);
     return 0;

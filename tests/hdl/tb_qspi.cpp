@@ -221,6 +221,7 @@ struct Runner {
     int lanes, group, in_lat, clk_ns, nw, csh; // nw: nibbles a beat
     int ddr; // SCK_DDR: a pulse is the second half of a cycle, the bus sampled at its start
     int marks; // MARKS: flash beats of 2 * lanes nibbles, fidx[b] the flash beat of beat b
+    long lead; // MARKS_LEAD: a burst from beat 0 starts at this flash beat (0: at 0)
     std::vector<int64_t> fidx;
     long depth;
     FlashModel fl;
@@ -258,8 +259,8 @@ struct Runner {
     bool err_early = false;
 
     Runner(const char *n, Io *i, int l, int g, long d, int lat, int ns, int cs_high, int dd,
-           int mk)
-        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), ddr(dd), marks(mk),
+           int mk, long ld)
+        : name(n), io(i), lanes(l), group(g), in_lat(lat), clk_ns(ns), ddr(dd), marks(mk), lead(ld),
           depth(d), fl(16u << 20, 7)
     {
         // the reader's CS# high time: CS_HIGH_CYCLES, at least IN_LAT + 2
@@ -269,12 +270,13 @@ struct Runner {
 
     // flash beats from a burst's start to stream beat b, b's own included
     // (1 without marks: the burst starts at b; with marks at the flash beat
-    // b + b / (group / lanes), the marks in front of b counted)
+    // b + b / (group / lanes), the marks in front of b counted; from beat 0
+    // at MARKS_LEAD, past the leading repeats)
     uint64_t flash_beats_to(uint32_t first, uint32_t b) const
     {
         if (!marks)
             return (uint64_t)(b - first) + 1;
-        int64_t s0 = (int64_t)first + (int64_t)first / (group / lanes);
+        int64_t s0 = first == 0 ? (int64_t)lead : (int64_t)first + (int64_t)first / (group / lanes);
         return (uint64_t)(fidx[b] - s0) + 1;
     }
 
@@ -588,6 +590,15 @@ static void check_marks_plan(const lg_wimage *img, const lg_wimage *two_dexp)
         bad += fidx[(size_t)s] - 1 != s + s / bpg; // the row's mark at s + s / bpg
     CHECK(bad == 0, "marks plan: %lld classifier rows off the rule",
           (long long)bad);
+    // beat 0's mark at lg_wimage_marks_lead (the reader's MARKS_LEAD), the
+    // repeats in front of it, and their count with the changes C / bpg
+    int64_t changes = 0, lead = lg_wimage_marks_lead(img, &changes);
+    CHECK(nf > 0 && lead > 0 && fidx[0] == lead + 1 && lead + changes == c / bpg,
+          "marks plan: beat 0 at flash beat %lld, lead %lld, %lld changes, %lld marks",
+          (long long)(nf > 0 ? fidx[0] : -1), (long long)lead, (long long)changes,
+          (long long)(c / bpg));
+    std::printf("marks plan: %lld leading repeats (%lld dexp changes), skipped from beat 0\n",
+                (long long)lead, (long long)changes);
     // refusals: a copy of the beats (and the matrix table) to spoil
     std::vector<uint64_t> beats(img->beats, img->beats + (size_t)img->nbeats * img->words);
     std::vector<lg_wimage_mat> mats(img->mats, img->mats + img->nmats);
@@ -632,10 +643,10 @@ int main(int argc, char **argv)
 
     std::vector<Runner *> rs;
 #define X_RUN(P, LANES, GROUP, DEPTH, BASE, WAKE, TRES, QE, CSH, LAT, NS, MODEL, PD, FQE, DDR, \
-              MARKS)                                                                           \
+              MARKS, LEAD)                                                                     \
     {                                                                                          \
-        Runner *r =                                                                            \
-            new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH, DDR, MARKS);   \
+        Runner *r = new Runner(#P, new Io_##P(tb.m), LANES, GROUP, DEPTH, LAT, NS, CSH, DDR,   \
+                               MARKS, LEAD);                                                   \
         if (MODEL) {                                                                           \
             if (image_260k(&r->img, r->qm, LANES))                                             \
                 return tb.finish(false);                                                       \

@@ -45,6 +45,12 @@ check "MARKS must be 0 or 1, and needs 2 <= LANES <= GROUP" MARKS=2 LANES=4
 check ok MARKS=1 BOOT_CHECK=1 SCK_DDR=1 IN_LAT=2 LANES=2
 check "BOOT_CHECK must be 0 or 1, and needs MARKS = 1" BOOT_CHECK=1 LANES=2
 check "BOOT_CHECK must be 0 or 1, and needs MARKS = 1" MARKS=1 BOOT_CHECK=2 LANES=2
+# MARKS_LEAD: beat 0's mark below the marks a token has room for (DEPTH 64,
+# 16 beats a group at lanes 2: 4)
+check ok MARKS=1 LANES=2 MARKS_LEAD=3
+check "MARKS_LEAD must be 0, or with MARKS = 1 below DEPTH / (GROUP / LANES)" MARKS=1 LANES=2 MARKS_LEAD=4
+check "MARKS_LEAD must be 0, or with MARKS = 1 below DEPTH / (GROUP / LANES)" LANES=2 MARKS_LEAD=1
+check "MARKS_LEAD must be 0, or with MARKS = 1 below DEPTH / (GROUP / LANES)" MARKS=1 LANES=2 MARKS_LEAD=-1
 if [ "$bad" -eq 0 ]; then
     echo "test_qspi_params: PASS ($n cases)"
 else

@@ -96,7 +96,10 @@ static inline void lg_flash_pack(uint8_t *out, const lg_wimage *img)
 // group starts, and before it the layer matrices have exactly C / bpg marks
 // (C = the classifier's first beat): one wherever the dexp changes, and the
 // rest as repeats of the first dexp at the very start. So the image is
-// exactly nbeats * (1 + 1 / bpg) beats of lanes bytes.
+// exactly nbeats * (1 + 1 / bpg) beats of lanes bytes. The repeats are only
+// there for that rule: the burst from beat 0, every token, starts at beat 0's
+// own mark instead, the flash beat lg_wimage_marks_lead gives (the reader's
+// MARKS_LEAD), and reads none of them.
 
 // Stream beat b is preceded by a mark: before the classifier (first beat c)
 // where its dexp differs from the beat before it (and at beat 0), in the
@@ -129,16 +132,15 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
                             "group)", (long long)c, (long long)bpr, (long long)bpg);
         return -1;
     }
-    int64_t need = 0;
     for (int64_t b = 0; b < img->nbeats; b++) {
         if (lg_wbeat_mant(img, b, 0) == -128) {
             snprintf(why, whyn, "beat %lld's lane 0 holds -128, the mark code", (long long)b);
             return -1;
         }
-        if (b < c && lg_flash_mark_before(img, b, c, bpg))
-            need++;
     }
-    if (need > c / bpg) {
+    int64_t need;
+    int64_t lead = lg_wimage_marks_lead(img, &need); // the repeats of the first dexp
+    if (lead < 0) {
         snprintf(why, whyn, "the marked flash layout has room for %lld dexp marks before the "
                             "classifier, the dexps change %lld times", (long long)(c / bpg),
                  (long long)need);
@@ -147,7 +149,7 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
     if (changes)
         *changes = need;
     if (fidx) {
-        int64_t f = c / bpg - need; // the repeats of the first dexp
+        int64_t f = lead;
         for (int64_t b = 0; b < img->nbeats; b++) {
             if (lg_flash_mark_before(img, b, c, bpg))
                 f++; // its mark

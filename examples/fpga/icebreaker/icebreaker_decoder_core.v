@@ -50,6 +50,10 @@ module icebreaker_decoder_core #(
     // the weight image's tag (manifest.json's weight_tag, 0..65535): each
     // mark of the flash image holds a nibble of it, which the reader checks
     parameter integer IMAGE_TAG = 0,
+    // the flash beat of beat 0's mark in the marked image (manifest.json's
+    // weight_marks_lead): each token's burst starts there, past the repeat
+    // marks that only the reader's address rule needs (0: reads them)
+    parameter integer MARKS_LEAD = 0,
     // emitted decoder: lanes, weight group, weight beats per token
     parameter LANES = 4,
     parameter GROUP = 32,
@@ -136,7 +140,8 @@ lg_qspi_stream #(
     .SCK_DDR(SCK_DDR),
     .MARKS(MARKS),
     .BOOT_CHECK(MARKS),
-    .IMAGE_TAG(TAG16)
+    .IMAGE_TAG(TAG16),
+    .MARKS_LEAD(MARKS != 0 ? MARKS_LEAD : 0)
 ) u_qspi (
     .clk(clk),
     .rst(rst),

@@ -103,11 +103,14 @@ static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t chan
         for (int64_t b = 0; b < img->nbeats; b++)
             if (lg_flash_mark_before(img, b, c, bpg))
                 res |= 1u << (lg_wbeat_dexp(img, b, 0) & 3);
+        int64_t lead = lg_wimage_marks_lead(img, NULL);
         printf("image: %lld beats and %lld dexp marks x %d bytes = %lld bytes (marked layout, "
-               "lanes %d; %lld dexp changes before the classifier; tag %04x, the manifest's "
+               "lanes %d; %lld dexp changes before the classifier, %lld repeats ahead of them "
+               "that a token's burst skips: %lld bytes read a token; tag %04x, the manifest's "
                "weight_tag, %d of its 4 nibbles in the marks)\n",
                (long long)img->nbeats, (long long)(bytes / img->lanes - img->nbeats), img->lanes,
-               (long long)bytes, img->lanes, (long long)changes, (unsigned)lg_wimage_tag(img),
+               (long long)bytes, img->lanes, (long long)changes, (long long)lead,
+               (long long)(bytes - lead * img->lanes), (unsigned)lg_wimage_tag(img),
                __builtin_popcount(res));
     } else
         printf("image: %lld beats x %d nibbles = %lld bytes (%d-bit beats, lanes %d, %d dexp)\n",

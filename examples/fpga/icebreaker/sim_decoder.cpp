@@ -485,6 +485,10 @@ int main(int argc, char **argv)
     }
     std::vector<uint8_t> bytes(packed, packed + npacked);
     free(packed);
+    // the bytes a token reads: the image but (marked) the repeat marks ahead
+    // of beat 0's mark, which the core's MARKS_LEAD (decoder_params.sh, from
+    // the manifest) skips
+    int64_t token_bytes = npacked - (SIM_MARKS ? (int64_t)cfg.hw.lanes * lg_wimage_marks_lead(&img, NULL) : 0);
     // +image=FILE: the flash image mkflash wrote for the board (make
     // decoder-weights' command); it must be the harness's own, byte for byte
     std::string image_arg = arg("image", "");
@@ -654,6 +658,13 @@ int main(int argc, char **argv)
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
     uint64_t cycles = tb->cycle - c0;
 
+    // every token's burst from beat 0 starts at beat 0's own mark, past the
+    // leading repeats (the core's MARKS_LEAD from the manifest); no read
+    // starts lower (the packed layout: at beat 0)
+    uint32_t want_min = LG_FLASH_BASE + (uint32_t)(npacked - token_bytes);
+    CHECK(sys.fl.min_read_addr == want_min,
+          "the lowest flash read started at 0x%x, not 0x%x (beat 0's mark: MARKS_LEAD)",
+          sys.fl.min_read_addr, want_min);
     for (size_t i = 0; i < sys.fl.errors.size() && i < 10; i++)
         CHECK(false, "flash: %s", sys.fl.errors[i].c_str());
     for (size_t i = 0; i < sys.fl.notes.size() && i < 10; i++)
@@ -668,10 +679,10 @@ int main(int argc, char **argv)
             mx = c > mx ? c : mx;
         }
         std::printf("\nflash reader ready %llu cycles after the first reset; cycles/token %llu..%llu over "
-                    "%zu positions (image read alone, 2 clk a byte: %lld): %.1f - %.1f tokens/s at the board "
+                    "%zu positions (the image's read alone, 2 clk a byte: %lld): %.1f - %.1f tokens/s at the board "
                     "build's %g MHz, %.1f - %.1f at 30 MHz\n",
                     (unsigned long long)t_load, (unsigned long long)mn, (unsigned long long)mx,
-                    np, (long long)(2 * (int64_t)bytes.size()), (double)BOARD_HZ / (double)mx,
+                    np, (long long)(2 * token_bytes), (double)BOARD_HZ / (double)mx,
                     (double)BOARD_HZ / (double)mn, BOARD_HZ / 1e6, 30e6 / (double)mx,
                     30e6 / (double)mn);
     }
