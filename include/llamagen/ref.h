@@ -51,7 +51,7 @@ typedef struct lg_luts {
 
 void lg_luts_build(lg_luts *t); // src/lut.c (float, offline)
 
-// ---- scalar helpers (src/ref_common.c) -------------------------------------
+// ---- scalar helpers ---------------------------------------------------------
 
 // These are static inline: they sit in every inner loop of the model.
 
