@@ -31,6 +31,7 @@
 #include "llamagen/checkpoint.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 // The files are little-endian float32/int32 and are read straight into
 // memory; a big-endian host would need byte swapping that nobody has asked
@@ -341,26 +343,41 @@ static int read_header(FILE *f, const char *path, uint64_t file_bytes, lg_model_
     char why[256];
     if (shape_problem(m, why, sizeof why) != 0)
         return lg_fail(err, "%s: bad header: %s", path, why);
+    // Every llama2.c sequence starts with BOS, id 1 (run and eval feed it
+    // first, the decoder embeds it): a 1-token vocabulary passed every check
+    // above and then made eval read the embedding table out of bounds.
+    if (m->vocab_size < 2)
+        return lg_fail(err, "%s: bad header: vocab_size = %d cannot hold BOS (id 1)", path,
+                       (int)m->vocab_size);
     return 0;
 }
 
 int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    // O_NONBLOCK: fopen on a FIFO nobody writes to blocks in open() forever;
+    // this way the open returns and the FIFO is refused below. On a regular
+    // file the flag changes nothing.
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
         return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
 
     // fstat rather than seeking to the end: it also tells a directory or a
     // pipe (which fopen happily opens) from a checkpoint.
     struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
+    if (fstat(fd, &st) != 0) {
         lg_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-        fclose(f);
+        close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
-        fclose(f);
+        close(fd);
         return lg_fail(err, "%s: not a regular file", path);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
+        close(fd);
+        return -1;
     }
     uint64_t file_bytes = (uint64_t)st.st_size;
 

@@ -6,9 +6,13 @@
 #include "llamagen/tokenizer.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 // Special ids fixed by the llama2.c / sentencepiece vocabularies.
 #define TOK_BOS 1
@@ -24,12 +28,45 @@
 // Reads the whole file into a malloc'd buffer (*data, *size). Tokenizer
 // files are small (32k-128k pieces, at most a few MB), and having every
 // byte in memory lets the loader count records and detect trailing bytes
-// before it allocates anything.
-static int read_whole_file(const char *path, unsigned char **data, size_t *size, lg_err *err)
+// before it allocates anything. max_bytes is the largest size a valid file
+// could have: anything bigger is refused before it is read.
+static int read_whole_file(const char *path, size_t max_bytes, unsigned char **data,
+                           size_t *size, lg_err *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return lg_fail(err, "%s: cannot open tokenizer file", path);
+    // O_NONBLOCK: fopen on a FIFO nobody writes to blocks in open() forever;
+    // this way the open returns and the FIFO is refused below. On a regular
+    // file the flag changes nothing.
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return lg_fail(err, "%s: cannot open tokenizer file: %s", path, strerror(errno));
+    // Only regular files, as the checkpoint loader: reading a directory
+    // failed with a bare "read error", and a character device such as
+    // /dev/zero never ends, so the loop below grew the buffer until memory
+    // ran out. The size bound keeps a wrong but huge file (a checkpoint
+    // given as the tokenizer) from being read whole just to be rejected.
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return lg_fail(err, "%s: cannot stat tokenizer file: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return lg_fail(err, "%s: not a regular file (expected a tokenizer.bin)", path);
+    }
+    if ((uintmax_t)st.st_size > (uintmax_t)max_bytes) {
+        close(fd);
+        return lg_fail(err,
+                       "%s: %llu bytes is too large for a tokenizer file (at most %zu for the "
+                       "model's vocabulary)",
+                       path, (unsigned long long)st.st_size, max_bytes);
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return lg_fail(err, "%s: cannot open tokenizer file: %s", path, strerror(e));
+    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     if (!buf) {
@@ -38,6 +75,13 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *size,
     }
     for (;;) {
         if (n == cap) {
+            // The file grew after fstat: stop at the bound all the same.
+            if (cap > max_bytes) {
+                free(buf);
+                fclose(f);
+                return lg_fail(err, "%s: too large for a tokenizer file (at most %zu bytes)",
+                               path, max_bytes);
+            }
             unsigned char *bigger = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
             if (!bigger) {
                 free(buf);
@@ -53,10 +97,16 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *size,
             break;
     }
     int bad = ferror(f);
+    int e = errno;
     fclose(f);
     if (bad) {
         free(buf);
-        return lg_fail(err, "%s: read error", path);
+        return lg_fail(err, "%s: read error: %s", path, e ? strerror(e) : "I/O error");
+    }
+    if (n > max_bytes) {
+        free(buf);
+        return lg_fail(err, "%s: too large for a tokenizer file (at most %zu bytes)", path,
+                       max_bytes);
     }
     *data = buf;
     *size = n;
@@ -146,7 +196,12 @@ int lg_tokenizer_load(const char *path, int vocab_size, lg_tokenizer *t, lg_err 
 
     unsigned char *data = NULL;
     size_t size = 0;
-    if (read_whole_file(path, &data, &size, err) != 0)
+    // The largest valid file: the header, then vocab_size records of 8 bytes
+    // and at most MAX_PIECE_LEN piece bytes each (computed in 64 bits).
+    uint64_t max_file = 4 + (uint64_t)vocab_size * (8 + MAX_PIECE_LEN);
+    if (max_file > SIZE_MAX)
+        max_file = SIZE_MAX;
+    if (read_whole_file(path, (size_t)max_file, &data, &size, err) != 0)
         return -1;
     if (size < 4) {
         free(data);
@@ -189,11 +244,12 @@ int lg_tokenizer_load(const char *path, int vocab_size, lg_tokenizer *t, lg_err 
 
     // The layout is valid: copy it out.
     // max_token_length bounds the merge buffer in encode. llama2.c trusts the
-    // header; here it is raised to the longest piece actually present so a
-    // lying header cannot overflow the buffer.
+    // header; here it is the longest piece actually present (at most
+    // MAX_PIECE_LEN), and the header's int32 is ignored: a header that is
+    // too small would overflow the buffer, and one that is too large
+    // (INT32_MAX) made every encode allocate 4 GiB, which failed or stalled.
     t->vocab_size = vocab_size;
-    int32_t header_max = get_i32(data);
-    t->max_token_length = header_max > 0 ? (uint32_t)header_max : 0;
+    t->max_token_length = 0;
     t->vocab = lg_calloc((size_t)vocab_size, sizeof *t->vocab, err);       // (vocab_size)
     t->scores = lg_calloc((size_t)vocab_size, sizeof *t->scores, err);     // (vocab_size)
     t->sorted = lg_calloc((size_t)vocab_size, sizeof *t->sorted, err);     // (vocab_size)
@@ -261,6 +317,14 @@ int lg_tokenizer_encode(const lg_tokenizer *t, const char *text, int bos, int eo
     *n_tokens = 0;
     if (!text)
         return lg_fail(err, "cannot encode NULL text");
+    // BOS / EOS are fixed ids; the merge loop below indexes vocab with every
+    // token, so a vocabulary too small to hold them would be read out of
+    // bounds (a 1-token vocabulary: BOS = 1 is past its end).
+    if ((bos && TOK_BOS >= t->vocab_size) || (eos && TOK_EOS >= t->vocab_size))
+        return lg_fail(err, "tokenizer: %s id %d needs vocab_size > %d but vocab_size is %d",
+                       bos && TOK_BOS >= t->vocab_size ? "BOS" : "EOS",
+                       bos && TOK_BOS >= t->vocab_size ? TOK_BOS : TOK_EOS,
+                       bos && TOK_BOS >= t->vocab_size ? TOK_BOS : TOK_EOS, t->vocab_size);
 
     // Scratch for one code point (<= 4 bytes) and for the concatenation of
     // two pieces during merging: (2 * max_token_length + 1) chars, never less

@@ -486,6 +486,42 @@ static void test_bad_fields(void **state)
     tu_rmtree(dir);
 }
 
+// A vocabulary of one token is a well-formed shape (the allocator and the
+// saver accept it) but cannot hold BOS, id 1, which run and eval feed
+// first: such a file used to load, and eval then read the embedding table
+// out of bounds. Both formats, shared and unshared classifier.
+static void test_vocab_too_small(void **state)
+{
+    const char *dir = tu_tmpdir();
+    for (int version = 0; version <= 1; version++) {
+        for (int shared = 0; shared <= 1; shared++) {
+            lg_model_config m = small_cfg(shared);
+            m.vocab_size = 1;
+            lg_weights w;
+            lg_err err;
+            assert_int_equal(lg_weights_synthetic(&m, 3, &w, &err), 0);
+            const char *p = in_dir(dir, "v1.bin");
+            assert_int_equal(lg_checkpoint_save(p, &m, &w, version, &err), 0);
+            lg_weights_free(&w);
+            expect_load_fail(p, "vocab_size = 1 cannot hold BOS (id 1)");
+        }
+    }
+    // Two tokens hold BOS: still loads.
+    lg_model_config m = small_cfg(1);
+    m.vocab_size = 2;
+    lg_weights w, back;
+    lg_model_config got;
+    lg_err err;
+    assert_int_equal(lg_weights_synthetic(&m, 3, &w, &err), 0);
+    const char *p = in_dir(dir, "v2.bin");
+    assert_int_equal(lg_checkpoint_save(p, &m, &w, 0, &err), 0);
+    assert_int_equal(lg_checkpoint_load(p, &got, &back, &err), 0);
+    assert_int_equal(got.vocab_size, 2);
+    lg_weights_free(&back);
+    lg_weights_free(&w);
+    tu_rmtree(dir);
+}
+
 // ----------------------------------------------------------------------------
 // non-finite weights
 
@@ -543,6 +579,12 @@ static void test_missing_file(void **state)
     const char *dir = tu_tmpdir();
     expect_load_fail(in_dir(dir, "nope.bin"), "cannot open: No such file or directory");
     expect_load_fail(dir, "not a regular file");
+    // A FIFO nobody writes to: fopen used to block in open() for ever (a
+    // hang instead of this failure without the fix).
+    const char *fifo = in_dir(dir, "fifo");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    expect_load_fail(fifo, "not a regular file");
+    expect_load_fail("/dev/null", "not a regular file");
     tu_rmtree(dir);
 }
 
@@ -812,6 +854,7 @@ int main(void)
         cmocka_unit_test(test_bad_magic),
         cmocka_unit_test(test_bad_version),
         cmocka_unit_test(test_bad_fields),
+        cmocka_unit_test(test_vocab_too_small),
         cmocka_unit_test(test_nan_weight),
         cmocka_unit_test(test_inf_weight),
         cmocka_unit_test(test_rope_tables_ignored),

@@ -3,6 +3,8 @@
 // vocabulary written by the test itself.
 #include "test_util.h"
 
+#include <sys/stat.h>
+
 #include "llamagen/tokenizer.h"
 
 // ---- helpers ----
@@ -394,6 +396,108 @@ static void test_synthetic_no_space_piece(void **state)
     tu_rmtree(dir);
 }
 
+// Not a regular file: a directory used to fail with a bare "read error",
+// and a device such as /dev/zero was read forever (the buffer doubled until
+// memory ran out). /dev/zero itself is not tried here: without the fix the
+// test would exhaust memory instead of failing (as the FIFO case below
+// would block instead of failing; run the tests under a timeout).
+static void test_not_regular_file(void **state)
+{
+    const char *dir = tu_tmpdir();
+    // A FIFO nobody writes to: fopen used to block in open() for ever.
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    const char *paths[] = {dir, "/dev/null", fifo};
+    for (int i = 0; i < 3; i++) {
+        lg_tokenizer t;
+        lg_err err = {{0}};
+        assert_int_equal(lg_tokenizer_load(paths[i], 512, &t, &err), -1);
+        assert_non_null(strstr(err.msg, paths[i]));
+        assert_non_null(strstr(err.msg, "not a regular file"));
+        assert_null(strchr(err.msg, '\n'));
+        assert_null(t.vocab);
+    }
+    tu_rmtree(dir);
+}
+
+// A file larger than any tokenizer of the model's vocabulary could be (a
+// checkpoint given as --tokenizer) is refused by its size, before reading.
+static void test_too_large(void **state)
+{
+    const char *dir = tu_tmpdir();
+    char p[512];
+    snprintf(p, sizeof p, "%s/big.bin", dir);
+    // 2 tokens: at most 4 + 2 * (8 + 65536) bytes.
+    size_t n = 4 + 2 * (8 + 65536) + 1;
+    unsigned char *buf = calloc(1, n);
+    assert_non_null(buf);
+    tu_write_file(p, buf, n);
+    free(buf);
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(p, 2, &t, &err), -1);
+    assert_non_null(strstr(err.msg, "big.bin: 131093 bytes is too large for a tokenizer file"));
+    assert_null(t.vocab);
+    tu_rmtree(dir);
+}
+
+// The header's max_token_length is not trusted in either direction: a
+// header of INT32_MAX made every encode allocate 4 GiB for its merge buffer
+// (an abort under ASan, a stall or an out-of-memory error otherwise). The
+// longest piece present sets it.
+static void test_header_max_len_ignored(void **state)
+{
+    const char *dir = tu_tmpdir();
+    const char *path = write_tokenizer(dir, "maxlen.bin", synth, S_N);
+    int32_t lies[] = {INT32_MAX, -7, 0, 1, 1 << 20};
+    for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        assert_int_equal(fwrite(&lies[i], 4, 1, f), 1);
+        assert_int_equal(fclose(f), 0);
+        lg_tokenizer t;
+        lg_err err = {{0}};
+        assert_int_equal(lg_tokenizer_load(path, S_N, &t, &err), 0);
+        assert_int_equal(t.max_token_length, strlen("\n</s>\n")); // the longest piece
+        encode_expect(&t, "abc", (const int[]){S_SP, S_ABC}, 2);
+        lg_tokenizer_free(&t);
+    }
+    tu_rmtree(dir);
+}
+
+// Vocabularies too small to hold BOS (1) or EOS (2): encode used to put
+// the id in the token list anyway and then index vocab with it in the merge
+// loop, one past the end of a 1-token vocabulary.
+static void test_vocab_without_bos_eos(void **state)
+{
+    const char *dir = tu_tmpdir();
+    const piece_def one[] = {{" ", 0}};
+    const char *path = write_tokenizer(dir, "one.bin", one, 1);
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    int tokens[8], n = -1;
+    assert_int_equal(lg_tokenizer_load(path, 1, &t, &err), 0);
+    assert_int_equal(lg_tokenizer_encode(&t, " ", 1, 0, tokens, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "BOS id 1 needs vocab_size > 1 but vocab_size is 1"));
+    assert_int_equal(n, 0);
+    // Without BOS / EOS the same text encodes: " " + " ".
+    assert_int_equal(lg_tokenizer_encode(&t, " ", 0, 0, tokens, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(tokens[0], 0);
+    assert_int_equal(tokens[1], 0);
+    lg_tokenizer_free(&t);
+
+    const piece_def two[] = {{" ", 0}, {"<s>", 0}};
+    path = write_tokenizer(dir, "two.bin", two, 2);
+    assert_int_equal(lg_tokenizer_load(path, 2, &t, &err), 0);
+    assert_int_equal(lg_tokenizer_encode(&t, " ", 1, 0, tokens, &n, &err), 0);
+    assert_int_equal(lg_tokenizer_encode(&t, " ", 1, 1, tokens, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "EOS id 2 needs vocab_size > 2 but vocab_size is 2"));
+    lg_tokenizer_free(&t);
+    tu_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +512,10 @@ int main(void)
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_synthetic_merges),
         cmocka_unit_test(test_synthetic_no_space_piece),
+        cmocka_unit_test(test_not_regular_file),
+        cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_header_max_len_ignored),
+        cmocka_unit_test(test_vocab_without_bos_eos),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
