@@ -80,6 +80,14 @@ void lg_qmat_free(lg_qmat *m)
 int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group, lg_err *err)
 {
     memset(m, 0, sizeof *m);
+    // An infinite weight has no exponent (group_exp's int cast and its
+    // search loops would run on inf), a NaN no mantissa: refused, not
+    // quantized into something. The loader refuses them in a checkpoint;
+    // they can still come from the K smoothing's scales (huge weights).
+    for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++)
+        if (!isfinite(w[i]))
+            return lg_fail(err, "quantize: weight (%zu, %zu) of a %d x %d matrix is not finite",
+                           i / (size_t)cols, i % (size_t)cols, rows, cols);
     m->rows = rows;
     m->cols = cols;
     m->group = group;
@@ -256,6 +264,15 @@ static int calibrate_k(lg_weights *w, const lg_config *cfg, const lg_quant_opts 
                 geo += log2(fmax(pmax[c], 1e-6)) / np;
             for (int r = 0; r < hs; r++) {
                 double s = o->smooth_k ? exp2(alpha * (log2(fmax(pmax[r / 2], 1e-6)) - geo)) : 1;
+                // keys that overflowed the float model (weights near FLT_MAX)
+                // give an inf or NaN scale: say so rather than smooth by it
+                if (!isfinite(s) || !isfinite(mh[r])) {
+                    free(scale);
+                    free(krec);
+                    return lg_fail(err, "K calibration: layer %d, K/V head %d: the float model's "
+                                        "keys are not finite (weights too large to quantize)",
+                                   l, kh);
+                }
                 // the smoothed key is k / s (RoPE commutes with the pair scale)
                 double v = mh[r] / s * LG_ONE;
                 mu[(size_t)l * kvd + kh * hs + r] =

@@ -7,6 +7,7 @@
 #include "test_util.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "llamagen/eval.h"
 #include "llamagen/float_model.h"
@@ -89,6 +90,41 @@ static void test_synthetic_shapes(void **state)
     synthetic_case((lg_model_config){32, 48, 1, 2, 1, 40, 8, 10000, 1000000, 1}, 64, 0); // eps 1e-3
 }
 
+// Weights the quantizer cannot take: an inf or NaN element is refused by
+// lg_quantize_matrix (group_exp's exponent search ran on inf), and finite
+// weights near FLT_MAX whose K smoothing overflows the float model's keys
+// are refused by the calibration, promptly (this hung for minutes).
+static void test_unquantizable_weights(void **state)
+{
+    (void)state;
+    lg_err err = {{0}};
+    float row[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    lg_qmat q;
+    assert_int_equal(lg_quantize_matrix(&q, row, 1, 8, 4, &err), 0);
+    lg_qmat_free(&q);
+    row[5] = INFINITY;
+    assert_int_equal(lg_quantize_matrix(&q, row, 2, 4, 4, &err), -1);
+    assert_non_null(strstr(err.msg, "weight (1, 1) of a 2 x 4 matrix is not finite"));
+    row[5] = NAN;
+    assert_int_equal(lg_quantize_matrix(&q, row, 1, 8, 4, &err), -1);
+    assert_non_null(strstr(err.msg, "is not finite"));
+
+    lg_config cfg;
+    assert_int_equal(lg_config_preset("260k", &cfg, &err), 0);
+    lg_weights w;
+    assert_int_equal(lg_weights_synthetic(&cfg.m, 99, &w, &err), 0);
+    size_t nq = (size_t)cfg.m.n_layers * (size_t)cfg.m.dim * (size_t)cfg.m.dim;
+    for (size_t i = 0; i < nq; i++)
+        w.wq[i] = (i & 1) ? 3.4e38f : -3.4e38f;
+    lg_quant_opts qo;
+    lg_quant_opts_default(&qo);
+    qo.calib_tokens = 16;
+    lg_qmodel qm;
+    assert_int_equal(lg_quantize_model(&qm, &cfg, &w, &qo, &err), -1);
+    assert_non_null(strstr(err.msg, "not finite"));
+    lg_weights_free(&w);
+}
+
 static void test_stories260k(void **state)
 {
     (void)state;
@@ -154,6 +190,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_synthetic_shapes),
+        cmocka_unit_test(test_unquantizable_weights),
         cmocka_unit_test(test_stories260k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
