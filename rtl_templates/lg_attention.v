@@ -1150,7 +1150,9 @@ generate
                 .m_pl(rc_pl[sl*PLW +: PLW])
             );
         end else begin : g_none
-            assign o_hold[sl*OH_W +: OH_W] = {OH_W{1'b0}};
+            // an unsized 0, zero-extended: a {OH_W{1'b0}} replication is
+            // over Verilator's 8192-bit WIDTHCONCAT limit for wide heads
+            assign o_hold[sl*OH_W +: OH_W] = 0;
             assign rc_busy[sl] = 1'b0;
             assign rc_done[sl] = 1'b0;
             assign rc_r[sl*17 +: 17] = 17'd0;

@@ -95,12 +95,15 @@ localparam [31:0] NR_M1 = NR - 1;
 localparam [RW-1:0] ROW_LAST = NR_M1[RW-1:0];
 localparam [31:0] VL_M1 = VL - 1;
 localparam [LVW-1:0] LANE_LAST = VL_M1[LVW-1:0];
-// sum of squares of one beat: VL terms < 2^31
-localparam integer BS_W = 31 + LVW + 1;
+// sum of squares of one beat: VL terms < 2^31, in at most S_W bits (a beat
+// is part of the whole sum, which fits S_W; a short vector with many lanes
+// can make S_W the narrower one: 34 < 36 bits at DIM 16, VL 16)
+localparam integer BS_F = 31 + LVW + 1;
+localparam integer BS_W = BS_F < S_W ? BS_F : S_W;
 
 initial begin
-    if (VL < 1 || (VL & (VL - 1)) != 0 || BS_W > S_W) begin
-        $error("Error: VL must be a power of two with VL * 2^31 below the sum width (instance %m)");
+    if (VL < 1 || (VL & (VL - 1)) != 0 || S_W < 32) begin
+        $error("Error: VL must be a power of two and the sum width at least 32 (instance %m)");
         $finish;
     end
 end
@@ -327,13 +330,18 @@ generate
     end
 endgenerate
 
-// sum of the beat's squares (lanes past DIM are 0)
+// sum of the beat's squares (lanes past DIM are 0; every partial sum is at
+// most the whole sum, so BS_W = S_W < BS_F loses nothing), zero-extended to
+// S_W bits by assignment (no replication: S_W - BS_W may be 0)
 reg [BS_W-1:0] c_bsum;
+reg [S_W-1:0]  c_bsum_x;
 integer k;
 always @* begin
     c_bsum = {BS_W{1'b0}};
     for (k = 0; k < VL; k = k + 1)
         c_bsum = c_bsum + {{(BS_W - 31){1'b0}}, c_sq[31*k +: 31]};
+    c_bsum_x = {S_W{1'b0}};
+    c_bsum_x[BS_W-1:0] = c_bsum;
 end
 
 // ---- SUM: accumulate m^2 (S < DIM * 2^30 + EPS[s]) -------------------------
@@ -342,7 +350,7 @@ always @(posedge clk)
     if (state == ST_SHIFT)
         acc <= {S_W{1'b0}};
     else if (state == ST_SUM && c_valid)
-        acc <= acc + {{(S_W - BS_W){1'b0}}, c_bsum};
+        acc <= acc + c_bsum_x;
 
 // ---- EPS / RSQ: y * 2^(-16-k) = 1 / sqrt(S) ------------------------------------
 wire        rq_valid;

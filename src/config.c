@@ -1,6 +1,7 @@
 // Model presets, CLI overrides, validation and size statistics.
 #include "llamagen/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +81,9 @@ static int parse_pos_int(const char *key, const char *s, int64_t max, int64_t *o
     char *end;
     errno = 0;
     long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v <= 0 || v > max)
+    // strtoll skips leading white space; refuse it as the trailing kind is
+    // refused (" 4" and "4 " are both typos, not 4).
+    if (errno || end == s || *end != '\0' || isspace((unsigned char)s[0]) || v <= 0 || v > max)
         return lg_fail(err, "--%s: '%s' is not an integer in 1..%lld", key, s, (long long)max);
     *out = v;
     return 0;
@@ -172,6 +175,11 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
             return lg_fail(err, "invalid config: %s = %lld exceeds the limit %lld",
                            ranges[i].name, (long long)ranges[i].v, (long long)ranges[i].max);
     }
+    // Token 1 is BOS (llama2.c): the integer and float models and the decoder
+    // feed it first, so a vocabulary without it would be read out of bounds.
+    if (m->vocab_size < 2)
+        return lg_fail(err, "invalid config: vocab_size = %d must be at least 2 (token 1 is BOS)",
+                       m->vocab_size);
     if (m->dim % m->n_heads != 0)
         return lg_fail(err, "invalid config: dim = %d is not divisible by n_heads = %d", m->dim,
                        m->n_heads);

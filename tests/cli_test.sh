@@ -171,12 +171,24 @@ run run --float --checkpoint x.bin
 expect_fail "run without --tokenizer" 2 "run needs --tokenizer T"
 run run --float --checkpoint x.bin --tokenizer y.bin -t hot
 expect_fail "bad temperature" 2 "option '-t': 'hot'"
+# the integer model reads -t digit by digit: an exponent or hex form meant
+# another temperature to it than to the float model (1e-3: T 1, not 0.001)
+for t in 1e-3 0x10 " 1" 1.2.3 . inf; do
+  run run --checkpoint x.bin --tokenizer y.bin -t "$t"
+  expect_fail "-t '$t' is not a plain decimal" 2 "option '-t': '$t' is not a temperature"
+done
 run run --float --checkpoint x.bin --tokenizer y.bin -n -5
 expect_fail "negative steps" 2 "option '-n': '-5'"
 run run --float=yes --checkpoint x.bin --tokenizer y.bin
 expect_fail "flag given a value" 2 "option '--float' takes no value"
 run --config 260k
 expect_fail "emit form without -o" 2 "the emit form needs -o DIR"
+for opt in --checkpoint --config; do
+  run info "$opt" ""
+  expect_fail "empty $opt value" 2 "option '$opt' needs a value, not an empty string"
+done
+run run --checkpoint x.bin --tokenizer=
+expect_fail "empty --tokenizer value" 2 "option '--tokenizer' needs a value, not an empty string"
 run -o "$tmp/x"
 expect_fail "emit form without a config" 2 "nothing to emit"
 
@@ -192,6 +204,10 @@ run info --config 260k --lanes 4 --vec-lanes 8
 expect_fail "--vec-lanes above lanes" 1 "vec_lanes = 8 must be a power of two <= min(lanes, 16) = 4"
 run info --config 260k --embed-stream yes
 expect_fail "--embed-stream takes 0 or 1" 1 "--embed-stream: 'yes' is not 0 or 1"
+run info --config 260k --vocab-size 1
+expect_fail "a one-token vocabulary (no BOS) is refused" 1 "vocab_size = 1 must be at least 2"
+run info --config 260k --lanes " 4"
+expect_fail "leading white space in an override value" 1 "--lanes: ' 4' is not an integer"
 run info --config 260k --dim 99999999999
 expect_fail "overflowing override" 1 "--dim: '99999999999' is not an integer"
 run info --checkpoint "$tmp/absent.bin"
@@ -352,6 +368,32 @@ else not_ok "a refused config leaves no output dir" "rc $rc"; fi
 
 run --config 260k -o .
 expect_fail "-o . is refused" 1 "cannot be replaced"
+
+# A shape the C models take but the RTL templates cannot elaborate (hidden_dim
+# 1: a 0-bit hidden buffer address): refused before anything is written,
+# naming the field.
+small="--hidden-dim 8 --vocab-size 16 --seq-len 8 --n-layers 1"
+run --config 260k --hidden-dim 1 -o "$tmp/badshape"
+expect_fail "emission refuses --hidden-dim 1" 1 "invalid config for emission" \
+  "hidden_dim = 1 must be at least 2"
+[ ! -e "$tmp/badshape" ] && no_leftovers "$tmp" && ok "refused shape leaves nothing" ||
+  not_ok "refused shape leaves nothing"
+# Shapes that were refused once and that the templates take now (their RTL
+# lints clean and co-simulates bit-exactly): short vectors with many vector
+# lanes (the RMSNorm's sum of squares narrower than a beat of VL squares),
+# and heads wider than 8192 bits of attention output (head 256, seq_len 8).
+for c in "--dim 16 --n-heads 8 --n-kv-heads 1 $small --vec-lanes 8" \
+  "--dim 16 --n-heads 8 --n-kv-heads 1 $small --vec-lanes 4" \
+  "--dim 4 --n-heads 2 --n-kv-heads 1 $small --lanes 1" \
+  "--dim 4 --n-heads 2 --n-kv-heads 1 $small --lanes 1 --mul-share 1" \
+  "--dim 512 --n-heads 2 --n-kv-heads 2 $small"; do
+  rm -rf "$tmp/shape"
+  run --config 260k $c -o "$tmp/shape"
+  if [ $rc -eq 0 ] && ls "$tmp/shape"/*_top.v >/dev/null 2>&1 && [ -s "$tmp/shape/files.f" ]; then
+    ok "shape emits: $c"
+  else not_ok "shape emits: $c" "rc $rc: $(head -c 300 "$tmp/err")"; fi
+done
+rm -rf "$tmp/shape"
 
 # ---- run --float with the real model ----
 

@@ -129,6 +129,12 @@ static void test_positive_fields(void **state)
     assert_invalid(c, "vocab_size = 0 must be positive");
     c = base_260k(), c.m.seq_len = INT32_MIN;
     assert_invalid(c, "seq_len = -2147483648 must be positive");
+    // token 1 is BOS: a one-token vocabulary made run / eval read the
+    // embedding out of bounds (ASan: heap-buffer-overflow in lg_ref_embed)
+    c = base_260k(), c.m.vocab_size = 1;
+    assert_invalid(c, "vocab_size = 1 must be at least 2 (token 1 is BOS)");
+    c = base_260k(), c.m.vocab_size = 2;
+    assert_int_equal(lg_config_validate(&c, NULL), 0);
 }
 
 static void test_limits(void **state)
@@ -317,6 +323,10 @@ static void test_override_errors(void **state)
     assert_override_fails("dim", "", "--dim: '' is not an integer");
     assert_override_fails("dim", "1.5", "is not an integer");
     assert_override_fails("dim", " ", "is not an integer");
+    // leading white space is refused like trailing (strtoll would skip it)
+    assert_override_fails("dim", " 64", "--dim: ' 64' is not an integer");
+    assert_override_fails("lanes", "\t4", "is not an integer");
+    assert_override_fails("dim", "64 ", "is not an integer");
     assert_override_fails("lanes", "0", "--lanes: '0' is not an integer in 1..");
     assert_override_fails("seq-len", "-4", "--seq-len: '-4' is not an integer in 1..");
     assert_override_fails("dim", "99999999999",

@@ -15,9 +15,9 @@
 # with the real checkpoint when ../shared/models has it (a few greedy tokens
 # and the error sequences), two small synthetic configs (GQA 2:1 with lanes 8
 # and a ragged hidden_dim; GQA 4:1 with lanes 64 > group, 6-bit K/V,
-# temperature sampling, the weight image loaded through the boot port), each
-# run to the end of its seq_len by the error sequences, and the lint of the
-# controller, buffers and top. The long regressions (`make sim`, `make
+# temperature sampling, the weight image loaded through the boot port) and a
+# tiny one (dim 8 with 8 vector lanes), each run to the end of its seq_len by
+# the error sequences, and the lint of the controller, buffers and top. The long regressions (`make sim`, `make
 # bench`) and the demo sit at the end of the Makefile and use these macros.
 
 DEC_OUT      := $(BUILD)/dec
@@ -123,20 +123,27 @@ DEC_TB_ARGS := dim=64 hidden-dim=100 n-layers=1 n-heads=4 n-kv-heads=1 vocab-siz
 $(eval $(call lg_dec_model,tb,--config 260k $(call lg_dec_opts,$(DEC_TB_ARGS)),-O1,trace,$(DEC_OUT)/tb/rtl,))
 $(eval $(call lg_dec_test,tb,test_dec_gqa4_l64,$(DEC_OUT)/tb/rtl,$(call lg_dec_plus,$(DEC_TB_ARGS)) +n=3 +temp=0.8 +seed=5 +errtest +boot +quiet))
 
+# A vector shorter than a beat of squares: dim 8 with 8 vector lanes, so the
+# RMSNorm's 34-bit sum of squares is narrower than a beat of 8 squares (35
+# bits; such shapes were refused once), GQA 1:1, 2 layers, seq_len 8.
+DEC_TC_ARGS := dim=8 hidden-dim=16 n-layers=2 n-heads=2 n-kv-heads=2 vocab-size=24 seq-len=8 lanes=8
+$(eval $(call lg_dec_model,tc,--config 260k $(call lg_dec_opts,$(DEC_TC_ARGS)),-O1,trace,$(DEC_OUT)/tc/rtl,))
+$(eval $(call lg_dec_test,tc,test_dec_dim8_vl8,$(DEC_OUT)/tc/rtl,$(call lg_dec_plus,$(DEC_TC_ARGS)) +n=8 +errtest +quiet))
+
 # The cycle model (lg_decoder_cycles, the manifest's cycles/token) against
 # the same two designs, teacher-forced without stalls to their last position.
 $(eval $(call lg_dec_test,ta,test_dec_model_gqa2_l8,$(DEC_OUT)/ta/rtl,$(call lg_dec_plus,$(DEC_TA_ARGS)) +teacher=10 +n=0 +stall=0 +quiet +model=2))
 $(eval $(call lg_dec_test,tb,test_dec_model_gqa4_l64,$(DEC_OUT)/tb/rtl,$(call lg_dec_plus,$(DEC_TB_ARGS)) +teacher=8 +n=0 +stall=0 +quiet +model=2))
 
 HDL_TESTS += $(DEC_OUT)/test_dec_260k.sh $(DEC_OUT)/test_dec_gqa2_l8.sh \
-	$(DEC_OUT)/test_dec_gqa4_l64.sh \
+	$(DEC_OUT)/test_dec_gqa4_l64.sh $(DEC_OUT)/test_dec_dim8_vl8.sh \
 	$(DEC_OUT)/test_dec_model_gqa2_l8.sh $(DEC_OUT)/test_dec_model_gqa4_l64.sh
 
 .PHONY: test-decoder
 ## test-decoder: build and run only the short decoder co-simulations of make test
 test-decoder: $(DEC_OUT)/test_dec_260k.sh $(DEC_OUT)/test_dec_gqa2_l8.sh $(DEC_OUT)/lint_dec.sh \
   $(DEC_OUT)/test_dec_model_gqa2_l8.sh $(DEC_OUT)/test_dec_model_gqa4_l64.sh \
-	$(DEC_OUT)/test_dec_gqa4_l64.sh
+	$(DEC_OUT)/test_dec_gqa4_l64.sh $(DEC_OUT)/test_dec_dim8_vl8.sh
 	@tools/run_tests.sh $^
 
 # ---- lint of the emitted decoder ----------------------------------------------------
