@@ -931,13 +931,22 @@ static int read_tokens(const char *path, int vocab, int **out, int *n, lg_err *e
     if (!f)
         return lg_fail(err, "%s: %s", path, strerror(errno));
     int cap = 1024, cnt = 0, *v = malloc((size_t)cap * sizeof *v);
-    long long x;
-    int r;
-    while (v && (r = fscanf(f, "%lld", &x)) == 1) {
-        if (x < 0 || x >= vocab) {
+    // word by word, each parsed with strtoll: fscanf's %lld on an id past
+    // LLONG_MAX is undefined behaviour (glibc saturates it silently)
+    char word[32];
+    while (v && fscanf(f, "%31s", word) == 1) {
+        char *end;
+        errno = 0;
+        long long x = strtoll(word, &end, 10);
+        if (end == word || *end != '\0') {
             fclose(f);
             free(v);
-            return lg_fail(err, "%s: token id %lld outside 0..%d", path, x, vocab - 1);
+            return lg_fail(err, "%s: '%s' is not a token id", path, word);
+        }
+        if (errno == ERANGE || x < 0 || x >= vocab) {
+            fclose(f);
+            free(v);
+            return lg_fail(err, "%s: token id %s outside 0..%d", path, word, vocab - 1);
         }
         if (cnt == cap) {
             int *nv = realloc(v, (size_t)(cap *= 2) * sizeof *v);

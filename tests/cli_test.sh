@@ -446,6 +446,13 @@ if [ $have_model -eq 1 ]; then
   printf '1 403 407 261\n378 99999\n' >"$tmp/toks.txt"
   run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
   expect_fail "eval with an out-of-range token id" 1 "token id 99999 outside 0..511"
+  # an id past LLONG_MAX (fscanf's %lld had undefined behaviour there) and a word
+  printf '1 403 99999999999999999999\n' >"$tmp/toks.txt"
+  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
+  expect_fail "eval with an id past LLONG_MAX" 1 "token id 99999999999999999999 outside 0..511"
+  printf '1 403 4x\n' >"$tmp/toks.txt"
+  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
+  expect_fail "eval with a word for an id" 1 "'4x' is not a token id"
   printf '1 403 407 261 378\n' >"$tmp/toks.txt"
   run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
   if [ $rc -eq 0 ] && grep -qE '^steps: +4$' "$tmp/out"; then ok "eval --tokens FILE"; else
