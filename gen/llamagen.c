@@ -24,11 +24,13 @@
 #include <errno.h>
 #include <ftw.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
@@ -579,6 +581,57 @@ fail:
     return -1;
 }
 
+// An emission interrupted by a signal (Ctrl-C, a kill, a closed terminal)
+// would leave its temporary directory beside DIR: gigabytes of hex for the
+// big presets, where emission takes minutes. While it writes, SIGINT, SIGTERM
+// and SIGHUP remove that tree first, then end the process as the signal
+// would. The handler uses only async-signal-safe calls (fork, execve,
+// waitpid, sigaction, raise): rm -rf from a child, on an argv made before.
+static char *cleanup_argv[5];          // {"rm", "-rf", "--", tmp, NULL} while writing
+static volatile sig_atomic_t cleanup_on;
+static const int cleanup_sigs[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void on_stop_signal(int sig)
+{
+    if (cleanup_on) {
+        static char *const no_env[] = {NULL};
+        pid_t pid = fork();
+        if (pid == 0) {
+            execve("/bin/rm", cleanup_argv, no_env);
+            _exit(127);
+        }
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    static struct sigaction dfl; // zero: SIG_DFL, no flags
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
+}
+
+static void outdir_guard(const outdir *od, int on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_stop_signal : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    if (on) {
+        cleanup_argv[0] = "rm";
+        cleanup_argv[1] = "-rf";
+        cleanup_argv[2] = "--";
+        cleanup_argv[3] = od->tmp;
+        cleanup_argv[4] = NULL;
+    }
+    cleanup_on = on;
+    for (size_t i = 0; i < sizeof cleanup_sigs / sizeof cleanup_sigs[0]; i++) {
+        struct sigaction was;
+        // a signal the shell set to be ignored (nohup, a background job's
+        // SIGINT) stays ignored
+        if (sigaction(cleanup_sigs[i], NULL, &was) == 0 && was.sa_handler == SIG_IGN)
+            continue;
+        sigaction(cleanup_sigs[i], &sa, NULL);
+    }
+}
+
 // Discards everything written so far (safe to call after a failed begin).
 static void outdir_abort(outdir *od)
 {
@@ -1127,8 +1180,12 @@ static int cmd_emit(const options *o)
         emit_shape_check(&cfg, &err) == 0 &&
         (!o->tokenizer || lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) == 0) &&
         outdir_begin(&od, o->out_dir, &err) == 0) {
+        outdir_guard(&od, 1);
         status = emit_decoder(od.tmp, &cfg, o->checkpoint ? &w : NULL, o->tokenizer ? &tok : NULL,
                               &err);
+        // (not while renaming into place: a signal then ends the process
+        // as before, with the old or the new DIR whole)
+        outdir_guard(&od, 0);
         if (status)
             outdir_abort(&od);
         else if (outdir_commit(&od, &err))

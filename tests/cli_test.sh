@@ -369,6 +369,26 @@ else not_ok "a refused config leaves no output dir" "rc $rc"; fi
 run --config 260k -o .
 expect_fail "-o . is refused" 1 "cannot be replaced"
 
+# An emission stopped by a signal (SIGTERM here; SIGINT and SIGHUP alike)
+# removes its temporary directory before it dies: the 15m decoder writes for
+# seconds, and the signal comes once its first .hex file is there.
+mkdir -p "$tmp/sig"
+"$CLI" --config 15m -o "$tmp/sig/out" >/dev/null 2>&1 &
+sig_pid=$!
+for _ in $(seq 1 600); do
+  [ -n "$(find "$tmp/sig" -name '*.hex' 2>/dev/null | head -n 1)" ] && break
+  sleep 0.1
+done
+started=$(find "$tmp/sig" -name '*.hex' 2>/dev/null | head -n 1)
+kill -TERM $sig_pid 2>/dev/null
+wait $sig_pid
+sig_rc=$?
+if [ -n "$started" ] && [ $sig_rc -eq 143 ] && [ ! -e "$tmp/sig/out" ] && no_leftovers "$tmp/sig"; then
+  ok "an emission stopped by SIGTERM leaves nothing (exit 143)"
+else
+  not_ok "an emission stopped by SIGTERM leaves nothing" "rc $sig_rc, started '$started'" "$(ls -a "$tmp/sig")"
+fi
+
 # A shape the C models take but the RTL templates cannot elaborate (hidden_dim
 # 1: a 0-bit hidden buffer address): refused before anything is written,
 # naming the field.
