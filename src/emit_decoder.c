@@ -227,9 +227,11 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // the last result's bookkeeping (+1 through the residual add's x writes)
     int64_t run = lat + 3;
     // after the last x element: the norm's sum and output passes at VL per
-    // cycle (its load pass overlapped the producer), the quantizer's passes;
-    // the lean norm (--mul-share) takes lg_rmsnorm_cycles() - dim instead
-    int64_t norm = 2 * nch_d + nch_d + 19;
+    // cycle (its load pass overlapped the producer), the quantizer's passes
+    // (18: measured exactly from dim 8 at 8 vector lanes to dim 64 at 16 and
+    // dim 32 at 2); the lean norm (--mul-share) takes lg_rmsnorm_cycles() -
+    // dim instead
+    int64_t norm = 2 * nch_d + nch_d + 18;
     const int ms = cfg->hw.mul_share != 0;
     // the quantizer's output pass after its last input (in the terms below:
     // NBT + 3 cycles); the lean quantizer (--mul-share, one beat every 5
@@ -265,7 +267,9 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)
-    int64_t w13 = 2 * hd * rd + lat + nch_h + 14 + aq_h;
+    // (13 measured exactly on four default-form designs; the lean form's
+    // tail is not traced yet: 14 kept there)
+    int64_t w13 = 2 * hd * rd + lat + nch_h + (ms ? 14 : 13) + aq_h;
     if (ms)
         w13 += LG_SILU_SHARE_ELEM - 6 +
                (rd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - rd) : 0);
