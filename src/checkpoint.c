@@ -31,15 +31,11 @@
 #include "llamagen/checkpoint.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <unistd.h>
 
 // The files are little-endian float32/int32 and are read straight into
 // memory; a big-endian host would need byte swapping that nobody has asked
@@ -354,32 +350,10 @@ static int read_header(FILE *f, const char *path, uint64_t file_bytes, lg_model_
 
 int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg_err *err)
 {
-    // O_NONBLOCK: fopen on a FIFO nobody writes to blocks in open() forever;
-    // this way the open returns and the FIFO is refused below. On a regular
-    // file the flag changes nothing.
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0)
-        return lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-
-    // fstat rather than seeking to the end: it also tells a directory or a
-    // pipe (which fopen happily opens) from a checkpoint.
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        lg_fail(err, "%s: cannot stat: %s", path, strerror(errno));
-        close(fd);
+    uint64_t file_bytes;
+    FILE *f = lg_open_regular(path, "llama2.c checkpoint", &file_bytes, err);
+    if (!f)
         return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return lg_fail(err, "%s: not a regular file", path);
-    }
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        lg_fail(err, "%s: cannot open: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    uint64_t file_bytes = (uint64_t)st.st_size;
 
     lg_model_config m;
     int version = 0;

@@ -7,12 +7,9 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 // Special ids fixed by the llama2.c / sentencepiece vocabularies.
 #define TOK_BOS 1
@@ -33,39 +30,22 @@
 static int read_whole_file(const char *path, size_t max_bytes, unsigned char **data,
                            size_t *size, lg_err *err)
 {
-    // O_NONBLOCK: fopen on a FIFO nobody writes to blocks in open() forever;
-    // this way the open returns and the FIFO is refused below. On a regular
-    // file the flag changes nothing.
-    int fd = open(path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0)
-        return lg_fail(err, "%s: cannot open tokenizer file: %s", path, strerror(errno));
     // Only regular files, as the checkpoint loader: reading a directory
-    // failed with a bare "read error", and a character device such as
-    // /dev/zero never ends, so the loop below grew the buffer until memory
-    // ran out. The size bound keeps a wrong but huge file (a checkpoint
-    // given as the tokenizer) from being read whole just to be rejected.
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return lg_fail(err, "%s: cannot stat tokenizer file: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return lg_fail(err, "%s: not a regular file (expected a tokenizer.bin)", path);
-    }
-    if ((uintmax_t)st.st_size > (uintmax_t)max_bytes) {
-        close(fd);
+    // failed with a bare "read error", a character device such as /dev/zero
+    // never ends (the loop below grew the buffer until memory ran out) and a
+    // FIFO blocked the open. The size bound keeps a wrong but huge file (a
+    // checkpoint given as the tokenizer) from being read whole just to be
+    // rejected.
+    uint64_t bytes;
+    FILE *f = lg_open_regular(path, "tokenizer.bin", &bytes, err);
+    if (!f)
+        return -1;
+    if (bytes > (uint64_t)max_bytes) {
+        fclose(f);
         return lg_fail(err,
                        "%s: %llu bytes is too large for a tokenizer file (at most %zu for the "
                        "model's vocabulary)",
-                       path, (unsigned long long)st.st_size, max_bytes);
-    }
-    FILE *f = fdopen(fd, "rb");
-    if (!f) {
-        int e = errno;
-        close(fd);
-        return lg_fail(err, "%s: cannot open tokenizer file: %s", path, strerror(e));
+                       path, (unsigned long long)bytes, max_bytes);
     }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define LG_VERSION "0.1.0"
 
@@ -32,5 +33,11 @@ void *lg_calloc(size_t n, size_t size, lg_err *err);
 
 // Overflow-checked products; return -1 on overflow.
 int lg_mul_size(size_t a, size_t b, size_t *out);
+
+// Opens a model input file for reading: a regular file only, its size in
+// *bytes. A directory, a device (/dev/zero never ends) or a FIFO (whose
+// open would block forever without a writer) is refused; `what` names the
+// expected file in that error ("tokenizer.bin"). NULL with err set.
+FILE *lg_open_regular(const char *path, const char *what, uint64_t *bytes, lg_err *err);
 
 #endif
