@@ -921,7 +921,7 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
          cfg->hw.mul_share ? "true" : "false", s->kv_beat,
          s->wl_dw, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
-         (long long)lg_wimage_marks_lead(img, NULL), s->rows_d, m->dim,
+         (long long)lg_wimage_marks_lead(img, NULL, NULL), s->rows_d, m->dim,
          m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"

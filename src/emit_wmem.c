@@ -105,25 +105,38 @@ uint32_t lg_wimage_tag(const lg_wimage *img)
     return (uint32_t)((h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48)) & 0xffffu);
 }
 
-int64_t lg_wimage_marks_lead(const lg_wimage *img, int64_t *changes)
+int64_t lg_wimage_marks_lead(const lg_wimage *img, int64_t *changes, lg_err *err)
 {
     if (changes)
         *changes = 0;
-    if (img->ndexp != 1 || img->lanes < 2 || img->nmats < 1 || img->group % img->lanes)
+    if (img->ndexp != 1 || img->lanes < 2 || img->nmats < 1 || img->group % img->lanes) {
+        lg_fail(err, "the marked flash layout needs one dexp a beat and lanes >= 2 (lanes %d, "
+                     "group %d)", img->lanes, img->group);
         return -1;
+    }
     int64_t bpg = img->group / img->lanes;
     const lg_wimage_mat *cls = &img->mats[img->nmats - 1];
     int64_t c = cls->first;
     int64_t bpr = (cls->m->cols + img->lanes - 1) / img->lanes;
-    if (c % bpg || bpr % bpg)
+    if (c % bpg || bpr % bpg) {
+        lg_fail(err, "the marked flash layout needs the classifier at a group boundary with "
+                     "whole groups a row (first beat %lld, %lld beats a row, %lld a group)",
+                (long long)c, (long long)bpr, (long long)bpg);
         return -1;
+    }
     // a mark at beat 0 and wherever the dexp changes before the classifier
     int64_t need = 0;
     for (int64_t b = 0; b < c; b++)
         need += b == 0 || lg_wbeat_dexp(img, b, 0) != lg_wbeat_dexp(img, b - 1, 0);
     if (changes)
         *changes = need;
-    return need > c / bpg ? -1 : c / bpg - need;
+    if (need > c / bpg) {
+        lg_fail(err, "the marked flash layout has room for %lld dexp marks before the "
+                     "classifier, the dexps change %lld times", (long long)(c / bpg),
+                (long long)need);
+        return -1;
+    }
+    return c / bpg - need;
 }
 
 int lg_wimage_build(lg_wimage *img, const lg_qmodel *qm, int32_t lanes, lg_err *err)

@@ -279,29 +279,33 @@ static void test_marks_lead(void **state)
     int64_t c = img.mats[img.nmats - 1].first, bpg = 16 / 4, need = 0, changes = -1;
     for (int64_t b = 0; b < c; b++)
         need += b == 0 || bits(&img, b, 32, 4) != bits(&img, b - 1, 32, 4);
-    int64_t lead = lg_wimage_marks_lead(&img, &changes);
+    int64_t lead = lg_wimage_marks_lead(&img, &changes, NULL);
     assert_int_equal(changes, need);
     assert_true(lead >= 0);
     assert_int_equal(lead, c / bpg - need);
     // a dexp change at every beat: more changes than marks
     for (int64_t b = 0; b < c; b++)
         img.beats[(size_t)b * (size_t)img.words] ^= (uint64_t)(b & 1) << 32;
-    assert_int_equal(lg_wimage_marks_lead(&img, &changes), -1);
+    lg_err why = {{0}};
+    assert_int_equal(lg_wimage_marks_lead(&img, &changes, &why), -1);
     assert_true(changes > c / bpg);
+    assert_non_null(strstr(why.msg, "has room for"));
     lg_wimage_free(&img);
     // lanes 1, two dexps a beat (lanes 64 > G 16): no marked layout
     assert_int_equal(lg_wimage_build(&img, &qm, 1, &err), 0);
-    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL, &why), -1);
+    assert_non_null(strstr(why.msg, "needs one dexp a beat and lanes >= 2"));
     lg_wimage_free(&img);
     assert_int_equal(lg_wimage_build(&img, &qm, 64, &err), 0);
-    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL, NULL), -1);
     lg_wimage_free(&img);
     lg_qmodel_free(&qm);
     // dim 40: a classifier row of 10 beats is not whole groups of 4
     cfg_small(&cfg, 4, 16);
     make_model(&qm, &cfg, 7);
     assert_int_equal(lg_wimage_build(&img, &qm, 0, &err), 0);
-    assert_int_equal(lg_wimage_marks_lead(&img, NULL), -1);
+    assert_int_equal(lg_wimage_marks_lead(&img, NULL, &why), -1);
+    assert_non_null(strstr(why.msg, "classifier at a group boundary"));
     lg_wimage_free(&img);
     lg_qmodel_free(&qm);
 }

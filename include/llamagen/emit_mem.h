@@ -86,8 +86,10 @@ uint32_t lg_wimage_tag(const lg_wimage *img);
 // reader's MARKS_LEAD, the manifest's "weight_marks_lead", so that the burst
 // of every token skips them), or -1 when the layout cannot take the image
 // (lanes < 2, more than one dexp a beat, the classifier or its rows off the
-// group grid, more changes than marks).
-int64_t lg_wimage_marks_lead(const lg_wimage *img, int64_t *changes);
+// group grid, more changes than marks; the reason in err, which may be
+// NULL). The layout's one statement of these rules: mkflash's plan
+// (flash_image.h) takes them from here.
+int64_t lg_wimage_marks_lead(const lg_wimage *img, int64_t *changes, lg_err *err);
 
 // Packs one matrix alone (nbeats = lg_wimage_mat_beats(m, lanes) beats of
 // `words` uint64 each, zeroed by the caller): the same layout as inside the

@@ -197,7 +197,7 @@ static int gen_qspi_bench(const char *root, lg_err *err)
             cs[k].depth = (long)img2.nbeats;
             cs[k].tag = lg_wimage_tag(&img2);
             if (k == 6)
-                cs[k].lead = (long)lg_wimage_marks_lead(&img2, NULL);
+                cs[k].lead = (long)lg_wimage_marks_lead(&img2, NULL, NULL);
             lg_wimage_free(&img2);
         }
     }

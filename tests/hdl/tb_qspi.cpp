@@ -592,7 +592,7 @@ static void check_marks_plan(const lg_wimage *img, const lg_wimage *two_dexp)
           (long long)bad);
     // beat 0's mark at lg_wimage_marks_lead (the reader's MARKS_LEAD), the
     // repeats in front of it, and their count with the changes C / bpg
-    int64_t changes = 0, lead = lg_wimage_marks_lead(img, &changes);
+    int64_t changes = 0, lead = lg_wimage_marks_lead(img, &changes, NULL);
     CHECK(nf > 0 && lead > 0 && fidx[0] == lead + 1 && lead + changes == c / bpg,
           "marks plan: beat 0 at flash beat %lld, lead %lld, %lld changes, %lld marks",
           (long long)(nf > 0 ? fidx[0] : -1), (long long)lead, (long long)changes,

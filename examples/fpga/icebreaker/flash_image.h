@@ -117,19 +117,13 @@ static inline int lg_flash_mark_before(const lg_wimage *img, int64_t b, int64_t 
 static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, int64_t *changes,
                                           char *why, size_t whyn)
 {
-    if (img->ndexp != 1 || img->lanes < 2 || img->nmats < 1 || img->group % img->lanes) {
-        snprintf(why, whyn, "the marked flash layout needs one dexp a beat and lanes >= 2 "
-                            "(lanes %d, group %d)", img->lanes, img->group);
-        return -1;
-    }
-    int64_t bpg = img->group / img->lanes;
-    const lg_wimage_mat *cls = &img->mats[img->nmats - 1];
-    int64_t c = cls->first;
-    int64_t bpr = (cls->m->cols + img->lanes - 1) / img->lanes;
-    if (c % bpg || bpr % bpg) {
-        snprintf(why, whyn, "the marked flash layout needs the classifier at a group boundary "
-                            "with whole groups a row (first beat %lld, %lld beats a row, %lld a "
-                            "group)", (long long)c, (long long)bpr, (long long)bpg);
+    // the geometry and the room for the marks (the library's rules), then
+    // the mark code
+    lg_err e = {{0}};
+    int64_t need;
+    int64_t lead = lg_wimage_marks_lead(img, &need, &e); // the repeats of the first dexp
+    if (lead < 0) {
+        snprintf(why, whyn, "%s", e.msg);
         return -1;
     }
     for (int64_t b = 0; b < img->nbeats; b++) {
@@ -138,14 +132,8 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
             return -1;
         }
     }
-    int64_t need;
-    int64_t lead = lg_wimage_marks_lead(img, &need); // the repeats of the first dexp
-    if (lead < 0) {
-        snprintf(why, whyn, "the marked flash layout has room for %lld dexp marks before the "
-                            "classifier, the dexps change %lld times", (long long)(c / bpg),
-                 (long long)need);
-        return -1;
-    }
+    int64_t bpg = img->group / img->lanes;
+    int64_t c = img->mats[img->nmats - 1].first;
     if (changes)
         *changes = need;
     if (fidx) {

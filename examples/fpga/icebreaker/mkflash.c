@@ -103,7 +103,7 @@ static void summary(const lg_wimage *img, int64_t bytes, int marks, int64_t chan
         for (int64_t b = 0; b < img->nbeats; b++)
             if (lg_flash_mark_before(img, b, c, bpg))
                 res |= 1u << (lg_wbeat_dexp(img, b, 0) & 3);
-        int64_t lead = lg_wimage_marks_lead(img, NULL);
+        int64_t lead = lg_wimage_marks_lead(img, NULL, NULL);
         printf("image: %lld beats and %lld dexp marks x %d bytes = %lld bytes (marked layout, "
                "lanes %d; %lld dexp changes before the classifier, %lld repeats ahead of them "
                "that a token's burst skips: %lld bytes read a token; tag %04x, the manifest's "

@@ -488,7 +488,7 @@ int main(int argc, char **argv)
     // the bytes a token reads: the image but (marked) the repeat marks ahead
     // of beat 0's mark, which the core's MARKS_LEAD (decoder_params.sh, from
     // the manifest) skips
-    int64_t token_bytes = npacked - (SIM_MARKS ? (int64_t)cfg.hw.lanes * lg_wimage_marks_lead(&img, NULL) : 0);
+    int64_t token_bytes = npacked - (SIM_MARKS ? (int64_t)cfg.hw.lanes * lg_wimage_marks_lead(&img, NULL, NULL) : 0);
     // +image=FILE: the flash image mkflash wrote for the board (make
     // decoder-weights' command); it must be the harness's own, byte for byte
     std::string image_arg = arg("image", "");
