@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 // Flash image base used by the iCEBreaker build: 1 MiB, past the UP5K
 // bitstream (104,090 bytes) on a 64 KiB erase-block boundary.
@@ -123,7 +124,10 @@ static inline int64_t lg_flash_marks_plan(const lg_wimage *img, int64_t *fidx, i
     int64_t need;
     int64_t lead = lg_wimage_marks_lead(img, &need, &e); // the repeats of the first dexp
     if (lead < 0) {
-        snprintf(why, whyn, "%s", e.msg);
+        size_t n = strlen(e.msg); // (copied, cut to whyn: the lg_err line is longer)
+        n = n < whyn ? n : whyn - 1;
+        memcpy(why, e.msg, n);
+        why[n] = '\0';
         return -1;
     }
     for (int64_t b = 0; b < img->nbeats; b++) {
