@@ -14,6 +14,7 @@
 #     multiplier path is cut and only the direct path counts. The same with
 #     the multiplier's A input registered in the DSP; an unmodelled
 #     configuration must be refused.
+#  4. hold (--hold) on a hand-made design, with and without clock skew.
 set -u
 build=${1:?usage: test_paths_by_unit.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,10 +82,11 @@ fi
 
 # 3. a hand-made design (in nextpnr's SDF layout, one statement a line): r1 -> (1000 ps) -> multiplier A[0] -> O[0] -> (500 ps) -> r2.I0,
 #    and r1 -> (200 ps) -> r2.I1; clock-to-out 1390, setups 1181
-# sdf_head: the file's start, up to r1's and r2's clock nets (the top
-# cell's interconnects follow)
+# sdf_head [R2CLK]: the file's start, up to r1's and r2's clock nets (r2's
+# delayed by R2CLK ps, default 0; the top cell's interconnects follow)
 sdf_head() {
-  cat <<'EOF'
+  d=${1:-0}
+  cat <<EOF
 (DELAYFILE
   (SDFVERSION "3.0")
   (TIMESCALE 1ps)
@@ -94,7 +96,7 @@ sdf_head() {
     (DELAY
       (ABSOLUTE
         (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
-        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK ($d:$d:$d) ($d:$d:$d))
 EOF
 }
 # sdf_r1: the launching flip-flop r1 (clock-to-out 1390 ps)
@@ -110,6 +112,26 @@ sdf_r1() {
     )
   )
 EOF
+}
+# sdf_r2 PIN SETUP ...: the capturing flip-flop r2, a setup (ps, hold 0)
+# on each PIN
+sdf_r2() {
+  cat <<'EOF'
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE r2_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
+      )
+    )
+    (TIMINGCHECK
+EOF
+  while [ $# -ge 2 ]; do
+    echo "      (SETUPHOLD (posedge $1) (posedge CLK) ($2:$2:$2) (0:0:0))"
+    shift 2
+  done
+  printf '    )\n  )\n'
 }
 { sdf_head; cat <<'EOF'
         (INTERCONNECT r1_LC/O m_SB_MAC16_O_DSP/A_0 (1000:1000:1000) (1000:1000:1000))
@@ -132,21 +154,8 @@ sdf_r1; cat <<'EOF'
       (SETUPHOLD (posedge A_0) (posedge CLK) (100:100:100) (0:0:0))
     )
   )
-  (CELL
-    (CELLTYPE "ICESTORM_LC")
-    (INSTANCE r2_LC)
-    (DELAY
-      (ABSOLUTE
-        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
-      )
-    )
-    (TIMINGCHECK
-      (SETUPHOLD (posedge I0) (posedge CLK) (1181:1181:1181) (0:0:0))
-      (SETUPHOLD (posedge I1) (posedge CLK) (1181:1181:1181) (0:0:0))
-    )
-  )
-)
 EOF
+sdf_r2 I0 1181 I1 1181; echo ")"
 } > "$tmp/t.sdf"
 cat > "$tmp/t.json" <<'EOF'
 {"modules": {"top": {"attributes": {"top": "1"}, "cells": {
@@ -219,20 +228,8 @@ sdf_r1; cat <<'EOF2'
       )
     )
   )
-  (CELL
-    (CELLTYPE "ICESTORM_LC")
-    (INSTANCE r2_LC)
-    (DELAY
-      (ABSOLUTE
-        (IOPATH CLK O (1390:1390:1390) (1390:1390:1390))
-      )
-    )
-    (TIMINGCHECK
-      (SETUPHOLD (posedge I3) (posedge CLK) (821:821:821) (0:0:0))
-    )
-  )
-)
 EOF2
+sdf_r2 I3 821; echo ")"
 } > "$tmp/x.sdf"
 "$py" "$pbu" "$tmp/x.sdf" --mhz 1000 --trace 1 > "$tmp/xh" 2>&1
 tags=$(grep -c 'nextpnr: carry \(pass-out\|feed-in\)' "$tmp/xh")
@@ -266,6 +263,61 @@ if ! "$py" "$pbu" "$tmp/t.sdf" --design "$tmp/u.json" > "$tmp/f" 2>&1 &&
 else
   cat "$tmp/f"; fail "an unmodelled SB_MAC16 configuration was accepted"
 fi
+# 4. hold (--hold): the shortest paths at the fast corner, i.e. the SDF's
+#    delays times icestorm's fast / slow ratio (read here from the logic
+#    cell's clock-to-out line with awk), against each pin's hold: r1 ->
+#    (200 ps) -> r2.I1 (hold 0) and r1 -> (100 ps) -> a block RAM's WDATA_0
+#    (the file's largest WDATA[0] hold); then r2's clock 4,000 ps late
+#    (skew): that path must violate and --check fail
+k=$(awk '$1 == "CELL" { sec = $2 } sec == "LogicCell40" && $1 == "IOPATH" && $2 == "posedge:clk" {
+  split($4, v, ":"); printf "%.6f", v[1] / v[3]; exit }' "$timings")
+hw=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_RAM40_4K" && $1 == "HOLD" && $2 ~ /:WDATA\[0\]$/ {
+  n = split($4, v, ":"); for (i = 1; i <= n; i++) if (v[i] + 0 > m) m = v[i] + 0 } END { print m + 0 }' "$timings")
+# sdf_hold R2CLK: the design, r2's clock net delay R2CLK ps
+sdf_hold() {
+  sdf_head "$1"; cat <<'EOF3'
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT m_RAM/WCLK (0:0:0) (0:0:0))
+        (INTERCONNECT r1_LC/O r2_LC/I1 (200:200:200) (200:200:200))
+        (INTERCONNECT r1_LC/O m_RAM/WDATA_0 (100:100:100) (100:100:100))
+      )
+    )
+  )
+EOF3
+  sdf_r1; sdf_r2 I1 1181; cat <<'EOF3'
+  (CELL
+    (CELLTYPE "ICESTORM_RAM")
+    (INSTANCE m_RAM)
+    (TIMINGCHECK
+      (SETUPHOLD (posedge WDATA_0) (posedge WCLK) (100:100:100) (0:0:0))
+    )
+  )
+)
+EOF3
+}
+sdf_hold 0 > "$tmp/h0.sdf"
+sdf_hold 4000 > "$tmp/h1.sdf"
+"$py" "$pbu" "$tmp/h0.sdf" --mhz 100 --hold 2 --check > "$tmp/i" 2>&1
+rc=$?
+got=$(sed -n 's/^hold (fast corner: the SDF.s delays x \([0-9.]*\),.*worst slack \([-+0-9.]*\) ns, \([0-9]*\) of 2 endpoints violate$/\1 \2 \3/p' "$tmp/i")
+ram=$(awk -v k="$k" -v h="$hw" 'BEGIN { printf "%+.3f", (k * (1390 + 100) - h) / 1000 }')
+lc=$(awk -v k="$k" 'BEGIN { printf "%+.3f", k * (1390 + 200) / 1000 }')
+want=$(awk -v k="$k" -v r="$ram" 'BEGIN { printf "%.4f %s 0", k, r }')
+if [ $rc -eq 0 ] && [ "$got" = "$want" ] && grep -q "^  *$lc ns  r2_LC.I1  <-  r1_LC.O" "$tmp/i" &&
+   grep -q "^PASS hold: 0 violations" "$tmp/i"; then
+  echo "ok - hold: worst slack $ram ns at the RAM's WDATA_0 (hold $hw ps), $lc ns at r2 (ratio $k)"
+else
+  cat "$tmp/i"; fail "hold: exit $rc, got '$got' (want '$want'), r2's slack $lc ns"
+fi
+"$py" "$pbu" "$tmp/h1.sdf" --mhz 100 --hold 2 --check > "$tmp/j" 2>&1
+rc=$?
+skew=$(awk -v k="$k" 'BEGIN { printf "%+.3f", k * (1390 + 200 - 4000) / 1000 }')
+if [ $rc -eq 1 ] && grep -q "worst slack $skew ns, 1 of 2 endpoints violate" "$tmp/j" &&
+   grep -q "^FAIL hold: 1 violations" "$tmp/j"; then
+  echo "ok - hold with r2's clock 4 ns late: slack $skew ns, --check fails"
+else
+  cat "$tmp/j"; fail "hold with skew: exit $rc, want slack $skew ns and FAIL"
+fi
+
 # missing inputs: one line, exit 1, no traceback
 for args in "$tmp/none.sdf" "$tmp/t.sdf --pnr-log $tmp/none.log" "$tmp/t.sdf --design $tmp/none.json"; do
   # shellcheck disable=SC2086

@@ -102,10 +102,16 @@ def worst(text):
     return max(vals) if vals else 0.0
 
 
-def read_sdf(path):
+def least(text):
+    vals = [float(v) for t in TRIPLE.findall(text) for v in t if v not in ("", "-")]
+    return min(vals) if vals else 0.0
+
+
+def read_sdf(path, pick=worst):
     """-> celltype{inst}, iopath[(inst, from, to, ps)], setup{(inst, port): (clkport, ps)},
-    inter[(src_inst, src_port, dst_inst, dst_port, ps)]"""
-    celltype, iopath, setup, inter = {}, [], {}, []
+    inter[(src_inst, src_port, dst_inst, dst_port, ps)], hold{(inst, port): (clkport, ps)};
+    pick: which figure of a (min:typ:max) triple (worst: the largest; least)"""
+    celltype, iopath, setup, inter, hold = {}, [], {}, [], {}
     inst = None
     pending_type = None
     with open(path) as f:
@@ -120,19 +126,23 @@ def read_sdf(path):
                 toks = s.split()
                 si, sp = split_pin(toks[1])
                 di, dp = split_pin(toks[2])
-                inter.append((si, sp, di, dp, worst(s)))
+                inter.append((si, sp, di, dp, pick(s)))
             elif s.startswith("(IOPATH"):
                 m = re.match(r"\(IOPATH\s+(\([^)]*\)|\S+)\s+(\S+)\s+(.*)", s)
-                iopath.append((inst, edge_port(m.group(1)), m.group(2), worst(m.group(3))))
+                iopath.append((inst, edge_port(m.group(1)), m.group(2), pick(m.group(3))))
             elif s.startswith("(SETUPHOLD") or s.startswith("(SETUP "):
                 m = re.match(r"\(SETUP(?:HOLD)?\s+(\([^)]*\)|\S+)\s+(\([^)]*\)|\S+)\s+"
-                             r"(\([-0-9.:]*\))", s)
+                             r"(\([-0-9.:]*\))(?:\s+(\([-0-9.:]*\)))?", s)
                 port, clk = edge_port(m.group(1)), edge_port(m.group(2))
                 val = worst(m.group(3))
                 key = (inst, port)
                 if key not in setup or setup[key][1] < val:
                     setup[key] = (clk, val)
-    return celltype, iopath, setup, inter
+                if s.startswith("(SETUPHOLD") and m.group(4):
+                    hv = worst(m.group(4))     # a hold requirement: its largest figure
+                    if key not in hold or hold[key][1] < hv:
+                        hold[key] = (clk, hv)
+    return celltype, iopath, setup, inter, hold
 
 
 def read_timings(path):
@@ -145,9 +155,9 @@ def read_timings(path):
             if not t:
                 continue
             if t[0] == "CELL":
-                cur = cells.setdefault(t[1], {"io": {}, "setup": {}})
+                cur = cells.setdefault(t[1], {"io": {}, "setup": {}, "hold": {}})
                 continue
-            if cur is None or t[0] not in ("IOPATH", "SETUP"):
+            if cur is None or t[0] not in ("IOPATH", "SETUP", "HOLD"):
                 continue
             pin = [re.sub(r"\[(\d+)\]", r"_\1", x.split(":")[-1]) for x in t[1:3]]
             vals = [float(v) for x in t[3:] for v in x.split(":") if v not in ("*", "")]
@@ -156,8 +166,29 @@ def read_timings(path):
                 k = (pin[0], pin[1])
                 cur["io"][k] = max(cur["io"].get(k, 0.0), v)
             else:
-                cur["setup"][pin[0]] = max(cur["setup"].get(pin[0], 0.0), v)
+                kind = "setup" if t[0] == "SETUP" else "hold"
+                cur[kind][pin[0]] = max(cur[kind].get(pin[0], 0.0), v)
     return cells
+
+
+def fast_ratio(path):
+    """The fast corner's delays over the slow corner's in icestorm's timing
+    file (min:typ:max triples), the smallest ratio of any cell's figure: on
+    the UP5K every figure but the fixed I/O pad ones has the same, 0.3712."""
+    r = None
+    with open(path) as f:
+        for line in f:
+            t = line.split()
+            if not t or t[0] not in ("IOPATH", "SETUP", "HOLD"):
+                continue
+            for x in t[3:]:
+                v = x.split(":")
+                if len(v) == 3 and "*" not in v and float(v[2]) > 0:
+                    q = float(v[0]) / float(v[2])
+                    r = q if r is None else min(r, q)
+    if r is None:
+        raise ValueError(f"no min:typ:max figures in {path}")
+    return r
 
 
 def hard_model(design, timings):
@@ -240,15 +271,14 @@ def hard_model(design, timings):
     return {"dsp": model, "ram": ram}
 
 
-def analyse(sdf, hard=None):
-    """Longest register-to-register paths. hard: hard_model() or None for
-    nextpnr's own model."""
-    celltype, iopath, setup, inter = read_sdf(sdf)
-    # the clock domain of each (inst, clock port): the driver of its net
-    dom = {}
-    for si, sp, di, dp, _ in inter:
+def clocks(inter, scale=1.0):
+    """The main clock (the net driving the most clock pins) -> on_main(inst,
+    port), and each clock pin's net delay (ps, times scale)."""
+    dom, clkd = {}, {}
+    for si, sp, di, dp, d in inter:
         if dp in CLOCK_PORTS:
             dom[(di, dp)] = (si, sp)
+            clkd[(di, dp)] = d * scale
     count = collections.Counter(dom.values())
     if not count:
         raise ValueError("no clock pins in the SDF")
@@ -256,6 +286,49 @@ def analyse(sdf, hard=None):
 
     def on_main(inst, port):
         return dom.get((inst, port)) == main
+    return on_main, clkd
+
+
+def propagate(starts, succ, longest):
+    """Arrival times from the launch points over the reachable graph, in Kahn
+    order: the longest path (setup) or the shortest (hold). -> arr, pred."""
+    reach, stack = set(starts), list(starts)
+    while stack:
+        n = stack.pop()
+        for m, _ in succ.get(n, ()):
+            if m not in reach:
+                reach.add(m)
+                stack.append(m)
+    indeg = collections.Counter()
+    for n in reach:
+        for m, _ in succ.get(n, ()):
+            indeg[m] += 1
+    none = float("-inf") if longest else float("inf")
+    arr, pred = dict(starts), {}
+    queue = [n for n in reach if indeg[n] == 0]
+    done = 0
+    while queue:
+        n = queue.pop()
+        done += 1
+        a = arr.get(n, none)
+        for m, d in succ.get(n, ()):
+            b = arr.get(m, none)
+            if (a + d > b) if longest else (a + d < b):
+                arr[m] = a + d
+                pred[m] = n
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                queue.append(m)
+    if done != len(reach):
+        raise ValueError(f"combinational loop: {len(reach) - done} nodes not ordered")
+    return arr, pred
+
+
+def analyse(sdf, hard=None):
+    """Longest register-to-register paths. hard: hard_model() or None for
+    nextpnr's own model."""
+    celltype, iopath, setup, inter, _ = read_sdf(sdf)
+    on_main, _ = clocks(inter)
 
     dsp_insts = {i for i, t in celltype.items() if t == "ICESTORM_DSP"}
     if hard is not None:
@@ -291,35 +364,7 @@ def analyse(sdf, hard=None):
         else:
             succ[(inst, fr)].append(((inst, to), d))
 
-    # longest path from the launch points (Kahn order over the reachable graph)
-    reach, stack = set(starts), list(starts)
-    while stack:
-        n = stack.pop()
-        for m, _ in succ.get(n, ()):
-            if m not in reach:
-                reach.add(m)
-                stack.append(m)
-    indeg = collections.Counter()
-    for n in reach:
-        for m, _ in succ.get(n, ()):
-            indeg[m] += 1
-    arr = dict(starts)
-    pred = {}
-    queue = [n for n in reach if indeg[n] == 0]
-    done = 0
-    while queue:
-        n = queue.pop()
-        done += 1
-        a = arr.get(n, float("-inf"))
-        for m, d in succ.get(n, ()):
-            if a + d > arr.get(m, float("-inf")):
-                arr[m] = a + d
-                pred[m] = n
-            indeg[m] -= 1
-            if indeg[m] == 0:
-                queue.append(m)
-    if done != len(reach):
-        raise ValueError(f"combinational loop: {len(reach) - done} nodes not ordered")
+    arr, pred = propagate(starts, succ, longest=True)
 
     ends = []
     for (inst, port), (clk, su) in setup.items():
@@ -327,6 +372,97 @@ def analyse(sdf, hard=None):
             ends.append((arr[(inst, port)] + su, inst, port))
     ends.sort(reverse=True)
     return ends, pred, arr, celltype, comb_dsp
+
+
+# icestorm's names of a logic cell's inputs (its LogicCell40 hold figures)
+LC_PINS = {"I0": "in0", "I1": "in1", "I2": "in2", "I3": "in3", "CEN": "ce", "SR": "sr"}
+
+
+def analyse_hold(sdf, timings):
+    """Hold: the shortest path from every launch to every capture point at the
+    fast corner, against the capture pin's hold requirement. Delays are the
+    SDF's (nextpnr's slow corner) times fast_ratio(); the clock net delays to
+    both ends count (nextpnr gives every clock pin the same). Holds: the
+    larger of the SDF's (nextpnr writes 0) and icestorm's worst figure for
+    the pin (block RAM, SPRAM, any SB_MAC16 mode, logic cell). The DSPs are
+    taken at their fastest conceivable: clock-to-out 0 and, for the
+    combinational ones (clock tied low), every input reaching every output
+    in 0 ps (nextpnr's SDF has no such arcs), so a path through a DSP is
+    never longer here than on silicon.
+    -> (slack ps, inst, port, arrival ps, required ps) sorted worst first,
+    pred, ratio."""
+    celltype, iopath, _, inter, hold = read_sdf(sdf, pick=least)
+    tm = read_timings(timings)
+    k = fast_ratio(timings)
+    on_main, clkd = clocks(inter, k)
+
+    dsp_hold = collections.defaultdict(float)
+    for cell, c in tm.items():
+        if cell.startswith("SB_MAC16"):
+            for pin, v in c["hold"].items():
+                dsp_hold[pin] = max(dsp_hold[pin], v)
+    file_hold = {"ICESTORM_RAM": tm["SB_RAM40_4K"]["hold"],
+                 "ICESTORM_SPRAM": tm["SB_SPRAM256KA"]["hold"],
+                 "ICESTORM_DSP": dsp_hold,
+                 "ICESTORM_LC": {p: tm["LogicCell40"]["hold"].get(q, 0.0)
+                                 for p, q in LC_PINS.items()}}
+    dsps = {i for i, t in celltype.items() if t == "ICESTORM_DSP"}
+    succ = collections.defaultdict(list)
+    starts = {}
+    for si, sp, di, dp, d in inter:
+        if dp not in CLOCK_PORTS:
+            succ[(si, sp)].append(((di, dp), d * k))
+    dsp_in, dsp_out = collections.defaultdict(set), collections.defaultdict(set)
+    for (inst, port) in hold:
+        if inst in dsps:
+            dsp_in[inst].add(port)
+    for inst, fr, to, d in iopath:
+        if inst in dsps:
+            dsp_out[inst].add(to)
+            if fr in CLOCK_PORTS and on_main(inst, fr):
+                starts[(inst, to)] = clkd[(inst, fr)]
+            continue
+        if fr in CLOCK_PORTS:
+            if on_main(inst, fr):
+                a = clkd[(inst, fr)] + d * k
+                starts[(inst, to)] = min(starts.get((inst, to), a), a)
+        else:
+            succ[(inst, fr)].append(((inst, to), d * k))
+    for inst in dsps:
+        if on_main(inst, "CLK"):
+            continue   # registered outputs (the hard model's OUTPUT_SELECT 1): clock-to-out only
+        for a in dsp_in[inst]:
+            for b in dsp_out[inst]:
+                succ[(inst, a)].append(((inst, b), 0.0))
+
+    arr, pred = propagate(starts, succ, longest=False)
+
+    ends = []
+    for (inst, port), (clk, h) in hold.items():
+        if (inst, port) not in arr or not on_main(inst, clk):
+            continue
+        h = max(h, file_hold.get(celltype.get(inst), {}).get(port, 0.0))
+        req = clkd[(inst, clk)] + h
+        ends.append((arr[(inst, port)] - req, inst, port, arr[(inst, port)], req))
+    ends.sort()
+    return ends, pred, k
+
+
+def report_hold(ends, pred, k, n):
+    """The worst hold slacks, and how many endpoints violate."""
+    bad = sum(1 for e in ends if e[0] < 0)
+    if not ends:
+        print("\nhold: no register-to-register path")
+        return 0
+    s, inst, port, a, req = ends[0]
+    print(f"\nhold (fast corner: the SDF's delays x {k:.4f}, icestorm's holds; DSPs at 0 ps): "
+          f"worst slack {s / 1000:+.3f} ns, {bad} of {len(ends)} endpoints violate")
+    for s, inst, port, a, req in ends[:n]:
+        path = trace(pred, (inst, port))
+        print(f"  {s / 1000:+7.3f} ns  {short(inst, 60)}.{port}  <-  "
+              f"{short(path[0][0], 50)}.{path[0][1]} ({len(path) - 1} hops, "
+              f"arrival {a / 1000:.3f}, required {req / 1000:.3f})")
+    return bad
 
 
 def trace(pred, node):
@@ -464,6 +600,9 @@ def main():
                     help="the flash reader's clk cycles a byte (4: SCK = clk / 2; 2: SCK_DDR)")
     ap.add_argument("--trace", type=int, default=0,
                     help="print the worst path of the N worst registers pin by pin")
+    ap.add_argument("--hold", type=int, default=-1, metavar="K",
+                    help="also analyse hold at the fast corner (icestorm's timing file) and "
+                         "list the K worst slacks; with --check, a violation fails")
     ap.add_argument("--check", action="store_true",
                     help="exit 1 when the worst path (with --design: the DSP-aware one) "
                          "misses --mhz")
@@ -484,6 +623,7 @@ def main():
         hard = hard_model(a.design, a.dsp_timing) if a.design else None
         if hard is not None:
             ends2, pred2, arr2, _, _ = analyse(a.sdf, hard)
+        hold = analyse_hold(a.sdf, a.dsp_timing) if a.hold >= 0 else None
     except (OSError, ValueError, KeyError, AttributeError, IndexError) as e:
         sys.exit(f"paths_by_unit: cannot analyse {a.sdf}: {e}")
     if not ends:
@@ -516,7 +656,11 @@ def main():
     report(ends, pred, celltype, a.mhz, a.paths)
     if a.trace:
         show_trace(ends, pred, arr, celltype, a.trace)
+    nhold = report_hold(*hold, a.hold) if hold is not None else 0
     if a.check:
+        if hold is not None:
+            print(f"{'PASS' if nhold == 0 else 'FAIL'} hold: {nhold} violations")
+            rc |= 0 if nhold == 0 else 1
         ok = ends[0][0] <= 1e6 / a.mhz
         print(f"{'PASS' if ok else 'FAIL'} worst path {ends[0][0] / 1000:.2f} ns "
               f"{'<=' if ok else '>'} {1e3 / a.mhz:.2f} ns ({a.mhz:g} MHz)")
