@@ -423,8 +423,9 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, int *most, lg_err *err
             memcpy(layer, row, sizeof row);
         }
         int e = l < m->n_layers ? layer[idx % 7]->ebase : qm->cls.ebase;
-        // shift = -(ebase + s), s in 0..17, must fit signed 8 bits
-        if (-e - LG_A16_SHIFT_MAX < -128 || -e > 127) {
+        // shift = -(ebase + s), s in 0..17, must fit signed 8 bits (the
+        // quantizer refuses other ebases: kept for hand-made models)
+        if (e < LG_W_EBASE_MIN || e > LG_W_EBASE_MAX) {
             free(t.s);
             lg_fail(err, "decoder: matrix %d has ebase %d; the mat-vec shift -(ebase + s) "
                          "would not fit 8 bits",

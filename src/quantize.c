@@ -320,6 +320,41 @@ void lg_qmodel_free(lg_qmodel *qm)
     memset(qm, 0, sizeof *qm);
 }
 
+// Every mat-vec matrix's ebase within the mat-vec's shift field (ref.h):
+// a matrix whose largest |weight| is below about 2^-105 cannot be held, so
+// run, eval and the emitter all refuse it here, in the same words.
+static int check_ebase(const lg_qmodel *qm, lg_err *err)
+{
+    static const char *names[7] = {"wq", "wk", "wv", "wo", "w1", "w3", "w2"};
+    const lg_model_config *m = &qm->cfg.m;
+    for (int idx = 0; idx <= 7 * m->n_layers; idx++) {
+        int l = idx / 7, k = idx % 7;
+        const lg_qmat *q = l == m->n_layers ? &qm->cls
+                           : k == 0         ? &qm->wq[l]
+                           : k == 1         ? &qm->wk[l]
+                           : k == 2         ? &qm->wv[l]
+                           : k == 3         ? &qm->wo[l]
+                           : k == 4         ? &qm->w1[l]
+                           : k == 5         ? &qm->w3[l]
+                                            : &qm->w2[l];
+        if (q->ebase >= LG_W_EBASE_MIN && q->ebase <= LG_W_EBASE_MAX)
+            continue;
+        char name[40];
+        if (l < m->n_layers)
+            snprintf(name, sizeof name, "%s[%d]", names[k], l);
+        else
+            snprintf(name, sizeof name, "the %s",
+                     m->shared_classifier ? "embedding (the classifier)" : "classifier");
+        // the largest |weight| is about 127 * 2^(ebase + 15)
+        return lg_fail(err,
+                       "quantize: %s: its weights are too %s for the decoder's mat-vec "
+                       "(largest |weight| about 2^%d; its exponent base %d must be %d..%d)",
+                       name, q->ebase < LG_W_EBASE_MIN ? "small" : "large",
+                       q->ebase + LG_W_DEXP_MAX + 7, q->ebase, LG_W_EBASE_MIN, LG_W_EBASE_MAX);
+    }
+    return 0;
+}
+
 int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w0,
                       const lg_quant_opts *o, lg_err *err)
 {
@@ -373,6 +408,8 @@ int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w0,
             goto fail;
     }
     if (lg_quantize_gain(&qm->rms_final, w.rms_final, d, err))
+        goto fail;
+    if (check_ebase(qm, err))
         goto fail;
 
     // Model constants (see docs/numerics.md).

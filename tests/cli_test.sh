@@ -346,6 +346,27 @@ if [ $rc -eq 1 ] && grep -q "embed_stream needs a shared classifier" "$tmp/err" 
   ok "--embed-stream with an unshared classifier: one-line error, no output"
 else not_ok "--embed-stream with an unshared classifier" "rc $rc: $(cat "$tmp/err")"; fi
 
+# a checkpoint whose Wq weights are all 1e-41: the mat-vec's 8-bit shift
+# cannot reach them; eval (the integer model) and the emitter refuse it in
+# the same words (quantize), and nothing is written
+python3 -c "
+import struct, sys
+d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
+hs = d // H
+n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs
+w = [0.01] * n
+w[V*d + L*d:V*d + L*d + d*d] = [1e-41] * (d*d)
+open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, V, S) + struct.pack('%df' % n, *w))
+" "$tmp/tinyw.bin"
+run eval --checkpoint "$tmp/tinyw.bin" --steps 2
+expect_fail "eval of weights below the mat-vec's reach is refused" 1 \
+  "quantize: wq[0]: its weights are too small" "exponent base -157 must be -127..111"
+run --checkpoint "$tmp/tinyw.bin" -o "$tmp/tinyw"
+expect_fail "emission of the same weights is refused alike" 1 \
+  "quantize: wq[0]: its weights are too small" "exponent base -157 must be -127..111"
+[ ! -e "$tmp/tinyw" ] && no_leftovers "$tmp" && ok "the refused emission leaves nothing" ||
+  not_ok "the refused emission leaves nothing" "$(ls -a "$tmp")"
+
 mkdir -p "$tmp/prev/rtl" && printf '{\n  "generator": "llamagen",\n  "config": "260k"\n}\n' \
   >"$tmp/prev/manifest.json" && echo "module x; endmodule" >"$tmp/prev/rtl/x.v"
 run --config 260k -o "$tmp/prev"

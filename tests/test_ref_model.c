@@ -123,6 +123,32 @@ static void test_unquantizable_weights(void **state)
     assert_int_equal(lg_quantize_model(&qm, &cfg, &w, &qo, &err), -1);
     assert_non_null(strstr(err.msg, "not finite"));
     lg_weights_free(&w);
+
+    // Weights the mat-vec's 8-bit shift field cannot reach (ref.h,
+    // LG_W_EBASE_MIN): w2 of layer 3 scaled by powers of two until its ebase
+    // is exactly the bound (accepted), then once more (refused, named), as
+    // run, eval and the emitter all quantize through here.
+    assert_int_equal(lg_weights_synthetic(&cfg.m, 99, &w, &err), 0);
+    size_t n2 = (size_t)cfg.m.dim * (size_t)cfg.m.hidden_dim;
+    float *w2 = w.w2 + 3 * n2;
+    assert_int_equal(lg_quantize_matrix(&q, w2, cfg.m.dim, cfg.m.hidden_dim, cfg.hw.group_size,
+                                        &err),
+                     0);
+    int down = q.ebase - LG_W_EBASE_MIN; // halvings to the bound
+    lg_qmat_free(&q);
+    assert_true(down > 0);
+    for (size_t i = 0; i < n2; i++)
+        w2[i] = ldexpf(w2[i], -down);
+    assert_int_equal(lg_quantize_model(&qm, &cfg, &w, &qo, &err), 0);
+    assert_int_equal(qm.w2[3].ebase, LG_W_EBASE_MIN);
+    lg_qmodel_free(&qm);
+    for (size_t i = 0; i < n2; i++)
+        w2[i] = ldexpf(w2[i], -1);
+    assert_int_equal(lg_quantize_model(&qm, &cfg, &w, &qo, &err), -1);
+    assert_non_null(strstr(err.msg, "quantize: w2[3]: its weights are too small for the "
+                                    "decoder's mat-vec"));
+    assert_non_null(strstr(err.msg, "exponent base -128 must be -127..111"));
+    lg_weights_free(&w);
 }
 
 static void test_stories260k(void **state)

@@ -29,6 +29,11 @@
 #define LG_A16_MAX 32767           // activation mantissa bound
 #define LG_A16_SHIFT_MAX 17        // activation shift range 0..17
 #define LG_W_DEXP_MAX 15           // per-group weight exponent offset 0..15
+// A weight matrix's ebase: the mat-vec's output shift -(ebase + s), s =
+// 0..LG_A16_SHIFT_MAX, is a signed 8-bit field in the RTL (and the C model
+// follows the RTL), so ebase is -127..111; lg_quantize_model refuses others
+#define LG_W_EBASE_MIN (-127)
+#define LG_W_EBASE_MAX (128 - LG_A16_SHIFT_MAX)
 
 #define LG_EXP2_BITS 8             // exp2 LUT: 2^(i/256), i = 0..256
 #define LG_EXP2_N (1 << LG_EXP2_BITS)
