@@ -164,6 +164,8 @@ endif
 #  seq4   seq_len 4 generated to its last position, lanes 64 > dim 32 (idle lanes)
 #  share  every multiplier-sharing unit (--mul-share 1): GQA 4:1, ragged hidden 100,
 #         lanes 4, single-port K/V, one vector lane, T 0.8, to its last position
+#  shareq the lean form where its RoPE and shared K/V quantizer set the pace, not the
+#         mat-vec (dim 32 at lanes 16): the cycle model's element-by-element stretch
 SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4 kv-ports=1
 SIM_gqa2 := seq-len=64 lanes=32
 SIM_gqa4 := dim=128 hidden-dim=344 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=300 seq-len=40 lanes=16 kv-bits=6 kv-group=8
@@ -172,6 +174,7 @@ SIM_rag := dim=48 hidden-dim=130 n-layers=2 n-heads=3 n-kv-heads=3 vocab-size=10
 SIM_lane64 := dim=128 hidden-dim=300 n-layers=2 n-heads=4 n-kv-heads=2 vocab-size=128 seq-len=16 lanes=64 kv-bits=12 vec-lanes=4 embed-stream=1
 SIM_seq4 := dim=32 hidden-dim=64 n-layers=2 n-heads=2 n-kv-heads=1 vocab-size=40 seq-len=4 lanes=64
 SIM_share := dim=64 hidden-dim=100 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=130 seq-len=20 lanes=4 kv-ports=1 vec-lanes=1 mul-share=1
+SIM_shareq := dim=32 hidden-dim=64 n-layers=1 n-heads=4 n-kv-heads=4 vocab-size=40 seq-len=8 lanes=16 kv-ports=1 vec-lanes=1 mul-share=1
 SIM_RUN_gqa1 := +n=20 +errtest
 SIM_RUN_gqa2 := +n=64 +errtest
 SIM_RUN_gqa4 := +n=30 +temp=0.8 +seed=99 +errtest
@@ -180,7 +183,8 @@ SIM_RUN_rag := +n=23 +temp=0.8 +seed=3 +errtest
 SIM_RUN_lane64 := +n=15 +errtest
 SIM_RUN_seq4 := +n=4 +errtest
 SIM_RUN_share := +n=20 +temp=0.8 +seed=7 +errtest
-SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4 share
+SIM_RUN_shareq := +n=8 +errtest
+SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4 share shareq
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_model,s_$(c),--config 260k $(call lg_dec_opts,$(SIM_$(c))),-O1,trace,$(DEC_OUT)/s_$(c)/rtl,)))
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) $(SIM_RUN_$(c)) +quiet)))
 # and the cycle model (lg_decoder_cycles) of each, teacher-forced to seq_len without stalls
@@ -189,7 +193,7 @@ SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(D
   $(SIM_SYN:%=$(DEC_OUT)/sim_model_%.sh) \
   $(FPGA_OUT)/sim_icebreaker_decoder.sh
 
-## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8), 8 synthetic configs, the iCEBreaker system (flash + UART)
+## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8), 9 synthetic configs (two of them lean, --mul-share 1), the iCEBreaker system (flash + UART)
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 

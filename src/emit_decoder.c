@@ -207,6 +207,100 @@ int32_t lg_decoder_vec_lanes(const lg_config *cfg)
     return cfg->hw.lanes < 16 ? cfg->hw.lanes : 16;
 }
 
+// The lean form's (mul_share) Wq -> Wk -> Wv stretch, from the Wq run's
+// start to the V row's last element taken by the shared K/V quantizer, as a
+// max-plus recurrence over the elements: the lean units' documented pacing,
+// any of which can set the pace when the rows come fast (small dims, many
+// lanes) and none of which shows at stories260K:
+//  - a mat-vec run of n rows starting at s offers row r at s + lat + (r+1) rd
+//    at the earliest, after row r-1 has been taken, and its two-slot output
+//    buffer freezes the engine while full (row r no earlier than rd after
+//    row r-2 was taken);
+//  - the RoPE (lg_rope_share.v) takes a pair's two elements on consecutive
+//    cycles once the previous pair's y[2j+1] has been taken (63 cycles
+//    after that pair's second handshake at the earliest), and puts out
+//    y[2j] 39 cycles after the second handshake, y[2j+1] 63 after it and at
+//    least 24 after y[2j] was taken;
+//  - q elements go to the q buffer at once; k elements to the shared
+//    quantizer (lg_kvquant_share.v), which takes one a cycle but none in the
+//    cycle after a group's last, a group's last only R + 2 cycles after the
+//    previous group's last (its read-out), and a row's first only in the
+//    previous row's done cycle (R + 3 after its last);
+//  - Wk starts the cycle after Wq's last row was taken, Wv after Wk's (the
+//    lean controller chains no runs);
+//  - the V row's elements go to the quantizer as Wv offers them, after the K
+//    row's done.
+// (Times relative to the Wq run's start cycle; the stretch ends the cycle
+// after the V row's last element was taken, where the attention terms of
+// lg_decoder_cycles take over.)
+// The shared quantizer's state in lean_qkv_cycles.
+typedef struct lean_kvq {
+    int64_t g, r;  // KV_GROUP; R, a group's read-out
+    int64_t last;  // the cycle its last element was taken
+    int64_t glast; // ... the last group's last element
+} lean_kvq;
+
+// Element e of a row, offered from cycle v: the cycle the quantizer takes it.
+static int64_t kvq_take(lean_kvq *q, int64_t e, int64_t v)
+{
+    int64_t t = max64(v, q->last + 1);
+    if (e % q->g == 0 && e > 0)
+        t = max64(t, q->last + 2); // none in the cycle after a group's last
+    if (e % q->g == q->g - 1 && e >= q->g)
+        t = max64(t, q->glast + q->r + 2); // the previous group's read-out
+    q->last = t;
+    if (e % q->g == q->g - 1)
+        q->glast = t;
+    return t;
+}
+
+static int64_t lean_qkv_cycles(int64_t d, int64_t kvd, int64_t rd, int64_t lat, int64_t slack,
+                               int64_t g, int64_t r)
+{
+    lean_kvq q = {g, r, -1, -1};
+    int64_t rope_free = 0; // the RoPE may take its next pair's first element
+    int64_t s = 0;         // the current run's start
+    int64_t kdone = 0;     // the K row's done cycle
+    for (int run = 0; run < 3; run++) { // Wq, Wk, Wv
+        int64_t n = run == 0 ? d : kvd;
+        int64_t prev = -1; // the cycle row i-1 was taken
+        int64_t frz = 0;   // the engine's freezes so far in this run
+        for (int64_t i = 0; i < n; i++) {
+            int64_t o = s + lat + (i + 1) * rd + frz; // row i offered
+            if (i > 0 && prev > o - slack) {         // frozen until row i-1 went
+                frz += prev - (o - slack);
+                o = prev + slack;
+            }
+            if (i > 0)
+                o = max64(o, prev + 1);
+            int64_t a; // row i taken
+            if (run == 2) {
+                // V: to the quantizer, the row's first element in the K row's done cycle
+                a = kvq_take(&q, i, i == 0 ? max64(o, kdone) : o);
+            } else if (!(i & 1)) {
+                a = max64(o, rope_free); // x[2j]
+            } else {
+                // x[2j+1]: the pair's handshake h; the pair's outputs go to the
+                // q buffer at once, or (k) to the quantizer, y[2j] Y0 cycles after
+                // h, y[2j+1] Y1 after it and Y1 - Y0 after y[2j] went
+                int64_t h = max64(max64(o, rope_free + 1), prev + 1);
+                int64_t y1 = h + LG_ROPE_SHARE_Y1;
+                if (run == 1) {
+                    int64_t y0 = kvq_take(&q, i - 1, h + LG_ROPE_SHARE_Y0);
+                    y1 = kvq_take(&q, i, max64(y1, y0 + LG_ROPE_SHARE_Y1 - LG_ROPE_SHARE_Y0));
+                }
+                rope_free = y1;
+                a = h;
+            }
+            prev = a;
+        }
+        if (run == 1)
+            kdone = q.last + r + 3;
+        s = prev + 1; // the next run starts the cycle after this one's last row was taken
+    }
+    return s;
+}
+
 int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
 {
     const lg_model_config *m = &cfg->m;
@@ -253,32 +347,39 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // of the weight stream (one bubble per beat, the source's latency)
     int64_t emb = cfg->hw.embed_stream ? d + bd + LG_WMEM_LATENCY + 6 : d + ng + 5;
     // Wq, Wk, Wv chained (one cycle between the runs), then the drain; the
-    // lean RoPE (LG_ROPE_SHARE_PAIR cycles a pair) paces Wq and Wk when rows
-    // come faster
+    // lean form runs them one after the other, paced by whichever of the
+    // engine, the RoPE and the shared K/V quantizer is slowest
+    // (lean_qkv_cycles)
     int64_t qkv = (d + 2 * kvd) * rd + 4 + lat + 2;
-    if (ms && 2 * rd < LG_ROPE_SHARE_PAIR)
-        qkv += (d + kvd) * (LG_ROPE_SHARE_PAIR - 2 * rd) / 2;
+    if (ms)
+        qkv = lean_qkv_cycles(d, kvd, rd, lat,
+                              lg_matvec_serial(&mp) ? lat - 4 - lg_matvec_serial_steps(&mp) : 1,
+                              cfg->hw.kv_group, lg_kvcache_done_latency(&ap) - 3);
     // the attention starts with Wk; the query fill (2 hs + 4) hides behind
     // Wk / Wv, the rest follows the V row write (its last group's read-out:
     // lg_kvcache_done_latency - 3), then the packer and the quantizer's
     // output pass
+    // (the lean form: the V row's done latency shows whole, and the first
+    // head's query passes and 10 cycles more overlap it: 3 hs + 10 in all,
+    // measured on six lean designs, head sizes 4, 8 and 16)
     int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) +
                   nch_d + 1 + aq_d;
+    if (ms)
+        att += 3 - (hs + 10);
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)
-    // (13 measured exactly on four default-form designs; the lean form's
-    // tail is not traced yet: 14 kept there)
-    int64_t w13 = 2 * hd * rd + lat + nch_h + (ms ? 14 : 13) + aq_h;
+    // (13 measured exactly on four default-form designs, 10 on six lean
+    // ones); the lean SiLU paces the tail when W3's rows come faster than
+    // it takes them: (hd - 1) (LG_SILU_SHARE_ELEM - rd) cycles more, and 2
+    // (measured on the same six)
+    int64_t w13 = 2 * hd * rd + lat + nch_h + (ms ? 10 : 13) + aq_h;
     if (ms)
-        w13 += LG_SILU_SHARE_ELEM - 6 +
-               (rd < LG_SILU_SHARE_ELEM ? hd * (LG_SILU_SHARE_ELEM - rd) : 0);
-    // the lean controller chains no runs: Wk, Wv and W3 each start after
-    // their predecessor's last result (its pipeline drained), lat + 1 more
-    if (ms) {
-        qkv += 2 * (lat + 1);
+        w13 += LG_SILU_SHARE_ELEM - 6 + max64(0, (hd - 1) * (LG_SILU_SHARE_ELEM - rd) + 2);
+    // the lean controller chains no runs: W3 starts after W1's last result
+    // (its pipeline drained), lat + 1 more
+    if (ms)
         w13 += lat + 1;
-    }
     int64_t layer = 2 * norm + qkv + att + (d * rd + run) + w13 + (d * rh + run);
     return emb + L * layer + norm + v * rd + lat + 2 + 2;
 }

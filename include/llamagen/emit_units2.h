@@ -35,7 +35,9 @@
 
 // Lean (mul_share) RoPE and SiLU gate rates, as their templates' headers
 // state and their benches check; the decoder's cycle model uses them.
-#define LG_ROPE_SHARE_PAIR 64 // cycles per rotated pair
+#define LG_ROPE_SHARE_Y0 39   // x[2j+1] handshake -> y[2j] valid
+#define LG_ROPE_SHARE_Y1 63   // x[2j+1] handshake -> y[2j+1] valid (24 after y[2j] went)
+#define LG_ROPE_SHARE_PAIR (LG_ROPE_SHARE_Y1 + 1) // cycles per rotated pair
 #define LG_SILU_SHARE_ELEM 21 // cycles per element, and both inputs valid to output
 #define LG_SILU_SHARE_LAT 2   // the (joined, late) input handshake to output
 

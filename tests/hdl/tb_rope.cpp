@@ -18,6 +18,7 @@
 #include "testb.h"
 
 extern "C" {
+#include "llamagen/emit_units2.h" // LG_ROPE_SHARE_Y0 / Y1
 #include "llamagen/ref.h"
 }
 
@@ -235,8 +236,8 @@ int main(int argc, char **argv)
 
     RopeBench a{"rope_260k_q", 8}, b{"rope_260k_k", 4}, c{"rope_h128", 4};
     RopeBench d{"rope_260k_share", 12}, e{"rope_h128_share", 3};
-    d.lat0 = e.lat0 = 39;
-    d.lat1 = e.lat1 = 63;
+    d.lat0 = e.lat0 = LG_ROPE_SHARE_Y0;
+    d.lat1 = e.lat1 = LG_ROPE_SHARE_Y1;
     d.live_pos = e.live_pos = true;
     a.p = {&m->a_s_valid, &m->a_s_ready, &m->a_s_data, &m->a_s_pos,
            &m->a_m_valid, &m->a_m_ready, &m->a_m_last, &m->a_m_data};
