@@ -207,32 +207,6 @@ int32_t lg_decoder_vec_lanes(const lg_config *cfg)
     return cfg->hw.lanes < 16 ? cfg->hw.lanes : 16;
 }
 
-// The lean form's (mul_share) Wq -> Wk -> Wv stretch, from the Wq run's
-// start to the V row's last element taken by the shared K/V quantizer, as a
-// max-plus recurrence over the elements: the lean units' documented pacing,
-// any of which can set the pace when the rows come fast (small dims, many
-// lanes) and none of which shows at stories260K:
-//  - a mat-vec run of n rows starting at s offers row r at s + lat + (r+1) rd
-//    at the earliest, after row r-1 has been taken, and its two-slot output
-//    buffer freezes the engine while full (row r no earlier than rd after
-//    row r-2 was taken);
-//  - the RoPE (lg_rope_share.v) takes a pair's two elements on consecutive
-//    cycles once the previous pair's y[2j+1] has been taken (63 cycles
-//    after that pair's second handshake at the earliest), and puts out
-//    y[2j] 39 cycles after the second handshake, y[2j+1] 63 after it and at
-//    least 24 after y[2j] was taken;
-//  - q elements go to the q buffer at once; k elements to the shared
-//    quantizer (lg_kvquant_share.v), which takes one a cycle but none in the
-//    cycle after a group's last, a group's last only R + 2 cycles after the
-//    previous group's last (its read-out), and a row's first only in the
-//    previous row's done cycle (R + 3 after its last);
-//  - Wk starts the cycle after Wq's last row was taken, Wv after Wk's (the
-//    lean controller chains no runs);
-//  - the V row's elements go to the quantizer as Wv offers them, after the K
-//    row's done.
-// (Times relative to the Wq run's start cycle; the stretch ends the cycle
-// after the V row's last element was taken, where the attention terms of
-// lg_decoder_cycles take over.)
 // The shared quantizer's state in lean_qkv_cycles.
 typedef struct lean_kvq {
     int64_t g, r;  // KV_GROUP; R, a group's read-out
@@ -254,6 +228,36 @@ static int64_t kvq_take(lean_kvq *q, int64_t e, int64_t v)
     return t;
 }
 
+// The lean form's (mul_share) Wq -> Wk -> Wv stretch, from the Wq run's
+// start to the V row's last element taken by the shared K/V quantizer, as a
+// max-plus recurrence over the elements: the lean units' documented pacing,
+// any of which can set the pace when the rows come fast (small dims, many
+// lanes; at stories260K only the V row's wait for the K row's done shows,
+// 117 cycles a layer):
+//  - a mat-vec run of n rows starting at s offers row r at s + lat + (r+1) rd
+//    and after row r-1 has been taken; while row r-1 waits in the output
+//    register the engine freezes, `slack` cycles before row r would be
+//    offered, and everything behind it moves by the freeze (the default
+//    engine, lg_matvec.v: when row r reaches the output stage, 1; the
+//    serial one, lg_matvec_share.v: when row r's shift is done and its
+//    rounding waits for the output register, lat - 4 - S);
+//  - the RoPE (lg_rope_share.v) takes a pair's two elements on consecutive
+//    cycles once the previous pair's y[2j+1] has been taken (63 cycles
+//    after that pair's second handshake at the earliest), and puts out
+//    y[2j] 39 cycles after the second handshake, y[2j+1] 63 after it and at
+//    least 24 after y[2j] was taken;
+//  - q elements go to the q buffer at once; k elements to the shared
+//    quantizer (lg_kvquant_share.v), which takes one a cycle but none in the
+//    cycle after a group's last, a group's last only R + 2 cycles after the
+//    previous group's last (its read-out), and a row's first only in the
+//    previous row's done cycle (R + 3 after its last);
+//  - Wk starts the cycle after Wq's last row was taken, Wv after Wk's (the
+//    lean controller chains no runs);
+//  - the V row's elements go to the quantizer as Wv offers them, after the K
+//    row's done.
+// (Times relative to the Wq run's start cycle; the stretch ends the cycle
+// after the V row's last element was taken, where the attention terms of
+// lg_decoder_cycles take over.)
 static int64_t lean_qkv_cycles(int64_t d, int64_t kvd, int64_t rd, int64_t lat, int64_t slack,
                                int64_t g, int64_t r)
 {
@@ -361,7 +365,7 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // output pass
     // (the lean form: the V row's done latency shows whole, and the first
     // head's query passes and 10 cycles more overlap it: 3 hs + 10 in all,
-    // measured on six lean designs, head sizes 4, 8 and 16)
+    // measured on eight lean designs, head sizes 4, 8 and 16)
     int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) +
                   nch_d + 1 + aq_d;
     if (ms)
@@ -369,10 +373,10 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)
-    // (13 measured exactly on four default-form designs, 10 on six lean
+    // (13 measured exactly on four default-form designs, 10 on eight lean
     // ones); the lean SiLU paces the tail when W3's rows come faster than
     // it takes them: (hd - 1) (LG_SILU_SHARE_ELEM - rd) cycles more, and 2
-    // (measured on the same six)
+    // (measured on the same eight)
     int64_t w13 = 2 * hd * rd + lat + nch_h + (ms ? 10 : 13) + aq_h;
     if (ms)
         w13 += LG_SILU_SHARE_ELEM - 6 + max64(0, (hd - 1) * (LG_SILU_SHARE_ELEM - rd) + 2);
