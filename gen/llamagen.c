@@ -783,6 +783,14 @@ static int cmd_info(const options *o)
     kv("vec_lanes", "%d", lg_decoder_vec_lanes(&cfg));
     kv("embed_stream", "%d", cfg.hw.embed_stream);
     kv("mul_share", "%d", cfg.hw.mul_share);
+    // the emitted decoder's cycle model, as its manifest.json and README
+    // state it (on-chip weights, every stream ready)
+    int64_t c0 = lg_decoder_cycles(&cfg, 0), cl = lg_decoder_cycles(&cfg, m->seq_len - 1);
+    kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits)",
+       (long long)c0, (long long)cl, m->seq_len - 1);
+    kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",
+       (double)(st.weight_macs + st.attn_macs_pos0) / cfg.hw.lanes / (double)c0,
+       (double)(st.weight_macs + st.attn_macs_last) / cfg.hw.lanes / (double)cl, m->seq_len - 1);
     return 0;
 }
 

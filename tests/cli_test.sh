@@ -276,6 +276,14 @@ if grep -q '"name": "260k"' "$tmp/new/deeper/out/manifest.json" &&
   ! grep -qE '^\s*(real|realtime|shortreal)\s|\$(bitstoreal|realtobits|itor|rtoi)' "$tmp/new/deeper/out"/*.v; then
   ok "manifest names the config; no real in the RTL"
 else not_ok "manifest names the config; no real in the RTL"; fi
+# info prints the emitted decoder's cycle model: the manifest's figures
+c0=$(sed -n 's/.*"expected_cycles_per_token": {"pos0": \([0-9]*\), "last_pos": \([0-9]*\).*/\1 \2/p' \
+  "$tmp/new/deeper/out/manifest.json")
+run info --config 260k
+got=$(sed -n 's/^cycles per token: *\([0-9]*\) at pos 0, \([0-9]*\) at pos 511 .*/\1 \2/p' "$tmp/out")
+if [ $rc -eq 0 ] && [ -n "$c0" ] && [ "$got" = "$c0" ] && grep -q "^lane utilization: *0\.9" "$tmp/out"; then
+  ok "info prints the manifest's cycles per token ($got) and the lane utilization"
+else not_ok "info's cycles per token" "info '$got', manifest '$c0'"; fi
 first=$(snapshot "$tmp/new/deeper/out")
 run --config 260k -o "$tmp/new/deeper/out"
 if [ $rc -eq 0 ] && [ "$first" = "$(snapshot "$tmp/new/deeper/out")" ]; then
