@@ -729,6 +729,12 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
     return buf;
 }
 
+// The emitted decoder holds its weights on chip (ROM images written as hex);
+// past this size the images and the quantization in memory make no sense
+// (and a 7B model would need ~27 GB of float weights in memory first), so
+// such a config is refused before anything is allocated or written.
+#define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
+
 static int cmd_info(const options *o)
 {
     if (!o->config && !o->checkpoint)
@@ -786,8 +792,9 @@ static int cmd_info(const options *o)
     // the emitted decoder's cycle model, as its manifest.json and README
     // state it (on-chip weights, every stream ready)
     int64_t c0 = lg_decoder_cycles(&cfg, 0), cl = lg_decoder_cycles(&cfg, m->seq_len - 1);
-    kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits)",
-       (long long)c0, (long long)cl, m->seq_len - 1);
+    kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits%s)",
+       (long long)c0, (long long)cl, m->seq_len - 1,
+       st.params > EMIT_MAX_PARAMS ? "; not emitted: past the on-chip weight limit" : "");
     kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",
        (double)(st.weight_macs + st.attn_macs_pos0) / cfg.hw.lanes / (double)c0,
        (double)(st.weight_macs + st.attn_macs_last) / cfg.hw.lanes / (double)cl, m->seq_len - 1);
@@ -1131,12 +1138,6 @@ static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights 
     lg_qmodel_free(&qm);
     return rc ? EXIT_RUNTIME : 0;
 }
-
-// The emitted decoder holds its weights on chip (ROM images written as hex);
-// past this size the images and the quantization in memory make no sense
-// (and a 7B model would need ~27 GB of float weights in memory first), so
-// such a config is refused before anything is allocated or written.
-#define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
 
 static int emit_size_check(const lg_config *cfg, lg_err *err)
 {

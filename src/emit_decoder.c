@@ -242,10 +242,11 @@ static int64_t kvq_take(lean_kvq *q, int64_t e, int64_t v)
 //    serial one, lg_matvec_share.v: when row r's shift is done and its
 //    rounding waits for the output register, lat - 4 - S);
 //  - the RoPE (lg_rope_share.v) takes a pair's two elements on consecutive
-//    cycles once the previous pair's y[2j+1] has been taken (63 cycles
-//    after that pair's second handshake at the earliest), and puts out
-//    y[2j] 39 cycles after the second handshake, y[2j+1] 63 after it and at
-//    least 24 after y[2j] was taken;
+//    cycles once the previous pair's y[2j+1] is valid (63 cycles after that
+//    pair's second handshake at the earliest), starts the pair's sequence
+//    the cycle after that y[2j+1] was taken, and puts out y[2j] 39 cycles
+//    after the start, y[2j+1] 63 after it and at least 24 after y[2j] was
+//    taken;
 //  - q elements go to the q buffer at once; k elements to the shared
 //    quantizer (lg_kvquant_share.v), which takes one a cycle but none in the
 //    cycle after a group's last, a group's last only R + 2 cycles after the
@@ -263,6 +264,7 @@ static int64_t lean_qkv_cycles(int64_t d, int64_t kvd, int64_t rd, int64_t lat, 
 {
     lean_kvq q = {g, r, -1, -1};
     int64_t rope_free = 0; // the RoPE may take its next pair's first element
+    int64_t y1_taken = 0;  // the previous pair's y[2j+1] was taken
     int64_t s = 0;         // the current run's start
     int64_t kdone = 0;     // the K row's done cycle
     for (int run = 0; run < 3; run++) { // Wq, Wk, Wv
@@ -284,16 +286,21 @@ static int64_t lean_qkv_cycles(int64_t d, int64_t kvd, int64_t rd, int64_t lat, 
             } else if (!(i & 1)) {
                 a = max64(o, rope_free); // x[2j]
             } else {
-                // x[2j+1]: the pair's handshake h; the pair's outputs go to the
-                // q buffer at once, or (k) to the quantizer, y[2j] Y0 cycles after
-                // h, y[2j+1] Y1 after it and Y1 - Y0 after y[2j] went
+                // x[2j+1]: the pair's handshake h, its sequence from st (the
+                // previous y[2j+1] gone); the pair's outputs go to the q buffer
+                // at once, or (k) to the quantizer, y[2j] Y0 cycles after st,
+                // y[2j+1] Y1 after it and Y1 - Y0 after y[2j] went
                 int64_t h = max64(max64(o, rope_free + 1), prev + 1);
-                int64_t y1 = h + LG_ROPE_SHARE_Y1;
+                int64_t st = max64(h, y1_taken + 1);
+                int64_t y1 = st + LG_ROPE_SHARE_Y1;
                 if (run == 1) {
-                    int64_t y0 = kvq_take(&q, i - 1, h + LG_ROPE_SHARE_Y0);
-                    y1 = kvq_take(&q, i, max64(y1, y0 + LG_ROPE_SHARE_Y1 - LG_ROPE_SHARE_Y0));
+                    int64_t y0 = kvq_take(&q, i - 1, st + LG_ROPE_SHARE_Y0);
+                    y1 = max64(y1, y0 + LG_ROPE_SHARE_Y1 - LG_ROPE_SHARE_Y0);
+                    rope_free = y1;
+                    y1_taken = kvq_take(&q, i, y1);
+                } else {
+                    rope_free = y1_taken = y1;
                 }
-                rope_free = y1;
                 a = h;
             }
             prev = a;
@@ -364,12 +371,15 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
     // lg_kvcache_done_latency - 3), then the packer and the quantizer's
     // output pass
     // (the lean form: the V row's done latency shows whole, and the first
-    // head's query passes and 10 cycles more overlap it: 3 hs + 10 in all,
-    // measured on eight lean designs, head sizes 4, 8 and 16)
+    // head's query passes, its first row's q.k steps and the score steps of
+    // all but the row's last K group overlap it: 3 hs + 10 + (hs / kv_group
+    // - 1)(2 LA + 2) in all, measured on thirteen lean designs, head sizes
+    // 2 to 16, kv_group 1 to 8)
     int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) +
                   nch_d + 1 + aq_d;
     if (ms)
-        att += 3 - (hs + 10);
+        att += 3 - (hs + 10) -
+               (hs / cfg->hw.kv_group - 1) * (2 * lg_attn_share_limbs(&ap) + 2);
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)

@@ -14,7 +14,8 @@
 #     multiplier path is cut and only the direct path counts. The same with
 #     the multiplier's A input registered in the DSP; an unmodelled
 #     configuration must be refused.
-#  4. hold (--hold) on a hand-made design, with and without clock skew.
+#  4. hold (--hold) on a hand-made design, with and without clock skew, with
+#     the hold on its own SDF line, and with a clock pin at 0 ps.
 set -u
 build=${1:?usage: test_paths_by_unit.sh BUILD_DIR}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -82,10 +83,10 @@ fi
 
 # 3. a hand-made design (in nextpnr's SDF layout, one statement a line): r1 -> (1000 ps) -> multiplier A[0] -> O[0] -> (500 ps) -> r2.I0,
 #    and r1 -> (200 ps) -> r2.I1; clock-to-out 1390, setups 1181
-# sdf_head [R2CLK]: the file's start, up to r1's and r2's clock nets (r2's
-# delayed by R2CLK ps, default 0; the top cell's interconnects follow)
+# sdf_head [R1CLK [R2CLK]]: the file's start, up to r1's and r2's clock nets
+# (delays in ps, default 0; the top cell's interconnects follow)
 sdf_head() {
-  d=${1:-0}
+  c=${1:-0} d=${2:-0}
   cat <<EOF
 (DELAYFILE
   (SDFVERSION "3.0")
@@ -95,7 +96,7 @@ sdf_head() {
     (INSTANCE )
     (DELAY
       (ABSOLUTE
-        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK (0:0:0) (0:0:0))
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r1_LC/CLK ($c:$c:$c) ($c:$c:$c))
         (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT r2_LC/CLK ($d:$d:$d) ($d:$d:$d))
 EOF
 }
@@ -267,16 +268,20 @@ fi
 #    delays times icestorm's fast / slow ratio (read here from the logic
 #    cell's clock-to-out line with awk), against each pin's hold: r1 ->
 #    (200 ps) -> r2.I1 (hold 0) and r1 -> (100 ps) -> a block RAM's WDATA_0
-#    (the file's largest WDATA[0] hold); then r2's clock 4,000 ps late
-#    (skew): that path must violate and --check fail
+#    (the file's largest WDATA[0] hold), every clock pin 500 ps from the
+#    buffer; then r2's clock 4,000 ps later (skew): that path must violate
+#    and --check fail, also when the SDF gives r2's setup and hold on
+#    separate SETUP / HOLD lines; and the RAM's clock at 0 ps (as nextpnr
+#    writes the SPRAMs'): it must capture as late as the others (500)
 k=$(awk '$1 == "CELL" { sec = $2 } sec == "LogicCell40" && $1 == "IOPATH" && $2 == "posedge:clk" {
   split($4, v, ":"); printf "%.6f", v[1] / v[3]; exit }' "$timings")
 hw=$(awk '$1 == "CELL" { sec = $2 } sec == "SB_RAM40_4K" && $1 == "HOLD" && $2 ~ /:WDATA\[0\]$/ {
   n = split($4, v, ":"); for (i = 1; i <= n; i++) if (v[i] + 0 > m) m = v[i] + 0 } END { print m + 0 }' "$timings")
-# sdf_hold R2CLK: the design, r2's clock net delay R2CLK ps
+# sdf_hold R2CLK RAMCLK: the design, r1's clock net 500 ps, r2's R2CLK, the
+# RAM's RAMCLK
 sdf_hold() {
-  sdf_head "$1"; cat <<'EOF3'
-        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT m_RAM/WCLK (0:0:0) (0:0:0))
+  sdf_head 500 "$1"; cat <<EOF3
+        (INTERCONNECT gb/GLOBAL_BUFFER_OUTPUT m_RAM/WCLK ($2:$2:$2) ($2:$2:$2))
         (INTERCONNECT r1_LC/O r2_LC/I1 (200:200:200) (200:200:200))
         (INTERCONNECT r1_LC/O m_RAM/WDATA_0 (100:100:100) (100:100:100))
       )
@@ -294,8 +299,8 @@ EOF3
 )
 EOF3
 }
-sdf_hold 0 > "$tmp/h0.sdf"
-sdf_hold 4000 > "$tmp/h1.sdf"
+sdf_hold 500 500 > "$tmp/h0.sdf"
+sdf_hold 4500 500 > "$tmp/h1.sdf"
 "$py" "$pbu" "$tmp/h0.sdf" --mhz 100 --hold 2 --check > "$tmp/i" 2>&1
 rc=$?
 got=$(sed -n 's/^hold (fast corner: the SDF.s delays x \([0-9.]*\),.*worst slack \([-+0-9.]*\) ns, \([0-9]*\) of 2 endpoints violate$/\1 \2 \3/p' "$tmp/i")
@@ -316,6 +321,24 @@ if [ $rc -eq 1 ] && grep -q "worst slack $skew ns, 1 of 2 endpoints violate" "$t
   echo "ok - hold with r2's clock 4 ns late: slack $skew ns, --check fails"
 else
   cat "$tmp/j"; fail "hold with skew: exit $rc, want slack $skew ns and FAIL"
+fi
+sed 's/(SETUPHOLD (posedge I1) (posedge CLK) (1181:1181:1181) (0:0:0))/(SETUP (posedge I1) (posedge CLK) (1181:1181:1181))\n      (HOLD (posedge I1) (posedge CLK) (0:0:0))/' \
+  "$tmp/h1.sdf" > "$tmp/h2.sdf"
+"$py" "$pbu" "$tmp/h2.sdf" --mhz 100 --hold 2 --check > "$tmp/j2" 2>&1
+rc=$?
+if grep -q "(HOLD (posedge I1)" "$tmp/h2.sdf" && [ $rc -eq 1 ] &&
+   grep -q "worst slack $skew ns, 1 of 2 endpoints violate" "$tmp/j2"; then
+  echo "ok - the same with separate SETUP and HOLD lines: slack $skew ns, --check fails"
+else
+  cat "$tmp/j2"; fail "separate SETUP / HOLD lines: exit $rc, want slack $skew ns and FAIL"
+fi
+sdf_hold 500 0 > "$tmp/h3.sdf"
+"$py" "$pbu" "$tmp/h3.sdf" --mhz 100 --hold 2 > "$tmp/j3" 2>&1
+if grep -q "worst slack $ram ns, 0 of 2 endpoints violate" "$tmp/j3" &&
+   grep -q "m_RAM.WDATA_0 .* required $(awk -v k="$k" -v h="$hw" 'BEGIN { printf "%.3f", (k * 500 + h) / 1000 }')" "$tmp/j3"; then
+  echo "ok - a RAM clock pin at 0 ps captures at the latest clock pin's delay: slack $ram ns"
+else
+  cat "$tmp/j3"; fail "RAM clock at 0 ps: want slack $ram ns"
 fi
 
 # missing inputs: one line, exit 1, no traceback

@@ -142,6 +142,12 @@ def read_sdf(path, pick=worst):
                     hv = worst(m.group(4))     # a hold requirement: its largest figure
                     if key not in hold or hold[key][1] < hv:
                         hold[key] = (clk, hv)
+            elif s.startswith("(HOLD "):
+                m = re.match(r"\(HOLD\s+(\([^)]*\)|\S+)\s+(\([^)]*\)|\S+)\s+(\([-0-9.:]*\))", s)
+                port, clk = edge_port(m.group(1)), edge_port(m.group(2))
+                key, hv = (inst, port), worst(m.group(3))
+                if key not in hold or hold[key][1] < hv:
+                    hold[key] = (clk, hv)
     return celltype, iopath, setup, inter, hold
 
 
@@ -382,7 +388,10 @@ def analyse_hold(sdf, timings):
     """Hold: the shortest path from every launch to every capture point at the
     fast corner, against the capture pin's hold requirement. Delays are the
     SDF's (nextpnr's slow corner) times fast_ratio(); the clock net delays to
-    both ends count (nextpnr gives every clock pin the same). Holds: the
+    both ends count (nextpnr gives every logic, RAM, DSP and I/O clock pin the
+    same; a pin it gives 0 ps, the SPRAMs' CLOCK, captures at the latest
+    clock pin's delay and launches at 0). Every setup check is also a hold
+    check (hold 0 unless the SDF or the timing file says more). Holds: the
     larger of the SDF's (nextpnr writes 0) and icestorm's worst figure for
     the pin (block RAM, SPRAM, any SB_MAC16 mode, logic cell). The DSPs are
     taken at their fastest conceivable: clock-to-out 0 and, for the
@@ -391,10 +400,17 @@ def analyse_hold(sdf, timings):
     never longer here than on silicon.
     -> (slack ps, inst, port, arrival ps, required ps) sorted worst first,
     pred, ratio."""
-    celltype, iopath, _, inter, hold = read_sdf(sdf, pick=least)
+    celltype, iopath, setup, inter, hold = read_sdf(sdf, pick=least)
     tm = read_timings(timings)
     k = fast_ratio(timings)
     on_main, clkd = clocks(inter, k)
+    # every setup check is a hold check too (hold 0 where the SDF gives none)
+    for key, (clk, _) in setup.items():
+        hold.setdefault(key, (clk, 0.0))
+    # a clock pin nextpnr gives 0 ps (the SPRAMs' CLOCK) while the others'
+    # nets have a delay: its real delay is unknown, so it captures as late as
+    # the latest clock pin (and launches at 0, the earliest)
+    late = max((v for (i, p), v in clkd.items() if on_main(i, p)), default=0.0)
 
     dsp_hold = collections.defaultdict(float)
     for cell, c in tm.items():
@@ -442,7 +458,7 @@ def analyse_hold(sdf, timings):
         if (inst, port) not in arr or not on_main(inst, clk):
             continue
         h = max(h, file_hold.get(celltype.get(inst), {}).get(port, 0.0))
-        req = clkd[(inst, clk)] + h
+        req = (clkd[(inst, clk)] or late) + h
         ends.append((arr[(inst, port)] - req, inst, port, arr[(inst, port)], req))
     ends.sort()
     return ends, pred, k
