@@ -735,6 +735,19 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
 // such a config is refused before anything is allocated or written.
 #define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
 
+static int emit_size_check(const lg_config *cfg, lg_err *err)
+{
+    lg_config_stats st;
+    lg_config_stats_compute(cfg, &st);
+    if (st.params <= EMIT_MAX_PARAMS)
+        return 0;
+    lg_fail(err,
+            "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
+            "%.0f M; streaming weights from external memory is not implemented yet",
+            cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
+    return -1;
+}
+
 static int cmd_info(const options *o)
 {
     if (!o->config && !o->checkpoint)
@@ -794,7 +807,7 @@ static int cmd_info(const options *o)
     int64_t c0 = lg_decoder_cycles(&cfg, 0), cl = lg_decoder_cycles(&cfg, m->seq_len - 1);
     kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits%s)",
        (long long)c0, (long long)cl, m->seq_len - 1,
-       st.params > EMIT_MAX_PARAMS ? "; not emitted: past the on-chip weight limit" : "");
+       emit_size_check(&cfg, NULL) ? "; not emitted: past the on-chip weight limit" : "");
     kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",
        (double)(st.weight_macs + st.attn_macs_pos0) / cfg.hw.lanes / (double)c0,
        (double)(st.weight_macs + st.attn_macs_last) / cfg.hw.lanes / (double)cl, m->seq_len - 1);
@@ -1137,19 +1150,6 @@ static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights 
     int rc = lg_emit_decoder(dir, &qm, &o, err);
     lg_qmodel_free(&qm);
     return rc ? EXIT_RUNTIME : 0;
-}
-
-static int emit_size_check(const lg_config *cfg, lg_err *err)
-{
-    lg_config_stats st;
-    lg_config_stats_compute(cfg, &st);
-    if (st.params <= EMIT_MAX_PARAMS)
-        return 0;
-    lg_fail(err,
-            "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
-            "%.0f M; streaming weights from external memory is not implemented yet",
-            cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
-    return -1;
 }
 
 // Shapes lg_config_validate accepts (the C models run them) but whose

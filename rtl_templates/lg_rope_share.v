@@ -49,7 +49,7 @@
 // handshake cycle of x[2j+1], y[2j+1] 63 cycles after it; s_ready is high
 // only while waiting for a pair's two elements, so a pair takes 64 cycles
 // (2 input handshakes + 62 sequence cycles): 32 cycles per element
-// (LG_ROPE_SHARE_PAIR in include/llamagen/emit_units2.h, the decoder's cycle
+// (LG_ROPE_SHARE_Y0 / Y1 in include/llamagen/emit_units2.h, the decoder's cycle
 // model). The timing does not depend on the data.
 //
 // Handshakes: s_* and m_* are valid/ready streams (a transfer on a clock edge

@@ -528,16 +528,9 @@ static char *ebase_cases(const lg_qmodel *qm, int wsel_w, int *most, lg_err *err
     int vals[256], cnt[256], nv = 0, best = 0;
     const lg_model_config *m = &qm->cfg.m;
     text t = {0};
-    int nmat = 7 * m->n_layers + 1;
-    for (int idx = 0; idx < nmat; idx++) {
-        int l = idx / 7;
-        const lg_qmat *layer[7] = {0};
-        if (l < m->n_layers) {
-            const lg_qmat *row[7] = {&qm->wq[l], &qm->wk[l], &qm->wv[l], &qm->wo[l],
-                                     &qm->w1[l], &qm->w3[l], &qm->w2[l]};
-            memcpy(layer, row, sizeof row);
-        }
-        int e = l < m->n_layers ? layer[idx % 7]->ebase : qm->cls.ebase;
+    const lg_qmat *q;
+    for (int idx = 0; (q = lg_qmodel_matvec(qm, idx, NULL, 0)); idx++) {
+        int l = idx / 7, e = q->ebase;
         // shift = -(ebase + s), s in 0..17, must fit signed 8 bits (the
         // quantizer refuses other ebases: kept for hand-made models)
         if (e < LG_W_EBASE_MIN || e > LG_W_EBASE_MAX) {

@@ -3,6 +3,7 @@
 // (lg_embed) and the model's gain list. Layouts: include/llamagen/emit_mem.h
 // and docs/architecture.md, "The weight stream".
 #include "llamagen/emit_mem.h"
+#include "llamagen/quantize.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -160,38 +161,23 @@ int lg_wimage_build(lg_wimage *img, const lg_qmodel *qm, int32_t lanes, lg_err *
     if (!img->mats)
         return -1;
 
-    // Consumption order (docs/architecture.md): per layer Wq Wk Wv Wo W1 W3 W2.
-    const lg_qmat *per_layer[7];
-    static const char *names[7] = {"wq", "wk", "wv", "wo", "w1", "w3", "w2"};
-    int k = 0;
+    // Consumption order (docs/architecture.md): per layer Wq Wk Wv Wo W1 W3 W2,
+    // then the classifier (lg_qmodel_matvec)
+    int k;
     int64_t nb = 0;
-    for (int l = 0; l <= L; l++) {
-        int n = l < L ? 7 : 1;
-        if (l < L) {
-            const lg_qmat *pl[7] = {&qm->wq[l], &qm->wk[l], &qm->wv[l], &qm->wo[l],
-                                    &qm->w1[l], &qm->w3[l], &qm->w2[l]};
-            memcpy(per_layer, pl, sizeof pl);
-        } else {
-            per_layer[0] = &qm->cls;
+    for (k = 0; k < img->nmats; k++) {
+        lg_wimage_mat *e = &img->mats[k];
+        e->m = lg_qmodel_matvec(qm, k, e->name, sizeof e->name);
+        e->layer = k / 7 < L ? k / 7 : -1;
+        if (e->m->group != group) {
+            lg_fail(err, "weight image: %s has group size %d, wcls has %d", e->name,
+                    e->m->group, group);
+            lg_wimage_free(img); // e points into img->mats: message first
+            return -1;
         }
-        for (int j = 0; j < n; j++, k++) {
-            lg_wimage_mat *e = &img->mats[k];
-            e->m = per_layer[j];
-            e->layer = l < L ? l : -1;
-            if (l < L)
-                snprintf(e->name, sizeof e->name, "%s[%d]", names[j], l);
-            else
-                snprintf(e->name, sizeof e->name, "wcls");
-            if (e->m->group != group) {
-                lg_fail(err, "weight image: %s has group size %d, wcls has %d", e->name,
-                        e->m->group, group);
-                lg_wimage_free(img); // e points into img->mats: message first
-                return -1;
-            }
-            e->first = nb;
-            e->nbeats = lg_wimage_mat_beats(e->m, lanes);
-            nb += e->nbeats;
-        }
+        e->first = nb;
+        e->nbeats = lg_wimage_mat_beats(e->m, lanes);
+        nb += e->nbeats;
     }
     img->nbeats = nb;
     size_t nw;

@@ -320,36 +320,39 @@ void lg_qmodel_free(lg_qmodel *qm)
     memset(qm, 0, sizeof *qm);
 }
 
+const lg_qmat *lg_qmodel_matvec(const lg_qmodel *qm, int idx, char *name, size_t n)
+{
+    static const char *names[7] = {"wq", "wk", "wv", "wo", "w1", "w3", "w2"};
+    int L = qm->cfg.m.n_layers, l = idx / 7, k = idx % 7;
+    if (idx < 0 || idx > 7 * L)
+        return NULL;
+    if (l == L) {
+        if (name)
+            snprintf(name, n, "wcls");
+        return &qm->cls;
+    }
+    if (name)
+        snprintf(name, n, "%s[%d]", names[k], l);
+    lg_qmat *const per_kind[7] = {qm->wq, qm->wk, qm->wv, qm->wo, qm->w1, qm->w3, qm->w2};
+    return &per_kind[k][l];
+}
+
 // Every mat-vec matrix's ebase within the mat-vec's shift field (ref.h):
 // a matrix whose largest |weight| is below about 2^-105 cannot be held, so
 // run, eval and the emitter all refuse it here, in the same words.
 static int check_ebase(const lg_qmodel *qm, lg_err *err)
 {
-    static const char *names[7] = {"wq", "wk", "wv", "wo", "w1", "w3", "w2"};
-    const lg_model_config *m = &qm->cfg.m;
-    for (int idx = 0; idx <= 7 * m->n_layers; idx++) {
-        int l = idx / 7, k = idx % 7;
-        const lg_qmat *q = l == m->n_layers ? &qm->cls
-                           : k == 0         ? &qm->wq[l]
-                           : k == 1         ? &qm->wk[l]
-                           : k == 2         ? &qm->wv[l]
-                           : k == 3         ? &qm->wo[l]
-                           : k == 4         ? &qm->w1[l]
-                           : k == 5         ? &qm->w3[l]
-                                            : &qm->w2[l];
+    char name[32];
+    const lg_qmat *q;
+    for (int idx = 0; (q = lg_qmodel_matvec(qm, idx, name, sizeof name)); idx++) {
         if (q->ebase >= LG_W_EBASE_MIN && q->ebase <= LG_W_EBASE_MAX)
             continue;
-        char name[40];
-        if (l < m->n_layers)
-            snprintf(name, sizeof name, "%s[%d]", names[k], l);
-        else
-            snprintf(name, sizeof name, "the %s",
-                     m->shared_classifier ? "embedding (the classifier)" : "classifier");
         // the largest |weight| is about 127 * 2^(ebase + 15)
         return lg_fail(err,
-                       "quantize: %s: its weights are too %s for the decoder's mat-vec "
+                       "quantize: %s%s: its weights are too %s for the decoder's mat-vec "
                        "(largest |weight| about 2^%d; its exponent base %d must be %d..%d)",
-                       name, q->ebase < LG_W_EBASE_MIN ? "small" : "large",
+                       name, q == &qm->cls && qm->cfg.m.shared_classifier ? " (the embedding)" : "",
+                       q->ebase < LG_W_EBASE_MIN ? "small" : "large",
                        q->ebase + LG_W_DEXP_MAX + 7, q->ebase, LG_W_EBASE_MIN, LG_W_EBASE_MAX);
     }
     return 0;

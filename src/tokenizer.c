@@ -300,11 +300,12 @@ int lg_tokenizer_encode(const lg_tokenizer *t, const char *text, int bos, int eo
     // BOS / EOS are fixed ids; the merge loop below indexes vocab with every
     // token, so a vocabulary too small to hold them would be read out of
     // bounds (a 1-token vocabulary: BOS = 1 is past its end).
-    if ((bos && TOK_BOS >= t->vocab_size) || (eos && TOK_EOS >= t->vocab_size))
+    int missing = bos && TOK_BOS >= t->vocab_size ? TOK_BOS
+                  : eos && TOK_EOS >= t->vocab_size ? TOK_EOS
+                                                    : -1;
+    if (missing >= 0)
         return lg_fail(err, "tokenizer: %s id %d needs vocab_size > %d but vocab_size is %d",
-                       bos && TOK_BOS >= t->vocab_size ? "BOS" : "EOS",
-                       bos && TOK_BOS >= t->vocab_size ? TOK_BOS : TOK_EOS,
-                       bos && TOK_BOS >= t->vocab_size ? TOK_BOS : TOK_EOS, t->vocab_size);
+                       missing == TOK_BOS ? "BOS" : "EOS", missing, missing, t->vocab_size);
 
     // Scratch for one code point (<= 4 bytes) and for the concatenation of
     // two pieces during merging: (2 * max_token_length + 1) chars, never less

@@ -141,6 +141,20 @@ static void test_unquantizable_weights(void **state)
         w2[i] = ldexpf(w2[i], -down);
     assert_int_equal(lg_quantize_model(&qm, &cfg, &w, &qo, &err), 0);
     assert_int_equal(qm.w2[3].ebase, LG_W_EBASE_MIN);
+    // the stream order the check, the weight image and the emitter's ebase
+    // table all walk (lg_qmodel_matvec): Wq Wk Wv Wo W1 W3 W2 a layer, wcls
+    char name[32];
+    int L = cfg.m.n_layers;
+    assert_ptr_equal(lg_qmodel_matvec(&qm, 0, name, sizeof name), &qm.wq[0]);
+    assert_string_equal(name, "wq[0]");
+    assert_ptr_equal(lg_qmodel_matvec(&qm, 7 * 3 + 5, name, sizeof name), &qm.w3[3]);
+    assert_string_equal(name, "w3[3]");
+    assert_ptr_equal(lg_qmodel_matvec(&qm, 7 * 3 + 6, name, sizeof name), &qm.w2[3]);
+    assert_string_equal(name, "w2[3]");
+    assert_ptr_equal(lg_qmodel_matvec(&qm, 7 * L, name, sizeof name), &qm.cls);
+    assert_string_equal(name, "wcls");
+    assert_null(lg_qmodel_matvec(&qm, 7 * L + 1, NULL, 0));
+    assert_null(lg_qmodel_matvec(&qm, -1, NULL, 0));
     lg_qmodel_free(&qm);
     for (size_t i = 0; i < n2; i++)
         w2[i] = ldexpf(w2[i], -1);

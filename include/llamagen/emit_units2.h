@@ -23,7 +23,7 @@
  *   rope                    x[2j+1] handshake -> y[2j] after 7 cycles, y[2j+1]
  *                           after 8; one element per cycle
  *   rope, mul_share         x[2j+1] handshake -> y[2j] after 39 cycles, y[2j+1]
- *                           after 63; one pair per LG_ROPE_SHARE_PAIR (64) cycles
+ *                           after 63 (LG_ROPE_SHARE_Y0 / Y1); one pair per 64 cycles
  *   silu_gate               6 cycles, one element per cycle
  *   silu_gate, mul_share    LG_SILU_SHARE_ELEM (21) cycles from both inputs valid,
  *                           LG_SILU_SHARE_LAT (2) from their late handshake; one
@@ -37,7 +37,6 @@
 // state and their benches check; the decoder's cycle model uses them.
 #define LG_ROPE_SHARE_Y0 39   // x[2j+1] handshake -> y[2j] valid
 #define LG_ROPE_SHARE_Y1 63   // x[2j+1] handshake -> y[2j+1] valid (24 after y[2j] went)
-#define LG_ROPE_SHARE_PAIR (LG_ROPE_SHARE_Y1 + 1) // cycles per rotated pair
 #define LG_SILU_SHARE_ELEM 21 // cycles per element, and both inputs valid to output
 #define LG_SILU_SHARE_LAT 2   // the (joined, late) input handshake to output
 

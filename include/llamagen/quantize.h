@@ -23,6 +23,12 @@ int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w,
                       const lg_quant_opts *o, lg_err *err);
 void lg_qmodel_free(lg_qmodel *qm);
 
+// The mat-vec matrices in stream (consumption) order: per layer Wq Wk Wv Wo
+// W1 W3 W2, then the classifier (shared with the embedding or not); idx = 7
+// layer + kind, the classifier 7 n_layers. Its name ("wq[0]" ... "wcls") in
+// name[n] when name is not NULL. NULL past the last.
+const lg_qmat *lg_qmodel_matvec(const lg_qmodel *qm, int idx, char *name, size_t n);
+
 // Quantizes one (rows, cols) float matrix to I8E with group G (min-error
 // exponent per group, ebase = max exponent - 15).
 int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group, lg_err *err);
