@@ -21,6 +21,15 @@
 
 #include "llamagen/config.h"
 
+// The model's floors are arithmetic right shifts of signed values, as in the
+// RTL (>>> on signed). C leaves >> of a negative value to the
+// implementation; refuse to build where it is not arithmetic (the model is
+// C; C++20, which harnesses including this may use, defines it so).
+#ifndef __cplusplus
+_Static_assert((-1 >> 1) == -1 && ((int64_t)-5 >> 1) == -3 && (INT64_MIN >> 62) == -2,
+               "llamagen's integer model needs >> on negative values to be arithmetic");
+#endif
+
 // ---- constants shared by the C model, the LUT builder and the RTL --------
 
 #define LG_Q 16                    // fractional bits of Q16
