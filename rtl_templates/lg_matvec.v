@@ -341,6 +341,14 @@ wire [DAW-1:0] wr_base = (COLS2 > 0 && act_wsel) ? BASE2 : {DAW{1'b0}};
 wire [DAW-1:0] wr_row = wr_base + wr_row_x[DAW-1:0];
 wire unused_wr_row = ^{wr_row_x, LANE_MASK};
 
+// write lanes past the longest vector (CMAX < WL: a model narrower than
+// its vector lanes) feed no bank
+generate
+    if (CMAX < WL) begin : g_wdata_pad
+        wire unused_wdata = ^act_wdata[WL*16-1:CMAX*16];
+    end
+endgenerate
+
 // read data, lane b in [16*b +: 16]
 wire [LANES*16-1:0] act_rd;
 

@@ -445,6 +445,14 @@ always @(posedge clk) begin
         rd_bank_reg <= rd_bank;
 end
 
+// write lanes past the longest vector (CMAX < WL: a model narrower than
+// its vector lanes) feed no bank
+generate
+    if (CMAX < WL) begin : g_wdata_pad
+        wire unused_wdata = ^act_wdata[WL*16-1:CMAX*16];
+    end
+endgenerate
+
 // read data of every bank, bank w in [16*w +: 16]
 wire [WL*16-1:0] act_rd;
 
