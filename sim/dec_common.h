@@ -235,6 +235,7 @@ struct DecSetup {
     lg_tokenizer tok;
     bool have_tok;
     Sequence main_seq; // the prompt and generation of +prompt/+tokens/+teacher/+n/+temp/+seed
+    int n_gen_max;     // the largest ctl_n_gen its POS_W = clog2(seq_len + 1) bits hold
 };
 
 // Builds the config and the quantized model exactly as the emitter did,
@@ -297,7 +298,15 @@ static int dec_setup(const char *prog, DecSetup *ds)
     }
 
     // the main sequence
+    ds->n_gen_max = 1;
+    while (ds->n_gen_max < cfg.m.seq_len)
+        ds->n_gen_max = 2 * ds->n_gen_max + 1;
     main_seq.n_gen = (int)argi("n", 8);
+    if (main_seq.n_gen < 0 || main_seq.n_gen > ds->n_gen_max) {
+        std::printf("%s: +n=%d does not fit ctl_n_gen (0..%d at seq_len %d)\n", prog,
+                    main_seq.n_gen, ds->n_gen_max, (int)cfg.m.seq_len);
+        return 2;
+    }
     main_seq.inv_temp = inv_temp_q16(arg("temp", "0").c_str());
     main_seq.seed = (uint32_t)argi("seed", 42);
     main_seq.what = "main";

@@ -311,7 +311,9 @@ int main(int argc, char **argv)
             seqs.push_back(c);
             Sequence d;
             d.prompt = {1, 4 % V};
-            d.n_gen = S + 5;
+            // past seq_len by up to 5, as far as ctl_n_gen's POS_W bits
+            // reach (a wider value is not a value of the port)
+            d.n_gen = S + 5 < ds.n_gen_max ? S + 5 : ds.n_gen_max;
             d.inv_temp = inv_temp_q16("0.9");
             d.seed = 11;
             d.what = "generation into seq_len";
@@ -454,7 +456,12 @@ int main(int argc, char **argv)
                 }
         }
     }
-    if (has("model") && np > 0) {
+    if (has("model") && np < 2) {
+        // nothing to compare: a check that compared nothing must not pass
+        std::printf("FAIL: +model needs positions past 0 (%zu ran; seq_len %d)\n", np,
+                    (int)cfg.m.seq_len);
+        errors++;
+    } else if (has("model")) {
         // the cycle model of src/emit_decoder.c against every position
         // (from position 1 on: position 0 also counts from ctl_start)
         double tol = std::atof(arg("model", "2").c_str());
