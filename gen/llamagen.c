@@ -261,6 +261,17 @@ static int parse_temperature(const char *s, float *out)
     return 0;
 }
 
+// Whether a word is one of the options (so not the value of the one before
+// it: negative numbers and other words starting with '-' are values).
+static int is_option_word(const char *w)
+{
+    if (w[0] != '-')
+        return 0;
+    const char *eq = strncmp(w, "--", 2) == 0 ? strchr(w, '=') : NULL;
+    optdef def;
+    return find_option(w, eq ? (size_t)(eq - w) : strlen(w), &def) == 0;
+}
+
 // Result of parse_args besides an error: carry on, or stop with exit 0
 // (--help, --version).
 enum { PARSE_GO = -1 };
@@ -322,8 +333,12 @@ static int parse_args(int argc, char **argv, options *o)
         if (def.takes_value) {
             if (eq)
                 val = eq + 1;
-            else if (i + 1 < argc)
+            else if (i + 1 < argc && !is_option_word(argv[i + 1]))
                 val = argv[++i];
+            else if (i + 1 < argc)
+                // "--dim -o DIR": taking "-o" as the value would blame DIR
+                return fail(EXIT_USAGE, "option '%s' needs a value (found option '%s')", arg,
+                            argv[i + 1]);
             else
                 return fail(EXIT_USAGE, "option '%s' needs a value", arg);
         } else if (eq) {

@@ -154,6 +154,14 @@ run frobnicate
 expect_fail "unknown command" 2 "unknown command 'frobnicate'"
 run info --config
 expect_fail "missing option value" 2 "option '--config' needs a value"
+run --config 260k --dim -o "$tmp/novalue"
+expect_fail "an option where a value belongs" 2 "option '--dim' needs a value (found option '-o')"
+[ ! -e "$tmp/novalue" ] || not_ok "an option where a value belongs: wrote $tmp/novalue"
+run info --config 260k --lanes --seq-len=8
+expect_fail "an option=value where a value belongs" 2 \
+  "option '--lanes' needs a value (found option '--seq-len=8')"
+run info --config 260k --dim -5
+expect_fail "a negative number is a value, not an option" 1 "--dim: '-5' is not an integer"
 run list --dim 4
 expect_fail "option that does not apply to the command" 2 "'--dim' does not apply to 'list'"
 run info
