@@ -188,7 +188,7 @@ SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4 share shareq
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_model,s_$(c),--config 260k $(call lg_dec_opts,$(SIM_$(c))),-O1,trace,$(DEC_OUT)/s_$(c)/rtl,)))
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) $(SIM_RUN_$(c)) +quiet)))
 # and the cycle model (lg_decoder_cycles) of each, teacher-forced to seq_len without stalls
-$(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_model_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) +teacher=$(firstword $(patsubst seq-len=%,%,$(filter seq-len=%,$(SIM_$(c)))) 512) +n=0 +stall=0 +quiet +model=2)))
+$(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_model_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) +teacher=$(firstword $(patsubst seq-len=%,%,$(filter seq-len=%,$(SIM_$(c)))) 512) +n=0 +stall=0 +quiet +model=0.5)))
 SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh) \
   $(SIM_SYN:%=$(DEC_OUT)/sim_model_%.sh) \
   $(FPGA_OUT)/sim_icebreaker_decoder.sh

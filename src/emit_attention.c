@@ -174,6 +174,144 @@ int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
     return 2 * hs + nqc + 42 + nb + rows + (x - 18);
 }
 
+// lg_attn_cycles_at: the control of rtl_templates/lg_attention.v, cycle by
+// cycle, from the start cycle (0). Timing constants of the template, each
+// checked by the equality with lg_attn_cycles() at tk = tv = 0:
+#define AT_QFILL 5  // a head's query bank full hs + NQC + 5 cycles after the start
+#define AT_KLAT 3   // K / V request handshake to its first beat
+#define AT_REQ 2    // requests at least 2 (and R) cycles apart (the cache's port)
+#define AT_PIPE 10  // a row's last K beat entering to its p at the V stage
+#define AT_HDONE 2  // a head's last V beat to hdone, advancing cycles
+#define AT_RECIP 18 // hand-off to the transfer (17-step divider)
+#define AT_OUT 3    // last output issued to its transfer (o0, o1, out)
+#define AT_RING 64  // rows between K entry and V stage: <= AT_PIPE + 2
+
+static int64_t attn_run(const lg_attn_params *p, int32_t pos, int64_t tk, int64_t tv)
+{
+    const int64_t hs = p->head_size, nh = p->n_heads, nb = lg_attn_row_cycles(p);
+    const int64_t r = ((int64_t)pos + 1) * nb; // beats a head
+    const int64_t qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
+    const int64_t qp = hs - qv + nqc + 4 > hs ? hs - qv + nqc + 4 : hs; // query pace
+    const int64_t req_gap = r > AT_REQ ? r : AT_REQ;
+    const int ndiv = hs < 18 ? 2 : 1;
+    // the last bank-full cycle; per bank (head parity) the cycle it was freed
+    // (the last K beat of its head taken); per head its K and V request cycles
+    int64_t bprev = -1, kfree[2] = {-1, -1};
+    int64_t kreq[1024], vreq[1024]; // n_heads <= 1024 (lg_attn_check)
+    int64_t kh = 0, vh = 0;         // requests sent
+    int64_t kj = 0, vj = 0, nk = nh * r; // next K beat to enter, next V beat to take
+    int64_t pc = 0;                      // advancing cycles so far (the pipe's clock)
+    int64_t ring[AT_RING];               // rows' p at the V stage (pipe clock), in order
+    int64_t rq_h = 0, rq_t = 0, vrow = 0;
+    int64_t hd_pc[8];                    // heads' hdone pipe clocks, in order
+    int hq_h = 0, hq_t = 0, hdone = 0;
+    int busy[2] = {0, 0}, pend[2] = {0, 0}, hs_in = 0, hs_out = 0, bk_out = 0;
+    int64_t rc_at[2] = {-1, -1}, oidx = 0, issued = 0, last_issue = 0;
+    for (int64_t t = 1;; t++) {
+        // the next head's query bank: two banks, the quantizer one head behind the other
+        int64_t bk = -1;
+        if (kh < nh) {
+            if (kh == 0)
+                bk = hs + nqc + AT_QFILL;
+            else if (kh == 1)
+                bk = bprev + qp;
+            else if (kfree[kh & 1] >= 0)
+                bk = (bprev + qp > kfree[kh & 1] + nqc ? bprev + qp : kfree[kh & 1] + nqc);
+        }
+        if (bk >= 0 && t > bk && t >= tk && (kh == 0 || t >= kreq[kh - 1] + req_gap)) {
+            kreq[kh] = t;
+            bprev = bk;
+            kfree[kh & 1] = -1;
+            kh++;
+        }
+        if (vh < kh && t >= tv && t > kreq[vh] && (vh == 0 || t >= vreq[vh - 1] + req_gap)) {
+            vreq[vh] = t;
+            vh++;
+        }
+        // the row pipe: stops while the row at the V stage lacks its V beat or a
+        // finished head waits for a busy reciprocal slot
+        int needs_v = rq_h < rq_t && ring[rq_h % AT_RING] + vrow <= pc;
+        int v_here = 0;
+        if (needs_v) {
+            int64_t h = vj / r;
+            v_here = h < vh && t >= vreq[h] + AT_KLAT + vj % r;
+        }
+        int adv = !(needs_v && !v_here) && !(hdone && busy[hs_in]);
+        if (hdone && !busy[hs_in]) { // hand-off
+            busy[hs_in] = 1;
+            rc_at[hs_in] = t + AT_RECIP;
+            hdone = 0;
+            hs_in = ndiv > 1 ? !hs_in : 0;
+        }
+        // the output stage: a head's hs outputs, one a cycle, the next head's
+        // transfer in the cycle of the last issue
+        int olast = bk_out && oidx == hs - 1;
+        int xfer = (pend[hs_out] || rc_at[hs_out] == t) && (!bk_out || olast);
+        if (bk_out) {
+            if (olast) {
+                bk_out = 0;
+                issued++;
+                last_issue = t;
+            } else {
+                oidx++;
+            }
+        }
+        for (int s2 = 0; s2 < 2; s2++)
+            if (rc_at[s2] == t)
+                pend[s2] = 1;
+        if (xfer) {
+            pend[hs_out] = 0;
+            busy[hs_out] = 0;
+            bk_out = 1;
+            oidx = 0;
+            hs_out = ndiv > 1 ? !hs_out : 0;
+        }
+        if (issued == nh)
+            return last_issue + AT_OUT + 1; // done: the cycle after the last output
+        if (adv) {
+            if (hq_h < hq_t && hd_pc[hq_h % 8] == pc) {
+                hdone = 1;
+                hq_h++;
+            }
+            if (needs_v) {
+                vj++;
+                if (++vrow == nb) {
+                    vrow = 0;
+                    rq_h++;
+                }
+                if (vj % r == 0)
+                    hd_pc[hq_t++ % 8] = pc + AT_HDONE;
+            }
+            if (kj < nk) {
+                int64_t h = kj / r;
+                if (h < kh && t >= kreq[h] + AT_KLAT + kj % r) {
+                    if (kj % nb == nb - 1)
+                        ring[rq_t++ % AT_RING] = pc + AT_PIPE;
+                    if (kj % r == r - 1)
+                        kfree[(h + 2) & 1] = t + 1; // bank h & 1 free for head h + 2
+                    kj++;
+                }
+            }
+            pc++;
+        }
+    }
+}
+
+int64_t lg_attn_cycles_at(const lg_attn_params *p, int32_t pos, int64_t tk, int64_t tv)
+{
+    if (p->mul_share)
+        return lg_attn_cycles(p, pos);
+    int64_t beats = (int64_t)p->n_heads * ((int64_t)pos + 1) * lg_attn_row_cycles(p);
+    if (beats <= (1 << 22))
+        return attn_run(p, pos, tk, tv);
+    // long calls: the stall shifts the V side only; the first V beat of an
+    // unstalled call is taken at the query fill + request + pipe
+    int64_t hs = p->head_size, qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
+    int64_t fill = hs + nqc + AT_QFILL + 1 + AT_KLAT + lg_attn_row_cycles(p) - 1 + AT_PIPE;
+    int64_t a = lg_attn_cycles(p, pos), late = tv + AT_KLAT + (a - fill);
+    return late > a ? late : a;
+}
+
 // lg_kvquant_share's group read-out (mul_share): an exponent pass of 34
 // cycles an element, then KV_BITS + 3 cycles an element, bit-serial
 // (lg_kvquant: one cycle an element)

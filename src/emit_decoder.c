@@ -312,6 +312,33 @@ static int64_t lean_qkv_cycles(int64_t d, int64_t kvd, int64_t rd, int64_t lat, 
     return s;
 }
 
+// The default form's Wq -> Wk -> Wv -> attention stretch, from the Wq run's
+// start to the Wo run's start (measured stage by stage on nine designs,
+// head sizes 4 to 32, lanes 1 to 64, vector lanes 1 to 16, both embedding
+// sources). The runs are chained: Wk starts d rd + 1 cycles after Wq, Wv
+// kv_dim rd + 1 after Wk. The attention starts when the last q element is
+// in the q buffer (lat + 7 after Wk's start: the engine, the RoPE, the
+// buffer write) and runs its query path at once, but the cache takes its
+// K requests only once this position's K row is written (k_ok: lat + 8 +
+// the cache's done latency after Wv's start) and its V requests once the V
+// row is (v_ok: the done latency after the V row's last element, kv_dim rd
+// + lat + 3 after Wv's start); lg_attn_cycles_at runs the unit's control
+// with those two cycles. Its output then goes through the packer (none at
+// one vector lane) and the quantizer's output pass: the Wo run starts
+// nch_d + 3 (+1 with the packer) cycles after the attention's done, and one
+// more than the unit alone takes (its bench offers the query a cycle
+// sooner).
+static int64_t default_attn_end(const lg_attn_params *ap, int32_t pos, int64_t d, int64_t kvd,
+                                int64_t rd, int64_t lat, int64_t nch_d, int64_t vl)
+{
+    int64_t dl = lg_kvcache_done_latency(ap);
+    int64_t wv = (d + kvd) * rd + 2;     // Wv's start
+    int64_t go = d * rd + 1 + lat + 7;   // the attention's start
+    int64_t tk = wv + lat + 8 + dl - go; // k_ok, from the attention's start
+    int64_t tv = wv + kvd * rd + lat + 2 + dl - 1 - go;
+    return go + lg_attn_cycles_at(ap, pos, tk, tv) + 1 + nch_d + 3 + (vl > 1);
+}
+
 int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
 {
     const lg_model_config *m = &cfg->m;
@@ -366,20 +393,21 @@ int64_t lg_decoder_cycles(const lg_config *cfg, int32_t pos)
         qkv = lean_qkv_cycles(d, kvd, rd, lat,
                               lg_matvec_serial(&mp) ? lat - 4 - lg_matvec_serial_steps(&mp) : 1,
                               cfg->hw.kv_group, lg_kvcache_done_latency(&ap) - 3);
-    // the attention starts with Wk; the query fill (2 hs + 4) hides behind
-    // Wk / Wv, the rest follows the V row write (its last group's read-out:
-    // lg_kvcache_done_latency - 3), then the packer and the quantizer's
-    // output pass
-    // (the lean form: the V row's done latency shows whole, and the first
-    // head's query passes, its first row's q.k steps and the score steps of
-    // all but the row's last K group overlap it: 3 hs + 10 + (hs / kv_group
-    // - 1)(2 LA + 2) in all, measured on thirteen lean designs, head sizes
-    // 2 to 16, kv_group 1 to 8)
-    int64_t att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) +
-                  nch_d + 1 + aq_d;
+    // the attention, to the Wo run's start: the default form's from
+    // default_attn_end (its overlap with Wk / Wv run cycle by cycle); the
+    // lean form's after the V row write (its last group's read-out:
+    // lg_kvcache_done_latency - 3, shown whole), then the packer and the
+    // quantizer's output pass, less the overlap of the first head's query
+    // passes, its first row's q.k steps and the score steps of all but the
+    // row's last K group: 3 hs + 10 + (hs / kv_group - 1)(2 LA + 2) in all,
+    // measured on thirteen lean designs, head sizes 2 to 16, kv_group 1 to 8
+    int64_t att;
     if (ms)
-        att += 3 - (hs + 10) -
-               (hs / cfg->hw.kv_group - 1) * (2 * lg_attn_share_limbs(&ap) + 2);
+        att = lg_attn_cycles(&ap, pos) - 2 * hs + (lg_kvcache_done_latency(&ap) - 3) + nch_d +
+              1 + aq_d + 3 - (hs + 10) -
+              (hs / cfg->hw.kv_group - 1) * (2 * lg_attn_share_limbs(&ap) + 2);
+    else
+        att = default_attn_end(&ap, pos, d, kvd, rd, lat, nch_d, vl) - qkv;
     // W1, W3 chained; the last h3 -> silu -> packer -> quantizer output pass
     // (the lean SiLU: LG_SILU_SHARE_ELEM cycles an element and of latency,
     // against the default's one and 6)

@@ -4,6 +4,7 @@
 // decoder's negated K offset image.
 #include "test_util.h"
 
+#include "llamagen/emit_attn.h"
 #include "llamagen/emit_decoder.h"
 #include "llamagen/emit_units.h"
 #include "llamagen/quantize.h"
@@ -243,6 +244,63 @@ static void test_module_errors(void **state)
 
 // ---- unit helpers ---------------------------------------------------------------------
 
+// lg_attn_cycles_at (the attention's control run cycle by cycle, for the
+// decoder's cycle model) against the closed form the unit benches measure
+// exactly, with nothing held back; and its stalls: K or V later than the
+// unit would ask for them moves the done, a K / V ready before the unit asks
+// does not.
+static void test_attn_cycles_at(void **state)
+{
+    (void)state;
+    const int hss[] = {2, 4, 6, 8, 16, 32, 128}, lanes[] = {1, 2, 8, 16, 64};
+    const int heads[] = {1, 2, 3, 8, 32};
+    int n = 0;
+    for (int a = 0; a < 7; a++)
+        for (int b = 0; b < 5; b++)
+            for (int c = 0; c < 5; c++)
+                for (int qm = 0; qm < 3; qm++)
+                    for (int g = 0; g < 2; g++)
+                        for (int pos = 0; pos < 200; pos += pos < 4 ? 1 : 49) {
+                            lg_attn_params p = {0};
+                            p.head_size = hss[a];
+                            p.n_heads = heads[c];
+                            p.n_kv_heads = 1;
+                            p.n_layers = 1;
+                            p.seq_len = 256;
+                            p.kv_bits = 8;
+                            p.kv_group = g ? 2 : hss[a];
+                            p.lanes = lanes[b];
+                            p.score_c = 1000;
+                            p.qv_max = qm == 0 ? 0 : qm == 1 ? 1 : 2;
+                            int64_t want = lg_attn_cycles(&p, pos);
+                            if (lg_attn_cycles_at(&p, pos, 0, 0) != want)
+                                fail_msg("hs %d lanes %d heads %d qv %d group %d pos %d: %lld, want %lld",
+                                         p.head_size, p.lanes, p.n_heads, lg_attn_qv(&p),
+                                         p.kv_group, pos,
+                                         (long long)lg_attn_cycles_at(&p, pos, 0, 0),
+                                         (long long)want);
+                            n++;
+                        }
+    assert_true(n > 4000);
+    // make test's GQA 2:1 decoder (head size 8, 4 heads, lanes 8, query beats
+    // of 2): k_ok 77 and v_ok 134 cycles after the start, done 198 (the
+    // decoder's co-simulation: 199, its query a cycle later)
+    lg_attn_params p = {.head_size = 8, .n_heads = 4, .n_kv_heads = 2, .n_layers = 2,
+                        .seq_len = 10, .kv_bits = 8, .kv_group = 8, .lanes = 8,
+                        .score_c = 1000, .qv_max = 2};
+    assert_int_equal(lg_attn_cycles(&p, 0), 108);
+    assert_int_equal(lg_attn_cycles_at(&p, 0, 77, 134), 198);
+    assert_int_equal(lg_attn_cycles_at(&p, 0, 5, 10), 108); // both there in time
+    assert_true(lg_attn_cycles_at(&p, 0, 0, 134) > lg_attn_cycles_at(&p, 0, 0, 133));
+    assert_true(lg_attn_cycles_at(&p, 0, 77, 0) > lg_attn_cycles_at(&p, 0, 76, 0));
+    // past 2^22 row beats a call, the closed form with the V side shifted
+    p.n_heads = 1024;
+    p.n_kv_heads = 1024;
+    p.seq_len = 8192;
+    assert_int_equal(lg_attn_cycles_at(&p, 8191, 0, 0), lg_attn_cycles(&p, 8191));
+    assert_true(lg_attn_cycles_at(&p, 8191, 0, 1000000000) > 1000000000);
+}
+
 static void test_unit_numbers(void **state)
 {
     (void)state;
@@ -458,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_banner),
         cmocka_unit_test(test_module_errors),
         cmocka_unit_test(test_unit_numbers),
+        cmocka_unit_test(test_attn_cycles_at),
         cmocka_unit_test(test_hex),
         cmocka_unit_test(test_reemission_identical),
         cmocka_unit_test(test_decoder_koff_negated),

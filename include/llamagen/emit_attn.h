@@ -78,6 +78,17 @@ int32_t lg_attn_row_cycles(const lg_attn_params *p);
 // position pos (rows 0..pos), with the query offered every cycle, the
 // cache's streams as lg_kvcache serves them and the output always ready.
 int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos);
+// The same call (default form only) when the cache takes its K requests
+// from cycle tk after the start cycle on and its V requests from tv on (the
+// decoder's k_ok / v_ok: this position's rows are still being written when
+// the attention starts): a cycle-by-cycle run of the unit's control (query
+// banks, requests, the lockstep row pipe that stops for a missing V beat,
+// the two reciprocal slots, the output stage). Equal to lg_attn_cycles()
+// when tk = tv = 0 (test_attention checks this over a sweep of shapes).
+// Beyond 2^22 row beats a call it returns max(lg_attn_cycles(), tv +
+// lg_attn_cycles() - the V fill) without the run; under mul_share,
+// lg_attn_cycles().
+int64_t lg_attn_cycles_at(const lg_attn_params *p, int32_t pos, int64_t tk, int64_t tv);
 // Lean form (mul_share): 15-bit limbs of its wide multiply operand (psum or
 // the clamped 41-bit tq): ceil((max(psum width, 41) - 1) / 15).
 int32_t lg_attn_share_limbs(const lg_attn_params *p);
