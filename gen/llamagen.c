@@ -68,7 +68,7 @@ static const char USAGE[] =
     "  list                 the model presets and their shapes\n"
     "  info                 parameters, weight and K/V bytes, MACs per token and the\n"
     "                       hardware parameters of --config NAME or --checkpoint F\n"
-    "                       (overrides apply)\n"
+    "                       (overrides apply; reads only the checkpoint's header)\n"
     "  run                  generate text like llama2.c's run: needs --checkpoint and\n"
     "                       --tokenizer; the bit-exact integer model by default,\n"
     "                       --float selects the float32 model\n"
@@ -474,7 +474,22 @@ static int is_llamagen_output(const char *dir)
     return strstr(buf, OUTDIR_MARK) != NULL;
 }
 
-// Checks that an existing DIR is empty or a previous llamagen output.
+// nftw callback: stops at the first directory of a tree whose entries this
+// process could not remove (not writable or not searchable, or unreadable),
+// naming it in unremovable.
+static char unremovable[4096];
+static int note_unremovable(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    if (flag == FTW_DNR || (flag == FTW_D && access(path, W_OK | X_OK) != 0)) {
+        snprintf(unremovable, sizeof unremovable, "%s", path);
+        return 1;
+    }
+    return 0;
+}
+
+// Checks that an existing DIR is empty or a previous llamagen output that
+// can be removed once the new one is in place (else the old files would be
+// left beside it under a hidden name).
 static int check_existing(const char *dir, lg_err *err)
 {
     DIR *d = opendir(dir);
@@ -489,6 +504,11 @@ static int check_existing(const char *dir, lg_err *err)
     closedir(d);
     if (entries > 0 && !is_llamagen_output(dir))
         return lg_fail(err, "output directory %s holds other files; refusing to overwrite", dir);
+    if (entries > 0 && nftw(dir, note_unremovable, 16, FTW_PHYS) != 0)
+        return lg_fail(err,
+                       "cannot replace output directory %s: %s is not writable, so its files "
+                       "could not be removed",
+                       dir, unremovable[0] ? unremovable : dir);
     return 0;
 }
 
@@ -684,8 +704,11 @@ static int outdir_commit(outdir *od, lg_err *err)
         outdir_abort(od);
         return -1;
     }
-    if (old)
-        remove_tree(old);
+    // DIR is whole; an old tree that will not go (check_existing found it
+    // removable: a race) is reported, not an error
+    if (old && remove_tree(old) != 0)
+        fprintf(stderr, "llamagen: warning: the previous %s, moved to %s, could not be removed: %s\n",
+                od->dir, old, strerror(errno));
     free(old);
     free(od->created); // DIR now lives in the parents made; keep them
     od->created = NULL;
@@ -749,18 +772,27 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
 // (and a 7B model would need ~27 GB of float weights in memory first), so
 // such a config is refused before anything is allocated or written.
 #define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
+// ... and K/V caches up to 1 GiB (110m at 32k positions: 0.57 GiB)
+#define EMIT_MAX_KV_BYTES (UINT64_C(1) << 30)
 
+// 0, or (err set) -2 past the weight limit, -1 past the K/V limit.
 static int emit_size_check(const lg_config *cfg, lg_err *err)
 {
     lg_config_stats st;
     lg_config_stats_compute(cfg, &st);
-    if (st.params <= EMIT_MAX_PARAMS)
-        return 0;
-    lg_fail(err,
-            "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
-            "%.0f M; streaming weights from external memory is not implemented yet",
-            cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
-    return -1;
+    if (st.params > EMIT_MAX_PARAMS)
+        return 2 * lg_fail(err,
+                       "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
+                       "%.0f M; streaming weights from external memory is not implemented yet",
+                       cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
+    uint64_t kv = st.kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
+    if (kv > EMIT_MAX_KV_BYTES)
+        return lg_fail(err,
+                       "%s at seq_len %d has a %.2f GiB K/V cache: emitted decoders hold it on "
+                       "chip, up to %.0f GiB (a shorter --seq-len fits)",
+                       cfg->name, (int)cfg->m.seq_len, (double)kv / (1 << 30),
+                       (double)EMIT_MAX_KV_BYTES / (1 << 30));
+    return 0;
 }
 
 static int cmd_info(const options *o)
@@ -768,10 +800,10 @@ static int cmd_info(const options *o)
     if (!o->config && !o->checkpoint)
         return fail(EXIT_USAGE, "info needs --config NAME or --checkpoint F");
     lg_config cfg;
-    lg_weights w;
     lg_err err;
-    int rc = build_config(o, &cfg, &w, &err);
-    lg_weights_free(&w);
+    // the shape is all info prints: a checkpoint's header only (its size
+    // checked), not gigabytes of weights
+    int rc = build_config(o, &cfg, NULL, &err);
     if (rc)
         return report(EXIT_RUNTIME, &err);
 
@@ -820,9 +852,12 @@ static int cmd_info(const options *o)
     // the emitted decoder's cycle model, as its manifest.json and README
     // state it (on-chip weights, every stream ready)
     int64_t c0 = lg_decoder_cycles(&cfg, 0), cl = lg_decoder_cycles(&cfg, m->seq_len - 1);
+    int size_rc = emit_size_check(&cfg, NULL); // -2 weights, -1 K/V, 0 emitted
     kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits%s)",
        (long long)c0, (long long)cl, m->seq_len - 1,
-       emit_size_check(&cfg, NULL) ? "; not emitted: past the on-chip weight limit" : "");
+       size_rc == -2   ? "; not emitted: past the on-chip weight limit"
+       : size_rc == -1 ? "; not emitted: past the on-chip K/V limit"
+                       : "");
     kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",
        (double)(st.weight_macs + st.attn_macs_pos0) / cfg.hw.lanes / (double)c0,
        (double)(st.weight_macs + st.attn_macs_last) / cfg.hw.lanes / (double)cl, m->seq_len - 1);
@@ -1086,8 +1121,10 @@ static int cmd_eval(const options *o)
     memset(&res, 0, sizeof res);
     lg_quant_opts_default(&qo);
     rc = build_config(o, &cfg, &w, &err);
-    if (rc)
+    if (rc) {
+        lg_weights_free(&w);
         return report(EXIT_RUNTIME, &err);
+    }
     int steps = o->eval_steps ? o->eval_steps : 512;
     if (o->tokens_file) {
         rc = read_tokens(o->tokens_file, cfg.m.vocab_size, &toks, &ntok, &err);
@@ -1200,8 +1237,11 @@ static int cmd_emit(const options *o)
     lg_err err;
     outdir od;
     int status = EXIT_RUNTIME;
-    if (build_config(o, &cfg, &w, &err) == 0 && emit_size_check(&cfg, &err) == 0 &&
-        emit_shape_check(&cfg, &err) == 0 &&
+    memset(&w, 0, sizeof w);
+    // the shape first (a checkpoint's header only): a decoder too large to
+    // emit is refused before gigabytes of weights are read
+    if (build_config(o, &cfg, NULL, &err) == 0 && emit_size_check(&cfg, &err) == 0 &&
+        emit_shape_check(&cfg, &err) == 0 && build_config(o, &cfg, &w, &err) == 0 &&
         (!o->tokenizer || lg_tokenizer_load(o->tokenizer, cfg.m.vocab_size, &tok, &err) == 0) &&
         outdir_begin(&od, o->out_dir, &err) == 0) {
         outdir_guard(&od, 1);

@@ -385,6 +385,11 @@ int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg
                        file_bytes < want ? "truncated" : "trailing garbage",
                        (unsigned long long)want, (unsigned long long)file_bytes);
     }
+    if (!w) { // the shape only
+        fclose(f);
+        *cfg = m;
+        return 0;
+    }
 
     if (lg_weights_alloc(&m, &tmp, err) != 0) {
         fclose(f);
@@ -655,7 +660,8 @@ int lg_config_build(const char *config, const char *checkpoint,
                     const char *const overrides[LG_N_OVERRIDES], lg_config *cfg, lg_weights *w,
                     lg_err *err)
 {
-    memset(w, 0, sizeof *w);
+    if (w)
+        memset(w, 0, sizeof *w);
     memset(cfg, 0, sizeof *cfg);
     if (!config && !checkpoint)
         return lg_fail(err, "no model: give a config or a checkpoint");
@@ -663,9 +669,12 @@ int lg_config_build(const char *config, const char *checkpoint,
     if (config && lg_config_preset(config, &preset, err))
         return -1;
 
+    // The checkpoint's shape from its header (and size) first: a shape the
+    // preset, the overrides or the limits refuse is refused before its
+    // weights are allocated and read (a header can describe terabytes).
     lg_model_config ckpt = {0};
     if (checkpoint) {
-        if (lg_checkpoint_load(checkpoint, &ckpt, w, err))
+        if (lg_checkpoint_load(checkpoint, &ckpt, NULL, err))
             return -1;
         if (config) {
             for (int i = 0; i < N_SHAPE; i++) {
@@ -695,5 +704,18 @@ int lg_config_build(const char *config, const char *checkpoint,
                                shape_field(&ckpt, i));
         }
     }
-    return lg_config_validate(cfg, err);
+    if (lg_config_validate(cfg, err))
+        return -1;
+    if (checkpoint && w) {
+        lg_model_config again;
+        if (lg_checkpoint_load(checkpoint, &again, w, err))
+            return -1;
+        // the same file read twice: refuse one that changed in between
+        for (int i = 0; i < N_SHAPE; i++)
+            if (shape_field(&again, i) != shape_field(&ckpt, i)) {
+                lg_weights_free(w);
+                return lg_fail(err, "checkpoint %s changed while it was read", checkpoint);
+            }
+    }
+    return 0;
 }

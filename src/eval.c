@@ -18,8 +18,10 @@ static int argmax_f(const float *v, int n)
 int lg_eval_float_greedy(const lg_model_config *m, const lg_weights *w, int steps, int *tokens,
                          lg_err *err)
 {
+    lg_model_config mc = *m; // caches for the positions run, not all of seq_len
+    mc.seq_len = steps > 0 && steps < m->seq_len ? steps : m->seq_len;
     lg_float_model fm;
-    if (lg_float_model_init(&fm, m, w, err))
+    if (lg_float_model_init(&fm, &mc, w, err))
         return -1;
     tokens[0] = 1;
     for (int pos = 0; pos < steps; pos++)
@@ -57,7 +59,9 @@ int lg_eval_run(const lg_qmodel *qm, const lg_weights *w, const int *tokens, int
 
     lg_float_model fm;
     lg_ref_model rm, rf; // teacher-forced and free-running integer models
-    if (lg_float_model_init(&fm, m, w, err))
+    lg_model_config mc = *m; // the float caches for the positions run
+    mc.seq_len = steps > 0 ? steps : m->seq_len;
+    if (lg_float_model_init(&fm, &mc, w, err))
         goto fail;
     if (lg_ref_model_init(&rm, qm, err)) {
         lg_float_model_free(&fm);

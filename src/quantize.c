@@ -200,8 +200,12 @@ static void record_k(void *ctx, int layer, int pos, const float *q, const float 
 static int calib_record(const lg_model_config *m, const lg_weights *w, const lg_quant_opts *o,
                         int n, int nseq, float *krec, lg_err *err)
 {
+    // the float model's caches only as long as the n positions it runs
+    // (seq_len may be 2^20: its float K/V would be tens of GiB)
+    lg_model_config mc = *m;
+    mc.seq_len = n;
     lg_float_model fm;
-    if (lg_float_model_init(&fm, m, w, err))
+    if (lg_float_model_init(&fm, &mc, w, err))
         return -1;
     int kvd = lg_kv_dim(m);
     for (int j = 0; j < nseq; j++) {

@@ -34,13 +34,17 @@ typedef struct lg_weights {
 
 // Loads a checkpoint; fills cfg->m (rope_theta 10000, eps 1e-5 as llama2.c
 // assumes) and w. On error nothing is allocated and err names the problem.
+// w == NULL: the header only (the shape, checked against the file's size;
+// no weight is read).
 int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg_err *err);
 
 // The model options of the llamagen CLI, as one function for every tool that
 // must quantize the same model (llamagen, mkflash): the preset `config`
 // and / or the `checkpoint` (NULL: absent; one is required). With a
-// checkpoint its weights are loaded into w (zeroed otherwise; the caller
-// frees it either way); with both, the checkpoint must have the preset's
+// checkpoint its weights are loaded into w once the whole configuration has
+// been checked (zeroed otherwise, and nothing allocated on failure; the
+// caller frees it after success; w == NULL reads only the checkpoint's
+// header: `info`); with both, the checkpoint must have the preset's
 // shape and the preset supplies rope_theta and norm_eps. Then the overrides:
 // overrides[k] (NULL: not given) is the value of lg_override_keys[k]
 // (applied in that order: hardware last), none of which may change a
