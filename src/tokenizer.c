@@ -291,6 +291,132 @@ static int str_lookup(const char *str, const lg_tokenizer *t)
     return -1;
 }
 
+// ---- the merge loop ----------------------------------------------------------
+//
+// llama2.c rescans every adjacent pair for each merge: O(n^2) lookups, minutes
+// for a 100 KB prompt. The same merges in the same order, O(n log n): the
+// tokens as a linked list, every candidate pair (a piece its concatenation
+// looks up to) in a heap ordered by score, then by the left token's place
+// in the text (a merged token keeps its left half's place, so that order is
+// the list's order: leftmost on ties, as the rescan's strict '>' picks).
+// A pair goes stale when either token is merged away or changes (its
+// version); stale pairs are skipped as they come up.
+
+typedef struct bpe_pair {
+    float score;
+    int id;          // the merged piece
+    int left, right; // list nodes (their places in the text)
+    uint32_t lv, rv; // their versions when the pair was made
+} bpe_pair;
+
+typedef struct bpe_state {
+    int *next, *prev, *tok;
+    uint32_t *ver;
+    bpe_pair *heap;
+    size_t len;
+} bpe_state;
+
+static int bpe_before(const bpe_pair *a, const bpe_pair *b)
+{
+    return a->score > b->score || (a->score == b->score && a->left < b->left);
+}
+
+static void bpe_push(bpe_state *st, bpe_pair p)
+{
+    size_t i = st->len++;
+    while (i > 0 && bpe_before(&p, &st->heap[(i - 1) / 2])) {
+        st->heap[i] = st->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    st->heap[i] = p;
+}
+
+static bpe_pair bpe_pop(bpe_state *st)
+{
+    bpe_pair top = st->heap[0], last = st->heap[--st->len];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= st->len)
+            break;
+        if (c + 1 < st->len && bpe_before(&st->heap[c + 1], &st->heap[c]))
+            c++;
+        if (!bpe_before(&st->heap[c], &last))
+            break;
+        st->heap[i] = st->heap[c];
+        i = c;
+    }
+    if (st->len > 0)
+        st->heap[i] = last;
+    return top;
+}
+
+// The pair (l, r) into the heap when its concatenation is a piece that can
+// win (score above -1e10; a NaN never does).
+static void bpe_offer(const lg_tokenizer *t, bpe_state *st, int l, int r, char *buf)
+{
+    const char *a = t->vocab[st->tok[l]], *b = t->vocab[st->tok[r]];
+    size_t la = strlen(a), lb = strlen(b);
+    memcpy(buf, a, la);
+    memcpy(buf + la, b, lb + 1);
+    int id = str_lookup(buf, t);
+    if (id != -1 && t->scores[id] > -1e10f)
+        bpe_push(st, (bpe_pair){t->scores[id], id, l, r, st->ver[l], st->ver[r]});
+}
+
+static int bpe_merge(const lg_tokenizer *t, int *tokens, int *n_tokens, char *buf, lg_err *err)
+{
+    int n = *n_tokens;
+    if (n < 2)
+        return 0;
+    bpe_state st = {0};
+    // n - 1 pairs at first and two more a merge (at most n - 1 merges)
+    st.next = lg_calloc((size_t)n, sizeof *st.next, err);
+    st.prev = st.next ? lg_calloc((size_t)n, sizeof *st.prev, err) : NULL;
+    st.ver = st.prev ? lg_calloc((size_t)n, sizeof *st.ver, err) : NULL;
+    st.heap = st.ver ? lg_calloc(3 * (size_t)n, sizeof *st.heap, err) : NULL;
+    int rc = -1;
+    if (!st.heap)
+        goto out;
+    st.tok = tokens;
+    for (int i = 0; i < n; i++) {
+        st.next[i] = i + 1 < n ? i + 1 : -1;
+        st.prev[i] = i - 1;
+    }
+    for (int i = 0; i + 1 < n; i++)
+        bpe_offer(t, &st, i, i + 1, buf);
+    while (st.len > 0) {
+        bpe_pair p = bpe_pop(&st);
+        if (st.next[p.left] != p.right || st.ver[p.left] != p.lv || st.ver[p.right] != p.rv)
+            continue; // stale: a token of it was merged since
+        // the right token leaves the list (its version moves on, so every
+        // pair still naming it is stale), the left one becomes the piece
+        st.tok[p.left] = p.id;
+        st.ver[p.left]++;
+        st.ver[p.right]++;
+        st.next[p.left] = st.next[p.right];
+        if (st.next[p.right] != -1)
+            st.prev[st.next[p.right]] = p.left;
+        st.next[p.right] = -1;
+        if (st.prev[p.left] != -1)
+            bpe_offer(t, &st, st.prev[p.left], p.left, buf);
+        if (st.next[p.left] != -1)
+            bpe_offer(t, &st, p.left, st.next[p.left], buf);
+    }
+    // the list in order, back into tokens (node 0 is never merged away)
+    int m = 0;
+    for (int i = 0; i != -1; i = st.next[i])
+        tokens[m++] = st.tok[i];
+    *n_tokens = m;
+    rc = 0;
+out:
+    free(st.next);
+    free(st.prev);
+    free(st.ver);
+    free(st.heap);
+    return rc;
+}
+
 int lg_tokenizer_encode(const lg_tokenizer *t, const char *text, int bos, int eos,
                         int *tokens, int *n_tokens, lg_err *err)
 {
@@ -359,28 +485,11 @@ int lg_tokenizer_encode(const lg_tokenizer *t, const char *text, int bos, int eo
     }
 
     // Greedy BPE: merge the adjacent pair whose concatenation is a piece with
-    // the highest score; the strict '>' keeps the leftmost pair on ties.
-    for (;;) {
-        float best_score = -1e10f;
-        int best_id = -1, best_idx = -1;
-        for (int i = 0; i < n - 1; i++) {
-            const char *a = t->vocab[tokens[i]], *b = t->vocab[tokens[i + 1]];
-            size_t la = strlen(a), lb = strlen(b);
-            memcpy(buf, a, la);
-            memcpy(buf + la, b, lb + 1);
-            int id = str_lookup(buf, t);
-            if (id != -1 && t->scores[id] > best_score) {
-                best_score = t->scores[id];
-                best_id = id;
-                best_idx = i;
-            }
-        }
-        if (best_idx == -1)
-            break;
-        tokens[best_idx] = best_id;
-        memmove(tokens + best_idx + 1, tokens + best_idx + 2,
-                (size_t)(n - best_idx - 2) * sizeof *tokens);
-        n--;
+    // the highest score (above -1e10, as llama2.c's loop starts there), the
+    // leftmost pair on ties, until none is left (bpe_merge).
+    if (bpe_merge(t, tokens, &n, buf, err)) {
+        free(buf);
+        return -1;
     }
 
     if (eos)

@@ -227,18 +227,20 @@ expect_fail "run with a missing checkpoint file" 1 "$tmp/absent.bin"
 # A checkpoint whose header is consistent with its (sparse, 4 GiB) size but
 # over the config's limits (vocab 2^24) is refused from its header, before
 # any weight is allocated or read (it took 42 s and 4.2 GB before): info,
-# eval and emission, each within seconds.
+# eval and emission, each under a 1 GiB address-space limit (not under the
+# sanitizers, which reserve more).
 printf '\x40\0\0\0\x02\0\0\0\x01\0\0\0\x02\0\0\0\x02\0\0\0\0\0\0\x01\x01\0\0\0' >"$tmp/huge.bin"
 run info --checkpoint "$tmp/huge.bin"
 huge_bytes=$(sed -n 's/.*header implies \([0-9]*\) bytes.*/\1/p' "$tmp/err")
 if [ -n "$huge_bytes" ] && truncate -s "$huge_bytes" "$tmp/huge.bin" 2>/dev/null; then
+  vlimit=1048576
+  ldd "$CLI" 2>/dev/null | grep -q 'libasan' && vlimit=unlimited
   for cmd in "info" "eval" "emit"; do
     if [ "$cmd" = emit ]; then set -- -o "$tmp/huge_out"; else set -- "$cmd"; fi
-    start=$(date +%s)
-    run "$@" --checkpoint "$tmp/huge.bin"
+    (ulimit -v $vlimit && exec "$CLI" "$@" --checkpoint "$tmp/huge.bin") >"$tmp/out" 2>"$tmp/err"
+    rc=$?
     expect_fail "$cmd: an over-limit checkpoint refused from its header" 1 \
       "vocab_size = 16777216 exceeds the limit"
-    [ $(($(date +%s) - start)) -le 10 ] || not_ok "$cmd: an over-limit checkpoint took over 10 s"
   done
   [ ! -e "$tmp/huge_out" ] || not_ok "emit: an over-limit checkpoint wrote $tmp/huge_out"
   rm -f "$tmp/huge.bin"

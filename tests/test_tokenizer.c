@@ -3,6 +3,7 @@
 // vocabulary written by the test itself.
 #include "test_util.h"
 
+#include <math.h>
 #include <sys/stat.h>
 
 #include "llamagen/tokenizer.h"
@@ -369,6 +370,147 @@ static void test_synthetic_merges(void **state)
     tu_rmtree(dir);
 }
 
+// ---- the merge loop against llama2.c's ----
+//
+// lg_tokenizer_encode merges through a heap; llama2.c rescans every pair a
+// merge. Here is that rescan (with a linear lookup of the first equal piece),
+// applied to the pre-merge sequence of texts whose characters each have a
+// piece of their own: BOS, the dummy-prefix " ", one id a character.
+
+static int ref_lookup(const lg_tokenizer *t, const char *s)
+{
+    for (int i = 0; i < t->vocab_size; i++)
+        if (strcmp(t->vocab[i], s) == 0)
+            return i;
+    return -1;
+}
+
+static int ref_encode(const lg_tokenizer *t, const char *text, int *tok)
+{
+    int n = 0;
+    char buf[512], c[2] = {0, 0};
+    tok[n++] = 1;
+    tok[n++] = ref_lookup(t, " ");
+    for (const char *p = text; *p; p++) {
+        c[0] = *p;
+        tok[n++] = ref_lookup(t, c);
+        assert_true(tok[n - 1] >= 0);
+    }
+    for (;;) {
+        float best_score = -1e10f;
+        int best_id = -1, best_idx = -1;
+        for (int i = 0; i < n - 1; i++) {
+            snprintf(buf, sizeof buf, "%s%s", t->vocab[tok[i]], t->vocab[tok[i + 1]]);
+            int id = ref_lookup(t, buf);
+            if (id != -1 && t->scores[id] > best_score) {
+                best_score = t->scores[id];
+                best_id = id;
+                best_idx = i;
+            }
+        }
+        if (best_idx == -1)
+            break;
+        tok[best_idx] = best_id;
+        memmove(tok + best_idx + 1, tok + best_idx + 2, (size_t)(n - best_idx - 2) * sizeof *tok);
+        n--;
+    }
+    return n;
+}
+
+// Random texts of the given characters (up to max_len), encoded both ways.
+static void check_merges_like_llama2c(const lg_tokenizer *t, const char *alphabet, int trials,
+                                      int max_len)
+{
+    uint64_t rng = 12345;
+    size_t na = strlen(alphabet);
+    char *text = malloc((size_t)max_len + 1);
+    int *got = malloc(((size_t)max_len + 4) * sizeof *got);
+    int *want = malloc(((size_t)max_len + 4) * sizeof *want);
+    assert_true(text && got && want);
+    for (int k = 0; k < trials; k++) {
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        int len = 1 + (int)((rng >> 33) % (uint64_t)max_len);
+        for (int i = 0; i < len; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            text[i] = alphabet[(rng >> 33) % na];
+        }
+        text[len] = '\0';
+        int n = 0, m = ref_encode(t, text, want);
+        lg_err err = {{0}};
+        assert_int_equal(lg_tokenizer_encode(t, text, 1, 0, got, &n, &err), 0);
+        if (n != m || memcmp(got, want, (size_t)n * sizeof *got) != 0)
+            fail_msg("trial %d, '%s': %d tokens, llama2.c's loop %d", k, text, n, m);
+    }
+    free(text);
+    free(got);
+    free(want);
+}
+
+// Every string of up to three of "ab c" a piece, with three scores only (so
+// most choices are ties), a NaN and a -1e10 (neither ever merges).
+static void test_merges_like_llama2c_synthetic(void **state)
+{
+    static char strs[90][4];
+    piece_def p[90];
+    int n = 0;
+    p[n++] = (piece_def){"<unk>", 0};
+    p[n++] = (piece_def){"\n<s>\n", 0};
+    p[n++] = (piece_def){"\n</s>\n", 0};
+    const char *al = "ab c";
+    for (int len = 1; len <= 3; len++)
+        for (int code = 0; code < (len == 1 ? 4 : len == 2 ? 16 : 64); code++) {
+            int v = code;
+            for (int i = 0; i < len; i++, v /= 4)
+                strs[n][i] = al[v % 4];
+            strs[n][len] = '\0';
+            float score = (float)((code * 7 + len) % 3);
+            if (len == 2 && code == 5)
+                score = NAN;
+            if (len == 3 && code == 9)
+                score = -1e10f;
+            p[n] = (piece_def){strs[n], score};
+            n++;
+        }
+    const char *dir = tu_tmpdir();
+    const char *path = write_tokenizer(dir, "ties.bin", p, n);
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, n, &t, &err), 0);
+    check_merges_like_llama2c(&t, al, 400, 200);
+    lg_tokenizer_free(&t);
+    tu_rmtree(dir);
+}
+
+static void test_merges_like_llama2c_tok512(void **state)
+{
+    TU_REQUIRE_MODEL(path, "tok512.bin");
+    lg_tokenizer t;
+    lg_err err = {{0}};
+    assert_int_equal(lg_tokenizer_load(path, 512, &t, &err), 0);
+    check_merges_like_llama2c(&t, "Once upon a time, there was a little girl. She liked to play!",
+                              60, 600);
+    // a 200 KB prompt: llama2.c's loop takes minutes, the heap well under a
+    // second (not timed here; make test's run time would show it)
+    size_t big = 200000;
+    char *text = malloc(big + 1);
+    int *tok = malloc((big + 3) * sizeof *tok), n = 0;
+    assert_true(text && tok);
+    for (size_t i = 0; i < big; i++)
+        text[i] = "Once upon a time there was a dog. "[i % 34];
+    text[big] = '\0';
+    assert_int_equal(lg_tokenizer_encode(&t, text, 1, 0, tok, &n, &err), 0);
+    size_t pos = 0;
+    for (int i = 1; i < n; i++) {
+        const char *piece = lg_tokenizer_decode(&t, tok[i - 1], tok[i]);
+        assert_memory_equal(text + pos, piece, strlen(piece));
+        pos += strlen(piece);
+    }
+    assert_int_equal(pos, big);
+    free(text);
+    free(tok);
+    lg_tokenizer_free(&t);
+}
+
 // A vocabulary without a " " piece still gets a dummy prefix: the <0x20>
 // byte token, which is what sentencepiece's byte fallback would give.
 static void test_synthetic_no_space_piece(void **state)
@@ -511,6 +653,8 @@ int main(void)
         cmocka_unit_test(test_bad_lengths),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_synthetic_merges),
+        cmocka_unit_test(test_merges_like_llama2c_synthetic),
+        cmocka_unit_test(test_merges_like_llama2c_tok512),
         cmocka_unit_test(test_synthetic_no_space_piece),
         cmocka_unit_test(test_not_regular_file),
         cmocka_unit_test(test_too_large),
