@@ -333,8 +333,8 @@ static int parse_args(int argc, char **argv, options *o)
         if (def.takes_value) {
             if (eq)
                 val = eq + 1;
-            else if (i + 1 < argc && !is_option_word(argv[i + 1]))
-                val = argv[++i];
+            else if (i + 1 < argc && (def.id == OPT_PROMPT || !is_option_word(argv[i + 1])))
+                val = argv[++i]; // (a prompt is free text, whatever it looks like)
             else if (i + 1 < argc)
                 // "--dim -o DIR": taking "-o" as the value would blame DIR
                 return fail(EXIT_USAGE, "option '%s' needs a value (found option '%s')", arg,
@@ -478,9 +478,24 @@ static int is_llamagen_output(const char *dir)
 // process could not remove (not writable or not searchable, or unreadable),
 // naming it in unremovable.
 static char unremovable[4096];
+static int dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
 static int note_unremovable(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
-    if (flag == FTW_DNR || (flag == FTW_D && access(path, W_OK | X_OK) != 0)) {
+    // (an empty directory goes with its parent's permission alone)
+    if (flag == FTW_DNR ||
+        (flag == FTW_D && access(path, W_OK | X_OK) != 0 && !dir_is_empty(path))) {
         snprintf(unremovable, sizeof unremovable, "%s", path);
         return 1;
     }

@@ -301,12 +301,14 @@ static int dec_setup(const char *prog, DecSetup *ds)
     ds->n_gen_max = 1;
     while (ds->n_gen_max < cfg.m.seq_len)
         ds->n_gen_max = 2 * ds->n_gen_max + 1;
-    main_seq.n_gen = (int)argi("n", 8);
-    if (main_seq.n_gen < 0 || main_seq.n_gen > ds->n_gen_max) {
-        std::printf("%s: +n=%d does not fit ctl_n_gen (0..%d at seq_len %d)\n", prog,
-                    main_seq.n_gen, ds->n_gen_max, (int)cfg.m.seq_len);
+    // +n as given must fit the port; the default 8 is cut to it
+    long long n_arg = argi("n", 8 < ds->n_gen_max ? 8 : ds->n_gen_max);
+    if (n_arg < 0 || n_arg > ds->n_gen_max) {
+        std::printf("%s: +n=%lld does not fit ctl_n_gen (0..%d at seq_len %d)\n", prog, n_arg,
+                    ds->n_gen_max, (int)cfg.m.seq_len);
         return 2;
     }
+    main_seq.n_gen = (int)n_arg;
     main_seq.inv_temp = inv_temp_q16(arg("temp", "0").c_str());
     main_seq.seed = (uint32_t)argi("seed", 42);
     main_seq.what = "main";

@@ -197,8 +197,10 @@ static int64_t attn_run(const lg_attn_params *p, int32_t pos, int64_t tk, int64_
     // the last bank-full cycle; per bank (head parity) the cycle it was freed
     // (the last K beat of its head taken); per head its K and V request cycles
     int64_t bprev = -1, kfree[2] = {-1, -1};
-    int64_t kreq[1024], vreq[1024]; // n_heads <= 1024 (lg_attn_check)
-    int64_t kh = 0, vh = 0;         // requests sent
+    int64_t *kreq = malloc(2 * (size_t)nh * sizeof *kreq), *vreq = kreq + nh; // (n_heads) each
+    if (!kreq)
+        return -1;
+    int64_t kh = 0, vh = 0; // requests sent
     int64_t kj = 0, vj = 0, nk = nh * r; // next K beat to enter, next V beat to take
     int64_t pc = 0;                      // advancing cycles so far (the pipe's clock)
     int64_t ring[AT_RING];               // rows' p at the V stage (pipe clock), in order
@@ -266,8 +268,10 @@ static int64_t attn_run(const lg_attn_params *p, int32_t pos, int64_t tk, int64_
             oidx = 0;
             hs_out = ndiv > 1 ? !hs_out : 0;
         }
-        if (issued == nh)
+        if (issued == nh) {
+            free(kreq);
             return last_issue + AT_OUT + 1; // done: the cycle after the last output
+        }
         if (adv) {
             if (hq_h < hq_t && hd_pc[hq_h % 8] == pc) {
                 hdone = 1;
@@ -301,15 +305,26 @@ int64_t lg_attn_cycles_at(const lg_attn_params *p, int32_t pos, int64_t tk, int6
 {
     if (p->mul_share)
         return lg_attn_cycles(p, pos);
+    // the run steps every cycle up to tv and through every beat: bounded
     int64_t beats = (int64_t)p->n_heads * ((int64_t)pos + 1) * lg_attn_row_cycles(p);
-    if (beats <= (1 << 22))
-        return attn_run(p, pos, tk, tv);
-    // long calls: the stall shifts the V side only; the first V beat of an
-    // unstalled call is taken at the query fill + request + pipe
+    if (beats <= (1 << 22) && tk <= (1 << 22) && tv <= (1 << 22)) {
+        int64_t c = attn_run(p, pos, tk, tv);
+        if (c >= 0)
+            return c;
+    }
+    // long calls (or no memory): the unstalled call shifted by the later of
+    // the K side's wait (its first request at the query fill + 1) and the V
+    // side's (its first beat taken at the fill + request + a row's K beats +
+    // the pipe)
     int64_t hs = p->head_size, qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
-    int64_t fill = hs + nqc + AT_QFILL + 1 + AT_KLAT + lg_attn_row_cycles(p) - 1 + AT_PIPE;
-    int64_t a = lg_attn_cycles(p, pos), late = tv + AT_KLAT + (a - fill);
-    return late > a ? late : a;
+    int64_t kreq0 = hs + nqc + AT_QFILL + 1;
+    int64_t fill = kreq0 + AT_KLAT + lg_attn_row_cycles(p) - 1 + AT_PIPE;
+    int64_t a = lg_attn_cycles(p, pos), late = a;
+    if (tk - kreq0 + a > late)
+        late = tk - kreq0 + a;
+    if (tv + AT_KLAT + (a - fill) > late)
+        late = tv + AT_KLAT + (a - fill);
+    return late;
 }
 
 // lg_kvquant_share's group read-out (mul_share): an exponent pass of 34

@@ -162,6 +162,11 @@ expect_fail "an option=value where a value belongs" 2 \
   "option '--lanes' needs a value (found option '--seq-len=8')"
 run info --config 260k --dim -5
 expect_fail "a negative number is a value, not an option" 1 "--dim: '-5' is not an integer"
+if [ $have_model -eq 1 ]; then
+  run run --checkpoint "$CKPT" --tokenizer "$TOK" -n 3 -t 0 -i --float
+  [ $rc -eq 0 ] && ok "a prompt that looks like an option is still a prompt" ||
+    not_ok "a prompt that looks like an option is still a prompt" "rc $rc: $(cat "$tmp/err")"
+fi
 run list --dim 4
 expect_fail "option that does not apply to the command" 2 "'--dim' does not apply to 'list'"
 run info

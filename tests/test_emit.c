@@ -293,6 +293,14 @@ static void test_attn_cycles_at(void **state)
     assert_int_equal(lg_attn_cycles_at(&p, 0, 5, 10), 108); // both there in time
     assert_true(lg_attn_cycles_at(&p, 0, 0, 134) > lg_attn_cycles_at(&p, 0, 0, 133));
     assert_true(lg_attn_cycles_at(&p, 0, 77, 0) > lg_attn_cycles_at(&p, 0, 76, 0));
+    // more heads than any fixed table (info takes configs up to n_heads
+    // 65536 that no emission checks first)
+    p.n_heads = 2048;
+    p.n_kv_heads = 2048;
+    assert_int_equal(lg_attn_cycles_at(&p, 3, 0, 0), lg_attn_cycles(&p, 3));
+    // K or V held back past 2^22 cycles: the closed form shifted by the wait
+    assert_true(lg_attn_cycles_at(&p, 3, 1 << 23, 0) > (1 << 23));
+    assert_true(lg_attn_cycles_at(&p, 3, 0, 1 << 23) > (1 << 23));
     // past 2^22 row beats a call, the closed form with the V side shifted
     p.n_heads = 1024;
     p.n_kv_heads = 1024;
