@@ -478,24 +478,26 @@ static int is_llamagen_output(const char *dir)
 // process could not remove (not writable or not searchable, or unreadable),
 // naming it in unremovable.
 static char unremovable[4096];
-static int dir_is_empty(const char *path)
+// Entries of a directory besides . and .. (-1: unreadable).
+static int dir_entries(const char *path)
 {
     DIR *d = opendir(path);
     if (!d)
-        return 0;
+        return -1;
+    int entries = 0;
     struct dirent *e;
-    int empty = 1;
-    while (empty && (e = readdir(d)) != NULL)
-        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            entries++;
     closedir(d);
-    return empty;
+    return entries;
 }
 
 static int note_unremovable(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     // (an empty directory goes with its parent's permission alone)
     if (flag == FTW_DNR ||
-        (flag == FTW_D && access(path, W_OK | X_OK) != 0 && !dir_is_empty(path))) {
+        (flag == FTW_D && access(path, W_OK | X_OK) != 0 && dir_entries(path) != 0)) {
         snprintf(unremovable, sizeof unremovable, "%s", path);
         return 1;
     }
@@ -507,16 +509,9 @@ static int note_unremovable(const char *path, const struct stat *sb, int flag, s
 // left beside it under a hidden name).
 static int check_existing(const char *dir, lg_err *err)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    int entries = dir_entries(dir);
+    if (entries < 0)
         return lg_fail(err, "cannot read output directory %s: %s", dir, strerror(errno));
-    int entries = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            entries++;
-    }
-    closedir(d);
     if (entries > 0 && !is_llamagen_output(dir))
         return lg_fail(err, "output directory %s holds other files; refusing to overwrite", dir);
     if (entries > 0 && nftw(dir, note_unremovable, 16, FTW_PHYS) != 0)

@@ -138,20 +138,24 @@ static int64_t attn_share_cycles(const lg_attn_params *p, int32_t pos)
     return (int64_t)p->n_heads * (qh + ((int64_t)pos + 1) * rc + bh) + 2;
 }
 
+// The query path (rtl_templates/lg_attention.v): QV elements a beat, NQC
+// beats a head (returned); *pace: a head's query takes its hs input cycles,
+// or the quantizer's output pass and latency when they are longer than the
+// first beat's packing.
+static int64_t attn_query_path(const lg_attn_params *p, int64_t *pace)
+{
+    int64_t hs = p->head_size, qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
+    *pace = hs - qv + nqc + 4 > hs ? hs - qv + nqc + 4 : hs;
+    return nqc;
+}
+
 int64_t lg_attn_cycles(const lg_attn_params *p, int32_t pos)
 {
     if (p->mul_share)
         return attn_share_cycles(p, pos);
     int64_t hs = p->head_size, nb = lg_attn_row_cycles(p);
     int64_t rows = ((int64_t)pos + 1) * nb;
-    // the query path (rtl_templates/lg_attention.v): QV elements a beat, NQC
-    // beats a head; a head's query takes its hs input cycles, or the
-    // quantizer's output pass and latency when they are longer than the
-    // first beat's packing
-    int64_t qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
-    int64_t qp = hs - qv + nqc + 4;
-    if (qp < hs)
-        qp = hs;
+    int64_t qp, nqc = attn_query_path(p, &qp);
     // heads reach the back end one pace apart (rows, or the query path);
     // a hand-off waits for its reciprocal slot (two slots, alternating, when
     // hs < 18), the transfer to the output stage comes 18 cycles after the
@@ -190,8 +194,8 @@ static int64_t attn_run(const lg_attn_params *p, int32_t pos, int64_t tk, int64_
 {
     const int64_t hs = p->head_size, nh = p->n_heads, nb = lg_attn_row_cycles(p);
     const int64_t r = ((int64_t)pos + 1) * nb; // beats a head
-    const int64_t qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
-    const int64_t qp = hs - qv + nqc + 4 > hs ? hs - qv + nqc + 4 : hs; // query pace
+    int64_t qp; // the query path's pace
+    const int64_t nqc = attn_query_path(p, &qp);
     const int64_t req_gap = r > AT_REQ ? r : AT_REQ;
     const int ndiv = hs < 18 ? 2 : 1;
     // the last bank-full cycle; per bank (head parity) the cycle it was freed
@@ -316,8 +320,8 @@ int64_t lg_attn_cycles_at(const lg_attn_params *p, int32_t pos, int64_t tk, int6
     // the K side's wait (its first request at the query fill + 1) and the V
     // side's (its first beat taken at the fill + request + a row's K beats +
     // the pipe)
-    int64_t hs = p->head_size, qv = lg_attn_qv(p), nqc = (hs + qv - 1) / qv;
-    int64_t kreq0 = hs + nqc + AT_QFILL + 1;
+    int64_t qp, nqc = attn_query_path(p, &qp);
+    int64_t kreq0 = p->head_size + nqc + AT_QFILL + 1;
     int64_t fill = kreq0 + AT_KLAT + lg_attn_row_cycles(p) - 1 + AT_PIPE;
     int64_t a = lg_attn_cycles(p, pos), late = a;
     if (tk - kreq0 + a > late)

@@ -234,12 +234,12 @@ expect_fail "run with a missing checkpoint file" 1 "$tmp/absent.bin"
 # any weight is allocated or read (it took 42 s and 4.2 GB before): info,
 # eval and emission, each under a 1 GiB address-space limit (not under the
 # sanitizers, which reserve more).
+vlimit=1048576 # KiB of address space (the sanitizers reserve more)
+ldd "$CLI" 2>/dev/null | grep -q 'libasan' && vlimit=unlimited
 printf '\x40\0\0\0\x02\0\0\0\x01\0\0\0\x02\0\0\0\x02\0\0\0\0\0\0\x01\x01\0\0\0' >"$tmp/huge.bin"
 run info --checkpoint "$tmp/huge.bin"
 huge_bytes=$(sed -n 's/.*header implies \([0-9]*\) bytes.*/\1/p' "$tmp/err")
 if [ -n "$huge_bytes" ] && truncate -s "$huge_bytes" "$tmp/huge.bin" 2>/dev/null; then
-  vlimit=1048576
-  ldd "$CLI" 2>/dev/null | grep -q 'libasan' && vlimit=unlimited
   for cmd in "info" "eval" "emit"; do
     if [ "$cmd" = emit ]; then set -- -o "$tmp/huge_out"; else set -- "$cmd"; fi
     (ulimit -v $vlimit && exec "$CLI" "$@" --checkpoint "$tmp/huge.bin") >"$tmp/out" 2>"$tmp/err"
@@ -260,6 +260,15 @@ expect_fail "a K/V cache past the on-chip limit" 1 "has a 3.45 GiB K/V cache" "u
 [ ! -e "$tmp/kv_out" ] || not_ok "a K/V cache past the limit: wrote $tmp/kv_out"
 run info --config 15m --seq-len 1048576
 expect_ok "info says a K/V cache past the limit is not emitted" "not emitted: past the on-chip K/V limit"
+# under it, a long context costs calibration only the positions it runs: 260k
+# at seq_len 2^20 (a 1.3 GiB float K/V cache once) within 1 GiB of address space
+(ulimit -v $vlimit && exec "$CLI" --config 260k --seq-len 1048576 -o "$tmp/long_ctx") \
+  >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && [ -s "$tmp/long_ctx/manifest.json" ] &&
+  ok "a 2^20 context emits within 1 GiB of address space" ||
+  not_ok "a 2^20 context emits within 1 GiB of address space" "rc $rc: $(cat "$tmp/err")"
+rm -rf "$tmp/long_ctx"
 
 if [ $have_model -eq 1 ]; then
   head -c 1000 "$CKPT" >"$tmp/trunc.bin"
@@ -437,6 +446,11 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
   ro=$(mktemp -d "${TMPDIR:-/tmp}/lgro.XXXXXX") && chmod 755 "$ro" && chown nobody "$ro"
   nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
   if nobody "$CLI" --config 260k -o "$ro/x" >/dev/null 2>&1; then
+    # an empty read-only subdirectory goes with its parent's permission
+    mkdir "$ro/x/empty" && chown nobody "$ro/x/empty" && chmod 555 "$ro/x/empty"
+    nobody "$CLI" --config 260k -o "$ro/x" >"$tmp/out" 2>"$tmp/err" &&
+      [ "$(ls -A "$ro")" = x ] && ok "an old output with an empty read-only subdirectory is replaced" ||
+      not_ok "an old output with an empty read-only subdirectory is replaced" "$(cat "$tmp/err")"
     chmod 555 "$ro/x"
     nobody "$CLI" --config 260k -o "$ro/x" >"$tmp/out" 2>"$tmp/err"
     rc=$?
