@@ -47,24 +47,34 @@ $(DEC_OUT)/vrt/%.o: $(DEC_VLT_ROOT)/include/%.cpp
 .PHONY: lg_dec_force
 lg_dec_force:
 
+# lg_emit: one emission, remade when llamagen, $(4) or the arguments change.
+#   $(1) stamp directory (emit.args, emit.stamp, emit.sum)
+#   $(2) llamagen arguments (no commas)   $(3) output directory
+#   $(4) extra prerequisites
+# The arguments are kept in emit.args (rewritten only when they change), so
+# a model emitted with synthetic weights is emitted again once MODELS has
+# the real ones, and the other way round. emit.stamp moves only when the
+# emitted tree's checksum does, so an emission that changed nothing
+# verilates nothing (emit.args then takes emit.stamp's time).
+define lg_emit
+$(1)/emit.args: lg_dec_force
+	@mkdir -p $(1)
+	@printf '%s\n' '$(strip $(2))' | cmp -s - $$@ || printf '%s\n' '$(strip $(2))' >$$@
+
+$(1)/emit.stamp: $(CLI) $(4) $(1)/emit.args
+	@mkdir -p $(1)
+	$(CLI) $(2) -o $(3)
+	@cd $(3) && sum=$$$$(cat $$$$(ls | LC_ALL=C sort) | cksum) && cd $(abspath $(1)) && \
+	  if [ ! -f emit.stamp ] || [ "$$$$(cat emit.sum 2>/dev/null)" != "$$$$sum" ]; then \
+	    echo "$$$$sum" > emit.sum; touch emit.stamp; else touch -r emit.stamp emit.args; fi
+endef
+
 # lg_dec_model: one emitted decoder, one verilated model, one harness binary.
 #   $(1) name (the model lives in $(DEC_OUT)/$(1))   $(2) llamagen arguments
 #   $(3) C++ -O level of the model   $(4) trace | fast
 #   $(5) emit directory   $(6) extra prerequisites of the emission
-# The arguments are kept in emit.args (rewritten only when they change), so
-# a model emitted with synthetic weights is emitted again once MODELS has
-# the real ones, and the other way round.
 define lg_dec_model
-$(DEC_OUT)/$(1)/emit.args: lg_dec_force
-	@mkdir -p $(DEC_OUT)/$(1)
-	@printf '%s\n' '$(strip $(2))' | cmp -s - $$@ || printf '%s\n' '$(strip $(2))' >$$@
-
-$(DEC_OUT)/$(1)/emit.stamp: $(CLI) $(6) $(DEC_OUT)/$(1)/emit.args
-	@mkdir -p $(DEC_OUT)/$(1)
-	$(CLI) $(2) -o $(5)
-	@cd $(5) && sum=$$$$(cat $$$$(ls | LC_ALL=C sort) | cksum) && cd $(abspath $(DEC_OUT)/$(1)) && \
-	  if [ ! -f emit.stamp ] || [ "$$$$(cat emit.sum 2>/dev/null)" != "$$$$sum" ]; then \
-	    echo "$$$$sum" > emit.sum; touch emit.stamp; else touch -r emit.stamp emit.args; fi
+$$(eval $$(call lg_emit,$(DEC_OUT)/$(1),$(2),$(5),$(6)))
 
 $(DEC_OUT)/$(1)/obj/Vdut.h: $(DEC_OUT)/$(1)/emit.stamp
 	@rm -rf $(DEC_OUT)/$(1)/obj

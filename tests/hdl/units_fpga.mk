@@ -247,18 +247,9 @@ FPGA_DEC_PLUS := +config=260k +lanes=2 +seq-len=256 +kv-ports=1 +vec-lanes=1 +em
   $(if $(DEC_REAL_260K),+checkpoint=$(DEC_MODELS_260K) +tokenizer=$(DEC_TOK_260K))
 FPGA_BOARD_RTL := $(addprefix $(FPGA_OUT)/gen/rtl/,$(addsuffix .v,$(FPGA_UNITS)))
 
-# (the arguments in emit.args, rewritten when they change: synthetic or real
-# weights as MODELS has them, whatever the last run had)
-$(FPGA_DEC)/emit.args: lg_dec_force
-	@mkdir -p $(FPGA_DEC)
-	@printf '%s\n' '$(strip $(FPGA_DEC_ARGS))' | cmp -s - $@ || printf '%s\n' '$(strip $(FPGA_DEC_ARGS))' >$@
-
-$(FPGA_DEC)/emit.stamp: $(CLI) $(DEC_MODELS_260K) $(FPGA_DEC)/emit.args
-	@mkdir -p $(FPGA_DEC)
-	$(CLI) $(FPGA_DEC_ARGS) -o $(FPGA_DEC)/rtl
-	@cd $(FPGA_DEC)/rtl && sum=$$(cat $$(ls | LC_ALL=C sort) | cksum) && cd $(abspath $(FPGA_DEC)) && \
-	  if [ ! -f emit.stamp ] || [ "$$(cat emit.sum 2>/dev/null)" != "$$sum" ]; then \
-	    echo "$$sum" > emit.sum; touch emit.stamp; else touch -r emit.stamp emit.args; fi
+# (lg_emit, tests/hdl/decoder.mk: emitted again when the arguments change,
+# synthetic or real weights as MODELS has them, whatever the last run had)
+$(eval $(call lg_emit,$(FPGA_DEC),$(FPGA_DEC_ARGS),$(FPGA_DEC)/rtl,$(DEC_MODELS_260K)))
 
 $(FPGA_DEC)/obj/Vdut.h: $(FPGA_DEC)/emit.stamp $(FPGA_OUT)/gen/.changed \
   $(FPGA_PROBE_SRC)/icebreaker_decoder_core.v $(FPGA_PROBE_SRC)/decoder_params.sh
