@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <dirent.h>
+#include <ctype.h>
 
 // ---- errors -----------------------------------------------------------------
 
@@ -604,7 +605,7 @@ static int outdir_begin(outdir *od, const char *path, lg_err *err)
         goto fail;
     }
 
-    od->tmp = str_printf("%s/.%s.llamagen-tmp.XXXXXX", od->parent, base);
+    od->tmp = str_printf("%s/.%.200s.llamagen-tmp.XXXXXX", od->parent, base); // (NAME_MAX)
     if (!od->tmp) {
         lg_fail(err, "out of memory");
         goto fail;
@@ -695,7 +696,7 @@ static int outdir_commit(outdir *od, lg_err *err)
         // Move the old DIR onto a fresh empty name (rename may replace an
         // empty directory), then the new one in, then delete the old.
         const char *slash = strrchr(od->dir, '/');
-        old = str_printf("%s/.%s.llamagen-old.XXXXXX", od->parent, slash ? slash + 1 : od->dir);
+        old = str_printf("%s/.%.200s.llamagen-old.XXXXXX", od->parent, slash ? slash + 1 : od->dir);
         if (!old || !mkdtemp(old) || rename(od->dir, old) != 0) {
             lg_fail(err, "cannot replace output directory %s: %s", od->dir,
                     old ? strerror(errno) : "out of memory");
@@ -935,7 +936,8 @@ static int generate(const lm *model, const lg_tokenizer *t, const char *prompt, 
         if (start == 0)
             start = now_seconds(); // after the first position, as llama2.c
     }
-    putchar('\n');
+    if (rc == 0 || pos > 0)
+        putchar('\n'); // (a failure before any text prints nothing on stdout)
     free(tokens);
     if (fflush(stdout) != 0 || ferror(stdout))
         return rc ? rc : lg_fail(err, "writing the output: %s", strerror(errno));
@@ -953,7 +955,7 @@ typedef struct float_lm {
 
 static void *float_forward(void *self, int token, int pos, lg_err *err)
 {
-    return lg_float_forward(&((float_lm *)self)->fm, token, pos);
+    return lg_float_forward_checked(&((float_lm *)self)->fm, token, pos, err);
 }
 
 static int float_sample(void *self, void *logits)
@@ -1068,21 +1070,42 @@ static int cmd_run(const options *o)
 // Reads whitespace-separated token ids (the teacher sequence, BOS first).
 static int read_tokens(const char *path, int vocab, int **out, int *n, lg_err *err)
 {
-    FILE *f = fopen(path, "r");
+    // a regular file only, as the checkpoint and tokenizer: fopen on a FIFO
+    // blocks forever, a directory read only fails as "not a list"
+    uint64_t bytes;
+    FILE *f = lg_open_regular(path, "file of token ids", &bytes, err);
     if (!f)
-        return lg_fail(err, "%s: %s", path, strerror(errno));
+        return -1;
     int cap = 1024, cnt = 0, *v = malloc((size_t)cap * sizeof *v);
-    // word by word, each parsed with strtoll: fscanf's %lld on an id past
-    // LLONG_MAX is undefined behaviour (glibc saturates it silently)
+    // word by word (any length: a fixed-width fscanf("%31s") split a longer
+    // word into two ids), each parsed with strtoll
     char word[32];
-    while (v && fscanf(f, "%31s", word) == 1) {
+    int c = 0;
+    while (v) {
+        while ((c = getc(f)) != EOF && isspace(c))
+            ;
+        if (c == EOF)
+            break;
+        size_t len = 0;
+        int nul = 0;
+        for (; c != EOF && !isspace(c); c = getc(f)) {
+            if (c == '\0')
+                nul = 1;
+            if (len < sizeof word - 1)
+                word[len] = (char)c;
+            len++;
+        }
+        word[len < sizeof word - 1 ? len : sizeof word - 1] = '\0';
         char *end;
         errno = 0;
-        long long x = strtoll(word, &end, 10);
-        if (end == word || *end != '\0') {
+        long long x = nul ? 0 : strtoll(word, &end, 10);
+        if (nul || len >= sizeof word || end == word || *end != '\0') {
             fclose(f);
             free(v);
-            return lg_fail(err, "%s: '%s' is not a token id", path, word);
+            return nul ? lg_fail(err, "%s: a NUL byte where a token id should be (not a text "
+                                      "file of token ids)", path)
+                       : lg_fail(err, "%s: '%s%s' is not a token id", path, word,
+                                 len >= sizeof word ? "..." : "");
         }
         if (errno == ERANGE || x < 0 || x >= vocab) {
             fclose(f);
@@ -1100,14 +1123,13 @@ static int read_tokens(const char *path, int vocab, int **out, int *n, lg_err *e
         }
         v[cnt++] = (int)x;
     }
-    int bad = v && !feof(f);
+    int bad = v && ferror(f);
     fclose(f);
     if (!v)
         return lg_fail(err, "out of memory reading %s", path);
     if (bad || cnt < 2) {
         free(v);
-        return lg_fail(err, "%s: %s", path,
-                       bad ? "not a list of token ids" : "needs at least two token ids");
+        return lg_fail(err, "%s: %s", path, bad ? "read error" : "needs at least two token ids");
     }
     *out = v;
     *n = cnt;
@@ -1276,14 +1298,20 @@ int main(int argc, char **argv)
 {
     options o;
     int rc = parse_args(argc, argv, &o);
-    if (rc != PARSE_GO)
-        return rc;
-    switch (o.mode) {
-    case MODE_LIST: return cmd_list();
-    case MODE_INFO: return cmd_info(&o);
-    case MODE_RUN: return cmd_run(&o);
-    case MODE_EMIT: return cmd_emit(&o);
-    case MODE_EVAL: return cmd_eval(&o);
+    if (rc == PARSE_GO) {
+        switch (o.mode) {
+        case MODE_LIST: rc = cmd_list(); break;
+        case MODE_INFO: rc = cmd_info(&o); break;
+        case MODE_RUN: rc = cmd_run(&o); break;
+        case MODE_EMIT: rc = cmd_emit(&o); break;
+        case MODE_EVAL: rc = cmd_eval(&o); break;
+        default: rc = EXIT_USAGE; break;
+        }
     }
-    return EXIT_USAGE;
+    // list, info, eval, --help and --version print on stdout: a full disk
+    // or closed pipe must not end in exit 0 with the output cut short
+    // (run reports its own write error; this adds no second line)
+    if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout)))
+        return fail(EXIT_RUNTIME, "writing the output: %s", strerror(errno));
+    return rc;
 }

@@ -24,10 +24,16 @@ int lg_eval_float_greedy(const lg_model_config *m, const lg_weights *w, int step
     if (lg_float_model_init(&fm, &mc, w, err))
         return -1;
     tokens[0] = 1;
-    for (int pos = 0; pos < steps; pos++)
-        tokens[pos + 1] = argmax_f(lg_float_forward(&fm, tokens[pos], pos), m->vocab_size);
+    int rc = 0;
+    for (int pos = 0; pos < steps && rc == 0; pos++) {
+        const float *fl = lg_float_forward_checked(&fm, tokens[pos], pos, err);
+        if (fl)
+            tokens[pos + 1] = argmax_f(fl, m->vocab_size);
+        else
+            rc = -1;
+    }
     lg_float_model_free(&fm);
-    return 0;
+    return rc;
 }
 
 void lg_eval_result_free(lg_eval_result *res)
@@ -74,8 +80,13 @@ int lg_eval_run(const lg_qmodel *qm, const lg_weights *w, const int *tokens, int
     }
     double sum = 0;
     int free_tok = res->tokens[0];
+    int rc = 0;
     for (int pos = 0; pos < steps; pos++) {
-        const float *fl = lg_float_forward(&fm, res->tokens[pos], pos);
+        const float *fl = lg_float_forward_checked(&fm, res->tokens[pos], pos, err);
+        if (!fl) {
+            rc = -1;
+            break;
+        }
         const int32_t *il = lg_ref_forward(&rm, res->tokens[pos], pos);
         int fpred = argmax_f(fl, m->vocab_size);
         int ipred = lg_ref_argmax(il, m->vocab_size);
@@ -98,7 +109,8 @@ int lg_eval_run(const lg_qmodel *qm, const lg_weights *w, const int *tokens, int
     lg_ref_model_free(&rf);
     lg_ref_model_free(&rm);
     lg_float_model_free(&fm);
-    return 0;
+    if (rc == 0)
+        return 0;
 fail:
     lg_eval_result_free(res);
     return -1;

@@ -297,3 +297,15 @@ int lg_float_sample(lg_float_sampler *s, float *logits, int n)
     float coin = random_f32(&s->rng_state);
     return sample_mult(logits, n, coin);
 }
+
+float *lg_float_forward_checked(lg_float_model *fm, int token, int pos, lg_err *err)
+{
+    float *logits = lg_float_forward(fm, token, pos);
+    for (int i = 0; i < fm->cfg.vocab_size; i++)
+        if (!isfinite(logits[i])) {
+            lg_fail(err, "the float model's logit %d is not finite at position %d (the "
+                         "checkpoint's weights overflow float32 arithmetic)", i, pos);
+            return NULL;
+        }
+    return logits;
+}

@@ -86,7 +86,7 @@ int lg_quantize_matrix(lg_qmat *m, const float *w, int rows, int cols, int group
     // they can still come from the K smoothing's scales (huge weights).
     for (size_t i = 0; i < (size_t)rows * (size_t)cols; i++)
         if (!isfinite(w[i]))
-            return lg_fail(err, "quantize: weight (%zu, %zu) of a %d x %d matrix is not finite",
+            return lg_fail(err, "weight (%zu, %zu) of a %d x %d matrix is not finite",
                            i / (size_t)cols, i % (size_t)cols, rows, cols);
     m->rows = rows;
     m->cols = cols;
@@ -214,8 +214,14 @@ static int calib_record(const lg_model_config *m, const lg_weights *w, const lg_
         fm.hook_ctx = &rec;
         lg_float_sampler smp = {1.0f, o->calib_seed + (uint64_t)j + 1};
         int tok = 1;
-        for (int pos = 0; pos < n; pos++)
-            tok = lg_float_sample(&smp, lg_float_forward(&fm, tok, pos), m->vocab_size);
+        for (int pos = 0; pos < n; pos++) {
+            float *fl = lg_float_forward_checked(&fm, tok, pos, err);
+            if (!fl) {
+                lg_float_model_free(&fm);
+                return lg_fail_ctx(err, "K calibration");
+            }
+            tok = lg_float_sample(&smp, fl, m->vocab_size);
+        }
     }
     lg_float_model_free(&fm);
     return 0;
@@ -403,16 +409,22 @@ int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w0,
         goto fail;
     for (int l = 0; l < L; l++) {
         size_t dd = (size_t)d * d, kd = (size_t)kvd * d, hdd = (size_t)hd * d;
-        if (lg_quantize_matrix(&qm->wq[l], w.wq + l * dd, d, d, G, err) ||
-            lg_quantize_matrix(&qm->wk[l], w.wk + l * kd, kvd, d, G, err) ||
-            lg_quantize_matrix(&qm->wv[l], w.wv + l * kd, kvd, d, G, err) ||
-            lg_quantize_matrix(&qm->wo[l], w.wo + l * dd, d, d, G, err) ||
-            lg_quantize_matrix(&qm->w1[l], w.w1 + l * hdd, hd, d, G, err) ||
-            lg_quantize_matrix(&qm->w2[l], w.w2 + l * hdd, d, hd, G, err) ||
-            lg_quantize_matrix(&qm->w3[l], w.w3 + l * hdd, hd, d, G, err) ||
+        // (the tensor named, as the ebase check above names it: a weight
+        // finite in the checkpoint can leave float range once the K
+        // smoothing scales Wq)
+#define QM(dst, src, r, c, nm)                                                                    \
+    (lg_quantize_matrix(dst, src, r, c, G, err) ? lg_fail_ctx(err, "quantize: %s[%d]", nm, l) : 0)
+        if (QM(&qm->wq[l], w.wq + l * dd, d, d, "wq") ||
+            QM(&qm->wk[l], w.wk + l * kd, kvd, d, "wk") ||
+            QM(&qm->wv[l], w.wv + l * kd, kvd, d, "wv") ||
+            QM(&qm->wo[l], w.wo + l * dd, d, d, "wo") ||
+            QM(&qm->w1[l], w.w1 + l * hdd, hd, d, "w1") ||
+            QM(&qm->w2[l], w.w2 + l * hdd, d, hd, "w2") ||
+            QM(&qm->w3[l], w.w3 + l * hdd, hd, d, "w3") ||
             lg_quantize_gain(&qm->rms_att[l], w.rms_att + (size_t)l * d, d, err) ||
             lg_quantize_gain(&qm->rms_ffn[l], w.rms_ffn + (size_t)l * d, d, err))
             goto fail;
+#undef QM
     }
     if (lg_quantize_gain(&qm->rms_final, w.rms_final, d, err))
         goto fail;

@@ -431,6 +431,90 @@ expect_fail "emission of the same weights is refused alike" 1 \
 [ ! -e "$tmp/tinyw" ] && no_leftovers "$tmp" && ok "the refused emission leaves nothing" ||
   not_ok "the refused emission leaves nothing" "$(ls -a "$tmp")"
 
+# a tiny valid checkpoint (every weight 0.01), then one whose w1 and w3
+# weights are 3.4e38: finite in the file, their products overflow float32, so the float
+# model's logits are NaN from position 0; eval, run --float and the K
+# calibration (run, emit) refuse it in one line instead of taking the argmax
+# of NaN (eval printed "mean |logit error|: nan" and exit 0)
+mk_tiny() {
+  python3 -c "
+import struct, sys
+d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
+hs = d // H
+n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs
+w = [0.01] * n
+if sys.argv[2] == 'huge':
+    o = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d  # w1, then w2, w3
+    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
+    o += 2*L*d*h
+    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
+open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, V, S) + struct.pack('%df' % n, *w))
+" "$1" "$2"
+}
+mk_tiny "$tmp/tiny.bin" ok
+mk_tiny "$tmp/huge.bin" huge
+run eval --checkpoint "$tmp/huge.bin" --steps 2
+expect_fail "eval: float logits that overflow are refused" 1 "the float model's logit 0 is not finite at position 0"
+run --checkpoint "$tmp/huge.bin" -o "$tmp/huge"
+expect_fail "emission: the K calibration's overflow is refused" 1 "K calibration: the float model's logit"
+[ ! -e "$tmp/huge" ] && no_leftovers "$tmp" && ok "the refused emission of overflowing weights leaves nothing" ||
+  not_ok "the refused emission of overflowing weights leaves nothing" "$(ls -a "$tmp")"
+if [ $have_model -eq 1 ]; then
+  # the tiny model's vocabulary is 10: a tokenizer of 10 pieces
+  python3 -c "
+import struct, sys
+out = struct.pack('i', 4)
+for i in range(10):
+    p = b'<unk>' if i == 0 else (b'<s>' if i == 1 else bytes([96 + i]))
+    out += struct.pack('fi', 0.0, len(p)) + p
+open(sys.argv[1], 'wb').write(out)
+" "$tmp/tok10.bin"
+  run run --float --checkpoint "$tmp/huge.bin" --tokenizer "$tmp/tok10.bin" -t 0 -n 3
+  expect_fail "run --float: float logits that overflow are refused, nothing on stdout" 1 "is not finite at position 0"
+fi
+
+# eval --tokens: a regular file of whole words only (a FIFO blocked in
+# open() for ever; a 31-character scanf split a longer word into two ids)
+mkfifo "$tmp/fifo"
+run_t() { timeout 20 "$CLI" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
+run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/fifo"
+expect_fail "eval --tokens FIFO: refused, not blocked" 1 "not a regular file"
+printf '1 00000000000000000000000000000000000005\n' >"$tmp/long.txt"
+run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/long.txt"
+expect_fail "eval --tokens: a 38-character word is one (bad) word" 1 "is not a token id"
+printf '1 2\0003\n' >"$tmp/nul.txt"
+run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/nul.txt"
+expect_fail "eval --tokens: a NUL byte in a word is refused" 1 "a NUL byte"
+printf '1 2 3\n' >"$tmp/good.txt"
+run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/good.txt"
+expect_ok "eval --tokens of a tiny model's ids" "steps:               2"
+
+# stdout that cannot be written (a full disk): exit 1 and one line, for
+# every command that prints there, not 0 with the output cut short (eval's
+# timing line may come first)
+for c in "list" "info --config 260k" "--help" "--version" "eval --checkpoint $tmp/tiny.bin --steps 2"; do
+  # shellcheck disable=SC2086
+  "$CLI" $c >/dev/full 2>"$tmp/err"
+  rc=$?
+  if [ $rc -eq 1 ] && [ "$(grep -vc '^eval took' "$tmp/err")" -eq 1 ] &&
+    tail -n 1 "$tmp/err" | grep -q "^llamagen: writing the output"; then
+    ok "$c to a full disk: exit 1, one line"
+  else not_ok "$c to a full disk" "rc $rc: $(head -c 300 "$tmp/err")"; fi
+done
+
+# an output name near NAME_MAX (the temporary sibling's name is longer
+# than the name: it is cut to fit)
+long=$(printf 'd%.0s' $(seq 240))
+run --config 260k --n-layers 1 --dim 16 --hidden-dim 32 --n-heads 2 --n-kv-heads 2 --vocab-size 32 \
+  --seq-len 8 --lanes 2 -o "$tmp/$long"
+if [ $rc -eq 0 ] && [ -s "$tmp/$long/manifest.json" ] && no_leftovers "$tmp"; then
+  ok "a 240-character output name is written"
+  run --config 260k --n-layers 1 --dim 16 --hidden-dim 32 --n-heads 2 --n-kv-heads 2 --vocab-size 32 \
+    --seq-len 8 --lanes 2 -o "$tmp/$long"
+  [ $rc -eq 0 ] && no_leftovers "$tmp" && ok "and replaced" || not_ok "a 240-character output name replaced" "rc $rc: $(cat "$tmp/err")"
+  rm -rf "${tmp:?}/$long"
+else not_ok "a 240-character output name is written" "rc $rc: $(cat "$tmp/err")"; fi
+
 mkdir -p "$tmp/prev/rtl" && printf '{\n  "generator": "llamagen",\n  "config": "260k"\n}\n' \
   >"$tmp/prev/manifest.json" && echo "module x; endmodule" >"$tmp/prev/rtl/x.v"
 run --config 260k -o "$tmp/prev"

@@ -34,6 +34,14 @@ void lg_float_model_free(lg_float_model *fm);
 // 0 <= token < vocab_size and 0 <= pos < seq_len are the caller's duty.
 float *lg_float_forward(lg_float_model *fm, int token, int pos);
 
+// Runs one position as lg_float_forward and checks the logits: NULL and err
+// set ("... not finite at position P") when one is NaN or infinite, which a
+// checkpoint with weights near float32's range gives (every weight is
+// finite in the file; their products overflow). The users of the logits
+// (eval's comparison, run --float, the K calibration) would otherwise take
+// an argmax or a softmax of NaN for a token.
+float *lg_float_forward_checked(lg_float_model *fm, int token, int pos, lg_err *err);
+
 // Float sampler as llama2.c (argmax at temperature 0, else multinomial on
 // softmax(logits / temperature) with llama2.c's xorshift64* coin).
 typedef struct lg_float_sampler {
