@@ -396,15 +396,31 @@ if [ $run_ser -eq 0 ] && [ $rc -eq 0 ] &&
   grep -q "parameter OUT_SERIAL = 0" "$tmp/par"/*_matvec.v; then
   ok "--mul-share 1: serial mat-vec output stage when both row lengths allow it, else the barrel shifter"
 else not_ok "--mul-share 1 mat-vec output stage" "rc $run_ser/$rc: $(cat "$tmp/err")"; fi
-# a tiny v0 checkpoint with its own classifier (negative vocab_size): the
-# embedding rows are not in the weight stream, so --embed-stream is refused
-python3 -c "
+# mk_tiny FILE KIND: a tiny v0 checkpoint (dim 8, hidden 16, 1 layer, 2
+# heads, vocab 10, seq_len 4), every weight 0.01, except by KIND: unshared
+# (its own classifier, negative vocab_size), tinyw (Wq all 1e-41), huge (w1
+# and w3 all 3.4e38), ok (none)
+mk_tiny() {
+  python3 -c "
 import struct, sys
 d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
-hs = d // H
-n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs + V*d
-open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, -V, S) + struct.pack('%df' % n, *([0.01] * n)))
-" "$tmp/unshared.bin"
+hs, kind = d // H, sys.argv[2]
+n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs + (V*d if kind == 'unshared' else 0)
+w = [0.01] * n
+if kind == 'tinyw':
+    w[V*d + L*d:V*d + L*d + d*d] = [1e-41] * (d*d)
+if kind == 'huge':
+    o = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d  # w1, then w2, w3
+    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
+    o += 2*L*d*h
+    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
+open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, -V if kind == 'unshared' else V, S) + struct.pack('%df' % n, *w))
+" "$1" "$2"
+}
+
+# the unshared classifier: the embedding rows are not in the weight stream,
+# so --embed-stream is refused
+mk_tiny "$tmp/unshared.bin" unshared
 run --checkpoint "$tmp/unshared.bin" --embed-stream 1 -o "$tmp/unsh"
 if [ $rc -eq 1 ] && grep -q "embed_stream needs a shared classifier" "$tmp/err" && [ ! -e "$tmp/unsh" ]; then
   ok "--embed-stream with an unshared classifier: one-line error, no output"
@@ -413,15 +429,7 @@ else not_ok "--embed-stream with an unshared classifier" "rc $rc: $(cat "$tmp/er
 # a checkpoint whose Wq weights are all 1e-41: the mat-vec's 8-bit shift
 # cannot reach them; eval (the integer model) and the emitter refuse it in
 # the same words (quantize), and nothing is written
-python3 -c "
-import struct, sys
-d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
-hs = d // H
-n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs
-w = [0.01] * n
-w[V*d + L*d:V*d + L*d + d*d] = [1e-41] * (d*d)
-open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, V, S) + struct.pack('%df' % n, *w))
-" "$tmp/tinyw.bin"
+mk_tiny "$tmp/tinyw.bin" tinyw
 run eval --checkpoint "$tmp/tinyw.bin" --steps 2
 expect_fail "eval of weights below the mat-vec's reach is refused" 1 \
   "quantize: wq[0]: its weights are too small" "exponent base -157 must be -127..111"
@@ -431,26 +439,11 @@ expect_fail "emission of the same weights is refused alike" 1 \
 [ ! -e "$tmp/tinyw" ] && no_leftovers "$tmp" && ok "the refused emission leaves nothing" ||
   not_ok "the refused emission leaves nothing" "$(ls -a "$tmp")"
 
-# a tiny valid checkpoint (every weight 0.01), then one whose w1 and w3
-# weights are 3.4e38: finite in the file, their products overflow float32, so the float
-# model's logits are NaN from position 0; eval, run --float and the K
+# the tiny checkpoint as it is, then with w1 and w3 weights of 3.4e38:
+# finite in the file, their products overflow float32, so the float model's
+# logits are NaN from position 0; eval, run --float and the K
 # calibration (run, emit) refuse it in one line instead of taking the argmax
 # of NaN (eval printed "mean |logit error|: nan" and exit 0)
-mk_tiny() {
-  python3 -c "
-import struct, sys
-d, h, L, H, K, V, S = 8, 16, 1, 2, 2, 10, 4
-hs = d // H
-n = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d + 3*L*d*h + d + S*hs
-w = [0.01] * n
-if sys.argv[2] == 'huge':
-    o = V*d + L*d + L*d*d + 2*L*d*K*hs + L*d*d + L*d  # w1, then w2, w3
-    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
-    o += 2*L*d*h
-    w[o:o + L*d*h] = [3.4e38] * (L*d*h)
-open(sys.argv[1], 'wb').write(struct.pack('7i', d, h, L, H, K, V, S) + struct.pack('%df' % n, *w))
-" "$1" "$2"
-}
 mk_tiny "$tmp/tiny.bin" ok
 mk_tiny "$tmp/huge.bin" huge
 run eval --checkpoint "$tmp/huge.bin" --steps 2
