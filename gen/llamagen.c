@@ -1052,7 +1052,7 @@ static int cmd_run(const options *o)
         flm.sampler.temperature = o->temperature;
         flm.sampler.rng_state = seed;
         ilm.inv_temp = inv_temp_q16(o->temp_text);
-        ilm.state = lg_sampler_seed((uint32_t)seed);
+        ilm.state = lg_sampler_seed(lg_seed_state(seed)); // (as lgtok.py --seed)
         lm model = o->use_float ? (lm){&flm, cfg.m.vocab_size, float_forward, float_sample}
                                 : (lm){&ilm, cfg.m.vocab_size, int_forward, int_sample};
         int steps = (o->steps == 0 || o->steps > cfg.m.seq_len) ? cfg.m.seq_len : o->steps;

@@ -15,6 +15,16 @@ uint32_t lg_xorshift32(uint32_t *state)
 
 uint32_t lg_sampler_seed(uint32_t seed) { return seed ? seed : 0x2545f491u; }
 
+uint32_t lg_seed_state(uint64_t seed)
+{
+    // splitmix64: one step of the Weyl sequence, then its finalizer
+    uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return (uint32_t)(z >> 32);
+}
+
 int lg_ref_argmax(const int32_t *logits, int n)
 {
     int best = 0;

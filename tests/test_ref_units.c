@@ -370,6 +370,19 @@ static void test_sampler(void **state)
     double pr[4] = {exp(0) / z, exp(1) / z, exp(2) / z, exp(-1) / z};
     for (int i = 0; i < 4; i++)
         assert_true(fabs(cnt[i] / 40000.0 - pr[i]) < 0.01);
+    // a user's seed -> the seed word: splitmix64's first output from state 0
+    // is 0xe220a8397b1dcdaf (its published sequence); 1234 as lgtok.py's
+    // seed_state computes it (test_lgtok.sh expects that word in the frame)
+    assert_int_equal(lg_seed_state(0), 0xe220a839u);
+    assert_int_equal(lg_seed_state(1234), 3138188827u);
+    assert_int_equal(lg_seed_state(1), 2433363436u);
+    assert_true(lg_seed_state(1ull << 32 | 1) != lg_seed_state(1)); // all 64 bits count
+    // and the first draw of every small seed is a mixed word, not ~seed * 2^13
+    for (uint64_t sd = 1; sd <= 64; sd++) {
+        uint32_t s1 = lg_sampler_seed(lg_seed_state(sd));
+        uint32_t r = lg_xorshift32(&s1);
+        assert_true(r > 0x00100000u);
+    }
     // determinism: same seed, same draws
     uint32_t a = lg_sampler_seed(7), b = lg_sampler_seed(7);
     for (int i = 0; i < 100; i++)

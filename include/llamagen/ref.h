@@ -192,8 +192,16 @@ void lg_ref_residual(int32_t *x, const int32_t *d, int n);
 // ---- sampler (src/ref_sampler.c) ------------------------------------------
 
 uint32_t lg_xorshift32(uint32_t *state);
-// Seed -> PRNG state (0 maps to a fixed nonzero constant).
+// Seed word (the RTL's seed port, the host frame's seed field) -> PRNG
+// state (0 maps to a fixed nonzero constant).
 uint32_t lg_sampler_seed(uint32_t seed);
+// A user's seed (llamagen run -s, lgtok.py --seed) -> the seed word: the
+// high half of splitmix64's output for state seed (docs/numerics.md 3.13).
+// xorshift32 started at a small seed draws small words first (seed 1:
+// 270,369 / 2^32), which the inverse CDF turns into the lowest ids: seeds
+// 1 - 30 at T 1 all began stories260K with an id below 280, 1 and 2 with
+// BOS (no text). Host-side only; the RTL takes the word as it is.
+uint32_t lg_seed_state(uint64_t seed);
 // Index of the largest logit; ties go to the lowest index.
 int lg_ref_argmax(const int32_t *logits, int n);
 // inv_temp: 1/T in Q16 (0 = greedy). Draws one xorshift32 word when > 0.

@@ -6,7 +6,8 @@
 #   info                               the 'I' record: seq_len 256
 #   gen --ids 1,403 --n 3 --temp 0.8   exit 0; the harness decodes the frame
 #     --seed 1234                      lgtok.py sent (inv_temp 81920 = 2^16 /
-#                                      0.8, seed 1234, n_gen 3, prompt 1 403),
+#                                      0.8, seed word 3138188827 = seed_state(1234),
+#                                      n_gen 3, prompt 1 403),
 #                                      checks every logit and id of the run
 #                                      against the C model, and the ids
 #                                      lgtok.py printed must be the run's
@@ -133,7 +134,9 @@ fi
 wait $sim
 simrc=$?
 frame=$(grep "^host frame:" "$out/sim.log" | head -n 1)
-want="host frame: inv_temp 81920 seed 1234 n_gen 3 prompt 1 403"
+# (seed word 3138188827: --seed 1234 through seed_state, the high half of
+# splitmix64's output, as lg_seed_state; test_ref_units checks the C twin)
+want="host frame: inv_temp 81920 seed 3138188827 n_gen 3 prompt 1 403"
 if [ "$frame" = "$want" ]; then
   echo "ok - lgtok.py sent what it was asked: $frame"
 else

@@ -7,7 +7,8 @@
 
 info prints the FPGA's 'I' record (protocol version, vocab, seq_len, the
 largest prompt). gen sends a 'G' frame (inverse temperature 1/T in Q16, 0 =
-greedy) and prints the generated ids as they arrive, or their text with
+greedy; the seed word from --seed as `llamagen run -s` derives it,
+seed_state) and prints the generated ids as they arrive, or their text with
 --tokens (the tokens.txt an emitted decoder ships: `id<TAB>piece` lines, C
 escapes; decoded as the C model prints them), then a summary line. probe sends the activation vector of `mkflash probe`'s
 EXPECT file to icebreaker_probe and compares the int32 results.
@@ -99,6 +100,18 @@ class Port:
 
 def u(v, n):
     return bytes((v >> (8 * k)) & 0xff for k in range(n))
+
+
+def seed_state(seed):
+    """A user's seed -> the frame's 32-bit seed word (the sampler's xorshift32
+    state), as llamagen run -s and lg_seed_state (src/ref_sampler.c) derive
+    it: the high half of splitmix64's output for state seed. A small seed
+    used as the state draws small words first, i.e. the lowest ids."""
+    m = (1 << 64) - 1
+    z = (seed + 0x9e3779b97f4a7c15) & m
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & m
+    z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & m
+    return (z ^ (z >> 31)) >> 32
 
 
 def frame(inv_temp, seed, n_gen, ids):
@@ -237,7 +250,9 @@ def gen_request(a):
         raise UsageError(f"--temp {a.temp:g}: must be >= 0 (0 = greedy)")
     pieces = read_pieces(a.tokens) if a.tokens else None
     inv_temp = 0 if a.temp == 0 else min(int(round(65536 / a.temp)), (1 << 24) - 1)
-    return frame(inv_temp, a.seed & 0xffffffff, a.n, ids), pieces, ids[-1]
+    if not 0 <= a.seed < 1 << 64:
+        raise UsageError(f"--seed {a.seed}: 0 .. 2^64 - 1")
+    return frame(inv_temp, seed_state(a.seed), a.n, ids), pieces, ids[-1]
 
 
 def cmd_gen(port, request):
@@ -342,7 +357,8 @@ def main():
     g.add_argument("--ids", default="1", help="prompt ids, comma separated (BOS = 1 first)")
     g.add_argument("--n", type=int, default=64, help="tokens to generate")
     g.add_argument("--temp", type=float, default=0.0, help="temperature (0 = greedy)")
-    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--seed", type=int, default=42,
+                   help="sampler seed (as llamagen run -s: the same seed, the same draws)")
     g.add_argument("--tokens", help="tokens.txt of the emitted decoder")
     p = sub.add_parser("probe")
     p.add_argument("expect")
