@@ -95,23 +95,24 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         const char *key;
         int32_t *i32;
         uint32_t *u32;
+        int model; // 1: the model's (an override makes it "custom"), 0: the hardware's
     } keys[] = {
-        {"dim", &cfg->m.dim, NULL},
-        {"hidden-dim", &cfg->m.hidden_dim, NULL},
-        {"n-layers", &cfg->m.n_layers, NULL},
-        {"n-heads", &cfg->m.n_heads, NULL},
-        {"n-kv-heads", &cfg->m.n_kv_heads, NULL},
-        {"vocab-size", &cfg->m.vocab_size, NULL},
-        {"seq-len", &cfg->m.seq_len, NULL},
-        {"rope-theta", NULL, &cfg->m.rope_theta},
-        {"lanes", &cfg->hw.lanes, NULL},
-        {"group-size", &cfg->hw.group_size, NULL},
-        {"kv-bits", &cfg->hw.kv_bits, NULL},
-        {"kv-group", &cfg->hw.kv_group, NULL},
-        {"kv-ports", &cfg->hw.kv_ports, NULL},
-        {"vec-lanes", &cfg->hw.vec_lanes, NULL},
-        {"embed-stream", &cfg->hw.embed_stream, NULL},
-        {"mul-share", &cfg->hw.mul_share, NULL},
+        {"dim", &cfg->m.dim, NULL, 1},
+        {"hidden-dim", &cfg->m.hidden_dim, NULL, 1},
+        {"n-layers", &cfg->m.n_layers, NULL, 1},
+        {"n-heads", &cfg->m.n_heads, NULL, 1},
+        {"n-kv-heads", &cfg->m.n_kv_heads, NULL, 1},
+        {"vocab-size", &cfg->m.vocab_size, NULL, 1},
+        {"seq-len", &cfg->m.seq_len, NULL, 1},
+        {"rope-theta", NULL, &cfg->m.rope_theta, 1},
+        {"lanes", &cfg->hw.lanes, NULL, 0},
+        {"group-size", &cfg->hw.group_size, NULL, 0},
+        {"kv-bits", &cfg->hw.kv_bits, NULL, 0},
+        {"kv-group", &cfg->hw.kv_group, NULL, 0},
+        {"kv-ports", &cfg->hw.kv_ports, NULL, 0},
+        {"vec-lanes", &cfg->hw.vec_lanes, NULL, 0},
+        {"embed-stream", &cfg->hw.embed_stream, NULL, 0},
+        {"mul-share", &cfg->hw.mul_share, NULL, 0},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].key, key) != 0)
@@ -133,7 +134,11 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
             if (cfg->m.n_heads > 0 && cfg->m.dim % cfg->m.n_heads == 0)
                 cfg->hw.kv_group = lg_head_size(&cfg->m);
         }
-        snprintf(cfg->name, sizeof cfg->name, "%s", "custom");
+        // a model that is no longer the preset's (shape, context, RoPE) is
+        // "custom"; hardware parameters alone keep the preset's name (the
+        // decoder prefix's hash tells the designs apart)
+        if (keys[i].model)
+            snprintf(cfg->name, sizeof cfg->name, "%s", "custom");
         return 0;
     }
     return lg_fail(err, "unknown parameter --%s", key);

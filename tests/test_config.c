@@ -276,7 +276,7 @@ static void test_override_good(void **state)
     lg_err err = {{0}};
     assert_int_equal(lg_config_override(&c, "dim", "128", &err), 0);
     assert_int_equal(c.m.dim, 128);
-    assert_string_equal(c.name, "custom");
+    assert_string_equal(c.name, "custom"); // another model
     assert_int_equal(c.hw.kv_group, 16); // follows head_size 128/8
     assert_int_equal(lg_config_override(&c, "n-heads", "4", &err), 0);
     assert_int_equal(c.hw.kv_group, 32);
