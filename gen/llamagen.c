@@ -3,7 +3,8 @@
  *
  *   llamagen list                                   presets and their shapes
  *   llamagen info (--config NAME | --checkpoint F)  sizes, MACs, hardware parameters
- *   llamagen run --float --checkpoint F --tokenizer T [-n -t -s -i --tokens]
+ *   llamagen run [--float] --checkpoint F --tokenizer T [-n -t -s -i --tokens]
+ *   llamagen eval --checkpoint F [--steps N | --tokens FILE] [--print]
  *   llamagen --config NAME [--checkpoint F] [...] -o DIR   emit the Verilog decoder
  *
  * Errors: every failure prints exactly one line "llamagen: <message>" on
@@ -60,7 +61,7 @@ static int report(int code, const lg_err *err) { return fail(code, "%s", err->ms
 
 static const char USAGE[] =
     "usage: llamagen <command> [options]\n"
-    "       llamagen --config NAME [--checkpoint F [--tokenizer T]] [overrides] -o DIR\n"
+    "       llamagen (--config NAME | --checkpoint F) [--tokenizer T] [overrides] -o DIR\n"
     "\n"
     "Turns a LLaMA-2/3 style model into a synthesizable, floating-point-free Verilog\n"
     "decoder, with a bit-exact integer C reference model.\n"
@@ -74,7 +75,8 @@ static const char USAGE[] =
     "                       --tokenizer; the bit-exact integer model by default,\n"
     "                       --float selects the float32 model\n"
     "  eval                 integer vs float model on --checkpoint F: teacher-forced\n"
-    "                       top-1 agreement, logit error, free-running divergence\n"
+    "                       top-1 agreement, logit error, and where the integer\n"
+    "                       model run greedily on its own outputs leaves the sequence\n"
     "  (no command)         emit the decoder into -o DIR: one Verilog module per\n"
     "                       file, files.f, memory images (.hex), manifest.json and\n"
     "                       a README.md (synthetic weights without --checkpoint)\n"
@@ -134,7 +136,7 @@ static const char USAGE[] =
     "  -h, --help           this text\n"
     "  --version            the version\n"
     "\n"
-    "Options take their value as the next argument or after '=' (--dim=64).\n"
+    "Options take their value as the next argument; long ones also after '=' (--dim=64).\n"
     "Exit status: 0 success, 1 runtime error (bad file, bad config, unwritable\n"
     "directory), 2 usage error (unknown option or command, missing value, not built).\n";
 
@@ -306,6 +308,9 @@ static int parse_args(int argc, char **argv, options *o)
         i = 2;
     }
 
+    // an option given twice is refused: which one should win ("--config 260k
+    // --config 15m", "-o A -o B") is the user's to say, not ours to guess
+    unsigned char seen[OPT_OVERRIDE + LG_N_OVERRIDES] = {0};
     for (; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-' || arg[1] == '\0')
@@ -315,6 +320,8 @@ static int parse_args(int argc, char **argv, options *o)
         optdef def;
         if (find_option(arg, len, &def) != 0)
             return fail(EXIT_USAGE, "unknown option '%.*s' (see llamagen --help)", (int)len, arg);
+        if ((def.id == OPT_HELP || def.id == OPT_VERSION) && eq)
+            return fail(EXIT_USAGE, "option '%.*s' takes no value", (int)len, arg);
         if (def.id == OPT_HELP) {
             fputs(USAGE, stdout);
             return 0;
@@ -327,6 +334,8 @@ static int parse_args(int argc, char **argv, options *o)
             def.id = OPT_TOKFILE; // eval's --tokens names a file of token ids
             def.takes_value = 1;
         }
+        if (seen[def.id]++)
+            return fail(EXIT_USAGE, "option '%.*s' given twice", (int)len, arg);
         if (!(def.modes & (1u << o->mode)))
             return fail(EXIT_USAGE, "option '%.*s' does not apply to %s (see llamagen --help)",
                         (int)len, arg, MODE_NAME[o->mode]);

@@ -1168,8 +1168,11 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
     tput(&t,
          "\n## Use\n\n"
          "Simulate: `verilator --cc -f files.f --top-module %s` (or `iverilog -g2005 -c "
-         "files.f`), from this directory. Synthesize: `yosys -p 'read_verilog %s.v; "
-         "hierarchy -libdir . -top %s; synth'`.\n\n"
+         "files.f`), from this directory. Synthesize for a part with block RAM, e.g. "
+         "`yosys -p 'read_verilog %s.v; hierarchy -libdir . -top %s; synth_ecp5 -top "
+         "%s'` (`synth_xilinx`, `synth_ice40 -dsp` alike): a generic `synth` has no block "
+         "RAM to map the memories to and builds them from flip-flops (slow, and not the "
+         "design).\n\n"
          "Interface (docs/architecture.md, \"The top module\"): write the xorshift32 seed "
          "while `st_busy` is low, a byte a cycle on `ctl_seed_we` / `ctl_seed_byte`, least "
          "significant first (four writes; none: the PRNG goes on from the last run); pulse "
@@ -1180,7 +1183,7 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "%d.\n\n"
          "Cycles per token without stalls (model, see manifest.json): about %lld at position 0, "
          "%lld at position %d.\n",
-         n->top, n->top, n->top, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw,
+         n->top, n->top, n->top, n->top, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw,
          (long long)lg_decoder_cycles(cfg, 0), (long long)lg_decoder_cycles(cfg, m->seq_len - 1),
          m->seq_len - 1);
     int rc = write_text(ctx->outdir, "README.md", &t, err);

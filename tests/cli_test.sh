@@ -195,6 +195,17 @@ run run --float --checkpoint x.bin --tokenizer y.bin -n -5
 expect_fail "negative steps" 2 "option '-n': '-5'"
 run run --float=yes --checkpoint x.bin --tokenizer y.bin
 expect_fail "flag given a value" 2 "option '--float' takes no value"
+run --help=1
+expect_fail "--help given a value" 2 "option '--help' takes no value"
+# an option given twice: which one wins is not guessed
+run --config 260k --config 15m -o "$tmp/twice"
+expect_fail "--config given twice" 2 "option '--config' given twice"
+run --config 260k -o "$tmp/twice_a" -o "$tmp/twice_b"
+expect_fail "-o given twice" 2 "option '-o' given twice"
+run info --config 260k --lanes 4 --lanes=8
+expect_fail "an override given twice" 2 "option '--lanes' given twice"
+[ ! -e "$tmp/twice" ] && [ ! -e "$tmp/twice_a" ] && [ ! -e "$tmp/twice_b" ] &&
+  ok "options given twice write nothing" || not_ok "options given twice write nothing" "$(ls "$tmp")"
 run --config 260k
 expect_fail "emit form without -o" 2 "the emit form needs -o DIR"
 for opt in --checkpoint --config; do

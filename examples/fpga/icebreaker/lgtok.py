@@ -250,8 +250,8 @@ def gen_request(a):
         raise UsageError(f"--temp {a.temp:g}: must be >= 0 (0 = greedy)")
     pieces = read_pieces(a.tokens) if a.tokens else None
     inv_temp = 0 if a.temp == 0 else min(int(round(65536 / a.temp)), (1 << 24) - 1)
-    if not 0 <= a.seed < 1 << 64:
-        raise UsageError(f"--seed {a.seed}: 0 .. 2^64 - 1")
+    if not 0 <= a.seed < 1 << 63:
+        raise UsageError(f"--seed {a.seed}: 0 .. 2^63 - 1 (as llamagen run -s)")
     return frame(inv_temp, seed_state(a.seed), a.n, ids), pieces, ids[-1]
 
 
