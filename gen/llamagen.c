@@ -359,7 +359,7 @@ static int parse_args(int argc, char **argv, options *o)
         // directory" from the loader; say what is missing instead.
         if (val && val[0] == '\0' &&
             (def.id == OPT_CONFIG || def.id == OPT_CHECKPOINT || def.id == OPT_TOKENIZER ||
-             def.id == OPT_TOKFILE))
+             def.id == OPT_TOKFILE || def.id == OPT_OUT))
             return fail(EXIT_USAGE, "option '%.*s' needs a value, not an empty string", (int)len,
                         arg);
 

@@ -195,6 +195,8 @@ run run --float --checkpoint x.bin --tokenizer y.bin -n -5
 expect_fail "negative steps" 2 "option '-n': '-5'"
 run run --float=yes --checkpoint x.bin --tokenizer y.bin
 expect_fail "flag given a value" 2 "option '--float' takes no value"
+run --config 260k -o ""
+expect_fail "-o with an empty name: a usage error, as --config ''" 2 "option '-o' needs a value, not an empty string"
 run --help=1
 expect_fail "--help given a value" 2 "option '--help' takes no value"
 # an option given twice: which one wins is not guessed
