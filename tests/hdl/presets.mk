@@ -26,7 +26,7 @@ LINT_PRESETS_MODE ?= --coarse
 LINT_PRESETS_DIR := $(BUILD)/lint-presets
 
 .PHONY: lint-presets
-## lint-presets: RTL lint (coarse yosys) of the decoder emitted for 15m, 42m and 110m (long: emits ~500 MB, tens of minutes)
+## lint-presets: RTL lint (coarse yosys) of the decoder emitted for 15m, 42m and 110m (long: emits ~500 MB, about 10 min on 2 cores)
 lint-presets: $(CLI)
 	@set -e; for p in $(LINT_PRESETS); do \
 	  d=$(LINT_PRESETS_DIR)/$$p; t=$(LINT_PRESETS_DIR)/$$p.trim; \
