@@ -225,8 +225,10 @@ localparam integer BSH = BPG > 1 ? $clog2(BPG) : 0;
 localparam integer EFROMM = ((1 << BSH) == BPG && MAW - BSH == EAW) ? 1 : 0;
 // single port with the exponents in the mantissa banks (see g_spx): two
 // banks of 2^BAW words, MDEPTH / 2 mantissa words and EDEPTH exponent words
-localparam integer SPX = (KV_PORTS == 1 && MW >= EW && MDEPTH % 2 == 0 && BEAT > 1 &&
-                          KV_GROUP > 1) ? 1 : 0;
+// (at least two a bank: the bank address is the mantissa address's
+// [MAW-1:1], which a 2-word cache would select backwards)
+localparam integer SPX = (KV_PORTS == 1 && MW >= EW && MDEPTH % 2 == 0 && MDEPTH >= 4 &&
+                          BEAT > 1 && KV_GROUP > 1) ? 1 : 0;
 localparam integer BAW = $clog2(MDEPTH / 2 + EDEPTH);
 
 localparam [31:0] HB_M1 = HB - 1;

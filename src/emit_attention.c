@@ -350,12 +350,13 @@ int32_t lg_kvcache_done_latency(const lg_attn_params *p) { return kvq_readout(p)
 int lg_kvcache_exp_in_mant(const lg_attn_params *p)
 {
     // lg_kvcache_share.v's SPX: single port, an exponent word fits a
-    // mantissa word, an even number of mantissa words, beat and group > 1
+    // mantissa word, an even number (>= 4) of mantissa words, beat and
+    // group > 1
     int64_t beat = lg_attn_beat(p), grp = p->kv_group;
     int64_t ngb = beat > grp ? beat / grp : 1;
     int64_t words = (int64_t)p->n_layers * p->seq_len * p->n_kv_heads * p->head_size / beat;
     return p->mul_share && p->kv_ports == 1 && beat * p->kv_bits >= ngb * 5 && words % 2 == 0 &&
-           beat > 1 && grp > 1;
+           words >= 4 && beat > 1 && grp > 1;
 }
 
 int32_t lg_kvcache_pair_cycles(const lg_attn_params *p)
