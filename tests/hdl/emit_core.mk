@@ -175,6 +175,9 @@ $(HDL_DIR)/lint_emit_core.sh: tests/hdl/emit_core.mk
 	   echo 'exec tools/lint_rtl.sh --coarse $(LG_EMITTED_RTL)'; } > $@
 	@chmod +x $@
 HDL_TESTS += $(HDL_DIR)/lint_emit_core.sh
+# ... and the lint itself on modules of known verdict (a clean ROM with a
+# constant bit column, a latch, an undriven wire, a real)
+HDL_TESTS += tests/hdl/test_lint_rtl.sh
 LG_CORE_TESTS += $(HDL_DIR)/lint_emit_core.sh
 $(HDL_DIR)/lint_emit_core.sh: $(LG_EMITTED_RTL)
 
