@@ -197,6 +197,18 @@ SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(D
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 
+# Random small configurations through emission, lint and co-simulation
+# (tools/sweep_configs.sh): SWEEP_N drawn from SWEEP_SEED, the first
+# SWEEP_SIM accepted ones co-simulated. About 40 s a configuration plus 1 - 2
+# min a co-simulation on 2 cores.
+SWEEP_N ?= 30
+SWEEP_SEED ?= 1
+SWEEP_SIM ?= 6
+.PHONY: sweep-configs
+## sweep-configs: SWEEP_N random small configs (SWEEP_SEED): emit (refusals in one line), lint, co-simulate SWEEP_SIM of them bit-exactly
+sweep-configs: $(CLI) $(LIB)
+	LLAMAGEN=$(CLI) tools/sweep_configs.sh $(SWEEP_N) $(SWEEP_SEED) $(SWEEP_SIM) $(BUILD)/sweep
+
 # Bench: the 260k shapes (real weights when present, else synthetic) at each
 # of BENCH_LANES, teacher-forced over BENCH_POS positions (the reference's
 # greedy text), untraced models. Per position: cycles, the mat-vec /
