@@ -479,20 +479,29 @@ open(sys.argv[1], 'wb').write(out)
   expect_fail "run --float: float logits that overflow are refused, nothing on stdout" 1 "is not finite at position 0"
 fi
 
-# eval --tokens: a regular file of whole words only (a FIFO blocked in
-# open() for ever; a 31-character scanf split a longer word into two ids)
+# eval --tokens FILE on the tiny model (vocab 10): a regular file of whole
+# words, each an id in 0..9 (a FIFO blocked in open() for ever; a
+# 31-character scanf split a longer word into two ids; fscanf's %lld was
+# undefined past LLONG_MAX)
 mkfifo "$tmp/fifo"
 run_t() { timeout 20 "$CLI" "$@" >"$tmp/out" 2>"$tmp/err"; rc=$?; }
 run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/fifo"
 expect_fail "eval --tokens FIFO: refused, not blocked" 1 "not a regular file"
-printf '1 00000000000000000000000000000000000005\n' >"$tmp/long.txt"
-run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/long.txt"
-expect_fail "eval --tokens: a 38-character word is one (bad) word" 1 "is not a token id"
-printf '1 2\0003\n' >"$tmp/nul.txt"
-run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/nul.txt"
-expect_fail "eval --tokens: a NUL byte in a word is refused" 1 "a NUL byte"
-printf '1 2 3\n' >"$tmp/good.txt"
-run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/good.txt"
+while IFS='|' read -r name text needle; do
+  # shellcheck disable=SC2059
+  printf "$text" >"$tmp/toks.txt"
+  run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/toks.txt"
+  expect_fail "eval --tokens: $name" 1 "$needle"
+done <<'TOKS'
+a 38-character word is one (bad) word|1 00000000000000000000000000000000000005\n|is not a token id
+a NUL byte in a word is refused|1 2\0003\n|a NUL byte
+an out-of-range id|1 2 3\n4 99999\n|token id 99999 outside 0..9
+an id past LLONG_MAX|1 2 99999999999999999999\n|token id 99999999999999999999 outside 0..9
+a word for an id|1 2 4x\n|'4x' is not a token id
+one id only|1\n|needs at least two token ids
+TOKS
+printf '1 2 3\n' >"$tmp/toks.txt"
+run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/toks.txt"
 expect_ok "eval --tokens of a tiny model's ids" "steps:               2"
 
 # stdout that cannot be written (a full disk): exit 1 and one line, for
@@ -677,16 +686,6 @@ if [ $have_model -eq 1 ]; then
   if [ $rc -eq 0 ] && grep -qE '^top-1 agreement: +[0-9]+/64' "$tmp/out" && [ "$(grep -cE '^ +[0-9]+ ' "$tmp/out")" -eq 64 ]; then
     ok "eval --steps 64 --print reports agreement and 64 positions"
   else not_ok "eval --steps 64 --print" "rc $rc: $(head -c 300 "$tmp/out" "$tmp/err")"; fi
-  printf '1 403 407 261\n378 99999\n' >"$tmp/toks.txt"
-  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
-  expect_fail "eval with an out-of-range token id" 1 "token id 99999 outside 0..511"
-  # an id past LLONG_MAX (fscanf's %lld had undefined behaviour there) and a word
-  printf '1 403 99999999999999999999\n' >"$tmp/toks.txt"
-  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
-  expect_fail "eval with an id past LLONG_MAX" 1 "token id 99999999999999999999 outside 0..511"
-  printf '1 403 4x\n' >"$tmp/toks.txt"
-  run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
-  expect_fail "eval with a word for an id" 1 "'4x' is not a token id"
   printf '1 403 407 261 378\n' >"$tmp/toks.txt"
   run eval --checkpoint "$CKPT" --tokens "$tmp/toks.txt"
   if [ $rc -eq 0 ] && grep -qE '^steps: +4$' "$tmp/out"; then ok "eval --tokens FILE"; else
