@@ -145,9 +145,14 @@ ifneq ($(DEC_REAL_260K),)
 $(eval $(call lg_dec_model,s260k,--config 260k $(SIM_W),-O2,trace,$(DEC_OUT)/s260k/rtl,$(DEC_MODELS_260K)))
 $(eval $(call lg_dec_test,s260k,sim_260k_t0,$(DEC_OUT)/s260k/rtl,+config=260k $(SIM_P) +n=$(SIM_N)))
 $(eval $(call lg_dec_test,s260k,sim_260k_t08,$(DEC_OUT)/s260k/rtl,+config=260k $(SIM_P) +n=$(SIM_N) +temp=0.8 +seed=1234 +errtest))
+# and its external-weight-stream form (--ext-weights 1): weights.bin served
+# with 20 cycles of latency and 20 % idle cycles, as a DRAM reader might
+$(eval $(call lg_dec_model,s260kx,--config 260k $(SIM_W) --ext-weights 1,-O2,fast,$(DEC_OUT)/s260kx/rtl,$(DEC_MODELS_260K)))
+$(eval $(call lg_dec_test,s260kx,sim_260k_ext,$(DEC_OUT)/s260kx/rtl,+config=260k +ext-weights=1 $(SIM_P) +n=$(SIM_N) +temp=0.8 +seed=99 +wlat=20 +wstall=20))
 else
 $(eval $(call lg_dec_skip,sim_260k_t0))
 $(eval $(call lg_dec_skip,sim_260k_t08))
+$(eval $(call lg_dec_skip,sim_260k_ext))
 endif
 
 # Synthetic configurations (seeded weights), small enough to run to the end
@@ -166,6 +171,9 @@ endif
 #         lanes 4, single-port K/V, one vector lane, T 0.8, to its last position
 #  shareq the lean form where its RoPE and shared K/V quantizer set the pace, not the
 #         mat-vec (dim 32 at lanes 16): the cycle model's element-by-element stretch
+#  ext    the weights streamed from outside (--ext-weights 1): the lean form with the
+#         embedding rows from the stream, weights.bin served with 12 cycles of latency
+#         and 40 % idle cycles, T 0.8, to its last position
 SIM_gqa1 := dim=64 hidden-dim=128 n-layers=2 n-heads=4 n-kv-heads=4 vocab-size=256 seq-len=32 lanes=4 kv-ports=1
 SIM_gqa2 := seq-len=64 lanes=32
 SIM_gqa4 := dim=128 hidden-dim=344 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=300 seq-len=40 lanes=16 kv-bits=6 kv-group=8
@@ -183,17 +191,20 @@ SIM_RUN_rag := +n=23 +temp=0.8 +seed=3 +errtest
 SIM_RUN_lane64 := +n=15 +errtest
 SIM_RUN_seq4 := +n=4 +errtest
 SIM_RUN_share := +n=20 +temp=0.8 +seed=7 +errtest
+SIM_ext := dim=64 hidden-dim=100 n-layers=2 n-heads=8 n-kv-heads=2 vocab-size=130 seq-len=20 lanes=4 kv-ports=1 vec-lanes=1 mul-share=1 embed-stream=1 ext-weights=1
 SIM_RUN_shareq := +n=8 +errtest
-SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4 share shareq
+SIM_RUN_ext := +n=19 +temp=0.8 +seed=5 +errtest +wlat=12 +wstall=40
+SIM_SYN := gqa1 gqa2 gqa4 lane1 rag lane64 seq4 share shareq ext
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_model,s_$(c),--config 260k $(call lg_dec_opts,$(SIM_$(c))),-O1,trace,$(DEC_OUT)/s_$(c)/rtl,)))
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) $(SIM_RUN_$(c)) +quiet)))
 # and the cycle model (lg_decoder_cycles) of each, teacher-forced to seq_len without stalls
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_model_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) +teacher=$(firstword $(patsubst seq-len=%,%,$(filter seq-len=%,$(SIM_$(c)))) 512) +n=0 +stall=0 +quiet +model=0.5)))
-SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh) \
+SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(DEC_OUT)/sim_260k_ext.sh \
+  $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh) \
   $(SIM_SYN:%=$(DEC_OUT)/sim_model_%.sh) \
   $(FPGA_OUT)/sim_icebreaker_decoder.sh
 
-## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8), 9 synthetic configs (two of them lean, --mul-share 1), the iCEBreaker system (flash + UART)
+## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8, and with the weights streamed from outside), 10 synthetic configs (three lean, --mul-share 1; one --ext-weights), the iCEBreaker system (flash + UART)
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 

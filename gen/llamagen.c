@@ -107,6 +107,9 @@ static const char USAGE[] =
     "                       (the shared classifier's rows) instead of an embedding ROM\n"
     "  --mul-share 0|1      1: the element-wise units and the attention time-share their\n"
     "                       multipliers (fewest DSPs, more cycles; for the iCE40 UP5K)\n"
+    "  --ext-weights 0|1    1: the top streams the weights from outside (DRAM, flash)\n"
+    "                       through its w_* ports; the image is weights.bin, not an\n"
+    "                       on-chip weight memory\n"
     "\n"
     "output (emit):\n"
     "  -o DIR               created (parents too) if absent; otherwise it must be empty\n"
@@ -787,10 +790,12 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
     return buf;
 }
 
-// The emitted decoder holds its weights on chip (ROM images written as hex);
-// past this size the images and the quantization in memory make no sense
-// (and a 7B model would need ~27 GB of float weights in memory first), so
-// such a config is refused before anything is allocated or written.
+// The generator holds the whole model in memory while it quantizes it (the
+// float weights, 4 bytes each, and the K calibration's 2,048 float
+// positions) and writes the weight image in one piece (on-chip hex or
+// --ext-weights' weights.bin); past this size that makes no sense (a 7B
+// model would need ~27 GB of float weights first), so such a config is
+// refused before anything is allocated or written.
 #define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
 // ... and K/V caches up to 1 GiB (110m at 32k positions: 0.57 GiB)
 #define EMIT_MAX_KV_BYTES (UINT64_C(1) << 30)
@@ -802,8 +807,9 @@ static int emit_size_check(const lg_config *cfg, lg_err *err)
     lg_config_stats_compute(cfg, &st);
     if (st.params > EMIT_MAX_PARAMS)
         return 2 * lg_fail(err,
-                       "%s has %.2f G weights: emitted decoders hold their weights on chip, up to "
-                       "%.0f M; streaming weights from external memory is not implemented yet",
+                       "%s has %.2f G weights: the generator quantizes a model in memory, up "
+                       "to %.0f M weights (quantizing a larger one piece by piece is not "
+                       "implemented)",
                        cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
     uint64_t kv = st.kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
     if (kv > EMIT_MAX_KV_BYTES)
@@ -869,13 +875,14 @@ static int cmd_info(const options *o)
     kv("vec_lanes", "%d", lg_decoder_vec_lanes(&cfg));
     kv("embed_stream", "%d", cfg.hw.embed_stream);
     kv("mul_share", "%d", cfg.hw.mul_share);
+    kv("ext_weights", "%d", cfg.hw.ext_weights);
     // the emitted decoder's cycle model, as its manifest.json and README
     // state it (on-chip weights, every stream ready)
     int64_t c0 = lg_decoder_cycles(&cfg, 0), cl = lg_decoder_cycles(&cfg, m->seq_len - 1);
     int size_rc = emit_size_check(&cfg, NULL); // -2 weights, -1 K/V, 0 emitted
     kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits%s)",
        (long long)c0, (long long)cl, m->seq_len - 1,
-       size_rc == -2   ? "; not emitted: past the on-chip weight limit"
+       size_rc == -2   ? "; not emitted: past the generator's 268 M weight limit"
        : size_rc == -1 ? "; not emitted: past the on-chip K/V limit"
                        : "");
     kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",

@@ -10,7 +10,8 @@
  * controller and every compute unit) fed by the on-chip weight memory
  * (${WMEM_MODULE}, initialized from the generator's weight image and
  * writable through the wl_* boot port). A design that streams the weights
- * from flash or DRAM replaces the memory behind the same weight stream.
+ * from flash or DRAM takes the other top, lg_top_ext.v (`--ext-weights 1`):
+ * the same decoder with its weight stream brought out.
  *
  * Sequence: write the seed while st_busy is low (ctl_seed_we, four bytes,
  * least significant first), pulse ctl_start while st_busy is low (ctl_n_gen

@@ -32,6 +32,14 @@
 //                          token, a prompt running past seq_len, generation
 //                          running into seq_len, then a clean sequence again
 //   +boot                  write the weight image through the wl_* port first
+//   (--ext-weights designs, whose top streams the weights from outside: the
+//   harness is the external memory, serving the emitted weights.bin)
+//   +wlat=N                cycles from a taken weight request to its first beat
+//                          offered (default 2: with the top's request register,
+//                          the on-chip memory's 3 cycles from the decoder's
+//                          start; 0 counts as 1)
+//   +wstall=P              percent of cycles the weight reader idles: request
+//                          not taken, no beat offered (default: +stall's)
 //   +quiet                 no story text
 //   +verbose               per-stage progress (stage changes with cycle stamps)
 //   +bench                 per-position cycles and the per-stage breakdown
@@ -50,9 +58,20 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 typedef TESTB<Vdut> TB;
+
+// The on-chip top has the wl_* boot port; the --ext-weights top has the
+// external weight stream instead (m_wreq, s_w, w_image_ready). Every access
+// to either set of ports sits in a template over the model type, so that
+// one harness compiles against both.
+template <class M, class = void> struct HasBoot : std::false_type {};
+template <class M>
+struct HasBoot<M, std::void_t<decltype(std::declval<M &>().wl_we)>> : std::true_type {};
+static constexpr bool EXT_WEIGHTS = !HasBoot<Vdut>::value;
 
 
 // ---- wide port helpers ---------------------------------------------------------------
@@ -77,7 +96,105 @@ static const char *STAGE_NAMES[] = {"idle", "tok", "embed", "norm", "matvec", "k
 static const char *KIND_NAMES[] = {"Wq", "Wk", "Wv", "Wo", "W1", "W3", "W2", "Wcls"};
 enum { N_STAGES = 10, N_KINDS = 8 };
 
+// The external memory of an --ext-weights design: serves the beat ranges
+// the top requests from the emitted weights.bin (read as a reader would,
+// not rebuilt), with +wlat latency and +wstall random idle cycles, holding
+// a beat offered until it is taken (AXI-stream rules). Checks every request
+// (a range inside the image, none while one is being served).
+struct WeightServer {
+    std::vector<uint8_t> bin; // the weights.bin bytes
+    int beat_bytes = 0, beat_bits = 0;
+    int64_t nbeats = 0;
+    int lat = 2, stall_pct = 0;
+    bool active = false, offered = false;
+    int64_t cur = 0, last = 0, wait = 0;
+    uint64_t requests = 0, beats = 0, idle = 0; // served; cycles a beat was due but not offered
+    bool take_req = false, take_beat = false;   // this cycle's handshakes
+
+    bool load(const char *path, const lg_wimage &img)
+    {
+        FILE *f = std::fopen(path, "rb");
+        if (!f) {
+            std::printf("tb_decoder: cannot open %s (an --ext-weights design's image)\n", path);
+            return false;
+        }
+        std::fseek(f, 0, SEEK_END);
+        long n = std::ftell(f);
+        std::fseek(f, 0, SEEK_SET);
+        bin.resize(n > 0 ? (size_t)n : 0);
+        size_t got = n > 0 ? std::fread(bin.data(), 1, (size_t)n, f) : 0;
+        std::fclose(f);
+        beat_bits = img.beat_bits;
+        beat_bytes = lg_wimage_beat_bytes(&img);
+        nbeats = img.nbeats;
+        if (got != (size_t)nbeats * (size_t)beat_bytes) {
+            std::printf("tb_decoder: %s has %zu bytes, the image %lld beats of %d bytes\n", path,
+                        got, (long long)nbeats, beat_bytes);
+            return false;
+        }
+        return true;
+    }
+
+    // beat b as 64-bit words (bit k of the beat = bit k % 64 of word k / 64)
+    void beat(int64_t b, uint64_t *w, int words) const
+    {
+        std::memset(w, 0, sizeof *w * (size_t)words);
+        for (int i = 0; i < beat_bytes; i++)
+            w[i / 8] |= (uint64_t)bin[(size_t)b * (size_t)beat_bytes + (size_t)i] << (8 * (i % 8));
+    }
+
+    // Before the clock edge: drive the ports, then see the handshakes.
+    template <class M> void drive(M *m, std::mt19937_64 &rng)
+    {
+        if constexpr (!HasBoot<M>::value) {
+            auto chance = [&](int pct) { return pct > 0 && (int)(rng() % 100) < pct; };
+            m->m_wreq_ready = !active && !chance(stall_pct);
+            bool due = active && wait == 0;
+            if (due && !offered && chance(stall_pct))
+                idle++;
+            else if (due)
+                offered = true;
+            m->s_w_valid = offered;
+            uint64_t w[12]; // up to 64 lanes and 16 dexps: 576 bits
+            beat(offered ? cur : 0, w, 12);
+            set_bits(m->s_w_data, w, beat_bits);
+            m->eval(); // s_w_ready may follow s_w_valid in the same cycle
+            take_req = m->m_wreq_valid && m->m_wreq_ready;
+            take_beat = m->s_w_valid && m->s_w_ready;
+            if (take_req) {
+                int64_t first = (int64_t)m->m_wreq_first, lst = (int64_t)m->m_wreq_last;
+                CHECK(first <= lst && lst < nbeats, "weight request %lld .. %lld outside the %lld-beat image",
+                      (long long)first, (long long)lst, (long long)nbeats);
+                cur = first;
+                last = lst < nbeats ? lst : nbeats - 1;
+            }
+        } else {
+            (void)m;
+            (void)rng;
+        }
+    }
+
+    // After the edge.
+    void after()
+    {
+        if (take_beat) {
+            beats++;
+            offered = false;
+            if (cur++ == last)
+                active = false;
+        }
+        if (active && wait > 0)
+            wait--;
+        if (take_req) {
+            requests++;
+            active = true;
+            wait = lat > 0 ? lat - 1 : 0;
+        }
+    }
+};
+
 struct Harness {
+    WeightServer ws;
     TB *tb;
     Vdut *m;
     Ref ref;
@@ -137,16 +254,21 @@ struct Harness {
     // it processes the edge), half the evaluations of testb.h's tick.
     void tick()
     {
+        if (EXT_WEIGHTS)
+            ws.drive(m, wrng);
         if (tracing) {
             tb->tick();
-            return;
+        } else {
+            m->clk = 1;
+            m->eval();
+            m->clk = 0;
+            m->eval();
+            tb->cycle++;
         }
-        m->clk = 1;
-        m->eval();
-        m->clk = 0;
-        m->eval();
-        tb->cycle++;
+        if (EXT_WEIGHTS)
+            ws.after();
     }
+    std::mt19937_64 wrng; // the weight reader's own draws (the token streams' stay as they were)
 
     // Runs one sequence; returns false on a hang.
     bool run(const Sequence &s, int index)
@@ -266,6 +388,52 @@ struct Harness {
     }
 };
 
+// ---- weight ports -----------------------------------------------------------------------------
+
+template <class M> static void ports_idle(M *m)
+{
+    if constexpr (HasBoot<M>::value) {
+        m->wl_we = 0;
+        m->wl_done = 0;
+        m->wl_addr = 0;
+    } else {
+        m->w_image_ready = 0;
+        m->m_wreq_ready = 0;
+        m->s_w_valid = 0;
+    }
+}
+
+template <class M> static void image_ready(M *m)
+{
+    if constexpr (!HasBoot<M>::value)
+        m->w_image_ready = 1;
+    else
+        (void)m;
+}
+
+// The on-chip top's boot port: the whole image written beat by beat.
+template <class T> static void boot_load(T *tb, const lg_wimage &img)
+{
+    auto *m = tb->m;
+    if constexpr (HasBoot<std::remove_pointer_t<decltype(m)>>::value) {
+        for (int64_t b = 0; b < img.nbeats; b++) {
+            m->wl_we = 1;
+            m->wl_addr = (uint32_t)b;
+            set_bits(m->wl_data, img.beats + b * img.words, img.beat_bits);
+            tb->tick();
+            m->wl_we = 0;
+            CHECK(!m->st_weights_ready, "st_weights_ready high during the boot load");
+        }
+        m->wl_done = 1;
+        tb->tick();
+        m->wl_done = 0;
+        tb->tick();
+        CHECK(m->st_weights_ready, "st_weights_ready low after wl_done");
+    } else {
+        (void)img; // (refused in main)
+    }
+}
+
 // ---- main -------------------------------------------------------------------------------------
 
 int main(int argc, char **argv)
@@ -356,31 +524,57 @@ int main(int argc, char **argv)
     m->ctl_start = 0;
     m->s_tok_valid = 0;
     m->m_tok_ready = 0;
-    m->wl_we = 0;
-    m->wl_done = 0;
-    m->wl_addr = 0;
+    ports_idle(m);
     tb->reset(4);
 
-    // optional: (re)load the weight image through the boot port
-    if (has("boot")) {
+    if (EXT_WEIGHTS && has("boot")) {
+        std::printf("tb_decoder: +boot: this top has no boot port (an --ext-weights design)\n");
+        return 2;
+    }
+    if constexpr (EXT_WEIGHTS) {
+        // the external memory: the emitted weights.bin, which must be the
+        // image of this model (checked beat by beat against the C side's)
         lg_wimage img;
         if (lg_wimage_build(&img, &qm, cfg.hw.lanes, &err)) {
             std::printf("tb_decoder: %s\n", err.msg);
             return 2;
         }
+        char prefix[96], path[160];
+        lg_decoder_prefix(prefix, sizeof prefix, &qm);
+        std::snprintf(path, sizeof path, "%s_weights.bin", prefix);
+        if (!h.ws.load(path, img))
+            return 2;
+        std::vector<uint64_t> w(12);
+        int64_t bad = 0;
         for (int64_t b = 0; b < img.nbeats; b++) {
-            m->wl_we = 1;
-            m->wl_addr = (uint32_t)b;
-            set_bits(m->wl_data, img.beats + b * img.words, img.beat_bits);
-            tb->tick();
-            m->wl_we = 0;
-            CHECK(!m->st_weights_ready, "st_weights_ready high during the boot load");
+            h.ws.beat(b, w.data(), 12);
+            for (int i = 0; i < img.words; i++)
+                bad += w[(size_t)i] != img.beats[b * img.words + i];
         }
-        m->wl_done = 1;
-        tb->tick();
-        m->wl_done = 0;
-        tb->tick();
-        CHECK(m->st_weights_ready, "st_weights_ready low after wl_done");
+        CHECK(bad == 0, "%s: %lld words differ from the model's weight image", path,
+              (long long)bad);
+        lg_wimage_free(&img);
+        h.ws.lat = (int)argi("wlat", 2);
+        h.ws.stall_pct = (int)argi("wstall", h.stall_pct);
+        h.wrng.seed((uint64_t)argi("stallseed", 1) + 77);
+        // the image is not there yet: no token is taken, weights not ready
+        for (int i = 0; i < 16; i++) {
+            m->s_tok_valid = 1;
+            m->s_tok_data = 1;
+            h.tick();
+            CHECK(!m->st_weights_ready && !m->s_tok_ready,
+                  "a token taken (or weights ready) before w_image_ready");
+        }
+        m->s_tok_valid = 0;
+        image_ready(m);
+    } else if (has("boot")) {
+        // optional: (re)load the weight image through the boot port
+        lg_wimage img;
+        if (lg_wimage_build(&img, &qm, cfg.hw.lanes, &err)) {
+            std::printf("tb_decoder: %s\n", err.msg);
+            return 2;
+        }
+        boot_load(tb, img);
         lg_wimage_free(&img);
     }
 
@@ -412,6 +606,11 @@ int main(int argc, char **argv)
     std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s (%.1f tokens/s)\n",
                 (unsigned long long)cycles, wall, wall > 0 ? (double)cycles / wall : 0.0,
                 wall > 0 ? (double)np / wall : 0.0);
+    if (EXT_WEIGHTS)
+        std::printf("weight reader: %llu requests, %llu beats served, latency %d, %llu idle "
+                    "cycles drawn\n",
+                    (unsigned long long)h.ws.requests, (unsigned long long)h.ws.beats, h.ws.lat,
+                    (unsigned long long)h.ws.idle);
     if (h.bench && np > 0) {
         // one line for make bench: position 0 and the last position run
         size_t last = np - 1;

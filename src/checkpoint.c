@@ -627,7 +627,7 @@ int lg_weights_synthetic(const lg_model_config *cfg, uint64_t seed, lg_weights *
 const char *const lg_override_keys[LG_N_OVERRIDES] = {
     "dim",        "hidden-dim", "n-layers", "n-heads",    "n-kv-heads", "vocab-size",
     "seq-len",    "rope-theta", "lanes",    "group-size", "kv-bits",    "kv-group",
-    "kv-ports",   "vec-lanes",  "embed-stream", "mul-share",
+    "kv-ports",   "vec-lanes",  "embed-stream", "mul-share", "ext-weights",
 };
 
 // The fields a checkpoint header fixes. `weights`: part of the weight shape,

@@ -58,6 +58,7 @@ void lg_hw_defaults(const lg_model_config *m, lg_hw_config *hw)
     hw->vec_lanes = 0;
     hw->embed_stream = 0;
     hw->mul_share = 0;
+    hw->ext_weights = 0;
 }
 
 int lg_config_preset(const char *name, lg_config *out, lg_err *err)
@@ -113,12 +114,14 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         {"vec-lanes", &cfg->hw.vec_lanes, NULL, 0},
         {"embed-stream", &cfg->hw.embed_stream, NULL, 0},
         {"mul-share", &cfg->hw.mul_share, NULL, 0},
+        {"ext-weights", &cfg->hw.ext_weights, NULL, 0},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         if (strcmp(keys[i].key, key) != 0)
             continue;
         int64_t v = 0;
-        if (strcmp(key, "embed-stream") == 0 || strcmp(key, "mul-share") == 0) { // switches
+        if (strcmp(key, "embed-stream") == 0 || strcmp(key, "mul-share") == 0 ||
+            strcmp(key, "ext-weights") == 0) { // switches
             if (strcmp(value, "0") && strcmp(value, "1"))
                 return lg_fail(err, "--%s: '%s' is not 0 or 1", key, value);
             v = value[0] - '0';
@@ -229,6 +232,8 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
                             "stream)");
     if (h->mul_share != 0 && h->mul_share != 1)
         return lg_fail(err, "invalid config: mul_share = %d must be 0 or 1", h->mul_share);
+    if (h->ext_weights != 0 && h->ext_weights != 1)
+        return lg_fail(err, "invalid config: ext_weights = %d must be 0 or 1", h->ext_weights);
     if (h->kv_ports != 1 && h->kv_ports != 2)
         return lg_fail(err, "invalid config: kv_ports = %d must be 1 (single-port K/V RAM) or 2",
                        h->kv_ports);

@@ -97,6 +97,8 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
         fnv_i64(&f, 2001);
     if (c->hw.mul_share)
         fnv_i64(&f, 3001);
+    if (c->hw.ext_weights)
+        fnv_i64(&f, 4001);
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -506,7 +508,7 @@ typedef struct names {
     char top[128], dec[128], wmem[128], vecbuf[128], vecbuf_xh[128], actq[128], matvec[128], embed[128];
     char norm[128], rsqrt[128], rope[128], sincos[128], silu[128], sigmoid[128], resid[128];
     char kvc[128], att[128], exp2[128], smp[128];
-    char f_weights[128], f_emb[128], f_gain[128], f_inc[128], f_koff[128], f_eps[128];
+    char f_weights[128], f_wbin[128], f_emb[128], f_gain[128], f_inc[128], f_koff[128], f_eps[128];
 } names;
 
 static void make_names(names *n, const lg_qmodel *qm)
@@ -534,6 +536,7 @@ static void make_names(names *n, const lg_qmodel *qm)
     NM(exp2, "exp2");
     NM(smp, "sampler");
     NM(f_weights, "weights.hex");
+    NM(f_wbin, "weights.bin");
     NM(f_emb, "emb.hex");
     NM(f_gain, "gain.hex");
     NM(f_inc, "rope_inc.hex");
@@ -803,15 +806,19 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     NUM(lanes, cfg->hw.lanes);
     NUM(dxw, 4 * s->dexps);
     NUM(nbeats, s->nbeats);
+    // the external-stream top (--ext-weights) has no weight memory: the
+    // substitution list without its module, which the template never names
     lg_subst v[] = {
-        {"POS_W", pos_w}, {"TOK_W", tok_w},   {"WL_AW", wl_aw},        {"WL_DW", wl_dw},
-        {"LANES", lanes}, {"DXW", dxw},       {"NBEATS", nbeats},      {"WMEM_MODULE", n->wmem},
-        {"DECODER_MODULE", n->dec},
+        {"POS_W", pos_w}, {"TOK_W", tok_w},   {"WL_AW", wl_aw},          {"WL_DW", wl_dw},
+        {"LANES", lanes}, {"DXW", dxw},       {"NBEATS", nbeats},        {"DECODER_MODULE", n->dec},
+        {"WMEM_MODULE", n->wmem},
     };
+    int nv = (int)(sizeof v / sizeof v[0]) - (cfg->hw.ext_weights ? 1 : 0);
     char lat[200];
     snprintf(lat, sizeof lat, "one position per token, %lld cycles at position 0 (model)",
              (long long)lg_decoder_cycles(cfg, 0));
-    return lg_emit_module(ctx, n->top, "lg_top", v, (int)(sizeof v / sizeof v[0]), lat, err);
+    return lg_emit_module(ctx, n->top, cfg->hw.ext_weights ? "lg_top_ext" : "lg_top", v, nv, lat,
+                          err);
 }
 
 // ---- memory images -----------------------------------------------------------------------
@@ -900,8 +907,13 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     lg_attn_params ap; // the cache's own rule for where its exponents live
     lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
     int k = 0;
-    r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem", s->nbeats,
-                       s->wl_dw, 1, n->f_weights};
+    if (cfg->hw.ext_weights) // outside the design: the reader serves weights.bin
+        r[k++] = (mem_row){"weight stream image (external memory behind the w_* ports; "
+                           "beats of ceil(WL_DW / 8) bytes, least significant first)",
+                           "external", s->nbeats, s->wl_dw, 1, n->f_wbin};
+    else
+        r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem",
+                           s->nbeats, s->wl_dw, 1, n->f_weights};
     if (!cfg->hw.embed_stream) // else the rows are the classifier's, in the weight stream
         r[k++] = (mem_row){"token embedding (I8E rows: dexp word + mantissas per group)",
                            "u_dec.u_emb", lg_embed_rom_words(&qm->embed), 8, 1, n->f_emb};
@@ -962,7 +974,7 @@ typedef struct port_row {
     int64_t width;
 } port_row;
 
-static int build_ports(port_row *p, const lg_decoder_shape *s)
+static int build_ports(port_row *p, const lg_decoder_shape *s, int ext_weights)
 {
     int k = 0;
     p[k++] = (port_row){"clk", "input", 1};
@@ -986,10 +998,21 @@ static int build_ports(port_row *p, const lg_decoder_shape *s)
     p[k++] = (port_row){"st_pos", "output", s->pos_w};
     p[k++] = (port_row){"st_err_pos", "output", 1};
     p[k++] = (port_row){"st_err_token", "output", 1};
-    p[k++] = (port_row){"wl_we", "input", 1};
-    p[k++] = (port_row){"wl_addr", "input", s->wl_aw};
-    p[k++] = (port_row){"wl_data", "input", s->wl_dw};
-    p[k++] = (port_row){"wl_done", "input", 1};
+    if (ext_weights) {
+        p[k++] = (port_row){"m_wreq_valid", "output", 1};
+        p[k++] = (port_row){"m_wreq_ready", "input", 1};
+        p[k++] = (port_row){"m_wreq_first", "output", s->wl_aw};
+        p[k++] = (port_row){"m_wreq_last", "output", s->wl_aw};
+        p[k++] = (port_row){"s_w_valid", "input", 1};
+        p[k++] = (port_row){"s_w_ready", "output", 1};
+        p[k++] = (port_row){"s_w_data", "input", s->wl_dw};
+        p[k++] = (port_row){"w_image_ready", "input", 1};
+    } else {
+        p[k++] = (port_row){"wl_we", "input", 1};
+        p[k++] = (port_row){"wl_addr", "input", s->wl_aw};
+        p[k++] = (port_row){"wl_data", "input", s->wl_dw};
+        p[k++] = (port_row){"wl_done", "input", 1};
+    }
     p[k++] = (port_row){"st_weights_ready", "output", 1};
     p[k++] = (port_row){"cnt_total", "output", 64};
     p[k++] = (port_row){"cnt_matvec", "output", 64};
@@ -1047,8 +1070,9 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
          "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n"
-         "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"kv_beat\": %d,\n"
-         "    \"weight_beat_bits\": %d,\n"
+         "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"ext_weights\": %s,\n"
+         "    \"kv_beat\": %d,\n"
+         "    \"weight_beat_bits\": %d,\n    \"weight_beat_bytes\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"weight_tag\": \"%04x\",\n"
          "    \"weight_marks_lead\": %lld,\n"
          "    \"matvec_engines\": [\n"
@@ -1056,8 +1080,8 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
          lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
-         cfg->hw.mul_share ? "true" : "false", s->kv_beat,
-         s->wl_dw, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
+         cfg->hw.mul_share ? "true" : "false", cfg->hw.ext_weights ? "true" : "false",
+         s->kv_beat, s->wl_dw, (s->wl_dw + 7) / 8, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
          (long long)lg_wimage_marks_lead(img, NULL, NULL), s->rows_d, m->dim,
          m->hidden_dim);
     tput(&t,
@@ -1066,7 +1090,7 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          qm->score_c, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw);
 
     port_row ports[40];
-    int np = build_ports(ports, s);
+    int np = build_ports(ports, s, cfg->hw.ext_weights);
     tput(&t, "  \"ports\": [\n");
     for (int i = 0; i < np; i++)
         tput(&t, "    {\"name\": \"%s\", \"dir\": \"%s\", \"width\": %lld}%s\n", ports[i].name,
@@ -1141,19 +1165,31 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          m->dim, m->hidden_dim, m->n_layers, m->n_heads, m->n_kv_heads, lg_head_size(m),
          m->vocab_size, m->seq_len, cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits,
          cfg->hw.kv_group, o && o->weights ? o->weights : "unspecified");
+    char wdesc[512];
+    if (cfg->hw.ext_weights)
+        snprintf(wdesc, sizeof wdesc,
+                 "`%s` (not a `$readmemh` image: the external memory's content, --ext-weights) "
+                 "holds the weight stream, %lld beats of %d bits in the order the mat-vec "
+                 "engines consume them, beat b at byte offset b x %d, least significant byte "
+                 "first; ",
+                 n->f_wbin, (long long)s->nbeats, s->wl_dw, (s->wl_dw + 7) / 8);
+    else
+        snprintf(wdesc, sizeof wdesc,
+                 "`%s` holds the weight stream (%lld beats of %d bits, the order the mat-vec "
+                 "engines consume them), ",
+                 n->f_weights, (long long)s->nbeats, s->wl_dw);
     tput(&t,
          "## Files\n\n"
          "- `files.f`: every module, one per file, in dependency order; the top module is "
          "`%s` (`%s.v`).\n"
          "- `*.hex`: `$readmemh` images, read relative to the working directory of the "
          "simulator or synthesizer: run tools from this directory (or override the `*_FILE` "
-         "parameters). `%s` holds the weight stream (%lld beats of %d bits, the order the "
-         "mat-vec engines consume them), `%s` the embedding, `%s` the norm gains, `%s` the "
+         "parameters). %s`%s` the embedding, `%s` the norm gains, `%s` the "
          "RoPE phase increments, `%s` the K offsets; %s; "
          "`%s` is a reference copy of the RMSNorm eps table (baked into the norm module).\n"
          "- `manifest.json`: config, ports, modules, memories (depth x width), the weight "
          "stream's matrices and ebases, expected cycles per token.\n",
-         n->top, n->top, n->f_weights, (long long)s->nbeats, s->wl_dw,
+         n->top, n->top, wdesc,
          cfg->hw.embed_stream ? "(none: --embed-stream reads the classifier's rows)" : n->f_emb,
          n->f_gain, n->f_inc, n->f_koff,
          cfg->hw.mul_share ? "no function-table images: the lean units (--mul-share) hold "
@@ -1179,11 +1215,22 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "`ctl_start` while `st_busy` is low (with `ctl_inv_temp` = 1/T in Q16, 0 for greedy, "
          "held until `st_busy` falls, and `ctl_n_gen`); send the prompt on `s_tok` (BOS = 1 first, `s_tok_last` on the last "
          "token); generated tokens come out on `m_tok` and are fed back internally; "
-         "`m_logit` taps every logit. Widths: POS_W = %d, TOK_W = %d, WL_AW = %d, WL_DW = "
+         "`m_logit` taps every logit.%s Widths: POS_W = %d, TOK_W = %d, WL_AW = %d, WL_DW = "
          "%d.\n\n"
          "Cycles per token without stalls (model, see manifest.json): about %lld at position 0, "
          "%lld at position %d.\n",
-         n->top, n->top, n->top, n->top, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw,
+         n->top, n->top, n->top, n->top,
+         cfg->hw.ext_weights
+             ? " Weights (--ext-weights): the top asks for beat ranges on `m_wreq` (valid / "
+               "ready, `m_wreq_first` .. `m_wreq_last` inclusive: per token the whole image, "
+               "and an embedding row first with --embed-stream) and takes the beats, in order, "
+               "on `s_w` (valid / ready, one beat of the image on `s_w_data`); "
+               "`w_image_ready` says the memory holds the image and gates the first token. "
+               "The cycle figures below count a reader serving a beat a cycle from 3 cycles "
+               "after the request."
+             : " The `wl_*` port rewrites the weight memory at boot (`st_weights_ready` falls "
+               "until `wl_done`).",
+         s->pos_w, s->tok_w, s->wl_aw, s->wl_dw,
          (long long)lg_decoder_cycles(cfg, 0), (long long)lg_decoder_cycles(cfg, m->seq_len - 1),
          m->seq_len - 1);
     int rc = write_text(ctx->outdir, "README.md", &t, err);
@@ -1282,7 +1329,11 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
                 (long long)img.nbeats, (long long)s.nbeats);
         goto out;
     }
-    if (lg_emit_weights_hex(&ctx, &img, n.f_weights, err) || lg_emit_wmem(&ctx, n.wmem, &wp, err) ||
+    // on-chip: the weight memory and its image; external (--ext-weights): the
+    // image as the reader's binary, no memory
+    if ((cfg->hw.ext_weights ? lg_emit_weights_bin(&ctx, &img, n.f_wbin, err)
+                             : lg_emit_weights_hex(&ctx, &img, n.f_weights, err) ||
+                                   lg_emit_wmem(&ctx, n.wmem, &wp, err)) ||
         emit_top(&ctx, &n, cfg, &s, err) || write_files_f(&ctx, err) ||
         write_manifest(&ctx, &n, qm, &s, &img, o, err) || write_readme(&ctx, &n, qm, &s, o, err) ||
         (o && o->tok && write_tokens(&ctx, o->tok, err)))

@@ -345,6 +345,29 @@ int lg_emit_weights_hex(lg_emit_ctx *ctx, const lg_wimage *img, const char *file
     return rc ? lg_fail_ctx(err, "weights image") : 0;
 }
 
+int lg_emit_weights_bin(lg_emit_ctx *ctx, const lg_wimage *img, const char *file, lg_err *err)
+{
+    if (!ctx || !ctx->cfg || !ctx->outdir)
+        return lg_fail(err, "emit %s: context has no config or output directory",
+                       file ? file : "(null)");
+    if (!img->beats || img->nbeats < 1)
+        return lg_fail(err, "emit %s: empty weight image", file ? file : "(null)");
+    size_t bb = (size_t)lg_wimage_beat_bytes(img);
+    text t = {0};
+    t.len = bb * (size_t)img->nbeats;
+    if (!(t.s = malloc(t.len ? t.len : 1)))
+        return lg_fail(err, "emit %s: out of memory (%zu bytes)", file, t.len);
+    for (int64_t b = 0; b < img->nbeats; b++) {
+        const uint64_t *w = img->beats + (size_t)b * (size_t)img->words;
+        unsigned char *o = (unsigned char *)t.s + (size_t)b * bb;
+        for (size_t i = 0; i < bb; i++)
+            o[i] = (unsigned char)(w[i / 8] >> (8 * (i % 8)));
+    }
+    int rc = write_text(ctx, file, &t, err);
+    free(t.s);
+    return rc ? lg_fail_ctx(err, "weights image") : 0;
+}
+
 // ---- embedding ROM ----------------------------------------------------------------------
 
 int64_t lg_embed_rom_words(const lg_qmat *emb)

@@ -95,7 +95,7 @@ expect_ok "--help exits 0 and shows the usage" "usage: llamagen"
 missing=()
 for opt in list info run --config --checkpoint --tokenizer --dim --hidden-dim --n-layers \
   --n-heads --n-kv-heads --vocab-size --seq-len --rope-theta --lanes --group-size --kv-bits \
-  --kv-group --kv-ports --vec-lanes --embed-stream -o --float -n -t -s -i --tokens --help --version; do
+  --kv-group --kv-ports --vec-lanes --embed-stream --mul-share --ext-weights -o --float -n -t -s -i --tokens --help --version; do
   grep -qE -- "(^|[ ,])$opt( |,|$)" "$tmp/out" || missing+=("$opt")
 done
 if [ ${#missing[@]} -eq 0 ]; then ok "--help lists every command and option"; else
@@ -133,9 +133,13 @@ run info --config 260k --mul-share 1
 expect_ok "info --mul-share 1" "mul_share:               1"
 run info --config 260k --mul-share 2
 expect_fail "--mul-share 2 is refused" 1 "mul-share" "not 0 or 1"
+run info --config 260k --ext-weights 1
+expect_ok "info --ext-weights 1" "ext_weights:             1"
+run info --config 260k --ext-weights 2
+expect_fail "--ext-weights 2 is refused" 1 "ext-weights" "not 0 or 1"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000" \
-  "not emitted: past the on-chip weight limit"
+  "not emitted: past the generator's 268 M weight limit"
 run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
 expect_ok "info applies overrides" "lanes:                   8" "seq_len:                 1024" \
   "kv_group:                4" "attn MACs at pos 1023:"
@@ -388,6 +392,35 @@ if [ $rc -eq 0 ] && grep -q '"mul_share": true' "$tmp/lean/manifest.json" &&
     [ -n "$img" ] && [ -f "$tmp/lean/$img" ] || echo "$f=$img"; done | tee "$tmp/err")" ]; then
   ok "--mul-share 1: lean units, K/V exponents in the SPRAM spare words, no unused rsqrt / reciprocal / exp2 module or table image, every \$readmemh image present, files.f lists every module"
 else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lean" 2>&1 | head -40)"; fi
+# --ext-weights 1: the top brings the weight stream out; the image is
+# weights.bin (beats of ceil(WL_DW / 8) bytes, least significant first), the
+# same beats as the on-chip form's weights.hex, and no weight memory
+run --config 260k --lanes 4 -o "$tmp/rom4"
+run --config 260k --lanes 4 --ext-weights 1 -o "$tmp/ext4"
+if [ $rc -eq 0 ] && grep -q '"ext_weights": true' "$tmp/ext4/manifest.json" &&
+  ! ls "$tmp/ext4"/*_wmem.v "$tmp/ext4"/*_weights.hex >/dev/null 2>&1 &&
+  grep -q 'm_wreq_valid' "$tmp/ext4"/*_top.v && ! grep -q 'wl_we' "$tmp/ext4"/*_top.v &&
+  grep -q '"name": "s_w_data", "dir": "input", "width": 36' "$tmp/ext4/manifest.json" &&
+  [ "$(grep -c . "$tmp/ext4/files.f")" -eq "$(ls "$tmp/ext4"/*.v | wc -l)" ] &&
+  python3 - "$tmp/rom4" "$tmp/ext4" >"$tmp/err" 2>&1 <<'PY'
+import glob, json, sys
+rom, ext = sys.argv[1], sys.argv[2]
+man = json.load(open(ext + "/manifest.json"))
+hw = man["hardware"]
+nb, bb, bits = hw["weight_beats_per_token"], hw["weight_beat_bytes"], hw["weight_beat_bits"]
+data = open(glob.glob(ext + "/*_weights.bin")[0], "rb").read()
+assert len(data) == nb * bb, (len(data), nb, bb)
+lines = [l for l in open(glob.glob(rom + "/*_weights.hex")[0]) if not l.startswith("//")]
+assert len(lines) == nb, (len(lines), nb)
+for b, l in enumerate(lines):
+    v = int.from_bytes(data[b * bb:(b + 1) * bb], "little")
+    assert v == int(l, 16) and v >> bits == 0, ("beat", b)
+mem = [m for m in man["memories"] if m["owner"] == "external"]
+assert len(mem) == 1 and mem[0]["depth"] == nb and mem[0]["image"].endswith("_weights.bin")
+PY
+then
+  ok "--ext-weights 1: weights.bin holds the on-chip form's beats ($(stat -c %s "$tmp/ext4"/*_weights.bin) bytes), no weight memory, the top's w_* ports in the manifest"
+else not_ok "--ext-weights 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/ext4" 2>&1 | head)"; fi
 # the lean sampler sums p in 32 bits: vocab above 32768 is refused up front
 run --config 260k --mul-share 1 --vocab-size 40000 -o "$tmp/lean40k"
 expect_fail "--mul-share 1 with vocab 40000 is refused" 1 "vocab = 40000" "32768"

@@ -49,7 +49,7 @@ int lg_checkpoint_load(const char *path, lg_model_config *cfg, lg_weights *w, lg
 // overrides[k] (NULL: not given) is the value of lg_override_keys[k]
 // (applied in that order: hardware last), none of which may change a
 // checkpoint's weight shape. The result is validated.
-#define LG_N_OVERRIDES 16
+#define LG_N_OVERRIDES 17
 extern const char *const lg_override_keys[LG_N_OVERRIDES];
 int lg_config_build(const char *config, const char *checkpoint,
                     const char *const overrides[LG_N_OVERRIDES], lg_config *cfg, lg_weights *w,

@@ -117,6 +117,16 @@ static inline int lg_wbeat_dexp(const lg_wimage *img, int64_t b, int j)
 // layout, and a table of every matrix: name, first beat, beats, ebase).
 int lg_emit_weights_hex(lg_emit_ctx *ctx, const lg_wimage *img, const char *file, lg_err *err);
 
+// Writes the image as the external reader's binary (--ext-weights): beat b
+// at byte offset b * lg_wimage_beat_bytes(img), its bits least significant
+// byte first (bit k of the beat is bit k % 8 of byte k / 8; the top byte's
+// spare bits are zero). No header: the manifest describes it.
+int lg_emit_weights_bin(lg_emit_ctx *ctx, const lg_wimage *img, const char *file, lg_err *err);
+static inline int32_t lg_wimage_beat_bytes(const lg_wimage *img)
+{
+    return (img->beat_bits + 7) / 8;
+}
+
 // ---- embedding ROM (src/emit_wmem.c) ---------------------------------------------
 
 // Words of the embedding ROM: rows * (cols + ngroups).
