@@ -149,10 +149,15 @@ $(eval $(call lg_dec_test,s260k,sim_260k_t08,$(DEC_OUT)/s260k/rtl,+config=260k $
 # with 20 cycles of latency and 20 % idle cycles, as a DRAM reader might
 $(eval $(call lg_dec_model,s260kx,--config 260k $(SIM_W) --ext-weights 1,-O2,fast,$(DEC_OUT)/s260kx/rtl,$(DEC_MODELS_260K)))
 $(eval $(call lg_dec_test,s260kx,sim_260k_ext,$(DEC_OUT)/s260kx/rtl,+config=260k +ext-weights=1 $(SIM_P) +n=$(SIM_N) +temp=0.8 +seed=99 +wlat=20 +wstall=20))
+# and over AXI4 (--ext-weights 2, a 256-bit bus for the 132-bit beats):
+# 30 cycles of latency a burst, 20 % idle cycles on AR and R
+$(eval $(call lg_dec_model,s260ka,--config 260k $(SIM_W) --ext-weights 2,-O2,fast,$(DEC_OUT)/s260ka/rtl,$(DEC_MODELS_260K)))
+$(eval $(call lg_dec_test,s260ka,sim_260k_axi,$(DEC_OUT)/s260ka/rtl,+config=260k +ext-weights=2 $(SIM_P) +n=$(SIM_N) +temp=0.8 +seed=7 +wlat=30 +wstall=20))
 else
 $(eval $(call lg_dec_skip,sim_260k_t0))
 $(eval $(call lg_dec_skip,sim_260k_t08))
 $(eval $(call lg_dec_skip,sim_260k_ext))
+$(eval $(call lg_dec_skip,sim_260k_axi))
 endif
 
 # Synthetic configurations (seeded weights), small enough to run to the end
@@ -200,11 +205,12 @@ $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_$(c),$(DEC_OUT)/s_$(
 # and the cycle model (lg_decoder_cycles) of each, teacher-forced to seq_len without stalls
 $(foreach c,$(SIM_SYN),$(eval $(call lg_dec_test,s_$(c),sim_model_$(c),$(DEC_OUT)/s_$(c)/rtl,$(call lg_dec_plus,$(SIM_$(c))) +teacher=$(firstword $(patsubst seq-len=%,%,$(filter seq-len=%,$(SIM_$(c)))) 512) +n=0 +stall=0 +quiet +model=0.5)))
 SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(DEC_OUT)/sim_260k_ext.sh \
+  $(DEC_OUT)/sim_260k_axi.sh \
   $(SIM_SYN:%=$(DEC_OUT)/sim_%.sh) \
   $(SIM_SYN:%=$(DEC_OUT)/sim_model_%.sh) \
   $(FPGA_OUT)/sim_icebreaker_decoder.sh
 
-## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8, and with the weights streamed from outside), 10 synthetic configs (three lean, --mul-share 1; one --ext-weights), the iCEBreaker system (flash + UART)
+## sim: decoder co-simulation regression: 260k real weights (T 0 and 0.8, and with the weights streamed from outside and over AXI4), 10 synthetic configs (three lean, --mul-share 1; one --ext-weights), the iCEBreaker system (flash + UART)
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 

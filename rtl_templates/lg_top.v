@@ -10,8 +10,9 @@
  * controller and every compute unit) fed by the on-chip weight memory
  * (${WMEM_MODULE}, initialized from the generator's weight image and
  * writable through the wl_* boot port). A design that streams the weights
- * from flash or DRAM takes the other top, lg_top_ext.v (`--ext-weights 1`):
- * the same decoder with its weight stream brought out.
+ * from flash or DRAM takes another top: lg_top_ext.v (`--ext-weights 1`,
+ * the weight stream brought out) or lg_top_axi.v (`--ext-weights 2`, an
+ * AXI4 read master).
  *
  * Sequence: write the seed while st_busy is low (ctl_seed_we, four bytes,
  * least significant first), pulse ctl_start while st_busy is low (ctl_n_gen

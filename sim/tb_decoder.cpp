@@ -57,6 +57,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <random>
 #include <type_traits>
 #include <utility>
@@ -71,6 +72,10 @@ typedef TESTB<Vdut> TB;
 template <class M, class = void> struct HasBoot : std::false_type {};
 template <class M>
 struct HasBoot<M, std::void_t<decltype(std::declval<M &>().wl_we)>> : std::true_type {};
+// (the --ext-weights 2 top: an AXI4 read master instead of the stream ports)
+template <class M, class = void> struct HasAxi : std::false_type {};
+template <class M>
+struct HasAxi<M, std::void_t<decltype(std::declval<M &>().m_axi_arvalid)>> : std::true_type {};
 static constexpr bool EXT_WEIGHTS = !HasBoot<Vdut>::value;
 
 
@@ -96,12 +101,27 @@ static const char *STAGE_NAMES[] = {"idle", "tok", "embed", "norm", "matvec", "k
 static const char *KIND_NAMES[] = {"Wq", "Wk", "Wv", "Wo", "W1", "W3", "W2", "Wcls"};
 enum { N_STAGES = 10, N_KINDS = 8 };
 
-// The external memory of an --ext-weights design: serves the beat ranges
-// the top requests from the emitted weights.bin (read as a reader would,
-// not rebuilt), with +wlat latency and +wstall random idle cycles, holding
-// a beat offered until it is taken (AXI-stream rules). Checks every request
-// (a range inside the image, none while one is being served).
+// The external memory of an --ext-weights design, holding the emitted
+// weights.bin (read as a reader would, not rebuilt).
+//  - --ext-weights 1 (stream ports): serves the beat ranges the top
+//    requests, with +wlat latency and +wstall random idle cycles, holding a
+//    beat offered until it is taken (AXI-stream rules); checks every request
+//    (a range inside the image, none while one is being served).
+//  - --ext-weights 2 (AXI4): the image at byte address `base`, a few words
+//    below a 4 KiB boundary; ARREADY low on +wstall percent of cycles, each
+//    burst's data +wlat cycles after its address is taken, RVALID gaps on
+//    +wstall percent, bursts answered in order; checks every address (WB-
+//    aligned, at most 16 words, inside the image's words).
+struct Burst {
+    uint64_t addr;
+    int words, sent;
+    uint64_t ready_at;
+};
 struct WeightServer {
+    uint64_t base = 0x40000000ull - 3 * 128; // (AXI: 128-byte aligned at any width to 1024)
+    std::deque<Burst> bursts;
+    bool rv = false, take_ar = false, take_r = false;
+    uint64_t now = 0;
     std::vector<uint8_t> bin; // the weights.bin bytes
     int beat_bytes = 0, beat_bits = 0;
     int64_t nbeats = 0;
@@ -146,7 +166,7 @@ struct WeightServer {
     // Before the clock edge: drive the ports, then see the handshakes.
     template <class M> void drive(M *m, std::mt19937_64 &rng)
     {
-        if constexpr (!HasBoot<M>::value) {
+        if constexpr (!HasBoot<M>::value && !HasAxi<M>::value) {
             auto chance = [&](int pct) { return pct > 0 && (int)(rng() % 100) < pct; };
             m->m_wreq_ready = !active && !chance(stall_pct);
             bool due = active && wait == 0;
@@ -168,15 +188,74 @@ struct WeightServer {
                 cur = first;
                 last = lst < nbeats ? lst : nbeats - 1;
             }
+        } else if constexpr (HasAxi<M>::value) {
+            auto chance = [&](int pct) { return pct > 0 && (int)(rng() % 100) < pct; };
+            // the port's bytes (IData, QData or VlWide<N>: AXI_DW is 32 << k)
+            const int wb = (int)sizeof m->m_axi_rdata;
+            m->w_base = (uint32_t)base;
+            m->m_axi_arready = !chance(stall_pct);
+            if (!rv && !bursts.empty() && now >= bursts.front().ready_at) {
+                if (chance(stall_pct))
+                    idle++;
+                else
+                    rv = true;
+            }
+            m->m_axi_rvalid = rv;
+            uint64_t w[16] = {0}; // up to 1024 bits
+            bool lastw = false;
+            if (rv) {
+                const Burst &b = bursts.front();
+                uint64_t a = b.addr + (uint64_t)b.sent * (uint64_t)wb;
+                for (int i = 0; i < wb; i++) {
+                    uint64_t o = a + (uint64_t)i - base;
+                    uint8_t v = a + (uint64_t)i >= base && o < bin.size() ? bin[(size_t)o] : 0xa5;
+                    w[i / 8] |= (uint64_t)v << (8 * (i % 8));
+                }
+                lastw = b.sent + 1 == b.words;
+            }
+            set_bits(m->m_axi_rdata, w, 8 * wb);
+            m->m_axi_rlast = lastw;
+            m->m_axi_rresp = 0;
+            m->eval();
+            take_ar = m->m_axi_arvalid && m->m_axi_arready;
+            take_r = m->m_axi_rvalid && m->m_axi_rready;
+            if (take_ar) {
+                uint64_t ad = m->m_axi_araddr;
+                int n = (int)m->m_axi_arlen + 1;
+                uint64_t end = base + ((uint64_t)bin.size() + (uint64_t)wb - 1) / (uint64_t)wb *
+                                          (uint64_t)wb;
+                CHECK(ad % (uint64_t)wb == 0 && ad >= base &&
+                          ad + (uint64_t)n * (uint64_t)wb <= end && n <= 16,
+                      "AXI read 0x%llx + %d words of %d bytes: outside the image's words "
+                      "0x%llx .. 0x%llx, misaligned or longer than 16",
+                      (unsigned long long)ad, n, wb, (unsigned long long)base,
+                      (unsigned long long)end);
+                CHECK(!m->st_err_wresp && !m->st_err_wbase, "AXI reader error flags set");
+                pend_addr = ad;
+                pend_words = n;
+            }
         } else {
             (void)m;
             (void)rng;
         }
     }
-
+    uint64_t pend_addr = 0;
+    int pend_words = 0;
     // After the edge.
     void after()
     {
+        if (take_r) {
+            beats++;
+            rv = false;
+            if (++bursts.front().sent == bursts.front().words)
+                bursts.pop_front();
+        }
+        if (take_ar) {
+            requests++;
+            bursts.push_back(Burst{pend_addr, pend_words, 0, now + 1 + (uint64_t)(lat > 1 ? lat - 1 : 0)});
+        }
+        take_r = take_ar = false;
+        now++;
         if (take_beat) {
             beats++;
             offered = false;
@@ -396,6 +475,10 @@ template <class M> static void ports_idle(M *m)
         m->wl_we = 0;
         m->wl_done = 0;
         m->wl_addr = 0;
+    } else if constexpr (HasAxi<M>::value) {
+        m->w_image_ready = 0;
+        m->m_axi_arready = 0;
+        m->m_axi_rvalid = 0;
     } else {
         m->w_image_ready = 0;
         m->m_wreq_ready = 0;
@@ -607,9 +690,11 @@ int main(int argc, char **argv)
                 (unsigned long long)cycles, wall, wall > 0 ? (double)cycles / wall : 0.0,
                 wall > 0 ? (double)np / wall : 0.0);
     if (EXT_WEIGHTS)
-        std::printf("weight reader: %llu requests, %llu beats served, latency %d, %llu idle "
-                    "cycles drawn\n",
-                    (unsigned long long)h.ws.requests, (unsigned long long)h.ws.beats, h.ws.lat,
+        std::printf("weight %s: %llu %s, %llu %s served, latency %d, %llu idle cycles drawn\n",
+                    HasAxi<Vdut>::value ? "memory (AXI4)" : "reader",
+                    (unsigned long long)h.ws.requests,
+                    HasAxi<Vdut>::value ? "bursts" : "requests", (unsigned long long)h.ws.beats,
+                    HasAxi<Vdut>::value ? "words" : "beats", h.ws.lat,
                     (unsigned long long)h.ws.idle);
     if (h.bench && np > 0) {
         // one line for make bench: position 0 and the last position run

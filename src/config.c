@@ -120,8 +120,11 @@ int lg_config_override(lg_config *cfg, const char *key, const char *value, lg_er
         if (strcmp(keys[i].key, key) != 0)
             continue;
         int64_t v = 0;
-        if (strcmp(key, "embed-stream") == 0 || strcmp(key, "mul-share") == 0 ||
-            strcmp(key, "ext-weights") == 0) { // switches
+        if (strcmp(key, "ext-weights") == 0) { // the weight source: 0, 1 or 2
+            if (strcmp(value, "0") && strcmp(value, "1") && strcmp(value, "2"))
+                return lg_fail(err, "--%s: '%s' is not 0, 1 or 2", key, value);
+            v = value[0] - '0';
+        } else if (strcmp(key, "embed-stream") == 0 || strcmp(key, "mul-share") == 0) { // switches
             if (strcmp(value, "0") && strcmp(value, "1"))
                 return lg_fail(err, "--%s: '%s' is not 0 or 1", key, value);
             v = value[0] - '0';
@@ -232,8 +235,10 @@ int lg_config_validate(const lg_config *cfg, lg_err *err)
                             "stream)");
     if (h->mul_share != 0 && h->mul_share != 1)
         return lg_fail(err, "invalid config: mul_share = %d must be 0 or 1", h->mul_share);
-    if (h->ext_weights != 0 && h->ext_weights != 1)
-        return lg_fail(err, "invalid config: ext_weights = %d must be 0 or 1", h->ext_weights);
+    if (h->ext_weights < 0 || h->ext_weights > 2)
+        return lg_fail(err, "invalid config: ext_weights = %d must be 0 (on-chip), 1 (stream "
+                            "ports) or 2 (AXI4)",
+                       h->ext_weights);
     if (h->kv_ports != 1 && h->kv_ports != 2)
         return lg_fail(err, "invalid config: kv_ports = %d must be 1 (single-port K/V RAM) or 2",
                        h->kv_ports);

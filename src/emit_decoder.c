@@ -98,7 +98,7 @@ uint64_t lg_decoder_hash(const lg_qmodel *qm)
     if (c->hw.mul_share)
         fnv_i64(&f, 3001);
     if (c->hw.ext_weights)
-        fnv_i64(&f, 4001);
+        fnv_i64(&f, 4000 + c->hw.ext_weights);
     fnv_mat(&f, &qm->embed);
     fnv_mat(&f, &qm->cls);
     for (int l = 0; l < m->n_layers; l++) {
@@ -505,7 +505,7 @@ static int write_text(const char *dir, const char *file, const text *t, lg_err *
 
 typedef struct names {
     char prefix[80];
-    char top[128], dec[128], wmem[128], vecbuf[128], vecbuf_xh[128], actq[128], matvec[128], embed[128];
+    char top[128], dec[128], wmem[128], wrd[128], vecbuf[128], vecbuf_xh[128], actq[128], matvec[128], embed[128];
     char norm[128], rsqrt[128], rope[128], sincos[128], silu[128], sigmoid[128], resid[128];
     char kvc[128], att[128], exp2[128], smp[128];
     char f_weights[128], f_wbin[128], f_emb[128], f_gain[128], f_inc[128], f_koff[128], f_eps[128];
@@ -519,6 +519,7 @@ static void make_names(names *n, const lg_qmodel *qm)
     NM(top, "top");
     NM(dec, "decoder");
     NM(wmem, "wmem");
+    NM(wrd, "axi_wreader");
     NM(vecbuf, "vecbuf");
     NM(vecbuf_xh, "vecbuf_xh");
     NM(actq, "actq");
@@ -806,19 +807,28 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     NUM(lanes, cfg->hw.lanes);
     NUM(dxw, 4 * s->dexps);
     NUM(nbeats, s->nbeats);
-    // the external-stream top (--ext-weights) has no weight memory: the
-    // substitution list without its module, which the template never names
+    char axi_dw[16];
+    NUM(axi_dw, lg_axi_default_width(s->wl_dw));
+    // the module each top names beyond the decoder: the weight memory (on
+    // chip), the AXI reader (--ext-weights 2), none (--ext-weights 1)
+    int ext = cfg->hw.ext_weights;
     lg_subst v[] = {
         {"POS_W", pos_w}, {"TOK_W", tok_w},   {"WL_AW", wl_aw},          {"WL_DW", wl_dw},
         {"LANES", lanes}, {"DXW", dxw},       {"NBEATS", nbeats},        {"DECODER_MODULE", n->dec},
-        {"WMEM_MODULE", n->wmem},
+        {"WMEM_MODULE", n->wmem}, {"READER_MODULE", n->wrd}, {"AXI_DW", axi_dw},
     };
-    int nv = (int)(sizeof v / sizeof v[0]) - (cfg->hw.ext_weights ? 1 : 0);
+    int nv = (int)(sizeof v / sizeof v[0]);
+    if (ext == 0)
+        nv -= 2; // (no reader)
+    else if (ext == 1)
+        nv -= 3; // (no memory, no reader)
+    else
+        v[8] = v[9], v[9] = v[10], nv -= 1; // (no memory)
+    static const char *const TMPL[3] = {"lg_top", "lg_top_ext", "lg_top_axi"};
     char lat[200];
     snprintf(lat, sizeof lat, "one position per token, %lld cycles at position 0 (model)",
              (long long)lg_decoder_cycles(cfg, 0));
-    return lg_emit_module(ctx, n->top, cfg->hw.ext_weights ? "lg_top_ext" : "lg_top", v, nv, lat,
-                          err);
+    return lg_emit_module(ctx, n->top, TMPL[ext], v, nv, lat, err);
 }
 
 // ---- memory images -----------------------------------------------------------------------
@@ -908,8 +918,13 @@ static int build_mems(mem_row *r, const names *n, const lg_qmodel *qm,
     lg_attn_params_from_cfg(&ap, cfg, qm->score_c);
     int k = 0;
     if (cfg->hw.ext_weights) // outside the design: the reader serves weights.bin
-        r[k++] = (mem_row){"weight stream image (external memory behind the w_* ports; "
-                           "beats of ceil(WL_DW / 8) bytes, least significant first)",
+        r[k++] = (mem_row){cfg->hw.ext_weights == 2
+                               ? "weight stream image (external memory at w_base, read by "
+                                 "u_wrd over AXI4; beats of ceil(WL_DW / 8) bytes, least "
+                                 "significant first)"
+                               : "weight stream image (external memory behind the m_wreq / "
+                                 "s_w ports; beats of ceil(WL_DW / 8) bytes, least significant "
+                                 "first)",
                            "external", s->nbeats, s->wl_dw, 1, n->f_wbin};
     else
         r[k++] = (mem_row){"weight stream (all matrices, consumption order)", "u_wmem",
@@ -998,7 +1013,24 @@ static int build_ports(port_row *p, const lg_decoder_shape *s, int ext_weights)
     p[k++] = (port_row){"st_pos", "output", s->pos_w};
     p[k++] = (port_row){"st_err_pos", "output", 1};
     p[k++] = (port_row){"st_err_token", "output", 1};
-    if (ext_weights) {
+    if (ext_weights == 2) {
+        int64_t dw = lg_axi_default_width(s->wl_dw);
+        p[k++] = (port_row){"w_base", "input", 32};
+        p[k++] = (port_row){"m_axi_araddr", "output", 32};
+        p[k++] = (port_row){"m_axi_arlen", "output", 8};
+        p[k++] = (port_row){"m_axi_arsize", "output", 3};
+        p[k++] = (port_row){"m_axi_arburst", "output", 2};
+        p[k++] = (port_row){"m_axi_arcache", "output", 4};
+        p[k++] = (port_row){"m_axi_arprot", "output", 3};
+        p[k++] = (port_row){"m_axi_arvalid", "output", 1};
+        p[k++] = (port_row){"m_axi_arready", "input", 1};
+        p[k++] = (port_row){"m_axi_rdata", "input", dw};
+        p[k++] = (port_row){"m_axi_rresp", "input", 2};
+        p[k++] = (port_row){"m_axi_rlast", "input", 1};
+        p[k++] = (port_row){"m_axi_rvalid", "input", 1};
+        p[k++] = (port_row){"m_axi_rready", "output", 1};
+        p[k++] = (port_row){"w_image_ready", "input", 1};
+    } else if (ext_weights) {
         p[k++] = (port_row){"m_wreq_valid", "output", 1};
         p[k++] = (port_row){"m_wreq_ready", "input", 1};
         p[k++] = (port_row){"m_wreq_first", "output", s->wl_aw};
@@ -1014,6 +1046,10 @@ static int build_ports(port_row *p, const lg_decoder_shape *s, int ext_weights)
         p[k++] = (port_row){"wl_done", "input", 1};
     }
     p[k++] = (port_row){"st_weights_ready", "output", 1};
+    if (ext_weights == 2) {
+        p[k++] = (port_row){"st_err_wresp", "output", 1};
+        p[k++] = (port_row){"st_err_wbase", "output", 1};
+    }
     p[k++] = (port_row){"cnt_total", "output", 64};
     p[k++] = (port_row){"cnt_matvec", "output", 64};
     p[k++] = (port_row){"cnt_attn", "output", 64};
@@ -1070,7 +1106,8 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
     tput(&t,
          "  \"hardware\": {\n    \"lanes\": %d,\n    \"group_size\": %d,\n    \"kv_bits\": %d,\n"
          "    \"kv_group\": %d,\n    \"kv_ports\": %d,\n    \"vec_lanes\": %d,\n"
-         "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"ext_weights\": %s,\n"
+         "    \"embed_stream\": %s,\n    \"mul_share\": %s,\n    \"ext_weights\": %d,\n"
+         "    \"weight_source\": \"%s\",\n"
          "    \"kv_beat\": %d,\n"
          "    \"weight_beat_bits\": %d,\n    \"weight_beat_bytes\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"weight_tag\": \"%04x\",\n"
@@ -1080,7 +1117,10 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    ]\n  },\n",
          cfg->hw.lanes, cfg->hw.group_size, cfg->hw.kv_bits, cfg->hw.kv_group, cfg->hw.kv_ports,
          lg_decoder_vec_lanes(cfg), cfg->hw.embed_stream ? "true" : "false",
-         cfg->hw.mul_share ? "true" : "false", cfg->hw.ext_weights ? "true" : "false",
+         cfg->hw.mul_share ? "true" : "false", cfg->hw.ext_weights,
+         cfg->hw.ext_weights == 2   ? "AXI4 read master (lg_axi_wreader), image weights.bin"
+         : cfg->hw.ext_weights == 1 ? "external stream (m_wreq / s_w ports), image weights.bin"
+                                    : "on-chip memory (u_wmem), image weights.hex",
          s->kv_beat, s->wl_dw, (s->wl_dw + 7) / 8, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
          (long long)lg_wimage_marks_lead(img, NULL, NULL), s->rows_d, m->dim,
          m->hidden_dim);
@@ -1089,7 +1129,7 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    \"WL_AW\": %d,\n    \"WL_DW\": %d\n  },\n",
          qm->score_c, s->pos_w, s->tok_w, s->wl_aw, s->wl_dw);
 
-    port_row ports[40];
+    port_row ports[56];
     int np = build_ports(ports, s, cfg->hw.ext_weights);
     tput(&t, "  \"ports\": [\n");
     for (int i = 0; i < np; i++)
@@ -1220,8 +1260,16 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "Cycles per token without stalls (model, see manifest.json): about %lld at position 0, "
          "%lld at position %d.\n",
          n->top, n->top, n->top, n->top,
-         cfg->hw.ext_weights
-             ? " Weights (--ext-weights): the top asks for beat ranges on `m_wreq` (valid / "
+         cfg->hw.ext_weights == 2
+             ? " Weights (--ext-weights 2): `weights.bin` loaded in memory at byte address "
+               "`w_base` (AXI_DW / 8-aligned; `st_err_wbase` otherwise), read by the AXI4 "
+               "read master `m_axi_ar*` / `m_axi_r*` (ID 0, INCR bursts of at most MAX_BURST "
+               "words, never across 4 KiB; AXI_AW, AXI_DW and MAX_BURST are parameters of "
+               "the top); `w_image_ready` says the image is there and gates the first token; "
+               "`st_err_wresp` flags an error response. The cycle figures below count a "
+               "memory serving a beat a cycle from 3 cycles after the request."
+         : cfg->hw.ext_weights
+             ? " Weights (--ext-weights 1): the top asks for beat ranges on `m_wreq` (valid / "
                "ready, `m_wreq_first` .. `m_wreq_last` inclusive: per token the whole image, "
                "and an embedding row first with --embed-stream) and takes the beats, in order, "
                "on `s_w` (valid / ready, one beat of the image on `s_w_data`); "
@@ -1334,6 +1382,9 @@ int lg_emit_decoder(const char *outdir, const lg_qmodel *qm, const lg_decoder_op
     if ((cfg->hw.ext_weights ? lg_emit_weights_bin(&ctx, &img, n.f_wbin, err)
                              : lg_emit_weights_hex(&ctx, &img, n.f_weights, err) ||
                                    lg_emit_wmem(&ctx, n.wmem, &wp, err)) ||
+        (cfg->hw.ext_weights == 2 &&
+         lg_emit_axi_wreader(&ctx, n.wrd, s.wl_dw, s.wl_aw, lg_axi_default_width(s.wl_dw),
+                             err)) ||
         emit_top(&ctx, &n, cfg, &s, err) || write_files_f(&ctx, err) ||
         write_manifest(&ctx, &n, qm, &s, &img, o, err) || write_readme(&ctx, &n, qm, &s, o, err) ||
         (o && o->tok && write_tokens(&ctx, o->tok, err)))

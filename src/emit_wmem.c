@@ -368,6 +368,35 @@ int lg_emit_weights_bin(lg_emit_ctx *ctx, const lg_wimage *img, const char *file
     return rc ? lg_fail_ctx(err, "weights image") : 0;
 }
 
+// ---- AXI4 weight reader ------------------------------------------------------------------
+
+int32_t lg_axi_default_width(int32_t beat_bits)
+{
+    int32_t w = 32;
+    while (w < beat_bits && w < 512)
+        w *= 2;
+    return w;
+}
+
+int lg_emit_axi_wreader(lg_emit_ctx *ctx, const char *module, int32_t beat_bits,
+                        int32_t beat_aw, int32_t axi_dw, lg_err *err)
+{
+    if (beat_bits < 1 || beat_aw < 1 || beat_aw > 40 || axi_dw < 32 || axi_dw > 1024 ||
+        (axi_dw & (axi_dw - 1)))
+        return lg_fail(err, "AXI weight reader: beat %d bits, %d address bits, AXI %d bits: "
+                            "out of range",
+                       beat_bits, beat_aw, axi_dw);
+    char bw[16], baw[16], dw[16];
+    snprintf(bw, sizeof bw, "%d", beat_bits);
+    snprintf(baw, sizeof baw, "%d", beat_aw);
+    snprintf(dw, sizeof dw, "%d", axi_dw);
+    lg_subst vars[] = {{"BEAT_W", bw}, {"BEAT_AW", baw}, {"AXI_DW", dw}};
+    return lg_emit_module(ctx, module, "lg_axi_wreader", vars, 3,
+                          "first address 2 cycles after the request; then a beat a cycle "
+                          "while AXI_DW >= the beat and the memory keeps up",
+                          err);
+}
+
 // ---- embedding ROM ----------------------------------------------------------------------
 
 int64_t lg_embed_rom_words(const lg_qmat *emb)

@@ -135,8 +135,8 @@ run info --config 260k --mul-share 2
 expect_fail "--mul-share 2 is refused" 1 "mul-share" "not 0 or 1"
 run info --config 260k --ext-weights 1
 expect_ok "info --ext-weights 1" "ext_weights:             1"
-run info --config 260k --ext-weights 2
-expect_fail "--ext-weights 2 is refused" 1 "ext-weights" "not 0 or 1"
+run info --config 260k --ext-weights 3
+expect_fail "--ext-weights 3 is refused" 1 "ext-weights" "not 0, 1 or 2"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000" \
   "not emitted: past the generator's 268 M weight limit"
@@ -397,7 +397,7 @@ else not_ok "--mul-share 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/lea
 # same beats as the on-chip form's weights.hex, and no weight memory
 run --config 260k --lanes 4 -o "$tmp/rom4"
 run --config 260k --lanes 4 --ext-weights 1 -o "$tmp/ext4"
-if [ $rc -eq 0 ] && grep -q '"ext_weights": true' "$tmp/ext4/manifest.json" &&
+if [ $rc -eq 0 ] && grep -q '"ext_weights": 1' "$tmp/ext4/manifest.json" &&
   ! ls "$tmp/ext4"/*_wmem.v "$tmp/ext4"/*_weights.hex >/dev/null 2>&1 &&
   grep -q 'm_wreq_valid' "$tmp/ext4"/*_top.v && ! grep -q 'wl_we' "$tmp/ext4"/*_top.v &&
   grep -q '"name": "s_w_data", "dir": "input", "width": 36' "$tmp/ext4/manifest.json" &&
@@ -421,6 +421,18 @@ PY
 then
   ok "--ext-weights 1: weights.bin holds the on-chip form's beats ($(stat -c %s "$tmp/ext4"/*_weights.bin) bytes), no weight memory, the top's w_* ports in the manifest"
 else not_ok "--ext-weights 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/ext4" 2>&1 | head)"; fi
+# --ext-weights 2: the same image, and the AXI4 reader in the top (files.f
+# lists it before the top), its AXI ports in the manifest at the default
+# width (the 36-bit beat's power of two: 64)
+run --config 260k --lanes 4 --ext-weights 2 -o "$tmp/axi4"
+if [ $rc -eq 0 ] && grep -q '"ext_weights": 2' "$tmp/axi4/manifest.json" &&
+  cmp -s "$tmp/ext4"/*_weights.bin "$tmp/axi4"/*_weights.bin &&
+  ! ls "$tmp/axi4"/*_wmem.v "$tmp/axi4"/*_weights.hex >/dev/null 2>&1 &&
+  [ "$(tail -n 2 "$tmp/axi4/files.f" | sed 's/.*_//' | tr '\n' ' ')" = "wreader.v top.v " ] &&
+  grep -q '"name": "m_axi_rdata", "dir": "input", "width": 64' "$tmp/axi4/manifest.json" &&
+  grep -q 'parameter AXI_DW = 64' "$tmp/axi4"/*_top.v && grep -q 'AXI4' "$tmp/axi4/README.md"; then
+  ok "--ext-weights 2: the same weights.bin, the AXI4 reader before the top, 64-bit AXI by default"
+else not_ok "--ext-weights 2 emission" "rc $rc: $(cat "$tmp/err")" "$(cat "$tmp/axi4/files.f" 2>&1 | tail -3)"; fi
 # the lean sampler sums p in 32 bits: vocab above 32768 is refused up front
 run --config 260k --mul-share 1 --vocab-size 40000 -o "$tmp/lean40k"
 expect_fail "--mul-share 1 with vocab 40000 is refused" 1 "vocab = 40000" "32768"
@@ -600,7 +612,7 @@ fi
 # A 7B model cannot be emitted with on-chip weights: refused up front, with
 # no attempt to allocate its weights.
 run --config llama2-7b -o "$tmp/big"
-expect_fail "llama2-7b emission is refused" 1 "llama2-7b has 6.74 G weights" "external memory"
+expect_fail "llama2-7b emission is refused" 1 "llama2-7b has 6.74 G weights" "quantizes a model in memory, up to 268 M weights"
 [ ! -e "$tmp/big" ] && no_leftovers "$tmp" && ok "refused 7B emission leaves nothing" ||
   not_ok "refused 7B emission leaves nothing"
 

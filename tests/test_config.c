@@ -245,7 +245,9 @@ static void test_hardware_rules(void **state)
     c = base_260k(), c.hw.embed_stream = 2;
     assert_invalid(c, "embed_stream = 2 must be 0 or 1");
     c = base_260k(), c.hw.ext_weights = -1;
-    assert_invalid(c, "ext_weights = -1 must be 0 or 1");
+    assert_invalid(c, "ext_weights = -1 must be 0 (on-chip), 1 (stream ports) or 2 (AXI4)");
+    c = base_260k(), c.hw.ext_weights = 3;
+    assert_invalid(c, "ext_weights = 3 must be 0");
     c = base_260k(), c.hw.embed_stream = 1, c.m.shared_classifier = 0;
     assert_invalid(c, "embed_stream needs a shared classifier");
     c = base_260k(), c.hw.embed_stream = 1;

@@ -52,7 +52,7 @@ for _ in range(int(sys.argv[2])):
         "kv-ports": rng.choice([1, 2]),
         "embed-stream": rng.choice([0, 1]),
         "mul-share": rng.choice([0, 1]),
-        "ext-weights": rng.choice([0, 1]),
+        "ext-weights": rng.choice([0, 1, 2]),
     }
     print(" ".join(f"{k}={v}" for k, v in c.items()))
 PY

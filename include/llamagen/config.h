@@ -38,9 +38,10 @@ typedef struct lg_hw_config {
                           // classifier's rows) instead of an embedding ROM; 0: ROM
     int32_t mul_share;  // 1: the element-wise units and the attention time-share their
                         // multipliers (fewest DSPs, more cycles per element; UP5K); 0: not
-    int32_t ext_weights; // 1: the top takes the weight stream from outside (DRAM, flash)
-                         // through its w_* ports, the image written as weights.bin; 0: an
-                         // on-chip weight memory (weights.hex, boot port)
+    int32_t ext_weights; // the weight source: 0 an on-chip weight memory (weights.hex, boot
+                         // port); 1 the top takes the weight stream from outside (DRAM,
+                         // flash) through its m_wreq / s_w ports; 2 the top reads it over
+                         // AXI4 (lg_axi_wreader). 1 and 2 write the image as weights.bin
 } lg_hw_config;
 
 typedef struct lg_config {

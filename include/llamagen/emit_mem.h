@@ -127,6 +127,18 @@ static inline int32_t lg_wimage_beat_bytes(const lg_wimage *img)
     return (img->beat_bits + 7) / 8;
 }
 
+// ---- AXI4 weight reader (src/emit_wmem.c, rtl_templates/lg_axi_wreader.v) ------------
+
+// The reader's default AXI data width for a beat of beat_bits: the power of
+// two at or above it (a beat a word: full rate), within 32 .. 512.
+int32_t lg_axi_default_width(int32_t beat_bits);
+
+// Emits the AXI4 read master that serves an --ext-weights 2 top's weight
+// requests from weights.bin in memory: BEAT_W = beat_bits, BEAT_AW =
+// beat_aw, AXI_DW's default axi_dw (AXI_AW and MAX_BURST stay parameters).
+int lg_emit_axi_wreader(lg_emit_ctx *ctx, const char *module, int32_t beat_bits,
+                        int32_t beat_aw, int32_t axi_dw, lg_err *err);
+
 // ---- embedding ROM (src/emit_wmem.c) ---------------------------------------------
 
 // Words of the embedding ROM: rows * (cols + ngroups).

@@ -19,6 +19,8 @@
 //   embed_neg    37 x 40, G 16 (ragged 16+16+8), ebase -30: right shifts up
 //                to 30 (rounding, and rows of zeros)
 //   embed_sat    the same table with ebase +8: left shifts 24..39, saturation
+//   axiw_units   the AXI4 weight reader (lg_axi_wreader), one module whose
+//                parameters each instance sets (the table in gen_axiw below)
 //   sampler_units vocab 512 (a_*) and vocab 5 (b_*) with one exp2 unit; the
 //                mul_share form at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*),
 //                300 (e_*, not a power of two) and 2 (f_*, the smallest)
@@ -434,6 +436,80 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
 
 // ---- main ------------------------------------------------------------------------------
 
+// ---- AXI4 weight reader ------------------------------------------------------------------
+
+// Instances of tb_axiw_top (tests/hdl/tb_axiw.cpp has the same table):
+// beat bits (lanes 16, 4, 64 with two dexps, 1, 8), beat address bits, AXI
+// data width (narrower and wider than a beat), longest burst.
+static const struct {
+    const char *p;
+    int beat_w, beat_aw, axi_dw, max_burst;
+} AXIW[] = {
+    {"a", 132, 14, 64, 16}, {"b", 36, 16, 256, 256}, {"c", 520, 12, 32, 1},
+    {"d", 12, 10, 512, 4},  {"e", 68, 13, 128, 8},
+};
+
+static int gen_axiw(lg_err *err)
+{
+    lg_emit_ctx ctx;
+    lg_config cfg;
+    if (lg_config_preset("260k", &cfg, err) || open_cfg(&ctx, "axiw_units", &cfg, err))
+        return -1;
+    int rc = lg_emit_axi_wreader(&ctx, "lg_axiw_t", 132, 14, 64, err);
+    lg_emit_ctx_free(&ctx);
+    if (rc)
+        return -1;
+    FILE *f = open_out("tb_axiw", "tb_axiw_top.v", err);
+    if (!f)
+        return -1;
+    fprintf(f, WRAP_HEAD, "gen_mem_units", "every AXI weight reader configuration side by side");
+    fprintf(f, "module tb_axiw_top (\n    input  wire clk,\n    input  wire rst");
+    int n = (int)(sizeof AXIW / sizeof AXIW[0]);
+    for (int i = 0; i < n; i++) {
+        const char *p = AXIW[i].p;
+        int bw = AXIW[i].beat_w, baw = AXIW[i].beat_aw, dw = AXIW[i].axi_dw;
+        fprintf(f,
+                ",\n    input  wire [31:0] %s_base,\n"
+                "    input  wire %s_s_req_valid, output wire %s_s_req_ready,\n"
+                "    input  wire [%d:0] %s_s_req_first, input wire [%d:0] %s_s_req_last,\n"
+                "    output wire %s_m_w_valid, input wire %s_m_w_ready,\n"
+                "    output wire [%d:0] %s_m_w_data,\n"
+                "    output wire [31:0] %s_araddr, output wire [7:0] %s_arlen,\n"
+                "    output wire [2:0] %s_arsize, output wire [1:0] %s_arburst,\n"
+                "    output wire [3:0] %s_arcache, output wire [2:0] %s_arprot,\n"
+                "    output wire %s_arvalid, input wire %s_arready,\n"
+                "    input  wire [%d:0] %s_rdata, input wire [1:0] %s_rresp,\n"
+                "    input  wire %s_rlast, input wire %s_rvalid, output wire %s_rready,\n"
+                "    output wire %s_err_resp, output wire %s_err_base",
+                p, p, p, baw - 1, p, baw - 1, p, p, p, bw - 1, p, p, p, p, p, p, p, p, p,
+                dw - 1, p, p, p, p, p, p, p);
+    }
+    fprintf(f, "\n);\n\n");
+    for (int i = 0; i < n; i++) {
+        const char *p = AXIW[i].p;
+        fprintf(f,
+                "lg_axiw_t #(.BEAT_W(%d), .BEAT_AW(%d), .AXI_AW(32), .AXI_DW(%d), "
+                ".MAX_BURST(%d)) u_%s (\n"
+                "    .clk(clk), .rst(rst), .base(%s_base),\n"
+                "    .s_req_valid(%s_s_req_valid), .s_req_ready(%s_s_req_ready),\n"
+                "    .s_req_first(%s_s_req_first), .s_req_last(%s_s_req_last),\n"
+                "    .m_w_valid(%s_m_w_valid), .m_w_ready(%s_m_w_ready), .m_w_data(%s_m_w_data),\n"
+                "    .m_axi_araddr(%s_araddr), .m_axi_arlen(%s_arlen), .m_axi_arsize(%s_arsize),\n"
+                "    .m_axi_arburst(%s_arburst), .m_axi_arcache(%s_arcache), "
+                ".m_axi_arprot(%s_arprot),\n"
+                "    .m_axi_arvalid(%s_arvalid), .m_axi_arready(%s_arready),\n"
+                "    .m_axi_rdata(%s_rdata), .m_axi_rresp(%s_rresp), .m_axi_rlast(%s_rlast),\n"
+                "    .m_axi_rvalid(%s_rvalid), .m_axi_rready(%s_rready),\n"
+                "    .st_err_resp(%s_err_resp), .st_err_base(%s_err_base));\n\n",
+                AXIW[i].beat_w, AXIW[i].beat_aw, AXIW[i].axi_dw, AXIW[i].max_burst, p, p, p, p,
+                p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+    }
+    fprintf(f, "endmodule\n\n`resetall\n");
+    if (fclose(f) != 0)
+        return lg_fail(err, "tb_axiw_top.v: write failed");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2 && argc != 3) {
@@ -471,7 +547,8 @@ int main(int argc, char **argv)
              gen_wmem(&wm[2], NULL, cfg, &err) || wrap_wmem(wm, 3, &err) ||
              small_table(&em[1].m, -30, &err) || small_table(&em[2].m, 8, &err) ||
              gen_embed(&em[0], &err) || gen_embed(&em[1], &err) || gen_embed(&em[2], &err) ||
-             wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 6, &err);
+             wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 6, &err) ||
+             gen_axiw(&err);
     // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
     // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
     // d: the iCEBreaker shape (lanes 2, rows from beat 113280 = 3540 * BPR:

@@ -1,0 +1,289 @@
+`resetall
+`timescale 1ns / 1ps
+`default_nettype none
+
+/*
+ * ${MODULE}: AXI4 read master for the external weight stream (template
+ * rtl_templates/lg_axi_wreader.v; the top of an `--ext-weights 2` design,
+ * lg_top_axi.v, instantiates it; docs/architecture.md, "The external
+ * weight stream").
+ *
+ * Why: the decoder reads weights.bin (the generator's image) once a token,
+ * in order; in DRAM behind an AXI interconnect that is a handful of long
+ * INCR bursts. This unit turns a request for weight beats first .. last
+ * into those bursts and repacks the bytes that come back into beats: a
+ * beat is BB = ceil(BEAT_W / 8) bytes at byte offset b * BB of the image,
+ * an AXI word WB = AXI_DW / 8 bytes, and the two seldom divide each other.
+ *
+ * Requests (s_req, valid / ready): beats s_req_first .. s_req_last
+ * (inclusive). Ready is high only while idle; the unit is idle again the
+ * cycle after the range's last beat is taken.
+ *
+ * Reads: the words that hold bytes first * BB .. (last + 1) * BB - 1 of the
+ * image at `base` (base must be WB-aligned: a misaligned base raises
+ * st_err_base and is read as if aligned down, in simulation also an error),
+ * no more: bursts of at most MAX_BURST words, never across a 4 KiB
+ * boundary, ARSIZE = log2(WB), INCR, ID 0, one address in flight at a time
+ * (the next is offered once the last is taken; the memory may queue them).
+ * R data is taken only when the repacking buffer has room, so a stalled
+ * decoder stalls the R channel rather than dropping data. RRESP SLVERR or
+ * DECERR raises st_err_resp (sticky until rst); the data is used as it
+ * came.
+ *
+ * Beats (m_w, valid / ready, AXI-stream rules): valid and data come from
+ * registers. The buffer holds CAP = 2 BB + WB - 1 bytes: a word is taken
+ * while at most 2 BB - 1 are held, so with WB >= BB and a memory that keeps
+ * up, a beat leaves every cycle; with WB < BB the word rate sets the pace
+ * (BB / WB words a beat).
+ *
+ * Latency: a request is taken at cycle 0, its byte range is set at 1, the
+ * first address is offered at 2; the first beat leaves 1 cycle after the
+ * words that complete it are taken.
+ */
+module ${MODULE} #(
+    // weight beat width in bits (the top's WL_DW)
+    parameter BEAT_W = ${BEAT_W},
+    // beat index width (the top's WL_AW)
+    parameter BEAT_AW = ${BEAT_AW},
+    // AXI address width
+    parameter AXI_AW = 32,
+    // AXI data width: 32 .. 1024, a power of two
+    parameter AXI_DW = ${AXI_DW},
+    // longest burst in words: 1 .. 256, a power of two
+    parameter MAX_BURST = 16
+) (
+    input  wire                 clk,
+    input  wire                 rst,
+
+    // byte address of the image (weights.bin) in the memory, WB-aligned,
+    // stable while a request runs
+    input  wire [AXI_AW-1:0]    base,
+
+    // requests: beats s_req_first .. s_req_last
+    input  wire                 s_req_valid,
+    output wire                 s_req_ready,
+    input  wire [BEAT_AW-1:0]   s_req_first,
+    input  wire [BEAT_AW-1:0]   s_req_last,
+
+    // beats, one per handshake, in order
+    output wire                 m_w_valid,
+    input  wire                 m_w_ready,
+    output wire [BEAT_W-1:0]    m_w_data,
+
+    // AXI4 read address channel
+    output wire [AXI_AW-1:0]    m_axi_araddr,
+    output wire [7:0]           m_axi_arlen,
+    output wire [2:0]           m_axi_arsize,
+    output wire [1:0]           m_axi_arburst,
+    output wire [3:0]           m_axi_arcache,
+    output wire [2:0]           m_axi_arprot,
+    output wire                 m_axi_arvalid,
+    input  wire                 m_axi_arready,
+
+    // AXI4 read data channel
+    input  wire [AXI_DW-1:0]    m_axi_rdata,
+    input  wire [1:0]           m_axi_rresp,
+    input  wire                 m_axi_rlast,
+    input  wire                 m_axi_rvalid,
+    output wire                 m_axi_rready,
+
+    // sticky status
+    output wire                 st_err_resp,   // a read came back SLVERR / DECERR
+    output wire                 st_err_base    // base is not WB-aligned
+);
+
+// ---- sizes -------------------------------------------------------------------------
+
+// bytes a beat, bytes a word, log2 of the latter
+localparam integer BB = (BEAT_W + 7) / 8;
+localparam integer WB = AXI_DW / 8;
+localparam integer WBL = $clog2(WB);
+// repacking buffer (bytes) and its count's width
+localparam integer CAP = 2 * BB + WB - 1;
+localparam integer CW = $clog2(CAP + 1);
+// image byte offsets: up to 2^BEAT_AW beats of BB bytes (at least one bit
+// above the word offset)
+localparam integer OW0 = BEAT_AW + $clog2(BB + 1);
+localparam integer OW = OW0 > WBL ? OW0 : WBL + 1;
+// word counts (a request's words, plus one; wide enough for 4096 / WB and
+// MAX_BURST too)
+localparam integer NW = OW - WBL + 1 > 13 ? OW - WBL + 1 : 13;
+// words to the next 4 KiB boundary: 1 .. 4096 / WB
+localparam integer KW = 12 - WBL + 1;
+// sized constants (32-bit first, then the bits each use needs)
+localparam [31:0] BB_32 = BB;
+localparam [31:0] BB2_32 = 2 * BB - 1;
+localparam [31:0] WB_32 = WB;
+localparam [31:0] MAXB_32 = MAX_BURST;
+localparam [OW-1:0] BB_O = BB_32[OW-1:0];
+localparam [CW-1:0] BB_C = BB_32[CW-1:0];
+localparam [CW-1:0] BB2_C = BB2_32[CW-1:0];
+localparam [CW-1:0] WB_C = WB_32[CW-1:0];
+localparam [NW-1:0] MAXB = MAXB_32[NW-1:0];
+localparam integer MBL = $clog2(MAX_BURST);
+
+initial begin
+    if (AXI_DW < 32 || AXI_DW > 1024 || (1 << WBL) != WB || WB * 8 != AXI_DW) begin
+        $error("Error: AXI_DW %0d must be a power of two in 32 .. 1024 (instance %m)", AXI_DW);
+        $finish;
+    end
+    if (MAX_BURST < 1 || MAX_BURST > 256 || (1 << MBL) != MAX_BURST) begin
+        $error("Error: MAX_BURST %0d must be a power of two in 1 .. 256 (instance %m)",
+               MAX_BURST);
+        $finish;
+    end
+    if (BEAT_W < 1 || BEAT_AW < 1 || AXI_AW < 13 || AXI_AW < OW) begin
+        $error("Error: BEAT_W, BEAT_AW must be positive and AXI_AW at least 13 and %0d (instance %m)",
+               OW);
+        $finish;
+    end
+end
+
+// ---- request: the byte range and the words that hold it ----------------------------
+
+localparam [1:0] S_IDLE = 2'd0, S_SETUP = 2'd1, S_RUN = 2'd2;
+reg  [1:0]          state_reg = S_IDLE;
+reg  [OW-1:0]       off_s_reg = {OW{1'b0}};  // first byte of the range
+reg  [OW-1:0]       off_e_reg = {OW{1'b0}};  // one past its last byte
+reg  [BEAT_AW:0]    beats_left_reg = {(BEAT_AW + 1){1'b0}};
+
+wire req_fire = s_req_valid && s_req_ready;
+assign s_req_ready = state_reg == S_IDLE;
+
+// word index range [ws, we) relative to base; the first word's skipped bytes
+wire [NW-1:0]  ws = {{(NW - OW + WBL){1'b0}}, off_s_reg[OW-1:WBL]};
+wire [NW-1:0]  we = {{(NW - OW + WBL){1'b0}}, off_e_reg[OW-1:WBL]}
+                    + {{(NW - 1){1'b0}}, |off_e_reg[WBL-1:0]};
+wire [WBL-1:0] skip = off_s_reg[WBL-1:0];
+
+// ---- address channel -----------------------------------------------------------------
+
+reg  [AXI_AW-1:0]   ar_addr_reg = {AXI_AW{1'b0}};
+reg  [NW-1:0]       ar_left_reg = {NW{1'b0}};    // words not yet asked for
+reg                 ar_valid_reg = 1'b0;
+reg  [7:0]          ar_len_reg = 8'd0;
+reg  [8:0]          ar_words_reg = 9'd0;         // ar_len + 1 of the offered burst
+
+// words to the 4 KiB boundary from ar_addr (WB-aligned: 4096 - its offset in
+// the page is a whole number of words), and the next burst's length
+wire [12:0]   to_4k_b = 13'd4096 - {1'b0, ar_addr_reg[11:0]};
+wire [NW-1:0] cap_4k = {{(NW - KW){1'b0}}, to_4k_b[12:WBL]};
+wire [NW-1:0] cap_a = ar_left_reg < MAXB ? ar_left_reg : MAXB;
+wire [NW-1:0] burst_n = cap_a < cap_4k ? cap_a : cap_4k;
+wire [8:0]    burst = burst_n[8:0];   // 1 .. MAX_BURST
+wire unused_b = ^{to_4k_b[WBL-1:0], burst_n[NW-1:9]};
+
+always @(posedge clk) begin
+    if (ar_valid_reg && m_axi_arready) begin
+        ar_valid_reg <= 1'b0;
+        ar_addr_reg <= ar_addr_reg + ({{(AXI_AW - 9){1'b0}}, ar_words_reg} << WBL);
+    end else if (!ar_valid_reg && state_reg == S_RUN && ar_left_reg != 0) begin
+        ar_valid_reg <= 1'b1;
+        ar_len_reg <= burst[7:0] - 8'd1;
+        ar_words_reg <= burst;
+        ar_left_reg <= ar_left_reg - {{(NW - 9){1'b0}}, burst};
+    end
+    if (state_reg == S_SETUP) begin
+        // base aligned down (st_err_base says when it was not)
+        ar_addr_reg <= {base[AXI_AW-1:WBL], {WBL{1'b0}}}
+                       + {{(AXI_AW - OW){1'b0}}, off_s_reg[OW-1:WBL], {WBL{1'b0}}};
+        ar_left_reg <= we - ws;
+    end
+    if (rst) begin
+        ar_valid_reg <= 1'b0;
+        ar_left_reg <= {NW{1'b0}};
+    end
+end
+
+assign m_axi_araddr = ar_addr_reg;
+assign m_axi_arlen = ar_len_reg;
+assign m_axi_arsize = WBL[2:0];
+assign m_axi_arburst = 2'b01;   // INCR
+assign m_axi_arcache = 4'b0011; // normal, non-cacheable, bufferable
+assign m_axi_arprot = 3'b000;
+assign m_axi_arvalid = ar_valid_reg;
+
+// ---- data channel and repacking ------------------------------------------------------
+
+reg  [CAP*8-1:0]    buf_reg = {(CAP * 8){1'b0}}; // bytes [0, cnt) valid, byte 0 next
+reg  [CW-1:0]       cnt_reg = {CW{1'b0}};
+reg  [NW-1:0]       r_left_reg = {NW{1'b0}};     // words still to come
+reg                 first_word_reg = 1'b0;        // the next word is the range's first
+reg                 err_resp_reg = 1'b0;
+
+assign m_axi_rready = state_reg == S_RUN && r_left_reg != 0 && cnt_reg <= BB2_C;
+wire r_fire = m_axi_rvalid && m_axi_rready;
+assign m_w_valid = state_reg == S_RUN && cnt_reg >= BB_C;
+wire w_fire = m_w_valid && m_w_ready;
+wire last_beat = beats_left_reg == 1;
+
+// the word's bytes from its first one owed, and where they go
+wire [WBL-1:0] drop = first_word_reg ? skip : {WBL{1'b0}};
+wire [CW-1:0]  rem = w_fire ? cnt_reg - BB_C : cnt_reg;
+wire [AXI_DW-1:0] word = m_axi_rdata >> {drop, 3'b000};
+wire [CAP*8-1:0]  kept = w_fire ? buf_reg >> (BB * 8) : buf_reg;
+wire [CAP*8-1:0]  placed = {{((CAP - WB) * 8){1'b0}}, word} << {rem, 3'b000};
+
+always @(posedge clk) begin
+    case (state_reg)
+    S_IDLE: if (req_fire) begin
+        off_s_reg <= {{(OW - BEAT_AW){1'b0}}, s_req_first} * BB_O;
+        off_e_reg <= {{(OW - BEAT_AW - 1){1'b0}}, {1'b0, s_req_last} + 1'b1} * BB_O;
+        beats_left_reg <= {1'b0, s_req_last} - {1'b0, s_req_first} + 1'b1;
+        state_reg <= S_SETUP;
+    end
+    S_SETUP: begin
+        r_left_reg <= we - ws;
+        first_word_reg <= 1'b1;
+        // (the last range's padding bytes go: the buffer ORs words in)
+        buf_reg <= {(CAP * 8){1'b0}};
+        cnt_reg <= {CW{1'b0}};
+        state_reg <= S_RUN;
+    end
+    default: begin
+        if (r_fire) begin
+            buf_reg <= kept | placed;
+            cnt_reg <= rem + WB_C - {{(CW - WBL){1'b0}}, drop};
+            r_left_reg <= r_left_reg - 1'b1;
+            first_word_reg <= 1'b0;
+            if (m_axi_rresp[1])
+                err_resp_reg <= 1'b1;
+        end else if (w_fire) begin
+            buf_reg <= kept;
+            cnt_reg <= rem;
+        end
+        if (w_fire) begin
+            beats_left_reg <= beats_left_reg - 1'b1;
+            // the last word came with (or before) the last beat's bytes: what
+            // is left in the buffer is the padding past the range
+            if (last_beat)
+                state_reg <= S_IDLE;
+        end
+    end
+    endcase
+    if (rst) begin
+        state_reg <= S_IDLE;
+        cnt_reg <= {CW{1'b0}};
+        r_left_reg <= {NW{1'b0}};
+        err_resp_reg <= 1'b0;
+    end
+end
+
+assign m_w_data = buf_reg[BEAT_W-1:0];
+assign st_err_resp = err_resp_reg;
+assign st_err_base = |base[WBL-1:0];
+
+wire unused_r = ^{m_axi_rlast, m_axi_rresp[0], buf_reg[CAP*8-1:BEAT_W]};
+
+`ifndef SYNTHESIS
+always @(posedge clk) begin
+    if (!rst && req_fire && |base[WBL-1:0])
+        $error("Error: base 0x%0h is not %0d-byte aligned (instance %m)", base, WB);
+    if (!rst && state_reg == S_RUN && last_beat && w_fire && r_left_reg != 0)
+        $error("Error: the last beat left words unread (instance %m)");
+end
+`endif
+
+endmodule
+
+`resetall
