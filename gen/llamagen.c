@@ -1218,23 +1218,52 @@ static int cmd_eval(const options *o)
 // Writes the decoder for cfg into dir (the temporary directory of an outdir).
 // w and t may be NULL (no checkpoint / tokenizer). Returns 0, or an exit
 // status with err set.
+// The command line, for the emitted banners' regenerate command.
+static int g_argc;
+static char **g_argv;
+
+// Appends s to buf (size n, holding *len bytes); -1 when it does not fit.
+static int append(char *buf, size_t n, size_t *len, const char *s)
+{
+    size_t k = strlen(s);
+    if (*len + k >= n)
+        return -1;
+    memcpy(buf + *len, s, k + 1);
+    *len += k;
+    return 0;
+}
+
+// argv as one shell command: arguments space separated, each quoted ('...',
+// a ' as '\'') unless it is all plain characters. -1 when it exceeds n.
+static int join_command(char *buf, size_t n, int argc, char **argv)
+{
+    static const char PLAIN[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./=:,+-@%";
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int plain = *a && strspn(a, PLAIN) == strlen(a);
+        if ((i && append(buf, n, &len, " ")) || (!plain && append(buf, n, &len, "'")))
+            return -1;
+        for (const char *c = a; *c; c++) {
+            char one[2] = {*c, '\0'};
+            if (append(buf, n, &len, *c == '\'' ? "'\\''" : one))
+                return -1;
+        }
+        if (!plain && append(buf, n, &len, "'"))
+            return -1;
+    }
+    return 0;
+}
+
 static int emit_decoder(const char *dir, const lg_config *cfg, const lg_weights *w,
                         const lg_tokenizer *t, lg_err *err)
 {
     // The regenerate command for the banners: this process's own command
-    // line (Linux /proc), else the config it amounts to.
-    char cmd[4096] = "";
-    size_t len = 0;
-    FILE *f = fopen("/proc/self/cmdline", "rb");
-    if (f) {
-        len = fread(cmd, 1, sizeof cmd - 1, f);
-        fclose(f);
-    }
-    cmd[len] = '\0';
-    for (size_t i = 0; len > 0 && i + 1 < len; i++)
-        if (cmd[i] == '\0')
-            cmd[i] = ' ';
-    if (len == 0 || len == sizeof cmd - 1)
+    // line (else, past 4 KB, the config it amounts to).
+    char cmd[4096];
+    if (g_argc == 0 || join_command(cmd, sizeof cmd, g_argc, g_argv))
         snprintf(cmd, sizeof cmd, "llamagen --config %.32s%s -o DIR", cfg->name,
                  w ? " --checkpoint F" : "");
 
@@ -1313,6 +1342,8 @@ static int cmd_emit(const options *o)
 
 int main(int argc, char **argv)
 {
+    g_argc = argc;
+    g_argv = argv;
     options o;
     int rc = parse_args(argc, argv, &o);
     if (rc == PARSE_GO) {

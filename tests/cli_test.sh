@@ -421,6 +421,18 @@ PY
 then
   ok "--ext-weights 1: weights.bin holds the on-chip form's beats ($(stat -c %s "$tmp/ext4"/*_weights.bin) bytes), no weight memory, the top's w_* ports in the manifest"
 else not_ok "--ext-weights 1 emission" "rc $rc: $(cat "$tmp/err")" "$(ls "$tmp/ext4" 2>&1 | head)"; fi
+# the regenerate command in the banners is this command line, a path with a
+# space or a quote quoted for the shell (it runs as written: same manifest)
+mkdir -p "$tmp/sp ace"
+run --config 260k --lanes 4 --ext-weights 1 -o "$tmp/sp ace/it's"
+if [ $rc -eq 0 ] && regen=$(sed -n 5p "$tmp/sp ace/it's/README.md") &&
+  [ "${regen#*--lanes 4 --ext-weights 1 -o }" != "$regen" ] &&
+  (eval "${regen/-o*/-o \"\$tmp/regen\"}" >/dev/null 2>&1) &&
+  python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); sys.exit(m["command"] != sys.argv[2].strip())' \
+    "$tmp/sp ace/it's/manifest.json" "$regen" &&
+  cmp -s "$tmp/sp ace/it's"/*_weights.bin "$tmp/regen"/*_weights.bin; then
+  ok "the banners' regenerate command is the command line, quoted for the shell"
+else not_ok "regenerate command" "rc $rc: $(cat "$tmp/err")" "${regen:-}"; fi
 # --ext-weights 2: the same image, and the AXI4 reader in the top (files.f
 # lists it before the top), its AXI ports in the manifest at the default
 # width (the 36-bit beat's power of two: 64)

@@ -4,6 +4,8 @@
 # (full technology mapping: LUTs, FFs, block RAM, DSP are real cell counts) of
 #
 #   260k  the whole <prefix>_top, on-chip weight ROM (lg_wmem), --lanes 16
+#   260k-axi  the whole <prefix>_top of --ext-weights 2: the weights read over
+#         AXI4 (lg_axi_wreader, 256-bit bus), no weight ROM, --lanes 16
 #   15m   <prefix>_decoder (the weight stream as ports), --lanes 16, synthetic
 #         weights
 #   110m  <prefix>_decoder, --lanes 16 --seq-len $SEQ_110M (default 64),
@@ -20,7 +22,7 @@
 # (block RAM, LUT RAM or logic) from yosys' memory_libmap, flagging any RAM
 # (a memory with a write port) that did not become block RAM.
 #
-#   tools/synth_estimates.sh [-o DIR] [DESIGN...]     (default: 260k 15m 110m)
+#   tools/synth_estimates.sh [-o DIR] [DESIGN...]     (default: 260k 260k-axi 15m 110m)
 #
 # Environment: LLAMAGEN (default build/llamagen), YOSYS (default yosys),
 # FAMILIES (default "ecp5 xilinx"), JOBS (parallel yosys runs, default 2),
@@ -33,7 +35,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=build/synth-estimates
 if [ "${1:-}" = "-o" ]; then out=$2; shift 2; fi
-designs=${*:-260k 15m 110m}
+designs=${*:-260k 260k-axi 15m 110m}
 LLAMAGEN=${LLAMAGEN:-build/llamagen}
 YOSYS=${YOSYS:-yosys}
 FAMILIES=${FAMILIES:-ecp5 xilinx}
@@ -48,12 +50,13 @@ LLAMAGEN=$(cd "$(dirname "$LLAMAGEN")" && pwd)/$(basename "$LLAMAGEN")
 args_of() {
   case $1 in
     260k) echo "--config 260k --lanes 16" ;;
+    260k-axi) echo "--config 260k --lanes 16 --ext-weights 2" ;;
     15m)  echo "--config 15m --lanes 16" ;;
     110m) echo "--config 110m --lanes 16 --seq-len $SEQ_110M" ;;
     *) echo "synth_estimates: unknown design $1" >&2; exit 2 ;;
   esac
 }
-unit_of() { [ "$1" = 260k ] && echo top || echo decoder; }
+unit_of() { case $1 in 260k*) echo top ;; *) echo decoder ;; esac; }
 
 emit() {  # design: emit once per set of arguments
   local d=$1 dir=$out/$1 a

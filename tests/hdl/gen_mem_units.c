@@ -19,8 +19,8 @@
 //   embed_neg    37 x 40, G 16 (ragged 16+16+8), ebase -30: right shifts up
 //                to 30 (rounding, and rows of zeros)
 //   embed_sat    the same table with ebase +8: left shifts 24..39, saturation
-//   axiw_units   the AXI4 weight reader (lg_axi_wreader), one module whose
-//                parameters each instance sets (the table in gen_axiw below)
+//   axi_wreader_units  the AXI4 weight reader (lg_axi_wreader): one module whose
+//                parameters each instance sets (the table in gen_axi_wreader below)
 //   sampler_units vocab 512 (a_*) and vocab 5 (b_*) with one exp2 unit; the
 //                mul_share form at vocab 512 (c_*, the iCEBreaker shape), 5 (d_*),
 //                300 (e_*, not a power of two) and 2 (f_*, the smallest)
@@ -438,7 +438,7 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
 
 // ---- AXI4 weight reader ------------------------------------------------------------------
 
-// Instances of tb_axiw_top (tests/hdl/tb_axiw.cpp has the same table):
+// Instances of tb_axi_wreader_top (tests/hdl/tb_axi_wreader.cpp has the same table):
 // beat bits (lanes 16, 4, 64 with two dexps, 1, 8), beat address bits, AXI
 // data width (narrower and wider than a beat), longest burst.
 static const struct {
@@ -449,21 +449,21 @@ static const struct {
     {"d", 12, 10, 512, 4},  {"e", 68, 13, 128, 8},
 };
 
-static int gen_axiw(lg_err *err)
+static int gen_axi_wreader(lg_err *err)
 {
     lg_emit_ctx ctx;
     lg_config cfg;
-    if (lg_config_preset("260k", &cfg, err) || open_cfg(&ctx, "axiw_units", &cfg, err))
+    if (lg_config_preset("260k", &cfg, err) || open_cfg(&ctx, "axi_wreader_units", &cfg, err))
         return -1;
-    int rc = lg_emit_axi_wreader(&ctx, "lg_axiw_t", 132, 14, 64, err);
+    int rc = lg_emit_axi_wreader(&ctx, "lg_axi_wreader_t", 132, 14, 64, err);
     lg_emit_ctx_free(&ctx);
     if (rc)
         return -1;
-    FILE *f = open_out("tb_axiw", "tb_axiw_top.v", err);
+    FILE *f = open_out("tb_axi_wreader", "tb_axi_wreader_top.v", err);
     if (!f)
         return -1;
     fprintf(f, WRAP_HEAD, "gen_mem_units", "every AXI weight reader configuration side by side");
-    fprintf(f, "module tb_axiw_top (\n    input  wire clk,\n    input  wire rst");
+    fprintf(f, "module tb_axi_wreader_top (\n    input  wire clk,\n    input  wire rst");
     int n = (int)(sizeof AXIW / sizeof AXIW[0]);
     for (int i = 0; i < n; i++) {
         const char *p = AXIW[i].p;
@@ -488,7 +488,7 @@ static int gen_axiw(lg_err *err)
     for (int i = 0; i < n; i++) {
         const char *p = AXIW[i].p;
         fprintf(f,
-                "lg_axiw_t #(.BEAT_W(%d), .BEAT_AW(%d), .AXI_AW(32), .AXI_DW(%d), "
+                "lg_axi_wreader_t #(.BEAT_W(%d), .BEAT_AW(%d), .AXI_AW(32), .AXI_DW(%d), "
                 ".MAX_BURST(%d)) u_%s (\n"
                 "    .clk(clk), .rst(rst), .base(%s_base),\n"
                 "    .s_req_valid(%s_s_req_valid), .s_req_ready(%s_s_req_ready),\n"
@@ -506,7 +506,7 @@ static int gen_axiw(lg_err *err)
     }
     fprintf(f, "endmodule\n\n`resetall\n");
     if (fclose(f) != 0)
-        return lg_fail(err, "tb_axiw_top.v: write failed");
+        return lg_fail(err, "tb_axi_wreader_top.v: write failed");
     return 0;
 }
 
@@ -548,7 +548,7 @@ int main(int argc, char **argv)
              small_table(&em[1].m, -30, &err) || small_table(&em[2].m, 8, &err) ||
              gen_embed(&em[0], &err) || gen_embed(&em[1], &err) || gen_embed(&em[2], &err) ||
              wrap_embed(em, 3, &err) || gen_sampler(vocab, vshare, sp, 6, &err) ||
-             gen_axiw(&err);
+             gen_axi_wreader(&err);
     // lg_embstream on the same three tables: lanes 4 (16 beats a row), lanes
     // 32 > G 16 (two dexps a beat, the second beat 8 of 32 lanes), lanes 1
     // d: the iCEBreaker shape (lanes 2, rows from beat 113280 = 3540 * BPR:

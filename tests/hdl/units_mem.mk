@@ -14,7 +14,7 @@
 
 MEM_OUT     := $(HDL_DIR)/mem
 MEM_GEN     := $(HDL_DIR)/gen_mem_units
-MEM_BENCHES := wmem embed embstream sampler axiw
+MEM_BENCHES := wmem embed embstream sampler axi_wreader
 
 $(MEM_GEN): tests/hdl/gen_mem_units.c $(LIB) $(HDRS)
 	@mkdir -p $(dir $@)
@@ -53,13 +53,13 @@ $(foreach u,$(MEM_BENCHES),$(eval $(call MEM_BENCH_RULE,$(u))))
 
 # Every emitted module of these benches (the exp2 unit is linted by its owner).
 MEM_LINT_GLOB := $(MEM_OUT)/gen/wmem_*/rtl/*.v $(MEM_OUT)/gen/embed_*/rtl/*.v \
-	$(MEM_OUT)/gen/embstream_*/rtl/*.v $(MEM_OUT)/gen/axiw_*/rtl/*.v \
+	$(MEM_OUT)/gen/embstream_*/rtl/*.v $(MEM_OUT)/gen/axi_wreader_*/rtl/*.v \
 	$(MEM_OUT)/gen/sampler_*/rtl/lg_sampler_*.v
 # In `make test`: each template once, small configurations (yosys spends
 # ~15 s reading the 2 Mbit 260k weight image; `make lint` covers those).
 MEM_LINT_QUICK := $(MEM_OUT)/gen/wmem_boot/rtl/*.v $(MEM_OUT)/gen/embed_neg/rtl/*.v \
 	$(MEM_OUT)/gen/embed_sat/rtl/*.v $(MEM_OUT)/gen/embstream_*/rtl/*.v \
-	$(MEM_OUT)/gen/axiw_*/rtl/*.v \
+	$(MEM_OUT)/gen/axi_wreader_*/rtl/*.v \
 	$(MEM_OUT)/gen/sampler_*/rtl/lg_sampler_*.v
 
 $(MEM_OUT)/lint_mem.sh: tests/hdl/units_mem.mk $(MEM_OUT)/gen/.changed

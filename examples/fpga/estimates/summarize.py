@@ -146,7 +146,7 @@ def main():
     for d in a.designs:
         man = json.load(open(os.path.join(a.dir, d, "manifest.json")))
         args = open(os.path.join(a.dir, d, ".args")).read().strip()
-        unit = "top" if d == "260k" else "decoder"
+        unit = "top" if d.startswith("260k") else "decoder"
         for f in fams:
             base = os.path.join(a.dir, f"{d}_{f}")
             if not os.path.exists(base + ".stat"):
@@ -226,8 +226,10 @@ def main():
             e = brams(m["depth"], m["width"], "ecp5") * m["count"]
             x = brams(m["depth"], m["width"], "xilinx") * m["count"]
             where = ""
-            if m["owner"] == "u_wmem" and d != "260k":
+            if m["owner"] == "u_wmem" and not d.startswith("260k"):
                 where = " (not in the decoder: not synthesized)"
+            if m["owner"] == "external":
+                where = " (outside the chip: weights.bin, read over AXI4)"
             if m["owner"].endswith("u_emb") and bb.endswith("_embed"):
                 where = " (black box: not synthesized)"
             cnt = f" (x{m['count']})" if m["count"] > 1 else ""

@@ -1,9 +1,9 @@
-// tb_axiw: the AXI4 weight reader (lg_axi_wreader) against an AXI memory
+// tb_axi_wreader: the AXI4 weight reader (lg_axi_wreader) against an AXI memory
 // model holding a weights.bin-style image (beat b at byte b * BB, least
 // significant byte first).
 //
-// The model (tb_axiw_top, verilated with --prefix Vdut) holds five
-// instances (tests/hdl/gen_mem_units.c, gen_axiw), all running at once:
+// The model (tb_axi_wreader_top, verilated with --prefix Vdut) holds five
+// instances (tests/hdl/gen_mem_units.c, gen_axi_wreader), all running at once:
 //   a  132-bit beats (260k at lanes 16: 17 bytes), 64-bit AXI, bursts of 16
 //   b  36-bit beats (lanes 4: 5 bytes), 256-bit AXI (a word holds 6.4
 //      beats), bursts of 256
@@ -351,7 +351,7 @@ template <class P> struct Inst : InstBase {
 
 int main(int argc, char **argv)
 {
-    TB *tb = new TB(argc, argv, "tb_axiw");
+    TB *tb = new TB(argc, argv, "tb_axi_wreader");
     rng.seed(tb->plusarg("seed", 1));
     Vdut *m = tb->m;
     std::vector<InstBase *> in;
@@ -436,7 +436,7 @@ int main(int argc, char **argv)
         reqs += x->reqs;
         words += x->words;
     });
-    std::printf("tb_axiw: %llu requests, %llu beats checked, %llu AXI words, %llu cycles\n",
+    std::printf("tb_axi_wreader: %llu requests, %llu beats checked, %llu AXI words, %llu cycles\n",
                 (unsigned long long)reqs, (unsigned long long)beats, (unsigned long long)words,
                 (unsigned long long)tb->cycle);
     int rc = tb->finish(errors == 0);
