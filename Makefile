@@ -232,14 +232,19 @@ sweep-configs: $(CLI) $(LIB)
 # attention / other split, the cycle model, lane utilization = (weight MACs +
 # attention MACs) / lanes / cycles; per controller stage: the cycle share.
 $(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BENCH_W) --lanes $(l),-O2,fast,$(DEC_OUT)/b_l$(l)/rtl,$(DEC_MODELS_260K))))
+# the weights over AXI4 (--ext-weights 2, lanes 16, the default 256-bit bus):
+# cycles a token against the memory's latency a burst
+BENCH_AXI_LAT ?= 3 30 100 300 1000
+$(eval $(call lg_dec_model,b_axi,--config 260k $(BENCH_W) --lanes 16 --ext-weights 2,-O2,fast,$(DEC_OUT)/b_axi/rtl,$(DEC_MODELS_260K)))
 
 ## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES);
+##   cycles/token with the weights over AXI4 by memory latency (BENCH_AXI_LAT);
 ##   then the complete decoder's iCE40 UP5K build: LC / EBR / SPRAM / DSP, Fmax, tokens/s, the 30 MHz gap
 ##   and Fmax over placer seeds BENCH_SEEDS (default 1 2 3), and the board system's measured cycles a
 ##   token (the co-simulated flash, UART and decoder) (BENCH_FPGA=0 skips it)
 BENCH_FPGA ?= 1
 BENCH_SEEDS ?= 1 2 3
-bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) \
+bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(DEC_OUT)/b_axi/tb \
   $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB) $(FPGA_OUT)/test_icebreaker_decoder.sh)
 	@set -e; for l in $(BENCH_LANES); do \
 	  echo "== lanes $$l"; \
@@ -254,6 +259,13 @@ bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) \
 	done; \
 	echo "(util = (weight MACs + attention MACs) / lanes / cycles: the attention has multipliers of its own,"; \
 	echo " so util exceeds 1 where its MACs outnumber the lanes' idle slots, e.g. at lanes 1 late in the context)"
+	@echo; echo "== weights over AXI4 (--ext-weights 2, lanes 16, 256-bit bus): cycles a token, 64 positions, by memory latency"
+	@set -e; for t in $(BENCH_AXI_LAT); do \
+	  $(DEC_OUT)/b_axi/tb +dir=$(DEC_OUT)/b_axi/rtl +config=260k +lanes=16 +ext-weights=2 $(BENCH_P) \
+	    +teacher=64 +n=0 +stall=0 +wlat=$$t +quiet > $(DEC_OUT)/bench_axi$$t.log || \
+	    { tail -20 $(DEC_OUT)/bench_axi$$t.log; exit 1; }; \
+	  echo "latency $$t: $$(grep -h '^cycles/token' $(DEC_OUT)/bench_axi$$t.log | cut -d: -f2-)"; \
+	done
 ifeq ($(BENCH_FPGA),1)
 	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"
 	@sh examples/fpga/icebreaker/up5k_decoder.sh $(FPGA_UP5K_DEC) $(abspath $(CLI)) $(abspath $(LIB)) $(abspath $(MODELS))

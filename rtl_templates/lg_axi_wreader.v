@@ -31,10 +31,11 @@
  * came.
  *
  * Beats (m_w, valid / ready, AXI-stream rules): valid and data come from
- * registers. The buffer holds CAP = 2 BB + WB - 1 bytes: a word is taken
- * while at most 2 BB - 1 are held, so with WB >= BB and a memory that keeps
- * up, a beat leaves every cycle; with WB < BB the word rate sets the pace
- * (BB / WB words a beat).
+ * registers. The unit holds K = ceil((BB + WB - 1) / WB) + 1 words (the
+ * words a beat can span, and one more arriving): a word is taken while
+ * fewer are held, so with WB >= BB and a memory that keeps up a beat leaves
+ * every cycle; with WB < BB the word rate sets the pace (BB / WB words a
+ * beat).
  *
  * Latency: a request is taken at cycle 0, its byte range is set at 1, the
  * first address is offered at 2; the first beat leaves 1 cycle after the
@@ -98,9 +99,17 @@ module ${MODULE} #(
 localparam integer BB = (BEAT_W + 7) / 8;
 localparam integer WB = AXI_DW / 8;
 localparam integer WBL = $clog2(WB);
-// repacking buffer (bytes) and its count's width
-localparam integer CAP = 2 * BB + WB - 1;
-localparam integer CW = $clog2(CAP + 1);
+// words held (a beat's window, BB + WB - 1 bytes, and one word more in
+// flight: full rate), their count's width, the window, the words a beat can
+// finish and their count's width, the offset sum's width
+localparam integer K = (BB + WB - 1 + WB - 1) / WB + 1;
+localparam integer NKW = $clog2(K + 1);
+localparam integer WIN = BB + WB - 1;
+localparam integer CMAX = (WB - 1 + BB) / WB;
+localparam integer CB = $clog2(CMAX + 1);
+localparam integer OFW = WBL + CB;
+// the byte counts' common width
+localparam integer HW = (NKW + WBL > OFW ? NKW + WBL : OFW) + 1;
 // image byte offsets: up to 2^BEAT_AW beats of BB bytes (at least one bit
 // above the word offset)
 localparam integer OW0 = BEAT_AW + $clog2(BB + 1);
@@ -110,17 +119,15 @@ localparam integer OW = OW0 > WBL ? OW0 : WBL + 1;
 localparam integer NW = OW - WBL + 1 > 13 ? OW - WBL + 1 : 13;
 // words to the next 4 KiB boundary: 1 .. 4096 / WB
 localparam integer KW = 12 - WBL + 1;
+localparam integer MBL = $clog2(MAX_BURST);
 // sized constants (32-bit first, then the bits each use needs)
 localparam [31:0] BB_32 = BB;
-localparam [31:0] BB2_32 = 2 * BB - 1;
-localparam [31:0] WB_32 = WB;
+localparam [31:0] K_32 = K;
 localparam [31:0] MAXB_32 = MAX_BURST;
 localparam [OW-1:0] BB_O = BB_32[OW-1:0];
-localparam [CW-1:0] BB_C = BB_32[CW-1:0];
-localparam [CW-1:0] BB2_C = BB2_32[CW-1:0];
-localparam [CW-1:0] WB_C = WB_32[CW-1:0];
+localparam [OFW-1:0] BB_F = BB_32[OFW-1:0];
+localparam [NKW-1:0] K_N = K_32[NKW-1:0];
 localparam [NW-1:0] MAXB = MAXB_32[NW-1:0];
-localparam integer MBL = $clog2(MAX_BURST);
 
 initial begin
     if (AXI_DW < 32 || AXI_DW > 1024 || (1 << WBL) != WB || WB * 8 != AXI_DW) begin
@@ -205,24 +212,44 @@ assign m_axi_arvalid = ar_valid_reg;
 
 // ---- data channel and repacking ------------------------------------------------------
 
-reg  [CAP*8-1:0]    buf_reg = {(CAP * 8){1'b0}}; // bytes [0, cnt) valid, byte 0 next
-reg  [CW-1:0]       cnt_reg = {CW{1'b0}};
-reg  [NW-1:0]       r_left_reg = {NW{1'b0}};     // words still to come
-reg                 first_word_reg = 1'b0;        // the next word is the range's first
+// The words in arrival order (slot 0 the oldest), and the first byte of slot 0
+// not yet sent. A beat is the BB bytes from there: a window of the low
+// BB + WB - 1 bytes shifted by off (a byte of WB positions per output byte:
+// cheap next to shifting whole words into a byte-granular buffer). Taking a
+// beat moves off by BB and drops the words it finished (c of them).
+reg  [K*AXI_DW-1:0] wbuf_reg = {(K * AXI_DW){1'b0}};
+reg  [NKW-1:0]      nw_reg = {NKW{1'b0}};       // words held
+reg  [WBL-1:0]      off_reg = {WBL{1'b0}};
+reg  [NW-1:0]       r_left_reg = {NW{1'b0}};    // words still to come
 reg                 err_resp_reg = 1'b0;
 
-assign m_axi_rready = state_reg == S_RUN && r_left_reg != 0 && cnt_reg <= BB2_C;
-wire r_fire = m_axi_rvalid && m_axi_rready;
-assign m_w_valid = state_reg == S_RUN && cnt_reg >= BB_C;
+// a beat is held when the words reach past off + BB (the bytes held, nw
+// words, counted from slot 0's first byte)
+wire [OFW-1:0]      off_next = {{(OFW - WBL){1'b0}}, off_reg} + BB_F;
+wire [HW-1:0]       held = {{(HW - NKW - WBL){1'b0}}, nw_reg, {WBL{1'b0}}};
+assign m_w_valid = state_reg == S_RUN && held >= {{(HW - OFW){1'b0}}, off_next};
 wire w_fire = m_w_valid && m_w_ready;
 wire last_beat = beats_left_reg == 1;
+assign m_axi_rready = state_reg == S_RUN && r_left_reg != 0 && nw_reg < K_N;
+wire r_fire = m_axi_rvalid && m_axi_rready;
 
-// the word's bytes from its first one owed, and where they go
-wire [WBL-1:0] drop = first_word_reg ? skip : {WBL{1'b0}};
-wire [CW-1:0]  rem = w_fire ? cnt_reg - BB_C : cnt_reg;
-wire [AXI_DW-1:0] word = m_axi_rdata >> {drop, 3'b000};
-wire [CAP*8-1:0]  kept = w_fire ? buf_reg >> (BB * 8) : buf_reg;
-wire [CAP*8-1:0]  placed = {{((CAP - WB) * 8){1'b0}}, word} << {rem, 3'b000};
+wire [WIN*8-1:0]    win = wbuf_reg[WIN*8-1:0];
+wire [WIN*8-1:0]    beat = win >> {off_reg, 3'b000};
+
+// a taken beat: the new offset and the words it finished
+wire [CB-1:0]       c = w_fire ? off_next[OFW-1:WBL] : {CB{1'b0}};
+wire [K*AXI_DW-1:0] wbuf_sh = wbuf_reg >> (c * AXI_DW);
+wire [NKW-1:0]      nw_sh = nw_reg - {{(NKW - CB){1'b0}}, c};
+
+// the new word goes to slot nw_sh (free: nw_reg < K)
+reg  [K*AXI_DW-1:0] wbuf_next;
+integer i;
+always @* begin
+    wbuf_next = wbuf_sh;
+    for (i = 0; i < K; i = i + 1)
+        if (r_fire && nw_sh == i[NKW-1:0])
+            wbuf_next[i*AXI_DW +: AXI_DW] = m_axi_rdata;
+end
 
 always @(posedge clk) begin
     case (state_reg)
@@ -234,28 +261,26 @@ always @(posedge clk) begin
     end
     S_SETUP: begin
         r_left_reg <= we - ws;
-        first_word_reg <= 1'b1;
-        // (the last range's padding bytes go: the buffer ORs words in)
-        buf_reg <= {(CAP * 8){1'b0}};
-        cnt_reg <= {CW{1'b0}};
+        // the range's first byte is byte `skip` of its first word; what the
+        // last range left (the padding past its end) goes
+        nw_reg <= {NKW{1'b0}};
+        off_reg <= skip;
         state_reg <= S_RUN;
     end
     default: begin
+        wbuf_reg <= wbuf_next;
+        nw_reg <= nw_sh + {{(NKW - 1){1'b0}}, r_fire};
+        if (w_fire)
+            off_reg <= off_next[WBL-1:0];
         if (r_fire) begin
-            buf_reg <= kept | placed;
-            cnt_reg <= rem + WB_C - {{(CW - WBL){1'b0}}, drop};
             r_left_reg <= r_left_reg - 1'b1;
-            first_word_reg <= 1'b0;
             if (m_axi_rresp[1])
                 err_resp_reg <= 1'b1;
-        end else if (w_fire) begin
-            buf_reg <= kept;
-            cnt_reg <= rem;
         end
         if (w_fire) begin
             beats_left_reg <= beats_left_reg - 1'b1;
             // the last word came with (or before) the last beat's bytes: what
-            // is left in the buffer is the padding past the range
+            // is left is the padding past the range
             if (last_beat)
                 state_reg <= S_IDLE;
         end
@@ -263,17 +288,17 @@ always @(posedge clk) begin
     endcase
     if (rst) begin
         state_reg <= S_IDLE;
-        cnt_reg <= {CW{1'b0}};
+        nw_reg <= {NKW{1'b0}};
         r_left_reg <= {NW{1'b0}};
         err_resp_reg <= 1'b0;
     end
 end
 
-assign m_w_data = buf_reg[BEAT_W-1:0];
+assign m_w_data = beat[BEAT_W-1:0];
 assign st_err_resp = err_resp_reg;
 assign st_err_base = |base[WBL-1:0];
 
-wire unused_r = ^{m_axi_rlast, m_axi_rresp[0], buf_reg[CAP*8-1:BEAT_W]};
+wire unused_r = ^{m_axi_rlast, m_axi_rresp[0], beat[WIN*8-1:BEAT_W]};
 
 `ifndef SYNTHESIS
 always @(posedge clk) begin
