@@ -172,8 +172,6 @@ always @(posedge clk) begin
     if (!rst && w_start && !req_ready)
         $error("Error: a weight request while the reader is busy (instance %m)");
 end
-`else
-wire unused_req = req_ready;
 `endif
 
 assign st_weights_ready = w_image_ready;

@@ -105,13 +105,20 @@ enum { N_STAGES = 10, N_KINDS = 8 };
 // weights.bin (read as a reader would, not rebuilt).
 //  - --ext-weights 1 (stream ports): serves the beat ranges the top
 //    requests, with +wlat latency and +wstall random idle cycles, holding a
-//    beat offered until it is taken (AXI-stream rules); checks every request
-//    (a range inside the image, none while one is being served).
+//    beat offered until it is taken (AXI-stream rules); takes a request only
+//    when the last range is served and checks it lies inside the image (a
+//    request the decoder made too early stops the top's own check).
 //  - --ext-weights 2 (AXI4): the image at byte address `base`, a few words
 //    below a 4 KiB boundary; ARREADY low on +wstall percent of cycles, each
 //    burst's data +wlat cycles after its address is taken, RVALID gaps on
 //    +wstall percent, bursts answered in order; checks every address (WB-
 //    aligned, at most 16 words, inside the image's words).
+// true on pct percent of calls
+static bool chance(std::mt19937_64 &rng, int pct)
+{
+    return pct > 0 && (int)(rng() % 100) < pct;
+}
+
 struct Burst {
     uint64_t addr;
     int words, sent;
@@ -167,10 +174,9 @@ struct WeightServer {
     template <class M> void drive(M *m, std::mt19937_64 &rng)
     {
         if constexpr (!HasBoot<M>::value && !HasAxi<M>::value) {
-            auto chance = [&](int pct) { return pct > 0 && (int)(rng() % 100) < pct; };
-            m->m_wreq_ready = !active && !chance(stall_pct);
+            m->m_wreq_ready = !active && !chance(rng, stall_pct);
             bool due = active && wait == 0;
-            if (due && !offered && chance(stall_pct))
+            if (due && !offered && chance(rng, stall_pct))
                 idle++;
             else if (due)
                 offered = true;
@@ -189,13 +195,12 @@ struct WeightServer {
                 last = lst < nbeats ? lst : nbeats - 1;
             }
         } else if constexpr (HasAxi<M>::value) {
-            auto chance = [&](int pct) { return pct > 0 && (int)(rng() % 100) < pct; };
             // the port's bytes (IData, QData or VlWide<N>: AXI_DW is 32 << k)
             const int wb = (int)sizeof m->m_axi_rdata;
             m->w_base = (uint32_t)base;
-            m->m_axi_arready = !chance(stall_pct);
+            m->m_axi_arready = !chance(rng, stall_pct);
             if (!rv && !bursts.empty() && now >= bursts.front().ready_at) {
-                if (chance(stall_pct))
+                if (chance(rng, stall_pct))
                     idle++;
                 else
                     rv = true;
@@ -290,7 +295,7 @@ struct Harness {
     std::vector<uint64_t> pos_mv, pos_att, pos_oth;
     uint64_t sim_cycles;
 
-    bool chance(int pct) { return pct > 0 && (int)(rng() % 100) < pct; }
+    bool chance(int pct) { return ::chance(rng, pct); }
 
     void find_internal()
     {

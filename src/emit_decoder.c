@@ -809,21 +809,19 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     NUM(nbeats, s->nbeats);
     char axi_dw[16];
     NUM(axi_dw, lg_axi_default_width(s->wl_dw));
-    // the module each top names beyond the decoder: the weight memory (on
-    // chip), the AXI reader (--ext-weights 2), none (--ext-weights 1)
-    int ext = cfg->hw.ext_weights;
-    lg_subst v[] = {
-        {"POS_W", pos_w}, {"TOK_W", tok_w},   {"WL_AW", wl_aw},          {"WL_DW", wl_dw},
-        {"LANES", lanes}, {"DXW", dxw},       {"NBEATS", nbeats},        {"DECODER_MODULE", n->dec},
-        {"WMEM_MODULE", n->wmem}, {"READER_MODULE", n->wrd}, {"AXI_DW", axi_dw},
+    lg_subst v[10] = {
+        {"POS_W", pos_w}, {"TOK_W", tok_w}, {"WL_AW", wl_aw},   {"WL_DW", wl_dw},
+        {"LANES", lanes}, {"DXW", dxw},     {"NBEATS", nbeats}, {"DECODER_MODULE", n->dec},
     };
-    int nv = (int)(sizeof v / sizeof v[0]);
+    int nv = 8, ext = cfg->hw.ext_weights;
+    // the modules each top names beyond the decoder: the weight memory (on
+    // chip), the AXI reader (--ext-weights 2), none (--ext-weights 1)
     if (ext == 0)
-        nv -= 2; // (no reader)
-    else if (ext == 1)
-        nv -= 3; // (no memory, no reader)
-    else
-        v[8] = v[9], v[9] = v[10], nv -= 1; // (no memory)
+        v[nv++] = (lg_subst){"WMEM_MODULE", n->wmem};
+    if (ext == 2) {
+        v[nv++] = (lg_subst){"READER_MODULE", n->wrd};
+        v[nv++] = (lg_subst){"AXI_DW", axi_dw};
+    }
     static const char *const TMPL[3] = {"lg_top", "lg_top_ext", "lg_top_axi"};
     char lat[200];
     snprintf(lat, sizeof lat, "one position per token, %lld cycles at position 0 (model)",
@@ -1121,7 +1119,8 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          cfg->hw.ext_weights == 2   ? "AXI4 read master (lg_axi_wreader), image weights.bin"
          : cfg->hw.ext_weights == 1 ? "external stream (m_wreq / s_w ports), image weights.bin"
                                     : "on-chip memory (u_wmem), image weights.hex",
-         s->kv_beat, s->wl_dw, (s->wl_dw + 7) / 8, (long long)s->nbeats, (unsigned)lg_wimage_tag(img),
+         s->kv_beat, s->wl_dw, (int)lg_wimage_beat_bytes(img), (long long)s->nbeats,
+         (unsigned)lg_wimage_tag(img),
          (long long)lg_wimage_marks_lead(img, NULL, NULL), s->rows_d, m->dim,
          m->hidden_dim);
     tput(&t,

@@ -438,9 +438,10 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
 
 // ---- AXI4 weight reader ------------------------------------------------------------------
 
-// Instances of tb_axi_wreader_top (tests/hdl/tb_axi_wreader.cpp has the same table):
-// beat bits (lanes 16, 4, 64 with two dexps, 1, 8), beat address bits, AXI
-// data width (narrower and wider than a beat), longest burst.
+// Instances of tb_axi_wreader_top, also written as tb_axi_wreader_cfg.h for
+// tests/hdl/tb_axi_wreader.cpp: beat bits (lanes 16, 4, 64 with two dexps,
+// 1, 8), beat address bits, AXI data width (narrower and wider than a beat),
+// longest burst.
 static const struct {
     const char *p;
     int beat_w, beat_aw, axi_dw, max_burst;
@@ -507,6 +508,17 @@ static int gen_axi_wreader(lg_err *err)
     fprintf(f, "endmodule\n\n`resetall\n");
     if (fclose(f) != 0)
         return lg_fail(err, "tb_axi_wreader_top.v: write failed");
+    if (!(f = open_out("tb_axi_wreader", "tb_axi_wreader_cfg.h", err)))
+        return -1;
+    fprintf(f,
+            "// DO NOT EDIT: written by gen_mem_units (tests/hdl/gen_mem_units.c).\n"
+            "// The instances of tb_axi_wreader_top.v: X(prefix, BEAT_W, BEAT_AW, AXI_DW, "
+            "MAX_BURST).\n#define AXIW_FOREACH(X) \\\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "    X(%s, %d, %d, %d, %d)%s\n", AXIW[i].p, AXIW[i].beat_w, AXIW[i].beat_aw,
+                AXIW[i].axi_dw, AXIW[i].max_burst, i + 1 < n ? " \\" : "");
+    if (fclose(f) != 0)
+        return lg_fail(err, "tb_axi_wreader_cfg.h: write failed");
     return 0;
 }
 

@@ -3,7 +3,8 @@
 // significant byte first).
 //
 // The model (tb_axi_wreader_top, verilated with --prefix Vdut) holds five
-// instances (tests/hdl/gen_mem_units.c, gen_axi_wreader), all running at once:
+// instances (tests/hdl/gen_mem_units.c, gen_axi_wreader; the same table in
+// the generated tb_axi_wreader_cfg.h), all running at once:
 //   a  132-bit beats (260k at lanes 16: 17 bytes), 64-bit AXI, bursts of 16
 //   b  36-bit beats (lanes 4: 5 bytes), 256-bit AXI (a word holds 6.4
 //      beats), bursts of 256
@@ -33,6 +34,7 @@
 //    word, one address a word), within 3 %.
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
+#include "tb_axi_wreader_cfg.h"
 #include "testb.h"
 
 #include <cstdio>
@@ -95,10 +97,6 @@ struct Cfg {
     const char *name;
     int beat_w, beat_aw, axi_dw, max_burst;
 };
-static const Cfg CFGS[] = {
-    {"a", 132, 14, 64, 16}, {"b", 36, 16, 256, 256}, {"c", 520, 12, 32, 1},
-    {"d", 12, 10, 512, 4},  {"e", 68, 13, 128, 8},
-};
 
 struct Burst {
     uint64_t addr;
@@ -131,21 +129,12 @@ struct Burst {
         static auto &err_resp(Vdut *m) { return m->x##_err_resp; }                           \
         static auto &err_base(Vdut *m) { return m->x##_err_base; }                           \
     };
-PORTS(a)
-PORTS(b)
-PORTS(c)
-PORTS(d)
-PORTS(e)
+#define X_PORTS(x, ...) PORTS(x)
+AXIW_FOREACH(X_PORTS)
 
+// One instance: its image, memory, test program and checks; the port access
+// per instance in Inst<P> below.
 struct InstBase {
-    virtual ~InstBase() {}
-    virtual void drive(Vdut *m, uint64_t cycle) = 0;    // inputs before the edge
-    virtual void observe(Vdut *m, uint64_t cycle) = 0;  // outputs before the edge
-    virtual void after(uint64_t cycle) = 0;             // state after the edge
-    virtual bool idle() const = 0;
-};
-
-template <class P> struct Inst : InstBase {
     Cfg c;
     int bb, wb;
     int64_t nbeats;
@@ -173,7 +162,7 @@ template <class P> struct Inst : InstBase {
     uint64_t first_w_cycle = 0, last_w_cycle = 0;
     int w_burst_left = 0;
 
-    explicit Inst(const Cfg &cfg) : c(cfg)
+    explicit InstBase(const Cfg &cfg) : c(cfg)
     {
         bb = (c.beat_w + 7) / 8;
         wb = c.axi_dw / 8;
@@ -188,6 +177,11 @@ template <class P> struct Inst : InstBase {
         // WB-aligned, a few words below a 4 KiB boundary
         base = 0x10000000ull + 4096ull * (rng() % 64) - (uint64_t)wb * (1 + rng() % 5);
     }
+    virtual ~InstBase() {}
+    virtual void drive(Vdut *m, uint64_t cycle) = 0;   // inputs before the edge
+    virtual void observe(Vdut *m, uint64_t cycle) = 0; // outputs before the edge
+    virtual void after(uint64_t cycle) = 0;            // state after the edge
+    virtual bool err_resp(Vdut *m) const = 0;
 
     uint8_t mem(uint64_t a) const
     {
@@ -195,6 +189,28 @@ template <class P> struct Inst : InstBase {
             return img[(size_t)(a - base)];
         return 0xa5; // past the image (the last word's tail)
     }
+
+    bool idle() const { return !busy && !offered && todo.empty(); }
+
+    void program(int n)
+    {
+        for (int i = 0; i < n; i++) {
+            int64_t a = (int64_t)(rng() % (uint64_t)nbeats), b;
+            switch (rng() % 5) {
+            case 0: b = a; break;                                   // one beat
+            case 1: b = nbeats - 1; break;                          // to the end
+            case 2: b = std::min<int64_t>(nbeats - 1, a + (int64_t)(rng() % 5)); break;
+            default: b = std::min<int64_t>(nbeats - 1, a + (int64_t)(rng() % 400)); break;
+            }
+            todo.push_back({a, b});
+        }
+        todo.push_back({0, nbeats - 1}); // the whole image, as the decoder asks per token
+    }
+};
+
+template <class P> struct Inst : InstBase {
+    explicit Inst(const Cfg &cfg) : InstBase(cfg) {}
+    bool err_resp(Vdut *m) const override { return P::err_resp(m); }
 
     void drive(Vdut *m, uint64_t cycle) override
     {
@@ -331,22 +347,6 @@ template <class P> struct Inst : InstBase {
         }
     }
 
-    bool idle() const override { return !busy && !offered && todo.empty(); }
-
-    void program(int n)
-    {
-        for (int i = 0; i < n; i++) {
-            int64_t a = (int64_t)(rng() % (uint64_t)nbeats), b;
-            switch (rng() % 5) {
-            case 0: b = a; break;                                   // one beat
-            case 1: b = nbeats - 1; break;                          // to the end
-            case 2: b = std::min<int64_t>(nbeats - 1, a + (int64_t)(rng() % 5)); break;
-            default: b = std::min<int64_t>(nbeats - 1, a + (int64_t)(rng() % 400)); break;
-            }
-            todo.push_back({a, b});
-        }
-        todo.push_back({0, nbeats - 1}); // the whole image, as the decoder asks per token
-    }
 };
 
 int main(int argc, char **argv)
@@ -355,18 +355,8 @@ int main(int argc, char **argv)
     rng.seed(tb->plusarg("seed", 1));
     Vdut *m = tb->m;
     std::vector<InstBase *> in;
-    in.push_back(new Inst<P_a>(CFGS[0]));
-    in.push_back(new Inst<P_b>(CFGS[1]));
-    in.push_back(new Inst<P_c>(CFGS[2]));
-    in.push_back(new Inst<P_d>(CFGS[3]));
-    in.push_back(new Inst<P_e>(CFGS[4]));
-    auto all = [&](auto fn) {
-        fn(static_cast<Inst<P_a> *>(in[0]));
-        fn(static_cast<Inst<P_b> *>(in[1]));
-        fn(static_cast<Inst<P_c> *>(in[2]));
-        fn(static_cast<Inst<P_d> *>(in[3]));
-        fn(static_cast<Inst<P_e> *>(in[4]));
-    };
+#define X_INST(x, bw, baw, dw, mb) in.push_back(new Inst<P_##x>(Cfg{#x, bw, baw, dw, mb}));
+    AXIW_FOREACH(X_INST)
     // (each instance drives its own ports from the first cycle on)
     for (auto *x : in)
         x->drive(m, 0);
@@ -397,18 +387,19 @@ int main(int argc, char **argv)
     };
 
     // 1. random ranges, everything stalling at random
-    all([&](auto *x) { x->program(60); });
+    for (auto *x : in)
+        x->program(60);
     run(4000000);
 
     // 2. rate: the whole image with nothing waiting
-    all([&](auto *x) {
+    for (auto *x : in) {
         x->ar_stall = x->r_stall = x->w_stall = 0;
         x->max_lat = 0;
         x->w_burst_left = 0;
         x->todo.push_back({0, x->nbeats - 1});
-    });
+    }
     run(4000000);
-    all([&](auto *x) {
+    for (auto *x : in) {
         double cyc = (double)(x->last_w_cycle - x->first_w_cycle + 1);
         double per_beat = cyc / (double)x->nbeats;
         double want = x->c.max_burst == 1 ? 2.0 * x->bb / x->wb
@@ -419,23 +410,23 @@ int main(int argc, char **argv)
                     (long long)x->nbeats, per_beat, want);
         CHECK(per_beat <= want * 1.03 && per_beat >= want * 0.97,
               "%s: %.3f cycles a beat, expected %.3f", x->c.name, per_beat, want);
-    });
+    }
 
     // 3. an error response raises st_err_resp (the data still comes)
-    all([&](auto *x) {
+    for (auto *x : in) {
         x->slverr = true;
         x->todo.push_back({0, 0});
-    });
+    }
     run(100000);
-    CHECK(m->a_err_resp && m->b_err_resp && m->c_err_resp && m->d_err_resp && m->e_err_resp,
-          "st_err_resp not raised by SLVERR");
+    for (auto *x : in)
+        CHECK(x->err_resp(m), "%s: st_err_resp not raised by SLVERR", x->c.name);
 
     uint64_t beats = 0, reqs = 0, words = 0;
-    all([&](auto *x) {
+    for (auto *x : in) {
         beats += x->beats_ok;
         reqs += x->reqs;
         words += x->words;
-    });
+    }
     std::printf("tb_axi_wreader: %llu requests, %llu beats checked, %llu AXI words, %llu cycles\n",
                 (unsigned long long)reqs, (unsigned long long)beats, (unsigned long long)words,
                 (unsigned long long)tb->cycle);

@@ -44,7 +44,7 @@ $(MEM_OUT)/$(1)/model.o: $(MEM_OUT)/$(1)/obj/Vdut.h
 	$(CXX) $(HDL_CXXFLAGS) -I$(MEM_OUT)/$(1)/obj -c $(MEM_OUT)/$(1)/obj/all.cpp -o $$@
 
 $(MEM_OUT)/$(1)/tb.o: tests/hdl/tb_$(1).cpp tests/hdl/embed_table.h sim/testb.h $(MEM_OUT)/$(1)/obj/Vdut.h $(HDRS)
-	$(CXX) $(HDL_CXXFLAGS) -Isim -Iinclude -I$(MEM_OUT)/$(1)/obj -c $$< -o $$@
+	$(CXX) $(HDL_CXXFLAGS) -Isim -Iinclude -I$(MEM_OUT)/gen/tb_$(1) -I$(MEM_OUT)/$(1)/obj -c $$< -o $$@
 
 $(MEM_OUT)/tb_$(1): $(MEM_OUT)/$(1)/tb.o $(MEM_OUT)/$(1)/model.o $(HDL_VRT) $(LIB)
 	$(CXX) $$^ $(LDFLAGS) -pthread -latomic $(LDLIBS) -o $$@
