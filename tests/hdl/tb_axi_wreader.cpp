@@ -25,7 +25,8 @@
 //    the range's first byte to the one holding its last (no word more, none
 //    missing); AR valid held and stable until ready;
 //  - no SLVERR / base error flags, except: a final request answered with
-//    SLVERR raises st_err_resp;
+//    SLVERR raises st_err_resp, and a base off the word grid (by 1 byte or
+//    by WB - 1) raises st_err_base;
 //  - ranges: random (some of one beat, some at the image's end), the whole
 //    image, the m_w side stalled at random (bursts up to 40 cycles);
 //  - rate: with a memory that never waits and m_w always ready, the whole
@@ -182,6 +183,7 @@ struct InstBase {
     virtual void observe(Vdut *m, uint64_t cycle) = 0; // outputs before the edge
     virtual void after(uint64_t cycle) = 0;            // state after the edge
     virtual bool err_resp(Vdut *m) const = 0;
+    virtual bool err_base(Vdut *m) const = 0;
 
     uint8_t mem(uint64_t a) const
     {
@@ -211,6 +213,7 @@ struct InstBase {
 template <class P> struct Inst : InstBase {
     explicit Inst(const Cfg &cfg) : InstBase(cfg) {}
     bool err_resp(Vdut *m) const override { return P::err_resp(m); }
+    bool err_base(Vdut *m) const override { return P::err_base(m); }
 
     void drive(Vdut *m, uint64_t cycle) override
     {
@@ -420,6 +423,20 @@ int main(int argc, char **argv)
     run(100000);
     for (auto *x : in)
         CHECK(x->err_resp(m), "%s: st_err_resp not raised by SLVERR", x->c.name);
+
+    // 4. a base off the word grid raises st_err_base (a byte off, WB - 1 off)
+    for (int last_byte = 0; last_byte < 2; last_byte++) {
+        for (auto *x : in) {
+            x->base += last_byte ? (uint64_t)x->wb - 1 : 1;
+            x->drive(m, tb->cycle);
+        }
+        tb->settle();
+        for (auto *x : in) {
+            CHECK(x->err_base(m), "%s: st_err_base low at base 0x%llx", x->c.name,
+                  (unsigned long long)x->base);
+            x->base -= last_byte ? (uint64_t)x->wb - 1 : 1;
+        }
+    }
 
     uint64_t beats = 0, reqs = 0, words = 0;
     for (auto *x : in) {
