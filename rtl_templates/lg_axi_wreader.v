@@ -23,10 +23,17 @@
  * image at `base` (base must be WB-aligned: a misaligned base raises
  * st_err_base and is read as if aligned down, in simulation also an error),
  * no more: bursts of at most MAX_BURST words, never across a 4 KiB
- * boundary, ARSIZE = log2(WB), INCR, ID 0, one address in flight at a time
- * (the next is offered once the last is taken; the memory may queue them).
- * R data is taken only when the repacking buffer has room, so a stalled
- * decoder stalls the R channel rather than dropping data. RRESP SLVERR or
+ * boundary, ARSIZE = log2(WB), INCR, ID 0, one after the other on AR (an
+ * address may follow the last one's handshake in the next cycle), and at
+ * most MAX_OUTSTANDING bursts outstanding (offered on AR, their RLAST not
+ * yet taken): an interconnect or memory controller tracks only so many
+ * reads, and MAX_OUTSTANDING x MAX_BURST words bound what the memory can
+ * have queued for this unit. Keeping a word a cycle coming needs
+ * MAX_OUTSTANDING x MAX_BURST at or above the memory's latency in cycles
+ * (and MAX_OUTSTANDING >= 2 with bursts of one word). R data is taken only
+ * when the repacking buffer has room, so a stalled decoder stalls the R
+ * channel rather than dropping data. RLAST ends a burst (the count above;
+ * in simulation it is checked against the burst's length). RRESP SLVERR or
  * DECERR raises st_err_resp (sticky until rst); the data is used as it
  * came.
  *
@@ -39,7 +46,9 @@
  *
  * Latency: a request is taken at cycle 0, its byte range is set at 1, the
  * first address is offered at 2; the first beat leaves 1 cycle after the
- * words that complete it are taken.
+ * words that complete it are taken. Rate: one burst address a cycle while
+ * ARREADY is high and fewer than MAX_OUTSTANDING are outstanding (a burst
+ * completing in a cycle frees its place in that cycle).
  */
 module ${MODULE} #(
     // weight beat width in bits (the top's WL_DW)
@@ -51,7 +60,9 @@ module ${MODULE} #(
     // AXI data width: 32 .. 1024, a power of two
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: 1 .. 256, a power of two
-    parameter MAX_BURST = 16
+    parameter MAX_BURST = 16,
+    // bursts outstanding at most (address offered, RLAST not yet taken): 1 .. 255
+    parameter MAX_OUTSTANDING = 8
 ) (
     input  wire                 clk,
     input  wire                 rst,
@@ -120,6 +131,8 @@ localparam integer NW = OW - WBL + 1 > 13 ? OW - WBL + 1 : 13;
 // words to the next 4 KiB boundary: 1 .. 4096 / WB
 localparam integer KW = 12 - WBL + 1;
 localparam integer MBL = $clog2(MAX_BURST);
+// the outstanding count's width
+localparam integer OCW = $clog2(MAX_OUTSTANDING + 1);
 // sized constants (32-bit first, then the bits each use needs)
 localparam [31:0] BB_32 = BB;
 localparam [31:0] K_32 = K;
@@ -128,6 +141,8 @@ localparam [OW-1:0] BB_O = BB_32[OW-1:0];
 localparam [OFW-1:0] BB_F = BB_32[OFW-1:0];
 localparam [NKW-1:0] K_N = K_32[NKW-1:0];
 localparam [NW-1:0] MAXB = MAXB_32[NW-1:0];
+localparam [31:0] MAXO_32 = MAX_OUTSTANDING;
+localparam [OCW-1:0] MAXO = MAXO_32[OCW-1:0];
 
 initial begin
     if (AXI_DW < 32 || AXI_DW > 1024 || (1 << WBL) != WB || WB * 8 != AXI_DW) begin
@@ -137,6 +152,10 @@ initial begin
     if (MAX_BURST < 1 || MAX_BURST > 256 || (1 << MBL) != MAX_BURST) begin
         $error("Error: MAX_BURST %0d must be a power of two in 1 .. 256 (instance %m)",
                MAX_BURST);
+        $finish;
+    end
+    if (MAX_OUTSTANDING < 1 || MAX_OUTSTANDING > 255) begin
+        $error("Error: MAX_OUTSTANDING %0d must be in 1 .. 255 (instance %m)", MAX_OUTSTANDING);
         $finish;
     end
     if (BEAT_W < 1 || BEAT_AW < 1 || AXI_AW < 13 || AXI_AW < OW) begin
@@ -165,40 +184,56 @@ wire [WBL-1:0] skip = off_s_reg[WBL-1:0];
 
 // ---- address channel -----------------------------------------------------------------
 
+// The next burst's first word (nx_addr) and the words not yet offered
+// (nx_left) are registers, so the next burst's length is ready while the
+// current address waits for ARREADY: an address can follow a handshake in
+// the next cycle.
+reg  [AXI_AW-1:0]   nx_addr_reg = {AXI_AW{1'b0}};
+reg  [NW-1:0]       nx_left_reg = {NW{1'b0}};
 reg  [AXI_AW-1:0]   ar_addr_reg = {AXI_AW{1'b0}};
-reg  [NW-1:0]       ar_left_reg = {NW{1'b0}};    // words not yet asked for
 reg                 ar_valid_reg = 1'b0;
 reg  [7:0]          ar_len_reg = 8'd0;
-reg  [8:0]          ar_words_reg = 9'd0;         // ar_len + 1 of the offered burst
+reg  [OCW-1:0]      out_n_reg = {OCW{1'b0}};   // bursts offered, RLAST not yet taken
 
-// words to the 4 KiB boundary from ar_addr (WB-aligned: 4096 - its offset in
+// words to the 4 KiB boundary from nx_addr (WB-aligned: 4096 - its offset in
 // the page is a whole number of words), and the next burst's length
-wire [12:0]   to_4k_b = 13'd4096 - {1'b0, ar_addr_reg[11:0]};
+wire [12:0]   to_4k_b = 13'd4096 - {1'b0, nx_addr_reg[11:0]};
 wire [NW-1:0] cap_4k = {{(NW - KW){1'b0}}, to_4k_b[12:WBL]};
-wire [NW-1:0] cap_a = ar_left_reg < MAXB ? ar_left_reg : MAXB;
+wire [NW-1:0] cap_a = nx_left_reg < MAXB ? nx_left_reg : MAXB;
 wire [NW-1:0] burst_n = cap_a < cap_4k ? cap_a : cap_4k;
 wire [8:0]    burst = burst_n[8:0];   // 1 .. MAX_BURST
 wire unused_b = ^{to_4k_b[WBL-1:0], burst_n[NW-1:9]};
 
+// a burst ends when its RLAST is taken (r_fire below)
+wire r_end;
+// offer the next burst: words left, the AR register free (or freeing now),
+// a place among the outstanding (or one freeing now)
+wire ar_load = state_reg == S_RUN && nx_left_reg != 0 && (!ar_valid_reg || m_axi_arready)
+               && (out_n_reg != MAXO || r_end);
+
 always @(posedge clk) begin
-    if (ar_valid_reg && m_axi_arready) begin
-        ar_valid_reg <= 1'b0;
-        ar_addr_reg <= ar_addr_reg + ({{(AXI_AW - 9){1'b0}}, ar_words_reg} << WBL);
-    end else if (!ar_valid_reg && state_reg == S_RUN && ar_left_reg != 0) begin
+    if (ar_load) begin
         ar_valid_reg <= 1'b1;
+        ar_addr_reg <= nx_addr_reg;
         ar_len_reg <= burst[7:0] - 8'd1;
-        ar_words_reg <= burst;
-        ar_left_reg <= ar_left_reg - {{(NW - 9){1'b0}}, burst};
-    end
+        nx_addr_reg <= nx_addr_reg + ({{(AXI_AW - 9){1'b0}}, burst} << WBL);
+        nx_left_reg <= nx_left_reg - {{(NW - 9){1'b0}}, burst};
+    end else if (m_axi_arready)
+        ar_valid_reg <= 1'b0;
+    if (ar_load && !r_end)
+        out_n_reg <= out_n_reg + 1'b1;
+    else if (!ar_load && r_end)
+        out_n_reg <= out_n_reg - 1'b1;
     if (state_reg == S_SETUP) begin
         // base aligned down (st_err_base says when it was not)
-        ar_addr_reg <= {base[AXI_AW-1:WBL], {WBL{1'b0}}}
+        nx_addr_reg <= {base[AXI_AW-1:WBL], {WBL{1'b0}}}
                        + {{(AXI_AW - OW){1'b0}}, off_s_reg[OW-1:WBL], {WBL{1'b0}}};
-        ar_left_reg <= we - ws;
+        nx_left_reg <= we - ws;
     end
     if (rst) begin
         ar_valid_reg <= 1'b0;
-        ar_left_reg <= {NW{1'b0}};
+        nx_left_reg <= {NW{1'b0}};
+        out_n_reg <= {OCW{1'b0}};
     end
 end
 
@@ -232,6 +267,7 @@ wire w_fire = m_w_valid && m_w_ready;
 wire last_beat = beats_left_reg == 1;
 assign m_axi_rready = state_reg == S_RUN && r_left_reg != 0 && nw_reg < K_N;
 wire r_fire = m_axi_rvalid && m_axi_rready;
+assign r_end = r_fire && m_axi_rlast;
 
 wire [WIN*8-1:0]    win = wbuf_reg[WIN*8-1:0];
 wire [WIN*8-1:0]    beat = win >> {off_reg, 3'b000};
@@ -298,7 +334,7 @@ assign m_w_data = beat[BEAT_W-1:0];
 assign st_err_resp = err_resp_reg;
 assign st_err_base = |base[WBL-1:0];
 
-wire unused_r = ^{m_axi_rlast, m_axi_rresp[0], beat[WIN*8-1:BEAT_W]};
+wire unused_r = ^{m_axi_rresp[0], beat[WIN*8-1:BEAT_W]};
 
 `ifndef SYNTHESIS
 always @(posedge clk) begin
@@ -306,6 +342,37 @@ always @(posedge clk) begin
         $error("Error: base 0x%0h is not %0d-byte aligned (instance %m)", base, WB);
     if (!rst && state_reg == S_RUN && last_beat && w_fire && r_left_reg != 0)
         $error("Error: the last beat left words unread (instance %m)");
+    if (!rst && state_reg == S_RUN && last_beat && w_fire && (out_n_reg != 0 || ar_valid_reg))
+        $error("Error: the last beat left bursts outstanding (instance %m)");
+end
+
+// RLAST where the burst's words end (the offered lengths in a queue of
+// MAX_OUTSTANDING; the count above trusts RLAST)
+reg [8:0] sim_len [0:255];
+integer   sim_wr = 0, sim_rd = 0, sim_got = 0;
+always @(posedge clk) begin
+    if (rst) begin
+        sim_wr <= 0;
+        sim_rd <= 0;
+        sim_got <= 0;
+    end else begin
+        if (ar_load) begin
+            sim_len[sim_wr[7:0]] <= burst;
+            sim_wr <= sim_wr + 1;
+        end
+        if (r_fire) begin
+            if (sim_rd == sim_wr)
+                $error("Error: R data with no burst outstanding (instance %m)");
+            else if (m_axi_rlast != (sim_got + 1 == {23'd0, sim_len[sim_rd[7:0]]}))
+                $error("Error: RLAST %0d at word %0d of a %0d-word burst (instance %m)",
+                       m_axi_rlast, sim_got + 1, sim_len[sim_rd[7:0]]);
+            if (m_axi_rlast) begin
+                sim_rd <= sim_rd + 1;
+                sim_got <= 0;
+            end else
+                sim_got <= sim_got + 1;
+        end
+    end
 end
 `endif
 

@@ -17,7 +17,7 @@
  *
  * AXI: one read master (AR and R channels only, ID 0, INCR, ARSIZE the
  * whole data width, bursts of at most MAX_BURST words, never across 4 KiB,
- * one address in flight), AXI_DW wide (default: the smallest power of two
+ * at most MAX_OUTSTANDING bursts outstanding), AXI_DW wide (default: the smallest power of two
  * that holds a weight beat, so that a beat a cycle needs one word a cycle;
  * a narrower bus runs the mat-vec at the word rate). R data is taken only
  * when the reader has room: a stalled decoder holds the R channel.
@@ -43,7 +43,9 @@
  * narrower than a beat add to them (cnt_matvec counts the waits).
  *
  * Parameters: POS_W, TOK_W, WL_AW and WL_DW are baked at generation
- * (overriding them is an error); AXI_AW, AXI_DW and MAX_BURST are free.
+ * (overriding them is an error); AXI_AW, AXI_DW, MAX_BURST and
+ * MAX_OUTSTANDING are free. A word a cycle needs MAX_OUTSTANDING x MAX_BURST
+ * at or above the memory's read latency in cycles.
  */
 module ${MODULE} #(
     // position and ctl_n_gen width: holds 0..seq_len
@@ -59,7 +61,9 @@ module ${MODULE} #(
     // AXI data width: a power of two, 32 .. 1024
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: a power of two, 1 .. 256
-    parameter MAX_BURST = 16
+    parameter MAX_BURST = 16,
+    // bursts outstanding at most (address offered, RLAST not yet taken): 1 .. 255
+    parameter MAX_OUTSTANDING = 8
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -138,7 +142,8 @@ ${READER_MODULE} #(
     .BEAT_AW(WL_AW),
     .AXI_AW(AXI_AW),
     .AXI_DW(AXI_DW),
-    .MAX_BURST(MAX_BURST)
+    .MAX_BURST(MAX_BURST),
+    .MAX_OUTSTANDING(MAX_OUTSTANDING)
 ) u_wrd (
     .clk(clk),
     .rst(rst),

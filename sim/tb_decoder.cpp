@@ -59,6 +59,7 @@
 #include <cstring>
 #include <deque>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -112,7 +113,10 @@ enum { N_STAGES = 10, N_KINDS = 8 };
 //    below a 4 KiB boundary; ARREADY low on +wstall percent of cycles, each
 //    burst's data +wlat cycles after its address is taken, RVALID gaps on
 //    +wstall percent, bursts answered in order; checks every address (WB-
-//    aligned, at most 16 words, inside the image's words).
+//    aligned, at most 16 words, inside the image's words: the top's
+//    MAX_BURST default) and at most +axi-max-out bursts outstanding (default
+//    8, the top's MAX_OUTSTANDING default; a model verilated with another
+//    -GMAX_OUTSTANDING is run with its value).
 // true on pct percent of calls
 static bool chance(std::mt19937_64 &rng, int pct)
 {
@@ -246,6 +250,8 @@ struct WeightServer {
     }
     uint64_t pend_addr = 0;
     int pend_words = 0;
+    size_t max_out = 0;       // AXI: bursts outstanding at most
+    int max_out_allowed = 8; // ... and the limit (+axi-max-out)
     // After the edge.
     void after()
     {
@@ -258,6 +264,11 @@ struct WeightServer {
         if (take_ar) {
             requests++;
             bursts.push_back(Burst{pend_addr, pend_words, 0, now + 1 + (uint64_t)(lat > 1 ? lat - 1 : 0)});
+            CHECK(bursts.size() <= (size_t)max_out_allowed,
+                  "AXI: %zu bursts outstanding (MAX_OUTSTANDING %d)", bursts.size(),
+                  max_out_allowed);
+            if (bursts.size() > max_out)
+                max_out = bursts.size();
         }
         take_r = take_ar = false;
         now++;
@@ -643,6 +654,7 @@ int main(int argc, char **argv)
               (long long)bad);
         lg_wimage_free(&img);
         h.ws.lat = (int)argi("wlat", 2);
+        h.ws.max_out_allowed = (int)argi("axi-max-out", 8);
         h.ws.stall_pct = (int)argi("wstall", h.stall_pct);
         h.wrng.seed((uint64_t)argi("stallseed", 1) + 77);
         // the image is not there yet: no token is taken, weights not ready
@@ -695,12 +707,15 @@ int main(int argc, char **argv)
                 (unsigned long long)cycles, wall, wall > 0 ? (double)cycles / wall : 0.0,
                 wall > 0 ? (double)np / wall : 0.0);
     if (EXT_WEIGHTS)
-        std::printf("weight %s: %llu %s, %llu %s served, latency %d, %llu idle cycles drawn\n",
+        std::printf("weight %s: %llu %s, %llu %s served, latency %d, %llu idle cycles drawn%s\n",
                     HasAxi<Vdut>::value ? "memory (AXI4)" : "reader",
                     (unsigned long long)h.ws.requests,
                     HasAxi<Vdut>::value ? "bursts" : "requests", (unsigned long long)h.ws.beats,
                     HasAxi<Vdut>::value ? "words" : "beats", h.ws.lat,
-                    (unsigned long long)h.ws.idle);
+                    (unsigned long long)h.ws.idle,
+                    HasAxi<Vdut>::value ? (", " + std::to_string(h.ws.max_out) +
+                                           " bursts outstanding at most").c_str()
+                                        : "");
     if (h.bench && np > 0) {
         // one line for make bench: position 0 and the last position run
         size_t last = np - 1;

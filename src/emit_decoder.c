@@ -1263,8 +1263,10 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
              ? " Weights (--ext-weights 2): `weights.bin` loaded in memory at byte address "
                "`w_base` (AXI_DW / 8-aligned; `st_err_wbase` otherwise), read by the AXI4 "
                "read master `m_axi_ar*` / `m_axi_r*` (ID 0, INCR bursts of at most MAX_BURST "
-               "words, never across 4 KiB; AXI_AW, AXI_DW and MAX_BURST are parameters of "
-               "the top); `w_image_ready` says the image is there and gates the first token; "
+               "words, never across 4 KiB, at most MAX_OUTSTANDING of them outstanding; AXI_AW, "
+               "AXI_DW, MAX_BURST (16) and MAX_OUTSTANDING (8) are parameters of the top: a "
+               "word a cycle needs MAX_BURST x MAX_OUTSTANDING at or above the memory's "
+               "latency in cycles); `w_image_ready` says the image is there and gates the first token; "
                "`st_err_wresp` flags an error response. The cycle figures below count a "
                "memory serving a beat a cycle from 3 cycles after the request."
          : cfg->hw.ext_weights

@@ -441,13 +441,14 @@ static int gen_sampler(const int *vocab, const int *share, const char **prefix, 
 // Instances of tb_axi_wreader_top, also written as tb_axi_wreader_cfg.h for
 // tests/hdl/tb_axi_wreader.cpp: beat bits (lanes 16, 4, 64 with two dexps,
 // 1, 8), beat address bits, AXI data width (narrower and wider than a beat),
-// longest burst.
+// longest burst, bursts outstanding (1: every burst waits for the last one's
+// RLAST; 2 with single-word bursts: just enough for a word a cycle).
 static const struct {
     const char *p;
-    int beat_w, beat_aw, axi_dw, max_burst;
+    int beat_w, beat_aw, axi_dw, max_burst, max_out;
 } AXIW[] = {
-    {"a", 132, 14, 64, 16}, {"b", 36, 16, 256, 256}, {"c", 520, 12, 32, 1},
-    {"d", 12, 10, 512, 4},  {"e", 68, 13, 128, 8},
+    {"a", 132, 14, 64, 16, 1}, {"b", 36, 16, 256, 256, 2}, {"c", 520, 12, 32, 1, 2},
+    {"d", 12, 10, 512, 4, 3},  {"e", 68, 13, 128, 8, 8},
 };
 
 static int gen_axi_wreader(lg_err *err)
@@ -490,7 +491,7 @@ static int gen_axi_wreader(lg_err *err)
         const char *p = AXIW[i].p;
         fprintf(f,
                 "lg_axi_wreader_t #(.BEAT_W(%d), .BEAT_AW(%d), .AXI_AW(32), .AXI_DW(%d), "
-                ".MAX_BURST(%d)) u_%s (\n"
+                ".MAX_BURST(%d), .MAX_OUTSTANDING(%d)) u_%s (\n"
                 "    .clk(clk), .rst(rst), .base(%s_base),\n"
                 "    .s_req_valid(%s_s_req_valid), .s_req_ready(%s_s_req_ready),\n"
                 "    .s_req_first(%s_s_req_first), .s_req_last(%s_s_req_last),\n"
@@ -502,7 +503,8 @@ static int gen_axi_wreader(lg_err *err)
                 "    .m_axi_rdata(%s_rdata), .m_axi_rresp(%s_rresp), .m_axi_rlast(%s_rlast),\n"
                 "    .m_axi_rvalid(%s_rvalid), .m_axi_rready(%s_rready),\n"
                 "    .st_err_resp(%s_err_resp), .st_err_base(%s_err_base));\n\n",
-                AXIW[i].beat_w, AXIW[i].beat_aw, AXIW[i].axi_dw, AXIW[i].max_burst, p, p, p, p,
+                AXIW[i].beat_w, AXIW[i].beat_aw, AXIW[i].axi_dw, AXIW[i].max_burst,
+                AXIW[i].max_out, p, p, p, p,
                 p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
     }
     fprintf(f, "endmodule\n\n`resetall\n");
@@ -513,10 +515,11 @@ static int gen_axi_wreader(lg_err *err)
     fprintf(f,
             "// DO NOT EDIT: written by gen_mem_units (tests/hdl/gen_mem_units.c).\n"
             "// The instances of tb_axi_wreader_top.v: X(prefix, BEAT_W, BEAT_AW, AXI_DW, "
-            "MAX_BURST).\n#define AXIW_FOREACH(X) \\\n");
+            "MAX_BURST, MAX_OUTSTANDING).\n#define AXIW_FOREACH(X) \\\n");
     for (int i = 0; i < n; i++)
-        fprintf(f, "    X(%s, %d, %d, %d, %d)%s\n", AXIW[i].p, AXIW[i].beat_w, AXIW[i].beat_aw,
-                AXIW[i].axi_dw, AXIW[i].max_burst, i + 1 < n ? " \\" : "");
+        fprintf(f, "    X(%s, %d, %d, %d, %d, %d)%s\n", AXIW[i].p, AXIW[i].beat_w,
+                AXIW[i].beat_aw, AXIW[i].axi_dw, AXIW[i].max_burst, AXIW[i].max_out,
+                i + 1 < n ? " \\" : "");
     if (fclose(f) != 0)
         return lg_fail(err, "tb_axi_wreader_cfg.h: write failed");
     return 0;

@@ -5,12 +5,14 @@
 // The model (tb_axi_wreader_top, verilated with --prefix Vdut) holds five
 // instances (tests/hdl/gen_mem_units.c, gen_axi_wreader; the same table in
 // the generated tb_axi_wreader_cfg.h), all running at once:
-//   a  132-bit beats (260k at lanes 16: 17 bytes), 64-bit AXI, bursts of 16
+//   a  132-bit beats (260k at lanes 16: 17 bytes), 64-bit AXI, bursts of 16,
+//      one outstanding
 //   b  36-bit beats (lanes 4: 5 bytes), 256-bit AXI (a word holds 6.4
-//      beats), bursts of 256
-//   c  520-bit beats (lanes 64, two dexps: 65 bytes), 32-bit AXI, bursts of 1
-//   d  12-bit beats (lanes 1: 2 bytes), 512-bit AXI, bursts of 4
-//   e  68-bit beats (lanes 8: 9 bytes), 128-bit AXI, bursts of 8
+//      beats), bursts of 256, 2 outstanding
+//   c  520-bit beats (lanes 64, two dexps: 65 bytes), 32-bit AXI, bursts of 1,
+//      2 outstanding
+//   d  12-bit beats (lanes 1: 2 bytes), 512-bit AXI, bursts of 4, 3 outstanding
+//   e  68-bit beats (lanes 8: 9 bytes), 128-bit AXI, bursts of 8, 8 outstanding
 // Each has its own random image (a few thousand beats, up to 2^BEAT_AW) at a
 // random WB-aligned base a few words below a 4 KiB boundary, and its own
 // memory: ARREADY low at random, each burst's data after a random latency
@@ -23,7 +25,8 @@
 //  - the AXI read addresses: WB-aligned, ARSIZE log2(WB), INCR, at most
 //    MAX_BURST words, never across 4 KiB, contiguous from the word holding
 //    the range's first byte to the one holding its last (no word more, none
-//    missing); AR valid held and stable until ready;
+//    missing); AR valid held and stable until ready; never more than
+//    MAX_OUTSTANDING bursts outstanding, and that many reached;
 //  - no SLVERR / base error flags, except: a final request answered with
 //    SLVERR raises st_err_resp, and a base off the word grid (by 1 byte or
 //    by WB - 1) raises st_err_base;
@@ -31,8 +34,10 @@
 //    image, the m_w side stalled at random (bursts up to 40 cycles);
 //  - rate: with a memory that never waits and m_w always ready, the whole
 //    image at one beat a cycle where a word holds a beat (b, d: WB >= BB),
-//    else at the word rate (a, e: BB / WB cycles a beat; c: two cycles a
-//    word, one address a word), within 3 %.
+//    else at the word rate (e: BB / WB cycles a beat; c: a word a cycle, an
+//    address a cycle, two outstanding), a with one burst outstanding at
+//    (MAX_BURST + 1) / MAX_BURST of its word rate (each burst's address
+//    follows the last one's RLAST), within 3 %.
 // Plusargs: +seed=N (default 1), +trace[=FILE].
 #include "Vdut.h"
 #include "tb_axi_wreader_cfg.h"
@@ -96,7 +101,7 @@ template <std::size_t N> static void set_bytes(VlWide<N> &port, const uint8_t *b
 
 struct Cfg {
     const char *name;
-    int beat_w, beat_aw, axi_dw, max_burst;
+    int beat_w, beat_aw, axi_dw, max_burst, max_out;
 };
 
 struct Burst {
@@ -160,6 +165,7 @@ struct InstBase {
     // this cycle's handshakes
     bool f_req = false, f_w = false, f_ar = false, f_r = false;
     uint64_t beats_ok = 0, words = 0, reqs = 0;
+    size_t max_out_seen = 0; // bursts outstanding at most
     uint64_t first_w_cycle = 0, last_w_cycle = 0;
     int w_burst_left = 0;
 
@@ -340,6 +346,10 @@ template <class P> struct Inst : InstBase {
             if (++bursts.front().sent == bursts.front().words)
                 bursts.pop_front();
         }
+        // outstanding: addresses taken whose last word is not
+        CHECK(bursts.size() <= (size_t)c.max_out, "%s: %zu bursts outstanding > %d", c.name,
+              bursts.size(), c.max_out);
+        max_out_seen = std::max(max_out_seen, bursts.size());
         if (f_w && busy && ++next_beat > last) {
             busy = false;
             CHECK(want_addr == end_addr, "%s: range %lld .. %lld: words read up to 0x%llx, "
@@ -358,7 +368,8 @@ int main(int argc, char **argv)
     rng.seed(tb->plusarg("seed", 1));
     Vdut *m = tb->m;
     std::vector<InstBase *> in;
-#define X_INST(x, bw, baw, dw, mb) in.push_back(new Inst<P_##x>(Cfg{#x, bw, baw, dw, mb}));
+#define X_INST(x, bw, baw, dw, mb, mo)                                                       \
+    in.push_back(new Inst<P_##x>(Cfg{#x, bw, baw, dw, mb, mo}));
     AXIW_FOREACH(X_INST)
     // (each instance drives its own ports from the first cycle on)
     for (auto *x : in)
@@ -393,6 +404,10 @@ int main(int argc, char **argv)
     for (auto *x : in)
         x->program(60);
     run(4000000);
+    for (auto *x : in)
+        CHECK(x->max_out_seen == (size_t)x->c.max_out,
+              "%s: at most %zu bursts outstanding, the limit %d never reached", x->c.name,
+              x->max_out_seen, x->c.max_out);
 
     // 2. rate: the whole image with nothing waiting
     for (auto *x : in) {
@@ -405,11 +420,13 @@ int main(int argc, char **argv)
     for (auto *x : in) {
         double cyc = (double)(x->last_w_cycle - x->first_w_cycle + 1);
         double per_beat = cyc / (double)x->nbeats;
-        double want = x->c.max_burst == 1 ? 2.0 * x->bb / x->wb
-                                          : (x->wb >= x->bb ? 1.0 : (double)x->bb / x->wb);
-        std::printf("%s: %d-bit beats (%d bytes), %d-bit AXI, bursts <= %d: %lld beats, %.3f "
-                    "cycles a beat at full rate (expected %.3f)\n",
-                    x->c.name, x->c.beat_w, x->bb, x->c.axi_dw, x->c.max_burst,
+        // the word rate: a word a cycle, but with one burst outstanding a
+        // cycle between bursts (the address follows the last RLAST)
+        double word = x->c.max_out == 1 ? (x->c.max_burst + 1.0) / x->c.max_burst : 1.0;
+        double want = x->wb >= x->bb ? 1.0 : word * x->bb / x->wb;
+        std::printf("%s: %d-bit beats (%d bytes), %d-bit AXI, bursts <= %d, <= %d outstanding: "
+                    "%lld beats, %.3f cycles a beat at full rate (expected %.3f)\n",
+                    x->c.name, x->c.beat_w, x->bb, x->c.axi_dw, x->c.max_burst, x->c.max_out,
                     (long long)x->nbeats, per_beat, want);
         CHECK(per_beat <= want * 1.03 && per_beat >= want * 0.97,
               "%s: %.3f cycles a beat, expected %.3f", x->c.name, per_beat, want);
