@@ -5,8 +5,9 @@
 #   tools/deps.sh --check-test install (when root) what `make test` needs
 set -eu
 # fpga-icestorm-chipdb: its timings_up5k.txt holds the SB_MAC16 delays that the
-# decoder's timing check adds to nextpnr's (examples/fpga/icebreaker/paths_by_unit.py)
-PKGS="gcc make libcmocka-dev verilator iverilog yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb g++"
+# decoder's timing check adds to nextpnr's (examples/fpga/icebreaker/paths_by_unit.py);
+# python3 runs the FPGA reports and tools/fuzz_inputs.py
+PKGS="gcc make libcmocka-dev verilator iverilog yosys nextpnr-ice40 fpga-icestorm fpga-icestorm-chipdb g++ python3"
 missing=()
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
