@@ -251,12 +251,15 @@ generate
 
         // ---- write side: quantizer and RAM write ports ---------------------------
 
-        wire           q_we;
-        wire [MAW-1:0] q_addr;
-        wire [MW-1:0]  q_data;
-        wire           q_ewe;
-        wire [EAW-1:0] q_eaddr;
-        wire [EW-1:0]  q_edata;
+        // (public_flat_rd: the decoder co-simulation, sim/tb_decoder.cpp,
+        // records every RAM write from these and compares the cache's contents
+        // with the C model's; no effect on other tools)
+        wire           q_we /*verilator public_flat_rd*/;
+        wire [MAW-1:0] q_addr /*verilator public_flat_rd*/;
+        wire [MW-1:0]  q_data /*verilator public_flat_rd*/;
+        wire           q_ewe /*verilator public_flat_rd*/;
+        wire [EAW-1:0] q_eaddr /*verilator public_flat_rd*/;
+        wire [EW-1:0]  q_edata /*verilator public_flat_rd*/;
 
         ${KVQ_MODULE} #(
             .KV_DIM(KV_DIM),

@@ -349,13 +349,16 @@ assign m_v_last = rd_last[1];
 
 // ---- write side: the shared quantizer, its RAM writes routed by m_sel ---------------
 
-wire           q_we_any;
-wire [MAW-1:0] q_addr;
-wire [MW-1:0]  q_data;
-wire           q_ewe_any;
-wire [EAW-1:0] q_eaddr;
-wire [EW-1:0]  q_edata;
-wire           q_sel;
+// (public_flat_rd: the decoder co-simulation, sim/tb_decoder.cpp, records
+// every RAM write from these and compares the caches' contents with the C
+// model's; no effect on other tools)
+wire           q_we_any /*verilator public_flat_rd*/;
+wire [MAW-1:0] q_addr /*verilator public_flat_rd*/;
+wire [MW-1:0]  q_data /*verilator public_flat_rd*/;
+wire           q_ewe_any /*verilator public_flat_rd*/;
+wire [EAW-1:0] q_eaddr /*verilator public_flat_rd*/;
+wire [EW-1:0]  q_edata /*verilator public_flat_rd*/;
+wire           q_sel /*verilator public_flat_rd*/;
 
 ${KVQ_MODULE} #(
     .KV_DIM(KV_DIM),

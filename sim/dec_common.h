@@ -3,7 +3,9 @@
 // sim_decoder.cpp, the iCEBreaker system with weights from the flash model
 // and tokens over the UART): plusargs, the model the emitter built (checked
 // against manifest.json's hash), the prompt, and the C reference running
-// llama2.c's generate() loop position by position.
+// llama2.c's generate() loop position by position, and the K/V cache's
+// contents recorded from its write port (KvTap) for comparison with the
+// reference's cache.
 //
 // Plusargs read here: +dir +config (+ the CLI's overrides) +checkpoint
 // +tokenizer +prompt / +tokens / +teacher +n +temp +seed (see tb_decoder.cpp).
@@ -20,6 +22,9 @@ extern "C" {
 #include "llamagen/tokenizer.h"
 }
 
+#include <verilated_syms.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +110,222 @@ struct Sequence {
     bool reseed = true;
 };
 
+// The K/V caches' contents, from the cache's RAM write port: the quantizer's
+// write signals inside <prefix>_kvcache (public_flat_rd wires; per cache in
+// g_cache[0] (K) and g_cache[1] (V), or shared with a select in the
+// --mul-share form), recorded every cycle into a shadow of the two caches'
+// words as the RAMs hold them (mantissa word w = BEAT elements of row
+// w / WPR, lane i in bits [KV_BITS * i +: KV_BITS]; exponent word = NGB
+// 5-bit exponents; row = layer * seq_len + pos). After each position's
+// logits the rows of that position (every layer) are compared with the C
+// model's cache (lg_kvcache: every mantissa and exponent), and at the end of
+// a sequence every row it wrote; a write to a row of another position than
+// the one running fails at once.
+struct KvTap {
+    struct Sig {
+        const uint8_t *p = nullptr;
+        int bytes = 0, bits = 0;
+        bool ok() const { return p != nullptr; }
+        uint64_t u64() const
+        {
+            uint64_t v = 0;
+            for (int i = 0; i < bytes && i < 8; i++)
+                v |= (uint64_t)p[i] << (8 * i);
+            return bits < 64 ? v & ((1ull << bits) - 1) : v;
+        }
+        int bit(int i) const { return (p[i / 8] >> (i % 8)) & 1; }
+    };
+    struct Cache {
+        Sig we, addr, data, ewe, eaddr, edata;
+        // shadow words (ceil(bits / 8) bytes each) and which were written
+        std::vector<uint8_t> mant, expo, mw, ew;
+    };
+    Cache c[2];
+    Sig sel; // --mul-share form: the cache the shared write port serves (0 K, 1 V)
+    bool shared = false, found = false;
+    int beat = 0, ngb = 0, mwb = 0, ewb = 0, wpr = 0, epr = 0;
+    int kv_bits = 0, kv_dim = 0, group = 0, seq_len = 0, layers = 0;
+    uint64_t writes = 0, rows_checked = 0;
+    int cur_pos = 0; // the position the decoder runs (the next logits')
+
+    static Sig get(const VerilatedScope *sc, const char *name)
+    {
+        Sig g;
+        VerilatedVar *v = sc ? sc->varFind(name) : nullptr;
+        if (v) {
+            g.p = (const uint8_t *)v->datap();
+            g.bits = v->dims() > 0 ? v->packed().elements() : 1;
+            g.bytes = (int)v->entSize();
+        }
+        return g;
+    }
+
+    // Finds the signals; false (and the reason printed) when the design has
+    // no such cache.
+    bool find(const VerilatedScopeNameMap *mp, const lg_config &cfg)
+    {
+        const VerilatedScope *sc[2] = {nullptr, nullptr}, *sh = nullptr;
+        for (const auto &kv : *mp) {
+            const std::string &n = kv.first;
+            auto ends = [&](const char *suf) {
+                size_t l = std::strlen(suf);
+                return n.size() >= l && n.compare(n.size() - l, l, suf) == 0;
+            };
+            if (ends(".u_kv.g_cache[0]") || ends(".u_kv.g_cache__BRA__0__KET__"))
+                sc[0] = kv.second;
+            else if (ends(".u_kv.g_cache[1]") || ends(".u_kv.g_cache__BRA__1__KET__"))
+                sc[1] = kv.second;
+            else if (ends(".u_kv") && kv.second->varFind("q_we_any"))
+                sh = kv.second;
+        }
+        shared = sh != nullptr;
+        for (int k = 0; k < 2; k++) {
+            const VerilatedScope *s = shared ? sh : sc[k];
+            Cache &x = c[k];
+            x.we = get(s, shared ? "q_we_any" : "q_we");
+            x.addr = get(s, "q_addr");
+            x.data = get(s, "q_data");
+            x.ewe = get(s, shared ? "q_ewe_any" : "q_ewe");
+            x.eaddr = get(s, "q_eaddr");
+            x.edata = get(s, "q_edata");
+            if (!x.we.ok() || !x.addr.ok() || !x.data.ok() || !x.ewe.ok() || !x.eaddr.ok() ||
+                !x.edata.ok())
+                return false;
+        }
+        if (shared && !(sel = get(sh, "q_sel")).ok())
+            return false;
+        kv_bits = cfg.hw.kv_bits;
+        kv_dim = lg_kv_dim(&cfg.m);
+        group = cfg.hw.kv_group;
+        seq_len = cfg.m.seq_len;
+        layers = cfg.m.n_layers;
+        beat = c[0].data.bits / kv_bits;
+        ngb = c[0].edata.bits / 5;
+        int egw = beat > group ? beat : group;
+        if (beat * kv_bits != c[0].data.bits || ngb * 5 != c[0].edata.bits || kv_dim % beat ||
+            kv_dim % egw || ngb != (beat / group > 1 ? beat / group : 1)) {
+            std::printf("K/V tap: word shapes (%d-bit mantissa words, %d-bit exponent words) "
+                        "do not fit KV_BITS %d, KV_GROUP %d\n",
+                        c[0].data.bits, c[0].edata.bits, kv_bits, group);
+            return false;
+        }
+        wpr = kv_dim / beat;
+        epr = kv_dim / egw;
+        mwb = (c[0].data.bits + 7) / 8;
+        ewb = (c[0].edata.bits + 7) / 8;
+        size_t rows = (size_t)layers * (size_t)seq_len;
+        for (auto &x : c) {
+            x.mant.assign(rows * wpr * mwb, 0);
+            x.expo.assign(rows * epr * ewb, 0);
+            x.mw.assign(rows * wpr, 0);
+            x.ew.assign(rows * epr, 0);
+        }
+        found = true;
+        return true;
+    }
+
+    // A sequence starts at position 0: nothing of it written yet.
+    void begin()
+    {
+        cur_pos = 0;
+        for (auto &x : c) {
+            std::fill(x.mw.begin(), x.mw.end(), 0);
+            std::fill(x.ew.begin(), x.ew.end(), 0);
+        }
+    }
+
+    // Before a rising edge: the writes the RAMs take at it (none while the
+    // design is held in reset: the quantizer's registers start at random
+    // values before the first reset edge, with --x-initial unique).
+    void sample(bool in_reset)
+    {
+        if (!found || in_reset)
+            return;
+        for (int k = 0; k < 2; k++) {
+            // one write port for both in the shared form: the select says whose
+            int to = shared ? (int)sel.u64() : k;
+            Cache &x = c[k], &dst = c[to & 1];
+            if (x.we.u64())
+                store(to, x.addr.u64(), x.data, wpr, mwb, dst.mant, dst.mw, "mantissa");
+            if (x.ewe.u64())
+                store(to, x.eaddr.u64(), x.edata, epr, ewb, dst.expo, dst.ew, "exponent");
+            if (shared)
+                break;
+        }
+    }
+    void store(int k, uint64_t a, const Sig &d, int per_row, int wb, std::vector<uint8_t> &mem,
+               std::vector<uint8_t> &written, const char *what)
+    {
+        writes++;
+        uint64_t row = a / (uint64_t)per_row;
+        if (row >= (uint64_t)layers * (uint64_t)seq_len) {
+            CHECK(false, "K/V: %s write to %c word %llu, past the cache", what, "KV"[k],
+                  (unsigned long long)a);
+            return;
+        }
+        int pos = (int)(row % (uint64_t)seq_len);
+        CHECK(pos == cur_pos, "K/V: %s write to %c row (layer %d, pos %d) while position %d runs",
+              what, "KV"[k], (int)(row / (uint64_t)seq_len), pos, cur_pos);
+        std::memcpy(&mem[(size_t)a * wb], d.p, (size_t)wb);
+        written[(size_t)a] = 1;
+    }
+
+    // Compares the rows of position pos, every layer, with the C model's
+    // cache; returns the elements and exponents that differ.
+    int compare_pos(const lg_kvcache &ref, int pos)
+    {
+        int bad = 0;
+        for (int l = 0; l < layers; l++) {
+            size_t row = (size_t)l * (size_t)seq_len + (size_t)pos;
+            for (int k = 0; k < 2; k++) {
+                const Cache &x = c[k];
+                const int16_t *rm = (k ? ref.v_mant : ref.k_mant) + row * (size_t)kv_dim;
+                const uint8_t *re = (k ? ref.v_exp : ref.k_exp) + row * (size_t)ref.ngroups;
+                for (int e = 0; e < kv_dim; e++) {
+                    size_t w = row * (size_t)wpr + (size_t)(e / beat);
+                    uint32_t got = 0;
+                    for (int b = 0; b < kv_bits; b++) {
+                        int bi = kv_bits * (e % beat) + b;
+                        got |= (uint32_t)((x.mant[w * mwb + bi / 8] >> (bi % 8)) & 1) << b;
+                    }
+                    uint32_t want = (uint32_t)(uint16_t)rm[e] & ((1u << kv_bits) - 1);
+                    if (!x.mw[w] || got != want) {
+                        if (bad < 6)
+                            std::printf("\n  K/V: %c layer %d pos %d element %d: rtl %s0x%x, "
+                                        "model 0x%x", "KV"[k], l, pos, e,
+                                        x.mw[w] ? "" : "(never written) ", got, want);
+                        bad++;
+                    }
+                }
+                for (int g = 0; g < ref.ngroups; g++) {
+                    size_t w = row * (size_t)epr + (size_t)(g / ngb);
+                    int sh = 5 * (g % ngb);
+                    uint32_t got = 0;
+                    for (int b = 0; b < 5; b++)
+                        got |= (uint32_t)((x.expo[w * ewb + (sh + b) / 8] >> ((sh + b) % 8)) & 1)
+                               << b;
+                    if (!x.ew[w] || got != re[g]) {
+                        if (bad < 6)
+                            std::printf("\n  K/V: %c layer %d pos %d group %d exponent: rtl "
+                                        "%s%u, model %u", "KV"[k], l, pos, g,
+                                        x.ew[w] ? "" : "(never written) ", got, re[g]);
+                        bad++;
+                    }
+                }
+            }
+        }
+        rows_checked += 2 * (uint64_t)layers;
+        return bad;
+    }
+
+    void report() const
+    {
+        std::printf("K/V cache: %llu RAM writes recorded, %llu row comparisons with the C "
+                    "model's cache (K and V, every mantissa and exponent)\n",
+                    (unsigned long long)writes, (unsigned long long)rows_checked);
+    }
+};
+
 struct Ref {
     const lg_qmodel *qm;
     lg_ref_model rm;
@@ -118,9 +339,12 @@ struct Ref {
     bool err_pos, err_tok, over;
     int pos_done; // positions whose logits were compared
     std::deque<std::pair<int, int>> exp_tokens; // (input of the position, sampled token)
+    KvTap *kvt = nullptr; // the design's K/V cache writes, compared after each position
 
     void begin(const Sequence &s)
     {
+        if (kvt)
+            kvt->begin();
         inputs.clear();
         tap.clear();
         exp_tokens.clear();
@@ -171,7 +395,23 @@ struct Ref {
         CHECK(bad == 0, "position %d (input token %d): %d of %d logits differ", p, in_tok, bad,
               vocab);
         tap.clear();
+        if (kvt && kvt->found && p < seq_len && p < (int)inputs.size()) {
+            int kb = kvt->compare_pos(rm.kv, p);
+            CHECK(kb == 0, "position %d: %d K/V cache elements / exponents differ", p, kb);
+            kvt->cur_pos = p + 1;
+        }
         return p;
+    }
+
+    // At a sequence's end: the whole cache it wrote once more (no later
+    // write may have changed an earlier row).
+    void end_kv_check()
+    {
+        for (int p = 0; kvt && kvt->found && p < pos_done && p < seq_len; p++) {
+            int bad = kvt->compare_pos(rm.kv, p);
+            CHECK(bad == 0, "end of sequence: position %d: %d K/V elements / exponents differ", p,
+                  bad);
+        }
     }
 
     int position(const std::vector<int32_t> &hw, int *mismatches)

@@ -10,7 +10,8 @@
 // reference runs llama2.c's generate() loop itself (lg_ref_forward for each
 // position, lg_ref_sample after the last prompt token), so every position's
 // whole logit vector (the m_logit tap) and every sampled token are compared,
-// as are the sticky error flags at the end of each sequence.
+// as are the sticky error flags at the end of each sequence and the K/V
+// cache's rows (every RAM write recorded: KvTap in dec_common.h).
 //
 // Arguments (plusargs, any order):
 //   +dir=DIR               the emitted decoder (files.f, images, manifest.json)
@@ -47,7 +48,7 @@
 //                          differ from lg_decoder_cycles() (the manifest's
 //                          cycles/token model) by more than PCT percent
 //   +trace[=FILE]          waveform (FST)
-// Exit code 0 = every logit and token matched and the flags were right.
+// Exit code 0 = every logit, token and K/V row matched and the flags were right.
 #include "Vdut.h"
 #include "dec_common.h"
 #include "testb.h"
@@ -290,6 +291,7 @@ struct WeightServer {
 
 struct Harness {
     WeightServer ws;
+    KvTap kvt;
     TB *tb;
     Vdut *m;
     Ref ref;
@@ -351,6 +353,7 @@ struct Harness {
     {
         if (EXT_WEIGHTS)
             ws.drive(m, wrng);
+        kvt.sample(m->rst);
         if (tracing) {
             tb->tick();
         } else {
@@ -468,6 +471,7 @@ struct Harness {
             }
         }
         CHECK(ref.tap.empty(), "a partial logit vector (%zu words) at the end", ref.tap.size());
+        ref.end_kv_check();
         CHECK(ref.pos_done == (int)ref.inputs.size(), "%d positions ran, the reference has %zu",
               ref.pos_done, ref.inputs.size());
         CHECK(ref.exp_tokens.empty(), "%zu expected tokens never came", ref.exp_tokens.size());
@@ -616,6 +620,13 @@ int main(int argc, char **argv)
         return 2;
     }
     h.find_internal();
+    {
+        const VerilatedScopeNameMap *mp = tb->ctx->scopeNameMap();
+        bool kv_ok = mp && h.kvt.find(mp, h.cfg);
+        CHECK(kv_ok, "the K/V cache's write port (public_flat_rd q_* wires in u_kv) not found: "
+                     "its contents cannot be compared");
+        h.ref.kvt = &h.kvt;
+    }
     if (!h.state_p && (h.verbose || h.bench))
         std::printf("tb_decoder: controller state not visible; no per-stage breakdown\n");
 
@@ -706,6 +717,7 @@ int main(int argc, char **argv)
     std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s (%.1f tokens/s)\n",
                 (unsigned long long)cycles, wall, wall > 0 ? (double)cycles / wall : 0.0,
                 wall > 0 ? (double)np / wall : 0.0);
+    h.kvt.report();
     if (EXT_WEIGHTS)
         std::printf("weight %s: %llu %s, %llu %s served, latency %d, %llu idle cycles drawn%s\n",
                     HasAxi<Vdut>::value ? "memory (AXI4)" : "reader",

@@ -120,6 +120,7 @@ struct System {
     Vdut *m;
     FlashModel fl;
     Ref ref;
+    KvTap kvt; // the K/V cache's writes (compared by ref after each position)
     const lg_tokenizer *tok;
     bool quiet;
     // SB_IO registers: outputs (the pins show the last edge's fabric values), input
@@ -148,6 +149,7 @@ struct System {
         if (!line.empty())
             line.pop_front();
         m->spi_io_i = in_reg;
+        kvt.sample(m->rst);
         tb->tick();
         // the edge: the output registers take the core's pins of the last
         // cycle (SCK low: a pulse in flight falls, the flash shifts); at clk
@@ -265,6 +267,7 @@ struct System {
             CHECK(ref.tap.empty(), "a partial logit vector (%zu words) at the end", ref.tap.size());
             CHECK(ref.pos_done == (int)ref.inputs.size(),
                   "%d positions ran, the reference has %zu", ref.pos_done, ref.inputs.size());
+            ref.end_kv_check();
             CHECK(ref.exp_tokens.empty(), "%zu expected tokens never came",
                   ref.exp_tokens.size());
             CHECK((bool)m->st_err_pos == ref.err_pos && (bool)m->st_err_token == ref.err_tok,
@@ -425,6 +428,7 @@ static bool serve(System &sys, PtyLink &pty, int runs_want, double idle_s, uint6
                                   ref.pos_done == (int)ref.inputs.size(),
                               "the run ended early: %d of %zu positions, %zu ids due",
                               ref.pos_done, ref.inputs.size(), ref.exp_tokens.size());
+                        ref.end_kv_check();
                         std::printf("host ids:");
                         for (int t : ids)
                             std::printf(" %d", t);
@@ -529,6 +533,13 @@ int main(int argc, char **argv)
     if (lg_ref_model_init(&sys.ref.rm, &ds.qm, &err)) {
         std::printf("sim_decoder: %s\n", err.msg);
         return 2;
+    }
+    {
+        const VerilatedScopeNameMap *mp = tb->ctx->scopeNameMap();
+        bool kv_ok = mp && sys.kvt.find(mp, cfg);
+        CHECK(kv_ok, "the K/V cache's write port (public_flat_rd q_* wires in u_kv) not found: "
+                     "its contents cannot be compared");
+        sys.ref.kvt = &sys.kvt;
     }
     std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d nibbles "
                 "(%s layout: %lld bytes at flash offset 0x%x)\n",
@@ -686,6 +697,7 @@ int main(int argc, char **argv)
                     (double)BOARD_HZ / (double)mn, BOARD_HZ / 1e6, 30e6 / (double)mx,
                     30e6 / (double)mn);
     }
+    sys.kvt.report();
     std::printf("simulated: %llu cycles in %.2f s = %.0f cycles/s\n", (unsigned long long)cycles,
                 wall, wall > 0 ? (double)cycles / wall : 0.0);
     lg_ref_model_free(&sys.ref.rm);
