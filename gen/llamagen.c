@@ -1148,6 +1148,13 @@ static int read_tokens(const char *path, int vocab, int **out, int *n, lg_err *e
         free(v);
         return lg_fail(err, "%s: %s", path, bad ? "read error" : "needs at least two token ids");
     }
+    // the models (and the decoder's host) start every sequence at BOS: a
+    // sequence without it is a context neither model was run in
+    if (v[0] != 1) {
+        int first = v[0];
+        free(v);
+        return lg_fail(err, "%s: the sequence starts with token %d, not BOS (1)", path, first);
+    }
     *out = v;
     *n = cnt;
     return 0;

@@ -556,6 +556,7 @@ an out-of-range id|1 2 3\n4 99999\n|token id 99999 outside 0..9
 an id past LLONG_MAX|1 2 99999999999999999999\n|token id 99999999999999999999 outside 0..9
 a word for an id|1 2 4x\n|'4x' is not a token id
 one id only|1\n|needs at least two token ids
+a sequence without BOS first|2 3 4\n|starts with token 2, not BOS (1)
 TOKS
 printf '1 2 3\n' >"$tmp/toks.txt"
 run_t eval --checkpoint "$tmp/tiny.bin" --tokens "$tmp/toks.txt"
