@@ -102,6 +102,11 @@ $(BUILD)/fuzz_inputs.sh: $(SAN_CLI) Makefile
 	@chmod +x $@
 HDL_TESTS += $(BUILD)/fuzz_inputs.sh
 
+## mutants: mutation check of the tests (tests/mutants.txt: a bug per line, in a copy of HEAD; each must fail its test program)
+mutants:
+	python3 tools/mutants.py --dir $(BUILD)/mutants
+.PHONY: mutants
+
 ## fuzz: FUZZ_CASES mutated checkpoints / tokenizers / overrides against the sanitizer build (FUZZ_SEED)
 fuzz: $(SAN_CLI)
 	python3 tools/fuzz_inputs.py $(SAN_CLI) --cases $(FUZZ_CASES) --seed $(FUZZ_SEED) --dir $(BUILD)/fuzz
