@@ -60,9 +60,9 @@ module ${MODULE} #(
     // AXI data width: 32 .. 1024, a power of two
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: 1 .. 256, a power of two
-    parameter MAX_BURST = 16,
+    parameter MAX_BURST = ${MAX_BURST},
     // bursts outstanding at most (address offered, RLAST not yet taken): 1 .. 255
-    parameter MAX_OUTSTANDING = 8
+    parameter MAX_OUTSTANDING = ${MAX_OUTSTANDING}
 ) (
     input  wire                 clk,
     input  wire                 rst,

@@ -61,9 +61,9 @@ module ${MODULE} #(
     // AXI data width: a power of two, 32 .. 1024
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: a power of two, 1 .. 256
-    parameter MAX_BURST = 16,
+    parameter MAX_BURST = ${MAX_BURST},
     // bursts outstanding at most (address offered, RLAST not yet taken): 1 .. 255
-    parameter MAX_OUTSTANDING = 8
+    parameter MAX_OUTSTANDING = ${MAX_OUTSTANDING}
 ) (
     input  wire               clk,
     input  wire               rst,

@@ -133,7 +133,6 @@ struct KvTap {
                 v |= (uint64_t)p[i] << (8 * i);
             return bits < 64 ? v & ((1ull << bits) - 1) : v;
         }
-        int bit(int i) const { return (p[i / 8] >> (i % 8)) & 1; }
     };
     struct Cache {
         Sig we, addr, data, ewe, eaddr, edata;

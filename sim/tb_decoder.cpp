@@ -114,10 +114,10 @@ enum { N_STAGES = 10, N_KINDS = 8 };
 //    below a 4 KiB boundary; ARREADY low on +wstall percent of cycles, each
 //    burst's data +wlat cycles after its address is taken, RVALID gaps on
 //    +wstall percent, bursts answered in order; checks every address (WB-
-//    aligned, at most 16 words, inside the image's words: the top's
-//    MAX_BURST default) and at most +axi-max-out bursts outstanding (default
-//    8, the top's MAX_OUTSTANDING default; a model verilated with another
-//    -GMAX_OUTSTANDING is run with its value).
+//    aligned, at most LG_AXI_MAX_BURST words, the top's MAX_BURST default,
+//    inside the image's words) and at most +axi-max-out bursts outstanding
+//    (default LG_AXI_MAX_OUTSTANDING, the top's MAX_OUTSTANDING default; a
+//    model verilated with another -GMAX_OUTSTANDING is run with its value).
 // true on pct percent of calls
 static bool chance(std::mt19937_64 &rng, int pct)
 {
@@ -235,11 +235,11 @@ struct WeightServer {
                 uint64_t end = base + ((uint64_t)bin.size() + (uint64_t)wb - 1) / (uint64_t)wb *
                                           (uint64_t)wb;
                 CHECK(ad % (uint64_t)wb == 0 && ad >= base &&
-                          ad + (uint64_t)n * (uint64_t)wb <= end && n <= 16,
+                          ad + (uint64_t)n * (uint64_t)wb <= end && n <= LG_AXI_MAX_BURST,
                       "AXI read 0x%llx + %d words of %d bytes: outside the image's words "
-                      "0x%llx .. 0x%llx, misaligned or longer than 16",
+                      "0x%llx .. 0x%llx, misaligned or longer than %d",
                       (unsigned long long)ad, n, wb, (unsigned long long)base,
-                      (unsigned long long)end);
+                      (unsigned long long)end, LG_AXI_MAX_BURST);
                 CHECK(!m->st_err_wresp && !m->st_err_wbase, "AXI reader error flags set");
                 pend_addr = ad;
                 pend_words = n;
@@ -252,7 +252,7 @@ struct WeightServer {
     uint64_t pend_addr = 0;
     int pend_words = 0;
     size_t max_out = 0;       // AXI: bursts outstanding at most
-    int max_out_allowed = 8; // ... and the limit (+axi-max-out)
+    int max_out_allowed = LG_AXI_MAX_OUTSTANDING; // ... and the limit (+axi-max-out)
     // After the edge.
     void after()
     {
@@ -665,7 +665,7 @@ int main(int argc, char **argv)
               (long long)bad);
         lg_wimage_free(&img);
         h.ws.lat = (int)argi("wlat", 2);
-        h.ws.max_out_allowed = (int)argi("axi-max-out", 8);
+        h.ws.max_out_allowed = (int)argi("axi-max-out", LG_AXI_MAX_OUTSTANDING);
         h.ws.stall_pct = (int)argi("wstall", h.stall_pct);
         h.wrng.seed((uint64_t)argi("stallseed", 1) + 77);
         // the image is not there yet: no token is taken, weights not ready

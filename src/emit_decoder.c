@@ -807,9 +807,11 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     NUM(lanes, cfg->hw.lanes);
     NUM(dxw, 4 * s->dexps);
     NUM(nbeats, s->nbeats);
-    char axi_dw[16];
+    char axi_dw[16], axi_mb[16], axi_mo[16];
     NUM(axi_dw, lg_axi_default_width(s->wl_dw));
-    lg_subst v[10] = {
+    NUM(axi_mb, LG_AXI_MAX_BURST);
+    NUM(axi_mo, LG_AXI_MAX_OUTSTANDING);
+    lg_subst v[12] = {
         {"POS_W", pos_w}, {"TOK_W", tok_w}, {"WL_AW", wl_aw},   {"WL_DW", wl_dw},
         {"LANES", lanes}, {"DXW", dxw},     {"NBEATS", nbeats}, {"DECODER_MODULE", n->dec},
     };
@@ -821,6 +823,8 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     if (ext == 2) {
         v[nv++] = (lg_subst){"READER_MODULE", n->wrd};
         v[nv++] = (lg_subst){"AXI_DW", axi_dw};
+        v[nv++] = (lg_subst){"MAX_BURST", axi_mb};
+        v[nv++] = (lg_subst){"MAX_OUTSTANDING", axi_mo};
     }
     static const char *const TMPL[3] = {"lg_top", "lg_top_ext", "lg_top_axi"};
     char lat[200];
@@ -1083,6 +1087,19 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
     char cname[sizeof cfg->name + 1];
     memcpy(cname, cfg->name, sizeof cfg->name);
     cname[sizeof cfg->name] = '\0';
+    // --ext-weights 2: the AXI top's parameter defaults, and the words of
+    // the image a token reads from an aligned w_base (the embedding row's,
+    // with --embed-stream, come on top)
+    char axi_json[320] = "";
+    if (cfg->hw.ext_weights == 2) {
+        int32_t dw = lg_axi_default_width(s->wl_dw);
+        int64_t bytes = s->nbeats * lg_wimage_beat_bytes(img);
+        snprintf(axi_json, sizeof axi_json,
+                 "    \"axi\": {\"addr_width\": 32, \"data_width\": %d, \"max_burst\": %d, "
+                 "\"max_outstanding\": %d, \"image_words_per_token\": %lld},\n",
+                 (int)dw, LG_AXI_MAX_BURST, LG_AXI_MAX_OUTSTANDING,
+                 (long long)((bytes + dw / 8 - 1) / (dw / 8)));
+    }
     text t = {0};
     tput(&t, "{\n  \"generator\": \"llamagen\",\n  \"version\": \"%s\",\n  \"command\": ",
          LG_VERSION);
@@ -1110,6 +1127,8 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
          "    \"weight_beat_bits\": %d,\n    \"weight_beat_bytes\": %d,\n"
          "    \"weight_beats_per_token\": %lld,\n    \"weight_tag\": \"%04x\",\n"
          "    \"weight_marks_lead\": %lld,\n"
+         "    \"weight_bytes_per_token\": %lld,\n"
+         "%s"
          "    \"matvec_engines\": [\n"
          "      {\"instance\": \"u_dec.u_mv\", \"rows\": %d, \"cols\": %d, \"cols2\": %d}\n"
          "    ]\n  },\n",
@@ -1121,7 +1140,8 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
                                     : "on-chip memory (u_wmem), image weights.hex",
          s->kv_beat, s->wl_dw, (int)lg_wimage_beat_bytes(img), (long long)s->nbeats,
          (unsigned)lg_wimage_tag(img),
-         (long long)lg_wimage_marks_lead(img, NULL, NULL), s->rows_d, m->dim,
+         (long long)lg_wimage_marks_lead(img, NULL, NULL),
+         (long long)(s->nbeats * lg_wimage_beat_bytes(img)), axi_json, s->rows_d, m->dim,
          m->hidden_dim);
     tput(&t,
          "  \"constants\": {\n    \"score_c\": %d,\n    \"POS_W\": %d,\n    \"TOK_W\": %d,\n"

@@ -409,7 +409,7 @@ man = json.load(open(ext + "/manifest.json"))
 hw = man["hardware"]
 nb, bb, bits = hw["weight_beats_per_token"], hw["weight_beat_bytes"], hw["weight_beat_bits"]
 data = open(glob.glob(ext + "/*_weights.bin")[0], "rb").read()
-assert len(data) == nb * bb, (len(data), nb, bb)
+assert len(data) == nb * bb == hw["weight_bytes_per_token"], (len(data), nb, bb)
 lines = [l for l in open(glob.glob(rom + "/*_weights.hex")[0]) if not l.startswith("//")]
 assert len(lines) == nb, (len(lines), nb)
 for b, l in enumerate(lines):
@@ -442,7 +442,20 @@ if [ $rc -eq 0 ] && grep -q '"ext_weights": 2' "$tmp/axi4/manifest.json" &&
   ! ls "$tmp/axi4"/*_wmem.v "$tmp/axi4"/*_weights.hex >/dev/null 2>&1 &&
   [ "$(tail -n 2 "$tmp/axi4/files.f" | sed 's/.*_//' | tr '\n' ' ')" = "wreader.v top.v " ] &&
   grep -q '"name": "m_axi_rdata", "dir": "input", "width": 64' "$tmp/axi4/manifest.json" &&
-  grep -q 'parameter AXI_DW = 64' "$tmp/axi4"/*_top.v && grep -q 'AXI4' "$tmp/axi4/README.md"; then
+  grep -q 'parameter AXI_DW = 64' "$tmp/axi4"/*_top.v && grep -q 'AXI4' "$tmp/axi4/README.md" &&
+  python3 - "$tmp/axi4" >"$tmp/err" 2>&1 <<'PY'
+import glob, json, re, sys
+d = sys.argv[1]
+hw = json.load(open(d + "/manifest.json"))["hardware"]
+axi, n = hw["axi"], hw["weight_bytes_per_token"]
+assert axi["data_width"] == 64 and axi["image_words_per_token"] == -(-n // 8), axi
+# the defaults the manifest states are the ones in the top and the reader
+for f in glob.glob(d + "/*_top.v") + glob.glob(d + "/*_axi_wreader.v"):
+    t = open(f).read()
+    for k, v in (("MAX_BURST", axi["max_burst"]), ("MAX_OUTSTANDING", axi["max_outstanding"])):
+        assert re.search(r"parameter %s = %d\b" % (k, v), t), (f, k)
+PY
+then
   ok "--ext-weights 2: the same weights.bin, the AXI4 reader before the top, 64-bit AXI by default"
 else not_ok "--ext-weights 2 emission" "rc $rc: $(cat "$tmp/err")" "$(cat "$tmp/axi4/files.f" 2>&1 | tail -3)"; fi
 # the lean sampler sums p in 32 bits: vocab above 32768 is refused up front

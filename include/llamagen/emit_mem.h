@@ -133,9 +133,17 @@ static inline int32_t lg_wimage_beat_bytes(const lg_wimage *img)
 // two at or above it (a beat a word: full rate), within 32 .. 512.
 int32_t lg_axi_default_width(int32_t beat_bits);
 
+// The reader's and the AXI top's other parameter defaults (substituted into
+// both templates; the manifest states them): the longest burst in words and
+// the bursts outstanding at most. 16 x 8 words in flight keep a word a cycle
+// coming from a memory with up to ~128 cycles of latency.
+#define LG_AXI_MAX_BURST 16
+#define LG_AXI_MAX_OUTSTANDING 8
+
 // Emits the AXI4 read master that serves an --ext-weights 2 top's weight
 // requests from weights.bin in memory: BEAT_W = beat_bits, BEAT_AW =
-// beat_aw, AXI_DW's default axi_dw (AXI_AW and MAX_BURST stay parameters).
+// beat_aw, AXI_DW's default axi_dw, MAX_BURST and MAX_OUTSTANDING defaulting
+// to the constants above (all but BEAT_W and BEAT_AW stay parameters).
 int lg_emit_axi_wreader(lg_emit_ctx *ctx, const char *module, int32_t beat_bits,
                         int32_t beat_aw, int32_t axi_dw, lg_err *err);
 
