@@ -249,6 +249,23 @@ SIM_RUNS := $(DEC_OUT)/sim_260k_t0.sh $(DEC_OUT)/sim_260k_t08.sh $(DEC_OUT)/sim_
 sim: $(SIM_RUNS)
 	@LG_MODELS_DIR=$(MODELS) tools/run_tests.sh $^
 
+# The largest preset the generator emits on this kind of machine:
+# TinyLlama-1.1B's shape (synthetic weights, GQA 8:1, 22 layers), lanes 64,
+# the weights over AXI4 (1.05 GB weights.bin), seq_len 64 (TL_SEQ), the
+# first TL_POS positions co-simulated teacher-forced, every logit and K/V row
+# bit-exact. The emission takes ~5 min (the K calibration's 256 float
+# positions; 9.7 GB at the peak), the harness quantizes the same model again
+# (~5 min), each position ~16.2 M cycles. Not part of `make sim`.
+TL_SEQ ?= 64
+TL_POS ?= 2
+TL_OPTS := --config tinyllama-1.1b --lanes 64 --ext-weights 2 --seq-len $(TL_SEQ)
+$(eval $(call lg_dec_model,s_tl,$(TL_OPTS),-O2,fast,$(DEC_OUT)/s_tl/rtl,))
+$(eval $(call lg_dec_test,s_tl,sim_tinyllama,$(DEC_OUT)/s_tl/rtl,+config=tinyllama-1.1b +lanes=64 +ext-weights=2 +seq-len=$(TL_SEQ) +teacher=$(TL_POS) +n=0 +stall=0 +wlat=20 +quiet))
+.PHONY: sim-tinyllama
+## sim-tinyllama: TinyLlama-1.1B's shape (synthetic weights, lanes 64, weights over AXI4, seq_len TL_SEQ) emitted and co-simulated TL_POS positions bit-exactly (~20 min)
+sim-tinyllama: $(DEC_OUT)/sim_tinyllama.sh
+	@tools/run_tests.sh $^
+
 # Random small configurations through emission, lint and co-simulation
 # (tools/sweep_configs.sh): SWEEP_N drawn from SWEEP_SEED, the first
 # SWEEP_SIM accepted ones co-simulated. About 40 s a configuration plus 1 - 2

@@ -792,26 +792,50 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
 }
 
 // The generator holds the whole model in memory while it quantizes it (the
-// float weights, 4 bytes each, and the K calibration's 2,048 float
-// positions) and writes the weight image in one piece (on-chip hex or
-// --ext-weights' weights.bin); past this size that makes no sense (a 7B
-// model would need ~27 GB of float weights first), so such a config is
-// refused before anything is allocated or written.
-#define EMIT_MAX_PARAMS (UINT64_C(1) << 28)
+// float weights, 4 bytes each, twice: the quantizer smooths a copy; the
+// quantized model and the weight image, a byte a weight and an exponent byte
+// a group each) and writes the image in one piece (on-chip hex or
+// --ext-weights' weights.bin): past 2^31 weights (~22 GB at that peak;
+// Llama-2-7B would need ~68 GB) a config is refused before anything is
+// allocated or written, and below it when the estimate exceeds 3/4 of this
+// machine's memory (TinyLlama-1.1B: ~11 GB estimated, 9.7 GB measured).
+#define EMIT_MAX_PARAMS (UINT64_C(1) << 31)
 // ... and K/V caches up to 1 GiB (110m at 32k positions: 0.57 GiB)
 #define EMIT_MAX_KV_BYTES (UINT64_C(1) << 30)
 
-// 0, or (err set) -2 past the weight limit, -1 past the K/V limit.
+// The peak estimate above, in bytes.
+static uint64_t emit_peak_bytes(const lg_config *cfg, const lg_config_stats *st)
+{
+    uint64_t q = st->params + st->params / (uint64_t)cfg->hw.group_size;
+    return 8 * st->params + 2 * q + st->kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
+}
+
+// Physical memory in bytes, 0 when unknown.
+static uint64_t phys_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+}
+
+// 0, or (err set) -2 past the weight limit or this machine's memory, -1 past
+// the K/V limit.
 static int emit_size_check(const lg_config *cfg, lg_err *err)
 {
     lg_config_stats st;
     lg_config_stats_compute(cfg, &st);
+    uint64_t peak = emit_peak_bytes(cfg, &st), mem = phys_bytes();
     if (st.params > EMIT_MAX_PARAMS)
         return 2 * lg_fail(err,
                        "%s has %.2f G weights: the generator quantizes a model in memory, up "
-                       "to %.0f M weights (quantizing a larger one piece by piece is not "
-                       "implemented)",
-                       cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e6);
+                       "to %.2f G weights (this one would need ~%.0f GB; quantizing piece by "
+                       "piece is not implemented)",
+                       cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e9,
+                       (double)peak / 1e9);
+    if (mem && peak > mem / 4 * 3)
+        return 2 * lg_fail(err,
+                       "%s needs ~%.1f GB of memory to quantize and emit (float weights, "
+                       "quantized model, image); this machine has %.1f GB",
+                       cfg->name, (double)peak / 1e9, (double)mem / 1e9);
     uint64_t kv = st.kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
     if (kv > EMIT_MAX_KV_BYTES)
         return lg_fail(err,
@@ -883,7 +907,7 @@ static int cmd_info(const options *o)
     int size_rc = emit_size_check(&cfg, NULL); // -2 weights, -1 K/V, 0 emitted
     kv("cycles per token", "%lld at pos 0, %lld at pos %d (lg_decoder_cycles: no stream ever waits%s)",
        (long long)c0, (long long)cl, m->seq_len - 1,
-       size_rc == -2   ? "; not emitted: past the generator's 268 M weight limit"
+       size_rc == -2   ? "; not emitted: past the generator's 2.15 G weight limit or this machine's memory"
        : size_rc == -1 ? "; not emitted: past the on-chip K/V limit"
                        : "");
     kv("lane utilization", "%.3f at pos 0, %.3f at pos %d",

@@ -185,6 +185,24 @@ int lg_quantize_gain(lg_qvec *v, const float *g, int n, lg_err *err)
 // temperature 1 (calib_seqs sequences of calib_tokens positions), never on an
 // evaluation sequence.
 
+void lg_calib_budget(const lg_config *cfg, int *n, int *nseq)
+{
+    lg_config_stats st;
+    lg_config_stats_compute(cfg, &st);
+    uint64_t per = st.weight_macs > 0 ? st.weight_macs : 1;
+    uint64_t pmax = LG_CALIB_MACS / per; // positions the budget allows
+    if ((uint64_t)*n * (uint64_t)*nseq <= pmax)
+        return;
+    // fewer sequences first (down to one), then shorter ones (down to 16
+    // positions, or seq_len)
+    int ns = (int)(pmax / 64 < (uint64_t)*nseq ? pmax / 64 : (uint64_t)*nseq);
+    ns = ns < 1 ? 1 : ns;
+    uint64_t len = pmax / (uint64_t)ns;
+    int lo = *n < 16 ? *n : 16;
+    *nseq = ns;
+    *n = len < (uint64_t)lo ? lo : len < (uint64_t)*n ? (int)len : *n;
+}
+
 typedef struct calib_rec {
     int n, kvd;  // positions per sequence, kv_dim
     float *k;    // (n_layers, n, kv_dim) post-RoPE keys of the current sequence
@@ -237,6 +255,7 @@ static int calibrate_k(lg_weights *w, const lg_config *cfg, const lg_quant_opts 
     int kvm = m->n_heads / m->n_kv_heads;
     int n = o->calib_tokens < m->seq_len ? o->calib_tokens : m->seq_len;
     int nseq = o->calib_seqs > 0 ? o->calib_seqs : 1;
+    lg_calib_budget(cfg, &n, &nseq);
     if ((!o->smooth_k && !o->k_offset) || n < 2)
         return 0;
     size_t per = (size_t)L * n * kvd;

@@ -139,7 +139,7 @@ run info --config 260k --ext-weights 3
 expect_fail "--ext-weights 3 is refused" 1 "ext-weights" "not 0, 1 or 2"
 run info --config llama3-8b
 expect_ok "info --config llama3-8b counts 8030261248 parameters" "8030261248" "rope_theta:              500000" \
-  "not emitted: past the generator's 268 M weight limit"
+  "not emitted: past the generator's 2.15 G weight limit"
 run info --config 260k --lanes 8 --seq-len=1024 --kv-group 4
 expect_ok "info applies overrides" "lanes:                   8" "seq_len:                 1024" \
   "kv_group:                4" "attn MACs at pos 1023:"
@@ -638,7 +638,7 @@ fi
 # A 7B model cannot be emitted with on-chip weights: refused up front, with
 # no attempt to allocate its weights.
 run --config llama2-7b -o "$tmp/big"
-expect_fail "llama2-7b emission is refused" 1 "llama2-7b has 6.74 G weights" "quantizes a model in memory, up to 268 M weights"
+expect_fail "llama2-7b emission is refused" 1 "llama2-7b has 6.74 G weights" "quantizes a model in memory, up to 2.15 G weights"
 [ ! -e "$tmp/big" ] && no_leftovers "$tmp" && ok "refused 7B emission leaves nothing" ||
   not_ok "refused 7B emission leaves nothing"
 

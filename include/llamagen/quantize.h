@@ -19,6 +19,16 @@ typedef struct lg_quant_opts {
 
 void lg_quant_opts_default(lg_quant_opts *o);
 
+// The K calibration runs the float model over calib_seqs x calib_tokens
+// positions (2,048 by default): at most LG_CALIB_MACS weight MACs in all
+// (2^38 = 275 G, about four minutes of the float model here: stories110M's
+// 2,048 positions, 224 G, stay whole). Past it, lg_calib_budget cuts the
+// sequences (to pmax / 64, one at the least), then their length (to 16
+// positions at the least): TinyLlama-1.1B calibrates on 4 x 66 positions,
+// Llama-2-7B's shape on 1 x 42.
+#define LG_CALIB_MACS (UINT64_C(1) << 38)
+void lg_calib_budget(const lg_config *cfg, int *n, int *nseq);
+
 int lg_quantize_model(lg_qmodel *qm, const lg_config *cfg, const lg_weights *w,
                       const lg_quant_opts *o, lg_err *err);
 void lg_qmodel_free(lg_qmodel *qm);
