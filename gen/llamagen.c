@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <dirent.h>
 #include <ctype.h>
@@ -810,11 +811,21 @@ static uint64_t emit_peak_bytes(const lg_config *cfg, const lg_config_stats *st)
     return 8 * st->params + 2 * q + st->kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
 }
 
-// Physical memory in bytes, 0 when unknown.
-static uint64_t phys_bytes(void)
+// The memory an emission may use, in bytes (0: unknown): 3/4 of the
+// physical memory, or the process's address-space limit (ulimit -v) when
+// lower; *what names the bound.
+static uint64_t usable_bytes(const char **what)
 {
     long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-    return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+    uint64_t b = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 4 * 3 : 0;
+    *what = "3/4 of this machine's memory";
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        (b == 0 || (uint64_t)rl.rlim_cur < b)) {
+        b = (uint64_t)rl.rlim_cur;
+        *what = "this process's address-space limit";
+    }
+    return b;
 }
 
 // 0, or (err set) -2 past the weight limit or this machine's memory, -1 past
@@ -823,7 +834,8 @@ static int emit_size_check(const lg_config *cfg, lg_err *err)
 {
     lg_config_stats st;
     lg_config_stats_compute(cfg, &st);
-    uint64_t peak = emit_peak_bytes(cfg, &st), mem = phys_bytes();
+    const char *bound;
+    uint64_t peak = emit_peak_bytes(cfg, &st), mem = usable_bytes(&bound);
     if (st.params > EMIT_MAX_PARAMS)
         return 2 * lg_fail(err,
                        "%s has %.2f G weights: the generator quantizes a model in memory, up "
@@ -831,11 +843,11 @@ static int emit_size_check(const lg_config *cfg, lg_err *err)
                        "piece is not implemented)",
                        cfg->name, (double)st.params / 1e9, (double)EMIT_MAX_PARAMS / 1e9,
                        (double)peak / 1e9);
-    if (mem && peak > mem / 4 * 3)
+    if (mem && peak > mem)
         return 2 * lg_fail(err,
                        "%s needs ~%.1f GB of memory to quantize and emit (float weights, "
-                       "quantized model, image); this machine has %.1f GB",
-                       cfg->name, (double)peak / 1e9, (double)mem / 1e9);
+                       "quantized model, image): more than %s, %.1f GB",
+                       cfg->name, (double)peak / 1e9, bound, (double)mem / 1e9);
     uint64_t kv = st.kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
     if (kv > EMIT_MAX_KV_BYTES)
         return lg_fail(err,

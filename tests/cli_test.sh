@@ -270,6 +270,17 @@ else
   not_ok "the over-limit checkpoint fixture: no size in '$(cat "$tmp/err")'"
 fi
 
+# a model whose in-memory quantization would not fit the memory the process
+# may use (here a 1 GiB address-space limit; TinyLlama needs ~11 GB) is
+# refused in one line before anything is allocated or written
+if [ "$vlimit" != unlimited ]; then
+  (ulimit -v $vlimit && exec "$CLI" --config tinyllama-1.1b -o "$tmp/tl_out") >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  expect_fail "tinyllama-1.1b under a 1 GiB address-space limit: refused" 1 \
+    "tinyllama-1.1b needs ~11.1 GB of memory" "address-space limit, 1.1 GB"
+  [ ! -e "$tmp/tl_out" ] || not_ok "the refused tinyllama emission wrote $tmp/tl_out"
+fi
+
 # emission refuses a K/V cache past its on-chip limit (1 GiB), before
 # calibrating (whose float caches once took seq_len positions: 38 GiB)
 run --config 15m --seq-len 1048576 -o "$tmp/kv_out"

@@ -165,6 +165,44 @@ static void test_unquantizable_weights(void **state)
     lg_weights_free(&w);
 }
 
+// The K calibration's float-model budget (LG_CALIB_MACS): the presets up to
+// stories110M keep their 4 x 512 positions (seq_len permitting), larger
+// shapes get fewer and shorter sequences, never past the budget, never
+// under 16 positions (or seq_len when shorter).
+static void test_calib_budget(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *preset;
+        int seq_len, n, nseq; // seq_len override (0: the preset's), expected
+    } cases[] = {
+        {"260k", 0, 512, 4},           {"15m", 0, 256, 4},   {"110m", 0, 512, 4},
+        {"110m", 64, 64, 4},           {"tinyllama-1.1b", 0, 66, 4},
+        {"tinyllama-1.1b", 64, 64, 4}, {"llama2-7b", 0, 41, 1},
+        {"llama3-8b", 0, 36, 1},       {"llama3-8b", 8, 8, 4},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lg_config cfg;
+        lg_err err;
+        assert_int_equal(lg_config_preset(cases[i].preset, &cfg, &err), 0);
+        if (cases[i].seq_len)
+            cfg.m.seq_len = cases[i].seq_len;
+        lg_quant_opts o;
+        lg_quant_opts_default(&o);
+        int n = o.calib_tokens < cfg.m.seq_len ? o.calib_tokens : cfg.m.seq_len;
+        int nseq = o.calib_seqs;
+        lg_calib_budget(&cfg, &n, &nseq);
+        lg_config_stats st;
+        lg_config_stats_compute(&cfg, &st);
+        if (n != cases[i].n || nseq != cases[i].nseq)
+            fail_msg("%s seq_len %d: %d x %d positions, expected %d x %d", cases[i].preset,
+                     cfg.m.seq_len, nseq, n, cases[i].nseq, cases[i].n);
+        int lo = cfg.m.seq_len < 16 ? cfg.m.seq_len : 16;
+        assert_true(n >= lo);
+        assert_true((uint64_t)n * (uint64_t)nseq * st.weight_macs <= LG_CALIB_MACS || n == lo);
+    }
+}
+
 static void test_stories260k(void **state)
 {
     (void)state;
@@ -231,6 +269,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_synthetic_shapes),
         cmocka_unit_test(test_unquantizable_weights),
+        cmocka_unit_test(test_calib_budget),
         cmocka_unit_test(test_stories260k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,7 @@ void lg_quant_opts_default(lg_quant_opts *o);
 // 2,048 positions, 224 G, stay whole). Past it, lg_calib_budget cuts the
 // sequences (to pmax / 64, one at the least), then their length (to 16
 // positions at the least): TinyLlama-1.1B calibrates on 4 x 66 positions,
-// Llama-2-7B's shape on 1 x 42.
+// Llama-2-7B's shape on 1 x 41.
 #define LG_CALIB_MACS (UINT64_C(1) << 38)
 void lg_calib_budget(const lg_config *cfg, int *n, int *nseq);
 
