@@ -254,7 +254,7 @@ sim: $(SIM_RUNS)
 # the weights over AXI4 (1.05 GB weights.bin), seq_len 64 (TL_SEQ), the
 # first TL_POS positions co-simulated teacher-forced, every logit and K/V row
 # bit-exact. The emission takes ~5 min (the K calibration's 256 float
-# positions; 9.7 GB at the peak), the harness quantizes the same model again
+# positions; 5.8 GB at the peak), the harness quantizes the same model again
 # (~5 min), each position 16.49 M cycles (the cycle model's 16.24 M plus the
 # 520-bit beats' word rate on the default 512-bit bus, 65 / 64), ~1 min of
 # simulation: 13 min 38 s in all, measured. Not part of `make sim`.
@@ -264,7 +264,7 @@ TL_OPTS := --config tinyllama-1.1b --lanes 64 --ext-weights 2 --seq-len $(TL_SEQ
 $(eval $(call lg_dec_model,s_tl,$(TL_OPTS),-O2,fast,$(DEC_OUT)/s_tl/rtl,))
 $(eval $(call lg_dec_test,s_tl,sim_tinyllama,$(DEC_OUT)/s_tl/rtl,+config=tinyllama-1.1b +lanes=64 +ext-weights=2 +seq-len=$(TL_SEQ) +teacher=$(TL_POS) +n=0 +stall=0 +wlat=20 +quiet))
 .PHONY: sim-tinyllama
-## sim-tinyllama: TinyLlama-1.1B's shape (synthetic weights, lanes 64, weights over AXI4, seq_len TL_SEQ) emitted and co-simulated TL_POS positions bit-exactly (~14 min, 9.7 GB)
+## sim-tinyllama: TinyLlama-1.1B's shape (synthetic weights, lanes 64, weights over AXI4, seq_len TL_SEQ) emitted and co-simulated TL_POS positions bit-exactly (~14 min, 5.8 GB)
 sim-tinyllama: $(DEC_OUT)/sim_tinyllama.sh
 	@tools/run_tests.sh $^
 

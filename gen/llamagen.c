@@ -793,13 +793,13 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
 }
 
 // The generator holds the whole model in memory while it quantizes it (the
-// float weights, 4 bytes each, twice: the quantizer smooths a copy; the
-// quantized model and the weight image, a byte a weight and an exponent byte
-// a group each) and writes the image in one piece (on-chip hex or
-// --ext-weights' weights.bin): past 2^31 weights (~22 GB at that peak;
-// Llama-2-7B would need ~68 GB) a config is refused before anything is
+// float weights, 4 bytes each, and a copy of Wq and Wk, which the quantizer
+// smooths; the quantized model and the weight image, a byte a weight and an
+// exponent byte a group each) and writes the image in one piece (on-chip hex
+// or --ext-weights' weights.bin): past 2^31 weights (~13 GB at that peak;
+// Llama-2-7B would need ~45 GB) a config is refused before anything is
 // allocated or written, and below it when the estimate exceeds 3/4 of this
-// machine's memory (TinyLlama-1.1B: ~11 GB estimated, 9.7 GB measured).
+// machine's memory or the address-space limit.
 #define EMIT_MAX_PARAMS (UINT64_C(1) << 31)
 // ... and K/V caches up to 1 GiB (110m at 32k positions: 0.57 GiB)
 #define EMIT_MAX_KV_BYTES (UINT64_C(1) << 30)
@@ -807,8 +807,10 @@ static const char *human(char *buf, size_t n, uint64_t v, int bytes)
 // The peak estimate above, in bytes.
 static uint64_t emit_peak_bytes(const lg_config *cfg, const lg_config_stats *st)
 {
+    const lg_model_config *m = &cfg->m;
     uint64_t q = st->params + st->params / (uint64_t)cfg->hw.group_size;
-    return 8 * st->params + 2 * q + st->kv_bytes_per_pos * (uint64_t)cfg->m.seq_len;
+    uint64_t qk = (uint64_t)m->n_layers * (uint64_t)m->dim * (uint64_t)(m->dim + lg_kv_dim(m));
+    return 4 * (st->params + qk) + 2 * q + st->kv_bytes_per_pos * (uint64_t)m->seq_len;
 }
 
 // The memory an emission may use, in bytes (0: unknown): 3/4 of the

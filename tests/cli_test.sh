@@ -271,13 +271,13 @@ else
 fi
 
 # a model whose in-memory quantization would not fit the memory the process
-# may use (here a 1 GiB address-space limit; TinyLlama needs ~11 GB) is
+# may use (here a 1 GiB address-space limit; TinyLlama needs ~7 GB) is
 # refused in one line before anything is allocated or written
 if [ "$vlimit" != unlimited ]; then
   (ulimit -v $vlimit && exec "$CLI" --config tinyllama-1.1b -o "$tmp/tl_out") >"$tmp/out" 2>"$tmp/err"
   rc=$?
   expect_fail "tinyllama-1.1b under a 1 GiB address-space limit: refused" 1 \
-    "tinyllama-1.1b needs ~11.1 GB of memory" "address-space limit, 1.1 GB"
+    "tinyllama-1.1b needs ~7.1 GB of memory" "address-space limit, 1.1 GB"
   [ ! -e "$tmp/tl_out" ] || not_ok "the refused tinyllama emission wrote $tmp/tl_out"
 fi
 
