@@ -159,8 +159,8 @@ struct KvTap {
         return g;
     }
 
-    // Finds the signals; false (and the reason printed) when the design has
-    // no such cache.
+    // Finds the signals: false when they are missing (the caller says so)
+    // or their widths do not fit the configuration (printed here).
     bool find(const VerilatedScopeNameMap *mp, const lg_config &cfg)
     {
         const VerilatedScope *sc[2] = {nullptr, nullptr}, *sh = nullptr;
