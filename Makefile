@@ -288,10 +288,15 @@ sweep-configs: $(CLI) $(LIB)
 $(foreach l,$(BENCH_LANES),$(eval $(call lg_dec_model,b_l$(l),--config 260k $(BENCH_W) --lanes $(l),-O2,fast,$(DEC_OUT)/b_l$(l)/rtl,$(DEC_MODELS_260K))))
 # the weights over AXI4 (--ext-weights 2, lanes 16, the default 256-bit bus):
 # cycles a token against the memory's latency a burst, with the reader's
-# default 8 bursts outstanding and with 64 (the same RTL, -GMAX_OUTSTANDING)
+# default bursts outstanding (LG_AXI_MAX_OUTSTANDING, 8) and with
+# BENCH_AXI_DEEP (the same RTL verilated with -GMAX_OUTSTANDING: the model
+# kind fast_deep; the harness checks the limit it is given)
 BENCH_AXI_LAT ?= 3 30 100 150 300 1000
+BENCH_AXI_DEEP := 64
+DEC_VLT_fast_deep = -GMAX_OUTSTANDING=$(BENCH_AXI_DEEP)
+DEC_DEF_fast_deep = $(DEC_DEF_fast)
 $(eval $(call lg_dec_model,b_axi,--config 260k $(BENCH_W) --lanes 16 --ext-weights 2,-O2,fast,$(DEC_OUT)/b_axi/rtl,$(DEC_MODELS_260K)))
-$(eval $(call lg_dec_model,b_axi64,--config 260k $(BENCH_W) --lanes 16 --ext-weights 2,-O2,fast_o64,$(DEC_OUT)/b_axi64/rtl,$(DEC_MODELS_260K)))
+$(eval $(call lg_dec_model,b_axi_deep,--config 260k $(BENCH_W) --lanes 16 --ext-weights 2,-O2,fast_deep,$(DEC_OUT)/b_axi_deep/rtl,$(DEC_MODELS_260K)))
 
 ## bench: cycles/token at position 0 and seq_len-1, lane utilization, stage breakdown, sim speed (260k, BENCH_LANES);
 ##   cycles/token with the weights over AXI4 by memory latency (BENCH_AXI_LAT);
@@ -300,7 +305,7 @@ $(eval $(call lg_dec_model,b_axi64,--config 260k $(BENCH_W) --lanes 16 --ext-wei
 ##   token (the co-simulated flash, UART and decoder) (BENCH_FPGA=0 skips it)
 BENCH_FPGA ?= 1
 BENCH_SEEDS ?= 1 2 3
-bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(DEC_OUT)/b_axi/tb $(DEC_OUT)/b_axi64/tb \
+bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(DEC_OUT)/b_axi/tb $(DEC_OUT)/b_axi_deep/tb \
   $(if $(filter 1,$(BENCH_FPGA)),$(CLI) $(LIB) $(FPGA_OUT)/test_icebreaker_decoder.sh)
 	@set -e; for l in $(BENCH_LANES); do \
 	  echo "== lanes $$l"; \
@@ -316,12 +321,12 @@ bench: $(foreach l,$(BENCH_LANES),$(DEC_OUT)/b_l$(l)/tb) $(DEC_OUT)/b_axi/tb $(D
 	echo "(util = (weight MACs + attention MACs) / lanes / cycles: the attention has multipliers of its own,"; \
 	echo " so util exceeds 1 where its MACs outnumber the lanes' idle slots, e.g. at lanes 1 late in the context)"
 	@echo; echo "== weights over AXI4 (--ext-weights 2, lanes 16, 256-bit bus, bursts of 16): cycles a token, 64 positions, by memory latency"
-	@set -e; for o in 8 64; do for t in $(BENCH_AXI_LAT); do \
-	  m=$(DEC_OUT)/b_axi$$([ $$o = 8 ] || echo $$o); \
-	  $$m/tb +dir=$$m/rtl +config=260k +lanes=16 +ext-weights=2 $(BENCH_P) +axi-max-out=$$o \
-	    +teacher=64 +n=0 +stall=0 +wlat=$$t +quiet > $(DEC_OUT)/bench_axi$${o}_$$t.log || \
-	    { tail -20 $(DEC_OUT)/bench_axi$${o}_$$t.log; exit 1; }; \
-	  echo "$$o outstanding, latency $$t: $$(grep -h '^cycles/token' $(DEC_OUT)/bench_axi$${o}_$$t.log | cut -d: -f2-)"; \
+	@set -e; for v in b_axi: b_axi_deep:$(BENCH_AXI_DEEP); do for t in $(BENCH_AXI_LAT); do \
+	  m=$${v%%:*}; o=$${v#*:}; log=$(DEC_OUT)/bench_$${m}_$$t.log; \
+	  $(DEC_OUT)/$$m/tb +dir=$(DEC_OUT)/$$m/rtl +config=260k +lanes=16 +ext-weights=2 $(BENCH_P) \
+	    $${o:++axi-max-out=$$o} +teacher=64 +n=0 +stall=0 +wlat=$$t +quiet > $$log || \
+	    { tail -20 $$log; exit 1; }; \
+	  echo "$$(grep -ho 'limit [0-9]*' $$log | tail -1) outstanding, latency $$t: $$(grep -h '^cycles/token' $$log | cut -d: -f2-)"; \
 	done; done
 ifeq ($(BENCH_FPGA),1)
 	@echo; echo "== iCE40 UP5K: the complete 260k decoder system (make -C examples/fpga/icebreaker decoder; ~1.5 min, a few s when built)"

@@ -56,7 +56,7 @@ module ${MODULE} #(
     // beat index width (the top's WL_AW)
     parameter BEAT_AW = ${BEAT_AW},
     // AXI address width
-    parameter AXI_AW = 32,
+    parameter AXI_AW = ${AXI_AW},
     // AXI data width: 32 .. 1024, a power of two
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: 1 .. 256, a power of two

@@ -57,7 +57,7 @@ module ${MODULE} #(
     // weight beat width: 8 * lanes + 4 * dexps
     parameter WL_DW = ${WL_DW},
     // AXI address width (at least 13 and the image's byte offsets)
-    parameter AXI_AW = 32,
+    parameter AXI_AW = ${AXI_AW},
     // AXI data width: a power of two, 32 .. 1024
     parameter AXI_DW = ${AXI_DW},
     // longest burst in words: a power of two, 1 .. 256

@@ -413,6 +413,18 @@ struct Ref {
         }
     }
 
+    // Finds the design's K/V write port (a failed check when it is not
+    // there: the contents would go uncompared) and compares through it from
+    // now on.
+    void attach_kv(KvTap *t, VerilatedContext *ctx, const lg_config &cfg)
+    {
+        const VerilatedScopeNameMap *mp = ctx->scopeNameMap();
+        bool ok = mp && t->find(mp, cfg);
+        CHECK(ok, "the K/V cache's write port (public_flat_rd q_* wires in u_kv) not found: its "
+                  "contents cannot be compared");
+        kvt = t;
+    }
+
     int position(const std::vector<int32_t> &hw, int *mismatches)
     {
         int p = pos_done++;

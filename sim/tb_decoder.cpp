@@ -620,13 +620,7 @@ int main(int argc, char **argv)
         return 2;
     }
     h.find_internal();
-    {
-        const VerilatedScopeNameMap *mp = tb->ctx->scopeNameMap();
-        bool kv_ok = mp && h.kvt.find(mp, h.cfg);
-        CHECK(kv_ok, "the K/V cache's write port (public_flat_rd q_* wires in u_kv) not found: "
-                     "its contents cannot be compared");
-        h.ref.kvt = &h.kvt;
-    }
+    h.ref.attach_kv(&h.kvt, tb->ctx, h.cfg);
     if (!h.state_p && (h.verbose || h.bench))
         std::printf("tb_decoder: controller state not visible; no per-stage breakdown\n");
 
@@ -726,7 +720,9 @@ int main(int argc, char **argv)
                     HasAxi<Vdut>::value ? "words" : "beats", h.ws.lat,
                     (unsigned long long)h.ws.idle,
                     HasAxi<Vdut>::value ? (", " + std::to_string(h.ws.max_out) +
-                                           " bursts outstanding at most").c_str()
+                                           " bursts outstanding at most (limit " +
+                                           std::to_string(h.ws.max_out_allowed) + ")")
+                                              .c_str()
                                         : "");
     if (h.bench && np > 0) {
         // one line for make bench: position 0 and the last position run

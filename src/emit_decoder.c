@@ -807,11 +807,12 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     NUM(lanes, cfg->hw.lanes);
     NUM(dxw, 4 * s->dexps);
     NUM(nbeats, s->nbeats);
-    char axi_dw[16], axi_mb[16], axi_mo[16];
+    char axi_dw[16], axi_aw[16], axi_mb[16], axi_mo[16];
     NUM(axi_dw, lg_axi_default_width(s->wl_dw));
+    NUM(axi_aw, LG_AXI_ADDR_WIDTH);
     NUM(axi_mb, LG_AXI_MAX_BURST);
     NUM(axi_mo, LG_AXI_MAX_OUTSTANDING);
-    lg_subst v[12] = {
+    lg_subst v[13] = {
         {"POS_W", pos_w}, {"TOK_W", tok_w}, {"WL_AW", wl_aw},   {"WL_DW", wl_dw},
         {"LANES", lanes}, {"DXW", dxw},     {"NBEATS", nbeats}, {"DECODER_MODULE", n->dec},
     };
@@ -823,6 +824,7 @@ static int emit_top(lg_emit_ctx *ctx, const names *n, const lg_config *cfg,
     if (ext == 2) {
         v[nv++] = (lg_subst){"READER_MODULE", n->wrd};
         v[nv++] = (lg_subst){"AXI_DW", axi_dw};
+        v[nv++] = (lg_subst){"AXI_AW", axi_aw};
         v[nv++] = (lg_subst){"MAX_BURST", axi_mb};
         v[nv++] = (lg_subst){"MAX_OUTSTANDING", axi_mo};
     }
@@ -1095,9 +1097,9 @@ static int write_manifest(const lg_emit_ctx *ctx, const names *n, const lg_qmode
         int32_t dw = lg_axi_default_width(s->wl_dw);
         int64_t bytes = s->nbeats * lg_wimage_beat_bytes(img);
         snprintf(axi_json, sizeof axi_json,
-                 "    \"axi\": {\"addr_width\": 32, \"data_width\": %d, \"max_burst\": %d, "
+                 "    \"axi\": {\"addr_width\": %d, \"data_width\": %d, \"max_burst\": %d, "
                  "\"max_outstanding\": %d, \"image_words_per_token\": %lld},\n",
-                 (int)dw, LG_AXI_MAX_BURST, LG_AXI_MAX_OUTSTANDING,
+                 LG_AXI_ADDR_WIDTH, (int)dw, LG_AXI_MAX_BURST, LG_AXI_MAX_OUTSTANDING,
                  (long long)((bytes + dw / 8 - 1) / (dw / 8)));
     }
     text t = {0};
@@ -1260,6 +1262,20 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
         tput(&t, "- `tokens.txt`: the tokenizer's %d pieces, `id<TAB>piece` (C escapes), for a "
                  "host that prints the token stream.\n",
              o->tok->vocab_size);
+    // the AXI top's paragraph, with its parameter defaults
+    char axi_use[900];
+    snprintf(axi_use, sizeof axi_use,
+             " Weights (--ext-weights 2): `weights.bin` loaded in memory at byte address "
+             "`w_base` (AXI_DW / 8-aligned; `st_err_wbase` otherwise), read by the AXI4 "
+             "read master `m_axi_ar*` / `m_axi_r*` (ID 0, INCR bursts of at most MAX_BURST "
+             "words, never across 4 KiB, at most MAX_OUTSTANDING of them outstanding; AXI_AW "
+             "(%d), AXI_DW (%d), MAX_BURST (%d) and MAX_OUTSTANDING (%d) are parameters of the "
+             "top: a word a cycle needs MAX_BURST x MAX_OUTSTANDING at or above the memory's "
+             "latency in cycles); `w_image_ready` says the image is there and gates the first "
+             "token; `st_err_wresp` flags an error response. The cycle figures below count a "
+             "memory serving a beat a cycle from 3 cycles after the request.",
+             LG_AXI_ADDR_WIDTH, (int)lg_axi_default_width(s->wl_dw), LG_AXI_MAX_BURST,
+             LG_AXI_MAX_OUTSTANDING);
     tput(&t,
          "\n## Use\n\n"
          "Simulate: `verilator --cc -f files.f --top-module %s` (or `iverilog -g2005 -c "
@@ -1279,16 +1295,7 @@ static int write_readme(const lg_emit_ctx *ctx, const names *n, const lg_qmodel 
          "Cycles per token without stalls (model, see manifest.json): about %lld at position 0, "
          "%lld at position %d.\n",
          n->top, n->top, n->top, n->top,
-         cfg->hw.ext_weights == 2
-             ? " Weights (--ext-weights 2): `weights.bin` loaded in memory at byte address "
-               "`w_base` (AXI_DW / 8-aligned; `st_err_wbase` otherwise), read by the AXI4 "
-               "read master `m_axi_ar*` / `m_axi_r*` (ID 0, INCR bursts of at most MAX_BURST "
-               "words, never across 4 KiB, at most MAX_OUTSTANDING of them outstanding; AXI_AW, "
-               "AXI_DW, MAX_BURST (16) and MAX_OUTSTANDING (8) are parameters of the top: a "
-               "word a cycle needs MAX_BURST x MAX_OUTSTANDING at or above the memory's "
-               "latency in cycles); `w_image_ready` says the image is there and gates the first token; "
-               "`st_err_wresp` flags an error response. The cycle figures below count a "
-               "memory serving a beat a cycle from 3 cycles after the request."
+         cfg->hw.ext_weights == 2 ? axi_use
          : cfg->hw.ext_weights
              ? " Weights (--ext-weights 1): the top asks for beat ranges on `m_wreq` (valid / "
                "ready, `m_wreq_first` .. `m_wreq_last` inclusive: per token the whole image, "

@@ -386,15 +386,16 @@ int lg_emit_axi_wreader(lg_emit_ctx *ctx, const char *module, int32_t beat_bits,
         return lg_fail(err, "AXI weight reader: beat %d bits, %d address bits, AXI %d bits: "
                             "out of range",
                        beat_bits, beat_aw, axi_dw);
-    char bw[16], baw[16], dw[16], mb[16], mo[16];
+    char bw[16], baw[16], dw[16], aw[16], mb[16], mo[16];
     snprintf(bw, sizeof bw, "%d", beat_bits);
     snprintf(baw, sizeof baw, "%d", beat_aw);
     snprintf(dw, sizeof dw, "%d", axi_dw);
+    snprintf(aw, sizeof aw, "%d", LG_AXI_ADDR_WIDTH);
     snprintf(mb, sizeof mb, "%d", LG_AXI_MAX_BURST);
     snprintf(mo, sizeof mo, "%d", LG_AXI_MAX_OUTSTANDING);
-    lg_subst vars[] = {{"BEAT_W", bw},    {"BEAT_AW", baw},        {"AXI_DW", dw},
-                       {"MAX_BURST", mb}, {"MAX_OUTSTANDING", mo}};
-    return lg_emit_module(ctx, module, "lg_axi_wreader", vars, 5,
+    lg_subst vars[] = {{"BEAT_W", bw}, {"BEAT_AW", baw},   {"AXI_DW", dw},
+                       {"AXI_AW", aw}, {"MAX_BURST", mb}, {"MAX_OUTSTANDING", mo}};
+    return lg_emit_module(ctx, module, "lg_axi_wreader", vars, 6,
                           "first address 2 cycles after the request; then a beat a cycle "
                           "while AXI_DW >= the beat and the memory keeps up",
                           err);

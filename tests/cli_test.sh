@@ -460,11 +460,17 @@ d = sys.argv[1]
 hw = json.load(open(d + "/manifest.json"))["hardware"]
 axi, n = hw["axi"], hw["weight_bytes_per_token"]
 assert axi["data_width"] == 64 and axi["image_words_per_token"] == -(-n // 8), axi
-# the defaults the manifest states are the ones in the top and the reader
+# the defaults the manifest states are the ones in the top and the reader,
+# and the ones the emitted README gives
+pv = (("AXI_AW", axi["addr_width"]), ("AXI_DW", axi["data_width"]),
+      ("MAX_BURST", axi["max_burst"]), ("MAX_OUTSTANDING", axi["max_outstanding"]))
 for f in glob.glob(d + "/*_top.v") + glob.glob(d + "/*_axi_wreader.v"):
     t = open(f).read()
-    for k, v in (("MAX_BURST", axi["max_burst"]), ("MAX_OUTSTANDING", axi["max_outstanding"])):
+    for k, v in pv:
         assert re.search(r"parameter %s = %d\b" % (k, v), t), (f, k)
+readme = open(d + "/README.md").read()
+for k, v in pv:
+    assert "%s (%d)" % (k, v) in readme, ("README", k)
 PY
 then
   ok "--ext-weights 2: the same weights.bin, the AXI4 reader before the top, 64-bit AXI by default"

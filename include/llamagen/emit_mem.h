@@ -134,9 +134,11 @@ static inline int32_t lg_wimage_beat_bytes(const lg_wimage *img)
 int32_t lg_axi_default_width(int32_t beat_bits);
 
 // The reader's and the AXI top's other parameter defaults (substituted into
-// both templates; the manifest states them): the longest burst in words and
-// the bursts outstanding at most. 16 x 8 words in flight keep a word a cycle
-// coming from a memory with up to ~128 cycles of latency.
+// both templates; the manifest and the emitted README state them): the
+// address width, the longest burst in words and the bursts outstanding at
+// most. 16 x 8 words in flight keep a word a cycle coming from a memory with
+// up to ~128 cycles of latency.
+#define LG_AXI_ADDR_WIDTH 32
 #define LG_AXI_MAX_BURST 16
 #define LG_AXI_MAX_OUTSTANDING 8
 

@@ -30,9 +30,6 @@ DEC_VLT_trace := --trace-fst
 DEC_VLT_fast :=
 DEC_DEF_trace := -DVM_TRACE=1 -DVM_TRACE_FST=1 -DVM_TRACE_VCD=0
 DEC_DEF_fast := -DVM_TRACE=0
-# untraced, the AXI top's reader allowed 64 bursts outstanding (make bench)
-DEC_VLT_fast_o64 := -GMAX_OUTSTANDING=64
-DEC_DEF_fast_o64 := $(DEC_DEF_fast)
 DEC_CXXFLAGS = -std=gnu++17 -faligned-new -I$(DEC_VLT_ROOT)/include \
 	-I$(DEC_VLT_ROOT)/include/vltstd -DVM_COVERAGE=0 -DVM_SC=0 -Wno-unused-parameter \
 	-Wno-bool-operation -Wno-sign-compare -Wno-uninitialized -Wno-unused-but-set-variable \

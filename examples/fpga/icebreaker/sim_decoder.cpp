@@ -534,13 +534,7 @@ int main(int argc, char **argv)
         std::printf("sim_decoder: %s\n", err.msg);
         return 2;
     }
-    {
-        const VerilatedScopeNameMap *mp = tb->ctx->scopeNameMap();
-        bool kv_ok = mp && sys.kvt.find(mp, cfg);
-        CHECK(kv_ok, "the K/V cache's write port (public_flat_rd q_* wires in u_kv) not found: "
-                     "its contents cannot be compared");
-        sys.ref.kvt = &sys.kvt;
-    }
+    sys.ref.attach_kv(&sys.kvt, tb->ctx, cfg);
     std::printf("sim_decoder: %s, lanes %d, seq_len %d: %lld weight beats of %d nibbles "
                 "(%s layout: %lld bytes at flash offset 0x%x)\n",
                 arg("config", "260k").c_str(), cfg.hw.lanes, cfg.m.seq_len, (long long)nbeats,
